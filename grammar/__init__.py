@@ -1,0 +1,1 @@
+"""Package data: the Lark grammar of Tensor Logic (installed as ``tlc.grammar``)."""

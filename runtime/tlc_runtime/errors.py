@@ -1,0 +1,11 @@
+"""Errors raised by emitted code while it runs; the compiler turns them into located TlcErrors."""
+
+
+class RuntimeFailure(Exception):
+    """A failure while running emitted code, located at a source line and column."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column

@@ -1,0 +1,93 @@
+"""Array operations used by emitted NumPy code: nonlinearities, normalisers, gathers and scatters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LNORM_EPS = 1e-5
+
+
+def as_number(x) -> np.ndarray:
+    """A relation (bool array) or numeric array as float64 for arithmetic."""
+    return np.asarray(x, dtype=np.float64)
+
+
+def step(x):
+    """1 where x > 0, else 0."""
+    return (np.asarray(x) > 0).astype(np.float64)
+
+
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(x, 0.0)
+
+
+def sig(x, temperature=1.0):
+    """Logistic sigmoid 1/(1+exp(-x/T)); T = 0 is exactly ``step``."""
+    if np.all(np.asarray(temperature) == 0):
+        return step(x)
+    z = np.asarray(x, dtype=np.float64) / temperature
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def softmax(x, axis: int):
+    """Numerically stable softmax along ``axis``."""
+    x = np.asarray(x, dtype=np.float64)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def lnorm(x, axis: int):
+    """Layer normalisation along ``axis``: zero mean, unit (biased) variance, eps 1e-5, no affine."""
+    x = np.asarray(x, dtype=np.float64)
+    mean = np.mean(x, axis=axis, keepdims=True)
+    var = np.var(x, axis=axis, keepdims=True)
+    return (x - mean) / np.sqrt(var + LNORM_EPS)
+
+
+def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
+    """Transpose ``x`` (axes named by the letters of ``source``) to ``target`` order, inserting
+    broadcast axes for letters it lacks (expanded to ``sizes`` when given)."""
+    x = np.asarray(x)
+    present = [c for c in target if c in source]
+    if present != list(source):
+        x = np.transpose(x, [source.index(c) for c in present])
+    shape = [x.shape[present.index(c)] if c in source else 1 for c in target]
+    x = x.reshape(shape)
+    if sizes is not None:
+        x = np.broadcast_to(x, [sizes[c] if c not in source else shape[k] for k, c in enumerate(target)])
+    return x
+
+
+def _grid(spec, ranges: dict[str, tuple[int, int]], order: str):
+    """Integer index array for one axis spec ``(terms, offset, divisor)`` over the variables ``order``."""
+    terms, offset, divisor = spec
+    total = np.asarray(offset)
+    for var, coef in terms:
+        lo, hi = ranges[var]
+        shape = [1] * len(order)
+        shape[order.index(var)] = hi - lo
+        total = total + coef * np.arange(lo, hi).reshape(shape)
+    return total // divisor if divisor != 1 else total
+
+
+def gather(x, specs, ranges: dict[str, tuple[int, int]], order: str):
+    """Read ``x`` at computed positions: one ``(terms, offset, divisor)`` per axis, variables ranging
+    over ``ranges``; the result has one axis per letter of ``order``."""
+    index = tuple(_grid(spec, ranges, order) for spec in specs)
+    out = np.asarray(x)[index] if index else np.asarray(x)
+    return np.broadcast_to(out, [ranges[v][1] - ranges[v][0] for v in order]) if order else out
+
+
+def scatter(target, value, specs, ranges: dict[str, tuple[int, int]], order: str, reduction: str,
+            count=None, weight: float = 1.0):
+    """Combine ``value`` (axes ``order``) into ``target`` at computed positions with ``reduction``
+    (sum, max, min, avg, or); values landing on one position are reduced together, and ``count``
+    (for avg) gains ``weight`` per value."""
+    value = np.asarray(value)
+    index = tuple(np.broadcast_to(_grid(spec, ranges, order), value.shape) for spec in specs)
+    ufunc = {"sum": np.add, "avg": np.add, "max": np.maximum, "min": np.minimum, "or": np.logical_or}
+    ufunc[reduction].at(target, index, value)
+    if count is not None:
+        np.add.at(count, index, weight)

@@ -1,0 +1,59 @@
+"""``Relation``: a Boolean tensor result that iterates as tuples of named constants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Relation:
+    """A relation's value: iterate for tuples of constants, ``np.asarray`` for the dense bool array."""
+
+    def __init__(self, name: str, array: np.ndarray, domains: Sequence[Sequence | None]):
+        self.name = name
+        self._array = np.asarray(array, dtype=bool)
+        self._domains = tuple(domains)
+
+    def _decode(self, axis: int, position: int):
+        domain = self._domains[axis]
+        return domain[position] if domain is not None else int(position)
+
+    def tuples(self) -> list[tuple]:
+        """All true tuples in index order, constants decoded."""
+        return [tuple(self._decode(a, int(p)) for a, p in enumerate(row)) for row in np.argwhere(self._array)]
+
+    def __iter__(self):
+        return iter(self.tuples())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._array))
+
+    def __contains__(self, item) -> bool:
+        item = item if isinstance(item, tuple) else (item,)
+        return item in set(self.tuples())
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array.astype(dtype) if dtype is not None else self._array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the dense Boolean array."""
+        return self._array.shape
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Relation):
+            return set(self) == set(other)
+        if isinstance(other, (set, frozenset)):
+            return set(self) == other
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        body = ", ".join(_format(t) for t in self.tuples())
+        return f"{self.name}{{{body}}}"
+
+
+def _format(t: tuple) -> str:
+    return "(" + ", ".join(str(v) for v in t) + ")"

@@ -1,0 +1,445 @@
+"""The Python API: ``tlc.compile`` and the callable ``Program`` it returns."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import opt_einsum
+
+import tlc_runtime as rt
+from tlc.backends.numpy.emit import emit_numpy
+from tlc.errors import DataError, TlcError
+from tlc.frontend.lower import lower
+from tlc.frontend.parser import parse
+from tlc.ir import nodes as ir
+from tlc.ir.printer import format_equation
+from tlc.ir.program import Program as IRProgram
+from tlc.passes.projection import analyse
+from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
+from tlc.passes.strata import stratify
+
+BACKENDS = ("numpy",)
+
+
+def load_source(src_or_path: str | os.PathLike) -> tuple[str, str | None]:
+    """Source text and file name: a path to an existing ``.tl`` file is read, anything else is source."""
+    text = os.fspath(src_or_path)
+    if "\n" not in text and (text.endswith(".tl") or os.path.isfile(text)):
+        try:
+            with open(text, encoding="utf-8") as handle:
+                return handle.read(), text
+        except (OSError, UnicodeDecodeError) as err:
+            raise TlcError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}", filename=text) from None
+    return text, None
+
+
+def frontend(source: str, filename: str | None = None) -> IRProgram:
+    """Parse, lower and check a program (everything that needs no data)."""
+    program = lower(parse(source, filename), filename, source)
+    try:
+        _check_aggregators(program)
+        stratify(program)
+    except TlcError as err:
+        raise err.located(filename, source) from None
+    return program
+
+
+def _check_aggregators(program: IRProgram) -> None:
+    first: dict[str, ir.Equation] = {}
+    for eq in program.equations:
+        seen = first.setdefault(eq.lhs.name, eq)
+        if seen.aggregator.reduction != eq.aggregator.reduction:
+            raise TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
+                           f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}", eq.span)
+        analyse(eq)
+
+
+@dataclass(frozen=True)
+class _Specialised:
+    shapes: Shapes
+    symbols: tuple
+    symbolic: frozenset
+    source: str
+    run: object
+
+
+class Results(Mapping):
+    """Values of every defined tensor: ndarrays, ``Relation`` objects, and ``answers`` to queries."""
+
+    def __init__(self, values: dict, answers: list):
+        self._values = values
+        self.answers = answers
+        """``(query text, answer)`` pairs for the queries written in the program."""
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __repr__(self):
+        return f"Results({', '.join(self._values)})"
+
+
+class Program:
+    """A compiled Tensor Logic program; call it with inputs by name to run it."""
+
+    def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2):
+        if backend not in BACKENDS:
+            raise TlcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+        if opt_level not in (0, 1, 2, 3):
+            raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
+        self.ir = program
+        self.backend = backend
+        self.opt_level = opt_level
+        self.strata = stratify(program)
+        self._cache: dict = {}
+        self._last: _Specialised | None = None
+        self._results: Results | None = None
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, **inputs) -> Results:
+        prepared, spec = self._prepare(inputs)
+        try:
+            with np.errstate(all="ignore"):
+                raw = spec.run(prepared)
+        except rt.RuntimeFailure as err:
+            from tlc.errors import Span
+            span = Span(err.line, err.column) if err.line else None
+            raise TlcError(err.message, span, filename=self.ir.filename, source=self.ir.source) from None
+        values = {}
+        for name, value in raw.items():
+            info = self.ir.tensors[name]
+            if info.relation:
+                domains = [spec.symbols if (name, a) in spec.symbolic else None for a in range(info.rank)]
+                values[name] = rt.Relation(name, value, domains)
+            else:
+                values[name] = np.asarray(value)
+        self._results = Results(values, [])
+        self._results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, spec))
+                                     for q in self.ir.queries)
+        return self._results
+
+    def query(self, text: str, **inputs):
+        """Answer ``Atom`` (e.g. ``"Ancestor(Bob, x)"``): distinct tuples of the variables' values for a
+        relation, the selected sub-array for a numeric tensor; runs the program if needed."""
+        module = parse(text.strip().rstrip("?") + "?", "<query>")
+        queries = lower(module, "<query>", text).queries
+        if len(queries) != 1:
+            raise TlcError("a query is one atom, such as Ancestor(Bob, x)", filename="<query>", source=text)
+        atom = queries[0].atom
+        if atom.name not in self.ir.tensors or not self.ir.tensors[atom.name].defined:
+            raise TlcError(f"{atom.name} is not defined by this program", atom.span, filename="<query>",
+                           source=text)
+        if inputs or self._results is None:
+            self(**inputs)
+        return self._answer(atom, self._last)
+
+    def _answer(self, atom: ir.Ref, spec: _Specialised):
+        value = np.asarray(self._results[atom.name])
+        selection, variables = [], []
+        for a, index in enumerate(atom.indices):
+            if index.symbol is not None:
+                if index.symbol not in spec.symbols:
+                    return [] if value.dtype == bool else np.zeros(0)
+                selection.append(spec.symbols.index(index.symbol))
+            elif index.is_constant:
+                if index.offset >= value.shape[a]:
+                    return [] if value.dtype == bool else np.zeros(0)
+                selection.append(index.offset)
+            else:
+                var = index.plain_variable or index.variables[0]
+                selection.append(slice(None))
+                variables.append((var, a))
+        sub = value[tuple(selection)]
+        if value.dtype != bool:
+            return sub
+        first = list(dict.fromkeys(v for v, _ in variables))
+        axes_of = {v: [k for k, (w, _) in enumerate(variables) if w == v] for v in first}
+        answers: dict[tuple, None] = {}
+        for row in np.argwhere(sub):
+            if any(len({int(row[k]) for k in ks}) > 1 for ks in axes_of.values()):
+                continue
+            decoded = []
+            for v in first:
+                k = axes_of[v][0]
+                axis = variables[k][1]
+                pos = int(row[k])
+                decoded.append(spec.symbols[pos] if (atom.name, axis) in spec.symbolic else pos)
+            answers.setdefault(tuple(decoded))
+        return list(answers)
+
+    # ------------------------------------------------------------------ inputs and specialisation
+    def _prepare(self, inputs: dict) -> tuple[dict, _Specialised]:
+        program = self.ir
+        known = set(program.tensors) | set(program.scalars)
+        for name in inputs:
+            if name not in known:
+                raise DataError(f"unknown input {name!r}; this program reads "
+                                f"{', '.join(sorted(self.input_names())) or 'nothing'}")
+        for name in self.input_names():
+            if name not in inputs:
+                span = program.tensors[name].first_use.span if name in program.tensors else \
+                    _scalar_span(program, name)
+                what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
+                raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
+        try:
+            return self._specialise(inputs)
+        except TlcError as err:
+            raise err.located(program.filename, program.source) from None
+
+    def input_names(self) -> list[str]:
+        """Names the program needs as inputs: tensors it reads but never defines, and scalars."""
+        names = [n for n, i in self.ir.tensors.items() if not i.defined]
+        return names + list(self.ir.scalars)
+
+    def _specialise(self, inputs: dict) -> tuple[dict, _Specialised]:
+        program = self.ir
+        symbols = list(program.symbols)
+        tuples: dict[str, list[tuple]] = {}
+        arrays: dict[str, np.ndarray] = {}
+        scalars: dict[str, float] = {}
+        string_axes: set = set()
+        for name, value in inputs.items():
+            if name in program.scalars and name not in program.tensors:
+                scalars[name] = _scalar(name, value, program)
+                continue
+            info = program.tensors[name]
+            if info.relation and _is_tuple_data(value):
+                rows = _tuples(name, value, info.rank, program)
+                tuples[name] = rows
+                for row in rows:
+                    for a, item in enumerate(row):
+                        if isinstance(item, str):
+                            string_axes.add((name, a))
+                continue
+            array = _array(name, value, info.relation, program)
+            check_rank(program, name, array.shape)
+            arrays[name] = array
+        symbolic = symbolic_axes(program, string_axes)
+        for name, rows in tuples.items():
+            for row in rows:
+                for a, item in enumerate(row):
+                    if (name, a) in symbolic and item not in symbols:
+                        symbols.append(item)
+        n_symbols = len(symbols)
+        extents = {n: a.shape for n, a in arrays.items()}
+        for name, rows in tuples.items():
+            rank = program.tensors[name].rank
+            ext = []
+            for a in range(rank):
+                if (name, a) in symbolic:
+                    ext.append(n_symbols)
+                else:
+                    ext.append(max((int(r[a]) + 1 for r in rows), default=0))
+            extents[name] = tuple(ext)
+        for decl in program.shapes.values():
+            dims = tuple(n_symbols if isinstance(d, str) else d for d in decl.dims)
+            if decl.name in extents and extents[decl.name] != dims and decl.name in arrays:
+                raise DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
+                                f"{dims}", decl.span)
+            extents[decl.name] = dims
+        self._unify_extents(extents, arrays, symbolic, n_symbols)
+        fixed = {n: e for n, e in extents.items() if not program.tensors[n].defined or n in program.shapes}
+        given = {n: e for n, e in extents.items() if n not in fixed}
+        key = (tuple(sorted(extents.items())), tuple(symbols), tuple(sorted(symbolic)))
+        spec = self._cache.get(key)
+        if spec is None:
+            shapes = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
+            source = emit_numpy(program, self.strata, shapes, tuple(symbols), given)
+            namespace: dict = {}
+            exec(builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec"), namespace)
+            spec = _Specialised(shapes, tuple(symbols), frozenset(symbolic), source, namespace["run"])
+            self._cache[key] = spec
+        self._last = spec
+        prepared: dict = dict(scalars)
+        for name, array in arrays.items():
+            prepared[name] = array
+        for name, rows in tuples.items():
+            dense = np.zeros(spec.shapes.extents[name], dtype=bool)
+            for row in rows:
+                dense[tuple(symbols.index(item) if (name, a) in symbolic else int(item)
+                            for a, item in enumerate(row))] = True
+            prepared[name] = dense
+        return prepared, spec
+
+    def _unify_extents(self, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
+        """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
+        program = self.ir
+        for component in axis_components(program):
+            if component & symbolic:
+                for name, a in component:
+                    if name in arrays and extents[name][a] != n_symbols:
+                        raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
+                                        f"but its data has extent {extents[name][a]}",
+                                        program.tensors[name].first_use.span)
+                continue
+            fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
+            sizes = {extents[n][a] for n, a in fixed}
+            if len(sizes) > 1:
+                (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
+                raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
+                                f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
+                                _joining_span(program, (n1, a1), (n2, a2)))
+            top = max([extents[n][a] for n, a in component if n in extents], default=0)
+            for name, a in component:
+                if name in extents and name not in arrays and name not in program.shapes:
+                    ext = list(extents[name])
+                    ext[a] = top
+                    extents[name] = tuple(ext)
+
+    # ------------------------------------------------------------------ inspection
+    def source(self, **inputs) -> str:
+        """The emitted code for this backend, specialised to the given inputs (or the last call's)."""
+        if inputs:
+            return self._prepare(inputs)[1].source
+        if self._last is None:
+            if self.input_names():
+                raise TlcError("the emitted code is specialised to input shapes: call the program first "
+                               "or pass inputs to source()", filename=self.ir.filename)
+            self._prepare({})
+        return self._last.source
+
+    def explain(self, **inputs) -> str:
+        """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
+        spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
+            else self._last
+        lines = []
+        for number, stratum in enumerate(self.strata, 1):
+            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
+            for k in stratum.equations:
+                eq = self.ir.equations[k]
+                where = f"line {eq.span.line}" if eq.span else ""
+                lines.append(f"  {where}: {format_equation(eq)}")
+                projection = analyse(eq)
+                for path, variables in projection.summed_at.items():
+                    lines.append(f"    sums {', '.join(variables)} at {'the right-hand side' if not path else 'sub-expression ' + '.'.join(map(str, path))}")
+                if projection.reduced:
+                    lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
+                if spec is not None and k in spec.shapes.ranges:
+                    ranges = spec.shapes.ranges[k]
+                    lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
+                    lines.extend("    " + c for c in _contraction_costs(eq, ranges))
+        if spec is None:
+            lines.append("(call the program or pass inputs to explain() for shapes and costs)")
+        return "\n".join(lines)
+
+
+def _contraction_costs(eq: ir.Equation, ranges: dict) -> list[str]:
+    out = []
+    projection = analyse(eq)
+    for node in ir.walk(eq.rhs):
+        if not isinstance(node, ir.Product):
+            continue
+        operands = [f for f in node.factors if isinstance(f, ir.Ref) and f.indices]
+        if len(operands) < 2:
+            continue
+        letters: dict[str, str] = {}
+        for ref in operands:
+            for i in ref.indices:
+                for v in i.variables:
+                    letters.setdefault(v, opt_einsum.get_symbol(len(letters)))
+        summed = {v for vs in projection.summed_at.values() for v in vs}
+        terms = ["".join(letters[v] for i in r.indices for v in i.variables[:1]) for r in operands]
+        out_vars = "".join(letters[v] for v in letters if v not in summed)
+        shapes = [tuple(ranges[v][1] - ranges[v][0] for i in r.indices for v in i.variables[:1]) for r in operands]
+        try:
+            path, info = opt_einsum.contract_path(f"{','.join(terms)}->{out_vars}", *shapes, shapes=True)
+        except ValueError:
+            continue
+        out.append(f"contraction {','.join(terms)}->{out_vars}: path {path}, "
+                   f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} elements")
+    return out
+
+
+def _format_atom(ref: ir.Ref) -> str:
+    from tlc.ir.printer import format_ref
+    return format_ref(ref)
+
+
+def _scalar_span(program: IRProgram, name: str):
+    for eq in program.equations:
+        for node in ir.walk(eq.rhs):
+            if isinstance(node, ir.Scalar) and node.name == name:
+                return node.span
+    return None
+
+
+def _joining_span(program: IRProgram, first, second):
+    for eq in program.equations:
+        spots = {(ref.name, a): i.span for ref in (eq.lhs, *ir.refs(eq.rhs)) for a, i in enumerate(ref.indices)}
+        if first in spots and second in spots:
+            return spots[second]
+    return program.tensors[second[0]].first_use.span
+
+
+def _is_tuple_data(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return False
+    if isinstance(value, (set, frozenset)):
+        return True
+    return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
+                                                  or not isinstance(value[0], (list, np.ndarray, float, bool)))
+
+
+def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
+    rows = []
+    for row in value:
+        row = tuple(row) if isinstance(row, (tuple, list)) else (row,)
+        if len(row) != rank:
+            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but the tuple "
+                            f"{row!r} has {len(row)}", program.tensors[name].first_use.span)
+        clean = []
+        for item in row:
+            if isinstance(item, (np.integer, int)) and not isinstance(item, bool):
+                if item < 0:
+                    raise DataError(f"relation {name}: integer constants must be non-negative, got {item}",
+                                    program.tensors[name].first_use.span)
+                clean.append(int(item))
+            elif isinstance(item, str):
+                clean.append(item)
+            else:
+                raise DataError(f"relation {name}: constants must be names or integers, got {item!r}",
+                                program.tensors[name].first_use.span)
+        rows.append(tuple(clean))
+    return rows
+
+
+def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray:
+    span = program.tensors[name].first_use.span
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise DataError(f"data for {name} is not an array: {err}", span) from None
+    if relation:
+        if array.dtype != bool:
+            if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
+                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}", span)
+            array = array.astype(bool)
+        return array
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
+    return array.astype(np.float64)
+
+
+def _scalar(name: str, value, program: IRProgram) -> float:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise DataError(f"scalar input {name} must be a number, got {value!r}", _scalar_span(program, name)) from None
+    if array.ndim:
+        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", _scalar_span(program, name))
+    return float(array)
+
+
+def compile(src_or_path, backend: str = "numpy", opt_level: int = 2) -> Program:  # noqa: A001 - the API name
+    """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``."""
+    source, filename = load_source(src_or_path)
+    return Program(frontend(source, filename), backend, opt_level)

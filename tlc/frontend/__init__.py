@@ -1,0 +1,1 @@
+"""Frontend: Lark parsing of ``.tl`` source into a located AST, and lowering to IR."""

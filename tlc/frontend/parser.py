@@ -1,0 +1,184 @@
+"""Parse Tensor Logic source text into the AST with Lark; every failure is a located TlcError."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from tlc.errors import Span, TlcError
+from tlc.frontend import ast
+
+MAX_NESTING = 200
+"""Deepest bracket nesting accepted; deeper input is rejected before it can exhaust the stack."""
+
+_OPEN = {"LSQB", "LPAR"}
+_CLOSE = {"RSQB", "RPAR"}
+
+_TOKEN_NAMES = {
+    "_NL": "end of line", "$END": "end of input", "NAME": "a name", "NUMBER": "a number",
+    "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
+    "AGGREGATOR": "'=' (or += max= min= avg=)", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'",
+    "SLASH": "'/'", "CIRCUMFLEX": "'^'", "SEMICOLON": "';'", "QMARK": "'?'", "DOT": "'.'",
+    "NORMALISED": "'.'", "VIRTUAL": "'*'", "STRING": "a quoted name", "COLON": "':'",
+    "EQUAL": "'='", "INT": "an integer", "SIGNED_NUMBER": "a number",
+}
+
+
+class _BracketNewlines:
+    """Post-lexer: drops newlines inside brackets (so long expressions may wrap) and bounds nesting."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            if token.type in _OPEN:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise TlcError(f"brackets nested deeper than {MAX_NESTING} levels", _token_span(token))
+            elif token.type in _CLOSE:
+                depth = max(0, depth - 1)
+            elif token.type == "_NL" and depth:
+                continue
+            yield token
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("tlc.grammar").joinpath("tensorlogic.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
+                propagate_positions=True, maybe_placeholders=False)
+
+
+def _token_span(token: Token) -> Span:
+    return Span(token.line or 1, token.column or 1, token.end_line, token.end_column)
+
+
+def _meta_span(meta) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds AST nodes from the parse tree; method names follow the grammar's aliases."""
+
+    def start(self, meta, items):
+        return ast.Module(tuple(items), span=_meta_span(meta))
+
+    def equation(self, meta, items):
+        lhs, op, rhs = items
+        return ast.Equation(lhs, str(op), rhs, span=_meta_span(meta))
+
+    def fact(self, meta, items):
+        return ast.Fact(items[0], span=_meta_span(meta))
+
+    def query(self, meta, items):
+        return ast.Query(items[0], span=_meta_span(meta))
+
+    def scalar_lhs(self, meta, items):
+        return ast.Name(str(items[0]), span=_token_span(items[0]))
+
+    def tensor_ref(self, meta, items):
+        return ast.TensorRef(str(items[0]), items[1] if len(items) > 1 else (), span=_meta_span(meta))
+
+    def apply(self, meta, items):
+        return ast.Apply(str(items[0]), items[1] if len(items) > 1 else (), span=_meta_span(meta))
+
+    def args(self, meta, items):
+        return tuple(items)
+
+    def arg(self, meta, items):
+        virtual = any(isinstance(i, Token) and i.type == "VIRTUAL" for i in items)
+        normalised = any(isinstance(i, Token) and i.type == "NORMALISED" for i in items)
+        expr = next(i for i in items if not isinstance(i, Token) or i.type not in ("VIRTUAL", "NORMALISED"))
+        return ast.Arg(expr, virtual, normalised, span=_meta_span(meta))
+
+    def _binop(op):  # noqa: N805 - a method factory used only in this class body
+        def build(self, meta, items):
+            return ast.BinOp(op, items[0], items[1], span=_meta_span(meta))
+        return build
+
+    add, sub, mul, div = _binop("+"), _binop("-"), _binop("*"), _binop("/")
+    juxt, pow = _binop("juxt"), _binop("^")
+
+    def neg(self, meta, items):
+        return ast.Neg(items[0], span=_meta_span(meta))
+
+    def number(self, meta, items):
+        return ast.Number(str(items[0]), span=_token_span(items[0]))
+
+    def string(self, meta, items):
+        return ast.String(str(items[0])[1:-1], span=_token_span(items[0]))
+
+    def name(self, meta, items):
+        return ast.Name(str(items[0]), span=_token_span(items[0]))
+
+    def const_decl(self, meta, items):
+        return ast.ConstDecl(str(items[0]), str(items[1]), span=_meta_span(meta))
+
+    def tensor_decl(self, meta, items):
+        return ast.ShapeDecl(str(items[0]), False, items[1], span=_meta_span(meta))
+
+    def relation_decl(self, meta, items):
+        return ast.ShapeDecl(str(items[0]), True, items[1], span=_meta_span(meta))
+
+    def domain_decl(self, meta, items):
+        return ast.DomainDecl(str(items[0]), tuple(str(i) for i in items[1:]), span=_meta_span(meta))
+
+    def dims(self, meta, items):
+        return tuple(items)
+
+    def dim_int(self, meta, items):
+        return int(items[0])
+
+    def dim_name(self, meta, items):
+        return str(items[0])
+
+
+def _describe_unexpected(err: UnexpectedInput) -> str:
+    if isinstance(err, UnexpectedCharacters):
+        return f"unexpected character {err.char!r}"
+    if isinstance(err, UnexpectedEOF):
+        return "unexpected end of input"
+    token = err.token
+    if token.type == "$END":
+        what = "end of input"
+    elif token.type == "_NL":
+        what = "end of line"
+    else:
+        what = repr(str(token))
+    expected = sorted({_TOKEN_NAMES.get(t, t) for t in (err.expected or ()) if not t.startswith("__")})
+    hint = f"; expected {', '.join(expected[:6])}" if expected and len(expected) <= 6 else ""
+    return f"unexpected {what}{hint}"
+
+
+def _unexpected_span(err: UnexpectedInput, source: str) -> Span:
+    line = getattr(err, "line", None)
+    column = getattr(err, "column", None)
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END" or not line or line < 1:
+        lines = source.splitlines() or [""]
+        return Span(len(lines), len(lines[-1]) + 1)
+    return Span(line, column or 1)
+
+
+def parse(source: str, filename: str | None = None) -> ast.Module:
+    """Parse source text into an AST ``Module``; raises ``TlcError`` with a location on any syntax error."""
+    try:
+        tree = _parser().parse(source)
+        return _ToAst().transform(tree)
+    except TlcError as err:
+        raise err.located(filename, source) from None
+    except UnexpectedInput as err:
+        raise TlcError(_describe_unexpected(err), _unexpected_span(err, source),
+                       filename=filename, source=source) from None
+    except VisitError as err:
+        if isinstance(err.orig_exc, RecursionError):
+            raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None
+        raise
+    except RecursionError:
+        raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None

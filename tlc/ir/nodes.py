@@ -1,0 +1,229 @@
+"""IR nodes: immutable, typed tensor equations with resolved names; spans never take part in equality."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from tlc.errors import Span
+
+
+def _span():
+    return field(default=None, compare=False, repr=False, kw_only=True)
+
+
+class Aggregator(enum.Enum):
+    """How an equation's contributions (and its projected indices, for max/min/avg) are combined."""
+
+    SUM = "="
+    ADD = "+="
+    MAX = "max="
+    MIN = "min="
+    AVG = "avg="
+
+    @property
+    def reduction(self) -> str:
+        """The reduction name: ``sum``, ``max``, ``min`` or ``avg``."""
+        return {"=": "sum", "+=": "sum", "max=": "max", "min=": "min", "avg=": "avg"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """One index position: ``sum(coef*var) + offset``, floor-divided by ``divisor``, or a named constant.
+
+    ``i`` is ``terms=(("i", 1),)``; ``x+dx`` has two terms; ``t-1`` has ``offset=-1``; ``x/2`` has
+    ``divisor=2``; ``Bob`` has ``symbol="Bob"``; ``*t`` sets ``virtual``; ``p'.`` sets ``normalised``.
+    """
+
+    terms: tuple[tuple[str, int], ...] = ()
+    offset: int = 0
+    divisor: int = 1
+    symbol: str | int | None = None
+    virtual: bool = False
+    normalised: bool = False
+    span: Span | None = _span()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Index variables used, in order."""
+        return tuple(v for v, _ in self.terms)
+
+    @property
+    def plain_variable(self) -> str | None:
+        """The variable if this index is exactly one variable (no shift, no division), else None."""
+        if len(self.terms) == 1 and self.terms[0][1] == 1 and self.offset == 0 and self.divisor == 1:
+            return self.terms[0][0]
+        return None
+
+    @property
+    def shifted_variable(self) -> tuple[str, int] | None:
+        """``(var, offset)`` if this index is one variable plus a constant, else None."""
+        if len(self.terms) == 1 and self.terms[0][1] == 1 and self.divisor == 1:
+            return self.terms[0][0], self.offset
+        return None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for an integer or named constant position."""
+        return not self.terms
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A tensor access ``T[...]`` (``relation=False``) or a relation atom ``R(...)``."""
+
+    name: str
+    indices: tuple[Index, ...]
+    relation: bool = False
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """A numeric literal."""
+
+    value: float
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A scalar: a 0-d input tensor used without brackets, or a ``const``."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IndexValue:
+    """An index variable used as a number (``p`` in ``sin(p / L)``)."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A chain of juxtaposition, ``*`` and ``/``; ``inverted[k]`` marks a divisor."""
+
+    factors: tuple["Expr", ...]
+    inverted: tuple[bool, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """A chain of ``+`` and ``-``; ``signs[k]`` is +1 or -1."""
+
+    terms: tuple["Expr", ...]
+    signs: tuple[int, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    """Unary minus."""
+
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Power:
+    """``base ^ exponent``."""
+
+    base: "Expr"
+    exponent: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An elementwise function, ``softmax``/``lnorm`` (normalising over ``axis``) or ``concat``."""
+
+    function: str
+    args: tuple["Expr", ...]
+    axis: str | None = None
+    span: Span | None = _span()
+
+
+Expr = Ref | Num | Scalar | IndexValue | Product | Sum | Neg | Power | Call
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """``lhs aggregator rhs``; a fact is an equation whose right-hand side is ``Num(1)``."""
+
+    lhs: Ref
+    aggregator: Aggregator
+    rhs: Expr
+    fact: bool = False
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """``Atom?``: asks for the tuples (or values) matching the atom."""
+
+    atom: Ref
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """``const N = value``."""
+
+    name: str
+    value: float | int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """``tensor W[4, 3]`` / ``relation R(Person, 5)``: declared extents; a str dim names a domain."""
+
+    name: str
+    relation: bool
+    dims: tuple[int | str, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """``domain Person: Alice, Bob``: named constants interned in this order."""
+
+    name: str
+    members: tuple[str, ...]
+    span: Span | None = _span()
+
+
+Statement = Equation | Query | Const | Shape | Domain
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of an expression node."""
+    if isinstance(expr, Product):
+        return expr.factors
+    if isinstance(expr, Sum):
+        return expr.terms
+    if isinstance(expr, Neg):
+        return (expr.operand,)
+    if isinstance(expr, Power):
+        return (expr.base, expr.exponent)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
+
+
+def walk(expr: Expr):
+    """Yield every node of an expression tree, parents before children."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def refs(expr: Expr) -> list[Ref]:
+    """Every tensor/relation reference in an expression, left to right."""
+    return [n for n in walk(expr) if isinstance(n, Ref)]

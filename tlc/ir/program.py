@@ -1,0 +1,123 @@
+"""A whole program: its statements, the tensors they mention, and the tensor/equation dependency graph."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from tlc.ir.nodes import Const, Domain, Equation, Query, Ref, Shape, Statement, refs, walk, Scalar
+
+
+@dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """What the source says about one tensor name."""
+
+    name: str
+    rank: int
+    relation: bool
+    defined: bool
+    """True when some equation or fact defines it (otherwise it is a pure input)."""
+    first_use: Ref
+
+
+@dataclass(frozen=True)
+class Program:
+    """A checked Tensor Logic program: statements in source order plus derived tables."""
+
+    statements: tuple[Statement, ...]
+    filename: str | None = field(default=None, compare=False)
+    source: str | None = field(default=None, compare=False)
+
+    @functools.cached_property
+    def equations(self) -> tuple[Equation, ...]:
+        """Equations and facts, in source order."""
+        return tuple(s for s in self.statements if isinstance(s, Equation))
+
+    @functools.cached_property
+    def queries(self) -> tuple[Query, ...]:
+        """Queries, in source order."""
+        return tuple(s for s in self.statements if isinstance(s, Query))
+
+    @functools.cached_property
+    def consts(self) -> dict[str, float | int]:
+        """``const`` declarations by name."""
+        return {s.name: s.value for s in self.statements if isinstance(s, Const)}
+
+    @functools.cached_property
+    def shapes(self) -> dict[str, Shape]:
+        """``tensor``/``relation`` declarations by name."""
+        return {s.name: s for s in self.statements if isinstance(s, Shape)}
+
+    @functools.cached_property
+    def domains(self) -> dict[str, Domain]:
+        """``domain`` declarations by name."""
+        return {s.name: s for s in self.statements if isinstance(s, Domain)}
+
+    @functools.cached_property
+    def tensors(self) -> dict[str, TensorInfo]:
+        """Every tensor or relation mentioned, in order of first mention."""
+        found: dict[str, TensorInfo] = {}
+        defined = {eq.lhs.name for eq in self.equations}
+        for stmt in self.statements:
+            mentioned = []
+            if isinstance(stmt, Equation):
+                mentioned = [stmt.lhs, *refs(stmt.rhs)]
+            elif isinstance(stmt, Query):
+                mentioned = [stmt.atom]
+            for ref in mentioned:
+                if ref.name not in found:
+                    found[ref.name] = TensorInfo(ref.name, len(ref.indices), ref.relation,
+                                                 ref.name in defined, ref)
+        for name, decl in self.shapes.items():
+            if name not in found:
+                found[name] = TensorInfo(name, len(decl.dims), decl.relation, False,
+                                         Ref(name, (), decl.relation, span=decl.span))
+        return found
+
+    @functools.cached_property
+    def scalars(self) -> tuple[str, ...]:
+        """Names used as scalar inputs (bare names that are not ``const``), in order of first use."""
+        seen: dict[str, None] = {}
+        for eq in self.equations:
+            for node in walk(eq.rhs):
+                if isinstance(node, Scalar) and node.name not in self.consts:
+                    seen.setdefault(node.name)
+        return tuple(seen)
+
+    @functools.cached_property
+    def symbols(self) -> tuple[str | int, ...]:
+        """Named constants in the source: domain members first, then in order of appearance."""
+        seen: dict[str | int, None] = {}
+        for domain in self.domains.values():
+            for member in domain.members:
+                seen.setdefault(member)
+        for stmt in self.statements:
+            atoms = []
+            if isinstance(stmt, Equation):
+                atoms = [stmt.lhs, *refs(stmt.rhs)]
+            elif isinstance(stmt, Query):
+                atoms = [stmt.atom]
+            for ref in atoms:
+                for index in ref.indices:
+                    if index.symbol is not None:
+                        seen.setdefault(index.symbol)
+        return tuple(seen)
+
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        """Dependency graph: tensor name -> equation number (reads) and equation -> tensor (writes)."""
+        g = nx.DiGraph()
+        for name in self.tensors:
+            g.add_node(name, kind="tensor")
+        for k, eq in enumerate(self.equations):
+            g.add_node(k, kind="equation")
+            g.add_edge(k, eq.lhs.name)
+            for ref in refs(eq.rhs):
+                g.add_edge(ref.name, k)
+        return g
+
+    def defining(self, name: str) -> tuple[int, ...]:
+        """Numbers of the equations whose left-hand side is ``name``."""
+        return tuple(k for k, eq in enumerate(self.equations) if eq.lhs.name == name)

@@ -1,0 +1,240 @@
+"""Shape inference: every tensor's extents and every equation's index ranges, from the data's shapes.
+
+Ranges follow the "valid" semantics: an index takes exactly the values for which every read of the
+equation is in range (and every written position is non-negative). A defined tensor's extent is the
+largest position any of its equations writes, so recurrences extend their tensors step by step; this
+is a least fixpoint, computed per stratum and bounded so that unbounded growth is reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+
+from tlc.errors import DataError, TlcError
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+from tlc.passes.projection import analyse, occurrences
+from tlc.passes.strata import Stratum
+
+Range = tuple[int, int]
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Inferred extents per tensor and index ranges ``[lo, hi)`` per equation number."""
+
+    extents: dict[str, tuple[int, ...]]
+    ranges: dict[int, dict[str, Range]]
+    n_symbols: int
+
+
+def axis_components(program: Program) -> list[set[tuple[str, int]]]:
+    """Groups of (tensor, axis) joined by a shared plain index variable: each group is one domain."""
+    g = nx.Graph()
+    for name, info in program.tensors.items():
+        g.add_nodes_from((name, a) for a in range(info.rank))
+    for eq in program.equations:
+        by_var: dict[str, list[tuple[str, int]]] = {}
+        for ref in (eq.lhs, *ir.refs(eq.rhs)):
+            for a, index in enumerate(ref.indices):
+                if index.plain_variable:
+                    by_var.setdefault(index.plain_variable, []).append((ref.name, a))
+        for spots in by_var.values():
+            nx.add_path(g, spots)
+    return [set(c) for c in nx.connected_components(g)]
+
+
+def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Axes that range over named constants: those holding a symbol anywhere, and their domains."""
+    seeds = set(string_axes)
+    for eq in program.equations:
+        for ref in (eq.lhs, *ir.refs(eq.rhs)):
+            seeds |= {(ref.name, a) for a, i in enumerate(ref.indices) if i.symbol is not None}
+    for query in program.queries:
+        seeds |= {(query.atom.name, a) for a, i in enumerate(query.atom.indices) if i.symbol is not None}
+    for decl in program.shapes.values():
+        seeds |= {(decl.name, a) for a, d in enumerate(decl.dims) if isinstance(d, str)}
+    found: set[tuple[str, int]] = set()
+    for component in axis_components(program):
+        if component & seeds:
+            found |= component
+    return found
+
+
+class _Inference:
+    def __init__(self, program: Program, fixed: dict[str, tuple[int, ...]],
+                 given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int):
+        self.program = program
+        self.fixed = fixed            # extents that cannot change: pure inputs, declarations
+        self.extents: dict[str, list[int]] = {n: list(e) for n, e in given.items()}
+        self.extents.update({n: list(e) for n, e in fixed.items()})
+        self.symbolic = symbolic
+        self.n_symbols = n_symbols
+        self.ranges: dict[int, dict[str, Range]] = {}
+
+    def extent(self, name: str, axis: int) -> int:
+        if (name, axis) in self.symbolic:
+            return self.n_symbols
+        ext = self.extents.get(name)
+        return ext[axis] if ext is not None else 0
+
+    def equation_ranges(self, k: int) -> dict[str, Range]:
+        """Index ranges of equation ``k`` under the current extents."""
+        eq = self.program.equations[k]
+        lo: dict[str, float] = {}
+        hi: dict[str, float] = {}
+        variables = [v for ref in (eq.lhs, *ir.refs(eq.rhs)) for i in ref.indices for v in i.variables]
+        variables += [n.name for n in ir.walk(eq.rhs) if isinstance(n, ir.IndexValue)]
+        for v in variables:
+            lo.setdefault(v, -INF)
+            hi.setdefault(v, INF)
+        pending = []
+        for ref in ir.refs(eq.rhs):
+            for a, index in enumerate(ref.indices):
+                if index.terms:
+                    pending.append((index, self.extent(ref.name, a)))
+        for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative
+            if index.terms:
+                pending.append((index, INF))
+        progress = True
+        while pending and progress:
+            progress = False
+            for item in list(pending):
+                index, extent = item
+                unbounded = [v for v, _ in index.terms if math.isinf(hi[v])]
+                if len(unbounded) > 1:
+                    continue
+                self._constrain(index, extent, lo, hi, unbounded[0] if unbounded else None)
+                pending.remove(item)
+                progress = True
+        # indices bounded only by the left-hand side take the LHS tensor's known extent
+        for a, index in enumerate(eq.lhs.indices):
+            tv = index.shifted_variable
+            if tv and math.isinf(hi[tv[0]]) and (eq.lhs.name in self.extents or (eq.lhs.name, a) in self.symbolic):
+                v, off = tv
+                lo[v] = max(lo[v], -off)
+                hi[v] = min(hi[v], self.extent(eq.lhs.name, a) - off)
+        if isinstance(eq.rhs, ir.Call) and eq.rhs.function == "concat":
+            flattened = analyse(eq).flattened
+            merged = next(i.plain_variable for i in eq.lhs.indices
+                          if i.plain_variable and i.plain_variable not in {v for _, v in occurrences(eq.rhs)})
+            lo[merged] = 0
+            hi[merged] = math.prod(max(0, hi[v] - lo[v]) for v in flattened)
+        ranges = {}
+        for v in dict.fromkeys(variables):
+            if math.isinf(lo[v]) or math.isinf(hi[v]):
+                raise TlcError(f"cannot infer the range of index {v}: it is not limited by any tensor's "
+                               f"extent (supply data or declare a shape)", _var_span(eq, v))
+            ranges[v] = (int(lo[v]), max(int(lo[v]), int(hi[v])))
+        for a, index in enumerate(eq.lhs.indices):   # pooling keeps whole windows only
+            if index.divisor > 1 and index.shifted_variable is None and len(index.terms) == 1:
+                v, off, d = index.terms[0][0], index.offset, index.divisor
+                l, h = ranges[v]
+                ranges[v] = (l, max(l, ((h + off) // d) * d - off))
+        return ranges
+
+    @staticmethod
+    def _constrain(index: ir.Index, extent: float, lo: dict, hi: dict, target: str | None) -> None:
+        """Narrow variable ranges so that ``0 <= index < extent`` for all values of the other variables."""
+        span_hi = extent * index.divisor      # (sum + off) // d < E  <=>  sum + off < E*d
+        variables = [target] if target else [v for v, _ in index.terms]
+        for v in variables:
+            coef = dict(index.terms)[v]
+            rest_min = index.offset
+            rest_max = index.offset
+            for w, c in index.terms:
+                if w == v:
+                    continue
+                a, b = c * lo[w], c * (hi[w] - 1)
+                rest_min += min(a, b)
+                rest_max += max(a, b)
+            if coef > 0:
+                lo[v] = max(lo[v], -rest_min)
+                hi[v] = min(hi[v], span_hi - rest_max)
+            else:
+                lo[v] = max(lo[v], rest_max - span_hi + 1)
+                hi[v] = min(hi[v], rest_min + 1)
+
+    def lhs_extent(self, eq: ir.Equation, ranges: dict[str, Range]) -> list[int]:
+        """Extent the equation needs for its left-hand side, axis by axis."""
+        out = []
+        for a, index in enumerate(eq.lhs.indices):
+            if (eq.lhs.name, a) in self.symbolic:
+                out.append(self.n_symbols)
+            elif index.symbol is not None:
+                out.append(0)
+            elif not index.terms:
+                out.append(index.offset + 1)
+            else:
+                top = index.offset
+                empty = False
+                for v, c in index.terms:
+                    l, h = ranges[v]
+                    empty |= h <= l
+                    top += max(c * l, c * (h - 1))
+                out.append(0 if empty else top // index.divisor + 1)
+        return out
+
+    def run_equation(self, k: int) -> bool:
+        """Update the LHS extent from equation ``k``; True if it grew."""
+        eq = self.program.equations[k]
+        ranges = self.equation_ranges(k)
+        self.ranges[k] = ranges
+        if eq.lhs.name in self.fixed:
+            return False
+        need = self.lhs_extent(eq, ranges)
+        current = self.extents.get(eq.lhs.name)
+        grown = need if current is None else [max(c, n) for c, n in zip(current, need)]
+        if grown != current:
+            self.extents[eq.lhs.name] = grown
+            return True
+        return False
+
+
+def _var_span(eq: ir.Equation, var: str):
+    for ref in (eq.lhs, *ir.refs(eq.rhs)):
+        for index in ref.indices:
+            if var in index.variables:
+                return index.span
+    return eq.span
+
+
+def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str, tuple[int, ...]],
+                 given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int) -> Shapes:
+    """Infer extents and index ranges; ``fixed`` extents never change, ``given`` ones may grow."""
+    inference = _Inference(program, fixed, given, symbolic, n_symbols)
+    known = [n_symbols, 1, *(e for ext in (*fixed.values(), *given.values()) for e in ext)]
+    for eq in program.equations:
+        known += [i.offset + 1 for i in eq.lhs.indices if not i.terms]
+    for stratum in strata:
+        if not stratum.recursive:
+            for k in stratum.equations:
+                inference.run_equation(k)
+            continue
+        shifts = sum(max(0, i.offset) for k in stratum.equations for i in program.equations[k].lhs.indices)
+        limit = max(known) + shifts + 1
+        while any([inference.run_equation(k) for k in stratum.equations]):
+            for name in stratum.tensors:
+                if max(inference.extents.get(name, [0]) or [0]) > limit:
+                    k = program.defining(name)[-1]
+                    raise TlcError(f"the extent of {name} grows without bound: a shifted index of this "
+                                   f"recursion is not limited by any other tensor (declare its shape with "
+                                   f"'tensor {name}[...]')", program.equations[k].span)
+    for name, info in program.tensors.items():
+        if name not in inference.extents:
+            inference.extents[name] = [inference.extent(name, a) for a in range(info.rank)]
+    extents = {n: tuple(inference.extent(n, a) for a in range(len(e))) for n, e in inference.extents.items()}
+    return Shapes(extents, inference.ranges, n_symbols)
+
+
+def check_rank(program: Program, name: str, shape: tuple[int, ...]) -> None:
+    """Data for ``name`` must have the rank the program uses."""
+    info = program.tensors[name]
+    if len(shape) != info.rank:
+        raise DataError(f"data for {name} has {len(shape)} dimension{'s' if len(shape) != 1 else ''} "
+                        f"(shape {tuple(shape)}) but the program uses it with {info.rank}",
+                        info.first_use.span)

@@ -1,0 +1,213 @@
+"""Strata: the order in which tensors are computed, and how each recursive group is evaluated.
+
+The tensor dependency graph's strongly connected components (networkx) are evaluated in topological
+order. A recursive component is evaluated one of three ways:
+
+- ``recurrence``: every recursive read is along one "time" axis per tensor at an earlier or equal step
+  (``X[i-1,k]``, ``Emb[n,l,d]`` feeding ``Emb[n,l+1,d]``); it runs in index order, one step at a time;
+- ``seminaive``: relations only; Datalog semi-naive iteration to a fixpoint;
+- ``fixpoint``: anything else; naive iteration until nothing changes, under an iteration bound.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import networkx as nx
+
+from tlc.errors import TlcError
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+
+MONOTONE_FUNCTIONS = {"step", "relu", "sig", "tanh", "exp", "log", "sqrt"}
+
+
+class Mode(enum.Enum):
+    """How a stratum is evaluated."""
+
+    PLAIN = "plain"
+    RECURRENCE = "recurrence"
+    SEMINAIVE = "seminaive"
+    FIXPOINT = "fixpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """Time axes of a recurrence: per tensor the axis, per equation its time variable and LHS offset."""
+
+    axis: dict[str, int]
+    variable: dict[int, str]
+    lhs_offset: dict[int, int]
+    step_order: tuple[int, ...]
+    """Recursive equations in the order they run within one step (delay-0 dependencies first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """A group of tensors computed together; ``equations`` are numbers into ``program.equations``."""
+
+    tensors: tuple[str, ...]
+    equations: tuple[int, ...]
+    mode: Mode
+    recurrence: Recurrence | None = None
+
+    @property
+    def recursive(self) -> bool:
+        """True when the tensors depend on themselves."""
+        return self.mode is not Mode.PLAIN
+
+
+def tensor_graph(program: Program) -> nx.DiGraph:
+    """Tensor-level dependencies: an edge A -> B when an equation defining B reads A."""
+    g = nx.DiGraph()
+    g.add_nodes_from(program.tensors)
+    for eq in program.equations:
+        for ref in ir.refs(eq.rhs):
+            g.add_edge(ref.name, eq.lhs.name)
+    return g
+
+
+def stratify(program: Program) -> tuple[Stratum, ...]:
+    """Split the program into strata in evaluation order; raises on recursion through negation."""
+    graph = tensor_graph(program)
+    condensed = nx.condensation(graph)
+    order = {name: k for k, name in enumerate(program.tensors)}
+    strata = []
+    for component in nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(order[t] for t in condensed.nodes[c]["members"])):
+        members = tuple(sorted(condensed.nodes[component]["members"], key=order.__getitem__))
+        equations = tuple(k for k, eq in enumerate(program.equations) if eq.lhs.name in members)
+        if not equations:
+            continue
+        recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
+        strata.append(_classify(program, members, equations) if recursive
+                      else Stratum(members, equations, Mode.PLAIN))
+    return tuple(strata)
+
+
+def _classify(program: Program, members: tuple[str, ...], equations: tuple[int, ...]) -> Stratum:
+    recurrence = _find_recurrence(program, set(members), equations)
+    if recurrence is not None:
+        return Stratum(members, equations, Mode.RECURRENCE, recurrence)
+    relations = all(program.tensors[t].relation for t in members)
+    if relations:
+        _check_monotone(program, set(members), equations)
+        return Stratum(members, equations, Mode.SEMINAIVE)
+    return Stratum(members, equations, Mode.FIXPOINT)
+
+
+def _check_monotone(program: Program, members: set[str], equations: tuple[int, ...]) -> None:
+    """Recursive relations must not depend on themselves negatively (stratified semantics)."""
+    for k in equations:
+        eq = program.equations[k]
+        for ref, positive in _polarities(eq.rhs, True):
+            if ref.name in members and not positive:
+                raise TlcError(f"{eq.lhs.name} depends on {ref.name} through negation or a non-monotone "
+                               f"function inside a recursion; such a program has no stratification",
+                               ref.span)
+
+
+def _polarities(expr: ir.Expr, positive: bool):
+    """Yield (ref, polarity) for each reference; polarity None-like False when not provably positive."""
+    if isinstance(expr, ir.Ref):
+        yield expr, positive
+    elif isinstance(expr, ir.Sum):
+        for term, sign in zip(expr.terms, expr.signs):
+            yield from _polarities(term, positive if sign > 0 else not positive)
+    elif isinstance(expr, ir.Neg):
+        yield from _polarities(expr.operand, not positive)
+    elif isinstance(expr, ir.Product):
+        for factor, inverted in zip(expr.factors, expr.inverted):
+            yield from _polarities(factor, not positive if inverted else positive)
+    elif isinstance(expr, ir.Power):
+        yield from _polarities(expr.base, positive)
+        yield from ((ref, False) for ref in ir.refs(expr.exponent))
+    elif isinstance(expr, ir.Call):
+        monotone = expr.function in MONOTONE_FUNCTIONS
+        for arg in expr.args[:1]:
+            if monotone:
+                yield from _polarities(arg, positive)
+            else:
+                yield from ((ref, False) for ref in ir.refs(arg))
+        for arg in expr.args[1:]:
+            yield from ((ref, False) for ref in ir.refs(arg))
+
+
+def _time_var(index: ir.Index) -> tuple[str, int] | None:
+    return index.shifted_variable
+
+
+def _find_recurrence(program: Program, members: set[str], equations: tuple[int, ...]) -> Recurrence | None:
+    """Find one time axis per tensor along which every recursive read looks back (or level)."""
+    eqs = program.equations
+    recursive = [k for k in equations if any(r.name in members for r in ir.refs(eqs[k].rhs))]
+    axis: dict[str, int] = {}
+    variable: dict[int, str] = {}
+    for k in recursive:   # seed: an LHS axis shifted forward relative to a recursive read
+        lhs = eqs[k].lhs
+        for a, index in enumerate(lhs.indices):
+            tv = _time_var(index)
+            if tv and tv[1] > 0 and lhs.name not in axis:
+                axis[lhs.name] = a
+    changed = True
+    while changed:
+        changed = False
+        for k in recursive:
+            if k in variable:
+                continue
+            lhs = eqs[k].lhs
+            var = None
+            if lhs.name in axis:
+                tv = _time_var(lhs.indices[axis[lhs.name]])
+                var = tv[0] if tv else None
+            else:
+                for ref in ir.refs(eqs[k].rhs):
+                    if ref.name in axis:
+                        tv = _time_var(ref.indices[axis[ref.name]])
+                        var = tv[0] if tv else None
+                        break
+            if var is None:
+                continue
+            variable[k] = var
+            changed = True
+            if lhs.name not in axis:
+                spots = [a for a, i in enumerate(lhs.indices) if _time_var(i) and _time_var(i)[0] == var]
+                if len(spots) != 1:
+                    return None
+                axis[lhs.name] = spots[0]
+    if set(variable) != set(recursive) or set(axis) != members:
+        return None
+    lhs_offset: dict[int, int] = {}
+    same_step = nx.DiGraph()
+    same_step.add_nodes_from(recursive)
+    writer = {}
+    for k in recursive:
+        writer.setdefault(eqs[k].lhs.name, []).append(k)
+    for k in recursive:
+        lhs = eqs[k].lhs
+        tv = _time_var(lhs.indices[axis[lhs.name]])
+        if tv is None or tv[0] != variable[k]:
+            return None
+        lhs_offset[k] = tv[1]
+        for ref in ir.refs(eqs[k].rhs):
+            if ref.name not in members:
+                continue
+            rv = _time_var(ref.indices[axis[ref.name]])
+            if rv is None or rv[0] != variable[k]:
+                return None
+            if any(variable[k] in i.variables for a, i in enumerate(ref.indices) if a != axis[ref.name]):
+                return None
+            delay = tv[1] - rv[1]
+            if delay < 0:
+                return None
+            if delay == 0:
+                for w in writer.get(ref.name, ()):
+                    same_step.add_edge(w, k)
+    if any(v in i.variables for k in recursive
+           for a, i in enumerate(eqs[k].lhs.indices) if a != axis[eqs[k].lhs.name] for v in [variable[k]]):
+        return None
+    if not nx.is_directed_acyclic_graph(same_step):
+        return None
+    order = tuple(nx.lexicographical_topological_sort(same_step))
+    return Recurrence(axis, variable, lhs_offset, order)
