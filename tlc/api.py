@@ -253,7 +253,9 @@ class Program:
         spec = self._cache.get(key)
         if spec is None:
             shapes = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
-            source = emit_numpy(program, self.strata, shapes, tuple(symbols), given)
+            supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
+                        if program.tensors[n].defined and (n in arrays or n in tuples)}
+            source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied)
             namespace: dict = {}
             exec(builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec"), namespace)
             spec = _Specialised(shapes, tuple(symbols), frozenset(symbolic), source, namespace["run"])

@@ -1,10 +1,10 @@
 """tlc_runtime: the support library that code emitted by tlc imports (it never imports tlc itself)."""
 
-from tlc_runtime.errors import RuntimeFailure
+from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.ops import (
     align, gather, lnorm, relu, scatter, sig, softmax, step, as_number,
 )
 from tlc_runtime.relation import Relation
 
-__all__ = ["RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "relu", "scatter",
+__all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "relu", "scatter",
            "sig", "softmax", "step"]

@@ -95,8 +95,8 @@ class _Inference:
         pending = []
         for ref in ir.refs(eq.rhs):
             for a, index in enumerate(ref.indices):
-                if index.terms:
-                    pending.append((index, self.extent(ref.name, a)))
+                if index.terms:   # a virtual axis keeps only the current step: reads never run past it
+                    pending.append((index, INF if index.virtual else self.extent(ref.name, a)))
         for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative
             if index.terms:
                 pending.append((index, INF))

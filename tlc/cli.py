@@ -1,0 +1,154 @@
+"""The ``tlc`` command line: run, check, compile and explain Tensor Logic programs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+import tlc_runtime as rt
+from tlc.api import BACKENDS, Program, frontend, load_source
+from tlc.errors import DataError, Span, TlcError
+from tlc_runtime.data import load_file
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tlc", description="The Tensor Logic compiler.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_data(p):
+        p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
+                       help="bind one input to a .npy array or .csv/.tsv tuples (repeatable)")
+        p.add_argument("--data", action="append", default=[], metavar="FILE.npz",
+                       help="inputs from an .npz archive keyed by tensor name (repeatable)")
+
+    def with_backend(p):
+        p.add_argument("--backend", choices=BACKENDS, default="numpy")
+        p.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=2, metavar="N",
+                       help="optimisation level 0-3 (default 2)")
+
+    run = sub.add_parser("run", help="run a program and print the tensors it defines")
+    run.add_argument("file")
+    with_data(run)
+    with_backend(run)
+    run.add_argument("--out", metavar="FILE.npz", help="also write every defined tensor to an .npz file")
+    check = sub.add_parser("check", help="parse and check a program; nothing runs")
+    check.add_argument("file")
+    comp = sub.add_parser("compile", help="print the code emitted for a target")
+    comp.add_argument("file")
+    comp.add_argument("--target", choices=BACKENDS, default="numpy")
+    comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
+    with_data(comp)
+    explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
+    explain.add_argument("file")
+    with_data(explain)
+    return parser
+
+
+def _inputs(args) -> dict:
+    inputs: dict = {}
+    for path in args.data:
+        loaded = load_file(path)
+        if not isinstance(loaded, dict):
+            raise TlcError(f"--data expects an .npz archive keyed by tensor name, got {path}", filename=path)
+        inputs.update(loaded)
+    for binding in args.input:
+        name, sep, path = binding.partition("=")
+        if not sep or not name or not path:
+            raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
+        loaded = load_file(path)
+        if isinstance(loaded, dict):
+            if len(loaded) != 1:
+                raise TlcError(f"{path} holds {len(loaded)} arrays; use --data for archives", filename=path)
+            loaded = next(iter(loaded.values()))
+        inputs[name] = loaded
+    return inputs
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _format_value(name: str, value) -> str:
+    if isinstance(value, rt.Relation):
+        rows = value.tuples()
+        body = ", ".join("(" + ", ".join(str(v) for v in row) + ")" if len(row) != 1 else str(row[0])
+                         for row in rows)
+        return f"{name} = {{{body}}}"
+    array = np.asarray(value)
+    text = np.array2string(array, precision=6, suppress_small=True, threshold=200)
+    if array.ndim == 0:
+        return f"{name} = {array.item():.6g}"
+    return f"{name} {array.shape} =\n{text}"
+
+
+def _format_answer(answer) -> str:
+    if isinstance(answer, list):
+        if not answer:
+            return "no"
+        if answer == [()]:
+            return "yes"
+        return ", ".join(str(a[0]) if len(a) == 1 else "(" + ", ".join(map(str, a)) + ")" for a in answer)
+    return np.array2string(np.asarray(answer), precision=6, suppress_small=True)
+
+
+def _command(args) -> int:
+    source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
+    if source is None:
+        raise TlcError(f"no such file: {args.file}", filename=args.file)
+    program_ir = frontend(source, filename)
+    if args.command == "check":
+        print(f"{filename}: ok ({len(program_ir.equations)} equations, {len(program_ir.tensors)} tensors)")
+        return 0
+    program = Program(program_ir, getattr(args, "backend", "numpy"), getattr(args, "opt_level", 2))
+    inputs = _inputs(args)
+    if args.command == "explain":
+        print(program.explain(**inputs))
+        return 0
+    if args.command == "compile":
+        code = program.source(**inputs)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(code)
+        else:
+            sys.stdout.write(code)
+        return 0
+    results = program(**inputs)
+    for name, value in results.items():
+        print(_format_value(name, value))
+    for text, answer in results.answers:
+        print(f"{text} {_format_answer(answer)}")
+    if args.out:
+        np.savez(args.out, **{name: np.asarray(value) for name, value in results.items()})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tlc`` command; returns the exit status (0 ok, 1 user error, 2 usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except _UsageError as err:
+        parser.error(str(err))
+    except rt.DataFileError as err:
+        span = Span(err.line, err.column) if err.line else None
+        source = None
+        if err.line:
+            try:
+                with open(err.filename, encoding="utf-8", errors="replace") as handle:
+                    source = handle.read()
+            except OSError:
+                pass
+        print(DataError(err.message, span, filename=err.filename, source=source), file=sys.stderr)
+    except TlcError as err:
+        print(err, file=sys.stderr)
+    except OSError as err:
+        print(f"tlc: error: {err}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
