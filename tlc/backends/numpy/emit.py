@@ -244,6 +244,11 @@ class NumpyEmitter:
         for k in stratum.equations:
             eq = self.program.equations[k]
             self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1)
+        for t, n in zip(stratum.tensors, names):
+            if not self.program.tensors[t].relation and self._reduction(t) in ("sum", "avg"):
+                self.lines.append(f"    if not np.isfinite(new_{n}).all():")
+                self.lines.append(f"        raise rt.RuntimeFailure('{t} diverges: no fixpoint (values became "
+                                  f"infinite)', {line}, {col})")
         same = " and ".join(f"np.array_equal(new_{n}, {n})" for n in names)
         self.lines.append(f"    if {same}:")
         self.lines.append("        break")
