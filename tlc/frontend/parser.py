@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -46,9 +47,17 @@ class _BracketNewlines:
             yield token
 
 
+def _grammar_text() -> str:
+    """The grammar from the installed package data, or from ``grammar/`` when running from a checkout."""
+    try:
+        return resources.files("tlc.grammar").joinpath("tensorlogic.lark").read_text(encoding="utf-8")
+    except ModuleNotFoundError:
+        return (Path(__file__).resolve().parents[2] / "grammar" / "tensorlogic.lark").read_text(encoding="utf-8")
+
+
 @functools.cache
 def _parser() -> Lark:
-    grammar = resources.files("tlc.grammar").joinpath("tensorlogic.lark").read_text(encoding="utf-8")
+    grammar = _grammar_text()
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
                 propagate_positions=True, maybe_placeholders=False)
 
