@@ -195,8 +195,6 @@ def test_unknown_input_name():
     assert "error: unknown input 'Q'" in str(err)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the unknown-input DataError has no location (line is None) although "
-                   "DESIGN §3 promises every TlcError a 1-based .line; it is raised without .located()")
 def test_unknown_input_name_has_a_line():
     err = run_error("Y[i] = A[i]\n", A=np.ones(3), Q=np.ones(3))
     assert err.line is not None and err.line >= 1
@@ -375,8 +373,6 @@ def test_file_name_for_pathlike(tmp_path):
     check(err, src, 2, 8, "unexpected character", filename=str(path))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the unknown-input DataError is raised without .located(), so a program "
-                   "compiled from a file reports '<input>: error: unknown input ...' instead of its file name")
 def test_file_name_in_unknown_input_error(write):
     path = write("Y[i] = A[i]\n")
     program = tlc.compile(path)
@@ -401,7 +397,5 @@ def test_undecodable_file_is_a_tlc_error(tmp_path):
     assert "cannot read" in err.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: load_source calls open() on a '.tl' name containing a NUL byte; open "
-                   "raises ValueError ('embedded null byte'), which is not caught (only OSError/UnicodeDecodeError)")
 def test_path_with_nul_byte_is_a_tlc_error():
     compile_error("prog\x00.tl")

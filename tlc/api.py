@@ -32,7 +32,7 @@ def load_source(src_or_path: str | os.PathLike) -> tuple[str, str | None]:
         try:
             with open(text, encoding="utf-8") as handle:
                 return handle.read(), text
-        except (OSError, UnicodeDecodeError) as err:
+        except (OSError, UnicodeDecodeError, ValueError) as err:
             raise TlcError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}", filename=text) from None
     return text, None
 
@@ -182,8 +182,10 @@ class Program:
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
             if name not in known:
+                first = program.statements[0].span if program.statements else None
                 raise DataError(f"unknown input {name!r}; this program reads "
-                                f"{', '.join(sorted(self.input_names())) or 'nothing'}")
+                                f"{', '.join(sorted(self.input_names())) or 'nothing'}",
+                                first).located(program.filename, program.source)
         for name in self.input_names():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \

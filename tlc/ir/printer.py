@@ -13,13 +13,14 @@ _ATOMS = (ir.Ref, ir.Num, ir.Scalar, ir.IndexValue, ir.Call)
 def format_index(index: ir.Index) -> str:
     """One index position as source text."""
     if index.symbol is not None:
-        text = index.symbol if _CONSTANT_NAME.match(str(index.symbol)) else f"'{index.symbol}'"
+        quote = '"' if "'" in str(index.symbol) else "'"
+        text = index.symbol if _CONSTANT_NAME.match(str(index.symbol)) else f"{quote}{index.symbol}{quote}"
     else:
         text = ""
         for var, coef in index.terms:
-            sign = "-" if coef < 0 else "+"
-            term = var if abs(coef) == 1 else f"{abs(coef)}*{var}"
-            text = (f"-{term}" if sign == "-" else term) if not text else f"{text} {sign} {term}"
+            for _ in range(abs(coef)):     # a coefficient of 2 is written i + i, as it was parsed
+                sign = "-" if coef < 0 else "+"
+                text = (f"-{var}" if sign == "-" else var) if not text else f"{text} {sign} {var}"
         if index.offset or not text:
             if not text:
                 text = str(index.offset)
@@ -33,12 +34,12 @@ def format_index(index: ir.Index) -> str:
 def format_ref(ref: ir.Ref) -> str:
     """A tensor access or relation atom."""
     inner = ", ".join(format_index(i) for i in ref.indices)
-    if not ref.indices and not ref.relation:
-        return ref.name
     return f"{ref.name}({inner})" if ref.relation else f"{ref.name}[{inner}]"
 
 
 def _number(value: float) -> str:
+    if value == float("inf"):
+        return "1e999"
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
@@ -94,7 +95,7 @@ def format_statement(stmt: ir.Statement) -> str:
     if isinstance(stmt, ir.Query):
         return f"{format_ref(stmt.atom)}?"
     if isinstance(stmt, ir.Const):
-        return f"const {stmt.name} = {stmt.value!r}"
+        return f"const {stmt.name} = {_number(float(stmt.value)) if isinstance(stmt.value, float) else stmt.value}"
     if isinstance(stmt, ir.Shape):
         dims = ", ".join(str(d) for d in stmt.dims)
         return f"relation {stmt.name}({dims})" if stmt.relation else f"tensor {stmt.name}[{dims}]"
