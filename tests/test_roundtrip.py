@@ -225,6 +225,29 @@ def test_roundtrip_quoted_name_shadowed_by_const():
     assert_roundtrip("const N = 3\nY(x) = R(x, 'N')")
 
 
+def _const_types(source: str) -> list[type]:
+    return [type(s.value) for s in statements(source) if isinstance(s, ir.Const)]
+
+
+@pytest.mark.parametrize("source", ["const N = 3", "const N = 2.5", "const N = -2", "const N = 1e3", "const N = 1e-3"])
+def test_roundtrip_const_keeps_its_type(source):
+    assert_roundtrip(source)
+    assert _const_types(format_program(statements(source))) == _const_types(source)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: 'const N = 1.0' (a float, which may not index or size a tensor) prints "
+                   "as 'const N = 1' (an int, which may): _number drops the '.0' of integral floats")
+@pytest.mark.parametrize("source", ["const N = 1.0", "const N = -2.0", "const N = 5.0e1"])
+def test_roundtrip_integral_float_const_keeps_its_type(source):
+    assert _const_types(format_program(statements(source))) == _const_types(source)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: const -1e999 (-inf) prints as 'const N = -inf', a syntax error "
+                   "(_number maps only +inf to 1e999)")
+def test_roundtrip_negative_infinite_const():
+    assert_roundtrip("const N = -1e999")
+
+
 # ---------------------------------------------------------------------------------------------- examples
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.tl"))
 

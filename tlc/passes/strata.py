@@ -144,7 +144,17 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
     recursive = [k for k in equations if any(r.name in members for r in ir.refs(eqs[k].rhs))]
     axis: dict[str, int] = {}
     variable: dict[int, str] = {}
-    for k in recursive:   # seed: an LHS axis shifted forward relative to a recursive read
+    for k in recursive:   # seed: an LHS axis ahead of a read of the same tensor (X[i] from X[i-1])
+        lhs = eqs[k].lhs
+        for ref in ir.refs(eqs[k].rhs):
+            if ref.name != lhs.name or lhs.name in axis:
+                continue
+            for a, (written, read) in enumerate(zip(lhs.indices, ref.indices)):
+                tw, tr = _time_var(written), _time_var(read)
+                if tw and tr and tw[0] == tr[0] and tw[1] > tr[1]:
+                    axis[lhs.name] = a
+                    break
+    for k in recursive:   # seed: an LHS axis shifted forward (Emb[n, l+1, d])
         lhs = eqs[k].lhs
         for a, index in enumerate(lhs.indices):
             tv = _time_var(index)
