@@ -259,7 +259,11 @@ class Program:
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
             source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied)
             namespace: dict = {}
-            exec(builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec"), namespace)
+            try:
+                code = builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec")
+            except (SyntaxError, RecursionError, MemoryError):
+                raise TlcError("the program is nested too deeply to compile") from None
+            exec(code, namespace)
             spec = _Specialised(shapes, tuple(symbols), frozenset(symbolic), source, namespace["run"])
             self._cache[key] = spec
         self._last = spec

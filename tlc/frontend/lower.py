@@ -119,6 +119,8 @@ class _Lowerer:
     # ----- index expressions
     def _index(self, arg: ast.Arg) -> ir.Index:
         terms, offset, divisor, symbol = self._linear(arg.expr)
+        if any(abs(c) != 1 for c in terms.values()):
+            raise TlcError("an index variable can appear only once in an index expression", arg.span)
         if arg.virtual and not terms:
             raise TlcError("a virtual index '*' needs a variable, as in *t or *t+1", arg.span)
         return ir.Index(tuple(terms.items()), offset, divisor, symbol, arg.virtual, arg.normalised,

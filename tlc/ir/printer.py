@@ -43,6 +43,15 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
+def _const_value(value: float | int) -> str:
+    """A const's value so that it re-reads with the same type: floats keep their point."""
+    if isinstance(value, int):
+        return str(value)
+    if value in (float("inf"), float("-inf")):
+        return "1e999" if value > 0 else "-1e999"
+    return repr(value)
+
+
 def format_expr(expr: ir.Expr) -> str:
     """An expression with the parentheses its structure needs."""
     if isinstance(expr, ir.Ref):
@@ -95,7 +104,7 @@ def format_statement(stmt: ir.Statement) -> str:
     if isinstance(stmt, ir.Query):
         return f"{format_ref(stmt.atom)}?"
     if isinstance(stmt, ir.Const):
-        return f"const {stmt.name} = {_number(float(stmt.value)) if isinstance(stmt.value, float) else stmt.value}"
+        return f"const {stmt.name} = {_const_value(stmt.value)}"
     if isinstance(stmt, ir.Shape):
         dims = ", ".join(str(d) for d in stmt.dims)
         return f"relation {stmt.name}({dims})" if stmt.relation else f"tensor {stmt.name}[{dims}]"

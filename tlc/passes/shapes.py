@@ -75,6 +75,8 @@ class _Inference:
         self.symbolic = symbolic
         self.n_symbols = n_symbols
         self.ranges: dict[int, dict[str, Range]] = {}
+        self.lookback: set[tuple[int, int, int]] = set()
+        """(equation, read number, axis) of recursive reads that look back along a recurrence's time axis."""
 
     def extent(self, name: str, axis: int) -> int:
         if (name, axis) in self.symbolic:
@@ -92,25 +94,25 @@ class _Inference:
         for v in variables:
             lo.setdefault(v, -INF)
             hi.setdefault(v, INF)
-        pending = []
-        for ref in ir.refs(eq.rhs):
+        pending, soft = [], []
+        for number, ref in enumerate(ir.refs(eq.rhs)):
             for a, index in enumerate(ref.indices):
-                if index.terms:   # a virtual axis keeps only the current step: reads never run past it
-                    pending.append((index, INF if index.virtual else self.extent(ref.name, a)))
-        for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative
-            if index.terms:
-                pending.append((index, INF))
-        progress = True
-        while pending and progress:
-            progress = False
-            for item in list(pending):
-                index, extent = item
-                unbounded = [v for v, _ in index.terms if math.isinf(hi[v])]
-                if len(unbounded) > 1:
+                if not index.terms:
                     continue
-                self._constrain(index, extent, lo, hi, unbounded[0] if unbounded else None)
-                pending.remove(item)
-                progress = True
+                extent = self.extent(ref.name, a)
+                if index.virtual:       # a virtual axis keeps only the current step: reads never run past it
+                    extent = INF
+                elif (k, number, a) in self.lookback:
+                    soft.append((index, extent))   # a look-back read bounds its index only as a last resort
+                    extent = INF
+                pending.append((index, extent))
+        for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative (and declared)
+            if index.terms:
+                pending.append((index, self.extent(eq.lhs.name, a) if eq.lhs.name in self.fixed else INF))
+        self._solve(pending, lo, hi)
+        for index, extent in soft:
+            if any(math.isinf(hi[v]) for v in index.variables):
+                self._constrain(index, extent, lo, hi, None)
         # indices bounded only by the left-hand side take the LHS tensor's known extent
         for a, index in enumerate(eq.lhs.indices):
             tv = index.shifted_variable
@@ -136,6 +138,20 @@ class _Inference:
                 l, h = ranges[v]
                 ranges[v] = (l, max(l, ((h + off) // d) * d - off))
         return ranges
+
+    def _solve(self, pending: list, lo: dict, hi: dict) -> None:
+        """Apply read constraints until none can narrow further (compound indices wait for their parts)."""
+        progress = True
+        while pending and progress:
+            progress = False
+            for item in list(pending):
+                index, extent = item
+                unbounded = [v for v, _ in index.terms if math.isinf(hi[v])]
+                if len(unbounded) > 1:
+                    continue
+                self._constrain(index, extent, lo, hi, unbounded[0] if unbounded else None)
+                pending.remove(item)
+                progress = True
 
     @staticmethod
     def _constrain(index: ir.Index, extent: float, lo: dict, hi: dict, target: str | None) -> None:
@@ -168,6 +184,11 @@ class _Inference:
             elif index.symbol is not None:
                 out.append(0)
             elif not index.terms:
+                if index.offset < 0:
+                    raise TlcError(f"position {index.offset} is negative; positions start at 0", index.span)
+                if eq.lhs.name in self.fixed and index.offset >= self.fixed[eq.lhs.name][a]:
+                    raise TlcError(f"position {index.offset} is outside {eq.lhs.name}'s extent "
+                                   f"{self.fixed[eq.lhs.name][a]} on axis {a}", index.span)
                 out.append(index.offset + 1)
             else:
                 top = index.offset
@@ -184,9 +205,9 @@ class _Inference:
         eq = self.program.equations[k]
         ranges = self.equation_ranges(k)
         self.ranges[k] = ranges
+        need = self.lhs_extent(eq, ranges)
         if eq.lhs.name in self.fixed:
             return False
-        need = self.lhs_extent(eq, ranges)
         current = self.extents.get(eq.lhs.name)
         grown = need if current is None else [max(c, n) for c, n in zip(current, need)]
         if grown != current:
@@ -207,6 +228,7 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
                  given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int) -> Shapes:
     """Infer extents and index ranges; ``fixed`` extents never change, ``given`` ones may grow."""
     inference = _Inference(program, fixed, given, symbolic, n_symbols)
+    inference.lookback = _lookback_reads(program, strata)
     known = [n_symbols, 1, *(e for ext in (*fixed.values(), *given.values()) for e in ext)]
     for eq in program.equations:
         known += [i.offset + 1 for i in eq.lhs.indices if not i.terms]
@@ -229,6 +251,23 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
             inference.extents[name] = [inference.extent(name, a) for a in range(info.rank)]
     extents = {n: tuple(inference.extent(n, a) for a in range(len(e))) for n, e in inference.extents.items()}
     return Shapes(extents, inference.ranges, n_symbols)
+
+
+def _lookback_reads(program: Program, strata: tuple[Stratum, ...]) -> set[tuple[int, int, int]]:
+    found = set()
+    for stratum in strata:
+        rec = stratum.recurrence
+        if rec is None:
+            continue
+        for k in rec.step_order:
+            for number, ref in enumerate(ir.refs(program.equations[k].rhs)):
+                axis = rec.axis.get(ref.name)
+                if axis is None or ref.name not in stratum.tensors:
+                    continue
+                shift = ref.indices[axis].shifted_variable
+                if shift and shift[1] < rec.lhs_offset[k]:
+                    found.add((k, number, axis))
+    return found
 
 
 def check_rank(program: Program, name: str, shape: tuple[int, ...]) -> None:

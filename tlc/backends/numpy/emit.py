@@ -133,6 +133,9 @@ class NumpyEmitter:
             self.lines.append(f"{target} = np.zeros({shape})")
             if reduction == "avg":
                 self.lines.append(f"{target}_count = np.zeros({shape})")
+                if name in self.inputs:   # supplied data counts as one contribution per element
+                    region = ", ".join(f":{n}" for n in self.inputs[name]) or "()"
+                    self.lines.append(f"{target}_count[{region}] += 1.0")
         if name in self.inputs:
             region = ", ".join(f":{n}" for n in self.inputs[name])
             data = f"inputs[{name!r}]"
@@ -328,6 +331,12 @@ class _EquationEmitter:
 
     # ----- expressions
     def expr(self, node: ir.Expr, path) -> _Value:
+        value = self._expr(node, path)
+        if value.code.count("(") > 40:      # keep emitted lines readable and within Python's nesting limit
+            return _Value(self.bind(value.code), value.vars)
+        return value
+
+    def _expr(self, node: ir.Expr, path) -> _Value:
         if isinstance(node, ir.Ref):
             value = self.read(node, self.overrides.get(path))
             if len(set(value.vars)) != len(value.vars) or self.projection.summed_at.get(path):
@@ -439,6 +448,12 @@ class _EquationEmitter:
 
     # ----- reads and writes
     def read(self, ref: ir.Ref, override: str | None) -> _Value:
+        order = tuple(dict.fromkeys(v for i in ref.indices for v in i.variables))
+        extents = self.owner.shapes.extents.get(ref.name, ())
+        for a, index in enumerate(ref.indices):
+            if index.is_constant and not 0 <= self.position(index) < extents[a]:
+                shape = tuple(self.size(v) for v in order)   # a read outside the extent is 0
+                return _Value(f"np.zeros({shape})", order)
         array = override or python_name(ref.name)
         if ref.relation:
             array = f"rt.as_number({array})"
@@ -448,7 +463,6 @@ class _EquationEmitter:
             order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
             code = f"{array}[{', '.join(parts)}]" if any(p != ":" for p in parts) else array
             return _Value(code, tuple(order))
-        order = tuple(dict.fromkeys(v for i in ref.indices for v in i.variables))
         specs = [self.spec(i) for i in ref.indices]
         ranges = self.ranges_code(order)
         letters = "".join(self.letter(v) for v in order)
