@@ -89,3 +89,14 @@ def test_bad_usage_exits_2(args):
 def test_missing_file_exit_1(capsys):
     assert main(["run", "no/such/file.tl"]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_check_with_data_reports_shape_errors(tmp_path, capsys):
+    src = tmp_path / "join.tl"
+    src.write_text("Y[i] = A[i] B[i]\n")
+    np.savez(tmp_path / "good.npz", A=np.ones(3), B=np.ones(3))
+    np.savez(tmp_path / "bad.npz", A=np.ones(3), B=np.ones((3, 2)))
+    assert main(["check", str(src), "--data", str(tmp_path / "good.npz")]) == 0
+    assert "shapes checked" in capsys.readouterr().out
+    assert main(["check", str(src), "--data", str(tmp_path / "bad.npz")]) == 1
+    assert f"{src}:1:13: error: data for B has 2 dimensions" in capsys.readouterr().err

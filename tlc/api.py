@@ -150,6 +150,10 @@ class Program:
                 if index.symbol not in spec.symbols:
                     return [] if value.dtype == bool else np.zeros(0)
                 selection.append(spec.symbols.index(index.symbol))
+            elif index.is_constant and (atom.name, a) in spec.symbolic:
+                if index.offset not in spec.symbols:
+                    return []
+                selection.append(spec.symbols.index(index.offset))
             elif index.is_constant:
                 if index.offset >= value.shape[a]:
                     return [] if value.dtype == bool else np.zeros(0)
@@ -197,6 +201,10 @@ class Program:
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
 
+    def check(self, **inputs) -> None:
+        """Check the inputs against the program and infer every shape, without running anything."""
+        self._prepare(inputs)
+
     def input_names(self) -> list[str]:
         """Names the program needs as inputs: tensors it reads but never defines, and scalars."""
         names = [n for n, i in self.ir.tensors.items() if not i.defined]
@@ -226,6 +234,11 @@ class Program:
             check_rank(program, name, array.shape)
             arrays[name] = array
         symbolic = symbolic_axes(program, string_axes)
+        for ref in _all_refs(program):   # integers written on an axis of named constants are constants too
+            for a, index in enumerate(ref.indices):
+                if index.is_constant and index.symbol is None and (ref.name, a) in symbolic \
+                        and index.offset not in symbols:
+                    symbols.append(index.offset)
         for name, rows in tuples.items():
             for row in rows:
                 for a, item in enumerate(row):
@@ -257,7 +270,7 @@ class Program:
             shapes = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
-            source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied)
+            source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic))
             namespace: dict = {}
             try:
                 code = builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec")
@@ -365,6 +378,14 @@ def _contraction_costs(eq: ir.Equation, ranges: dict) -> list[str]:
         out.append(f"contraction {','.join(terms)}->{out_vars}: path {path}, "
                    f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} elements")
     return out
+
+
+def _all_refs(program: IRProgram):
+    for eq in program.equations:
+        yield eq.lhs
+        yield from ir.refs(eq.rhs)
+    for query in program.queries:
+        yield query.atom
 
 
 def _format_atom(ref: ir.Ref) -> str:

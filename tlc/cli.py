@@ -34,8 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     with_data(run)
     with_backend(run)
     run.add_argument("--out", metavar="FILE.npz", help="also write every defined tensor to an .npz file")
-    check = sub.add_parser("check", help="parse and check a program; nothing runs")
+    check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
+    with_data(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
     comp.add_argument("--target", choices=BACKENDS, default="numpy")
@@ -98,12 +99,14 @@ def _command(args) -> int:
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)
-    program_ir = frontend(source, filename)
-    if args.command == "check":
-        print(f"{filename}: ok ({len(program_ir.equations)} equations, {len(program_ir.tensors)} tensors)")
-        return 0
-    program = Program(program_ir, getattr(args, "backend", "numpy"), getattr(args, "opt_level", 2))
+    program = Program(frontend(source, filename), getattr(args, "backend", "numpy"), getattr(args, "opt_level", 2))
     inputs = _inputs(args)
+    if args.command == "check":
+        if inputs:
+            program.check(**inputs)
+        print(f"{filename}: ok ({len(program.ir.equations)} equations, {len(program.ir.tensors)} tensors"
+              f"{', shapes checked against the data' if inputs else ''})")
+        return 0
     if args.command == "explain":
         print(program.explain(**inputs))
         return 0

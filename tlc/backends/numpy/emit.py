@@ -70,6 +70,7 @@ class NumpyEmitter:
     shapes: Shapes
     symbols: tuple
     inputs: dict[str, tuple[int, ...]]
+    symbolic: frozenset = frozenset()
     lines: list[str] = field(default_factory=list)
     temp: int = 0
 
@@ -451,7 +452,7 @@ class _EquationEmitter:
         order = tuple(dict.fromkeys(v for i in ref.indices for v in i.variables))
         extents = self.owner.shapes.extents.get(ref.name, ())
         for a, index in enumerate(ref.indices):
-            if index.is_constant and not 0 <= self.position(index) < extents[a]:
+            if index.is_constant and not 0 <= self.position(ref.name, a, index) < extents[a]:
                 shape = tuple(self.size(v) for v in order)   # a read outside the extent is 0
                 return _Value(f"np.zeros({shape})", order)
         array = override or python_name(ref.name)
@@ -463,7 +464,7 @@ class _EquationEmitter:
             order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
             code = f"{array}[{', '.join(parts)}]" if any(p != ":" for p in parts) else array
             return _Value(code, tuple(order))
-        specs = [self.spec(i) for i in ref.indices]
+        specs = [self.spec(ref.name, a, i) for a, i in enumerate(ref.indices)]
         ranges = self.ranges_code(order)
         letters = "".join(self.letter(v) for v in order)
         return _Value(f"rt.gather({array}, {specs}, {ranges}, {letters!r})", order)
@@ -475,7 +476,7 @@ class _EquationEmitter:
         parts = []
         for a, index in enumerate(ref.indices):
             if index.is_constant:
-                parts.append(str(self.position(index)))
+                parts.append(str(self.position(ref.name, a, index)))
                 continue
             var, offset = index.shifted_variable
             bound = self.bounds[var]
@@ -483,14 +484,18 @@ class _EquationEmitter:
             parts.append(":" if whole else bound.slice(offset))
         return parts
 
-    def position(self, index: ir.Index) -> int:
+    def position(self, name: str, axis: int, index: ir.Index) -> int:
+        """Array position of a constant index: its place in the symbol table on an axis of named
+        constants (integers included), else the integer itself."""
         if index.symbol is not None:
             return self.owner.symbols.index(index.symbol)
+        if (name, axis) in self.owner.symbolic:
+            return self.owner.symbols.index(index.offset)
         return index.offset
 
-    def spec(self, index: ir.Index):
+    def spec(self, name: str, axis: int, index: ir.Index):
         if index.is_constant:
-            return ((), self.position(index), 1)
+            return ((), self.position(name, axis, index), 1)
         return (tuple((self.letter(v), c) for v, c in index.terms), index.offset, index.divisor)
 
     def ranges_code(self, order) -> str:
@@ -553,7 +558,7 @@ class _EquationEmitter:
         code = value.code if value.vars == order else f"rt.align({value.code}, {src!r}, {dst!r}, {sizes!r})"
         if relation:
             code = f"({code}) > 0"
-        specs = [self.spec(i) for i in eq.lhs.indices]
+        specs = [self.spec(eq.lhs.name, a, i) for a, i in enumerate(eq.lhs.indices)]
         ranges = self.ranges_code(order)
         red = "or" if relation else reduction
         extra = f", count={target}_count, weight={count}" if count else ""
@@ -570,7 +575,8 @@ def _simple(code: str) -> bool:
         .replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "").isalnum()
 
 
-def emit_numpy(program: Program, strata, shapes: Shapes, symbols: tuple, inputs: dict) -> str:
+def emit_numpy(program: Program, strata, shapes: Shapes, symbols: tuple, inputs: dict,
+               symbolic: frozenset = frozenset()) -> str:
     """Emit the NumPy module source for a program specialised to ``shapes``."""
-    return NumpyEmitter(program, strata, shapes, symbols, inputs).module()
+    return NumpyEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic)).module()
 
