@@ -75,8 +75,8 @@ class _Inference:
         self.symbolic = symbolic
         self.n_symbols = n_symbols
         self.ranges: dict[int, dict[str, Range]] = {}
-        self.lookback: set[tuple[int, int, int]] = set()
-        """(equation, read number, axis) of recursive reads that look back along a recurrence's time axis."""
+        self.soft: set[tuple[int, int, int]] = set()
+        """(equation, read number, axis) of recursive reads that bound their index only as a last resort."""
 
     def extent(self, name: str, axis: int) -> int:
         if (name, axis) in self.symbolic:
@@ -102,8 +102,8 @@ class _Inference:
                 extent = self.extent(ref.name, a)
                 if index.virtual:       # a virtual axis keeps only the current step: reads never run past it
                     extent = INF
-                elif (k, number, a) in self.lookback:
-                    soft.append((index, extent))   # a look-back read bounds its index only as a last resort
+                elif (k, number, a) in self.soft:
+                    soft.append((index, extent))   # a recursive read bounds its index only as a last resort
                     extent = INF
                 pending.append((index, extent))
         for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative (and declared)
@@ -228,7 +228,7 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
                  given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int) -> Shapes:
     """Infer extents and index ranges; ``fixed`` extents never change, ``given`` ones may grow."""
     inference = _Inference(program, fixed, given, symbolic, n_symbols)
-    inference.lookback = _lookback_reads(program, strata)
+    inference.soft = _soft_reads(program, strata)
     known = [n_symbols, 1, *(e for ext in (*fixed.values(), *given.values()) for e in ext)]
     for eq in program.equations:
         known += [i.offset + 1 for i in eq.lhs.indices if not i.terms]
@@ -253,11 +253,17 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
     return Shapes(extents, inference.ranges, n_symbols)
 
 
-def _lookback_reads(program: Program, strata: tuple[Stratum, ...]) -> set[tuple[int, int, int]]:
+def _soft_reads(program: Program, strata: tuple[Stratum, ...]) -> set[tuple[int, int, int]]:
+    """Recursive reads whose extent is still growing: look-back reads along a recurrence's time axis,
+    and every read of a tensor of its own fixpoint group."""
     found = set()
     for stratum in strata:
         rec = stratum.recurrence
         if rec is None:
+            for k in stratum.equations if stratum.recursive else ():
+                for number, ref in enumerate(ir.refs(program.equations[k].rhs)):
+                    if ref.name in stratum.tensors:
+                        found.update((k, number, a) for a in range(len(ref.indices)))
             continue
         for k in rec.step_order:
             for number, ref in enumerate(ir.refs(program.equations[k].rhs)):
