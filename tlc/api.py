@@ -19,6 +19,7 @@ from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
 from tlc.passes.projection import analyse
+from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
 from tlc.passes.strata import stratify
 
@@ -56,6 +57,7 @@ def _check_aggregators(program: IRProgram) -> None:
             raise TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
                            f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}", eq.span)
         analyse(eq)
+        check_safety(eq)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.ops import (
-    align, gather, lnorm, relu, scatter, sig, softmax, step, as_number,
+    align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step,
 )
 from tlc_runtime.relation import Relation
 
-__all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "relu", "scatter",
+__all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "negate", "relu", "scatter",
            "sig", "softmax", "step"]

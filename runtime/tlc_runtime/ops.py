@@ -17,6 +17,11 @@ def step(x):
     return (np.asarray(x) > 0).astype(np.float64)
 
 
+def negate(x):
+    """Logical negation: 1 where x <= 0, else 0 (``~R(x)`` is the complement of a relation)."""
+    return (np.asarray(x) <= 0).astype(np.float64)
+
+
 def relu(x):
     """max(x, 0)."""
     return np.maximum(x, 0.0)

@@ -24,7 +24,7 @@ _TOKEN_NAMES = {
     "AGGREGATOR": "'=' (or += max= min= avg=)", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'",
     "SLASH": "'/'", "CIRCUMFLEX": "'^'", "SEMICOLON": "';'", "QMARK": "'?'", "DOT": "'.'",
     "NORMALISED": "'.'", "VIRTUAL": "'*'", "STRING": "a quoted name", "COLON": "':'",
-    "EQUAL": "'='", "INT": "an integer", "SIGNED_NUMBER": "a number",
+    "EQUAL": "'='", "INT": "an integer", "SIGNED_NUMBER": "a number", "TILDE": "'~'",
 }
 
 
@@ -117,6 +117,9 @@ class _ToAst(Transformer):
 
     def neg(self, meta, items):
         return ast.Neg(items[0], span=_meta_span(meta))
+
+    def negation(self, meta, items):
+        return ast.Apply("not", (ast.Arg(items[0], span=_meta_span(meta)),), span=_meta_span(meta))
 
     def number(self, meta, items):
         return ast.Number(str(items[0]), span=_token_span(items[0]))

@@ -60,6 +60,9 @@ def format_expr(expr: ir.Expr) -> str:
         return _number(expr.value)
     if isinstance(expr, (ir.Scalar, ir.IndexValue)):
         return expr.name
+    if isinstance(expr, ir.Call) and expr.function == "not":
+        inner = format_expr(expr.args[0])
+        return f"~{inner}" if isinstance(expr.args[0], _ATOMS) else f"~({inner})"
     if isinstance(expr, ir.Call):
         return f"{expr.function}({', '.join(format_expr(a) for a in expr.args)})"
     if isinstance(expr, ir.Sum):

@@ -25,7 +25,7 @@ RESERVED = {"np", "rt", "contract", "inputs", "run", "t", "SYMBOLS"}
 MAX_FIXPOINT_ROUNDS = 10_000
 ELEMENTWISE_CODE = {
     "step": "rt.step", "relu": "rt.relu", "sig": "rt.sig", "tanh": "np.tanh", "exp": "np.exp",
-    "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos",
+    "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 
 
