@@ -77,9 +77,37 @@ def _grid(spec, ranges: dict[str, tuple[int, int]], order: str):
     return total // divisor if divisor != 1 else total
 
 
+def _strided_view(x: np.ndarray, specs, ranges, order: str):
+    """A zero-copy view for reads whose every axis is a sum of distinct variables (``Image[x+dx]``),
+    each variable on one axis with coefficient +1; None when the reads need a gather."""
+    seen: set[str] = set()
+    start, strides = 0, {}
+    for axis, (terms, offset, divisor) in enumerate(specs):
+        if divisor != 1 or any(c != 1 or v in seen for v, c in terms):
+            return None
+        position = offset + sum(ranges[v][0] for v, _ in terms)
+        if not terms and not 0 <= position < x.shape[axis]:
+            return None
+        start += position * x.strides[axis]
+        for v, _ in terms:
+            seen.add(v)
+            strides[v] = x.strides[axis]
+    if seen != set(order):
+        return None
+    shape = [ranges[v][1] - ranges[v][0] for v in order]
+    base = x.reshape(-1)[start // x.itemsize:] if x.size and all(n > 0 for n in shape) else None
+    if base is None:
+        return np.zeros(shape, dtype=x.dtype)
+    return np.lib.stride_tricks.as_strided(base, shape, [strides[v] for v in order], writeable=False)
+
+
 def gather(x, specs, ranges: dict[str, tuple[int, int]], order: str):
     """Read ``x`` at computed positions: one ``(terms, offset, divisor)`` per axis, variables ranging
-    over ``ranges``; the result has one axis per letter of ``order``."""
+    over ``ranges``; the result has one axis per letter of ``order`` (a strided view when it can be)."""
+    x = np.ascontiguousarray(x)
+    view = _strided_view(x, specs, ranges, order)
+    if view is not None:
+        return view
     index = tuple(_grid(spec, ranges, order) for spec in specs)
     out = np.asarray(x)[index] if index else np.asarray(x)
     return np.broadcast_to(out, [ranges[v][1] - ranges[v][0] for v in order]) if order else out
