@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,8 +57,11 @@ def _check_aggregators(program: IRProgram) -> None:
         if seen.aggregator.reduction != eq.aggregator.reduction:
             raise TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
                            f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}", eq.span)
-        analyse(eq)
-        check_safety(eq)
+        try:
+            analyse(eq)
+            check_safety(eq)
+        except RecursionError:
+            raise TlcError("expression nested too deeply", eq.span) from None
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ class Program:
     def _answer(self, atom: ir.Ref, spec: _Specialised):
         value = np.asarray(self._results[atom.name])
         selection, variables = [], []
+        virtual = _virtual_axes(self.ir, atom.name)
         for a, index in enumerate(atom.indices):
+            if a in virtual:      # the result keeps only the final step of a virtual axis
+                continue
             if index.symbol is not None:
                 if index.symbol not in spec.symbols:
                     return [] if value.dtype == bool else np.zeros(0)
@@ -270,6 +277,7 @@ class Program:
         spec = self._cache.get(key)
         if spec is None:
             shapes = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
+            _check_sizes(program, shapes)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
             source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic))
@@ -382,12 +390,30 @@ def _contraction_costs(eq: ir.Equation, ranges: dict) -> list[str]:
     return out
 
 
+MAX_ELEMENTS = 2**31
+"""Largest dense tensor tlc allocates (16 GiB of float64); larger ones are reported, not attempted."""
+
+
+def _check_sizes(program: IRProgram, shapes: Shapes) -> None:
+    for name, extents in shapes.extents.items():
+        if math.prod(extents) > MAX_ELEMENTS:
+            defining = program.defining(name)
+            span = program.equations[defining[0]].span if defining else program.tensors[name].first_use.span
+            raise TlcError(f"{name} would have shape {extents} ({math.prod(extents):.3g} elements), more than "
+                           f"the {MAX_ELEMENTS:.3g} a dense tensor may hold", span)
+
+
 def _all_refs(program: IRProgram):
     for eq in program.equations:
         yield eq.lhs
         yield from ir.refs(eq.rhs)
     for query in program.queries:
         yield query.atom
+
+
+def _virtual_axes(program: IRProgram, name: str) -> set[int]:
+    return {a for ref in _all_refs(program) if ref.name == name
+            for a, index in enumerate(ref.indices) if index.virtual}
 
 
 def _format_atom(ref: ir.Ref) -> str:

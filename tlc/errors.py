@@ -65,8 +65,14 @@ class TlcError(Exception):
         if not 1 <= self.span.line <= len(lines):
             return head
         text = lines[self.span.line - 1].expandtabs(1)
-        width = min(self.span.caret_width(), max(1, len(text) - self.span.column + 1))
-        return f"{head}\n  {text}\n  {' ' * (self.span.column - 1)}{'^' * width}"
+        column = self.span.column
+        width = min(self.span.caret_width(), max(1, len(text) - column + 1))
+        if len(text) > 120:     # show a window of a long line around the error
+            start = max(0, column - 60)
+            text = ("..." if start else "") + text[start:start + 120] + ("..." if start + 120 < len(text) else "")
+            column = column - start + (3 if start else 0)
+            width = min(width, 60)
+        return f"{head}\n  {text}\n  {' ' * (column - 1)}{'^' * width}"
 
 
 class EinsumError(TlcError, ValueError):

@@ -2,9 +2,9 @@
 
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.ops import (
-    align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step,
+    align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
 )
 from tlc_runtime.relation import Relation
 
 __all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "negate", "relu", "scatter",
-           "sig", "softmax", "step"]
+           "sig", "softmax", "step", "window"]

@@ -65,6 +65,29 @@ def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
     return x
 
 
+def window(x, bounds):
+    """``x[start:stop, ...]`` with each axis given as ``(start, stop)`` (or an int position), where the
+    part outside ``x`` reads as 0."""
+    x = np.asarray(x)
+    shape = [stop - start for b in bounds if not isinstance(b, int) for start, stop in [b]]
+    out = np.zeros(shape, dtype=np.float64 if x.dtype == bool else x.dtype)
+    src, dst = [], []
+    for axis, b in enumerate(bounds):
+        if isinstance(b, int):
+            if not 0 <= b < x.shape[axis]:
+                return out
+            src.append(b)
+            continue
+        start, stop = b
+        lo, hi = max(start, 0), min(stop, x.shape[axis])
+        if hi <= lo:
+            return out
+        src.append(slice(lo, hi))
+        dst.append(slice(lo - start, hi - start))
+    out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
 def _grid(spec, ranges: dict[str, tuple[int, int]], order: str):
     """Integer index array for one axis spec ``(terms, offset, divisor)`` over the variables ``order``."""
     terms, offset, divisor = spec

@@ -30,28 +30,31 @@ class _Lowerer:
     def run(self) -> tuple[ir.Statement, ...]:
         out: list[ir.Statement] = []
         for stmt in self.module.statements:
-            if isinstance(stmt, ast.ConstDecl):
-                value = float(stmt.value)
-                self.consts[stmt.name] = int(value) if value.is_integer() and "." not in stmt.value else value
-                out.append(ir.Const(stmt.name, self.consts[stmt.name], span=stmt.span))
-            elif isinstance(stmt, ast.ShapeDecl):
-                dims = tuple(self._dim(d, stmt) for d in stmt.dims)
-                self._note_use(stmt.name, stmt.relation, len(dims), stmt.span)
-                out.append(ir.Shape(stmt.name, stmt.relation, dims, span=stmt.span))
-            elif isinstance(stmt, ast.DomainDecl):
-                out.append(ir.Domain(stmt.name, stmt.members, span=stmt.span))
-            elif isinstance(stmt, ast.Equation):
-                out.append(self._equation(stmt))
-            elif isinstance(stmt, ast.Fact):
-                atom = self._atom(stmt.atom)
-                if any(not i.is_constant for i in atom.indices):
-                    raise TlcError("a fact's arguments must be constants; did you mean a rule with '='?",
-                                   stmt.span)
-                out.append(ir.Equation(atom, ir.Aggregator.SUM, ir.Num(1.0, span=stmt.span),
-                                       fact=True, span=stmt.span))
-            elif isinstance(stmt, ast.Query):
-                out.append(ir.Query(self._atom(stmt.atom), span=stmt.span))
+            try:
+                out.append(self._statement(stmt))
+            except RecursionError:
+                raise TlcError("expression nested too deeply", stmt.span) from None
         return tuple(out)
+
+    def _statement(self, stmt: ast.Statement) -> ir.Statement:
+        if isinstance(stmt, ast.ConstDecl):
+            value = float(stmt.value)
+            self.consts[stmt.name] = int(value) if value.is_integer() and "." not in stmt.value else value
+            return ir.Const(stmt.name, self.consts[stmt.name], span=stmt.span)
+        if isinstance(stmt, ast.ShapeDecl):
+            dims = tuple(self._dim(d, stmt) for d in stmt.dims)
+            self._note_use(stmt.name, stmt.relation, len(dims), stmt.span)
+            return ir.Shape(stmt.name, stmt.relation, dims, span=stmt.span)
+        if isinstance(stmt, ast.DomainDecl):
+            return ir.Domain(stmt.name, stmt.members, span=stmt.span)
+        if isinstance(stmt, ast.Equation):
+            return self._equation(stmt)
+        if isinstance(stmt, ast.Fact):
+            atom = self._atom(stmt.atom)
+            if any(not i.is_constant for i in atom.indices):
+                raise TlcError("a fact's arguments must be constants; did you mean a rule with '='?", stmt.span)
+            return ir.Equation(atom, ir.Aggregator.SUM, ir.Num(1.0, span=stmt.span), fact=True, span=stmt.span)
+        return ir.Query(self._atom(stmt.atom), span=stmt.span)
 
     def _dim(self, dim: int | str, stmt: ast.ShapeDecl) -> int | str:
         if isinstance(dim, int):
@@ -198,16 +201,29 @@ class _Lowerer:
                 raise
         if isinstance(node, ast.Neg):
             return ir.Neg(self._expr(node.operand, variables, lhs, axis), span=node.span)
+        if isinstance(node, ast.BinOp) and node.op == "^":
+            return ir.Power(self._expr(node.left, variables, lhs, axis),
+                            self._expr(node.right, variables, lhs, axis), span=node.span)
         if isinstance(node, ast.BinOp):
-            left = self._expr(node.left, variables, lhs, axis)
-            right = self._expr(node.right, variables, lhs, axis)
-            if node.op == "^":
-                return ir.Power(left, right, span=node.span)
-            if node.op in "+-":
-                terms, signs = _flatten_sum(left)
-                return ir.Sum(terms + (right,), signs + (1 if node.op == "+" else -1,), span=node.span)
-            factors, inverted = _flatten_product(left)
-            return ir.Product(factors + (right,), inverted + (node.op == "/",), span=node.span)
+            # a chain a + b - c (or a b / c) is a left spine; walk it without recursion
+            family = "+-" if node.op in "+-" else ("*", "/", "juxt")
+            spine = []
+            while isinstance(node, ast.BinOp) and node.op in family:
+                spine.append(node)
+                node = node.left
+            operands = [self._expr(node, variables, lhs, axis)]
+            marks = []
+            for link in reversed(spine):
+                operands.append(self._expr(link.right, variables, lhs, axis))
+                marks.append(link.op)
+            top = spine[0]
+            if family == "+-":
+                terms, signs = _flatten_sum(operands[0])
+                return ir.Sum(terms + tuple(operands[1:]), signs + tuple(1 if m == "+" else -1 for m in marks),
+                              span=top.span)
+            factors, inverted = _flatten_product(operands[0])
+            return ir.Product(factors + tuple(operands[1:]), inverted + tuple(m == "/" for m in marks),
+                              span=top.span)
         raise TlcError("unsupported expression", getattr(node, "span", None))
 
     def _read(self, ref: ir.Ref) -> ir.Ref:

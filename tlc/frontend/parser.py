@@ -6,7 +6,8 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from tlc.errors import Span, TlcError
@@ -73,7 +74,7 @@ def _meta_span(meta) -> Span | None:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer_NonRecursive):
     """Builds AST nodes from the parse tree; method names follow the grammar's aliases."""
 
     def start(self, meta, items):

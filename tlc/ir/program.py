@@ -118,6 +118,13 @@ class Program:
                 g.add_edge(ref.name, k)
         return g
 
+    @functools.cached_property
+    def _definitions(self) -> dict[str, tuple[int, ...]]:
+        found: dict[str, list[int]] = {}
+        for k, eq in enumerate(self.equations):
+            found.setdefault(eq.lhs.name, []).append(k)
+        return {name: tuple(ks) for name, ks in found.items()}
+
     def defining(self, name: str) -> tuple[int, ...]:
         """Numbers of the equations whose left-hand side is ``name``."""
-        return tuple(k for k, eq in enumerate(self.equations) if eq.lhs.name == name)
+        return self._definitions.get(name, ())

@@ -77,7 +77,7 @@ def stratify(program: Program) -> tuple[Stratum, ...]:
     for component in nx.lexicographical_topological_sort(
             condensed, key=lambda c: min(order[t] for t in condensed.nodes[c]["members"])):
         members = tuple(sorted(condensed.nodes[component]["members"], key=order.__getitem__))
-        equations = tuple(k for k, eq in enumerate(program.equations) if eq.lhs.name in members)
+        equations = tuple(sorted(k for name in members for k in program.defining(name)))
         if not equations:
             continue
         recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
@@ -101,7 +101,11 @@ def _check_monotone(program: Program, members: set[str], equations: tuple[int, .
     """Recursive relations must not depend on themselves negatively (stratified semantics)."""
     for k in equations:
         eq = program.equations[k]
-        for ref, positive in _polarities(eq.rhs, True):
+        try:
+            polarities = list(_polarities(eq.rhs, True))
+        except RecursionError:
+            raise TlcError("expression nested too deeply", eq.span) from None
+        for ref, positive in polarities:
             if ref.name in members and not positive:
                 raise TlcError(f"{eq.lhs.name} depends on {ref.name} through negation or a non-monotone "
                                f"function inside a recursion; such a program has no stratification",

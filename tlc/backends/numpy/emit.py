@@ -268,14 +268,17 @@ class NumpyEmitter:
         ranges = self.shapes.ranges.get(k, {})
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
         bounds.update(bounds_override or {})
-        body = _EquationEmitter(self, eq, bounds, overrides or {}, analyse(eq))
         where = f"{self.program.filename or 'line'}:{eq.span.line}" if eq.span else ""
         pad = "    " * indent
-        self.lines.append(f"{pad}# {where}  {format_equation(eq)}")
-        if any(b.size == 0 for b in bounds.values()):
-            self.lines.append(f"{pad}# (empty index range: defines no element)")
-            return
-        self.lines.extend(pad + line for line in body.lines(target))
+        try:
+            self.lines.append(f"{pad}# {where}  {format_equation(eq)}")
+            if any(b.size == 0 for b in bounds.values()):
+                self.lines.append(f"{pad}# (empty index range: defines no element)")
+                return
+            body = _EquationEmitter(self, eq, bounds, overrides or {}, analyse(eq))
+            self.lines.extend(pad + line for line in body.lines(target))
+        except RecursionError:
+            raise TlcError("expression nested too deeply to compile", eq.span) from None
 
     def fresh(self) -> str:
         """A new temporary name."""
@@ -344,10 +347,10 @@ class _EquationEmitter:
                 value = self.einsum([value], path)
             return value
         if isinstance(node, ir.Num):
-            return _Value(repr(node.value), ())
+            return _Value(_literal(node.value), ())
         if isinstance(node, ir.Scalar):
             consts = self.owner.program.consts
-            return _Value(repr(float(consts[node.name])) if node.name in consts else python_name(node.name), ())
+            return _Value(_literal(float(consts[node.name])) if node.name in consts else python_name(node.name), ())
         if isinstance(node, ir.IndexValue):
             b = self.bounds[node.name]
             stop = b.lo + b.size if isinstance(b.lo, int) else f"{b.lo} + {b.size}"
@@ -421,7 +424,7 @@ class _EquationEmitter:
         for k, (factor, inverted) in enumerate(zip(node.factors, node.inverted)):
             value = self.expr(factor, path + (k,))
             if inverted:
-                value = _Value(f"(1.0 / {value.code})", value.vars)
+                value = _Value(f"np.divide(1.0, {value.code})", value.vars)   # x/0 is inf, as in NumPy
             (arrays if value.vars else scalars).append(value)
         if arrays:
             result = self.einsum(arrays, path)
@@ -459,6 +462,17 @@ class _EquationEmitter:
         if ref.relation:
             array = f"rt.as_number({array})"
         simple = all(i.shifted_variable or i.is_constant for i in ref.indices)
+        if simple and self.outside(ref):
+            bounds = []
+            for a, index in enumerate(ref.indices):
+                if index.is_constant:
+                    bounds.append(self.position(ref.name, a, index))
+                else:
+                    var, offset = index.shifted_variable
+                    start = self.bounds[var].lo + offset
+                    bounds.append((start, start + self.bounds[var].size))
+            order = tuple(i.shifted_variable[0] for i in ref.indices if not i.is_constant)
+            return _Value(f"rt.window({array}, {bounds})", order)   # partly outside the tensor: zeros there
         if simple:
             parts, order = self.slices(ref), []
             order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
@@ -468,6 +482,17 @@ class _EquationEmitter:
         ranges = self.ranges_code(order)
         letters = "".join(self.letter(v) for v in order)
         return _Value(f"rt.gather({array}, {specs}, {ranges}, {letters!r})", order)
+
+    def outside(self, ref: ir.Ref) -> bool:
+        """True when a read's slices (with known bounds) reach past the tensor's extent."""
+        extents = self.owner.shapes.extents.get(ref.name, ())
+        for a, index in enumerate(ref.indices):
+            shift = index.shifted_variable
+            if shift and isinstance(self.bounds[shift[0]].lo, int):
+                start = self.bounds[shift[0]].lo + shift[1]
+                if start < 0 or start + self.bounds[shift[0]].size > extents[a]:
+                    return True
+        return False
 
     def slices(self, ref: ir.Ref) -> list[str]:
         """Basic-indexing selectors for a reference whose indices are shifted variables or constants;
@@ -564,6 +589,15 @@ class _EquationEmitter:
         extra = f", count={target}_count, weight={count}" if count else ""
         value_name = self.bind(code)
         self.out.append(f"rt.scatter({target}, {value_name}, {specs}, {ranges}, {dst!r}, {red!r}{extra})")
+
+
+def _literal(value: float) -> str:
+    """Python source for a float literal (infinities and NaN spelled through NumPy)."""
+    if value != value:
+        return "np.nan"
+    if value in (float("inf"), float("-inf")):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
 
 
 def _union(values: list[_Value]) -> tuple[str, ...]:
