@@ -19,6 +19,8 @@ from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
+from tlc.passes.cse import is_internal
+from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
 from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
@@ -97,15 +99,18 @@ class Results(Mapping):
 class Program:
     """A compiled Tensor Logic program; call it with inputs by name to run it."""
 
-    def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2):
+    def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
+                 passes: PassManager | None = None):
         if backend not in BACKENDS:
             raise TlcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
-        self.ir = program
+        self.source_ir = program
+        """The program as written (after checks); ``ir`` is the optimised one that runs."""
+        self.ir = (passes or PassManager(opt_level)).run(program)
         self.backend = backend
         self.opt_level = opt_level
-        self.strata = stratify(program)
+        self.strata = stratify(self.ir)
         self._cache: dict = {}
         self._last: _Specialised | None = None
         self._results: Results | None = None
@@ -122,6 +127,8 @@ class Program:
             raise TlcError(err.message, span, filename=self.ir.filename, source=self.ir.source) from None
         values = {}
         for name, value in raw.items():
+            if is_internal(name):
+                continue
             info = self.ir.tensors[name]
             if info.relation:
                 domains = [spec.symbols if (name, a) in spec.symbolic else None for a in range(info.rank)]

@@ -11,6 +11,7 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.api import BACKENDS, Program, frontend, load_source
 from tlc.errors import DataError, Span, TlcError
+from tlc.passes.manager import PassManager, check_pass_names
 from tlc_runtime.data import load_file
 
 
@@ -24,10 +25,16 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data", action="append", default=[], metavar="FILE.npz",
                        help="inputs from an .npz archive keyed by tensor name (repeatable)")
 
-    def with_backend(p):
-        p.add_argument("--backend", choices=BACKENDS, default="numpy")
+    def with_passes(p):
         p.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=2, metavar="N",
                        help="optimisation level 0-3 (default 2)")
+        p.add_argument("--print-after", action="append", default=[], metavar="PASS",
+                       help="print the IR after this pass (repeatable)")
+        p.add_argument("--print-ir", action="store_true", help="print the IR after every pass")
+
+    def with_backend(p):
+        p.add_argument("--backend", choices=BACKENDS, default="numpy")
+        with_passes(p)
 
     run = sub.add_parser("run", help="run a program and print the tensors it defines")
     run.add_argument("file")
@@ -42,9 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--target", choices=BACKENDS, default="numpy")
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
     with_data(comp)
+    with_passes(comp)
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
     explain.add_argument("file")
     with_data(explain)
+    with_passes(explain)
     return parser
 
 
@@ -99,7 +108,15 @@ def _command(args) -> int:
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)
-    program = Program(frontend(source, filename), getattr(args, "backend", "numpy"), getattr(args, "opt_level", 2))
+    try:
+        check_pass_names(getattr(args, "print_after", ()))
+    except TlcError as err:
+        raise _UsageError(err.message) from None
+    opt_level = getattr(args, "opt_level", 2)
+    passes = PassManager(opt_level, frozenset(getattr(args, "print_after", ())), getattr(args, "print_ir", False),
+                         out=sys.stdout)
+    backend = getattr(args, "backend", None) or getattr(args, "target", "numpy")
+    program = Program(frontend(source, filename), backend, opt_level, passes)
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:

@@ -7,9 +7,7 @@ from tlc.frontend import ast
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
-ELEMENTWISE = {"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos", "not"}
-NORMALISERS = {"softmax", "lnorm"}
-FUNCTIONS = ELEMENTWISE | NORMALISERS | {"concat"}
+from tlc.ir.nodes import FUNCTIONS, NORMALISERS
 KEYWORDS = {"const", "tensor", "relation", "domain"}
 
 

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 from tlc.errors import Span
 
 
+ELEMENTWISE = frozenset({"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos", "not"})
+"""Elementwise built-in functions (``not`` is the ``~`` operator)."""
+NORMALISERS = frozenset({"softmax", "lnorm"})
+"""Functions that normalise over the left-hand side's dotted index."""
+FUNCTIONS = ELEMENTWISE | NORMALISERS | {"concat"}
+"""Every built-in function name."""
+
+
 def _span():
     return field(default=None, compare=False, repr=False, kw_only=True)
 
@@ -222,6 +230,47 @@ def walk(expr: Expr):
         node = stack.pop()
         yield node
         stack.extend(reversed(children(node)))
+
+
+def with_paths(expr: Expr, path: tuple[int, ...] = ()):
+    """Yield ``(path, node)`` for every node, a path being the child positions from the root."""
+    stack = [(path, expr)]
+    while stack:
+        p, node = stack.pop()
+        yield p, node
+        stack.extend(reversed([(p + (k,), c) for k, c in enumerate(children(node))]))
+
+
+def node_at(expr: Expr, path: tuple[int, ...]) -> Expr:
+    """The sub-expression reached by following child positions ``path``."""
+    for k in path:
+        expr = children(expr)[k]
+    return expr
+
+
+def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
+    """A copy of ``expr`` with its direct sub-expressions replaced by ``new``."""
+    from dataclasses import replace
+    if isinstance(expr, Product):
+        return replace(expr, factors=new)
+    if isinstance(expr, Sum):
+        return replace(expr, terms=new)
+    if isinstance(expr, Neg):
+        return replace(expr, operand=new[0])
+    if isinstance(expr, Power):
+        return replace(expr, base=new[0], exponent=new[1])
+    if isinstance(expr, Call):
+        return replace(expr, args=new)
+    return expr
+
+
+def replace_at(expr: Expr, path: tuple[int, ...], new: Expr) -> Expr:
+    """A copy of ``expr`` with the node at ``path`` replaced by ``new``."""
+    if not path:
+        return new
+    kids = list(children(expr))
+    kids[path[0]] = replace_at(kids[path[0]], path[1:], new)
+    return with_children(expr, tuple(kids))
 
 
 def refs(expr: Expr) -> list[Ref]:

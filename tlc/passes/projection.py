@@ -26,13 +26,6 @@ class Projection:
     flattened: tuple[str, ...]
 
 
-def node_at(expr: ir.Expr, path: Path) -> ir.Expr:
-    """The sub-expression reached by following child positions ``path``."""
-    for k in path:
-        expr = ir.children(expr)[k]
-    return expr
-
-
 def occurrences(expr: ir.Expr, path: Path = ()):
     """Yield (path, variable) for every index variable occurrence, in left-to-right order."""
     if isinstance(expr, ir.Ref):
@@ -68,16 +61,16 @@ def analyse(eq: ir.Equation) -> Projection:
     for v in projected:
         lca = _common_prefix(paths[v])
         spot = lca
-        while spot and not isinstance(node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
+        while spot and not isinstance(ir.node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
             spot = spot[:-1]
-        if not isinstance(node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
+        if not isinstance(ir.node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
             spot = lca
         summed_at.setdefault(spot, []).append(v)
     return Projection({p: tuple(vs) for p, vs in summed_at.items()}, (), tuple(flattened))
 
 
 def _concat_variables(eq: ir.Equation, lhs_vars: set[str]) -> list[str]:
-    calls = [(p, n) for p, n in _paths(eq.rhs) if isinstance(n, ir.Call) and n.function == "concat"]
+    calls = [(p, n) for p, n in ir.with_paths(eq.rhs) if isinstance(n, ir.Call) and n.function == "concat"]
     if not calls:
         return []
     if len(calls) > 1 or calls[0][0] != ():
@@ -90,8 +83,3 @@ def _concat_variables(eq: ir.Equation, lhs_vars: set[str]) -> list[str]:
                        "at least one index of X missing from the left-hand side", calls[0][1].span)
     return flattened
 
-
-def _paths(expr: ir.Expr, path: Path = ()):
-    yield path, expr
-    for k, child in enumerate(ir.children(expr)):
-        yield from _paths(child, path + (k,))

@@ -218,8 +218,9 @@ class NumpyEmitter:
             self._allocate_like(t, f"new_{n}", indent=1)
         for k in recursive:
             eq = self.program.equations[k]
-            for path in _recursive_paths(eq.rhs, members):
-                ref = _node(eq.rhs, path)
+            for path, ref in ir.with_paths(eq.rhs):
+                if not isinstance(ref, ir.Ref) or ref.name not in members:
+                    continue
                 self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1,
                                overrides={path: f"delta_{python_name(ref.name)}"})
         for n in names:
@@ -284,19 +285,6 @@ class NumpyEmitter:
         """A new temporary name."""
         self.temp += 1
         return f"_t{self.temp}"
-
-
-def _recursive_paths(expr: ir.Expr, members: set[str], path=()):
-    if isinstance(expr, ir.Ref) and expr.name in members:
-        yield path
-    for k, child in enumerate(ir.children(expr)):
-        yield from _recursive_paths(child, members, path + (k,))
-
-
-def _node(expr: ir.Expr, path) -> ir.Expr:
-    for k in path:
-        expr = ir.children(expr)[k]
-    return expr
 
 
 class _EquationEmitter:

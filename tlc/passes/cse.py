@@ -1,0 +1,117 @@
+"""Pass ``cse``: compute a product shared by several equations (or twice in one) once.
+
+A product term qualifies when it joins at least two tensors read at plain indices or constants, sums
+its own projected indices (so its value is a tensor over its other indices), and reads nothing of its
+equation's own recursion. Occurrences equal up to a renaming of index variables become reads of one
+new intermediate ``_cseN[...]``, defined by a new equation placed before the first use. Intermediates
+are internal: they are not part of a program's results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+from tlc.passes.manager import register
+from tlc.passes.projection import occurrences
+from tlc.passes.strata import stratify
+
+PREFIX = "_cse"
+
+
+def is_internal(name: str) -> bool:
+    """True for tensors a pass introduced (not part of the user's results)."""
+    return name.startswith(PREFIX)
+
+
+def _rename_index(index: ir.Index, names: dict[str, str]) -> ir.Index:
+    return replace(index, terms=tuple((names[v], c) for v, c in index.terms), span=None)
+
+
+def _canonical(node: ir.Product, summed: tuple[str, ...]):
+    """The product with variables renamed by first appearance, and the original free variables in order."""
+    names: dict[str, str] = {}
+    factors = []
+    for factor in node.factors:
+        if isinstance(factor, ir.Ref):
+            for index in factor.indices:
+                for v in index.variables:
+                    names.setdefault(v, f"i{len(names)}")
+            factors.append(replace(factor, indices=tuple(_rename_index(i, names) for i in factor.indices),
+                                   span=None))
+        else:
+            factors.append(replace(factor, span=None))
+    free = tuple(v for v in names if v not in summed)
+    key = (tuple(factors), node.inverted, tuple(names[v] for v in summed if v in names))
+    return key, free, names
+
+
+def _eligible(node: ir.Expr, recursive: set[str]) -> bool:
+    if not isinstance(node, ir.Product):
+        return False
+    refs = [f for f in node.factors if isinstance(f, ir.Ref)]
+    if len(refs) < 2 or any(r.name in recursive or is_internal(r.name) for r in refs):
+        return False
+    if not all(isinstance(f, (ir.Ref, ir.Num, ir.Scalar)) for f in node.factors):
+        return False
+    return all(i.plain_variable or i.is_constant for r in refs for i in r.indices)
+
+
+@register("cse", level=2)
+def cse(program: Program) -> Program:
+    """Replace products repeated across equations by reads of one shared intermediate."""
+    strata = stratify(program)
+    same_scc = {k: set(s.tensors) if s.recursive else set() for s in strata for k in s.equations}
+    found: dict[tuple, list[tuple[int, tuple[int, ...], tuple[str, ...], dict]]] = {}
+    for k, eq in enumerate(program.equations):
+        if eq.fact or eq.aggregator.reduction != "sum":
+            continue
+        lhs_vars = {v for i in eq.lhs.indices for v in i.variables}
+        spots: dict[str, list[tuple[int, ...]]] = {}
+        for spot, v in occurrences(eq.rhs):
+            spots.setdefault(v, []).append(spot)
+        for path, node in ir.with_paths(eq.rhs):
+            if _eligible(node, same_scc.get(k, set())):
+                # indices used only inside this product are summed within it, wherever exactly
+                local = tuple(dict.fromkeys(
+                    v for f in node.factors if isinstance(f, ir.Ref) for i in f.indices for v in i.variables
+                    if v not in lhs_vars and all(s[:len(path)] == path for s in spots[v])))
+                key, free, names = _canonical(node, local)
+                found.setdefault(key, []).append((k, path, free, names))
+    shared = [(key, uses) for key, uses in found.items() if len(uses) >= 2]
+    if not shared:
+        return program
+    equations = list(program.equations)
+    new_before: dict[int, list[ir.Equation]] = {}
+    rewrites: dict[int, list[tuple[tuple[int, ...], ir.Expr]]] = {}
+    taken = set(program.tensors)
+    counter = 0
+    for key, uses in shared:
+        counter += 1
+        while f"{PREFIX}{counter}" in taken:
+            counter += 1
+        name = f"{PREFIX}{counter}"
+        factors, inverted, _ = key
+        k0, path0, free0, names0 = uses[0]
+        lhs = ir.Ref(name, tuple(ir.Index(((names0[v], 1),)) for v in free0))
+        definition = ir.Equation(lhs, ir.Aggregator.SUM, ir.Product(factors, inverted))
+        new_before.setdefault(min(k for k, *_ in uses), []).append(definition)
+        for k, path, free, _ in uses:
+            read = ir.Ref(name, tuple(ir.Index(((v, 1),)) for v in free),
+                          span=ir.node_at(equations[k].rhs, path).span)
+            rewrites.setdefault(k, []).append((path, read))
+    for k, changes in rewrites.items():
+        rhs = equations[k].rhs
+        for path, read in sorted(changes, key=lambda c: len(c[0]), reverse=True):
+            rhs = ir.replace_at(rhs, path, read)
+        equations[k] = replace(equations[k], rhs=rhs)
+    statements, k = [], 0
+    for stmt in program.statements:
+        if isinstance(stmt, ir.Equation):
+            statements.extend(new_before.get(k, ()))
+            statements.append(equations[k])
+            k += 1
+        else:
+            statements.append(stmt)
+    return Program(tuple(statements), program.filename, program.source)
