@@ -37,21 +37,23 @@ def python_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Bound:
-    """The values of one index while an equation is evaluated: ``lo`` (int or code) and a size."""
+    """The values of one index while an equation is evaluated: from ``lo`` (an int, or a loop variable
+    plus a constant inside a recurrence's step loop), ``size`` values."""
 
-    lo: int | str
+    lo: int | tuple[str, int]
     size: int
 
     def shifted(self, offset: int) -> int | str:
-        """Code (or int) for ``lo + offset``."""
+        """The int, or code, for ``lo + offset``."""
         if isinstance(self.lo, int):
             return self.lo + offset
-        return self.lo if offset == 0 else f"{self.lo} {'+' if offset > 0 else '-'} {abs(offset)}"
+        name, constant = self.lo[0], self.lo[1] + offset
+        return name if constant == 0 else f"{name} {'+' if constant > 0 else '-'} {abs(constant)}"
 
     def slice(self, offset: int) -> str:
         """A slice selecting ``lo+offset .. lo+offset+size``."""
         start = self.shifted(offset)
-        stop = start + self.size if isinstance(start, int) else f"{start} + {self.size}"
+        stop = self.shifted(offset + self.size)
         return f"{start}:{stop}"
 
 
@@ -73,6 +75,39 @@ class NumpyEmitter:
     symbolic: frozenset = frozenset()
     lines: list[str] = field(default_factory=list)
     temp: int = 0
+    windows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Virtual axes kept as ring buffers: tensor -> (axis, slots)."""
+
+    def __post_init__(self) -> None:
+        for stratum in self.strata:
+            if stratum.recurrence is not None:
+                for name in stratum.tensors:
+                    window = self._window(name, stratum)
+                    if window:
+                        self.windows[name] = window
+
+    def _window(self, name: str, stratum: Stratum) -> tuple[int, int] | None:
+        """(axis, slots) when ``name``'s virtual axis needs only the last few steps in memory: every
+        access is a step of its recurrence at a bounded delay (or position 0 before it starts)."""
+        rec = stratum.recurrence
+        axis = self._virtual_axis(name)
+        if axis is None or rec.axis.get(name) != axis or self.inputs.get(name, (0,) * (axis + 1))[axis] > 1:
+            return None
+        delay = 0
+        for k, eq in enumerate(self.program.equations):
+            for ref in (eq.lhs, *ir.refs(eq.rhs)):
+                if ref.name != name:
+                    continue
+                index = ref.indices[axis]
+                if k not in rec.step_order:
+                    if ref is not eq.lhs or not index.is_constant or index.offset != 0:
+                        return None     # read outside the loop, or a start other than position 0
+                    continue
+                shift = index.shifted_variable
+                if shift is None or shift[0] != rec.variable[k]:
+                    return None
+                delay = max(delay, rec.lhs_offset[k] - shift[1])
+        return axis, delay + 1
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -104,7 +139,10 @@ class NumpyEmitter:
         axis = self._virtual_axis(name)
         if axis is None:
             return python_name(name)
-        index = ", ".join([":"] * axis + ["-1"])
+        last = "-1"
+        if name in self.windows:
+            last = str((self.shapes.extents[name][axis] - 1) % self.windows[name][1])
+        index = ", ".join([":"] * axis + [last])
         return f"{python_name(name)}[{index}]"
 
     def _virtual_axis(self, name: str) -> int | None:
@@ -123,6 +161,9 @@ class NumpyEmitter:
     def _allocate(self, name: str, var: str | None = None) -> None:
         info = self.program.tensors[name]
         shape = self.shapes.extents[name]
+        if name in self.windows:
+            axis, slots = self.windows[name]
+            shape = shape[:axis] + (slots,) + shape[axis + 1:]
         target = var or python_name(name)
         reduction = self._reduction(name)
         if info.relation:
@@ -195,6 +236,13 @@ class NumpyEmitter:
         if not starts:
             return
         self.lines.append(f"for t in range({min(starts)}, {max(stops)}):  # steps along the recursive index")
+        for name in stratum.tensors:
+            if name in self.windows:    # reuse the slot of step t - slots
+                axis, slots = self.windows[name]
+                fill = {"max": "-np.inf", "min": "np.inf"}.get(self._reduction(name), "0")
+                slot = ", ".join([":"] * axis + [f"t % {slots}"])
+                self.lines.append(f"    if t >= {slots}:")
+                self.lines.append(f"        {python_name(name)}[{slot}] = {fill}")
         for k in rec.step_order:
             var, off = rec.variable[k], rec.lhs_offset[k]
             lo, hi = self.shapes.ranges[k][var]
@@ -203,7 +251,7 @@ class NumpyEmitter:
             step_var = f"t - {off}" if off > 0 else (f"t + {-off}" if off < 0 else "t")
             self.lines.append(f"    if {lo} <= {step_var} < {hi}:")
             self._equation(k, python_name(self.program.equations[k].lhs.name), indent=2,
-                           bounds_override={var: Bound(f"({step_var})" if off else "t", 1)})
+                           bounds_override={var: Bound(("t", -off), 1)})
 
     def _seminaive(self, stratum: Stratum) -> None:
         members = set(stratum.tensors)
@@ -341,8 +389,8 @@ class _EquationEmitter:
             return _Value(_literal(float(consts[node.name])) if node.name in consts else python_name(node.name), ())
         if isinstance(node, ir.IndexValue):
             b = self.bounds[node.name]
-            stop = b.lo + b.size if isinstance(b.lo, int) else f"{b.lo} + {b.size}"
-            return self.summed(_Value(f"np.arange({b.lo}, {stop}, dtype=np.float64)", (node.name,)), path)
+            return self.summed(_Value(f"np.arange({b.shifted(0)}, {b.shifted(b.size)}, dtype=np.float64)",
+                                      (node.name,)), path)
         if isinstance(node, ir.Product):
             return self.product(node, path)
         if isinstance(node, ir.Sum):
@@ -476,6 +524,8 @@ class _EquationEmitter:
         extents = self.owner.shapes.extents.get(ref.name, ())
         for a, index in enumerate(ref.indices):
             shift = index.shifted_variable
+            if a == self.owner.windows.get(ref.name, (None,))[0]:
+                continue
             if shift and isinstance(self.bounds[shift[0]].lo, int):
                 start = self.bounds[shift[0]].lo + shift[1]
                 if start < 0 or start + self.bounds[shift[0]].size > extents[a]:
@@ -486,13 +536,21 @@ class _EquationEmitter:
         """Basic-indexing selectors for a reference whose indices are shifted variables or constants;
         ``:`` where the range covers the whole axis."""
         extents = self.owner.shapes.extents.get(ref.name, ())
+        window = self.owner.windows.get(ref.name, (None, None))
         parts = []
         for a, index in enumerate(ref.indices):
             if index.is_constant:
-                parts.append(str(self.position(ref.name, a, index)))
+                position = self.position(ref.name, a, index)
+                parts.append(str(position % window[1] if a == window[0] else position))
                 continue
             var, offset = index.shifted_variable
             bound = self.bounds[var]
+            if a == window[0]:      # a ring-buffer slot of a virtual axis
+                start = bound.shifted(offset)
+                slot = f"{start} % {window[1]}" if isinstance(start, int) or " " not in start \
+                    else f"({start}) % {window[1]}"
+                parts.append(f"{slot}:{slot} + 1")
+                continue
             whole = offset == 0 and bound.lo == 0 and a < len(extents) and bound.size == extents[a]
             parts.append(":" if whole else bound.slice(offset))
         return parts
@@ -515,8 +573,7 @@ class _EquationEmitter:
         items = []
         for v in order:
             b = self.bounds[v]
-            stop = b.lo + b.size if isinstance(b.lo, int) else f"{b.lo} + {b.size}"
-            items.append(f"{self.letter(v)!r}: ({b.lo}, {stop})")
+            items.append(f"{self.letter(v)!r}: ({b.shifted(0)}, {b.shifted(b.size)})")
         return "{" + ", ".join(items) + "}"
 
     def reduce_top(self, value: _Value) -> _Value:
