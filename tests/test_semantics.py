@@ -108,3 +108,14 @@ def test_explain_and_source_name_the_plan():
     np.testing.assert_allclose(prog(**data)["C"], data["A"] @ data["B"] @ data["D"])
     assert "contract(" in prog.source() and "optimize=" in prog.source()
     assert "FLOPs" in prog.explain() and "largest intermediate" in prog.explain()
+
+
+def test_virtual_index_initial_state_and_ring_buffer():
+    W, U, In, h0 = rand(4, 4) / 4, rand(4, 3), rand(3, 9), rand(4)
+    prog = tlc.compile("S[i, *t+1] = tanh(W[i,j] S[j, *t] + U[i,k] In[k, t])\nS[i, *0] = H0[i]")
+    res = prog(W=W, U=U, In=In, H0=h0)
+    s = h0
+    for t in range(9):
+        s = np.tanh(W @ s + U @ In[:, t])
+    np.testing.assert_allclose(res["S"], s)
+    assert "S = np.zeros((4, 2))" in prog.source()      # only two steps are ever stored

@@ -122,8 +122,8 @@ class _Lowerer:
         terms, offset, divisor, symbol = self._linear(arg.expr)
         if any(abs(c) != 1 for c in terms.values()):
             raise TlcError("an index variable can appear only once in an index expression", arg.span)
-        if arg.virtual and not terms:
-            raise TlcError("a virtual index '*' needs a variable, as in *t or *t+1", arg.span)
+        if arg.virtual and symbol is not None:
+            raise TlcError("a virtual index is a step number, not a named constant", arg.span)
         return ir.Index(tuple(terms.items()), offset, divisor, symbol, arg.virtual, arg.normalised,
                         span=arg.span)
 
