@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-def load(name: str):
-    """Compile ``examples/NAME.tl`` (by path)."""
-    return tlc.compile(EXAMPLES / f"{name}.tl")
+def load(name: str, backend: str):
+    """Compile ``examples/NAME.tl`` (by path) for ``backend``."""
+    return tlc.compile(EXAMPLES / f"{name}.tl", backend=backend)
 
 
 def nz(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -80,41 +80,41 @@ def test_example_compiles(path):
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_perceptron(seed, sign):
+def test_perceptron(seed, sign, backend):
     rng = np.random.default_rng(seed)
     w, x = nz(rng, 6), sign * nz(rng, 6)
-    res = load("perceptron")(W=w, X=x)
+    res = load("perceptron", backend)(W=w, X=x)
     close(res["Y"], np.array(1.0 if w @ x > 0 else 0.0))
 
 
-def test_perceptron_fires_on_aligned_input():
+def test_perceptron_fires_on_aligned_input(backend):
     rng = np.random.default_rng(10)
     w = nz(rng, 5)
-    prog = load("perceptron")
+    prog = load("perceptron", backend)
     close(prog(W=w, X=w)["Y"], np.array(1.0))
     close(prog(W=w, X=-w)["Y"], np.array(0.0))
 
 
 # ---------------------------------------------------------------- 2. MLP
 
-def test_mlp():
+def test_mlp(backend):
     rng = np.random.default_rng(1)
     x, w1, b1, w2, b2 = nz(rng, 5), nz(rng, 4, 5), nz(rng, 4), nz(rng, 3, 4), nz(rng, 3)
-    res = load("mlp")(X=x, W1=w1, B1=b1, W2=w2, B2=b2)
+    res = load("mlp", backend)(X=x, W1=w1, B1=b1, W2=w2, B2=b2)
     h = relu(w1 @ x + b1)
     close(res["H"], h)
     close(res["Y"], sigmoid(w2 @ h + b2))
 
 
 @pytest.mark.parametrize("padded", [False, True], ids=["input-layer-only", "zero-padded"])
-def test_deep_mlp(padded):
+def test_deep_mlp(padded, backend):
     rng = np.random.default_rng(2)
     layers, width = 4, 5
     w = nz(rng, layers, width, width)
     x0 = nz(rng, width)
     data = np.zeros((layers, width)) if padded else np.zeros((1, width))
     data[0] = x0
-    res = load("deep_mlp")(X=data, W=w)
+    res = load("deep_mlp", backend)(X=data, W=w)
     expected = [x0]
     for i in range(1, layers):
         expected.append(sigmoid(w[i] @ expected[-1]))
@@ -124,11 +124,11 @@ def test_deep_mlp(padded):
 # ---------------------------------------------------------------- 3. RNN
 
 @pytest.mark.parametrize("steps", [1, 6])
-def test_rnn_final_state(steps):
+def test_rnn_final_state(steps, backend):
     rng = np.random.default_rng(3)
     hidden, inputs = 4, 3
     w, u, seq = 0.5 * nz(rng, hidden, hidden), nz(rng, hidden, inputs), nz(rng, inputs, steps)
-    res = load("rnn")(W=w, U=u, In=seq)
+    res = load("rnn", backend)(W=w, U=u, In=seq)
     state = np.zeros(hidden)
     for t in range(steps):
         state = np.tanh(w @ state + u @ seq[:, t])
@@ -137,10 +137,10 @@ def test_rnn_final_state(steps):
 
 # ---------------------------------------------------------------- 4. CNN
 
-def test_cnn():
+def test_cnn(backend):
     rng = np.random.default_rng(4)
     image, filt = nz(rng, 7, 8), nz(rng, 3, 3)
-    res = load("cnn")(Image=image, Filter=filt)
+    res = load("cnn", backend)(Image=image, Filter=filt)
     conv = np.zeros((5, 6))                               # valid: 7-3+1 by 8-3+1
     for dx in range(3):
         for dy in range(3):
@@ -156,7 +156,7 @@ def test_cnn():
 
 # ---------------------------------------------------------------- 5. GNN (Table 1)
 
-def test_gnn():
+def test_gnn(backend):
     rng = np.random.default_rng(5)
     n, d, layers = 6, 3, 2                                # layers = const L in gnn.tl
     neig = rng.random((n, n)) < 0.5
@@ -164,7 +164,7 @@ def test_gnn():
     neig[np.arange(n), (np.arange(n) + 1) % n] = True
     x, wp, wout = nz(rng, n, d), nz(rng, layers, d, d), nz(rng, d)
     wagg, wself = 0.7, 0.4
-    res = load("gnn")(Neig=neig, X=x, WP=wp, WAgg=wagg, WSelf=wself, WOut=wout)
+    res = load("gnn", backend)(Neig=neig, X=x, WP=wp, WAgg=wagg, WSelf=wself, WOut=wout)
 
     emb = [x]
     for layer in range(layers):
@@ -181,7 +181,7 @@ def test_gnn():
 
 # ---------------------------------------------------------------- 6. transformer (Table 2)
 
-def test_transformer():
+def test_transformer(backend):
     rng = np.random.default_rng(6)
     positions, width = 5, 8                               # const P, const De in transformer.tl
     vocab, heads, dk, dv, hidden = 7, 2, 4, 3, 6
@@ -193,7 +193,7 @@ def test_transformer():
     wq, wk, wv = nz(rng, heads, dk, width) / 2, nz(rng, heads, dk, width) / 2, nz(rng, heads, dv, width) / 2
     ws, w1, b1, w2, wo = (nz(rng, width, heads * dv) / 2, nz(rng, hidden, width) / 2, nz(rng, hidden),
                           nz(rng, width, hidden) / 2, nz(rng, vocab, width))
-    res = load("transformer")(X=onehot, Emb=emb, Even=even, Odd=odd, WQ=wq, WK=wk, WV=wv, Dk=dk,
+    res = load("transformer", backend)(X=onehot, Emb=emb, Even=even, Odd=odd, WQ=wq, WK=wk, WV=wv, Dk=dk,
                               WS=ws, W1=w1, B1=b1, W2=w2, WO=wo)
 
     emb_x = emb[tokens]
@@ -221,11 +221,11 @@ def test_transformer():
 
 # ---------------------------------------------------------------- 7. kernel machines
 
-def test_kernel_machine():
+def test_kernel_machine(backend):
     rng = np.random.default_rng(7)
     x, q = nz(rng, 6, 3), nz(rng, 4, 3)
     lab, a, b, var = rng.choice([-1.0, 1.0], 6), rng.uniform(0.1, 1.0, 6), -0.3, 2.5
-    res = load("kernel")(X=x, Q=q, Lab=lab, A=a, B=b, Var=var)
+    res = load("kernel", backend)(X=x, Q=q, Lab=lab, A=a, B=b, Var=var)
 
     def sqdist(u, v):
         return ((u[:, None, :] - v[None, :, :]) ** 2).sum(axis=-1)
@@ -241,7 +241,7 @@ def test_kernel_machine():
 
 # ---------------------------------------------------------------- 8. Bayesian network
 
-def test_bayes_network():
+def test_bayes_network(backend):
     rng = np.random.default_rng(8)
 
     def cpt(*shape):
@@ -249,7 +249,7 @@ def test_bayes_network():
         return table / table.sum(axis=-1, keepdims=True)
 
     pc, ps, pr, pw = cpt(2), cpt(2, 2), cpt(2, 2), cpt(2, 2, 2)
-    res = load("bayes")(PC=pc, PS=ps, PR=pr, PW=pw)
+    res = load("bayes", backend)(PC=pc, PS=ps, PR=pr, PW=pw)
 
     joint = np.zeros((2, 2, 2, 2))
     for c, s, r, w in np.ndindex(2, 2, 2, 2):
@@ -290,8 +290,8 @@ def dense(pairs):
     return out
 
 
-def test_family_relations():
-    res = load("family")()
+def test_family_relations(backend):
+    res = load("family", backend)()
     ancestor = transitive_closure(PARENT)
     assert set(res["Parent"]) == PARENT
     assert set(res["Grandparent"]) == compose(PARENT, PARENT)
@@ -312,14 +312,14 @@ def test_family_relations():
     ("Ancestor(y, x)", transitive_closure(PARENT)),     # tuples follow first appearance: (y, x)
     ("Ancestor(Henry, x)", set()),
 ])
-def test_family_queries(query, expected):
-    answers = load("family").query(query)
+def test_family_queries(query, expected, backend):
+    answers = load("family", backend).query(query)
     assert len(answers) == len(set(answers))
     assert {tuple(a) for a in answers} == expected
 
 
-def test_family_runtime_facts_join_the_fixpoint():
-    res = load("family")(Parent=[("Frank", "Henry")])
+def test_family_runtime_facts_join_the_fixpoint(backend):
+    res = load("family", backend)(Parent=[("Frank", "Henry")])
     parent = PARENT | {("Frank", "Henry")}
     assert set(res["Parent"]) == parent
     assert set(res["Ancestor"]) == transitive_closure(parent)
@@ -334,25 +334,25 @@ def _relation(rng, n):
     return r
 
 
-def test_embedding_one_hot_exact():
+def test_embedding_one_hot_exact(backend):
     rng = np.random.default_rng(10)
     n = 6
     r = _relation(rng, n)
     emb = np.eye(n)[rng.permutation(n)]                  # one-hot, orthonormal rows
-    res = load("embedding")(R=r, Emb=emb, T=0)
+    res = load("embedding", backend)(R=r, Emb=emb, T=0)
     close(res["EmbR"], emb.T @ r.astype(float) @ emb)
     close(res["D"], r.astype(float))                      # T = 0 recovers R exactly
     close(res["D2"], (r.astype(int) @ r.astype(int) > 0).astype(float))   # and R∘R
     close(res["Sim"], np.eye(n))
 
 
-def test_embedding_random_soft():
+def test_embedding_random_soft(backend):
     rng = np.random.default_rng(11)
     n, dim, temp = 6, 4, 0.7
     r = _relation(rng, n)
     emb = rng.normal(size=(n, dim))
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)     # random unit vectors
-    res = load("embedding")(R=r, Emb=emb, T=temp)
+    res = load("embedding", backend)(R=r, Emb=emb, T=temp)
     emb_r = emb.T @ r.astype(float) @ emb
     close(res["EmbR"], emb_r)
     close(res["D"], sigmoid(emb @ emb_r @ emb.T / temp))
@@ -362,10 +362,10 @@ def test_embedding_random_soft():
 
 # ---------------------------------------------------------------- 11. Tucker predicate invention
 
-def test_tucker():
+def test_tucker(backend):
     rng = np.random.default_rng(12)
     core, u, a = nz(rng, 2, 3, 3), nz(rng, 4, 2), nz(rng, 5, 3)
-    res = load("tucker")(Core=core, U=u, A=a)
+    res = load("tucker", backend)(Core=core, U=u, A=a)
     score = np.einsum("cij,rc,xi,yj->rxy", core, u, a, a)
     assert np.abs(score).min() > 1e-9                     # no ties at the step
     close(res["Score"], score)
@@ -377,7 +377,7 @@ def test_tucker():
 
 # ---------------------------------------------------------------- data files and the CLI
 
-def test_data_files_are_current():
+def test_data_files_are_current(backend):
     make_data = _make_data_module()
     for name in make_data.BUILDERS:
         with np.load(EXAMPLES / "data" / f"{name}.npz") as stored:
@@ -388,17 +388,17 @@ def test_data_files_are_current():
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (EXAMPLES / "data").glob("*.npz")))
-def test_example_runs_on_its_data_file(name):
+def test_example_runs_on_its_data_file(name, backend):
     with np.load(EXAMPLES / "data" / f"{name}.npz") as data:
         inputs = {key: data[key] for key in data.files}
-    res = load(name)(**inputs)
+    res = load(name, backend)(**inputs)
     for key in res:
         value = np.asarray(res[key])
         if value.dtype != bool:
             assert np.isfinite(value).all(), key
 
 
-def test_cli_runs_mlp_with_data_file(tmp_path):
+def test_cli_runs_mlp_with_data_file(tmp_path, backend):
     out = tmp_path / "out.npz"
     data_file = EXAMPLES / "data" / "mlp.npz"
     proc = subprocess.run([sys.executable, "-m", "tlc", "run", str(EXAMPLES / "mlp.tl"),
