@@ -170,6 +170,20 @@ STATEMENTS = {
     "logistic": "Y[i] = 1 / (1 + exp(-A[i]))",
     "relation-in-arithmetic": "Y[x] = R(x, y) W[y] + 1",
     "separators": "Y[i] = A[i]; Z[i] = B[i].\n\n# comment\nW = 1.",
+    # negation (not)
+    "not": "Orphan(x) = Person(x) ~Parent(y, x)",
+    "not-call": "Y(x) = not(R(x))",
+    "not-not": "Y(x) = ~~R(x)",
+    "not-sum": "Y(x) = ~(R(x) + S(x))",
+    "not-product": "Y(x) = ~(R(x) S(x))",
+    "not-negative": "Y(x) = ~-R(x)",
+    "neg-not": "Y(x) = -~R(x)",
+    "not-power": "Y(x) = ~R(x)^2",
+    "power-of-not-exponent": "Y[x] = 2^~R(x)",
+    "times-not": "Y(x) = S(x) * ~R(x)",
+    "divide-not": "Y(x) = S(x) / ~R(x)",
+    "not-first-factor": "Y(x) = ~R(x) S(x)",
+    "not-number": "Y = ~2",
 }
 
 
@@ -218,6 +232,13 @@ def test_roundtrip_empty_brackets_input():
 
 def test_roundtrip_quoted_name_with_apostrophe():
     assert_roundtrip("Y(x) = R(x, \"a'b\")")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a negation used as a power base, (~R(x))^2, prints as ~R(x)^2, "
+                   "which parses as ~(R(x)^2): the printer treats the not-call as an atom")
+@pytest.mark.parametrize("source", ["Y(x) = (~R(x))^2", "Y = (~2)^3", "Y = (~2)^(~3)"])
+def test_roundtrip_power_of_negation(source):
+    assert_roundtrip(source)
 
 
 @pytest.mark.xfail(strict=True, reason="known bug: a quoted constant named like a const ('N' with const N) prints "
@@ -300,6 +321,8 @@ atom_text = st.one_of(ref_text(), number_text, st.sampled_from(["S", "Dk", "i", 
 def _join(left: str, op: str, right: str) -> str:
     if op == " " and right.startswith("(") and (left[-1].isalnum() or left[-1] in "_'"):
         op = " * "   # 'S (x)' would be a call of S, not a product
+    if op.strip() == "^" and "~" in left:
+        op = " * "   # (~X)^Y is a known printer bug (test_roundtrip_power_of_negation); keep it out of here
     return f"{left}{op}{right}"
 
 
@@ -308,6 +331,7 @@ def _extend(children):
     return st.one_of(
         binary.map(lambda t: _join(*t)),
         children.map(lambda e: f"-{e}"),
+        children.map(lambda e: f"~{e}"),
         children.map(lambda e: f"({e})"),
         st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(children, children).map(lambda t: f"sig({t[0]}, {t[1]})"),
