@@ -96,9 +96,6 @@ def test_syntax_unclosed_parenthesis():
     check(compile_error(src), src, 2, 20, "unexpected end of input; expected ')'")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: at end of input after trailing blank lines or comments the error is "
-                   "placed on the last (empty) line, column 1, so the excerpt is blank; it should point at the last "
-                   "token or the unclosed '(' on line 2")
 @pytest.mark.parametrize("tail", ["\n\n", "\n\n# trailing comment\n\n"], ids=["blank-lines", "comment"])
 def test_syntax_unexpected_end_after_trailing_blank_lines(tail):
     src = "Y[i] = A[i]\nZ[i] = (A[i]" + tail
@@ -290,8 +287,6 @@ def test_numeric_fixpoint_that_never_converges():
     check(run_error(src, X=np.zeros(3), A=np.ones(3)), src, 2, 1, "X did not reach a fixpoint")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a non-converging fixpoint is reported at the first equation of its "
-                   "stratum (line 1, Y[i] = A[i], not recursive) instead of the recursive equation on line 2")
 def test_numeric_fixpoint_error_points_at_the_recursive_equation():
     src = "Y[i] = A[i]\nY[i] = Y[i] + 1\n"
     err = run_error(src, A=np.ones(3))

@@ -234,15 +234,11 @@ def test_roundtrip_quoted_name_with_apostrophe():
     assert_roundtrip("Y(x) = R(x, \"a'b\")")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a negation used as a power base, (~R(x))^2, prints as ~R(x)^2, "
-                   "which parses as ~(R(x)^2): the printer treats the not-call as an atom")
 @pytest.mark.parametrize("source", ["Y(x) = (~R(x))^2", "Y = (~2)^3", "Y = (~2)^(~3)"])
 def test_roundtrip_power_of_negation(source):
     assert_roundtrip(source)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a quoted constant named like a const ('N' with const N) prints "
-                   "unquoted and re-lowers as the const; the printer does not yet know the const names")
 def test_roundtrip_quoted_name_shadowed_by_const():
     assert_roundtrip("const N = 3\nY(x) = R(x, 'N')")
 

@@ -46,10 +46,21 @@ def frontend(source: str, filename: str | None = None) -> IRProgram:
     program = lower(parse(source, filename), filename, source)
     try:
         _check_aggregators(program)
+        _check_virtual_axes(program)
         stratify(program)
     except TlcError as err:
         raise err.located(filename, source) from None
     return program
+
+
+def _check_virtual_axes(program: IRProgram) -> None:
+    """A virtual axis counts steps: it may be indexed by variables and integers, not named constants."""
+    virtual = {(ref.name, a) for ref in _all_refs(program) for a, i in enumerate(ref.indices) if i.virtual}
+    for ref in _all_refs(program):
+        for a, index in enumerate(ref.indices):
+            if (ref.name, a) in virtual and index.symbol is not None:
+                raise TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
+                               f"{index.symbol} cannot index it", index.span)
 
 
 def _check_aggregators(program: IRProgram) -> None:

@@ -175,7 +175,9 @@ def _unexpected_span(err: UnexpectedInput, source: str) -> Span:
     column = getattr(err, "column", None)
     if isinstance(err, UnexpectedToken) and err.token.type == "$END" or not line or line < 1:
         lines = source.splitlines() or [""]
-        return Span(len(lines), len(lines[-1]) + 1)
+        code = [text.split("#")[0].rstrip() for text in lines]   # the last line with code, not a comment
+        last = max((k for k, text in enumerate(code) if text.strip()), default=len(lines) - 1)
+        return Span(last + 1, len(code[last]) + 1)
     return Span(line, column or 1)
 
 

@@ -10,11 +10,12 @@ _CONSTANT_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*'*\Z")
 _ATOMS = (ir.Ref, ir.Num, ir.Scalar, ir.IndexValue, ir.Call)
 
 
-def format_index(index: ir.Index) -> str:
-    """One index position as source text."""
+def format_index(index: ir.Index, consts: frozenset[str] = frozenset()) -> str:
+    """One index position as source text (a named constant spelled like a ``const`` is quoted)."""
     if index.symbol is not None:
         quote = '"' if "'" in str(index.symbol) else "'"
-        text = index.symbol if _CONSTANT_NAME.match(str(index.symbol)) else f"{quote}{index.symbol}{quote}"
+        bare = _CONSTANT_NAME.match(str(index.symbol)) and index.symbol not in consts
+        text = index.symbol if bare else f"{quote}{index.symbol}{quote}"
     else:
         text = ""
         for var, coef in index.terms:
@@ -31,9 +32,9 @@ def format_index(index: ir.Index) -> str:
     return ("*" if index.virtual else "") + text + ("." if index.normalised else "")
 
 
-def format_ref(ref: ir.Ref) -> str:
+def format_ref(ref: ir.Ref, consts: frozenset[str] = frozenset()) -> str:
     """A tensor access or relation atom."""
-    inner = ", ".join(format_index(i) for i in ref.indices)
+    inner = ", ".join(format_index(i, consts) for i in ref.indices)
     return f"{ref.name}({inner})" if ref.relation else f"{ref.name}[{inner}]"
 
 
@@ -52,60 +53,61 @@ def _const_value(value: float | int) -> str:
     return repr(value)
 
 
-def format_expr(expr: ir.Expr) -> str:
+def format_expr(expr: ir.Expr, consts: frozenset[str] = frozenset()) -> str:
     """An expression with the parentheses its structure needs."""
     if isinstance(expr, ir.Ref):
-        return format_ref(expr)
+        return format_ref(expr, consts)
     if isinstance(expr, ir.Num):
         return _number(expr.value)
     if isinstance(expr, (ir.Scalar, ir.IndexValue)):
         return expr.name
     if isinstance(expr, ir.Call) and expr.function == "not":
-        inner = format_expr(expr.args[0])
+        inner = format_expr(expr.args[0], consts)
         return f"~{inner}" if isinstance(expr.args[0], _ATOMS) else f"~({inner})"
     if isinstance(expr, ir.Call):
-        return f"{expr.function}({', '.join(format_expr(a) for a in expr.args)})"
+        return f"{expr.function}({', '.join(format_expr(a, consts) for a in expr.args)})"
     if isinstance(expr, ir.Sum):
         text = ""
         for k, (term, sign) in enumerate(zip(expr.terms, expr.signs)):
-            body = f"({format_expr(term)})" if isinstance(term, ir.Sum) and k else format_expr(term)
+            body = f"({format_expr(term, consts)})" if isinstance(term, ir.Sum) and k else format_expr(term, consts)
             text = body if k == 0 else f"{text} {'+' if sign > 0 else '-'} {body}"
         return text
     if isinstance(expr, ir.Product):
         text = ""
         for k, (factor, inverted) in enumerate(zip(expr.factors, expr.inverted)):
             wrap = isinstance(factor, (ir.Sum, ir.Product)) or (k and isinstance(factor, ir.Neg))
-            body = f"({format_expr(factor)})" if wrap else format_expr(factor)
+            body = f"({format_expr(factor, consts)})" if wrap else format_expr(factor, consts)
             joiner = " / " if inverted else (" " if isinstance(factor, _ATOMS) and not wrap else " * ")
             text = body if k == 0 else f"{text}{joiner}{body}"
         return text
     if isinstance(expr, ir.Neg):
         inner = expr.operand
-        body = format_expr(inner)
+        body = format_expr(inner, consts)
         return f"-({body})" if isinstance(inner, (ir.Sum, ir.Product, ir.Neg)) else f"-{body}"
     if isinstance(expr, ir.Power):
-        base = format_expr(expr.base)
-        base = base if isinstance(expr.base, _ATOMS) else f"({base})"
-        exponent = format_expr(expr.exponent)
+        base = format_expr(expr.base, consts)
+        atom = isinstance(expr.base, _ATOMS) and not (isinstance(expr.base, ir.Call) and expr.base.function == "not")
+        base = base if atom else f"({base})"
+        exponent = format_expr(expr.exponent, consts)
         exponent = exponent if isinstance(expr.exponent, (*_ATOMS, ir.Power)) else f"({exponent})"
         return f"{base}^{exponent}"
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 
-def format_equation(eq: ir.Equation) -> str:
+def format_equation(eq: ir.Equation, consts: frozenset[str] = frozenset()) -> str:
     """An equation (or fact) on one line."""
-    lhs = format_ref(eq.lhs) if eq.lhs.indices or eq.lhs.relation else eq.lhs.name
+    lhs = format_ref(eq.lhs, consts) if eq.lhs.indices or eq.lhs.relation else eq.lhs.name
     if eq.fact:
         return lhs
-    return f"{lhs} {eq.aggregator.value} {format_expr(eq.rhs)}"
+    return f"{lhs} {eq.aggregator.value} {format_expr(eq.rhs, consts)}"
 
 
-def format_statement(stmt: ir.Statement) -> str:
-    """Any statement on one line."""
+def format_statement(stmt: ir.Statement, consts: frozenset[str] = frozenset()) -> str:
+    """Any statement on one line; ``consts`` are the program's ``const`` names."""
     if isinstance(stmt, ir.Equation):
-        return format_equation(stmt)
+        return format_equation(stmt, consts)
     if isinstance(stmt, ir.Query):
-        return f"{format_ref(stmt.atom)}?"
+        return f"{format_ref(stmt.atom, consts)}?"
     if isinstance(stmt, ir.Const):
         return f"const {stmt.name} = {_const_value(stmt.value)}"
     if isinstance(stmt, ir.Shape):
@@ -118,4 +120,5 @@ def format_statement(stmt: ir.Statement) -> str:
 
 def format_program(statements) -> str:
     """A whole program, one statement per line."""
-    return "".join(format_statement(s) + "\n" for s in statements)
+    consts = frozenset(s.name for s in statements if isinstance(s, ir.Const))
+    return "".join(format_statement(s, consts) + "\n" for s in statements)

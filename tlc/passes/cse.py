@@ -74,9 +74,10 @@ def cse(program: Program) -> Program:
         for path, node in ir.with_paths(eq.rhs):
             if _eligible(node, same_scc.get(k, set())):
                 # indices used only inside this product are summed within it, wherever exactly
-                local = tuple(dict.fromkeys(
-                    v for f in node.factors if isinstance(f, ir.Ref) for i in f.indices for v in i.variables
-                    if v not in lhs_vars and all(s[:len(path)] == path for s in spots[v])))
+                inner = dict.fromkeys(v for f in node.factors if isinstance(f, ir.Ref)
+                                      for i in f.indices for v in i.variables)
+                local = tuple(v for v in inner
+                              if v not in lhs_vars and all(s[:len(path)] == path for s in spots[v]))
                 key, free, names = _canonical(node, local)
                 found.setdefault(key, []).append((k, path, free, names))
     shared = [(key, uses) for key, uses in found.items() if len(uses) >= 2]

@@ -34,7 +34,7 @@ def _fold(expr: ir.Expr) -> ir.Expr:
                 return expr
     if isinstance(expr, ir.Sum):
         kept = [(t, s) for t, s in zip(expr.terms, expr.signs) if not (isinstance(t, ir.Num) and t.value == 0)]
-        if all(isinstance(t, ir.Num) for t, _ in kept) and kept:
+        if all(isinstance(t, ir.Num) for t, _ in kept) and kept and all(math.isfinite(t.value) for t, _ in kept):
             folded = _literal(math.fsum(s * t.value for t, s in kept))
             if folded is not None:
                 return replace(folded, span=expr.span)
@@ -64,6 +64,14 @@ def _fold(expr: ir.Expr) -> ir.Expr:
 @register("fold-constants", level=1)
 def fold_constants(program: Program) -> Program:
     """Remove identity operations and fold literal arithmetic in every equation."""
-    statements = tuple(replace(s, rhs=_fold(s.rhs)) if isinstance(s, ir.Equation) and not s.fact else s
+    statements = tuple(replace(s, rhs=_fold_or_keep(s.rhs)) if isinstance(s, ir.Equation) and not s.fact else s
                        for s in program.statements)
     return Program(statements, program.filename, program.source)
+
+
+def _fold_or_keep(expr: ir.Expr) -> ir.Expr:
+    """Fold an expression, leaving one too deeply nested to walk as it is (folding is optional)."""
+    try:
+        return _fold(expr)
+    except RecursionError:
+        return expr

@@ -289,7 +289,9 @@ class NumpyEmitter:
 
     def _fixpoint(self, stratum: Stratum) -> None:
         names = [python_name(t) for t in stratum.tensors]
-        first = self.program.equations[stratum.equations[0]]
+        members = set(stratum.tensors)
+        first = next(self.program.equations[k] for k in stratum.equations
+                     if any(r.name in members for r in ir.refs(self.program.equations[k].rhs)))
         line, col = (first.span.line, first.span.column) if first.span else (None, None)
         self.lines.append(f"for _round in range({MAX_FIXPOINT_ROUNDS}):  # iterate to a fixpoint")
         for t, n in zip(stratum.tensors, names):
