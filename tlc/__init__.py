@@ -1,8 +1,9 @@
 """tlc: the Tensor Logic compiler."""
 
 from tlc.api import Program, Results, compile
+from tlc.contract import contract_path
 from tlc.einsum import einsum
 from tlc.errors import DataError, EinsumError, TlcError
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "EinsumError", "Program", "Results", "TlcError", "compile", "einsum"]
+__all__ = ["DataError", "EinsumError", "Program", "Results", "TlcError", "compile", "contract_path", "einsum"]

@@ -13,6 +13,7 @@ import opt_einsum
 
 import tlc_runtime as rt
 from tlc.backends.numpy.emit import emit_numpy
+from tlc.contract import contract_path
 from tlc.errors import DataError, TlcError
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
@@ -400,10 +401,10 @@ def _contraction_costs(eq: ir.Equation, ranges: dict) -> list[str]:
         out_vars = "".join(letters[v] for v in letters if v not in summed)
         shapes = [tuple(ranges[v][1] - ranges[v][0] for i in r.indices for v in i.variables[:1]) for r in operands]
         try:
-            path, info = opt_einsum.contract_path(f"{','.join(terms)}->{out_vars}", *shapes, shapes=True)
-        except ValueError:
+            path, info = contract_path(f"{','.join(terms)}->{out_vars}", *shapes, shapes=True)
+        except TlcError:
             continue
-        out.append(f"contraction {','.join(terms)}->{out_vars}: path {path}, "
+        out.append(f"contraction {','.join(terms)}->{out_vars}: path {path} ({info.strategy}), "
                    f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} elements")
     return out
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
+from tlc.contract import contract_path as tlc_contract_path
 from tlc.errors import EinsumError
 
 _LETTERS = string.ascii_letters  # numpy's label alphabet; interleaved label k is _LETTERS[k]
@@ -52,7 +53,10 @@ def contraction_plan(subscripts: str, shapes: tuple[tuple[int, ...], ...], optim
     if optimize is False:
         return Plan(equation, False)
     try:
-        path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimize)
+        if optimize is True or optimize == "auto":     # tlc's own search (exact when small)
+            path, _ = tlc_contract_path(equation, *shapes, shapes=True)
+        else:
+            path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimize)
     except KeyError as err:  # an unknown path optimizer name
         raise EinsumError(f"invalid optimize={optimize!r}: {err.args[0]}") from None
     # One c_einsum loop nest over every index beats a planned call's 10-20 us overhead below about

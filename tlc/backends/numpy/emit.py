@@ -10,7 +10,7 @@ import keyword
 import math
 from dataclasses import dataclass, field
 
-import opt_einsum
+from tlc.contract import contract_path
 
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
@@ -485,7 +485,7 @@ class _EquationEmitter:
             return _Value(f"np.einsum({subscripts!r}, {operands})", order)
         sizes = {self.letter(v): self.size(v) for a in arrays for v in a.vars}
         shapes = [tuple(sizes[self.letter(v)] for v in a.vars) for a in arrays]
-        plan, _ = opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize="auto")
+        plan, _ = contract_path(subscripts, *shapes, shapes=True)
         return _Value(f"contract({subscripts!r}, {operands}, optimize={plan!r})", order)
 
     # ----- reads and writes
