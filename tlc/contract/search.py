@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import networkx as nx
 import opt_einsum
 
-from tlc.contract.cost import Network, Tree, bits, node_order, path_to_tree, tree_legs
+from tlc.contract.cost import Network, Tree, bits, node_order, path_to_tree, tree_cost, tree_legs
 
 Items = Mapping[int, int]
 """Sub-problem inputs: node mask to the index mask of its result."""
@@ -469,6 +469,8 @@ EXACT_MAX = 9
 DP_MAX = 14
 """Up to this many operands opt_einsum's ``dp`` seeds the search, when the operand graph is sparse."""
 RATE = 1e7
+SEARCH_MIN_FLOPS = 1e5
+"""With the default budget, a term whose greedy path costs at most this many FLOPs is not searched."""
 """The default budget searches while its time is under the best FLOPs / RATE: a few times the contraction's own
 NumPy time (~1e8 FLOP/s on small-bond networks), since a plan is cached and usually run more than once."""
 
@@ -491,6 +493,9 @@ def find_tree(net: Network, *, time_budget: float | None, seed: int, limit: int 
     deadline = start + (default_budget(n) if time_budget is None else time_budget)
     if n <= EXACT_MAX and 3**n / 2 * 1e-6 < deadline - start:
         return optimal(net, leaf_items(net, net.root), net.output, limit)[1], "optimal"
+    flops, largest = tree_cost(net, baseline)
+    if time_budget is None and flops <= SEARCH_MIN_FLOPS and (limit is None or largest <= limit):
+        return baseline, "greedy"      # the whole contraction costs less than a search would
     starts = [(baseline, "greedy")]
     if n <= DP_MAX and weighted_graph(net).number_of_edges() <= 2 * n:
         starts.append((path_to_tree(opt_einsum.paths.dynamic_programming(*_oe_args(net)), n), "dp"))
