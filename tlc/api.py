@@ -148,6 +148,7 @@ class Program:
             else:
                 values[name] = np.asarray(value)
         self._results = Results(values, [])
+        self._inputs = prepared
         self._results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, spec))
                                      for q in self.ir.queries)
         return self._results
@@ -160,15 +161,16 @@ class Program:
         if len(queries) != 1:
             raise TlcError("a query is one atom, such as Ancestor(Bob, x)", filename="<query>", source=text)
         atom = queries[0].atom
-        if atom.name not in self.ir.tensors or not self.ir.tensors[atom.name].defined:
-            raise TlcError(f"{atom.name} is not defined by this program", atom.span, filename="<query>",
+        if atom.name not in self.ir.tensors or is_internal(atom.name):
+            raise TlcError(f"{atom.name} is not a tensor of this program", atom.span, filename="<query>",
                            source=text)
         if inputs or self._results is None:
             self(**inputs)
         return self._answer(atom, self._last)
 
     def _answer(self, atom: ir.Ref, spec: _Specialised):
-        value = np.asarray(self._results[atom.name])
+        known = self._results if atom.name in self._results else self._inputs   # a query may ask an input
+        value = np.asarray(known[atom.name])
         selection, variables = [], []
         virtual = _virtual_axes(self.ir, atom.name)
         for a, index in enumerate(atom.indices):
@@ -240,7 +242,7 @@ class Program:
 
     def _specialise(self, inputs: dict) -> tuple[dict, _Specialised]:
         program = self.ir
-        symbols = list(program.symbols)
+        symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
         tuples: dict[str, list[tuple]] = {}
         arrays: dict[str, np.ndarray] = {}
         scalars: dict[str, float] = {}
@@ -264,14 +266,13 @@ class Program:
         symbolic = symbolic_axes(program, string_axes)
         for ref in _all_refs(program):   # integers written on an axis of named constants are constants too
             for a, index in enumerate(ref.indices):
-                if index.is_constant and index.symbol is None and (ref.name, a) in symbolic \
-                        and index.offset not in symbols:
-                    symbols.append(index.offset)
+                if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
+                    symbols.setdefault(index.offset)
         for name, rows in tuples.items():
-            for row in rows:
-                for a, item in enumerate(row):
-                    if (name, a) in symbolic and item not in symbols:
-                        symbols.append(item)
+            for a in range(program.tensors[name].rank):
+                if (name, a) in symbolic:
+                    for row in rows:
+                        symbols.setdefault(row[a])
         n_symbols = len(symbols)
         extents = {n: a.shape for n, a in arrays.items()}
         for name, rows in tuples.items():
@@ -312,11 +313,13 @@ class Program:
         prepared: dict = dict(scalars)
         for name, array in arrays.items():
             prepared[name] = array
+        position = {item: k for k, item in enumerate(symbols)}
         for name, rows in tuples.items():
             dense = np.zeros(spec.shapes.extents[name], dtype=bool)
-            for row in rows:
-                dense[tuple(symbols.index(item) if (name, a) in symbolic else int(item)
-                            for a, item in enumerate(row))] = True
+            if rows:
+                columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
+                           for a, column in enumerate(zip(*rows))]
+                dense[tuple(np.asarray(c, dtype=np.intp) for c in columns)] = True
             prepared[name] = dense
         return prepared, spec
 

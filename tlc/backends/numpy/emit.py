@@ -77,6 +77,8 @@ class NumpyEmitter:
     temp: int = 0
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Virtual axes kept as ring buffers: tensor -> (axis, slots)."""
+    numeric: set[str] = field(default_factory=set)
+    """Finished relations that already have a float copy ``NAME_num`` for arithmetic."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -200,6 +202,11 @@ class NumpyEmitter:
                               f"out=np.zeros_like({target}), where={target}_count > 0)")
 
     def _stratum(self, stratum: Stratum) -> None:
+        for k in stratum.equations:   # relations computed earlier: one 0/1 float copy, made once
+            for ref in ir.refs(self.program.equations[k].rhs):
+                if ref.relation and ref.name not in stratum.tensors and ref.name not in self.numeric:
+                    self.numeric.add(ref.name)
+                    self.lines.append(f"{python_name(ref.name)}_num = rt.as_number({python_name(ref.name)})")
         for name in stratum.tensors:
             self._allocate(name)
         if stratum.mode is Mode.PLAIN:
@@ -497,7 +504,9 @@ class _EquationEmitter:
                 shape = tuple(self.size(v) for v in order)   # a read outside the extent is 0
                 return _Value(f"np.zeros({shape})", order)
         array = override or python_name(ref.name)
-        if ref.relation:
+        if ref.relation and not override and ref.name in self.owner.numeric:
+            array = f"{array}_num"
+        elif ref.relation:
             array = f"rt.as_number({array})"
         simple = all(i.shifted_variable or i.is_constant for i in ref.indices)
         if simple and self.outside(ref):

@@ -1,0 +1,292 @@
+"""Parse classic Datalog text with Lark into a small AST whose every node keeps its source span.
+
+The grammar does not decide which identifiers are variables: that depends on the dialect (classic
+Datalog reads lowercase identifiers as constants, Soufflé reads them as variables) and is resolved
+by the translator.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from lark import Lark, Token, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.visitors import Transformer_NonRecursive
+
+from tlc.datalog.errors import DatalogSyntaxError
+from tlc.errors import Span
+
+GRAMMAR = r"""
+start: clause*
+
+?clause: atom ":-" body "."            -> rule
+       | atom "."                      -> fact
+       | "?-" atom "."?                -> query
+
+body: literal ("," literal)*
+
+?literal: atom                         -> positive
+        | NEG atom                     -> negative
+        | comparison
+        | "(" comparison ")"
+
+comparison: term CMP term
+
+atom: NAME "(" [term ("," term)*] ")"  -> atom
+    | NAME                             -> proposition
+
+?term: sum
+?sum: product
+    | sum "+" product                  -> add
+    | sum "-" product                  -> sub
+?product: unary
+        | product "*" unary            -> mul
+        | product "/" unary            -> div
+?unary: primary
+      | "-" unary                      -> negate
+?primary: NAME                         -> ident
+        | STRING                       -> string
+        | INT                          -> int
+        | FLOAT                        -> float
+        | "(" sum ")"
+
+NEG.2: /not(?![A-Za-z0-9_])/ | "\\+" | "!"
+CMP: /!=|<>|<=|>=|\\=|=|<|>/
+NAME: /[A-Za-z_][A-Za-z0-9_]*/
+STRING: /"(?:[^"\\\n]|\\.|"")*"/ | /'(?:[^'\\\n]|\\.|'')*'/
+FLOAT.2: /\d+\.\d+([eE][+-]?\d+)?/
+INT: /\d+/
+
+LINE_COMMENT: /%[^\n]*/ | /\/\/[^\n]*/
+BLOCK_COMMENT: /\/\*(.|\n)*?\*\//
+%ignore LINE_COMMENT
+%ignore BLOCK_COMMENT
+%ignore /[ \t\f\r\n]+/
+"""
+
+_TOKEN_NAMES = {
+    "NAME": "a name", "STRING": "a string", "INT": "an integer", "FLOAT": "a number", "NEG": "'not'",
+    "CMP": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'", "IF": "':-'",
+    "QUERY": "'?-'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "$END": "end of input",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of Datalog AST nodes; the span is excluded from equality."""
+
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Ident(Node):
+    """A bare identifier in an argument: a variable, a constant or the wildcard ``_``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Str(Node):
+    """A quoted string constant (quotes removed, escapes decoded)."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Int(Node):
+    """A non-negative integer literal."""
+
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Float(Node):
+    """A decimal literal (parsed so that it can be reported as unsupported)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(Node):
+    """``left op right`` with op one of ``+ - * /``."""
+
+    op: str
+    left: "Term"
+    right: "Term"
+
+
+@dataclass(frozen=True, slots=True)
+class Negate(Node):
+    """Unary minus."""
+
+    operand: "Term"
+
+
+Term = Ident | Str | Int | Float | Arith | Negate
+
+
+@dataclass(frozen=True, slots=True)
+class Atom(Node):
+    """``pred(args)``; ``name_span`` locates the predicate name alone."""
+
+    pred: str
+    args: tuple[Term, ...]
+    name_span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A body atom, possibly negated (``not p(X)``, ``\\+ p(X)``, ``!p(X)``)."""
+
+    atom: Atom
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison(Node):
+    """``left op right`` in a rule body (parsed so that safety can be checked, then reported)."""
+
+    op: str
+    left: Term
+    right: Term
+
+
+@dataclass(frozen=True, slots=True)
+class Clause(Node):
+    """A rule (``head :- body.``), a fact (``head.``, empty body) or a query (``?- head.``)."""
+
+    kind: str                   # "rule" | "fact" | "query"
+    head: Atom
+    body: tuple[Literal | Comparison, ...] = ()
+
+
+def _token_span(token: Token) -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+def _meta_span(meta) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
+
+
+def _unescape(body: str, quote: str) -> str:
+    """Decode backslash escapes and a doubled quote (``'O''Brien'``, as in Prolog)."""
+    out, chars = [], iter(body)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "\\")
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+        elif ch == quote:
+            out.append(next(chars, quote))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    """Builds the AST; method names follow the grammar's aliases."""
+
+    def start(self, meta, items):
+        return tuple(items)
+
+    def rule(self, meta, items):
+        return Clause("rule", items[0], items[1], span=_meta_span(meta))
+
+    def fact(self, meta, items):
+        return Clause("fact", items[0], span=_meta_span(meta))
+
+    def query(self, meta, items):
+        return Clause("query", items[0], span=_meta_span(meta))
+
+    def body(self, meta, items):
+        return tuple(items)
+
+    def positive(self, meta, items):
+        return Literal(items[0], False, span=_meta_span(meta))
+
+    def negative(self, meta, items):
+        return Literal(items[1], True, span=_meta_span(meta))
+
+    def comparison(self, meta, items):
+        left, op, right = items
+        return Comparison(str(op), left, right, span=_meta_span(meta))
+
+    def atom(self, meta, items):
+        name, *args = items
+        args = tuple(a for a in args if a is not None)
+        return Atom(str(name), args, _token_span(name), span=_meta_span(meta))
+
+    def proposition(self, meta, items):
+        return Atom(str(items[0]), (), _token_span(items[0]), span=_token_span(items[0]))
+
+    def _arith(op):  # noqa: N805 - a method factory used only in this class body
+        def build(self, meta, items):
+            return Arith(op, items[0], items[1], span=_meta_span(meta))
+        return build
+
+    add, sub, mul, div = _arith("+"), _arith("-"), _arith("*"), _arith("/")
+
+    def negate(self, meta, items):
+        return Negate(items[0], span=_meta_span(meta))
+
+    def ident(self, meta, items):
+        return Ident(str(items[0]), span=_token_span(items[0]))
+
+    def string(self, meta, items):
+        text = str(items[0])
+        return Str(_unescape(text[1:-1], text[0]), span=_token_span(items[0]))
+
+    def int(self, meta, items):
+        return Int(int(str(items[0])), span=_token_span(items[0]))
+
+    def float(self, meta, items):
+        return Float(str(items[0]), span=_token_span(items[0]))
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def _describe(err: UnexpectedInput) -> str:
+    if isinstance(err, UnexpectedCharacters):
+        return f"unexpected character {err.char!r}"
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        what = "end of input"
+    else:
+        what = repr(str(err.token))
+    expected = sorted({_TOKEN_NAMES.get(t, t) for t in (getattr(err, "expected", None) or ())
+                       if not t.startswith("__")})
+    hint = f"; expected {', '.join(expected)}" if expected and len(expected) <= 6 else ""
+    return f"unexpected {what}{hint}"
+
+
+def _error_span(err: UnexpectedInput, text: str) -> Span:
+    line, column = getattr(err, "line", None), getattr(err, "column", None)
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END") \
+            or not line or line < 1:
+        lines = text.splitlines() or [""]
+        return Span(len(lines), len(lines[-1]) + 1)
+    if isinstance(err, UnexpectedToken):
+        return _token_span(err.token)
+    return Span(line, column or 1)
+
+
+def parse(text: str, filename: str | None = None) -> tuple[Clause, ...]:
+    """Parse Datalog text into clauses; raises a located ``DatalogSyntaxError`` on bad input."""
+    try:
+        return _ToAst().transform(_parser().parse(text))
+    except UnexpectedInput as err:
+        raise DatalogSyntaxError(_describe(err), _error_span(err, text), filename=filename,
+                                 source=text) from None
+    except (RecursionError, VisitError) as err:
+        if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):
+            raise
+        raise DatalogSyntaxError("terms nested too deeply", None, filename=filename, source=text) from None
