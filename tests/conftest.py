@@ -7,5 +7,16 @@ from tlc.api import BACKENDS
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    """Each available backend in turn (tests compare against independent NumPy computations)."""
+    """Each backend in turn (tests compare against independent NumPy computations); llvm needs llvmlite."""
+    if request.param == "llvm":
+        pytest.importorskip("llvmlite")
     return request.param
+
+
+@pytest.fixture
+def compile_tl(backend):
+    """``tlc.compile`` for the backend under test."""
+    import functools
+
+    import tlc
+    return functools.partial(tlc.compile, backend=backend)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ import opt_einsum
 
 import tlc_runtime as rt
 from tlc.backends.numpy.emit import emit_numpy
+from tlc.backends.source import load_emitted
 from tlc.contract import contract_path
 from tlc.errors import DataError, TlcError
 from tlc.frontend.lower import lower
@@ -27,7 +27,8 @@ from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
 from tlc.passes.strata import stratify
 
-BACKENDS = ("numpy",)
+BACKENDS = ("numpy", "llvm")
+"""Backends ``compile`` accepts; ``llvm`` needs the ``llvm`` extra (llvmlite)."""
 
 
 def load_source(src_or_path: str | os.PathLike) -> tuple[str, str | None]:
@@ -79,12 +80,16 @@ def _check_aggregators(program: IRProgram) -> None:
 
 
 @dataclass(frozen=True)
-class _Specialised:
+class Specialisation:
+    """A program specialised to its inputs' shapes: inferred shapes, symbol table and emitted code."""
+
     shapes: Shapes
     symbols: tuple
     symbolic: frozenset
     source: str
     run: object
+    emitted: object | None = None
+    """The backend's own emission record (the llvm backend's kernels and per-equation decisions)."""
 
 
 class Results(Mapping):
@@ -112,11 +117,19 @@ class Program:
     """A compiled Tensor Logic program; call it with inputs by name to run it."""
 
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
-                 passes: PassManager | None = None):
+                 passes: PassManager | None = None, threads: int | None = None):
         if backend not in BACKENDS:
             raise TlcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise TlcError(f"threads must be a positive integer, not {threads!r}")
+        if backend == "llvm":
+            try:
+                import llvmlite  # noqa: F401 - only checks that the extra is installed
+            except ImportError:
+                raise TlcError("the llvm backend needs llvmlite: pip install 'tlc[llvm]'") from None
+        self.threads = threads
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
         self.ir = (passes or PassManager(opt_level)).run(program)
@@ -124,7 +137,7 @@ class Program:
         self.opt_level = opt_level
         self.strata = stratify(self.ir)
         self._cache: dict = {}
-        self._last: _Specialised | None = None
+        self._last: Specialisation | None = None
         self._results: Results | None = None
 
     # ------------------------------------------------------------------ running
@@ -168,7 +181,7 @@ class Program:
             self(**inputs)
         return self._answer(atom, self._last)
 
-    def _answer(self, atom: ir.Ref, spec: _Specialised):
+    def _answer(self, atom: ir.Ref, spec: Specialisation):
         known = self._results if atom.name in self._results else self._inputs   # a query may ask an input
         value = np.asarray(known[atom.name])
         selection, variables = [], []
@@ -211,7 +224,7 @@ class Program:
         return list(answers)
 
     # ------------------------------------------------------------------ inputs and specialisation
-    def _prepare(self, inputs: dict) -> tuple[dict, _Specialised]:
+    def _prepare(self, inputs: dict) -> tuple[dict, Specialisation]:
         program = self.ir
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
@@ -240,7 +253,7 @@ class Program:
         names = [n for n, i in self.ir.tensors.items() if not i.defined]
         return names + list(self.ir.scalars)
 
-    def _specialise(self, inputs: dict) -> tuple[dict, _Specialised]:
+    def _specialise(self, inputs: dict) -> tuple[dict, Specialisation]:
         program = self.ir
         symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
         tuples: dict[str, list[tuple]] = {}
@@ -300,14 +313,15 @@ class Program:
             _check_sizes(program, shapes)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
-            source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic))
-            namespace: dict = {}
-            try:
-                code = builtins.compile(source, f"<tlc:{program.filename or 'source'}>", "exec")
-            except (SyntaxError, RecursionError, MemoryError):
-                raise TlcError("the program is nested too deeply to compile") from None
-            exec(code, namespace)
-            spec = _Specialised(shapes, tuple(symbols), frozenset(symbolic), source, namespace["run"])
+            emitted = None
+            if self.backend == "llvm":
+                from tlc.backends.llvm.program import build_module
+                source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
+                                                    frozenset(symbolic), self.threads)
+            else:
+                source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic))
+                run = load_emitted(source, program.filename)
+            spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted)
             self._cache[key] = spec
         self._last = spec
         prepared: dict = dict(scalars)
@@ -349,6 +363,10 @@ class Program:
                     extents[name] = tuple(ext)
 
     # ------------------------------------------------------------------ inspection
+    def specialisation(self, **inputs) -> Specialisation:
+        """The program specialised to these inputs' shapes (cached), without running it."""
+        return self._prepare(inputs)[1]
+
     def source(self, **inputs) -> str:
         """The emitted code for this backend, specialised to the given inputs (or the last call's)."""
         if inputs:
@@ -382,6 +400,12 @@ class Program:
                     lines.extend("    " + c for c in _contraction_costs(eq, ranges))
         if spec is None:
             lines.append("(call the program or pass inputs to explain() for shapes and costs)")
+        elif getattr(spec.emitted, "decisions", None):
+            lines.append(f"{self.backend} backend:")
+            for k, chosen in sorted(spec.emitted.decisions.items()):
+                eq = self.ir.equations[k]
+                lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}")
+                lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
 
 
@@ -518,7 +542,9 @@ def _scalar(name: str, value, program: IRProgram) -> float:
     return float(array)
 
 
-def compile(src_or_path, backend: str = "numpy", opt_level: int = 2) -> Program:  # noqa: A001 - the API name
-    """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``."""
+def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
+            threads: int | None = None, passes: PassManager | None = None) -> Program:
+    """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
+    ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``)."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename), backend, opt_level)
+    return Program(frontend(source, filename), backend, opt_level, passes, threads)

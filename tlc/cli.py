@@ -32,9 +32,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="print the IR after this pass (repeatable)")
         p.add_argument("--print-ir", action="store_true", help="print the IR after every pass")
 
+    def with_threads(p):
+        p.add_argument("--threads", type=int, metavar="N",
+                       help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
+
     def with_backend(p):
         p.add_argument("--backend", choices=BACKENDS, default="numpy")
         with_passes(p)
+        with_threads(p)
 
     run = sub.add_parser("run", help="run a program and print the tensors it defines")
     run.add_argument("file")
@@ -48,12 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("file")
     comp.add_argument("--target", choices=BACKENDS, default="numpy")
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
+    comp.add_argument("--emit", choices=EMIT_KINDS, default="python",
+                      help="llvm target: llvm-ir, asm, obj, or shared (OUT.py plus OUT.so, run by tlc_runtime)")
     with_data(comp)
     with_passes(comp)
+    with_threads(comp)
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
     explain.add_argument("file")
     with_data(explain)
-    with_passes(explain)
+    with_backend(explain)
     return parser
 
 
@@ -79,6 +87,34 @@ def _inputs(args) -> dict:
 
 class _UsageError(Exception):
     pass
+
+
+EMIT_KINDS = ("python", "llvm-ir", "asm", "obj", "shared")
+
+
+def _compile(program: Program, inputs: dict, args) -> int:
+    """``tlc compile``: the emitted Python module, or the llvm target's native artifacts."""
+    if args.emit != "python" and args.target != "llvm":
+        raise _UsageError(f"--emit {args.emit} needs --target llvm")
+    if args.emit == "shared" and not args.output:
+        raise _UsageError("--emit shared needs -o OUT (writes OUT.py and OUT.so)")
+    spec = program.specialisation(**inputs)
+    if args.emit == "python":
+        artifact = spec.source
+    else:
+        from tlc.backends.llvm import aot
+        if args.emit == "shared":
+            aot.write_module(spec.emitted, f"{args.output}.py", f"{args.output}.so")
+            return 0
+        artifact = aot.artifact(spec.emitted, args.emit)
+    if args.output:
+        with open(args.output, "wb" if isinstance(artifact, bytes) else "w") as handle:
+            handle.write(artifact)
+    elif isinstance(artifact, bytes):
+        raise _UsageError(f"--emit {args.emit} writes binary data: give -o OUT")
+    else:
+        sys.stdout.write(artifact)
+    return 0
 
 
 def _format_value(name: str, value) -> str:
@@ -116,7 +152,10 @@ def _command(args) -> int:
     passes = PassManager(opt_level, frozenset(getattr(args, "print_after", ())), getattr(args, "print_ir", False),
                          out=sys.stdout)
     backend = getattr(args, "backend", None) or getattr(args, "target", "numpy")
-    program = Program(frontend(source, filename), backend, opt_level, passes)
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise _UsageError(f"--threads must be at least 1, not {threads}")
+    program = Program(frontend(source, filename), backend, opt_level, passes, threads)
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:
@@ -128,13 +167,7 @@ def _command(args) -> int:
         print(program.explain(**inputs))
         return 0
     if args.command == "compile":
-        code = program.source(**inputs)
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(code)
-        else:
-            sys.stdout.write(code)
-        return 0
+        return _compile(program, inputs, args)
     results = program(**inputs)
     for name, value in results.items():
         print(_format_value(name, value))

@@ -1,0 +1,161 @@
+"""Call native kernels compiled by tlc's llvm backend: argument passing, threads, shared libraries.
+
+A kernel is a C function ``void f(out, count, array0, ..., params, ints)`` (see
+``tlc.backends.llvm.kernel``). Emitted code describes each kernel with a ``Spec`` and calls it as
+``_k1(out, count, (arrays...), (params...), (ints...))``; ``bind`` turns specs into callables from
+function addresses (the JIT) or from a shared library written ahead of time (``load_library``).
+This module never imports tlc: a compiled program runs without the compiler.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from tlc_runtime.errors import RuntimeFailure
+
+PARALLEL_WORK = 1 << 17
+"""Loop iterations below which splitting a kernel over threads costs more than it gains (~100 µs)."""
+_DTYPES = {"f64": np.dtype(np.float64), "u8": np.dtype(np.bool_)}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the caller needs to know about a compiled kernel."""
+
+    symbol: str
+    arrays: tuple[str, ...]
+    """Element type per input array: ``f64`` or ``u8`` (NumPy bool)."""
+    out: str
+    n_vars: int
+    """Number of loop variables: ``ints`` starts with ``lo, hi`` for each."""
+    split: int | None = None
+    """Index of the variable whose range threads may split (its writes are disjoint), or None."""
+
+
+def default_threads() -> int:
+    """Threads for kernels: ``TLC_NUM_THREADS`` if set, else the number of usable CPUs."""
+    text = os.environ.get("TLC_NUM_THREADS", "").strip()
+    if text:
+        try:
+            return max(1, int(text))
+        except ValueError:
+            raise RuntimeFailure(f"TLC_NUM_THREADS must be a positive integer, not {text!r}") from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:     # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tlc-kernel")
+            _pool_size = workers
+        return _pool
+
+
+class NativeKernel:
+    """A compiled kernel: call it with ``(out, count, arrays, params, ints)``; ``count`` may be None."""
+
+    def __init__(self, spec: Spec, address: int, threads: int | None = None, owner=None):
+        if not address:
+            raise ValueError(f"no code for kernel {spec.symbol}")
+        self.spec = spec
+        self.address = address
+        self.threads = threads
+        self._owner = owner          # keeps the engine or library holding the code alive
+        n = len(spec.arrays) + 4
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))(address)
+
+    def __repr__(self) -> str:
+        return f"NativeKernel({self.spec.symbol})"
+
+    def __call__(self, out, count, arrays, params, ints) -> None:
+        spec = self.spec
+        if not (isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
+                and out.dtype == _DTYPES[spec.out]):
+            raise ValueError(f"kernel {spec.symbol} needs a writable C-contiguous {spec.out} output array")
+        if count is not None and not (isinstance(count, np.ndarray) and count.shape == out.shape and
+                                      count.flags.c_contiguous and count.dtype == np.float64):
+            raise ValueError(f"kernel {spec.symbol} needs a C-contiguous float64 count array shaped like its output")
+        keep = []
+        pointers = [out.ctypes.data, None if count is None else count.ctypes.data]
+        for array, kind in zip(arrays, spec.arrays):
+            a = np.asarray(array)
+            if a.dtype != _DTYPES[kind]:
+                a = a.astype(_DTYPES[kind]) if kind == "f64" else (a != 0)
+            if not a.flags.c_contiguous:
+                a = np.ascontiguousarray(a)
+            keep.append(a)
+            pointers.append(a.ctypes.data)
+        ints = [int(i) for i in ints]
+        extents = list(out.shape)
+        for a in keep:
+            extents += a.shape
+        given = ints[2 * spec.n_vars:2 * spec.n_vars + len(extents)]
+        if given != extents:      # the kernel trusts these: a mismatch would corrupt memory
+            raise ValueError(f"kernel {spec.symbol}: arrays have extents {extents}, the call says {given}")
+        params_buf = (ctypes.c_double * max(1, len(params)))(*params)
+        threads = self.threads or default_threads()
+        split = spec.split
+        if threads > 1 and split is not None:
+            lo, hi = ints[2 * split], ints[2 * split + 1]
+            work = math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(spec.n_vars))
+            parts = min(threads, hi - lo)
+            if work >= PARALLEL_WORK and parts > 1:
+                self._parallel(pointers, params_buf, ints, split, lo, hi, parts)
+                return
+        self._fn(*pointers, params_buf, (ctypes.c_int64 * len(ints))(*ints))
+
+    def _parallel(self, pointers, params_buf, ints, split, lo, hi, parts) -> None:
+        edges = [lo + (hi - lo) * p // parts for p in range(parts + 1)]
+        buffers = []
+        for a, b in zip(edges, edges[1:]):
+            chunk = list(ints)
+            chunk[2 * split], chunk[2 * split + 1] = a, b
+            buffers.append((ctypes.c_int64 * len(chunk))(*chunk))
+        pool = _executor(parts - 1)
+        futures = [pool.submit(self._fn, *pointers, params_buf, buf) for buf in buffers[1:]]
+        self._fn(*pointers, params_buf, buffers[0])     # ctypes releases the GIL during the call
+        for future in futures:
+            future.result()
+
+
+def bind(specs: dict[str, Spec], address_of, threads: int | None = None, owner=None) -> dict[str, NativeKernel]:
+    """Callables for ``specs`` (name -> Spec), with addresses from ``address_of(symbol)``."""
+    return {name: NativeKernel(spec, address_of(spec.symbol), threads, owner) for name, spec in specs.items()}
+
+
+def load_library(path: str, specs: dict[str, Spec], threads: int | None = None) -> dict[str, NativeKernel]:
+    """Kernels from a shared library written ahead of time (``tlc.backends.llvm.aot``)."""
+    library = ctypes.CDLL(os.path.abspath(path))
+
+    def address_of(symbol: str) -> int:
+        return ctypes.cast(getattr(library, symbol), ctypes.c_void_p).value
+    return bind(specs, address_of, threads, owner=library)
+
+
+def load_module(source_path: str, library_path: str, threads: int | None = None) -> dict:
+    """Run an emitted llvm-backend module file with its kernels from ``library_path``; returns the
+    module namespace (call ``namespace["run"](inputs)``)."""
+    with open(source_path, encoding="utf-8") as handle:
+        code = compile(handle.read(), source_path, "exec")
+    namespace: dict = {"__name__": "tlc_compiled"}
+    exec(code, namespace)   # noqa: S102 - the file is code tlc emitted
+    namespace.update(load_library(library_path, namespace["KERNELS"], threads))
+    return namespace

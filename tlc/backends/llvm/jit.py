@@ -1,0 +1,183 @@
+"""The process-wide JIT: host target machine, O3 pass pipeline, one MCJIT engine, a kernel cache.
+
+Facts obeyed (see TOOLCHAINS.md, llvmlite 0.50): only ``initialize_native_target`` and
+``initialize_native_asmprinter``; the module's triple and data layout come from a target machine
+built for the host CPU name and features before optimising (else the vectoriser targets generic
+x86-64); the new pass builder at speed level 3 with loop/SLP vectorisation; the MCJIT engine takes
+ownership of its target machine, so it gets its own, and every kernel is added to that one engine
+with ``add_module`` (the engine lives as long as the process, so addresses stay valid). IR is
+verified before the pass pipeline runs: invalid IR crashes LLVM instead of raising.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from dataclasses import dataclass
+
+from tlc.backends.llvm.kernel import Kernel, KernelError, symbol_for
+from tlc.errors import TlcError
+
+try:
+    import llvmlite.binding as llvm
+except ImportError:   # pragma: no cover - the extra is optional
+    llvm = None
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One compiled kernel: its symbol, address in the engine, optimised IR and compile time."""
+
+    symbol: str
+    address: int
+    llvm_ir: str
+    seconds: float
+
+
+def _target_machine():
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                        features=llvm.get_host_cpu_features().flatten(),
+                                        opt=3, jit=True)
+
+
+def optimise(module_text: str, tm, label: str = "kernel"):
+    """Parse, verify and optimise LLVM IR text for ``tm``; LLVM failures become ``TlcError``."""
+    try:
+        mod = llvm.parse_assembly(module_text)
+        mod.verify()
+    except RuntimeError as err:
+        raise TlcError(f"LLVM rejected the kernel for {label}: {str(err).strip()}") from None
+    mod.triple = tm.triple
+    mod.data_layout = str(tm.target_data)
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = True
+    pto.loop_interleaving = True
+    builder = llvm.create_pass_builder(tm, pto)
+    builder.getModulePassManager().run(mod, builder)
+    return mod
+
+
+def lower(kernel: Kernel, symbol: str) -> str:
+    """LLVM IR text of a kernel (before optimisation); ``KernelError`` becomes ``TlcError``."""
+    from tlc.backends.llvm.codegen import kernel_module    # needs llvmlite, which is optional
+    try:
+        return str(kernel_module(kernel, symbol))
+    except KernelError as err:
+        raise TlcError(f"cannot compile {kernel.label or 'a kernel'} to native code: {err}") from None
+
+
+class Jit:
+    """Compiles kernels into one MCJIT engine, caching by kernel structure (thread-safe)."""
+
+    def __init__(self):
+        if llvm is None:
+            raise TlcError("the llvm backend needs llvmlite: pip install 'tlc[llvm]'")
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
+        self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        self._lock = threading.RLock()
+        self._cache: dict[Kernel, Compiled] = {}
+        self.compilations = 0
+        """Number of kernels actually compiled (cache misses)."""
+
+    def compile(self, kernel: Kernel) -> Compiled:
+        """The compiled kernel, compiling it on first use."""
+        with self._lock:
+            found = self._cache.get(kernel)
+            if found is not None:
+                return found
+            start = time.perf_counter()
+            symbol = symbol_for(kernel)
+            label = kernel.label or symbol
+            mod = optimise(lower(kernel, symbol), self._tm, label)
+            text = str(mod)
+            try:
+                self._engine.add_module(mod)       # the engine owns the module from here on
+                self._engine.finalize_object()
+                address = self._engine.get_function_address(symbol)
+            except RuntimeError as err:
+                raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
+            if not address:
+                raise TlcError(f"LLVM produced no code for the kernel of {label}")
+            compiled = Compiled(symbol, address, text, time.perf_counter() - start)
+            self._cache[kernel] = compiled
+            self.compilations += 1
+            return compiled
+
+    def assembly(self, kernel: Kernel) -> str:
+        """Host assembly of a kernel (for inspection; not cached)."""
+        mod = optimise(lower(kernel, symbol_for(kernel)), self._tm, kernel.label)
+        return self._tm.emit_assembly(mod)
+
+    def object_code(self, kernels: list[Kernel]) -> bytes:
+        """One relocatable object file (PIC) holding every kernel, for a shared library."""
+        target = llvm.Target.from_default_triple()
+        tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                          features=llvm.get_host_cpu_features().flatten(),
+                                          opt=3, reloc="pic", codemodel="default")
+        merged = None
+        for kernel in dict.fromkeys(kernels):
+            mod = optimise(lower(kernel, symbol_for(kernel)), tm, kernel.label)
+            if merged is None:
+                merged = mod
+            else:
+                merged.link_in(mod)
+        if merged is None:
+            merged = llvm.parse_assembly("")
+            merged.triple = tm.triple
+        return tm.emit_object(merged)
+
+
+@functools.lru_cache(maxsize=None)
+def jit() -> Jit:
+    """The process-wide JIT (created on first use)."""
+    return Jit()
+
+
+def ints_for(kernel: Kernel, ranges: dict[str, tuple[int, int]], out, arrays) -> list[int]:
+    """The run-time ``ints`` of a kernel: ``ranges[var] = (lo, hi)`` per variable, then extents."""
+    import numpy as np
+    ints = [x for var in kernel.variables for x in ranges[var]]
+    ints += list(np.shape(out))
+    for array in arrays:
+        ints += list(np.shape(array))
+    ints += [ranges[var][0] for var in kernel.local_variables]
+    return ints
+
+
+def native_kernel(kernel: Kernel, threads: int | None = None):
+    """A ``tlc_runtime.native.NativeKernel`` for ``kernel``, compiled (or found) in the process JIT."""
+    from tlc_runtime.native import NativeKernel, Spec
+    compiled = jit().compile(kernel)
+    spec = Spec(compiled.symbol, tuple(a.dtype for a in kernel.arrays), kernel.output.dtype,
+                len(kernel.variables), kernel.variables.index(kernel.split) if kernel.split else None)
+    return NativeKernel(spec, compiled.address, threads, owner=jit())
+
+
+def call(kernel: Kernel, out, arrays=(), params=(), ranges=None, count=None, threads: int | None = None) -> None:
+    """Run ``kernel`` once: ``out`` (and ``count``) updated in place; ``ranges`` default to ``(0, n)`` with
+    ``n`` taken from the first array axis or output axis a variable indexes plainly."""
+    ranges = dict(ranges or {})
+    for var in kernel.variables:
+        if var not in ranges:
+            ranges[var] = (0, _extent_of(kernel, var, out, arrays))
+    native_kernel(kernel, threads)(out, count, arrays, params, ints_for(kernel, ranges, out, arrays))
+
+
+def _extent_of(kernel: Kernel, var: str, out, arrays) -> int:
+    import numpy as np
+    from tlc.backends.llvm.kernel import Read, walk
+    for pos, n in zip(kernel.output.pos, np.shape(out)):
+        if pos.terms == ((var, 1),) and pos.divisor == 1:
+            return n - pos.offset
+    for node in walk(kernel.value):
+        if isinstance(node, Read):
+            for pos, n in zip(node.pos, np.shape(arrays[node.array])):
+                if pos.terms == ((var, 1),) and pos.divisor == 1:
+                    return n - pos.offset
+    raise ValueError(f"give a range for {var}")
