@@ -31,10 +31,11 @@ BACKENDS = ("numpy", "llvm")
 """Backends ``compile`` accepts; ``llvm`` needs the ``llvm`` extra (llvmlite)."""
 
 
-def load_source(src_or_path: str | os.PathLike) -> tuple[str, str | None]:
-    """Source text and file name: a path to an existing ``.tl`` file is read, anything else is source."""
+def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
+    """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
+    anything else is the source itself."""
     text = os.fspath(src_or_path)
-    if "\n" not in text and (text.endswith(".tl") or os.path.isfile(text)):
+    if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
         try:
             with open(text, encoding="utf-8") as handle:
                 return handle.read(), text

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from tlc.api import Program, Results, frontend
+from tlc.api import Program, Results, frontend, load_source
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
 from tlc.datalog.syntax import parse
@@ -22,15 +22,10 @@ from tlc.errors import DataError, TlcError
 
 def load(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
     """Datalog text and file name: a path to an existing file (or one ending in ``.dl``) is read."""
-    text = os.fspath(text_or_path)
-    if "\n" not in text and (text.endswith(".dl") or os.path.isfile(text)):
-        try:
-            with open(text, encoding="utf-8") as handle:
-                return handle.read(), text
-        except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise DatalogError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}",
-                               filename=text) from None
-    return text, None
+    try:
+        return load_source(text_or_path, ".dl")
+    except TlcError as err:
+        raise DatalogError(err.message, filename=err.filename) from None
 
 
 def translation(text_or_path: str | os.PathLike, *, dialect: str = "classic",

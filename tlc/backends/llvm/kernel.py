@@ -45,18 +45,6 @@ class Pos:
     modulo: int = 0
 
     @property
-    def local_variables(self) -> tuple[str, ...]:
-        """Variables some position addresses from its range start (``Pos.local``), in order."""
-        found: dict[str, None] = {}
-        for node in walk(self.value):
-            if isinstance(node, Read):
-                for pos in node.pos:
-                    found.update(dict.fromkeys(pos.local))
-        for pos in self.output.pos:
-            found.update(dict.fromkeys(pos.local))
-        return tuple(found)
-
-    @property
     def variables(self) -> tuple[str, ...]:
         """Variables the position depends on."""
         return tuple(v for v, _ in self.terms)
