@@ -127,7 +127,7 @@ def run_case(case: Case, repeat: int) -> None:
         res[f"llvm-{threads}t"] = best(lambda: spec.run(prepared), repeat)
         if threads == 1:
             res["llvm-1t-cpu"] = best(lambda: spec.run(prepared), 2, clock=time.process_time)
-        res["plan"] = [d for ds in program._emitted.decisions.values() for d in ds]
+        res["plan"] = [d for ds in spec.emitted.decisions.values() for d in ds]
     base = res.get(case.baseline)
     for threads in THREADS:
         res[f"speedup-{threads}t"] = base / res[f"llvm-{threads}t"] if base else None
