@@ -108,7 +108,8 @@ class _Inference:
                 pending.append((index, extent))
         for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative (and declared)
             if index.terms:
-                pending.append((index, self.extent(eq.lhs.name, a) if eq.lhs.name in self.fixed else INF))
+                bounded = eq.lhs.name in self.fixed or (eq.lhs.name, a) in self.symbolic
+                pending.append((index, self.extent(eq.lhs.name, a) if bounded else INF))
         self._solve(pending, lo, hi)
         for index, extent in soft:
             if any(math.isinf(hi[v]) for v in index.variables):
@@ -238,7 +239,8 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
                 inference.run_equation(k)
             continue
         shifts = sum(max(0, i.offset) for k in stratum.equations for i in program.equations[k].lhs.indices)
-        limit = max(known) + shifts + 1
+        grown = [e for ext in inference.extents.values() for e in ext]   # includes tensors computed so far
+        limit = max(known + grown) + shifts + 1
         while any([inference.run_equation(k) for k in stratum.equations]):
             for name in stratum.tensors:
                 if max(inference.extents.get(name, [0]) or [0]) > limit:
@@ -254,25 +256,14 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
 
 
 def _soft_reads(program: Program, strata: tuple[Stratum, ...]) -> set[tuple[int, int, int]]:
-    """Recursive reads whose extent is still growing: look-back reads along a recurrence's time axis,
-    and every read of a tensor of its own fixpoint group."""
+    """Reads of a tensor inside its own recursion, whose extent is still growing while shapes are
+    inferred: (equation, read number, axis) for every axis of each."""
     found = set()
     for stratum in strata:
-        rec = stratum.recurrence
-        if rec is None:
-            for k in stratum.equations if stratum.recursive else ():
-                for number, ref in enumerate(ir.refs(program.equations[k].rhs)):
-                    if ref.name in stratum.tensors:
-                        found.update((k, number, a) for a in range(len(ref.indices)))
-            continue
-        for k in rec.step_order:
+        for k in stratum.equations if stratum.recursive else ():
             for number, ref in enumerate(ir.refs(program.equations[k].rhs)):
-                axis = rec.axis.get(ref.name)
-                if axis is None or ref.name not in stratum.tensors:
-                    continue
-                shift = ref.indices[axis].shifted_variable
-                if shift and shift[1] < rec.lhs_offset[k]:
-                    found.add((k, number, axis))
+                if ref.name in stratum.tensors:
+                    found.update((k, number, a) for a in range(len(ref.indices)))
     return found
 
 

@@ -257,8 +257,11 @@ class NumpyEmitter:
                 continue
             step_var = f"t - {off}" if off > 0 else (f"t + {-off}" if off < 0 else "t")
             self.lines.append(f"    if {lo} <= {step_var} < {hi}:")
+            before = len(self.lines)
             self._equation(k, python_name(self.program.equations[k].lhs.name), indent=2,
                            bounds_override={var: Bound(("t", -off), 1)})
+            if all(line.lstrip().startswith("#") for line in self.lines[before:]):
+                self.lines.append("        pass  # an empty index range: nothing to compute")
 
     def _seminaive(self, stratum: Stratum) -> None:
         members = set(stratum.tensors)
