@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     with_data(comp)
     with_passes(comp)
     with_threads(comp)
+    fuzz = sub.add_parser("fuzz", help="generate random programs and check every backend and level agree")
+    try:
+        from tlc.fuzz import campaign
+        campaign.add_arguments(fuzz)
+    except ImportError:     # the fuzzer needs hypothesis (the test extra)
+        fuzz.set_defaults(fuzz_missing=True)
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
     explain.add_argument("file")
     with_data(explain)
@@ -141,6 +147,11 @@ def _format_answer(answer) -> str:
 
 
 def _command(args) -> int:
+    if args.command == "fuzz":
+        if getattr(args, "fuzz_missing", False):
+            raise TlcError("tlc fuzz needs hypothesis: pip install 'tlc[test]'")
+        from tlc.fuzz import campaign
+        return campaign.run(args)
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)

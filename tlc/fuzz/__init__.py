@@ -1,0 +1,48 @@
+"""Fuzzing tlc: random well-typed programs, their inputs, an IR mutator and a differential oracle.
+
+Needs Hypothesis, which comes with the ``test`` extra (``pip install "tlc[test]"``); ``import tlc`` alone
+never imports it (and the names below are imported on first use).
+
+```python
+from hypothesis import given
+import tlc.fuzz
+
+@given(tlc.fuzz.programs())                   # FuzzProgram: .source (text) and .ir (tlc IR)
+def test_my_pass_keeps_the_ir_valid(program):
+    my_pass(program.ir)
+
+@given(tlc.fuzz.cases())                      # (program, inputs) pairs; see inputs_for()
+def test_every_backend_agrees(case):
+    program, inputs = case
+    tlc.fuzz.check(program, inputs).raise_if_failed()   # every backend x -O0..3 x pass order vs NumPy -O0
+```
+
+From the command line, ``tlc fuzz --time 600`` (``tlc.fuzz.campaign``) runs a campaign and writes a
+minimised reproducer (``.tl``, ``.npz``, a pytest file) for every distinct failure.
+"""
+
+import importlib
+
+_HOMES = {
+    "FuzzProgram": "generate", "cases": "generate", "inputs_for": "generate", "programs": "generate",
+    "sources": "generate",
+    "MUTATORS": "mutate", "Mutation": "mutate", "check_mutation": "mutate", "check_with_mutations": "mutate",
+    "mutations": "mutate", "random_mutation": "mutate",
+    "Failure": "oracle", "OracleFailure": "oracle", "Report": "oracle", "available_backends": "oracle",
+    "check": "oracle", "compare_values": "oracle",
+    "load_case": "campaign", "write_case": "campaign",
+}
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that ``tlc.fuzz.campaign.add_arguments`` (the ``tlc fuzz`` options)
+    # works without Hypothesis; everything else here needs it.
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tlc.fuzz' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"tlc.fuzz.{home}"), name)
+
+
+__all__ = ["MUTATORS", "Failure", "FuzzProgram", "Mutation", "OracleFailure", "Report", "available_backends", "cases",
+           "check", "check_mutation", "check_with_mutations", "compare_values", "inputs_for", "load_case", "mutations",
+           "programs", "random_mutation", "sources", "write_case"]
