@@ -15,10 +15,8 @@ Crashes found earlier and fixed since are kept as plain regression tests (``REGR
 from __future__ import annotations
 
 import re
-import signal
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,35 +25,13 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 import tlc
+from tlc.fuzz.oracle import time_limit
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SECONDS_PER_PROGRAM = 10
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.filter_too_much])
-
-
-class Hang(Exception):
-    """A program took longer than its time limit to compile and run."""
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Raise ``Hang`` if the body runs longer than ``seconds`` (POSIX main thread only)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise Hang(f"no result after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def compile_and_run(source: str, seconds: float = SECONDS_PER_PROGRAM) -> None:

@@ -97,19 +97,19 @@ class OracleFailure(AssertionError):
         self.report = report
 
 
-class _Hang(Exception):
-    pass
+class Hang(Exception):
+    """A run that took longer than its time limit."""
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float | None):
-    """Raise ``_Hang`` after ``seconds`` (only in the main thread on POSIX; otherwise no limit)."""
+def time_limit(seconds: float | None):
+    """Raise ``Hang`` after ``seconds`` (only in the main thread on POSIX; otherwise no limit)."""
     if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def alarm(signum, frame):
-        raise _Hang(f"no result after {seconds} s")
+        raise Hang(f"no result after {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -174,7 +174,7 @@ def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: i
     The IR is verified after every pass; ``passes`` replaces the opt level's pipeline by that order.
     """
     try:
-        with _time_limit(timeout):
+        with time_limit(timeout):
             manager = _manager(opt_level, passes)
             ir_program = api.frontend(program.source)
             compiled = api.Program(ir_program, backend, opt_level, manager) if manager is not None else \
@@ -394,7 +394,7 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
 
 def _error_failure(outcome: Outcome, config: str, allowed) -> Failure | None:
     err = outcome.error
-    if isinstance(err, _Hang):
+    if isinstance(err, Hang):
         return Failure("hang", config, str(err))
     if isinstance(err, TlcError):
         if any(p.search(err.message) for p in allowed):
