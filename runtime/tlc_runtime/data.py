@@ -31,7 +31,7 @@ def load_tuples(path: str) -> list[tuple]:
                     continue
                 if any(not cell.strip() for cell in row):
                     column = 1 + sum(len(c) + 1 for c in row[:[c.strip() for c in row].index("")])
-                    raise DataFileError(f"empty cell in row", path, number, column)
+                    raise DataFileError("empty cell in row", path, number, column)
                 if width is None:
                     width = len(row)
                 elif len(row) != width:
