@@ -58,10 +58,9 @@ def frontend(source: str, filename: str | None = None) -> IRProgram:
 
 def _check_virtual_axes(program: IRProgram) -> None:
     """A virtual axis counts steps: it may be indexed by variables and integers, not named constants."""
-    virtual = {(ref.name, a) for ref in _all_refs(program) for a, i in enumerate(ref.indices) if i.virtual}
-    for ref in _all_refs(program):
+    for ref in program.references:
         for a, index in enumerate(ref.indices):
-            if (ref.name, a) in virtual and index.symbol is not None:
+            if a in program.virtual_axes.get(ref.name, ()) and index.symbol is not None:
                 raise TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
                                f"{index.symbol} cannot index it", index.span)
 
@@ -186,7 +185,7 @@ class Program:
         known = self._results if atom.name in self._results else self._inputs   # a query may ask an input
         value = np.asarray(known[atom.name])
         selection, variables = [], []
-        virtual = _virtual_axes(self.ir, atom.name)
+        virtual = self.ir.virtual_axes.get(atom.name, frozenset())
         for a, index in enumerate(atom.indices):
             if a in virtual:      # the result keeps only the final step of a virtual axis
                 continue
@@ -278,7 +277,7 @@ class Program:
             check_rank(program, name, array.shape)
             arrays[name] = array
         symbolic = symbolic_axes(program, string_axes)
-        for ref in _all_refs(program):   # integers written on an axis of named constants are constants too
+        for ref in program.references:   # integers written on an axis of named constants are constants too
             for a, index in enumerate(ref.indices):
                 if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
                     symbols.setdefault(index.offset)
@@ -448,19 +447,6 @@ def _check_sizes(program: IRProgram, shapes: Shapes) -> None:
             span = program.equations[defining[0]].span if defining else program.tensors[name].first_use.span
             raise TlcError(f"{name} would have shape {extents} ({math.prod(extents):.3g} elements), more than "
                            f"the {MAX_ELEMENTS:.3g} a dense tensor may hold", span)
-
-
-def _all_refs(program: IRProgram):
-    for eq in program.equations:
-        yield eq.lhs
-        yield from ir.refs(eq.rhs)
-    for query in program.queries:
-        yield query.atom
-
-
-def _virtual_axes(program: IRProgram, name: str) -> set[int]:
-    return {a for ref in _all_refs(program) if ref.name == name
-            for a, index in enumerate(ref.indices) if index.virtual}
 
 
 def _format_atom(ref: ir.Ref) -> str:

@@ -56,20 +56,34 @@ class Program:
         return {s.name: s for s in self.statements if isinstance(s, Domain)}
 
     @functools.cached_property
+    def references(self) -> tuple[Ref, ...]:
+        """Every tensor reference in source order: each equation's left side then its reads, and queries."""
+        found: list[Ref] = []
+        for stmt in self.statements:
+            if isinstance(stmt, Equation):
+                found += [stmt.lhs, *refs(stmt.rhs)]
+            elif isinstance(stmt, Query):
+                found.append(stmt.atom)
+        return tuple(found)
+
+    @functools.cached_property
+    def virtual_axes(self) -> dict[str, frozenset[int]]:
+        """Per tensor, the axes some reference marks virtual (``*t``)."""
+        found: dict[str, set[int]] = {}
+        for ref in self.references:
+            for a, index in enumerate(ref.indices):
+                if index.virtual:
+                    found.setdefault(ref.name, set()).add(a)
+        return {name: frozenset(axes) for name, axes in found.items()}
+
+    @functools.cached_property
     def tensors(self) -> dict[str, TensorInfo]:
         """Every tensor or relation mentioned, in order of first mention."""
         found: dict[str, TensorInfo] = {}
         defined = {eq.lhs.name for eq in self.equations}
-        for stmt in self.statements:
-            mentioned = []
-            if isinstance(stmt, Equation):
-                mentioned = [stmt.lhs, *refs(stmt.rhs)]
-            elif isinstance(stmt, Query):
-                mentioned = [stmt.atom]
-            for ref in mentioned:
-                if ref.name not in found:
-                    found[ref.name] = TensorInfo(ref.name, len(ref.indices), ref.relation,
-                                                 ref.name in defined, ref)
+        for ref in self.references:
+            if ref.name not in found:
+                found[ref.name] = TensorInfo(ref.name, len(ref.indices), ref.relation, ref.name in defined, ref)
         for name, decl in self.shapes.items():
             if name not in found:
                 found[name] = TensorInfo(name, len(decl.dims), decl.relation, False,
@@ -93,16 +107,10 @@ class Program:
         for domain in self.domains.values():
             for member in domain.members:
                 seen.setdefault(member)
-        for stmt in self.statements:
-            atoms = []
-            if isinstance(stmt, Equation):
-                atoms = [stmt.lhs, *refs(stmt.rhs)]
-            elif isinstance(stmt, Query):
-                atoms = [stmt.atom]
-            for ref in atoms:
-                for index in ref.indices:
-                    if index.symbol is not None:
-                        seen.setdefault(index.symbol)
+        for ref in self.references:
+            for index in ref.indices:
+                if index.symbol is not None:
+                    seen.setdefault(index.symbol)
         return tuple(seen)
 
     @functools.cached_property

@@ -51,11 +51,8 @@ def axis_components(program: Program) -> list[set[tuple[str, int]]]:
 def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:
     """Axes that range over named constants: those holding a symbol anywhere, and their domains."""
     seeds = set(string_axes)
-    for eq in program.equations:
-        for ref in (eq.lhs, *ir.refs(eq.rhs)):
-            seeds |= {(ref.name, a) for a, i in enumerate(ref.indices) if i.symbol is not None}
-    for query in program.queries:
-        seeds |= {(query.atom.name, a) for a, i in enumerate(query.atom.indices) if i.symbol is not None}
+    for ref in program.references:
+        seeds |= {(ref.name, a) for a, i in enumerate(ref.indices) if i.symbol is not None}
     for decl in program.shapes.values():
         seeds |= {(decl.name, a) for a, d in enumerate(decl.dims) if isinstance(d, str)}
     found: set[tuple[str, int]] = set()

@@ -148,13 +148,7 @@ class NumpyEmitter:
         return f"{python_name(name)}[{index}]"
 
     def _virtual_axis(self, name: str) -> int | None:
-        for eq in self.program.equations:
-            for ref in (eq.lhs, *ir.refs(eq.rhs)):
-                if ref.name == name:
-                    for a, index in enumerate(ref.indices):
-                        if index.virtual:
-                            return a
-        return None
+        return min(self.program.virtual_axes.get(name, ()), default=None)
 
     # ---------------------------------------------------------------- strata
     def _reduction(self, name: str) -> str:
