@@ -49,11 +49,11 @@ class _BracketNewlines:
 
 
 def _grammar_text() -> str:
-    """The grammar from the installed package data, or from ``grammar/`` when running from a checkout."""
-    try:
-        return resources.files("tlc.grammar").joinpath("tensorlogic.lark").read_text(encoding="utf-8")
-    except ModuleNotFoundError:
-        return (Path(__file__).resolve().parents[2] / "grammar" / "tensorlogic.lark").read_text(encoding="utf-8")
+    """The grammar from ``grammar/`` when running from a checkout, else from the installed package data."""
+    checkout = Path(__file__).resolve().parents[2] / "grammar" / "tensorlogic.lark"
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
+    return resources.files("tlc.grammar").joinpath("tensorlogic.lark").read_text(encoding="utf-8")
 
 
 @functools.cache
