@@ -85,8 +85,18 @@ def tucker(rng):
     return {"Core": _nz(rng, 2, 3, 3), "U": _nz(rng, 3, 2), "A": _nz(rng, 5, 3)}
 
 
+def paths(rng, n=8):
+    ring = np.roll(np.eye(n, dtype=bool), 1, axis=1)                # a cycle keeps every pair connected
+    edges = ring | (rng.random((n, n)) < 0.3) & ~np.eye(n, dtype=bool)
+    dag = np.triu(rng.random((n, n)) < 0.5, k=1)
+    return {"W": np.where(edges, rng.uniform(1.0, 9.0, (n, n)), np.inf),
+            "Cap": np.where(edges, rng.uniform(1.0, 9.0, (n, n)), 0.0),
+            "P": np.where(edges, rng.uniform(0.5, 1.0, (n, n)), 0.0),
+            "E": dag.astype(float)}
+
+
 BUILDERS = {f.__name__: f for f in (perceptron, mlp, deep_mlp, rnn, cnn, gnn, transformer, kernel, bayes,
-                                    embedding, tucker)}
+                                    embedding, tucker, paths)}
 
 
 def build(name: str, seed: int = 0) -> dict[str, np.ndarray]:

@@ -375,6 +375,28 @@ def test_tucker(backend):
     assert set(res["R"]) == {tuple(int(v) for v in idx) for idx in np.argwhere(score > 0)}
 
 
+# ---------------------------------------------------------------- 12. semirings: four readings of one path recursion
+
+def test_paths(backend):
+    rng = np.random.default_rng(13)
+    n = 7
+    ring = np.roll(np.eye(n, dtype=bool), 1, axis=1)
+    edges = ring | (rng.random((n, n)) < 0.3) & ~np.eye(n, dtype=bool)
+    w = np.where(edges, rng.uniform(0.5, 2.0, (n, n)), np.inf)
+    cap = np.where(edges, rng.uniform(0.5, 2.0, (n, n)), 0.0)
+    p = np.where(edges, rng.uniform(0.5, 1.0, (n, n)), 0.0)
+    e = np.triu(rng.random((n, n)) < 0.5, k=1).astype(float)
+    res = load("paths", backend)(W=w, Cap=cap, P=p, E=e)
+    best = {"Dist": (w, np.minimum, np.add), "Width": (cap, np.maximum, np.minimum),
+            "Reliable": (p, np.maximum, np.multiply)}
+    for name, (d, plus, times) in best.items():        # Floyd-Warshall over the semiring
+        for k in range(n):
+            d = plus(d, times(d[:, k:k + 1], d[k:k + 1, :]))
+        close(res[name], d)
+    count = sum(np.linalg.matrix_power(e, k) for k in range(1, n))   # paths of 1..n-1 edges in a DAG
+    close(res["Count"], count)
+
+
 # ---------------------------------------------------------------- data files and the CLI
 
 def test_data_files_are_current(backend):

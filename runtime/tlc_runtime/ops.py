@@ -143,7 +143,7 @@ def scatter(target, value, specs, ranges: dict[str, tuple[int, int]], order: str
     (for avg) gains ``weight`` per value."""
     value = np.asarray(value)
     index = tuple(np.broadcast_to(_grid(spec, ranges, order), value.shape) for spec in specs)
-    ufunc = {"sum": np.add, "avg": np.add, "max": np.maximum, "min": np.minimum, "or": np.logical_or}
+    ufunc = {"sum": np.add, "avg": np.add, "max": np.fmax, "min": np.fmin, "or": np.logical_or}
     ufunc[reduction].at(target, index, value)
     if count is not None:
         np.add.at(count, index, weight)

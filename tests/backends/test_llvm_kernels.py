@@ -77,15 +77,15 @@ def test_max_product(rng, rows):
     np.testing.assert_array_equal(out, (a[:, :, None] * b[None]).max(axis=1))
 
 
-def test_max_and_min_propagate_nan_like_numpy(rng):
+def test_max_and_min_skip_nan_contributions_like_fmax(rng):
     a, b = nz(rng, 6, 9), nz(rng, 9, 70)
     a[2, 4] = np.nan
     for op in ("max", "min"):
         out = np.zeros((6, 70))
         call(matmul_like(op, "add", True), out, (a, b))
-        expected = getattr(np, op)(a[:, :, None] + b[None], axis=1)
+        expected = getattr(np, f"f{op}").reduce(a[:, :, None] + b[None], axis=1)
         np.testing.assert_array_equal(out, expected)
-        assert np.isnan(out[2]).all() and not np.isnan(out[[0, 1, 3, 4, 5]]).any()
+        assert not np.isnan(out).any()
 
 
 @pytest.mark.parametrize("rows", [False, True], ids=["register", "rows"])

@@ -7,7 +7,7 @@ from tlc.frontend import ast
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
-from tlc.ir.nodes import FUNCTIONS, NORMALISERS
+from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
 KEYWORDS = {"const", "tensor", "relation", "domain"}
 
 
@@ -231,7 +231,7 @@ class _Lowerer:
         return ref
 
     def _call(self, node: ast.Apply, variables: set[str], lhs: ir.Ref, axis: str | None) -> ir.Call:
-        arity = (1, 2) if node.name == "sig" else (1,)
+        arity = (1, 2) if node.name == "sig" else (2,) if node.name in PAIRWISE else (1,)
         if len(node.args) not in arity:
             want = " or ".join(str(a) for a in arity)
             raise TlcError(f"{node.name} takes {want} argument{'s' if arity != (1,) else ''}, "

@@ -12,7 +12,9 @@ ELEMENTWISE = frozenset({"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "a
 """Elementwise built-in functions (``not`` is the ``~`` operator)."""
 NORMALISERS = frozenset({"softmax", "lnorm"})
 """Functions that normalise over the left-hand side's dotted index."""
-FUNCTIONS = ELEMENTWISE | NORMALISERS | {"concat"}
+PAIRWISE = frozenset({"min", "max"})
+"""Elementwise functions of two arguments that broadcast against each other (``min(a, b)``)."""
+FUNCTIONS = ELEMENTWISE | PAIRWISE | NORMALISERS | {"concat"}
 """Every built-in function name."""
 
 

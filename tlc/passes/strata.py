@@ -20,7 +20,7 @@ from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
-MONOTONE_FUNCTIONS = {"step", "relu", "sig", "tanh", "exp", "log", "sqrt"}
+MONOTONE_FUNCTIONS = {"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "min", "max"}
 
 
 class Mode(enum.Enum):
@@ -128,14 +128,11 @@ def _polarities(expr: ir.Expr, positive: bool):
         yield from _polarities(expr.base, positive)
         yield from ((ref, False) for ref in ir.refs(expr.exponent))
     elif isinstance(expr, ir.Call):
-        monotone = expr.function in MONOTONE_FUNCTIONS
-        for arg in expr.args[:1]:
-            if monotone:
+        for k, arg in enumerate(expr.args):     # sig's temperature is not a monotone argument; min's second is
+            if expr.function in MONOTONE_FUNCTIONS and (k == 0 or expr.function in ir.PAIRWISE):
                 yield from _polarities(arg, positive)
             else:
                 yield from ((ref, False) for ref in ir.refs(arg))
-        for arg in expr.args[1:]:
-            yield from ((ref, False) for ref in ir.refs(arg))
 
 
 def _time_var(index: ir.Index) -> tuple[str, int] | None:

@@ -11,8 +11,8 @@ register accumulator, or (``Kernel.rows``) reductions outside a tile of the inne
 so that reads contiguous along it vectorise (the min-plus / conv case). Sum reductions carry the
 ``reassoc`` fast-math flag so they vectorise: the sum is reassociated (rounding differs from a
 sequential sum by a few ulps); no other fast-math flag is used, so inf and NaN keep IEEE meaning
-(``min=`` shortest paths over ``inf`` edges stay exact). max/min propagate NaN like NumPy
-(``llvm.maximum``/``minimum`` for loop-carried reductions, a compare-select pair elsewhere). ``exp``
+(``min=`` shortest paths over ``inf`` edges stay exact). ``max=``/``min=`` folds skip NaN contributions
+(``llvm.maxnum``/``minnum``, NumPy's ``fmax``); the functions ``max(a, b)``/``min(a, b)`` propagate NaN. ``exp``
 (and so ``sig`` and ``softmax``) is a polynomial in straight-line IR, within 1 ulp of libm, so it
 vectorises; ``log sin cos tanh`` call libm.
 """
@@ -334,16 +334,14 @@ class _Codegen:
             return b.fdiv(self._exp(b.fsub(x, first)), second)
         return b.fdiv(b.fsub(x, first), second)
 
-    def _accumulate(self, op: str, acc, value, carried: bool = True) -> ir.Value:
-        """``acc op value``; ``carried``: a loop-carried reduction (the vectoriser recognises the
-        ``llvm.maximum``/``minimum`` intrinsics there), else an elementwise update."""
+    def _accumulate(self, op: str, acc, value) -> ir.Value:
+        """``acc op value``; ``max``/``min`` skip a NaN contribution (``llvm.maxnum``, NumPy's ``fmax``):
+        a NaN such as ``-inf * 0`` from an element not yet derived is no contribution."""
         if op == "sum":
             return self.b.fadd(acc, value, flags=SUM_FLAGS)
         if op == "or":
             return self.b.or_(acc, value)
-        if carried:
-            return self._intrinsic(f"llvm.{'maximum' if op == 'max' else 'minimum'}", acc, value)
-        return self._minmax(op, acc, value)
+        return self._intrinsic(f"llvm.{'maxnum' if op == 'max' else 'minnum'}", acc, value)
 
     def _minmax(self, op: str, a, b) -> ir.Value:
         """NumPy's ``maximum``/``minimum``: NaN if either is NaN. Three instructions on x86 (``vminpd``,
@@ -393,7 +391,7 @@ class _Codegen:
         elif combine == "add":
             b.store(b.fadd(b.load(ptr), self.value(node)), ptr)
         else:
-            b.store(self._accumulate(combine, b.load(ptr), self.value(node), carried=False), ptr)
+            b.store(self._accumulate(combine, b.load(ptr), self.value(node)), ptr)
         if self.weight is not None:
             cptr = self._address(self.count, self.out_strides, k.output.pos)
             b.store(b.fadd(b.load(cptr), self.weight), cptr)
@@ -445,7 +443,7 @@ class _Codegen:
                     for r in range(len(rows)):
                         at_row(r, rows)
                         value = self.truth(body) if kind == "u8" else self.value(body)
-                        self.b.store(self._accumulate(red.op, self.b.load(slot(r, q)), value, carried=False),
+                        self.b.store(self._accumulate(red.op, self.b.load(slot(r, q)), value),
                                      slot(r, q))
                 tile_loop(update)
             self._nest(list(red.vars), accumulate)

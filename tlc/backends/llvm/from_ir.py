@@ -230,6 +230,8 @@ class _Translator:
             return Binary("pow", self.expr(node.base, path + (0,)), self.expr(exponent, path + (1,)))
         if isinstance(node, ir.Call):
             args = [self.expr(a, path + (k,)) for k, a in enumerate(node.args)]
+            if node.function in ir.PAIRWISE:
+                return Binary(node.function, args[0], args[1])
             if any(free_variables(a) - free_variables(args[0]) for a in args[1:]):
                 raise Unsupported("a function's extra argument uses indices its first argument lacks")
             if node.function in UNARY_FUNCTIONS and len(args) == 1:

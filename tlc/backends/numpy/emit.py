@@ -27,6 +27,9 @@ ELEMENTWISE_CODE = {
     "step": "rt.step", "relu": "rt.relu", "sig": "rt.sig", "tanh": "np.tanh", "exp": "np.exp",
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
+PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
+"""How ``max=``/``min=`` fold a contribution in: a NaN (such as ``-inf * 0`` from an underived element) is none."""
 
 
 def python_name(name: str) -> str:
@@ -181,8 +184,7 @@ class NumpyEmitter:
             if info.relation:
                 self.lines.append(f"{sel} |= np.asarray({data}, dtype=bool)")
             elif reduction in ("max", "min"):
-                fn = "np.maximum" if reduction == "max" else "np.minimum"
-                self.lines.append(f"{sel} = {fn}({sel}, {data})")
+                self.lines.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, {data})")
             else:
                 self.lines.append(f"{sel} += {data}")
 
@@ -297,7 +299,8 @@ class NumpyEmitter:
         first = next(self.program.equations[k] for k in stratum.equations
                      if any(r.name in members for r in ir.refs(self.program.equations[k].rhs)))
         line, col = (first.span.line, first.span.column) if first.span else (None, None)
-        self.lines.append(f"for _round in range({MAX_FIXPOINT_ROUNDS}):  # iterate to a fixpoint")
+        rounds, why = self._round_bound(stratum)
+        self.lines.append(f"for _round in range({rounds}):  # iterate to a fixpoint")
         for t, n in zip(stratum.tensors, names):
             self._allocate_like(t, f"new_{n}", indent=1)
         for k in stratum.equations:
@@ -315,7 +318,21 @@ class NumpyEmitter:
             self.lines.append(f"    {n} = new_{n}")
         self.lines.append("else:")
         self.lines.append(f"    raise rt.RuntimeFailure('{', '.join(stratum.tensors)} did not reach a fixpoint "
-                          f"within {MAX_FIXPOINT_ROUNDS} rounds', {line}, {col})")
+                          f"within {rounds} rounds: {why}', {line}, {col})")
+
+    def _round_bound(self, stratum: Stratum) -> tuple[int, str]:
+        """The stated convergence rule of a fixpoint stratum: how many rounds it gets and why it may fail.
+
+        With only ``min=``/``max=`` (and Boolean) tensors, a round extends every best derivation by one step,
+        and a derivation that visits an element twice can only matter if a cycle keeps improving it: without
+        one, all values are final after one round per element (Bellman-Ford's bound, generalised).
+        """
+        if all(self.program.tensors[t].relation or self._reduction(t) in ("max", "min") for t in stratum.tensors):
+            elements = sum(math.prod(self.shapes.extents[t]) for t in stratum.tensors)
+            return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
+                                  "a gaining one for max=), so no fixpoint exists")
+        return MAX_FIXPOINT_ROUNDS, ("a sum around a cycle (such as counting paths in a cyclic graph) "
+                                     "grows without bound")
 
     # ---------------------------------------------------------------- equations
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
@@ -424,6 +441,10 @@ class _EquationEmitter:
     def call(self, node: ir.Call, path) -> _Value:
         args = [self.expr(a, path + (k,)) for k, a in enumerate(node.args)]
         x = args[0]
+        if node.function in PAIRWISE_CODE:
+            order = _union(args)
+            pair = ", ".join(self.aligned(a, order) for a in args)
+            return self.summed(_Value(f"{PAIRWISE_CODE[node.function]}({pair})", order), path)
         if node.function in ELEMENTWISE_CODE:
             extra = "".join(f", {self.aligned(a, x.vars)}" for a in args[1:])
             if any(set(a.vars) - set(x.vars) for a in args[1:]):
@@ -590,7 +611,7 @@ class _EquationEmitter:
             return value
         axes = tuple(value.vars.index(v) for v in reduced)
         kept = tuple(v for v in value.vars if v not in reduced)
-        fn = {"max": "np.max", "min": "np.min", "avg": "np.sum"}[self.eq.aggregator.reduction]
+        fn = {"max": "np.fmax.reduce", "min": "np.fmin.reduce", "avg": "np.sum"}[self.eq.aggregator.reduction]
         return _Value(f"{fn}({value.code}, axis={axes})", kept)
 
     def write(self, target: str, value: _Value) -> None:
@@ -620,10 +641,8 @@ class _EquationEmitter:
                 self.out.append(f"{sel} = True")
             elif relation:
                 self.out.append(f"{sel} |= {code} > 0")
-            elif reduction == "max":
-                self.out.append(f"{sel} = np.maximum({sel}, {code})")
-            elif reduction == "min":
-                self.out.append(f"{sel} = np.minimum({sel}, {code})")
+            elif reduction in FOLD_CODE:
+                self.out.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, {code})")
             else:
                 self.out.append(f"{sel} += {code}")
                 if count:
