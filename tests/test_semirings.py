@@ -90,3 +90,10 @@ def test_pairwise_max_broadcasts(compile_tl):
 def test_pairwise_min_takes_two_arguments():
     with pytest.raises(tlc.TlcError, match="min takes 2 arguments, got 1"):
         tlc.compile("M[i] = min(A[i])")
+
+
+def test_explain_states_the_convergence_rule():
+    prog = tlc.compile(SHORTEST + "\n" + COUNT)
+    text = prog.explain(W=np.ones((5, 5)), E=np.zeros((3, 3)))
+    assert "converges within 26 rounds, or fails: a cycle keeps improving" in text
+    assert "converges within 10000 rounds, or fails: a sum around a cycle" in text

@@ -25,7 +25,7 @@ from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
 from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
-from tlc.passes.strata import stratify
+from tlc.passes.strata import Mode, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
 """Backends ``compile`` accepts; ``llvm`` needs the ``llvm`` extra (llvmlite)."""
@@ -385,6 +385,9 @@ class Program:
         lines = []
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
+            if stratum.mode is Mode.FIXPOINT and spec is not None:
+                rounds, why = round_bound(self.ir, stratum, spec.shapes.extents)
+                lines.append(f"  converges within {rounds} rounds, or fails: {why}")
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""

@@ -12,6 +12,7 @@ order. A recursive component is evaluated one of three ways:
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 import networkx as nx
@@ -222,3 +223,24 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
         return None
     order = tuple(nx.lexicographical_topological_sort(same_step))
     return Recurrence(axis, variable, lhs_offset, order)
+
+
+MAX_SUM_ROUNDS = 10_000
+"""Rounds a fixpoint component with a sum gets before it is reported as not converging."""
+
+
+def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:
+    """The convergence rule of a ``fixpoint`` stratum: the rounds it gets, and what failing to converge means.
+
+    With only ``min=``/``max=`` tensors and relations, each round extends every best derivation by one step, and
+    a best derivation visits no element twice unless a cycle improves it: with E elements all values are final
+    after E rounds (Bellman-Ford's bound, generalised). Sums get ``MAX_SUM_ROUNDS``.
+    """
+    def reduction(name: str) -> str:
+        return program.equations[program.defining(name)[0]].aggregator.reduction
+
+    if all(program.tensors[t].relation or reduction(t) in ("max", "min") for t in stratum.tensors):
+        elements = sum(math.prod(extents[t]) for t in stratum.tensors)
+        return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
+                              "a gaining one for max=), so no fixpoint exists")
+    return MAX_SUM_ROUNDS, "a sum around a cycle (such as counting paths in a cyclic graph) grows without bound"

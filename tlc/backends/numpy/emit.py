@@ -18,11 +18,10 @@ from tlc.ir.printer import format_equation
 from tlc.ir.program import Program
 from tlc.passes.projection import Projection, analyse
 from tlc.passes.shapes import Shapes
-from tlc.passes.strata import Mode, Stratum
+from tlc.passes.strata import Mode, Stratum, round_bound
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 RESERVED = {"np", "rt", "contract", "inputs", "run", "t", "SYMBOLS"}
-MAX_FIXPOINT_ROUNDS = 10_000
 ELEMENTWISE_CODE = {
     "step": "rt.step", "relu": "rt.relu", "sig": "rt.sig", "tanh": "np.tanh", "exp": "np.exp",
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
@@ -299,7 +298,7 @@ class NumpyEmitter:
         first = next(self.program.equations[k] for k in stratum.equations
                      if any(r.name in members for r in ir.refs(self.program.equations[k].rhs)))
         line, col = (first.span.line, first.span.column) if first.span else (None, None)
-        rounds, why = self._round_bound(stratum)
+        rounds, why = round_bound(self.program, stratum, self.shapes.extents)
         self.lines.append(f"for _round in range({rounds}):  # iterate to a fixpoint")
         for t, n in zip(stratum.tensors, names):
             self._allocate_like(t, f"new_{n}", indent=1)
@@ -319,20 +318,6 @@ class NumpyEmitter:
         self.lines.append("else:")
         self.lines.append(f"    raise rt.RuntimeFailure('{', '.join(stratum.tensors)} did not reach a fixpoint "
                           f"within {rounds} rounds: {why}', {line}, {col})")
-
-    def _round_bound(self, stratum: Stratum) -> tuple[int, str]:
-        """The stated convergence rule of a fixpoint stratum: how many rounds it gets and why it may fail.
-
-        With only ``min=``/``max=`` (and Boolean) tensors, a round extends every best derivation by one step,
-        and a derivation that visits an element twice can only matter if a cycle keeps improving it: without
-        one, all values are final after one round per element (Bellman-Ford's bound, generalised).
-        """
-        if all(self.program.tensors[t].relation or self._reduction(t) in ("max", "min") for t in stratum.tensors):
-            elements = sum(math.prod(self.shapes.extents[t]) for t in stratum.tensors)
-            return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
-                                  "a gaining one for max=), so no fixpoint exists")
-        return MAX_FIXPOINT_ROUNDS, ("a sum around a cycle (such as counting paths in a cyclic graph) "
-                                     "grows without bound")
 
     # ---------------------------------------------------------------- equations
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
