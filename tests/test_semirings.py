@@ -97,3 +97,14 @@ def test_explain_states_the_convergence_rule():
     text = prog.explain(W=np.ones((5, 5)), E=np.zeros((3, 3)))
     assert "converges within 26 rounds, or fails: a cycle keeps improving" in text
     assert "converges within 10000 rounds, or fails: a sum around a cycle" in text
+
+
+def test_unreachable_pairs_keep_the_infinity_from_data(compile_tl):
+    """inf from data is a value (no path), not an untouched element: only elements nothing reached are 0."""
+    w = np.full((3, 3), np.inf)
+    w[0, 1] = 2.0
+    got = compile_tl(SHORTEST + "\nM[i] max= V[i, j]")(W=w, V=np.array([[-np.inf, -np.inf], [1.0, -2.0]]))
+    expected = np.full((3, 3), np.inf)
+    expected[0, 1] = 2.0
+    np.testing.assert_array_equal(got["D"], expected)
+    np.testing.assert_array_equal(got["M"], [-np.inf, 1.0])

@@ -41,7 +41,8 @@ registers): each load of an operand moving with the tile feeds both rows. Measur
 product: 2 x 32 ran 1.4x faster than 1 x 64 and compiled in a third of the time of 4 x 32."""
 SUM_FLAGS = ("reassoc",)
 NSW = ("nsw",)
-_IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf")}
+_IDENTITY = {"sum": 0.0, "max": float("nan"), "min": float("nan")}
+"""Start of a reduction; for max/min NaN is "no contribution yet", which ``llvm.maxnum`` skips."""
 _LIBM = {"log": "llvm.log", "sqrt": "llvm.sqrt", "abs": "llvm.fabs", "sin": "llvm.sin", "cos": "llvm.cos"}
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693147180369123816490      # few mantissa bits: k * _LN2_HI is exact (Cody-Waite)
@@ -336,7 +337,7 @@ class _Codegen:
 
     def _accumulate(self, op: str, acc, value) -> ir.Value:
         """``acc op value``; ``max``/``min`` skip a NaN contribution (``llvm.maxnum``, NumPy's ``fmax``):
-        a NaN such as ``-inf * 0`` from an element not yet derived is no contribution."""
+        NaN marks an element nothing has reached yet, so a NaN contribution is none."""
         if op == "sum":
             return self.b.fadd(acc, value, flags=SUM_FLAGS)
         if op == "or":

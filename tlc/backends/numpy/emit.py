@@ -28,7 +28,8 @@ ELEMENTWISE_CODE = {
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
-"""How ``max=``/``min=`` fold a contribution in: a NaN (such as ``-inf * 0`` from an underived element) is none."""
+"""How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
+contribution (such as a read of such an element) is none."""
 
 
 def python_name(name: str) -> str:
@@ -167,8 +168,7 @@ class NumpyEmitter:
         if info.relation:
             self.lines.append(f"{target} = np.zeros({shape}, dtype=bool)")
         elif reduction in ("max", "min"):
-            fill = "-np.inf" if reduction == "max" else "np.inf"
-            self.lines.append(f"{target} = np.full({shape}, {fill})")
+            self.lines.append(f"{target} = np.full({shape}, np.nan)  # NaN: no contribution yet")
         else:
             self.lines.append(f"{target} = np.zeros({shape})")
             if reduction == "avg":
@@ -191,7 +191,7 @@ class NumpyEmitter:
         target = python_name(name)
         reduction = self._reduction(name)
         if reduction in ("max", "min"):
-            self.lines.append(f"{target}[np.isinf({target})] = 0.0  # untouched elements are 0")
+            self.lines.append(f"{target}[np.isnan({target})] = 0.0  # untouched elements are 0")
         elif reduction == "avg":
             self.lines.append(f"{target} = np.divide({target}, {target}_count, "
                               f"out=np.zeros_like({target}), where={target}_count > 0)")
@@ -241,7 +241,7 @@ class NumpyEmitter:
         for name in stratum.tensors:
             if name in self.windows:    # reuse the slot of step t - slots
                 axis, slots = self.windows[name]
-                fill = {"max": "-np.inf", "min": "np.inf"}.get(self._reduction(name), "0")
+                fill = "np.nan" if self._reduction(name) in ("max", "min") else "0"
                 slot = ", ".join([":"] * axis + [f"t % {slots}"])
                 self.lines.append(f"    if t >= {slots}:")
                 self.lines.append(f"        {python_name(name)}[{slot}] = {fill}")
@@ -310,7 +310,7 @@ class NumpyEmitter:
                 self.lines.append(f"    if not np.isfinite(new_{n}).all():")
                 self.lines.append(f"        raise rt.RuntimeFailure('{t} diverges: no fixpoint (values became "
                                   f"infinite)', {line}, {col})")
-        same = " and ".join(f"np.array_equal(new_{n}, {n})" for n in names)
+        same = " and ".join(f"np.array_equal(new_{n}, {n}, equal_nan=True)" for n in names)
         self.lines.append(f"    if {same}:")
         self.lines.append("        break")
         for n in names:
