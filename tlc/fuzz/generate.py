@@ -225,6 +225,9 @@ class _Bounds:
             return -math.sqrt(self.count), math.sqrt(self.count)
         if f == "concat":
             return x
+        if f in ("min", "max"):
+            pick = min if f == "min" else max
+            return pick(x[0], args[1][0]), pick(x[1], args[1][1])
         raise TypeError(f)
 
 
@@ -544,6 +547,10 @@ class _Builder:
             return ir.Sum(terms, signs)
         if kind == "call":
             function = self.pick(ELEMENTWISE)
+            if self.chance(15):                         # min(a, b) / max(a, b) broadcast their two arguments
+                a, b = self.split(needed, 2)
+                pair = (self.expr(depth - 1, a, ctx), self.expr(depth - 1, b, ctx))
+                return ir.Call(self.pick(["min", "max"]), pair)
             arg = self.expr(depth - 1, needed, ctx)
             if function == "sig" and self.chance(40):
                 temperature = self.weighted([(3, ir.Num(2.0)), (1, ir.Num(0.0)), (2, ir.Num(0.5))])
