@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tlc.errors import TlcError
-from tlc.factorise.decompose import METHODS, check_budget
+from tlc.factorise.decompositions import METHODS, check_budget
 
 DEFAULT_REL_ERR = 1e-3
 """The budget when the options name no ``rel_err``."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tlc.errors import TlcError
-from tlc.factorise.decompose import Decomposition, Leg, decompose
+from tlc.factorise.decompositions import Decomposition, Leg, decompose
 from tlc.factorise.options import Budget, FactoriseOptions
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program

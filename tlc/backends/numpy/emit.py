@@ -495,8 +495,9 @@ class _EquationEmitter:
         try:
             plan, info = contract_path(subscripts, *shapes, shapes=True, memory_limit=limit)
         except EinsumError as err:
-            raise TlcError(f"the memory limit of {limit} elements ({limit * 8} bytes) cannot be met here: "
-                           f"{err.message}", self.eq.span) from None
+            raise TlcError(f"the memory limit of {limit} elements ({limit * 8} bytes) cannot be met in the "
+                           f"contraction {subscripts} of {', '.join(a.code for a in arrays)}: {err.message}",
+                           self.eq.span) from None
         if info.sliced:
             return _Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={plan!r}, sliced={info.sliced!r})",
                           order)

@@ -256,6 +256,18 @@ def tensor_train(tensor: np.ndarray, rel_err: float) -> Decomposition:
     return _sweep_within(_tt_svd, tensor, rel_err, np.ndim(tensor) - 1)
 
 
+def with_ranks(tensor: np.ndarray, method: str, ranks: tuple[int, ...]) -> Decomposition:
+    """The ``svd``, ``tucker`` or ``tt`` factorisation with the given ranks (capped by the tensor's extents)."""
+    tensor = np.asarray(tensor, dtype=np.float64)
+    if method == "svd":
+        u, s, vt = np.linalg.svd(tensor, full_matrices=False)
+        r = min(ranks[0], len(s))
+        legs = ((Leg("mode", 0), Leg("rank", 0)), (Leg("rank", 0), Leg("mode", 1)))
+        return _measured(tensor, Decomposition("svd", (u[:, :r] * s[:r], vt[:r]), legs, (r,), 0.0))
+    sweep = {"tucker": _st_hosvd, "tt": _tt_svd}[method]
+    return sweep(tensor, _fixed(tuple(ranks)))
+
+
 # ---------------------------------------------------------------- CP
 def cp(tensor: np.ndarray, rel_err: float, seed: int = 0) -> Decomposition:
     """``T ≈ Σ_r A0[a,r] A1[b,r] ...`` by alternating least squares, trying ranks 1, 2, ... until the
