@@ -18,23 +18,25 @@ from tlc.errors import DataError, TlcError
 from tlc.factorise.options import options_from
 from tlc.ir.nodes import refs
 from tlc.passes.costs import equation_flops
-from tlc.passes.factorise import Outcome, factorise, targets
+from tlc.passes.factorise import Outcome, decide, factorise, targets
 from tlc.passes.shapes import check_rank
 from tlc.passes.strata import stratify
 
 MAX_VARIANTS = 4
-"""Factorised variants kept per program (the oldest is dropped first)."""
+"""Factorised variants (rewritten programs) kept per program; the oldest is dropped first."""
+
+MAX_OUTCOMES = 16
+"""Per-tensor factorisations kept per program, keyed by value."""
 
 
 @dataclass
 class Variant:
-    """A program as it runs for one set of weight values."""
+    """A program as it runs with one set of factorised tensors."""
 
     ir: object
     strata: tuple
-    inputs: dict[str, np.ndarray]
-    """Arrays this variant adds to every call: factors, and weights kept dense."""
-    outcomes: tuple[Outcome, ...] = ()
+    factors: dict[str, np.ndarray]
+    """Factor arrays this variant adds to every call."""
     cache: dict = field(default_factory=dict)
 
 
@@ -55,14 +57,11 @@ class Weights:
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
         self.variants: dict[tuple, Variant] = {}
-        self.current = self.dense
+        self.decided: dict[tuple, Outcome] = {}
+        self.outcomes: tuple[Outcome, ...] = ()
+        """What the factorise pass did with the tensors of the last call (or of the bound weights)."""
         if any(name in self.bound for name in self.targets):
             self.bind({})       # factorise bound weights now: errors and the report come at compile time
-
-    @property
-    def outcomes(self) -> tuple[Outcome, ...]:
-        """What the factorise pass did for the variant in use."""
-        return self.current.outcomes
 
     def bind(self, inputs: Mapping) -> dict:
         """The call's inputs plus bound weights, with factorised weights replaced by their factors."""
@@ -70,40 +69,48 @@ class Weights:
         if not self.targets:
             return inputs
         chosen = {name: inputs.pop(name) for name in self.targets if name in inputs}
-        self.current = self._variant(chosen) if chosen else self.dense
+        keys, self.outcomes = self._decide(chosen)
+        replaced = tuple(key for key, o in zip(keys, self.outcomes) if o.kept_dense is None)
+        variant = self._variant(replaced) if replaced else self.dense
         owner = self.owner
-        owner.ir, owner.strata, owner._cache = self.current.ir, self.current.strata, self.current.cache
-        return {**inputs, **self.current.inputs}
+        owner.ir, owner.strata, owner._cache = variant.ir, variant.strata, variant.cache
+        kept = {o.tensor: chosen[o.tensor] for o in self.outcomes if o.kept_dense is not None}
+        return {**inputs, **kept, **variant.factors}
 
-    def _variant(self, chosen: dict) -> Variant:
+    def _decide(self, chosen: dict) -> tuple[list[tuple], tuple[Outcome, ...]]:
+        """Each chosen tensor's outcome, reused when the same values were factorised before."""
         from tlc.api import _array      # the API's input conversion (dtype checks, located errors)
         program = self.dense.ir
-        try:
-            arrays = {name: _array(name, value, False, program) for name, value in chosen.items()}
-            for name, array in arrays.items():
-                check_rank(program, name, array.shape)
-        except TlcError as err:
-            raise err.located(program.filename, program.source) from None
-        key = tuple((name, a.shape, hashlib.blake2b(np.ascontiguousarray(a).data).hexdigest())
-                    for name, a in sorted(arrays.items()))
-        if key in self.variants:
-            return self.variants[key]
-        made = {}
-
-        def run(ir):
+        keys, outcomes = [], []
+        for name, value in chosen.items():
             try:
-                rewritten, made["factors"], made["outcomes"] = factorise(ir, arrays, self.targets)
+                array = _array(name, value, False, program)
+                check_rank(program, name, array.shape)
+                key = (name, array.shape, hashlib.blake2b(np.ascontiguousarray(array).data).hexdigest())
+                if key not in self.decided:
+                    if len(self.decided) >= MAX_OUTCOMES:
+                        self.decided.pop(next(iter(self.decided)))
+                    self.decided[key] = decide(program, {name: array}, {name: self.targets[name]})[0]
             except TlcError as err:
                 raise err.located(program.filename, program.source) from None
-            return rewritten
+            keys.append(key)
+            outcomes.append(self.decided[key])
+        return keys, tuple(outcomes)
 
-        rewritten = self.owner.passes.apply("factorise", run, program)
-        kept = {o.tensor: arrays[o.tensor] for o in made["outcomes"] if o.kept_dense}
-        variant = Variant(rewritten, stratify(rewritten), {**made["factors"], **kept}, made["outcomes"])
-        if len(self.variants) >= MAX_VARIANTS:
-            self.variants.pop(next(iter(self.variants)))
-        self.variants[key] = variant
-        return variant
+    def _variant(self, replaced: tuple) -> Variant:
+        if replaced not in self.variants:
+            outcomes = tuple(self.decided[key] for key in replaced)
+            made = {}
+
+            def run(ir):
+                rewritten, made["factors"] = factorise(ir, outcomes)
+                return rewritten
+
+            rewritten = self.owner.passes.apply("factorise", run, self.dense.ir)
+            if len(self.variants) >= MAX_VARIANTS:
+                self.variants.pop(next(iter(self.variants)))
+            self.variants[replaced] = Variant(rewritten, stratify(rewritten), made["factors"])
+        return self.variants[replaced]
 
     def explain(self, spec) -> list[str]:
         """Per factorised tensor: method, ranks, achieved error, memory and FLOPs before and after."""
@@ -131,7 +138,7 @@ class Weights:
         for k, eq in enumerate(self.dense.ir.equations):
             if k in spec.shapes.ranges and any(ref.name == name for ref in refs(eq.rhs)):
                 ranges = spec.shapes.ranges[k]
-                before, after = equation_flops(eq, ranges), equation_flops(self.current.ir.equations[k], ranges)
+                before, after = equation_flops(eq, ranges), equation_flops(self.owner.ir.equations[k], ranges)
                 where = f"line {eq.span.line}" if eq.span else f"equation {k + 1}"
                 out.append(f"    {where}: {before:.3g} -> {after:.3g} FLOPs"
                            + (f" ({before / after:.3g}x fewer)" if after and before else ""))

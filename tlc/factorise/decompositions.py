@@ -88,10 +88,13 @@ def relative_error(tensor: np.ndarray, approximation: np.ndarray) -> float:
 
 
 def smallest_rank(spectrum: np.ndarray, allowed: float, total: float | None = None) -> int:
-    """The smallest r whose squared tail ``total - Σ_{k<r} s_k²`` is at most ``allowed`` (squared)."""
+    """The smallest r whose squared tail is at most ``allowed`` (squared): the tail is summed from the small end
+    of a full spectrum (no cancellation), or is ``total - Σ_{k<r} s_k²`` for the top of a partial one."""
     squares = np.asarray(spectrum, dtype=np.float64) ** 2
-    total = float(squares.sum()) if total is None else total
-    tails = total - np.concatenate(([0.0], np.cumsum(squares)))
+    if total is None:
+        tails = np.concatenate((np.cumsum(squares[::-1])[::-1], [0.0]))
+    else:
+        tails = total - np.concatenate(([0.0], np.cumsum(squares)))
     fits = np.nonzero(tails <= allowed * (1 + 1e-12))[0]
     return int(fits[0]) if fits.size else len(squares)
 
@@ -103,9 +106,10 @@ def truncated_svd(matrix: np.ndarray, rel_err: float) -> Decomposition:
     budget = (check_budget(rel_err) * np.linalg.norm(matrix)) ** 2
     if min(matrix.shape) <= EXACT_SVD_MAX:
         u, s, vt = np.linalg.svd(matrix, full_matrices=False)
+        rank = smallest_rank(s, budget)
     else:
         u, s, vt = _top_svd(matrix, budget)
-    rank = smallest_rank(s, budget, float(np.sum(matrix * matrix)))
+        rank = smallest_rank(s, budget, float(np.sum(matrix * matrix)))
     while True:     # the randomised spectrum is approximate: confirm on the reconstruction
         left, right = u[:, :rank] * s[:rank], vt[:rank]
         error = relative_error(matrix, left @ right)

@@ -20,6 +20,9 @@ class Budget:
 
     rel_err: float = DEFAULT_REL_ERR
     method: str = "auto"
+    named: bool = True
+    """False when the tensor is only a candidate (no ``tensors=`` list): failing to meet the budget then keeps
+    it dense instead of raising."""
 
 
 @dataclass(frozen=True)

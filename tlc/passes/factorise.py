@@ -30,7 +30,8 @@ class Outcome:
     budget: Budget
     dense_elements: int
     decomposition: Decomposition | None
-    """The chosen factorisation (also set when it was kept dense for not saving anything)."""
+    """The chosen factorisation (also set when it was kept dense for not saving anything; None when no
+    factorisation met the budget)."""
     factors: tuple[str, ...] = ()
     """Names of the factor tensors that replace it (empty when kept dense)."""
     kept_dense: str | None = None
@@ -49,7 +50,7 @@ def targets(program: Program, options: FactoriseOptions | None) -> dict[str, Bud
     if options is not None and options.tensors is None:
         for name, info in program.tensors.items():
             if name not in chosen and _unsuitable(program, name) is None:
-                chosen[name] = options.default
+                chosen[name] = replace(options.default, named=False)
     elif options is not None:
         for name, own in options.tensors.items():
             if name not in program.tensors:
@@ -78,34 +79,42 @@ def _unsuitable(program: Program, name: str) -> str | None:
     return None
 
 
-def factorise(program: Program, values: Mapping[str, np.ndarray], budgets: Mapping[str, Budget]
-              ) -> tuple[Program, dict[str, np.ndarray], tuple[Outcome, ...]]:
-    """Factorise every tensor of ``budgets`` whose value is given: ``(rewritten program, factor arrays, outcomes)``."""
-    arrays: dict[str, np.ndarray] = {}
+def decide(program: Program, values: Mapping[str, np.ndarray], budgets: Mapping[str, Budget]) -> tuple[Outcome, ...]:
+    """Factorise every tensor of ``budgets`` whose value is given, keeping dense those whose factors would not
+    save memory or whose budget no rank meets."""
     outcomes = []
     queried = {q.atom.name for q in program.queries}
     for name, own in budgets.items():
         if name not in values:
             continue
-        value = values[name]
+        size = values[name].size
         try:
-            found = decompose(value, own.rel_err, own.method)
+            found = decompose(values[name], own.rel_err, own.method)
         except TlcError as err:
-            raise TlcError(f"cannot factorise {name}: {err.message}", program.tensors[name].first_use.span) from None
+            if own.named:
+                raise TlcError(f"cannot factorise {name}: {err.message}",
+                               program.tensors[name].first_use.span) from None
+            outcomes.append(Outcome(name, own, size, None, kept_dense=err.message))
+            continue
         reason = None
-        if found.elements >= value.size:
+        if found.elements >= size:
             reason = (f"rel_err={own.rel_err:g} needs ranks {found.ranks} ({found.method}), whose factors hold "
-                      f"{found.elements} numbers, not fewer than the {value.size} of the dense tensor")
+                      f"{found.elements} numbers, not fewer than the {size} of the dense tensor")
         elif name in queried:
             reason = "a query reads its elements"
-        if reason:
-            outcomes.append(Outcome(name, own, value.size, found, kept_dense=reason))
-            continue
-        names = _factor_names(program, name, found)
-        program = rewrite(program, name, found.legs, names)
-        arrays.update(zip(names, found.factors))
-        outcomes.append(Outcome(name, own, value.size, found, names))
-    return program, arrays, tuple(outcomes)
+        outcomes.append(Outcome(name, own, size, found, kept_dense=reason) if reason else
+                        Outcome(name, own, size, found, _factor_names(program, name, found)))
+    return tuple(outcomes)
+
+
+def factorise(program: Program, outcomes: tuple[Outcome, ...]) -> tuple[Program, dict[str, np.ndarray]]:
+    """The pass: rewrite ``program`` for every outcome that replaces its tensor; also returns the factor arrays."""
+    arrays: dict[str, np.ndarray] = {}
+    for outcome in outcomes:
+        if outcome.kept_dense is None:
+            program = rewrite(program, outcome.tensor, outcome.decomposition.legs, outcome.factors)
+            arrays.update(zip(outcome.factors, outcome.decomposition.factors))
+    return program, arrays
 
 
 def _factor_names(program: Program, name: str, found: Decomposition) -> tuple[str, ...]:
