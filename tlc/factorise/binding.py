@@ -58,6 +58,7 @@ class Weights:
             raise err.located(program.filename, program.source) from None
         self.variants: dict[tuple, Variant] = {}
         self.decided: dict[tuple, Outcome] = {}
+        self.bound_keys: dict[str, tuple] = {}
         self.outcomes: tuple[Outcome, ...] = ()
         """What the factorise pass did with the tensors of the last call (or of the bound weights)."""
         if any(name in self.bound for name in self.targets):
@@ -84,9 +85,15 @@ class Weights:
         keys, outcomes = [], []
         for name, value in chosen.items():
             try:
-                array = _array(name, value, False, program)
-                check_rank(program, name, array.shape)
-                key = (name, array.shape, hashlib.blake2b(np.ascontiguousarray(array).data).hexdigest())
+                if value is self.bound.get(name) and name in self.bound_keys:     # bound: converted and hashed once
+                    array, key = value, self.bound_keys[name]
+                else:
+                    array = _array(name, value, False, program)
+                    check_rank(program, name, array.shape)
+                    key = (name, array.shape, hashlib.blake2b(np.ascontiguousarray(array).data).hexdigest())
+                    if value is self.bound.get(name):
+                        array.setflags(write=False)     # our own copy: nobody can change it behind the key
+                        self.bound[name], self.bound_keys[name] = array, key
                 if key not in self.decided:
                     if len(self.decided) >= MAX_OUTCOMES:
                         self.decided.pop(next(iter(self.decided)))

@@ -21,8 +21,13 @@ from tlc.errors import TlcError
 METHODS = ("auto", "svd", "tucker", "tt", "cp")
 """Decomposition methods; ``auto`` takes the SVD for matrices and the smaller of Tucker and TT otherwise."""
 
-EXACT_SVD_MAX = 1024
+EXACT_SVD_MAX = 256
 """Matrices whose smaller side is at most this get a full SVD; larger ones a randomised top-k SVD."""
+
+GRAM_MIN_REL_ERR = 1e-5
+"""Budgets at least this loose let the sweeps take unfoldings' spectra from Gram matrices (BLAS and a small
+symmetric eigenproblem, much faster than LAPACK's SVD of a wide block); the eigenvalues' absolute error,
+about eps times the largest, is then far below the squared budget. The result is measured either way."""
 
 MAX_DESCENT_TRIALS = 64
 """Re-decompositions spent lowering ranks one at a time after the budget-shared sweep."""
@@ -171,7 +176,7 @@ def _fixed(ranks: tuple[int, ...]) -> Callable[[int, np.ndarray, float], int]:
     return lambda n, spectrum, spent: min(ranks[n], len(spectrum))
 
 
-def _descend(sweep: Callable, tensor: np.ndarray, rel_err: float, first: Decomposition) -> Decomposition:
+def _descend(sweep: Callable, tensor: np.ndarray, rel_err: float, first: Decomposition, gram: bool) -> Decomposition:
     """Lower single ranks by one while the measured error stays within budget, largest saving first."""
     best = first
     for _ in range(MAX_DESCENT_TRIALS):
@@ -179,7 +184,7 @@ def _descend(sweep: Callable, tensor: np.ndarray, rel_err: float, first: Decompo
         for n, r in enumerate(best.ranks):
             if r > 1:
                 lower = best.ranks[:n] + (r - 1,) + best.ranks[n + 1:]
-                trials.append(sweep(tensor, _fixed(lower)))
+                trials.append(sweep(tensor, _fixed(lower), gram))
         fitting = [d for d in trials if d.rel_error <= rel_err]
         if not fitting:
             return best
@@ -187,15 +192,25 @@ def _descend(sweep: Callable, tensor: np.ndarray, rel_err: float, first: Decompo
     return best
 
 
+def _left_svd(matrix: np.ndarray, gram: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors and singular values, largest first (from the smaller Gram matrix if ``gram``)."""
+    if not gram or matrix.shape[0] > matrix.shape[1]:
+        u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+        return u, s
+    values, vectors = np.linalg.eigh(matrix @ matrix.T)
+    order = np.argsort(values)[::-1]
+    return vectors[:, order], np.sqrt(np.maximum(values[order], 0.0))
+
+
 def _unfold(tensor: np.ndarray, mode: int) -> np.ndarray:
     return np.moveaxis(tensor, mode, 0).reshape(tensor.shape[mode], -1)
 
 
-def _st_hosvd(tensor: np.ndarray, choose) -> Decomposition:
+def _st_hosvd(tensor: np.ndarray, choose, gram: bool = False) -> Decomposition:
     """Sequentially truncated HOSVD; a mode kept at full rank needs no factor (its basis stays in the core)."""
     core, bases, ranks, spent = tensor, [], [], 0.0
     for n in range(tensor.ndim):
-        u, s, _ = np.linalg.svd(_unfold(core, n), full_matrices=False)
+        u, s = _left_svd(_unfold(core, n), gram)
         r = choose(n, s, spent)
         spent += float(np.sum(s[r:] ** 2))
         bases.append(u[:, :r])
@@ -215,19 +230,20 @@ def _st_hosvd(tensor: np.ndarray, choose) -> Decomposition:
     return _measured(tensor, result)
 
 
-def _tt_svd(tensor: np.ndarray, choose) -> Decomposition:
+def _tt_svd(tensor: np.ndarray, choose, gram: bool = False) -> Decomposition:
     """TT-SVD (Oseledets 2011): cores ``C1[a,r0] C2[r0,b,r1] ... Cd[r_{d-2},z]``."""
     shape = tensor.shape
     cores, ranks, spent = [], [], 0.0
     rest = tensor.reshape(shape[0], -1)
     previous = 1
     for n in range(tensor.ndim - 1):
-        u, s, vt = np.linalg.svd(rest.reshape(previous * shape[n], -1), full_matrices=False)
+        unfolding = rest.reshape(previous * shape[n], -1)
+        u, s = _left_svd(unfolding, gram)
         r = choose(n, s, spent)
         spent += float(np.sum(s[r:] ** 2))
         cores.append(u[:, :r].reshape(previous, shape[n], r))
         ranks.append(r)
-        rest = s[:r, None] * vt[:r]
+        rest = u[:, :r].T @ unfolding
         previous = r
     cores.append(rest.reshape(previous, shape[-1]))
     cores[0] = cores[0][0]
@@ -245,7 +261,12 @@ def _measured(tensor: np.ndarray, result: Decomposition) -> Decomposition:
 def _sweep_within(sweep, tensor: np.ndarray, rel_err: float, steps: int) -> Decomposition:
     tensor = np.asarray(tensor, dtype=np.float64)
     budget = (check_budget(rel_err) * np.linalg.norm(tensor)) ** 2
-    return _descend(sweep, tensor, rel_err, sweep(tensor, _shared_budget(budget, steps)))
+    gram = rel_err >= GRAM_MIN_REL_ERR
+    first = sweep(tensor, _shared_budget(budget, steps), gram)
+    if first.rel_error > rel_err and gram:      # never expected; the exact spectra settle it
+        gram = False
+        first = sweep(tensor, _shared_budget(budget, steps), gram)
+    return _descend(sweep, tensor, rel_err, first, gram)
 
 
 def tucker(tensor: np.ndarray, rel_err: float) -> Decomposition:
