@@ -241,7 +241,7 @@ class Program:
                 raise DataError(f"unknown input {name!r}; this program reads "
                                 f"{', '.join(sorted(self.input_names())) or 'nothing'}",
                                 first).located(program.filename, program.source)
-        for name in self.input_names():
+        for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
                     _scalar_span(program, name)
@@ -257,9 +257,15 @@ class Program:
         self._prepare(inputs)
 
     def input_names(self) -> list[str]:
-        """Names the program needs as inputs: tensors it reads but never defines, and scalars."""
-        names = [n for n, i in self.ir.tensors.items() if not i.defined]
-        return names + list(self.ir.scalars)
+        """Names the program needs as inputs: tensors it reads but never defines, and scalars (as written:
+        weights bound at compile time are not needed, factorised ones are named, not their factors)."""
+        program = self.weights.dense.ir
+        names = [n for n, i in program.tensors.items() if not i.defined] + list(program.scalars)
+        return [n for n in names if n not in self.weights.bound]
+
+    def _needed(self) -> list[str]:
+        """Inputs the program as it runs (after factorisation) reads but never defines, and scalars."""
+        return [n for n, i in self.ir.tensors.items() if not i.defined] + list(self.ir.scalars)
 
     def _specialise(self, inputs: dict) -> tuple[dict, Specialisation]:
         program = self.ir

@@ -74,6 +74,7 @@ def test_weights_bound_at_compile_time_and_cached_variants(monkeypatch):
     w, x = low_rank(30, 20, 3), RNG.standard_normal((20, 4))
     program = tlc.compile(MATVEC, factorise="rel_err=1e-3,tensors=W", weights={"W": w})
     assert len(calls) == 1                       # factorised at compile time
+    assert program.input_names() == ["X"]        # W is bound; its factors are not the user's business
     first = program(X=x)["Y"]
     program(X=x)
     assert len(calls) == 1 and np.allclose(first, w @ x, atol=1e-3 * np.linalg.norm(w) * np.linalg.norm(x))
