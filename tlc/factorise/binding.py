@@ -17,6 +17,7 @@ import numpy as np
 from tlc.errors import DataError, TlcError
 from tlc.factorise.options import options_from
 from tlc.ir.nodes import refs
+from tlc.ir.program import Program as IRProgram
 from tlc.passes.costs import equation_flops
 from tlc.passes.factorise import Outcome, decide, factorise, targets
 from tlc.passes.shapes import check_rank
@@ -33,7 +34,7 @@ MAX_OUTCOMES = 16
 class Variant:
     """A program as it runs with one set of factorised tensors."""
 
-    ir: object
+    ir: IRProgram
     strata: tuple
     factors: dict[str, np.ndarray]
     """Factor arrays this variant adds to every call."""

@@ -124,7 +124,6 @@ def _factor_names(program: Program, name: str, found: Decomposition) -> tuple[st
         names = tuple(f"{base}{k}" for k in range(len(found.factors)))
         if not taken.intersection(names):
             return names
-    raise AssertionError("unreachable")
 
 
 def rewrite(program: Program, name: str, legs: tuple[tuple[Leg, ...], ...], factors: tuple[str, ...]) -> Program:
