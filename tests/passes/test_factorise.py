@@ -4,9 +4,14 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import tlc
+import tlc.fuzz
 from tlc.factorise import decompositions
+from tlc.factorise.decompositions import Leg
+from tlc.fuzz.oracle import compare_values
+from tlc.passes.factorise import factor_blocker, rewrite
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir.printer import format_program
@@ -119,6 +124,17 @@ def test_print_after_factorise_and_verifier():
     assert out.getvalue().startswith("# IR after factorise\nY[i, b] = W_svd0[i, w_r0_0] W_svd1[w_r0_0, j] X[j, b]")
 
 
+@pytest.mark.parametrize("src, reason", [
+    ("M[i] max= W[i, j] X[j, b]\n", "line 1 reads it under 'max=', which reduces every index missing"),
+    ("W[0, 1]?\n" + MATVEC, "a query reads its elements"),
+])
+def test_kept_dense_where_a_rank_index_would_not_be_summed(src, reason):
+    w = low_rank(10, 8, 2)
+    program = tlc.compile(src, factorise="rel_err=1e-3,tensors=W")
+    program(W=w, X=np.ones((8, 3)))
+    assert reason in outcome(program, "W").kept_dense and "W" in program.ir.tensors
+
+
 def test_kept_dense_when_factors_do_not_save_memory():
     w = RNG.standard_normal((6, 6))
     program = tlc.compile(MATVEC, factorise="rel_err=1e-3,tensors=W")
@@ -152,3 +168,30 @@ def test_unreachable_budget_and_bad_weights():
         tlc.compile(MATVEC, weights={"Q": np.ones(3)})
     with pytest.raises(tlc.TlcError, match="data for W must be numeric"):
         tlc.compile(MATVEC, factorise="rel_err=1e-3,tensors=W", weights={"W": np.array([["a"]])})
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(tlc.fuzz.cases())
+def test_rewrite_keeps_every_generated_program_exact(case):
+    """Splitting every weight exactly as ``I[a, r] W[r, ...]`` (an identity factor) changes no result, whatever
+    expression reads it (shifts, constants, sums, functions, divisors, recursion)."""
+    program, inputs = case
+    ir = program.ir
+    try:
+        expected = tlc.api.Program(ir)(**inputs)
+    except tlc.TlcError:
+        return      # a program the reference rejects has nothing to preserve
+    rewritten, given_ = ir, dict(inputs)
+    for name, info in ir.tensors.items():
+        value = inputs.get(name)
+        if info.defined or info.relation or info.rank < 2 or name in ir.virtual_axes or factor_blocker(ir, name) \
+                or not isinstance(value, np.ndarray) or value.ndim != info.rank:
+            continue
+        legs = ((Leg("mode", 0), Leg("rank", 0)), (Leg("rank", 0), *(Leg("mode", n) for n in range(1, info.rank))))
+        factors = (f"{name}_id0", f"{name}_id1")
+        rewritten = rewrite(rewritten, name, legs, factors)
+        del given_[name]
+        given_.update({factors[0]: np.eye(value.shape[0]), factors[1]: value})
+    actual = tlc.api.Program(rewritten)(**given_)
+    for name in expected:
+        assert compare_values(name, expected[name], actual[name]) is None, format_program(rewritten.statements)

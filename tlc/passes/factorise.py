@@ -83,7 +83,6 @@ def decide(program: Program, values: Mapping[str, np.ndarray], budgets: Mapping[
     """Factorise every tensor of ``budgets`` whose value is given, keeping dense those whose factors would not
     save memory or whose budget no rank meets."""
     outcomes = []
-    queried = {q.atom.name for q in program.queries}
     for name, own in budgets.items():
         if name not in values:
             continue
@@ -100,8 +99,8 @@ def decide(program: Program, values: Mapping[str, np.ndarray], budgets: Mapping[
         if found.elements >= size:
             reason = (f"rel_err={own.rel_err:g} needs ranks {found.ranks} ({found.method}), whose factors hold "
                       f"{found.elements} numbers, not fewer than the {size} of the dense tensor")
-        elif name in queried:
-            reason = "a query reads its elements"
+        else:
+            reason = factor_blocker(program, name)
         outcomes.append(Outcome(name, own, size, found, kept_dense=reason) if reason else
                         Outcome(name, own, size, found, _factor_names(program, name, found)))
     return tuple(outcomes)
@@ -115,6 +114,22 @@ def factorise(program: Program, outcomes: tuple[Outcome, ...]) -> tuple[Program,
             program = rewrite(program, outcome.tensor, outcome.decomposition.legs, outcome.factors)
             arrays.update(zip(outcome.factors, outcome.decomposition.factors))
     return program, arrays
+
+
+def factor_blocker(program: Program, name: str) -> str | None:
+    """Why reads of ``name`` cannot become factor products, whose rank indices must be summed, or None."""
+    if any(q.atom.name == name for q in program.queries):
+        return "a query reads its elements"
+    for eq in program.equations:
+        if not any(ref.name == name for ref in ir.refs(eq.rhs)):
+            continue
+        line = f"line {eq.span.line}" if eq.span else "an equation"
+        if eq.aggregator.reduction != "sum":
+            return (f"{line} reads it under '{eq.aggregator.value}', which reduces every index missing from the "
+                    "left-hand side by that aggregator, so a rank index would not be summed")
+        if any(isinstance(node, ir.Call) and node.function == "concat" for node in ir.walk(eq.rhs)):
+            return f"{line} reads it inside concat, which flattens the indices missing from the left-hand side"
+    return None
 
 
 def _factor_names(program: Program, name: str, found: Decomposition) -> tuple[str, ...]:
