@@ -8,18 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import opt_einsum
 
 import tlc_runtime as rt
 from tlc.backends.numpy.emit import emit_numpy
 from tlc.backends.source import load_emitted
-from tlc.contract import contract_path
 from tlc.errors import DataError, TlcError
+from tlc.factorise.binding import Weights
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
+from tlc.memory_limit import limit_elements
+from tlc.passes.costs import product_plans
 from tlc.passes.cse import is_internal
 from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
@@ -117,7 +118,8 @@ class Program:
     """A compiled Tensor Logic program; call it with inputs by name to run it."""
 
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
-                 passes: PassManager | None = None, threads: int | None = None):
+                 passes: PassManager | None = None, threads: int | None = None, *,
+                 memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None):
         if backend not in BACKENDS:
             raise TlcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
@@ -132,13 +134,18 @@ class Program:
         self.threads = threads
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
-        self.ir = (passes or PassManager(opt_level)).run(program)
+        self.passes = passes or PassManager(opt_level)
+        self.ir = self.passes.run(program)
         self.backend = backend
         self.opt_level = opt_level
         self.strata = stratify(self.ir)
         self._cache: dict = {}
         self._last: Specialisation | None = None
         self._results: Results | None = None
+        self.memory_limit = limit_elements(memory_limit)
+        """Largest contraction intermediate in elements (float64), or None."""
+        self.weights = Weights(self, factorise, weights)
+        """Weights bound at compile time and the low-rank factorisations of those the options name."""
 
     # ------------------------------------------------------------------ running
     def __call__(self, **inputs) -> Results:
@@ -225,6 +232,7 @@ class Program:
 
     # ------------------------------------------------------------------ inputs and specialisation
     def _prepare(self, inputs: dict) -> tuple[dict, Specialisation]:
+        inputs = self.weights.bind(inputs)
         program = self.ir
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
@@ -233,7 +241,7 @@ class Program:
                 raise DataError(f"unknown input {name!r}; this program reads "
                                 f"{', '.join(sorted(self.input_names())) or 'nothing'}",
                                 first).located(program.filename, program.source)
-        for name in self.input_names():
+        for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
                     _scalar_span(program, name)
@@ -249,9 +257,15 @@ class Program:
         self._prepare(inputs)
 
     def input_names(self) -> list[str]:
-        """Names the program needs as inputs: tensors it reads but never defines, and scalars."""
-        names = [n for n, i in self.ir.tensors.items() if not i.defined]
-        return names + list(self.ir.scalars)
+        """Names the program needs as inputs: tensors it reads but never defines, and scalars (as written:
+        weights bound at compile time are not needed, factorised ones are named, not their factors)."""
+        program = self.weights.dense.ir
+        names = [n for n, i in program.tensors.items() if not i.defined] + list(program.scalars)
+        return [n for n in names if n not in self.weights.bound]
+
+    def _needed(self) -> list[str]:
+        """Inputs the program as it runs (after factorisation) reads but never defines, and scalars."""
+        return [n for n, i in self.ir.tensors.items() if not i.defined] + list(self.ir.scalars)
 
     def _specialise(self, inputs: dict) -> tuple[dict, Specialisation]:
         program = self.ir
@@ -317,9 +331,10 @@ class Program:
             if self.backend == "llvm":
                 from tlc.backends.llvm.program import build_module
                 source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.threads)
+                                                    frozenset(symbolic), self.threads, self.memory_limit)
             else:
-                source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic))
+                source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
+                                    self.memory_limit)
                 run = load_emitted(source, program.filename)
             spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted)
             self._cache[key] = spec
@@ -400,7 +415,11 @@ class Program:
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
                     lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
-                    lines.extend("    " + c for c in _contraction_costs(eq, ranges))
+                    lines.extend("    " + c for c in _contraction_costs(eq, ranges, self.memory_limit))
+        if self.memory_limit is not None:
+            lines.append(f"memory limit: {self.memory_limit} elements ({self.memory_limit * 8} bytes) per "
+                         "contraction intermediate")
+        lines.extend(self.weights.explain(spec))
         if spec is None:
             lines.append("(call the program or pass inputs to explain() for shapes and costs)")
         elif getattr(spec.emitted, "decisions", None):
@@ -412,30 +431,12 @@ class Program:
         return "\n".join(lines)
 
 
-def _contraction_costs(eq: ir.Equation, ranges: dict) -> list[str]:
+def _contraction_costs(eq: ir.Equation, ranges: dict, memory_limit: int | None = None) -> list[str]:
     out = []
-    projection = analyse(eq)
-    for node in ir.walk(eq.rhs):
-        if not isinstance(node, ir.Product):
-            continue
-        operands = [f for f in node.factors if isinstance(f, ir.Ref) and f.indices]
-        if len(operands) < 2:
-            continue
-        letters: dict[str, str] = {}
-        for ref in operands:
-            for i in ref.indices:
-                for v in i.variables:
-                    letters.setdefault(v, opt_einsum.get_symbol(len(letters)))
-        summed = {v for vs in projection.summed_at.values() for v in vs}
-        terms = ["".join(letters[v] for i in r.indices for v in i.variables[:1]) for r in operands]
-        out_vars = "".join(letters[v] for v in letters if v not in summed)
-        shapes = [tuple(ranges[v][1] - ranges[v][0] for i in r.indices for v in i.variables[:1]) for r in operands]
-        try:
-            path, info = contract_path(f"{','.join(terms)}->{out_vars}", *shapes, shapes=True)
-        except TlcError:
-            continue
-        out.append(f"contraction {','.join(terms)}->{out_vars}: path {path} ({info.strategy}), "
-                   f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} elements")
+    for subscripts, path, info in product_plans(eq, ranges, memory_limit):
+        sliced = f", sliced over {', '.join(info.sliced)} ({info.n_slices} slices)" if info.sliced else ""
+        out.append(f"contraction {subscripts}: path {path} ({info.strategy}), {float(info.opt_cost):.3g} FLOPs, "
+                   f"largest intermediate {int(info.largest_intermediate)} elements{sliced}")
     return out
 
 
@@ -533,8 +534,13 @@ def _scalar(name: str, value, program: IRProgram) -> float:
 
 
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
-            threads: int | None = None, passes: PassManager | None = None) -> Program:
+            threads: int | None = None, passes: PassManager | None = None, *,
+            memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
-    ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``)."""
+    ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
+    ``memory_limit`` (bytes, or text such as ``"512M"``) bounds contraction intermediates, slicing where needed;
+    ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
+    factors, and ``weights`` binds input values at compile time (see docs/language.md)."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename), backend, opt_level, passes, threads)
+    return Program(frontend(source, filename), backend, opt_level, passes, threads,
+                   memory_limit=memory_limit, factorise=factorise, weights=weights)

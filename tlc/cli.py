@@ -11,6 +11,8 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.api import BACKENDS, Program, frontend, load_source
 from tlc.errors import DataError, Span, TlcError
+from tlc.factorise.options import options_from
+from tlc.memory_limit import parse_bytes
 from tlc.passes.manager import PassManager, check_pass_names
 from tlc_runtime.data import load_file
 
@@ -31,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--print-after", action="append", default=[], metavar="PASS",
                        help="print the IR after this pass (repeatable)")
         p.add_argument("--print-ir", action="store_true", help="print the IR after every pass")
+        p.add_argument("--factorise", type=_checked(options_from), metavar="rel_err=E[,method=M][,tensors=A+B]",
+                       help="replace input weights by low-rank factorisations within a relative error "
+                            "(methods auto, svd, tucker, tt, cp)")
+        p.add_argument("--memory-limit", type=_checked(parse_bytes), metavar="BYTES",
+                       help="largest contraction intermediate, in bytes or as 512M, 2G; slices where needed")
 
     def with_threads(p):
         p.add_argument("--threads", type=int, metavar="N",
@@ -69,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     with_data(explain)
     with_backend(explain)
     return parser
+
+
+def _checked(parse):
+    """An argparse ``type`` that turns a TlcError from ``parse`` into a usage error (exit status 2)."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except TlcError as err:
+            raise argparse.ArgumentTypeError(err.message) from None
+    return convert
 
 
 def _inputs(args) -> dict:
@@ -166,7 +183,8 @@ def _command(args) -> int:
     threads = getattr(args, "threads", None)
     if threads is not None and threads < 1:
         raise _UsageError(f"--threads must be at least 1, not {threads}")
-    program = Program(frontend(source, filename), backend, opt_level, passes, threads)
+    program = Program(frontend(source, filename), backend, opt_level, passes, threads,
+                      memory_limit=getattr(args, "memory_limit", None), factorise=getattr(args, "factorise", None))
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:

@@ -37,7 +37,8 @@ from opt_einsum.parser import parse_einsum_input
 
 from tlc.contract.cost import Network, tree_cost, tree_to_path
 from tlc.contract.search import default_budget, find_tree
-from tlc.contract.slicing import evaluate_sliced, slice_tree
+from tlc.contract.slicing import slice_tree
+from tlc_runtime.sliced import evaluate_sliced
 from tlc.errors import EinsumError
 
 _SYNTAX = ",->."

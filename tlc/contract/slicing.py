@@ -8,15 +8,10 @@ intermediate, choosing the one that adds the fewest FLOPs (Boltzmann-sampled on 
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import opt_einsum
 
 from tlc.contract.cost import Network, Tree, bits, node_order
 from tlc.contract.search import reconfigure
@@ -93,28 +88,3 @@ def slice_tree(net: Network, tree: Tree, limit: int, seed: int, deadline: float)
             break
         tree, sliced, total = candidate, new_sliced, new_total
     return tree, sliced
-
-
-def evaluate_sliced(
-    terms: Sequence[str],
-    output: str,
-    sizes: dict[str, int],
-    arrays: Sequence[Any],
-    path: Sequence[tuple[int, ...]],
-    sliced: Sequence[str],
-) -> Any:
-    """Contract checked ``terms -> output`` along ``path`` one slice of ``sliced`` at a time, summing the slices."""
-    if not sliced:
-        return opt_einsum.contract(",".join(terms) + "->" + output, *arrays, optimize=list(path))
-    eq = ",".join("".join(c for c in t if c not in sliced) for t in terms) + "->" + output
-    total = None
-    for values in itertools.product(*(range(sizes[c]) for c in sliced)):
-        at = dict(zip(sliced, values))
-        # An axis of extent 1 broadcasts, so every slice reads its single entry.
-        views = [
-            a[tuple((at[c] if n != 1 else 0) if c in at else slice(None) for c, n in zip(t, a.shape))]
-            for t, a in zip(terms, arrays)
-        ]
-        part = opt_einsum.contract(eq, *views, optimize=list(path))
-        total = part if total is None else total + part
-    return total

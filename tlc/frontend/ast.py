@@ -117,6 +117,8 @@ class ShapeDecl(Node):
     name: str
     relation: bool
     dims: tuple[int | str, ...]
+    factorise: tuple[tuple[str, str], ...] | None = None
+    """``factorise(key=value, ...)`` options as written, or None without that clause."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,8 @@ class _Lowerer:
         if isinstance(stmt, ast.ShapeDecl):
             dims = tuple(self._dim(d, stmt) for d in stmt.dims)
             self._note_use(stmt.name, stmt.relation, len(dims), stmt.span)
-            return ir.Shape(stmt.name, stmt.relation, dims, span=stmt.span)
+            factorise = None if stmt.factorise is None else _factorise_decl(stmt)
+            return ir.Shape(stmt.name, stmt.relation, dims, factorise, span=stmt.span)
         if isinstance(stmt, ast.DomainDecl):
             return ir.Domain(stmt.name, stmt.members, span=stmt.span)
         if isinstance(stmt, ast.Equation):
@@ -301,3 +302,18 @@ def lower(module: ast.Module, filename: str | None = None, source: str | None = 
     except RecursionError:
         raise TlcError("expression nested too deeply", filename=filename, source=source) from None
     return Program(statements, filename, source)
+
+
+def _factorise_decl(stmt: ast.ShapeDecl) -> ir.FactoriseDecl:
+    """The checked options of a ``factorise(...)`` clause (keys ``rel_err`` and ``method``)."""
+    from tlc.factorise.options import budget
+    given = dict(stmt.factorise)
+    if len(given) != len(stmt.factorise) or set(given) - {"rel_err", "method"}:
+        bad = next((k for k in given if k not in ("rel_err", "method")), None)
+        raise TlcError(f"unknown factorise option {bad!r}; options are rel_err, method" if bad
+                       else "a factorise option is given twice", stmt.span)
+    try:
+        checked = budget(given.get("rel_err", 1e-3), given.get("method", "auto"))
+    except TlcError as err:
+        raise TlcError(err.message, stmt.span) from None
+    return ir.FactoriseDecl(checked.rel_err if "rel_err" in given else None, given.get("method"))

@@ -26,6 +26,7 @@ _TOKEN_NAMES = {
     "SLASH": "'/'", "CIRCUMFLEX": "'^'", "SEMICOLON": "';'", "QMARK": "'?'", "DOT": "'.'",
     "NORMALISED": "'.'", "VIRTUAL": "'*'", "STRING": "a quoted name", "COLON": "':'",
     "EQUAL": "'='", "INT": "an integer", "SIGNED_NUMBER": "a number", "TILDE": "'~'",
+    "FACTORISE": "'factorise'",
 }
 
 
@@ -135,7 +136,14 @@ class _ToAst(Transformer_NonRecursive):
         return ast.ConstDecl(str(items[0]), str(items[1]), span=_meta_span(meta))
 
     def tensor_decl(self, meta, items):
-        return ast.ShapeDecl(str(items[0]), False, items[1], span=_meta_span(meta))
+        factorise = items[2] if len(items) > 2 else None
+        return ast.ShapeDecl(str(items[0]), False, items[1], factorise, span=_meta_span(meta))
+
+    def factorise(self, meta, items):
+        return tuple(items)
+
+    def option(self, meta, items):
+        return str(items[0]), str(items[1])
 
     def relation_decl(self, meta, items):
         return ast.ShapeDecl(str(items[0]), True, items[1], span=_meta_span(meta))

@@ -189,12 +189,22 @@ class Const:
 
 
 @dataclass(frozen=True, slots=True)
+class FactoriseDecl:
+    """``factorise(rel_err=..., method=...)`` on a tensor declaration; None fields take the defaults."""
+
+    rel_err: float | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Shape:
     """``tensor W[4, 3]`` / ``relation R(Person, 5)``: declared extents; a str dim names a domain."""
 
     name: str
     relation: bool
     dims: tuple[int | str, ...]
+    factorise: FactoriseDecl | None = None
+    """Set when the declaration asks for a low-rank factorisation of this (input) tensor."""
     span: Span | None = _span()
 
 

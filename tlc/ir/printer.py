@@ -102,6 +102,12 @@ def format_equation(eq: ir.Equation, consts: frozenset[str] = frozenset()) -> st
     return f"{lhs} {eq.aggregator.value} {format_expr(eq.rhs, consts)}"
 
 
+def _factorise_clause(decl: ir.FactoriseDecl) -> str:
+    options = ([f"rel_err={decl.rel_err!r}"] if decl.rel_err is not None else []) + \
+        ([f"method={decl.method}"] if decl.method is not None else [])
+    return f" factorise({', '.join(options)})"
+
+
 def format_statement(stmt: ir.Statement, consts: frozenset[str] = frozenset()) -> str:
     """Any statement on one line; ``consts`` are the program's ``const`` names."""
     if isinstance(stmt, ir.Equation):
@@ -112,7 +118,9 @@ def format_statement(stmt: ir.Statement, consts: frozenset[str] = frozenset()) -
         return f"const {stmt.name} = {_const_value(stmt.value)}"
     if isinstance(stmt, ir.Shape):
         dims = ", ".join(str(d) for d in stmt.dims)
-        return f"relation {stmt.name}({dims})" if stmt.relation else f"tensor {stmt.name}[{dims}]"
+        if stmt.relation:
+            return f"relation {stmt.name}({dims})"
+        return f"tensor {stmt.name}[{dims}]" + (_factorise_clause(stmt.factorise) if stmt.factorise else "")
     if isinstance(stmt, ir.Domain):
         return f"domain {stmt.name}: {', '.join(stmt.members)}"
     raise TypeError(f"cannot print {type(stmt).__name__}")

@@ -33,6 +33,10 @@ PASSES: dict[str, PassInfo] = {}
 PIPELINE = ("fold-constants", "cse")
 """Every pass, in the order the pipeline runs them; ``-O N`` keeps those whose level is at most N."""
 
+OPT_IN = ("factorise",)
+"""Passes no ``-O`` level runs: they need more than the IR (weight values) and run through ``PassManager.apply``
+when asked for; ``--print-after`` accepts their names."""
+
 
 def register(name: str, level: int) -> Callable:
     """Decorator registering an ``IR -> IR`` function as pass ``name``, run from ``-O level`` up."""
@@ -57,9 +61,9 @@ def pipeline(opt_level: int) -> tuple[PassInfo, ...]:
 def check_pass_names(names: Iterable[str]) -> None:
     """Raise a TlcError listing the valid pass names if any of ``names`` is unknown."""
     _load_passes()
-    unknown = [n for n in names if n not in PASSES]
+    unknown = [n for n in names if n not in PASSES and n not in OPT_IN]
     if unknown:
-        raise TlcError(f"unknown pass {unknown[0]!r}; passes are {', '.join(PIPELINE)}")
+        raise TlcError(f"unknown pass {unknown[0]!r}; passes are {', '.join(PIPELINE + OPT_IN)}")
 
 
 @dataclass
@@ -78,9 +82,14 @@ class PassManager:
     def run(self, program: Program) -> Program:
         """Apply every pass of the pipeline in order and return the optimised program."""
         for info in pipeline(self.opt_level):
-            program = info.run(program)
-            if self.verify_each:
-                verify(program)
-            if self.print_all or info.name in self.print_after:
-                self.out.write(f"# IR after {info.name}\n{format_program(program.statements)}")
+            program = self.apply(info.name, info.run, program)
+        return program
+
+    def apply(self, name: str, run: Callable[[Program], Program], program: Program) -> Program:
+        """Run one pass with the manager's hooks (verifier, ``--print-after``); opt-in passes come through here."""
+        program = run(program)
+        if self.verify_each:
+            verify(program)
+        if self.print_all or name in self.print_after:
+            self.out.write(f"# IR after {name}\n{format_program(program.statements)}")
         return program

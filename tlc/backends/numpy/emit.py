@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tlc.contract import contract_path
 
-from tlc.errors import TlcError
+from tlc.errors import EinsumError, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program
@@ -82,6 +82,8 @@ class NumpyEmitter:
     """Virtual axes kept as ring buffers: tensor -> (axis, slots)."""
     numeric: set[str] = field(default_factory=set)
     """Finished relations that already have a float copy ``NAME_num`` for arithmetic."""
+    memory_limit: int | None = None
+    """Largest contraction intermediate, in elements; products whose plan exceeds it are sliced."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -495,7 +497,16 @@ class _EquationEmitter:
             return _Value(f"np.einsum({subscripts!r}, {operands})", order)
         sizes = {self.letter(v): self.size(v) for a in arrays for v in a.vars}
         shapes = [tuple(sizes[self.letter(v)] for v in a.vars) for a in arrays]
-        plan, _ = contract_path(subscripts, *shapes, shapes=True)
+        limit = self.owner.memory_limit
+        try:
+            plan, info = contract_path(subscripts, *shapes, shapes=True, memory_limit=limit)
+        except EinsumError as err:
+            raise TlcError(f"the memory limit of {limit} elements ({limit * 8} bytes) cannot be met in the "
+                           f"contraction {subscripts} of {', '.join(a.code for a in arrays)}: {err.message}",
+                           self.eq.span) from None
+        if info.sliced:
+            return _Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={plan!r}, sliced={info.sliced!r})",
+                          order)
         return _Value(f"contract({subscripts!r}, {operands}, optimize={plan!r})", order)
 
     # ----- reads and writes
@@ -667,7 +678,8 @@ def _simple(code: str) -> bool:
 
 
 def emit_numpy(program: Program, strata, shapes: Shapes, symbols: tuple, inputs: dict,
-               symbolic: frozenset = frozenset()) -> str:
-    """Emit the NumPy module source for a program specialised to ``shapes``."""
-    return NumpyEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic)).module()
+               symbolic: frozenset = frozenset(), memory_limit: int | None = None) -> str:
+    """Emit the NumPy module source for a program specialised to ``shapes`` (``memory_limit`` in elements)."""
+    return NumpyEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic),
+                        memory_limit=memory_limit).module()
 
