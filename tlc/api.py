@@ -434,7 +434,7 @@ class Program:
             lines.append(f"{self.backend} backend:")
             for k, chosen in sorted(spec.emitted.decisions.items()):
                 eq = self.ir.equations[k]
-                lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}")
+                lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
 
