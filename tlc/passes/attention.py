@@ -154,7 +154,10 @@ def _causal_term(term: ir.Expr, sign: int) -> tuple[ir.Expr, tuple[str, str]] | 
     rest = [(f, inv) for f, inv in factors if f is not steps[0]]
     if not all(_index_free(f) for f, _ in rest):
         return None
-    penalty = ir.Product(tuple(f for f, _ in rest), tuple(i for _, i in rest)) if rest else ir.Num(1.0)
+    if len(rest) == 1 and not rest[0][1]:
+        penalty = rest[0][0]
+    else:
+        penalty = ir.Product(tuple(f for f, _ in rest), tuple(i for _, i in rest)) if rest else ir.Num(1.0)
     return penalty, (arg.terms[0].name, arg.terms[1].name)
 
 
