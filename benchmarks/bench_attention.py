@@ -45,17 +45,19 @@ THREE_WAY = ("Comp[p, p1., p2.] = softmax(Q[p, d] K1[p1, d] K2[p2, d] / C)\n"
 GIB = 2.0 ** 30
 
 
-def best(fn, repeat: int, budget: float = 20.0) -> float:
-    """Best time of up to ``repeat`` calls, stopping early once ``budget`` seconds are spent."""
-    times = []
+def best(*fns, repeat: int, budget: float = 30.0) -> list[float]:
+    """Best time of each function over up to ``repeat`` rounds that call them in turn (so a busy machine
+    slows all alike), stopping early once ``budget`` seconds are spent."""
+    times = [[] for _ in fns]
     start = time.perf_counter()
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
+        for fn, spent in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - t)
         if time.perf_counter() - start > budget:
             break
-    return min(times)
+    return [min(spent) for spent in times]
 
 
 def peak_bytes(fn) -> int:
@@ -94,22 +96,24 @@ def two_way(sizes, naive_limit: float, repeat: int) -> list[dict]:
         q, k, v = rng.normal(size=(n, d)), rng.normal(size=(n, d)), rng.normal(size=(n, d))
         inputs = dict(Q=q, K=k, V=v, Dk=float(d))
         fused(**inputs)        # compile the specialisation outside the timing
-        row = {"n": n, "d": d, "fused_s": best(lambda: fused(**inputs), repeat),
-               "fused_peak_MiB": peak_bytes(lambda: fused(**inputs)) / 2**20}
+        row = {"n": n, "d": d, "fused_peak_MiB": peak_bytes(lambda: fused(**inputs)) / 2**20}
         naive_gib = 3 * n * n * 8 / GIB     # scores, exponentials, weights
         if naive_gib <= naive_limit:
             out = fused(**inputs)["Out"]
             reference = naive_attention(q, k, v, math.sqrt(d))
             row["max_abs_diff_vs_naive"] = float(np.abs(out - reference).max())
-            row["naive_s"] = best(lambda: naive_attention(q, k, v, math.sqrt(d)), repeat)
+            del out, reference
+            row["fused_s"], row["naive_s"] = best(lambda: fused(**inputs),
+                                                  lambda: naive_attention(q, k, v, math.sqrt(d)), repeat=repeat)
             row["naive_peak_MiB"] = peak_bytes(lambda: naive_attention(q, k, v, math.sqrt(d))) / 2**20
             row["time_ratio_fused_over_naive"] = row["fused_s"] / row["naive_s"]
             row["memory_ratio_fused_over_naive"] = row["fused_peak_MiB"] / row["naive_peak_MiB"]
             if n <= 4096:
                 unfused(**inputs)
-                row["tlc_unfused_s"] = best(lambda: unfused(**inputs), repeat)
+                row["tlc_unfused_s"], = best(lambda: unfused(**inputs), repeat=repeat)
                 row["tlc_unfused_peak_MiB"] = peak_bytes(lambda: unfused(**inputs)) / 2**20
         else:
+            row["fused_s"], = best(lambda: fused(**inputs), repeat=repeat)
             row["naive_skipped"] = f"needs about {naive_gib:.1f} GiB for its n×n temporaries (limit {naive_limit} GiB)"
         rows.append(row)
         print(_two_way_line(row), flush=True)
@@ -144,10 +148,10 @@ def tensor_exact(sizes, repeat: int) -> list[dict]:
         inputs = tensor_inputs(rng, n, d, e)
         args = [inputs[k] for k in ("Q", "K1", "K2", "V1", "V2", "C")]
         out = fused(**inputs)["Out"]
-        row = {"n": n, "d": d, "e": e, "streaming_s": best(lambda: fused(**inputs), repeat),
+        streaming_s, naive_s = best(lambda: fused(**inputs), lambda: naive_tensor_attention(*args), repeat=repeat)
+        row = {"n": n, "d": d, "e": e, "streaming_s": streaming_s,
                "streaming_peak_MiB": peak_bytes(lambda: fused(**inputs)) / 2**20,
-               "naive_s": best(lambda: naive_tensor_attention(*args), repeat),
-               "naive_peak_MiB": peak_bytes(lambda: naive_tensor_attention(*args)) / 2**20,
+               "naive_s": naive_s, "naive_peak_MiB": peak_bytes(lambda: naive_tensor_attention(*args)) / 2**20,
                "max_abs_diff": float(np.abs(out - naive_tensor_attention(*args)).max())}
         row["time_ratio_streaming_over_naive"] = row["streaming_s"] / row["naive_s"]
         row["memory_ratio_streaming_over_naive"] = row["streaming_peak_MiB"] / row["naive_peak_MiB"]
@@ -168,7 +172,7 @@ def tensor_approximate(sizes, exact_limit: int, tolerance: float) -> list[dict]:
     for n in sizes:
         inputs = tensor_inputs(rng, n, d, e)
         approx(**inputs)
-        row = {"n": n, "d": d, "e": e, "tolerance": tolerance, "approx_s": best(lambda: approx(**inputs), 3)}
+        row = {"n": n, "d": d, "e": e, "tolerance": tolerance, "approx_s": best(lambda: approx(**inputs), repeat=3)[0]}
         out = approx(**inputs)["Out"]
         report = approx.report[0]
         row.update(method=report.method, degree=report.degree, entry_bound=report.entry_bound,
@@ -211,9 +215,9 @@ def gpu_section() -> dict:
         inputs = dict(Q=q, K=k, V=v, Dk=float(d))
         prog(**inputs)
         torch.cuda.synchronize()
-        fused_s = best(lambda: (prog(**inputs), torch.cuda.synchronize()), 10)
         sdpa = torch.nn.functional.scaled_dot_product_attention
-        torch_s = best(lambda: (sdpa(q[None], k[None], v[None]), torch.cuda.synchronize()), 10)
+        fused_s, torch_s = best(lambda: (prog(**inputs), torch.cuda.synchronize()),
+                                lambda: (sdpa(q[None], k[None], v[None]), torch.cuda.synchronize()), repeat=10)
         flops = 4 * n * n * d
         rows.append({"n": n, "tlc_tflops": flops / fused_s / 1e12, "torch_sdpa_tflops": flops / torch_s / 1e12})
         print(f"  n={n}: tlc {rows[-1]['tlc_tflops']:.1f} TFLOP/s, torch sdpa {rows[-1]['torch_sdpa_tflops']:.1f}")
@@ -232,7 +236,7 @@ def main(argv=None) -> int:
                "command": " ".join([os.path.basename(sys.executable), *sys.argv])}
     print("two-way attention, d = 64 (fused = tlc with outputs=['Out']; anchor = naive NumPy):")
     results["two_way"] = two_way((256, 512) if quick else (1024, 2048, 4096, 8192, 16384), args.naive_limit,
-                                 2 if quick else 3)
+                                 2 if quick else 5)
     print("tensor attention, exact: tlc streaming vs naive NumPy materialising n^3 scores (d = e = 8):")
     results["tensor_exact"] = tensor_exact((32, 64) if quick else (64, 128, 256, 512), 1 if quick else 2)
     print("tensor attention, approximate (tolerance 1e-3) vs exact (d = e = 4, entries in [-1/2, 1/2]):")
