@@ -52,6 +52,7 @@ def test_three_way_form():
     ("S[p, q.] = softmax(Q[p, d] K[q, d])\nO[p] = S[p, q] V[q, e]\n", "must keep the batch and query"),
     ("S[p, q.] = softmax(Q[p, d] K[q, d] Z[p, x])\nO[p, e] = S[p, q] V[q, e]\n", "needs a query and 1 key"),
     ("S[p, q.] = softmax(Q[p, d, d2] K[q, d, d2])\nO[p, e] = S[p, q] V[q, e]\n", "exactly one summed"),
+    ("S[p, q.] = softmax(Q[p, d] K[q, d])\nO[p, e] = S[p, q] O[q, e]\n", "O is recursive"),
 ])
 def test_rejections_say_why(src, reason):
     candidates = find(frontend(src, None, ["O"]))

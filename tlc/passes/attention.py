@@ -63,6 +63,8 @@ def find(program: Program) -> list[Candidate]:
         try:
             scores = _scores(program, k, recursive)
             out, node = _combine(program, k, readers, scores)
+            if program.equations[out].lhs.name in recursive:
+                raise _Miss(f"{program.equations[out].lhs.name} is recursive")
         except _Miss as why:
             found.append(Candidate(k, readers[0], None, f"not attention: {why}"))
             continue
