@@ -219,3 +219,27 @@ def test_cli_output_and_tolerance(tmp_path, capsys):
     assert "fused: Comp is not materialised" in capsys.readouterr().out
     assert main(["run", str(src), "--data", str(data), "--output", "Missing"]) == 1
     assert "unknown output 'Missing'" in capsys.readouterr().err
+
+
+def test_batched_tensor_attention_both_paths():
+    src = ("C[b, p, p1., p2.] = softmax(Q[b, p, d] K1[b, p1, d] K2[p2, d])\n"
+           "O[b, p, e] = C[b, p, p1, p2] V1[b, p1, e] V2[p2, e]\n")
+    u = lambda *shape: RNG.uniform(-0.5, 0.5, shape)   # noqa: E731
+    inputs = dict(Q=u(2, 40, 3), K1=u(2, 30, 3), K2=u(35, 3), V1=u(2, 30, 2), V2=u(35, 2))
+    reference = tlc.compile(src, opt_level=0)(**inputs)["O"]
+    exact = tlc.compile(src, outputs=["O"])(**inputs)["O"]
+    assert np.allclose(exact, reference, rtol=1e-10, atol=1e-12)
+    approx = tlc.compile(src, outputs=["O"], tolerance=1e-5)
+    out = approx(**inputs)["O"]
+    assert approx.report[0].method == "polynomial"
+    assert np.abs(out - reference).max() <= approx.report[0].error_bound <= 1e-5
+
+
+@pytest.mark.parametrize("bound", [0.1, 0.7, 2.0])
+def test_taylor_relative_error_bound_holds(bound):
+    from math import factorial
+    from tlc_runtime.polynomial import relative_error
+    x = np.linspace(-bound, bound, 2001)
+    for degree in (1, 3, 6):
+        taylor = sum(x ** j / factorial(j) for j in range(degree + 1))
+        assert np.abs(taylor * np.exp(-x) - 1).max() <= relative_error(bound, degree)

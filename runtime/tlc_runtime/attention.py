@@ -106,7 +106,9 @@ def _choose(q, keys, values, scale, mask, causal, tolerance) -> PolynomialPlan:
     if mask is not None or causal is not None:
         return PolynomialPlan(None, math.nan, None, 0, f"{blocked}: a mask prevents the polynomial factorisation")
     flat = lambda x: x.reshape(-1, x.shape[-1])   # noqa: E731 - the bound holds over every batch element
-    chosen = plan(flat(q), [flat(k) for k in keys], [flat(v) for v in values], tolerance, scale)
+    batch = math.prod(np.broadcast_shapes(q.shape[:-2], *(k.shape[:-2] for k in keys)))
+    chosen = plan(flat(q), [flat(k) for k in keys], [flat(v) for v in values], tolerance, scale, batch,
+                  [k.shape[-2] for k in keys])
     if chosen.degree is None:
         return PolynomialPlan(None, chosen.entry_bound, None, chosen.features,
                               f"{blocked}: tolerance not guaranteed ({chosen.reason})")
@@ -122,7 +124,7 @@ def _select(x: np.ndarray, index: tuple, core: int = 2) -> np.ndarray:
 
 
 def _key_blocks(keys, values):
-    """(positions of the first key, keys block (P, d), values block (P, e)) covering every key
+    """(key slices, keys block (P, d), values block (P, e)) covering every key
     combination in blocks of about ``BLOCK_ELEMENTS / QUERY_BLOCK`` rows; for two keys a block is a
     rectangle of (p1, p2) pairs flattened row-major, its keys k1∘k2 and values v1∘v2."""
     target = max(1, BLOCK_ELEMENTS // QUERY_BLOCK)

@@ -70,20 +70,22 @@ def feature_count(d: int, degree: int) -> int:
     return math.comb(d + degree, degree)
 
 
-def plan(q, keys, values, tolerance: float, scale: float) -> PolynomialPlan:
+def plan(q, keys, values, tolerance: float, scale: float, batch: int = 1, lengths=None) -> PolynomialPlan:
     """The smallest Taylor degree whose error bound meets ``tolerance`` and whose cost is below the
-    exact evaluation's, from the inputs' norms (q, keys, values: 2-d row blocks of one batch element)."""
+    exact evaluation's, from the inputs' norms (q, keys, values: 2-d, the rows of all ``batch`` batch
+    elements stacked; ``lengths``: each key's rows per batch element, default all its rows)."""
     n, d = q.shape
     bound = abs(scale) * entry_bound(q, keys)
     value_bound = math.prod(float(np.max(np.abs(v), initial=0.0)) for v in values)
     e = values[0].shape[-1]
-    exact_cost = n * math.prod(k.shape[0] for k in keys) * (d + e)
+    lengths = lengths or [k.shape[0] for k in keys]
+    exact_cost = n * math.prod(lengths) * (d + e)
     for degree in range(MAX_DEGREE + 1):
         error = output_error(bound, degree, value_bound)
         if error > tolerance:
             continue
         features = feature_count(d, degree)
-        cost = (n + sum(k.shape[0] for k in keys)) * features * (e + 1 + degree)
+        cost = (n + batch * sum(lengths)) * features * (e + 1 + degree)
         if features > MAX_FEATURES or cost >= exact_cost:
             why = (f"{features} monomials exceed the limit of {MAX_FEATURES}" if features > MAX_FEATURES
                    else f"it would cost {cost:.3g} operations, not less than the exact {exact_cost:.3g}")
