@@ -1,6 +1,7 @@
 """Fused attention: equal to the unfused program on every backend, tensor attention, the polynomial
 path and its bound, outputs, explain, printing and bad input."""
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,11 @@ def fused_and_reference(src, backend, outputs, **inputs):
 TWO_WAY = "Comp[p, p'.] = softmax(Q[p, d] K[p', d] / sqrt(Dk))\nOut[p, e] = Comp[p, p'] V[p', e]\n"
 
 
-def test_two_way_equals_unfused_across_blocks(backend):
-    # 600 queries and 700 keys span several query and key blocks of the runtime
+def test_two_way_equals_unfused_across_blocks(backend, monkeypatch):
+    # small blocks: 600 queries and 700 keys span several query and key blocks, some partial
+    blocks = importlib.import_module("tlc_runtime.attention")
+    monkeypatch.setattr(blocks, "QUERY_BLOCK", 128)
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 128 * 96)
     inputs = dict(Q=normal(600, 16), K=normal(700, 16), V=normal(700, 5), Dk=16.0)
     fast, slow, prog = fused_and_reference(TWO_WAY, backend, ["Out"], **inputs)
     assert list(fast) == ["Out"]
@@ -92,7 +96,10 @@ def naive_tensor_attention(Q, K1, K2, V1, V2, C):
     return np.einsum("pab,ae,be->pe", w, V1, V2)
 
 
-def test_tensor_attention_exact_equals_naive(backend):
+def test_tensor_attention_exact_equals_naive(backend, monkeypatch):
+    blocks = importlib.import_module("tlc_runtime.attention")
+    monkeypatch.setattr(blocks, "QUERY_BLOCK", 8)
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 8 * 100)    # pair blocks of 4 rows of K1 by 25 of K2
     inputs = tensor_inputs(20, 600, 30, spread=2.0)
     fast, slow, prog = fused_and_reference(THREE_WAY, backend, ["Out"], **inputs)
     expected = naive_tensor_attention(**inputs)
