@@ -99,7 +99,7 @@ def naive_tensor_attention(Q, K1, K2, V1, V2, C):
 def test_tensor_attention_exact_equals_naive(backend, monkeypatch):
     blocks = importlib.import_module("tlc_runtime.attention")
     monkeypatch.setattr(blocks, "QUERY_BLOCK", 8)
-    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 8 * 100)    # pair blocks of 4 rows of K1 by 25 of K2
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 8 * 100)    # pair blocks: 3 rows of K1 by all 30 of K2
     inputs = tensor_inputs(20, 600, 30, spread=2.0)
     fast, slow, prog = fused_and_reference(THREE_WAY, backend, ["Out"], **inputs)
     expected = naive_tensor_attention(**inputs)
