@@ -240,9 +240,10 @@ def test_dotted_axis_without_normaliser():
     check(compile_error(src), src, 1, 6, "marked as the normalised axis but there is no softmax or lnorm")
 
 
-def test_two_dotted_axes():
-    src = "Y[i., j.] = softmax(X[i, j])\n"
-    check(compile_error(src), src, 1, 7, "only one index can be marked as the normalised axis")
+def test_two_dotted_axes_normalise_jointly():
+    x = np.arange(6.0).reshape(2, 3)
+    y = tlc.compile("Y[i., j.] = softmax(X[i, j])\n")(X=x)["Y"]
+    assert np.allclose(y, np.exp(x) / np.exp(x).sum())
 
 
 def test_dotted_axis_on_right_hand_side():

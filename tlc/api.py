@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 import tlc_runtime as rt
+from tlc.backends.numpy.attention import REPORT_KEY
 from tlc.backends.numpy.emit import emit_numpy
+from tlc.passes.attention import explain_attention
 from tlc.backends.source import load_emitted
 from tlc.errors import DataError, TlcError
 from tlc.factorise.binding import Weights
@@ -45,8 +47,9 @@ def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[st
     return text, None
 
 
-def frontend(source: str, filename: str | None = None) -> IRProgram:
-    """Parse, lower and check a program (everything that needs no data)."""
+def frontend(source: str, filename: str | None = None, outputs=None, tolerance: float | None = None) -> IRProgram:
+    """Parse, lower and check a program (everything that needs no data); ``outputs`` names the tensors
+    wanted as results (default: every defined tensor), ``tolerance`` the error allowed in approximations."""
     program = lower(parse(source, filename), filename, source)
     try:
         _check_aggregators(program)
@@ -54,7 +57,29 @@ def frontend(source: str, filename: str | None = None) -> IRProgram:
         stratify(program)
     except TlcError as err:
         raise err.located(filename, source) from None
-    return program
+    return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
+
+
+def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
+    """The requested outputs as a set; each must be a tensor some equation defines."""
+    if outputs is None:
+        return None
+    names = [outputs] if isinstance(outputs, str) else list(outputs)
+    defined = [n for n, info in program.tensors.items() if info.defined]
+    for name in names:
+        if name not in defined:
+            what = "an input, not defined by an equation" if name in program.tensors else "not a tensor of this program"
+            raise TlcError(f"unknown output {name!r}: it is {what}; defined tensors are {', '.join(defined)}",
+                           filename=program.filename)
+    return frozenset(names)
+
+
+def _check_tolerance(tolerance) -> float | None:
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < math.inf:
+        raise TlcError(f"tolerance must be a positive number, not {tolerance!r}")
+    return float(tolerance)
 
 
 def _check_virtual_axes(program: IRProgram) -> None:
@@ -146,6 +171,10 @@ class Program:
         """Largest contraction intermediate in elements (float64), or None."""
         self.weights = Weights(self, factorise, weights)
         """Weights bound at compile time and the low-rank factorisations of those the options name."""
+        self.report: tuple = ()
+        """After a call, one ``tlc_runtime.AttentionReport`` per fused attention: the method it ran,
+        why, and for a tolerance the entry bound, degree and error bound (``measure()`` adds the
+        measured error)."""
 
     # ------------------------------------------------------------------ running
     def __call__(self, **inputs) -> Results:
@@ -157,9 +186,10 @@ class Program:
             from tlc.errors import Span
             span = Span(err.line, err.column) if err.line else None
             raise TlcError(err.message, span, filename=self.ir.filename, source=self.ir.source) from None
+        self.report = tuple(raw.pop(REPORT_KEY, ()))
         values = {}
         for name, value in raw.items():
-            if is_internal(name):
+            if is_internal(name) or not self.ir.is_result(name):
                 continue
             info = self.ir.tensors[name]
             if info.relation:
@@ -181,9 +211,9 @@ class Program:
         if len(queries) != 1:
             raise TlcError("a query is one atom, such as Ancestor(Bob, x)", filename="<query>", source=text)
         atom = queries[0].atom
-        if atom.name not in self.ir.tensors or is_internal(atom.name):
-            raise TlcError(f"{atom.name} is not a tensor of this program", atom.span, filename="<query>",
-                           source=text)
+        if atom.name not in self.ir.tensors or is_internal(atom.name) or not self.ir.is_result(atom.name):
+            why = "not among the outputs" if atom.name in self.source_ir.tensors else "not a tensor of this program"
+            raise TlcError(f"{atom.name} is {why}", atom.span, filename="<query>", source=text)
         if inputs or self._results is None:
             self(**inputs)
         return self._answer(atom, self._last)
@@ -397,7 +427,7 @@ class Program:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
-        lines = []
+        lines = explain_attention(self.source_ir, self.opt_level, self.report)
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
@@ -406,7 +436,7 @@ class Program:
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""
-                lines.append(f"  {where}: {format_equation(eq)}")
+                lines.append(f"  {where}: {format_equation(eq)}".replace("\n", "\n    "))
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
                     lines.append(f"    sums {', '.join(variables)} at {'the right-hand side' if not path else 'sub-expression ' + '.'.join(map(str, path))}")
@@ -426,7 +456,7 @@ class Program:
             lines.append(f"{self.backend} backend:")
             for k, chosen in sorted(spec.emitted.decisions.items()):
                 eq = self.ir.equations[k]
-                lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}")
+                lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
 
@@ -534,13 +564,16 @@ def _scalar(name: str, value, program: IRProgram) -> float:
 
 
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
-            threads: int | None = None, passes: PassManager | None = None, *,
-            memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None) -> Program:
+            threads: int | None = None, passes: PassManager | None = None, outputs=None,
+            tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
+            weights: Mapping | None = None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
+    ``outputs`` lists the tensors to return (others may be optimised away; default all);
+    ``tolerance`` allows approximate attention with at most that absolute error;
     ``memory_limit`` (bytes, or text such as ``"512M"``) bounds contraction intermediates, slicing where needed;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md)."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename), backend, opt_level, passes, threads,
+    return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights)

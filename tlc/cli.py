@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--memory-limit", type=_checked(parse_bytes), metavar="BYTES",
                        help="largest contraction intermediate, in bytes or as 512M, 2G; slices where needed")
 
+    def with_results(p):
+        p.add_argument("--output", action="append", metavar="NAME", dest="outputs",
+                       help="a tensor wanted as a result (repeatable); other tensors become intermediates that "
+                            "passes may eliminate, such as attention scores (default: every defined tensor)")
+        p.add_argument("--tolerance", type=float, metavar="T",
+                       help="allow approximate attention with absolute error at most T (when the inputs' norms "
+                            "guarantee it; otherwise exact)")
+
     def with_threads(p):
         p.add_argument("--threads", type=int, metavar="N",
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
@@ -53,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     with_data(run)
     with_backend(run)
     run.add_argument("--out", metavar="FILE.npz", help="also write every defined tensor to an .npz file")
+    with_results(run)
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
@@ -65,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     with_data(comp)
     with_passes(comp)
     with_threads(comp)
+    with_results(comp)
     fuzz = sub.add_parser("fuzz", help="generate random programs and check every backend and level agree")
     try:
         from tlc.fuzz import campaign
@@ -75,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("file")
     with_data(explain)
     with_backend(explain)
+    with_results(explain)
     return parser
 
 
@@ -183,8 +194,12 @@ def _command(args) -> int:
     threads = getattr(args, "threads", None)
     if threads is not None and threads < 1:
         raise _UsageError(f"--threads must be at least 1, not {threads}")
-    program = Program(frontend(source, filename), backend, opt_level, passes, threads,
-                      memory_limit=getattr(args, "memory_limit", None), factorise=getattr(args, "factorise", None))
+    tolerance = getattr(args, "tolerance", None)
+    if tolerance is not None and not tolerance > 0:
+        raise _UsageError(f"--tolerance must be positive, not {tolerance}")
+    program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
+                      passes, threads, memory_limit=getattr(args, "memory_limit", None),
+                      factorise=getattr(args, "factorise", None))
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:
@@ -202,6 +217,10 @@ def _command(args) -> int:
         print(_format_value(name, value))
     for text, answer in results.answers:
         print(f"{text} {_format_answer(answer)}")
+    if args.tolerance is not None:
+        for report in program.report:
+            report.measure()
+            print(report.describe(), file=sys.stderr)
     if args.out:
         np.savez(args.out, **{name: np.asarray(value) for name, value in results.items()})
     return 0

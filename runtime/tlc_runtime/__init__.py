@@ -1,5 +1,6 @@
 """tlc_runtime: the support library that code emitted by tlc imports (it never imports tlc itself)."""
 
+from tlc_runtime.attention import AttentionReport, attention
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.ops import (
     align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
@@ -7,5 +8,6 @@ from tlc_runtime.ops import (
 from tlc_runtime.relation import Relation
 from tlc_runtime.sliced import contract_sliced
 
-__all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
+__all__ = ["AttentionReport", "attention", "DataFileError", "RuntimeFailure", "Relation", "align", "as_number",
+           "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
            "sig", "softmax", "step", "window"]

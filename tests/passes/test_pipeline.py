@@ -56,5 +56,5 @@ def test_print_after_and_print_ir():
 
 
 def test_unknown_pass_name_lists_the_passes():
-    with pytest.raises(tlc.TlcError, match="unknown pass 'nope'; passes are fold-constants, cse"):
+    with pytest.raises(tlc.TlcError, match="unknown pass 'nope'; passes are fold-constants, attention, cse"):
         PassManager(2, frozenset({"nope"}))

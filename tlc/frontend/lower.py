@@ -80,11 +80,10 @@ class _Lowerer:
         variables = {v for i in lhs.indices for v in i.variables}
         variables |= _index_variables(stmt.rhs)
         dotted = [i for i in lhs.indices if i.normalised]
-        if len(dotted) > 1:
-            raise TlcError("only one index can be marked as the normalised axis", dotted[1].span)
-        if dotted and dotted[0].plain_variable is None:
-            raise TlcError("the normalised axis must be a plain index variable", dotted[0].span)
-        axis = dotted[0].plain_variable if dotted else None
+        for index in dotted:
+            if index.plain_variable is None:
+                raise TlcError("the normalised axis must be a plain index variable", index.span)
+        axis = tuple(dict.fromkeys(i.plain_variable for i in dotted))   # several: normalised jointly
         rhs = self._expr(stmt.rhs, variables, lhs, axis)
         uses_normaliser = any(isinstance(n, ir.Call) and n.function in NORMALISERS for n in ir.walk(rhs))
         if axis and not uses_normaliser:
@@ -172,7 +171,7 @@ class _Lowerer:
                        getattr(expr, "span", None))
 
     # ----- value expressions
-    def _expr(self, node: ast.Expr, variables: set[str], lhs: ir.Ref, axis: str | None) -> ir.Expr:
+    def _expr(self, node: ast.Expr, variables: set[str], lhs: ir.Ref, axis: tuple[str, ...]) -> ir.Expr:
         if isinstance(node, ast.Number):
             return ir.Num(float(node.text), span=node.span)
         if isinstance(node, ast.String):
@@ -231,7 +230,7 @@ class _Lowerer:
                 raise TlcError("the normalised-axis mark '.' belongs on the left-hand side", index.span)
         return ref
 
-    def _call(self, node: ast.Apply, variables: set[str], lhs: ir.Ref, axis: str | None) -> ir.Call:
+    def _call(self, node: ast.Apply, variables: set[str], lhs: ir.Ref, axis: tuple[str, ...]) -> ir.Call:
         arity = (1, 2) if node.name == "sig" else (2,) if node.name in PAIRWISE else (1,)
         if len(node.args) not in arity:
             want = " or ".join(str(a) for a in arity)
@@ -241,15 +240,15 @@ class _Lowerer:
             if arg.virtual or arg.normalised:
                 raise TlcError("'*' and '.' marks belong to indices, not function arguments", arg.span)
         args = tuple(self._expr(a.expr, variables, lhs, axis) for a in node.args)
-        call_axis = None
+        call_axis = ()
         if node.name in NORMALISERS:
             call_axis = axis
-            if call_axis is None and node.name == "lnorm" and lhs.indices:
-                call_axis = lhs.indices[-1].plain_variable
-            if call_axis is None:
+            if not call_axis and node.name == "lnorm" and lhs.indices and lhs.indices[-1].plain_variable:
+                call_axis = (lhs.indices[-1].plain_variable,)
+            if not call_axis:
                 raise TlcError(f"{node.name} normalises over an index of the left-hand side; mark it "
                                f"with a dot, as in Y[p, t.] = {node.name}(...)", node.span)
-        return ir.Call(node.name, args, call_axis, span=node.span)
+        return ir.Call(node.name, args, call_axis[0] if call_axis else None, call_axis[1:], span=node.span)
 
 
 def _index_variables(node: ast.Expr) -> set[str]:

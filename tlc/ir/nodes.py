@@ -149,15 +149,65 @@ class Power:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """An elementwise function, ``softmax``/``lnorm`` (normalising over ``axis``) or ``concat``."""
+    """An elementwise function, ``softmax``/``lnorm`` (normalising over ``axis``, jointly with any
+    ``extra_axes``: ``Comp[p, p1., p2.]``) or ``concat``."""
 
     function: str
     args: tuple["Expr", ...]
     axis: str | None = None
+    extra_axes: tuple[str, ...] = ()
     span: Span | None = _span()
 
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """Every normalised axis, in left-hand-side order (empty for other functions)."""
+        return (self.axis, *self.extra_axes) if self.axis else ()
 
-Expr = Ref | Num | Scalar | IndexValue | Product | Sum | Neg | Power | Call
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """Fused softmax attention (written by the ``attention`` pass; it has no source syntax of its own):
+
+    ``Out[.., p, e] = Σ_keys softmax_keys(S) V1[.., p1, e] ⋯ Vm[.., pm, e]`` with scores
+    ``S = scale · Σ_d Q[.., p, d] K1[.., p1, d] ⋯ Km[.., pm, d] + mask − causal_penalty · step(p1 − p)``,
+    never materialising ``S``. One key (m = 1) is ordinary attention; two keys are Alman–Song tensor
+    attention. Indices are named as in the equation that holds the node; ``scores`` is the eliminated
+    score tensor as that equation read it (key axes marked normalised), kept for printing and explain.
+    """
+
+    scores: Ref
+    query: Ref
+    keys: tuple[Ref, ...]
+    values: tuple[Ref, ...]
+    query_axis: str
+    key_axes: tuple[str, ...]
+    """One per key; the softmax normalises over them jointly and they are summed against the values."""
+    feature_axis: str
+    """Summed between the query and the keys (``d``)."""
+    value_axis: str
+    """Shared by the values and the output (``e``)."""
+    batch_axes: tuple[str, ...]
+    """Batch and head indices, in the order of ``scores``."""
+    scale: "Expr | None" = None
+    """An index-free factor multiplying the scores (``1/sqrt(Dk)``); None is 1."""
+    mask: "Expr | None" = None
+    """An additive term over batch, query and key indices (a tensor, or a penalty on a relation)."""
+    causal_penalty: "Expr | None" = None
+    """C in ``− C step(p1 − p)``: subtracted where the key index exceeds the query index; None: not causal."""
+    span: Span | None = _span()
+
+    @property
+    def causal(self) -> bool:
+        """True when keys after the query position are penalised (a causal mask)."""
+        return self.causal_penalty is not None
+
+    @property
+    def optional(self) -> tuple["Expr | None", ...]:
+        """The scale, mask and causal penalty (each possibly None), in child order."""
+        return (self.scale, self.mask, self.causal_penalty)
+
+
+Expr = Ref | Num | Scalar | IndexValue | Product | Sum | Neg | Power | Call | Attention
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +282,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (expr.base, expr.exponent)
     if isinstance(expr, Call):
         return expr.args
+    if isinstance(expr, Attention):
+        return (expr.query, *expr.keys, *expr.values, *(e for e in expr.optional if e is not None))
     return ()
 
 
@@ -273,6 +325,12 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
         return replace(expr, base=new[0], exponent=new[1])
     if isinstance(expr, Call):
         return replace(expr, args=new)
+    if isinstance(expr, Attention):
+        m = len(expr.keys)
+        rest = iter(new[1 + 2 * m:])
+        scale, mask, causal = (None if e is None else next(rest) for e in expr.optional)
+        return replace(expr, query=new[0], keys=new[1:1 + m], values=new[1 + m:1 + 2 * m], scale=scale,
+                       mask=mask, causal_penalty=causal)
     return expr
 
 

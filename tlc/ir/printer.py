@@ -94,8 +94,43 @@ def format_expr(expr: ir.Expr, consts: frozenset[str] = frozenset()) -> str:
     raise TypeError(f"cannot print {type(expr).__name__}")
 
 
+def unfused(eq: ir.Equation) -> tuple[ir.Equation, ir.Equation]:
+    """The two source equations equivalent to an equation whose right-hand side is an ``Attention``
+    node: the scores' softmax, and the contraction of the scores with the values."""
+    node = eq.rhs
+    key = node.keys[0].indices[[i.plain_variable for i in node.keys[0].indices].index(node.key_axes[0])]
+    factors = [node.query, *node.keys]
+    inverted = [False] * len(factors)
+    if isinstance(node.scale, ir.Product):
+        factors += node.scale.factors
+        inverted += node.scale.inverted
+    elif node.scale is not None:
+        factors.append(node.scale)
+        inverted.append(False)
+    terms, signs = [ir.Product(tuple(factors), tuple(inverted))], [1]
+    if node.mask is not None:
+        mask = node.mask.operand if isinstance(node.mask, ir.Neg) else node.mask
+        terms.append(mask)
+        signs.append(-1 if isinstance(node.mask, ir.Neg) else 1)
+    if node.causal_penalty is not None:
+        later = ir.Sum((ir.IndexValue(key.plain_variable), ir.IndexValue(node.query_axis)), (1, -1))
+        terms.append(ir.Product((node.causal_penalty, ir.Call("step", (later,))), (False, False)))
+        signs.append(-1)
+    argument = terms[0] if len(terms) == 1 else ir.Sum(tuple(terms), tuple(signs))
+    axes = tuple(i.plain_variable for i in node.scores.indices if i.normalised)
+    scores = ir.Equation(node.scores, ir.Aggregator.SUM, ir.Call("softmax", (argument,), axes[0], axes[1:]))
+    read = ir.Ref(node.scores.name, tuple(ir.Index(i.terms) for i in node.scores.indices))
+    combine = ir.Product((read, *node.values), (False,) * (1 + len(node.values)))
+    return scores, ir.Equation(eq.lhs, eq.aggregator, combine, span=eq.span)
+
+
 def format_equation(eq: ir.Equation, consts: frozenset[str] = frozenset()) -> str:
-    """An equation (or fact) on one line."""
+    """An equation (or fact) on one line; a fused attention prints as a comment and the two equations
+    it replaced (which re-parse to the unfused program)."""
+    if isinstance(eq.rhs, ir.Attention):
+        scores, combine = unfused(eq)
+        return (f"# fused attention: {eq.rhs.scores.name} is not materialised\n"
+                f"{format_equation(scores, consts)}\n{format_equation(combine, consts)}")
     lhs = format_ref(eq.lhs, consts) if eq.lhs.indices or eq.lhs.relation else eq.lhs.name
     if eq.fact:
         return lhs

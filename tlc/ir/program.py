@@ -29,6 +29,14 @@ class Program:
     statements: tuple[Statement, ...]
     filename: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
+    outputs: frozenset[str] | None = None
+    """The tensors the user asked for; None (the default) makes every defined tensor a result."""
+    tolerance: float | None = None
+    """The absolute error the user allows in approximated results (attention); None: exact only."""
+
+    def is_result(self, name: str) -> bool:
+        """True when ``name`` must be computed and returned: an output, or queried in the source."""
+        return self.outputs is None or name in self.outputs or any(q.atom.name == name for q in self.queries)
 
     @functools.cached_property
     def equations(self) -> tuple[Equation, ...]:

@@ -42,8 +42,8 @@ def verify(program: Program) -> None:
             elif isinstance(node, ir.Call):
                 if node.function not in FUNCTIONS:
                     raise VerifyError(f"{where}: unknown function {node.function}")
-                if node.function in NORMALISERS and node.axis not in lhs_vars:
-                    raise VerifyError(f"{where}: {node.function} axis {node.axis} is not a left-hand index")
+                if node.function in NORMALISERS and (not node.axes or not set(node.axes) <= lhs_vars):
+                    raise VerifyError(f"{where}: {node.function} axes {node.axes} are not left-hand indices")
             elif isinstance(node, ir.Product) and len(node.factors) != len(node.inverted):
                 raise VerifyError(f"{where}: product factors and inversion marks differ in length")
             elif isinstance(node, ir.Sum) and (len(node.terms) != len(node.signs) or

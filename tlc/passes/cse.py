@@ -115,4 +115,4 @@ def cse(program: Program) -> Program:
             k += 1
         else:
             statements.append(stmt)
-    return Program(tuple(statements), program.filename, program.source)
+    return replace(program, statements=tuple(statements))

@@ -66,7 +66,7 @@ def fold_constants(program: Program) -> Program:
     """Remove identity operations and fold literal arithmetic in every equation."""
     statements = tuple(replace(s, rhs=_fold_or_keep(s.rhs)) if isinstance(s, ir.Equation) and not s.fact else s
                        for s in program.statements)
-    return Program(statements, program.filename, program.source)
+    return replace(program, statements=statements)
 
 
 def _fold_or_keep(expr: ir.Expr) -> ir.Expr:

@@ -239,10 +239,14 @@ class _Translator:
             if node.function == "sig" and len(args) in (1, 2):
                 return Sig(args[0], args[1] if len(args) == 2 else None)
             if node.function in ("softmax", "lnorm") and len(args) == 1:
+                if node.extra_axes:
+                    raise Unsupported(f"{node.function} over several axes jointly has no kernel form")
                 if node.axis is None or node.axis not in free_variables(args[0]):
                     raise Unsupported(f"{node.function} normalises over an index its argument lacks")
                 return Normalize(node.function, node.axis, args[0])
             raise Unsupported(f"{node.function} with {len(args)} arguments has no kernel form")
+        if isinstance(node, ir.Attention):
+            raise Unsupported("fused attention runs tlc_runtime.attention (blocked online softmax, BLAS per block)")
         raise Unsupported(f"{type(node).__name__} has no kernel form")
 
     def numpy_product(self, node: ir.Product, path):

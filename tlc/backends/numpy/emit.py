@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tlc.contract import contract_path
 
+from tlc.backends.numpy.attention import REPORT, REPORT_KEY, emit_attention, has_attention
 from tlc.errors import EinsumError, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
@@ -124,7 +125,7 @@ class NumpyEmitter:
                "import numpy as np", "from opt_einsum import contract", "", "import tlc_runtime as rt",
                "", f"SYMBOLS = {self.symbols!r}", "", "",
                "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors."""']
-        self.lines = []
+        self.lines = [f"{REPORT} = []  # how each fused attention ran"] if has_attention(self.program) else []
         for pname in self.program.scalars:
             self.lines.append(f"{python_name(pname)} = inputs[{pname!r}]")
         for tname, info in self.program.tensors.items():
@@ -138,6 +139,8 @@ class NumpyEmitter:
             self._stratum(stratum)
         self.lines.append("")
         results = ", ".join(f"{t!r}: {self._result(t)}" for t, i in self.program.tensors.items() if i.defined)
+        if has_attention(self.program):
+            results += f", {REPORT_KEY!r}: {REPORT}"
         self.lines.append(f"return {{{results}}}")
         out += ["    " + line if line else "" for line in self.lines]
         return "\n".join(out) + "\n"
@@ -330,7 +333,7 @@ class NumpyEmitter:
         where = f"{self.program.filename or 'line'}:{eq.span.line}" if eq.span else ""
         pad = "    " * indent
         try:
-            self.lines.append(f"{pad}# {where}  {format_equation(eq)}")
+            self.lines.append(f"{pad}# {where}  {format_equation(eq)}".replace("\n", f"\n{pad}#   "))
             if any(b.size == 0 for b in bounds.values()):
                 self.lines.append(f"{pad}# (empty index range: defines no element)")
                 return
@@ -423,6 +426,8 @@ class _EquationEmitter:
                                       order), path)
         if isinstance(node, ir.Call):
             return self.call(node, path)
+        if isinstance(node, ir.Attention):
+            return emit_attention(self, node, path)
         raise TlcError(f"the NumPy backend cannot emit {type(node).__name__}", getattr(node, "span", None))
 
     def call(self, node: ir.Call, path) -> _Value:
@@ -439,11 +444,13 @@ class _EquationEmitter:
                                node.span)
             return self.summed(_Value(f"{ELEMENTWISE_CODE[node.function]}({x.code}{extra})", x.vars), path)
         if node.function in ("softmax", "lnorm"):
-            if node.axis not in x.vars:
-                raise TlcError(f"{node.function} normalises over {node.axis}, which does not occur in its "
+            missing = [a for a in node.axes if a not in x.vars]
+            if missing:
+                raise TlcError(f"{node.function} normalises over {missing[0]}, which does not occur in its "
                                f"argument", node.span)
-            return self.summed(_Value(f"rt.{node.function}({x.code}, axis={x.vars.index(node.axis)})", x.vars),
-                               path)
+            axes = tuple(x.vars.index(a) for a in node.axes)
+            return self.summed(_Value(f"rt.{node.function}({x.code}, axis={axes[0] if len(axes) == 1 else axes})",
+                                      x.vars), path)
         flattened = self.projection.flattened
         kept = tuple(v for v in x.vars if v not in flattened)
         merged = next(i.plain_variable for i in self.eq.lhs.indices

@@ -1,0 +1,84 @@
+"""Emit a fused ``Attention`` node as one call of ``tlc_runtime.attention`` (blocked online softmax).
+
+Operands are aligned to ``(batch.., row, feature)`` order, with extent-1 axes where a tensor lacks a
+batch index (the runtime broadcasts them). Extents are checked here, where shapes are known: fused
+attention needs the query and keys to agree on the feature extent, each key and its value on the
+key extent, the values on the value extent and a mask on every index it uses, and reports the first
+mismatch at the offending index (the unfused program would silently use the common part).
+"""
+
+from __future__ import annotations
+
+from tlc.errors import TlcError
+from tlc.ir import nodes as ir
+
+REPORT = "_attention"
+"""The emitted list collecting one ``tlc_runtime.attention.AttentionReport`` per fused call."""
+REPORT_KEY = "@attention"
+"""Key of that list in the dictionary the emitted ``run`` returns (not a tensor name)."""
+
+
+def has_attention(program) -> bool:
+    """True when some equation of ``program`` holds a fused attention node."""
+    return any(isinstance(n, ir.Attention) for eq in program.equations for n in ir.walk(eq.rhs))
+
+
+def check_extents(node: ir.Attention, extents: dict, filename: str | None = None) -> None:
+    """Raise a located TlcError when the operands of a fused attention disagree on an index's extent."""
+    seen: dict[str, tuple[int, ir.Ref, ir.Index]] = {}
+    refs = [node.query, *node.keys, *node.values]
+    refs += [n for e in node.optional if e is not None for n in ir.walk(e) if isinstance(n, ir.Ref)]
+    for ref in refs:
+        for a, index in enumerate(ref.indices):
+            var = index.plain_variable
+            if var is None or a >= len(extents.get(ref.name, ())):
+                continue
+            size = extents[ref.name][a]
+            if var in node.batch_axes and size == 1:
+                continue        # broadcast over a batch index
+            first = seen.setdefault(var, (size, ref, index))
+            if first[0] != size:
+                role = _role(node, var)
+                raise TlcError(f"fused attention: {ref.name} has extent {size} along the {role} index {var}, "
+                               f"but {first[1].name} has {first[0]}", index.span or ref.span)
+
+
+def _role(node: ir.Attention, var: str) -> str:
+    if var == node.feature_axis:
+        return "head (feature)"
+    if var in node.key_axes:
+        return "key"
+    if var == node.value_axis:
+        return "value"
+    return "query" if var == node.query_axis else "batch"
+
+
+def emit_attention(body, node: ir.Attention, path: tuple[int, ...]):
+    """Emit the runtime call for ``node`` inside equation emitter ``body``; returns its value."""
+    from tlc.backends.numpy.emit import _Value
+    owner = body.owner
+    check_extents(node, owner.shapes.extents)
+    batch = node.batch_axes
+
+    def operand(ref: ir.Ref, axes: tuple[str, ...]) -> str:
+        return body.aligned(body.read(ref, None), batch + axes)
+
+    query = operand(node.query, (node.query_axis, node.feature_axis))
+    keys = [operand(k, (a, node.feature_axis)) for k, a in zip(node.keys, node.key_axes)]
+    values = [operand(v, (a, node.value_axis)) for v, a in zip(node.values, node.key_axes)]
+    children = ir.children(node)
+    extra = {id(c): k for k, c in enumerate(children)}
+    args = [f"scale={body.expr(node.scale, path + (extra[id(node.scale)],)).code}" if node.scale else None]
+    if node.mask is not None:
+        mask = body.expr(node.mask, path + (extra[id(node.mask)],))
+        args.append(f"mask={body.aligned(mask, batch + (node.query_axis, *node.key_axes))}")
+    if node.causal_penalty is not None:
+        args.append(f"causal={body.expr(node.causal_penalty, path + (extra[id(node.causal_penalty)],)).code}")
+    tolerance = owner.program.tolerance
+    if tolerance is not None:
+        args.append(f"tolerance={tolerance!r}")
+    where = f"{owner.program.filename or 'line'}:{body.eq.span.line}" if body.eq.span else ""
+    args.append(f"report={REPORT}, where={where!r}")
+    call = (f"rt.attention({query}, ({', '.join(keys)},), ({', '.join(values)},), "
+            f"{', '.join(a for a in args if a)})")
+    return _Value(body.bind(call), batch + (node.query_axis, node.value_axis))
