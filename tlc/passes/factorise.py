@@ -166,7 +166,7 @@ def rewrite(program: Program, name: str, legs: tuple[tuple[Leg, ...], ...], fact
             statements.append(replace(stmt, rhs=_substitute(stmt.rhs, name, expand)))
         elif not (isinstance(stmt, ir.Shape) and stmt.name == name):
             statements.append(stmt)
-    return Program(tuple(statements), program.filename, program.source)
+    return replace(program, statements=tuple(statements))
 
 
 def _substitute(expr: ir.Expr, name: str, expand) -> ir.Expr:

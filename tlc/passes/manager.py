@@ -30,7 +30,7 @@ class PassInfo:
 
 PASSES: dict[str, PassInfo] = {}
 
-PIPELINE = ("fold-constants", "attention", "cse")
+PIPELINE = ("fold-constants", "attention", "cse", "fuse")
 """Every pass, in the order the pipeline runs them; ``-O N`` keeps those whose level is at most N."""
 
 OPT_IN = ("factorise",)
@@ -49,7 +49,7 @@ def register(name: str, level: int) -> Callable:
 
 def _load_passes() -> None:
     """Import the pass modules so that their ``@register`` decorators run (in pipeline order)."""
-    from tlc.passes import attention, cse, fold_constants  # noqa: F401 - imported for registration
+    from tlc.passes import attention, cse, fold_constants, fuse  # noqa: F401 - imported for registration
 
 
 def pipeline(opt_level: int) -> tuple[PassInfo, ...]:

@@ -1,0 +1,118 @@
+"""Pass ``fuse``: an intermediate read once is inlined into its reader, with results unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import tlc
+import tlc.fuzz
+from tlc.api import frontend
+from tlc.ir.printer import format_program
+from tlc.passes.fuse import fuse
+
+rng = np.random.default_rng(4)
+
+
+def rand(*shape):
+    return rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def fused(source: str, outputs) -> str:
+    return format_program(fuse(frontend(source, outputs=outputs)).statements)
+
+
+LAYER = "H[i] = W[i, j] X[j] + B[i]\nY[i] = relu(H[i])\n"
+
+
+def test_elementwise_chain_joins_its_contraction():
+    assert fused(LAYER, ["Y"]) == "Y[i] = relu(W[i, j] X[j] + B[i])\n"
+
+
+def test_results_are_never_inlined():
+    assert fused(LAYER, None) == LAYER
+    assert fused(LAYER, ["Y", "H"]) == LAYER
+
+
+def test_read_twice_or_recursive_is_kept():
+    assert fused("H[i] = A[i, j] X[j]\nY[i] = H[i] H[i]\n", ["Y"]).count("\n") == 2
+    src = "H[x, y] = E[x, y]\nP[x, y] = H[x, y]\nP[x, z] = P[x, y] E[y, z]\n"
+    assert fused("H[x, y] = E[x, y] E[x, y]\nP[x, z] min= P[x, y] + H[y, z]\nP[x, y] min= E[x, y]\n",
+                 ["P"]).count("H[") == 2
+    assert fused(src, ["P"]) == src                    # a recursive stratum may re-evaluate its reader every round
+
+
+def test_summed_variables_are_renamed_apart():
+    text = fused("H[i] = A[i, j] B[j]\nY[j] = H[j] C[j]\n", ["Y"])
+    assert text == "Y[j] = A[j, j1] B[j1] C[j]\n" or text == "Y[j] = (A[j, j1] B[j1]) C[j]\n"
+
+
+def test_kept_when_the_projection_would_move():
+    # Z = 2 exp(sum_i H[i]); inlining H = A[i, j] B[j] + C[i] would sum i over the outer product instead
+    src = "H[i] = A[i, j] B[j] + C[i]\nZ = 2 * exp(H[i])\n"
+    assert fused(src, ["Z"]) == src.replace(" * ", " ")
+    # a max= reader would reduce the definition's summed j by max
+    assert "H[" in fused("H[i, k] = A[i, j] B[j, k]\nM[i] max= H[i, k]\n", ["M"])
+
+
+@pytest.mark.parametrize("src, outputs, data", [
+    (LAYER, ["Y"], dict(W=rand(5, 4), X=rand(4), B=rand(5))),
+    ("H[i] = A[i, j] B[j]\nY[j] = H[j] C[j]\n", ["Y"], dict(A=rand(3, 3), B=rand(3), C=rand(3))),
+    ("H[i] = A[i, j] B[j] + C[i]\nZ = 2 * exp(H[i])\n", ["Z"], dict(A=rand(3, 4), B=rand(4), C=rand(3))),
+    ("G[i, k] = A[i, j] B[j, k]\nH[i, k] = tanh(G[i, k]) / 2\nY[i, l] = H[i, k] D[k, l]\n", ["Y"],
+     dict(A=rand(3, 4), B=rand(4, 5), D=rand(5, 2))),
+])
+def test_fused_results_equal_unfused(src, outputs, data, backend):
+    plain = tlc.compile(src, backend=backend, opt_level=0)(**data)
+    res = tlc.compile(src, backend=backend, outputs=outputs)(**data)
+    assert sorted(res) == sorted(outputs)
+    for name in outputs:
+        np.testing.assert_allclose(res[name], plain[name], rtol=1e-9, atol=1e-12)
+
+
+def random_chain(seed: int) -> tuple[str, dict]:
+    """A random chain of layers: contractions, elementwise functions, biases, transposed reads."""
+    r = np.random.default_rng(seed)
+    sizes = {v: int(r.integers(2, 5)) for v in "ijkl"}
+    lines, data, previous = [], {}, ("X", "j")
+    data["X"] = rand(sizes["j"], sizes["k"])
+    for n in range(int(r.integers(2, 5))):
+        name, out = f"H{n}", "ijl"[n % 3]
+        src, inner = previous[0], previous[1]
+        weight = f"W{n}"
+        data[weight] = rand(sizes[out], sizes[inner])
+        body = f"{weight}[{out}, {inner}] {src}[{inner}, k]"
+        if r.random() < 0.5:
+            data[f"B{n}"] = rand(sizes[out])
+            body = f"{body} + B{n}[{out}]"
+        if r.random() < 0.7:
+            body = f"{r.choice(['relu', 'tanh', 'sig', 'abs'])}({body})"
+        if r.random() < 0.3:
+            body = f"({body})^2 / 2"
+        lines.append(f"{name}[{out}, k] = {body}")
+        previous = (name, out)
+    lines.append(f"Y[k] = {previous[0]}[{previous[1]}, k]")
+    return "\n".join(lines) + "\n", data
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_chains_fuse_with_equal_results(seed, backend):
+    """Every layer joins the next; the final sum Y[k] = H[j, k] joins too unless the last layer is non-linear
+    (moving the sum over j inside a function would change the value)."""
+    src, data = random_chain(seed)
+    assert len(fuse(frontend(src, outputs=["Y"])).equations) <= 2, src
+    reference = tlc.compile(src, backend=backend, opt_level=0)(**data)
+    res = tlc.compile(src, backend=backend, outputs=["Y"])(**data)
+    np.testing.assert_allclose(res["Y"], reference["Y"], rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(tlc.fuzz.cases())
+def test_random_programs_keep_their_last_result(case):
+    program, inputs = case
+    last = program.ir.equations[-1].lhs.name
+    reference = tlc.compile(program.source, opt_level=0)(**inputs)
+    res = tlc.compile(program.source, outputs=[last])(**inputs)
+    np.testing.assert_allclose(np.asarray(res[last], dtype=float), np.asarray(reference[last], dtype=float),
+                               rtol=1e-9, atol=1e-9, equal_nan=True)

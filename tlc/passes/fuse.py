@@ -1,0 +1,145 @@
+"""Pass ``fuse``: inline an intermediate into its only reader, so a chain of equations becomes one.
+
+``H[i] = W[i, j] X[j] + B[i]`` followed by ``Y[i] = relu(H[i])`` becomes ``Y[i] = relu(W[i, j] X[j] + B[i])``
+when ``H`` is not a result (see ``Program.is_result``: only with ``outputs=`` does a program have
+intermediates). A backend that fuses within an equation (LLVM: one kernel per equation) then computes the chain
+without storing ``H``; the NumPy backend saves the intermediate array.
+
+An intermediate qualifies when one plain (non-recursive) equation with ``=`` defines it over distinct plain
+variables, it is not a relation, a declared shape or an input, no softmax/lnorm/concat or index value appears in
+its right-hand side, and exactly one reference in the program reads it, at distinct plain variables, from an
+equation that is not recursive. The inlined copy renames the definition's summed variables apart, and the fusion
+is kept only if every index is still summed where it was, or (for a sum the reader did right at the read) further
+down through plain product factors, which distributivity makes the same sum: the projection rule depends on the
+enclosing products, and this check keeps the result the same.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+from tlc.passes.manager import register
+from tlc.passes.projection import analyse, occurrences
+from tlc.passes.strata import Mode, stratify
+
+
+_ARITHMETIC = (ir.Ref, ir.Num, ir.Scalar, ir.Product, ir.Sum, ir.Neg, ir.Power, ir.Call)
+_FUNCTIONS = ir.ELEMENTWISE | ir.PAIRWISE
+
+
+@register("fuse", level=2)
+def fuse(program: Program) -> Program:
+    """Inline intermediates read once into their reader (elementwise chains join the producing contraction)."""
+    while True:
+        fused = _fuse_one(program)
+        if fused is None:
+            return program
+        program = fused
+
+
+def _fuse_one(program: Program) -> Program | None:
+    """The program with one intermediate inlined, or None when none qualifies."""
+    plain = {k for s in stratify(program) if s.mode is Mode.PLAIN for k in s.equations}
+    reads = Counter(ref.name for ref in program.references) - Counter(eq.lhs.name for eq in program.equations)
+    for k, eq in enumerate(program.equations):
+        if k not in plain or not _plain_arithmetic(eq.rhs):
+            continue
+        for path, ref in ir.with_paths(eq.rhs):
+            if not isinstance(ref, ir.Ref) or reads[ref.name] != 1:
+                continue
+            definition = _inlinable(program, ref, plain)
+            if definition is None:
+                continue
+            rhs = _inline(eq, path, ref, program.equations[definition])
+            if rhs is not None:
+                return _rewrite(program, k, replace(eq, rhs=rhs), definition)
+    return None
+
+
+def _inlinable(program: Program, ref: ir.Ref, plain: set[int]) -> int | None:
+    """The number of the equation defining ``ref``'s tensor if it may be inlined at ``ref``."""
+    name = ref.name
+    defining = program.defining(name)
+    if len(defining) != 1 or defining[0] not in plain or program.is_result(name) or name in program.shapes:
+        return None
+    eq = program.equations[defining[0]]
+    if eq.fact or eq.lhs.relation or eq.aggregator is not ir.Aggregator.SUM:
+        return None
+    if not _distinct_plain(eq.lhs.indices) or not _distinct_plain(ref.indices):
+        return None
+    return defining[0] if _plain_arithmetic(eq.rhs) else None
+
+
+def _plain_arithmetic(expr: ir.Expr) -> bool:
+    """True when ``expr`` is built of reads, numbers, arithmetic and elementwise functions only."""
+    return all(isinstance(n, _ARITHMETIC) and not (isinstance(n, ir.Call) and n.function not in _FUNCTIONS)
+               for n in ir.walk(expr))
+
+
+def _distinct_plain(indices: tuple[ir.Index, ...]) -> bool:
+    variables = [i.plain_variable for i in indices]
+    return all(variables) and len(set(variables)) == len(variables) and not any(i.virtual for i in indices)
+
+
+def _inline(reader: ir.Equation, path: tuple[int, ...], ref: ir.Ref, definition: ir.Equation) -> ir.Expr | None:
+    """``reader``'s right-hand side with ``definition``'s body at ``path``, if every sum stays where it was."""
+    used = {v for _, v in occurrences(reader.rhs)} | {v for i in reader.lhs.indices for v in i.variables}
+    names = {i.plain_variable: r.plain_variable for i, r in zip(definition.lhs.indices, ref.indices)}
+    for v in dict.fromkeys(v for _, v in occurrences(definition.rhs)):
+        if v not in names:
+            fresh, n = v, 0
+            while fresh in used or fresh in names.values():
+                n += 1
+                fresh = f"{v}{n}"
+            names[v] = fresh
+    body = _rename(definition.rhs, names)
+    rhs = ir.replace_at(reader.rhs, path, body)
+    inner, before = analyse(definition), analyse(reader)
+    if before.reduced:          # max=/min=/avg= would reduce the definition's summed indices too
+        return None
+    expected = {v: p for p, vs in before.summed_at.items() for v in vs}      # the reader's sums stay put, and
+    expected.update({names[v]: path + p for p, vs in inner.summed_at.items() for v in vs})  # so do the definition's
+    after = analyse(replace(reader, rhs=rhs))
+    moved = {v: p for p, vs in after.summed_at.items() for v in vs}
+    if after.reduced or moved.keys() != expected.keys():
+        return None
+    if all(moved[v] == spot or spot == path and _through_factors(rhs, spot, moved[v]) for v, spot in expected.items()):
+        return rhs
+    return None
+
+
+def _through_factors(rhs: ir.Expr, outer: tuple[int, ...], inner: tuple[int, ...]) -> bool:
+    """True when ``inner`` lies below ``outer`` through plain (not inverted) product factors only, so a sum at
+    ``outer`` equals the same sum at ``inner`` (the other factors do not depend on its index)."""
+    if inner[:len(outer)] != outer:
+        return False
+    for depth in range(len(outer), len(inner)):
+        node = ir.node_at(rhs, inner[:depth])
+        if not isinstance(node, ir.Product) or node.inverted[inner[depth]]:
+            return False
+    return True
+
+
+def _rename(expr: ir.Expr, names: dict[str, str]) -> ir.Expr:
+    """A copy of ``expr`` with index variables renamed by ``names``."""
+    if isinstance(expr, ir.Ref):
+        return replace(expr, indices=tuple(replace(i, terms=tuple((names[v], c) for v, c in i.terms))
+                                           for i in expr.indices))
+    children = ir.children(expr)
+    return ir.with_children(expr, tuple(_rename(c, names) for c in children)) if children else expr
+
+
+def _rewrite(program: Program, k: int, reader: ir.Equation, definition: int) -> Program:
+    """``program`` with equation ``k`` replaced by ``reader`` and equation ``definition`` removed."""
+    statements, n = [], 0
+    for stmt in program.statements:
+        if isinstance(stmt, ir.Equation):
+            if n != definition:
+                statements.append(reader if n == k else stmt)
+            n += 1
+        else:
+            statements.append(stmt)
+    return replace(program, statements=tuple(statements))
