@@ -1,0 +1,7 @@
+"""The triton backend: equations as ``@triton.jit`` kernels in one readable Python module.
+
+Layers: ``kernels`` (one IR equation -> a kernel's source and launch, or why not) <- ``emit`` (the
+NumPy module with kernel launches) <- ``program`` (emit and load); ``attention`` is a standalone
+fused (flash) attention kernel and launcher for a fused-attention IR node. Emitted code runs kernels
+through ``tlc_runtime.triton_host`` (Triton's interpreter on NumPy arrays, or torch on a CUDA GPU).
+"""
