@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from tlc.backends.numpy.emit import Bound, python_name
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation
+from tlc.ir.printer import format_equation, format_ref
 from tlc.passes.projection import Projection
 from tlc_runtime.ops import LNORM_EPS
 
@@ -54,6 +54,9 @@ class TritonKernel:
     source: str
     launch: str
     description: str
+    signature: dict[str, str]
+    """Parameter -> Triton type (``*fp64``, ``fp64``, ``i32``, ``constexpr``), for ahead-of-time compilation."""
+    constexprs: dict[str, int]
 
 
 @dataclass
@@ -93,6 +96,8 @@ class _Builder:
     symbols: tuple
     symbolic: frozenset
     windows: dict
+    numeric: frozenset
+    """Relations read through their float 0/1 copies ``NAME_num``."""
     outputs: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     scalars: dict[str, str] = field(default_factory=dict)
@@ -226,9 +231,9 @@ class _Builder:
         if path in self.spot_values:
             return self.spot_values[path]
         if isinstance(node, ir.Ref):
-            if node.relation:
-                raise Unsupported("relations are Boolean: NumPy")
-            pointer = self.array(python_name(node.name))
+            if node.relation and node.name not in self.numeric:
+                raise Unsupported(f"{node.name} is a Boolean relation without a 0/1 copy")
+            pointer = self.array(python_name(node.name) + ("_num" if node.relation else ""))
             offset = self.offset(node, ctx, "reads")
             mask = ctx.mask(v for i in node.indices for v in i.variables)
             return f"tl.load({pointer} + {offset}, mask={mask}, other=0.0)" if mask else \
@@ -264,7 +269,7 @@ class _Builder:
 
     def power(self, node: ir.Power, path, ctx: _Context) -> str:
         if not isinstance(node.exponent, ir.Num):
-            raise Unsupported("a power with a computed exponent: NumPy")
+            raise Unsupported("a power with a computed exponent")
         exponent = float(node.exponent.value)
         base = self.expr(node.base, path + (0,), ctx)
         if exponent.is_integer() and abs(exponent) <= 8:
@@ -278,14 +283,19 @@ class _Builder:
     def call(self, node: ir.Call, path, ctx: _Context) -> str:
         if node.function in ("softmax", "lnorm"):
             return self.normalise(node, path, ctx)
-        if node.function not in FUNCTIONS or len(node.args) != 1:
-            raise Unsupported(f"{node.function} with {len(node.args)} arguments: NumPy")
-        return FUNCTIONS[node.function].format(self.expr(node.args[0], path + (0,), ctx))
+        args = [self.expr(a, path + (k,), ctx) for k, a in enumerate(node.args)]
+        if node.function == "sig" and len(args) == 2:    # sig(x, T): step(x) where T is 0
+            x = self.fresh(ctx, args[0])
+            t = self.fresh(ctx, args[1])
+            return f"tl.where({t} == 0, tl.where({x} > 0, 1.0, 0.0), tl.sigmoid({x} / {t}))"
+        if node.function not in FUNCTIONS or len(args) != 1:
+            raise Unsupported(f"{node.function} with {len(args)} arguments")
+        return FUNCTIONS[node.function].format(args[0])
 
     def normalise(self, node: ir.Call, path, ctx: _Context) -> str:
         """Row softmax/lnorm along the tile's column axis ``c`` (the rows layout)."""
         if len(node.args) != 1 or ctx.axis_of.get(node.axis) != "c":
-            raise Unsupported(f"{node.function} along an index other than the row: NumPy")
+            raise Unsupported(f"{node.function} along an index other than the row")
         x = self.fresh(ctx, self.expr(node.args[0], path + (0,), ctx))
         mask, n = ctx.masks["c"], self.size(node.axis)
         if node.function == "softmax":
@@ -303,8 +313,8 @@ class _Builder:
         eq = self.eq
         for index in eq.lhs.indices:
             if not (index.shifted_variable or index.is_constant):
-                raise Unsupported(f"the left-hand index {format_equation(eq).split(' ')[0]} is not a variable "
-                                  f"plus a constant: NumPy scatters")
+                raise Unsupported(f"the left-hand side {format_ref(eq.lhs)} has an index that is not a variable plus a "
+                                  f"constant (NumPy scatters)")
         offset = self.offset(eq.lhs, ctx, "writes")
         if flat is not None and not any(i.variables for i in eq.lhs.indices):
             offset = f"{offset} + {flat}"     # a one-element output: the one valid position of the tile
@@ -348,28 +358,30 @@ def _spots(eq: ir.Equation, projection: Projection) -> list[_Spot]:
         spots = []
     for a in spots:
         if any(b is not a and b.path[:len(a.path)] == a.path for b in spots):
-            raise Unsupported("a summation inside another summation: NumPy")
+            raise Unsupported("a summation inside another summation")
     return spots
 
 
 def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bound], ranges: dict, extents: dict,
                    *, name: str, target: str, assign: bool, consts: dict, symbols: tuple = (),
-                   symbolic: frozenset = frozenset(), windows: dict | None = None) -> TritonKernel:
+                   symbolic: frozenset = frozenset(), windows: dict | None = None,
+                   numeric: frozenset = frozenset()) -> TritonKernel:
     """The Triton kernel computing ``eq`` into ``target`` over ``bounds`` (``ranges``: static [lo, hi) per
-    index); ``assign``: the target holds no other contribution. Raises ``Unsupported`` with the reason."""
+    index); ``assign``: the target holds no other contribution; ``numeric``: relations with a float copy
+    ``NAME_num`` (others stay NumPy). Raises ``Unsupported`` with the reason."""
     if eq.fact:
         raise Unsupported("a fact: NumPy sets one element")
-    if eq.lhs.relation or any(r.relation for r in ir.refs(eq.rhs)):
-        raise Unsupported("relations are Boolean: NumPy")
+    if eq.lhs.relation:
+        raise Unsupported("a relation is Boolean (NumPy ORs it in)")
     if any(b.size == 0 for b in bounds.values()):
         raise Unsupported("an empty index range defines no element")
     if any(isinstance(n, ir.Call) and n.function == "concat" for n in ir.walk(eq.rhs)):
-        raise Unsupported("concat reshapes: NumPy")
+        raise Unsupported("concat reshapes")
     lhs_vars = tuple(dict.fromkeys(v for i in eq.lhs.indices for v in i.variables))
     if len(lhs_vars) != sum(1 for i in eq.lhs.indices if i.variables):
-        raise Unsupported("an index repeated on the left-hand side: NumPy scatters")
+        raise Unsupported("an index repeated on the left-hand side (NumPy scatters)")
     builder = _Builder(eq, projection, bounds, ranges, extents, target, assign, consts, symbols, symbolic,
-                       windows or {})
+                       windows or {}, frozenset(numeric))
     spots = _spots(eq, projection)
     normalisers = [n for n in ir.walk(eq.rhs) if isinstance(n, ir.Call) and n.function in ("softmax", "lnorm")]
     try:
@@ -391,7 +403,10 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     launch = (f"th.launch({name}, {grid}, {_tuple(builder.outputs)}, {_tuple(builder.inputs)}, "
               f"{_tuple(builder.scalars.values())}"
               + "".join(f", {m}={v}" for m, v in builder.meta.items()) + ")")
-    return TritonKernel(source, launch, what)
+    signature = {p + "_ptr": "*fp64" for p in builder.outputs + builder.inputs}
+    signature.update({p: "i32" if p.startswith("lo_") else "fp64" for p in builder.scalars})
+    signature.update({m: "constexpr" for m in builder.meta})
+    return TritonKernel(source, launch, what, signature, dict(builder.meta))
 
 
 def _tuple(items) -> str:
@@ -531,15 +546,15 @@ def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
 def _rows(b: _Builder, spots, normalisers, lhs_vars) -> tuple[list[str], int, str]:
     """One tile row per output row, the normalised index along the tile's columns."""
     if spots:
-        raise Unsupported("a summation together with softmax/lnorm: NumPy")
+        raise Unsupported("a summation together with softmax/lnorm")
     axes = {n.axis for n in normalisers}
     if len(axes) != 1:
-        raise Unsupported("softmax/lnorm along two indices: NumPy")
+        raise Unsupported("softmax/lnorm along two indices")
     axis = axes.pop()
     if axis not in lhs_vars:
-        raise Unsupported(f"{normalisers[0].function} along {axis}, which the left-hand side lacks: NumPy")
+        raise Unsupported(f"{normalisers[0].function} along {axis}, which the left-hand side lacks")
     if b.size(axis) > MAX_ROW:
-        raise Unsupported(f"a {normalisers[0].function} row of {b.size(axis)} elements, longer than {MAX_ROW}: NumPy")
+        raise Unsupported(f"a {normalisers[0].function} row of {b.size(axis)} elements, longer than {MAX_ROW}")
     row_vars = tuple(v for v in lhs_vars if v != axis)
     n_rows = math.prod(b.size(v) for v in row_vars)
     block_c = _pow2(b.size(axis), MAX_ROW)
