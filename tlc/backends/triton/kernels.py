@@ -68,6 +68,8 @@ class _Context:
     masks: dict[str, str]
     lines: list[str]
     indent: str = "    "
+    loaded: dict[str, str] = field(default_factory=dict)
+    """Load code -> the temporary holding it."""
 
     def mask(self, variables) -> str | None:
         axes = dict.fromkeys(self.axis_of[v] for v in variables if self.axis_of.get(v))
@@ -81,6 +83,9 @@ class _Spot:
     path: tuple[int, ...]
     variables: tuple[str, ...]
     op: str
+    """How the loop combines: sum, max or min."""
+    label: str
+    """What the program asked for: sum, max, min or avg."""
 
 
 @dataclass
@@ -231,13 +236,10 @@ class _Builder:
         if path in self.spot_values:
             return self.spot_values[path]
         if isinstance(node, ir.Ref):
-            if node.relation and node.name not in self.numeric:
-                raise Unsupported(f"{node.name} is a Boolean relation without a 0/1 copy")
-            pointer = self.array(python_name(node.name) + ("_num" if node.relation else ""))
-            offset = self.offset(node, ctx, "reads")
-            mask = ctx.mask(v for i in node.indices for v in i.variables)
-            return f"tl.load({pointer} + {offset}, mask={mask}, other=0.0)" if mask else \
-                f"tl.load({pointer} + {offset})"
+            code = self.load(node, ctx)
+            if code not in ctx.loaded:      # each element read once per tile, on a line of its own
+                ctx.loaded[code] = self.fresh(ctx, code)
+            return ctx.loaded[code]
         if isinstance(node, ir.Num):
             return _literal(float(node.value))
         if isinstance(node, ir.Scalar):
@@ -266,6 +268,15 @@ class _Builder:
         if isinstance(node, ir.Call):
             return self.call(node, path, ctx)
         raise Unsupported(f"{type(node).__name__} has no Triton form")
+
+    def load(self, ref: ir.Ref, ctx: _Context) -> str:
+        """Code loading ``ref`` over the tile (0 where the tile is masked)."""
+        if ref.relation and ref.name not in self.numeric:
+            raise Unsupported(f"{ref.name} is a Boolean relation without a 0/1 copy")
+        pointer = self.array(python_name(ref.name) + ("_num" if ref.relation else ""))
+        offset = self.offset(ref, ctx, "reads")
+        mask = ctx.mask(v for i in ref.indices for v in i.variables)
+        return f"tl.load({pointer} + {offset}, mask={mask}, other=0.0)" if mask else f"tl.load({pointer} + {offset})"
 
     def power(self, node: ir.Power, path, ctx: _Context) -> str:
         if not isinstance(node.exponent, ir.Num):
@@ -317,7 +328,7 @@ class _Builder:
                                   f"constant (NumPy scatters)")
         offset = self.offset(eq.lhs, ctx, "writes")
         if flat is not None and not any(i.variables for i in eq.lhs.indices):
-            offset = f"{offset} + {flat}"     # a one-element output: the one valid position of the tile
+            offset = flat if offset == "0" else f"{offset} + {flat}"     # one element: the tile's one valid position
         reduction = eq.aggregator.reduction
         pad = ctx.indent
         ctx.lines.append(f"{pad}dst = {self.array(self.target, output=True)} + {offset}")
@@ -350,10 +361,10 @@ def _pow2(n: int, cap: int) -> int:
 
 def _spots(eq: ir.Equation, projection: Projection) -> list[_Spot]:
     if eq.aggregator.reduction == "sum":
-        spots = [_Spot(path, tuple(vs), "sum") for path, vs in projection.summed_at.items()]
+        spots = [_Spot(path, tuple(vs), "sum", "sum") for path, vs in projection.summed_at.items()]
     elif projection.reduced:
         op = {"avg": "sum"}.get(eq.aggregator.reduction, eq.aggregator.reduction)
-        spots = [_Spot((), tuple(projection.reduced), op)]
+        spots = [_Spot((), tuple(projection.reduced), op, eq.aggregator.reduction)]
     else:
         spots = []
     for a in spots:
@@ -432,12 +443,14 @@ def _flat(b: _Builder, spots: list[_Spot], lhs_vars) -> tuple[list[str], int, st
         start = {"sum": "tl.zeros([BLOCK_M], dtype=tl.float64)",
                  "max": "tl.full([BLOCK_M], -float('inf'), tl.float64)",
                  "min": "tl.full([BLOCK_M], float('inf'), tl.float64)"}[spot.op]
-        ctx.lines.append(f"    {acc} = {start}  # {spot.op} over {', '.join(spot.variables)}")
+        ctx.lines.append(f"    {acc} = {start}  # {spot.label} over {', '.join(spot.variables)}")
         ctx.lines.append(f"    for k0 in range(0, {size}, {block}):")
         inner = _Context({v: f"{c}[:, None]" for v, c in ctx.values.items()}, dict(ctx.axis_of),
                          {"m": "mm[:, None]"}, ctx.lines, "        ")
         b.tile_axis(inner, "k", "k0 + ", block, size, "[None, :]", spot.variables)
         x = b.expr(ir.node_at(b.eq.rhs, spot.path), spot.path, inner)
+        if not x.isidentifier():
+            x = b.fresh(inner, x)
         mask = "mm[:, None] & mk[None, :]"
         if spot.op == "sum":
             ctx.lines.append(f"        {acc} += tl.sum(tl.where({mask}, {x}, 0.0), axis=1)")
@@ -452,7 +465,7 @@ def _flat(b: _Builder, spots: list[_Spot], lhs_vars) -> tuple[list[str], int, st
     grid = -(-n_out // block_m)
     what = f"flat: {n_out} output elements in blocks of {block_m}"
     for spot in spots:
-        what += f"; {spot.op} over {', '.join(spot.variables)} in tiles"
+        what += f"; {spot.label} over {', '.join(spot.variables)} in tiles"
     return ctx.lines, grid, what
 
 
@@ -524,8 +537,8 @@ def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
         right.values[v], right.axis_of[v] = f"{b.var(v)}[:, None]", "k"
     for v in columns:
         right.values[v], right.axis_of[v] = f"{b.var(v)}[None, :]", "n"
-    ctx.lines.append(f"        a = {b.expr(node.factors[first], path + (first,), left)}")
-    ctx.lines.append(f"        b = {b.expr(node.factors[second], path + (second,), right)}")
+    ctx.lines.append(f"        a = {b.load(node.factors[first], left)}")
+    ctx.lines.append(f"        b = {b.load(node.factors[second], right)}")
     ctx.lines.append("        acc += tl.dot(a, b)")
     scale = ""
     for k in others:
