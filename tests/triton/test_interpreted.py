@@ -20,7 +20,7 @@ PROGRAMS = {
     "sum": ("Y[i] = A[i, j] B[j] + c", {"A": (5, 40), "B": (40,), "c": ()}, ["sum over j"]),
     "max": ("Y[i] max= A[i, j] + B[j]", {"A": (5, 7), "B": (7,)}, ["max over j"]),
     "min": ("Y[j] min= A[i, j] * 2", {"A": (5, 7)}, ["min over i"]),
-    "avg": ("Y[i] avg= A[i, j, k]", {"A": (3, 4, 5)}, ["sum over j, k"]),
+    "avg": ("Y[i] avg= A[i, j, k]", {"A": (3, 4, 5)}, ["avg over j, k"]),
     "two summations": ("Y[i] = A[i, j] B[j] - A[i, k] C[k]", {"A": (6, 5), "B": (5,), "C": (5,)},
                        ["sum over j", "sum over k"]),
     "matmul": ("C[i, k] = A[i, j] B[j, k]", {"A": (33, 20), "B": (20, 17)}, ["tl.dot: A x B summed over j"]),
