@@ -75,3 +75,11 @@ def test_fixpoint_over_numbers():
     program = tlc.compile(source, backend="triton")
     np.testing.assert_allclose(program(**inputs)["D"], expected, rtol=1e-12)
     assert "min over x" in program.explain()
+
+
+@pytest.mark.parametrize("source", ["Y[i] max= A[i, j]", "Y[i] min= A[i, j] * 2", "Y[i, j] = relu(A[i, j])",
+                                    "Y[i] = A[i, j]", "Y[i, j.] = softmax(A[i, j])"])
+def test_nan_propagates_as_in_numpy(source):
+    data = np.array([[1.0, np.nan, 2.0], [3.0, -1.0, 0.5]])
+    expected = tlc.compile(source)(A=data)["Y"]
+    np.testing.assert_array_equal(tlc.compile(source, backend="triton")(A=data)["Y"], expected)

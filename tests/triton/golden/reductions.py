@@ -11,6 +11,18 @@ SYMBOLS = ()
 
 
 @triton.jit
+def _nan_max(a, b):
+    """max for tl.reduce that keeps NaN, as NumPy does."""
+    return tl.maximum(a, b, tl.PropagateNan.ALL)
+
+
+@triton.jit
+def _nan_min(a, b):
+    """min for tl.reduce that keeps NaN, as NumPy does."""
+    return tl.minimum(a, b, tl.PropagateNan.ALL)
+
+
+@triton.jit
 def _k1(M_ptr, A_ptr, BLOCK_M: tl.constexpr, BLOCK_K: tl.constexpr):
     """line 1: M[i] max= A[i, j]"""
     pid = tl.program_id(0)
@@ -23,7 +35,7 @@ def _k1(M_ptr, A_ptr, BLOCK_M: tl.constexpr, BLOCK_K: tl.constexpr):
         mk = ok < 5
         j = ok
         t1 = tl.load(A_ptr + i[:, None] * 5 + j[None, :], mask=mm[:, None] & mk[None, :], other=0.0)
-        acc1 = tl.maximum(acc1, tl.max(tl.where(mm[:, None] & mk[None, :], t1, -float('inf')), axis=1), tl.PropagateNan.ALL)
+        acc1 = tl.maximum(acc1, tl.reduce(tl.where(mm[:, None] & mk[None, :], t1, -float('inf')), 1, _nan_max), tl.PropagateNan.ALL)
     dst = M_ptr + i
     tl.store(dst, acc1, mask=mm)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tlc.backends.numpy.emit import Bound, NumpyEmitter, python_name
-from tlc.backends.triton.kernels import TritonKernel, Unsupported, lower_equation
+from tlc.backends.triton.kernels import HELPERS, TritonKernel, Unsupported, lower_equation
 from tlc.ir.printer import format_equation
 from tlc.passes.projection import analyse
 from tlc.passes.strata import Mode, Stratum
@@ -47,7 +47,10 @@ class TritonEmitter(NumpyEmitter):
         at = lines.index("import tlc_runtime as rt") + 1
         lines[at:at] = ["import tlc_runtime.triton_host as th"]
         at = lines.index("def run(inputs):")
-        lines[at:at] = [text for kernel in self.kernels.values() for text in (*kernel.source.split("\n"), "", "")]
+        kernels = [kernel.source for kernel in self.kernels.values()]
+        if any("_nan_max" in k or "_nan_min" in k for k in kernels):
+            kernels.insert(0, HELPERS.strip("\n"))
+        lines[at:at] = [text for kernel in kernels for text in (*kernel.split("\n"), "", "")]
         return "\n".join(lines)
 
     def _stratum(self, stratum: Stratum) -> None:

@@ -43,6 +43,20 @@ LOCALS = {"tl", "triton", "pid", "pid_b", "pid_m", "pid_n", "om", "mm", "on", "m
           "acc", "dst", "a", "b", "float"}
 
 
+HELPERS = '''@triton.jit
+def _nan_max(a, b):
+    """max for tl.reduce that keeps NaN, as NumPy does."""
+    return tl.maximum(a, b, tl.PropagateNan.ALL)
+
+
+@triton.jit
+def _nan_min(a, b):
+    """min for tl.reduce that keeps NaN, as NumPy does."""
+    return tl.minimum(a, b, tl.PropagateNan.ALL)
+'''
+"""Combine functions the kernels' max/min reductions use (placed once before the kernels)."""
+
+
 class Unsupported(Exception):
     """The equation has no Triton kernel form; the message says why."""
 
@@ -457,8 +471,8 @@ def _flat(b: _Builder, spots: list[_Spot], lhs_vars) -> tuple[list[str], int, st
         else:
             fill = "-float('inf')" if spot.op == "max" else "float('inf')"
             fn = "tl.maximum" if spot.op == "max" else "tl.minimum"
-            ctx.lines.append(f"        {acc} = {fn}({acc}, tl.{spot.op}(tl.where({mask}, {x}, {fill}), axis=1), "
-                             f"tl.PropagateNan.ALL)")
+            ctx.lines.append(f"        {acc} = {fn}({acc}, tl.reduce(tl.where({mask}, {x}, {fill}), 1, "
+                             f"_nan_{spot.op}), tl.PropagateNan.ALL)")
         b.spot_values[spot.path] = acc
     value = b.expr(b.eq.rhs, (), ctx)
     b.write(value, ctx, "mm", "om")
