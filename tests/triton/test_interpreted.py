@@ -28,6 +28,13 @@ PROGRAMS = {
                        ["3 batches"]),
     "dense layer": ("Y[b, i] = relu(W[i, j] X[b, j] + bias[i])", {"W": (20, 18), "X": (17, 18), "bias": (20,)},
                     ["epilogue fused"]),
+    "tl.dot, transposed output, a broadcast index": ("Y[k, i, z] = A[i, j] B[j, k] * 2 / s + C[z]",
+                                                     {"A": (17, 16), "B": (16, 18), "C": (3,), "s": ()},
+                                                     ["epilogue fused"]),
+    "shifted, constant and divided indices": ("Y[i] = A[i + 1, 0] - A[i, i] * A[1, i / 2]", {"A": (7, 7)},
+                                              ["kernel _k1: flat"]),
+    "powers and index values": ("Y[i] = A[i]^-2 + abs(A[i])^0.5 + A[i]^3 + sin(i / 3)", {"A": (5,)},
+                                ["kernel _k1: flat"]),
     "softmax": ("Y[i, j.] = softmax(A[i, j] * 2 + B[j])", {"A": (5, 7), "B": (7,)}, ["rows: softmax along j"]),
     "lnorm": ("Y[i, k, j.] = lnorm(A[i, j, k])", {"A": (3, 6, 2)}, ["rows: lnorm along j"]),
     "mixed with fallbacks": ("H[i, j] = A[i, j] B[j]\nC[k] = concat(H[i, j])\nP[x/2] max= H[x, 0]\n"

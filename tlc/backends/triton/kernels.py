@@ -293,9 +293,12 @@ class _Builder:
         return f"tl.load({pointer} + {offset}, mask={mask}, other=0.0)" if mask else f"tl.load({pointer} + {offset})"
 
     def power(self, node: ir.Power, path, ctx: _Context) -> str:
-        if not isinstance(node.exponent, ir.Num):
+        exponent, sign = node.exponent, 1.0
+        if isinstance(exponent, ir.Neg):
+            exponent, sign = exponent.operand, -1.0
+        if not isinstance(exponent, ir.Num):
             raise Unsupported("a power with a computed exponent")
-        exponent = float(node.exponent.value)
+        exponent = sign * float(exponent.value)
         base = self.expr(node.base, path + (0,), ctx)
         if exponent.is_integer() and abs(exponent) <= 8:
             if exponent == 0:
