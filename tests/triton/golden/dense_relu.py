@@ -13,7 +13,6 @@ SYMBOLS = ()
 @triton.jit
 def _k1(Y_ptr, W_ptr, X_ptr, bias_ptr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
     """line 1: Y[b, i] = relu(W[i, j] X[b, j] + bias[i])"""
-    pid = tl.program_id(0)
     pid_m = 0
     pid_n = 0
     om = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)

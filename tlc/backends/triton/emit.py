@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from tlc.backends.numpy.emit import Bound, NumpyEmitter, python_name
+from tlc.backends.numpy.emit import Bound, NumpyEmitter
 from tlc.backends.triton.kernels import HELPERS, TritonKernel, Unsupported, lower_equation
 from tlc.ir.printer import format_equation
 from tlc.passes.projection import analyse
-from tlc.passes.strata import Mode, Stratum
 
 
 class EmittedTriton(NamedTuple):
@@ -33,7 +32,6 @@ class TritonEmitter(NumpyEmitter):
 
     kernels: dict[str, TritonKernel] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
-    _mode: Mode | None = None
 
     def module(self) -> str:
         """The whole emitted module as text: kernels first, then ``run``."""
@@ -53,17 +51,12 @@ class TritonEmitter(NumpyEmitter):
         lines[at:at] = [text for kernel in kernels for text in (*kernel.split("\n"), "", "")]
         return "\n".join(lines)
 
-    def _stratum(self, stratum: Stratum) -> None:
-        self._mode = stratum.mode
-        super()._stratum(stratum)
-
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
         eq = self.program.equations[k]
         ranges = self.shapes.ranges.get(k, {})
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
         bounds.update(bounds_override or {})
-        sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
-        assign = sole and self._mode in (Mode.PLAIN, Mode.RECURRENCE) and target == python_name(eq.lhs.name)
+        assign = self.sole_target(eq, target)
         name = f"_k{len(self.kernels) + 1}"
         decisions = self.decisions.setdefault(k, [])
         try:

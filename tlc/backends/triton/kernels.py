@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from tlc.backends.numpy.emit import Bound, python_name
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation, format_ref
-from tlc.passes.projection import Projection
+from tlc.passes.projection import Projection, occurrences
 from tlc_runtime.ops import LNORM_EPS
 
 MAX_ROW = 8192
@@ -205,16 +205,10 @@ class _Builder:
             return (), index.offset, 1, modulo
         return tuple(index.terms), index.offset, index.divisor, modulo
 
-    def stored_shape(self, name: str) -> tuple[int, ...]:
-        shape = list(self.extents[name])
-        if name in self.windows:
-            axis, slots = self.windows[name]
-            shape[axis] = slots
-        return tuple(shape)
-
     def offset(self, ref: ir.Ref, ctx: _Context, verb: str) -> str:
         """Code of the element offset of ``ref`` in its (C-contiguous) array; checks it stays inside."""
-        shape = self.stored_shape(ref.name) if ref.indices else ()
+        axis, slots = self.windows.get(ref.name, (None, None))     # a ring-buffered virtual axis holds slots
+        shape = tuple(slots if a == axis else n for a, n in enumerate(self.extents[ref.name])) if ref.indices else ()
         if len(shape) != len(ref.indices):
             raise Unsupported(f"{ref.name} has no known extents")
         if math.prod(shape) > MAX_ELEMENTS:
@@ -312,6 +306,8 @@ class _Builder:
         if node.function in ("softmax", "lnorm"):
             return self.normalise(node, path, ctx)
         args = [self.expr(a, path + (k,), ctx) for k, a in enumerate(node.args)]
+        if len(args) > 1 and _variables(node.args[1]) - _variables(node.args[0]):
+            raise Unsupported("a function's extra argument uses indices its first argument lacks")
         if node.function == "sig" and len(args) == 2:    # sig(x, T): step(x) where T is 0
             x = self.fresh(ctx, args[0])
             t = self.fresh(ctx, args[1])
@@ -322,7 +318,7 @@ class _Builder:
 
     def normalise(self, node: ir.Call, path, ctx: _Context) -> str:
         """Row softmax/lnorm along the tile's column axis ``c`` (the rows layout)."""
-        if len(node.args) != 1 or ctx.axis_of.get(node.axis) != "c":
+        if len(node.args) != 1 or ctx.axis_of.get(node.axis) != "c" or node.axis not in _variables(node.args[0]):
             raise Unsupported(f"{node.function} along an index other than the row")
         x = self.fresh(ctx, self.expr(node.args[0], path + (0,), ctx))
         mask, n = ctx.masks["c"], self.size(node.axis)
@@ -362,6 +358,10 @@ class _Builder:
             counts = self.array(f"{self.target}_count", output=True)
             ctx.lines.append(f"{pad}tl.store({counts} + {offset}, tl.load({counts} + {offset}, mask={mask}) + "
                              f"{float(count)!r}, mask={mask})")
+
+
+def _variables(expr: ir.Expr) -> set[str]:
+    return {v for _, v in occurrences(expr)}
 
 
 def _literal(value: float) -> str:
@@ -531,7 +531,8 @@ def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
         b.meta[key] = max(block, MIN_DOT)
     tiles_m, tiles_n = -(-sizes[0] // b.meta["BLOCK_M"]), -(-sizes[1] // b.meta["BLOCK_N"])
     ctx = _Context({}, {}, {}, [])
-    ctx.lines.append("    pid = tl.program_id(0)")
+    if batch or tiles_m > 1 or tiles_n > 1:
+        ctx.lines.append("    pid = tl.program_id(0)")
     if batch:
         ctx.lines.append(f"    pid_b = pid // {tiles_m * tiles_n}")
         b.unflatten(ctx, "pid_b", batch)
