@@ -36,6 +36,10 @@ PROGRAMS = {
     "powers and index values": ("Y[i] = A[i]^-2 + abs(A[i])^0.5 + A[i]^3 + sin(i / 3)", {"A": (5,)},
                                 ["kernel _k1: flat"]),
     "softmax": ("Y[i, j.] = softmax(A[i, j] * 2 + B[j])", {"A": (5, 7), "B": (7,)}, ["rows: softmax along j"]),
+    "softmax of tl.dot scores": ("C[h, p, q.] = softmax(Q[h, p, d] K[h, q, d] / 4)\n"
+                                 "L[p, q.] = lnorm(Q[0, p, d] K[1, q, d] + B[q])",
+                                 {"Q": (2, 20, 16), "K": (2, 24, 16), "B": (24,)},
+                                 ["rows of q whole for softmax", "rows of q whole for lnorm"]),
     "lnorm": ("Y[i, k, j.] = lnorm(A[i, j, k])", {"A": (3, 6, 2)}, ["rows: lnorm along j"]),
     "mixed with fallbacks": ("H[i, j] = A[i, j] B[j]\nC[k] = concat(H[i, j])\nP[x/2] max= H[x, 0]\n"
                              "Q[i, j.] = softmax(H[i, k] H[j, k])\nS[i] = H[i, j] + C[i] + P[i] + Q[i, 0]",

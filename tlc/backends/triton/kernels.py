@@ -29,6 +29,8 @@ from tlc_runtime.ops import LNORM_EPS
 
 MAX_ROW = 8192
 """Longest softmax/lnorm row one tile holds; longer rows stay NumPy."""
+MAX_DOT_ROW = 512
+"""Longest softmax/lnorm row a ``tl.dot`` tile holds (the scores of attention, say)."""
 MIN_DOT = 16
 """Smallest rows, columns and summed extent for ``tl.dot`` (its minimum tile edge)."""
 MAX_ELEMENTS = 2**31 - 1
@@ -84,6 +86,8 @@ class _Context:
     indent: str = "    "
     loaded: dict[str, str] = field(default_factory=dict)
     """Load code -> the temporary holding it."""
+    row_axis: str | None = None
+    """The tile axis holding whole rows, along which softmax/lnorm normalise (None: no normalising here)."""
 
     def mask(self, variables) -> str | None:
         axes = dict.fromkeys(self.axis_of[v] for v in variables if self.axis_of.get(v))
@@ -318,10 +322,12 @@ class _Builder:
 
     def normalise(self, node: ir.Call, path, ctx: _Context) -> str:
         """Row softmax/lnorm along the tile's column axis ``c`` (the rows layout)."""
-        if len(node.args) != 1 or ctx.axis_of.get(node.axis) != "c" or node.axis not in _variables(node.args[0]):
+        row = ctx.row_axis
+        if len(node.args) != 1 or row is None or ctx.axis_of.get(node.axis) != row or \
+                node.axis not in _variables(node.args[0]):
             raise Unsupported(f"{node.function} along an index other than the row")
         x = self.fresh(ctx, self.expr(node.args[0], path + (0,), ctx))
-        mask, n = ctx.masks["c"], self.size(node.axis)
+        mask, n = ctx.masks[row], self.size(node.axis)
         if node.function == "softmax":
             shifted = self.fresh(ctx, f"tl.where({mask}, {x}, -float('inf'))")
             e = self.fresh(ctx, f"tl.exp({shifted} - tl.max({shifted}, axis=1)[:, None])")
@@ -413,8 +419,15 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     spots = _spots(eq, projection)
     normalisers = [n for n in ir.walk(eq.rhs) if isinstance(n, ir.Call) and n.function in ("softmax", "lnorm")]
     try:
-        if normalisers:
-            body, grid, what = _rows(builder, spots, normalisers, lhs_vars)
+        if normalisers and spots:
+            axis = _normalised_axis(builder, normalisers, lhs_vars, MAX_DOT_ROW)
+            dot = _dot_plan(builder, spots, lhs_vars)
+            if not dot or dot[3] != (axis,):
+                raise Unsupported("a summation together with softmax/lnorm, other than a tl.dot whose columns are "
+                                  "the normalised index")
+            body, grid, what = _dot(builder, dot, lhs_vars, axis)
+        elif normalisers:
+            body, grid, what = _rows(builder, normalisers, lhs_vars)
         else:
             dot = _dot_plan(builder, spots, lhs_vars)
             body, grid, what = _dot(builder, dot, lhs_vars) if dot else _flat(builder, spots, lhs_vars)
@@ -522,11 +535,12 @@ def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars):
     return tensors[0], tensors[1], rows, columns, summed_order, batch, others, spot.path, node
 
 
-def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
-    """``tl.dot`` tiles over (rows, columns), a loop over the summed indices, the epilogue fused."""
+def _dot(b: _Builder, plan, lhs_vars, row: str | None = None) -> tuple[list[str], int, str]:
+    """``tl.dot`` tiles over (rows, columns), a loop over the summed indices, the epilogue fused; with
+    ``row`` (the only column index) one tile holds whole rows, so the epilogue may normalise along it."""
     first, second, rows, columns, summed, batch, others, path, node = plan
     sizes = [math.prod(b.size(v) for v in group) for group in (rows, columns, summed, batch)]
-    blocks = [_pow2(n, 64) for n in sizes[:3]]
+    blocks = [_pow2(sizes[0], 32 if row else 64), _pow2(sizes[1], MAX_DOT_ROW if row else 64), _pow2(sizes[2], 64)]
     for key, block in zip(("BLOCK_M", "BLOCK_N", "BLOCK_K"), blocks):
         b.meta[key] = max(block, MIN_DOT)
     tiles_m, tiles_n = -(-sizes[0] // b.meta["BLOCK_M"]), -(-sizes[1] // b.meta["BLOCK_N"])
@@ -534,12 +548,13 @@ def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
     if batch or tiles_m > 1 or tiles_n > 1:
         ctx.lines.append("    pid = tl.program_id(0)")
     if batch:
-        ctx.lines.append(f"    pid_b = pid // {tiles_m * tiles_n}")
+        ctx.lines.append(f"    pid_b = pid // {tiles_m * tiles_n}" if tiles_m * tiles_n > 1 else "    pid_b = pid")
         b.unflatten(ctx, "pid_b", batch)
     ctx.lines.append(f"    pid_m = (pid // {tiles_n}) % {tiles_m}" if tiles_m > 1 else "    pid_m = 0")
     ctx.lines.append(f"    pid_n = pid % {tiles_n}" if tiles_n > 1 else "    pid_n = 0")
     b.tile_axis(ctx, "m", "pid_m * BLOCK_M + ", "BLOCK_M", sizes[0], "[:, None]", rows)
     b.tile_axis(ctx, "n", "pid_n * BLOCK_N + ", "BLOCK_N", sizes[1], "[None, :]", columns)
+    ctx.row_axis = "n" if row else None
     ctx.lines.append("    acc = tl.zeros([BLOCK_M, BLOCK_N], dtype=tl.float64)"
                      f"  # sum over {', '.join(summed)} by tl.dot")
     ctx.lines.append(f"    for k0 in range(0, {sizes[2]}, BLOCK_K):")
@@ -570,22 +585,31 @@ def _dot(b: _Builder, plan, lhs_vars) -> tuple[list[str], int, str]:
             f"({sizes[0]}x{sizes[1]}x{sizes[2]}" + (f", {sizes[3]} batches" if batch else "") + "), "
             f"tiles {b.meta['BLOCK_M']}x{b.meta['BLOCK_N']}x{b.meta['BLOCK_K']}")
     if value != b.spot_values[path]:
-        what += ", epilogue fused"
+        what += ", epilogue fused" + (f" (rows of {row} whole for {_functions(b.eq)})" if row else "")
     return ctx.lines, grid, what
 
 
-def _rows(b: _Builder, spots, normalisers, lhs_vars) -> tuple[list[str], int, str]:
-    """One tile row per output row, the normalised index along the tile's columns."""
-    if spots:
-        raise Unsupported("a summation together with softmax/lnorm")
+def _functions(eq: ir.Equation) -> str:
+    return " and ".join(sorted({n.function for n in ir.walk(eq.rhs) if isinstance(n, ir.Call)
+                                and n.function in ("softmax", "lnorm")}))
+
+
+def _normalised_axis(b: _Builder, normalisers, lhs_vars, limit: int) -> str:
+    """The one index softmax/lnorm normalise along, when a tile can hold its rows."""
     axes = {n.axis for n in normalisers}
     if len(axes) != 1:
         raise Unsupported("softmax/lnorm along two indices")
     axis = axes.pop()
     if axis not in lhs_vars:
         raise Unsupported(f"{normalisers[0].function} along {axis}, which the left-hand side lacks")
-    if b.size(axis) > MAX_ROW:
-        raise Unsupported(f"a {normalisers[0].function} row of {b.size(axis)} elements, longer than {MAX_ROW}")
+    if b.size(axis) > limit:
+        raise Unsupported(f"a {normalisers[0].function} row of {b.size(axis)} elements, longer than {limit}")
+    return axis
+
+
+def _rows(b: _Builder, normalisers, lhs_vars) -> tuple[list[str], int, str]:
+    """One tile row per output row, the normalised index along the tile's columns."""
+    axis = _normalised_axis(b, normalisers, lhs_vars, MAX_ROW)
     row_vars = tuple(v for v in lhs_vars if v != axis)
     n_rows = math.prod(b.size(v) for v in row_vars)
     block_c = _pow2(b.size(axis), MAX_ROW)
@@ -595,7 +619,7 @@ def _rows(b: _Builder, spots, normalisers, lhs_vars) -> tuple[list[str], int, st
     ctx.lines.append("    pid = tl.program_id(0)")
     b.tile_axis(ctx, "m", "pid * BLOCK_M + ", "BLOCK_M", n_rows, "[:, None]", row_vars)
     b.tile_axis(ctx, "c", "", "BLOCK_C", b.size(axis), "[None, :]", (axis,))
+    ctx.row_axis = "c"
     value = b.expr(b.eq.rhs, (), ctx)
     b.write(value, ctx, "mm[:, None] & mc[None, :]", None)
-    functions = " and ".join(sorted({n.function for n in normalisers}))
-    return ctx.lines, -(-n_rows // block_m), f"rows: {functions} along {axis}, {n_rows} rows of {b.size(axis)}"
+    return ctx.lines, -(-n_rows // block_m), f"rows: {_functions(b.eq)} along {axis}, {n_rows} rows of {b.size(axis)}"
