@@ -33,7 +33,7 @@ PROGRAMS = {
                                                      ["epilogue fused"]),
     "shifted, constant and divided indices": ("Y[i] = A[i + 1, 0] - A[i, i] * A[1, i / 2]", {"A": (7, 7)},
                                               ["kernel _k1: flat"]),
-    "powers and index values": ("Y[i] = A[i]^-2 + abs(A[i])^0.5 + A[i]^3 + sin(i / 3)", {"A": (5,)},
+    "powers and index values": ("Y[i] = A[i]^-2 + abs(A[i])^0.5 + A[i]^3 + sin(i / 3) + 10^(A[i] / 2)", {"A": (5,)},
                                 ["kernel _k1: flat"]),
     "softmax": ("Y[i, j.] = softmax(A[i, j] * 2 + B[j])", {"A": (5, 7), "B": (7,)}, ["rows: softmax along j"]),
     "softmax of tl.dot scores": ("C[h, p, q.] = softmax(Q[h, p, d] K[h, q, d] / 4)\n"

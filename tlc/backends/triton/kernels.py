@@ -295,7 +295,9 @@ class _Builder:
         if isinstance(exponent, ir.Neg):
             exponent, sign = exponent.operand, -1.0
         if not isinstance(exponent, ir.Num):
-            raise Unsupported("a power with a computed exponent")
+            if isinstance(node.base, ir.Num) and node.base.value > 0:    # b^x = exp(x ln b) for b > 0
+                return f"tl.exp({self.expr(node.exponent, path + (1,), ctx)} * {math.log(node.base.value)!r})"
+            raise Unsupported("a power with a computed exponent of a base that may be negative")
         exponent = sign * float(exponent.value)
         base = self.expr(node.base, path + (0,), ctx)
         if exponent.is_integer() and abs(exponent) <= 8:
