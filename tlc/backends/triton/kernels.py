@@ -9,7 +9,8 @@ covers the equation's output elements in one of three layouts:
   of the expression is elementwise around the accumulators.
 - ``dot``: a GEMM-shaped sum-product (two tensors, summed indices in both, every other index in one
   or in both as a batch index) as ``tl.dot`` tiles over (rows, columns, summed), batches on the grid,
-  with the surrounding expression (bias, nonlinearity) fused as the epilogue.
+  with the surrounding expression (bias, nonlinearity) fused as the epilogue; when the columns are a
+  softmax/lnorm index, one tile holds whole rows and the epilogue normalises them.
 - ``rows``: ``softmax``/``lnorm`` along the dotted index, each row one tile.
 
 Extents are literals (the module is specialised to shapes); every position read or written is checked
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tlc.backends.numpy.emit import Bound, python_name
 from tlc.ir import nodes as ir
@@ -42,7 +44,8 @@ FUNCTIONS = {"exp": "tl.exp({})", "log": "tl.log({})", "sqrt": "tl.sqrt({})", "a
              "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "relu": "tl.maximum({}, 0.0, tl.PropagateNan.ALL)",
              "step": "tl.where({} > 0, 1.0, 0.0)", "not": "tl.where({} <= 0, 1.0, 0.0)"}
 LOCALS = {"tl", "triton", "pid", "pid_b", "pid_m", "pid_n", "om", "mm", "on", "mn", "oc", "mc", "ok", "mk", "k0",
-          "acc", "dst", "a", "b", "float"}
+          "acc", "dst", "a", "b", "float", "range"}
+"""Names kernels use for themselves; an index variable of the same name gets a trailing ``_``."""
 
 
 HELPERS = '''@triton.jit
@@ -424,7 +427,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
         if normalisers and spots:
             axis = _normalised_axis(builder, normalisers, lhs_vars, MAX_DOT_ROW)
             dot = _dot_plan(builder, spots, lhs_vars)
-            if not dot or dot[3] != (axis,):
+            if not dot or dot.columns != (axis,):
                 raise Unsupported("a summation together with softmax/lnorm, other than a tl.dot whose columns are "
                                   "the normalised index")
             body, grid, what = _dot(builder, dot, lhs_vars, axis)
@@ -501,9 +504,22 @@ def _flat(b: _Builder, spots: list[_Spot], lhs_vars) -> tuple[list[str], int, st
     return ctx.lines, grid, what
 
 
-def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars):
-    """(A, B, rows, columns, summed, batch, scalar factors) when the equation's one summation is a
-    GEMM-shaped product big enough for ``tl.dot``, else None."""
+class _DotPlan(NamedTuple):
+    """A GEMM-shaped product: factor positions of A and B, index groups, other (scalar) factors."""
+
+    first: int
+    second: int
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    summed: tuple[str, ...]
+    batch: tuple[str, ...]
+    others: list[int]
+    path: tuple[int, ...]
+    node: ir.Product
+
+
+def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars) -> _DotPlan | None:
+    """The plan when the equation's one summation is a GEMM-shaped product big enough for ``tl.dot``."""
     if len(spots) != 1 or spots[0].op != "sum" or b.eq.aggregator.reduction != "sum":
         return None
     spot = spots[0]
@@ -531,13 +547,12 @@ def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars):
     rows = tuple(v for v in lhs_vars if v in a and v not in c)
     columns = tuple(v for v in lhs_vars if v in c and v not in a)
     batch = tuple(v for v in lhs_vars if v not in rows and v not in columns)
-    summed_order = tuple(v for v in spot.variables)
-    if min(math.prod(b.size(v) for v in group) if group else 0 for group in (rows, columns, summed_order)) < MIN_DOT:
+    if min(math.prod(b.size(v) for v in group) if group else 0 for group in (rows, columns, spot.variables)) < MIN_DOT:
         return None
-    return tensors[0], tensors[1], rows, columns, summed_order, batch, others, spot.path, node
+    return _DotPlan(tensors[0], tensors[1], rows, columns, spot.variables, batch, others, spot.path, node)
 
 
-def _dot(b: _Builder, plan, lhs_vars, row: str | None = None) -> tuple[list[str], int, str]:
+def _dot(b: _Builder, plan: _DotPlan, lhs_vars, row: str | None = None) -> tuple[list[str], int, str]:
     """``tl.dot`` tiles over (rows, columns), a loop over the summed indices, the epilogue fused; with
     ``row`` (the only column index) one tile holds whole rows, so the epilogue may normalise along it."""
     first, second, rows, columns, summed, batch, others, path, node = plan
