@@ -79,19 +79,20 @@ class _Interpreted:
         return tuple(s // self.array.itemsize for s in self.array.strides)
 
 
-def launch(kernel, grid: int, outputs: tuple, inputs: tuple, scalars: tuple = (), **meta) -> None:
-    """Run ``kernel[grid](*outputs, *inputs, *scalars, **meta)`` on NumPy arrays; outputs (C-contiguous)
-    are updated in place. Scalars are numbers or 0-d arrays."""
-    inputs = tuple(np.ascontiguousarray(a) for a in inputs)
-    scalars = tuple(s.item() if isinstance(s, np.ndarray) else s for s in scalars)
+def launch(kernel, grid: int, outputs: tuple, inputs: tuple, ints: tuple = (), **meta) -> None:
+    """Run ``kernel[grid](*outputs, *inputs, *ints, **meta)``; outputs are C-contiguous float64 arrays,
+    updated in place; inputs are arrays or numbers (passed as 0-d float64 arrays: Triton would make a
+    Python float argument float32)."""
+    inputs = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in inputs)
+    ints = tuple(int(i) for i in ints)
     if os.environ.get("TRITON_INTERPRET") == "1":
-        kernel[(grid,)](*(_Interpreted(a) for a in outputs + inputs), *scalars, **meta)
+        kernel[(grid,)](*(_Interpreted(a) for a in outputs + inputs), *ints, **meta)
         return
     import torch
     device: dict[int, object] = {}
     for array in outputs + inputs:
         device.setdefault(id(array), torch.from_numpy(array).cuda())
-    kernel[(grid,)](*(device[id(a)] for a in outputs + inputs), *scalars, **meta)
+    kernel[(grid,)](*(device[id(a)] for a in outputs + inputs), *ints, **meta)
     for array in outputs:
         array[...] = device[id(array)].cpu().numpy()
 

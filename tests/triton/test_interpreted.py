@@ -94,3 +94,14 @@ def test_nan_propagates_as_in_numpy(source):
     data = np.array([[1.0, np.nan, 2.0], [3.0, -1.0, 0.5]])
     expected = tlc.compile(source)(A=data)["Y"]
     np.testing.assert_array_equal(tlc.compile(source, backend="triton")(A=data)["Y"], expected)
+
+
+@pytest.mark.parametrize("source, names", [
+    ("tensor Y[2]\nY[i] = 0.1", ""), ("Y[i] = A[i] + sig(0.3) + log(3) * 10^0.3", "A"),
+    ("Y[i] = sin(step(A[i]) + 0.1)", "A"), ("Y[i] = A[i] * s", "As"), ("Y[i] = M[i, j] B[j] + s", "MBs")])
+def test_constants_and_scalars_keep_float64(source, names):
+    # Triton makes a bare Python float (a literal alone, a float argument) float32.
+    data = {"A": np.full(2, 0.1), "M": np.full((2, 3), 0.1), "B": np.full(3, 0.7), "s": 0.1}
+    inputs = {name: data[name] for name in names}
+    expected = tlc.compile(source)(**inputs)["Y"]
+    np.testing.assert_allclose(tlc.compile(source, backend="triton")(**inputs)["Y"], expected, rtol=1e-15)

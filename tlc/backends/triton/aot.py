@@ -38,8 +38,8 @@ def compile_attention(d: int, e: int, causal: bool, blocks: tuple[int, int] = (6
                       target: tuple = CUDA_TARGET) -> dict:
     """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values) compiled for ``target``."""
     module = th.load_module(_HEADER + emit_attention())
-    signature = {"O_ptr": "*fp64", "Q_ptr": "*fp64", "K_ptr": "*fp64", "V_ptr": "*fp64", "n": "i32", "m": "i32",
-                 "scale": "fp64"}
+    signature = {"O_ptr": "*fp64", "Q_ptr": "*fp64", "K_ptr": "*fp64", "V_ptr": "*fp64", "scale_ptr": "*fp64",
+                 "n": "i32", "m": "i32"}
     pow2 = lambda x: max(16, 1 << (x - 1).bit_length())  # noqa: E731 - the launcher's rule
     constexprs = {"D": d, "E": e, "CAUSAL": causal, "BLOCK_Q": blocks[0], "BLOCK_KV": blocks[1],
                   "BLOCK_D": pow2(d), "BLOCK_E": pow2(e)}

@@ -21,11 +21,12 @@ import tlc_runtime.triton_host as th
 
 _SOURCE = '''
 @triton.jit
-def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, n, m, scale, D: tl.constexpr, E: tl.constexpr,
+def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, scale_ptr, n, m, D: tl.constexpr, E: tl.constexpr,
                      CAUSAL: tl.constexpr, BLOCK_Q: tl.constexpr, BLOCK_KV: tl.constexpr,
                      BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr):
     """O[b, i, :] = softmax_j(Q[b, i, :] . K[b, j, :] * scale) V[b, j, :], one block of rows i per program."""
     pid = tl.program_id(0)
+    scale = tl.load(scale_ptr)
     tiles = tl.cdiv(n, BLOCK_Q)
     batch = pid // tiles
     oq = (pid % tiles) * BLOCK_Q + tl.arange(0, BLOCK_Q)
@@ -75,7 +76,7 @@ def flash_attention(Q, K, V, scale, causal=False):
         return out
     block_q = max(16, min(64, triton.next_power_of_2(n)))
     grid = batches * triton.cdiv(n, block_q)
-    th.launch(attention_kernel, grid, (out,), (Q, K, V), (n, m, float(scale)), D=d, E=e, CAUSAL=bool(causal),
+    th.launch(attention_kernel, grid, (out,), (Q, K, V, scale), (n, m), D=d, E=e, CAUSAL=bool(causal),
               BLOCK_Q=block_q, BLOCK_KV=max(16, min(64, triton.next_power_of_2(m))),
               BLOCK_D=max(16, triton.next_power_of_2(d)), BLOCK_E=max(16, triton.next_power_of_2(e)))
     return out

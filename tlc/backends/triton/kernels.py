@@ -42,7 +42,7 @@ TILE = 4096
 FUNCTIONS = {"exp": "tl.exp({})", "log": "tl.log({})", "sqrt": "tl.sqrt({})", "abs": "tl.abs({})",
              "sin": "tl.sin({})", "cos": "tl.cos({})", "sig": "tl.sigmoid({})",
              "tanh": "(2.0 * tl.sigmoid(2.0 * {}) - 1.0)", "relu": "tl.maximum({}, 0.0, tl.PropagateNan.ALL)",
-             "step": "tl.where({} > 0, 1.0, 0.0)", "not": "tl.where({} <= 0, 1.0, 0.0)"}
+             "step": "({} > 0).to(tl.float64)", "not": "({} <= 0).to(tl.float64)"}
 LOCALS = {"tl", "triton", "pid", "pid_b", "pid_m", "pid_n", "om", "mm", "on", "mn", "oc", "mc", "ok", "mk", "k0",
           "acc", "dst", "a", "b", "float", "range"}
 """Names kernels use for themselves; an index variable of the same name gets a trailing ``_``."""
@@ -74,7 +74,7 @@ class TritonKernel:
     launch: str
     description: str
     signature: dict[str, str]
-    """Parameter -> Triton type (``*fp64``, ``fp64``, ``i32``, ``constexpr``), for ahead-of-time compilation."""
+    """Parameter -> Triton type (``*fp64``, ``i32``, ``constexpr``), for ahead-of-time compilation."""
     constexprs: dict[str, int]
 
 
@@ -126,8 +126,8 @@ class _Builder:
     """Relations read through their float 0/1 copies ``NAME_num``."""
     outputs: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
-    scalars: dict[str, str] = field(default_factory=dict)
-    """Kernel scalar parameter -> code at the call site."""
+    ints: dict[str, str] = field(default_factory=dict)
+    """Integer kernel parameter (the first value of a recurrence's step index) -> code at the call site."""
     meta: dict[str, int] = field(default_factory=dict)
     temp: int = 0
     spot_values: dict = field(default_factory=dict)
@@ -141,8 +141,7 @@ class _Builder:
         """The kernel-local name of an index variable (never a parameter's, a temporary's or a local's)."""
         if var not in self.names:
             name = python_name(var)
-            scalars = {python_name(n.name) for n in ir.walk(self.eq.rhs) if isinstance(n, ir.Scalar)}
-            taken = LOCALS | scalars | set(self.names.values())
+            taken = LOCALS | set(self.names.values())
             while name in taken or name.endswith("_ptr") or name.startswith(("lo_", "acc")) or \
                     (name[0] == "t" and name[1:].isdigit()):
                 name += "_"
@@ -154,7 +153,7 @@ class _Builder:
         if isinstance(low, int):
             return str(low)
         param = f"lo_{self.var(var)}"
-        self.scalars[param] = self.bounds[var].shifted(0)
+        self.ints[param] = self.bounds[var].shifted(0)
         return param
 
     def fresh(self, ctx: _Context, code: str) -> str:
@@ -260,8 +259,10 @@ class _Builder:
         if isinstance(node, ir.Scalar):
             if node.name in self.consts:
                 return _literal(float(self.consts[node.name]))
-            self.scalars[python_name(node.name)] = python_name(node.name)
-            return python_name(node.name)
+            code = f"tl.load({self.array(python_name(node.name))})"    # a 0-d array: float64 on every route
+            if code not in ctx.loaded:
+                ctx.loaded[code] = self.fresh(ctx, code)
+            return ctx.loaded[code]
         if isinstance(node, ir.IndexValue):
             return f"{ctx.values[node.name]}.to(tl.float64)"
         if isinstance(node, ir.Product):
@@ -299,10 +300,11 @@ class _Builder:
             exponent, sign = exponent.operand, -1.0
         if not isinstance(exponent, ir.Num):
             if isinstance(node.base, ir.Num) and node.base.value > 0:    # b^x = exp(x ln b) for b > 0
-                return f"tl.exp({self.expr(node.exponent, path + (1,), ctx)} * {math.log(node.base.value)!r})"
+                power = self.float64(node.exponent, self.expr(node.exponent, path + (1,), ctx))
+                return f"tl.exp({power} * {math.log(node.base.value)!r})"
             raise Unsupported("a power with a computed exponent of a base that may be negative")
         exponent = sign * float(exponent.value)
-        base = self.expr(node.base, path + (0,), ctx)
+        base = self.float64(node.base, self.expr(node.base, path + (0,), ctx))
         if exponent.is_integer() and abs(exponent) <= 8:
             if exponent == 0:
                 return "1.0"
@@ -314,13 +316,13 @@ class _Builder:
     def call(self, node: ir.Call, path, ctx: _Context) -> str:
         if node.function in ("softmax", "lnorm"):
             return self.normalise(node, path, ctx)
-        args = [self.expr(a, path + (k,), ctx) for k, a in enumerate(node.args)]
+        args = [self.float64(a, self.expr(a, path + (k,), ctx)) for k, a in enumerate(node.args)]
         if len(args) > 1 and _variables(node.args[1]) - _variables(node.args[0]):
             raise Unsupported("a function's extra argument uses indices its first argument lacks")
         if node.function == "sig" and len(args) == 2:    # sig(x, T): step(x) where T is 0
             x = self.fresh(ctx, args[0])
             t = self.fresh(ctx, args[1])
-            return f"tl.where({t} == 0, tl.where({x} > 0, 1.0, 0.0), tl.sigmoid({x} / {t}))"
+            return f"tl.where({t} == 0, ({x} > 0).to(tl.float64), tl.sigmoid({x} / {t}))"
         if node.function not in FUNCTIONS or len(args) != 1:
             raise Unsupported(f"{node.function} with {len(args)} arguments")
         return FUNCTIONS[node.function].format(args[0])
@@ -343,9 +345,17 @@ class _Builder:
                                f"{LNORM_EPS!r})")
 
     # ------------------------------------------------------------ writes
+    def float64(self, node: ir.Expr, code: str) -> str:
+        """``code`` as a float64 value: Triton makes a tensor of a bare Python number float32."""
+        if any(isinstance(n, (ir.Ref, ir.IndexValue)) or isinstance(n, ir.Scalar) and n.name not in self.consts
+               for n in ir.walk(node)):
+            return code
+        return f"tl.full((), {code}, tl.float64)"
+
     def write(self, value: str, ctx: _Context, mask: str, flat: str | None) -> None:
         """Lines combining ``value`` into the target (and the ``avg=`` count)."""
         eq = self.eq
+        value = self.float64(eq.rhs, value)
         for index in eq.lhs.indices:
             if not (index.shifted_variable or index.is_constant):
                 raise Unsupported(f"the left-hand side {format_ref(eq.lhs)} has an index that is not a variable plus a "
@@ -438,7 +448,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
             body, grid, what = _dot(builder, dot, lhs_vars) if dot else _flat(builder, spots, lhs_vars)
     except RecursionError:
         raise Unsupported("expression nested too deeply for a kernel") from None
-    params = [p + "_ptr" for p in builder.outputs + builder.inputs] + list(builder.scalars) + \
+    params = [p + "_ptr" for p in builder.outputs + builder.inputs] + list(builder.ints) + \
         [f"{m}: tl.constexpr" for m in builder.meta]
     where = f"line {eq.span.line}: " if eq.span else ""
     source = "\n".join([
@@ -447,10 +457,10 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
         f'    """{where}{format_equation(eq)}"""'.replace("\\", "\\\\"),
         *body])
     launch = (f"th.launch({name}, {grid}, {_tuple(builder.outputs)}, {_tuple(builder.inputs)}, "
-              f"{_tuple(builder.scalars.values())}"
+              f"{_tuple(builder.ints.values())}"
               + "".join(f", {m}={v}" for m, v in builder.meta.items()) + ")")
     signature = {p + "_ptr": "*fp64" for p in builder.outputs + builder.inputs}
-    signature.update({p: "i32" if p.startswith("lo_") else "fp64" for p in builder.scalars})
+    signature.update({p: "i32" for p in builder.ints})
     signature.update({m: "constexpr" for m in builder.meta})
     return TritonKernel(source, launch, what, signature, dict(builder.meta))
 
