@@ -35,6 +35,8 @@ PROGRAMS = {
                                               ["kernel _k1: flat"]),
     "powers and index values": ("Y[i] = A[i]^-2 + abs(A[i])^0.5 + A[i]^3 + sin(i / 3) + 10^(A[i] / 2)", {"A": (5,)},
                                 ["kernel _k1: flat"]),
+    "diagonal and shifted writes": ("T[i, i] = A[i]\nU[i, i + 1] max= A[i] B[j]", {"A": (4,), "B": (3,)},
+                                    ["kernel _k1: flat", "kernel _k2: flat"]),
     "softmax": ("Y[i, j.] = softmax(A[i, j] * 2 + B[j])", {"A": (5, 7), "B": (7,)}, ["rows: softmax along j"]),
     "softmax of tl.dot scores": ("C[h, p, q.] = softmax(Q[h, p, d] K[h, q, d] / 4)\n"
                                  "L[p, q.] = lnorm(Q[0, p, d] K[1, q, d] + B[q])",

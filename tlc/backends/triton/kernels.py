@@ -427,8 +427,6 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     if any(isinstance(n, ir.Call) and n.function == "concat" for n in ir.walk(eq.rhs)):
         raise Unsupported("concat reshapes")
     lhs_vars = tuple(dict.fromkeys(v for i in eq.lhs.indices for v in i.variables))
-    if len(lhs_vars) != sum(1 for i in eq.lhs.indices if i.variables):
-        raise Unsupported("an index repeated on the left-hand side (NumPy scatters)")
     builder = _Builder(eq, projection, bounds, ranges, extents, target, assign, consts, symbols, symbolic,
                        windows or {}, frozenset(numeric))
     spots = _spots(eq, projection)
