@@ -22,6 +22,7 @@ programs = [
     ("C[b, i, k] = A[b, i, j] B[b, j, k]\nS[b, i, k.] = softmax(A[b, i, j] B[b, j, k])",
      {"A": (2, 16, 16), "B": (2, 16, 16)}),
     ("H[i, *t+1] = tanh(W[i, j] H[j, *t] + X[i, t])", {"W": (4, 4), "X": (4, 6)}),
+    ("P[x/2] max= A[x, y]\nQ[x/2] avg= A[x, y]\nS[x + y] = A[x, 0] A[y, 1]", {"A": (5, 6)}),
 ]
 count = 0
 for source, shapes in programs:
@@ -39,4 +40,4 @@ print("compiled", count)
 def test_kernels_compile_to_ptx():
     done = run_without_interpreter(SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "compiled 10" in done.stdout     # every equation above is a kernel
+    assert "compiled 13" in done.stdout     # every equation above is a kernel

@@ -37,16 +37,20 @@ PROGRAMS = {
                                 ["kernel _k1: flat"]),
     "diagonal and shifted writes": ("T[i, i] = A[i]\nU[i, i + 1] max= A[i] B[j]", {"A": (4,), "B": (3,)},
                                     ["kernel _k1: flat", "kernel _k2: flat"]),
+    "pooling and scatters (atomics)": ("P[x/2, y/2] max= A[x, y]\nQ[x/2] avg= A[x, y]\nR[x/3] min= A[x, 0]\n"
+                                       "S[x + y] = A[x, 0] B[y]\nT[x/2, k] = M[x, j] N[j, k]",
+                                       {"A": (5, 6), "B": (3,), "M": (33, 16), "N": (16, 17)},
+                                       ["kernel _k1: flat", "kernel _k5: tl.dot"]),
     "softmax": ("Y[i, j.] = softmax(A[i, j] * 2 + B[j])", {"A": (5, 7), "B": (7,)}, ["rows: softmax along j"]),
     "softmax of tl.dot scores": ("C[h, p, q.] = softmax(Q[h, p, d] K[h, q, d] / 4)\n"
                                  "L[p, q.] = lnorm(Q[0, p, d] K[1, q, d] + B[q])",
                                  {"Q": (2, 20, 16), "K": (2, 24, 16), "B": (24,)},
                                  ["rows of q whole for softmax", "rows of q whole for lnorm"]),
     "lnorm": ("Y[i, k, j.] = lnorm(A[i, j, k])", {"A": (3, 6, 2)}, ["rows: lnorm along j"]),
-    "mixed with fallbacks": ("H[i, j] = A[i, j] B[j]\nC[k] = concat(H[i, j])\nP[x/2] max= H[x, 0]\n"
+    "mixed with fallbacks": ("H[i, j] = A[i, j] B[j]\nC[k] = concat(H[i, j])\nP[i] = H[i, j] exp(H[j, k] B[k])\n"
                              "Q[i, j.] = softmax(H[i, k] H[j, k])\nS[i] = H[i, j] + C[i] + P[i] + Q[i, 0]",
-                             {"A": (4, 5), "B": (5,)},
-                             ["kernel _k1", "NumPy: concat reshapes", "NumPy: the left-hand side P[x/2]",
+                             {"A": (5, 5), "B": (5,)},
+                             ["kernel _k1", "NumPy: concat reshapes", "NumPy: a summation inside another summation",
                               "NumPy: a summation together with softmax", "kernel _k2: flat"]),
     "recurrence": ("H[i, *t+1] = tanh(W[i, j] H[j, *t] + X[i, t])", {"W": (4, 4), "X": (4, 6)}, ["kernel _k1"]),
 }

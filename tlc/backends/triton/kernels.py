@@ -14,7 +14,8 @@ covers the equation's output elements in one of three layouts:
 - ``rows``: ``softmax``/``lnorm`` along the dotted index, each row one tile.
 
 Extents are literals (the module is specialised to shapes); every position read or written is checked
-against the extents at emit time, so kernels mask only their ragged last tiles.
+against the extents at emit time, so kernels mask only their ragged last tiles. Where several points
+write one element (``T[x/2]``, ``T[x + y]``) the writes are atomic.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import NamedTuple
 
 from tlc.backends.numpy.emit import Bound, python_name
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation, format_ref
+from tlc.ir.printer import format_equation
 from tlc.passes.projection import Projection, occurrences
 from tlc_runtime.ops import LNORM_EPS
 
@@ -353,19 +354,24 @@ class _Builder:
         return f"tl.full((), {code}, tl.float64)"
 
     def write(self, value: str, ctx: _Context, mask: str, flat: str | None) -> None:
-        """Lines combining ``value`` into the target (and the ``avg=`` count)."""
+        """Lines combining ``value`` into the target (and the ``avg=`` count); atomically where several
+        output points share an element (``T[x/2]``, ``T[x + y]``)."""
         eq = self.eq
         value = self.float64(eq.rhs, value)
-        for index in eq.lhs.indices:
-            if not (index.shifted_variable or index.is_constant):
-                raise Unsupported(f"the left-hand side {format_ref(eq.lhs)} has an index that is not a variable plus a "
-                                  f"constant (NumPy scatters)")
         offset = self.offset(eq.lhs, ctx, "writes")
         if flat is not None and not any(i.variables for i in eq.lhs.indices):
             offset = flat if offset == "0" else f"{offset} + {flat}"     # one element: the tile's one valid position
         reduction = eq.aggregator.reduction
         pad = ctx.indent
         ctx.lines.append(f"{pad}dst = {self.array(self.target, output=True)} + {offset}")
+        count = float(math.prod(self.size(v) for v in self.projection.reduced))
+        counts = f"{self.array(f'{self.target}_count', output=True)} + {offset}" if reduction == "avg" else None
+        if not all(i.shifted_variable or i.is_constant for i in eq.lhs.indices):
+            atomic = {"max": "tl.atomic_max", "min": "tl.atomic_min"}.get(reduction, "tl.atomic_add")
+            ctx.lines.append(f"{pad}{atomic}(dst, {value}, mask={mask})")
+            if counts:
+                ctx.lines.append(f"{pad}tl.atomic_add({counts}, {count!r}, mask={mask})")
+            return
         if self.assign and reduction != "avg":
             ctx.lines.append(f"{pad}tl.store(dst, {value}, mask={mask})")
         elif reduction in ("max", "min"):
@@ -374,11 +380,8 @@ class _Builder:
                              f"mask={mask})")
         else:
             ctx.lines.append(f"{pad}tl.store(dst, tl.load(dst, mask={mask}) + {value}, mask={mask})")
-        if reduction == "avg":
-            count = math.prod(self.size(v) for v in self.projection.reduced)
-            counts = self.array(f"{self.target}_count", output=True)
-            ctx.lines.append(f"{pad}tl.store({counts} + {offset}, tl.load({counts} + {offset}, mask={mask}) + "
-                             f"{float(count)!r}, mask={mask})")
+        if counts:
+            ctx.lines.append(f"{pad}tl.store({counts}, tl.load({counts}, mask={mask}) + {count!r}, mask={mask})")
 
 
 def _variables(expr: ir.Expr) -> set[str]:
@@ -506,7 +509,7 @@ def _flat(b: _Builder, spots: list[_Spot], lhs_vars) -> tuple[list[str], int, st
     value = b.expr(b.eq.rhs, (), ctx)
     b.write(value, ctx, "mm", "om")
     grid = -(-n_out // block_m)
-    what = f"flat: {n_out} output elements in blocks of {block_m}"
+    what = f"flat: {n_out} points of {', '.join(lhs_vars) or 'the output'} in blocks of {block_m}"
     for spot in spots:
         what += f"; {spot.label} over {', '.join(spot.variables)} in tiles"
     return ctx.lines, grid, what
