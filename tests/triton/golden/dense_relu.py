@@ -11,26 +11,26 @@ SYMBOLS = ()
 
 
 @triton.jit
-def _k1(Y_ptr, W_ptr, X_ptr, bias_ptr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+def _k1(Y_ptr, X_ptr, W_ptr, bias_ptr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
     """line 1: Y[b, i] = relu(W[i, j] X[b, j] + bias[i])"""
     pid_m = 0
     pid_n = 0
     om = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    mm = om < 32
-    i = om
+    mm = om < 16
+    b_ = om
     on = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    mn = on < 16
-    b_ = on
+    mn = on < 32
+    i = on
     acc = tl.zeros([BLOCK_M, BLOCK_N], dtype=tl.float64)  # sum over j by tl.dot
     for k0 in range(0, 24, BLOCK_K):
         ok = k0 + tl.arange(0, BLOCK_K)
         mk = ok < 24
         j = ok
-        a = tl.load(W_ptr + i[:, None] * 24 + j[None, :], mask=mm[:, None] & mk[None, :], other=0.0)
-        b = tl.load(X_ptr + b_[None, :] * 24 + j[:, None], mask=mn[None, :] & mk[:, None], other=0.0)
+        a = tl.load(X_ptr + b_[:, None] * 24 + j[None, :], mask=mm[:, None] & mk[None, :], other=0.0)
+        b = tl.load(W_ptr + i[None, :] * 24 + j[:, None], mask=mn[None, :] & mk[:, None], other=0.0)
         acc += tl.dot(a, b)
-    t1 = tl.load(bias_ptr + i[:, None], mask=mm[:, None], other=0.0)
-    dst = Y_ptr + b_[None, :] * 32 + i[:, None]
+    t1 = tl.load(bias_ptr + i[None, :], mask=mn[None, :], other=0.0)
+    dst = Y_ptr + b_[:, None] * 32 + i[None, :]
     tl.store(dst, tl.maximum((acc + t1), 0.0, tl.PropagateNan.ALL), mask=mm[:, None] & mn[None, :])
 
 
@@ -43,6 +43,6 @@ def run(inputs):
     # stratum 1: Y (plain)
     Y = np.zeros((16, 32))
     # line:1  Y[b, i] = relu(W[i, j] X[b, j] + bias[i])
-    th.launch(_k1, 1, (Y,), (W, X, bias), (), BLOCK_M=32, BLOCK_N=16, BLOCK_K=32)
+    th.launch(_k1, 1, (Y,), (X, W, bias), (), BLOCK_M=16, BLOCK_N=32, BLOCK_K=32)
 
     return {'Y': Y}

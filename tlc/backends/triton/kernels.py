@@ -437,7 +437,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     try:
         if normalisers and spots:
             axis = _normalised_axis(builder, normalisers, lhs_vars, MAX_DOT_ROW)
-            dot = _dot_plan(builder, spots, lhs_vars)
+            dot = _dot_plan(builder, spots, lhs_vars, axis)
             if not dot or dot.columns != (axis,):
                 raise Unsupported("a summation together with softmax/lnorm, other than a tl.dot whose columns are "
                                   "the normalised index")
@@ -529,8 +529,9 @@ class _DotPlan(NamedTuple):
     node: ir.Product
 
 
-def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars) -> _DotPlan | None:
-    """The plan when the equation's one summation is a GEMM-shaped product big enough for ``tl.dot``."""
+def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars, column: str | None = None) -> _DotPlan | None:
+    """The plan when the equation's one summation is a GEMM-shaped product big enough for ``tl.dot``,
+    oriented so that ``column`` (default: the last left-hand index, for contiguous stores) is a column."""
     if len(spots) != 1 or spots[0].op != "sum" or b.eq.aggregator.reduction != "sum":
         return None
     spot = spots[0]
@@ -560,7 +561,10 @@ def _dot_plan(b: _Builder, spots: list[_Spot], lhs_vars) -> _DotPlan | None:
     batch = tuple(v for v in lhs_vars if v not in rows and v not in columns)
     if min(math.prod(b.size(v) for v in group) if group else 0 for group in (rows, columns, spot.variables)) < MIN_DOT:
         return None
-    return _DotPlan(tensors[0], tensors[1], rows, columns, spot.variables, batch, others, spot.path, node)
+    first, second = tensors
+    if (column or (lhs_vars[-1] if lhs_vars else None)) in rows:
+        first, second, rows, columns = second, first, columns, rows
+    return _DotPlan(first, second, rows, columns, spot.variables, batch, others, spot.path, node)
 
 
 def _dot(b: _Builder, plan: _DotPlan, lhs_vars, row: str | None = None) -> tuple[list[str], int, str]:
