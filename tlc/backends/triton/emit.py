@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tlc.backends.numpy.emit import Bound, NumpyEmitter
-from tlc.backends.triton.kernels import HELPERS, TritonKernel, Unsupported, lower_equation
+from tlc.backends.triton.kernels import HELPERS, TritonKernel, lower_equation
+from tlc.backends.triton.tiles import Unsupported
 from tlc.ir.printer import format_equation
 from tlc.passes.projection import analyse
 
