@@ -31,7 +31,9 @@ from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes,
 from tlc.passes.strata import Mode, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
-"""Backends ``compile`` accepts; ``llvm`` needs the ``llvm`` extra (llvmlite)."""
+"""CPU backends (the test suite runs its semantics tests on each); ``llvm`` needs the ``llvm`` extra (llvmlite)."""
+ALL_BACKENDS = BACKENDS + ("triton",)
+"""Backends ``compile`` accepts; ``triton`` needs the ``triton`` extra and a GPU or ``TRITON_INTERPRET=1``."""
 
 
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
@@ -145,8 +147,8 @@ class Program:
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None):
-        if backend not in BACKENDS:
-            raise TlcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+        if backend not in ALL_BACKENDS:
+            raise TlcError(f"unknown backend {backend!r}; available: {', '.join(ALL_BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
@@ -362,6 +364,10 @@ class Program:
                 from tlc.backends.llvm.program import build_module
                 source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
                                                     frozenset(symbolic), self.threads, self.memory_limit)
+            elif self.backend == "triton":
+                from tlc.backends.triton.program import build_module
+                source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
+                                                    frozenset(symbolic), self.memory_limit)
             else:
                 source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
                                     self.memory_limit)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import tlc_runtime as rt
-from tlc.api import BACKENDS, Program, frontend, load_source
+from tlc.api import ALL_BACKENDS, Program, frontend, load_source
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_bytes
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
     def with_backend(p):
-        p.add_argument("--backend", choices=BACKENDS, default="numpy")
+        p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
         with_passes(p)
         with_threads(p)
 
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     with_data(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
-    comp.add_argument("--target", choices=BACKENDS, default="numpy")
+    comp.add_argument("--target", choices=ALL_BACKENDS, default="numpy")
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
     comp.add_argument("--emit", choices=EMIT_KINDS, default="python",
                       help="llvm target: llvm-ir, asm, obj, or shared (OUT.py plus OUT.so, run by tlc_runtime)")

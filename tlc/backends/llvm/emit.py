@@ -15,10 +15,9 @@ from typing import NamedTuple
 
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.kernel import Kernel, describe, symbol_for
-from tlc.backends.numpy.emit import Bound, NumpyEmitter, _EquationEmitter, python_name
+from tlc.backends.numpy.emit import Bound, NumpyEmitter, _EquationEmitter
 from tlc.ir.printer import format_equation
 from tlc.passes.projection import analyse
-from tlc.passes.strata import Mode, Stratum
 
 
 class EmittedLlvm(NamedTuple):
@@ -35,7 +34,6 @@ class LlvmEmitter(NumpyEmitter):
 
     lowerings: dict[str, Lowering] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
-    _mode: Mode | None = None
 
     def module(self) -> str:
         """The whole emitted module as text."""
@@ -62,10 +60,6 @@ class LlvmEmitter(NumpyEmitter):
         """Kernels by call name (after ``module()``)."""
         return {name: lowering.kernel for name, lowering in self.lowerings.items()}
 
-    def _stratum(self, stratum: Stratum) -> None:
-        self._mode = stratum.mode
-        super()._stratum(stratum)
-
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
         eq = self.program.equations[k]
         ranges = self.shapes.ranges.get(k, {})
@@ -78,8 +72,7 @@ class LlvmEmitter(NumpyEmitter):
             value = body.expr(node, path)
             return (value.code if value.code.isidentifier() else body.bind(value.code)), value.vars
 
-        sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
-        assign = sole and self._mode in (Mode.PLAIN, Mode.RECURRENCE) and target == python_name(eq.lhs.name)
+        assign = self.sole_target(eq, target)
         lowering = lower_equation(eq, projection, bounds, self.shapes.extents, ranges=ranges, symbols=self.symbols,
                                   symbolic=self.symbolic, overrides=overrides, target=target,
                                   consts=self.program.consts, assign=assign, external=external,

@@ -85,6 +85,8 @@ class NumpyEmitter:
     """Finished relations that already have a float copy ``NAME_num`` for arithmetic."""
     memory_limit: int | None = None
     """Largest contraction intermediate, in elements; products whose plan exceeds it are sliced."""
+    mode: Mode | None = None
+    """The evaluation mode of the stratum being emitted."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -201,7 +203,14 @@ class NumpyEmitter:
             self.lines.append(f"{target} = np.divide({target}, {target}_count, "
                               f"out=np.zeros_like({target}), where={target}_count > 0)")
 
+    def sole_target(self, eq: ir.Equation, target: str) -> bool:
+        """True when ``target`` receives only this equation's contributions, once (a native kernel may then
+        store its values instead of combining them)."""
+        sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
+        return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == python_name(eq.lhs.name)
+
     def _stratum(self, stratum: Stratum) -> None:
+        self.mode = stratum.mode
         for k in stratum.equations:   # relations computed earlier: one 0/1 float copy, made once
             for ref in ir.refs(self.program.equations[k].rhs):
                 if ref.relation and ref.name not in stratum.tensors and ref.name not in self.numeric:

@@ -1,0 +1,32 @@
+"""The emitted module for a few small programs, pinned as text in ``golden/``.
+
+After an intended change to the emitted code, regenerate the files and review the diff:
+``TLC_REGENERATE_GOLDEN=1 python -m pytest tests/triton/test_golden.py``
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("triton")
+
+import tlc  # noqa: E402
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+PROGRAMS = {
+    "dense_relu": ("Y[b, i] = relu(W[i, j] X[b, j] + bias[i])", {"W": (32, 24), "X": (16, 24), "bias": (32,)}),
+    "softmax_rows": ("P[i, j.] = softmax(S[i, j] / 4)", {"S": (8, 10)}),
+    "reductions": ("M[i] max= A[i, j]\nV[i] avg= A[i, j] - M[i]\nT = V[i] V[i]", {"A": (6, 5)}),
+}
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_emitted_source_is_pinned(name):
+    source, shapes = PROGRAMS[name]
+    emitted = tlc.compile(source, backend="triton").source(**{k: np.ones(s) for k, s in shapes.items()})
+    path = GOLDEN / f"{name}.py"
+    if os.environ.get("TLC_REGENERATE_GOLDEN") == "1":
+        path.write_text(emitted)
+    assert emitted == path.read_text(), f"{path} differs; see this module's docstring to regenerate it"

@@ -1,0 +1,47 @@
+"""Compile the triton backend's kernels for a GPU target on a machine without a GPU.
+
+Triton compiles a kernel all the way to PTX and a cubin without a device, which catches kernels that
+only the interpreter accepts. The interpreter is chosen when a module is imported, so this must run in
+a process without ``TRITON_INTERPRET=1``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tlc_runtime.triton_host as th
+from tlc.backends.triton.attention import _HEADER, emit_attention
+
+CUDA_TARGET = ("cuda", 80, 32)
+"""Backend, compute capability, warp size: an A100."""
+
+
+def _compile(fn, signature: dict, constexprs: dict, target: tuple) -> dict:
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        raise RuntimeError("compiling for a GPU target needs a process without TRITON_INTERPRET=1")
+    os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    return triton.compile(ASTSource(fn=fn, signature=signature, constexprs=constexprs), target=GPUTarget(*target)).asm
+
+
+def compile_kernels(emitted, target: tuple = CUDA_TARGET) -> dict[str, dict]:
+    """Every kernel of an ``EmittedTriton`` compiled for ``target``: name -> asm (``ttir``, ``ttgir``, ``llir``,
+    ``ptx``, ``cubin``)."""
+    module = th.load_module(emitted.source)
+    return {name: _compile(getattr(module, name), kernel.signature, kernel.constexprs, target)
+            for name, kernel in emitted.kernels.items()}
+
+
+def compile_attention(d: int, e: int, causal: bool, blocks: tuple[int, int] = (64, 64),
+                      target: tuple = CUDA_TARGET) -> dict:
+    """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values) compiled for ``target``."""
+    module = th.load_module(_HEADER + emit_attention())
+    signature = {"O_ptr": "*fp64", "Q_ptr": "*fp64", "K_ptr": "*fp64", "V_ptr": "*fp64", "scale_ptr": "*fp64",
+                 "n": "i32", "m": "i32"}
+    pow2 = lambda x: max(16, 1 << (x - 1).bit_length())  # noqa: E731 - the launcher's rule
+    constexprs = {"D": d, "E": e, "CAUSAL": causal, "BLOCK_Q": blocks[0], "BLOCK_KV": blocks[1],
+                  "BLOCK_D": pow2(d), "BLOCK_E": pow2(e)}
+    signature.update({k: "constexpr" for k in constexprs})
+    return _compile(module.attention_kernel, signature, constexprs, target)
