@@ -119,3 +119,16 @@ def test_virtual_index_initial_state_and_ring_buffer():
         s = np.tanh(W @ s + U @ In[:, t])
     np.testing.assert_allclose(res["S"], s)
     assert "S = np.zeros((4, 2))" in prog.source()      # only two steps are ever stored
+
+
+def test_inputs_are_read_in_place_and_never_written(compile_tl):
+    """float64 C-ordered data reaches the program without a copy, is left unchanged, and results do not alias it."""
+    a = np.random.default_rng(0).uniform(0.5, 1.5, (3, 4))
+    before = a.copy()
+    res = compile_tl("Y[i, j] = A[i, j]\nZ[i, j] max= A[i, j]\nW[i] = A[i, j]")(A=a)
+    np.testing.assert_array_equal(a, before)
+    for name in "YZ":
+        assert not np.shares_memory(res[name], a)
+        np.testing.assert_array_equal(res[name], a)
+    transposed = compile_tl("Y[i, j] = A[i, j]")(A=a.T)["Y"]        # a strided view is made contiguous
+    np.testing.assert_array_equal(transposed, a.T)

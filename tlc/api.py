@@ -556,7 +556,7 @@ def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray:
         return array
     if array.dtype.kind not in "biuf":
         raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
-    return array.astype(np.float64)
+    return np.asarray(array, dtype=np.float64, order="C")     # no copy when it already is
 
 
 def _scalar(name: str, value, program: IRProgram) -> float:
