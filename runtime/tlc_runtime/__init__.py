@@ -5,6 +5,7 @@ from tlc_runtime.ops import (
     align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
 )
 from tlc_runtime.relation import Relation
+from tlc_runtime.sparse import Tuples
 
-__all__ = ["DataFileError", "RuntimeFailure", "Relation", "align", "as_number", "gather", "lnorm", "negate", "relu", "scatter",
+__all__ = ["DataFileError", "RuntimeFailure", "Relation", "Tuples", "align", "as_number", "gather", "lnorm", "negate", "relu", "scatter",
            "sig", "softmax", "step", "window"]

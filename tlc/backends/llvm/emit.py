@@ -108,8 +108,9 @@ def _tuple(items) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset()) -> EmittedLlvm:
+def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
+              plan=None) -> EmittedLlvm:
     """Emit the llvm-backend module (same arguments as ``emit_numpy``): source, kernels, decisions."""
-    emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic))
+    emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), plan=plan)
     source = emitter.module()
     return EmittedLlvm(source, emitter.kernels, emitter.decisions)
