@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import opt_einsum
+from scipy import sparse
 
 import tlc_runtime as rt
 from tlc.backends.numpy.emit import emit_numpy
@@ -319,7 +320,7 @@ class Program:
         shapes = self._cache.get(key)
         if shapes is None:
             shapes = self._cache[key] = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
-        nnz = {n: int(np.count_nonzero(a)) for n, a in arrays.items() if program.tensors[n].relation}
+        nnz = {n: rt.sparse.count(a) for n, a in arrays.items() if program.tensors[n].relation}
         nnz.update((n, len(rows)) for n, rows in tuples.items())
         plan = plan_relations(program, self.strata, shapes, nnz, self.relations)
         spec = self._cache.get((key, plan.signature()))
@@ -341,7 +342,8 @@ class Program:
         self._last = spec
         prepared: dict = dict(scalars)
         for name, array in arrays.items():
-            prepared[name] = array
+            sparse_input = isinstance(array, rt.Tuples) and plan.storage.get(name) == "sparse"
+            prepared[name] = array if sparse_input or not isinstance(array, rt.Tuples) else np.asarray(array)
         position = {item: k for k, item in enumerate(symbols)}
         for name, rows in tuples.items():
             shape = spec.shapes.extents[name]
@@ -549,8 +551,13 @@ def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
     return rows
 
 
-def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray:
+def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray | rt.Tuples:
     span = program.tensors[name].first_use.span
+    if relation and sparse.issparse(value):     # a scipy.sparse matrix: kept sparse (true where nonzero)
+        if len(program.tensors[name].first_use.indices) != 2:
+            raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
+                            f"{program.tensors[name].rank} arguments", span)
+        return rt.Tuples.from_matrix(value, value.shape)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as err:

@@ -34,7 +34,7 @@ class Tuples:
         if not len(shape):
             return cls(np.zeros(min(len(rows), 1), dtype=np.int64), shape)
         keys = np.ravel_multi_index(tuple(rows.T), shape) if len(rows) else np.zeros(0, dtype=np.int64)
-        return cls(np.unique(keys.astype(np.int64, copy=False)), shape)
+        return cls(_sorted_unique(keys.astype(np.int64, copy=False)), shape)
 
     @classmethod
     def from_dense(cls, array) -> Tuples:
@@ -45,10 +45,15 @@ class Tuples:
     @classmethod
     def from_matrix(cls, matrix, shape: tuple[int, int]) -> Tuples:
         """From a scipy sparse matrix (true where stored and nonzero)."""
-        coo = sp.coo_matrix(matrix)
-        nonzero = coo.data != 0
-        keys = coo.row[nonzero].astype(np.int64) * shape[1] + coo.col[nonzero]
-        return cls(np.unique(keys), shape)
+        csr = sp.csr_matrix(matrix, dtype=np.float32)
+        csr.sum_duplicates()    # canonical: sorted column indices, no duplicates, so the keys come sorted
+        csr.eliminate_zeros()
+        rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
+        result = cls(rows * shape[1] + csr.indices, shape)
+        if csr.shape == tuple(shape):
+            csr.data[:] = 1
+            result._csr = csr
+        return result
 
     def rows(self) -> np.ndarray:
         """The (n, arity) array of positions, in lexicographic order."""
@@ -96,6 +101,14 @@ def store(value, shape: tuple[int, ...], storage: str):
     return Tuples.from_rows(rows, shape)
 
 
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (a sort and a neighbour comparison)."""
+    keys = np.sort(keys, kind="stable")
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    return keys[keep]
+
+
 def nonempty(value) -> bool:
     """True when the relation holds some tuple."""
     return len(value) > 0 if isinstance(value, Tuples) else bool(value.any())
@@ -107,14 +120,17 @@ def count(value) -> int:
 
 
 def union(a, b):
-    """a ∪ b, in a's storage."""
-    if isinstance(a, Tuples):
+    """a ∪ b: sparse when both are, else dense."""
+    if isinstance(a, Tuples) and isinstance(b, Tuples):
         b = store(b, a.shape, SPARSE)
-        merged = np.sort(np.concatenate([a.keys, b.keys]), kind="stable")   # two sorted runs: a merge
-        keep = np.ones(len(merged), dtype=bool)
-        keep[1:] = merged[1:] != merged[:-1]
-        return Tuples(merged[keep], a.shape)
-    return a | store(b, a.shape, DENSE)
+        return Tuples(_sorted_unique(np.concatenate([a.keys, b.keys])), a.shape)   # two sorted runs: a merge
+    if isinstance(a, Tuples):
+        a, b = b, a
+    out = store(a, a.shape, DENSE).copy()
+    if isinstance(b, Tuples) and b.shape == out.shape:
+        out.reshape(-1)[b.keys] = True
+        return out
+    return out | store(b, out.shape, DENSE)
 
 
 def minus(a, b):
@@ -134,9 +150,17 @@ def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == keys
 
 
-def dense(value) -> np.ndarray:
-    """The dense Boolean array of a relation in either storage."""
-    return np.asarray(value, dtype=bool)
+SMALL_JOIN = 20_000
+"""Sparse joins with a side this small sort-merge instead of building scipy matrices (less overhead)."""
+FRONTIER_DENSITY = 1 / 64
+"""A semi-naive delta denser than this is kept dense (its joins become sparse-times-dense products)."""
+
+
+def frontier(value):
+    """A semi-naive delta in the storage that makes the next round's joins cheapest."""
+    if isinstance(value, Tuples):
+        return np.asarray(value) if len(value) > FRONTIER_DENSITY * math.prod(value.shape) else value
+    return value if count(value) > FRONTIER_DENSITY * value.size else Tuples.from_dense(value)
 
 
 # --------------------------------------------------------------------------- joins
@@ -224,19 +248,30 @@ def _chain(head, atoms):
     return _matrix(ra, sa, (x, y)), _matrix(rb, sb, (y, z))
 
 
+def _product(left, right, shape: tuple[int, int]):
+    """``left @ right`` with extents reconciled: the shared axis cut to the shorter, the outer axes cut
+    to ``shape`` (positions past an extent hold no tuples). Returns the product and its shape."""
+    inner = min(left.shape[1], right.shape[0])
+    left, right = left[:shape[0], :inner], right[:inner, :shape[1]]
+    return left @ right, (left.shape[0], right.shape[1])
+
+
 def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = SPARSE):
-    """The head relation (``storage``, ``shape``) derived by one rule body: ``atoms`` and ``negated`` are
+    """The head relation (``shape``) derived by one rule body: ``atoms`` and ``negated`` are
     ``(relation, spec)`` pairs, a spec naming a variable (str) or a constant position (int) per argument;
-    the head spec names the variables (or constant positions) written."""
+    the head spec names the variables (or constant positions) written. ``storage`` is ``sparse``,
+    ``dense``, or ``auto`` (whichever the join produced: dense when a matrix product had a dense operand)."""
     head = tuple(head)
-    chain = _chain(head, atoms) if not negated else None
+    small = all(isinstance(r, Tuples) for r, _ in atoms) and min(len(r) for r, _ in atoms) <= SMALL_JOIN
+    chain = _chain(head, atoms) if not negated and not small else None
     if chain is not None:
-        product = chain[0] @ chain[1]
+        product, size = _product(*chain, shape)
         if sp.issparse(product):
-            result = Tuples.from_matrix(product, shape)
-            return result if storage == SPARSE else store(result, shape, DENSE)
-        product = np.asarray(product) > 0
-        return product if storage == DENSE else Tuples.from_dense(product)
+            result = Tuples.from_matrix(product, size)
+        else:
+            result = np.asarray(product) > 0
+        natural = SPARSE if isinstance(result, Tuples) else DENSE
+        return store(result, shape, natural if storage == "auto" else storage)
     sizes: dict[str, int] = {}
     for relation, spec in [*atoms, *negated]:
         for axis, item in enumerate(spec):
@@ -254,14 +289,25 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     inside = np.all((rows >= 0) & (rows < np.asarray(shape, dtype=np.int64)), axis=1) if head else \
         np.ones(len(rows), dtype=bool)
     result = Tuples.from_rows(rows[inside], shape)
-    return result if storage == SPARSE else store(result, shape, DENSE)
+    return result if storage != DENSE else store(result, shape, DENSE)
 
 
 def closure(step) -> np.ndarray:
-    """Transitive closure (paths of length >= 1) of a square binary relation by dense repeated squaring."""
-    reach = np.asarray(step, dtype=np.float32)
-    while True:
+    """Transitive closure (paths of length >= 1) of a binary relation by repeated squaring: CSR products
+    while the reach is sparse, then dense ones; a non-square relation is padded square (positions past an
+    extent hold no tuples) and cut back. The result is dense."""
+    shape = step.shape
+    n = max(shape)
+    reach = store(step, (n, n), SPARSE)
+    while isinstance(reach, Tuples) and len(reach) <= FRONTIER_DENSITY * n * n:   # sparse while sparse
+        m = reach.csr()
+        grown = Tuples.from_matrix(m + m @ m, (n, n))
+        if len(grown) == len(reach):
+            return store(grown, (n, n), DENSE)[:shape[0], :shape[1]]
+        reach = grown
+    reach = np.asarray(reach, dtype=np.float32)
+    while True:      # then dense float32 products (BLAS)
         grown = (reach + reach @ reach) > 0
-        if np.array_equal(grown, reach > 0):
-            return grown
+        if np.count_nonzero(grown) == np.count_nonzero(reach):
+            return grown[:shape[0], :shape[1]]
         reach = grown.astype(np.float32)
