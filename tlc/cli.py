@@ -10,6 +10,7 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import BACKENDS, Program, frontend, load_source
+from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
 from tlc.passes.manager import PassManager, check_pass_names
 from tlc_runtime.data import load_file
@@ -36,10 +37,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, metavar="N",
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
+    def with_relations(p):
+        p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+
     def with_backend(p):
         p.add_argument("--backend", choices=BACKENDS, default="numpy")
         with_passes(p)
         with_threads(p)
+        with_relations(p)
 
     run = sub.add_parser("run", help="run a program and print the tensors it defines")
     run.add_argument("file")
@@ -58,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     with_data(comp)
     with_passes(comp)
     with_threads(comp)
+    with_relations(comp)
     fuzz = sub.add_parser("fuzz", help="generate random programs and check every backend and level agree")
     try:
         from tlc.fuzz import campaign
@@ -166,7 +173,8 @@ def _command(args) -> int:
     threads = getattr(args, "threads", None)
     if threads is not None and threads < 1:
         raise _UsageError(f"--threads must be at least 1, not {threads}")
-    program = Program(frontend(source, filename), backend, opt_level, passes, threads)
+    program = Program(frontend(source, filename), backend, opt_level, passes, threads,
+                      getattr(args, "relations", "auto"))
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:

@@ -262,7 +262,7 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     the head spec names the variables (or constant positions) written. ``storage`` is ``sparse``,
     ``dense``, or ``auto`` (whichever the join produced: dense when a matrix product had a dense operand)."""
     head = tuple(head)
-    small = all(isinstance(r, Tuples) for r, _ in atoms) and min(len(r) for r, _ in atoms) <= SMALL_JOIN
+    small = all(isinstance(r, Tuples) for r, _ in atoms) and min((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
     chain = _chain(head, atoms) if not negated and not small else None
     if chain is not None:
         product, size = _product(*chain, shape)
