@@ -36,13 +36,12 @@ class Relation:
         """The (n, arity) integer positions of the true tuples, in index order, without densifying."""
         return self._sparse.rows() if self._sparse is not None else np.argwhere(self._dense)
 
-    def _decode(self, axis: int, position: int):
-        domain = self._domains[axis]
-        return domain[position] if domain is not None else int(position)
-
     def tuples(self) -> list[tuple]:
         """All true tuples in index order, constants decoded."""
-        return [tuple(self._decode(a, int(p)) for a, p in enumerate(row)) for row in self.positions()]
+        rows = self.positions()
+        columns = [rows[:, a].tolist() if domain is None else np.asarray(domain, dtype=object)[rows[:, a]].tolist()
+                   for a, domain in enumerate(self._domains)]
+        return list(zip(*columns)) if columns else [()] * len(rows)
 
     def __iter__(self):
         return iter(self.tuples())

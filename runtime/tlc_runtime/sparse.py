@@ -123,6 +123,8 @@ def union(a, b):
     """a ∪ b: sparse when both are, else dense."""
     if isinstance(a, Tuples) and isinstance(b, Tuples):
         b = store(b, a.shape, SPARSE)
+        if not len(a) or not len(b):
+            return b if not len(a) else a
         return Tuples(_sorted_unique(np.concatenate([a.keys, b.keys])), a.shape)   # two sorted runs: a merge
     if isinstance(a, Tuples):
         a, b = b, a
