@@ -264,6 +264,11 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     the head spec names the variables (or constant positions) written. ``storage`` is ``sparse``,
     ``dense``, or ``auto`` (whichever the join produced: dense when a matrix product had a dense operand)."""
     head = tuple(head)
+    if len(atoms) == 1 and not negated and tuple(atoms[0][1]) == head and len(set(head)) == len(head) and \
+            all(isinstance(v, str) for v in head):    # a copy rule: P(x, y) = E(x, y)
+        relation = atoms[0][0]
+        natural = SPARSE if isinstance(relation, Tuples) else DENSE
+        return store(relation, shape, natural if storage == "auto" else storage)
     small = all(isinstance(r, Tuples) for r, _ in atoms) and min((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
     chain = _chain(head, atoms) if not negated and not small else None
     if chain is not None:

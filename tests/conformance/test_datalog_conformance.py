@@ -49,8 +49,6 @@ XFAIL = {
         "projectedZ", "filteredX", "projectedX", "projectedY", "projectedXZ", "multiple", "singlePositionY",
         "filteredY", "reordered", "filteredZ", "projectedXY", "projectedYZ", "singlePositionX",
         "singlePositionZ")},
-    "basic/review_v2_parser_identity::subtraction_chains_are_left_associative":
-        "tlc: integer constants are positions and cannot be negative (result(1-2-3) needs -4)",
 }
 """Cases expected to fail, by id (``category/file::case``), with the reason."""
 
