@@ -18,14 +18,26 @@ SPARSE = "sparse"
 
 
 class Tuples:
-    """A relation stored sparsely: sorted unique int64 keys of its true tuples over ``shape``."""
+    """A relation stored sparsely: sorted unique int64 keys of its true tuples over ``shape``; a binary
+    relation may hold a canonical CSR matrix instead (or as well), and derives one from the other on demand."""
 
-    __slots__ = ("keys", "shape", "_csr")
+    __slots__ = ("_keys", "shape", "_csr")
 
-    def __init__(self, keys: np.ndarray, shape: tuple[int, ...]):
-        self.keys = keys
+    def __init__(self, keys: np.ndarray | None, shape: tuple[int, ...], csr: sp.csr_matrix | None = None):
+        self._keys = keys
         self.shape = tuple(int(n) for n in shape)
-        self._csr = None
+        self._csr = csr
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted int64 keys (C-order positions) of the true tuples."""
+        if self._keys is None:
+            csr = self._csr
+            if not csr.has_sorted_indices:
+                csr.sort_indices()
+            rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
+            self._keys = rows * self.shape[1] + csr.indices
+        return self._keys
 
     @classmethod
     def from_rows(cls, rows: np.ndarray, shape: tuple[int, ...]) -> Tuples:
@@ -43,17 +55,18 @@ class Tuples:
         return cls(np.flatnonzero(array).astype(np.int64), array.shape)
 
     @classmethod
-    def from_matrix(cls, matrix, shape: tuple[int, int]) -> Tuples:
-        """From a scipy sparse matrix (true where stored and nonzero)."""
-        csr = sp.csr_matrix(matrix, dtype=np.float32)
-        csr.sum_duplicates()    # canonical: sorted column indices, no duplicates, so the keys come sorted
+    def from_matrix(cls, matrix, shape: tuple[int, int], product: bool = False) -> Tuples:
+        """From a scipy sparse matrix (true where stored and nonzero; not modified), or, with ``product``,
+        from a fresh CSR product of nonnegative matrices, taken over as it is (no duplicates, maybe unsorted)."""
+        csr = sp.csr_matrix(matrix, dtype=np.float32, copy=not product)
+        if not product:
+            csr.sum_duplicates()    # canonical: sorted column indices, no duplicates
         csr.eliminate_zeros()
-        rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
-        result = cls(rows * shape[1] + csr.indices, shape)
+        csr.data[:] = 1
         if csr.shape == tuple(shape):
-            csr.data[:] = 1
-            result._csr = csr
-        return result
+            return cls(None, shape, csr)
+        rows, cols = Tuples(None, csr.shape, csr).rows().T    # a smaller matrix, placed in a larger shape
+        return cls(rows * shape[1] + cols, shape)
 
     def rows(self) -> np.ndarray:
         """The (n, arity) array of positions, in lexicographic order."""
@@ -71,7 +84,12 @@ class Tuples:
         return self._csr
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self._keys) if self._keys is not None else int(self._csr.nnz)
+
+    @property
+    def binary(self) -> bool:
+        """True for a binary relation (its set operations are scipy CSR operations)."""
+        return len(self.shape) == 2
 
     def __array__(self, dtype=None, copy=None):
         out = np.zeros(math.prod(self.shape), dtype=bool)
@@ -125,6 +143,10 @@ def union(a, b):
         b = store(b, a.shape, SPARSE)
         if not len(a) or not len(b):
             return b if not len(a) else a
+        if a.binary:
+            both = (a.csr() + b.csr()).tocsr()
+            both.data[:] = 1
+            return Tuples(None, a.shape, both)
         return Tuples(_sorted_unique(np.concatenate([a.keys, b.keys])), a.shape)   # two sorted runs: a merge
     if isinstance(a, Tuples):
         a, b = b, a
@@ -138,6 +160,12 @@ def union(a, b):
 def minus(a, b):
     """a \\ b, in a's storage."""
     if isinstance(a, Tuples):
+        if not len(a) or (isinstance(b, Tuples) and not len(b)):
+            return a
+        if isinstance(b, Tuples) and a.binary and b.shape == a.shape:
+            rest = sp.csr_matrix(a.csr() - a.csr().multiply(b.csr()))
+            rest.eliminate_zeros()
+            return Tuples(None, a.shape, rest)
         if isinstance(b, Tuples):
             return Tuples(a.keys[~_member(a.keys, b.keys)], a.shape)
         return Tuples(a.keys[~np.asarray(b, dtype=bool).reshape(-1)[a.keys]], a.shape)
@@ -218,7 +246,7 @@ def _anti_join(table: _Table, relation, spec, sizes: dict[str, int]) -> _Table:
     """Rows of ``table`` for which the negated atom does not hold."""
     other = _atom_table(relation, spec)
     variables = list(other.columns)
-    found = _member(_keys(table, variables, sizes), np.unique(_keys(other, variables, sizes)))
+    found = _member(_keys(table, variables, sizes), _sorted_unique(_keys(other, variables, sizes)))
     return _Table({v: c[~found] for v, c in table.columns.items()}, int((~found).sum()))
 
 
@@ -274,7 +302,7 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     if chain is not None:
         product, size = _product(*chain, shape)
         if sp.issparse(product):
-            result = Tuples.from_matrix(product, size)
+            result = Tuples.from_matrix(product, size, product=True)
         else:
             result = np.asarray(product) > 0
         natural = SPARSE if isinstance(result, Tuples) else DENSE
