@@ -181,7 +181,9 @@ def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 
 
 SMALL_JOIN = 20_000
-"""Sparse joins with a side this small sort-merge instead of building scipy matrices (less overhead)."""
+"""Sparse joins whose sides are all this small sort-merge instead of building scipy matrices (less overhead)."""
+SPARSE_PER_DENSE_FLOP = 250
+"""A sparse matrix product's scalar product costs about as much as this many dense (BLAS) ones."""
 FRONTIER_DENSITY = 1 / 64
 """A semi-naive delta denser than this is kept dense (its joins become sparse-times-dense products)."""
 
@@ -282,7 +284,10 @@ def _product(left, right, shape: tuple[int, int]):
     """``left @ right`` with extents reconciled: the shared axis cut to the shorter, the outer axes cut
     to ``shape`` (positions past an extent hold no tuples). Returns the product and its shape."""
     inner = min(left.shape[1], right.shape[0])
-    left, right = left[:shape[0], :inner], right[:inner, :shape[1]]
+    if left.shape != (min(left.shape[0], shape[0]), inner):    # slicing copies: only when extents differ
+        left = left[:shape[0], :inner]
+    if right.shape != (inner, min(right.shape[1], shape[1])):
+        right = right[:inner, :shape[1]]
     return left @ right, (left.shape[0], right.shape[1])
 
 
@@ -297,7 +302,7 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
         relation = atoms[0][0]
         natural = SPARSE if isinstance(relation, Tuples) else DENSE
         return store(relation, shape, natural if storage == "auto" else storage)
-    small = all(isinstance(r, Tuples) for r, _ in atoms) and min((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
+    small = all(isinstance(r, Tuples) for r, _ in atoms) and max((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
     chain = _chain(head, atoms) if not negated and not small else None
     if chain is not None:
         product, size = _product(*chain, shape)
@@ -334,8 +339,11 @@ def closure(step) -> np.ndarray:
     shape = step.shape
     n = max(shape)
     reach = store(step, (n, n), SPARSE)
-    while isinstance(reach, Tuples) and len(reach) <= FRONTIER_DENSITY * n * n:   # sparse while sparse
+    while isinstance(reach, Tuples):   # CSR products while they cost less than a dense one
         m = reach.csr()
+        products = np.dot(np.diff(m.indptr).astype(np.float64)[:n], np.bincount(m.indices, minlength=n)[:n])
+        if products > n ** 3 / SPARSE_PER_DENSE_FLOP:
+            break
         grown = Tuples.from_matrix(m + m @ m, (n, n))
         if len(grown) == len(reach):
             return store(grown, (n, n), DENSE)[:shape[0], :shape[1]]
