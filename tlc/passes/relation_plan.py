@@ -74,8 +74,8 @@ class StratumPlan:
 
     def describe(self) -> str:
         """One line for ``tlc explain``."""
-        names = {"sparse": "sparse semi-naive", "dense": "dense semi-naive", "squaring": "dense repeated squaring",
-                 "einsum": "dense tensor code"}
+        names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
+                 "squaring": "dense repeated squaring", "einsum": "dense tensor code"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
