@@ -207,3 +207,34 @@ def test_bad_relations_option_and_sparse_data_are_located_errors(capsys, tmp_pat
     with pytest.raises(SystemExit) as exit_info:
         cli_main(["run", str(path), "--relations", "fast"])
     assert exit_info.value.code == 2
+
+
+def reference_closure(edges: np.ndarray) -> np.ndarray:
+    """Paths of length >= 1 by naive dense iteration (NumPy float products)."""
+    reach = edges.astype(float)
+    while True:
+        grown = (reach + reach @ edges) > 0
+        if np.array_equal(grown, reach > 0):
+            return grown
+        reach = grown.astype(float)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("graph", ["dense-400", "chain-300", "two-cycles"])
+def test_closure_regimes_match_reference(strategy, graph):
+    """Large joins (scipy CSR products, dense frontiers), long chains (sparse frontiers) and cycles."""
+    rng = np.random.default_rng(5)
+    if graph == "dense-400":
+        edges = rng.random((400, 400)) < 25_000 / 160_000
+    elif graph == "chain-300":
+        edges = np.eye(300, k=1, dtype=bool)
+    else:
+        edges = np.roll(np.eye(60, dtype=bool), 1, axis=1)
+        edges[30:, :] = np.roll(np.eye(60, dtype=bool), 2, axis=1)[30:, :]
+    expected = reference_closure(edges)
+    for rule in ("Path(x, z) = Path(x, y) Edge(y, z)", "Path(x, z) = Path(x, y) Path(y, z)"):
+        prog = tlc.compile(f"Path(x, y) = Edge(x, y)\n{rule}\nBack(y, x) = Path(x, y) ~Edge(x, y)\n",
+                           relations=strategy)
+        res = prog(Edge=sp.csr_matrix(edges) if strategy == "sparse" else edges)
+        assert np.array_equal(np.asarray(res["Path"]), expected), rule
+        assert np.array_equal(np.asarray(res["Back"]), (expected & ~edges).T)
