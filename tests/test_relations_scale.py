@@ -238,3 +238,17 @@ def test_closure_regimes_match_reference(strategy, graph):
         res = prog(Edge=sp.csr_matrix(edges) if strategy == "sparse" else edges)
         assert np.array_equal(np.asarray(res["Path"]), expected), rule
         assert np.array_equal(np.asarray(res["Back"]), (expected & ~edges).T)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_datalog_front_door_forwards_the_strategy(strategy):
+    import tlc.datalog as dl
+
+    text = "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+    facts = {"edge": [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]}
+    model = dl.evaluate(text, facts, relations=strategy)
+    nodes = "abc"
+    assert model["path"] == {(x, y) for x in nodes for y in nodes} | {(x, "d") for x in nodes}
+    prog = dl.compile(text, relations=strategy)
+    prog(**facts)
+    assert ("(forced)" in prog.explain()) == (strategy != "auto")
