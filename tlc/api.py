@@ -402,7 +402,8 @@ class Program:
         lines = []
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
-            if spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational:
+            relational = spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational
+            if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors)
             for k in stratum.equations:
@@ -417,7 +418,8 @@ class Program:
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
                     lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
-                    lines.extend("    " + c for c in _contraction_costs(eq, ranges))
+                    if not relational:   # relational strata join tuples instead of contracting
+                        lines.extend("    " + c for c in _contraction_costs(eq, ranges))
         if spec is None:
             lines.append("(call the program or pass inputs to explain() for shapes and costs)")
         elif getattr(spec.emitted, "decisions", None):
