@@ -10,13 +10,13 @@ import keyword
 import math
 from dataclasses import dataclass, field
 
+from tlc.backends.numpy.sparse import emit_relational
 from tlc.contract import contract_path
 
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program
-from tlc.backends.numpy.sparse import emit_relational
 from tlc.passes.projection import Projection, analyse
 from tlc.passes.shapes import Shapes
 from tlc.passes.strata import Mode, Stratum

@@ -36,7 +36,8 @@ class _Relational:
         return tuple(self.emitter.shapes.extents[tensor])
 
     def spec(self, ref: ir.Ref) -> tuple:
-        return tuple(i.plain_variable or numpy_emit.constant_position(self.emitter.symbols, self.emitter.symbolic, ref.name, a, i)
+        symbols, symbolic = self.emitter.symbols, self.emitter.symbolic
+        return tuple(i.plain_variable or numpy_emit.constant_position(symbols, symbolic, ref.name, a, i)
                      for a, i in enumerate(ref.indices))
 
     def emit(self) -> None:
@@ -92,7 +93,7 @@ class _Relational:
         for n in names:
             self.lines.append(f"delta_{n} = {f'rs.frontier({n})' if dense else n}")
         test = " or ".join(f"rs.nonempty(delta_{n})" for n in names)
-        self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last round's delta")
+        self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
         for t, n in zip(members, names):
             self.lines.append(f"    new_{n} = rs.store(None, {self.shape(t)}, 'sparse')")
         for k in recursive:
