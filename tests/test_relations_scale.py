@@ -252,3 +252,14 @@ def test_datalog_front_door_forwards_the_strategy(strategy):
     prog = dl.compile(text, relations=strategy)
     prog(**facts)
     assert ("(forced)" in prog.explain()) == (strategy != "auto")
+
+
+def test_forcing_an_infeasible_dense_strategy_falls_back_to_sparse():
+    n = 20_000      # a dense Path would have 4e8 elements, over the dense budget
+    src = np.arange(0, n - 1, 2)
+    edges = sp.csr_matrix((np.ones(len(src)), (src, src + 1)), shape=(n, n))
+    for force in ("dense", "squaring"):
+        prog = tlc.compile("Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n", relations=force)
+        assert f"relations: sparse semi-naive ({force} forced but infeasible" in prog.explain(Edge=edges)
+        res = prog(Edge=edges)
+        assert res["Path"].sparse and len(res["Path"]) == len(src)

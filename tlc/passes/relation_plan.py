@@ -202,11 +202,13 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     closure = closure_shape(program, stratum)
     costs = _costs(program, stratum, closure, shapes, size, nnz)
     if force != "auto":
-        choice = force if force in costs and not math.isinf(costs[force]) else None
-        if force == "squaring" and choice is None:
+        if not math.isinf(costs.get(force, math.inf)):
+            choice, why = force, "forced"
+        elif force == "squaring" and closure is None and not math.isinf(costs["dense"]):
             choice, why = "dense", "squaring forced but the recursion is not closure-shaped"
         else:
-            choice, why = choice or "sparse", "forced" if choice else f"{force} forced but infeasible"
+            choice, why = "sparse", f"{force} forced but infeasible over {DENSE_BUDGET:.3g} elements" \
+                if closure is not None or force == "dense" else "squaring forced but not closure-shaped"
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
