@@ -400,6 +400,10 @@ class Program:
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
         lines = []
+        if spec is not None and spec.plan is not None:
+            stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
+            if stored:
+                lines.append(f"input relations: {', '.join(stored)} storage")
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
             relational = spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational
