@@ -5,6 +5,7 @@ choices, explain output, sparse results that never densify, and bad input."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
 import string
 
@@ -131,12 +132,7 @@ def test_strategies_agree_on_random_programs_and_backends():
     Q(x, z) = P(x, y) Q(y, z)
     Q(x, y) = B(x, y) ~P(y, x)
     """
-    backends = ["numpy"]
-    try:
-        import llvmlite  # noqa: F401
-        backends.append("llvm")
-    except ImportError:
-        pass
+    backends = ["numpy"] + (["llvm"] if importlib.util.find_spec("llvmlite") else [])
     results = [tlc.compile(src, backend=b, relations=s)(**data) for b, s in itertools.product(backends, STRATEGIES)]
     for name in ("P", "Q"):
         first = np.asarray(results[0][name])

@@ -4,16 +4,14 @@ run through ``tlc.datalog.conformance.TlcEvaluator`` (the ``defeasible`` theorie
 Every case passes or is a strict xfail whose reason is listed in docs/datalog.md. The suite's own
 collection (its plugin's ``yaml_test_case`` fixture) reads all 21 MB of YAML with the pure-Python
 loader, which takes minutes, so by default the cases are collected here with libyaml; the two largest
-files (16 MB lubm, 3 MB hmmer) are only scanned for case names: loading and running them takes about a
-minute, so their cases are skipped unless ``TLC_CONFORMANCE_SLOW=1`` is set (then they run and pass,
-on sparse relations). ``pytest tests/conformance --datalog-evaluator=
+files (16 MB lubm, 3 MB hmmer) are only scanned for case names at collection and loaded when their first
+case runs (about 10 s), so selecting other cases stays quick. ``pytest tests/conformance --datalog-evaluator=
 tlc.datalog.conformance.TlcEvaluator`` also runs the plugin's own parametrisation (``test_plugin_case``).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +32,8 @@ _NEMO_LOCAL = ("Nemo reads a variable that occurs only in a negated literal (P i
                "line 9 of this program) as existential inside the negation; tlc.datalog rejects the rule as "
                "unsafe, like Souffle, Clingo and this suite's errors/review_v2_unsafe_negation case")
 
-SLOW = {
-    "recursion/souffle_example_hmmer":
-        "slow: 3 MB of YAML (5 s with libyaml) and ~30 s to run over 46,962 named constants; "
-        "set TLC_CONFORMANCE_SLOW=1 to run",
-    "recursion/souffle_example_lubm":
-        "slow: 16 MB of YAML (~20 s with libyaml); set TLC_CONFORMANCE_SLOW=1 to run",
-}
-"""Files whose cases pass but take too long for the default run: skipped unless TLC_CONFORMANCE_SLOW=1."""
-RUN_SLOW = os.environ.get("TLC_CONFORMANCE_SLOW") == "1"
+LAZY = ("recursion/souffle_example_hmmer", "recursion/souffle_example_lubm")
+"""Files too large to load at collection (3 MB and 16 MB of YAML): loaded when their first case runs."""
 
 XFAIL = {
     **{f"negation/nemo_negation::nemo_negation_{name}": _NEMO_LOCAL for name in (
@@ -58,7 +49,7 @@ RUNNER = YamlTestRunner(EVALUATOR)
 
 @dataclass(frozen=True)
 class _Case:
-    """A suite case, loaded now or (for the slow files) when its test runs."""
+    """A suite case, loaded now or (for the large files) when its test runs."""
 
     path: Path
     name: str
@@ -70,7 +61,7 @@ class _Case:
         return next(c for c in _load(self.path) if c.name == self.name)
 
 
-@functools.lru_cache(maxsize=1)   # a slow file's cases all load it: once
+@functools.lru_cache(maxsize=1)   # a large file's cases all load it: once
 def _load(path: Path) -> list[schema.TestCase]:
     """The file's cases, merged as the suite's plugin merges a multi-case file (source, tags, verification)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -100,9 +91,7 @@ def _names(path: Path) -> list[str]:
         return [yaml.safe_load(m[1]) for line in handle if (m := _NAME_LINE.match(line))]
 
 
-def _expectation(case_id: str, slow_reason: str | None):
-    if slow_reason is not None and not RUN_SLOW:
-        return pytest.mark.skip(reason=slow_reason)
+def _expectation(case_id: str):
     if case_id in XFAIL:
         return pytest.mark.xfail(strict=True, reason=XFAIL[case_id])
     return None
@@ -114,12 +103,11 @@ def _params():
     for category in CATEGORIES:
         for path in sorted((root / category).rglob("*.yaml")):
             relative = path.relative_to(root).with_suffix("").as_posix()
-            slow = SLOW.get(relative)
-            cases = [_Case(path, name) for name in _names(path)] if slow else \
+            cases = [_Case(path, name) for name in _names(path)] if relative in LAZY else \
                 [_Case(path, c.name, c) for c in _load(path)]
             for case in cases:
                 case_id = f"{relative}::{case.name}"
-                mark = _expectation(case_id, slow)
+                mark = _expectation(case_id)
                 params.append(pytest.param(case, id=case_id, marks=[mark] if mark else []))
     return params
 
@@ -131,7 +119,7 @@ def test_every_listed_failure_exists():
     """Each xfail names a real case, so the table cannot silently go stale."""
     ids = {p.id for p in PARAMS}
     assert set(XFAIL) <= ids
-    assert all(any(i.startswith(f"{stem}::") for i in ids) for stem in SLOW)
+    assert all(any(i.startswith(f"{stem}::") for i in ids) for stem in LAZY)
 
 
 @pytest.mark.parametrize("case", PARAMS)
@@ -148,10 +136,7 @@ def test_plugin_case(yaml_test_case, runner, request):
     relative = path.relative_to(get_tests_dir()).with_suffix("").as_posix()
     if case.program is None or relative.split("/")[0] not in CATEGORIES:
         pytest.skip("tlc.datalog runs the basic, errors, negation and recursion program cases")
-    slow = SLOW.get(relative)
-    if slow and not RUN_SLOW:
-        pytest.skip(slow)
-    mark = _expectation(f"{relative}::{case.name}", None)
+    mark = _expectation(f"{relative}::{case.name}")
     if mark is not None:
         request.applymarker(mark)
     runner.run_test_case(case)
