@@ -267,3 +267,37 @@ def test_forcing_an_infeasible_dense_strategy_falls_back_to_sparse():
         assert f"relations: sparse semi-naive ({force} forced but infeasible" in prog.explain(Edge=edges)
         res = prog(Edge=edges)
         assert res["Path"].sparse and len(res["Path"]) == len(src)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_ternary_recursion_with_constants_agrees_across_strategies(seed):
+    """Ternary recursion, a constant in a body and a head, negation of an earlier stratum, on random data."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 9))
+    r = rng.random((n, n, n)) < 0.08
+    e = rng.random((n, n)) < 0.2
+    src = """
+    T(x, y, z) = R(x, y, z)
+    T(x, y, w) = T(x, y, z) E(z, w)
+    T(x, w, z) = T(x, y, z) T(y, w, 0)
+    Zero(y) = T(0, y, z)
+    Marked(x, 1) = T(x, x, 2)
+    Gap(x, y) = E(x, y) ~Zero(y)
+    """
+    rules = [("T", "xyz", [("R", "xyz")], []), ("T", "xyw", [("T", "xyz"), ("E", "zw")], [])]
+    values = {"R": r, "E": e}
+    expected = naive(rules, values, {"T": (n, n, n)})
+    t = expected["T"].copy()
+    while True:   # T(x, w, z) = T(x, y, z) T(y, w, 0), interleaved with the other rules until nothing changes
+        grown = t | (np.einsum("xyz,yw->xwz", t.astype(float), t[:, :, 0].astype(float)) > 0)
+        grown = naive(rules, {"R": grown, "E": e}, {"T": (n, n, n)})["T"]
+        if np.array_equal(grown, t):
+            break
+        t = grown
+    zero = t[0].any(axis=1)
+    results = [tlc.compile(src, relations=s)(R=r, E=e) for s in STRATEGIES]
+    for res in results:
+        assert np.array_equal(np.asarray(res["T"]), t)
+        assert set(res["Zero"]) == {(int(y),) for y in np.flatnonzero(zero)}
+        assert set(res["Marked"]) == ({(x, 1) for x in range(n) if t[x, x, 2]} if n > 2 else set())
+        assert np.array_equal(np.asarray(res["Gap"]), e & ~zero[None, :])
