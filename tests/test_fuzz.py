@@ -350,7 +350,7 @@ def test_coverage_features_and_lines():
         compiled = tlc.compile(program.source)
         compiled(E=np.eye(3, dtype=bool), A=np.ones(5))
     found = features(program, compiled)
-    assert {"mode:seminaive", "agg:max=", "index:lhs:plain+divided", "index:rhs:shift", "emit:while True"} <= found
+    assert {"mode:seminaive", "agg:max=", "index:lhs:plain+divided", "index:rhs:shift", "emit:rs.closure"} <= found
     assert any(path.endswith("emit.py") for path, _ in tracer.lines)
     assert not any("fuzz" in path for path, _ in tracer.lines)
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
+import opt_einsum
+from scipy import sparse
 
 import tlc_runtime as rt
 from tlc.backends.numpy.attention import REPORT_KEY
@@ -26,6 +28,7 @@ from tlc.passes.costs import product_plans
 from tlc.passes.cse import is_internal
 from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
+from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
 from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
 from tlc.passes.strata import Mode, round_bound, stratify
@@ -118,6 +121,8 @@ class Specialisation:
     run: object
     emitted: object | None = None
     """The backend's own emission record (the llvm backend's kernels and per-equation decisions)."""
+    plan: RelationPlan | None = None
+    """Storage per relation and strategy per stratum (``tlc.passes.relation_plan``)."""
 
 
 class Results(Mapping):
@@ -146,13 +151,18 @@ class Program:
 
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
-                 memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None):
+                 memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
+                 relations: str = "auto"):
         if backend not in ALL_BACKENDS:
             raise TlcError(f"unknown backend {backend!r}; available: {', '.join(ALL_BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise TlcError(f"threads must be a positive integer, not {threads!r}")
+        if relations not in RELATION_CHOICES:
+            raise TlcError(f"relations must be one of {', '.join(RELATION_CHOICES)}, not {relations!r}")
+        self.relations = relations
+        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``squaring``."""
         if backend == "llvm":
             try:
                 import llvmlite  # noqa: F401 - only checks that the extra is installed
@@ -222,6 +232,8 @@ class Program:
 
     def _answer(self, atom: ir.Ref, spec: Specialisation):
         known = self._results if atom.name in self._results else self._inputs   # a query may ask an input
+        if self.ir.tensors[atom.name].relation and not self.ir.virtual_axes.get(atom.name):
+            return _relation_answer(atom, known[atom.name], spec)
         value = np.asarray(known[atom.name])
         selection, variables = [], []
         virtual = self.ir.virtual_axes.get(atom.name, frozenset())
@@ -353,39 +365,45 @@ class Program:
         fixed = {n: e for n, e in extents.items() if not program.tensors[n].defined or n in program.shapes}
         given = {n: e for n, e in extents.items() if n not in fixed}
         key = (tuple(sorted(extents.items())), tuple(symbols), tuple(sorted(symbolic)))
-        spec = self._cache.get(key)
+        shapes = self._cache.get(key)
+        if shapes is None:
+            shapes = self._cache[key] = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
+        nnz = {n: rt.sparse.count(a) for n, a in arrays.items() if program.tensors[n].relation}
+        nnz.update((n, len(rows)) for n, rows in tuples.items())
+        plan = plan_relations(program, self.strata, shapes, nnz, self.relations)
+        spec = self._cache.get((key, plan.signature()))
         if spec is None:
-            shapes = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
-            _check_sizes(program, shapes)
+            _check_sizes(program, shapes, plan)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
             emitted = None
             if self.backend == "llvm":
                 from tlc.backends.llvm.program import build_module
                 source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.threads, self.memory_limit)
+                                                    frozenset(symbolic), self.threads, self.memory_limit, plan)
             elif self.backend == "triton":
                 from tlc.backends.triton.program import build_module
                 source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.memory_limit)
+                                                    frozenset(symbolic), self.memory_limit, plan)
             else:
                 source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
-                                    self.memory_limit)
+                                    self.memory_limit, plan)
                 run = load_emitted(source, program.filename)
-            spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted)
-            self._cache[key] = spec
+            spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted, plan)
+            self._cache[(key, plan.signature())] = spec
         self._last = spec
         prepared: dict = dict(scalars)
         for name, array in arrays.items():
-            prepared[name] = array
+            sparse_input = isinstance(array, rt.Tuples) and plan.storage.get(name) == "sparse"
+            prepared[name] = array if sparse_input or not isinstance(array, rt.Tuples) else np.asarray(array)
         position = {item: k for k, item in enumerate(symbols)}
         for name, rows in tuples.items():
-            dense = np.zeros(spec.shapes.extents[name], dtype=bool)
-            if rows:
-                columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
-                           for a, column in enumerate(zip(*rows))]
-                dense[tuple(np.asarray(c, dtype=np.intp) for c in columns)] = True
-            prepared[name] = dense
+            shape = spec.shapes.extents[name]
+            columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
+                       for a, column in enumerate(zip(*rows))]
+            positions = np.asarray(columns, dtype=np.int64).T.reshape(len(rows), len(shape))
+            sparse = rt.Tuples.from_rows(positions, shape)
+            prepared[name] = sparse if plan.storage.get(name) == "sparse" else np.asarray(sparse)
         return prepared, spec
 
     def _unify_extents(self, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
@@ -434,11 +452,19 @@ class Program:
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
         lines = explain_attention(self.source_ir, self.opt_level, self.report)
+        if spec is not None and spec.plan is not None:
+            stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
+            if stored:
+                lines.append(f"input relations: {', '.join(stored)} storage")
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 rounds, why = round_bound(self.ir, stratum, spec.shapes.extents)
                 lines.append(f"  converges within {rounds} rounds, or fails: {why}")
+            relational = spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational
+            if relational:
+                lines.append(f"  {spec.plan.strata[number - 1].describe()}")
+                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors)
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""
@@ -451,7 +477,8 @@ class Program:
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
                     lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
-                    lines.extend("    " + c for c in _contraction_costs(eq, ranges, self.memory_limit))
+                    if not relational:   # relational strata join tuples instead of contracting
+                        lines.extend("    " + c for c in _contraction_costs(eq, ranges, self.memory_limit))
         if self.memory_limit is not None:
             lines.append(f"memory limit: {self.memory_limit} elements ({self.memory_limit * 8} bytes) per "
                          "contraction intermediate")
@@ -480,13 +507,42 @@ MAX_ELEMENTS = 2**31
 """Largest dense tensor tlc allocates (16 GiB of float64); larger ones are reported, not attempted."""
 
 
-def _check_sizes(program: IRProgram, shapes: Shapes) -> None:
+def _check_sizes(program: IRProgram, shapes: Shapes, plan: RelationPlan) -> None:
     for name, extents in shapes.extents.items():
-        if math.prod(extents) > MAX_ELEMENTS:
+        if math.prod(extents) > MAX_ELEMENTS and plan.storage.get(name) != "sparse":
             defining = program.defining(name)
             span = program.equations[defining[0]].span if defining else program.tensors[name].first_use.span
             raise TlcError(f"{name} would have shape {extents} ({math.prod(extents):.3g} elements), more than "
                            f"the {MAX_ELEMENTS:.3g} a dense tensor may hold", span)
+
+
+def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
+    """Distinct tuples of a query's variables, read from a relation's true positions (never densified)."""
+    if isinstance(value, rt.Relation):
+        rows = value.positions()
+    else:
+        rows = value.rows() if isinstance(value, rt.Tuples) else np.argwhere(np.asarray(value))
+    keep = np.ones(len(rows), dtype=bool)
+    first: dict[str, int] = {}
+    for a, index in enumerate(atom.indices):
+        if index.is_constant:
+            item = index.symbol if index.symbol is not None else index.offset
+            if index.symbol is not None or (atom.name, a) in spec.symbolic:
+                if item not in spec.symbols:
+                    return []
+                item = spec.symbols.index(item)
+            keep &= rows[:, a] == item
+            continue
+        var = index.plain_variable or index.variables[0]
+        if var in first:
+            keep &= rows[:, a] == rows[:, first[var]]
+        else:
+            first[var] = a
+    answers: dict[tuple, None] = {}
+    for row in rows[keep]:
+        answers.setdefault(tuple(spec.symbols[int(row[a])] if (atom.name, a) in spec.symbolic else int(row[a])
+                                 for a in first.values()))
+    return list(answers)
 
 
 def _format_atom(ref: ir.Ref) -> str:
@@ -542,8 +598,13 @@ def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
     return rows
 
 
-def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray:
+def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray | rt.Tuples:
     span = program.tensors[name].first_use.span
+    if relation and sparse.issparse(value):     # a scipy.sparse matrix: kept sparse (true where nonzero)
+        if len(program.tensors[name].first_use.indices) != 2:
+            raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
+                            f"{program.tensors[name].rank} arguments", span)
+        return rt.Tuples.from_matrix(value, value.shape)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as err:
@@ -572,14 +633,15 @@ def _scalar(name: str, value, program: IRProgram) -> float:
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
             threads: int | None = None, passes: PassManager | None = None, outputs=None,
             tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
-            weights: Mapping | None = None) -> Program:
+            weights: Mapping | None = None, relations: str = "auto") -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
     ``tolerance`` allows approximate attention with at most that absolute error;
     ``memory_limit`` (bytes, or text such as ``"512M"``) bounds contraction intermediates, slicing where needed;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
-    factors, and ``weights`` binds input values at compile time (see docs/language.md)."""
+    factors, and ``weights`` binds input values at compile time (see docs/language.md);
+    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``."""
     source, filename = load_source(src_or_path)
     return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
-                   memory_limit=memory_limit, factorise=factorise, weights=weights)
+                   memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations)

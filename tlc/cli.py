@@ -10,6 +10,7 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program, frontend, load_source
+from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_bytes
@@ -51,10 +52,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, metavar="N",
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
+    def with_relations(p):
+        p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+
     def with_backend(p):
         p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
         with_passes(p)
         with_threads(p)
+        with_relations(p)
 
     run = sub.add_parser("run", help="run a program and print the tensors it defines")
     run.add_argument("file")
@@ -75,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     with_passes(comp)
     with_threads(comp)
     with_results(comp)
+    with_relations(comp)
     fuzz = sub.add_parser("fuzz", help="generate random programs and check every backend and level agree")
     try:
         from tlc.fuzz import campaign
@@ -199,7 +206,7 @@ def _command(args) -> int:
         raise _UsageError(f"--tolerance must be positive, not {tolerance}")
     program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
                       passes, threads, memory_limit=getattr(args, "memory_limit", None),
-                      factorise=getattr(args, "factorise", None))
+                      factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"))
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:

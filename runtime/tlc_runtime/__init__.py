@@ -7,7 +7,8 @@ from tlc_runtime.ops import (
 )
 from tlc_runtime.relation import Relation
 from tlc_runtime.sliced import contract_sliced
+from tlc_runtime.sparse import Tuples
 
-__all__ = ["AttentionReport", "attention", "DataFileError", "RuntimeFailure", "Relation", "align", "as_number",
-           "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
+__all__ = ["AttentionReport", "attention", "DataFileError", "RuntimeFailure", "Relation", "Tuples", "align",
+           "as_number", "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
            "sig", "softmax", "step", "window"]

@@ -1,4 +1,7 @@
-"""``Relation``: a Boolean tensor result that iterates as tuples of named constants."""
+"""``Relation``: a Boolean tensor result that iterates as tuples of named constants.
+
+Its value is stored densely (a Boolean array) or sparsely (``tlc_runtime.sparse.Tuples``); a sparse
+relation is densified only when ``np.asarray`` asks for the array."""
 
 from __future__ import annotations
 
@@ -6,28 +9,45 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tlc_runtime.sparse import Tuples
+
 
 class Relation:
     """A relation's value: iterate for tuples of constants, ``np.asarray`` for the dense bool array."""
 
-    def __init__(self, name: str, array: np.ndarray, domains: Sequence[Sequence | None]):
+    def __init__(self, name: str, array, domains: Sequence[Sequence | None]):
         self.name = name
-        self._array = np.asarray(array, dtype=bool)
+        self._sparse = array if isinstance(array, Tuples) else None
+        self._dense = None if self._sparse is not None else np.asarray(array, dtype=bool)
         self._domains = tuple(domains)
 
-    def _decode(self, axis: int, position: int):
-        domain = self._domains[axis]
-        return domain[position] if domain is not None else int(position)
+    @property
+    def _array(self) -> np.ndarray:
+        if self._dense is None:
+            self._dense = np.asarray(self._sparse)
+        return self._dense
+
+    @property
+    def sparse(self) -> bool:
+        """True when the value is stored sparsely (``np.asarray`` then builds the dense array)."""
+        return self._sparse is not None
+
+    def positions(self) -> np.ndarray:
+        """The (n, arity) integer positions of the true tuples, in index order, without densifying."""
+        return self._sparse.rows() if self._sparse is not None else np.argwhere(self._dense)
 
     def tuples(self) -> list[tuple]:
         """All true tuples in index order, constants decoded."""
-        return [tuple(self._decode(a, int(p)) for a, p in enumerate(row)) for row in np.argwhere(self._array)]
+        rows = self.positions()
+        columns = [rows[:, a].tolist() if domain is None else np.asarray(domain, dtype=object)[rows[:, a]].tolist()
+                   for a, domain in enumerate(self._domains)]
+        return list(zip(*columns)) if columns else [()] * len(rows)
 
     def __iter__(self):
         return iter(self.tuples())
 
     def __len__(self) -> int:
-        return int(np.count_nonzero(self._array))
+        return len(self._sparse) if self._sparse is not None else int(np.count_nonzero(self._dense))
 
     def __contains__(self, item) -> bool:
         item = item if isinstance(item, tuple) else (item,)
@@ -39,7 +59,7 @@ class Relation:
     @property
     def shape(self) -> tuple[int, ...]:
         """Shape of the dense Boolean array."""
-        return self._array.shape
+        return self._sparse.shape if self._sparse is not None else self._dense.shape
 
     def __eq__(self, other) -> bool:
         if isinstance(other, Relation):

@@ -3,15 +3,15 @@ run through ``tlc.datalog.conformance.TlcEvaluator`` (the ``defeasible`` theorie
 
 Every case passes or is a strict xfail whose reason is listed in docs/datalog.md. The suite's own
 collection (its plugin's ``yaml_test_case`` fixture) reads all 21 MB of YAML with the pure-Python
-loader, which takes minutes, so by default the cases are collected here with libyaml; the three
-largest files (16 MB lubm, 3 MB hmmer, 0.3 MB access1) are only scanned for case names, because tlc
-cannot run them yet (dense relations): their cases are xfails that do not run, unless pytest's own
-``--runxfail`` is given. ``pytest tests/conformance --datalog-evaluator=
+loader, which takes minutes, so by default the cases are collected here with libyaml; the two largest
+files (16 MB lubm, 3 MB hmmer) are only scanned for case names at collection and loaded when their first
+case runs (about 10 s), so selecting other cases stays quick. ``pytest tests/conformance --datalog-evaluator=
 tlc.datalog.conformance.TlcEvaluator`` also runs the plugin's own parametrisation (``test_plugin_case``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,26 +32,14 @@ _NEMO_LOCAL = ("Nemo reads a variable that occurs only in a negated literal (P i
                "line 9 of this program) as existential inside the negation; tlc.datalog rejects the rule as "
                "unsafe, like Souffle, Clingo and this suite's errors/review_v2_unsafe_negation case")
 
-HEAVY = {
-    "negation/souffle_evaluation_access1":
-        "tlc: relations are dense; In(src, dest, port) over integers up to 999 needs a 1e9-element tensor "
-        "(7.4 GiB as float64)",
-    "recursion/souffle_example_hmmer":
-        "tlc: relations are dense over one table of all 46,962 named constants, so DirectFlow needs 2.2e9 "
-        "elements (over tlc's limit); interning the constants is quadratic (~200 s before that error)",
-    "recursion/souffle_example_lubm":
-        "tlc: relations are dense over one table of all 26,423 named constants (7e8 elements per binary "
-        "relation, 30 relations)",
-}
-"""Files tlc cannot run yet (they would need tens of GB or minutes): every case is an xfail that does not run."""
+LAZY = ("recursion/souffle_example_hmmer", "recursion/souffle_example_lubm")
+"""Files too large to load at collection (3 MB and 16 MB of YAML): loaded when their first case runs."""
 
 XFAIL = {
     **{f"negation/nemo_negation::nemo_negation_{name}": _NEMO_LOCAL for name in (
         "projectedZ", "filteredX", "projectedX", "projectedY", "projectedXZ", "multiple", "singlePositionY",
         "filteredY", "reordered", "filteredZ", "projectedXY", "projectedYZ", "singlePositionX",
         "singlePositionZ")},
-    "basic/review_v2_parser_identity::subtraction_chains_are_left_associative":
-        "tlc: integer constants are positions and cannot be negative (result(1-2-3) needs -4)",
 }
 """Cases expected to fail, by id (``category/file::case``), with the reason."""
 
@@ -61,7 +49,7 @@ RUNNER = YamlTestRunner(EVALUATOR)
 
 @dataclass(frozen=True)
 class _Case:
-    """A suite case, loaded now or (for the heavy files) when its test runs."""
+    """A suite case, loaded now or (for the large files) when its test runs."""
 
     path: Path
     name: str
@@ -73,6 +61,7 @@ class _Case:
         return next(c for c in _load(self.path) if c.name == self.name)
 
 
+@functools.lru_cache(maxsize=1)   # a large file's cases all load it: once
 def _load(path: Path) -> list[schema.TestCase]:
     """The file's cases, merged as the suite's plugin merges a multi-case file (source, tags, verification)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -102,9 +91,7 @@ def _names(path: Path) -> list[str]:
         return [yaml.safe_load(m[1]) for line in handle if (m := _NAME_LINE.match(line))]
 
 
-def _expectation(case_id: str, heavy_reason: str | None):
-    if heavy_reason is not None:
-        return pytest.mark.xfail(strict=True, run=False, reason=heavy_reason)
+def _expectation(case_id: str):
     if case_id in XFAIL:
         return pytest.mark.xfail(strict=True, reason=XFAIL[case_id])
     return None
@@ -116,12 +103,11 @@ def _params():
     for category in CATEGORIES:
         for path in sorted((root / category).rglob("*.yaml")):
             relative = path.relative_to(root).with_suffix("").as_posix()
-            heavy = HEAVY.get(relative)
-            cases = [_Case(path, name) for name in _names(path)] if heavy else \
+            cases = [_Case(path, name) for name in _names(path)] if relative in LAZY else \
                 [_Case(path, c.name, c) for c in _load(path)]
             for case in cases:
                 case_id = f"{relative}::{case.name}"
-                mark = _expectation(case_id, heavy)
+                mark = _expectation(case_id)
                 params.append(pytest.param(case, id=case_id, marks=[mark] if mark else []))
     return params
 
@@ -133,7 +119,7 @@ def test_every_listed_failure_exists():
     """Each xfail names a real case, so the table cannot silently go stale."""
     ids = {p.id for p in PARAMS}
     assert set(XFAIL) <= ids
-    assert all(any(i.startswith(f"{stem}::") for i in ids) for stem in HEAVY)
+    assert all(any(i.startswith(f"{stem}::") for i in ids) for stem in LAZY)
 
 
 @pytest.mark.parametrize("case", PARAMS)
@@ -150,11 +136,7 @@ def test_plugin_case(yaml_test_case, runner, request):
     relative = path.relative_to(get_tests_dir()).with_suffix("").as_posix()
     if case.program is None or relative.split("/")[0] not in CATEGORIES:
         pytest.skip("tlc.datalog runs the basic, errors, negation and recursion program cases")
-    heavy = HEAVY.get(relative)
-    if heavy and not request.config.option.runxfail:
-        pytest.xfail(heavy)
-    mark = _expectation(f"{relative}::{case.name}", None) or \
-        (pytest.mark.xfail(strict=True, reason=heavy) if heavy else None)
+    mark = _expectation(f"{relative}::{case.name}")
     if mark is not None:
         request.applymarker(mark)
     runner.run_test_case(case)

@@ -124,13 +124,13 @@ def _data_arities(facts: Mapping[str, Iterable]) -> tuple[dict[str, list[tuple]]
 class DatalogProgram(Program):
     """A ``tlc.Program`` compiled from Datalog: inputs, results and queries use the Datalog names."""
 
-    def __init__(self, tr: Translation, backend: str = "numpy", opt_level: int = 2):
+    def __init__(self, tr: Translation, backend: str = "numpy", opt_level: int = 2, relations: str = "auto"):
         self.translation = tr
         """The ``Translation``: Datalog text, Tensor Logic text (``.tl``) and the source map."""
         self._data: dict[str, list[tuple]] = {}
         self._datalog_results: Results | None = None
         with _mapped(tr):
-            super().__init__(frontend(tr.executable, tr.filename), backend, opt_level)
+            super().__init__(frontend(tr.executable, tr.filename), backend, opt_level, relations=relations)
 
     def edb(self) -> list[str]:
         """Predicates the rules read but no rule or fact defines: the program's inputs (empty if not given)."""
@@ -200,9 +200,10 @@ class DatalogProgram(Program):
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001
-            opt_level: int = 2) -> DatalogProgram:
-    """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``)."""
-    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level)
+            opt_level: int = 2, relations: str = "auto") -> DatalogProgram:
+    """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``);
+    ``relations`` forces the relation strategy as in ``tlc.compile``."""
+    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations)
 
 
 @dataclass(frozen=True)
@@ -223,14 +224,14 @@ class Model(Mapping):
 
 
 def evaluate(text_or_path: str | os.PathLike, facts: Mapping[str, Iterable] | None = None, *,
-             dialect: str = "classic", backend: str = "numpy") -> Model:
+             dialect: str = "classic", backend: str = "numpy", relations: str = "auto") -> Model:
     """Run a Datalog program on facts given as data (``{"edge": [("a", "b")]}``) and return its ``Model``."""
     data, arities = _data_arities(facts or {})
     tr = translation(text_or_path, dialect=dialect, data_arities=arities)
     preds = {p.name: p for p in tr.predicates.values() if not p.helper}
     model: dict[str, set[tuple]] = {name: set(rows) for name, rows in data.items() if name not in preds}
     if preds:
-        program = DatalogProgram(tr, backend)
+        program = DatalogProgram(tr, backend, relations=relations)
         results = program(**{name: rows for name, rows in data.items() if name in preds})
         for name, pred in preds.items():
             model[name] = set(results[name]) if name in results else set(program._data.get(name, []))

@@ -27,7 +27,8 @@ from tlc.ir import nodes as ir
 
 _EMITTED = ("rt.gather", "rt.scatter", "rt.align", "contract(", "np.einsum", "for t in range", "while True",
             "for _round", "rt.softmax", "rt.lnorm", "rt.sig", "rt.step", "rt.relu", "rt.negate", ".reshape(",
-            "np.maximum", "np.minimum", "_count", "np.zeros(", "|=", "empty index range", "np.power", "np.arange")
+            "np.maximum", "np.minimum", "_count", "np.zeros(", "|=", "empty index range", "np.power", "np.arange",
+            "rs.conjunction", "rs.closure", "rs.frontier", "while rs.nonempty")
 
 
 def ir_features(program: FuzzProgram) -> set[str]:

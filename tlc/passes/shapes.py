@@ -49,10 +49,12 @@ def axis_components(program: Program) -> list[set[tuple[str, int]]]:
 
 
 def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Axes that range over named constants: those holding a symbol anywhere, and their domains."""
+    """Axes that range over named constants: those holding a symbol (or, in a relation, a negative integer)
+    anywhere, and their domains."""
     seeds = set(string_axes)
-    for ref in program.references:
-        seeds |= {(ref.name, a) for a, i in enumerate(ref.indices) if i.symbol is not None}
+    for ref in program.references:   # a negative integer constant of a relation is a named constant too
+        seeds |= {(ref.name, a) for a, i in enumerate(ref.indices)
+                  if i.symbol is not None or (ref.relation and i.is_constant and i.offset < 0)}
     for decl in program.shapes.values():
         seeds |= {(decl.name, a) for a, d in enumerate(decl.dims) if isinstance(d, str)}
     found: set[tuple[str, int]] = set()

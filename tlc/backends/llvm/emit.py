@@ -102,8 +102,9 @@ def _tuple(items) -> str:
 
 
 def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-              memory_limit: int | None = None) -> EmittedLlvm:
+              memory_limit: int | None = None, plan=None) -> EmittedLlvm:
     """Emit the llvm-backend module (same arguments as ``emit_numpy``): source, kernels, decisions."""
-    emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit)
+    emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
+                          plan=plan)
     source = emitter.module()
     return EmittedLlvm(source, emitter.kernels, emitter.decisions)

@@ -9,10 +9,10 @@ from tlc.backends.llvm.jit import jit
 
 
 def build_module(program, strata, shapes, symbols: tuple, supplied: dict, symbolic: frozenset,
-                 threads: int | None = None, memory_limit: int | None = None):
+                 threads: int | None = None, memory_limit: int | None = None, plan=None):
     """Emit, compile and load the llvm-backend module (the arguments of ``emit_numpy``, plus threads):
     returns ``(source, run, emitted)`` where ``run(prepared_inputs)`` evaluates the program."""
-    emitted = emit_llvm(program, strata, shapes, symbols, supplied, symbolic, memory_limit)
+    emitted = emit_llvm(program, strata, shapes, symbols, supplied, symbolic, memory_limit, plan)
     run = load_emitted(emitted.source, program.filename)
     run_globals = run.__globals__
     engine = jit()

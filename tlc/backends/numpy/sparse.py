@@ -1,0 +1,140 @@
+"""Emit a relational stratum (see ``tlc.passes.relation_plan``) as calls to ``tlc_runtime.sparse``.
+
+Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
+relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
+over ``rs.union``/``rs.minus``, or repeated squaring of the step relation for a closure.
+"""
+
+from __future__ import annotations
+
+from tlc.backends.numpy import emit as numpy_emit
+from tlc.ir import nodes as ir
+from tlc.ir.printer import format_equation
+from tlc.passes.relation_plan import Rule, StratumPlan, rule_of
+from tlc.passes.strata import Stratum
+
+
+def emit_relational(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]) -> None:
+    """Append the code of one relational stratum to ``emitter.lines`` (a ``NumpyEmitter``)."""
+    _Relational(emitter, stratum, plan, storage).emit()
+
+
+class _Relational:
+    def __init__(self, emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]):
+        self.emitter = emitter
+        self.program = emitter.program
+        self.stratum = stratum
+        self.plan = plan
+        self.final = storage
+        self.working = "sparse" if plan.strategy == "sparse" else "dense"
+        self.lines = emitter.lines
+
+    def name(self, tensor: str) -> str:
+        return numpy_emit.python_name(tensor)
+
+    def shape(self, tensor: str) -> tuple[int, ...]:
+        return tuple(self.emitter.shapes.extents[tensor])
+
+    def spec(self, ref: ir.Ref) -> tuple:
+        symbols, symbolic = self.emitter.symbols, self.emitter.symbolic
+        return tuple(i.plain_variable or numpy_emit.constant_position(symbols, symbolic, ref.name, a, i)
+                     for a, i in enumerate(ref.indices))
+
+    def emit(self) -> None:
+        self.lines.append(f"# {self.plan.describe()}")
+        for t in self.stratum.tensors:
+            data = f"inputs[{t!r}]" if t in self.emitter.inputs else "None"
+            self.lines.append(f"{self.name(t)} = rs.store({data}, {self.shape(t)}, {self.working!r})")
+        members = set(self.stratum.tensors)
+        base = [k for k in self.stratum.equations
+                if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
+        recursive = [k for k in self.stratum.equations if k not in base]
+        if self.plan.strategy == "squaring" and self.closure_of_step(base):
+            return self.finish()
+        for k in base:
+            self.rule(k, 0, self.name(self.program.equations[k].lhs.name))
+        if self.plan.strategy == "squaring":
+            self.squaring()
+        elif recursive:
+            self.seminaive(recursive)
+        self.finish()
+
+    def finish(self) -> None:
+        """Convert members to the storage later strata read them in."""
+        for t in self.stratum.tensors:
+            if self.final.get(t, "dense") != self.working:
+                self.lines.append(f"{self.name(t)} = rs.store({self.name(t)}, {self.shape(t)}, {self.final[t]!r})")
+
+    def comment(self, k: int, indent: int) -> None:
+        eq = self.program.equations[k]
+        where = f"{self.program.filename or 'line'}:{eq.span.line}" if eq.span else ""
+        self.lines.append(f"{'    ' * indent}# {where}  {format_equation(eq)}")
+
+    def conjunction(self, rule: Rule, override: dict[int, str], storage: str | None = None) -> str:
+        atoms = ", ".join(f"({override.get(n, self.name(r.name))}, {self.spec(r)!r})"
+                          for n, r in enumerate(rule.atoms))
+        negated = ", ".join(f"({self.name(r.name)}, {self.spec(r)!r})" for r in rule.negated)
+        negated = f", negated=[{negated}]" if negated else ""
+        return (f"rs.conjunction({self.spec(rule.head)!r}, {self.shape(rule.head.name)}, [{atoms}]{negated}, "
+                f"storage={storage or self.working!r})")
+
+    def rule(self, k: int, indent: int, target: str, override: dict[int, str] | None = None,
+             storage: str | None = None) -> None:
+        """``target = target ∪ body`` for equation ``k``, with some atoms (by position) read from other arrays."""
+        self.comment(k, indent)
+        rule = rule_of(self.program.equations[k], self.program)
+        body = self.conjunction(rule, override or {}, storage)
+        self.lines.append(f"{'    ' * indent}{target} = rs.union({target}, {body})")
+
+    def seminaive(self, recursive: list[int]) -> None:
+        members = self.stratum.tensors
+        names = [self.name(t) for t in members]
+        dense = self.working == "dense"   # dense state; each delta sparse or dense by its size (rs.frontier)
+        for n in names:
+            self.lines.append(f"delta_{n} = {f'rs.frontier({n})' if dense else n}")
+        test = " or ".join(f"rs.nonempty(delta_{n})" for n in names)
+        self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
+        for t, n in zip(members, names):
+            self.lines.append(f"    new_{n} = rs.store(None, {self.shape(t)}, 'sparse')")
+        for k in recursive:
+            rule = rule_of(self.program.equations[k], self.program)
+            target = f"new_{self.name(rule.head.name)}"
+            for position, atom in enumerate(rule.atoms):
+                if atom.name in members:
+                    self.rule(k, 1, target, {position: f"delta_{self.name(atom.name)}"}, "auto" if dense else None)
+        for n in names:
+            delta = f"rs.minus(new_{n}, {n})"
+            self.lines.append(f"    delta_{n} = {f'rs.frontier({delta})' if dense else delta}")
+        for n in names:
+            self.lines.append(f"    {n} = rs.union({n}, delta_{n})")
+
+    def closure_of_step(self, base: list[int]) -> bool:
+        """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""
+        closure = self.plan.closure
+        (tensor,) = self.stratum.tensors
+        if closure.step is None or len(base) != 1 or tensor in self.emitter.inputs:
+            return False
+        rule = rule_of(self.program.equations[base[0]], self.program)
+        if rule.negated or len(rule.atoms) != 1 or rule.atoms[0].name != closure.step.name or \
+                self.spec(rule.head) != self.spec(rule.atoms[0]) or None in self.spec(rule.head):
+            return False
+        self.comment(base[0], 0)
+        self.comment(closure.rule, 0)
+        self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
+                          f"# the closure of {closure.step.name} (paths of length >= 1) by repeated squaring")
+        return True
+
+    def squaring(self) -> None:
+        closure = self.plan.closure
+        eq = self.program.equations[closure.rule]
+        (tensor,) = self.stratum.tensors
+        target = self.name(tensor)
+        self.comment(closure.rule, 0)
+        if closure.kind == "square":
+            self.lines.append(f"{target} = rs.closure({target})  # transitive closure by repeated squaring")
+            return
+        rule = rule_of(eq, self.program)
+        step = self.name(closure.step.name)
+        self.lines.append(f"{step}_plus = rs.closure({step})  # paths of length >= 1 by repeated squaring")
+        position = rule.atoms.index(closure.step)
+        self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: step + '_plus'})})")
