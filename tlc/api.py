@@ -433,7 +433,10 @@ class Program:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
-        lines = explain_attention(self.source_ir, self.opt_level, self.report)
+        runs = None
+        if self.backend == "triton":
+            from tlc.backends.triton.attention_node import describe_run as runs
+        lines = explain_attention(self.source_ir, self.opt_level, self.report, runs)
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
