@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import tlc_runtime.triton_host as th
-from tlc.backends.triton.attention import _HEADER, SIGNATURE, attention_meta, emit_attention
+from tlc.backends.triton.attention import SIGNATURE, attention_meta, load_attention
 
 CUDA_TARGET = ("cuda", 80, 32)
 """Backend, compute capability, warp size: an A100."""
@@ -38,6 +38,6 @@ def compile_attention(d: int, e: int, causal: bool, extents: tuple[int, int] = (
                       target: tuple = CUDA_TARGET) -> dict:
     """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values), configured as its
     launcher would for ``extents`` (queries, keys), compiled for ``target``."""
-    module = th.load_module(_HEADER + emit_attention())
+    module = load_attention()
     constexprs = attention_meta(*extents, d, e, causal)
     return _compile(module.attention_kernel, {**SIGNATURE, **{k: "constexpr" for k in constexprs}}, constexprs, target)

@@ -130,4 +130,9 @@ def launch_attention(Q, K, V, scale: float, causal: bool = False, penalty: float
     except ValueError:
         raise ValueError(f"attention needs leading axes that broadcast; got {Q.shape}, {K.shape}, {V.shape}") from None
     th.route()
-    return th.load_module(_HEADER + emit_attention()).flash_attention(Q, K, V, scale, causal, penalty)
+    return load_attention().flash_attention(Q, K, V, scale, causal, penalty)
+
+
+def load_attention():
+    """The kernel, ``attention_meta`` and the launcher as an imported module (kernels compile only from a file)."""
+    return th.load_module(_HEADER + emit_attention())
