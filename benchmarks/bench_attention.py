@@ -218,12 +218,12 @@ def gpu_section(sizes: tuple[int, ...]) -> dict:
         q, k, v = (torch.randn(n, d, device="cuda", dtype=torch.float64) for _ in range(3))
         out = torch.empty_like(q)
         scale = torch.tensor(1 / math.sqrt(d), device="cuda", dtype=torch.float64)
-        penalty = torch.tensor(0.0, device="cuda", dtype=torch.float64)
+        penalty = torch.tensor(0.0, device="cuda", dtype=torch.float64)     # also the unread mask pointer
         meta = attention_meta(n, n, d, d, False)
         grid = (-(-n // meta["BLOCK_Q"]),)
 
         def kernel():
-            module.attention_kernel[grid](out, q, k, v, scale, penalty, n, n, 0, **meta)
+            module.attention_kernel[grid](out, q, k, v, penalty, scale, penalty, n, n, 0, 0, 0, 0, **meta)
             torch.cuda.synchronize()
 
         def anchor():

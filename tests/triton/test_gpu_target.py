@@ -24,8 +24,9 @@ programs = [
     ("H[i, *t+1] = tanh(W[i, j] H[j, *t] + X[i, t])", {"W": (4, 4), "X": (4, 6)}),
     ("P[x/2] = A[x, y]\nQ[x/2] avg= A[x, y]\nS[x + y] = A[x, 0] A[y, 1]", {"A": (5, 6)}),
 ]
-programs.append(("S[b, h, p, q.] = softmax(Q[b, h, p, d] K[b, q, d] / 4 - 1e9 step(q - p))\n"
-                 "O[b, p, h, e] = S[b, h, p, q] V[b, q, e]", {"Q": (2, 3, 40, 20), "K": (2, 70, 20), "V": (2, 70, 5)}))
+programs.append(("S[b, h, p, q.] = softmax(Q[b, h, p, d] K[b, q, d] / 4 + Pad[b, q] - 1e9 step(q - p))\n"
+                 "O[b, p, h, e] = S[b, h, p, q] V[b, q, e]",
+                 {"Q": (2, 3, 40, 20), "K": (2, 70, 20), "V": (2, 70, 5), "Pad": (2, 70)}))
 count = 0
 for source, shapes in programs:
     spec = tlc.compile(source, backend="triton", outputs=["O"] if "O[" in source else None).specialisation(**{k: np.ones(s) for k, s in shapes.items()})

@@ -11,11 +11,12 @@ SYMBOLS = ()
 
 
 @triton.jit
-def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, scale_ptr, penalty_ptr, n, m, skip_later, D: tl.constexpr,
-                     E: tl.constexpr, CAUSAL: tl.constexpr, BLOCK_Q: tl.constexpr, BLOCK_KV: tl.constexpr,
-                     BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr):
-    """O[b, i, :] = softmax_j(Q[b, i, :] . K[b, j, :] * scale [- penalty if CAUSAL and j > i]) V[b, j, :],
-    one block of rows i per program; ``skip_later``: the penalty zeroes later keys, so skip their blocks."""
+def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, M_ptr, scale_ptr, penalty_ptr, n, m, skip_later, mask_batch,
+                     mask_row, mask_col, D: tl.constexpr, E: tl.constexpr, CAUSAL: tl.constexpr, MASK: tl.constexpr,
+                     BLOCK_Q: tl.constexpr, BLOCK_KV: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr):
+    """O[b, i, :] = softmax_j(Q[b, i, :] . K[b, j, :] * scale [+ M[b, i, j] if MASK] [- penalty if CAUSAL and
+    j > i]) V[b, j, :], one block of rows i per program; M is read through its strides (0 where it broadcasts);
+    ``skip_later``: the penalty zeroes later keys, so skip their blocks."""
     pid = tl.program_id(0)
     scale = tl.load(scale_ptr)
     penalty = tl.load(penalty_ptr)
@@ -40,6 +41,9 @@ def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, scale_ptr, penalty_ptr, n, m, s
         k = tl.load(K_ptr + batch * m * D + ok[:, None] * D + od[None, :], mask=mk[:, None] & (od[None, :] < D),
                     other=0.0)
         s = tl.dot(q, tl.trans(k)) * scale
+        if MASK:
+            s += tl.load(M_ptr + batch * mask_batch + oq[:, None] * mask_row + ok[None, :] * mask_col,
+                         mask=mq[:, None] & mk[None, :], other=0.0)
         if CAUSAL:
             s = tl.where(ok[None, :] > oq[:, None], s - penalty, s)
         s = tl.where(mk[None, :], s, -float('inf'))
@@ -56,19 +60,21 @@ def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, scale_ptr, penalty_ptr, n, m, s
     tl.store(O_ptr + batch * n * E + oq[:, None] * E + oe[None, :], out, mask=mq[:, None] & (oe[None, :] < E))
 
 
-def attention_meta(n, m, d, e, causal):
+def attention_meta(n, m, d, e, causal, mask=False):
     """The compile-time parameters of ``attention_kernel`` for n queries, m keys, head sizes d (queries and keys)
-    and e (values): blocks of 16..64 rows, head blocks the next power of two of at least 16."""
+    and e (values), with or without a causal and an additive mask: blocks of 16..64 rows, head blocks the next
+    power of two of at least 16."""
     def pow2(x, low, high):
         return max(low, min(high, 1 << max(x - 1, 0).bit_length()))
-    return {"D": d, "E": e, "CAUSAL": bool(causal), "BLOCK_Q": pow2(n, 16, 64), "BLOCK_KV": pow2(m, 16, 64),
+    return {"D": d, "E": e, "CAUSAL": bool(causal), "MASK": bool(mask), "BLOCK_Q": pow2(n, 16, 64), "BLOCK_KV": pow2(m, 16, 64),
             "BLOCK_D": pow2(d, 16, 1 << 30), "BLOCK_E": pow2(e, 16, 1 << 30)}
 
 
-def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf')):
-    """softmax(Q K^T * scale [- penalty where key > query, if causal]) V over the last two axes of Q [..., n, d],
-    K [..., m, d], V [..., m, e]; leading axes broadcast together (a broadcast operand is copied) and are
-    flattened into the grid. Returns a float64 array [..., n, e]."""
+def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=None):
+    """softmax(Q K^T * scale [+ mask] [- penalty where key > query, if causal]) V over the last two axes of
+    Q [..., n, d], K [..., m, d], V [..., m, e], mask [..., n or 1, m or 1]; leading axes broadcast together
+    (a broadcast operand is copied, the mask only over leading axes it partly has) and are flattened into
+    the grid. Returns a float64 array [..., n, e]."""
     lead = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     Q, K, V = (np.ascontiguousarray(np.broadcast_to(x, lead + x.shape[-2:]), dtype=np.float64) for x in (Q, K, V))
     n, d = Q.shape[-2:]
@@ -76,13 +82,23 @@ def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf')):
     out = np.zeros((*lead, n, e))
     if out.size == 0:
         return out
-    meta = attention_meta(n, m, d, e, causal)
-    # every score lies in [-bound, bound] (Cauchy-Schwarz), and key 0 is visible to every row, so a penalty
-    # beyond 2 bound + 746 makes exp underflow to exactly 0 for every later key
+    meta = attention_meta(n, m, d, e, causal, mask is not None)
+    M, strides, spread = np.zeros(1), (0, 0, 0), 0.0
+    if mask is not None:
+        M = np.asarray(mask, dtype=np.float64)
+        M = M.reshape((1,) * (len(lead) + 2 - M.ndim) + M.shape)
+        if any(size != 1 for size in M.shape[:-2]):
+            M = np.broadcast_to(M, lead + M.shape[-2:])
+        M = np.ascontiguousarray(M)
+        rows, cols = M.shape[-2:]
+        strides = (rows * cols if M.size > rows * cols else 0, cols if rows > 1 else 0, 1 if cols > 1 else 0)
+        spread = float(np.max(M) - np.min(M))
+    # every score lies in [-bound, bound] (Cauchy-Schwarz) plus the mask's range, and key 0 is visible to every
+    # row, so a penalty beyond 2 bound + spread + 746 makes exp underflow to exactly 0 for every later key
     bound = abs(float(scale)) * np.sqrt(np.max(np.sum(Q * Q, axis=-1))) * np.sqrt(np.max(np.sum(K * K, axis=-1)))
-    skip = bool(causal) and float(penalty) > 2.0 * bound * (1 + 1e-9) + 746.0
+    skip = bool(causal) and float(penalty) > 2.0 * bound * (1 + 1e-9) + spread + 746.0
     grid = int(np.prod(lead, dtype=np.int64)) * triton.cdiv(n, meta["BLOCK_Q"])
-    th.launch(attention_kernel, grid, (out,), (Q, K, V, scale, penalty), (n, m, int(skip)), **meta)
+    th.launch(attention_kernel, grid, (out,), (Q, K, V, M, scale, penalty), (n, m, int(skip), *strides), **meta)
     return out
 
 

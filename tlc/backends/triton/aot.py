@@ -34,10 +34,10 @@ def compile_kernels(emitted, target: tuple = CUDA_TARGET) -> dict[str, dict]:
             for name, kernel in emitted.kernels.items()}
 
 
-def compile_attention(d: int, e: int, causal: bool, extents: tuple[int, int] = (64, 64),
+def compile_attention(d: int, e: int, causal: bool, mask: bool = False, extents: tuple[int, int] = (64, 64),
                       target: tuple = CUDA_TARGET) -> dict:
-    """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values), configured as its
-    launcher would for ``extents`` (queries, keys), compiled for ``target``."""
+    """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values), with or without a causal
+    and an additive mask, configured as its launcher would for ``extents`` (queries, keys), compiled for ``target``."""
     module = load_attention()
-    constexprs = attention_meta(*extents, d, e, causal)
+    constexprs = attention_meta(*extents, d, e, causal, mask)
     return _compile(module.attention_kernel, {**SIGNATURE, **{k: "constexpr" for k in constexprs}}, constexprs, target)

@@ -1,8 +1,8 @@
 """A fused ``Attention`` IR node on the triton backend: the flash-attention kernel where the node fits it,
 else ``tlc_runtime.attention`` (the NumPy backend's blocked online softmax), with the reason for ``explain``.
 
-The kernel fits two-way attention (one key axis) without an additive mask, whatever its scale and causal
-penalty, when no tolerance asks for the polynomial path and the head sizes and extents suit a tile. The
+The kernel fits two-way attention (one key axis) whatever its scale, causal penalty and additive mask, when
+no tolerance may choose the polynomial path and the head sizes and extents suit a tile. The
 emitted ``run`` aligns the operands to ``(batch.., row, feature)`` with NumPy on the host, calls the
 launcher ``flash_attention`` (batch and head axes flattened into the grid), and the result is transposed
 into the target like any other value.
@@ -29,9 +29,7 @@ def unfit(node: ir.Attention, tolerance: float | None) -> str | None:
     """Why ``node`` cannot run on the kernel whatever the shapes, or None when it can."""
     if len(node.keys) != 1:
         return "tensor attention: two key axes, the kernel has one"
-    if node.mask is not None:
-        return "an additive mask: the kernel takes only a causal one"
-    if tolerance is not None:
+    if tolerance is not None and node.mask is None and not node.causal:     # a mask keeps the runtime exact
         return "a tolerance: tlc_runtime.attention chooses the polynomial or the exact path at call time"
     return None
 
@@ -73,13 +71,16 @@ def emit_kernel_call(body, node: ir.Attention, path: tuple[int, ...], sizes: dic
     args = [query, key, value, scale]
     if node.causal:
         args += ["causal=True", f"penalty={child_code(body, node, node.causal_penalty, path).code}"]
+    if node.mask is not None:
+        mask = child_code(body, node, node.mask, path)
+        args.append(f"mask={body.aligned(mask, node.batch_axes + (node.query_axis, node.key_axes[0]))}")
     call = f"flash_attention({', '.join(args)})"
     result = body.bind(call)
-    meta = attention_meta(sizes["n"], sizes["m"], sizes["d"], sizes["e"], node.causal)
+    meta = attention_meta(sizes["n"], sizes["m"], sizes["d"], sizes["e"], node.causal, node.mask is not None)
     grid = sizes["batches"] * -(-sizes["n"] // meta["BLOCK_Q"])
     description = (f"{KERNEL}: flash attention, {sizes['batches']} batches x {sizes['n']} queries x {sizes['m']} keys, "
                    f"d = {sizes['d']}, e = {sizes['e']}, {grid} programs of {meta['BLOCK_Q']} queries, key blocks of "
-                   f"{meta['BLOCK_KV']}" + (", causal" if node.causal else ""))
+                   f"{meta['BLOCK_KV']}" + (", causal" if node.causal else "") + (", additive mask" if node.mask else ""))
     body.out.append(f"{REPORT}.append(rt.AttentionReport({where(body)!r}, 1, 'exact', "
                     f"{'Triton kernel ' + KERNEL + ': online softmax over key blocks'!r}))")
     kernel = TritonKernel(emit_attention().rstrip("\n"), call, description,
