@@ -78,8 +78,10 @@ def emit_kernel_call(body, node: ir.Attention, path: tuple[int, ...], sizes: dic
     result = body.bind(call)
     meta = attention_meta(sizes["n"], sizes["m"], sizes["d"], sizes["e"], node.causal, node.mask is not None)
     grid = sizes["batches"] * -(-sizes["n"] // meta["BLOCK_Q"])
-    description = (f"{KERNEL}: flash attention, {sizes['batches']} batches x {sizes['n']} queries x {sizes['m']} keys, "
-                   f"d = {sizes['d']}, e = {sizes['e']}, {grid} programs of {meta['BLOCK_Q']} queries, key blocks of "
+    batches = f"{sizes['batches']} batch{'es' if sizes['batches'] != 1 else ''}"
+    description = (f"{KERNEL}: flash attention, {batches} x {sizes['n']} queries x {sizes['m']} keys, "
+                   f"d = {sizes['d']}, e = {sizes['e']}, {grid} program{'s' if grid != 1 else ''} of "
+                   f"{meta['BLOCK_Q']} queries, key blocks of "
                    f"{meta['BLOCK_KV']}" + (", causal" if node.causal else "") + (", additive mask" if node.mask else ""))
     body.out.append(f"{REPORT}.append(rt.AttentionReport({where(body)!r}, 1, 'exact', "
                     f"{'Triton kernel ' + KERNEL + ': online softmax over key blocks'!r}))")
