@@ -96,3 +96,14 @@ def test_a_mask_keeps_a_tolerance_exact_so_the_kernel_runs():
     program = tlc.compile(source, backend="triton", outputs=["O"], tolerance=1e-3)
     np.testing.assert_allclose(program(**inputs)["O"], reference, rtol=1e-10, atol=1e-12)
     assert KERNEL in program.explain()
+
+
+@pytest.mark.parametrize("c", [np.inf, np.nan])
+def test_a_non_finite_causal_penalty_is_nan_as_on_numpy(c):
+    """``- c step(q - p)`` with c infinite: c * 0 is NaN in every visible score, on every backend."""
+    source = "S[p, q.] = softmax(Q[p, d] K[q, d] - c step(q - p))\nO[p, e] = S[p, q] V[q, e]"
+    rng = np.random.default_rng(25)
+    inputs = {"Q": nz(rng, 5, 4), "K": nz(rng, 6, 4), "V": nz(rng, 6, 3), "c": c}
+    reference = tlc.compile(source, opt_level=0)(**inputs)["O"]
+    assert np.isnan(reference).all()
+    np.testing.assert_array_equal(tlc.compile(source, backend="triton", outputs=["O"])(**inputs)["O"], reference)

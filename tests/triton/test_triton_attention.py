@@ -31,7 +31,7 @@ def test_attention_matches_numpy(lead, n, m, d, e, causal):
 def test_attention_source_is_one_kernel_and_launcher():
     source = emit_attention()
     assert source.count("@triton.jit") == 1
-    assert "def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=None):" in source
+    assert "def flash_attention(Q, K, V, scale, causal=False, penalty=None, mask=None):" in source
     assert "def attention_meta(n, m, d, e, causal, mask=False):" in source
 
 

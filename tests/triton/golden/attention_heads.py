@@ -70,11 +70,11 @@ def attention_meta(n, m, d, e, causal, mask=False):
             "BLOCK_D": pow2(d, 16, 1 << 30), "BLOCK_E": pow2(e, 16, 1 << 30)}
 
 
-def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=None):
-    """softmax(Q K^T * scale [+ mask] [- penalty where key > query, if causal]) V over the last two axes of
-    Q [..., n, d], K [..., m, d], V [..., m, e], mask [..., n or 1, m or 1]; leading axes broadcast together
-    (a broadcast operand is copied, the mask only over leading axes it partly has) and are flattened into
-    the grid. Returns a float64 array [..., n, e]."""
+def flash_attention(Q, K, V, scale, causal=False, penalty=None, mask=None):
+    """softmax(Q K^T * scale [+ mask] [- penalty where key > query, if causal; None: a hard mask]) V over the
+    last two axes of Q [..., n, d], K [..., m, d], V [..., m, e], mask [..., n or 1, m or 1]; leading axes
+    broadcast together (a broadcast operand is copied, the mask only over leading axes it partly has) and
+    are flattened into the grid. Returns a float64 array [..., n, e]."""
     lead = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     Q, K, V = (np.ascontiguousarray(np.broadcast_to(x, lead + x.shape[-2:]), dtype=np.float64) for x in (Q, K, V))
     n, d = Q.shape[-2:]
@@ -82,6 +82,10 @@ def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=Non
     out = np.zeros((*lead, n, e))
     if out.size == 0:
         return out
+    if causal and penalty is not None and not np.isfinite(penalty):
+        out[...] = np.nan   # - C step(p' - p) with C infinite or NaN: C * 0 makes every visible score NaN
+        return out
+    penalty = float('inf') if penalty is None else penalty
     meta = attention_meta(n, m, d, e, causal, mask is not None)
     M, strides, spread = np.zeros(1), (0, 0, 0), 0.0
     if mask is not None:

@@ -3,23 +3,23 @@
 Each program owns a block of query rows and streams key/value blocks through an online softmax (a
 running row maximum, a running normaliser and a rescaled accumulator), so the n x m score matrix is
 never stored: extra memory is O(n·e) for the output. Leading (batch, head) axes are flattened into
-the grid. An additive mask is read through strides, 0 along the axes it broadcasts over. ``causal=True`` subtracts ``penalty`` (default infinity: a hard mask) from the scores of
-keys after the query position, as ``- C step(p' - p)`` in the source does; key blocks wholly after a
+the grid. An additive mask is read through strides, 0 along the axes it broadcasts over.
+``causal=True`` subtracts ``penalty`` from the scores of keys after the query position, as
+``- C step(p' - p)`` in the source does (``penalty=None``: a hard mask); key blocks wholly after a
 query block are skipped when the penalty provably zeroes their weights.
 
 Two entry points for a fused-attention IR node:
 - ``emit_attention()``: source text defining ``attention_kernel``, ``attention_meta`` and the
-  launcher ``flash_attention(Q, K, V, scale, causal=False, penalty=inf, mask=None)``, to place once in an
-  emitted module (which imports numpy as np, triton, triton.language as tl, and
+  launcher ``flash_attention(Q, K, V, scale, causal=False, penalty=None, mask=None)``, to place once
+  in an emitted module (which imports numpy as np, triton, triton.language as tl, and
   tlc_runtime.triton_host as th); emitted ``run`` code then calls ``flash_attention(...)``.
-- ``launch_attention(Q, K, V, scale, causal=False, penalty=inf, mask=None)``: runs that kernel on NumPy
-  arrays now.
+- ``launch_attention(Q, K, V, scale, causal=False, penalty=None, mask=None)``: runs that kernel on
+  NumPy arrays now.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 
 import numpy as np
 
@@ -76,11 +76,11 @@ def attention_kernel(O_ptr, Q_ptr, K_ptr, V_ptr, M_ptr, scale_ptr, penalty_ptr, 
     tl.store(O_ptr + batch * n * E + oq[:, None] * E + oe[None, :], out, mask=mq[:, None] & (oe[None, :] < E))
 
 
-def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=None):
-    """softmax(Q K^T * scale [+ mask] [- penalty where key > query, if causal]) V over the last two axes of
-    Q [..., n, d], K [..., m, d], V [..., m, e], mask [..., n or 1, m or 1]; leading axes broadcast together
-    (a broadcast operand is copied, the mask only over leading axes it partly has) and are flattened into
-    the grid. Returns a float64 array [..., n, e]."""
+def flash_attention(Q, K, V, scale, causal=False, penalty=None, mask=None):
+    """softmax(Q K^T * scale [+ mask] [- penalty where key > query, if causal; None: a hard mask]) V over the
+    last two axes of Q [..., n, d], K [..., m, d], V [..., m, e], mask [..., n or 1, m or 1]; leading axes
+    broadcast together (a broadcast operand is copied, the mask only over leading axes it partly has) and
+    are flattened into the grid. Returns a float64 array [..., n, e]."""
     lead = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     Q, K, V = (np.ascontiguousarray(np.broadcast_to(x, lead + x.shape[-2:]), dtype=np.float64) for x in (Q, K, V))
     n, d = Q.shape[-2:]
@@ -88,6 +88,10 @@ def flash_attention(Q, K, V, scale, causal=False, penalty=float('inf'), mask=Non
     out = np.zeros((*lead, n, e))
     if out.size == 0:
         return out
+    if causal and penalty is not None and not np.isfinite(penalty):
+        out[...] = np.nan   # - C step(p' - p) with C infinite or NaN: C * 0 makes every visible score NaN
+        return out
+    penalty = float('inf') if penalty is None else penalty
     meta = attention_meta(n, m, d, e, causal, mask is not None)
     M, strides, spread = np.zeros(1), (0, 0, 0), 0.0
     if mask is not None:
@@ -127,7 +131,7 @@ SIGNATURE = {"O_ptr": "*fp64", "Q_ptr": "*fp64", "K_ptr": "*fp64", "V_ptr": "*fp
 
 def emit_attention() -> str:
     """Source of ``attention_kernel``, ``attention_meta`` and the launcher ``flash_attention(Q, K, V, scale,
-    causal=False, penalty=inf, mask=None)`` for an emitted module (place it once, before ``run``)."""
+    causal=False, penalty=None, mask=None)`` for an emitted module (place it once, before ``run``)."""
     kernel, launcher = _SOURCE.strip("\n").split("\n\n\ndef flash_attention")
     return f"{kernel}\n\n\n{inspect.getsource(attention_meta)}\n\ndef flash_attention{launcher}\n"
 
@@ -136,7 +140,7 @@ _HEADER = ('"""tlc fused attention (triton backend)."""\nimport numpy as np\nimp
            'import triton.language as tl\n\nimport tlc_runtime.triton_host as th\n\n')
 
 
-def launch_attention(Q, K, V, scale: float, causal: bool = False, penalty: float = math.inf,
+def launch_attention(Q, K, V, scale: float, causal: bool = False, penalty: float | None = None,
                      mask=None) -> np.ndarray:
     """Run the fused attention kernel now: ``softmax(Q K^T * scale) V`` (see ``flash_attention``); raises
     ``tlc_runtime.triton_host.TritonUnavailable`` when kernels cannot run here."""
