@@ -451,7 +451,10 @@ class Program:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
-        lines = explain_attention(self.source_ir, self.opt_level, self.report)
+        runs = None
+        if self.backend == "triton":
+            from tlc.backends.triton.attention_node import describe_run as runs
+        lines = explain_attention(self.source_ir, self.opt_level, self.report, runs)
         if spec is not None and spec.plan is not None:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:

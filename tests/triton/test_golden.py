@@ -19,13 +19,15 @@ PROGRAMS = {
     "dense_relu": ("Y[b, i] = relu(W[i, j] X[b, j] + bias[i])", {"W": (32, 24), "X": (16, 24), "bias": (32,)}),
     "softmax_rows": ("P[i, j.] = softmax(S[i, j] / 4)", {"S": (8, 10)}),
     "reductions": ("M[i] max= A[i, j]\nV[i] avg= A[i, j] - M[i]\nT = V[i] V[i]", {"A": (6, 5)}),
+    "attention_heads": ("S[h, p, q.] = softmax(Q[h, p, d] K[q, d] / 4 - 1e9 step(q - p))\nO[p, h, e] = S[h, p, q] V[q, e]",
+                        {"Q": (2, 12, 8), "K": (12, 8), "V": (12, 6)}, ["O"]),
 }
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_emitted_source_is_pinned(name):
-    source, shapes = PROGRAMS[name]
-    emitted = tlc.compile(source, backend="triton").source(**{k: np.ones(s) for k, s in shapes.items()})
+    source, shapes, *outputs = PROGRAMS[name]
+    emitted = tlc.compile(source, backend="triton", outputs=outputs[0] if outputs else None).source(**{k: np.ones(s) for k, s in shapes.items()})
     path = GOLDEN / f"{name}.py"
     if os.environ.get("TLC_REGENERATE_GOLDEN") == "1":
         path.write_text(emitted)

@@ -23,6 +23,13 @@ Q, K, V = rng.normal(size=(2, 100, 32)), rng.normal(size=(2, 130, 32)), rng.norm
 s = Q @ np.swapaxes(K, -1, -2) * 0.2
 w = np.exp(s - s.max(-1, keepdims=True))
 np.testing.assert_allclose(launch_attention(Q, K, V, 0.2), (w / w.sum(-1, keepdims=True)) @ V, rtol=1e-9, atol=1e-12)
+source = ("S[b, h, p, q.] = softmax(Q[b, h, p, d] K[b, q, d] / 4 + Pad[b, q] - 1e9 step(q - p))\n"
+          "O[b, p, h, e] = S[b, h, p, q] V[b, q, e]")
+inputs = {"Q": rng.normal(size=(2, 3, 100, 20)), "K": rng.normal(size=(2, 130, 20)), "V": rng.normal(size=(2, 130, 5)),
+          "Pad": rng.normal(size=(2, 130))}
+fused = tlc.compile(source, backend="triton", outputs=["O"])
+np.testing.assert_allclose(fused(**inputs)["O"], tlc.compile(source, opt_level=0)(**inputs)["O"], rtol=1e-9, atol=1e-12)
+assert "kernel attention_kernel" in fused.explain()
 print("ok on", __import__("torch").cuda.get_device_name())
 '''
 

@@ -301,8 +301,9 @@ def _rename(expr: ir.Expr | None, names: dict[str, str]) -> ir.Expr | None:
     return ir.with_children(expr, tuple(_rename(c, names) for c in ir.children(expr)))
 
 
-def explain_attention(program: Program, opt_level: int, reports=()) -> list[str]:
-    """Explain lines: each attention candidate and its fate, the fused form, and how the last call ran."""
+def explain_attention(program: Program, opt_level: int, reports=(), runs=None) -> list[str]:
+    """Explain lines: each attention candidate and its fate, the fused form, and how the last call ran;
+    ``runs(node, tolerance)``, when given, says how the chosen backend runs a fused node."""
     candidates = find(program)
     if not candidates:
         return []
@@ -318,7 +319,8 @@ def explain_attention(program: Program, opt_level: int, reports=()) -> list[str]
             continue
         lines.append(f"    as one node: {eqs[-1].lhs.name} = {describe(c.node)}")
         if c.fused and opt_level >= 1:
-            lines.append("    runs tlc_runtime.attention on every backend (llvm too): exact by key blocks with an "
+            lines.append(f"    {runs(c.node, program.tolerance)}" if runs is not None else
+                         "    runs tlc_runtime.attention on every backend (llvm too): exact by key blocks with an "
                          "online softmax, O(n·d) extra memory, two BLAS products per block")
             if program.tolerance is not None:
                 lines.append(f"    tolerance {program.tolerance:g}: the polynomial path is chosen at call time "

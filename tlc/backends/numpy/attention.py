@@ -53,32 +53,46 @@ def _role(node: ir.Attention, var: str) -> str:
     return "query" if var == node.query_axis else "batch"
 
 
-def emit_attention(body, node: ir.Attention, path: tuple[int, ...]):
-    """Emit the runtime call for ``node`` inside equation emitter ``body``; returns its value."""
-    from tlc.backends.numpy.emit import _Value
-    owner = body.owner
-    check_extents(node, owner.shapes.extents)
-    batch = node.batch_axes
+def aligned_operands(body, node: ir.Attention) -> tuple[str, list[str], list[str]]:
+    """Code of the query, keys and values aligned to ``(batch.., row, feature)`` order (extent-1 axes where an
+    operand lacks a batch index), after checking their extents."""
+    check_extents(node, body.owner.shapes.extents)
 
     def operand(ref: ir.Ref, axes: tuple[str, ...]) -> str:
-        return body.aligned(body.read(ref, None), batch + axes)
+        return body.aligned(body.read(ref, None), node.batch_axes + axes)
 
     query = operand(node.query, (node.query_axis, node.feature_axis))
     keys = [operand(k, (a, node.feature_axis)) for k, a in zip(node.keys, node.key_axes)]
     values = [operand(v, (a, node.value_axis)) for v, a in zip(node.values, node.key_axes)]
-    children = ir.children(node)
-    extra = {id(c): k for k, c in enumerate(children)}
-    args = [f"scale={body.expr(node.scale, path + (extra[id(node.scale)],)).code}" if node.scale else None]
+    return query, keys, values
+
+
+def child_code(body, node: ir.Attention, child: ir.Expr, path: tuple[int, ...]):
+    """The emitted value (``_Value``) of ``child``, one of the node's scale, mask or causal penalty."""
+    index = next(k for k, c in enumerate(ir.children(node)) if c is child)
+    return body.expr(child, path + (index,))
+
+
+def where(body) -> str:
+    """``file:line`` of the equation ``body`` emits, for reports."""
+    return f"{body.owner.program.filename or 'line'}:{body.eq.span.line}" if body.eq.span else ""
+
+
+def emit_attention(body, node: ir.Attention, path: tuple[int, ...]):
+    """Emit the runtime call for ``node`` inside equation emitter ``body``; returns its value."""
+    from tlc.backends.numpy.emit import _Value
+    batch = node.batch_axes
+    query, keys, values = aligned_operands(body, node)
+    args = [f"scale={child_code(body, node, node.scale, path).code}" if node.scale else None]
     if node.mask is not None:
-        mask = body.expr(node.mask, path + (extra[id(node.mask)],))
+        mask = child_code(body, node, node.mask, path)
         args.append(f"mask={body.aligned(mask, batch + (node.query_axis, *node.key_axes))}")
     if node.causal_penalty is not None:
-        args.append(f"causal={body.expr(node.causal_penalty, path + (extra[id(node.causal_penalty)],)).code}")
-    tolerance = owner.program.tolerance
+        args.append(f"causal={child_code(body, node, node.causal_penalty, path).code}")
+    tolerance = body.owner.program.tolerance
     if tolerance is not None:
         args.append(f"tolerance={tolerance!r}")
-    where = f"{owner.program.filename or 'line'}:{body.eq.span.line}" if body.eq.span else ""
-    args.append(f"report={REPORT}, where={where!r}")
+    args.append(f"report={REPORT}, where={where(body)!r}")
     call = (f"rt.attention({query}, ({', '.join(keys)},), ({', '.join(values)},), "
             f"{', '.join(a for a in args if a)})")
     return _Value(body.bind(call), batch + (node.query_axis, node.value_axis))

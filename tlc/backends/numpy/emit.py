@@ -362,6 +362,10 @@ class NumpyEmitter:
         except RecursionError:
             raise TlcError("expression nested too deeply to compile", eq.span) from None
 
+    def attention(self, body: "_EquationEmitter", node: ir.Attention, path) -> _Value:
+        """Emit a fused attention node inside ``body`` (a backend may run it on its own kernel)."""
+        return emit_attention(body, node, path)
+
     def fresh(self) -> str:
         """A new temporary name."""
         self.temp += 1
@@ -447,7 +451,7 @@ class _EquationEmitter:
         if isinstance(node, ir.Call):
             return self.call(node, path)
         if isinstance(node, ir.Attention):
-            return emit_attention(self, node, path)
+            return self.owner.attention(self, node, path)
         raise TlcError(f"the NumPy backend cannot emit {type(node).__name__}", getattr(node, "span", None))
 
     def call(self, node: ir.Call, path) -> _Value:

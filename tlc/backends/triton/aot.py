@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import tlc_runtime.triton_host as th
-from tlc.backends.triton.attention import _HEADER, emit_attention
+from tlc.backends.triton.attention import SIGNATURE, attention_meta, load_attention
 
 CUDA_TARGET = ("cuda", 80, 32)
 """Backend, compute capability, warp size: an A100."""
@@ -34,14 +34,10 @@ def compile_kernels(emitted, target: tuple = CUDA_TARGET) -> dict[str, dict]:
             for name, kernel in emitted.kernels.items()}
 
 
-def compile_attention(d: int, e: int, causal: bool, blocks: tuple[int, int] = (64, 64),
+def compile_attention(d: int, e: int, causal: bool, mask: bool = False, extents: tuple[int, int] = (64, 64),
                       target: tuple = CUDA_TARGET) -> dict:
-    """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values) compiled for ``target``."""
-    module = th.load_module(_HEADER + emit_attention())
-    signature = {"O_ptr": "*fp64", "Q_ptr": "*fp64", "K_ptr": "*fp64", "V_ptr": "*fp64", "scale_ptr": "*fp64",
-                 "n": "i32", "m": "i32"}
-    pow2 = lambda x: max(16, 1 << (x - 1).bit_length())  # noqa: E731 - the launcher's rule
-    constexprs = {"D": d, "E": e, "CAUSAL": causal, "BLOCK_Q": blocks[0], "BLOCK_KV": blocks[1],
-                  "BLOCK_D": pow2(d), "BLOCK_E": pow2(e)}
-    signature.update({k: "constexpr" for k in constexprs})
-    return _compile(module.attention_kernel, signature, constexprs, target)
+    """The fused attention kernel for head sizes ``d`` (queries, keys) and ``e`` (values), with or without a causal
+    and an additive mask, configured as its launcher would for ``extents`` (queries, keys), compiled for ``target``."""
+    module = load_attention()
+    constexprs = attention_meta(*extents, d, e, causal, mask)
+    return _compile(module.attention_kernel, {**SIGNATURE, **{k: "constexpr" for k in constexprs}}, constexprs, target)

@@ -4,7 +4,8 @@ launches of ``@triton.jit`` kernels defined at the top of the same module.
 Strata, recurrences, fixpoints, allocation and finalisation are the NumPy emitter's; only the
 per-equation step differs. An equation becomes ``th.launch(_kN, grid, outputs, inputs, scalars,
 BLOCK_...=...)`` (``tlc_runtime.triton_host``); one without a kernel form (relations, facts, concat,
-zero-padded shifts, a summation inside softmax, ...) stays NumPy code, and ``decisions`` says why.
+zero-padded shifts, a summation inside softmax, ...) stays NumPy code, and ``decisions`` says why. A fused
+attention node runs on the flash-attention kernel when it fits (``attention_node``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from tlc.backends.numpy.attention import emit_attention as emit_runtime_attention
 from tlc.backends.numpy.emit import Bound, NumpyEmitter
+from tlc.backends.triton import attention_node
 from tlc.backends.triton.kernels import HELPERS, TritonKernel, lower_equation
 from tlc.backends.triton.tiles import Unsupported
+from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.passes.projection import analyse
 
@@ -58,9 +62,14 @@ class TritonEmitter(NumpyEmitter):
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
         bounds.update(bounds_override or {})
         assign = self.sole_target(eq, target)
-        name = f"_k{len(self.kernels) + 1}"
+        name = f"_k{sum(n != attention_node.KERNEL for n in self.kernels) + 1}"
         decisions = self.decisions.setdefault(k, [])
+        if isinstance(eq.rhs, ir.Attention):        # attention() decides
+            super()._equation(k, target, indent, overrides, bounds_override)
+            return
         try:
+            if any(isinstance(n, ir.Attention) for n in ir.walk(eq.rhs)):
+                raise Unsupported("an expression around a fused attention")
             if overrides:
                 raise Unsupported("a semi-naive delta of a relation")
             kernel = lower_equation(eq, analyse(eq), bounds, ranges, self.shapes.extents, name=name, target=target,
@@ -76,6 +85,20 @@ class TritonEmitter(NumpyEmitter):
         where = f"{self.program.filename or 'line'}:{eq.span.line}" if eq.span else ""
         self.lines.append(f"{pad}# {where}  {format_equation(eq)}")
         self.lines.append(f"{pad}{kernel.launch}")
+
+    def attention(self, body, node: ir.Attention, path):
+        """The flash-attention kernel's launch for a fused attention node that fits it, else the runtime call."""
+        k = next(j for j, eq in enumerate(self.program.equations) if eq is body.eq)
+        decisions = self.decisions.setdefault(k, [])
+        sizes = attention_node.extents(body, node)
+        why = attention_node.unfit(node, self.program.tolerance) or attention_node.unfit_shapes(sizes)
+        if why is not None:
+            decisions.append(f"NumPy: tlc_runtime.attention ({why})")
+            return emit_runtime_attention(body, node, path)
+        value, kernel = attention_node.emit_kernel_call(body, node, path, sizes)
+        self.kernels.setdefault(attention_node.KERNEL, kernel)
+        decisions.append(f"kernel {kernel.description}")
+        return value
 
 
 def emit_triton(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
