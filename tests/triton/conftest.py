@@ -2,29 +2,10 @@
 
 Triton chooses interpreter or compiler when a kernel module is imported, so ``TRITON_INTERPRET=1`` is
 set here, before any test imports triton; tests that need the compiler (PTX, a real GPU) run in a
-subprocess without it (``run_without_interpreter``). Every module skips when triton is not installed.
+subprocess without it (``triton_support.run_without_interpreter``). Every module skips when triton is not
+installed.
 """
 
 import os
-import subprocess
-import sys
-from pathlib import Path
-
-import numpy as np
 
 os.environ["TRITON_INTERPRET"] = "1"
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def nz(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    """Random values in ±[0.5, 1.5): never near zero, so no check passes by multiplying zeros."""
-    return rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
-
-
-def run_without_interpreter(script: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run Python ``script`` with this checkout on the path and ``TRITON_INTERPRET`` unset."""
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "runtime"), env.get("PYTHONPATH", "")])
-    env["TRITON_DEFAULT_FP_FUSION"] = "1"
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=timeout)

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("triton")
 
-from tests.triton.conftest import run_without_interpreter  # noqa: E402
+from triton_support import run_without_interpreter  # noqa: E402
 
 SCRIPT = r'''
 import numpy as np

@@ -7,7 +7,7 @@ pytest.importorskip("triton")
 
 import tlc  # noqa: E402
 import tlc_runtime.triton_host as th  # noqa: E402
-from tests.triton.conftest import run_without_interpreter  # noqa: E402
+from triton_support import run_without_interpreter  # noqa: E402
 from tlc.cli import main  # noqa: E402
 
 NO_ROUTE = r'''

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("triton")
 
 import tlc  # noqa: E402
-from tests.triton.conftest import nz  # noqa: E402
+from triton_support import nz  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("triton")
 
-from tests.triton.conftest import nz  # noqa: E402
+from triton_support import nz  # noqa: E402
 from tlc.backends.triton.attention import emit_attention, launch_attention  # noqa: E402
 
 
