@@ -253,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         print(DataError(err.message, span, filename=err.filename, source=source), file=sys.stderr)
     except TlcError as err:
         print(err, file=sys.stderr)
+    except BrokenPipeError:           # the reader (``| head``) stopped early: nothing is wrong
+        sys.stderr.close()
+        return 0
     except OSError as err:
         print(f"tlc: error: {err}", file=sys.stderr)
     return 1

@@ -320,7 +320,7 @@ def explain_attention(program: Program, opt_level: int, reports=(), runs=None) -
         lines.append(f"    as one node: {eqs[-1].lhs.name} = {describe(c.node)}")
         if c.fused and opt_level >= 1:
             lines.append(f"    {runs(c.node, program.tolerance)}" if runs is not None else
-                         "    runs tlc_runtime.attention on every backend (llvm too): exact by key blocks with an "
+                         "    runs tlc_runtime.attention (numpy and llvm backends): exact by key blocks with an "
                          "online softmax, O(n·d) extra memory, two BLAS products per block")
             if program.tolerance is not None:
                 lines.append(f"    tolerance {program.tolerance:g}: the polynomial path is chosen at call time "
