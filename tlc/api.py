@@ -282,6 +282,11 @@ class Program:
         for name in inputs:
             if name not in known:
                 first = program.statements[0].span if program.statements else None
+                if name in self.source_ir.tensors:
+                    raise DataError(f"data for {name}, an intermediate the optimiser removed (it is not among "
+                                    f"the outputs); list it in outputs= to supply data for it",
+                                    self.source_ir.tensors[name].first_use.span).located(program.filename,
+                                                                                         program.source)
                 raise DataError(f"unknown input {name!r}; this program reads "
                                 f"{', '.join(sorted(self.input_names())) or 'nothing'}",
                                 first).located(program.filename, program.source)

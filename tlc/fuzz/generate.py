@@ -661,6 +661,25 @@ class _Builder:
         aggregator = AGG.SUM if eq.aggregator is AGG.ADD else eq.aggregator
         self.add_equation(ir.Equation(ir.Ref(name, eq.lhs.indices, eq.lhs.relation), aggregator, rhs))
 
+    def chain(self) -> None:
+        """``N[...] = f(T[...]) (+ more)`` over an existing numeric tensor read at plain indices: with
+        ``outputs=`` leaving ``T`` out, the ``fuse`` pass inlines it."""
+        sources = [n for n, t in self.tensors.items() if t.defined and not t.relation and t.readable
+                   and t.fixed_bound is None and not t.supplied]
+        if not sources:
+            return self.einsum()
+        source = self.pick(sources)
+        info = self.tensors[source]
+        name = self.new_defined(info.rank, False, "sum", supply=False)
+        ctx = _Context(forbidden={name})
+        variables = self.lhs_vars(info.rank, ctx)
+        ctx.lhs_vars = variables
+        read = ir.Ref(source, tuple(ir.Index(((v, 1),)) for v in variables))
+        rhs: ir.Expr = ir.Call(self.pick(["relu", "tanh", "sig", "abs"]), (read,))
+        if self.chance(50):
+            rhs = ir.Sum((rhs, self.expr(self.draw(st.integers(0, 1)), variables, ctx)), (1, self.pick([1, -1])))
+        self.add_equation(ir.Equation(ir.Ref(name, tuple(ir.Index(((v, 1),)) for v in variables)), AGG.SUM, rhs))
+
     def normalise(self) -> None:
         """``Y[..., a.] = softmax(...)`` or ``lnorm(...)``."""
         rank = self.draw(st.integers(1, max(1, self.config.max_rank)))
@@ -921,7 +940,7 @@ class _Builder:
     # ----- the whole program
     def program(self) -> FuzzProgram:
         c = self.config
-        table = [(10, self.einsum), (2, self.pool), (2, self.shared)]
+        table = [(10, self.einsum), (2, self.pool), (2, self.shared), (2, self.chain)]
         if c.normalisers:
             table += [(2, self.normalise), (1, self.concat)]
         if c.shifts:

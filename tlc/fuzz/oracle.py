@@ -28,6 +28,7 @@ from tlc.errors import TlcError
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program
+from tlc.ir.nodes import refs as ir_refs
 from tlc.ir.printer import format_program
 
 REFERENCE = ("numpy", 0)
@@ -168,15 +169,17 @@ def pass_pipeline(opt_level: int = 3) -> tuple[str, ...]:
 
 
 def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: int,
-               timeout: float | None = None, passes: tuple[str, ...] | None = None) -> Outcome:
+               timeout: float | None = None, passes: tuple[str, ...] | None = None,
+               outputs: tuple[str, ...] | None = None) -> Outcome:
     """Compile ``program`` from its source for one configuration and run it on a copy of ``inputs``.
 
-    The IR is verified after every pass; ``passes`` replaces the opt level's pipeline by that order.
+    The IR is verified after every pass; ``passes`` replaces the opt level's pipeline by that order, and
+    ``outputs`` makes every other tensor an intermediate that passes may eliminate.
     """
     try:
         with time_limit(timeout):
             manager = _manager(opt_level, passes)
-            ir_program = api.frontend(program.source)
+            ir_program = api.frontend(program.source, outputs=outputs) if outputs else api.frontend(program.source)
             compiled = api.Program(ir_program, backend, opt_level, manager) if manager is not None else \
                 api.Program(ir_program, backend, opt_level)
             results = compiled(**copy.deepcopy(dict(inputs)))
@@ -387,9 +390,25 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
         report.configs.append(config)
         actual = run_config(fuzz, inputs, backend, opt_level, timeout=timeout, passes=passes)
         report.failures.extend(_judge(expected, actual, config, rtol, atol, allowed))
+    finals = final_tensors(fuzz.ir) if not fuzz.error and expected.values is not None else ()
+    if finals and 3 in opt_levels:          # only the final tensors wanted: intermediates fuse away
+        finals = tuple(dict.fromkeys(finals + fuzz.supplied))     # data for a tensor needs it kept
+        wanted = set(finals) | {q.atom.name for q in fuzz.ir.queries}            # queried tensors stay results
+        kept = Outcome({k: v for k, v in expected.values.items() if k in wanted}, expected.answers)
+        for backend in names:
+            config = f"{backend} -O3 outputs={','.join(finals)}"
+            report.configs.append(config)
+            actual = run_config(fuzz, inputs, backend, 3, timeout=timeout, outputs=finals)
+            report.failures.extend(_judge(kept, actual, config, rtol, atol, allowed))
     if not _inputs_unchanged(pristine, inputs):
         report.failures.append(Failure("mutated-input", "runs", "a run changed its input arrays"))
     return report
+
+
+def final_tensors(program) -> tuple[str, ...]:
+    """Defined tensors that no other equation reads (what a user would ask for as ``outputs``)."""
+    read = {ref.name for eq in program.equations for ref in ir_refs(eq.rhs) if ref.name != eq.lhs.name}
+    return tuple(n for n, info in program.tensors.items() if info.defined and n not in read and not n.startswith("_"))
 
 
 def _error_failure(outcome: Outcome, config: str, allowed) -> Failure | None:

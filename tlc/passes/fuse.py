@@ -66,7 +66,7 @@ def _inlinable(program: Program, ref: ir.Ref, plain: set[int]) -> int | None:
     if len(defining) != 1 or defining[0] not in plain or program.is_result(name) or name in program.shapes:
         return None
     eq = program.equations[defining[0]]
-    if eq.fact or eq.lhs.relation or eq.aggregator is not ir.Aggregator.SUM:
+    if eq.fact or eq.lhs.relation or eq.aggregator.reduction != "sum":
         return None
     if not _distinct_plain(eq.lhs.indices) or not _distinct_plain(ref.indices):
         return None
