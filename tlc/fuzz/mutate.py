@@ -206,30 +206,6 @@ def swap_operands(program: FuzzProgram, rng: random.Random) -> Mutation | None:
 FRESH_NAMES = ("a", "b", "c", "d", "e", "f", "g", "h", "x", "y", "z", "a'", "b''", "_u", "idx", "t2")
 
 
-def _rename_index(index: ir.Index, mapping: Mapping[str, str]) -> ir.Index:
-    return ir.Index(tuple((mapping.get(v, v), c) for v, c in index.terms), index.offset, index.divisor,
-                    index.symbol, index.virtual, index.normalised)
-
-
-def _rename_expr(expr: ir.Expr, mapping: Mapping[str, str]) -> ir.Expr:
-    if isinstance(expr, ir.Ref):
-        return ir.Ref(expr.name, tuple(_rename_index(i, mapping) for i in expr.indices), expr.relation)
-    if isinstance(expr, ir.IndexValue):
-        return ir.IndexValue(mapping.get(expr.name, expr.name))
-    if isinstance(expr, ir.Product):
-        return ir.Product(tuple(_rename_expr(f, mapping) for f in expr.factors), expr.inverted)
-    if isinstance(expr, ir.Sum):
-        return ir.Sum(tuple(_rename_expr(t, mapping) for t in expr.terms), expr.signs)
-    if isinstance(expr, ir.Neg):
-        return ir.Neg(_rename_expr(expr.operand, mapping))
-    if isinstance(expr, ir.Power):
-        return ir.Power(_rename_expr(expr.base, mapping), _rename_expr(expr.exponent, mapping))
-    if isinstance(expr, ir.Call):
-        return ir.Call(expr.function, tuple(_rename_expr(a, mapping) for a in expr.args),
-                       mapping.get(expr.axis, expr.axis) if expr.axis else None)
-    return expr
-
-
 @mutator("rename-indices")
 def rename_indices(program: FuzzProgram, rng: random.Random) -> Mutation | None:
     """Rename the index variables of one equation consistently (a permutation or fresh names)."""
@@ -252,8 +228,8 @@ def rename_indices(program: FuzzProgram, rng: random.Random) -> Mutation | None:
     else:
         targets = rng.sample(pool, len(variables)) if len(pool) >= len(variables) else variables[::-1]
     mapping = dict(zip(variables, targets))
-    lhs = ir.Ref(eq.lhs.name, tuple(_rename_index(i, mapping) for i in eq.lhs.indices), eq.lhs.relation)
-    mutant = _with_equation(program, k, ir.Equation(lhs, eq.aggregator, _rename_expr(eq.rhs, mapping)))
+    lhs = ir.rename_variables(eq.lhs, mapping)
+    mutant = _with_equation(program, k, ir.Equation(lhs, eq.aggregator, ir.rename_variables(eq.rhs, mapping)))
     return Mutation("rename-indices", mutant, Same(), f"equation {k + 1}: renamed {mapping}")
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from tlc.errors import Span
 
@@ -314,7 +315,6 @@ def node_at(expr: Expr, path: tuple[int, ...]) -> Expr:
 
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """A copy of ``expr`` with its direct sub-expressions replaced by ``new``."""
-    from dataclasses import replace
     if isinstance(expr, Product):
         return replace(expr, factors=new)
     if isinstance(expr, Sum):
@@ -346,3 +346,22 @@ def replace_at(expr: Expr, path: tuple[int, ...], new: Expr) -> Expr:
 def refs(expr: Expr) -> list[Ref]:
     """Every tensor/relation reference in an expression, left to right."""
     return [n for n in walk(expr) if isinstance(n, Ref)]
+
+
+def rename_index(index: Index, names: Mapping[str, str]) -> Index:
+    """``index`` with its variables renamed by ``names`` (others kept)."""
+    return replace(index, terms=tuple((names.get(v, v), c) for v, c in index.terms))
+
+
+def rename_variables(expr: Expr, names: Mapping[str, str]) -> Expr:
+    """A copy of ``expr`` with index variables renamed by ``names`` (others kept): in the indices of every
+    reference, in index values and in the normalised axes of ``softmax``/``lnorm``."""
+    if isinstance(expr, Ref):
+        return replace(expr, indices=tuple(rename_index(i, names) for i in expr.indices))
+    if isinstance(expr, IndexValue):
+        return replace(expr, name=names.get(expr.name, expr.name))
+    if isinstance(expr, Call) and expr.axis is not None:
+        expr = replace(expr, axis=names.get(expr.axis, expr.axis),
+                       extra_axes=tuple(names.get(a, a) for a in expr.extra_axes))
+    kids = children(expr)
+    return with_children(expr, tuple(rename_variables(c, names) for c in kids)) if kids else expr

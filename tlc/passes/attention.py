@@ -290,15 +290,8 @@ def _normalised(ref: ir.Ref, axes: set[str]) -> ir.Ref:
 
 
 def _rename(expr: ir.Expr | None, names: dict[str, str]) -> ir.Expr | None:
-    """``expr`` with index variables renamed (``names`` maps old to new; others are kept)."""
-    if expr is None:
-        return None
-    if isinstance(expr, ir.Ref):
-        return replace(expr, indices=tuple(replace(i, terms=tuple((names.get(v, v), c) for v, c in i.terms))
-                                           for i in expr.indices))
-    if isinstance(expr, ir.IndexValue):
-        return replace(expr, name=names.get(expr.name, expr.name))
-    return ir.with_children(expr, tuple(_rename(c, names) for c in ir.children(expr)))
+    """``expr`` (an optional part of the node) with index variables renamed."""
+    return None if expr is None else ir.rename_variables(expr, names)
 
 
 def explain_attention(program: Program, opt_level: int, reports=(), runs=None) -> list[str]:

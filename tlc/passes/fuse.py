@@ -95,7 +95,7 @@ def _inline(reader: ir.Equation, path: tuple[int, ...], ref: ir.Ref, definition:
                 n += 1
                 fresh = f"{v}{n}"
             names[v] = fresh
-    body = _rename(definition.rhs, names)
+    body = ir.rename_variables(definition.rhs, names)
     rhs = ir.replace_at(reader.rhs, path, body)
     inner, before = analyse(definition), analyse(reader)
     if before.reduced:          # max=/min=/avg= would reduce the definition's summed indices too
@@ -121,15 +121,6 @@ def _through_factors(rhs: ir.Expr, outer: tuple[int, ...], inner: tuple[int, ...
         if not isinstance(node, ir.Product) or node.inverted[inner[depth]]:
             return False
     return True
-
-
-def _rename(expr: ir.Expr, names: dict[str, str]) -> ir.Expr:
-    """A copy of ``expr`` with index variables renamed by ``names``."""
-    if isinstance(expr, ir.Ref):
-        return replace(expr, indices=tuple(replace(i, terms=tuple((names[v], c) for v, c in i.terms))
-                                           for i in expr.indices))
-    children = ir.children(expr)
-    return ir.with_children(expr, tuple(_rename(c, names) for c in children)) if children else expr
 
 
 def _rewrite(program: Program, k: int, reader: ir.Equation, definition: int) -> Program:
