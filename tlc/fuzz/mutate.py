@@ -239,7 +239,7 @@ def duplicate_equations(program: FuzzProgram, rng: random.Random) -> Mutation | 
     recursive = _recursive_tensors(program)
     candidates = [n for n, info in program.ir.tensors.items() if info.defined and not info.relation
                   and n not in recursive and n not in program.supplied
-                  and program.ir.equations[program.ir.defining(n)[0]].aggregator.reduction == "sum"]
+                  and program.ir.reduction(n) == "sum"]
     if not candidates:
         return None
     name = rng.choice(candidates)
@@ -267,7 +267,7 @@ def change_aggregator(program: FuzzProgram, rng: random.Random) -> Mutation | No
     if not candidates:
         return None
     name = rng.choice(candidates)
-    old = program.ir.equations[program.ir.defining(name)[0]].aggregator.reduction
+    old = program.ir.reduction(name)
     new = rng.choice([r for r in _ORDER if r != old])
     aggregator = ir.Aggregator(new + "=")
     statements = tuple(ir.Equation(s.lhs, aggregator, s.rhs) if isinstance(s, ir.Equation) and s.lhs.name == name

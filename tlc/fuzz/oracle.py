@@ -408,7 +408,7 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
 def final_tensors(program) -> tuple[str, ...]:
     """Defined tensors that no other equation reads (what a user would ask for as ``outputs``)."""
     read = {ref.name for eq in program.equations for ref in ir_refs(eq.rhs) if ref.name != eq.lhs.name}
-    return tuple(n for n, info in program.tensors.items() if info.defined and n not in read and not n.startswith("_"))
+    return tuple(n for n, info in program.tensors.items() if info.defined and n not in read)
 
 
 def _error_failure(outcome: Outcome, config: str, allowed) -> Failure | None:

@@ -144,3 +144,7 @@ class Program:
     def defining(self, name: str) -> tuple[int, ...]:
         """Numbers of the equations whose left-hand side is ``name``."""
         return self._definitions.get(name, ())
+
+    def reduction(self, name: str) -> str:
+        """How the equations defining ``name`` combine contributions: ``sum``, ``max``, ``min`` or ``avg``."""
+        return self.equations[self.defining(name)[0]].aggregator.reduction

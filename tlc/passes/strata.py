@@ -236,10 +236,7 @@ def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int
     a best derivation visits no element twice unless a cycle improves it: with E elements all values are final
     after E rounds (Bellman-Ford's bound, generalised). Sums get ``MAX_SUM_ROUNDS``.
     """
-    def reduction(name: str) -> str:
-        return program.equations[program.defining(name)[0]].aggregator.reduction
-
-    if all(program.tensors[t].relation or reduction(t) in ("max", "min") for t in stratum.tensors):
+    if all(program.tensors[t].relation or program.reduction(t) in ("max", "min") for t in stratum.tensors):
         elements = sum(math.prod(extents[t]) for t in stratum.tensors)
         return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
                               "a gaining one for max=), so no fixpoint exists")

@@ -168,9 +168,6 @@ class NumpyEmitter:
         return min(self.program.virtual_axes.get(name, ()), default=None)
 
     # ---------------------------------------------------------------- strata
-    def _reduction(self, name: str) -> str:
-        return self.program.equations[self.program.defining(name)[0]].aggregator.reduction
-
     def _allocate(self, name: str, var: str | None = None) -> None:
         info = self.program.tensors[name]
         shape = self.shapes.extents[name]
@@ -178,7 +175,7 @@ class NumpyEmitter:
             axis, slots = self.windows[name]
             shape = shape[:axis] + (slots,) + shape[axis + 1:]
         target = var or python_name(name)
-        reduction = self._reduction(name)
+        reduction = self.program.reduction(name)
         if info.relation:
             self.lines.append(f"{target} = np.zeros({shape}, dtype=bool)")
         elif reduction in ("max", "min"):
@@ -203,7 +200,7 @@ class NumpyEmitter:
 
     def _finalise(self, name: str) -> None:
         target = python_name(name)
-        reduction = self._reduction(name)
+        reduction = self.program.reduction(name)
         if reduction in ("max", "min"):
             self.lines.append(f"{target}[np.isnan({target})] = 0.0  # untouched elements are 0")
         elif reduction == "avg":
@@ -266,7 +263,7 @@ class NumpyEmitter:
         for name in stratum.tensors:
             if name in self.windows:    # reuse the slot of step t - slots
                 axis, slots = self.windows[name]
-                fill = "np.nan" if self._reduction(name) in ("max", "min") else "0"
+                fill = "np.nan" if self.program.reduction(name) in ("max", "min") else "0"
                 slot = ", ".join([":"] * axis + [f"t % {slots}"])
                 self.lines.append(f"    if t >= {slots}:")
                 self.lines.append(f"        {python_name(name)}[{slot}] = {fill}")
@@ -331,7 +328,7 @@ class NumpyEmitter:
             eq = self.program.equations[k]
             self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1)
         for t, n in zip(stratum.tensors, names):
-            if not self.program.tensors[t].relation and self._reduction(t) in ("sum", "avg"):
+            if not self.program.tensors[t].relation and self.program.reduction(t) in ("sum", "avg"):
                 self.lines.append(f"    if not np.isfinite(new_{n}).all():")
                 self.lines.append(f"        raise rt.RuntimeFailure('{t} diverges: no fixpoint (values became "
                                   f"infinite)', {line}, {col})")
