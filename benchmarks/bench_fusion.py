@@ -12,6 +12,7 @@ elementwise chain is >= 1.5x faster and needs less memory; the NumPy backend is 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -70,7 +71,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     args = parser.parse_args()
-    backends = ["numpy"] + (["llvm"] if _has_llvmlite() else [])
+    backends = ["numpy"] + (["llvm"] if importlib.util.find_spec("llvmlite") else [])
     rows, ok = [], True
     print(f"{'case':34} {'backend':8} {'unfused s':>10} {'fused s':>9} {'x':>6} {'peak MiB':>17}  target")
     for name, source, inputs, target in cases(args.quick):
@@ -91,14 +92,6 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "rows": rows}, indent=2))
     print(f"wrote {args.json}; {'all targets PASS' if ok else 'some target FAILED'}")
-
-
-def _has_llvmlite() -> bool:
-    try:
-        import llvmlite  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":
