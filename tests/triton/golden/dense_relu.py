@@ -17,7 +17,7 @@ def _k1(Y_ptr, X_ptr, W_ptr, bias_ptr, BLOCK_M: tl.constexpr, BLOCK_N: tl.conste
     pid_n = 0
     om = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     mm = om < 16
-    b_ = om
+    v_b = om
     on = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     mn = on < 32
     i = on
@@ -26,11 +26,11 @@ def _k1(Y_ptr, X_ptr, W_ptr, bias_ptr, BLOCK_M: tl.constexpr, BLOCK_N: tl.conste
         ok = k0 + tl.arange(0, BLOCK_K)
         mk = ok < 24
         j = ok
-        a = tl.load(X_ptr + b_[:, None] * 24 + j[None, :], mask=mm[:, None] & mk[None, :], other=0.0)
+        a = tl.load(X_ptr + v_b[:, None] * 24 + j[None, :], mask=mm[:, None] & mk[None, :], other=0.0)
         b = tl.load(W_ptr + i[None, :] * 24 + j[:, None], mask=mn[None, :] & mk[:, None], other=0.0)
         acc += tl.dot(a, b)
     t1 = tl.load(bias_ptr + i[None, :], mask=mn[None, :], other=0.0)
-    dst = Y_ptr + b_[:, None] * 32 + i[None, :]
+    dst = Y_ptr + v_b[:, None] * 32 + i[None, :]
     tl.store(dst, tl.maximum((acc + t1), 0.0, tl.PropagateNan.ALL), mask=mm[:, None] & mn[None, :])
 
 

@@ -86,9 +86,10 @@ class KernelBuilder:
         """The kernel-local name of an index variable (never a parameter's, a temporary's or a local's)."""
         if var not in self.names:
             name = identifier(var)
-            taken = LOCALS | set(self.names.values())
-            while name in taken or name.endswith("_ptr") or name.startswith(("lo_", "acc")) or \
-                    (name[0] == "t" and name[1:].isdigit()):
+            if name in LOCALS or name.startswith(("lo_", "acc")) or (name[0] == "t" and name[1:].isdigit()):
+                name = "v_" + name      # no local, temporary or parameter starts with v_
+            taken = set(self.names.values())
+            while name in taken or name.endswith("_ptr"):
                 name += "_"
             self.names[var] = name
         return self.names[var]
