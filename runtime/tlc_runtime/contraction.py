@@ -2,8 +2,8 @@
 
 ``numpy.einsum`` takes an explicit path (``optimize=["einsum_path", (0, 1), ...]``, the same pairs as
 opt_einsum's path format) and then contracts pair by pair, through BLAS (``tensordot``) where a pair
-allows it. With the path given it was as fast as ``opt_einsum.contract`` or faster on every case of
-``benchmarks/bench_einsum.py`` (it skips opt_einsum's per-call parsing), see ``contract``.
+allows it. Given the same path it is about as fast as ``opt_einsum.contract`` on large contractions and
+2-4x faster on small ones (less per-call work): ``python benchmarks/bench_runtime_contract.py``.
 """
 
 from __future__ import annotations
