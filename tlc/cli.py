@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
     comp.add_argument("--emit", choices=EMIT_KINDS, default="python",
                       help="llvm target: llvm-ir, asm, obj, or shared (OUT.py plus OUT.so, run by tlc_runtime)")
+    comp.add_argument("--cpu", metavar="NAME",
+                      help="CPU the llvm artefacts are built for: x86-64-v2 (default on x86-64: portable), "
+                           "host (this machine) or any LLVM CPU name (llc -mcpu=help)")
     with_data(comp)
     with_passes(comp)
     with_threads(comp)
@@ -137,6 +140,8 @@ def _compile(program: Program, inputs: dict, args) -> int:
     """``tlc compile``: the emitted Python module, or the llvm target's native artifacts."""
     if args.emit != "python" and args.target != "llvm":
         raise _UsageError(f"--emit {args.emit} needs --target llvm")
+    if args.cpu is not None and args.emit == "python":
+        raise _UsageError("--cpu chooses the CPU of native artefacts: use it with --emit llvm-ir, asm, obj or shared")
     if args.emit == "shared" and not args.output:
         raise _UsageError("--emit shared needs -o OUT (writes OUT.py and OUT.so)")
     spec = program.specialisation(**inputs)
@@ -145,9 +150,9 @@ def _compile(program: Program, inputs: dict, args) -> int:
     else:
         from tlc.backends.llvm import aot
         if args.emit == "shared":
-            aot.write_module(spec.emitted, f"{args.output}.py", f"{args.output}.so")
+            aot.write_module(spec.emitted, f"{args.output}.py", f"{args.output}.so", cpu=args.cpu)
             return 0
-        artifact = aot.artifact(spec.emitted, args.emit)
+        artifact = aot.artifact(spec.emitted, args.emit, cpu=args.cpu)
     if args.output:
         with open(args.output, "wb" if isinstance(artifact, bytes) else "w") as handle:
             handle.write(artifact)

@@ -1,6 +1,7 @@
 """tlc_runtime: the support library that code emitted by tlc imports (it never imports tlc itself)."""
 
 from tlc_runtime.attention import AttentionReport, attention
+from tlc_runtime.contraction import contract
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.ops import (
     align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
@@ -10,5 +11,5 @@ from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 
 __all__ = ["AttentionReport", "attention", "DataFileError", "RuntimeFailure", "Relation", "Tuples", "align",
-           "as_number", "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
+           "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
            "sig", "softmax", "step", "window"]

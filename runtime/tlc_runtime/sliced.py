@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import opt_einsum
+
+from tlc_runtime.contraction import contract
 
 
 def evaluate_sliced(
@@ -20,7 +21,7 @@ def evaluate_sliced(
 ) -> Any:
     """Contract checked ``terms -> output`` along ``path`` one slice of ``sliced`` at a time, summing the slices."""
     if not sliced:
-        return opt_einsum.contract(",".join(terms) + "->" + output, *arrays, optimize=list(path))
+        return contract(",".join(terms) + "->" + output, *arrays, optimize=list(path))
     eq = ",".join("".join(c for c in t if c not in sliced) for t in terms) + "->" + output
     total = None
     for values in itertools.product(*(range(sizes[c]) for c in sliced)):
@@ -30,7 +31,7 @@ def evaluate_sliced(
             a[tuple((at[c] if n != 1 else 0) if c in at else slice(None) for c, n in zip(t, a.shape))]
             for t, a in zip(terms, arrays)
         ]
-        part = opt_einsum.contract(eq, *views, optimize=list(path))
+        part = contract(eq, *views, optimize=list(path))
         total = part if total is None else total + part
     return total
 

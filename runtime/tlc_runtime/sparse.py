@@ -4,14 +4,20 @@ A ``Tuples`` relation is the sorted, duplicate-free array of its true tuples, ea
 int64 key (C order over the relation's shape, so key order is lexicographic tuple order). Binary
 relations turn into scipy CSR matrices for joins that are matrix products. The operators accept
 either storage (a ``Tuples`` or a dense Boolean ndarray) and return the storage they are asked for.
+
+scipy is imported by the functions that build CSR matrices, not with this module: ``tlc_runtime`` imports
+``Tuples``, and a dense program's compiled code must run where scipy is not installed.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 DENSE = "dense"
 SPARSE = "sparse"
@@ -58,6 +64,7 @@ class Tuples:
     def from_matrix(cls, matrix, shape: tuple[int, int], product: bool = False) -> Tuples:
         """From a scipy sparse matrix (true where stored and nonzero; not modified), or, with ``product``,
         from a fresh CSR product of nonnegative matrices, taken over as it is (no duplicates, maybe unsorted)."""
+        import scipy.sparse as sp
         csr = sp.csr_matrix(matrix, dtype=np.float32, copy=not product)
         if not product:
             csr.sum_duplicates()    # canonical: sorted column indices, no duplicates
@@ -77,6 +84,7 @@ class Tuples:
     def csr(self) -> sp.csr_matrix:
         """A binary relation as a float32 CSR matrix (cached)."""
         if self._csr is None:
+            import scipy.sparse as sp
             n, m = self.shape
             row, col = np.divmod(self.keys, m)
             indptr = np.searchsorted(row, np.arange(n + 1))
@@ -163,6 +171,7 @@ def minus(a, b):
         if not len(a) or (isinstance(b, Tuples) and not len(b)):
             return a
         if isinstance(b, Tuples) and a.binary and b.shape == a.shape:
+            import scipy.sparse as sp
             rest = sp.csr_matrix(a.csr() - a.csr().multiply(b.csr()))
             rest.eliminate_zeros()
             return Tuples(None, a.shape, rest)
@@ -306,10 +315,10 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     chain = _chain(head, atoms) if not negated and not small else None
     if chain is not None:
         product, size = _product(*chain, shape)
-        if sp.issparse(product):
-            result = Tuples.from_matrix(product, size, product=True)
-        else:
+        if isinstance(product, np.ndarray):     # a dense operand made the product dense
             result = np.asarray(product) > 0
+        else:
+            result = Tuples.from_matrix(product, size, product=True)
         natural = SPARSE if isinstance(result, Tuples) else DENSE
         return store(result, shape, natural if storage == "auto" else storage)
     sizes: dict[str, int] = {}

@@ -6,7 +6,8 @@ built for the host CPU name and features before optimising (else the vectoriser 
 x86-64); the new pass builder at speed level 3 with loop/SLP vectorisation; the MCJIT engine takes
 ownership of its target machine, so it gets its own, and every kernel is added to that one engine
 with ``add_module`` (the engine lives as long as the process, so addresses stay valid). IR is
-verified before the pass pipeline runs: invalid IR crashes LLVM instead of raising.
+verified before the pass pipeline runs: invalid IR crashes LLVM instead of raising. Ahead-of-time
+artefacts are built for a chosen (by default portable) CPU instead: ``aot.py`` and ``target.py``.
 """
 
 from __future__ import annotations
@@ -108,29 +109,6 @@ class Jit:
             self._cache[kernel] = compiled
             self.compilations += 1
             return compiled
-
-    def assembly(self, kernel: Kernel) -> str:
-        """Host assembly of a kernel (for inspection; not cached)."""
-        mod = optimise(lower(kernel, symbol_for(kernel)), self._tm, kernel.label)
-        return self._tm.emit_assembly(mod)
-
-    def object_code(self, kernels: list[Kernel]) -> bytes:
-        """One relocatable object file (PIC) holding every kernel, for a shared library."""
-        target = llvm.Target.from_default_triple()
-        tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                          features=llvm.get_host_cpu_features().flatten(),
-                                          opt=3, reloc="pic", codemodel="default")
-        merged = None
-        for kernel in dict.fromkeys(kernels):
-            mod = optimise(lower(kernel, symbol_for(kernel)), tm, kernel.label)
-            if merged is None:
-                merged = mod
-            else:
-                merged.link_in(mod)
-        if merged is None:
-            merged = llvm.parse_assembly("")
-            merged.triple = tm.triple
-        return tm.emit_object(merged)
 
 
 @functools.lru_cache(maxsize=None)
