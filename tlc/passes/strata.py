@@ -226,18 +226,76 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
 
 
 MAX_SUM_ROUNDS = 10_000
-"""Rounds a fixpoint component with a sum gets before it is reported as not converging."""
+"""Rounds a fixpoint component with a sum gets before it is reported as not converging (``max_rounds=`` changes it)."""
 
 
-def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:
+@dataclass(frozen=True, slots=True)
+class RoundBound:
+    """How many rounds a recursive stratum's loop may run, and what still changing after them means."""
+
+    rounds: int
+    """Loop iterations allowed (the last one is the round that sees nothing change)."""
+    proof: bool
+    """True when values still changing after ``rounds`` prove a cycle that keeps improving them (a negative
+    cycle for ``min=``, a gaining one for ``max=``); False when the limit is only a limit."""
+    why: str
+    """Why this bound, for ``explain``."""
+
+
+def check_max_rounds(max_rounds) -> int | None:
+    """``max_rounds`` validated: None or a positive int, else a TlcError."""
+    if max_rounds is None:
+        return None
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+        raise TlcError(f"max_rounds must be a positive integer, not {max_rounds!r}")
+    return max_rounds
+
+
+def chain_length(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:
+    """The most elements one chain of recursive reads can visit without repeating one, and a description.
+
+    An axis is *carried* when every recursive read in the stratum has the same plain variable at that position
+    as its equation's LHS (``D[x, z] min= D[x, y] + W[y, z]`` carries axis 0, x): along a chain of derivations
+    the carried positions never change, so a chain stays inside one slice and visits at most the product of
+    the other axes' extents per tensor (the nodes of a path, not the pairs).
+    """
+    members = set(stratum.tensors)
+    carried = set(range(min(program.tensors[t].rank for t in stratum.tensors)))
+    for k in stratum.equations:
+        eq = program.equations[k]
+        for ref in ir.refs(eq.rhs):
+            if ref.name in members:
+                carried = {a for a in carried if eq.lhs.indices[a].plain_variable is not None
+                           and eq.lhs.indices[a].plain_variable == ref.indices[a].plain_variable}
+    length = sum(math.prod(n for a, n in enumerate(extents[t]) if a not in carried) for t in stratum.tensors)
+    if not carried:
+        return length, f"{length} elements"
+    axes = ", ".join(map(str, sorted(carried)))
+    return length, (f"{length} elements per chain (every recursive read keeps axis {axes} of its LHS, so a chain "
+                    f"of derivations stays in one slice)")
+
+
+def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]],
+                max_rounds: int | None = None) -> RoundBound:
     """The convergence rule of a ``fixpoint`` stratum: the rounds it gets, and what failing to converge means.
 
     With only ``min=``/``max=`` tensors and relations, each round extends every best derivation by one step, and
-    a best derivation visits no element twice unless a cycle improves it: with E elements all values are final
-    after E rounds (Bellman-Ford's bound, generalised). Sums get ``MAX_SUM_ROUNDS``.
+    a best derivation visits no element of its chain twice unless a cycle improves it: with at most L elements
+    on a chain (``chain_length``: the nodes of a path) all values are final after L rounds and round L + 1 sees
+    nothing change (Bellman-Ford's bound, generalised). Sums get ``MAX_SUM_ROUNDS``. ``max_rounds`` caps both.
     """
     if all(program.tensors[t].relation or program.reduction(t) in ("max", "min") for t in stratum.tensors):
-        elements = sum(math.prod(extents[t]) for t in stratum.tensors)
-        return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
-                              "a gaining one for max=), so no fixpoint exists")
-    return MAX_SUM_ROUNDS, "a sum around a cycle (such as counting paths in a cyclic graph) grows without bound"
+        length, what = chain_length(program, stratum, extents)
+        why = (f"a best derivation visits each of at most {what} once unless a cycle keeps improving it, so "
+               f"values still changing after {length + 1} rounds mean a negative cycle (min=) or a gaining one "
+               f"(max=)")
+        if max_rounds is not None and max_rounds < length + 1:
+            return RoundBound(max_rounds, False, f"max_rounds={max_rounds} (below the {length + 1} rounds of the "
+                                                 f"cycle test: {why})")
+        return RoundBound(length + 1, True, why)
+    early = ("; stops at once when a value becomes infinite (diverges) or a round gives back the state of two "
+             "rounds before (oscillates)")
+    if max_rounds is not None:
+        return RoundBound(max_rounds, False, f"max_rounds={max_rounds}{early}")
+    return RoundBound(MAX_SUM_ROUNDS, False, f"{MAX_SUM_ROUNDS} is the default for a recursion with a sum "
+                                             f"(max_rounds= changes it){early}")

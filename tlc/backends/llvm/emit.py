@@ -102,9 +102,9 @@ def _tuple(items) -> str:
 
 
 def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-              memory_limit: int | None = None, plan=None) -> EmittedLlvm:
+              memory_limit: int | None = None, plan=None, max_rounds: int | None = None) -> EmittedLlvm:
     """Emit the llvm-backend module (same arguments as ``emit_numpy``): source, kernels, decisions."""
     emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
-                          plan=plan)
+                          plan=plan, max_rounds=max_rounds)
     source = emitter.module()
     return EmittedLlvm(source, emitter.kernels, emitter.decisions)

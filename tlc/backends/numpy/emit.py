@@ -90,6 +90,8 @@ class NumpyEmitter:
     """The evaluation mode of the stratum being emitted."""
     plan: object = None
     """The ``RelationPlan`` (tlc.passes.relation_plan): relational strata and relation storage, or None."""
+    max_rounds: int | None = None
+    """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -288,7 +290,11 @@ class NumpyEmitter:
         names = [python_name(t) for t in stratum.tensors]
         for n in names:
             self.lines.append(f"delta_{n} = {n}.copy()")
+        if self.max_rounds is not None:
+            self.lines.append("_round = 0")
         self.lines.append("while True:  # semi-naive: each round joins at least one new fact")
+        if self.max_rounds is not None:
+            self.lines.append("    _round += 1")
         for t, n in zip(stratum.tensors, names):
             self._allocate_like(t, f"new_{n}", indent=1)
         for k in recursive:
@@ -302,6 +308,9 @@ class NumpyEmitter:
             self.lines.append(f"    new_{n} &= ~{n}")
         self.lines.append(f"    if not ({' or '.join(f'new_{n}.any()' for n in names)}):")
         self.lines.append("        break")
+        if self.max_rounds is not None:
+            self.lines.append(f"    rt.round_limit(_round, {self.max_rounds}, {tuple(stratum.tensors)!r}, "
+                              f"({''.join(f'new_{n}, ' for n in names)}), {self.recursive_sites(stratum)!r})")
         for n in names:
             self.lines.append(f"    {n} |= new_{n}")
             self.lines.append(f"    delta_{n} = new_{n}")
@@ -316,30 +325,39 @@ class NumpyEmitter:
 
     def _fixpoint(self, stratum: Stratum) -> None:
         names = [python_name(t) for t in stratum.tensors]
-        members = set(stratum.tensors)
-        first = next(self.program.equations[k] for k in stratum.equations
-                     if any(r.name in members for r in ir.refs(self.program.equations[k].rhs)))
-        line, col = (first.span.line, first.span.column) if first.span else (None, None)
-        rounds, why = round_bound(self.program, stratum, self.shapes.extents)
-        self.lines.append(f"for _round in range({rounds}):  # iterate to a fixpoint")
+        bound = round_bound(self.program, stratum, self.shapes.extents, self.max_rounds)
+        kinds = tuple("relation" if self.program.tensors[t].relation else self.program.reduction(t)
+                      for t in stratum.tensors)
+        limit = (f"{bound.rounds} rounds is the bound of the cycle test" if bound.proof else
+                 f"the limit is max_rounds={self.max_rounds}" if self.max_rounds is not None else
+                 f"{bound.rounds} rounds is the default limit for a recursion with a sum (max_rounds= changes it)")
+        self.lines.append(f"# converges within {bound.rounds} rounds, or fails: {bound.why}")
+        self.lines.append(f"_fixpoint = rt.Fixpoint({tuple(stratum.tensors)!r}, {kinds!r}, "
+                          f"{self.recursive_sites(stratum)!r}, {bound.rounds}, {bound.proof}, {limit!r})")
+        self.lines.append("while True:  # iterate to a fixpoint: _fixpoint raises on divergence, oscillation or "
+                          "the bound")
         for t, n in zip(stratum.tensors, names):
             self._allocate_like(t, f"new_{n}", indent=1)
         for k in stratum.equations:
             eq = self.program.equations[k]
             self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1)
-        for t, n in zip(stratum.tensors, names):
-            if not self.program.tensors[t].relation and self.program.reduction(t) in ("sum", "avg"):
-                self.lines.append(f"    if not np.isfinite(new_{n}).all():")
-                self.lines.append(f"        raise rt.RuntimeFailure('{t} diverges: no fixpoint (values became "
-                                  f"infinite)', {line}, {col})")
-        same = " and ".join(f"np.array_equal(new_{n}, {n}, equal_nan=True)" for n in names)
-        self.lines.append(f"    if {same}:")
+        pack = lambda prefix: f"({', '.join(prefix + n for n in names)},)"   # noqa: E731
+        self.lines.append(f"    if _fixpoint.settled({pack('new_')}, {pack('')}):")
         self.lines.append("        break")
         for n in names:
             self.lines.append(f"    {n} = new_{n}")
-        self.lines.append("else:")
-        self.lines.append(f"    raise rt.RuntimeFailure('{', '.join(stratum.tensors)} did not reach a fixpoint "
-                          f"within {rounds} rounds: {why}', {line}, {col})")
+
+    def recursive_sites(self, stratum: Stratum) -> tuple:
+        """Per tensor of the stratum, (line, column) of the first equation defining it that reads the stratum
+        (where its convergence errors point), else of the stratum's first recursive equation."""
+        members = set(stratum.tensors)
+        sites = {}
+        for k in stratum.equations:
+            eq = self.program.equations[k]
+            if any(r.name in members for r in ir.refs(eq.rhs)):
+                sites.setdefault(eq.lhs.name, (eq.span.line, eq.span.column) if eq.span else (None, None))
+        first = next(iter(sites.values()), (None, None))
+        return tuple(sites.get(t, first) for t in stratum.tensors)
 
     # ---------------------------------------------------------------- equations
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
@@ -711,9 +729,10 @@ def _simple(code: str) -> bool:
 
 
 def emit_numpy(program: Program, strata, shapes: Shapes, symbols: tuple, inputs: dict,
-               symbolic: frozenset = frozenset(), memory_limit: int | None = None, plan=None) -> str:
-    """Emit the NumPy module source for a program specialised to ``shapes`` (``memory_limit`` in elements, and a
-    ``RelationPlan``)."""
+               symbolic: frozenset = frozenset(), memory_limit: int | None = None, plan=None,
+               max_rounds: int | None = None) -> str:
+    """Emit the NumPy module source for a program specialised to ``shapes`` (``memory_limit`` in elements, a
+    ``RelationPlan``, and a bound on fixpoint rounds)."""
     return NumpyEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic),
-                        memory_limit=memory_limit, plan=plan).module()
+                        memory_limit=memory_limit, plan=plan, max_rounds=max_rounds).module()
 

@@ -93,7 +93,12 @@ class _Relational:
         for n in names:
             self.lines.append(f"delta_{n} = {f'rs.frontier({n})' if dense else n}")
         test = " or ".join(f"rs.nonempty(delta_{n})" for n in names)
+        limit = self.emitter.max_rounds
+        if limit is not None:
+            self.lines.append("_round = 0")
         self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
+        if limit is not None:
+            self.lines.append("    _round += 1")
         for t, n in zip(members, names):
             self.lines.append(f"    new_{n} = rs.store(None, {self.shape(t)}, 'sparse')")
         for k in recursive:
@@ -107,6 +112,10 @@ class _Relational:
             self.lines.append(f"    delta_{n} = {f'rs.frontier({delta})' if dense else delta}")
         for n in names:
             self.lines.append(f"    {n} = rs.union({n}, delta_{n})")
+        if limit is not None:
+            sites = self.emitter.recursive_sites(self.stratum)
+            self.lines.append(f"    rt.round_limit(_round, {limit}, {tuple(members)!r}, "
+                              f"({''.join(f'delta_{n}, ' for n in names)}), {sites!r})")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""
