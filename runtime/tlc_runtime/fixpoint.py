@@ -55,8 +55,8 @@ class Fixpoint:
         name, kind = self.names[k], self.kinds[k]
         if self.proof and kind in IMPROVING:
             return (f"{name} has {IMPROVING[kind]}: its values still change after {self.rounds} rounds, but a best "
-                    f"derivation visits at most {self.rounds - 1} elements unless a cycle keeps {DIRECTION[kind]} "
-                    f"them, so no fixpoint exists ({describe_change(new, old)})")
+                    f"derivation visits at most {self.rounds - 1} element{'s' * (self.rounds != 2)} unless a cycle keeps "
+                    f"{DIRECTION[kind]} them, so no fixpoint exists ({describe_change(new, old)})")
         return f"{name} did not converge after {self.rounds} rounds ({describe_change(new, old)}): {self.limit}"
 
 

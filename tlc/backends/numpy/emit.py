@@ -330,7 +330,7 @@ class NumpyEmitter:
                       for t in stratum.tensors)
         limit = (f"{bound.rounds} rounds is the bound of the cycle test" if bound.proof else
                  f"the limit is max_rounds={self.max_rounds}" if self.max_rounds is not None else
-                 f"{bound.rounds} rounds is the default limit for a recursion with a sum (max_rounds= changes it)")
+                 f"{bound.rounds} rounds is the default limit (max_rounds= changes it)")
         self.lines.append(f"# converges within {bound.rounds} rounds, or fails: {bound.why}")
         self.lines.append(f"_fixpoint = rt.Fixpoint({tuple(stratum.tensors)!r}, {kinds!r}, "
                           f"{self.recursive_sites(stratum)!r}, {bound.rounds}, {bound.proof}, {limit!r})")
