@@ -61,19 +61,22 @@ class Fixpoint:
 
 
 def describe_change(new, old, lead: str = "last change") -> str:
-    """``last change ε``: the largest absolute change between two states (with elements reached for the first
-    time counted apart, and changed tuples counted for relations)."""
+    """``last change ε``: the largest absolute change between two states among elements finite in both, with
+    elements reached for the first time (from NaN or an infinity: no path yet) counted apart, and changed tuples
+    counted for relations."""
     new, old = np.asarray(new), np.asarray(old)
     if new.dtype == bool:
         return f"{lead} {int(np.count_nonzero(new != old))} tuples"
     new, old = new.astype(np.float64, copy=False), old.astype(np.float64, copy=False)
-    both = ~np.isnan(new) & ~np.isnan(old)
-    differs = both & (new != old)
-    reached = int(np.count_nonzero(np.isnan(old) & ~np.isnan(new)))
-    change = np.abs(new[differs] - old[differs])
-    change[np.isnan(change)] = np.inf      # inf - inf: an infinite value that changed sign
-    text = f"{lead} {float(change.max()) if change.size else 0.0:.3g}"
-    return text + (f", {reached} elements reached for the first time" if reached else "")
+    differs = np.isfinite(new) & np.isfinite(old) & (new != old)
+    reached = int(np.count_nonzero(~np.isfinite(old) & np.isfinite(new)))
+    others = int(np.count_nonzero(~np.isfinite(new) & (new != old) & ~(np.isnan(new) & np.isnan(old))))
+    parts = [f"{lead} {float(np.abs(new[differs] - old[differs]).max()):.3g}"] if differs.any() else []
+    if reached:
+        parts.append(f"{reached} element{'s' * (reached != 1)} reached for the first time")
+    if others or not parts:
+        parts.append(f"{others} element{'s' * (others != 1)} became infinite or NaN")
+    return ", ".join(parts)
 
 
 def round_limit(round_: int, rounds: int, names, news, where) -> None:

@@ -34,6 +34,7 @@ class LlvmEmitter(NumpyEmitter):
 
     lowerings: dict[str, Lowering] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
+    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     def module(self) -> str:
         """The whole emitted module as text."""

