@@ -231,3 +231,12 @@ def test_values_that_become_infinite_still_diverge(compile_tl):
             as err:
         compile_tl("X[i] = A[i]\nX[i] = 2 X[i]")(A=np.ones(3))
     assert err.value.line == 2
+
+
+def test_max_rounds_through_the_datalog_front_door():
+    import tlc.datalog
+    prog = tlc.datalog.compile("path(X,Y) :- edge(X,Y). path(X,Z) :- path(X,Y), edge(Y,Z).", relations="sparse",
+                               max_rounds=2)
+    with pytest.raises(tlc.TlcError, match=r"path did not converge after 2 rounds") as err:
+        prog(edge=[(k, k + 1) for k in range(6)])
+    assert err.value.line == 1
