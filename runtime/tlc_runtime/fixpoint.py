@@ -21,13 +21,17 @@ class Fixpoint:
     ``names``, ``kinds`` (``sum``, ``avg``, ``min``, ``max`` or ``relation``) and ``where`` ((line, column) of
     a recursive equation defining it) are per tensor, in the order of the arrays passed to ``settled``.
     ``rounds`` is the bound; with ``proof`` set, values still changing after it prove a cycle that keeps
-    improving them (``tlc.passes.strata.round_bound``), else they only did not converge within ``limit``.
+    improving them (``tlc.passes.strata.round_bound``), else they only did not converge (``limit`` says why
+    that bound). With ``oscillation``, a round that gives back the state of two rounds before fails at once.
     """
 
-    def __init__(self, names, kinds, where, rounds: int, proof: bool, limit: str):
+    def __init__(self, names, kinds, where, rounds: int, proof: bool, limit: str, oscillation: bool = False):
         self.names, self.kinds, self.where = tuple(names), tuple(kinds), tuple(where)
         self.rounds, self.proof, self.limit = rounds, proof, limit
         self.round = 0
+        self.oscillation = oscillation
+        """Whether to watch for a repeated state (not needed by path-step min=/max=, whose values only improve;
+        watching keeps one more state alive)."""
         self.back = None
         """The state two rounds back: a repeat of it is an oscillation (the next state is a function of this one)."""
 
@@ -48,7 +52,8 @@ class Fixpoint:
                                  f"), so there is no fixpoint", *self.where[k])
         if self.round >= self.rounds:
             raise RuntimeFailure(self._failure(k, new[k], old[k]), *self.where[k])
-        self.back = old
+        if self.oscillation:
+            self.back = old
         return False
 
     def _failure(self, k: int, new, old) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from dataclasses import dataclass
 
 import networkx as nx
@@ -247,9 +248,9 @@ def check_max_rounds(max_rounds) -> int | None:
     """``max_rounds`` validated: None or a positive int, else a TlcError."""
     if max_rounds is None:
         return None
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, numbers.Integral) or max_rounds < 1:
         raise TlcError(f"max_rounds must be a positive integer, not {max_rounds!r}")
-    return max_rounds
+    return int(max_rounds)
 
 
 def chain_length(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:

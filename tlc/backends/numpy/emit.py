@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 from tlc.backends.numpy.sparse import emit_relational
@@ -337,9 +338,11 @@ class NumpyEmitter:
         limit = (f"{bound.rounds} rounds is the bound of the cycle test" if bound.proof else
                  f"the limit is max_rounds={self.max_rounds}" if self.max_rounds is not None else
                  f"{bound.rounds} rounds is the default limit (max_rounds= changes it)")
-        self.lines.append(f"# converges within {bound.rounds} rounds, or fails: {bound.why}")
+        self.lines.extend(f"# {line}" for line in textwrap.wrap(
+            f"converges within {bound.rounds} rounds, or fails: {bound.why}", 110))
         self.lines.append(f"_fixpoint = rt.Fixpoint({tuple(stratum.tensors)!r}, {kinds!r}, "
-                          f"{self.recursive_sites(stratum)!r}, {bound.rounds}, {bound.proof}, {limit!r})")
+                          f"{self.recursive_sites(stratum)!r}, {bound.rounds}, {bound.proof}, {limit!r}"
+                          f"{'' if bound.proof else ', oscillation=True'})")
         self.lines.append("while True:  # iterate to a fixpoint: _fixpoint raises on divergence, oscillation or "
                           "the bound")
         for t, n in zip(stratum.tensors, names):
@@ -373,7 +376,9 @@ class NumpyEmitter:
             return None
         for index in eq.lhs.indices:
             var = index.plain_variable
-            if var in ranges:
+            reads = [i for ref in ir.refs(eq.rhs) for i in ref.indices if var in i.variables]
+            if var in ranges and all(i.shifted_variable for i in reads) and \
+                    not any(isinstance(n, ir.IndexValue) and n.name == var for n in ir.walk(eq.rhs)):
                 extent = ranges[var][1] - ranges[var][0]
                 rest = total // extent
                 size = max(b for b in range(1, extent + 1) if extent % b == 0 and (b == 1 or b * rest <= FOLD_BLOCK))
