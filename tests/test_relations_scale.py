@@ -154,7 +154,7 @@ def test_planner_choices_and_explain():
     assert "relations: sparse semi-naive (forced)" in forced.explain(Edge=chain)
     assert "Path: sparse storage" in forced.explain(Edge=chain)
     assert forced.explain(Edge=chain).startswith("input relations: Edge sparse storage\n")
-    assert "rs.conjunction(('x', 'z'), (300, 300), [(delta_Path, ('x', 'y')), (Edge, ('y', 'z'))]" in \
+    assert "rs.conjunction(('x', 'z'), (300, 300), [(_delta_Path, ('x', 'y')), (Edge, ('y', 'z'))]" in \
         forced.source(Edge=chain)
     not_closure = tlc.compile("P(x, y) = E(x, y)\nP(x, z) = P(x, y) E(y, z) F(z)\n", relations="squaring")
     assert "squaring forced but the recursion is not closure-shaped" in \

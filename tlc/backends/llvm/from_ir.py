@@ -32,7 +32,8 @@ from tlc.backends.llvm.kernel import (
     free_variables, walk,
 )
 from tlc.backends.llvm.parallel import split_variable
-from tlc.backends.numpy.emit import Bound, python_name
+from tlc.backends.numpy.emit import Bound
+from tlc.backends.quoting import identifier, literal
 from tlc.ir import nodes as ir
 from tlc.passes.projection import Projection
 from tlc.passes.projection import occurrences as ir_vars
@@ -89,7 +90,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     ``windows``: tensor -> (axis, slots) for virtual axes kept as ring buffers of ``slots`` steps.
     """
     translator = _Translator(eq, projection, bounds, extents, ranges, symbols, symbolic, overrides or {},
-                             target or python_name(eq.lhs.name), consts or {}, external, windows or {})
+                             target or identifier(eq.lhs.name), consts or {}, external, windows or {})
     try:
         return translator.run(assign)
     except Unsupported as why:
@@ -207,7 +208,7 @@ class _Translator:
         if isinstance(node, ir.Scalar):
             if node.name in self.consts:
                 return self.number(float(self.consts[node.name]))
-            return Param(self.param(python_name(node.name)))
+            return Param(self.param(identifier(node.name)))
         if isinstance(node, ir.IndexValue):
             return IndexVal(node.name)
         if isinstance(node, ir.Product):
@@ -339,7 +340,7 @@ class _Translator:
     # ------------------------------------------------------------ reads and positions
     def number(self, value: float) -> Param:
         """A literal as a run-time parameter: equations that differ only in constants share a kernel."""
-        return Param(self.param(repr(value) if math.isfinite(value) else f"float({str(value)!r})"))
+        return Param(self.param(literal(float(value))))
 
     def param(self, code: str) -> int:
         if code not in self.params:
@@ -366,7 +367,7 @@ class _Translator:
                 return Lit(0.0)        # a constant position outside the tensor reads 0
             positions.append(pos)
         self.check(ref.name, tuple(positions), shape, "reads")
-        code = self.overrides.get(path) or python_name(ref.name)
+        code = self.overrides.get(path) or identifier(ref.name)
         array = self.add_array(code, self.stored_shape(ref.name), "u8" if ref.relation else "f64", name=ref.name)
         return Read(array, tuple(positions))
 

@@ -8,8 +8,8 @@ over ``rs.union``/``rs.minus``, or repeated squaring of the step relation for a 
 from __future__ import annotations
 
 from tlc.backends.numpy import emit as numpy_emit
+from tlc.backends.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation
 from tlc.passes.relation_plan import Rule, StratumPlan, rule_of
 from tlc.passes.strata import Stratum
 
@@ -30,7 +30,7 @@ class _Relational:
         self.lines = emitter.lines
 
     def name(self, tensor: str) -> str:
-        return numpy_emit.python_name(tensor)
+        return identifier(tensor)
 
     def shape(self, tensor: str) -> tuple[int, ...]:
         return tuple(self.emitter.shapes.extents[tensor])
@@ -41,9 +41,9 @@ class _Relational:
                      for a, i in enumerate(ref.indices))
 
     def emit(self) -> None:
-        self.lines.append(f"# {self.plan.describe()}")
+        self.lines.append(comment(self.plan.describe()))
         for t in self.stratum.tensors:
-            data = f"inputs[{t!r}]" if t in self.emitter.inputs else "None"
+            data = f"inputs[{literal(t)}]" if t in self.emitter.inputs else "None"
             self.lines.append(f"{self.name(t)} = rs.store({data}, {self.shape(t)}, {self.working!r})")
         members = set(self.stratum.tensors)
         base = [k for k in self.stratum.equations
@@ -66,17 +66,16 @@ class _Relational:
                 self.lines.append(f"{self.name(t)} = rs.store({self.name(t)}, {self.shape(t)}, {self.final[t]!r})")
 
     def comment(self, k: int, indent: int) -> None:
-        eq = self.program.equations[k]
-        where = f"{self.program.filename or 'line'}:{eq.span.line}" if eq.span else ""
-        self.lines.append(f"{'    ' * indent}# {where}  {format_equation(eq)}")
+        lines = equation_comments(self.program.equations[k], self.program.filename)
+        self.lines.extend("    " * indent + line for line in lines)
 
     def conjunction(self, rule: Rule, override: dict[int, str], storage: str | None = None) -> str:
-        atoms = ", ".join(f"({override.get(n, self.name(r.name))}, {self.spec(r)!r})"
+        atoms = ", ".join(f"({override.get(n, self.name(r.name))}, {literal(self.spec(r))})"
                           for n, r in enumerate(rule.atoms))
-        negated = ", ".join(f"({self.name(r.name)}, {self.spec(r)!r})" for r in rule.negated)
+        negated = ", ".join(f"({self.name(r.name)}, {literal(self.spec(r))})" for r in rule.negated)
         negated = f", negated=[{negated}]" if negated else ""
-        return (f"rs.conjunction({self.spec(rule.head)!r}, {self.shape(rule.head.name)}, [{atoms}]{negated}, "
-                f"storage={storage or self.working!r})")
+        return (f"rs.conjunction({literal(self.spec(rule.head))}, {self.shape(rule.head.name)}, [{atoms}]{negated}, "
+                f"storage={literal(storage or self.working)})")
 
     def rule(self, k: int, indent: int, target: str, override: dict[int, str] | None = None,
              storage: str | None = None) -> None:
@@ -89,33 +88,35 @@ class _Relational:
     def seminaive(self, recursive: list[int]) -> None:
         members = self.stratum.tensors
         names = [self.name(t) for t in members]
+        new = [internal("new", t) for t in members]
+        deltas = [internal("delta", t) for t in members]
         dense = self.working == "dense"   # dense state; each delta sparse or dense by its size (rs.frontier)
-        for n in names:
-            self.lines.append(f"delta_{n} = {f'rs.frontier({n})' if dense else n}")
-        test = " or ".join(f"rs.nonempty(delta_{n})" for n in names)
-        limit = self.emitter.max_rounds
+        for n, d in zip(names, deltas):
+            self.lines.append(f"{d} = {f'rs.frontier({n})' if dense else n}")
+        test = " or ".join(f"rs.nonempty({d})" for d in deltas)
+        limit, counter = self.emitter.max_rounds, internal("round")
         if limit is not None:
-            self.lines.append("_round = 0")
+            self.lines.append(f"{counter} = 0")
         self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
         if limit is not None:
-            self.lines.append("    _round += 1")
-        for t, n in zip(members, names):
-            self.lines.append(f"    new_{n} = rs.store(None, {self.shape(t)}, 'sparse')")
+            self.lines.append(f"    {counter} += 1")
+        for t, m in zip(members, new):
+            self.lines.append(f"    {m} = rs.store(None, {self.shape(t)}, 'sparse')")
         for k in recursive:
             rule = rule_of(self.program.equations[k], self.program)
-            target = f"new_{self.name(rule.head.name)}"
+            target = internal("new", rule.head.name)
             for position, atom in enumerate(rule.atoms):
                 if atom.name in members:
-                    self.rule(k, 1, target, {position: f"delta_{self.name(atom.name)}"}, "auto" if dense else None)
-        for n in names:
-            delta = f"rs.minus(new_{n}, {n})"
-            self.lines.append(f"    delta_{n} = {f'rs.frontier({delta})' if dense else delta}")
-        for n in names:
-            self.lines.append(f"    {n} = rs.union({n}, delta_{n})")
+                    self.rule(k, 1, target, {position: internal("delta", atom.name)}, "auto" if dense else None)
+        for n, m, d in zip(names, new, deltas):
+            delta = f"rs.minus({m}, {n})"
+            self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
+        for n, d in zip(names, deltas):
+            self.lines.append(f"    {n} = rs.union({n}, {d})")
         if limit is not None:
             sites = self.emitter.recursive_sites(self.stratum)
-            self.lines.append(f"    rt.round_limit(_round, {limit}, {tuple(members)!r}, "
-                              f"({''.join(f'delta_{n}, ' for n in names)}), {sites!r})")
+            self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
+                              f"{numpy_emit.tuple_code(deltas)}, {literal(sites)})")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""
@@ -130,7 +131,7 @@ class _Relational:
         self.comment(base[0], 0)
         self.comment(closure.rule, 0)
         self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
-                          f"# the closure of {closure.step.name} (paths of length >= 1) by repeated squaring")
+                          + comment(f"the closure of {closure.step.name} (paths of length >= 1) by repeated squaring"))
         return True
 
     def squaring(self) -> None:
@@ -143,7 +144,7 @@ class _Relational:
             self.lines.append(f"{target} = rs.closure({target})  # transitive closure by repeated squaring")
             return
         rule = rule_of(eq, self.program)
-        step = self.name(closure.step.name)
-        self.lines.append(f"{step}_plus = rs.closure({step})  # paths of length >= 1 by repeated squaring")
+        step, plus = self.name(closure.step.name), internal("plus", closure.step.name)
+        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1 by repeated squaring")
         position = rule.atoms.index(closure.step)
-        self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: step + '_plus'})})")
+        self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: plus})})")

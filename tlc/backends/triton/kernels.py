@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from tlc.backends.numpy.emit import Bound
+from tlc.backends.quoting import docstring
 from tlc.backends.triton.tiles import KernelBuilder, Tile, Unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
@@ -102,7 +103,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
                    numeric: frozenset = frozenset()) -> TritonKernel:
     """The Triton kernel computing ``eq`` into ``target`` over ``bounds`` (``ranges``: static [lo, hi) per
     index); ``assign``: the target holds no other contribution; ``numeric``: relations with a float copy
-    ``NAME_num`` (others stay NumPy). Raises ``Unsupported`` with the reason."""
+    (``quoting.numeric_copy``; others stay NumPy). Raises ``Unsupported`` with the reason."""
     if eq.fact:
         raise Unsupported("a fact: NumPy sets one element")
     if eq.lhs.relation:
@@ -137,7 +138,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     source = "\n".join([
         "@triton.jit",
         f"def {name}({', '.join(params)}):",
-        f'    """{where}{format_equation(eq)}"""'.replace("\\", "\\\\"),
+        f"    {docstring(where + format_equation(eq))}",
         *body])
     launch = (f"th.launch({name}, {grid}, {_tuple(builder.outputs)}, {_tuple(builder.inputs)}, "
               f"{_tuple(builder.ints.values())}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tlc.backends.numpy.emit import Bound, python_name
+from tlc.backends.numpy.emit import Bound
+from tlc.backends.quoting import counts_of, identifier, numeric_copy
 from tlc.ir import nodes as ir
 from tlc.passes.projection import Projection, occurrences
 from tlc_runtime.ops import LNORM_EPS
@@ -67,7 +68,7 @@ class KernelBuilder:
     symbolic: frozenset
     windows: dict
     numeric: frozenset
-    """Relations read through their float 0/1 copies ``NAME_num``."""
+    """Relations read through their float 0/1 copies (``quoting.numeric_copy``)."""
     outputs: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     ints: dict[str, str] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class KernelBuilder:
     def var(self, var: str) -> str:
         """The kernel-local name of an index variable (never a parameter's, a temporary's or a local's)."""
         if var not in self.names:
-            name = python_name(var)
+            name = identifier(var)
             taken = LOCALS | set(self.names.values())
             while name in taken or name.endswith("_ptr") or name.startswith(("lo_", "acc")) or \
                     (name[0] == "t" and name[1:].isdigit()):
@@ -203,7 +204,7 @@ class KernelBuilder:
         if isinstance(node, ir.Scalar):
             if node.name in self.consts:
                 return _literal(float(self.consts[node.name]))
-            code = f"tl.load({self.array(python_name(node.name))})"    # a 0-d array: float64 on every route
+            code = f"tl.load({self.array(identifier(node.name))})"    # a 0-d array: float64 on every route
             if code not in ctx.loaded:
                 ctx.loaded[code] = self.fresh(ctx, code)
             return ctx.loaded[code]
@@ -233,7 +234,7 @@ class KernelBuilder:
         """Code loading ``ref`` over the tile (0 where the tile is masked)."""
         if ref.relation and ref.name not in self.numeric:
             raise Unsupported(f"{ref.name} is a Boolean relation without a 0/1 copy")
-        pointer = self.array(python_name(ref.name) + ("_num" if ref.relation else ""))
+        pointer = self.array(numeric_copy(ref.name) if ref.relation else identifier(ref.name))
         offset = self.offset(ref, ctx, "reads")
         mask = ctx.mask(v for i in ref.indices for v in i.variables)
         return f"tl.load({pointer} + {offset}, mask={mask}, other=0.0)" if mask else f"tl.load({pointer} + {offset})"
@@ -310,7 +311,7 @@ class KernelBuilder:
         pad = ctx.indent
         ctx.lines.append(f"{pad}dst = {self.array(self.target, output=True)} + {offset}")
         count = float(math.prod(self.size(v) for v in self.projection.reduced))
-        counts = f"{self.array(f'{self.target}_count', output=True)} + {offset}" if reduction == "avg" else None
+        counts = f"{self.array(counts_of(self.target), output=True)} + {offset}" if reduction == "avg" else None
         if not all(i.shifted_variable or i.is_constant for i in eq.lhs.indices):
             if reduction in ("max", "min"):
                 raise Unsupported(f"a pooled {reduction}= (atomic {reduction} cannot skip NaN, which marks an "
