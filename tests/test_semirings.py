@@ -96,7 +96,8 @@ def test_pairwise_min_takes_two_arguments():
 def test_explain_states_the_convergence_rule():
     prog = tlc.compile(SHORTEST + "\n" + COUNT)
     text = prog.explain(W=np.ones((5, 5)), E=np.zeros((3, 3)))
-    assert "converges within 6 rounds, or fails: a chain of derivations visits at most 5 elements (every recursive" in text
+    assert "converges within 6 rounds, or fails: a chain of derivations visits at most 5 elements (every " \
+           "recursive" in text
     assert "converges within 10000 rounds, or fails: 10000 is the default for a recursion with a sum " in text
 
 

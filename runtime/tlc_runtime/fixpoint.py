@@ -47,9 +47,9 @@ class Fixpoint:
             return True
         k = changed[0]
         if self.back is not None and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(new, self.back)):
+            gap = describe_change(new[k], old[k], "they differ by")
             raise RuntimeFailure(f"{self.names[k]} oscillates between two states: round {self.round} gives back "
-                                 f"the state of round {self.round - 2} ({describe_change(new[k], old[k], 'they differ by')}"
-                                 f"), so there is no fixpoint", *self.where[k])
+                                 f"the state of round {self.round - 2} ({gap}), so there is no fixpoint", *self.where[k])
         if self.round >= self.rounds:
             raise RuntimeFailure(self._failure(k, new[k], old[k]), *self.where[k])
         if self.oscillation:
@@ -60,8 +60,8 @@ class Fixpoint:
         name, kind = self.names[k], self.kinds[k]
         if self.proof and kind in IMPROVING:
             return (f"{name} has {IMPROVING[kind]}: its values still change after {self.rounds} rounds, but a best "
-                    f"derivation visits at most {self.rounds - 1} element{'s' * (self.rounds != 2)} unless a cycle keeps "
-                    f"{DIRECTION[kind]} them, so no fixpoint exists ({describe_change(new, old)})")
+                    f"derivation visits at most {self.rounds - 1} element{'s' * (self.rounds != 2)} unless a cycle "
+                    f"keeps {DIRECTION[kind]} them, so no fixpoint exists ({describe_change(new, old)})")
         return f"{name} did not converge after {self.rounds} rounds ({describe_change(new, old)}): {self.limit}"
 
 
