@@ -241,3 +241,12 @@ def test_max_rounds_through_the_datalog_front_door():
     with pytest.raises(tlc.TlcError, match=r"path did not converge after 2 rounds") as err:
         prog(edge=[(k, k + 1) for k in range(6)])
     assert err.value.line == 1
+
+
+def test_the_emitted_loop_stays_readable():
+    """One loop per recursion, its bound and reason as a comment, the checks in one runtime call."""
+    source = tlc.compile(SHORTEST).source(W=np.ones((4, 4)))
+    assert source.count("while True:") == 1
+    assert "# converges within 5 rounds, or fails: a chain of derivations visits at most 4 elements" in source
+    assert "_fixpoint = rt.Fixpoint(('D',), ('min',), ((2, 1),), 5, True," in source
+    assert "if _fixpoint.settled((_new_D,), (D,)):" in source
