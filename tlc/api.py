@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -25,7 +26,6 @@ from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
 from tlc.memory_limit import limit_elements
 from tlc.passes.costs import product_plans
-from tlc.passes.cse import is_internal
 from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
 from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
@@ -126,12 +126,18 @@ class Specialisation:
 
 
 class Results(Mapping):
-    """Values of every defined tensor: ndarrays, ``Relation`` objects, and ``answers`` to queries."""
+    """One call's values of every defined tensor (ndarrays, ``Relation`` objects), its ``answers`` to the
+    program's queries and its attention ``report``; nothing in it is shared with another call."""
 
-    def __init__(self, values: dict, answers: list):
+    def __init__(self, values: dict, report: tuple, spec: Specialisation, inputs: dict):
         self._values = values
-        self.answers = answers
+        self.answers: list = []
         """``(query text, answer)`` pairs for the queries written in the program."""
+        self.report = report
+        """One ``tlc_runtime.AttentionReport`` per fused attention: the method it ran, why, and for a tolerance
+        the entry bound, degree and error bound."""
+        self._spec = spec
+        self._inputs = inputs
 
     def __getitem__(self, name):
         return self._values[name]
@@ -147,7 +153,11 @@ class Results(Mapping):
 
 
 class Program:
-    """A compiled Tensor Logic program; call it with inputs by name to run it."""
+    """A compiled Tensor Logic program; call it with inputs by name to run it.
+
+    A Program may be called (and queried, explained) from many threads at once: each call's results belong
+    to that call, specialisation is done under a lock, and ``report``, ``ir`` and the default of ``query``,
+    ``source`` and ``explain`` are those of the calling thread's last call."""
 
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
@@ -174,24 +184,37 @@ class Program:
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
         self.passes = passes or PassManager(opt_level)
-        self.ir = self.passes.run(program)
         self.backend = backend
         self.opt_level = opt_level
-        self.strata = stratify(self.ir)
-        self._cache: dict = {}
-        self._last: Specialisation | None = None
-        self._results: Results | None = None
+        self._lock = threading.RLock()
+        """Held while a call binds weights and specialises (caches are shared); never while it runs."""
+        self._local = threading.local()
+        """This thread's last specialisation and results."""
         self.memory_limit = limit_elements(memory_limit)
         """Largest contraction intermediate in elements (float64), or None."""
-        self.weights = Weights(self, factorise, weights)
+        optimised = self.passes.run(program)
+        self.weights = Weights(self, optimised, stratify(optimised), factorise, weights)
         """Weights bound at compile time and the low-rank factorisations of those the options name."""
-        self.report: tuple = ()
-        """After a call, one ``tlc_runtime.AttentionReport`` per fused attention: the method it ran,
-        why, and for a tolerance the entry bound, degree and error bound (``measure()`` adds the
-        measured error)."""
+
+    @property
+    def ir(self) -> IRProgram:
+        """The optimised program that runs (with this thread's factorised weights, if any)."""
+        return self.weights.current.ir
+
+    @property
+    def strata(self) -> tuple:
+        """The strata of ``ir``, in evaluation order."""
+        return self.weights.current.strata
+
+    @property
+    def report(self) -> tuple:
+        """This thread's last call's attention reports (``Results.report``); () before a call."""
+        last = getattr(self._local, "results", None)
+        return last.report if last is not None else ()
 
     # ------------------------------------------------------------------ running
-    def __call__(self, **inputs) -> Results:
+    def __call__(self, /, **inputs) -> Results:
+        """Run the program on ``inputs`` (by name); the returned ``Results`` belong to this call."""
         prepared, spec = self._prepare(inputs)
         try:
             with np.errstate(all="ignore"):
@@ -200,10 +223,10 @@ class Program:
             from tlc.errors import Span
             span = Span(err.line, err.column) if err.line else None
             raise TlcError(err.message, span, filename=self.ir.filename, source=self.ir.source) from None
-        self.report = tuple(raw.pop(REPORT_KEY, ()))
+        report = tuple(raw.pop(REPORT_KEY, ()))
         values = {}
         for name, value in raw.items():
-            if is_internal(name) or not self.ir.is_result(name):
+            if name not in self.source_ir.tensors or not self.ir.is_result(name):   # a pass's own tensor
                 continue
             info = self.ir.tensors[name]
             if info.relation:
@@ -211,13 +234,12 @@ class Program:
                 values[name] = rt.Relation(name, value, domains)
             else:
                 values[name] = np.asarray(value)
-        self._results = Results(values, [])
-        self._inputs = prepared
-        self._results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, spec))
-                                     for q in self.ir.queries)
-        return self._results
+        results = Results(values, report, spec, prepared)
+        results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, results)) for q in self.ir.queries)
+        self._local.results = results
+        return results
 
-    def query(self, text: str, **inputs):
+    def query(self, text: str, /, **inputs):
         """Answer ``Atom`` (e.g. ``"Ancestor(Bob, x)"``): distinct tuples of the variables' values for a
         relation, the selected sub-array for a numeric tensor; runs the program if needed."""
         module = parse(text.strip().rstrip("?") + "?", "<query>")
@@ -225,15 +247,18 @@ class Program:
         if len(queries) != 1:
             raise TlcError("a query is one atom, such as Ancestor(Bob, x)", filename="<query>", source=text)
         atom = queries[0].atom
-        if atom.name not in self.ir.tensors or is_internal(atom.name) or not self.ir.is_result(atom.name):
+        if atom.name not in self.ir.tensors or atom.name not in self.source_ir.tensors or \
+                not self.ir.is_result(atom.name):
             why = "not among the outputs" if atom.name in self.source_ir.tensors else "not a tensor of this program"
             raise TlcError(f"{atom.name} is {why}", atom.span, filename="<query>", source=text)
-        if inputs or self._results is None:
-            self(**inputs)
-        return self._answer(atom, self._last)
+        results = getattr(self._local, "results", None)
+        if inputs or results is None:
+            results = self(**inputs)
+        return self._answer(atom, results)
 
-    def _answer(self, atom: ir.Ref, spec: Specialisation):
-        known = self._results if atom.name in self._results else self._inputs   # a query may ask an input
+    def _answer(self, atom: ir.Ref, results: Results):
+        spec = results._spec
+        known = results if atom.name in results else results._inputs   # a query may ask an input
         if self.ir.tensors[atom.name].relation and not self.ir.virtual_axes.get(atom.name):
             return _relation_answer(atom, known[atom.name], spec)
         value = np.asarray(known[atom.name])
@@ -278,8 +303,14 @@ class Program:
 
     # ------------------------------------------------------------------ inputs and specialisation
     def _prepare(self, inputs: dict) -> tuple[dict, Specialisation]:
-        inputs = self.weights.bind(inputs)
-        program = self.ir
+        with self._lock:
+            prepared, spec = self._prepare_locked(inputs)
+        self._local.spec = spec
+        return prepared, spec
+
+    def _prepare_locked(self, inputs: dict) -> tuple[dict, Specialisation]:
+        inputs, variant = self.weights.bind(inputs)
+        program = variant.ir
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
             if name not in known:
@@ -299,11 +330,11 @@ class Program:
                 what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
                 raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
         try:
-            return self._specialise(inputs)
+            return self._specialise(inputs, variant)
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
 
-    def check(self, **inputs) -> None:
+    def check(self, /, **inputs) -> None:
         """Check the inputs against the program and infer every shape, without running anything."""
         self._prepare(inputs)
 
@@ -318,8 +349,8 @@ class Program:
         """Inputs the program as it runs (after factorisation) reads but never defines, and scalars."""
         return [n for n, i in self.ir.tensors.items() if not i.defined] + list(self.ir.scalars)
 
-    def _specialise(self, inputs: dict) -> tuple[dict, Specialisation]:
-        program = self.ir
+    def _specialise(self, inputs: dict, variant) -> tuple[dict, Specialisation]:
+        program, strata, cache = variant.ir, variant.strata, variant.cache
         symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
         tuples: dict[str, list[tuple]] = {}
         arrays: dict[str, np.ndarray] = {}
@@ -368,17 +399,17 @@ class Program:
                 raise DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
                                 f"{dims}", decl.span)
             extents[decl.name] = dims
-        self._unify_extents(extents, arrays, symbolic, n_symbols)
+        _unify_extents(program, extents, arrays, symbolic, n_symbols)
         fixed = {n: e for n, e in extents.items() if not program.tensors[n].defined or n in program.shapes}
         given = {n: e for n, e in extents.items() if n not in fixed}
         key = (tuple(sorted(extents.items())), tuple(symbols), tuple(sorted(symbolic)))
-        shapes = self._cache.get(key)
+        shapes = cache.get(key)
         if shapes is None:
-            shapes = self._cache[key] = infer_shapes(program, self.strata, fixed, given, symbolic, n_symbols)
+            shapes = cache[key] = infer_shapes(program, strata, fixed, given, symbolic, n_symbols)
         nnz = {n: rt.sparse.count(a) for n, a in arrays.items() if program.tensors[n].relation}
         nnz.update((n, len(rows)) for n, rows in tuples.items())
-        plan = plan_relations(program, self.strata, shapes, nnz, self.relations)
-        spec = self._cache.get((key, plan.signature()))
+        plan = plan_relations(program, strata, shapes, nnz, self.relations)
+        spec = cache.get((key, plan.signature()))
         if spec is None:
             _check_sizes(program, shapes, plan)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
@@ -386,20 +417,19 @@ class Program:
             emitted = None
             if self.backend == "llvm":
                 from tlc.backends.llvm.program import build_module
-                source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
+                source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
                                                     frozenset(symbolic), self.threads, self.memory_limit, plan,
                                                     self.max_rounds)
             elif self.backend == "triton":
                 from tlc.backends.triton.program import build_module
-                source, run, emitted = build_module(program, self.strata, shapes, tuple(symbols), supplied,
+                source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
                                                     frozenset(symbolic), self.memory_limit, plan, self.max_rounds)
             else:
-                source = emit_numpy(program, self.strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
+                source = emit_numpy(program, strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
                                     self.memory_limit, plan, self.max_rounds)
                 run = load_emitted(source, program.filename)
             spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted, plan)
-            self._cache[(key, plan.signature())] = spec
-        self._last = spec
+            cache[(key, plan.signature())] = spec
         prepared: dict = dict(scalars)
         for name, array in arrays.items():
             sparse_input = isinstance(array, rt.Tuples) and plan.storage.get(name) == "sparse"
@@ -414,51 +444,31 @@ class Program:
             prepared[name] = sparse if plan.storage.get(name) == "sparse" else np.asarray(sparse)
         return prepared, spec
 
-    def _unify_extents(self, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
-        """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
-        program = self.ir
-        for component in axis_components(program):
-            if component & symbolic:
-                for name, a in component:
-                    if name in arrays and extents[name][a] != n_symbols:
-                        raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
-                                        f"but its data has extent {extents[name][a]}",
-                                        program.tensors[name].first_use.span)
-                continue
-            fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
-            sizes = {extents[n][a] for n, a in fixed}
-            if len(sizes) > 1:
-                (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
-                raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
-                                f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
-                                _joining_span(program, (n1, a1), (n2, a2)))
-            top = max([extents[n][a] for n, a in component if n in extents], default=0)
-            for name, a in component:
-                if name in extents and name not in arrays and name not in program.shapes:
-                    ext = list(extents[name])
-                    ext[a] = top
-                    extents[name] = tuple(ext)
-
     # ------------------------------------------------------------------ inspection
-    def specialisation(self, **inputs) -> Specialisation:
+    def specialisation(self, /, **inputs) -> Specialisation:
         """The program specialised to these inputs' shapes (cached), without running it."""
         return self._prepare(inputs)[1]
 
-    def source(self, **inputs) -> str:
-        """The emitted code for this backend, specialised to the given inputs (or the last call's)."""
+    def _last_spec(self, inputs: dict) -> Specialisation | None:
+        """The specialisation to inputs given, else this thread's last one, else the one without inputs."""
         if inputs:
-            return self._prepare(inputs)[1].source
-        if self._last is None:
-            if self.input_names():
-                raise TlcError("the emitted code is specialised to input shapes: call the program first "
-                               "or pass inputs to source()", filename=self.ir.filename)
-            self._prepare({})
-        return self._last.source
+            return self._prepare(inputs)[1]
+        last = getattr(self._local, "spec", None)
+        if last is None and not self.input_names():
+            return self._prepare({})[1]
+        return last
 
-    def explain(self, **inputs) -> str:
+    def source(self, /, **inputs) -> str:
+        """The emitted code for this backend, specialised to the given inputs (or the last call's)."""
+        spec = self._last_spec(inputs)
+        if spec is None:
+            raise TlcError("the emitted code is specialised to input shapes: call the program first "
+                           "or pass inputs to source()", filename=self.ir.filename)
+        return spec.source
+
+    def explain(self, /, **inputs) -> str:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
-        spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
-            else self._last
+        spec = self._last_spec(inputs)
         runs = None
         if self.backend == "triton":
             from tlc.backends.triton.attention_node import describe_run as runs
@@ -506,6 +516,31 @@ class Program:
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
+
+
+def _unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
+    """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
+    for component in axis_components(program):
+        if component & symbolic:
+            for name, a in component:
+                if name in arrays and extents[name][a] != n_symbols:
+                    raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
+                                    f"but its data has extent {extents[name][a]}",
+                                    program.tensors[name].first_use.span)
+            continue
+        fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
+        sizes = {extents[n][a] for n, a in fixed}
+        if len(sizes) > 1:
+            (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
+            raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
+                            f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
+                            _joining_span(program, (n1, a1), (n2, a2)))
+        top = max([extents[n][a] for n, a in component if n in extents], default=0)
+        for name, a in component:
+            if name in extents and name not in arrays and name not in program.shapes:
+                ext = list(extents[name])
+                ext[a] = top
+                extents[name] = tuple(ext)
 
 
 def _contraction_costs(eq: ir.Equation, ranges: dict, memory_limit: int | None = None) -> list[str]:

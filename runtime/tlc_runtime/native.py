@@ -62,8 +62,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _pool_lock:
         if _pool is None or _pool_size < workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
+            # a smaller pool is dropped, not shut down: another thread may still be submitting to it
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tlc-kernel")
             _pool_size = workers
         return _pool

@@ -9,14 +9,11 @@ each launch copies its arrays to the device and its outputs back. Without either
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
-import sys
-import tempfile
 
 import numpy as np
 
+from tlc_runtime import module_cache
 from tlc_runtime.errors import RuntimeFailure
 
 UNAVAILABLE = ("the triton backend needs Triton and either a CUDA GPU with torch (pip install 'tlc[gpu]') or "
@@ -97,29 +94,9 @@ def launch(kernel, grid: int, outputs: tuple, inputs: tuple, ints: tuple = (), *
         array[...] = device[id(array)].cpu().numpy()
 
 
-def cache_dir() -> str:
-    """Where emitted Triton modules are written (``TLC_CACHE_DIR``, else a per-user temporary directory)."""
-    root = os.environ.get("TLC_CACHE_DIR") or os.path.join(tempfile.gettempdir(), f"tlc-{os.getuid()}")
-    path = os.path.join(root, "triton")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def load_module(source: str):
-    """Write an emitted module to the cache (Triton compiles only kernels defined in a real file) and
-    import it under a name derived from its text."""
-    name = "tlc_triton_" + hashlib.sha256(source.encode()).hexdigest()[:20]
-    path = os.path.join(cache_dir(), name + ".py")
-    if not os.path.exists(path):
-        partial = f"{path}.{os.getpid()}.tmp"
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(source)
-        os.replace(partial, path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module      # Triton looks kernels' globals up through their module
-    spec.loader.exec_module(module)
-    return module
+    """Import an emitted module through the private, content-checked cache (``tlc_runtime.module_cache``)."""
+    return module_cache.load(source, "triton")
 
 
 def runner(source: str):

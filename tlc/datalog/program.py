@@ -128,8 +128,6 @@ class DatalogProgram(Program):
                  max_rounds: int | None = None):
         self.translation = tr
         """The ``Translation``: Datalog text, Tensor Logic text (``.tl``) and the source map."""
-        self._data: dict[str, list[tuple]] = {}
-        self._datalog_results: Results | None = None
         with _mapped(tr):
             super().__init__(frontend(tr.executable, tr.filename), backend, opt_level, relations=relations,
                              max_rounds=max_rounds)
@@ -138,7 +136,7 @@ class DatalogProgram(Program):
         """Predicates the rules read but no rule or fact defines: the program's inputs (empty if not given)."""
         return [p.name for p in self.translation.predicates.values() if not p.defined]
 
-    def _tl_inputs(self, inputs: Mapping[str, Iterable]) -> dict[str, list[tuple]]:
+    def _facts(self, inputs: Mapping[str, Iterable]) -> dict[str, list[tuple]]:
         preds = self.translation.predicates
         data = {}
         for name, rows in inputs.items():
@@ -150,30 +148,34 @@ class DatalogProgram(Program):
             data[name] = check_rows(name, rows, pred.arity)
         for name in self.edb():
             data.setdefault(name, [])
-        self._data = data
-        return {preds[name].tl: rows for name, rows in data.items()}
+        return data
 
-    def __call__(self, **inputs) -> Results:
-        """Run with facts for any predicate (``edge=[("a", "b")]``); predicates not given are empty."""
-        tl_inputs = self._tl_inputs(inputs)
+    def __call__(self, /, **inputs) -> Results:
+        """Run with facts for any predicate (``edge=[("a", "b")]``); predicates not given are empty.
+        The results (Datalog names; ``facts`` holds the facts given as data) belong to this call."""
+        data = self._facts(inputs)
+        preds = self.translation.predicates
         with _mapped(self.translation):
-            raw = super().__call__(**tl_inputs)
-        values = {p.name: raw[p.tl] for p in self.translation.predicates.values()
-                  if not p.helper and p.tl in raw}
-        answers = [(f"?- {q.text}.", self._answer(q, values)) for q in self.translation.queries]
-        self._datalog_results = Results(values, answers)
-        return self._datalog_results
+            raw = super().__call__(**{preds[name].tl: rows for name, rows in data.items()})
+        values = {p.name: raw[p.tl] for p in preds.values() if not p.helper and p.tl in raw}
+        results = Results(values, raw.report, raw._spec, data)
+        results.answers.extend((f"?- {q.text}.", self._answer(q, results)) for q in self.translation.queries)
+        self._local.datalog = results
+        return results
 
-    def _answer(self, query: Query, values: Mapping) -> list[tuple]:
-        rows = values[query.pred] if query.pred in values else self._data.get(query.pred, [])
+    @staticmethod
+    def _answer(query: Query, results: Results) -> list[tuple]:
+        rows = results[query.pred] if query.pred in results else results._inputs.get(query.pred, [])
         return query.answer(rows)
 
-    def query(self, text: str, **inputs) -> list[tuple]:
-        """Answer a Datalog query such as ``"path(a, X)"`` (or ``"?- path(a, X)."``); runs if needed."""
+    def query(self, text: str, /, **inputs) -> list[tuple]:
+        """Answer a Datalog query such as ``"path(a, X)"`` (or ``"?- path(a, X)."``); runs if needed (this
+        thread's last call answers otherwise)."""
         query = self._parse_query(text)
-        if inputs or self._datalog_results is None:
-            self(**inputs)
-        return self._answer(query, self._datalog_results)
+        results = getattr(self._local, "datalog", None)
+        if inputs or results is None:
+            results = self(**inputs)
+        return self._answer(query, results)
 
     def _parse_query(self, text: str) -> Query:
         body = text.strip()
@@ -186,19 +188,22 @@ class DatalogProgram(Program):
             raise DatalogError("a query is one atom, such as path(a, X)", filename="<query>", source=body)
         return translate_clauses(parsed, body, "<query>", tr.dialect, preds).queries[0]
 
-    def source(self, **inputs) -> str:
+    def _tl_facts(self, inputs: Mapping) -> dict:
+        """The Tensor Logic inputs for facts given by Datalog name (none: this thread's last call's)."""
+        if not inputs and getattr(self._local, "datalog", None) is not None:
+            return {}
+        preds = self.translation.predicates
+        return {preds[name].tl: rows for name, rows in self._facts(inputs).items()}
+
+    def source(self, /, **inputs) -> str:
         """The emitted code, specialised to the given facts (or the last call's)."""
         with _mapped(self.translation):
-            if not inputs and self._datalog_results is not None:
-                return super().source()
-            return super().source(**self._tl_inputs(inputs))
+            return super().source(**self._tl_facts(inputs))
 
-    def explain(self, **inputs) -> str:
+    def explain(self, /, **inputs) -> str:
         """The plan (strata, modes, contraction costs) for the given facts (or the last call's)."""
         with _mapped(self.translation):
-            if not inputs and self._datalog_results is not None:
-                return super().explain()
-            return super().explain(**self._tl_inputs(inputs))
+            return super().explain(**self._tl_facts(inputs))
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001
@@ -236,7 +241,7 @@ def evaluate(text_or_path: str | os.PathLike, facts: Mapping[str, Iterable] | No
         program = DatalogProgram(tr, backend, relations=relations)
         results = program(**{name: rows for name, rows in data.items() if name in preds})
         for name, pred in preds.items():
-            model[name] = set(results[name]) if name in results else set(program._data.get(name, []))
+            model[name] = set(results[name]) if name in results else set(results._inputs.get(name, []))
     answers = [(f"?- {q.text}.", q.answer(model.get(q.pred, ()))) for q in tr.queries]
     return Model(model, answers)
 

@@ -9,6 +9,7 @@ refactorised; new values build (and cache) a new one.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -42,12 +43,14 @@ class Variant:
 
 
 class Weights:
-    """A Program's bound weights and factorised variants; ``bind`` switches the program to the right variant."""
+    """A Program's bound weights and factorised variants; ``bind`` picks the variant a call runs.
 
-    def __init__(self, owner, factorise_options, weights: Mapping | None):
+    Which variant (and which outcomes) the last call of each thread used is thread-local, so calls from many
+    threads never see each other's choice; ``bind`` itself must run under the program's lock."""
+
+    def __init__(self, owner, program: IRProgram, strata: tuple, factorise_options, weights: Mapping | None):
         self.owner = owner
-        self.dense = Variant(owner.ir, owner.strata, {}, cache=owner._cache)
-        program = owner.ir
+        self.dense = Variant(program, strata, {})
         try:
             self.targets = targets(program, None if factorise_options is None else options_from(factorise_options))
             self.bound = dict(weights or {})
@@ -60,24 +63,39 @@ class Weights:
         self.variants: dict[tuple, Variant] = {}
         self.decided: dict[tuple, Outcome] = {}
         self.bound_keys: dict[str, tuple] = {}
-        self.outcomes: tuple[Outcome, ...] = ()
-        """What the factorise pass did with the tensors of the last call (or of the bound weights)."""
+        self._local = threading.local()
+        self._initial: tuple[Variant, tuple[Outcome, ...]] = (self.dense, ())
         if any(name in self.bound for name in self.targets):
-            self.bind({})       # factorise bound weights now: errors and the report come at compile time
+            # factorise bound weights now: errors and the report come at compile time
+            self._initial = self._bind({})[1:]
 
-    def bind(self, inputs: Mapping) -> dict:
-        """The call's inputs plus bound weights, with factorised weights replaced by their factors."""
+    @property
+    def current(self) -> Variant:
+        """The variant this thread's last call ran (before any call: the one the bound weights give)."""
+        return getattr(self._local, "state", self._initial)[0]
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """What the factorise pass did with the tensors of this thread's last call (or of the bound weights)."""
+        return getattr(self._local, "state", self._initial)[1]
+
+    def bind(self, inputs: Mapping) -> tuple[dict, Variant]:
+        """The call's inputs plus bound weights, with factorised weights replaced by their factors, and the
+        variant that runs them."""
+        inputs, variant, outcomes = self._bind(inputs)
+        self._local.state = (variant, outcomes)
+        return inputs, variant
+
+    def _bind(self, inputs: Mapping) -> tuple[dict, Variant, tuple[Outcome, ...]]:
         inputs = {**self.bound, **inputs}
         if not self.targets:
-            return inputs
+            return inputs, self.dense, ()
         chosen = {name: inputs.pop(name) for name in self.targets if name in inputs}
-        keys, self.outcomes = self._decide(chosen)
-        replaced = tuple(key for key, o in zip(keys, self.outcomes) if o.kept_dense is None)
+        keys, outcomes = self._decide(chosen)
+        replaced = tuple(key for key, o in zip(keys, outcomes) if o.kept_dense is None)
         variant = self._variant(replaced) if replaced else self.dense
-        owner = self.owner
-        owner.ir, owner.strata, owner._cache = variant.ir, variant.strata, variant.cache
-        kept = {o.tensor: chosen[o.tensor] for o in self.outcomes if o.kept_dense is not None}
-        return {**inputs, **kept, **variant.factors}
+        kept = {o.tensor: chosen[o.tensor] for o in outcomes if o.kept_dense is not None}
+        return {**inputs, **kept, **variant.factors}, variant, outcomes
 
     def _decide(self, chosen: dict) -> tuple[list[tuple], tuple[Outcome, ...]]:
         """Each chosen tensor's outcome, reused when the same values were factorised before."""
@@ -146,7 +164,7 @@ class Weights:
         for k, eq in enumerate(self.dense.ir.equations):
             if k in spec.shapes.ranges and any(ref.name == name for ref in refs(eq.rhs)):
                 ranges = spec.shapes.ranges[k]
-                before, after = equation_flops(eq, ranges), equation_flops(self.owner.ir.equations[k], ranges)
+                before, after = equation_flops(eq, ranges), equation_flops(self.current.ir.equations[k], ranges)
                 where = f"line {eq.span.line}" if eq.span else f"equation {k + 1}"
                 out.append(f"    {where}: {before:.3g} -> {after:.3g} FLOPs"
                            + (f" ({before / after:.3g}x fewer)" if after and before else ""))
