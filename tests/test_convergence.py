@@ -167,7 +167,7 @@ def test_max_rounds_on_a_dense_tensor_seminaive_stratum(compile_tl):
     src = "Reach(x) = Start(x)\nReach(y) = Reach(x) Edge(x, y) Open[y]"
     edge = np.eye(12, k=1, dtype=bool)
     start = np.eye(12, dtype=bool)[0]
-    with pytest.raises(tlc.TlcError, match=r"Reach did not converge after 5 rounds \(the last derived 1 new tuples\)"):
+    with pytest.raises(tlc.TlcError, match=r"Reach did not converge after 5 rounds \(the last derived 1 new tuple\)"):
         compile_tl(src, max_rounds=5)(Start=start, Edge=edge, Open=np.ones(12))
     assert len(set(compile_tl(src, max_rounds=12)(Start=start, Edge=edge, Open=np.ones(12))["Reach"])) == 12
 

@@ -71,7 +71,8 @@ def describe_change(new, old, lead: str = "last change") -> str:
     counted for relations."""
     new, old = np.asarray(new), np.asarray(old)
     if new.dtype == bool:
-        return f"{lead} {int(np.count_nonzero(new != old))} tuples"
+        count = int(np.count_nonzero(new != old))
+        return f"{lead} {count} tuple{'s' * (count != 1)}"
     new, old = new.astype(np.float64, copy=False), old.astype(np.float64, copy=False)
     differs = np.isfinite(new) & np.isfinite(old) & (new != old)
     reached = int(np.count_nonzero(~np.isfinite(old) & np.isfinite(new)))
@@ -93,4 +94,4 @@ def round_limit(round_: int, rounds: int, names, news, where) -> None:
         count = int(np.count_nonzero(new)) if isinstance(new, np.ndarray) else len(new)
         if count:
             raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {count} new "
-                                 f"tuples): the limit is max_rounds={rounds}", *at)
+                                 f"tuple{'s' * (count != 1)}): the limit is max_rounds={rounds}", *at)
