@@ -31,7 +31,7 @@ from tlc.passes.projection import analyse
 from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
 from tlc.passes.safety import check_safety
 from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
-from tlc.passes.strata import Mode, round_bound, stratify
+from tlc.passes.strata import Mode, check_max_rounds, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
 """CPU backends (the test suite runs its semantics tests on each); ``llvm`` needs the ``llvm`` extra (llvmlite)."""
@@ -162,7 +162,7 @@ class Program:
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
-                 relations: str = "auto"):
+                 relations: str = "auto", max_rounds: int | None = None):
         if backend not in ALL_BACKENDS:
             raise TlcError(f"unknown backend {backend!r}; available: {', '.join(ALL_BACKENDS)}")
         if opt_level not in (0, 1, 2, 3):
@@ -171,6 +171,8 @@ class Program:
             raise TlcError(f"threads must be a positive integer, not {threads!r}")
         if relations not in RELATION_CHOICES:
             raise TlcError(f"relations must be one of {', '.join(RELATION_CHOICES)}, not {relations!r}")
+        self.max_rounds = check_max_rounds(max_rounds)
+        """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
         self.relations = relations
         """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``squaring``."""
         if backend == "llvm":
@@ -416,14 +418,15 @@ class Program:
             if self.backend == "llvm":
                 from tlc.backends.llvm.program import build_module
                 source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.threads, self.memory_limit, plan)
+                                                    frozenset(symbolic), self.threads, self.memory_limit, plan,
+                                                    self.max_rounds)
             elif self.backend == "triton":
                 from tlc.backends.triton.program import build_module
                 source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.memory_limit, plan)
+                                                    frozenset(symbolic), self.memory_limit, plan, self.max_rounds)
             else:
                 source = emit_numpy(program, strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
-                                    self.memory_limit, plan)
+                                    self.memory_limit, plan, self.max_rounds)
                 run = load_emitted(source, program.filename)
             spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted, plan)
             cache[(key, plan.signature())] = spec
@@ -477,9 +480,12 @@ class Program:
         for number, stratum in enumerate(self.strata, 1):
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
-                rounds, why = round_bound(self.ir, stratum, spec.shapes.extents)
-                lines.append(f"  converges within {rounds} rounds, or fails: {why}")
+                bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)
+                lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
             relational = spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational
+            if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
+                    not (relational and spec.plan.strata[number - 1].strategy == "squaring"):
+                lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors)
@@ -676,7 +682,7 @@ def _scalar(name: str, value, program: IRProgram) -> float:
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
             threads: int | None = None, passes: PassManager | None = None, outputs=None,
             tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
-            weights: Mapping | None = None, relations: str = "auto") -> Program:
+            weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
@@ -684,7 +690,9 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``memory_limit`` (bytes, or text such as ``"512M"``) bounds contraction intermediates, slicing where needed;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
-    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``."""
+    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``;
+    ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
     source, filename = load_source(src_or_path)
     return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
-                   memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations)
+                   memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
+                   max_rounds=max_rounds)

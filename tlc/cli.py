@@ -15,6 +15,7 @@ from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_bytes
 from tlc.passes.manager import PassManager, check_pass_names
+from tlc.passes.strata import check_max_rounds
 from tlc_runtime.data import load_file
 
 
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     def with_relations(p):
         p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
                        help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+        p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
+                       help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
+                            "still changing then is a located error (default: see tlc explain)")
 
     def with_backend(p):
         p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
@@ -107,6 +111,15 @@ def _checked(parse):
         except TlcError as err:
             raise argparse.ArgumentTypeError(err.message) from None
     return convert
+
+
+def _max_rounds(text: str) -> int:
+    """``--max-rounds``: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise TlcError(f"max_rounds must be a positive integer, not {text!r}") from None
+    return check_max_rounds(value)
 
 
 def _inputs(args) -> dict:
@@ -211,7 +224,8 @@ def _command(args) -> int:
         raise _UsageError(f"--tolerance must be positive, not {tolerance}")
     program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
                       passes, threads, memory_limit=getattr(args, "memory_limit", None),
-                      factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"))
+                      factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
+                      max_rounds=getattr(args, "max_rounds", None))
     inputs = _inputs(args)
     if args.command == "check":
         if inputs:

@@ -3,6 +3,7 @@
 from tlc_runtime.attention import AttentionReport, attention
 from tlc_runtime.contraction import contract
 from tlc_runtime.errors import DataFileError, RuntimeFailure
+from tlc_runtime.fixpoint import Fixpoint, round_limit
 from tlc_runtime.ops import (
     align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
 )
@@ -10,6 +11,7 @@ from tlc_runtime.relation import Relation
 from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 
-__all__ = ["AttentionReport", "attention", "DataFileError", "RuntimeFailure", "Relation", "Tuples", "align",
-           "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "relu", "scatter",
+__all__ = ["AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples",
+           "align", "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "relu", "round_limit",
+           "scatter",
            "sig", "softmax", "step", "window"]

@@ -124,11 +124,13 @@ def _data_arities(facts: Mapping[str, Iterable]) -> tuple[dict[str, list[tuple]]
 class DatalogProgram(Program):
     """A ``tlc.Program`` compiled from Datalog: inputs, results and queries use the Datalog names."""
 
-    def __init__(self, tr: Translation, backend: str = "numpy", opt_level: int = 2, relations: str = "auto"):
+    def __init__(self, tr: Translation, backend: str = "numpy", opt_level: int = 2, relations: str = "auto",
+                 max_rounds: int | None = None):
         self.translation = tr
         """The ``Translation``: Datalog text, Tensor Logic text (``.tl``) and the source map."""
         with _mapped(tr):
-            super().__init__(frontend(tr.executable, tr.filename), backend, opt_level, relations=relations)
+            super().__init__(frontend(tr.executable, tr.filename), backend, opt_level, relations=relations,
+                             max_rounds=max_rounds)
 
     def edb(self) -> list[str]:
         """Predicates the rules read but no rule or fact defines: the program's inputs (empty if not given)."""
@@ -205,10 +207,10 @@ class DatalogProgram(Program):
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001
-            opt_level: int = 2, relations: str = "auto") -> DatalogProgram:
+            opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None) -> DatalogProgram:
     """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``);
-    ``relations`` forces the relation strategy as in ``tlc.compile``."""
-    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations)
+    ``relations`` forces the relation strategy and ``max_rounds`` bounds recursion as in ``tlc.compile``."""
+    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from tlc.fuzz.generate import FuzzProgram
 from tlc.ir import nodes as ir
 
 _EMITTED = ("rt.gather", "rt.scatter", "rt.align", "contract(", "np.einsum", "for t in range", "while True",
-            "for _round", "rt.softmax", "rt.lnorm", "rt.sig", "rt.step", "rt.relu", "rt.negate", ".reshape(",
+            "rt.Fixpoint(", "for _block", "rt.softmax", "rt.lnorm", "rt.sig", "rt.step", "rt.relu", "rt.negate",
+            ".reshape(",
             "np.maximum", "np.minimum", "_count", "np.zeros(", "|=", "empty index range", "np.power", "np.arange",
             "rs.conjunction", "rs.closure", "rs.frontier", "while rs.nonempty")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from dataclasses import dataclass
 
 import networkx as nx
@@ -225,19 +226,104 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
     return Recurrence(axis, variable, lhs_offset, order)
 
 
-MAX_SUM_ROUNDS = 10_000
-"""Rounds a fixpoint component with a sum gets before it is reported as not converging."""
+MAX_ROUNDS = 10_000
+"""Rounds a fixpoint gets when no round count proves anything (sums, or ``min=``/``max=`` recursions that are
+not path steps) before it is reported as not converging; ``max_rounds=`` changes it."""
 
 
-def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:
+@dataclass(frozen=True, slots=True)
+class RoundBound:
+    """How many rounds a recursive stratum's loop may run, and what still changing after them means."""
+
+    rounds: int
+    """Loop iterations allowed (the last one is the round that sees nothing change)."""
+    proof: bool
+    """True when values still changing after ``rounds`` prove a cycle that keeps improving them (a negative
+    cycle for ``min=``, a gaining one for ``max=``); False when the limit is only a limit."""
+    why: str
+    """Why this bound, for ``explain``."""
+
+
+def check_max_rounds(max_rounds) -> int | None:
+    """``max_rounds`` validated: None or a positive int, else a TlcError."""
+    if max_rounds is None:
+        return None
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, numbers.Integral) or max_rounds < 1:
+        raise TlcError(f"max_rounds must be a positive integer, not {max_rounds!r}")
+    return int(max_rounds)
+
+
+def chain_length(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]]) -> tuple[int, str]:
+    """The most elements one chain of recursive reads can visit without repeating one, and why (or "").
+
+    An axis is *carried* when every recursive read in the stratum has the same plain variable at that position
+    as its equation's LHS (``D[x, z] min= D[x, y] + W[y, z]`` carries axis 0, x): along a chain of derivations
+    the carried positions never change, so a chain stays inside one slice and visits at most the product of
+    the other axes' extents per tensor (the nodes of a path, not the pairs).
+    """
+    members = set(stratum.tensors)
+    carried = set(range(min(program.tensors[t].rank for t in stratum.tensors)))
+    for k in stratum.equations:
+        eq = program.equations[k]
+        for ref in ir.refs(eq.rhs):
+            if ref.name in members:
+                carried = {a for a in carried if eq.lhs.indices[a].plain_variable is not None
+                           and eq.lhs.indices[a].plain_variable == ref.indices[a].plain_variable}
+    length = sum(math.prod(n for a, n in enumerate(extents[t]) if a not in carried) for t in stratum.tensors)
+    if not carried:
+        return length, ""
+    axes = ", ".join(map(str, sorted(carried)))
+    return length, f" (every recursive read keeps axis {axes} of its LHS, so a chain stays in one slice)"
+
+
+def path_step(expr: ir.Expr, members: set[str]) -> bool:
+    """True when a recursive RHS uses the stratum's values only as a semiring path step: a read, or a sum
+    (``D[x, y] + W[y, z]``), product (``R[x, y] P[y, z]``) or pairwise ``min``/``max`` of reads and terms that
+    read no member. Around a cycle such a step improves by the same amount (or factor) each time, so a cycle
+    that improves once improves without end; anything else (``0.5 X[i] + 1``) may improve boundedly."""
+    def member(e) -> bool:
+        return isinstance(e, ir.Ref) and e.name in members
+
+    def outside(e) -> bool:
+        return not any(r.name in members for r in ir.refs(e))
+
+    if member(expr) or outside(expr):
+        return True
+    if isinstance(expr, ir.Sum):
+        return all((member(t) and sign > 0) or outside(t) for t, sign in zip(expr.terms, expr.signs))
+    if isinstance(expr, ir.Product):
+        return all((member(f) and not inverted) or outside(f) for f, inverted in zip(expr.factors, expr.inverted))
+    if isinstance(expr, ir.Call) and expr.function in ir.PAIRWISE:
+        return all(member(a) or outside(a) for a in expr.args)
+    return False
+
+
+def round_bound(program: Program, stratum: Stratum, extents: dict[str, tuple[int, ...]],
+                max_rounds: int | None = None) -> RoundBound:
     """The convergence rule of a ``fixpoint`` stratum: the rounds it gets, and what failing to converge means.
 
-    With only ``min=``/``max=`` tensors and relations, each round extends every best derivation by one step, and
-    a best derivation visits no element twice unless a cycle improves it: with E elements all values are final
-    after E rounds (Bellman-Ford's bound, generalised). Sums get ``MAX_SUM_ROUNDS``.
+    With only ``min=``/``max=`` tensors and relations whose recursive equations are path steps (``path_step``),
+    each round extends every best derivation by one step, and a best derivation visits no element of its chain
+    twice unless a cycle improves it (and then without end): with at most L elements on a chain
+    (``chain_length``: the nodes of a path) all values are final after L rounds and round L + 1 sees nothing
+    change (Bellman-Ford's bound, generalised). Anything else gets ``MAX_ROUNDS``. ``max_rounds`` caps both.
     """
-    if all(program.tensors[t].relation or program.reduction(t) in ("max", "min") for t in stratum.tensors):
-        elements = sum(math.prod(extents[t]) for t in stratum.tensors)
-        return elements + 1, ("a cycle keeps improving the values (a negative cycle for min= over sums, "
-                              "a gaining one for max=), so no fixpoint exists")
-    return MAX_SUM_ROUNDS, "a sum around a cycle (such as counting paths in a cyclic graph) grows without bound"
+    members = set(stratum.tensors)
+    early = ("; stops at once when a value becomes infinite (diverges) or a round gives back the state of two "
+             "rounds before (oscillates)")
+    optimal = all(program.tensors[t].relation or program.reduction(t) in ("max", "min") for t in stratum.tensors)
+    if optimal and all(path_step(program.equations[k].rhs, members) for k in stratum.equations):
+        length, what = chain_length(program, stratum, extents)
+        why = (f"a chain of derivations visits at most {length} element{'s' * (length != 1)}{what}; a best one "
+               f"repeats none unless a cycle keeps improving it, so values still changing after {length + 1} "
+               f"rounds mean a negative cycle (min=) or a gaining one (max=)")
+        if max_rounds is not None and max_rounds < length + 1:
+            return RoundBound(max_rounds, False, f"max_rounds={max_rounds} (below the {length + 1} rounds of the "
+                                                 f"cycle test: {why})")
+        return RoundBound(length + 1, True, why)
+    what = ("min=/max= whose recursive equations are not all path steps (a cycle may improve values a bounded "
+            "amount, so no round count proves there is no fixpoint)" if optimal else "a sum")
+    if max_rounds is not None:
+        return RoundBound(max_rounds, False, f"max_rounds={max_rounds} for a recursion with {what}{early}")
+    return RoundBound(MAX_ROUNDS, False, f"{MAX_ROUNDS} is the default for a recursion with {what} "
+                                         f"(max_rounds= changes it){early}")

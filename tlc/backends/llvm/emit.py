@@ -34,6 +34,7 @@ class LlvmEmitter(NumpyEmitter):
 
     lowerings: dict[str, Lowering] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
+    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     BANNER = "for the llvm backend: native kernels (tlc_runtime.native) and NumPy; shapes are specialised."
     IMPORTS = ("import tlc_runtime.native as native",)
@@ -102,9 +103,9 @@ def _tuple(items) -> str:
 
 
 def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-              memory_limit: int | None = None, plan=None) -> EmittedLlvm:
+              memory_limit: int | None = None, plan=None, max_rounds: int | None = None) -> EmittedLlvm:
     """Emit the llvm-backend module (same arguments as ``emit_numpy``): source, kernels, decisions."""
     emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
-                          plan=plan)
+                          plan=plan, max_rounds=max_rounds)
     source = emitter.module()
     return EmittedLlvm(source, emitter.kernels, emitter.decisions)

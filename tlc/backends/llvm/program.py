@@ -9,10 +9,11 @@ from tlc.backends.llvm.jit import jit
 
 
 def build_module(program, strata, shapes, symbols: tuple, supplied: dict, symbolic: frozenset,
-                 threads: int | None = None, memory_limit: int | None = None, plan=None):
+                 threads: int | None = None, memory_limit: int | None = None, plan=None,
+                 max_rounds: int | None = None):
     """Emit, compile and load the llvm-backend module (the arguments of ``emit_numpy``, plus threads):
     returns ``(source, run, emitted)`` where ``run(prepared_inputs)`` evaluates the program."""
-    emitted = emit_llvm(program, strata, shapes, symbols, supplied, symbolic, memory_limit, plan)
+    emitted = emit_llvm(program, strata, shapes, symbols, supplied, symbolic, memory_limit, plan, max_rounds)
     run = load_emitted(emitted.source, program.filename)
     run_globals = run.__globals__
     engine = jit()

@@ -7,6 +7,7 @@ prepared input arrays and returns the defined tensors. Code is specialised to th
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 from tlc.backends.numpy.sparse import emit_relational
@@ -30,9 +31,19 @@ ELEMENTWISE_CODE = {
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+FOLD_BLOCK = 1 << 16
+"""Inside a fixpoint loop, a ``min=``/``max=`` equation whose broadcast intermediate exceeds 4 * FOLD_BLOCK
+elements runs in blocks of one LHS index of about FOLD_BLOCK elements (which stay in cache: about 6x faster
+for a 200-node shortest-path round)."""
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
 """How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
 contribution (such as a read of such an element) is none."""
+
+
+def tuple_code(items) -> str:
+    """Code for a tuple of the expressions ``items``."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,10 @@ class NumpyEmitter:
     """The evaluation mode of the stratum being emitted."""
     plan: object = None
     """The ``RelationPlan`` (tlc.passes.relation_plan): relational strata and relation storage, or None."""
+    max_rounds: int | None = None
+    """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""
+    FOLD_BLOCKS = True
+    """Whether fixpoint loops evaluate large ``min=``/``max=`` folds in blocks (native backends fuse them)."""
 
     def __post_init__(self) -> None:
         for stratum in self.strata:
@@ -298,7 +313,12 @@ class NumpyEmitter:
         delta = [internal("delta", t) for t in stratum.tensors]
         for n, d in zip(names, delta):
             self.lines.append(f"{d} = {n}.copy()")
+        counter = internal("round")
+        if self.max_rounds is not None:
+            self.lines.append(f"{counter} = 0")
         self.lines.append("while True:  # semi-naive: each round joins at least one new fact")
+        if self.max_rounds is not None:
+            self.lines.append(f"    {counter} += 1")
         for t, m in zip(stratum.tensors, new):
             self._allocate_like(t, m, indent=1)
         for k in recursive:
@@ -312,6 +332,9 @@ class NumpyEmitter:
             self.lines.append(f"    {m} &= ~{n}")
         self.lines.append(f"    if not ({' or '.join(f'{m}.any()' for m in new)}):")
         self.lines.append("        break")
+        if self.max_rounds is not None:
+            self.lines.append(f"    rt.round_limit({counter}, {self.max_rounds}, {literal(tuple(stratum.tensors))}, "
+                              f"{tuple_code(new)}, {literal(self.recursive_sites(stratum))})")
         for n, m, d in zip(names, new, delta):
             self.lines.append(f"    {n} |= {m}")
             self.lines.append(f"    {d} = {m}")
@@ -327,29 +350,71 @@ class NumpyEmitter:
     def _fixpoint(self, stratum: Stratum) -> None:
         names = [identifier(t) for t in stratum.tensors]
         new = [internal("new", t) for t in stratum.tensors]
-        members = set(stratum.tensors)
-        first = next(self.program.equations[k] for k in stratum.equations
-                     if any(r.name in members for r in ir.refs(self.program.equations[k].rhs)))
-        line, col = (first.span.line, first.span.column) if first.span else (None, None)
-        rounds, why = round_bound(self.program, stratum, self.shapes.extents)
-        self.lines.append(f"for {internal('round')} in range({rounds}):  # iterate to a fixpoint")
+        watch = internal("fixpoint")
+        bound = round_bound(self.program, stratum, self.shapes.extents, self.max_rounds)
+        kinds = tuple("relation" if self.program.tensors[t].relation else self.program.reduction(t)
+                      for t in stratum.tensors)
+        limit = (f"{bound.rounds} rounds is the bound of the cycle test" if bound.proof else
+                 f"the limit is max_rounds={self.max_rounds}" if self.max_rounds is not None else
+                 f"{bound.rounds} rounds is the default limit (max_rounds= changes it)")
+        self.lines.extend(comment(line) for line in textwrap.wrap(
+            f"converges within {bound.rounds} rounds, or fails: {bound.why}", 110))
+        self.lines.append(f"{watch} = rt.Fixpoint({literal(tuple(stratum.tensors))}, {literal(kinds)}, "
+                          f"{literal(self.recursive_sites(stratum))}, {bound.rounds}, {bound.proof}, {literal(limit)}"
+                          f"{'' if bound.proof else ', oscillation=True'})")
+        self.lines.append(f"while True:  # iterate to a fixpoint: {watch} raises on divergence, oscillation or the "
+                          f"bound")
         for t, m in zip(stratum.tensors, new):
             self._allocate_like(t, m, indent=1)
         for k in stratum.equations:
-            self._equation(k, internal("new", self.program.equations[k].lhs.name), indent=1)
-        for t, m in zip(stratum.tensors, new):
-            if not self.program.tensors[t].relation and self.program.reduction(t) in ("sum", "avg"):
-                self.lines.append(f"    if not np.isfinite({m}).all():")
-                message = f"{t} diverges: no fixpoint (values became infinite)"
-                self.lines.append(f"        raise rt.RuntimeFailure({literal(message)}, {line}, {col})")
-        same = " and ".join(f"np.array_equal({m}, {n}, equal_nan=True)" for n, m in zip(names, new))
-        self.lines.append(f"    if {same}:")
+            target = internal("new", self.program.equations[k].lhs.name)
+            block = self._fold_block(k)
+            if block is None:
+                self._equation(k, target, indent=1)
+                continue
+            var, size = block
+            lo, hi = self.shapes.ranges[k][var]
+            start = internal("block")
+            why = comment(f"blocks of {size} along {var}: the intermediate of the fold stays in cache")
+            self.lines.append(f"    for {start} in range({lo}, {hi}, {size}):  {why}")
+            self._equation(k, target, indent=2, bounds_override={var: Bound((start, 0), size)})
+        self.lines.append(f"    if {watch}.settled({tuple_code(new)}, {tuple_code(names)}):")
         self.lines.append("        break")
         for n, m in zip(names, new):
             self.lines.append(f"    {n} = {m}")
-        self.lines.append("else:")
-        message = f"{', '.join(stratum.tensors)} did not reach a fixpoint within {rounds} rounds: {why}"
-        self.lines.append(f"    raise rt.RuntimeFailure({literal(message)}, {line}, {col})")
+
+    def _fold_block(self, k: int) -> tuple[str, int] | None:
+        """(LHS variable, block size) to run a large ``min=``/``max=`` equation of a fixpoint in blocks, else None."""
+        eq = self.program.equations[k]
+        ranges = self.shapes.ranges.get(k, {})
+        if not self.FOLD_BLOCKS or eq.aggregator.reduction not in ("min", "max") or not analyse(eq).reduced:
+            return None
+        total = math.prod(hi - lo for lo, hi in ranges.values())
+        if total <= 4 * FOLD_BLOCK:
+            return None
+        for index in eq.lhs.indices:
+            var = index.plain_variable
+            reads = [i for ref in ir.refs(eq.rhs) for i in ref.indices if var in i.variables]
+            if var in ranges and all(i.shifted_variable for i in reads) and \
+                    not any(isinstance(n, ir.IndexValue) and n.name == var for n in ir.walk(eq.rhs)):
+                extent = ranges[var][1] - ranges[var][0]
+                rest = total // extent
+                size = max(b for b in range(1, extent + 1) if extent % b == 0 and (b == 1 or b * rest <= FOLD_BLOCK))
+                if size < extent:
+                    return var, size
+        return None
+
+    def recursive_sites(self, stratum: Stratum) -> tuple:
+        """Per tensor of the stratum, (line, column) of the first equation defining it that reads the stratum
+        (where its convergence errors point), else of the stratum's first recursive equation."""
+        members = set(stratum.tensors)
+        sites = {}
+        for k in stratum.equations:
+            eq = self.program.equations[k]
+            if any(r.name in members for r in ir.refs(eq.rhs)):
+                sites.setdefault(eq.lhs.name, (eq.span.line, eq.span.column) if eq.span else (None, None))
+        first = next(iter(sites.values()), (None, None))
+        return tuple(sites.get(t, first) for t in stratum.tensors)
 
     # ---------------------------------------------------------------- equations
     def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
@@ -711,9 +776,10 @@ def _simple(code: str) -> bool:
 
 
 def emit_numpy(program: Program, strata, shapes: Shapes, symbols: tuple, inputs: dict,
-               symbolic: frozenset = frozenset(), memory_limit: int | None = None, plan=None) -> str:
-    """Emit the NumPy module source for a program specialised to ``shapes`` (``memory_limit`` in elements, and a
-    ``RelationPlan``)."""
+               symbolic: frozenset = frozenset(), memory_limit: int | None = None, plan=None,
+               max_rounds: int | None = None) -> str:
+    """Emit the NumPy module source for a program specialised to ``shapes`` (``memory_limit`` in elements, a
+    ``RelationPlan``, and a bound on fixpoint rounds)."""
     return NumpyEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic),
-                        memory_limit=memory_limit, plan=plan).module()
+                        memory_limit=memory_limit, plan=plan, max_rounds=max_rounds).module()
 

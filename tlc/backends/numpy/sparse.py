@@ -94,7 +94,12 @@ class _Relational:
         for n, d in zip(names, deltas):
             self.lines.append(f"{d} = {f'rs.frontier({n})' if dense else n}")
         test = " or ".join(f"rs.nonempty({d})" for d in deltas)
+        limit, counter = self.emitter.max_rounds, internal("round")
+        if limit is not None:
+            self.lines.append(f"{counter} = 0")
         self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
+        if limit is not None:
+            self.lines.append(f"    {counter} += 1")
         for t, m in zip(members, new):
             self.lines.append(f"    {m} = rs.store(None, {self.shape(t)}, 'sparse')")
         for k in recursive:
@@ -108,6 +113,10 @@ class _Relational:
             self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
         for n, d in zip(names, deltas):
             self.lines.append(f"    {n} = rs.union({n}, {d})")
+        if limit is not None:
+            sites = self.emitter.recursive_sites(self.stratum)
+            self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
+                              f"{numpy_emit.tuple_code(deltas)}, {literal(sites)})")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""

@@ -37,6 +37,7 @@ class TritonEmitter(NumpyEmitter):
 
     kernels: dict[str, TritonKernel] = field(default_factory=dict)
     decisions: dict[int, list[str]] = field(default_factory=dict)
+    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     BANNER = ("for the triton backend: @triton.jit kernels launched through tlc_runtime.triton_host, NumPy for "
               "the rest; shapes are specialised.")
@@ -99,9 +100,9 @@ class TritonEmitter(NumpyEmitter):
 
 
 def emit_triton(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-                memory_limit: int | None = None, plan=None) -> EmittedTriton:
+                memory_limit: int | None = None, plan=None, max_rounds: int | None = None) -> EmittedTriton:
     """Emit the triton-backend module (same arguments as ``emit_numpy``): source and decisions."""
     emitter = TritonEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
-                            plan=plan)
+                            plan=plan, max_rounds=max_rounds)
     source = emitter.module()
     return EmittedTriton(source, emitter.kernels, emitter.decisions)
