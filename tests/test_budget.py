@@ -141,13 +141,17 @@ def test_relations_stored_sparse_are_not_counted():
     assert len(program(Edge=edges)["Path"]) == len(src)
 
 
-def test_a_recurrence_counts_one_step_at_a_time():
-    # H[t+1] = tanh(W[i,j] H[t,j] + U[i,t]) reads one step per iteration: the temporaries are over i (and j),
-    # not over every step, and the program's tensors fit.
+def test_a_recurrence_counts_one_step_at_a_time(backend):
+    # U[t, j] + W[i, j] ranges over t, i, j (270,000 elements), but the recurrence runs one step t at a time,
+    # so each step's temporary has 900; H itself has 9,030 and the limit is 10,240 elements.
     rng = np.random.default_rng(2)
-    program = tlc.compile("H[t+1, i] = tanh(W[i, j] H[t, j] + U[t, i])\n", memory_limit=f"{80 * 1024}")
-    res = program(W=rng.random((30, 30)) / 30, U=rng.random((300, 30)), H=np.zeros((1, 30)))
-    assert res["H"].shape == (301, 30)
+    U, W = rng.random((300, 30)), rng.random((30, 30))
+    program = tlc.compile("H[t+1, i] = H[t, i] + sig(U[t, j] + W[i, j])\n", backend=backend,
+                          memory_limit=f"{80 * 1024}")
+    expected = np.zeros((301, 30))
+    for t in range(300):
+        expected[t + 1] = expected[t] + 1 / (1 + np.exp(-(U[t][None, :] + W).sum(axis=1)))
+    np.testing.assert_allclose(program(W=W, U=U, H=np.zeros((1, 30)))["H"], expected)
 
 
 def test_cli_memory_limit_none_and_refusals(tmp_path, capsys):
@@ -162,3 +166,6 @@ def test_cli_memory_limit_none_and_refusals(tmp_path, capsys):
     assert "would hold 1,296 elements (10.1 KiB), over the memory limit of 8 KiB" in err
     assert main(["explain", str(source), "--data", str(data), "--memory-limit", "none"]) == 0
     assert "memory budget" not in capsys.readouterr().out
+    assert main(["check", str(source), "--data", str(data), "--memory-limit", "8K"]) == 1
+    assert "over the memory limit of 8 KiB" in capsys.readouterr().err
+    assert main(["check", str(source), "--data", str(data)]) == 0

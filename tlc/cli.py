@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--factorise", type=_checked(options_from), metavar="rel_err=E[,method=M][,tensors=A+B]",
                        help="replace input weights by low-rank factorisations within a relative error "
                             "(methods auto, svd, tucker, tt, cp)")
+        with_memory_limit(p)
+
+    def with_memory_limit(p):
         p.add_argument("--memory-limit", type=_checked(parse_limit), metavar="BYTES",
                        help="largest tensor, temporary or contraction intermediate, in bytes or as 512M, 2G "
                             "(contractions are sliced to fit); default half the available memory; 'none': no limit")
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
+    with_memory_limit(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
     comp.add_argument("--target", choices=ALL_BACKENDS, default="numpy")

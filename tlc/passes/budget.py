@@ -82,7 +82,7 @@ def _check_equation(eq: ir.Equation, ranges: dict, step: str | None, budget: Bud
     summed_at = analyse(eq).summed_at
 
     def size(variables) -> int:
-        return math.prod(1 if v == step else ranges[v][1] - ranges[v][0] for v in variables if v in ranges)
+        return math.prod(1 if v == step else max(0, ranges[v][1] - ranges[v][0]) for v in variables if v in ranges)
 
     largest: list = [0, None, ()]
     big_products: list = []
@@ -94,7 +94,7 @@ def _check_equation(eq: ir.Equation, ranges: dict, step: str | None, budget: Bud
             free[path] = tuple(v for v in dict.fromkeys(v for i in node.indices for v in i.variables) if v not in gone)
             continue
         if isinstance(node, ir.IndexValue):
-            free[path] = (node.name,)
+            free[path] = (node.name,) if node.name not in gone else ()
             continue
         if isinstance(node, (ir.Num, ir.Scalar)):
             free[path] = ()
