@@ -107,7 +107,8 @@ def test_the_default_budget_is_half_the_available_memory(monkeypatch):
     assert available is not None     # Linux: /proc/meminfo
     budget = tlc.compile("Y = 1").budget
     assert budget.kind == "memory budget" and ml.DEFAULT_FRACTION == 0.5
-    assert budget.bytes == pytest.approx(available * ml.DEFAULT_FRACTION, rel=0.2)   # other processes allocate too
+    assert budget == ml.process_budget() == tlc.compile("Y = 2").budget     # read once per process
+    assert ml.default_budget().bytes == pytest.approx(available * ml.DEFAULT_FRACTION, rel=0.2)   # others allocate
     with open("/proc/meminfo") as handle:
         total = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemTotal:"))
     assert budget.bytes <= total * ml.DEFAULT_FRACTION

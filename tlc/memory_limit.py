@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -15,7 +16,8 @@ ELEMENT_BYTES = 8
 """Bytes per element the limit is counted in: float64, the widest dtype tlc allocates."""
 
 DEFAULT_FRACTION = 0.5
-"""The default budget is this fraction of the memory available when a program is compiled."""
+"""The default budget is this fraction of the memory available when this process first compiles a program
+(read once, so that every program of a process has the same budget and contraction plans stay cached)."""
 
 FALLBACK_BYTES = 4 * 2**30
 """The memory assumed available where the machine's cannot be read (no /proc/meminfo, no sysconf)."""
@@ -115,11 +117,17 @@ def default_budget() -> Budget:
                   f"; memory_limit= or --memory-limit changes it")
 
 
+@functools.lru_cache(maxsize=1)
+def process_budget() -> Budget:
+    """``default_budget()`` as first read in this process."""
+    return default_budget()
+
+
 def resolve(value) -> Budget:
-    """The budget for a user's ``memory_limit``: None is the default budget, ``"none"`` no limit, otherwise
-    bytes as ``parse_bytes`` reads them."""
+    """The budget for a user's ``memory_limit``: None is the default budget (``process_budget()``), ``"none"``
+    no limit, otherwise bytes as ``parse_bytes`` reads them."""
     if value is None:
-        return default_budget()
+        return process_budget()
     if isinstance(value, Budget):
         return value
     if parse_limit(value) == NO_LIMIT:
