@@ -170,3 +170,15 @@ def test_cli_memory_limit_none_and_refusals(tmp_path, capsys):
     assert main(["check", str(source), "--data", str(data), "--memory-limit", "8K"]) == 1
     assert "over the memory limit of 8 KiB" in capsys.readouterr().err
     assert main(["check", str(source), "--data", str(data)]) == 0
+
+
+def test_fused_attention_counts_its_result_not_its_scores():
+    source = ("S[b, p, q.] = softmax(Q[b, p, d] K[b, q, d] / sqrt(Dk))\n"
+              "Out[b, p, e] = S[b, p, q] V[b, q, e]\n")
+    rng = np.random.default_rng(3)
+    inputs = dict(Q=rng.random((2, 64, 8)), K=rng.random((2, 64, 8)), V=rng.random((2, 64, 8)), Dk=8.0)
+    limit = 5000 * 8      # the scores have 8,192 elements, the result 1,024
+    with pytest.raises(tlc.TlcError, match=r"S would have shape \(2, 64, 64\): 8,192 elements"):
+        tlc.compile(source, outputs=["Out"], opt_level=0, memory_limit=limit)(**inputs)
+    fused = tlc.compile(source, outputs=["Out"], memory_limit=limit)(**inputs)["Out"]
+    np.testing.assert_allclose(fused, tlc.compile(source, outputs=["Out"], opt_level=0)(**inputs)["Out"])

@@ -99,7 +99,7 @@ def _check_equation(eq: ir.Equation, ranges: dict, step: str | None, budget: Bud
         if isinstance(node, (ir.Num, ir.Scalar)):
             free[path] = ()
             continue
-        if isinstance(node, ir.Attention):
+        if isinstance(node, ir.Attention):     # the scores are never built; a mask expression is (counted below)
             found = tuple(node.batch_axes) + (node.query_axis, node.value_axis)
         else:
             children = ir.children(node)
