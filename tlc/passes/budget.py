@@ -53,7 +53,8 @@ def check_budget(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, 
         step = stratum.recurrence.variable if stratum.recurrence is not None else {}
         for k in stratum.equations:
             ranges = shapes.ranges.get(k)
-            if ranges is not None:
+            # every temporary ranges over some of the equation's indices: when all of them together fit, all fit
+            if ranges is not None and math.prod(max(0, hi - lo) for lo, hi in ranges.values()) > limit:
                 _check_equation(program.equations[k], ranges, step.get(k), budget)
     total = sum(dense.values())
     if total > limit:
