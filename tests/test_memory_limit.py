@@ -92,3 +92,15 @@ def test_cli_factorise_and_memory_limit(tmp_path, capsys):
                  "--memory-limit", "64K"]) == 0
     out = capsys.readouterr().out
     assert "W: svd ranks (3,) -> W_svd0, W_svd1" in out and "memory limit: 8192 elements" in out
+
+
+def test_the_numpy_emitters_own_refusal_quotes_the_source():
+    """Behind the budget check (tlc.passes.budget), the emitter's planner call refuses too, naming the source."""
+    from tlc.backends.numpy.emit import emit_numpy
+    program = tlc.compile(HYPER, memory_limit="none")
+    spec = program.specialisation(**hyper_inputs())
+    with pytest.raises(tlc.TlcError, match=r"Y = A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\]: the contraction "
+                                           r"A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\] cannot be planned within the "
+                                           r"memory limit of 100 elements \(800 bytes\): .*below operand 0") as err:
+        emit_numpy(program.ir, program.strata, spec.shapes, spec.symbols, {}, spec.symbolic, 100, spec.plan)
+    assert err.value.line == 1 and "contract(" not in err.value.message
