@@ -51,8 +51,8 @@ def parse_limit(value) -> int | str:
 
 
 def available_bytes() -> int | None:
-    """Memory this process may still use: MemAvailable (else free pages), capped by a cgroup's memory.max
-    and an address-space rlimit when those are set; None when none of them can be read."""
+    """Memory this process may still use: MemAvailable (else free pages), capped by what a cgroup v2 memory.max
+    and an address-space rlimit (``ulimit -v``) leave when those are set; None when none of them can be read."""
     found = []
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
@@ -71,18 +71,28 @@ def available_bytes() -> int | None:
         with open("/sys/fs/cgroup/memory.max", encoding="ascii") as handle:
             text = handle.read().strip()
         if text.isdigit():
-            found.append(int(text))
+            found.append(int(text) - _read_int("/sys/fs/cgroup/memory.current"))
     except OSError:
         pass
     try:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if soft != resource.RLIM_INFINITY and soft > 0:
-            found.append(soft)
+        if soft != resource.RLIM_INFINITY and soft > 0:    # less the address space this process already maps
+            found.append(soft - _read_int("/proc/self/statm", first=True) * os.sysconf("SC_PAGE_SIZE"))
     except (ImportError, OSError, ValueError):
         pass
     found = [b for b in found if b > 0]
     return min(found) if found else None
+
+
+def _read_int(path: str, first: bool = False) -> int:
+    """The integer in a one-line /proc or /sys file (its first field with ``first``); 0 when unreadable."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            text = handle.read().split()
+        return int(text[0]) if text and (first or len(text) == 1) else 0
+    except (OSError, ValueError):
+        return 0
 
 
 @dataclass(frozen=True)
