@@ -190,7 +190,8 @@ class Program:
         self._local = threading.local()
         """This thread's last specialisation and results."""
         self.budget = resolve_budget(memory_limit)
-        """The memory budget (``tlc.memory_limit.Budget``): by default half the memory available now."""
+        """The memory budget (``tlc.memory_limit.Budget``): by default half the memory available when this
+        process first compiled a program."""
         self.memory_limit = self.budget.elements
         """Largest tensor, temporary or contraction intermediate in elements (float64), or None for no limit."""
         optimised = self.passes.run(program)
@@ -671,7 +672,7 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
     ``tolerance`` allows approximate attention with at most that absolute error;
-    ``memory_limit`` (bytes, or text such as ``"512M"``; default None: half the memory available at compile time;
+    ``memory_limit`` (bytes, or text such as ``"512M"``; default None: half the memory available when the process first compiles;
     ``"none"``: no limit) bounds every tensor, temporary and contraction intermediate (contractions are sliced to
     fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
