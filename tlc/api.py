@@ -672,9 +672,9 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
     ``tolerance`` allows approximate attention with at most that absolute error;
-    ``memory_limit`` (bytes, or text such as ``"512M"``; default None: half the memory available when the process first compiles;
-    ``"none"``: no limit) bounds every tensor, temporary and contraction intermediate (contractions are sliced to
-    fit), checked before anything is allocated;
+    ``memory_limit`` (bytes, or text such as ``"512M"``; default None: half the memory available when the process
+    first compiles; ``"none"``: no limit) bounds every tensor, temporary and contraction intermediate (contractions
+    are sliced to fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
     ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``."""
