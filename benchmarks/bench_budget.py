@@ -11,8 +11,8 @@ Boolean join), on the NumPy backend and, when llvmlite is installed, the llvm ba
   best of N fresh programs (load only adds time), the two variants interleaved (warm JIT and plan caches for both);
 - steady state: the best of N batches of calls on one program (specialisations are cached, so no check runs);
 - check: the best time of ``tlc.passes.budget.check_budget`` itself on the case's specialisation (best, like the
-  first call), and its share of the default first call. Target: < 2% on every case (the ratios of whole calls move with machine load by more
-  than the check costs; they are reported alongside).
+  first call), and its share of the default first call. Target: < 2% on every case (the ratios of whole calls move
+  with machine load by more than the check costs; they are reported alongside).
 
 Times are CPU seconds of this process (``time.process_time``, all its threads): on a shared machine wall time
 mostly measures the neighbours' load.

@@ -27,6 +27,8 @@ from tlc.passes.projection import analyse
 from tlc.passes.shapes import Shapes
 from tlc.passes.strata import Stratum
 
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 
 def size_text(elements: int) -> str:
     """``1,000,000 elements (7.63 MiB)``: a count with its size in float64 bytes."""
@@ -131,12 +133,10 @@ def _check_contraction(eq: ir.Equation, node: ir.Product, operands: list, kept: 
             raise TlcError(f"{_quote(eq)}the contraction {format_expr(node)} cannot be planned within "
                            f"{budget.describe()}: its operand {format_expr(factor)} alone holds "
                            f"{size_text(size(part))}, and slicing cannot shrink an operand", node.span or eq.span)
-    letters: dict[str, str] = {}
-    for part in parts:
-        for v in part:
-            letters.setdefault(v, chr(ord("a") + len(letters)) if len(letters) < 26 else chr(ord("A") + len(letters) - 26))
-    if len(letters) > 52:
+    names = list(dict.fromkeys(v for part in parts for v in part))
+    if len(names) > len(LETTERS):
         return
+    letters = dict(zip(names, LETTERS))
     subscripts = ",".join("".join(letters[v] for v in p) for p in parts) + "->" + "".join(letters[v] for v in kept)
     shapes = [tuple(size((v,)) for v in p) for p in parts]
     try:
