@@ -8,8 +8,11 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tlc
+import tlc.fuzz
 from tlc import memory_limit as ml
 from tlc.cli import main
 
@@ -182,3 +185,19 @@ def test_fused_attention_counts_its_result_not_its_scores():
         tlc.compile(source, outputs=["Out"], opt_level=0, memory_limit=limit)(**inputs)
     fused = tlc.compile(source, outputs=["Out"], memory_limit=limit)(**inputs)["Out"]
     np.testing.assert_allclose(fused, tlc.compile(source, outputs=["Out"], opt_level=0)(**inputs)["Out"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(case=tlc.fuzz.cases(), limit=st.sampled_from([64, 800, 8000]))
+def test_random_programs_are_refused_alike_on_every_backend(case, limit):
+    """The same plan-level rule on numpy and llvm: a random program runs on both or is refused with one message."""
+    pytest.importorskip("llvmlite")
+    program, inputs = case
+    outcome = {}
+    for backend in ("numpy", "llvm"):
+        try:
+            tlc.compile(program.source, backend=backend, memory_limit=limit)(**inputs)
+            outcome[backend] = "ran"
+        except tlc.TlcError as err:
+            outcome[backend] = err.message
+    assert outcome["numpy"] == outcome["llvm"], program.source
