@@ -32,7 +32,8 @@ def test_bad_limits_are_refused(text):
 
 
 def test_limit_counts_float64_elements():
-    assert limit_elements("1K") == 128 and limit_elements(None) is None
+    assert limit_elements("1K") == 128 and limit_elements("none") is None and limit_elements("None") is None
+    assert limit_elements(None) > 0      # the default budget (tests/test_budget.py)
 
 
 def test_sliced_program_agrees_with_the_unlimited_one(backend):
@@ -44,7 +45,7 @@ def test_sliced_program_agrees_with_the_unlimited_one(backend):
         assert "rt.contract_sliced('ab,ac,ad,bcd->', A, B, C, D" in program.source()
     text = program.explain()
     assert "sliced over b (4 slices)" in text
-    assert "memory limit: 300 elements (2400 bytes) per contraction intermediate" in text
+    assert "memory limit: 300 elements (2400 bytes) per tensor, temporary and contraction intermediate" in text
 
 
 def test_no_slicing_when_the_plan_fits():
@@ -55,8 +56,9 @@ def test_no_slicing_when_the_plan_fits():
 
 def test_a_limit_no_slicing_can_meet_is_a_located_error():
     program = tlc.compile(HYPER, memory_limit=100 * 8)
-    with pytest.raises(tlc.TlcError, match=r"memory limit of 100 elements \(800 bytes\) cannot be met in the "
-                                           r"contraction ab,ac,ad,bcd-> of A, B, C, D: .*below operand 0") as err:
+    with pytest.raises(tlc.TlcError, match=r"Y = A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\]: the contraction "
+                                           r"A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\] cannot be planned within the "
+                                           r"memory limit of 800 B: its operand A\[i, j\] alone holds 200 elements") as err:
         program(**hyper_inputs())
     assert err.value.line == 1
 
@@ -90,3 +92,15 @@ def test_cli_factorise_and_memory_limit(tmp_path, capsys):
                  "--memory-limit", "64K"]) == 0
     out = capsys.readouterr().out
     assert "W: svd ranks (3,) -> W_svd0, W_svd1" in out and "memory limit: 8192 elements" in out
+
+
+def test_the_numpy_emitters_own_refusal_quotes_the_source():
+    """Behind the budget check (tlc.passes.budget), the emitter's planner call refuses too, naming the source."""
+    from tlc.backends.numpy.emit import emit_numpy
+    program = tlc.compile(HYPER, memory_limit="none")
+    spec = program.specialisation(**hyper_inputs())
+    with pytest.raises(tlc.TlcError, match=r"Y = A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\]: the contraction "
+                                           r"A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\] cannot be planned within the "
+                                           r"memory limit of 100 elements \(800 bytes\): .*below operand 0") as err:
+        emit_numpy(program.ir, program.strata, spec.shapes, spec.symbols, {}, spec.symbolic, 100, spec.plan)
+    assert err.value.line == 1 and "contract(" not in err.value.message

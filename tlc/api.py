@@ -16,6 +16,7 @@ import tlc_runtime as rt
 from tlc.backends.numpy.attention import REPORT_KEY
 from tlc.backends.numpy.emit import emit_numpy
 from tlc.passes.attention import explain_attention
+from tlc.passes.budget import check_budget
 from tlc.backends.source import load_emitted
 from tlc.errors import DataError, TlcError
 from tlc.factorise.binding import Weights
@@ -24,7 +25,7 @@ from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
-from tlc.memory_limit import limit_elements
+from tlc.memory_limit import resolve as resolve_budget
 from tlc.passes.costs import product_plans
 from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
@@ -190,8 +191,11 @@ class Program:
         """Held while a call binds weights and specialises (caches are shared); never while it runs."""
         self._local = threading.local()
         """This thread's last specialisation and results."""
-        self.memory_limit = limit_elements(memory_limit)
-        """Largest contraction intermediate in elements (float64), or None."""
+        self.budget = resolve_budget(memory_limit)
+        """The memory budget (``tlc.memory_limit.Budget``): by default half the memory available when this
+        process first compiled a program."""
+        self.memory_limit = self.budget.elements
+        """Largest tensor, temporary or contraction intermediate in elements (float64), or None for no limit."""
         optimised = self.passes.run(program)
         self.weights = Weights(self, optimised, stratify(optimised), factorise, weights)
         """Weights bound at compile time and the low-rank factorisations of those the options name."""
@@ -411,7 +415,7 @@ class Program:
         plan = plan_relations(program, strata, shapes, nnz, self.relations)
         spec = cache.get((key, plan.signature()))
         if spec is None:
-            _check_sizes(program, shapes, plan)
+            check_budget(program, strata, shapes, plan, self.budget)
             supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
                         if program.tensors[n].defined and (n in arrays or n in tuples)}
             emitted = None
@@ -504,8 +508,8 @@ class Program:
                     if not relational:   # relational strata join tuples instead of contracting
                         lines.extend("    " + c for c in _contraction_costs(eq, ranges, self.memory_limit))
         if self.memory_limit is not None:
-            lines.append(f"memory limit: {self.memory_limit} elements ({self.memory_limit * 8} bytes) per "
-                         "contraction intermediate")
+            lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
+                         f"({self.memory_limit * 8} bytes) per tensor, temporary and contraction intermediate")
         lines.extend(self.weights.explain(spec))
         if spec is None:
             lines.append("(call the program or pass inputs to explain() for shapes and costs)")
@@ -550,19 +554,6 @@ def _contraction_costs(eq: ir.Equation, ranges: dict, memory_limit: int | None =
         out.append(f"contraction {subscripts}: path {path} ({info.strategy}), {float(info.opt_cost):.3g} FLOPs, "
                    f"largest intermediate {int(info.largest_intermediate)} elements{sliced}")
     return out
-
-
-MAX_ELEMENTS = 2**31
-"""Largest dense tensor tlc allocates (16 GiB of float64); larger ones are reported, not attempted."""
-
-
-def _check_sizes(program: IRProgram, shapes: Shapes, plan: RelationPlan) -> None:
-    for name, extents in shapes.extents.items():
-        if math.prod(extents) > MAX_ELEMENTS and plan.storage.get(name) != "sparse":
-            defining = program.defining(name)
-            span = program.equations[defining[0]].span if defining else program.tensors[name].first_use.span
-            raise TlcError(f"{name} would have shape {extents} ({math.prod(extents):.3g} elements), more than "
-                           f"the {MAX_ELEMENTS:.3g} a dense tensor may hold", span)
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
@@ -687,7 +678,9 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
     ``tolerance`` allows approximate attention with at most that absolute error;
-    ``memory_limit`` (bytes, or text such as ``"512M"``) bounds contraction intermediates, slicing where needed;
+    ``memory_limit`` (bytes, or text such as ``"512M"``; default None: half the memory available when the process
+    first compiles; ``"none"``: no limit) bounds every tensor, temporary and contraction intermediate (contractions
+    are sliced to fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
     ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``;

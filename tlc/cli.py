@@ -13,7 +13,7 @@ from tlc.api import ALL_BACKENDS, Program, frontend, load_source
 from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_bytes
+from tlc.memory_limit import parse_limit
 from tlc.passes.manager import PassManager, check_pass_names
 from tlc.passes.strata import check_max_rounds
 from tlc_runtime.data import load_file
@@ -38,8 +38,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--factorise", type=_checked(options_from), metavar="rel_err=E[,method=M][,tensors=A+B]",
                        help="replace input weights by low-rank factorisations within a relative error "
                             "(methods auto, svd, tucker, tt, cp)")
-        p.add_argument("--memory-limit", type=_checked(parse_bytes), metavar="BYTES",
-                       help="largest contraction intermediate, in bytes or as 512M, 2G; slices where needed")
+        with_memory_limit(p)
+
+    def with_memory_limit(p):
+        p.add_argument("--memory-limit", type=_checked(parse_limit), metavar="BYTES",
+                       help="largest tensor, temporary or contraction intermediate, in bytes or as 512M, 2G "
+                            "(contractions are sliced to fit); default half the available memory; 'none': no limit")
 
     def with_results(p):
         p.add_argument("--output", action="append", metavar="NAME", dest="outputs",
@@ -75,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
+    with_memory_limit(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
     comp.add_argument("--target", choices=ALL_BACKENDS, default="numpy")

@@ -18,6 +18,7 @@ from tlc.backends.quoting import (comment, counts_of, docstring, equation_commen
                                  numeric_copy)
 from tlc.errors import EinsumError, TlcError
 from tlc.ir import nodes as ir
+from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program
 from tlc.passes.projection import Projection, analyse
 from tlc.passes.shapes import Shapes
@@ -603,9 +604,10 @@ class _EquationEmitter:
         try:
             plan, info = contract_path(subscripts, *shapes, shapes=True, memory_limit=limit)
         except EinsumError as err:
-            raise TlcError(f"the memory limit of {limit} elements ({limit * 8} bytes) cannot be met in the "
-                           f"contraction {subscripts} of {', '.join(a.code for a in arrays)}: {err.message}",
-                           self.eq.span) from None
+            node = ir.node_at(self.eq.rhs, path)   # quote the source, not the emitted operands
+            raise TlcError(f"{format_equation(self.eq)}: the contraction {format_expr(node)} cannot be planned within "
+                           f"the memory limit of {limit} elements ({limit * 8} bytes): {err.message}",
+                           getattr(node, "span", None) or self.eq.span) from None
         if info.sliced:
             return _Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={plan!r}, sliced={info.sliced!r})",
                           order)

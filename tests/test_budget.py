@@ -1,0 +1,203 @@
+"""The memory budget: checked once per specialisation, before any tensor, temporary or native loop exists."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tlc
+import tlc.fuzz
+from tlc import memory_limit as ml
+from tlc.cli import main
+
+HUGE_TENSOR = "T[2000000000] = 1\n"
+"""A dense tensor of 2·10^9 float64 elements (15 GiB)."""
+
+CHAIN = "Y[i] = sig(A[i,j] + B[j,k] + C[k,l]) E[l]\n"
+"""sig's argument ranges over i, j, k and l: 10^12 elements with 1000 per index, inputs of 8 MB each."""
+
+
+def chain_inputs(n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    return dict(A=rng.random((n, n)), B=rng.random((n, n)), C=rng.random((n, n)), E=rng.random(n))
+
+
+def refused(program, **inputs) -> tlc.TlcError:
+    start = time.perf_counter()
+    with pytest.raises(tlc.TlcError) as err:
+        program(**inputs)
+    assert time.perf_counter() - start < 5, "the budget is checked before anything runs"
+    return err.value
+
+
+def test_a_huge_tensor_is_refused_before_it_is_allocated(backend):
+    err = refused(tlc.compile(HUGE_TENSOR, backend=backend))
+    assert err.line == 1
+    assert err.message.startswith("T[2000000000] = 1: T would have shape (2000000001,): 2,000,000,001 elements "
+                                  "(14.9 GiB), over the memory budget of ")
+    assert "of the available memory; memory_limit= or --memory-limit changes it" in err.message
+
+
+def test_a_huge_temporary_is_refused_on_every_backend(backend):
+    # The llvm backend fuses the chain into one loop with no temporary, but that loop would run 10^12 times:
+    # the same plan-level rule holds on every backend.
+    err = refused(tlc.compile(CHAIN, backend=backend), **chain_inputs())
+    assert err.message.startswith("Y[i] = sig(A[i, j] + B[j, k] + C[k, l]) E[l]: the temporary "
+                                  "sig(A[i, j] + B[j, k] + C[k, l]) over i, j, k, l would hold "
+                                  "1,000,000,000,000 elements (7.28 TiB), over the memory budget of ")
+    assert (err.line, err.column) == (1, 8)
+    assert str(err).splitlines()[1:] == ["  Y[i] = sig(A[i,j] + B[j,k] + C[k,l]) E[l]",
+                                         "         " + "^" * len("sig(A[i,j] + B[j,k] + C[k,l])")]
+
+
+def test_the_issue_example_under_an_explicit_limit(backend):
+    rng = np.random.default_rng(1)
+    program = tlc.compile("Y[i] = sig(A[i,j] + B[j,k]) E[k]", backend=backend, memory_limit="64M")
+    err = refused(program, A=rng.random((10_000, 100)), B=rng.random((100, 100)), E=rng.random(100))
+    assert err.message == ("Y[i] = sig(A[i, j] + B[j, k]) E[k]: the temporary sig(A[i, j] + B[j, k]) over i, j, k "
+                           "would hold 100,000,000 elements (763 MiB), over the memory limit of 64 MiB")
+
+
+def test_refusals_allocate_nothing_under_an_address_space_limit():
+    """In a child limited to 3 GiB of address space, each case must end in a TlcError, not a MemoryError; the
+    default budget follows the rlimit (half of what it leaves)."""
+    script = textwrap.dedent(f"""
+        import resource, numpy as np
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY))
+        import tlc
+        from tlc.memory_limit import default_budget
+        assert default_budget().bytes < 1.5 * 2**30, default_budget()   # half of what the rlimit leaves
+        rng = np.random.default_rng(0)
+        chain = dict(A=rng.random((1000, 1000)), B=rng.random((1000, 1000)), C=rng.random((1000, 1000)),
+                     E=rng.random(1000))
+        for backend in ("numpy", "llvm"):
+            for source, inputs in (({HUGE_TENSOR!r}, {{}}), ({CHAIN!r}, chain),
+                                   ("Y[i] = 2 A[i]\\n", dict(A=np.ones(10)))):
+                try:
+                    tlc.compile(source, backend=backend)(**inputs)
+                except tlc.TlcError as err:
+                    print(backend, "refused", err.line)
+                else:
+                    print(backend, "ran")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:6] == ["numpy refused 1", "numpy refused 1", "numpy ran",
+                                          "llvm refused 1", "llvm refused 1", "llvm ran"]
+
+
+def test_memory_limit_none_lifts_the_budget(backend):
+    small = chain_inputs(n=8)
+    expected = (1 / (1 + np.exp(-(small["A"][:, :, None, None] + small["B"][None, :, :, None]
+                                  + small["C"][None, None, :, :])))) @ small["E"]
+    expected = expected.sum(axis=(1, 2))
+    refused(tlc.compile(CHAIN, backend=backend, memory_limit=100 * 8), **small)
+    for limit in ("none", "None", " NONE "):
+        program = tlc.compile(CHAIN, backend=backend, memory_limit=limit)
+        assert program.memory_limit is None and "memory budget" not in program.explain(**small)
+        np.testing.assert_allclose(program(**small)["Y"], expected)
+    np.testing.assert_allclose(tlc.compile(CHAIN, backend=backend)(**small)["Y"], expected)
+
+
+def test_the_default_budget_is_half_the_available_memory(monkeypatch):
+    available = ml.available_bytes()
+    assert available is not None     # Linux: /proc/meminfo
+    budget = tlc.compile("Y = 1").budget
+    assert budget.kind == "memory budget" and ml.DEFAULT_FRACTION == 0.5
+    assert budget == ml.process_budget() == tlc.compile("Y = 2").budget     # read once per process
+    assert ml.default_budget().bytes == pytest.approx(available * ml.DEFAULT_FRACTION, rel=0.2)   # others allocate
+    with open("/proc/meminfo") as handle:
+        total = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemTotal:"))
+    assert budget.bytes <= total * ml.DEFAULT_FRACTION
+    assert "memory budget: " in tlc.compile("Y = 1").explain()
+    monkeypatch.setattr(ml, "available_bytes", lambda: None)
+    fallback = ml.default_budget()
+    assert fallback.bytes == ml.FALLBACK_BYTES * ml.DEFAULT_FRACTION and "assumed 4 GiB" in fallback.describe()
+
+
+def test_an_explicit_limit_is_the_budget_and_the_planners_limit():
+    program = tlc.compile("Y = 1", memory_limit="1G")
+    assert program.memory_limit == 2**27 and program.budget.describe() == "the memory limit of 1 GiB"
+
+
+def test_tensors_together_must_fit():
+    source = "A[i] = 1.0\nB[i] = 2.0\ntensor A[100000]\ntensor B[100000]\n"
+    program = tlc.compile(source, memory_limit="1M")      # 131,072 elements: each fits, both do not
+    with pytest.raises(tlc.TlcError, match=r"the tensors this program defines would hold 200,000 elements "
+                                           r"\(1.53 MiB\) together, over the memory limit of 1 MiB; the largest: "
+                                           r"A 100,000 elements \(781 KiB\), B 100,000 elements") as err:
+        program()
+    assert err.value.line == 1
+    assert tlc.compile(source, memory_limit="2M")()["B"].shape == (100000,)
+
+
+def test_relations_stored_sparse_are_not_counted():
+    n = 200_000   # a dense Path would have 4e10 elements
+    src = np.arange(0, n - 1, 2)
+    edges = sp.csr_matrix((np.ones(len(src)), (src, src + 1)), shape=(n, n))
+    program = tlc.compile("Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n", memory_limit="64M")
+    assert len(program(Edge=edges)["Path"]) == len(src)
+
+
+def test_a_recurrence_counts_one_step_at_a_time(backend):
+    # U[t, j] + W[i, j] ranges over t, i, j (270,000 elements), but the recurrence runs one step t at a time,
+    # so each step's temporary has 900; H itself has 9,030 and the limit is 10,240 elements.
+    rng = np.random.default_rng(2)
+    U, W = rng.random((300, 30)), rng.random((30, 30))
+    program = tlc.compile("H[t+1, i] = H[t, i] + sig(U[t, j] + W[i, j])\n", backend=backend,
+                          memory_limit=f"{80 * 1024}")
+    expected = np.zeros((301, 30))
+    for t in range(300):
+        expected[t + 1] = expected[t] + 1 / (1 + np.exp(-(U[t][None, :] + W).sum(axis=1)))
+    np.testing.assert_allclose(program(W=W, U=U, H=np.zeros((1, 30)))["H"], expected)
+
+
+def test_cli_memory_limit_none_and_refusals(tmp_path, capsys):
+    source, data = tmp_path / "chain.tl", tmp_path / "d.npz"
+    source.write_text(CHAIN)
+    np.savez(data, **chain_inputs(n=6))
+    assert main(["run", str(source), "--data", str(data), "--memory-limit", "none"]) == 0
+    assert "Y" in capsys.readouterr().out
+    assert main(["run", str(source), "--data", str(data), "--memory-limit", "8K"]) == 1
+    err = capsys.readouterr().err
+    assert f"{source}:1:8: error: Y[i] = sig(A[i, j] + B[j, k] + C[k, l]) E[l]: the temporary " in err
+    assert "would hold 1,296 elements (10.1 KiB), over the memory limit of 8 KiB" in err
+    assert main(["explain", str(source), "--data", str(data), "--memory-limit", "none"]) == 0
+    assert "memory budget" not in capsys.readouterr().out
+    assert main(["check", str(source), "--data", str(data), "--memory-limit", "8K"]) == 1
+    assert "over the memory limit of 8 KiB" in capsys.readouterr().err
+    assert main(["check", str(source), "--data", str(data)]) == 0
+
+
+def test_fused_attention_counts_its_result_not_its_scores():
+    source = ("S[b, p, q.] = softmax(Q[b, p, d] K[b, q, d] / sqrt(Dk))\n"
+              "Out[b, p, e] = S[b, p, q] V[b, q, e]\n")
+    rng = np.random.default_rng(3)
+    inputs = dict(Q=rng.random((2, 64, 8)), K=rng.random((2, 64, 8)), V=rng.random((2, 64, 8)), Dk=8.0)
+    limit = 5000 * 8      # the scores have 8,192 elements, the result 1,024
+    with pytest.raises(tlc.TlcError, match=r"S would have shape \(2, 64, 64\): 8,192 elements"):
+        tlc.compile(source, outputs=["Out"], opt_level=0, memory_limit=limit)(**inputs)
+    fused = tlc.compile(source, outputs=["Out"], memory_limit=limit)(**inputs)["Out"]
+    np.testing.assert_allclose(fused, tlc.compile(source, outputs=["Out"], opt_level=0)(**inputs)["Out"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(case=tlc.fuzz.cases(), limit=st.sampled_from([64, 800, 8000]))
+def test_random_programs_are_refused_alike_on_every_backend(case, limit):
+    """The same plan-level rule on numpy and llvm: a random program runs on both or is refused with one message."""
+    pytest.importorskip("llvmlite")
+    program, inputs = case
+    outcome = {}
+    for backend in ("numpy", "llvm"):
+        try:
+            tlc.compile(program.source, backend=backend, memory_limit=limit)(**inputs)
+            outcome[backend] = "ran"
+        except tlc.TlcError as err:
+            outcome[backend] = err.message
+    assert outcome["numpy"] == outcome["llvm"], program.source
