@@ -25,7 +25,7 @@ from tlc import api
 from tlc.fuzz.generate import FuzzProgram
 from tlc.ir import nodes as ir
 
-_EMITTED = ("rt.gather", "rt.scatter", "rt.align", "contract(", "np.einsum", "for t in range", "while True",
+_EMITTED = ("rt.gather", "rt.scatter", "rt.align", "contract(", "np.einsum", "for _step in range", "while True",
             "rt.Fixpoint(", "for _block", "rt.softmax", "rt.lnorm", "rt.sig", "rt.step", "rt.relu", "rt.negate",
             ".reshape(",
             "np.maximum", "np.minimum", "_count", "np.zeros(", "|=", "empty index range", "np.power", "np.arange",

@@ -1,7 +1,8 @@
 """Render a planned program as readable NumPy source: one block per equation, one loop per recursion.
 
-The emitted module imports only numpy, opt_einsum and ``tlc_runtime``; its ``run(inputs)`` takes the
-prepared input arrays and returns the defined tensors. Code is specialised to the inferred shapes.
+The emitted module imports only numpy and ``tlc_runtime``, and user text enters it only through
+``tlc.backends.quoting``; its ``run(inputs)`` takes the prepared input arrays and returns the defined tensors.
+Code is specialised to the inferred shapes.
 """
 
 from __future__ import annotations
