@@ -30,3 +30,12 @@ def test_hostile_names_on_triton(names):
     assert "kernel" in prog.explain()
     for slot in ("Y", "Z", "M", "P"):
         np.testing.assert_allclose(got[names[slot]], expected[slot], rtol=1e-12, err_msg=names[slot])
+
+
+def test_a_constant_cannot_close_a_kernel_docstring(monkeypatch):
+    monkeypatch.delenv("TLC_INJECTION_CANARY", raising=False)
+    constant = "'a\"\"\" + __import__(\"os\").environ.__setitem__(\"TLC_INJECTION_CANARY\", \"1\") + \"\"\"'"
+    prog = tlc.compile(f"R({constant}, B)\nY[i] = A[i, {constant}] * 2\n", backend="triton")
+    np.testing.assert_allclose(prog(A=np.full((3, 2), 1.5))["Y"], 3.0)
+    assert "kernel _k1" in prog.explain()
+    assert "TLC_INJECTION_CANARY" not in __import__("os").environ
