@@ -63,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rename every tensor and variable with hostile names (keywords, builtins, the emitted "
                              "code's globals, primes, helper-like names, near-duplicates); optionally only the "
                              "comma-separated classes keyword,builtin,emitted,prime,helper,function,near-duplicate")
+    parser.add_argument("--mutate-source", action="store_true",
+                        help="mutate the text of generated programs and examples/*.tl instead: each must compile "
+                             "(and run) or raise a TlcError, never another exception or a hang (--count sources, "
+                             "default 2000; first --backend and -O only, default numpy -O2)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="seconds allowed per configuration before a run counts as a hang (default 30)")
 
@@ -99,6 +105,14 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
     ``oracle`` replaces ``tlc.fuzz.check`` (and its metamorphic checks), e.g. to inject a failure in tests.
     """
     stream = stream or sys.stdout
+    if getattr(args, "mutate_source", False):
+        try:
+            from tlc.fuzz.source_mutate import run as run_source_mutation
+        except ImportError as err:
+            print(f"tlc fuzz: needs Hypothesis, which comes with the test extra (pip install \"tlc[test]\"): {err}",
+                  file=sys.stderr)
+            return 2
+        return run_source_mutation(args, stream)
     try:
         from tlc.fuzz.mutate import check_with_mutations
         from tlc.fuzz.oracle import available_backends, check

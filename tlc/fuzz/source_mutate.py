@@ -1,0 +1,666 @@
+"""Source mutation: mangle valid program text and check that tlc answers with a result or a ``TlcError``.
+
+Seeds are generated programs (with inputs from ``inputs_for``) and the examples (``examples/*.tl`` with their
+``examples/data/*.npz``). ``mutate_source`` applies one to three text mutations (``MUTATORS``: byte flips,
+insertions, deletions, truncation, duplicated lines, line-break and control characters, unicode confusables,
+very long names, huge numbers, deep nesting, long ``+`` chains, quotes and backslashes in quoted constants,
+splices from another seed). ``check_source`` compiles the text and, when it compiles and every input it needs is
+one the seed had, runs it: anything but a result or a ``TlcError`` (whose message must also format) is a
+``crash``, more than ``timeout`` seconds a ``hang``.
+
+``source_campaign`` (``tlc fuzz --mutate-source``) runs cases ``0..count-1``; case ``k`` is fully determined by
+the campaign seed and ``k``, so a failure replays from its seed and number. It runs on ``jobs`` worker processes
+(each under an address-space limit, so a runaway allocation is a ``MemoryError`` and not a swapping machine),
+with ``signal``-based time limits inside the workers and a watchdog in the parent that kills a worker stuck in C
+code. Each distinct failure (exception type and innermost tlc frame) is minimised by deleting lines and
+characters while it keeps failing the same way, and written as ``NAME.tl`` (the exact text), ``NAME.npz``
+(inputs, if it ran), ``NAME.txt`` (mutations and traceback) and ``test_NAME.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tlc import api
+from tlc.errors import TlcError
+
+TIMEOUT = 10.0
+"""Seconds a case may take before it counts as a hang."""
+MEMORY = 3 << 30
+"""Address-space limit of a worker process, in bytes."""
+CHUNK = 50
+"""Cases per task handed to a worker."""
+
+CONTROL = ("\r", "\n", "\r\n", "\n\r", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\u2028", "\u2029", "\x00", "\x85",
+           "\t", "\ufeff", "\x1a", "\x7f", "\\\n", "\\\r\n", "\\")
+CONFUSABLES = {
+    "a": "\u0430", "e": "\u0435", "o": "\u043e", "i": "\u0456", "p": "\u0440", "x": "\u0445", "c": "\u0441",
+    "X": "\u0425", "T": "\u0422", "E": "\u0415", "R": "\u0420", "A": "\u0391", "B": "\u0392", "K": "\u039a",
+    "-": "\u2212", "=": "\uff1d", "[": "\uff3b", "]": "\uff3d", "(": "\uff08", ")": "\uff09", ",": "\uff0c",
+    " ": "\u00a0", "'": "\u2032", "+": "\uff0b", "*": "\u2217", "/": "\u2215", "^": "\u02c6", "0": "\uff10",
+    "1": "\uff11", "2": "\u00b2", ".": "\u2024", "_": "\uff3f", ";": "\u037e", "?": "\uff1f", "~": "\u223c",
+}
+ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\u202e")
+NUMBERS = ("1e400", "1e-400", "1" + "0" * 400, "9" * 5000, "0." + "0" * 400 + "1", "1e99999999999", "4294967296",
+           "9223372036854775808", "18446744073709551616", "2147483648", "1e308", "0e0", "00000", "1.", ".5e-3",
+           "123456789012345678901234567890", "1e", "1e+", "0x10", "1_000", "nan", "inf", "-0")
+QUOTED = ("'a\\'", "\"a'b\"", "'\\n'", "\"\\\\\"", "'\\x00'", "'\"'", "'abc", "\"abc", "''", "\"\"", "'a\\\\b'",
+          "'{x}'", "'%s'", "'\\u2028'", "'a\tb'", "' '", "'{}'", "'\\'", "\"\\\"", "'''", "'#'", "'; X[i] = 1'",
+          "'a\u2028b'", "'caf\u00e9'", "'\u00a0'")
+TOKENS = ("X", "Y", "R", "i", "j", "k", "t", "[", "]", "(", ")", ",", "=", "+=", "max=", "min=", "avg=", "+", "-",
+          "*", "/", "^", "~", ".", "?", ";", "\n", " ", "0", "1", "2.5", "1e3", "'a b'", '"q"', "Bob", "exp", "sig",
+          "softmax", "lnorm", "concat", "const", "tensor", "relation", "domain", ":", "#", "\\\n", "*t", "p'",
+          "factorise", "min(", "max(", "sig(", "X[i]", "R(x, y)", "= ", ".]", "*]", "[]", "()", "'", '"')
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*'*")
+NUMBER_RE = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+# ------------------------------------------------------------------------------------------ mutators
+def _spot(text: str, rng: random.Random) -> int:
+    return rng.randint(0, len(text))
+
+
+def byte_flip(text: str, rng: random.Random) -> str:
+    """Flip one bit of one character (code points stay below 512)."""
+    if not text:
+        return chr(rng.randrange(256))
+    k = rng.randrange(len(text))
+    c = ord(text[k])
+    return text[:k] + chr((c ^ (1 << rng.randrange(8))) % 0x110000) + text[k + 1:] if c < 0xD800 else text
+
+
+def insert(text: str, rng: random.Random) -> str:
+    """Insert a token or a printable character."""
+    k = _spot(text, rng)
+    piece = rng.choice(TOKENS) if rng.random() < 0.7 else chr(rng.randrange(32, 127))
+    return text[:k] + piece + text[k:]
+
+
+def delete(text: str, rng: random.Random) -> str:
+    """Delete up to 8 characters."""
+    a = _spot(text, rng)
+    return text[:a] + text[min(len(text), a + rng.randint(1, 8)):]
+
+
+def truncate(text: str, rng: random.Random) -> str:
+    """Cut the text anywhere."""
+    return text[:_spot(text, rng)]
+
+
+def duplicate_line(text: str, rng: random.Random) -> str:
+    """Repeat a line (sometimes many times)."""
+    lines = text.splitlines(keepends=True) or [text]
+    k = rng.randrange(len(lines))
+    times = rng.choice((1, 1, 2, 50))
+    return "".join(lines[:k + 1] + [lines[k]] * times + lines[k + 1:])
+
+
+def control(text: str, rng: random.Random) -> str:
+    """Insert a line break or control character, or turn every newline into one."""
+    piece = rng.choice(CONTROL)
+    if rng.random() < 0.2:
+        return text.replace("\n", piece)
+    k = _spot(text, rng)
+    return text[:k] + piece + text[k:]
+
+
+def confusable(text: str, rng: random.Random) -> str:
+    """Replace characters by unicode lookalikes, or insert a zero-width one."""
+    spots = [k for k, c in enumerate(text) if c in CONFUSABLES]
+    if not spots or rng.random() < 0.2:
+        k = _spot(text, rng)
+        return text[:k] + rng.choice(ZERO_WIDTH) + text[k:]
+    for k in rng.sample(spots, min(len(spots), rng.choice((1, 1, 3)))):
+        text = text[:k] + CONFUSABLES[text[k]] + text[k + 1:]
+    return text
+
+
+def long_name(text: str, rng: random.Random) -> str:
+    """Make a name very long (every occurrence, or just one)."""
+    names = list(dict.fromkeys(m.group() for m in NAME_RE.finditer(text)))
+    length = rng.choice((300, 5000, 100_000))
+    if not names:
+        return text + "X" * length + "[i] = 1\n"
+    name = rng.choice(names)
+    longer = name + rng.choice("xX_1") * length
+    if rng.random() < 0.5:
+        return re.sub(rf"(?<![\w']){re.escape(name)}(?![\w'])", lambda m: longer, text)
+    k = text.index(name)
+    return text[:k] + longer + text[k + len(name):]
+
+
+def huge_number(text: str, rng: random.Random) -> str:
+    """Replace a number by a huge, tiny or malformed one, or add one as an index, extent or term."""
+    number = rng.choice(NUMBERS)
+    found = list(NUMBER_RE.finditer(text))
+    if found and rng.random() < 0.6:
+        m = rng.choice(found)
+        return text[:m.start()] + number + text[m.end():]
+    extra = rng.choice((f"tensor X[{number}]\n", f"const K = {number}\n", f"Y = {number}\n", f"Y[i] = X[i + {number}]\n",
+                        f"Y[i/{number}] = X[i]\n", f"Y[{number}] = 1\n", f"R({number}, 1)\n", f"Y = 2^{number}\n"))
+    lines = text.splitlines(keepends=True)
+    k = rng.randint(0, len(lines))
+    return "".join(lines[:k]) + extra + "".join(lines[k:])
+
+
+def deep_nesting(text: str, rng: random.Random) -> str:
+    """Nest an expression 10^2..10^4 deep: parentheses, unary minus, ``~``, function calls, ``^`` chains."""
+    depth = rng.choice((100, 1000) * 3 + (10_000,))
+    kind = rng.choice(("paren", "neg", "not", "call", "pow", "index"))
+    if kind == "index":
+        inner = "(" * depth + "i" + ")" * depth
+        return text + f"Y[{inner}] = X[i]\n"
+    inner = {"paren": "(" * depth + "{}" + ")" * depth, "neg": "-" * depth + "{}", "not": "~" * depth + "{}",
+             "call": "exp(" * depth + "{}" + ")" * depth, "pow": "2^" * depth + "{}"}[kind]
+    lines = text.splitlines(keepends=True)
+    rules = [k for k, line in enumerate(lines) if "=" in line and not line.lstrip().startswith(("#", "const"))]
+    if not rules:
+        return text + "Y = " + inner.format("1") + "\n"
+    k = rng.choice(rules)
+    lhs, _, rhs = lines[k].partition("= ")
+    end = "\n" if rhs.endswith("\n") else ""
+    lines[k] = lhs + "= " + inner.format(f"({rhs.rstrip()})" if rhs.strip() else "1") + end
+    return "".join(lines)
+
+
+def long_chain(text: str, rng: random.Random) -> str:
+    """A chain of thousands of ``+`` (or juxtaposed, ``*``, ``/``) terms."""
+    n = rng.choice((100, 1000) * 5 + (10_000,))
+    op = rng.choice((" + ", " ", " * ", " / ", " - ", " max= "))
+    refs = re.findall(r"[A-Za-z_]\w*'*\[[^\[\]\n]*\]", text) or ["X[i]"]
+    term = rng.choice(refs)
+    lines = text.splitlines(keepends=True)
+    rules = [k for k, line in enumerate(lines) if "= " in line]
+    if not rules or rng.random() < 0.3:
+        return text + "Y[i] = " + op.join([term] * n) + "\n"
+    k = rng.choice(rules)
+    line = lines[k].rstrip("\n")
+    lines[k] = line + op.strip().join([""] * 2) + op.join([term] * n) + "\n" if op.strip() != "max=" else \
+        line + " + " + " + ".join([term] * n) + "\n"
+    return "".join(lines)
+
+
+def quoted(text: str, rng: random.Random) -> str:
+    """Quotes and backslashes in quoted constants: in a fact, a query, or replacing a named constant."""
+    constant = rng.choice(QUOTED)
+    names = [m for m in re.finditer(r"(?<=[(,] )'[^'\n]*'|(?<=\()'[^'\n]*'|\b[A-Z][a-z]+\b", text)]
+    if names and rng.random() < 0.5:
+        m = rng.choice(names)
+        return text[:m.start()] + constant + text[m.end():]
+    extra = rng.choice((f"R({constant}, Bob)\n", f"R(x, {constant})?\n", f"R({constant}, {constant})\n",
+                        f"domain D: {constant}, Bob\n", f"X[{constant}] = 1\n"))
+    return text + ("" if text.endswith("\n") or not text else "\n") + extra
+
+
+def splice(text: str, rng: random.Random, other: str = "") -> str:
+    """Insert a piece of another seed."""
+    if not other:
+        return duplicate_line(text, rng)
+    a = rng.randrange(len(other) + 1)
+    piece = other[a:a + rng.randint(1, 80)]
+    k = _spot(text, rng)
+    return text[:k] + piece + text[k:]
+
+
+MUTATORS: dict[str, Callable[[str, random.Random], str]] = {
+    "byte-flip": byte_flip, "insert": insert, "delete": delete, "truncate": truncate,
+    "duplicate-line": duplicate_line, "control": control, "confusable": confusable, "long-name": long_name,
+    "huge-number": huge_number, "deep-nesting": deep_nesting, "long-chain": long_chain, "quoted": quoted,
+    "splice": splice,
+}
+WEIGHTS = {"byte-flip": 4, "insert": 4, "delete": 3, "truncate": 2, "duplicate-line": 2, "control": 3,
+           "confusable": 2, "long-name": 1, "huge-number": 3, "deep-nesting": 0.4, "long-chain": 0.2, "quoted": 3,
+           "splice": 2}
+
+
+def mutate_source(text: str, rng: random.Random, others: tuple[str, ...] = (), steps: int | None = None
+                  ) -> tuple[str, tuple[str, ...]]:
+    """``text`` after ``steps`` (default 1-3) random mutations, and their names; ``others`` feed ``splice``."""
+    kinds = list(WEIGHTS)
+    applied = []
+    for _ in range(steps if steps is not None else rng.choice((1, 1, 2, 3))):
+        kind = rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
+        if kind == "splice":
+            text = splice(text, rng, rng.choice(others) if others else "")
+        else:
+            text = MUTATORS[kind](text, rng)
+        applied.append(kind)
+    return text, tuple(applied)
+
+
+# ------------------------------------------------------------------------------------------ the oracle
+@dataclass(frozen=True)
+class SourceFailure:
+    """A mutated source on which tlc raised something other than ``TlcError``, or hung."""
+
+    kind: str
+    """``crash`` or ``hang``."""
+    error: str
+    """Exception type and message (first 300 characters)."""
+    where: str
+    """The innermost frame inside tlc (``tlc/frontend/parser.py:42``), or ``?``."""
+    trace: str = ""
+    stage: str = ""
+    """``compile``, ``run`` or ``format`` (formatting the ``TlcError`` message)."""
+
+    def signature(self) -> str:
+        """Groups failures with one cause: kind, exception type and innermost tlc frame."""
+        return f"{self.kind}: {self.error.split(':')[0]} at {self.where} ({self.stage})"
+
+
+def _where(err: BaseException) -> str:
+    """The innermost frame of ``err``'s traceback in tlc or tlc_runtime (not tlc.fuzz), else the innermost one."""
+    import tlc_runtime
+
+    import tlc
+
+    roots = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (tlc, tlc_runtime))
+    fuzz = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frames = traceback.extract_tb(err.__traceback__)
+    inside = [f for f in frames if os.path.abspath(f.filename).startswith(roots)
+              and not os.path.abspath(f.filename).startswith(fuzz)]
+    frame = (inside or frames or [None])[-1]
+    if frame is None:
+        return "?"
+    path = os.path.abspath(frame.filename)
+    for root in roots:
+        if path.startswith(root):
+            path = os.path.join(os.path.basename(root.rstrip(os.sep)), path[len(root):])
+    return f"{path}:{frame.lineno}"
+
+
+def check_source(text: str, inputs: Mapping | None = None, timeout: float | None = TIMEOUT, backend: str = "numpy",
+                 opt_level: int = 2) -> SourceFailure | None:
+    """Compile ``text`` (and run it when ``inputs`` has everything it needs); a ``SourceFailure`` if tlc raised
+    anything but a ``TlcError`` or took longer than ``timeout`` seconds, else None."""
+    from tlc.fuzz.oracle import Hang, time_limit
+
+    stage = "compile"
+    try:
+        with time_limit(timeout):
+            try:
+                program = api.Program(api.frontend(text), backend, opt_level)
+                if inputs is not None:
+                    needed = program.input_names()
+                    if all(n in inputs for n in needed):
+                        stage = "run"
+                        program(**{n: inputs[n] for n in needed})
+            except TlcError as err:
+                stage = "format"
+                str(err)
+                (err.line, err.column)
+    except Hang as err:
+        return SourceFailure("hang", f"Hang: {err}", "?", "", stage)
+    except BaseException as err:  # noqa: BLE001 - anything but a TlcError is the finding
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        message = f"{type(err).__name__}: {str(err)[:300]}"
+        return SourceFailure("crash", message, _where(err), traceback.format_exc()[-4000:], stage)
+    return None
+
+
+def minimise(text: str, same: Callable[[str], bool], seconds: float = 20.0) -> str:
+    """A shorter ``text`` for which ``same`` still holds: delete lines, then chunks of characters (ddmin-like)."""
+    deadline = time.perf_counter() + seconds
+    lines = text.splitlines(keepends=True)
+    k = 0
+    while k < len(lines) and time.perf_counter() < deadline:
+        trial = "".join(lines[:k] + lines[k + 1:])
+        if same(trial):
+            lines = lines[:k] + lines[k + 1:]
+        else:
+            k += 1
+    text = "".join(lines)
+    size = max(1, len(text) // 2)
+    while size >= 1 and time.perf_counter() < deadline:
+        k, changed = 0, False
+        while k < len(text) and time.perf_counter() < deadline:
+            trial = text[:k] + text[k + size:]
+            if same(trial):
+                text, changed = trial, True
+            else:
+                k += size
+        if not changed:
+            size //= 2
+    return text
+
+
+# ------------------------------------------------------------------------------------------ seeds and cases
+@dataclass(frozen=True)
+class Seed:
+    """A valid program text and inputs for it (None when it needs none we can make)."""
+
+    name: str
+    source: str
+    inputs: Mapping | None = None
+
+
+def example_seeds(root: Path | None = None) -> list[Seed]:
+    """``examples/*.tl`` with ``examples/data/NAME.npz`` when it exists (none outside a source checkout)."""
+    root = root or Path(__file__).resolve().parents[2] / "examples"
+    seeds = []
+    for path in sorted(root.glob("*.tl")):
+        data = root / "data" / f"{path.stem}.npz"
+        inputs = None
+        if data.exists():
+            with np.load(data, allow_pickle=False) as archive:
+                inputs = {k: archive[k] for k in archive.files}
+        seeds.append(Seed(f"examples/{path.name}", path.read_text(encoding="utf-8"), inputs))
+    return seeds
+
+
+def generated_seeds(seed: int, count: int = 200, **program_options) -> list[Seed]:
+    """``count`` generated programs with inputs (``tlc.fuzz.cases``), reproducibly from ``seed``."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    from tlc.fuzz.generate import cases
+
+    found: list[Seed] = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=count, database=None, deadline=None, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck))
+    @given(cases(**program_options))
+    def collect(case):
+        program, inputs = case
+        if program.error is None and len(found) < count:
+            found.append(Seed(f"generated #{len(found)}", program.source, inputs))
+
+    collect()
+    return found
+
+
+def case_source(seeds: list[Seed], seed: int, k: int) -> tuple[Seed, str, tuple[str, ...]]:
+    """Case ``k`` of the campaign with ``seed``: its seed program, mutated text and mutations."""
+    rng = random.Random(f"{seed}:{k}")
+    base = seeds[rng.randrange(len(seeds))]
+    others = tuple(rng.choice(seeds).source for _ in range(2))
+    text, applied = mutate_source(base.source, rng, others)
+    return base, text, applied
+
+
+# ------------------------------------------------------------------------------------------ the campaign
+@dataclass
+class SourceFound:
+    """One distinct failure: the first case that showed it, minimised."""
+
+    signature: str
+    case: int
+    failure: SourceFailure
+    source: str
+    original: str
+    mutations: tuple[str, ...]
+    seed_name: str
+    inputs: Mapping | None
+    count: int = 1
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class SourceSummary:
+    """What a source-mutation campaign did."""
+
+    seed: int
+    cases: int = 0
+    seconds: float = 0.0
+    seeds: int = 0
+    seed_seconds: float = 0.0
+    """Time spent generating the seed programs (not in ``seconds``)."""
+    cpu_seconds: float = 0.0
+    """CPU time of the worker processes."""
+    found: dict[str, SourceFound] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Mutated sources checked per second of wall time (seed generation and minimising excluded)."""
+        return self.cases / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_rate(self) -> float:
+        """Mutated sources checked per CPU second of the workers (what one idle core would do)."""
+        return self.cases / self.cpu_seconds if self.cpu_seconds else 0.0
+
+
+def _limit_memory(limit: int | None) -> None:
+    try:
+        import resource
+        if limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _worker(wid, tasks, results, clock, seeds, seed, timeout, backend, opt_level, memory):
+    import gc
+
+    _limit_memory(memory)
+    # Hypothesis (which made the seeds) leaves gc callbacks behind that swallow exceptions, the time limit's too
+    gc.callbacks[:] = [c for c in gc.callbacks if "hypothesis" not in getattr(c, "__module__", "")]
+    slot = 4 * wid
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        start, end = task
+        clock[slot + 2], clock[slot + 3] = start, end
+        for k in range(start, end):
+            clock[slot] = k
+            clock[slot + 1] = time.time()
+            base, text, applied = case_source(seeds, seed, k)
+            failure = check_source(text, base.inputs, timeout, backend, opt_level)
+            if failure is not None:
+                results.put(("failure", k, dataclasses.asdict(failure)))
+        clock[slot + 1] = 0.0
+        results.put(("done", wid, start, end))
+
+
+def source_campaign(seed: int, count: int | None = 2000, seconds: float | None = None, jobs: int = 1,
+                    out: Path | None = None, timeout: float = TIMEOUT, backend: str = "numpy", opt_level: int = 2,
+                    seeds: list[Seed] | None = None, generated: int = 200, examples: bool = True,
+                    memory: int | None = MEMORY, minimise_seconds: float = 20.0, progress: int = 0,
+                    stream=None) -> SourceSummary:
+    """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc."""
+    import multiprocessing as mp
+
+    import resource
+
+    stream = stream or sys.stdout
+    start_time = time.perf_counter()
+    if seeds is None:
+        seeds = generated_seeds(seed, generated) + (example_seeds() if examples else [])
+    summary = SourceSummary(seed, seeds=len(seeds), seed_seconds=time.perf_counter() - start_time)
+    start_time = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ctx = mp.get_context("fork")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    clock = ctx.Array("d", 4 * jobs, lock=False)     # per worker: case, its start time, chunk start, chunk end
+    args = (tasks, results, clock, seeds, seed, timeout, backend, opt_level, memory)
+
+    def spawn(wid):
+        process = ctx.Process(target=_worker, args=(wid,) + args, daemon=True)
+        process.start()
+        return process
+
+    workers = [spawn(w) for w in range(jobs)]
+    failures: list[tuple[int, dict]] = []
+    next_case, outstanding, done = 0, 0, 0
+    hard = timeout * 2 + 5          # the worker's own alarm fires at ``timeout``; this catches hangs in C code
+
+    def budget_left() -> bool:
+        if count is not None and next_case >= count:
+            return False
+        return seconds is None or time.perf_counter() - start_time < seconds
+
+    def feed():
+        nonlocal next_case, outstanding
+        while outstanding < 2 * jobs and budget_left():
+            end = next_case + CHUNK if count is None else min(count, next_case + CHUNK)
+            tasks.put((next_case, end))
+            next_case, outstanding = end, outstanding + 1
+
+    feed()
+    last_report = 0
+    try:
+        while outstanding:
+            try:
+                message = results.get(timeout=0.5)
+            except Exception:  # noqa: BLE001 - queue.Empty: time to look at the clocks
+                message = None
+            if message is not None:
+                if message[0] == "failure":
+                    failures.append((message[1], message[2]))
+                else:
+                    _, wid, start, end = message
+                    outstanding -= 1
+                    done += end - start
+                    feed()
+            now = time.time()
+            for wid, process in enumerate(workers):
+                slot = 4 * wid
+                started = clock[slot + 1]
+                stuck = bool(started) and now - started > hard
+                if not stuck and process.is_alive():
+                    continue
+                process.kill()
+                process.join()
+                if started:         # it died or hung on case k: record it, requeue the rest of its chunk
+                    k, start, end = int(clock[slot]), int(clock[slot + 2]), int(clock[slot + 3])
+                    failures.append((k, dataclasses.asdict(SourceFailure(
+                        "hang" if stuck else "crash",
+                        f"Hang: no result after {hard:g} s (killed)" if stuck else
+                        f"WorkerDied: exit code {process.exitcode}", "?", "", "?"))))
+                    done += k + 1 - start
+                    clock[slot + 1] = 0.0
+                    if k + 1 < end:
+                        tasks.put((k + 1, end))
+                    else:
+                        outstanding -= 1
+                        feed()
+                workers[wid] = spawn(wid)
+            if progress and done - last_report >= progress:
+                last_report = done
+                elapsed = time.perf_counter() - start_time
+                print(f"  {done} sources, {done / elapsed:.0f}/s, {len(failures)} failing", file=stream, flush=True)
+    finally:
+        for _ in workers:
+            tasks.put(None)
+        for process in workers:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    summary.cases = done
+    summary.seconds = time.perf_counter() - start_time
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary.cpu_seconds = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    for k, data in sorted(failures):
+        failure = SourceFailure(**data)
+        key = failure.signature()
+        if key in summary.found:
+            summary.found[key].count += 1
+            continue
+        base, text, applied = case_source(seeds, seed, k)
+        summary.found[key] = SourceFound(key, k, failure, text, base.source, applied, base.name, base.inputs)
+    for found in summary.found.values():
+        _minimise(found, timeout, backend, opt_level, minimise_seconds)
+        if out is not None:
+            found.files = write_source_case(out, f"srcmut-{seed}-{found.case}", found, seed)
+    return summary
+
+
+def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, seconds: float) -> None:
+    if found.failure.kind == "hang" or seconds <= 0:
+        return
+    key = found.signature
+
+    def same(text: str) -> bool:
+        failure = check_source(text, found.inputs, min(timeout, 5.0), backend, opt_level)
+        return failure is not None and failure.signature() == key
+
+    if not same(found.source):          # not reproducible in this process (e.g. needed the memory limit)
+        return
+    found.source = minimise(found.source, same, seconds)
+    found.failure = check_source(found.source, found.inputs, timeout, backend, opt_level) or found.failure
+
+
+def write_source_case(directory: Path, name: str, found: SourceFound, seed: int | None = None) -> list[Path]:
+    """Write ``NAME.tl`` (the exact text), ``NAME.npz`` (inputs), ``NAME.txt`` and ``test_NAME.py``."""
+    from tlc.fuzz.campaign import save_npz
+
+    directory.mkdir(parents=True, exist_ok=True)
+    tl, txt = directory / f"{name}.tl", directory / f"{name}.txt"
+    with open(tl, "w", encoding="utf-8", newline="") as handle:
+        handle.write(found.source)
+    files = [tl]
+    if found.inputs is not None:
+        npz = directory / f"{name}.npz"
+        save_npz(npz, {k: np.asarray(v) for k, v in found.inputs.items()})
+        files.append(npz)
+    txt.write_text(f"tlc fuzz --mutate-source{f' --seed {seed}' if seed is not None else ''}: case {found.case}, "
+                   f"{found.count} case(s) with this signature\n{found.signature}\nmutations: "
+                   f"{', '.join(found.mutations)} of {found.seed_name}\n{found.failure.error}\n\n{found.failure.trace}"
+                   f"\noriginal:\n{found.original}", encoding="utf-8")
+    files.append(txt)
+    test = directory / f"test_{name.replace('-', '_')}.py"
+    data = "load_npz(HERE / f'{NAME}.npz')" if found.inputs is not None else "None"
+    test.write_text(
+        f'"""Reproduces a tlc fuzz --mutate-source failure: {found.signature}"""\n\n'
+        "from pathlib import Path\n\n"
+        "from tlc.fuzz.source_mutate import check_source, load_npz\n\n"
+        "HERE = Path(__file__).resolve().parent\n"
+        f"NAME = {name!r}\n\n\n"
+        f"def test_{name.replace('-', '_')}():\n"
+        "    text = (HERE / f'{NAME}.tl').read_bytes().decode('utf-8')\n"
+        f"    failure = check_source(text, {data})\n"
+        "    assert failure is None, f'{failure.error}\\n{failure.trace}'\n", encoding="utf-8")
+    files.append(test)
+    return files
+
+
+def load_npz(path) -> dict:
+    """Inputs saved by ``write_source_case``."""
+    with np.load(path, allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}
+
+
+def run(args, stream=None) -> int:
+    """``tlc fuzz --mutate-source``: returns 1 if anything failed, else 0."""
+    stream = stream or sys.stdout
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    count = args.count if args.count is not None or args.time is not None else 2000
+    backend = (args.backend or ["numpy"])[0]
+    if backend not in api.BACKENDS:
+        print(f"tlc fuzz: unknown backend {backend!r}; available: {', '.join(api.BACKENDS)}", file=sys.stderr)
+        return 2
+    opt_level = (args.opt_levels or [2])[0]
+    jobs = max(1, args.jobs or 1)
+    print(f"tlc fuzz --mutate-source: seed {seed}, {f'{count} sources' if count is not None else f'{args.time:g} s'}, "
+          f"{jobs} job(s), backend {backend} -O{opt_level}", file=stream, flush=True)
+    summary = source_campaign(seed, count=count, seconds=args.time, jobs=jobs, out=Path(args.out),
+                              timeout=min(args.timeout, TIMEOUT) if args.timeout else TIMEOUT, backend=backend,
+                              opt_level=opt_level, progress=args.progress * 10 if args.progress else 0,
+                              stream=stream)
+    print(f"tlc fuzz --mutate-source: {summary.cases} mutated sources of {summary.seeds} seeds "
+          f"({summary.seed_seconds:.1f} s to generate) in {summary.seconds:.1f} s: {summary.rate:.0f} sources/s on "
+          f"{jobs} job(s), {summary.cpu_rate:.0f} per CPU second; {len(summary.found)} distinct failure(s); "
+          f"seed {seed}", file=stream)
+    for found in summary.found.values():
+        print(f"\nFAILURE {found.signature} ({found.count} case(s); first: case {found.case}, "
+              f"{', '.join(found.mutations)} of {found.seed_name})\n  {found.failure.error[:300]}", file=stream)
+        if found.files:
+            print(f"  reproduce: pytest {found.files[-1]}", file=stream)
+        shown = found.source if len(found.source) < 400 else found.source[:400] + "…"
+        for line in shown.splitlines() or [""]:
+            print(f"    {line!r}", file=stream)
+    return 1 if summary.found else 0
