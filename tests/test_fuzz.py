@@ -13,18 +13,19 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 import tlc
 import tlc.fuzz
 from tlc.fuzz import FuzzProgram, check, inputs_for, load_case
-from tlc.fuzz.campaign import add_arguments, run
+from tlc.fuzz.campaign import add_arguments, campaign_seed, run
 from tlc.fuzz.mutate import (MUTATORS, Ordered, Same, Scaled, change_aggregator, check_mutation,
                              check_with_mutations, duplicate_equations, insert_identity, rename_indices,
                              reorder_statements, swap_operands)
 from tlc.fuzz.oracle import Failure, Report, run_config
 
-CAMPAIGN = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+CAMPAIGN = settings(max_examples=200, deadline=None, derandomize=False, database=None,
                     suppress_health_check=list(HealthCheck))
 QUICK = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -41,13 +42,37 @@ def new_failures(report: Report) -> list[Failure]:
 
 
 # ---------------------------------------------------------------------------------------------- campaign
-@CAMPAIGN
-@given(tlc.fuzz.cases())
-def test_bounded_campaign_every_backend_and_opt_level_agrees(case):
+# The bounded campaigns draw a new seed every run (TLC_FUZZ_SEED=N replays one); it is printed, and named in
+# every assertion message, so a CI failure can be reproduced.
+def test_bounded_campaign_every_backend_and_opt_level_agrees():
     """Every available backend x opt level agrees with NumPy -O0, and one IR mutation meets its expectation."""
-    program, inputs = case
-    report = check_with_mutations(program, inputs, mutations=1, timeout=60)
-    assert not new_failures(report), str(report)
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @CAMPAIGN
+    @given(tlc.fuzz.cases())
+    def campaign(case):
+        program, inputs = case
+        report = check_with_mutations(program, inputs, mutations=1, timeout=60)
+        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
+
+
+@pytest.mark.xfail(strict=False, reason="needs the injective name mangler")
+def test_bounded_hostile_names_campaign():
+    """Programs renamed with hostile names agree across backends and with their plain-named selves."""
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @settings(CAMPAIGN, max_examples=40)
+    @given(tlc.fuzz.cases(hostile_names=True, max_equations=4))
+    def campaign(case):
+        program, inputs = case
+        report = check(program, inputs, opt_levels=(0, 3), pass_orders=0, timeout=60)
+        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
 
 
 # ---------------------------------------------------------------------------------------------- generator

@@ -110,7 +110,7 @@ def test_cli_option(tmp_path):
 @pytest.mark.xfail(strict=False, reason=MANGLER)
 @pytest.mark.parametrize("which", sorted(CLASSES) + [NEAR])
 def test_hostile_names_of_one_class(which):
-    @settings(max_examples=15, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=8, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(tlc.fuzz.cases(hostile_names=which, max_equations=4))
     def agree(case):

@@ -7,6 +7,7 @@ from tlc.frontend import ast
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
+from tlc.frontend.parser import MAX_INT_DIGITS
 from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
 KEYWORDS = {"const", "tensor", "relation", "domain"}
 
@@ -60,8 +61,9 @@ class _Lowerer:
             return dim
         if dim in self.consts:
             value = self.consts[dim]
-            if not isinstance(value, int) or value < 0:
-                raise TlcError(f"extent {dim} = {value} is not a non-negative integer", stmt.span)
+            if not isinstance(value, int) or value < 0 or value >= 10 ** MAX_INT_DIGITS:
+                raise TlcError(f"extent {dim} = {value:.6g} is not a non-negative integer of at most "
+                               f"{MAX_INT_DIGITS} digits", stmt.span)
             return value
         if not stmt.relation:
             raise TlcError(f"unknown extent {dim!r}: use an integer or a const", stmt.span)
@@ -132,14 +134,17 @@ class _Lowerer:
         if isinstance(expr, ast.Number):
             if not expr.text.isdigit():
                 raise TlcError(f"an index must be an integer, not {expr.text}", expr.span)
+            if len(expr.text) > MAX_INT_DIGITS:
+                raise TlcError(f"the index {expr.text[:20]}... is too large", expr.span)
             return {}, int(expr.text), 1, None
         if isinstance(expr, ast.String):
             return {}, 0, 1, expr.value
         if isinstance(expr, ast.Name):
             if expr.name in self.consts:
                 value = self.consts[expr.name]
-                if not isinstance(value, int):
-                    raise TlcError(f"const {expr.name} = {value} is not an integer and cannot index", expr.span)
+                if not isinstance(value, int) or abs(value) >= 10 ** MAX_INT_DIGITS:
+                    raise TlcError(f"const {expr.name} = {value:.6g} is not an integer of at most {MAX_INT_DIGITS} "
+                                   "digits and cannot index", expr.span)
                 return {}, value, 1, None
             if _is_variable(expr.name):
                 return {expr.name: 1}, 0, 1, None

@@ -345,6 +345,14 @@ def load_case(tl_path) -> tuple[FuzzProgram, dict]:
     return program, inputs
 
 
+def campaign_seed(variable: str = "TLC_FUZZ_SEED", stream=None) -> int:
+    """The seed in environment ``variable``, else a random one; printed either way (so CI logs can replay it)."""
+    text = os.environ.get(variable, "").strip()
+    seed = int(text) if text else random.SystemRandom().randrange(2**32)
+    print(f"{variable}={seed}{'' if text else ' (random; set ' + variable + ' to replay)'}", file=stream or sys.stdout)
+    return seed
+
+
 def glob_escape(text: str) -> str:
     """``text`` with glob metacharacters escaped."""
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)

@@ -280,6 +280,17 @@ def _where(err: BaseException) -> str:
     return f"{path}:{frame.lineno}"
 
 
+def _cause(err: BaseException, kind: type) -> BaseException | None:
+    """``err`` or the first exception of type ``kind`` it wraps (``orig_exc``, cause or context)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return err
+        seen.add(id(err))
+        err = getattr(err, "orig_exc", None) or err.__cause__ or err.__context__
+    return None
+
+
 def check_source(text: str, inputs: Mapping | None = None, timeout: float | None = TIMEOUT, backend: str = "numpy",
                  opt_level: int = 2) -> SourceFailure | None:
     """Compile ``text`` (and run it when ``inputs`` has everything it needs); a ``SourceFailure`` if tlc raised
@@ -305,6 +316,9 @@ def check_source(text: str, inputs: Mapping | None = None, timeout: float | None
     except BaseException as err:  # noqa: BLE001 - anything but a TlcError is the finding
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
+        hang = _cause(err, Hang)
+        if hang is not None:        # the alarm fired inside code that wrapped it (Lark's VisitError)
+            return SourceFailure("hang", f"Hang: {hang}", "?", "", stage)
         message = f"{type(err).__name__}: {str(err)[:300]}"
         return SourceFailure("crash", message, _where(err), traceback.format_exc()[-4000:], stage)
     return None
@@ -442,7 +456,7 @@ def _limit_memory(limit: int | None) -> None:
         pass
 
 
-def _worker(wid, tasks, results, clock, seeds, seed, timeout, backend, opt_level, memory):
+def _worker(wid, conn, clock, seeds, seed, timeout, backend, opt_level, memory):
     import gc
 
     _limit_memory(memory)
@@ -450,7 +464,7 @@ def _worker(wid, tasks, results, clock, seeds, seed, timeout, backend, opt_level
     gc.callbacks[:] = [c for c in gc.callbacks if "hypothesis" not in getattr(c, "__module__", "")]
     slot = 4 * wid
     while True:
-        task = tasks.get()
+        task = conn.recv()
         if task is None:
             return
         start, end = task
@@ -461,20 +475,25 @@ def _worker(wid, tasks, results, clock, seeds, seed, timeout, backend, opt_level
             base, text, applied = case_source(seeds, seed, k)
             failure = check_source(text, base.inputs, timeout, backend, opt_level)
             if failure is not None:
-                results.put(("failure", k, dataclasses.asdict(failure)))
+                conn.send(("failure", k, dataclasses.asdict(failure)))
         clock[slot + 1] = 0.0
-        results.put(("done", wid, start, end))
+        conn.send(("done", start, end))
 
 
 def source_campaign(seed: int, count: int | None = 2000, seconds: float | None = None, jobs: int = 1,
                     out: Path | None = None, timeout: float = TIMEOUT, backend: str = "numpy", opt_level: int = 2,
                     seeds: list[Seed] | None = None, generated: int = 200, examples: bool = True,
                     memory: int | None = MEMORY, minimise_seconds: float = 20.0, progress: int = 0,
-                    stream=None) -> SourceSummary:
-    """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc."""
-    import multiprocessing as mp
+                    stream=None, watchdog: float | None = None) -> SourceSummary:
+    """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc.
 
+    Each worker has its own pipe (a worker that dies cannot take a shared queue's lock with it); ``watchdog``
+    (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker.
+    """
+    import multiprocessing as mp
     import resource
+    from collections import deque
+    from multiprocessing.connection import wait
 
     stream = stream or sys.stdout
     start_time = time.perf_counter()
@@ -484,82 +503,100 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     start_time = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     ctx = mp.get_context("fork")
-    tasks, results = ctx.Queue(), ctx.Queue()
     clock = ctx.Array("d", 4 * jobs, lock=False)     # per worker: case, its start time, chunk start, chunk end
-    args = (tasks, results, clock, seeds, seed, timeout, backend, opt_level, memory)
+    hard = watchdog if watchdog is not None else timeout * 2 + 5
 
     def spawn(wid):
-        process = ctx.Process(target=_worker, args=(wid,) + args, daemon=True)
+        mine, theirs = ctx.Pipe()
+        process = ctx.Process(target=_worker, args=(wid, theirs, clock, seeds, seed, timeout, backend, opt_level,
+                                                    memory), daemon=True)
         process.start()
-        return process
+        theirs.close()
+        clock[4 * wid + 1] = 0.0
+        return process, mine
 
     workers = [spawn(w) for w in range(jobs)]
+    busy: list[tuple[int, int] | None] = [None] * jobs
+    backlog: deque[tuple[int, int]] = deque()       # chunks to redo after a worker died
     failures: list[tuple[int, dict]] = []
-    next_case, outstanding, done = 0, 0, 0
-    hard = timeout * 2 + 5          # the worker's own alarm fires at ``timeout``; this catches hangs in C code
+    next_case, done, last_report = 0, 0, 0
 
-    def budget_left() -> bool:
-        if count is not None and next_case >= count:
-            return False
-        return seconds is None or time.perf_counter() - start_time < seconds
+    def next_chunk() -> tuple[int, int] | None:
+        nonlocal next_case
+        if backlog:
+            return backlog.popleft()
+        if count is not None and next_case >= count or seconds is not None and \
+                time.perf_counter() - start_time >= seconds:
+            return None
+        chunk = (next_case, next_case + CHUNK if count is None else min(count, next_case + CHUNK))
+        next_case = chunk[1]
+        return chunk
 
-    def feed():
-        nonlocal next_case, outstanding
-        while outstanding < 2 * jobs and budget_left():
-            end = next_case + CHUNK if count is None else min(count, next_case + CHUNK)
-            tasks.put((next_case, end))
-            next_case, outstanding = end, outstanding + 1
+    def assign(wid) -> None:
+        chunk = next_chunk()
+        busy[wid] = chunk
+        if chunk is not None:
+            workers[wid][1].send(chunk)
 
-    feed()
-    last_report = 0
+    def replace_worker(wid, why: str) -> None:
+        nonlocal done
+        process, conn = workers[wid]
+        process.kill()
+        process.join()
+        conn.close()
+        slot = 4 * wid
+        if busy[wid] is not None:
+            start, end = busy[wid]
+            k = int(clock[slot]) if clock[slot + 1] and start <= clock[slot] < end else start
+            failures.append((k, dataclasses.asdict(SourceFailure(
+                "hang" if why == "hang" else "crash",
+                f"Hang: no result after {hard:g} s (killed)" if why == "hang" else
+                f"WorkerDied: exit code {process.exitcode}", "?", "", "?"))))
+            done += k + 1 - start
+            if k + 1 < end:
+                backlog.append((k + 1, end))
+        workers[wid] = spawn(wid)
+        assign(wid)
+
+    for wid in range(jobs):
+        assign(wid)
     try:
-        while outstanding:
-            try:
-                message = results.get(timeout=0.5)
-            except Exception:  # noqa: BLE001 - queue.Empty: time to look at the clocks
-                message = None
-            if message is not None:
+        while any(b is not None for b in busy):
+            conns = {workers[w][1]: w for w in range(jobs) if busy[w] is not None}
+            for conn in wait(list(conns), timeout=0.5):
+                wid = conns[conn]
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    replace_worker(wid, "died")
+                    continue
                 if message[0] == "failure":
                     failures.append((message[1], message[2]))
                 else:
-                    _, wid, start, end = message
-                    outstanding -= 1
-                    done += end - start
-                    feed()
+                    done += message[2] - message[1]
+                    assign(wid)
             now = time.time()
-            for wid, process in enumerate(workers):
-                slot = 4 * wid
-                started = clock[slot + 1]
-                stuck = bool(started) and now - started > hard
-                if not stuck and process.is_alive():
-                    continue
-                process.kill()
-                process.join()
-                if started:         # it died or hung on case k: record it, requeue the rest of its chunk
-                    k, start, end = int(clock[slot]), int(clock[slot + 2]), int(clock[slot + 3])
-                    failures.append((k, dataclasses.asdict(SourceFailure(
-                        "hang" if stuck else "crash",
-                        f"Hang: no result after {hard:g} s (killed)" if stuck else
-                        f"WorkerDied: exit code {process.exitcode}", "?", "", "?"))))
-                    done += k + 1 - start
-                    clock[slot + 1] = 0.0
-                    if k + 1 < end:
-                        tasks.put((k + 1, end))
-                    else:
-                        outstanding -= 1
-                        feed()
-                workers[wid] = spawn(wid)
+            for wid in range(jobs):
+                started = clock[4 * wid + 1]
+                if busy[wid] is not None and started and now - started > hard:
+                    replace_worker(wid, "hang")
+                elif busy[wid] is not None and not workers[wid][0].is_alive() and not workers[wid][1].poll():
+                    replace_worker(wid, "died")
             if progress and done - last_report >= progress:
                 last_report = done
                 elapsed = time.perf_counter() - start_time
                 print(f"  {done} sources, {done / elapsed:.0f}/s, {len(failures)} failing", file=stream, flush=True)
     finally:
-        for _ in workers:
-            tasks.put(None)
-        for process in workers:
+        for process, conn in workers:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for process, conn in workers:
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
+                process.join()
     summary.cases = done
     summary.seconds = time.perf_counter() - start_time
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -573,25 +610,55 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
         base, text, applied = case_source(seeds, seed, k)
         summary.found[key] = SourceFound(key, k, failure, text, base.source, applied, base.name, base.inputs)
     for found in summary.found.values():
-        _minimise(found, timeout, backend, opt_level, minimise_seconds)
+        _minimise(found, timeout, backend, opt_level, minimise_seconds, memory)
         if out is not None:
             found.files = write_source_case(out, f"srcmut-{seed}-{found.case}", found, seed)
     return summary
 
 
-def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, seconds: float) -> None:
-    if found.failure.kind == "hang" or seconds <= 0:
+def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, seconds: float,
+              memory: int | None = MEMORY) -> None:
+    """Minimise ``found`` in a forked child (under the workers' memory limit, killed if it overruns), so a case
+    that kills or hangs its process cannot take the campaign with it."""
+    import multiprocessing as mp
+
+    if found.failure.kind == "hang" or found.failure.error.startswith("WorkerDied") or seconds <= 0:
         return
+    ctx = mp.get_context("fork")
+    mine, theirs = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_minimise_child, args=(theirs, found, timeout, backend, opt_level, seconds, memory),
+                          daemon=True)
+    process.start()
+    theirs.close()
+    if mine.poll(seconds + 2 * timeout + 10):
+        try:
+            source, failure = mine.recv()
+            found.source = source
+            found.failure = SourceFailure(**failure) if failure else found.failure
+        except (EOFError, OSError):
+            pass
+    process.kill()
+    process.join()
+    mine.close()
+
+
+def _minimise_child(conn, found: SourceFound, timeout, backend, opt_level, seconds, memory) -> None:
+    import gc
+
+    _limit_memory(memory)
+    gc.callbacks[:] = [c for c in gc.callbacks if "hypothesis" not in getattr(c, "__module__", "")]
     key = found.signature
 
     def same(text: str) -> bool:
         failure = check_source(text, found.inputs, min(timeout, 5.0), backend, opt_level)
         return failure is not None and failure.signature() == key
 
-    if not same(found.source):          # not reproducible in this process (e.g. needed the memory limit)
+    if not same(found.source):          # not reproducible on its own
+        conn.send((found.source, None))
         return
-    found.source = minimise(found.source, same, seconds)
-    found.failure = check_source(found.source, found.inputs, timeout, backend, opt_level) or found.failure
+    source = minimise(found.source, same, seconds)
+    failure = check_source(source, found.inputs, timeout, backend, opt_level)
+    conn.send((source, dataclasses.asdict(failure) if failure else None))
 
 
 def write_source_case(directory: Path, name: str, found: SourceFound, seed: int | None = None) -> list[Path]:
