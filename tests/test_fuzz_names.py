@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 import tlc.fuzz
 from tlc.fuzz import FuzzProgram, check, load_case, write_case
@@ -31,7 +31,7 @@ def test_hostile_names_are_valid_injective_and_rename_back(program):
     for plain, name in names.items():
         assert valid(name, plain_roles[plain]), (plain, name)
     back = {h: p for p, h in names.items()}
-    assert format_program(rename(program, back)) == program.plain.source
+    assert format_program(rename(program, back)) == format_program(program.plain.statements)
     assert program.supplied == tuple(names[n] for n in program.plain.supplied)
 
 
@@ -110,8 +110,8 @@ def test_cli_option(tmp_path):
 @pytest.mark.xfail(strict=False, reason=MANGLER)
 @pytest.mark.parametrize("which", sorted(CLASSES) + [NEAR])
 def test_hostile_names_of_one_class(which):
-    @settings(max_examples=8, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck))     # no shrinking: these fail today, and shrinking is slow
     @given(tlc.fuzz.cases(hostile_names=which, max_equations=4))
     def agree(case):
         program, inputs = case
@@ -120,15 +120,19 @@ def test_hostile_names_of_one_class(which):
     agree()
 
 
+RECURSIVE_MAX = "A[i, j] max= sig(X[i, j])\nA[i, k] max= A[i, j] sig(X[j, k])\n"
+M = np.array([[1.0, -2.0], [0.5, 1.5]])
+
+
 @pytest.mark.xfail(strict=False, reason=MANGLER)
 @pytest.mark.parametrize("source, names, inputs", [
-    ("Y[i] = X[i] + 1\n", {"Y": "range", "X": "np", "i": "i"}, {"np": np.array([1.0, 2.0])}),
-    ("Y[i] = X[i] + Z[i]\n", {"Y": "Y", "X": "X'", "Z": "X_p", "i": "i"},
-     {"X'": np.array([1.0, 2.0]), "X_p": np.array([10.0, 20.0])}),
-    ("Y[i] = X[i] + 1\n", {"Y": "Y", "X": "self", "i": "i"}, {"self": np.array([1.0, 2.0])}),
-    ("R(x, y) = E(x, y)\nR(x, z) = R(x, y) E(y, z)\nN[x] = M[x]\n", {"R": "R", "E": "E", "N": "new_R", "M": "M",
-                                                                  "x": "x", "y": "y", "z": "z"},
-     {"E": np.eye(3, dtype=bool), "M": np.array([1.0, 2.0, 3.0])}),
+    # X' and X_p become one Python name: Y gets 2 X_p instead of X' + X_p
+    ("Y[i] = X[i] + Z[i]\n", {"X": "X'", "Z": "X_p"}, {"X'": np.array([1.0, 2.0]), "X_p": np.array([10.0, 20.0])}),
+    ("A[i] = X[i]\nB[i] = 2 X[i]\n", {"A": "A'", "B": "A_p"}, {"X": np.array([1.0, 2.0])}),   # A' gets A_p's value
+    ("A[i, j] = concat(X[k, i, l])\n", {"A": "X'", "X": "X_p"}, {"X_p": np.ones((2, 2, 2))}),  # ValueError: axes
+    (RECURSIVE_MAX, {"A": "X'"}, {"X": M}),           # TlcError "the program is nested too deeply to compile"
+    (RECURSIVE_MAX, {"A": "range"}, {"X": M}),        # the fixpoint loop's range() is the tensor: not callable
+    ("A[i] = X[i]\n", {"X": "self"}, {"self": np.array([1.0, 2.0])}),   # Program.__call__(self, **inputs)
 ])
 def test_hostile_name_reproducers(source, names, inputs):
     """Minimal reproducers of the classes tlc fuzz --hostile-names found (see the branch's report)."""

@@ -29,6 +29,7 @@ KNOWN_SOURCE_BUGS = [
     r"^crash: OverflowError at tlc/passes/(shapes|relation_plan)\.py",
     r"^crash: OverflowError at tlc_runtime/sparse\.py",
     r"^crash: IndexError at tlc_runtime/ops\.py",          # recursion through a pooled write of extent 0
+    r"^crash: IndexError at tlc/api\.py",                  # a query with a virtual index: T2[*2, 0]?
     r"^hang: ",                                              # 10^4-term chains compile in seconds; under load > 10 s
 ]
 
@@ -138,3 +139,10 @@ def test_bounded_source_mutation_campaign(tmp_path):
 def test_huge_integers_are_tlc_errors(source):
     with pytest.raises(tlc.TlcError, match="too large|at most 18 digits"):
         tlc.compile(source)(X=np.ones(3))
+
+
+@pytest.mark.parametrize("source", ["T = X2\nT3[m] = X2[1, m]\n", "T3[m] = X2[1, m]\nT = X2^2\n"])
+def test_a_bare_name_is_not_also_a_tensor(source):
+    """Was a ValueError while running (the scalar input got the tensor's array)."""
+    with pytest.raises(tlc.TlcError, match="X2 (is used without indices here but with 2 indices|needs its indices)"):
+        tlc.compile(source)(X2=np.ones((2, 2)))

@@ -22,6 +22,7 @@ class _Lowerer:
         self.consts: dict[str, float | int] = {}
         self.relations: dict[str, bool] = {}   # name -> is relation, from first use
         self.ranks: dict[str, tuple[int, Span | None]] = {}
+        self.scalar_uses: dict[str, Span | None] = {}      # bare names read as scalar inputs, first use
         self.scalar_tensors = {s.lhs.name for s in module.statements
                                if isinstance(s, ast.Equation) and isinstance(s.lhs, ast.Name)}
 
@@ -33,6 +34,12 @@ class _Lowerer:
                 out.append(self._statement(stmt))
             except RecursionError:
                 raise TlcError("expression nested too deeply", stmt.span) from None
+        for name, span in self.scalar_uses.items():     # a bare name is a scalar input: not also a tensor
+            if name in self.ranks and self.ranks[name][0] > 0:
+                rank, first = self.ranks[name]
+                where = f" (line {first.line})" if first else ""
+                raise TlcError(f"{name} is used without indices here but with {rank} ind"
+                               f"{'ex' if rank == 1 else 'ices'} elsewhere{where}", span)
         return tuple(out)
 
     def _statement(self, stmt: ast.Statement) -> ir.Statement:
@@ -189,6 +196,7 @@ class _Lowerer:
             if node.name in self.scalar_tensors:
                 self._note_use(node.name, False, 0, node.span)
                 return ir.Ref(node.name, (), False, span=node.span)
+            self.scalar_uses.setdefault(node.name, node.span)
             return ir.Scalar(node.name, span=node.span)
         if isinstance(node, ast.TensorRef):
             return self._read(self._atom(node))

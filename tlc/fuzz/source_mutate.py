@@ -6,7 +6,8 @@ insertions, deletions, truncation, duplicated lines, line-break and control char
 very long names, huge numbers, deep nesting, long ``+`` chains, quotes and backslashes in quoted constants,
 splices from another seed). ``check_source`` compiles the text and, when it compiles and every input it needs is
 one the seed had, runs it: anything but a result or a ``TlcError`` (whose message must also format) is a
-``crash``, more than ``timeout`` seconds a ``hang``.
+``crash``, more than ``timeout`` seconds a ``hang`` (a ``MemoryError`` while running is not: it comes from the
+workers' address-space limit, which is below what tlc's budgets allow).
 
 ``source_campaign`` (``tlc fuzz --mutate-source``) runs cases ``0..count-1``; case ``k`` is fully determined by
 the campaign seed and ``k``, so a failure replays from its seed and number. It runs on ``jobs`` worker processes
@@ -319,6 +320,8 @@ def check_source(text: str, inputs: Mapping | None = None, timeout: float | None
         hang = _cause(err, Hang)
         if hang is not None:        # the alarm fired inside code that wrapped it (Lark's VisitError)
             return SourceFailure("hang", f"Hang: {hang}", "?", "", stage)
+        if isinstance(err, MemoryError) and stage == "run":
+            return None     # the worker's own address-space limit (MEMORY), below tlc's dense budget: not a bug
         message = f"{type(err).__name__}: {str(err)[:300]}"
         return SourceFailure("crash", message, _where(err), traceback.format_exc()[-4000:], stage)
     return None
