@@ -30,6 +30,8 @@ KNOWN_SOURCE_BUGS = [
     r"^crash: OverflowError at tlc_runtime/sparse\.py",
     r"^crash: IndexError at tlc_runtime/ops\.py",          # recursion through a pooled write of extent 0
     r"^crash: IndexError at tlc/api\.py",                  # a query with a virtual index: T2[*2, 0]?
+    r"^crash: (IndexError|ValueError) at <tlc:source>",    # emitted code: "T[*l] = X0[l - 1, l]" on a 1x1 X0;
+                                                            # "T2[m, s] = concat(X1[r, m, v])" with the fact "T2[1, V]"
     r"^hang: ",                                              # 10^4-term chains compile in seconds; under load > 10 s
 ]
 

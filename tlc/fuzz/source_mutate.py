@@ -177,7 +177,7 @@ def deep_nesting(text: str, rng: random.Random) -> str:
 
 def long_chain(text: str, rng: random.Random) -> str:
     """A chain of thousands of ``+`` (or juxtaposed, ``*``, ``/``) terms."""
-    n = rng.choice((100, 1000) * 5 + (10_000,))
+    n = rng.choice((100, 1000) * 15 + (10_000,))     # 10^4 terms can take seconds: rare, or they dominate
     op = rng.choice((" + ", " ", " * ", " / ", " - ", " max= "))
     refs = re.findall(r"[A-Za-z_]\w*'*\[[^\[\]\n]*\]", text) or ["X[i]"]
     term = rng.choice(refs)
@@ -261,7 +261,8 @@ class SourceFailure:
 
 
 def _where(err: BaseException) -> str:
-    """The innermost frame of ``err``'s traceback in tlc or tlc_runtime (not tlc.fuzz), else the innermost one."""
+    """The innermost frame of ``err``'s traceback in tlc or tlc_runtime (not tlc.fuzz), ``<tlc:source>`` when it
+    was raised by emitted code, else the innermost frame."""
     import tlc_runtime
 
     import tlc
@@ -269,6 +270,8 @@ def _where(err: BaseException) -> str:
     roots = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (tlc, tlc_runtime))
     fuzz = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frames = traceback.extract_tb(err.__traceback__)
+    if frames and frames[-1].filename.startswith("<tlc"):
+        return frames[-1].filename          # the emitted code itself (its line numbers differ per program)
     inside = [f for f in frames if os.path.abspath(f.filename).startswith(roots)
               and not os.path.abspath(f.filename).startswith(fuzz)]
     frame = (inside or frames or [None])[-1]
