@@ -4,6 +4,7 @@ regression tests for bugs the fuzzer found (``xfail(strict=True)`` until they ar
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import subprocess
@@ -11,19 +12,20 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 import tlc
 import tlc.fuzz
 from tlc.fuzz import FuzzProgram, check, inputs_for, load_case
-from tlc.fuzz.campaign import add_arguments, run
+from tlc.fuzz.campaign import add_arguments, campaign_seed, run
 from tlc.fuzz.mutate import (MUTATORS, Ordered, Same, Scaled, change_aggregator, check_mutation,
                              check_with_mutations, duplicate_equations, insert_identity, rename_indices,
                              reorder_statements, swap_operands)
 from tlc.fuzz.oracle import Failure, Report, run_config
 
-CAMPAIGN = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+CAMPAIGN = settings(max_examples=200, deadline=None, derandomize=False, database=None,
                     suppress_health_check=list(HealthCheck))
 QUICK = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -40,13 +42,37 @@ def new_failures(report: Report) -> list[Failure]:
 
 
 # ---------------------------------------------------------------------------------------------- campaign
-@CAMPAIGN
-@given(tlc.fuzz.cases())
-def test_bounded_campaign_every_backend_and_opt_level_agrees(case):
+# The bounded campaigns draw a new seed every run (TLC_FUZZ_SEED=N replays one); it is printed, and named in
+# every assertion message, so a CI failure can be reproduced.
+def test_bounded_campaign_every_backend_and_opt_level_agrees():
     """Every available backend x opt level agrees with NumPy -O0, and one IR mutation meets its expectation."""
-    program, inputs = case
-    report = check_with_mutations(program, inputs, mutations=1, timeout=60)
-    assert not new_failures(report), str(report)
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @CAMPAIGN
+    @given(tlc.fuzz.cases())
+    def campaign(case):
+        program, inputs = case
+        report = check_with_mutations(program, inputs, mutations=1, timeout=60)
+        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
+
+
+@pytest.mark.xfail(strict=False, reason="needs the injective name mangler")
+def test_bounded_hostile_names_campaign():
+    """Programs renamed with hostile names agree across backends and with their plain-named selves."""
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @settings(CAMPAIGN, max_examples=40, phases=(Phase.generate,))      # no shrinking while it fails
+    @given(tlc.fuzz.cases(hostile_names=True, max_equations=4))
+    def campaign(case):
+        program, inputs = case
+        report = check(program, inputs, opt_levels=(0, 3), pass_orders=0, timeout=60)
+        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
 
 
 # ---------------------------------------------------------------------------------------------- generator
@@ -353,7 +379,8 @@ def test_coverage_features_and_lines():
     found = features(program, compiled)
     assert {"mode:seminaive", "agg:max=", "index:lhs:plain+divided", "index:rhs:shift", "emit:rs.closure"} <= found
     assert any(path.endswith("emit.py") for path, _ in tracer.lines)
-    assert not any("fuzz" in path for path, _ in tracer.lines)
+    fuzz_dir = os.path.dirname(tlc.fuzz.__file__) + os.sep      # not "fuzz" in path: a checkout may be called fuzz
+    assert not any(path.startswith(fuzz_dir) for path, _ in tracer.lines)
 
 
 def test_guided_campaign_runs(tmp_path, capsys):

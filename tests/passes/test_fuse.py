@@ -116,3 +116,36 @@ def test_random_programs_keep_their_last_result(case):
     res = tlc.compile(program.source, outputs=[last])(**inputs)
     np.testing.assert_allclose(np.asarray(res[last], dtype=float), np.asarray(reference[last], dtype=float),
                                rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+# A definition that leaves a hole at the low end of its extent (a read shifted down: ``T1[q] = X1[q - 1]`` leaves
+# ``T1[0]`` undefined, i.e. 0) must not be inlined where 0 is not absorbing: the fused reader would leave its own
+# element undefined instead of computing with 0. Found by ``tlc fuzz --seed 7 --count 300`` (max with a scalar).
+FUZZ_SEED_7 = "T0[j] = X0[j]\nT1[v, t, q] = X1[v/2, t, q - 1]\nT0[k] += max(T1[p, l, k], X2[] - E0())\n"
+
+
+def test_definition_with_a_hole_is_not_inlined():
+    assert "T1[" in fused(FUZZ_SEED_7, ["T0"])
+    assert "T1[" in fused("T1[q] = X1[q - 1]\nY[k] = T1[k] + 1\n", ["Y"])
+    assert "T1[" in fused("T1[q] = X1[q - 1] + X1[q + 1]\nY[k] = exp(T1[k])\n", ["Y"])
+    assert "T1[" in fused("T1[x] = I[x - d] F[d]\nY[k] = T1[k] + 1\n", ["Y"])
+    # reads whose valid range starts at 0 still fuse
+    assert "T1[" not in fused("T1[q] = X1[q + 1]\nY[k] = T1[k] + 1\n", ["Y"])
+    assert "T1[" not in fused("T1[x] = I[x + d] F[d]\nY[k] = relu(T1[k])\n", ["Y"])
+    assert "T1[" not in fused("T1[v] = X1[v/2]\nY[k] = T1[k] + 1\n", ["Y"])
+
+
+@pytest.mark.parametrize("src, outputs, data", [
+    (FUZZ_SEED_7, ["T0"], dict(X0=rand(4), X1=rand(2, 3, 3), X2=np.array(2.0), E0=np.array(True))),
+    ("T1[q] = X1[q - 1]\nY[k] = T1[k] + 1\n", ["Y"], dict(X1=rand(3))),
+    ("T1[q] = X1[q - 1] + 1\nY[k] = exp(T1[k])\n", ["Y"], dict(X1=rand(3))),
+    ("T1[q] = X1[q - 1] + X1[q + 1]\nY[k] = max(T1[k], C[])\n", ["Y"], dict(X1=rand(5), C=np.array(1.5))),
+    ("T1[q] = X1[q + 1]\nY[k] = T1[k] + 1\n", ["Y"], dict(X1=rand(3))),
+    ("T1[x] = I[x + d] F[d]\nY[k] = relu(T1[k]) + 1\n", ["Y"], dict(I=rand(6), F=rand(3))),
+])
+def test_holes_stay_holes_at_o3_with_outputs(src, outputs, data, backend):
+    """``-O3`` with only the final tensor as output equals ``-O0`` (regression: fuse inlined a shifted read)."""
+    plain = tlc.compile(src, backend=backend, opt_level=0)(**data)
+    res = tlc.compile(src, backend=backend, opt_level=3, outputs=outputs)(**data)
+    for name in outputs:
+        np.testing.assert_allclose(res[name], plain[name], rtol=1e-9, atol=1e-12)

@@ -7,6 +7,7 @@ from tlc.frontend import ast
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
+from tlc.frontend.parser import MAX_INT_DIGITS
 from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
 KEYWORDS = {"const", "tensor", "relation", "domain"}
 
@@ -21,6 +22,7 @@ class _Lowerer:
         self.consts: dict[str, float | int] = {}
         self.relations: dict[str, bool] = {}   # name -> is relation, from first use
         self.ranks: dict[str, tuple[int, Span | None]] = {}
+        self.scalar_uses: dict[str, Span | None] = {}      # bare names read as scalar inputs, first use
         self.scalar_tensors = {s.lhs.name for s in module.statements
                                if isinstance(s, ast.Equation) and isinstance(s.lhs, ast.Name)}
 
@@ -32,6 +34,12 @@ class _Lowerer:
                 out.append(self._statement(stmt))
             except RecursionError:
                 raise TlcError("expression nested too deeply", stmt.span) from None
+        for name, span in self.scalar_uses.items():     # a bare name is a scalar input: not also a tensor
+            if name in self.ranks and self.ranks[name][0] > 0:
+                rank, first = self.ranks[name]
+                where = f" (line {first.line})" if first else ""
+                raise TlcError(f"{name} is used without indices here but with {rank} ind"
+                               f"{'ex' if rank == 1 else 'ices'} elsewhere{where}", span)
         return tuple(out)
 
     def _statement(self, stmt: ast.Statement) -> ir.Statement:
@@ -60,8 +68,9 @@ class _Lowerer:
             return dim
         if dim in self.consts:
             value = self.consts[dim]
-            if not isinstance(value, int) or value < 0:
-                raise TlcError(f"extent {dim} = {value} is not a non-negative integer", stmt.span)
+            if not isinstance(value, int) or value < 0 or value >= 10 ** MAX_INT_DIGITS:
+                raise TlcError(f"extent {dim} = {value:.6g} is not a non-negative integer of at most "
+                               f"{MAX_INT_DIGITS} digits", stmt.span)
             return value
         if not stmt.relation:
             raise TlcError(f"unknown extent {dim!r}: use an integer or a const", stmt.span)
@@ -132,14 +141,17 @@ class _Lowerer:
         if isinstance(expr, ast.Number):
             if not expr.text.isdigit():
                 raise TlcError(f"an index must be an integer, not {expr.text}", expr.span)
+            if len(expr.text) > MAX_INT_DIGITS:
+                raise TlcError(f"the index {expr.text[:20]}... is too large", expr.span)
             return {}, int(expr.text), 1, None
         if isinstance(expr, ast.String):
             return {}, 0, 1, expr.value
         if isinstance(expr, ast.Name):
             if expr.name in self.consts:
                 value = self.consts[expr.name]
-                if not isinstance(value, int):
-                    raise TlcError(f"const {expr.name} = {value} is not an integer and cannot index", expr.span)
+                if not isinstance(value, int) or abs(value) >= 10 ** MAX_INT_DIGITS:
+                    raise TlcError(f"const {expr.name} = {value:.6g} is not an integer of at most {MAX_INT_DIGITS} "
+                                   "digits and cannot index", expr.span)
                 return {}, value, 1, None
             if _is_variable(expr.name):
                 return {expr.name: 1}, 0, 1, None
@@ -184,6 +196,7 @@ class _Lowerer:
             if node.name in self.scalar_tensors:
                 self._note_use(node.name, False, 0, node.span)
                 return ir.Ref(node.name, (), False, span=node.span)
+            self.scalar_uses.setdefault(node.name, node.span)
             return ir.Scalar(node.name, span=node.span)
         if isinstance(node, ast.TensorRef):
             return self._read(self._atom(node))

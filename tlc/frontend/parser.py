@@ -15,6 +15,8 @@ from tlc.frontend import ast
 
 MAX_NESTING = 200
 """Deepest bracket nesting accepted; deeper input is rejected before it can exhaust the stack."""
+MAX_INT_DIGITS = 18
+"""Most digits of an integer index or extent (so it fits in an int64; Python refuses over 4300 digits)."""
 
 _OPEN = {"LSQB", "LPAR"}
 _CLOSE = {"RSQB", "RPAR"}
@@ -155,6 +157,8 @@ class _ToAst(Transformer_NonRecursive):
         return tuple(items)
 
     def dim_int(self, meta, items):
+        if len(items[0]) > MAX_INT_DIGITS:
+            raise TlcError(f"extent {items[0][:20]}... is too large", _token_span(items[0]))
         return int(items[0])
 
     def dim_name(self, meta, items):
@@ -200,6 +204,8 @@ def parse(source: str, filename: str | None = None) -> ast.Module:
         raise TlcError(_describe_unexpected(err), _unexpected_span(err, source),
                        filename=filename, source=source) from None
     except VisitError as err:
+        if isinstance(err.orig_exc, TlcError):
+            raise err.orig_exc.located(filename, source) from None
         if isinstance(err.orig_exc, RecursionError):
             raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None
         raise

@@ -18,7 +18,9 @@ def test_every_backend_agrees(case):
 ```
 
 From the command line, ``tlc fuzz --time 600`` (``tlc.fuzz.campaign``) runs a campaign and writes a
-minimised reproducer (``.tl``, ``.npz``, a pytest file) for every distinct failure.
+minimised reproducer (``.tl``, ``.npz``, a pytest file) for every distinct failure; ``--hostile-names``
+(``tlc.fuzz.names``) renames programs with names that trip emitters, and ``--mutate-source --jobs N``
+(``tlc.fuzz.source_mutate``) mangles program text and wants a result or a ``TlcError``, never anything else.
 """
 
 import importlib
@@ -30,7 +32,9 @@ _HOMES = {
     "mutations": "mutate", "random_mutation": "mutate",
     "Failure": "oracle", "OracleFailure": "oracle", "Report": "oracle", "available_backends": "oracle",
     "check": "oracle", "compare_values": "oracle",
-    "load_case": "campaign", "write_case": "campaign",
+    "campaign_seed": "campaign", "load_case": "campaign", "write_case": "campaign",
+    "HostileProgram": "names", "hostile_programs": "names",
+    "check_source": "source_mutate", "mutate_source": "source_mutate", "source_campaign": "source_mutate",
 }
 
 
@@ -43,6 +47,7 @@ def __getattr__(name: str):
     return getattr(importlib.import_module(f"tlc.fuzz.{home}"), name)
 
 
-__all__ = ["MUTATORS", "Failure", "FuzzProgram", "Mutation", "OracleFailure", "Report", "available_backends", "cases",
-           "check", "check_mutation", "check_with_mutations", "compare_values", "inputs_for", "load_case", "mutations",
-           "programs", "random_mutation", "sources", "write_case"]
+__all__ = ["MUTATORS", "Failure", "FuzzProgram", "HostileProgram", "Mutation", "OracleFailure", "Report",
+           "available_backends", "campaign_seed", "cases", "check", "check_mutation", "check_source",
+           "check_with_mutations", "compare_values", "hostile_programs", "inputs_for", "load_case", "mutate_source",
+           "mutations", "programs", "random_mutation", "source_campaign", "sources", "write_case"]

@@ -17,6 +17,7 @@ import random
 import sys
 import time
 import traceback
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="metamorphic checks per program with the IR mutator (default 1; 0 for none)")
     parser.add_argument("--guided", action="store_true",
                         help="coverage guidance: steer generation toward programs with rarely seen IR features")
+    parser.add_argument("--hostile-names", nargs="?", const="all", default=None, metavar="CLASSES",
+                        help="rename every tensor and variable with hostile names (keywords, builtins, the emitted "
+                             "code's globals, primes, helper-like names, near-duplicates); optionally only the "
+                             "comma-separated classes keyword,builtin,emitted,prime,helper,function,near-duplicate")
+    parser.add_argument("--mutate-source", action="store_true",
+                        help="mutate the text of generated programs and examples/*.tl instead: each must compile "
+                             "(and run) or raise a TlcError, never another exception or a hang (--count sources, "
+                             "default 2000; first --backend and -O only, default numpy -O2)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="seconds allowed per configuration before a run counts as a hang (default 30)")
 
@@ -94,6 +105,14 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
     ``oracle`` replaces ``tlc.fuzz.check`` (and its metamorphic checks), e.g. to inject a failure in tests.
     """
     stream = stream or sys.stdout
+    if getattr(args, "mutate_source", False):
+        try:
+            from tlc.fuzz.source_mutate import run as run_source_mutation
+        except ImportError as err:
+            print(f"tlc fuzz: needs Hypothesis, which comes with the test extra (pip install \"tlc[test]\"): {err}",
+                  file=sys.stderr)
+            return 2
+        return run_source_mutation(args, stream)
     try:
         from tlc.fuzz.mutate import check_with_mutations
         from tlc.fuzz.oracle import available_backends, check
@@ -114,6 +133,13 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
     print(f"tlc fuzz: seed {seed}, backends {', '.join(backends)}, opt levels {' '.join(map(str, opt_levels))}, "
           f"{f'{count} programs' if count is not None else f'{args.time:g} s'}", file=stream)
     options = {"max_equations": args.max_equations, "max_extent": args.max_extent}
+    if getattr(args, "hostile_names", None):
+        from tlc.fuzz.names import class_names
+        try:
+            options["hostile_names"] = class_names(args.hostile_names)
+        except ValueError as err:
+            print(f"tlc fuzz: {err}", file=sys.stderr)
+            return 2
     summary = campaign(seed, count=count, seconds=args.time, backends=tuple(backends), opt_levels=opt_levels,
                        out=Path(args.out), oracle=oracle, progress=args.progress, stream=stream,
                        timeout=args.timeout, guided=args.guided, program_options=options)
@@ -261,7 +287,12 @@ def write_case(directory: Path, name: str, program: FuzzProgram, inputs: Mapping
         command += f" --input {key}={path.name}"
     header.append(f"# reproduce: {command}")
     tl.write_text("\n".join(header) + "\n" + program.source, encoding="utf-8")
-    np.savez(npz, **arrays)
+    save_npz(npz, arrays)
+    if getattr(program, "plain", None) is not None:       # hostile names: the plain program, for the oracle
+        from tlc.fuzz.names import dumps
+        names = directory / f"{name}.names.json"
+        names.write_text(dumps(program), encoding="utf-8")
+        files.append(names)
     test = directory / f"test_{name.replace('-', '_')}.py"
     configs = f"backends={tuple(backends)!r}, " if backends else ""
     call = f"check_with_mutations(program, inputs, mutations={mutations}, " if mutations else "check(program, inputs, "
@@ -280,14 +311,28 @@ def write_case(directory: Path, name: str, program: FuzzProgram, inputs: Mapping
     return files
 
 
+def save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """``np.savez(path, **arrays)`` for any keys (``np.savez`` itself takes ``file`` and ``allow_pickle``)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, value in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asarray(value), allow_pickle=False)
+
+
 def load_case(tl_path) -> tuple[FuzzProgram, dict]:
-    """The program in ``NAME.tl`` and its inputs from ``NAME.npz`` and ``NAME.*.csv`` beside it."""
+    """The program in ``NAME.tl`` and its inputs from ``NAME.npz`` and ``NAME.*.csv`` beside it (and, for hostile
+    names, its plain-named program from ``NAME.names.json``)."""
     from tlc.fuzz.generate import FuzzProgram
     from tlc_runtime.data import load_tuples
 
     tl_path = Path(tl_path)
-    program = FuzzProgram.from_source(tl_path.read_text(encoding="utf-8"))
     stem = tl_path.with_suffix("")
+    names = stem.with_suffix(".names.json")
+    if names.exists():          # a hostile-names case: also compared with its plain-named program
+        from tlc.fuzz.names import loads
+        program = loads(tl_path.read_text(encoding="utf-8"), names.read_text(encoding="utf-8"))
+    else:
+        program = FuzzProgram.from_source(tl_path.read_text(encoding="utf-8"))
     inputs: dict = {}
     npz = stem.with_suffix(".npz")
     if npz.exists():
@@ -298,6 +343,14 @@ def load_case(tl_path) -> tuple[FuzzProgram, dict]:
     for path in sorted(tl_path.parent.glob(f"{glob_escape(stem.name)}.*.csv")):
         inputs[path.name[len(stem.name) + 1:-4]] = load_tuples(os.fspath(path))
     return program, inputs
+
+
+def campaign_seed(variable: str = "TLC_FUZZ_SEED", stream=None) -> int:
+    """The seed in environment ``variable``, else a random one; printed either way (so CI logs can replay it)."""
+    text = os.environ.get(variable, "").strip()
+    seed = int(text) if text else random.SystemRandom().randrange(2**32)
+    print(f"{variable}={seed}{'' if text else ' (random; set ' + variable + ' to replay)'}", file=stream or sys.stdout)
+    return seed
 
 
 def glob_escape(text: str) -> str:

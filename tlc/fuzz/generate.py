@@ -990,12 +990,15 @@ class _Context:
 def programs(max_equations: int = 6, max_rank: int = 3, max_extent: int = 4, max_depth: int = 3,
              relations: bool = True, recursion: bool = True, shifts: bool = True, normalisers: bool = True,
              named_constants: bool = True, declarations: bool = True, queries: bool = True,
-             supplied: bool = True) -> st.SearchStrategy:
+             supplied: bool = True, hostile_names=False) -> st.SearchStrategy:
     """Random well-typed programs (``FuzzProgram``: ``.source`` and ``.ir``) that compile and give finite results.
 
     ``max_extent`` is the largest extent ``inputs_for`` will draw; it bounds the value intervals used to
     keep results finite, so pass the same value to both. With ``supplied``, some defined tensors are
-    also given data (listed in ``FuzzProgram.supplied``; ``inputs_for`` provides it).
+    also given data (listed in ``FuzzProgram.supplied``; ``inputs_for`` provides it). With ``hostile_names``,
+    every name is then replaced by a hostile one (``tlc.fuzz.names``: keywords, builtins, the emitted code's own
+    globals, primes, helper-like names, near-duplicates; a class name or several select those classes only); the
+    oracle also compares the results with the plain-named program's.
     """
     config = Config(max_equations, max_rank, max_extent, max_depth, relations, recursion, shifts, normalisers,
                     named_constants, declarations, queries, supplied)
@@ -1004,6 +1007,9 @@ def programs(max_equations: int = 6, max_rank: int = 3, max_extent: int = 4, max
     def build(draw):
         return _Builder(draw, config).program()
 
+    if hostile_names:
+        from tlc.fuzz.names import hostile_programs
+        return hostile_programs(build(), hostile_names)
     return build()
 
 

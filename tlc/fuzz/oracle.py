@@ -28,6 +28,7 @@ from tlc.errors import TlcError
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program
+from tlc.fuzz.names import judge_renamed
 from tlc.ir.nodes import refs as ir_refs
 from tlc.ir.printer import format_program
 
@@ -380,6 +381,7 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
         expected = run_config(fuzz, inputs, *REFERENCE, timeout=timeout)
         report.configs.append(label)
         _judge_reference(report, expected, label, allowed, finite)
+        report.failures.extend(judge_renamed(fuzz, inputs, expected, timeout))   # hostile names: vs plain names
         todo = configurations(names, opt_levels, pass_orders, zlib.crc32(fuzz.source.encode()))
     else:
         results = reference(fuzz, inputs) if callable(reference) else reference

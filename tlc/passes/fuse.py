@@ -7,7 +7,8 @@ without storing ``H``; the NumPy backend saves the intermediate array.
 
 An intermediate qualifies when one plain (non-recursive) equation with ``=`` defines it over distinct plain
 variables, it is not a relation, a declared shape or an input, no softmax/lnorm/concat or index value appears in
-its right-hand side, and exactly one reference in the program reads it, at distinct plain variables, from an
+its right-hand side, its reads define every element of its extent (no read shifted down, which would leave a hole
+that reads as 0), and exactly one reference in the program reads it, at distinct plain variables, from an
 equation that is not recursive. The inlined copy renames the definition's summed variables apart, and the fusion
 is kept only if every index is still summed where it was, or (for a sum the reader did right at the read) further
 down through plain product factors, which distributivity makes the same sum: the projection rule depends on the
@@ -70,7 +71,27 @@ def _inlinable(program: Program, ref: ir.Ref, plain: set[int]) -> int | None:
         return None
     if not _distinct_plain(eq.lhs.indices) or not _distinct_plain(ref.indices):
         return None
-    return defining[0] if _plain_arithmetic(eq.rhs) else None
+    if not _plain_arithmetic(eq.rhs) or not _defines_its_extent(eq):
+        return None
+    return defining[0]
+
+
+def _defines_its_extent(eq: ir.Equation) -> bool:
+    """True when ``eq`` defines every element of its left-hand side's extent, as far as its reads can tell.
+
+    An equation defines an element only where all its shifted reads are in range; ``T[q] = X[q - 1]`` leaves
+    ``T[0]`` undefined, so ``T`` reads 0 there while the inlined ``X[k - 1]`` would leave the reader's element
+    undefined too (``Y[k] = T[k] + 1`` gives ``Y[0] = 1`` unfused and 0 fused). A read starts its valid range at
+    0 when every coefficient is positive and the offset is not negative (``x + dx``, ``q + 1``, ``v/2``); any
+    other read may leave a hole, so such a definition is not inlined. Every left-hand variable must also occur
+    on the right, or its extent comes from elsewhere.
+    """
+    for ref in ir.refs(eq.rhs):
+        for index in ref.indices:
+            if index.offset < 0 or any(coef <= 0 for _, coef in index.terms):
+                return False
+    used = {v for _, v in occurrences(eq.rhs)}
+    return all(v in used for i in eq.lhs.indices for v in i.variables)
 
 
 def _plain_arithmetic(expr: ir.Expr) -> bool:

@@ -1,0 +1,150 @@
+"""tlc.fuzz.source_mutate: text mutators, the compile-or-TlcError oracle, the multiprocess campaign; a bounded
+source-mutation campaign (seed from TLC_FUZZ_SEED, else random and printed); bugs it found in the front end."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import time
+
+import numpy as np
+import pytest
+
+import tlc
+from tlc import api
+from tlc.fuzz.campaign import add_arguments, campaign_seed, run
+from tlc.fuzz.source_mutate import (MUTATORS, Seed, check_source, example_seeds, generated_seeds, minimise,
+                                    mutate_source, source_campaign)
+
+SIMPLE = Seed("simple", "H[i] = W[i, j] X[j] + B[i]\nY[i] = relu(H[i])\nR(Bob, 'new york')\nR(x, y)?\n",
+              {"W": np.ones((2, 3)), "X": np.ones(3), "B": np.ones(2)})
+
+KNOWN_SOURCE_BUGS = [
+    # Signatures (regular expressions) of failures already reported, not in the front end (see the branch's
+    # report); the bounded campaign tolerates them so that it keeps finding new ones. Remove when fixed.
+    r"^crash: OverflowError at tlc/api\.py",               # huge extents: float formatting of a size (api, run)
+    r"^crash: OverflowError at tlc/passes/(shapes|relation_plan)\.py",
+    r"^crash: OverflowError at tlc_runtime/sparse\.py",
+    r"^crash: IndexError at tlc_runtime/ops\.py",          # recursion through a pooled write of extent 0
+    r"^crash: IndexError at tlc/api\.py",                  # a query with a virtual index: T2[*2, 0]?
+    r"^crash: (IndexError|ValueError) at <tlc:source>",    # emitted code: "T[*l] = X0[l - 1, l]" on a 1x1 X0;
+                                                            # "T2[m, s] = concat(X1[r, m, v])" with the fact "T2[1, V]"
+    r"^hang: ",                                              # 10^4-term chains compile in seconds; under load > 10 s
+]
+
+
+@pytest.mark.parametrize("kind", sorted(MUTATORS))
+def test_each_mutator_gives_text_deterministically(kind):
+    for k in range(30):
+        a = MUTATORS[kind](SIMPLE.source, random.Random(k))
+        b = MUTATORS[kind](SIMPLE.source, random.Random(k))
+        assert isinstance(a, str) and a == b
+        assert "\ud800" > "" and not re.search("[\ud800-\udfff]", a)        # writable as UTF-8
+
+
+def test_mutate_source_names_its_mutations():
+    text, applied = mutate_source(SIMPLE.source, random.Random(3), others=("Z = 1\n",), steps=4)
+    assert len(applied) == 4 and set(applied) <= set(MUTATORS) and isinstance(text, str)
+
+
+def test_check_source_accepts_results_and_tlc_errors():
+    assert check_source(SIMPLE.source, SIMPLE.inputs) is None
+    assert check_source("Y[i] = = X[i]\n") is None                       # a syntax error is a TlcError
+    assert check_source("Y[i] = X[i]\n", {"X": np.ones((2, 2))}) is None  # so is wrong data
+
+
+def test_check_source_reports_crashes_and_hangs(monkeypatch):
+    real = api.frontend
+
+    def frontend(text, *args, **kwargs):
+        if "BOOM" in text:
+            raise KeyError("boom")
+        if "SLOW" in text:
+            time.sleep(5)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(api, "frontend", frontend)
+    failure = check_source("BOOM[i] = X[i]\n")
+    assert failure.kind == "crash" and failure.error.startswith("KeyError") and failure.stage == "compile"
+    assert failure.signature().startswith("crash: KeyError at tests/") or "test_fuzz_source" in failure.where
+    assert check_source("SLOW[i] = X[i]\n", timeout=0.3).kind == "hang"
+
+
+def test_minimise_keeps_the_property():
+    text = "a\nb\nXYZ\nc\n" * 3
+    assert minimise(text, lambda t: "XYZ" in t) == "XYZ"
+
+
+def test_example_seeds_have_their_data():
+    seeds = {s.name: s for s in example_seeds()}
+    assert "examples/mlp.tl" in seeds and seeds["examples/mlp.tl"].inputs
+    assert seeds["examples/family.tl"].inputs is None
+
+
+def test_campaign_on_two_processes_finds_injected_crash_and_survives_a_dying_worker(tmp_path, monkeypatch):
+    real = api.frontend
+
+    def frontend(text, *args, **kwargs):
+        if "BOOM" in text:
+            raise KeyError("boom")
+        if "DIE" in text:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(api, "frontend", frontend)       # the workers are forked: they see it too
+    seeds = [SIMPLE] * 8 + [Seed("boom", "BOOM[i] = X[i]\n"), Seed("die", "DIE[i] = X[i]\n")]
+    summary = source_campaign(4, count=100, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=2)
+    assert summary.cases == 100
+    kinds = {found.failure.error.split(":")[0] for found in summary.found.values()}
+    assert {"KeyError", "WorkerDied"} <= kinds
+    boom = next(f for f in summary.found.values() if f.failure.error.startswith("KeyError"))
+    assert "BOOM" in boom.source and len(boom.source) <= len("BOOM")       # minimised
+    assert (tmp_path / f"srcmut-4-{boom.case}.tl").read_text() == boom.source
+    assert (tmp_path / f"test_srcmut_4_{boom.case}.py").exists()
+
+
+def test_cli_mutate_source(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--mutate-source", "--seed", "2", "--count", "60", "--jobs", "2", "--out", str(tmp_path)])
+    assert run(args) in (0, 1)
+    out = capsys.readouterr().out
+    assert "--mutate-source: seed 2" in out and "60 mutated sources" in out and "sources/s" in out
+
+
+# ---------------------------------------------------------------------------------------------- bounded campaign
+def test_bounded_source_mutation_campaign(tmp_path):
+    """2,000 mutated sources (generated programs and the examples) compile and run, or raise TlcError."""
+    seed = campaign_seed()
+    seeds = generated_seeds(seed, 30) + example_seeds()
+    summary = source_campaign(seed, count=2000, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=5)
+    assert summary.cases == 2000
+    new = {key: found for key, found in summary.found.items()
+           if not any(re.search(p, key) for p in KNOWN_SOURCE_BUGS)}
+    assert not new, (f"TLC_FUZZ_SEED={seed}: " + "\n".join(
+        f"{key} ({found.count}x): {found.failure.error}\n{found.source[:500]!r}" for key, found in new.items()))
+
+
+# ---------------------------------------------------------------------------------------------- bugs found
+@pytest.mark.parametrize("source", [
+    "Y[] = X[99999999999999999999999]\n",                         # was ValueError/OverflowError downstream
+    "tensor X[" + "9" * 5000 + "]\n",                              # was a VisitError: int() over 4300 digits
+    "Y[] = X[" + "9" * 5000 + "]\n",                               # was a ValueError in lower
+    "const K = 100000000000000000000000\nY[] = X[K]\n",
+    "const K = 1e400\ntensor X[K]\n",
+    "Y[100000000000000000000000000000000] = 1\n",
+    "R(100000000000000000000000000000000)\n",
+])
+def test_huge_integers_are_tlc_errors(source):
+    with pytest.raises(tlc.TlcError, match="too large|at most 18 digits"):
+        tlc.compile(source)(X=np.ones(3))
+
+
+@pytest.mark.parametrize("source", ["T = X2\nT3[m] = X2[1, m]\n", "T3[m] = X2[1, m]\nT = X2^2\n"])
+def test_a_bare_name_is_not_also_a_tensor(source):
+    """Was a ValueError while running (the scalar input got the tensor's array)."""
+    with pytest.raises(tlc.TlcError, match="X2 (is used without indices here but with 2 indices|needs its indices)"):
+        tlc.compile(source)(X2=np.ones((2, 2)))
