@@ -59,7 +59,6 @@ def test_bounded_campaign_every_backend_and_opt_level_agrees():
     campaign()
 
 
-@pytest.mark.xfail(strict=False, reason="needs the injective name mangler")
 def test_bounded_hostile_names_campaign():
     """Programs renamed with hostile names agree across backends and with their plain-named selves."""
     seed = campaign_seed()

@@ -17,7 +17,6 @@ from tlc.ir.printer import format_program
 
 QUICK = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
-MANGLER = "needs the injective name mangler"
 
 
 @QUICK
@@ -104,14 +103,12 @@ def test_cli_option(tmp_path):
     assert run(args) == 2
 
 
-# ------------------------------------------------------------------------------------------ needs the mangler
-# Each class on its own, so that a fix shows which classes it cures. They fail today (see the report of
-# tlc fuzz --hostile-names): emitted code uses user names as Python identifiers.
-@pytest.mark.xfail(strict=False, reason=MANGLER)
+# ------------------------------------------------------------------------------------------ each class
+# Each class on its own, so that a regression shows which class it breaks (tlc.backends.quoting is the cure).
 @pytest.mark.parametrize("which", sorted(CLASSES) + [NEAR])
 def test_hostile_names_of_one_class(which):
     @settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=(Phase.generate,),
-              suppress_health_check=list(HealthCheck))     # no shrinking: these fail today, and shrinking is slow
+              suppress_health_check=list(HealthCheck))     # no shrinking: it is slow on these programs
     @given(tlc.fuzz.cases(hostile_names=which, max_equations=4))
     def agree(case):
         program, inputs = case
@@ -124,7 +121,6 @@ RECURSIVE_MAX = "A[i, j] max= sig(X[i, j])\nA[i, k] max= A[i, j] sig(X[j, k])\n"
 M = np.array([[1.0, -2.0], [0.5, 1.5]])
 
 
-@pytest.mark.xfail(strict=False, reason=MANGLER)
 @pytest.mark.parametrize("source, names, inputs", [
     # X' and X_p become one Python name: Y gets 2 X_p instead of X' + X_p
     ("Y[i] = X[i] + Z[i]\n", {"X": "X'", "Z": "X_p"}, {"X'": np.array([1.0, 2.0]), "X_p": np.array([10.0, 20.0])}),
@@ -135,6 +131,6 @@ M = np.array([[1.0, -2.0], [0.5, 1.5]])
     ("A[i] = X[i]\n", {"X": "self"}, {"self": np.array([1.0, 2.0])}),   # Program.__call__(self, **inputs)
 ])
 def test_hostile_name_reproducers(source, names, inputs):
-    """Minimal reproducers of the classes tlc fuzz --hostile-names found (see the branch's report)."""
+    """Minimal reproducers of the classes tlc fuzz --hostile-names found before names were mangled injectively."""
     program = hostile_by_hand(source, names)
     check(program, inputs, backends=("numpy", "llvm"), opt_levels=(0, 3), pass_orders=0, timeout=60).raise_if_failed()
