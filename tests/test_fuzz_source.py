@@ -29,9 +29,6 @@ KNOWN_SOURCE_BUGS = [
     r"^crash: OverflowError at tlc/passes/(shapes|relation_plan)\.py",
     r"^crash: OverflowError at tlc_runtime/sparse\.py",
     r"^crash: IndexError at tlc_runtime/ops\.py",          # recursion through a pooled write of extent 0
-    r"^crash: IndexError at tlc/api\.py",                  # a query with a virtual index: T2[*2, 0]?
-    r"^crash: (IndexError|ValueError) at <tlc:source>",    # emitted code: "T[*l] = X0[l - 1, l]" on a 1x1 X0;
-                                                            # "T2[m, s] = concat(X1[r, m, v])" with the fact "T2[1, V]"
     r"^hang: ",                                              # 10^4-term chains compile in seconds; under load > 10 s
 ]
 
@@ -148,3 +145,21 @@ def test_a_bare_name_is_not_also_a_tensor(source):
     """Was a ValueError while running (the scalar input got the tensor's array)."""
     with pytest.raises(tlc.TlcError, match="X2 (is used without indices here but with 2 indices|needs its indices)"):
         tlc.compile(source)(X2=np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+@pytest.mark.parametrize("source, inputs, outcome", [
+    ("tensor T2[3, 3]\nT2[j, w] = cos(j)\nT2[*2, 0]?\n", {}, np.cos(2)),        # a query on a virtual axis
+    ("T[*l] = X0[l - 1, l]\n", {"X0": np.ones((1, 1))}, 0.0),                     # no step taken: the state is 0
+    ("T2[m, s] = concat(X1[r, m, v])\nT2[1, V]\n", {"X1": np.ones((4, 3, 3))},
+     "ranges over the 1 named constants, but this equation writes position 11"),
+])
+def test_source_mutation_finds_fixed(source, inputs, outcome, backend):
+    """Crashes the source-mutation campaign found, now results or located errors."""
+    if isinstance(outcome, str):
+        with pytest.raises(tlc.TlcError, match=outcome):
+            tlc.compile(source, backend=backend)(**inputs)
+        return
+    results = tlc.compile(source, backend=backend)(**inputs)
+    got = results.answers[0][1] if results.answers else results["T"]
+    np.testing.assert_allclose(got, outcome)

@@ -267,9 +267,10 @@ class Program:
             return _relation_answer(atom, known[atom.name], spec)
         value = np.asarray(known[atom.name])
         selection, variables = [], []
-        virtual = self.ir.virtual_axes.get(atom.name, frozenset())
+        # a result keeps only the final step of a virtual axis: that axis is not in the array
+        dropped = self.ir.virtual_axes.get(atom.name, frozenset()) if atom.name in results else frozenset()
         for a, index in enumerate(atom.indices):
-            if a in virtual:      # the result keeps only the final step of a virtual axis
+            if a in dropped:
                 continue
             if index.symbol is not None:
                 if index.symbol not in spec.symbols:
@@ -280,7 +281,7 @@ class Program:
                     return []
                 selection.append(spec.symbols.index(index.offset))
             elif index.is_constant:
-                if index.offset >= value.shape[a]:
+                if index.offset >= value.shape[len(selection)]:
                     return [] if value.dtype == bool else np.zeros(0)
                 selection.append(index.offset)
             else:

@@ -180,6 +180,12 @@ class _Inference:
         out = []
         for a, index in enumerate(eq.lhs.indices):
             if (eq.lhs.name, a) in self.symbolic:
+                if index.terms and any(h > l for l, h in (ranges[v] for v, _ in index.terms)):
+                    top = index.offset + sum(max(c * ranges[v][0], c * (ranges[v][1] - 1)) for v, c in index.terms)
+                    if top // index.divisor >= self.n_symbols:
+                        raise TlcError(f"axis {a} of {eq.lhs.name} ranges over the {self.n_symbols} named "
+                                       f"constants, but this equation writes position {top // index.divisor} "
+                                       f"there", index.span or eq.lhs.span)
                 out.append(self.n_symbols)
             elif index.symbol is not None:
                 out.append(0)

@@ -183,6 +183,9 @@ class NumpyEmitter:
         axis = self._virtual_axis(name)
         if axis is None:
             return identifier(name)
+        extents = self.shapes.extents[name]
+        if extents[axis] == 0:      # no step was taken: the final state is the initial one, 0
+            return f"np.zeros({extents[:axis] + extents[axis + 1:]})"
         last = "-1"
         if name in self.windows:
             last = str((self.shapes.extents[name][axis] - 1) % self.windows[name][1])
