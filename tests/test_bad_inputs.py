@@ -93,3 +93,41 @@ def test_index_with_a_coefficient_is_a_located_error():
         with pytest.raises(tlc.TlcError) as info:
             tlc.compile(src)(X=np.ones((3, 3)))
         located(info.value)
+
+
+# ---------------------------------------------------------------- integers too large for 64-bit positions
+BIG = 99999999999999999999
+
+
+@pytest.mark.parametrize("src", [f"R({BIG})\nQ(x) = R(x)", f"R({2**63})", f"R({2**63 - 1})", f"Y[{BIG}] = 1",
+                                 f"Y[i+{BIG}] = X[i]", f"Y[i/{BIG}] = X[i]", f"const N = {BIG}\nY[N] = 1",
+                                 f"tensor Y[{BIG}]\nY[i] = 1", f"Y[i] = X[i-{BIG}]", f"R(Bob, {BIG})",
+                                 f"R({2**62}, {2**62})\nQ(x, y) = R(x, y)", f"R({2**32}, {2**32})",
+                                 f"R({2**32})\nS({2**32})\nQ(x, y) = R(x) S(y)", f"Y[i] = X[i]\nY[{BIG}]?"])
+def test_huge_integer_in_source_is_located(src):
+    with pytest.raises(tlc.TlcError) as info:
+        program = tlc.compile(src)
+        program(X=np.ones(3)) if "X" in src else program()
+    assert "64-bit" in located(info.value).message
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("value", [2**63 - 1, 2**63, 2**64, 10**30, -1])
+@pytest.mark.parametrize("src", ["Q(x) = R(x)", "Q(x, y) = R(x, y)", "P(x, y) = R(x, y)\nP(x, z) = P(x, y) R(y, z)",
+                                 "C[x] += R(x, y)"])
+def test_huge_integer_in_relation_data_is_located(backend, value, src):
+    if backend == "llvm":
+        pytest.importorskip("llvmlite")
+    rank = 1 if src == "Q(x) = R(x)" else 2
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.compile(src, backend=backend)(R=[(value,) * rank, (0,) * rank])
+    assert f"R" in located(info.value).message
+
+
+@pytest.mark.parametrize("src", ["Q(x) = R(x)", "P(x, y) = R(x, y)\nP(x, z) = P(x, y) R(y, z)"])
+def test_large_identifiers_cost_no_memory_in_proportion(src):
+    """Identifiers up to 2^31 (2^62 for a unary relation) stay sparse: no CSR row pointer of 2^31 entries."""
+    value = 2**31 if "P" in src else 2**62
+    rank = 1 if src == "Q(x) = R(x)" else 2
+    res = tlc.compile(src)(R=[(value,) * rank, (0,) * rank])
+    assert sorted(res["Q" if rank == 1 else "P"]) == [(0,) * rank, (value,) * rank]

@@ -30,7 +30,7 @@ from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
 from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
 from tlc.passes.safety import check_safety
-from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
+from tlc.passes.shapes import MAX_POSITIONS, Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
 from tlc.passes.strata import Mode, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
@@ -593,8 +593,9 @@ def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
         clean = []
         for item in row:
             if isinstance(item, (np.integer, int)) and not isinstance(item, bool):
-                if item < 0:
-                    raise DataError(f"relation {name}: integer constants must be non-negative, got {item}",
+                if not 0 <= item < MAX_POSITIONS:
+                    raise DataError(f"relation {name}: integer constants must be non-negative and below 2^63 "
+                                    f"(give large identifiers as strings), got {item} in {row!r}",
                                     program.tensors[name].first_use.span)
                 clean.append(int(item))
             elif isinstance(item, str):

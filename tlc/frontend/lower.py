@@ -9,10 +9,21 @@ from tlc.ir.program import Program
 
 from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
 KEYWORDS = {"const", "tensor", "relation", "domain"}
+MAX_POSITION = 2**63 - 1
+"""Largest position, extent or divisor an index may hold: positions are 64-bit integers."""
+MAX_RANK = 64
+"""Most indices a tensor may have (NumPy's limit on array dimensions)."""
 
 
 def _is_variable(name: str) -> bool:
     return name[0].islower() or name[0] == "_"
+
+
+def _position(value: int, what: str, span: Span | None) -> int:
+    """``value`` itself, if a 64-bit position can hold it."""
+    if abs(value) > MAX_POSITION:
+        raise TlcError(f"{what} {value} is too large: positions are 64-bit integers (at most 2^63 - 1)", span)
+    return value
 
 
 class _Lowerer:
@@ -57,12 +68,12 @@ class _Lowerer:
 
     def _dim(self, dim: int | str, stmt: ast.ShapeDecl) -> int | str:
         if isinstance(dim, int):
-            return dim
+            return _position(dim, "extent", stmt.span)
         if dim in self.consts:
             value = self.consts[dim]
             if not isinstance(value, int) or value < 0:
                 raise TlcError(f"extent {dim} = {value} is not a non-negative integer", stmt.span)
-            return value
+            return _position(value, "extent", stmt.span)
         if not stmt.relation:
             raise TlcError(f"unknown extent {dim!r}: use an integer or a const", stmt.span)
         return dim
@@ -95,6 +106,8 @@ class _Lowerer:
     def _note_use(self, name: str, relation: bool, rank: int, span: Span | None) -> None:
         if name in FUNCTIONS or name in KEYWORDS:
             raise TlcError(f"{name!r} is a reserved word and cannot name a tensor", span)
+        if rank > MAX_RANK:
+            raise TlcError(f"{name} has {rank} indices; a tensor may have at most {MAX_RANK}", span)
         if name in self.consts:
             raise TlcError(f"{name!r} is a const and cannot be used as a tensor", span)
         if name in self.relations and self.relations[name] != relation:
@@ -124,6 +137,8 @@ class _Lowerer:
             raise TlcError("an index variable can appear only once in an index expression", arg.span)
         if arg.virtual and symbol is not None:
             raise TlcError("a virtual index is a step number, not a named constant", arg.span)
+        _position(offset, "position", arg.span)
+        _position(divisor, "divisor", arg.span)
         return ir.Index(tuple(terms.items()), offset, divisor, symbol, arg.virtual, arg.normalised,
                         span=arg.span)
 
