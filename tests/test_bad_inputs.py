@@ -131,3 +131,58 @@ def test_large_identifiers_cost_no_memory_in_proportion(src):
     rank = 1 if src == "Q(x) = R(x)" else 2
     res = tlc.compile(src)(R=[(value,) * rank, (0,) * rank])
     assert sorted(res["Q" if rank == 1 else "P"]) == [(0,) * rank, (value,) * rank]
+
+
+# ---------------------------------------------------------------- inputs whose names clash with parameters
+def test_inputs_named_self_and_text():
+    program = tlc.compile("Y[i] = self[i] + text[i]")
+    data = {"self": np.ones(2), "text": np.arange(2.0)}
+    np.testing.assert_array_equal(program(**data)["Y"], [1.0, 2.0])
+    np.testing.assert_array_equal(program.query("Y[i]", **data), [1.0, 2.0])
+    program.check(**data)
+    assert "self" in program.source(**data) and program.explain(**data)
+    assert program.specialisation(**data).shapes.extents["Y"] == (2,)
+
+
+# ---------------------------------------------------------------- Python values that are no numbers or arrays
+class Failing:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("cannot convert")
+
+
+BAD_VALUES = [10**400, -10**400, [10**400], np.array([1, "a"], dtype=object),
+              np.array([[1], [2, 3]], dtype=object), [[1], [2, 3]], [None, 1], None, {"a": 1}, "abc", 1j,
+              np.array([1 + 2j]), iter([1.0]), Failing(), np.zeros(3, dtype=[("a", int)])]
+
+
+@pytest.mark.parametrize("value", BAD_VALUES, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("src, name", [("Y[i] = X[i] * 2", "X"), ("Y[i] = a * X[i]", "a"), ("Q(x) = R(x)", "R"),
+                                       ("C[x] += R(x, y)", "R")])
+def test_bad_python_value_is_a_located_data_error(src, name, value):
+    program = tlc.compile(src)
+    inputs = {"X": np.ones(3), "a": 2.0}
+    inputs = {n: inputs[n] for n in program.input_names() if n in inputs}
+    inputs[name] = value
+    for method in (program, program.check, program.explain):
+        with pytest.raises(tlc.TlcError) as info:
+            method(**inputs)
+        assert name in located(info.value).message
+
+
+def test_object_arrays_of_numbers_are_converted():
+    program = tlc.compile("Y[i] = X[i] * 2")
+    np.testing.assert_array_equal(program(X=np.array([1, 2.5], dtype=object))["Y"], [2.0, 5.0])
+    assert tlc.compile("Y[i] = a * X[i]")(a=np.array(3, dtype=object), X=[1.0])["Y"].tolist() == [3.0]
+
+
+def test_scipy_sparse_relation_data_must_be_boolean():
+    sparse = pytest.importorskip("scipy.sparse")
+    program = tlc.compile("Q(x, y) = R(x, y)")
+    assert sorted(program(R=sparse.csr_matrix(np.eye(2)))["Q"]) == [(0, 0), (1, 1)]
+    for bad in (sparse.csr_matrix(np.array([[0.5, 1.0]])), sparse.csr_matrix(np.eye(2) * 1j)):
+        with pytest.raises(tlc.TlcError) as info:
+            program(R=bad)
+        assert "Boolean" in located(info.value).message
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.compile("Y[i, j] = X[i, j]")(X=sparse.csr_matrix(np.eye(2)))
+    assert "dense" in located(info.value).message

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
+import itertools
 import math
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -189,7 +192,7 @@ class Program:
         measured error)."""
 
     # ------------------------------------------------------------------ running
-    def __call__(self, **inputs) -> Results:
+    def __call__(self, /, **inputs) -> Results:
         prepared, spec = self._prepare(inputs)
         try:
             with np.errstate(all="ignore"):
@@ -215,7 +218,7 @@ class Program:
                                      for q in self.ir.queries)
         return self._results
 
-    def query(self, text: str, **inputs):
+    def query(self, text: str, /, **inputs):
         """Answer ``Atom`` (e.g. ``"Ancestor(Bob, x)"``): distinct tuples of the variables' values for a
         relation, the selected sub-array for a numeric tensor; runs the program if needed."""
         module = parse(text.strip().rstrip("?") + "?", "<query>")
@@ -301,7 +304,7 @@ class Program:
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
 
-    def check(self, **inputs) -> None:
+    def check(self, /, **inputs) -> None:
         """Check the inputs against the program and infer every shape, without running anything."""
         self._prepare(inputs)
 
@@ -437,11 +440,11 @@ class Program:
                     extents[name] = tuple(ext)
 
     # ------------------------------------------------------------------ inspection
-    def specialisation(self, **inputs) -> Specialisation:
+    def specialisation(self, /, **inputs) -> Specialisation:
         """The program specialised to these inputs' shapes (cached), without running it."""
         return self._prepare(inputs)[1]
 
-    def source(self, **inputs) -> str:
+    def source(self, /, **inputs) -> str:
         """The emitted code for this backend, specialised to the given inputs (or the last call's)."""
         if inputs:
             return self._prepare(inputs)[1].source
@@ -452,7 +455,7 @@ class Program:
             self._prepare({})
         return self._last.source
 
-    def explain(self, **inputs) -> str:
+    def explain(self, /, **inputs) -> str:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._prepare(inputs)[1] if inputs or (self._last is None and not self.input_names()) \
             else self._last
@@ -579,49 +582,95 @@ def _is_tuple_data(value) -> bool:
         return False
     if isinstance(value, (set, frozenset)):
         return True
-    return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
-                                                  or not isinstance(value[0], (list, np.ndarray, float, bool)))
+    try:
+        return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
+                                                      or not isinstance(value[0], (list, np.ndarray, float, bool)))
+    except Exception:     # a list subclass whose own methods fail: _as_array reports it
+        return False
 
 
 def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
+    span = program.tensors[name].first_use.span
     rows = []
-    for row in value:
-        row = tuple(row) if isinstance(row, (tuple, list)) else (row,)
+    try:
+        for row in value:
+            rows.append(tuple(row) if isinstance(row, (tuple, list)) else (row,))
+    except Exception as err:      # the data's own __iter__ failed
+        raise DataError(f"cannot read the tuples for relation {name}: {type(err).__name__}: {err}", span) from err
+    out = []
+    for row in rows:
         if len(row) != rank:
             raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but the tuple "
-                            f"{row!r} has {len(row)}", program.tensors[name].first_use.span)
+                            f"{_short(row)} has {len(row)}", span)
         clean = []
         for item in row:
-            if isinstance(item, (np.integer, int)) and not isinstance(item, bool):
-                if not 0 <= item < MAX_POSITIONS:
+            if isinstance(item, (np.integer, int)) and not isinstance(item, (bool, np.bool_)):
+                if not 0 <= item <= MAX_POSITIONS:
                     raise DataError(f"relation {name}: integer constants must be non-negative and below 2^63 "
-                                    f"(give large identifiers as strings), got {item} in {row!r}",
-                                    program.tensors[name].first_use.span)
+                                    f"(give large identifiers as strings), got {item} in {_short(row)}", span)
                 clean.append(int(item))
             elif isinstance(item, str):
-                clean.append(item)
+                clean.append(str(item))
             else:
-                raise DataError(f"relation {name}: constants must be names or integers, got {item!r}",
-                                program.tensors[name].first_use.span)
-        rows.append(tuple(clean))
-    return rows
+                raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
+                                f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
+        out.append(tuple(clean))
+    return out
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _as_array(name: str, value, span, relation: bool = False) -> np.ndarray:
+    """``value`` as an ndarray; an object array holding only real numbers becomes float64, any other object
+    array (strings among numbers, ragged lists, Python objects) is a DataError."""
+    try:
+        array = np.asarray(value)
+    except Exception as err:      # ragged lists, or the data's own __array__ failed
+        raise DataError(f"data for {name} is not an array: {type(err).__name__}: {err}", span) from err
+    if array.dtype.hasobject:
+        if array.ndim == 0 and not _is_real(array.item()):
+            what = "a Boolean array or a list or set of tuples" if relation else "an array or a number"
+            raise DataError(f"data for {name} is a {type(value).__name__} ({_short(value)}), not {what}", span)
+        odd = [x for x in itertools.islice((x for x in array.flat if not _is_real(x)), 1)]
+        if odd:
+            odd = odd[0]
+            raise DataError(f"data for {name} is an object array holding {_short(odd)} ({type(odd).__name__}); "
+                            f"give a numeric or Boolean array", span)
+        try:
+            array = array.astype(np.float64)
+        except (OverflowError, ValueError, TypeError) as err:
+            raise DataError(f"data for {name} holds a number that is not a 64-bit float: {err}", span) from None
+    return array
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, (numbers.Real, decimal.Decimal))
 
 
 def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray | rt.Tuples:
     span = program.tensors[name].first_use.span
-    if relation and sparse.issparse(value):     # a scipy.sparse matrix: kept sparse (true where nonzero)
+    if sparse.issparse(value):
+        if not relation:
+            raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
+                            f"(.toarray())", span)
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)
-        return rt.Tuples.from_matrix(value, value.shape)
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as err:
-        raise DataError(f"data for {name} is not an array: {err}", span) from None
+        data = value.tocoo().data
+        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
+            raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
+                            f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
+                            span)
+        return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
+    array = _as_array(name, value, span, relation)
     if relation:
         if array.dtype != bool:
             if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
-                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}", span)
+                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}"
+                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}", span)
             array = array.astype(bool)
         return array
     if array.dtype.kind not in "biuf":
@@ -630,12 +679,19 @@ def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray |
 
 
 def _scalar(name: str, value, program: IRProgram) -> float:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise DataError(f"scalar input {name} must be a number, got {value!r}", _scalar_span(program, name)) from None
+    span = _scalar_span(program, name)
+    if _is_real(value):
+        try:
+            return float(value)
+        except OverflowError:
+            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}", span) from None
+        except (ValueError, TypeError) as err:
+            raise DataError(f"scalar input {name} must be a real number: {err}", span) from None
+    array = _as_array(name, value, span)
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}", span)
     if array.ndim:
-        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", _scalar_span(program, name))
+        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", span)
     return float(array)
 
 

@@ -151,7 +151,7 @@ class DatalogProgram(Program):
         self._data = data
         return {preds[name].tl: rows for name, rows in data.items()}
 
-    def __call__(self, **inputs) -> Results:
+    def __call__(self, /, **inputs) -> Results:
         """Run with facts for any predicate (``edge=[("a", "b")]``); predicates not given are empty."""
         tl_inputs = self._tl_inputs(inputs)
         with _mapped(self.translation):
@@ -166,7 +166,7 @@ class DatalogProgram(Program):
         rows = values[query.pred] if query.pred in values else self._data.get(query.pred, [])
         return query.answer(rows)
 
-    def query(self, text: str, **inputs) -> list[tuple]:
+    def query(self, text: str, /, **inputs) -> list[tuple]:
         """Answer a Datalog query such as ``"path(a, X)"`` (or ``"?- path(a, X)."``); runs if needed."""
         query = self._parse_query(text)
         if inputs or self._datalog_results is None:
@@ -184,14 +184,14 @@ class DatalogProgram(Program):
             raise DatalogError("a query is one atom, such as path(a, X)", filename="<query>", source=body)
         return translate_clauses(parsed, body, "<query>", tr.dialect, preds).queries[0]
 
-    def source(self, **inputs) -> str:
+    def source(self, /, **inputs) -> str:
         """The emitted code, specialised to the given facts (or the last call's)."""
         with _mapped(self.translation):
             if not inputs and self._datalog_results is not None:
                 return super().source()
             return super().source(**self._tl_inputs(inputs))
 
-    def explain(self, **inputs) -> str:
+    def explain(self, /, **inputs) -> str:
         """The plan (strata, modes, contraction costs) for the given facts (or the last call's)."""
         with _mapped(self.translation):
             if not inputs and self._datalog_results is not None:
