@@ -15,7 +15,7 @@ from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_bytes
 from tlc.passes.manager import PassManager, check_pass_names
-from tlc_runtime.data import load_file
+from tlc_runtime.data import load_file, save_npz
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -229,7 +229,7 @@ def _command(args) -> int:
             report.measure()
             print(report.describe(), file=sys.stderr)
     if args.out:
-        np.savez(args.out, **{name: np.asarray(value) for name, value in results.items()})
+        save_npz(args.out, {name: np.asarray(value) for name, value in results.items()})
     return 0
 
 

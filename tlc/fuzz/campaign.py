@@ -261,7 +261,8 @@ def write_case(directory: Path, name: str, program: FuzzProgram, inputs: Mapping
         command += f" --input {key}={path.name}"
     header.append(f"# reproduce: {command}")
     tl.write_text("\n".join(header) + "\n" + program.source, encoding="utf-8")
-    np.savez(npz, **arrays)
+    from tlc_runtime.data import save_npz
+    save_npz(os.fspath(npz), arrays)
     test = directory / f"test_{name.replace('-', '_')}.py"
     configs = f"backends={tuple(backends)!r}, " if backends else ""
     call = f"check_with_mutations(program, inputs, mutations={mutations}, " if mutations else "check(program, inputs, "
