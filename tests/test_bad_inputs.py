@@ -186,3 +186,40 @@ def test_scipy_sparse_relation_data_must_be_boolean():
     with pytest.raises(tlc.TlcError) as info:
         tlc.compile("Y[i, j] = X[i, j]")(X=sparse.csr_matrix(np.eye(2)))
     assert "dense" in located(info.value).message
+
+
+# ---------------------------------------------------------------- tlc.einsum on dtypes tlc does not plan
+EINSUM_OPERANDS = [np.array([1, 2, 3], dtype=object), np.array([10**30, 2, 3], dtype=object), [10**30, 1, 2],
+                   np.array([1.5, 2, 0.25], dtype=object), np.array([1, 2, 3], dtype="timedelta64[s]"),
+                   np.array([True, False, True]), np.array([1 + 1j, 2, 3])]
+
+
+@pytest.mark.parametrize("subscripts", ["i->", "i,i->", "i,i->i", "i,j->ij", "i->i"])
+@pytest.mark.parametrize("k", range(len(EINSUM_OPERANDS)))
+def test_einsum_falls_back_to_numpy_for_other_dtypes(subscripts, k):
+    operands = [EINSUM_OPERANDS[k]] * (subscripts.split("->")[0].count(",") + 1)
+    try:
+        expected = np.einsum(subscripts, *operands)
+    except (TypeError, ValueError) as err:
+        with pytest.raises(type(err)) as info:
+            tlc.einsum(subscripts, *operands)
+        assert isinstance(info.value, tlc.TlcError)
+        return
+    got = tlc.einsum(subscripts, *operands)
+    assert type(got) is type(expected)
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+    assert np.asarray(got).tolist() == np.asarray(expected).tolist()
+
+
+@pytest.mark.parametrize("operands", [(np.array(["a", "b"]),), (np.array([1, "a"], dtype=object),) * 2,
+                                      (np.zeros(2, dtype=[("a", int)]),), ([[1], [2, 3]],),
+                                      (np.ones(2), np.array(["2020-01-01"] * 2, dtype="datetime64[D]"))])
+def test_einsum_refusals_are_tlc_errors_of_numpys_class(operands):
+    subscripts = ",".join("i" for _ in operands) + "->"
+    with pytest.raises(Exception) as expected:
+        np.einsum(subscripts, *operands)
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.einsum(subscripts, *operands)
+    assert isinstance(info.value, (TypeError, ValueError)) and \
+        isinstance(info.value, type(expected.value).__mro__[1] if type(expected.value).__name__ == "DTypePromotionError"
+                   else type(expected.value))
