@@ -223,3 +223,144 @@ def test_einsum_refusals_are_tlc_errors_of_numpys_class(operands):
     assert isinstance(info.value, (TypeError, ValueError)) and \
         isinstance(info.value, type(expected.value).__mro__[1] if type(expected.value).__name__ == "DTypePromotionError"
                    else type(expected.value))
+
+
+# ---------------------------------------------------------------- data files through the CLI
+def _npy_header(shape, descr="<f8", version=(1, 0)) -> bytes:
+    import io
+    buf = io.BytesIO()
+    write = np.lib.format.write_array_header_1_0 if version == (1, 0) else np.lib.format.write_array_header_2_0
+    write(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _zip(path, members: dict):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+BAD_FILES = {   # file name -> (how to write it into a directory, text the message must contain)
+    "forged.npy": (lambda p: p.write_bytes(_npy_header((10**12,)) + bytes(100)), "header claims shape (1000000000000,)"),
+    "forged2.npy": (lambda p: p.write_bytes(_npy_header((2**62, 2**62), version=(2, 0))), "header claims"),
+    "forged.npz": (lambda p: _zip(p, {"X.npy": _npy_header((10**12,)) + bytes(100)}), "array 'X'"),
+    "object.npy": (lambda p: np.save(p, np.array([1, "a"], dtype=object), allow_pickle=True), "Python objects"),
+    "object.npz": (lambda p: np.savez(p, X=np.array([[1], [2, 3]], dtype=object)), "array 'X'"),
+    "pickle_header.npy": (lambda p: p.write_bytes(_npy_header((1,), "|O") + b"\x80\x04N."), "never unpickles"),
+    "truncated.npy": (lambda p: p.write_bytes(_npy_header((3,))[:20]), "not a valid .npy"),
+    "short.npy": (lambda p: p.write_bytes(_npy_header((3,)) + bytes(8)), "only 8 bytes"),
+    "empty.npy": (lambda p: p.write_bytes(b""), "not a valid .npy"),
+    "text.npz": (lambda p: p.write_text("hello"), "not a zip file"),
+    "garbage_member.npz": (lambda p: _zip(p, {"X.npy": b"garbage"}), "array 'X'"),
+    "big.csv": (lambda p: p.write_text("1\n99999999999999999999\n"), ":2:1: error: integer 99999999999999999999 is too large"),
+    "cells.csv": (lambda p: p.write_text("1\n2\n3,,4\n"), ":3:3: error: empty cell"),
+    "ragged.tsv": (lambda p: p.write_text("1\t2\n3\n"), ":2:1: error: row has 1 columns"),
+    "control.csv": (lambda p: p.write_text("1\n\x00\n"), ":2:1: error: cell holds the control character"),
+    "binary.csv": (lambda p: p.write_bytes(b"1\n2\n\xff\xfe\n"), ":3:1: error: cannot read"),
+    "long.csv": (lambda p: p.write_text("9" * 200000 + "\n"), ":1:1: error: cannot read"),
+    "directory.npz": (lambda p: p.mkdir(), "cannot read"),
+    "wrong.txt": (lambda p: p.write_text("1\n"), "unsupported data file type .txt"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_data_file_is_located_at_the_file(tmp_path, capsys, name):
+    write, expected = BAD_FILES[name]
+    path = tmp_path / name
+    write(path)
+    src = tmp_path / "p.tl"
+    src.write_text("Y[i] = X[i]\nQ(x) = R(x)\n")
+    np.save(tmp_path / "x.npy", np.ones(3))
+    target = "R" if name.endswith((".csv", ".tsv")) else "X"
+    inputs = ["--input", f"R={tmp_path / 'r.csv'}"] if target == "X" else ["--input", f"X={tmp_path / 'x.npy'}"]
+    (tmp_path / "r.csv").write_text("1\n")
+    binding = ["--data", str(path)] if name.endswith(".npz") else ["--input", f"{target}={path}"]
+    for command in ("run", "check", "explain", "compile"):
+        err = cli_error(capsys, command, src, *binding, *inputs)
+        assert err.startswith(str(path)) and expected in err, err
+
+
+def test_bad_data_file_through_a_subprocess_has_no_traceback(tmp_path):
+    path = tmp_path / "forged.npy"
+    BAD_FILES["forged.npy"][0](path)
+    src = tmp_path / "p.tl"
+    src.write_text("Y[i] = X[i]\n")
+    proc = run_cli("run", str(src), "--input", f"X={path}")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and f"{path}: error:" in proc.stderr
+
+
+@pytest.mark.parametrize("text", ["\ufeff1\n2\n", "\ufeff# comment\n1\n2\n", "1\r\n2\r\n"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path, capsys, text, suffix):
+    (tmp_path / f"r{suffix}").write_text(text, encoding="utf-8")
+    src = tmp_path / "p.tl"
+    src.write_text("Q(x) = R(x)\n")
+    assert main(["run", str(src), "--input", f"R={tmp_path / f'r{suffix}'}"]) == 0
+    assert "Q = {1, 2}" in capsys.readouterr().out
+
+
+def test_non_ascii_digits_are_names(tmp_path, capsys):
+    (tmp_path / "r.csv").write_text("1\n²\n１\n", encoding="utf-8")
+    src = tmp_path / "p.tl"
+    src.write_text("Q(x) = R(x)\n")
+    assert main(["run", str(src), "--input", f"R={tmp_path / 'r.csv'}"]) == 0
+    assert "Q = {1, ², １}" in capsys.readouterr().out
+
+
+def test_huge_csv_integer_relation_cli(tmp_path, capsys):
+    (tmp_path / "e.csv").write_text(f"0,{2**62}\n{2**62},1\n")
+    src = tmp_path / "p.tl"
+    src.write_text("P(x, y) = E(x, y)\nP(x, z) = P(x, y) E(y, z)\n")
+    err = cli_error(capsys, "run", src, "--input", f"E={tmp_path / 'e.csv'}")
+    assert f"{src}:1:" in err and "64-bit" in err
+
+
+# ---------------------------------------------------------------- bad source files through the CLI
+BAD_SOURCES = {"binary.tl": (b"Y[i] = X[i]\n\xff\xfe", ":2:1: error: cannot read"),
+               "nul.tl": (b"Y[i] = X[i]\x00\n", ":1:12: error: unexpected character"),
+               "rank.tl": (("Y[" + ",".join(f"i{k}" for k in range(65)) + "] = 1\n").encode(), ":1:1: error: Y has 65"),
+               "bigint.tl": (b"R(99999999999999999999)\n", ":1:3: error: position 99999999999999999999"),
+               "escape.tl": (b"Y[i] = X[i] \x1b[31m\n", "?[31m")}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SOURCES))
+def test_bad_source_file_is_located(tmp_path, capsys, name):
+    data, expected = BAD_SOURCES[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    for command in ("run", "check", "explain", "compile"):
+        err = cli_error(capsys, command, path)
+        assert err.startswith(str(path)) and expected in err, err
+        assert "\x1b" not in err and "\x00" not in err
+
+
+def test_source_with_a_byte_order_mark(tmp_path, capsys):
+    path = tmp_path / "bom.tl"
+    path.write_text("\ufeffY[i] = X[i] * 2\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    assert tlc.compile(str(path))(X=[1.0])["Y"].tolist() == [2.0]
+
+
+# ---------------------------------------------------------------- --out keeps every name
+def test_out_writes_every_tensor_name(tmp_path, capsys):
+    names = ["file", "allow_pickle", "self", "args", "kwds", "Y"]
+    src = tmp_path / "p.tl"
+    src.write_text("".join(f"{n}[i] = X[i] * {k + 1}\n" for k, n in enumerate(names)) + "R(1, 2)\n")
+    np.save(tmp_path / "x.npy", np.arange(3.0))
+    out = tmp_path / "out.npz"
+    assert main(["run", str(src), "--input", f"X={tmp_path / 'x.npy'}", "--out", str(out)]) == 0, \
+        capsys.readouterr().err
+    with np.load(out) as saved:
+        assert sorted(saved.files) == sorted(names + ["R"])
+        for k, n in enumerate(names):
+            np.testing.assert_array_equal(saved[n], np.arange(3.0) * (k + 1))
+        assert saved["R"].dtype == bool and saved["R"][1, 2]
+    assert main(["run", str(src), "--input", f"X={tmp_path / 'x.npy'}", "--out", str(tmp_path / "plain")]) == 0
+    assert (tmp_path / "plain.npz").exists()      # numpy.savez's naming
+
+
+def test_out_to_an_unwritable_place(tmp_path, capsys):
+    src = tmp_path / "p.tl"
+    src.write_text("Y = 1\n")
+    cli_error(capsys, "run", src, "--out", tmp_path / "missing" / "o.npz")

@@ -48,11 +48,23 @@ def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[st
     text = os.fspath(src_or_path)
     if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
         try:
-            with open(text, encoding="utf-8") as handle:
+            with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
                 return handle.read(), text
-        except (OSError, UnicodeDecodeError, ValueError) as err:
+        except UnicodeDecodeError as err:
+            raise _not_utf8(text, err) from None
+        except (OSError, ValueError) as err:
             raise TlcError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}", filename=text) from None
     return text, None
+
+
+def _not_utf8(path: str, err: UnicodeDecodeError) -> TlcError:
+    """A source file that is not UTF-8, located at the first bad byte."""
+    from tlc.errors import Span
+    before = err.object[:err.start]
+    line = before.count(b"\n") + 1
+    column = err.start - (before.rfind(b"\n") + 1) + 1
+    return TlcError(f"cannot read {path}: not UTF-8 text (byte {err.object[err.start:err.start + 1]!r})",
+                    Span(line, column), filename=path)
 
 
 def frontend(source: str, filename: str | None = None, outputs=None, tolerance: float | None = None) -> IRProgram:

@@ -7,7 +7,9 @@ archive member, or the row and column)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import os
+import unicodedata
 import zipfile
 
 import numpy as np
@@ -23,6 +25,9 @@ def _cell(text: str, path: str, number: int, column: int):
     """A cell's constant: an integer when it is written in ASCII digits, else the text (a named constant)."""
     text = text.strip()
     if not (text.isascii() and text.isdigit()):
+        bad = next((k for k, ch in enumerate(text) if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:
+            raise DataFileError(f"cell holds the control character {text[bad]!r}", path, number, column)
         return text
     value = int(text)
     if value > MAX_POSITION:
@@ -46,7 +51,7 @@ def load_tuples(path: str) -> list[tuple]:
                 number = reader.line_num
                 if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                     continue
-                columns = [1 + sum(len(c) + 1 for c in row[:k]) for k in range(len(row))]
+                columns = list(itertools.accumulate((len(c) + 1 for c in row[:-1]), initial=1))
                 if any(not cell.strip() for cell in row):
                     raise DataFileError("empty cell in row", path, number,
                                         columns[[c.strip() for c in row].index("")])
