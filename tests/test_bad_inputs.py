@@ -364,3 +364,24 @@ def test_out_to_an_unwritable_place(tmp_path, capsys):
     src = tmp_path / "p.tl"
     src.write_text("Y = 1\n")
     cli_error(capsys, "run", src, "--out", tmp_path / "missing" / "o.npz")
+
+
+# ---------------------------------------------------------------- data whose logical size is huge
+@pytest.mark.parametrize("src, name, value", [
+    ("Y[i] = X[i]", "X", np.broadcast_to(np.ones(1), (10**12,))),
+    ("Q(x) = R(x)", "R", np.broadcast_to(np.ones(1, dtype=bool), (10**12,))),
+    ("Y[i] = X[i]", "X", np.broadcast_to(np.ones(1, dtype=np.float32), (10**10,)))])
+def test_huge_broadcast_view_is_refused_before_any_pass(src, name, value):
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.compile(src)(**{name: value})
+    assert "elements" in located(info.value).message
+
+
+def test_tall_sparse_matrix_needs_no_row_pointer():
+    sparse = pytest.importorskip("scipy.sparse")
+    tall = sparse.coo_matrix(([1.0, 1.0, 0.0], ([0, 2**35, 5], [0, 1, 1])), shape=(2**36, 2))
+    assert sorted(tlc.compile("Q(x, y) = R(x, y)")(R=tall)["Q"]) == [(0, 0), (2**35, 1)]
+    huge = sparse.coo_matrix(([1.0], ([0], [0])), shape=(2**40, 2**40))
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.compile("Q(x, y) = R(x, y)")(R=huge)
+    assert "64-bit" in located(info.value).message

@@ -676,8 +676,18 @@ def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray |
             raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
                             f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
                             span)
-        return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
+        if math.prod(value.shape) > MAX_POSITIONS:
+            raise DataError(f"data for {name} is a scipy.sparse matrix of shape {value.shape}: too large for "
+                            f"64-bit positions (the product of a tensor's extents must be below 2^63)", span)
+        try:
+            return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
+        except MemoryError:
+            raise DataError(f"data for {name}, a scipy.sparse matrix of shape {value.shape}, does not fit in "
+                            f"memory as a CSR matrix", span) from None
     array = _as_array(name, value, span, relation)
+    if array.size > MAX_ELEMENTS:     # before any pass over it: a broadcast view may be huge and hold nothing
+        raise DataError(f"data for {name} has shape {array.shape} ({array.size:.3g} elements), more than the "
+                        f"{MAX_ELEMENTS:.3g} a dense tensor may hold", span)
     if relation:
         if array.dtype != bool:
             if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():

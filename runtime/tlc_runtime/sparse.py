@@ -58,6 +58,10 @@ class Tuples:
     def from_matrix(cls, matrix, shape: tuple[int, int], product: bool = False) -> Tuples:
         """From a scipy sparse matrix (true where stored and nonzero; not modified), or, with ``product``,
         from a fresh CSR product of nonnegative matrices, taken over as it is (no duplicates, maybe unsorted)."""
+        if not product and matrix.shape[0] > max(CSR_ROWS, 8 * matrix.nnz):   # no row pointer per row
+            coo = sp.coo_matrix(matrix)
+            keep = coo.data != 0
+            return cls.from_rows(np.stack([coo.row[keep], coo.col[keep]], axis=1).astype(np.int64), shape)
         csr = sp.csr_matrix(matrix, dtype=np.float32, copy=not product)
         if not product:
             csr.sum_duplicates()    # canonical: sorted column indices, no duplicates
