@@ -385,3 +385,24 @@ def test_tall_sparse_matrix_needs_no_row_pointer():
     with pytest.raises(tlc.TlcError) as info:
         tlc.compile("Q(x, y) = R(x, y)")(R=huge)
     assert "64-bit" in located(info.value).message
+
+
+# ---------------------------------------------------------------- queries from Python
+@pytest.mark.parametrize("text", ["Q(x, y)", "Q()", "Y[i, j]", "Y[]", "S[i]", 123, None, b"Q(x)", "Q(x", ""])
+def test_bad_query_is_a_located_error(text):
+    program = tlc.compile("Y[i] = X[i]\nQ(x) = R(x)\nS = 2\n")
+    with pytest.raises(tlc.TlcError) as info:
+        program.query(text, X=np.ones(3), R=[(1,)])
+    str(info.value)
+    if isinstance(text, str):
+        assert located(info.value).filename == "<query>"
+
+
+# ---------------------------------------------------------------- compile options of the wrong type
+@pytest.mark.parametrize("args, options", [((123,), {}), ((None,), {}), ((b"Y = 1",), {}),
+                                           (("Y[i] = X[i]",), {"outputs": 123}), (("Y[i] = X[i]",), {"outputs": [1]}),
+                                           (("Y[i] = X[i]",), {"weights": [1]}), (("Y[i] = X[i]",), {"passes": 1}),
+                                           (("Y[i] = X[i]",), {"weights": {"X": np.array([1, "a"], dtype=object)}})])
+def test_compile_options_of_the_wrong_type(args, options):
+    with pytest.raises(tlc.TlcError):
+        tlc.compile(*args, **options)(X=np.ones(2)) if "weights" not in options else tlc.compile(*args, **options)()

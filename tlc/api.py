@@ -45,7 +45,12 @@ ALL_BACKENDS = BACKENDS + ("triton",)
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
     """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
     anything else is the source itself."""
+    if not isinstance(src_or_path, (str, os.PathLike)):
+        raise TlcError(f"expected Tensor Logic source text or a path to a {suffix} file, not "
+                       f"{type(src_or_path).__name__}")
     text = os.fspath(src_or_path)
+    if not isinstance(text, str):
+        raise TlcError(f"expected a path as text, not {type(text).__name__}")
     if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
         try:
             with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
@@ -84,7 +89,10 @@ def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
     """The requested outputs as a set; each must be a tensor some equation defines."""
     if outputs is None:
         return None
-    names = [outputs] if isinstance(outputs, str) else list(outputs)
+    names = [outputs] if isinstance(outputs, str) else list(outputs) if isinstance(outputs, (list, tuple, set, frozenset)) \
+        else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise TlcError(f"outputs must be a tensor name or a list of names, not {outputs!r}", filename=program.filename)
     defined = [n for n, info in program.tensors.items() if info.defined]
     for name in names:
         if name not in defined:
@@ -186,6 +194,8 @@ class Program:
         self.threads = threads
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
+        if passes is not None and not isinstance(passes, PassManager):
+            raise TlcError(f"passes must be a tlc.passes.manager.PassManager, not {type(passes).__name__}")
         self.passes = passes or PassManager(opt_level)
         self.ir = self.passes.run(program)
         self.backend = backend
@@ -233,6 +243,8 @@ class Program:
     def query(self, text: str, /, **inputs):
         """Answer ``Atom`` (e.g. ``"Ancestor(Bob, x)"``): distinct tuples of the variables' values for a
         relation, the selected sub-array for a numeric tensor; runs the program if needed."""
+        if not isinstance(text, str):
+            raise TlcError(f"a query is text such as \"Ancestor(Bob, x)\", not {type(text).__name__}")
         module = parse(text.strip().rstrip("?") + "?", "<query>")
         queries = lower(module, "<query>", text).queries
         if len(queries) != 1:
@@ -241,6 +253,10 @@ class Program:
         if atom.name not in self.ir.tensors or is_internal(atom.name) or not self.ir.is_result(atom.name):
             why = "not among the outputs" if atom.name in self.source_ir.tensors else "not a tensor of this program"
             raise TlcError(f"{atom.name} is {why}", atom.span, filename="<query>", source=text)
+        rank = self.ir.tensors[atom.name].rank
+        if len(atom.indices) != rank:
+            raise TlcError(f"{atom.name} has {rank} ind{'ex' if rank == 1 else 'ices'} but the query gives "
+                           f"{len(atom.indices)}", atom.span, filename="<query>", source=text)
         if inputs or self._results is None:
             self(**inputs)
         return self._answer(atom, self._last)
