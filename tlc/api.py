@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
+import itertools
 import math
+import numbers
 import os
 import threading
 from collections.abc import Mapping
@@ -31,7 +34,7 @@ from tlc.passes.manager import PassManager
 from tlc.passes.projection import analyse
 from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
 from tlc.passes.safety import check_safety
-from tlc.passes.shapes import Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
+from tlc.passes.shapes import MAX_POSITIONS, Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
 from tlc.passes.strata import Mode, check_max_rounds, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
@@ -43,14 +46,31 @@ ALL_BACKENDS = BACKENDS + ("triton",)
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
     """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
     anything else is the source itself."""
+    if not isinstance(src_or_path, (str, os.PathLike)):
+        raise TlcError(f"expected Tensor Logic source text or a path to a {suffix} file, not "
+                       f"{type(src_or_path).__name__}")
     text = os.fspath(src_or_path)
+    if not isinstance(text, str):
+        raise TlcError(f"expected a path as text, not {type(text).__name__}")
     if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
         try:
-            with open(text, encoding="utf-8") as handle:
+            with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
                 return handle.read(), text
-        except (OSError, UnicodeDecodeError, ValueError) as err:
+        except UnicodeDecodeError as err:
+            raise _not_utf8(text, err) from None
+        except (OSError, ValueError) as err:
             raise TlcError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}", filename=text) from None
     return text, None
+
+
+def _not_utf8(path: str, err: UnicodeDecodeError) -> TlcError:
+    """A source file that is not UTF-8, located at the first bad byte."""
+    from tlc.errors import Span
+    before = err.object[:err.start]
+    line = before.count(b"\n") + 1
+    column = err.start - (before.rfind(b"\n") + 1) + 1
+    return TlcError(f"cannot read {path}: not UTF-8 text (byte {err.object[err.start:err.start + 1]!r})",
+                    Span(line, column), filename=path)
 
 
 def frontend(source: str, filename: str | None = None, outputs=None, tolerance: float | None = None) -> IRProgram:
@@ -70,7 +90,10 @@ def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
     """The requested outputs as a set; each must be a tensor some equation defines."""
     if outputs is None:
         return None
-    names = [outputs] if isinstance(outputs, str) else list(outputs)
+    names = [outputs] if isinstance(outputs, str) else list(outputs) if isinstance(outputs, (list, tuple, set, frozenset)) \
+        else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise TlcError(f"outputs must be a tensor name or a list of names, not {outputs!r}", filename=program.filename)
     defined = [n for n, info in program.tensors.items() if info.defined]
     for name in names:
         if name not in defined:
@@ -184,6 +207,8 @@ class Program:
         self.threads = threads
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
+        if passes is not None and not callable(getattr(passes, "run", None)):    # duck-typed: the fuzzer's orders
+            raise TlcError(f"passes must be a tlc.passes.manager.PassManager, not {type(passes).__name__}")
         self.passes = passes or PassManager(opt_level)
         self.backend = backend
         self.opt_level = opt_level
@@ -246,6 +271,8 @@ class Program:
     def query(self, text: str, /, **inputs):
         """Answer ``Atom`` (e.g. ``"Ancestor(Bob, x)"``): distinct tuples of the variables' values for a
         relation, the selected sub-array for a numeric tensor; runs the program if needed."""
+        if not isinstance(text, str):
+            raise TlcError(f"a query is text such as \"Ancestor(Bob, x)\", not {type(text).__name__}")
         module = parse(text.strip().rstrip("?") + "?", "<query>")
         queries = lower(module, "<query>", text).queries
         if len(queries) != 1:
@@ -255,6 +282,10 @@ class Program:
                 not self.ir.is_result(atom.name):
             why = "not among the outputs" if atom.name in self.source_ir.tensors else "not a tensor of this program"
             raise TlcError(f"{atom.name} is {why}", atom.span, filename="<query>", source=text)
+        rank = self.ir.tensors[atom.name].rank
+        if len(atom.indices) != rank:
+            raise TlcError(f"{atom.name} has {rank} ind{'ex' if rank == 1 else 'ices'} but the query gives "
+                           f"{len(atom.indices)}", atom.span, filename="<query>", source=text)
         results = getattr(self._local, "results", None)
         if inputs or results is None:
             results = self(**inputs)
@@ -374,7 +405,7 @@ class Program:
                         if isinstance(item, str):
                             string_axes.add((name, a))
                 continue
-            array = _array(name, value, info.relation, program)
+            array = _array(name, value, info.relation, program, self.memory_limit)
             check_rank(program, name, array.shape)
             arrays[name] = array
         symbolic = symbolic_axes(program, string_axes)
@@ -548,6 +579,11 @@ def _unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: se
                 extents[name] = tuple(ext)
 
 
+MAX_INPUT_ELEMENTS = 2**34
+"""Largest input array tlc reads even without a memory budget (128 GiB of float64); larger ones (a broadcast
+view, say) are refused before any pass over them, as are inputs over the budget."""
+
+
 def _contraction_costs(eq: ir.Equation, ranges: dict, memory_limit: int | None = None) -> list[str]:
     out = []
     for subscripts, path, info in product_plans(eq, ranges, memory_limit):
@@ -612,48 +648,109 @@ def _is_tuple_data(value) -> bool:
         return False
     if isinstance(value, (set, frozenset)):
         return True
-    return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
-                                                  or not isinstance(value[0], (list, np.ndarray, float, bool)))
+    try:
+        return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
+                                                      or not isinstance(value[0], (list, np.ndarray, float, bool)))
+    except Exception:     # a list subclass whose own methods fail: _as_array reports it
+        return False
 
 
 def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
+    span = program.tensors[name].first_use.span
     rows = []
-    for row in value:
-        row = tuple(row) if isinstance(row, (tuple, list)) else (row,)
+    try:
+        for row in value:
+            rows.append(tuple(row) if isinstance(row, (tuple, list)) else (row,))
+    except Exception as err:      # the data's own __iter__ failed
+        raise DataError(f"cannot read the tuples for relation {name}: {type(err).__name__}: {err}", span) from err
+    out = []
+    for row in rows:
         if len(row) != rank:
             raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but the tuple "
-                            f"{row!r} has {len(row)}", program.tensors[name].first_use.span)
+                            f"{_short(row)} has {len(row)}", span)
         clean = []
         for item in row:
-            if isinstance(item, (np.integer, int)) and not isinstance(item, bool):
-                if item < 0:
-                    raise DataError(f"relation {name}: integer constants must be non-negative, got {item}",
-                                    program.tensors[name].first_use.span)
+            if isinstance(item, (np.integer, int)) and not isinstance(item, (bool, np.bool_)):
+                if not 0 <= item <= MAX_POSITIONS:
+                    raise DataError(f"relation {name}: integer constants must be non-negative and below 2^63 "
+                                    f"(give large identifiers as strings), got {item} in {_short(row)}", span)
                 clean.append(int(item))
             elif isinstance(item, str):
-                clean.append(item)
+                clean.append(str(item))
             else:
-                raise DataError(f"relation {name}: constants must be names or integers, got {item!r}",
-                                program.tensors[name].first_use.span)
-        rows.append(tuple(clean))
-    return rows
+                raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
+                                f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
+        out.append(tuple(clean))
+    return out
 
 
-def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray | rt.Tuples:
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _as_array(name: str, value, span, relation: bool = False) -> np.ndarray:
+    """``value`` as an ndarray; an object array holding only real numbers becomes float64, any other object
+    array (strings among numbers, ragged lists, Python objects) is a DataError."""
+    try:
+        array = np.asarray(value)
+    except Exception as err:      # ragged lists, or the data's own __array__ failed
+        raise DataError(f"data for {name} is not an array: {type(err).__name__}: {err}", span) from err
+    if array.dtype.hasobject:
+        if array.ndim == 0 and not _is_real(array.item()):
+            what = "a Boolean array or a list or set of tuples" if relation else "an array or a number"
+            raise DataError(f"data for {name} is a {type(value).__name__} ({_short(value)}), not {what}", span)
+        odd = [x for x in itertools.islice((x for x in array.flat if not _is_real(x)), 1)]
+        if odd:
+            odd = odd[0]
+            raise DataError(f"data for {name} is an object array holding {_short(odd)} ({type(odd).__name__}); "
+                            f"give a numeric or Boolean array", span)
+        try:
+            array = array.astype(np.float64)
+        except (OverflowError, ValueError, TypeError) as err:
+            raise DataError(f"data for {name} holds a number that is not a 64-bit float: {err}", span) from None
+    return array
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, (numbers.Real, decimal.Decimal))
+
+
+def _array(name: str, value, relation: bool, program: IRProgram,
+           limit: int | None = None) -> np.ndarray | rt.Tuples:
     span = program.tensors[name].first_use.span
-    if relation and sparse.issparse(value):     # a scipy.sparse matrix: kept sparse (true where nonzero)
+    if sparse.issparse(value):
+        if not relation:
+            raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
+                            f"(.toarray())", span)
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)
-        return rt.Tuples.from_matrix(value, value.shape)
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as err:
-        raise DataError(f"data for {name} is not an array: {err}", span) from None
+        data = value.tocoo().data
+        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
+            raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
+                            f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
+                            span)
+        if math.prod(value.shape) > MAX_POSITIONS:
+            raise DataError(f"data for {name} is a scipy.sparse matrix of shape {value.shape}: too large for "
+                            f"64-bit positions (the product of a tensor's extents must be below 2^63)", span)
+        try:
+            return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
+        except MemoryError:
+            raise DataError(f"data for {name}, a scipy.sparse matrix of shape {value.shape}, does not fit in "
+                            f"memory as a CSR matrix", span) from None
+    array = _as_array(name, value, span, relation)
+    ready = array.dtype == (bool if relation else np.float64) and array.flags.c_contiguous
+    limit = MAX_INPUT_ELEMENTS if ready else min(limit or MAX_INPUT_ELEMENTS, MAX_INPUT_ELEMENTS)
+    if array.size > limit:     # before any pass or copy: a broadcast view may be huge and hold nothing
+        raise DataError(f"data for {name} has shape {array.shape} ({array.size:.3g} elements), more than the "
+                        f"{limit:.3g} elements an input may hold{'' if ready else ' when converted (the memory budget)'}",
+                        span)
     if relation:
         if array.dtype != bool:
             if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
-                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}", span)
+                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}"
+                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}", span)
             array = array.astype(bool)
         return array
     if array.dtype.kind not in "biuf":
@@ -662,12 +759,19 @@ def _array(name: str, value, relation: bool, program: IRProgram) -> np.ndarray |
 
 
 def _scalar(name: str, value, program: IRProgram) -> float:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise DataError(f"scalar input {name} must be a number, got {value!r}", _scalar_span(program, name)) from None
+    span = _scalar_span(program, name)
+    if _is_real(value):
+        try:
+            return float(value)
+        except OverflowError:
+            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}", span) from None
+        except (ValueError, TypeError) as err:
+            raise DataError(f"scalar input {name} must be a real number: {err}", span) from None
+    array = _as_array(name, value, span)
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}", span)
     if array.ndim:
-        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", _scalar_span(program, name))
+        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", span)
     return float(array)
 
 

@@ -16,7 +16,7 @@ from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_limit
 from tlc.passes.manager import PassManager, check_pass_names
 from tlc.passes.strata import check_max_rounds
-from tlc_runtime.data import load_file
+from tlc_runtime.data import load_file, save_npz
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -253,7 +253,7 @@ def _command(args) -> int:
             report.measure()
             print(report.describe(), file=sys.stderr)
     if args.out:
-        np.savez(args.out, **{name: np.asarray(value) for name, value in results.items()})
+        save_npz(args.out, {name: np.asarray(value) for name, value in results.items()})
     return 0
 
 

@@ -31,19 +31,60 @@ class Plan:
     """opt_einsum's pairwise order as numpy's ``('einsum_path', (i, j), ...)``, or False for one loop nest."""
 
 
+PLANNED_KINDS = "biufc"
+"""dtype kinds tlc plans (Boolean and numbers); others (object, strings, dates) go to ``numpy.einsum`` as given."""
+
+
 def einsum(subscripts: Any, *operands: Any, optimize: Any = True) -> Any:
     """Evaluate an Einstein summation exactly like ``numpy.einsum``, with a cached contraction plan."""
     if not isinstance(subscripts, str):
         subscripts, operands = _from_interleaved((subscripts, *operands))
-    arrays = [op if isinstance(op, np.ndarray) else np.asarray(op) for op in operands]
+    try:
+        arrays = [op if isinstance(op, np.ndarray) else np.asarray(op) for op in operands]
+    except Exception as err:    # ragged lists, or an operand's own __array__ failed
+        raise _numpy_error(err) from err
     plan = contraction_plan(subscripts, tuple(a.shape for a in arrays), _hashable(optimize))
-    if arrays and any(a.dtype != arrays[0].dtype for a in arrays):
-        # numpy's one-loop einsum computes in the common type; casting first keeps pairwise
-        # intermediates (say int8 * int8 before a float operand) from overflowing.
-        dtype = np.result_type(*arrays)
-        arrays = [a.astype(dtype, copy=False) for a in arrays]
-    result = np.einsum(plan.equation, *arrays, optimize=plan.path)
-    return result[()] if result.ndim == 0 else result
+    try:
+        if any(a.dtype.kind not in PLANNED_KINDS for a in arrays):
+            result = np.einsum(plan.equation, *arrays)   # numpy's own loop (object arrays sum Python objects)
+        else:
+            if arrays and any(a.dtype != arrays[0].dtype for a in arrays):
+                # numpy's one-loop einsum computes in the common type; casting first keeps pairwise
+                # intermediates (say int8 * int8 before a float operand) from overflowing.
+                dtype = np.result_type(*arrays)
+                arrays = [a.astype(dtype, copy=False) for a in arrays]
+            result = np.einsum(plan.equation, *arrays, optimize=plan.path)
+    except (TypeError, ValueError, ArithmeticError) as err:     # dtypes numpy.einsum refuses, as it words it
+        raise _numpy_error(err) from err
+    return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
+
+
+def _numpy_error(err: Exception) -> EinsumError:
+    """``numpy.einsum``'s own error as an EinsumError that is still the exception class numpy raised
+    (``TypeError``, ``ValueError``, ``OverflowError``, ...), so code catching those keeps working."""
+    kind = type(err)
+    if issubclass(kind, EinsumError):
+        return err
+    base = next((b for b in (TypeError, ValueError, OverflowError, ArithmeticError) if issubclass(kind, b)), None)
+    if base is None:
+        return EinsumError(f"an operand cannot be read as an array: {kind.__name__}: {err}")
+    return _ERRORS[base](f"{err}")
+
+
+class _EinsumTypeError(EinsumError, TypeError):
+    pass
+
+
+class _EinsumOverflowError(EinsumError, OverflowError):
+    pass
+
+
+class _EinsumArithmeticError(EinsumError, ArithmeticError):
+    pass
+
+
+_ERRORS = {TypeError: _EinsumTypeError, ValueError: EinsumError, OverflowError: _EinsumOverflowError,
+           ArithmeticError: _EinsumArithmeticError}
 
 
 @functools.lru_cache(maxsize=1024)

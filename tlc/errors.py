@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -64,7 +65,7 @@ class TlcError(Exception):
         lines = self.source.splitlines() if self.source else []
         if not 1 <= self.span.line <= len(lines):
             return head
-        text = lines[self.span.line - 1].expandtabs(1)
+        text = "".join("?" if unicodedata.category(c) == "Cc" else c for c in lines[self.span.line - 1].expandtabs(1))
         column = self.span.column
         width = min(self.span.caret_width(), max(1, len(text) - column + 1))
         if len(text) > 120:     # show a window of a long line around the error

@@ -109,8 +109,10 @@ def _strided_view(x: np.ndarray, specs, ranges, order: str):
         if divisor != 1 or any(c != 1 or v in seen for v, c in terms):
             return None
         position = offset + sum(ranges[v][0] for v, _ in terms)
-        if not terms and not 0 <= position < x.shape[axis]:
-            return None
+        last = offset + sum(ranges[v][1] - 1 for v, _ in terms)
+        empty = any(ranges[v][1] <= ranges[v][0] for v, _ in terms)
+        if not empty and not 0 <= position <= last < x.shape[axis]:
+            return None   # reads reach past the tensor: the gather reads 0 there
         start += position * x.strides[axis]
         for v, _ in terms:
             seen.add(v)
@@ -132,8 +134,21 @@ def gather(x, specs, ranges: dict[str, tuple[int, int]], order: str):
     if view is not None:
         return view
     index = tuple(_grid(spec, ranges, order) for spec in specs)
-    out = np.asarray(x)[index] if index else np.asarray(x)
-    return np.broadcast_to(out, [ranges[v][1] - ranges[v][0] for v in order]) if order else out
+    shape = [ranges[v][1] - ranges[v][0] for v in order]
+    if not index:
+        return np.broadcast_to(x, shape) if order else x
+    inside = np.ones((), dtype=bool)
+    for axis, positions in enumerate(index):
+        if positions.size and (positions.min() < 0 or positions.max() >= x.shape[axis]):
+            inside = inside & (positions >= 0) & (positions < x.shape[axis])
+    if inside.all():
+        out = x[index]
+    elif x.size == 0:
+        out = np.zeros(np.broadcast_shapes(*(p.shape for p in index)), dtype=x.dtype)
+    else:   # positions outside the tensor (a recursive read past its current extent) read as 0
+        clipped = tuple(np.clip(p, 0, n - 1) for p, n in zip(index, x.shape))
+        out = np.where(inside, x[clipped], np.zeros((), dtype=x.dtype))
+    return np.broadcast_to(out, shape) if order else out
 
 
 def scatter(target, value, specs, ranges: dict[str, tuple[int, int]], order: str, reduction: str,

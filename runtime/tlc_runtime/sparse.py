@@ -65,6 +65,10 @@ class Tuples:
         """From a scipy sparse matrix (true where stored and nonzero; not modified), or, with ``product``,
         from a fresh CSR product of nonnegative matrices, taken over as it is (no duplicates, maybe unsorted)."""
         import scipy.sparse as sp
+        if not product and matrix.shape[0] > max(CSR_ROWS, 8 * matrix.nnz):   # no row pointer per row
+            coo = sp.coo_matrix(matrix)
+            keep = coo.data != 0
+            return cls.from_rows(np.stack([coo.row[keep], coo.col[keep]], axis=1).astype(np.int64), shape)
         csr = sp.csr_matrix(matrix, dtype=np.float32, copy=not product)
         if not product:
             csr.sum_duplicates()    # canonical: sorted column indices, no duplicates
@@ -96,8 +100,9 @@ class Tuples:
 
     @property
     def binary(self) -> bool:
-        """True for a binary relation (its set operations are scipy CSR operations)."""
-        return len(self.shape) == 2
+        """True for a binary relation whose set operations are scipy CSR operations: one with at most
+        ``CSR_ROWS`` rows (or 8 per tuple), since a CSR matrix holds a row pointer per row."""
+        return len(self.shape) == 2 and self.shape[0] <= max(CSR_ROWS, 8 * len(self))
 
     def __array__(self, dtype=None, copy=None):
         out = np.zeros(math.prod(self.shape), dtype=bool)
@@ -189,6 +194,9 @@ def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == keys
 
 
+CSR_ROWS = 2**24
+"""Binary relations with more rows than this (and than 8 per tuple) keep sorted keys: huge identifiers must
+not cost memory in proportion to their value."""
 SMALL_JOIN = 20_000
 """Sparse joins whose sides are all this small sort-merge instead of building scipy matrices (less overhead)."""
 SPARSE_PER_DENSE_FLOP = 250
@@ -312,7 +320,8 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
         natural = SPARSE if isinstance(relation, Tuples) else DENSE
         return store(relation, shape, natural if storage == "auto" else storage)
     small = all(isinstance(r, Tuples) for r, _ in atoms) and max((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
-    chain = _chain(head, atoms) if not negated and not small else None
+    chain = _chain(head, atoms) if not negated and not small and \
+        all(r.binary for r, _ in atoms if isinstance(r, Tuples)) else None
     if chain is not None:
         product, size = _product(*chain, shape)
         if isinstance(product, np.ndarray):     # a dense operand made the product dense

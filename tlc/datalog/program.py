@@ -178,6 +178,8 @@ class DatalogProgram(Program):
         return self._answer(query, results)
 
     def _parse_query(self, text: str) -> Query:
+        if not isinstance(text, str):
+            raise DatalogError(f"a query is text such as \"path(a, X)\", not {type(text).__name__}")
         body = text.strip()
         body = body if body.startswith("?-") else "?- " + body
         body = body if body.endswith(".") else body + "."

@@ -53,6 +53,8 @@ class Weights:
         self.dense = Variant(program, strata, {})
         try:
             self.targets = targets(program, None if factorise_options is None else options_from(factorise_options))
+            if weights is not None and not isinstance(weights, Mapping):
+                raise DataError(f"weights must be a mapping from input names to values, not {type(weights).__name__}")
             self.bound = dict(weights or {})
             known = set(program.tensors) | set(program.scalars)
             for name in self.bound:

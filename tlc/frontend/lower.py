@@ -10,10 +10,21 @@ from tlc.ir.program import Program
 from tlc.frontend.parser import MAX_INT_DIGITS
 from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
 KEYWORDS = {"const", "tensor", "relation", "domain"}
+MAX_POSITION = 2**63 - 1
+"""Largest position, extent or divisor an index may hold: positions are 64-bit integers."""
+MAX_RANK = 64
+"""Most indices a tensor may have (NumPy's limit on array dimensions)."""
 
 
 def _is_variable(name: str) -> bool:
     return name[0].islower() or name[0] == "_"
+
+
+def _position(value: int, what: str, span: Span | None) -> int:
+    """``value`` itself, if a 64-bit position can hold it."""
+    if abs(value) > MAX_POSITION:
+        raise TlcError(f"{what} {value} is too large: positions are 64-bit integers (at most 2^63 - 1)", span)
+    return value
 
 
 class _Lowerer:
@@ -65,13 +76,12 @@ class _Lowerer:
 
     def _dim(self, dim: int | str, stmt: ast.ShapeDecl) -> int | str:
         if isinstance(dim, int):
-            return dim
+            return _position(dim, "extent", stmt.span)
         if dim in self.consts:
             value = self.consts[dim]
-            if not isinstance(value, int) or value < 0 or value >= 10 ** MAX_INT_DIGITS:
-                raise TlcError(f"extent {dim} = {value:.6g} is not a non-negative integer of at most "
-                               f"{MAX_INT_DIGITS} digits", stmt.span)
-            return value
+            if not isinstance(value, int) or value < 0:
+                raise TlcError(f"extent {dim} = {value} is not a non-negative integer", stmt.span)
+            return _position(value, "extent", stmt.span)
         if not stmt.relation:
             raise TlcError(f"unknown extent {dim!r}: use an integer or a const", stmt.span)
         return dim
@@ -104,6 +114,8 @@ class _Lowerer:
     def _note_use(self, name: str, relation: bool, rank: int, span: Span | None) -> None:
         if name in FUNCTIONS or name in KEYWORDS:
             raise TlcError(f"{name!r} is a reserved word and cannot name a tensor", span)
+        if rank > MAX_RANK:
+            raise TlcError(f"{name} has {rank} indices; a tensor may have at most {MAX_RANK}", span)
         if name in self.consts:
             raise TlcError(f"{name!r} is a const and cannot be used as a tensor", span)
         if name in self.relations and self.relations[name] != relation:
@@ -133,6 +145,8 @@ class _Lowerer:
             raise TlcError("an index variable can appear only once in an index expression", arg.span)
         if arg.virtual and symbol is not None:
             raise TlcError("a virtual index is a step number, not a named constant", arg.span)
+        _position(offset, "position", arg.span)
+        _position(divisor, "divisor", arg.span)
         return ir.Index(tuple(terms.items()), offset, divisor, symbol, arg.virtual, arg.normalised,
                         span=arg.span)
 
@@ -142,7 +156,8 @@ class _Lowerer:
             if not expr.text.isdigit():
                 raise TlcError(f"an index must be an integer, not {expr.text}", expr.span)
             if len(expr.text) > MAX_INT_DIGITS:
-                raise TlcError(f"the index {expr.text[:20]}... is too large", expr.span)
+                raise TlcError(f"the index {expr.text[:20]}... is too large: positions are 64-bit integers "
+                               f"(at most {MAX_INT_DIGITS} digits)", expr.span)
             return {}, int(expr.text), 1, None
         if isinstance(expr, ast.String):
             return {}, 0, 1, expr.value
@@ -151,7 +166,7 @@ class _Lowerer:
                 value = self.consts[expr.name]
                 if not isinstance(value, int) or abs(value) >= 10 ** MAX_INT_DIGITS:
                     raise TlcError(f"const {expr.name} = {value:.6g} is not an integer of at most {MAX_INT_DIGITS} "
-                                   "digits and cannot index", expr.span)
+                                   "digits and cannot index (positions are 64-bit integers)", expr.span)
                 return {}, value, 1, None
             if _is_variable(expr.name):
                 return {expr.name: 1}, 0, 1, None

@@ -158,7 +158,8 @@ class _ToAst(Transformer_NonRecursive):
 
     def dim_int(self, meta, items):
         if len(items[0]) > MAX_INT_DIGITS:
-            raise TlcError(f"extent {items[0][:20]}... is too large", _token_span(items[0]))
+            raise TlcError(f"extent {items[0][:20]}... is too large: extents are 64-bit integers (at most "
+                           f"{MAX_INT_DIGITS} digits)", _token_span(items[0]))
         return int(items[0])
 
     def dim_name(self, meta, items):

@@ -17,13 +17,14 @@ import random
 import sys
 import time
 import traceback
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tlc_runtime.data import save_npz
 
 from tlc import api
 
@@ -287,7 +288,7 @@ def write_case(directory: Path, name: str, program: FuzzProgram, inputs: Mapping
         command += f" --input {key}={path.name}"
     header.append(f"# reproduce: {command}")
     tl.write_text("\n".join(header) + "\n" + program.source, encoding="utf-8")
-    save_npz(npz, arrays)
+    save_npz(os.fspath(npz), arrays)
     if getattr(program, "plain", None) is not None:       # hostile names: the plain program, for the oracle
         from tlc.fuzz.names import dumps
         names = directory / f"{name}.names.json"
@@ -309,14 +310,6 @@ def write_case(directory: Path, name: str, program: FuzzProgram, inputs: Mapping
         encoding="utf-8")
     files.append(test)
     return files
-
-
-def save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """``np.savez(path, **arrays)`` for any keys (``np.savez`` itself takes ``file`` and ``allow_pickle``)."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for key, value in arrays.items():
-            with archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
-                np.lib.format.write_array(handle, np.asarray(value), allow_pickle=False)
 
 
 def load_case(tl_path) -> tuple[FuzzProgram, dict]:

@@ -669,7 +669,7 @@ def _minimise_child(conn, found: SourceFound, timeout, backend, opt_level, secon
 
 def write_source_case(directory: Path, name: str, found: SourceFound, seed: int | None = None) -> list[Path]:
     """Write ``NAME.tl`` (the exact text), ``NAME.npz`` (inputs), ``NAME.txt`` and ``test_NAME.py``."""
-    from tlc.fuzz.campaign import save_npz
+    from tlc_runtime.data import save_npz
 
     directory.mkdir(parents=True, exist_ok=True)
     tl, txt = directory / f"{name}.tl", directory / f"{name}.txt"
@@ -678,7 +678,7 @@ def write_source_case(directory: Path, name: str, found: SourceFound, seed: int 
     files = [tl]
     if found.inputs is not None:
         npz = directory / f"{name}.npz"
-        save_npz(npz, {k: np.asarray(v) for k, v in found.inputs.items()})
+        save_npz(os.fspath(npz), {k: np.asarray(v) for k, v in found.inputs.items()})
         files.append(npz)
     txt.write_text(f"tlc fuzz --mutate-source{f' --seed {seed}' if seed is not None else ''}: case {found.case}, "
                    f"{found.count} case(s) with this signature\n{found.signature}\nmutations: "

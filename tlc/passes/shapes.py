@@ -257,7 +257,24 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
         if name not in inference.extents:
             inference.extents[name] = [inference.extent(name, a) for a in range(info.rank)]
     extents = {n: tuple(inference.extent(n, a) for a in range(len(e))) for n, e in inference.extents.items()}
+    for name, ext in extents.items():
+        _check_positions(program, name, ext)
     return Shapes(extents, inference.ranges, n_symbols)
+
+
+MAX_POSITIONS = 2**63 - 1
+"""Most elements a tensor may have, stored or not: a position (a sparse relation's key) is a 64-bit integer."""
+
+
+def _check_positions(program: Program, name: str, extents: tuple[int, ...]) -> None:
+    if math.prod(extents) <= MAX_POSITIONS:
+        return
+    defining = program.defining(name)
+    span = program.equations[defining[0]].span if defining else program.tensors[name].first_use.span
+    what = "integer constants" if program.tensors[name].relation else "positions"
+    raise DataError(f"{name} would have extents {extents}: its {what} are too large for 64-bit positions (the "
+                    f"product of a tensor's extents must be below 2^63)"
+                    + ("; give large identifiers as strings" if program.tensors[name].relation else ""), span)
 
 
 def _soft_reads(program: Program, strata: tuple[Stratum, ...]) -> set[tuple[int, int, int]]:
