@@ -153,3 +153,12 @@ def test_holes_stay_holes_at_o3_with_outputs(src, outputs, data, backend):
     res = tlc.compile(src, backend=backend, opt_level=3, outputs=outputs)(**data)
     for name in outputs:
         np.testing.assert_allclose(res[name], plain[name], rtol=1e-9, atol=1e-12)
+
+
+# A sum over an empty range is 0 and still defines its element: T0 is 0 here, and fused into T1 the sum must
+# stay 0 too (sig(0) = 0.5), not make T1's equation define nothing (found by tlc fuzz --hostile-names).
+def test_an_empty_sum_still_defines_its_element(backend):
+    src = "T0 = -(X0[p] X1[] X2[p + 1])\nT1 = sig(T0[])\n"
+    data = dict(X0=np.array([1.75]), X1=np.array(-1.5), X2=np.array([-1.5]))
+    for outputs in (None, ["T1"]):
+        np.testing.assert_allclose(tlc.compile(src, backend=backend, opt_level=3, outputs=outputs)(**data)["T1"], 0.5)

@@ -829,7 +829,8 @@ class _Builder:
             step = ir.Sum((ref(name, x, y), edge(y, z)), (1, 1))
             aggregator = AGG.MIN
         else:
-            name = self.new_defined(2, False, "max")
+            # no data: a negative start would rise towards 0 through every sig < 1 step, without a fixpoint
+            name = self.new_defined(2, False, "max", supply=False)
             edge = lambda a, b: ir.Call("sig", (ref(weights, a, b),))  # noqa: E731
             bound = (0.0, 1.0)
             step = ir.Product((ref(name, x, y), edge(y, z)), (False, False))

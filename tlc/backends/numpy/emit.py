@@ -430,7 +430,10 @@ class NumpyEmitter:
         pad = "    " * indent
         try:
             self.lines.extend(pad + line for line in equation_comments(eq, self.program.filename))
-            if any(b.size == 0 for b in bounds.values()):
+            # an empty left-hand range defines no element, nor does a max=/min=/avg= over nothing; a sum over
+            # an empty range is 0 and still defines its elements (as it does unfused: ``T = X[p] Y[p + 1]``)
+            lhs = {v for i in eq.lhs.indices for v in i.variables}
+            if any(b.size <= 0 and (v in lhs or eq.aggregator.reduction != "sum") for v, b in bounds.items()):
                 self.lines.append(f"{pad}# (empty index range: defines no element)")
                 return
             body = _EquationEmitter(self, eq, bounds, overrides or {}, analyse(eq))
