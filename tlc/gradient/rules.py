@@ -1,0 +1,155 @@
+"""Reverse-mode rules, one per construct: the local partial derivative of a node with respect to each of
+its children, written as Tensor Logic factors that multiply the node's adjoint.
+
+A factor is ``(expression, divides)``; the adjoint of a child is the product of the factors on its path from
+the equation's root (summed, by the usual projection, over every index the child lacks). Forward values are
+obtained through the context (``value``), which reads the node itself when it is a plain reference and
+otherwise materialises it as a tensor, so that indices summed inside it stay summed there.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tlc.errors import TlcError
+from tlc.ir import nodes as ir
+
+Path = tuple[int, ...]
+Factor = tuple[ir.Expr, bool]
+
+
+class Context(Protocol):
+    """What a rule may ask of the transform walking one equation."""
+
+    def value(self, path: Path) -> ir.Expr:
+        """The forward value of the node at ``path`` (after its own summations), as an expression."""
+
+    def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
+        """The adjoint of the node at ``path``, materialised as a tensor over its free indices."""
+
+    def free(self, path: Path) -> tuple[str, ...]:
+        """The indices of the node at ``path`` that are not summed inside it."""
+
+    def adjoint_sum(self, adjoint: ir.Ref, value: ir.Expr, kept: tuple[str, ...]) -> ir.Ref:
+        """``Σ adjoint value`` over every index but ``kept``, materialised as a tensor over ``kept``."""
+
+
+def unsupported(construct: str, span) -> TlcError:
+    """The located error for a construct whose gradient tlc does not derive."""
+    return TlcError(f"the gradient of {construct} is not implemented yet", span)
+
+
+ONE = ir.Num(1.0)
+MINUS_ONE = ir.Num(-1.0)
+
+
+def _minus(a: ir.Expr, b: ir.Expr) -> ir.Sum:
+    return ir.Sum((a, b), (1, -1))
+
+
+def _call(function: str, arg: ir.Expr) -> ir.Call:
+    return ir.Call(function, (arg,))
+
+
+def is_constant(expr: ir.Expr) -> bool:
+    """True when ``expr`` reads no tensor and no index (literals, consts and scalar inputs only)."""
+    return not any(isinstance(n, (ir.Ref, ir.IndexValue)) for n in ir.walk(expr))
+
+
+def partials(node: ir.Expr, path: Path, ctx: Context, adjoint: list[Factor]) -> list[tuple[int, list[Factor]]]:
+    """``(child position, the child's adjoint)`` for every child with a non-zero partial derivative, given the
+    node's own ``adjoint`` as factors."""
+    if isinstance(node, ir.Call) and node.function == "softmax":
+        return [(0, _softmax(node, path, ctx, adjoint))]
+    return [(k, adjoint + local) for k, local in _local(node, path, ctx)]
+
+
+def _local(node: ir.Expr, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """``(child position, local partial factors)`` for an elementwise construct."""
+    if isinstance(node, ir.Sum):
+        return [(k, [] if sign > 0 else [(MINUS_ONE, False)]) for k, sign in enumerate(node.signs)]
+    if isinstance(node, ir.Neg):
+        return [(0, [(MINUS_ONE, False)])]
+    if isinstance(node, ir.Product):
+        return [(k, _product(node, path, ctx, k)) for k in range(len(node.factors))]
+    if isinstance(node, ir.Power):
+        return [(0, _power(node, path, ctx))]
+    if isinstance(node, ir.Call):
+        return _call_rule(node, path, ctx)
+    if isinstance(node, ir.Attention):
+        raise unsupported("fused attention", node.span)
+    return []
+
+
+def _product(node: ir.Product, path: Path, ctx: Context, k: int) -> list[Factor]:
+    """d(Π f_j^±1)/d f_k: the other factors, and for a divisor also -1/f_k²."""
+    others = [(ctx.value(path + (j,)), inv) for j, inv in enumerate(node.inverted) if j != k]
+    if not node.inverted[k]:
+        return others
+    own = ctx.value(path + (k,))
+    return others + [(MINUS_ONE, False), (own, True), (own, True)]
+
+
+def _power(node: ir.Power, path: Path, ctx: Context) -> list[Factor]:
+    """d(b^e)/db = e b^(e-1) for an exponent that reads no tensor."""
+    if not is_constant(node.exponent):
+        raise unsupported("a power whose exponent reads a tensor or an index", node.span)
+    base = ctx.value(path + (0,))
+    e = node.exponent
+    if isinstance(e, ir.Num):
+        if e.value == 1:
+            return []
+        lowered = base if e.value == 2 else ir.Power(base, ir.Num(e.value - 1))
+        return [(e, False), (lowered, False)]
+    return [(e, False), (ir.Power(base, _minus(e, ONE)), False)]
+
+
+def _call_rule(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    f = node.function
+    if f == "step":
+        return []                                   # zero almost everywhere (and taken as 0 at 0)
+    if f not in ("relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos"):
+        construct = "~ (negation)" if f == "not" else f"{f}(...)"
+        raise unsupported(construct, node.span)
+    x = path + (0,)
+    if f == "relu":
+        return [(0, [(_call("step", ctx.value(x)), False)])]
+    if f == "sig":
+        return _sigmoid(node, path, ctx)
+    if f == "tanh":
+        return [(0, [(_minus(ONE, ir.Power(ctx.value(path), ir.Num(2.0))), False)])]
+    if f == "exp":
+        return [(0, [(ctx.value(path), False)])]
+    if f == "log":
+        return [(0, [(ctx.value(x), True)])]
+    if f == "sqrt":
+        return [(0, [(ir.Num(0.5), False), (ctx.value(path), True)])]
+    if f == "abs":
+        v = ctx.value(x)
+        return [(0, [(_minus(_call("step", v), _call("step", ir.Neg(v))), False)])]
+    if f == "sin":
+        return [(0, [(_call("cos", ctx.value(x)), False)])]
+    return [(0, [(MINUS_ONE, False), (_call("sin", ctx.value(x)), False)])]          # cos
+
+
+def _sigmoid(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """d sig(x, T)/dx = s (1 - s) / T; at T = 0 (a step) the derivative is zero."""
+    s = ctx.value(path)
+    factors = [(s, False), (_minus(ONE, s), False)]
+    if len(node.args) == 1:
+        return [(0, factors)]
+    temperature = node.args[1]
+    if not is_constant(temperature):
+        raise unsupported("sig(x, T) with a temperature that reads a tensor or an index", node.span)
+    if isinstance(temperature, ir.Num) and temperature.value == 0:
+        return []
+    return [(0, factors + [(temperature, True)])]
+
+
+def _softmax(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> list[Factor]:
+    """The argument's whole adjoint Y (dY - Σ_axes dY Y), with Y the softmax over the dotted indices."""
+    y = ctx.value(path)
+    g = ctx.adjoint(path, adjoint)
+    kept = tuple(v for v in ctx.free(path) if v not in node.axes)
+    total = ctx.adjoint_sum(g, y, kept)
+    return [(y, False), (_minus(g, total), False)]
