@@ -21,6 +21,9 @@ Factor = tuple[ir.Expr, bool]
 class Context(Protocol):
     """What a rule may ask of the transform walking one equation."""
 
+    def active(self, path: Path) -> bool:
+        """True when the node at ``path`` reads a tensor whose gradient is wanted."""
+
     def value(self, path: Path) -> ir.Expr:
         """The forward value of the node at ``path`` (after its own summations), as an expression."""
 
@@ -71,7 +74,7 @@ def _local(node: ir.Expr, path: Path, ctx: Context) -> list[tuple[int, list[Fact
     if isinstance(node, ir.Neg):
         return [(0, [(MINUS_ONE, False)])]
     if isinstance(node, ir.Product):
-        return [(k, _product(node, path, ctx, k)) for k in range(len(node.factors))]
+        return [(k, _product(node, path, ctx, k)) for k in range(len(node.factors)) if ctx.active(path + (k,))]
     if isinstance(node, ir.Power):
         return [(0, _power(node, path, ctx))]
     if isinstance(node, ir.Call):

@@ -183,13 +183,10 @@ class _EquationWalk:
         root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _plain(lhs)), False)]
         self._descend((), root)
 
-    def _active(self, node: ir.Expr) -> bool:
-        return any(r.name in self.t.active for r in ir.refs(node))
-
     def _descend(self, path: Path, factors: list[Factor]) -> None:
-        node = ir.node_at(self.eq.rhs, path)
-        if not self._active(node):
+        if not self.active(path):
             return
+        node = ir.node_at(self.eq.rhs, path)
         if isinstance(node, ir.Ref):
             self._contribute(node, factors)
             return
@@ -237,6 +234,10 @@ class _EquationWalk:
 
     # The rules' Context.
 
+    def active(self, path: Path) -> bool:
+        """True when the node at ``path`` reads a tensor on the way from a ``wrt`` tensor to the loss."""
+        return any(r.name in self.t.active for r in ir.refs(ir.node_at(self.eq.rhs, path)))
+
     def free(self, path: Path) -> tuple[str, ...]:
         """Indices occurring under ``path`` and not summed at or under it, in order of first occurrence."""
         inside = [v for p, v in self.occurrences if p[:len(path)] == path]
@@ -257,8 +258,11 @@ class _EquationWalk:
         return self.values[path]
 
     def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
-        """The adjoint of the node at ``path`` as a tensor ``L_grad_Y_d`` over its free indices."""
+        """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
         variables = self.free(path)
+        if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
+                and _plain(factors[0][0]) == variables:
+            return factors[0][0]
         rhs = self._product(variables, factors, self.value(path))
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
 
