@@ -38,6 +38,7 @@ def check_gradients(source: str, shapes: dict, backend: str, wrt=None, loss: str
     results = program(**inputs)
     for name, gradient_name in program.gradients.items():
         expected = numeric_gradient(source, loss, inputs, name, backend)
+        assert np.all(np.isfinite(expected)), f"the finite differences of d{loss}/d{name} are not finite"
         np.testing.assert_allclose(results[gradient_name], expected, rtol=1e-5, atol=1e-7,
                                    err_msg=f"d{loss}/d{name}")
     return program

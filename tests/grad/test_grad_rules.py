@@ -13,7 +13,8 @@ RULES = {
                                     dict(A=(3,), B=(3,), s=()), ["A", "B"]),
     "division": ("Y[i] = A[i] / B[i] + 1 / (B[i] A[i] + 3)\nL = Y[i] C[i]", dict(A=(3,), B=(3,), C=(3,)), ["A", "B"]),
     "division summing inside the divisor": ("Y[i] = A[i] / B[i, j]\nL = Y[i] Y[i]", dict(A=(2,), B=(2, 3)), ["A", "B"]),
-    "power": ("const c = 2.5\nY[i] = A[i]^3 + A[i]^c + A[i]^0.5 - A[i]^2\nL = Y[i] B[i]", dict(A=(3,), B=(3,)), ["A", "B"]),
+    "power": ("const c = 2.5\nY[i] = A[i]^3 + (A[i]^2 + 1)^c + (B[i]^2 + 1)^0.5 - A[i]^2 + (A[i]^2 + 2)^-1\n"
+              "L = Y[i] B[i]", dict(A=(3,), B=(3,)), ["A", "B"]),
     "negation": ("Y[i] = -A[i] - (-B[i] C[i])\nL = Y[i] Y[i]", dict(A=(3,), B=(3,), C=(3,)), ["A", "B", "C"]),
     "several equations": ("Y[i] = A[i, j] X[j]\nY[i] += B[i]\nY[i] = X[i]^2\nL = Y[i] Y[i]",
                           dict(A=(3, 3), X=(3,), B=(3,)), ["A", "X", "B"]),

@@ -102,8 +102,10 @@ def _power(node: ir.Power, path: Path, ctx: Context) -> list[Factor]:
     if isinstance(e, ir.Num):
         if e.value == 1:
             return []
-        lowered = base if e.value == 2 else ir.Power(base, ir.Num(e.value - 1))
-        return [(e, False), (lowered, False)]
+        if e.value == 2:
+            return [(e, False), (base, False)]
+        lowered = e.value - 1            # a negative exponent divides, as the printer cannot write b^-1
+        return [(e, False), (ir.Power(base, ir.Num(abs(lowered))), lowered < 0)]
     return [(e, False), (ir.Power(base, _minus(e, ONE)), False)]
 
 

@@ -167,6 +167,21 @@ def _check_equation(eq: ir.Equation, program: Program) -> None:
         raise unsupported("a repeated index on the left-hand side", eq.lhs.span or eq.span)
 
 
+def _signed_product(factors: list[Factor]) -> ir.Expr:
+    """The product of ``factors`` with literal signs pulled out front (``-(a b)``, never ``a -1 b``, which
+    would read back as a subtraction) and literal ones dropped."""
+    negative, kept = False, []
+    for expr, divides in factors:
+        if isinstance(expr, ir.Num) and expr.value < 0:
+            negative, expr = not negative, ir.Num(-expr.value)
+        if not (isinstance(expr, ir.Num) and expr.value == 1):
+            kept.append((expr, divides))
+    if not kept or kept[0][1]:
+        kept.insert(0, (ir.Num(1.0), False))
+    product = kept[0][0] if len(kept) == 1 else ir.Product(tuple(e for e, _ in kept), tuple(d for _, d in kept))
+    return ir.Neg(product) if negative else product
+
+
 class _EquationWalk:
     """The adjoint flowing through one forward equation: the rules' ``Context``."""
 
@@ -219,11 +234,7 @@ class _EquationWalk:
         present = {v for e, _ in safe for v in _variables(e)}
         if set(keep) - present:
             safe.append((ir.Power(carrier, ir.Num(0.0)), False))
-        if not safe or safe[0][1]:
-            safe.insert(0, (ir.Num(1.0), False))
-        if len(safe) == 1 and not safe[0][1]:
-            return safe[0][0]
-        return ir.Product(tuple(e for e, _ in safe), tuple(d for _, d in safe))
+        return _signed_product(safe)
 
     def _materialise(self, base: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
         """A new tensor ``base[variables] = rhs`` (dotted where ``rhs`` normalises), read back plainly."""
