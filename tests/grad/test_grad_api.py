@@ -35,6 +35,7 @@ def test_accepts_a_compiled_program_and_a_loss_name():
 
 
 @pytest.mark.parametrize("rule", ["join", "division", "power", "negation", "softmax inside an expression", "summed inside exp", "chain",
+                                  "avg=", "max=", "pairwise max and min",
                                   "summed at a reference", "several equations"])
 def test_printed_program_reparses_to_the_same_numbers(rule, backend):
     source, shapes, wrt = RULES[rule]
@@ -79,11 +80,11 @@ def test_cli_grad_reports_a_bad_loss(tmp_path, capsys):
 
 UNSUPPORTED = {
     "recursion": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a recursion"),
-    "max=": ("Y = 1\nM[i] max= A[i, j]\nL = M[i]", 2, "'max='"),
+    "several max=": ("M[i] max= A[i, j]\nM[i] max= A[j, i]\nL = M[i]", 1, "several 'max=' equations"),
+    "max= over a relation": ("M[i] max= R(i, j) A[j]\nL = M[i]", 1, "'max=' over a relation"),
     "shift": ("Y[i] = A[i + 1] A[i]\nL = Y[i]", 1, "index arithmetic"),
     "pooling": ("Y[i/2] = A[i]\nL = Y[i]", 1, "index arithmetic"),
     "lnorm": ("Y[i, j.] = lnorm(A[i, j])\nL = Y[i, j] C[i, j]", 1, "lnorm(...)"),
-    "pairwise max": ("Y[i] = max(A[i], B[i])\nL = Y[i]", 1, "max(...)"),
     "negation": ("Y[i] = C[i] ~A[i]\nL = Y[i]", 1, "~ (negation)"),
     "relation": ("R(i) = A[i]\nL = R(i) B[i]", 1, "a relation"),
     "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d]", 1, "concat(...)"),

@@ -26,6 +26,12 @@ RULES = {
     "softmax": ("Y[i, j.] = softmax(A[i, j] X[j])\nL = Y[i, j] C[i, j]", dict(A=(2, 3), X=(3,), C=(2, 3)), ["A", "X"]),
     "softmax inside an expression": ("Y[i, j.] = 2 * softmax(A[i, j]) + A[i, j]\nL = Y[i, j] C[i, j]",
                                      dict(A=(2, 3), C=(2, 3)), ["A"]),
+    "avg=": ("M[i] avg= A[i, j] B[j, k]\nL = M[i] M[i]", dict(A=(2, 3), B=(3, 4)), ["A", "B"]),
+    "max=": ("M[i] max= A[i, j] B[j]\nL = M[i] C[i]", dict(A=(3, 4), B=(4,), C=(3,)), ["A", "B"]),
+    "min=": ("M[i] min= exp(A[i, j]) + B[j]\nL = M[i] C[i]", dict(A=(3, 4), B=(4,), C=(3,)), ["A", "B"]),
+    "max= to a scalar": ("M max= A[i] B[i]\nL = M M[]", dict(A=(3,), B=(3,)), ["A", "B"]),
+    "pairwise max and min": ("Y[i] = max(A[i], B[i]) + min(A[i], 2 B[i])\nL = Y[i] C[i]",
+                             dict(A=(4,), B=(4,), C=(4,)), ["A", "B"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }
@@ -99,3 +105,15 @@ def test_unused_tensor_has_zero_gradient(backend):
     program = tlc.grad("Y[i] = A[i] A[i]\nZ[i] = B[i]\nL = Y[i]", wrt=["A", "B"], backend=backend)
     inputs = random_inputs(dict(A=(2,), B=(3,)))
     np.testing.assert_array_equal(program(**inputs)[program.gradients["B"]], np.zeros(3))
+
+
+def test_max_shares_the_adjoint_between_ties(backend):
+    program = tlc.grad("M max= A[i]\nL = 2 M[]", wrt=["A"], backend=backend)
+    np.testing.assert_array_equal(program(A=np.array([1.0, 3.0, 3.0]))[program.gradients["A"]], [0.0, 1.0, 1.0])
+
+
+def test_pairwise_max_tie_goes_to_the_second_argument(backend):
+    program = tlc.grad("Y[i] = max(A[i], B[i])\nL = Y[i]", wrt=["A", "B"], backend=backend)
+    results = program(A=np.array([2.0, 1.0]), B=np.array([2.0, 0.0]))
+    np.testing.assert_array_equal(results[program.gradients["A"]], [0.0, 1.0])
+    np.testing.assert_array_equal(results[program.gradients["B"]], [1.0, 0.0])

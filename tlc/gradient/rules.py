@@ -33,8 +33,8 @@ class Context(Protocol):
     def free(self, path: Path) -> tuple[str, ...]:
         """The indices of the node at ``path`` that are not summed inside it."""
 
-    def adjoint_sum(self, adjoint: ir.Ref, value: ir.Expr, kept: tuple[str, ...]) -> ir.Ref:
-        """``Σ adjoint value`` over every index but ``kept``, materialised as a tensor over ``kept``."""
+    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back."""
 
 
 def unsupported(construct: str, span) -> TlcError:
@@ -113,6 +113,8 @@ def _call_rule(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[
     f = node.function
     if f == "step":
         return []                                   # zero almost everywhere (and taken as 0 at 0)
+    if f in ("min", "max"):
+        return _pairwise(node, path, ctx)
     if f not in ("relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos"):
         construct = "~ (negation)" if f == "not" else f"{f}(...)"
         raise unsupported(construct, node.span)
@@ -156,5 +158,30 @@ def _softmax(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> 
     y = ctx.value(path)
     g = ctx.adjoint(path, adjoint)
     kept = tuple(v for v in ctx.free(path) if v not in node.axes)
-    total = ctx.adjoint_sum(g, y, kept)
+    total = ctx.materialise("sum", kept, ir.Product((g, y), (False, False)))
     return [(y, False), (_minus(g, total), False)]
+
+
+def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """max(a, b): a's partial is step(a - b), b's is 1 - step(a - b) (a tie goes to b); min likewise."""
+    a, b = ctx.value(path + (0,)), ctx.value(path + (1,))
+    first = _call("step", _minus(a, b) if node.function == "max" else _minus(b, a))
+    return [(0, [(first, False)]), (1, [(_minus(ONE, first), False)])]
+
+
+def reduction(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
+    """The factors an ``avg=``, ``max=`` or ``min=`` equation puts between its left-hand side's adjoint (read
+    plainly as ``lhs``) and its right-hand side: avg= divides by the number of index combinations averaged;
+    max=/min= route the adjoint to the elements equal to the result, shared equally between ties."""
+    kept = tuple(i.plain_variable for i in lhs.indices)
+    every = tuple(dict.fromkeys(kept + ctx.free(())))
+    if eq.aggregator.reduction == "avg":
+        carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
+        ones = ctx.materialise("ones", every, ir.Product(tuple(carriers), (False,) * len(carriers)))
+        return [(ctx.materialise("count", kept, ones), True)]
+    value = ctx.value(())
+    above = _minus(lhs, value) if eq.aggregator.reduction == "max" else _minus(value, lhs)
+    chosen = ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", every,
+                             _minus(ONE, _call("step", above)))
+    ties = ctx.materialise("ties", kept, chosen)
+    return [(chosen, False), (ties, True)]

@@ -15,7 +15,7 @@ import networkx as nx
 
 from tlc.errors import TlcError
 from tlc.gradient.names import Namer
-from tlc.gradient.rules import Factor, Path, partials, unsupported
+from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.passes.projection import analyse, occurrences
@@ -153,7 +153,10 @@ def _check_equation(eq: ir.Equation, program: Program) -> None:
     if eq.lhs.relation:
         raise unsupported(f"a relation ({eq.lhs.name}(...))", eq.span)
     if eq.aggregator.reduction != "sum":
-        raise unsupported(f"'{eq.aggregator.value}'", eq.span)
+        if len(program.defining(eq.lhs.name)) > 1:
+            raise unsupported(f"several '{eq.aggregator.value}' equations for one tensor", eq.span)
+        if any(r.relation for r in ir.refs(eq.rhs)):
+            raise unsupported(f"'{eq.aggregator.value}' over a relation's tuples", eq.span)
     for ref in (eq.lhs, *ir.refs(eq.rhs)):
         for index in ref.indices:
             if index.virtual:
@@ -196,6 +199,8 @@ class _EquationWalk:
         """Emit the contributions of this equation to the adjoints of the active tensors it reads."""
         lhs = self.eq.lhs
         root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _plain(lhs)), False)]
+        if self.eq.aggregator.reduction != "sum":
+            root += reduction(self.eq, _ref(lhs.name, _plain(lhs)), self)
         self._descend((), root)
 
     def _descend(self, path: Path, factors: list[Factor]) -> None:
@@ -262,7 +267,8 @@ class _EquationWalk:
         if isinstance(node, (ir.Num, ir.Scalar, ir.IndexValue)) or (isinstance(node, ir.Ref) and path not in self.summed):
             return node
         lhs = self.eq.lhs
-        if not path and len(self.t.program.defining(lhs.name)) == 1:
+        if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
+                and () not in self.summed:
             return _ref(lhs.name, _plain(lhs))
         if path not in self.values:
             self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path), node)
@@ -277,7 +283,6 @@ class _EquationWalk:
         rhs = self._product(variables, factors, self.value(path))
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
 
-    def adjoint_sum(self, adjoint: ir.Ref, value: ir.Expr, kept: tuple[str, ...]) -> ir.Ref:
-        """``Σ adjoint value`` over every index but ``kept``, as a tensor ``L_grad_Y_sum``."""
-        rhs = ir.Product((adjoint, value), (False, False))
-        return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_sum", kept, rhs)
+    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs``, read back plainly."""
+        return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_{suffix}", variables, rhs)
