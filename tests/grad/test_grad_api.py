@@ -89,6 +89,7 @@ UNSUPPORTED = {
     "relation": ("R(i) = A[i]\nL = R(i) B[i]", 1, "a relation"),
     "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d]", 1, "concat(...)"),
     "tensor exponent": ("Y[i] = A[i]^B[i]\nL = Y[i]", 1, "a power whose exponent reads a tensor"),
+    "summed between arguments": ("Y = max(A[i], B[i])\nL = Y[]", 1, "max(...) summing an index between"),
     "diagonal": ("Y[i] = A[i, i]\nL = Y[i]", 1, "a repeated index"),
     "constant index": ("Y[i] = A[i, 0]\nL = Y[i]", 1, "a constant index"),
 }

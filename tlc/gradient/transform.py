@@ -211,7 +211,8 @@ class _EquationWalk:
             self._contribute(node, factors)
             return
         if path in self.summed and isinstance(node, (ir.Power, ir.Call)):
-            raise unsupported(f"{type(node).__name__.lower()} summing an index inside itself", node.span)
+            what = f"{node.function}(...)" if isinstance(node, ir.Call) else "a power"
+            raise unsupported(f"{what} summing an index between its arguments", node.span)
         for k, adjoint in partials(node, path, self, factors):
             self._descend(path + (k,), adjoint)
 
