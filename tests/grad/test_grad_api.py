@@ -112,3 +112,23 @@ def test_unsupported_construct_is_a_located_error(construct):
 def test_bad_loss_or_wrt(loss, wrt, message):
     with pytest.raises(tlc.TlcError, match=message):
         tlc.grad("Y[i] = A[i] + s\nL = Y[i]", loss=loss, wrt=wrt)
+
+
+MLP = """
+tensor W1[4, 3]
+tensor W2[2, 4]
+H[n, h] = tanh(W1[h, d] X[n, d])
+Y[n, o.] = softmax(W2[o, h] H[n, h])
+L = -(T[n, o] log(Y[n, o]))
+"""
+
+
+def test_gradient_program_verifies_and_agrees_at_every_optimisation_level(backend):
+    from tlc.ir.verify import verify
+    verify(differentiate(MLP, "L").program)
+    inputs = random_inputs(dict(W1=(4, 3), W2=(2, 4), X=(5, 3), T=(5, 2)), positive=True)
+    reference = tlc.grad(MLP, backend=backend, opt_level=0)(**inputs)
+    for level in (1, 2, 3):
+        results = tlc.grad(MLP, backend=backend, opt_level=level)(**inputs)
+        for name in ("L", "L_grad_W1", "L_grad_W2"):
+            np.testing.assert_allclose(results[name], reference[name], rtol=1e-12, atol=1e-14)

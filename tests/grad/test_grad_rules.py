@@ -32,6 +32,8 @@ RULES = {
     "max= to a scalar": ("M max= A[i] B[i]\nL = M M[]", dict(A=(3,), B=(3,)), ["A", "B"]),
     "pairwise max and min": ("Y[i] = max(A[i], B[i]) + min(A[i], 2 B[i])\nL = Y[i] C[i]",
                              dict(A=(4,), B=(4,), C=(4,)), ["A", "B"]),
+    "softmax cross-entropy": ("Y[n, o.] = softmax(W[o, d] X[n, d])\nL = -(T[n, o] log(Y[n, o]))",
+                              dict(W=(3, 2), X=(4, 2), T=(4, 3)), ["W", "X"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }
