@@ -34,6 +34,9 @@ RULES = {
                              dict(A=(4,), B=(4,), C=(4,)), ["A", "B"]),
     "softmax cross-entropy": ("Y[n, o.] = softmax(W[o, d] X[n, d])\nL = -(T[n, o] log(Y[n, o]))",
                               dict(W=(3, 2), X=(4, 2), T=(4, 3)), ["W", "X"]),
+    "lnorm": ("Y[i, j.] = lnorm(A[i, j] X[j])\nL = Y[i, j] C[i, j]", dict(A=(2, 4), X=(4,), C=(2, 4)), ["A", "X"]),
+    "lnorm inside an expression": ("Y[i, j] = 2 * lnorm(A[i, j] + B[j]) + A[i, j]\nL = Y[i, j] Y[i, j] C[i, j]",
+                                   dict(A=(3, 4), B=(4,), C=(3, 4)), ["A", "B"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }

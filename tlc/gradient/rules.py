@@ -13,6 +13,7 @@ from typing import Protocol
 
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
+from tlc_runtime.ops import LNORM_EPS
 
 Path = tuple[int, ...]
 Factor = tuple[ir.Expr, bool]
@@ -64,6 +65,8 @@ def partials(node: ir.Expr, path: Path, ctx: Context, adjoint: list[Factor]) -> 
     node's own ``adjoint`` as factors."""
     if isinstance(node, ir.Call) and node.function == "softmax":
         return [(0, _softmax(node, path, ctx, adjoint))]
+    if isinstance(node, ir.Call) and node.function == "lnorm":
+        return [(0, _lnorm(node, path, ctx, adjoint))]
     return [(k, adjoint + local) for k, local in _local(node, path, ctx)]
 
 
@@ -160,6 +163,23 @@ def _softmax(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> 
     kept = tuple(v for v in ctx.free(path) if v not in node.axes)
     total = ctx.materialise("sum", kept, ir.Product((g, y), (False, False)))
     return [(y, False), (_minus(g, total), False)]
+
+
+def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> list[Factor]:
+    """The argument's whole adjoint (dY - mean(dY) - Y mean(dY Y)) / sqrt(var + eps), means and the biased
+    variance taken over the normalised indices, Y being the normalised value."""
+    every = ctx.free(path)
+    kept = tuple(v for v in every if v not in node.axes)
+    x, y = ctx.value(path + (0,)), ctx.value(path)
+    g = ctx.adjoint(path, adjoint)
+    count = ctx.materialise("count", kept, ctx.materialise("ones", every, ir.Power(x, ir.Num(0.0))))
+    mean = ctx.materialise("mean", kept, ir.Product((x, count), (False, True)))
+    centred = ctx.materialise("centred", every, _minus(x, mean))
+    var = ctx.materialise("var", kept, ir.Product((centred, centred, count), (False, False, True)))
+    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((g, count), (False, True)))
+    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((g, y, count), (False, False, True)))
+    deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
+    return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
 
 
 def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
