@@ -37,6 +37,7 @@ RULES = {
     "lnorm": ("Y[i, j.] = lnorm(A[i, j] X[j])\nL = Y[i, j] C[i, j]", dict(A=(2, 4), X=(4,), C=(2, 4)), ["A", "X"]),
     "lnorm inside an expression": ("Y[i, j] = 2 * lnorm(A[i, j] + B[j]) + A[i, j]\nL = Y[i, j] Y[i, j] C[i, j]",
                                    dict(A=(3, 4), B=(4,), C=(3, 4)), ["A", "B"]),
+    "index values": ("Y[i] = A[i] sin(i / 3) + A[i]^2 / (i + 1)\nL = Y[i] Y[i]", dict(A=(4,)), ["A"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }

@@ -262,10 +262,11 @@ class _EquationWalk:
         return tuple(dict.fromkeys(v for v in inside if v not in summed))
 
     def value(self, path: Path) -> ir.Expr:
-        """The node itself when it is a leaf summing nothing, the left-hand side for a sole definition's whole
-        right-hand side, else a materialised ``L_val_Y`` tensor."""
+        """The node itself when it is a reference or reads no tensor, and sums nothing; the left-hand side for a
+        sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
         node = ir.node_at(self.eq.rhs, path)
-        if isinstance(node, (ir.Num, ir.Scalar, ir.IndexValue)) or (isinstance(node, ir.Ref) and path not in self.summed):
+        sums = any(p[:len(path)] == path for p in self.summed)
+        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node)):
             return node
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
