@@ -131,3 +131,11 @@ def test_gradient_program_verifies_and_agrees_at_every_optimisation_level(backen
         results = tlc.grad(MLP, backend=backend, opt_level=level)(**inputs)
         for name in ("L", "L_grad_W1", "L_grad_W2"):
             np.testing.assert_allclose(results[name], reference[name], rtol=1e-12, atol=1e-14)
+
+
+def test_a_recursion_the_loss_does_not_depend_on_is_allowed():
+    program = tlc.grad("Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\nY[i] = A[i] A[i]\nL = Y[i]",
+                       wrt=["A"])
+    results = program(A=np.array([1.0, 2.0]), Edge=[(0, 1), (1, 2)])
+    np.testing.assert_array_equal(results[program.gradients["A"]], [2.0, 4.0])
+    assert (0, 2) in list(results["Path"])

@@ -114,7 +114,8 @@ class _Transform:
         self._check_recursion(equations)
         for k in equations:
             _check_equation(self.program.equations[k], self.program)
-        order = [n for n in nx.topological_sort(self.program.graph) if isinstance(n, str) and n in self.active]
+        graph = self.program.graph.subgraph([*self.active, *equations])
+        order = [n for n in nx.topological_sort(graph) if isinstance(n, str)]
         for tensor in reversed(order):
             defining = self.program.defining(tensor)
             if not defining:
