@@ -1,4 +1,4 @@
-"""The ``tlc`` command line: run, check, compile and explain Tensor Logic programs."""
+"""The ``tlc`` command line: run, check, compile, explain and differentiate Tensor Logic programs."""
 
 from __future__ import annotations
 
@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         campaign.add_arguments(fuzz)
     except ImportError:     # the fuzzer needs hypothesis (the test extra)
         fuzz.set_defaults(fuzz_missing=True)
+    grad = sub.add_parser("grad", help="print the program extended with the gradient of a scalar loss, as TL source")
+    grad.add_argument("file")
+    grad.add_argument("--loss", required=True, metavar="L", help="the 0-d tensor to differentiate")
+    grad.add_argument("--wrt", action="append", metavar="W",
+                      help="a tensor to differentiate with respect to (repeatable; default: the inputs declared "
+                           "with 'tensor', else every numeric input)")
+    grad.add_argument("-o", dest="output", metavar="OUT", help="write the program to OUT instead of stdout")
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
     explain.add_argument("file")
     with_data(explain)
@@ -181,6 +188,19 @@ def _compile(program: Program, inputs: dict, args) -> int:
     return 0
 
 
+def _grad(source: str, filename: str, args) -> int:
+    """``tlc grad``: the gradient program as Tensor Logic source."""
+    from tlc.gradient.api import differentiate
+    from tlc.gradient.printing import format_gradient
+    text = format_gradient(differentiate(frontend(source, filename), args.loss, args.wrt), args.loss)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _format_value(name: str, value) -> str:
     if isinstance(value, rt.Relation):
         rows = value.tuples()
@@ -213,6 +233,8 @@ def _command(args) -> int:
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)
+    if args.command == "grad":
+        return _grad(source, filename, args)
     try:
         check_pass_names(getattr(args, "print_after", ()))
     except TlcError as err:

@@ -1,0 +1,207 @@
+"""Reverse-mode rules, one per construct: the local partial derivative of a node with respect to each of
+its children, written as Tensor Logic factors that multiply the node's adjoint.
+
+A factor is ``(expression, divides)``; the adjoint of a child is the product of the factors on its path from
+the equation's root (summed, by the usual projection, over every index the child lacks). Forward values are
+obtained through the context (``value``), which reads the node itself when it is a plain reference and
+otherwise materialises it as a tensor, so that indices summed inside it stay summed there.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tlc.errors import TlcError
+from tlc.ir import nodes as ir
+from tlc_runtime.ops import LNORM_EPS
+
+Path = tuple[int, ...]
+Factor = tuple[ir.Expr, bool]
+
+
+class Context(Protocol):
+    """What a rule may ask of the transform walking one equation."""
+
+    def active(self, path: Path) -> bool:
+        """True when the node at ``path`` reads a tensor whose gradient is wanted."""
+
+    def value(self, path: Path) -> ir.Expr:
+        """The forward value of the node at ``path`` (after its own summations), as an expression."""
+
+    def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
+        """The adjoint of the node at ``path``, materialised as a tensor over its free indices."""
+
+    def free(self, path: Path) -> tuple[str, ...]:
+        """The indices of the node at ``path`` that are not summed inside it."""
+
+    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back."""
+
+
+def unsupported(construct: str, span) -> TlcError:
+    """The located error for a construct whose gradient tlc does not derive."""
+    return TlcError(f"the gradient of {construct} is not implemented yet", span)
+
+
+ONE = ir.Num(1.0)
+MINUS_ONE = ir.Num(-1.0)
+
+
+def _minus(a: ir.Expr, b: ir.Expr) -> ir.Sum:
+    return ir.Sum((a, b), (1, -1))
+
+
+def _call(function: str, arg: ir.Expr) -> ir.Call:
+    return ir.Call(function, (arg,))
+
+
+def is_constant(expr: ir.Expr) -> bool:
+    """True when ``expr`` reads no tensor and no index (literals, consts and scalar inputs only)."""
+    return not any(isinstance(n, (ir.Ref, ir.IndexValue)) for n in ir.walk(expr))
+
+
+def partials(node: ir.Expr, path: Path, ctx: Context, adjoint: list[Factor]) -> list[tuple[int, list[Factor]]]:
+    """``(child position, the child's adjoint)`` for every child with a non-zero partial derivative, given the
+    node's own ``adjoint`` as factors."""
+    if isinstance(node, ir.Call) and node.function == "softmax":
+        return [(0, _softmax(node, path, ctx, adjoint))]
+    if isinstance(node, ir.Call) and node.function == "lnorm":
+        return [(0, _lnorm(node, path, ctx, adjoint))]
+    return [(k, adjoint + local) for k, local in _local(node, path, ctx)]
+
+
+def _local(node: ir.Expr, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """``(child position, local partial factors)`` for an elementwise construct."""
+    if isinstance(node, ir.Sum):
+        return [(k, [] if sign > 0 else [(MINUS_ONE, False)]) for k, sign in enumerate(node.signs)]
+    if isinstance(node, ir.Neg):
+        return [(0, [(MINUS_ONE, False)])]
+    if isinstance(node, ir.Product):
+        return [(k, _product(node, path, ctx, k)) for k in range(len(node.factors)) if ctx.active(path + (k,))]
+    if isinstance(node, ir.Power):
+        return [(0, _power(node, path, ctx))]
+    if isinstance(node, ir.Call):
+        return _call_rule(node, path, ctx)
+    if isinstance(node, ir.Attention):
+        raise unsupported("fused attention", node.span)
+    return []
+
+
+def _product(node: ir.Product, path: Path, ctx: Context, k: int) -> list[Factor]:
+    """d(Π f_j^±1)/d f_k: the other factors, and for a divisor also -1/f_k²."""
+    others = [(ctx.value(path + (j,)), inv) for j, inv in enumerate(node.inverted) if j != k]
+    if not node.inverted[k]:
+        return others
+    own = ctx.value(path + (k,))
+    return others + [(MINUS_ONE, False), (own, True), (own, True)]
+
+
+def _power(node: ir.Power, path: Path, ctx: Context) -> list[Factor]:
+    """d(b^e)/db = e b^(e-1) for an exponent that reads no tensor."""
+    if not is_constant(node.exponent):
+        raise unsupported("a power whose exponent reads a tensor or an index", node.span)
+    base = ctx.value(path + (0,))
+    e = node.exponent
+    if isinstance(e, ir.Num):
+        if e.value == 1:
+            return []
+        if e.value == 2:
+            return [(e, False), (base, False)]
+        lowered = e.value - 1            # a negative exponent divides, as the printer cannot write b^-1
+        return [(e, False), (ir.Power(base, ir.Num(abs(lowered))), lowered < 0)]
+    return [(e, False), (ir.Power(base, _minus(e, ONE)), False)]
+
+
+def _call_rule(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    f = node.function
+    if f == "step":
+        return []                                   # zero almost everywhere (and taken as 0 at 0)
+    if f in ("min", "max"):
+        return _pairwise(node, path, ctx)
+    if f not in ("relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos"):
+        construct = "~ (negation)" if f == "not" else f"{f}(...)"
+        raise unsupported(construct, node.span)
+    x = path + (0,)
+    if f == "relu":
+        return [(0, [(_call("step", ctx.value(x)), False)])]
+    if f == "sig":
+        return _sigmoid(node, path, ctx)
+    if f == "tanh":
+        return [(0, [(_minus(ONE, ir.Power(ctx.value(path), ir.Num(2.0))), False)])]
+    if f == "exp":
+        return [(0, [(ctx.value(path), False)])]
+    if f == "log":
+        return [(0, [(ctx.value(x), True)])]
+    if f == "sqrt":
+        return [(0, [(ir.Num(0.5), False), (ctx.value(path), True)])]
+    if f == "abs":
+        v = ctx.value(x)
+        return [(0, [(_minus(_call("step", v), _call("step", ir.Neg(v))), False)])]
+    if f == "sin":
+        return [(0, [(_call("cos", ctx.value(x)), False)])]
+    return [(0, [(MINUS_ONE, False), (_call("sin", ctx.value(x)), False)])]          # cos
+
+
+def _sigmoid(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """d sig(x, T)/dx = s (1 - s) / T; at T = 0 (a step) the derivative is zero."""
+    s = ctx.value(path)
+    factors = [(s, False), (_minus(ONE, s), False)]
+    if len(node.args) == 1:
+        return [(0, factors)]
+    temperature = node.args[1]
+    if not is_constant(temperature):
+        raise unsupported("sig(x, T) with a temperature that reads a tensor or an index", node.span)
+    if isinstance(temperature, ir.Num) and temperature.value == 0:
+        return []
+    return [(0, factors + [(temperature, True)])]
+
+
+def _softmax(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> list[Factor]:
+    """The argument's whole adjoint Y (dY - Σ_axes dY Y), with Y the softmax over the dotted indices."""
+    y = ctx.value(path)
+    g = ctx.adjoint(path, adjoint)
+    kept = tuple(v for v in ctx.free(path) if v not in node.axes)
+    total = ctx.materialise("sum", kept, ir.Product((g, y), (False, False)))
+    return [(y, False), (_minus(g, total), False)]
+
+
+def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> list[Factor]:
+    """The argument's whole adjoint (dY - mean(dY) - Y mean(dY Y)) / sqrt(var + eps), means and the biased
+    variance taken over the normalised indices, Y being the normalised value."""
+    every = ctx.free(path)
+    kept = tuple(v for v in every if v not in node.axes)
+    x, y = ctx.value(path + (0,)), ctx.value(path)
+    g = ctx.adjoint(path, adjoint)
+    count = ctx.materialise("count", kept, ctx.materialise("ones", every, ir.Power(x, ir.Num(0.0))))
+    mean = ctx.materialise("mean", kept, ir.Product((x, count), (False, True)))
+    centred = ctx.materialise("centred", every, _minus(x, mean))
+    var = ctx.materialise("var", kept, ir.Product((centred, centred, count), (False, False, True)))
+    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((g, count), (False, True)))
+    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((g, y, count), (False, False, True)))
+    deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
+    return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
+
+
+def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
+    """max(a, b): a's partial is step(a - b), b's is 1 - step(a - b) (a tie goes to b); min likewise."""
+    a, b = ctx.value(path + (0,)), ctx.value(path + (1,))
+    first = _call("step", _minus(a, b) if node.function == "max" else _minus(b, a))
+    return [(0, [(first, False)]), (1, [(_minus(ONE, first), False)])]
+
+
+def reduction(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
+    """The factors an ``avg=``, ``max=`` or ``min=`` equation puts between its left-hand side's adjoint (read
+    plainly as ``lhs``) and its right-hand side: avg= divides by the number of index combinations averaged;
+    max=/min= route the adjoint to the elements equal to the result, shared equally between ties."""
+    kept = tuple(i.plain_variable for i in lhs.indices)
+    every = tuple(dict.fromkeys(kept + ctx.free(())))
+    if eq.aggregator.reduction == "avg":
+        carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
+        ones = ctx.materialise("ones", every, ir.Product(tuple(carriers), (False,) * len(carriers)))
+        return [(ctx.materialise("count", kept, ones), True)]
+    value = ctx.value(())
+    above = _minus(lhs, value) if eq.aggregator.reduction == "max" else _minus(value, lhs)
+    chosen = ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", every,
+                             _minus(ONE, _call("step", above)))
+    ties = ctx.materialise("ties", kept, chosen)
+    return [(chosen, False), (ties, True)]

@@ -1,0 +1,291 @@
+"""The gradient transform, IR -> IR: a program and a scalar loss in, the same program plus adjoint
+equations out, so that every pass and backend runs the backward pass unchanged.
+
+Tensors are visited in reverse topological order; the adjoint of a tensor ``Y`` is the sum of one
+contribution per read of ``Y`` in an equation the loss depends on (several equations each add with ``+=``).
+Within an equation the adjoint flows from the right-hand side's root to each tensor reference, multiplying
+the local partials of ``tlc.gradient.rules``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from tlc.errors import TlcError
+from tlc.gradient.names import Namer
+from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+from tlc.passes.projection import analyse, occurrences
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """A gradient program: the forward statements followed by the backward equations."""
+
+    program: Program
+    gradients: dict[str, str]
+    """Each ``wrt`` name -> the name of the tensor holding dL/d(name)."""
+    origins: tuple[tuple[ir.Equation, ir.Equation | None], ...]
+    """Each generated equation with the forward equation it derives from (None: a zero gradient)."""
+
+
+def default_wrt(program: Program) -> tuple[str, ...]:
+    """The tensors learned by default: inputs declared with ``tensor``, or if none is declared, every numeric input."""
+    inputs = [n for n, t in program.tensors.items() if not t.defined and not t.relation]
+    declared = [n for n in inputs if n in program.shapes]
+    return tuple(declared or inputs)
+
+
+def gradient(program: Program, loss: str, wrt=None) -> Gradient:
+    """The program extended with the gradient of the 0-d tensor ``loss`` with respect to each name in ``wrt``."""
+    _check_loss(program, loss)
+    wrt = default_wrt(program) if wrt is None else ([wrt] if isinstance(wrt, str) else list(wrt))
+    _check_wrt(program, loss, wrt)
+    return _Transform(program, loss, tuple(dict.fromkeys(wrt))).run()
+
+
+def _check_loss(program: Program, loss: str) -> None:
+    info = program.tensors.get(loss)
+    if info is None or not info.defined or info.relation:
+        what = "not a tensor of this program" if info is None else \
+            "a relation" if info.relation else "an input, not defined by an equation"
+        raise TlcError(f"the loss {loss!r} must be a numeric tensor defined by an equation; it is {what}",
+                       None if info is None else info.first_use.span, filename=program.filename, source=program.source)
+    if info.rank:
+        raise TlcError(f"the loss {loss!r} must be a scalar (0-d) tensor, it has {info.rank} indices",
+                       info.first_use.span, filename=program.filename, source=program.source)
+
+
+def _check_wrt(program: Program, loss: str, wrt: list[str]) -> None:
+    if not wrt:
+        raise TlcError("nothing to differentiate with respect to: the program has no numeric input tensor",
+                       filename=program.filename)
+    for name in wrt:
+        info = program.tensors.get(name)
+        if info is None or info.relation or name == loss:
+            what = "the loss itself" if name == loss else "a relation" if info is not None else \
+                "not a tensor of this program" + (" (scalar inputs are constants)" if name in program.scalars else "")
+            raise TlcError(f"cannot differentiate with respect to {name!r}: it is {what}", filename=program.filename)
+
+
+def _plain(ref: ir.Ref) -> tuple[str, ...]:
+    return tuple(i.plain_variable for i in ref.indices)
+
+
+def _variables(expr: ir.Expr) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for _, v in occurrences(expr)))
+
+
+def _ref(name: str, variables, normalised=()) -> ir.Ref:
+    return ir.Ref(name, tuple(ir.Index(((v, 1),), normalised=v in normalised) for v in variables))
+
+
+class _Transform:
+    """One run of the gradient transform (it accumulates the generated equations)."""
+
+    def __init__(self, program: Program, loss: str, wrt: tuple[str, ...]):
+        self.program, self.loss, self.wrt = program, loss, wrt
+        self.names = Namer(program)
+        self.grad_names: dict[str, str] = {}
+        self.out: list[tuple[ir.Equation, ir.Equation | None]] = []
+        self.defined: set[str] = set()
+        graph = program.graph
+        self.active = set(nx.ancestors(graph, loss)) & ({*wrt} | {d for w in wrt for d in nx.descendants(graph, w)})
+        self.active = {n for n in self.active | {loss} if isinstance(n, str)}
+
+    def grad_name(self, tensor: str) -> str:
+        """The adjoint tensor of ``tensor`` (named on first use)."""
+        if tensor not in self.grad_names:
+            self.grad_names[tensor] = self.names.fresh(f"{self.loss}_grad_{tensor}")
+        return self.grad_names[tensor]
+
+    def emit(self, lhs: ir.Ref, rhs: ir.Expr, origin: ir.Equation | None) -> None:
+        """Append ``lhs = rhs`` (``+=`` when ``lhs``'s tensor is already defined)."""
+        aggregator = ir.Aggregator.ADD if lhs.name in self.defined else ir.Aggregator.SUM
+        self.defined.add(lhs.name)
+        self.out.append((ir.Equation(lhs, aggregator, rhs, span=origin.span if origin else None), origin))
+
+    def run(self) -> Gradient:
+        """Check the equations the loss depends on, then emit the adjoints in reverse topological order."""
+        equations = [k for k, eq in enumerate(self.program.equations) if eq.lhs.name in self.active]
+        self._check_recursion(equations)
+        for k in equations:
+            _check_equation(self.program.equations[k], self.program)
+        graph = self.program.graph.subgraph([*self.active, *equations])
+        order = [n for n in nx.topological_sort(graph) if isinstance(n, str)]
+        for tensor in reversed(order):
+            defining = self.program.defining(tensor)
+            if not defining:
+                continue
+            if tensor != self.loss and self.grad_name(tensor) not in self.defined:
+                self._zero(tensor)
+            for k in defining:
+                _EquationWalk(self, k).run()
+        for name in self.wrt:
+            if self.grad_name(name) not in self.defined:
+                self._zero(name)
+        statements = self.program.statements + tuple(eq for eq, _ in self.out)
+        forward = self.program.outputs if self.program.outputs is not None else \
+            frozenset(n for n, t in self.program.tensors.items() if t.defined)
+        gradients = {name: self.grad_name(name) for name in self.wrt}
+        program = replace(self.program, statements=statements, outputs=forward | frozenset(gradients.values()))
+        return Gradient(program, gradients, tuple(self.out))
+
+    def _zero(self, tensor: str) -> None:
+        """A gradient that is zero everywhere, shaped like ``tensor``."""
+        variables = [f"i{a + 1}" for a in range(self.program.tensors[tensor].rank)]
+        shape = ir.Power(_ref(tensor, variables), ir.Num(0.0))
+        self.emit(_ref(self.grad_name(tensor), variables), ir.Product((ir.Num(0.0), shape), (False, False)), None)
+
+    def _check_recursion(self, equations: list[int]) -> None:
+        graph = self.program.graph
+        cyclic = {n for c in nx.strongly_connected_components(graph) if len(c) > 1 for n in c}
+        for k in equations:
+            if k in cyclic:
+                raise unsupported(f"a recursion ({self.program.equations[k].lhs.name} depends on itself)",
+                                  self.program.equations[k].span)
+
+
+def _check_equation(eq: ir.Equation, program: Program) -> None:
+    """Reject, located, every construct of an equation on the loss's path that has no gradient rule yet."""
+    if eq.lhs.relation:
+        raise unsupported(f"a relation ({eq.lhs.name}(...))", eq.span)
+    if eq.aggregator.reduction != "sum":
+        if len(program.defining(eq.lhs.name)) > 1:
+            raise unsupported(f"several '{eq.aggregator.value}' equations for one tensor", eq.span)
+        if any(r.relation for r in ir.refs(eq.rhs)):
+            raise unsupported(f"'{eq.aggregator.value}' over a relation's tuples", eq.span)
+    for ref in (eq.lhs, *ir.refs(eq.rhs)):
+        for index in ref.indices:
+            if index.virtual:
+                raise unsupported("a virtual index (*t)", index.span or ref.span or eq.span)
+            if index.terms and index.plain_variable is None:
+                raise unsupported("index arithmetic (shifts, pooling, convolutions)", index.span or ref.span or eq.span)
+    lhs = _plain(eq.lhs)
+    if None in lhs:
+        raise unsupported("a constant index on the left-hand side", eq.lhs.span or eq.span)
+    if len(set(lhs)) != len(lhs):
+        raise unsupported("a repeated index on the left-hand side", eq.lhs.span or eq.span)
+
+
+def _signed_product(factors: list[Factor]) -> ir.Expr:
+    """The product of ``factors`` with literal signs pulled out front (``-(a b)``, never ``a -1 b``, which
+    would read back as a subtraction) and literal ones dropped."""
+    negative, kept = False, []
+    for expr, divides in factors:
+        if isinstance(expr, ir.Num) and expr.value < 0:
+            negative, expr = not negative, ir.Num(-expr.value)
+        if not (isinstance(expr, ir.Num) and expr.value == 1):
+            kept.append((expr, divides))
+    if not kept or kept[0][1]:
+        kept.insert(0, (ir.Num(1.0), False))
+    product = kept[0][0] if len(kept) == 1 else ir.Product(tuple(e for e, _ in kept), tuple(d for _, d in kept))
+    return ir.Neg(product) if negative else product
+
+
+class _EquationWalk:
+    """The adjoint flowing through one forward equation: the rules' ``Context``."""
+
+    def __init__(self, transform: _Transform, k: int):
+        self.t = transform
+        self.eq = transform.program.equations[k]
+        self.summed = analyse(self.eq).summed_at
+        self.occurrences = list(occurrences(self.eq.rhs))
+        self.values: dict[Path, ir.Expr] = {}
+
+    def run(self) -> None:
+        """Emit the contributions of this equation to the adjoints of the active tensors it reads."""
+        lhs = self.eq.lhs
+        root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _plain(lhs)), False)]
+        if self.eq.aggregator.reduction != "sum":
+            root += reduction(self.eq, _ref(lhs.name, _plain(lhs)), self)
+        self._descend((), root)
+
+    def _descend(self, path: Path, factors: list[Factor]) -> None:
+        if not self.active(path):
+            return
+        node = ir.node_at(self.eq.rhs, path)
+        if isinstance(node, ir.Ref):
+            self._contribute(node, factors)
+            return
+        if path in self.summed and isinstance(node, (ir.Power, ir.Call)):
+            what = f"{node.function}(...)" if isinstance(node, ir.Call) else "a power"
+            raise unsupported(f"{what} summing an index between its arguments", node.span)
+        for k, adjoint in partials(node, path, self, factors):
+            self._descend(path + (k,), adjoint)
+
+    def _contribute(self, ref: ir.Ref, factors: list[Factor]) -> None:
+        variables = _plain(ref)
+        if None in variables:
+            raise unsupported(f"a constant index in a read of {ref.name}", ref.span or self.eq.span)
+        if len(set(variables)) != len(variables):
+            raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
+        rhs = self._product(variables, factors, ref)
+        self.t.emit(_ref(self.t.grad_name(ref.name), variables), rhs, self.eq)
+
+    def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
+        """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
+        holding an index no other factor has is materialised first (else projection would sum that index
+        inside it); ``carrier ^ 0`` supplies the extent of any kept index no factor reads."""
+        safe: list[Factor] = []
+        for j, (expr, divides) in enumerate(factors):
+            others = {v for i, (e, _) in enumerate(factors) if i != j for v in _variables(e)}
+            own = _variables(expr)
+            if (divides or not isinstance(expr, ir.Ref)) and set(own) - set(keep) - others:
+                body = ir.Product((ir.Num(1.0), expr), (False, True)) if divides else expr
+                expr, divides = self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_f", own, body), False
+            safe.append((expr, divides))
+        present = {v for e, _ in safe for v in _variables(e)}
+        if set(keep) - present:
+            safe.append((ir.Power(carrier, ir.Num(0.0)), False))
+        return _signed_product(safe)
+
+    def _materialise(self, base: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``base[variables] = rhs`` (dotted where ``rhs`` normalises), read back plainly."""
+        name = self.t.names.fresh(base)
+        axes = {a for n in ir.walk(rhs) if isinstance(n, ir.Call) for a in n.axes}
+        self.t.emit(_ref(name, variables, axes), rhs, self.eq)
+        return _ref(name, variables)
+
+    # The rules' Context.
+
+    def active(self, path: Path) -> bool:
+        """True when the node at ``path`` reads a tensor on the way from a ``wrt`` tensor to the loss."""
+        return any(r.name in self.t.active for r in ir.refs(ir.node_at(self.eq.rhs, path)))
+
+    def free(self, path: Path) -> tuple[str, ...]:
+        """Indices occurring under ``path`` and not summed at or under it, in order of first occurrence."""
+        inside = [v for p, v in self.occurrences if p[:len(path)] == path]
+        summed = {v for p, vs in self.summed.items() if p[:len(path)] == path for v in vs}
+        return tuple(dict.fromkeys(v for v in inside if v not in summed))
+
+    def value(self, path: Path) -> ir.Expr:
+        """The node itself when it is a reference or reads no tensor, and sums nothing; the left-hand side for a
+        sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
+        node = ir.node_at(self.eq.rhs, path)
+        sums = any(p[:len(path)] == path for p in self.summed)
+        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node)):
+            return node
+        lhs = self.eq.lhs
+        if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
+                and () not in self.summed:
+            return _ref(lhs.name, _plain(lhs))
+        if path not in self.values:
+            self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path), node)
+        return self.values[path]
+
+    def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
+        """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
+        variables = self.free(path)
+        if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
+                and _plain(factors[0][0]) == variables:
+            return factors[0][0]
+        rhs = self._product(variables, factors, self.value(path))
+        return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
+
+    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs``, read back plainly."""
+        return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_{suffix}", variables, rhs)
