@@ -9,6 +9,7 @@ import random
 import re
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from tlc.fuzz.campaign import add_arguments, campaign_seed, run
 from tlc.fuzz.source_mutate import (MUTATORS, Seed, check_source, example_seeds, generated_seeds, minimise,
                                     mutate_source, source_campaign)
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SIMPLE = Seed("simple", "H[i] = W[i, j] X[j] + B[i]\nY[i] = relu(H[i])\nR(Bob, 'new york')\nR(x, y)?\n",
               {"W": np.ones((2, 3)), "X": np.ones(3), "B": np.ones(2)})
 
@@ -76,7 +78,7 @@ def test_minimise_keeps_the_property():
 
 
 def test_example_seeds_have_their_data():
-    seeds = {s.name: s for s in example_seeds()}
+    seeds = {s.name: s for s in example_seeds(EXAMPLES)}
     assert "examples/mlp.tl" in seeds and seeds["examples/mlp.tl"].inputs
     assert seeds["examples/family.tl"].inputs is None
 
@@ -116,7 +118,7 @@ def test_cli_mutate_source(tmp_path, capsys):
 def test_bounded_source_mutation_campaign(tmp_path):
     """2,000 mutated sources (generated programs and the examples) compile and run, or raise TlcError."""
     seed = campaign_seed()
-    seeds = generated_seeds(seed, 30) + example_seeds()
+    seeds = generated_seeds(seed, 30) + example_seeds(EXAMPLES)
     summary = source_campaign(seed, count=2000, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=5)
     assert summary.cases == 2000
     new = {key: found for key, found in summary.found.items()

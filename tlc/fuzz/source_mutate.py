@@ -367,8 +367,11 @@ class Seed:
 
 
 def example_seeds(root: Path | None = None) -> list[Seed]:
-    """``examples/*.tl`` with ``examples/data/NAME.npz`` when it exists (none outside a source checkout)."""
-    root = root or Path(__file__).resolve().parents[2] / "examples"
+    """``examples/*.tl`` with ``examples/data/NAME.npz`` when it exists: of the source checkout tlc runs from,
+    else of the current directory (none when neither has them)."""
+    if root is None:
+        checkout = Path(__file__).resolve().parents[2] / "examples"
+        root = checkout if checkout.is_dir() else Path.cwd() / "examples"
     seeds = []
     for path in sorted(root.glob("*.tl")):
         data = root / "data" / f"{path.stem}.npz"
