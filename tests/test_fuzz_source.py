@@ -165,3 +165,15 @@ def test_source_mutation_finds_fixed(source, inputs, outcome, backend):
     results = tlc.compile(source, backend=backend)(**inputs)
     got = results.answers[0][1] if results.answers else results["T"]
     np.testing.assert_allclose(got, outcome)
+
+
+def test_a_recurrence_reading_past_its_extent_runs(backend):
+    """Found by tlc fuzz --mutate-source --seed 6122026 (case 368067): a shifted read outside the tensor inside a
+    recurrence's step loop tried a static window over the loop variable."""
+    src = "T2[p', p + 1] = tanh(X0[-p', q] T2[q, p] X1[p', j] X2[j, p])\n"
+    rng = np.random.default_rng(0)
+    data = {name: rng.uniform(0.5, 1.5, (3, 3)) for name in ("X0", "X1", "X2")}
+    try:
+        tlc.compile(src, backend=backend)(**data)
+    except tlc.TlcError:
+        pass        # a located refusal is fine; any other exception is the bug

@@ -634,6 +634,10 @@ class _EquationEmitter:
         elif ref.relation:
             array = f"rt.as_number({array})"
         simple = all(i.shifted_variable or i.is_constant for i in ref.indices)
+        stepping = simple and any(not isinstance(self.bounds[i.shifted_variable[0]].lo, int)
+                                  for i in ref.indices if not i.is_constant)
+        if stepping and self.outside(ref):
+            simple = False      # a window needs static bounds: gather reads 0 outside, step by step
         if simple and self.outside(ref):
             bounds = []
             for a, index in enumerate(ref.indices):
