@@ -177,3 +177,10 @@ def test_a_recurrence_reading_past_its_extent_runs(backend):
         tlc.compile(src, backend=backend)(**data)
     except tlc.TlcError:
         pass        # a located refusal is fine; any other exception is the bug
+
+
+def test_a_virtual_index_on_an_input_is_refused():
+    """Found by tlc fuzz --mutate-source --seed 6122026 (case 311188): ``X0[*v]`` on an input left v unbounded by
+    X0 and the step loop read past it (a broadcast error in emitted code)."""
+    with pytest.raises(tlc.TlcError, match="X0 is an input"):
+        tlc.compile("T0[v+1]=tanh(T1[v]X0[*v])\nT1[v+1]=(T0[v]X0[v])\n")

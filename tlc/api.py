@@ -115,6 +115,9 @@ def _check_virtual_axes(program: IRProgram) -> None:
     """A virtual axis counts steps: it may be indexed by variables and integers, not named constants."""
     for ref in program.references:
         for a, index in enumerate(ref.indices):
+            if index.virtual and not program.tensors[ref.name].defined:
+                raise TlcError(f"{ref.name} is an input, stored whole: a virtual index (*) marks the step axis of a "
+                               "tensor an equation defines", index.span or ref.span)
             if a in program.virtual_axes.get(ref.name, ()) and index.symbol is not None:
                 raise TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
                                f"{index.symbol} cannot index it", index.span)
