@@ -180,12 +180,10 @@ class _Inference:
         out = []
         for a, index in enumerate(eq.lhs.indices):
             if (eq.lhs.name, a) in self.symbolic:
-                if index.terms and any(h > l for l, h in (ranges[v] for v, _ in index.terms)):
-                    top = index.offset + sum(max(c * ranges[v][0], c * (ranges[v][1] - 1)) for v, c in index.terms)
-                    if top // index.divisor >= self.n_symbols:
-                        raise TlcError(f"axis {a} of {eq.lhs.name} ranges over the {self.n_symbols} named "
-                                       f"constants, but this equation writes position {top // index.divisor} "
-                                       f"there", index.span or eq.lhs.span)
+                if index.terms and _written_extent(index, ranges) > self.n_symbols:
+                    raise TlcError(f"axis {a} of {eq.lhs.name} ranges over the {self.n_symbols} named "
+                                   f"constants, but this equation writes position "
+                                   f"{_written_extent(index, ranges) - 1} there", index.span or eq.lhs.span)
                 out.append(self.n_symbols)
             elif index.symbol is not None:
                 out.append(0)
@@ -197,13 +195,7 @@ class _Inference:
                                    f"{self.fixed[eq.lhs.name][a]} on axis {a}", index.span)
                 out.append(index.offset + 1)
             else:
-                top = index.offset
-                empty = False
-                for v, c in index.terms:
-                    l, h = ranges[v]
-                    empty |= h <= l
-                    top += max(c * l, c * (h - 1))
-                out.append(0 if empty else top // index.divisor + 1)
+                out.append(_written_extent(index, ranges))
         return out
 
     def run_equation(self, k: int) -> bool:
@@ -220,6 +212,15 @@ class _Inference:
             self.extents[eq.lhs.name] = grown
             return True
         return False
+
+
+def _written_extent(index: ir.Index, ranges: dict[str, Range]) -> int:
+    """One past the highest position a left-hand index of variables writes over ``ranges`` (0 when any of its
+    variables has an empty range: nothing is written)."""
+    if any(ranges[v][1] <= ranges[v][0] for v, _ in index.terms):
+        return 0
+    top = index.offset + sum(max(c * ranges[v][0], c * (ranges[v][1] - 1)) for v, c in index.terms)
+    return top // index.divisor + 1
 
 
 def _var_span(eq: ir.Equation, var: str):
