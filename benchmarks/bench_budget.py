@@ -10,7 +10,7 @@ Boolean join), on the NumPy backend and, when llvmlite is installed, the llvm ba
 - first call: ``tlc.compile`` + the first call (parse, passes, specialisation with the check, emission, run), the
   best of N fresh programs (load only adds time), the two variants interleaved (warm JIT and plan caches for both);
 - steady state: the best of N batches of calls on one program (specialisations are cached, so no check runs);
-- check: the best time of ``tlc.passes.budget.check_budget`` itself on the case's specialisation (best, like the
+- check: the best time of ``tlc.analysis.budget.check_budget`` itself on the case's specialisation (best, like the
   first call), and its share of the default first call. Target: < 2% on every case (the ratios of whole calls move
   with machine load by more than the check costs; they are reported alongside).
 
@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
-from tlc.passes.budget import check_budget  # noqa: E402
+from tlc.analysis.budget import check_budget  # noqa: E402
 
 TARGET = 0.02
 """The check's own time as a share of compile + first call."""

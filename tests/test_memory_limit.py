@@ -95,7 +95,7 @@ def test_cli_factorise_and_memory_limit(tmp_path, capsys):
 
 
 def test_the_numpy_emitters_own_refusal_quotes_the_source():
-    """Behind the budget check (tlc.passes.budget), the emitter's planner call refuses too, naming the source."""
+    """Behind the budget check (tlc.analysis.budget), the emitter's planner call refuses too, naming the source."""
     from tlc.backends.numpy.emit import emit_numpy
     program = tlc.compile(HYPER, memory_limit="none")
     spec = program.specialisation(**hyper_inputs())

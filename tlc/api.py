@@ -19,7 +19,7 @@ import tlc_runtime as rt
 from tlc.backends.numpy.attention import REPORT_KEY
 from tlc.backends.numpy.emit import emit_numpy
 from tlc.passes.attention import explain_attention
-from tlc.passes.budget import check_budget
+from tlc.analysis.budget import check_budget
 from tlc.backends.source import load_emitted
 from tlc.errors import DataError, TlcError
 from tlc.factorise.binding import Weights
@@ -29,13 +29,13 @@ from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
 from tlc.memory_limit import resolve as resolve_budget
-from tlc.passes.costs import product_plans
+from tlc.analysis.costs import product_plans
 from tlc.passes.manager import PassManager
-from tlc.passes.projection import analyse
-from tlc.passes.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
-from tlc.passes.safety import check_safety
-from tlc.passes.shapes import MAX_POSITIONS, Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
-from tlc.passes.strata import Mode, check_max_rounds, round_bound, stratify
+from tlc.analysis.projection import analyse
+from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
+from tlc.analysis.safety import check_safety
+from tlc.analysis.shapes import MAX_POSITIONS, Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
+from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
 """CPU backends (the test suite runs its semantics tests on each); ``llvm`` needs the ``llvm`` extra (llvmlite)."""
@@ -149,7 +149,7 @@ class Specialisation:
     emitted: object | None = None
     """The backend's own emission record (the llvm backend's kernels and per-equation decisions)."""
     plan: RelationPlan | None = None
-    """Storage per relation and strategy per stratum (``tlc.passes.relation_plan``)."""
+    """Storage per relation and strategy per stratum (``tlc.analysis.relation_plan``)."""
 
 
 class Results(Mapping):

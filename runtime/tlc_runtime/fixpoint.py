@@ -21,7 +21,7 @@ class Fixpoint:
     ``names``, ``kinds`` (``sum``, ``avg``, ``min``, ``max`` or ``relation``) and ``where`` ((line, column) of
     a recursive equation defining it) are per tensor, in the order of the arrays passed to ``settled``.
     ``rounds`` is the bound; with ``proof`` set, values still changing after it prove a cycle that keeps
-    improving them (``tlc.passes.strata.round_bound``), else they only did not converge (``limit`` says why
+    improving them (``tlc.analysis.strata.round_bound``), else they only did not converge (``limit`` says why
     that bound). With ``oscillation``, a round that gives back the state of two rounds before fails at once.
     """
 

@@ -19,10 +19,10 @@ from tlc.errors import DataError, TlcError
 from tlc.factorise.options import options_from
 from tlc.ir.nodes import refs
 from tlc.ir.program import Program as IRProgram
-from tlc.passes.costs import equation_flops
+from tlc.analysis.costs import equation_flops
 from tlc.passes.factorise import Outcome, decide, factorise, targets
-from tlc.passes.shapes import check_rank
-from tlc.passes.strata import stratify
+from tlc.analysis.shapes import check_rank
+from tlc.analysis.strata import stratify
 
 MAX_VARIANTS = 4
 """Factorised variants (rewritten programs) kept per program; the oldest is dropped first."""

@@ -28,8 +28,8 @@ from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_program
 from tlc.ir.program import Program as IRProgram
-from tlc.passes.projection import analyse
-from tlc.passes.shapes import axis_components, symbolic_axes
+from tlc.analysis.projection import analyse
+from tlc.analysis.shapes import axis_components, symbolic_axes
 
 AGG = ir.Aggregator
 VARIABLES = ("i", "j", "k", "l", "m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "i'", "j'", "p'")

@@ -27,9 +27,9 @@ import numpy as np
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program, node_at, replace_at, symbol_table
 from tlc.fuzz.oracle import ATOL, RTOL, Outcome, compare_outcomes, compare_values, run_config
 from tlc.ir import nodes as ir
-from tlc.passes.projection import analyse
-from tlc.passes.shapes import symbolic_axes
-from tlc.passes.strata import stratify, tensor_graph
+from tlc.analysis.projection import analyse
+from tlc.analysis.shapes import symbolic_axes
+from tlc.analysis.strata import stratify, tensor_graph
 
 
 # ------------------------------------------------------------------------------------------ expectations

@@ -18,7 +18,7 @@ from tlc.gradient.names import Namer
 from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.projection import analyse, occurrences
+from tlc.analysis.projection import analyse, occurrences
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.passes.manager import register
-from tlc.passes.strata import stratify
+from tlc.analysis.strata import stratify
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from dataclasses import replace
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.passes.manager import register
-from tlc.passes.projection import occurrences
-from tlc.passes.strata import stratify
+from tlc.analysis.projection import occurrences
+from tlc.analysis.strata import stratify
 
 PREFIX = "_cse"
 

@@ -23,8 +23,8 @@ from dataclasses import replace
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.passes.manager import register
-from tlc.passes.projection import analyse, occurrences
-from tlc.passes.strata import Mode, stratify
+from tlc.analysis.projection import analyse, occurrences
+from tlc.analysis.strata import Mode, stratify
 
 
 _ARITHMETIC = (ir.Ref, ir.Num, ir.Scalar, ir.Product, ir.Sum, ir.Neg, ir.Power, ir.Call)

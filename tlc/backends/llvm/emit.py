@@ -17,7 +17,7 @@ from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.kernel import Kernel, describe, symbol_for
 from tlc.backends.numpy.emit import Bound, NumpyEmitter, _EquationEmitter
 from tlc.backends.quoting import comment, counts_of, equation_comments, literal
-from tlc.passes.projection import analyse
+from tlc.analysis.projection import analyse
 
 
 class EmittedLlvm(NamedTuple):

@@ -35,8 +35,8 @@ from tlc.backends.llvm.parallel import split_variable
 from tlc.backends.numpy.emit import Bound
 from tlc.backends.quoting import identifier, literal
 from tlc.ir import nodes as ir
-from tlc.passes.projection import Projection
-from tlc.passes.projection import occurrences as ir_vars
+from tlc.analysis.projection import Projection
+from tlc.analysis.projection import occurrences as ir_vars
 
 BLAS_MIN_WORK = 1 << 15
 """Multiply-adds from which a GEMM-shaped product goes to BLAS (below it a fused loop is faster)."""

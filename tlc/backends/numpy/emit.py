@@ -21,9 +21,9 @@ from tlc.errors import EinsumError, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program
-from tlc.passes.projection import Projection, analyse
-from tlc.passes.shapes import Shapes
-from tlc.passes.strata import Mode, Stratum, round_bound
+from tlc.analysis.projection import Projection, analyse
+from tlc.analysis.shapes import Shapes
+from tlc.analysis.strata import Mode, Stratum, round_bound
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 STEP = internal("step")
@@ -102,7 +102,7 @@ class NumpyEmitter:
     mode: Mode | None = None
     """The evaluation mode of the stratum being emitted."""
     plan: object = None
-    """The ``RelationPlan`` (tlc.passes.relation_plan): relational strata and relation storage, or None."""
+    """The ``RelationPlan`` (tlc.analysis.relation_plan): relational strata and relation storage, or None."""
     max_rounds: int | None = None
     """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""
     FOLD_BLOCKS = True

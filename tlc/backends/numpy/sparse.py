@@ -1,4 +1,4 @@
-"""Emit a relational stratum (see ``tlc.passes.relation_plan``) as calls to ``tlc_runtime.sparse``.
+"""Emit a relational stratum (see ``tlc.analysis.relation_plan``) as calls to ``tlc_runtime.sparse``.
 
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
@@ -10,8 +10,8 @@ from __future__ import annotations
 from tlc.backends.numpy import emit as numpy_emit
 from tlc.backends.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
-from tlc.passes.relation_plan import Rule, StratumPlan, rule_of
-from tlc.passes.strata import Stratum
+from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
+from tlc.analysis.strata import Stratum
 
 
 def emit_relational(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]) -> None:

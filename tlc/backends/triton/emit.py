@@ -20,7 +20,7 @@ from tlc.backends.triton import attention_node
 from tlc.backends.triton.kernels import HELPERS, TritonKernel, lower_equation
 from tlc.backends.triton.tiles import Unsupported
 from tlc.ir import nodes as ir
-from tlc.passes.projection import analyse
+from tlc.analysis.projection import analyse
 
 
 class EmittedTriton(NamedTuple):

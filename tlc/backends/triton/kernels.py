@@ -30,7 +30,7 @@ from tlc.backends.quoting import docstring
 from tlc.backends.triton.tiles import KernelBuilder, Tile, Unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
-from tlc.passes.projection import Projection
+from tlc.analysis.projection import Projection
 
 MAX_ROW = 8192
 """Longest softmax/lnorm row one tile holds; longer rows stay NumPy."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tlc.backends.numpy.emit import Bound
 from tlc.backends.quoting import counts_of, identifier, numeric_copy
 from tlc.ir import nodes as ir
-from tlc.passes.projection import Projection, occurrences
+from tlc.analysis.projection import Projection, occurrences
 from tlc_runtime.ops import LNORM_EPS
 
 MAX_ELEMENTS = 2**31 - 1

@@ -23,9 +23,9 @@ from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program
 from tlc.memory_limit import ELEMENT_BYTES, Budget, format_bytes
-from tlc.passes.projection import analyse
-from tlc.passes.shapes import Shapes
-from tlc.passes.strata import Stratum
+from tlc.analysis.projection import analyse
+from tlc.analysis.shapes import Shapes
+from tlc.analysis.strata import Stratum
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -16,8 +16,8 @@ import networkx as nx
 from tlc.errors import DataError, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.projection import analyse, occurrences
-from tlc.passes.strata import Stratum
+from tlc.analysis.projection import analyse, occurrences
+from tlc.analysis.strata import Stratum
 
 Range = tuple[int, int]
 INF = math.inf

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.shapes import Shapes
-from tlc.passes.strata import Mode, Stratum
+from tlc.analysis.shapes import Shapes
+from tlc.analysis.strata import Mode, Stratum
 
 CHOICES = ("auto", "sparse", "dense", "squaring")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""

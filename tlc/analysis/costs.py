@@ -7,7 +7,7 @@ import opt_einsum
 from tlc.contract import ContractionInfo, contract_path
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
-from tlc.passes.projection import analyse
+from tlc.analysis.projection import analyse
 
 
 def product_plans(eq: ir.Equation, ranges: dict, memory_limit: int | None = None
