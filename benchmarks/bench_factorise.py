@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
-from tlc.analysis.costs import equation_flops  # noqa: E402
+from tlc.analysis.contractions import equation_flops  # noqa: E402
 
 NOISE = 1e-4
 

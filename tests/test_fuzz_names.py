@@ -104,7 +104,7 @@ def test_cli_option(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ each class
-# Each class on its own, so that a regression shows which class it breaks (tlc.backends.quoting is the cure).
+# Each class on its own, so that a regression shows which class it breaks (tlc.backends.shared.quoting is the cure).
 @pytest.mark.parametrize("which", sorted(CLASSES) + [NEAR])
 def test_hostile_names_of_one_class(which):
     @settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=(Phase.generate,),

@@ -1,4 +1,4 @@
-"""User text reaches emitted code only through ``tlc.backends.quoting``: hostile names, constants and file
+"""User text reaches emitted code only through ``tlc.backends.shared.quoting``: hostile names, constants and file
 names neither run code nor give one tensor another's value, on every backend.
 
 Each template below exercises one family of places where emitted code interpolates text: inputs, scalars
@@ -26,7 +26,7 @@ from hypothesis import given, strategies as st
 
 import tlc
 from tlc.api import BACKENDS
-from tlc.backends.quoting import MODULE_GLOBALS, RESERVED, comment, docstring, identifier, internal
+from tlc.backends.shared.quoting import MODULE_GLOBALS, RESERVED, comment, docstring, identifier, internal
 
 HOSTILE_TENSORS = [
     "np", "np_", "rt", "rs", "th", "tl", "contract", "inputs", "run", "SYMBOLS", "KERNELS", "native",

@@ -44,7 +44,7 @@ def test_sliced_program_agrees_with_the_unlimited_one(backend):
     if backend == "numpy":
         assert "rt.contract_sliced('ab,ac,ad,bcd->', A, B, C, D" in program.source()
     text = program.explain()
-    assert "sliced over b (4 slices)" in text
+    assert "sliced over j (4 slices)" in text     # the index as written
     assert "memory limit: 300 elements (2400 bytes) per tensor, temporary and contraction intermediate" in text
 
 
@@ -94,13 +94,13 @@ def test_cli_factorise_and_memory_limit(tmp_path, capsys):
     assert "W: svd ranks (3,) -> W_svd0, W_svd1" in out and "memory limit: 8192 elements" in out
 
 
-def test_the_numpy_emitters_own_refusal_quotes_the_source():
-    """Behind the budget check (tlc.analysis.budget), the emitter's planner call refuses too, naming the source."""
-    from tlc.backends.numpy.emit import emit_numpy
+def test_the_contraction_planners_own_refusal_quotes_the_source():
+    """Behind the budget check (tlc.analysis.budget), the contraction planner refuses too, naming the source."""
+    from tlc.analysis.contractions import plan_contractions
     program = tlc.compile(HYPER, memory_limit="none")
     spec = program.specialisation(**hyper_inputs())
     with pytest.raises(tlc.TlcError, match=r"Y = A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\]: the contraction "
                                            r"A\[i, j\] B\[i, k\] C\[i, l\] D\[j, k, l\] cannot be planned within the "
                                            r"memory limit of 100 elements \(800 bytes\): .*below operand 0") as err:
-        emit_numpy(program.ir, program.strata, spec.shapes, spec.symbols, {}, spec.symbolic, 100, spec.plan)
+        plan_contractions(program.ir, program.strata, spec.shapes, frozenset(), {}, 100)
     assert err.value.line == 1 and "contract(" not in err.value.message

@@ -2,45 +2,41 @@
 
 from __future__ import annotations
 
-import decimal
-import itertools
 import math
-import numbers
 import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import opt_einsum
-from scipy import sparse
 
 import tlc_runtime as rt
-from tlc.backends.numpy.attention import REPORT_KEY
-from tlc.backends.numpy.emit import emit_numpy
-from tlc.passes.attention import explain_attention
-from tlc.analysis.budget import check_budget
-from tlc.backends.source import load_emitted
+from tlc.analysis.projection import analyse
+from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, plan_relations
+from tlc.analysis.safety import check_safety
+from tlc.analysis.shapes import infer_shapes
+from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
+from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as find_backend
+from tlc.backends.shared.attention import REPORT_KEY
+from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
+from tlc.driver.plan import plan
+from tlc.driver.planned import PlannedProgram
+from tlc.driver.weights import Weights
 from tlc.errors import DataError, TlcError
-from tlc.factorise.binding import Weights
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation
 from tlc.ir.program import Program as IRProgram
 from tlc.memory_limit import resolve as resolve_budget
-from tlc.analysis.costs import product_plans
+from tlc.passes.attention import explain_attention
 from tlc.passes.manager import PassManager
-from tlc.analysis.projection import analyse
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, RelationPlan, plan_relations
-from tlc.analysis.safety import check_safety
-from tlc.analysis.shapes import MAX_POSITIONS, Shapes, axis_components, check_rank, infer_shapes, symbolic_axes
-from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 
 BACKENDS = ("numpy", "llvm")
 """CPU backends (the test suite runs its semantics tests on each); ``llvm`` needs the ``llvm`` extra (llvmlite)."""
-ALL_BACKENDS = BACKENDS + ("triton",)
-"""Backends ``compile`` accepts; ``triton`` needs the ``triton`` extra and a GPU or ``TRITON_INTERPRET=1``."""
+ALL_BACKENDS = tuple(REGISTERED)
+"""Backends ``compile`` accepts (``tlc.backends.registry``); ``triton`` needs the ``triton`` extra and a GPU or
+``TRITON_INTERPRET=1``."""
 
 
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
@@ -139,17 +135,37 @@ def _check_aggregators(program: IRProgram) -> None:
 
 @dataclass(frozen=True)
 class Specialisation:
-    """A program specialised to its inputs' shapes: inferred shapes, symbol table and emitted code."""
+    """A program specialised to its inputs' shapes: the planned program, what the backend emitted for it, and
+    the loaded ``run`` function."""
 
-    shapes: Shapes
-    symbols: tuple
-    symbolic: frozenset
-    source: str
+    planned: PlannedProgram
+    emitted: Emitted
     run: object
-    emitted: object | None = None
-    """The backend's own emission record (the llvm backend's kernels and per-equation decisions)."""
-    plan: RelationPlan | None = None
-    """Storage per relation and strategy per stratum (``tlc.analysis.relation_plan``)."""
+
+    @property
+    def shapes(self):
+        """Inferred extents per tensor and index ranges per equation (``tlc.analysis.shapes.Shapes``)."""
+        return self.planned.shapes
+
+    @property
+    def symbols(self) -> tuple:
+        """The named constants, in position order."""
+        return self.planned.symbols
+
+    @property
+    def symbolic(self) -> frozenset:
+        """(tensor, axis) pairs that range over the named constants."""
+        return self.planned.symbolic
+
+    @property
+    def plan(self):
+        """Storage per relation and strategy per stratum (``tlc.analysis.relation_plan.RelationPlan``)."""
+        return self.planned.relations
+
+    @property
+    def source(self) -> str:
+        """The emitted module's source."""
+        return self.emitted.source
 
 
 class Results(Mapping):
@@ -190,8 +206,7 @@ class Program:
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
                  relations: str = "auto", max_rounds: int | None = None):
-        if backend not in ALL_BACKENDS:
-            raise TlcError(f"unknown backend {backend!r}; available: {', '.join(ALL_BACKENDS)}")
+        self._backend = find_backend(backend)
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
@@ -202,11 +217,9 @@ class Program:
         """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
         self.relations = relations
         """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``squaring``."""
-        if backend == "llvm":
-            try:
-                import llvmlite  # noqa: F401 - only checks that the extra is installed
-            except ImportError:
-                raise TlcError("the llvm backend needs llvmlite: pip install 'tlc[llvm]'") from None
+        missing = self._backend.missing()
+        if missing:
+            raise TlcError(missing)
         self.threads = threads
         self.source_ir = program
         """The program as written (after checks); ``ir`` is the optimised one that runs."""
@@ -365,7 +378,7 @@ class Program:
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
-                    _scalar_span(program, name)
+                    scalar_span(program, name)
                 what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
                 raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
         try:
@@ -389,98 +402,27 @@ class Program:
         return [n for n, i in self.ir.tensors.items() if not i.defined] + list(self.ir.scalars)
 
     def _specialise(self, inputs: dict, variant) -> tuple[dict, Specialisation]:
+        """Read the inputs, then plan, emit and load the program for their signature (cached per signature
+        and relation plan); returns the prepared inputs and the specialisation."""
         program, strata, cache = variant.ir, variant.strata, variant.cache
-        symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
-        tuples: dict[str, list[tuple]] = {}
-        arrays: dict[str, np.ndarray] = {}
-        scalars: dict[str, float] = {}
-        string_axes: set = set()
-        for name, value in inputs.items():
-            if name in program.scalars and name not in program.tensors:
-                scalars[name] = _scalar(name, value, program)
-                continue
-            info = program.tensors[name]
-            if info.relation and _is_tuple_data(value):
-                rows = _tuples(name, value, info.rank, program)
-                tuples[name] = rows
-                for row in rows:
-                    for a, item in enumerate(row):
-                        if isinstance(item, str):
-                            string_axes.add((name, a))
-                continue
-            array = _array(name, value, info.relation, program, self.memory_limit)
-            check_rank(program, name, array.shape)
-            arrays[name] = array
-        symbolic = symbolic_axes(program, string_axes)
-        for ref in program.references:   # integers written on an axis of named constants are constants too
-            for a, index in enumerate(ref.indices):
-                if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
-                    symbols.setdefault(index.offset)
-        for name, rows in tuples.items():
-            for a in range(program.tensors[name].rank):
-                if (name, a) in symbolic:
-                    for row in rows:
-                        symbols.setdefault(row[a])
-        n_symbols = len(symbols)
-        extents = {n: a.shape for n, a in arrays.items()}
-        for name, rows in tuples.items():
-            rank = program.tensors[name].rank
-            ext = []
-            for a in range(rank):
-                if (name, a) in symbolic:
-                    ext.append(n_symbols)
-                else:
-                    ext.append(max((int(r[a]) + 1 for r in rows), default=0))
-            extents[name] = tuple(ext)
-        for decl in program.shapes.values():
-            dims = tuple(n_symbols if isinstance(d, str) else d for d in decl.dims)
-            if decl.name in extents and extents[decl.name] != dims and decl.name in arrays:
-                raise DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
-                                f"{dims}", decl.span)
-            extents[decl.name] = dims
-        _unify_extents(program, extents, arrays, symbolic, n_symbols)
-        fixed = {n: e for n, e in extents.items() if not program.tensors[n].defined or n in program.shapes}
-        given = {n: e for n, e in extents.items() if n not in fixed}
-        key = (tuple(sorted(extents.items())), tuple(symbols), tuple(sorted(symbolic)))
-        shapes = cache.get(key)
+        data = read_inputs(program, inputs, self.memory_limit)
+        sig = signature(program, data)
+        shapes = cache.get(sig.key)
         if shapes is None:
-            shapes = cache[key] = infer_shapes(program, strata, fixed, given, symbolic, n_symbols)
-        nnz = {n: rt.sparse.count(a) for n, a in arrays.items() if program.tensors[n].relation}
-        nnz.update((n, len(rows)) for n, rows in tuples.items())
-        plan = plan_relations(program, strata, shapes, nnz, self.relations)
-        spec = cache.get((key, plan.signature()))
+            fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
+            given = {n: e for n, e in sig.extents.items() if n not in fixed}
+            shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
+        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations)
+        spec = cache.get((sig.key, relations.signature()))
         if spec is None:
-            check_budget(program, strata, shapes, plan, self.budget)
-            supplied = {n: shapes.extents[n] if n in tuples else e for n, e in extents.items()
-                        if program.tensors[n].defined and (n in arrays or n in tuples)}
-            emitted = None
-            if self.backend == "llvm":
-                from tlc.backends.llvm.program import build_module
-                source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.threads, self.memory_limit, plan,
-                                                    self.max_rounds)
-            elif self.backend == "triton":
-                from tlc.backends.triton.program import build_module
-                source, run, emitted = build_module(program, strata, shapes, tuple(symbols), supplied,
-                                                    frozenset(symbolic), self.memory_limit, plan, self.max_rounds)
-            else:
-                source = emit_numpy(program, strata, shapes, tuple(symbols), supplied, frozenset(symbolic),
-                                    self.memory_limit, plan, self.max_rounds)
-                run = load_emitted(source, program.filename)
-            spec = Specialisation(shapes, tuple(symbols), frozenset(symbolic), source, run, emitted, plan)
-            cache[(key, plan.signature())] = spec
-        prepared: dict = dict(scalars)
-        for name, array in arrays.items():
-            sparse_input = isinstance(array, rt.Tuples) and plan.storage.get(name) == "sparse"
-            prepared[name] = array if sparse_input or not isinstance(array, rt.Tuples) else np.asarray(array)
-        position = {item: k for k, item in enumerate(symbols)}
-        for name, rows in tuples.items():
-            shape = spec.shapes.extents[name]
-            columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
-                       for a, column in enumerate(zip(*rows))]
-            positions = np.asarray(columns, dtype=np.int64).T.reshape(len(rows), len(shape))
-            sparse = rt.Tuples.from_rows(positions, shape)
-            prepared[name] = sparse if plan.storage.get(name) == "sparse" else np.asarray(sparse)
+            supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
+                        if program.tensors[n].defined and (n in data.arrays or n in data.tuples)}
+            planned = plan(program, strata, shapes, sig, supplied, relations, self.budget, self.max_rounds,
+                           self.threads, self._backend.capabilities)
+            emitted = self._backend.emit(planned)
+            spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
+            cache[(sig.key, relations.signature())] = spec
+        prepared = prepare(data, sig.symbols, sig.symbolic, shapes.extents, relations.storage)
         return prepared, spec
 
     # ------------------------------------------------------------------ inspection
@@ -508,11 +450,8 @@ class Program:
     def explain(self, /, **inputs) -> str:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._last_spec(inputs)
-        runs = None
-        if self.backend == "triton":
-            from tlc.backends.triton.attention_node import describe_run as runs
-        lines = explain_attention(self.source_ir, self.opt_level, self.report, runs)
-        if spec is not None and spec.plan is not None:
+        lines = explain_attention(self.source_ir, self.opt_level, self.report, self._backend.attention_runs)
+        if spec is not None:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
@@ -521,7 +460,7 @@ class Program:
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)
                 lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
-            relational = spec is not None and spec.plan is not None and spec.plan.strata[number - 1].relational
+            relational = spec is not None and spec.plan.strata[number - 1].relational
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
                     not (relational and spec.plan.strata[number - 1].strategy == "squaring"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
@@ -540,60 +479,20 @@ class Program:
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
                     lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
-                    if not relational:   # relational strata join tuples instead of contracting
-                        lines.extend("    " + c for c in _contraction_costs(eq, ranges, self.memory_limit))
+                    lines.extend(f"    {c.describe()}" for (j, _), c in spec.planned.contractions.items() if j == k)
         if self.memory_limit is not None:
             lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
                          f"({self.memory_limit * 8} bytes) per tensor, temporary and contraction intermediate")
         lines.extend(self.weights.explain(spec))
         if spec is None:
             lines.append("(call the program or pass inputs to explain() for shapes and costs)")
-        elif getattr(spec.emitted, "decisions", None):
+        elif spec.emitted.decisions:
             lines.append(f"{self.backend} backend:")
             for k, chosen in sorted(spec.emitted.decisions.items()):
                 eq = self.ir.equations[k]
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
-
-
-def _unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
-    """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
-    for component in axis_components(program):
-        if component & symbolic:
-            for name, a in component:
-                if name in arrays and extents[name][a] != n_symbols:
-                    raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
-                                    f"but its data has extent {extents[name][a]}",
-                                    program.tensors[name].first_use.span)
-            continue
-        fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
-        sizes = {extents[n][a] for n, a in fixed}
-        if len(sizes) > 1:
-            (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
-            raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
-                            f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
-                            _joining_span(program, (n1, a1), (n2, a2)))
-        top = max([extents[n][a] for n, a in component if n in extents], default=0)
-        for name, a in component:
-            if name in extents and name not in arrays and name not in program.shapes:
-                ext = list(extents[name])
-                ext[a] = top
-                extents[name] = tuple(ext)
-
-
-MAX_INPUT_ELEMENTS = 2**34
-"""Largest input array tlc reads even without a memory budget (128 GiB of float64); larger ones (a broadcast
-view, say) are refused before any pass over them, as are inputs over the budget."""
-
-
-def _contraction_costs(eq: ir.Equation, ranges: dict, memory_limit: int | None = None) -> list[str]:
-    out = []
-    for subscripts, path, info in product_plans(eq, ranges, memory_limit):
-        sliced = f", sliced over {', '.join(info.sliced)} ({info.n_slices} slices)" if info.sliced else ""
-        out.append(f"contraction {subscripts}: path {path} ({info.strategy}), {float(info.opt_cost):.3g} FLOPs, "
-                   f"largest intermediate {int(info.largest_intermediate)} elements{sliced}")
-    return out
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
@@ -628,154 +527,6 @@ def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
 def _format_atom(ref: ir.Ref) -> str:
     from tlc.ir.printer import format_ref
     return format_ref(ref)
-
-
-def _scalar_span(program: IRProgram, name: str):
-    for eq in program.equations:
-        for node in ir.walk(eq.rhs):
-            if isinstance(node, ir.Scalar) and node.name == name:
-                return node.span
-    return None
-
-
-def _joining_span(program: IRProgram, first, second):
-    for eq in program.equations:
-        spots = {(ref.name, a): i.span for ref in (eq.lhs, *ir.refs(eq.rhs)) for a, i in enumerate(ref.indices)}
-        if first in spots and second in spots:
-            return spots[second]
-    return program.tensors[second[0]].first_use.span
-
-
-def _is_tuple_data(value) -> bool:
-    if isinstance(value, np.ndarray):
-        return False
-    if isinstance(value, (set, frozenset)):
-        return True
-    try:
-        return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
-                                                      or not isinstance(value[0], (list, np.ndarray, float, bool)))
-    except Exception:     # a list subclass whose own methods fail: _as_array reports it
-        return False
-
-
-def _tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
-    span = program.tensors[name].first_use.span
-    rows = []
-    try:
-        for row in value:
-            rows.append(tuple(row) if isinstance(row, (tuple, list)) else (row,))
-    except Exception as err:      # the data's own __iter__ failed
-        raise DataError(f"cannot read the tuples for relation {name}: {type(err).__name__}: {err}", span) from err
-    out = []
-    for row in rows:
-        if len(row) != rank:
-            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but the tuple "
-                            f"{_short(row)} has {len(row)}", span)
-        clean = []
-        for item in row:
-            if isinstance(item, (np.integer, int)) and not isinstance(item, (bool, np.bool_)):
-                if not 0 <= item <= MAX_POSITIONS:
-                    raise DataError(f"relation {name}: integer constants must be non-negative and below 2^63 "
-                                    f"(give large identifiers as strings), got {item} in {_short(row)}", span)
-                clean.append(int(item))
-            elif isinstance(item, str):
-                clean.append(str(item))
-            else:
-                raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
-                                f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
-        out.append(tuple(clean))
-    return out
-
-
-def _short(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _as_array(name: str, value, span, relation: bool = False) -> np.ndarray:
-    """``value`` as an ndarray; an object array holding only real numbers becomes float64, any other object
-    array (strings among numbers, ragged lists, Python objects) is a DataError."""
-    try:
-        array = np.asarray(value)
-    except Exception as err:      # ragged lists, or the data's own __array__ failed
-        raise DataError(f"data for {name} is not an array: {type(err).__name__}: {err}", span) from err
-    if array.dtype.hasobject:
-        if array.ndim == 0 and not _is_real(array.item()):
-            what = "a Boolean array or a list or set of tuples" if relation else "an array or a number"
-            raise DataError(f"data for {name} is a {type(value).__name__} ({_short(value)}), not {what}", span)
-        odd = [x for x in itertools.islice((x for x in array.flat if not _is_real(x)), 1)]
-        if odd:
-            odd = odd[0]
-            raise DataError(f"data for {name} is an object array holding {_short(odd)} ({type(odd).__name__}); "
-                            f"give a numeric or Boolean array", span)
-        try:
-            array = array.astype(np.float64)
-        except (OverflowError, ValueError, TypeError) as err:
-            raise DataError(f"data for {name} holds a number that is not a 64-bit float: {err}", span) from None
-    return array
-
-
-def _is_real(x) -> bool:
-    return isinstance(x, (numbers.Real, decimal.Decimal))
-
-
-def _array(name: str, value, relation: bool, program: IRProgram,
-           limit: int | None = None) -> np.ndarray | rt.Tuples:
-    span = program.tensors[name].first_use.span
-    if sparse.issparse(value):
-        if not relation:
-            raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
-                            f"(.toarray())", span)
-        if len(program.tensors[name].first_use.indices) != 2:
-            raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
-                            f"{program.tensors[name].rank} arguments", span)
-        data = value.tocoo().data
-        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
-            raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
-                            f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
-                            span)
-        if math.prod(value.shape) > MAX_POSITIONS:
-            raise DataError(f"data for {name} is a scipy.sparse matrix of shape {value.shape}: too large for "
-                            f"64-bit positions (the product of a tensor's extents must be below 2^63)", span)
-        try:
-            return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
-        except MemoryError:
-            raise DataError(f"data for {name}, a scipy.sparse matrix of shape {value.shape}, does not fit in "
-                            f"memory as a CSR matrix", span) from None
-    array = _as_array(name, value, span, relation)
-    ready = array.dtype == (bool if relation else np.float64) and array.flags.c_contiguous
-    limit = MAX_INPUT_ELEMENTS if ready else min(limit or MAX_INPUT_ELEMENTS, MAX_INPUT_ELEMENTS)
-    if array.size > limit:     # before any pass or copy: a broadcast view may be huge and hold nothing
-        raise DataError(f"data for {name} has shape {array.shape} ({array.size:.3g} elements), more than the "
-                        f"{limit:.3g} elements an input may hold{'' if ready else ' when converted (the memory budget)'}",
-                        span)
-    if relation:
-        if array.dtype != bool:
-            if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
-                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}"
-                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}", span)
-            array = array.astype(bool)
-        return array
-    if array.dtype.kind not in "biuf":
-        raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
-    return np.asarray(array, dtype=np.float64, order="C")     # no copy when it already is
-
-
-def _scalar(name: str, value, program: IRProgram) -> float:
-    span = _scalar_span(program, name)
-    if _is_real(value):
-        try:
-            return float(value)
-        except OverflowError:
-            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}", span) from None
-        except (ValueError, TypeError) as err:
-            raise DataError(f"scalar input {name} must be a real number: {err}", span) from None
-    array = _as_array(name, value, span)
-    if array.dtype.kind not in "biuf":
-        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}", span)
-    if array.ndim:
-        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", span)
-    return float(array)
 
 
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name

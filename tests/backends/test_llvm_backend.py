@@ -1,4 +1,4 @@
-"""The llvm backend end to end: programs compiled with ``compile_llvm`` agree with the NumPy backend.
+"""The llvm backend end to end: programs compiled with ``backend="llvm"`` agree with the NumPy backend.
 
 Every paper example runs on its data (examples/data/*.npz), plus programs for the paths the
 examples do not reach: shortest paths by min= fixpoint over inf, semi-naive Datalog, pooling,
@@ -7,6 +7,7 @@ recurrences, BLAS decisions in ``explain`` and thread counts.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,9 @@ import pytest
 pytest.importorskip("llvmlite")
 
 import tlc  # noqa: E402
-from tlc.backends.llvm import compile_llvm  # noqa: E402
+
+compile_llvm = functools.partial(tlc.compile, backend="llvm")
+"""``tlc.compile`` on the llvm backend."""
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

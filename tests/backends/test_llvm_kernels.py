@@ -309,7 +309,6 @@ def test_thread_count_comes_from_tlc_num_threads(monkeypatch):
     assert default_threads() == 3
     monkeypatch.setenv("TLC_NUM_THREADS", "lots")
     with pytest.raises(tlc.TlcError, match="TLC_NUM_THREADS"):      # a RuntimeFailure, reported as a TlcError
-        from tlc.backends.llvm import compile_llvm
-        compile_llvm("Y[i] = X[i] * 2")(X=np.ones(4))
+        tlc.compile("Y[i] = X[i] * 2", backend="llvm")(X=np.ones(4))
     monkeypatch.delenv("TLC_NUM_THREADS")
     assert default_threads() >= 1

@@ -3,18 +3,23 @@
 Layers: ``kernel`` (kernel IR) <- ``from_ir`` (tlc IR equation -> kernel, cost rules; ``parallel``
 picks the loop threads split) <- ``emit`` (the NumPy module with kernel calls); ``codegen`` (kernel ->
 LLVM IR) and ``jit`` (host-tuned O3, one MCJIT engine, cache) need llvmlite; ``program`` runs programs
-(``build_module``); ``aot`` writes LLVM IR, assembly, objects and shared libraries. Emitted code calls
+(``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries. Emitted code calls
 kernels through ``tlc_runtime.native``, which also splits them over threads.
 """
 
 from __future__ import annotations
 
-
-def compile_llvm(src_or_path, opt_level: int = 2, threads: int | None = None, **options):
-    """``tlc.compile(src_or_path, backend="llvm", ...)``: ``threads`` (default ``TLC_NUM_THREADS``, else
-    the CPU count) bounds the threads per kernel."""
-    from tlc.api import compile as compile_program
-    return compile_program(src_or_path, "llvm", opt_level, threads, **options)
+from tlc.backends.llvm.emit import emit_llvm
+from tlc.backends.registry import Backend
+from tlc.driver.plan import FUSED_FOLDS
 
 
-__all__ = ["compile_llvm"]
+def _load(planned, emitted):
+    """JIT-compile the kernels and bind them (``program.load``; needs llvmlite)."""
+    from tlc.backends.llvm.program import load
+    return load(planned, emitted)
+
+
+BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
+                  _load,
+                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS}))

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
-from tlc.backends.llvm.emit import EmittedLlvm
+from tlc.backends.registry import Emitted
 from tlc.backends.llvm.jit import lower, optimise
 from tlc.backends.llvm.kernel import symbol_for
 from tlc.backends.llvm.target import target_machine
@@ -55,14 +55,14 @@ def write_shared(kernels, path: str, cpu: str | None = None) -> str:
     return path
 
 
-def write_module(emitted: EmittedLlvm, source_path: str, library_path: str, cpu: str | None = None) -> None:
+def write_module(emitted: Emitted, source_path: str, library_path: str, cpu: str | None = None) -> None:
     """Write the module's Python source and its kernels' shared library (built for ``cpu``)."""
     with open(source_path, "w", encoding="utf-8") as handle:
         handle.write(emitted.source)
     write_shared(emitted.kernels.values(), library_path, cpu)
 
 
-def artifact(emitted: EmittedLlvm, kind: str, cpu: str | None = None) -> str | bytes:
+def artifact(emitted: Emitted, kind: str, cpu: str | None = None) -> str | bytes:
     """Every kernel of a module as ``llvm-ir`` (optimised, text), ``asm`` (assembly, text) or ``obj``
     (a relocatable object, bytes), built for ``cpu``: what ``tlc compile --target llvm --emit KIND`` writes."""
     if kind not in ("llvm-ir", "asm", "obj"):

@@ -10,39 +10,26 @@ its kernels in ``KERNELS`` (name -> ``native.Spec``); the loader binds ``_kN`` t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
-
+from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.kernel import Kernel, describe, symbol_for
-from tlc.backends.numpy.emit import Bound, NumpyEmitter, _EquationEmitter
-from tlc.backends.quoting import comment, counts_of, equation_comments, literal
-from tlc.analysis.projection import analyse
+from tlc.backends.registry import Emitted
+from tlc.backends.shared.arrays import ArrayExpression, Bound
+from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
+from tlc.backends.shared.schedule import ScheduleEmitter
+from tlc.driver.planned import PlannedProgram
 
 
-class EmittedLlvm(NamedTuple):
-    """An emitted llvm-backend module: Python source, its kernels by call name, decisions per equation."""
-
-    source: str
-    kernels: dict[str, Kernel]
-    decisions: dict[int, list[str]]
-
-
-@dataclass
-class LlvmEmitter(NumpyEmitter):
+class LlvmEmitter(ScheduleEmitter):
     """Emits the NumPy module with native kernel calls where an equation has a kernel form."""
-
-    lowerings: dict[str, Lowering] = field(default_factory=dict)
-    decisions: dict[int, list[str]] = field(default_factory=dict)
-    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     BANNER = "for the llvm backend: native kernels (tlc_runtime.native) and NumPy; shapes are specialised."
     IMPORTS = ("import tlc_runtime.native as native",)
 
-    def module(self) -> str:
-        """The whole emitted module as text."""
-        self.lowerings, self.decisions = {}, {}
-        return super().module()
+    def __init__(self, planned: PlannedProgram):
+        super().__init__(planned)
+        self.lowerings: dict[str, Lowering] = {}
+        self.decisions: dict[int, list[str]] = {}
 
     def tables(self) -> list[str]:
         """``KERNELS``: the compiled kernels by call name, which the loader binds."""
@@ -62,13 +49,14 @@ class LlvmEmitter(NumpyEmitter):
         """Kernels by call name (after ``module()``)."""
         return {name: lowering.kernel for name, lowering in self.lowerings.items()}
 
-    def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
+    def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
+        """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code."""
         eq = self.program.equations[k]
         ranges = self.shapes.ranges.get(k, {})
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
         bounds.update(bounds_override or {})
         projection = analyse(eq)
-        body = _EquationEmitter(self, eq, bounds, overrides or {}, projection)
+        body = ArrayExpression(self, k, bounds, overrides or {}, projection)
 
         def external(node, path):
             value = body.expr(node, path)
@@ -78,11 +66,12 @@ class LlvmEmitter(NumpyEmitter):
         lowering = lower_equation(eq, projection, bounds, self.shapes.extents, ranges=ranges, symbols=self.symbols,
                                   symbolic=self.symbolic, overrides=overrides, target=target,
                                   consts=self.program.consts, assign=assign, external=external,
-                                  windows=getattr(self, "windows", {}))
+                                  windows=self.windows,
+                                  contraction=lambda path: self.planned.contraction(k, path))
         decisions = self.decisions.setdefault(k, [])
         if lowering.kernel is None:
             decisions.append(f"NumPy: {lowering.reason}")
-            super()._equation(k, target, indent, overrides, bounds_override)
+            super().equation(k, target, indent, overrides, bounds_override)
             return
         name = f"_k{len(self.lowerings) + 1}"
         self.lowerings[name] = lowering
@@ -102,10 +91,8 @@ def _tuple(items) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def emit_llvm(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-              memory_limit: int | None = None, plan=None, max_rounds: int | None = None) -> EmittedLlvm:
-    """Emit the llvm-backend module (same arguments as ``emit_numpy``): source, kernels, decisions."""
-    emitter = LlvmEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
-                          plan=plan, max_rounds=max_rounds)
+def emit_llvm(planned: PlannedProgram) -> Emitted:
+    """Emit the llvm-backend module for ``planned``: source, kernels by call name, decisions per equation."""
+    emitter = LlvmEmitter(planned)
     source = emitter.module()
-    return EmittedLlvm(source, emitter.kernels, emitter.decisions)
+    return Emitted(source, planned.program.filename, emitter.kernels, emitter.decisions)

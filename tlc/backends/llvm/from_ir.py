@@ -14,7 +14,7 @@ Cost rules, recorded in ``Lowering.notes`` for ``explain``:
   index in exactly one) of at least ``BLAS_MIN_WORK`` multiply-adds is computed by NumPy (BLAS) into
   a temporary; the kernel fuses what surrounds it (bias, nonlinearity). If nothing surrounds it the
   whole equation stays NumPy.
-- a product of three or more tensors whose factorised contraction (opt_einsum) is much cheaper than
+- a product of three or more tensors whose planned contraction is much cheaper than
   one fused loop nest is contracted by NumPy the same way.
 - the reduction strategy (register accumulator with the reduction innermost, or ``rows``: a tile along
   the innermost output loop) is chosen by which keeps the innermost loop long and its reads contiguous.
@@ -25,15 +25,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import opt_einsum
-
 from tlc.backends.llvm.kernel import (
     Array, Binary, IndexVal, Kernel, Lit, Normalize, Output, Param, Pos, Read, Reduce, Sig, Unary,
     free_variables, walk,
 )
 from tlc.backends.llvm.parallel import split_variable
-from tlc.backends.numpy.emit import Bound
-from tlc.backends.quoting import identifier, literal
+from tlc.backends.shared.arrays import Bound
+from tlc.backends.shared.quoting import identifier, literal
 from tlc.ir import nodes as ir
 from tlc.analysis.projection import Projection
 from tlc.analysis.projection import occurrences as ir_vars
@@ -78,7 +76,8 @@ def kernel_for(eq: ir.Equation, projection: Projection, bounds: dict[str, Bound]
 def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bound], extents: dict, *,
                    ranges: dict | None = None, symbols: tuple = (), symbolic: frozenset = frozenset(),
                    overrides: dict | None = None, target: str | None = None, consts: dict | None = None,
-                   assign: bool = False, external=None, windows: dict | None = None) -> Lowering:
+                   assign: bool = False, external=None, windows: dict | None = None,
+                   contraction=None) -> Lowering:
     """Translate ``eq`` into a kernel call.
 
     ``bounds``: per index, the values it takes (``lo`` may be code); ``ranges``: static ``[lo, hi)``
@@ -88,9 +87,11 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
     ``external(node, path) -> (code, vars)`` computes a sub-expression with NumPy (BLAS) into a
     temporary whose axes are ``vars`` over the bounds; without it no BLAS split is made.
     ``windows``: tensor -> (axis, slots) for virtual axes kept as ring buffers of ``slots`` steps.
+    ``contraction(path)``: the planned contraction of the product at ``path`` (``tlc.analysis.contractions``).
     """
     translator = _Translator(eq, projection, bounds, extents, ranges, symbols, symbolic, overrides or {},
-                             target or identifier(eq.lhs.name), consts or {}, external, windows or {})
+                             target or identifier(eq.lhs.name), consts or {}, external, windows or {},
+                             contraction or (lambda path: None))
     try:
         return translator.run(assign)
     except Unsupported as why:
@@ -101,7 +102,7 @@ def lower_equation(eq: ir.Equation, projection: Projection, bounds: dict[str, Bo
 
 class _Translator:
     def __init__(self, eq, projection, bounds, extents, ranges, symbols, symbolic, overrides, target, consts,
-                 external, windows):
+                 external, windows, contraction):
         self.eq = eq
         self.projection = projection
         self.bounds = bounds
@@ -114,6 +115,7 @@ class _Translator:
         self.consts = consts
         self.external = external
         self.windows = windows
+        self.contraction = contraction
         self.arrays: list[Array] = []
         self.codes: list[str] = []
         self.shapes: list[tuple[int, ...]] = []
@@ -255,7 +257,7 @@ class _Translator:
         gone = self.projection.summed_at.get(path, ())
         if not gone or self.external is None:
             return None
-        why = self.blas_shaped(node, gone) or self.factorised(node, gone)
+        why = self.blas_shaped(node, gone) or self.factorised(node, gone, path)
         if not why:
             return None
         nested = any(len(p) > len(path) and p[:len(path)] == path for p in self.projection.summed_at)
@@ -313,29 +315,24 @@ class _Translator:
         return (f"BLAS: {' '.join(r.name for r in refs)} summed over {', '.join(gone)} ({work:.3g} multiply-adds) "
                 f"by NumPy")
 
-    def factorised(self, node: ir.Product, gone) -> str | None:
+    def factorised(self, node: ir.Product, gone, path) -> str | None:
+        """Why a product of three or more plain tensor reads goes to NumPy: its planned contraction costs far
+        fewer FLOPs than one fused loop nest over every index (None: keep it in the kernel)."""
         refs = [f for f in node.factors if isinstance(f, ir.Ref) and f.indices]
         others = [f for f in node.factors if f not in refs]
         if len(refs) < 3 or any(not isinstance(f, (ir.Num, ir.Scalar)) for f in others) or any(node.inverted):
             return None
-        letters: dict[str, str] = {}
-        terms = []
-        for ref in refs:
-            if not all(i.plain_variable for i in ref.indices):
-                return None
-            terms.append("".join(letters.setdefault(i.plain_variable, opt_einsum.get_symbol(len(letters)))
-                                 for i in ref.indices))
-        kept = "".join(letters[v] for v in letters if v not in gone)
-        shapes = [tuple(self.size(i.plain_variable) for i in r.indices) for r in refs]
-        naive = math.prod(self.size(v) for v in letters) * len(refs)
-        try:
-            _, info = opt_einsum.contract_path(f"{','.join(terms)}->{kept}", *shapes, shapes=True)
-        except ValueError:
+        if not all(i.plain_variable for ref in refs for i in ref.indices):
             return None
-        if naive < FACTORISE_RATIO * float(info.opt_cost) or naive < BLAS_MIN_WORK:
+        plan = self.contraction(path)
+        if plan is None:
             return None
-        return (f"factorised contraction {','.join(terms)}->{kept} by NumPy ({float(info.opt_cost):.3g} vs "
-                f"{naive:.3g} FLOPs fused)")
+        variables = dict.fromkeys(i.plain_variable for ref in refs for i in ref.indices)
+        naive = math.prod(self.size(v) for v in variables) * len(refs)
+        planned = float(plan.info.opt_cost)
+        if naive < FACTORISE_RATIO * planned or naive < BLAS_MIN_WORK:
+            return None
+        return f"factorised contraction {plan.subscripts()} by NumPy ({planned:.3g} vs {naive:.3g} FLOPs fused)"
 
     # ------------------------------------------------------------ reads and positions
     def number(self, value: float) -> Param:

@@ -7,3 +7,15 @@ kernel and launcher, ``attention_node`` puts a fused-attention IR node on it (or
 ``aot`` compiles kernels for a GPU target without a GPU. Emitted code runs kernels through ``tlc_runtime.triton_host``
 (Triton's interpreter on NumPy arrays, or torch on a CUDA GPU).
 """
+
+from __future__ import annotations
+
+from tlc.backends.registry import Backend
+from tlc.backends.triton.attention_node import describe_run
+from tlc.backends.triton.emit import emit_triton
+from tlc.backends.triton.program import load
+from tlc.driver.plan import FUSED_FOLDS
+
+BACKEND = Backend("triton", "@triton.jit kernels (a GPU, or Triton's interpreter with TRITON_INTERPRET=1)",
+                  emit_triton, load, extra="triton", capabilities=frozenset({FUSED_FOLDS}),
+                  attention_runs=describe_run)

@@ -27,7 +27,7 @@ def _compile(fn, signature: dict, constexprs: dict, target: tuple) -> dict:
 
 
 def compile_kernels(emitted, target: tuple = CUDA_TARGET) -> dict[str, dict]:
-    """Every kernel of an ``EmittedTriton`` compiled for ``target``: name -> asm (``ttir``, ``ttgir``, ``llir``,
+    """Every kernel of an emitted triton module (``registry.Emitted``) compiled for ``target``: name -> asm (``ttir``, ``ttgir``, ``llir``,
     ``ptx``, ``cubin``)."""
     module = th.load_module(emitted.source)
     return {name: _compile(getattr(module, name), kernel.signature, kernel.constexprs, target)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from tlc.backends.numpy.attention import REPORT, aligned_operands, child_code, where
+from tlc.backends.shared.arrays import Value
+from tlc.backends.shared.attention import REPORT, aligned_operands, child_code, where
 from tlc.backends.triton.attention import SIGNATURE, attention_meta, emit_attention
 from tlc.backends.triton.kernels import TritonKernel
 from tlc.ir import nodes as ir
@@ -65,7 +66,6 @@ def describe_run(node: ir.Attention, tolerance: float | None) -> str:
 def emit_kernel_call(body, node: ir.Attention, path: tuple[int, ...], sizes: dict[str, int]):
     """Emit the launcher call for ``node`` inside ``body``; returns its value and the kernel (configured for
     these extents, for ahead-of-time compilation)."""
-    from tlc.backends.numpy.emit import _Value
     query, (key,), (value,) = aligned_operands(body, node)
     scale = child_code(body, node, node.scale, path).code if node.scale is not None else "1.0"
     args = [query, key, value, scale]
@@ -87,4 +87,4 @@ def emit_kernel_call(body, node: ir.Attention, path: tuple[int, ...], sizes: dic
                     f"{'Triton kernel ' + KERNEL + ': online softmax over key blocks'!r}))")
     kernel = TritonKernel(emit_attention().rstrip("\n"), call, description,
                           {**SIGNATURE, **{k: "constexpr" for k in meta}}, meta)
-    return _Value(result, node.batch_axes + (node.query_axis, node.value_axis)), kernel
+    return Value(result, node.batch_axes + (node.query_axis, node.value_axis)), kernel

@@ -10,43 +10,30 @@ attention node runs on the flash-attention kernel when it fits (``attention_node
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
-
-from tlc.backends.numpy.attention import emit_attention as emit_runtime_attention
-from tlc.backends.numpy.emit import Bound, NumpyEmitter
-from tlc.backends.quoting import equation_comments
+from tlc.analysis.projection import analyse
+from tlc.backends.registry import Emitted
+from tlc.backends.shared.arrays import Bound
+from tlc.backends.shared.attention import emit_attention as emit_runtime_attention
+from tlc.backends.shared.quoting import equation_comments
+from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.backends.triton import attention_node
 from tlc.backends.triton.kernels import HELPERS, TritonKernel, lower_equation
 from tlc.backends.triton.tiles import Unsupported
+from tlc.driver.planned import PlannedProgram
 from tlc.ir import nodes as ir
-from tlc.analysis.projection import analyse
 
 
-class EmittedTriton(NamedTuple):
-    """An emitted triton-backend module: Python source, its kernels by name, the decisions per equation."""
-
-    source: str
-    kernels: dict[str, TritonKernel]
-    decisions: dict[int, list[str]]
-
-
-@dataclass
-class TritonEmitter(NumpyEmitter):
+class TritonEmitter(ScheduleEmitter):
     """Emits the NumPy module with Triton kernel launches where an equation has a kernel form."""
-
-    kernels: dict[str, TritonKernel] = field(default_factory=dict)
-    decisions: dict[int, list[str]] = field(default_factory=dict)
-    FOLD_BLOCKS = False     # kernels fuse min=/max= folds
 
     BANNER = ("for the triton backend: @triton.jit kernels launched through tlc_runtime.triton_host, NumPy for "
               "the rest; shapes are specialised.")
     IMPORTS = ("import tlc_runtime.triton_host as th", "import triton", "import triton.language as tl")
 
-    def module(self) -> str:
-        """The whole emitted module as text: kernels first, then ``run``."""
-        self.kernels, self.decisions = {}, {}
-        return super().module()
+    def __init__(self, planned: PlannedProgram):
+        super().__init__(planned)
+        self.kernels: dict[str, TritonKernel] = {}
+        self.decisions: dict[int, list[str]] = {}
 
     def definitions(self) -> list[str]:
         """The ``@triton.jit`` kernels (and the helpers they use), placed before ``run``."""
@@ -55,7 +42,8 @@ class TritonEmitter(NumpyEmitter):
             kernels.insert(0, HELPERS.strip("\n"))
         return [text for kernel in kernels for text in (*kernel.split("\n"), "", "")]
 
-    def _equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
+    def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
+        """A kernel launch for equation ``k`` when it has a kernel form, else the NumPy code."""
         eq = self.program.equations[k]
         ranges = self.shapes.ranges.get(k, {})
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
@@ -64,7 +52,7 @@ class TritonEmitter(NumpyEmitter):
         name = f"_k{sum(n != attention_node.KERNEL for n in self.kernels) + 1}"
         decisions = self.decisions.setdefault(k, [])
         if isinstance(eq.rhs, ir.Attention):        # attention() decides
-            super()._equation(k, target, indent, overrides, bounds_override)
+            super().equation(k, target, indent, overrides, bounds_override)
             return
         try:
             if any(isinstance(n, ir.Attention) for n in ir.walk(eq.rhs)):
@@ -76,7 +64,7 @@ class TritonEmitter(NumpyEmitter):
                                     symbolic=self.symbolic, windows=self.windows, numeric=frozenset(self.numeric))
         except Unsupported as why:
             decisions.append(f"NumPy: {why}")
-            super()._equation(k, target, indent, overrides, bounds_override)
+            super().equation(k, target, indent, overrides, bounds_override)
             return
         self.kernels[name] = kernel
         decisions.append(f"kernel {name}: {kernel.description}")
@@ -86,7 +74,7 @@ class TritonEmitter(NumpyEmitter):
 
     def attention(self, body, node: ir.Attention, path):
         """The flash-attention kernel's launch for a fused attention node that fits it, else the runtime call."""
-        k = next(j for j, eq in enumerate(self.program.equations) if eq is body.eq)
+        k = body.number
         decisions = self.decisions.setdefault(k, [])
         sizes = attention_node.extents(body, node)
         why = attention_node.unfit(node, self.program.tolerance) or attention_node.unfit_shapes(sizes)
@@ -99,10 +87,8 @@ class TritonEmitter(NumpyEmitter):
         return value
 
 
-def emit_triton(program, strata, shapes, symbols: tuple, inputs: dict, symbolic: frozenset = frozenset(),
-                memory_limit: int | None = None, plan=None, max_rounds: int | None = None) -> EmittedTriton:
-    """Emit the triton-backend module (same arguments as ``emit_numpy``): source and decisions."""
-    emitter = TritonEmitter(program, strata, shapes, symbols, inputs, frozenset(symbolic), memory_limit=memory_limit,
-                            plan=plan, max_rounds=max_rounds)
+def emit_triton(planned: PlannedProgram) -> Emitted:
+    """Emit the triton-backend module for ``planned``: source, kernels by name, decisions per equation."""
+    emitter = TritonEmitter(planned)
     source = emitter.module()
-    return EmittedTriton(source, emitter.kernels, emitter.decisions)
+    return Emitted(source, planned.program.filename, emitter.kernels, emitter.decisions)

@@ -25,8 +25,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from tlc.backends.numpy.emit import Bound
-from tlc.backends.quoting import docstring
+from tlc.backends.shared.arrays import Bound
+from tlc.backends.shared.quoting import docstring
 from tlc.backends.triton.tiles import KernelBuilder, Tile, Unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation

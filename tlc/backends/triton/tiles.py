@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tlc.backends.numpy.emit import Bound
-from tlc.backends.quoting import counts_of, identifier, numeric_copy
+from tlc.backends.shared.arrays import Bound
+from tlc.backends.shared.quoting import counts_of, identifier, numeric_copy
 from tlc.ir import nodes as ir
 from tlc.analysis.projection import Projection, occurrences
 from tlc_runtime.ops import LNORM_EPS

@@ -19,10 +19,11 @@ from tlc.errors import DataError, TlcError
 from tlc.factorise.options import options_from
 from tlc.ir.nodes import refs
 from tlc.ir.program import Program as IRProgram
-from tlc.analysis.costs import equation_flops
+from tlc.analysis.contractions import equation_flops
 from tlc.passes.factorise import Outcome, decide, factorise, targets
 from tlc.analysis.shapes import check_rank
 from tlc.analysis.strata import stratify
+from tlc.driver.inputs import read_array
 
 MAX_VARIANTS = 4
 """Factorised variants (rewritten programs) kept per program; the oldest is dropped first."""
@@ -101,7 +102,6 @@ class Weights:
 
     def _decide(self, chosen: dict) -> tuple[list[tuple], tuple[Outcome, ...]]:
         """Each chosen tensor's outcome, reused when the same values were factorised before."""
-        from tlc.api import _array      # the API's input conversion (dtype checks, located errors)
         program = self.dense.ir
         keys, outcomes = [], []
         for name, value in chosen.items():
@@ -109,7 +109,7 @@ class Weights:
                 if value is self.bound.get(name) and name in self.bound_keys:     # bound: converted and hashed once
                     array, key = value, self.bound_keys[name]
                 else:
-                    array = _array(name, value, False, program)
+                    array = read_array(name, value, False, program)
                     check_rank(program, name, array.shape)
                     key = (name, array.shape, hashlib.blake2b(np.ascontiguousarray(array).data).hexdigest())
                     if value is self.bound.get(name):

@@ -7,15 +7,15 @@ over ``rs.union``/``rs.minus``, or repeated squaring of the step relation for a 
 
 from __future__ import annotations
 
-from tlc.backends.numpy import emit as numpy_emit
-from tlc.backends.quoting import comment, equation_comments, identifier, internal, literal
+from tlc.backends.shared.arrays import constant_position, tuple_code
+from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
 from tlc.analysis.strata import Stratum
 
 
 def emit_relational(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]) -> None:
-    """Append the code of one relational stratum to ``emitter.lines`` (a ``NumpyEmitter``)."""
+    """Append the code of one relational stratum to ``emitter.lines`` (a ``ScheduleEmitter``)."""
     _Relational(emitter, stratum, plan, storage).emit()
 
 
@@ -37,7 +37,7 @@ class _Relational:
 
     def spec(self, ref: ir.Ref) -> tuple:
         symbols, symbolic = self.emitter.symbols, self.emitter.symbolic
-        return tuple(i.plain_variable or numpy_emit.constant_position(symbols, symbolic, ref.name, a, i)
+        return tuple(i.plain_variable or constant_position(symbols, symbolic, ref.name, a, i)
                      for a, i in enumerate(ref.indices))
 
     def emit(self) -> None:
@@ -116,7 +116,7 @@ class _Relational:
         if limit is not None:
             sites = self.emitter.recursive_sites(self.stratum)
             self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
-                              f"{numpy_emit.tuple_code(deltas)}, {literal(sites)})")
+                              f"{tuple_code(deltas)}, {literal(sites)})")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""

@@ -9,6 +9,7 @@ mismatch at the offending index (the unfused program would silently use the comm
 
 from __future__ import annotations
 
+from tlc.backends.shared.arrays import Value
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 
@@ -68,7 +69,7 @@ def aligned_operands(body, node: ir.Attention) -> tuple[str, list[str], list[str
 
 
 def child_code(body, node: ir.Attention, child: ir.Expr, path: tuple[int, ...]):
-    """The emitted value (``_Value``) of ``child``, one of the node's scale, mask or causal penalty."""
+    """The emitted value (``Value``) of ``child``, one of the node's scale, mask or causal penalty."""
     index = next(k for k, c in enumerate(ir.children(node)) if c is child)
     return body.expr(child, path + (index,))
 
@@ -80,7 +81,6 @@ def where(body) -> str:
 
 def emit_attention(body, node: ir.Attention, path: tuple[int, ...]):
     """Emit the runtime call for ``node`` inside equation emitter ``body``; returns its value."""
-    from tlc.backends.numpy.emit import _Value
     batch = node.batch_axes
     query, keys, values = aligned_operands(body, node)
     args = [f"scale={child_code(body, node, node.scale, path).code}" if node.scale else None]
@@ -95,4 +95,4 @@ def emit_attention(body, node: ir.Attention, path: tuple[int, ...]):
     args.append(f"report={REPORT}, where={where(body)!r}")
     call = (f"rt.attention({query}, ({', '.join(keys)},), ({', '.join(values)},), "
             f"{', '.join(a for a in args if a)})")
-    return _Value(body.bind(call), batch + (node.query_axis, node.value_axis))
+    return Value(body.bind(call), batch + (node.query_axis, node.value_axis))

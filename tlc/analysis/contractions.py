@@ -1,0 +1,162 @@
+"""Contraction plans: the pairwise order and slicing of every product term, decided once per specialisation.
+
+A product term with two or more array-valued factors is a contraction. Its operands are the factors' free
+indices (what is left after the summations inside each factor, as every backend evaluates them), its output
+keeps the indices not summed at the product, and each index ranges over the values evaluated at once: the
+equation's range, one step of a recurrence's step loop, or one block of a blocked ``min=``/``max=`` fold.
+``tlc.contract_path`` plans each one within the memory budget (slicing summed indices where needed); the
+backends, ``explain`` and the factorise report read the plans instead of planning again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from tlc.analysis.projection import analyse
+from tlc.analysis.shapes import Shapes
+from tlc.analysis.strata import Stratum
+from tlc.contract import ContractionInfo, contract_path
+from tlc.errors import EinsumError, TlcError
+from tlc.ir import nodes as ir
+from tlc.ir.printer import format_equation, format_expr
+from tlc.ir.program import Program
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""Einsum letters; an equation has at most this many distinct indices."""
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """The plan of one product term: its operands' and output's indices, their sizes, and the path."""
+
+    operands: tuple[tuple[str, ...], ...]
+    """The free indices of each array-valued factor, in factor order."""
+    kept: tuple[str, ...]
+    """Indices of the product's value (those not summed at the product)."""
+    sizes: Mapping[str, int]
+    info: ContractionInfo
+    """``tlc.contract_path``'s plan: ``path``, FLOPs, largest intermediate, strategy, sliced letters."""
+
+    @property
+    def path(self) -> tuple[tuple[int, ...], ...]:
+        """The pairwise contraction order (positions in ``operands``, opt_einsum's convention)."""
+        return self.info.path
+
+    @property
+    def sliced(self) -> tuple[str, ...]:
+        """Summed indices sliced to meet the memory budget (empty when nothing is sliced)."""
+        letters = dict(zip(LETTERS, dict.fromkeys(v for part in self.operands for v in part)))
+        return tuple(letters[s] for s in self.info.sliced)
+
+    def subscripts(self) -> str:
+        """The contraction as einsum subscripts, one letter per index in order of first appearance."""
+        return _subscripts(self.operands, self.kept)
+
+    def describe(self) -> str:
+        """One line for ``explain``: subscripts, path, strategy, FLOPs, largest intermediate, slicing."""
+        info = self.info
+        sliced = f", sliced over {', '.join(self.sliced)} ({info.n_slices} slices)" if info.sliced else ""
+        return (f"contraction {self.subscripts()}: path {list(info.path)} ({info.strategy}), "
+                f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} "
+                f"elements{sliced}")
+
+
+def free_indices(eq: ir.Equation) -> dict[tuple[int, ...], tuple[str, ...]]:
+    """Per path of ``eq``'s right-hand side, the indices of that sub-expression's value after the summations
+    at it, in the order the array backends lay them out (children before parents, without recursion)."""
+    projection = analyse(eq)
+    summed_at = projection.summed_at
+    free: dict[tuple[int, ...], tuple[str, ...]] = {}
+    for path, node in reversed(list(ir.with_paths(eq.rhs))):
+        gone = summed_at.get(path, ())
+        if isinstance(node, ir.Ref):
+            found = tuple(dict.fromkeys(v for i in node.indices for v in i.variables))
+        elif isinstance(node, ir.IndexValue):
+            found = (node.name,)
+        elif isinstance(node, (ir.Num, ir.Scalar)):
+            found = ()
+        elif isinstance(node, ir.Attention):
+            found = tuple(node.batch_axes) + (node.query_axis, node.value_axis)
+        elif isinstance(node, ir.Call) and node.function == "concat":
+            inner = free[path + (0,)]
+            kept = tuple(v for v in inner if v not in projection.flattened)
+            merged = next((i.plain_variable for i in eq.lhs.indices
+                           if i.plain_variable and i.plain_variable not in inner), None)
+            found = kept + ((merged,) if merged else ())
+        else:
+            found = tuple(dict.fromkeys(v for k in range(len(ir.children(node))) for v in free[path + (k,)]))
+        free[path] = tuple(v for v in found if v not in gone)
+    return free
+
+
+def products(eq: ir.Equation) -> Iterator[tuple[tuple[int, ...], ir.Product, list[tuple[ir.Expr, tuple[str, ...]]]]]:
+    """``(path, product, [(factor, its free indices)...])`` for every product term of ``eq`` with two or more
+    array-valued factors."""
+    free = free_indices(eq)
+    for path, node in ir.with_paths(eq.rhs):
+        if isinstance(node, ir.Product):
+            operands = [(f, free[path + (k,)]) for k, f in enumerate(node.factors) if free[path + (k,)]]
+            if len(operands) >= 2:
+                yield path, node, operands
+
+
+def plan_equation(eq: ir.Equation, sizes: Mapping[str, int], memory_limit: int | None = None,
+                  budget_text: str | None = None) -> dict[tuple[int, ...], Contraction]:
+    """The contraction plan of every product term of ``eq`` with indices of ``sizes`` values, each within
+    ``memory_limit`` elements (``budget_text`` names the budget in the error when none exists)."""
+    plans = {}
+    summed_at = analyse(eq).summed_at
+    for path, node, operands in products(eq):
+        parts = tuple(part for _, part in operands)
+        gone = set(summed_at.get(path, ()))
+        kept = tuple(v for v in dict.fromkeys(v for part in parts for v in part) if v not in gone)
+        if len(set(kept) | {v for part in parts for v in part}) > len(LETTERS):
+            raise TlcError(f"too many distinct indices in one equation ({len(LETTERS)} at most)", eq.span)
+        shapes = [tuple(sizes[v] for v in part) for part in parts]
+        try:
+            _, info = contract_path(_subscripts(parts, kept), *shapes, shapes=True, memory_limit=memory_limit)
+        except EinsumError as err:
+            within = budget_text or f"the memory limit of {memory_limit} elements ({memory_limit * 8} bytes)"
+            quoted = f"{format_equation(eq)}: " if "\n" not in format_equation(eq) else ""
+            raise TlcError(f"{quoted}the contraction {format_expr(node)} cannot be planned within {within}: "
+                           f"{err.message}", node.span or eq.span) from None
+        plans[path] = Contraction(parts, kept, {v: sizes[v] for part in parts for v in part}, info)
+    return plans
+
+
+def plan_contractions(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, relational: frozenset,
+                      fold_blocks: Mapping[int, tuple[str, int]], memory_limit: int | None = None,
+                      budget_text: str | None = None) -> dict[tuple[int, tuple[int, ...]], Contraction]:
+    """Plans of every contraction of every equation outside the ``relational`` strata (numbers, from 0), by
+    (equation, path); a recurrence's step index counts one value, a blocked fold's variable one block."""
+    plans = {}
+    for number, stratum in enumerate(strata):
+        if number in relational:
+            continue
+        step = stratum.recurrence.variable if stratum.recurrence is not None else {}
+        for k in stratum.equations:
+            ranges = shapes.ranges.get(k)
+            if ranges is None:
+                continue
+            sizes = {v: max(0, hi - lo) for v, (lo, hi) in ranges.items()}
+            if k in step:
+                sizes[step[k]] = 1
+            if k in fold_blocks:
+                var, size = fold_blocks[k]
+                sizes[var] = size
+            for path, plan in plan_equation(program.equations[k], sizes, memory_limit, budget_text).items():
+                plans[(k, path)] = plan
+    return plans
+
+
+def equation_flops(eq: ir.Equation, ranges: Mapping[str, tuple[int, int]]) -> float:
+    """Planned FLOPs of all of an equation's contractions over its whole ranges (opt_einsum's convention)."""
+    sizes = {v: max(0, hi - lo) for v, (lo, hi) in ranges.items()}
+    return sum(float(plan.info.opt_cost) for plan in plan_equation(eq, sizes).values())
+
+
+def _subscripts(parts, kept) -> str:
+    letters = dict(zip(dict.fromkeys(v for part in parts for v in part), LETTERS))
+    return ",".join("".join(letters[v] for v in part) for part in parts) + "->" + "".join(letters[v] for v in kept)
+

@@ -1,0 +1,421 @@
+"""Array-namespace rendering of one equation: its right-hand side as NumPy expressions over the index
+ranges being evaluated, combined into its target array (``ArrayExpression``).
+
+Every backend renders the equations it does not compile to kernels through this module; user text enters
+the code only through ``tlc.backends.shared.quoting``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tlc.analysis.projection import Projection
+from tlc.backends.shared.quoting import counts_of, identifier, literal, numeric_copy
+from tlc.errors import TlcError
+from tlc.ir import nodes as ir
+from tlc.ir.printer import format_expr
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ELEMENTWISE_CODE = {
+    "step": "rt.step", "relu": "rt.relu", "sig": "rt.sig", "tanh": "np.tanh", "exp": "np.exp",
+    "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
+}
+PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
+"""How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
+contribution (such as a read of such an element) is none."""
+
+
+def tuple_code(items) -> str:
+    """Code for a tuple of the expressions ``items``."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The values of one index while an equation is evaluated: from ``lo`` (an int, or a loop variable
+    plus a constant inside a recurrence's step loop), ``size`` values."""
+
+    lo: int | tuple[str, int]
+    size: int
+
+    def shifted(self, offset: int) -> int | str:
+        """The int, or code, for ``lo + offset``."""
+        if isinstance(self.lo, int):
+            return self.lo + offset
+        name, constant = self.lo[0], self.lo[1] + offset
+        return name if constant == 0 else f"{name} {'+' if constant > 0 else '-'} {abs(constant)}"
+
+    def slice(self, offset: int) -> str:
+        """A slice selecting ``lo+offset .. lo+offset+size``."""
+        start = self.shifted(offset)
+        stop = self.shifted(offset + self.size)
+        return f"{start}:{stop}"
+
+
+@dataclass
+class Value:
+    """Code for an array and the index variable of each of its axes, in order."""
+
+    code: str
+    vars: tuple[str, ...]
+
+
+
+class ArrayExpression:
+    """Emits the statements computing one equation and combining it into its target array."""
+
+    def __init__(self, owner, k: int, bounds: dict[str, Bound], overrides: dict, projection: Projection):
+        """``owner``: the ``ScheduleEmitter``; ``k``: the equation's number; ``bounds``: each index's values;
+        ``overrides``: path -> array name read instead (a semi-naive delta)."""
+        self.owner = owner
+        self.number = k
+        self.eq = owner.program.equations[k]
+        self.bounds = bounds
+        self.overrides = overrides
+        self.projection = projection
+        self.letters: dict[str, str] = {}
+        self.out: list[str] = []
+
+    def letter(self, var: str) -> str:
+        if var not in self.letters:
+            if len(self.letters) >= len(LETTERS):
+                raise TlcError("too many distinct indices in one equation (52 at most)", self.eq.span)
+            self.letters[var] = LETTERS[len(self.letters)]
+        return self.letters[var]
+
+    def size(self, var: str) -> int:
+        return self.bounds[var].size
+
+    def lines(self, target: str) -> list[str]:
+        value = self.expr(self.eq.rhs, ())
+        value = self.reduce_top(value)
+        self.write(target, value)
+        return self.out
+
+    def bind(self, code: str) -> str:
+        name = self.owner.fresh()
+        self.out.append(f"{name} = {code}")
+        return name
+
+    # ----- expressions
+    def expr(self, node: ir.Expr, path) -> Value:
+        value = self._expr(node, path)
+        if value.code.count("(") > 40:      # keep emitted lines readable and within Python's nesting limit
+            return Value(self.bind(value.code), value.vars)
+        return value
+
+    def _expr(self, node: ir.Expr, path) -> Value:
+        if isinstance(node, ir.Ref):
+            value = self.read(node, self.overrides.get(path))
+            if len(set(value.vars)) != len(value.vars) or self.projection.summed_at.get(path):
+                value = self.einsum([value], path)
+            return value
+        if isinstance(node, ir.Num):
+            return Value(literal(float(node.value)), ())
+        if isinstance(node, ir.Scalar):
+            consts = self.owner.program.consts
+            return Value(literal(float(consts[node.name])) if node.name in consts else identifier(node.name), ())
+        if isinstance(node, ir.IndexValue):
+            b = self.bounds[node.name]
+            return self.summed(Value(f"np.arange({b.shifted(0)}, {b.shifted(b.size)}, dtype=np.float64)",
+                                      (node.name,)), path)
+        if isinstance(node, ir.Product):
+            return self.product(node, path)
+        if isinstance(node, ir.Sum):
+            parts = [self.expr(t, path + (k,)) for k, t in enumerate(node.terms)]
+            order = _union(parts)
+            code = ""
+            for part, sign in zip(parts, node.signs):
+                term = self.aligned(part, order)
+                code += (term if not code and sign > 0 else f" {'+' if sign > 0 else '-'} {term}") \
+                    if code else (term if sign > 0 else f"-{term}")
+            return self.summed(Value(f"({code})", order), path)
+        if isinstance(node, ir.Neg):
+            inner = self.expr(node.operand, path + (0,))
+            return self.summed(Value(f"(-{inner.code})", inner.vars), path)
+        if isinstance(node, ir.Power):
+            base = self.expr(node.base, path + (0,))
+            exponent = self.expr(node.exponent, path + (1,))
+            order = _union([base, exponent])
+            return self.summed(Value(f"np.power({self.aligned(base, order)}, {self.aligned(exponent, order)})",
+                                      order), path)
+        if isinstance(node, ir.Call):
+            return self.call(node, path)
+        if isinstance(node, ir.Attention):
+            return self.owner.attention(self, node, path)
+        raise TlcError(f"the NumPy backend cannot emit {type(node).__name__}", getattr(node, "span", None))
+
+    def call(self, node: ir.Call, path) -> Value:
+        args = [self.expr(a, path + (k,)) for k, a in enumerate(node.args)]
+        x = args[0]
+        if node.function in PAIRWISE_CODE:
+            order = _union(args)
+            pair = ", ".join(self.aligned(a, order) for a in args)
+            return self.summed(Value(f"{PAIRWISE_CODE[node.function]}({pair})", order), path)
+        if node.function in ELEMENTWISE_CODE:
+            extra = "".join(f", {self.aligned(a, x.vars)}" for a in args[1:])
+            if any(set(a.vars) - set(x.vars) for a in args[1:]):
+                raise TlcError("a function's extra arguments may only use the first argument's indices",
+                               node.span)
+            return self.summed(Value(f"{ELEMENTWISE_CODE[node.function]}({x.code}{extra})", x.vars), path)
+        if node.function in ("softmax", "lnorm"):
+            missing = [a for a in node.axes if a not in x.vars]
+            if missing:
+                raise TlcError(f"{node.function} normalises over {missing[0]}, which does not occur in its "
+                               f"argument", node.span)
+            axes = tuple(x.vars.index(a) for a in node.axes)
+            return self.summed(Value(f"rt.{node.function}({x.code}, axis={axes[0] if len(axes) == 1 else axes})",
+                                      x.vars), path)
+        flattened = self.projection.flattened
+        kept = tuple(v for v in x.vars if v not in flattened)
+        merged = next(i.plain_variable for i in self.eq.lhs.indices
+                      if i.plain_variable and i.plain_variable not in x.vars)
+        order = kept + tuple(v for v in x.vars if v in flattened)
+        shape = tuple(self.size(v) for v in kept) + (-1,)
+        return Value(f"{self.aligned(x, order)}.reshape({shape})", kept + (merged,))
+
+    def aligned(self, value: Value, order: tuple[str, ...]) -> str:
+        if value.vars == order or not value.vars:
+            return value.code
+        if tuple(v for v in order if v in value.vars) == value.vars:
+            if value.vars == order[-len(value.vars):]:
+                return value.code       # NumPy broadcasting aligns trailing axes already
+        src = "".join(self.letter(v) for v in value.vars)
+        dst = "".join(self.letter(v) for v in order)
+        return f"rt.align({value.code}, {src!r}, {dst!r})"
+
+    def summed(self, value: Value, path) -> Value:
+        gone = self.projection.summed_at.get(path, ())
+        if not gone:
+            return value
+        axes = tuple(value.vars.index(v) for v in gone)
+        return Value(f"{value.code}.sum(axis={axes})", tuple(v for v in value.vars if v not in gone))
+
+    def product(self, node: ir.Product, path) -> Value:
+        arrays, scalars = [], []
+        for k, (factor, inverted) in enumerate(zip(node.factors, node.inverted)):
+            value = self.expr(factor, path + (k,))
+            if inverted:
+                value = Value(f"np.divide(1.0, {value.code})", value.vars)   # x/0 is inf, as in NumPy
+            (arrays if value.vars else scalars).append(value)
+        if arrays:
+            result = self.einsum(arrays, path)
+        else:
+            result = Value("1.0", ())
+        if scalars:
+            code = " * ".join(s.code for s in scalars)
+            result = Value(code if result.code == "1.0" else f"({code}) * {result.code}", result.vars)
+        return result
+
+    def einsum(self, arrays: list[Value], path) -> Value:
+        gone = set(self.projection.summed_at.get(path, ()))
+        order = tuple(v for v in _union(arrays) if v not in gone)
+        if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
+            return arrays[0]
+        if len(arrays) == 1:
+            subscripts = f"{''.join(self.letter(v) for v in arrays[0].vars)}->{''.join(self.letter(v) for v in order)}"
+            return Value(f"np.einsum({subscripts!r}, {self.operand(arrays[0])})", order)
+        plan = self.owner.planned.contraction(self.number, path)
+        arrays = _in_plan_order(arrays, plan)
+        if arrays is None:
+            raise TlcError(f"internal error: no contraction plan matches {format_expr(ir.node_at(self.eq.rhs, path))} "
+                           f"(please report it)", self.eq.span)
+        inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in arrays)
+        subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
+        operands = ", ".join(self.operand(a) for a in arrays)
+        path_code = [tuple(step) for step in plan.path]
+        if plan.sliced:
+            sliced = tuple(self.letter(v) for v in plan.sliced)
+            return Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})",
+                         order)
+        return Value(f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})", order)
+
+    def operand(self, value: Value) -> str:
+        """Code naming ``value``'s array: its own code when short, else a temporary bound to it."""
+        return value.code if _simple(value.code) else self.bind(value.code)
+
+    # ----- reads and writes
+    def read(self, ref: ir.Ref, override: str | None) -> Value:
+        order = tuple(dict.fromkeys(v for i in ref.indices for v in i.variables))
+        extents = self.owner.shapes.extents.get(ref.name, ())
+        for a, index in enumerate(ref.indices):
+            if index.is_constant and not 0 <= self.position(ref.name, a, index) < extents[a]:
+                shape = tuple(self.size(v) for v in order)   # a read outside the extent is 0
+                return Value(f"np.zeros({shape})", order)
+        array = override or identifier(ref.name)
+        if ref.relation and not override and ref.name in self.owner.numeric:
+            array = numeric_copy(ref.name)
+        elif ref.relation:
+            array = f"rt.as_number({array})"
+        simple = all(i.shifted_variable or i.is_constant for i in ref.indices)
+        stepping = simple and any(not isinstance(self.bounds[i.shifted_variable[0]].lo, int)
+                                  for i in ref.indices if not i.is_constant)
+        if stepping and self.outside(ref):
+            simple = False      # a window needs static bounds: gather reads 0 outside, step by step
+        if simple and self.outside(ref):
+            bounds = []
+            for a, index in enumerate(ref.indices):
+                if index.is_constant:
+                    bounds.append(self.position(ref.name, a, index))
+                else:
+                    var, offset = index.shifted_variable
+                    start = self.bounds[var].lo + offset
+                    bounds.append((start, start + self.bounds[var].size))
+            order = tuple(i.shifted_variable[0] for i in ref.indices if not i.is_constant)
+            return Value(f"rt.window({array}, {bounds})", order)   # partly outside the tensor: zeros there
+        if simple:
+            parts, order = self.slices(ref), []
+            order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
+            code = f"{array}[{', '.join(parts)}]" if any(p != ":" for p in parts) else array
+            return Value(code, tuple(order))
+        specs = [self.spec(ref.name, a, i) for a, i in enumerate(ref.indices)]
+        ranges = self.ranges_code(order)
+        letters = "".join(self.letter(v) for v in order)
+        return Value(f"rt.gather({array}, {specs}, {ranges}, {letters!r})", order)
+
+    def outside(self, ref: ir.Ref) -> bool:
+        """True when a read's slices (with known bounds) reach past the tensor's extent."""
+        extents = self.owner.shapes.extents.get(ref.name, ())
+        for a, index in enumerate(ref.indices):
+            shift = index.shifted_variable
+            if a == self.owner.windows.get(ref.name, (None,))[0]:
+                continue
+            if shift and isinstance(self.bounds[shift[0]].lo, int):
+                start = self.bounds[shift[0]].lo + shift[1]
+                if start < 0 or start + self.bounds[shift[0]].size > extents[a]:
+                    return True
+        return False
+
+    def slices(self, ref: ir.Ref) -> list[str]:
+        """Basic-indexing selectors for a reference whose indices are shifted variables or constants;
+        ``:`` where the range covers the whole axis."""
+        extents = self.owner.shapes.extents.get(ref.name, ())
+        window = self.owner.windows.get(ref.name, (None, None))
+        parts = []
+        for a, index in enumerate(ref.indices):
+            if index.is_constant:
+                position = self.position(ref.name, a, index)
+                parts.append(str(position % window[1] if a == window[0] else position))
+                continue
+            var, offset = index.shifted_variable
+            bound = self.bounds[var]
+            if a == window[0]:      # a ring-buffer slot of a virtual axis
+                start = bound.shifted(offset)
+                slot = f"{start} % {window[1]}" if isinstance(start, int) or " " not in start \
+                    else f"({start}) % {window[1]}"
+                parts.append(f"{slot}:{slot} + 1")
+                continue
+            whole = offset == 0 and bound.lo == 0 and a < len(extents) and bound.size == extents[a]
+            parts.append(":" if whole else bound.slice(offset))
+        return parts
+
+    def position(self, name: str, axis: int, index: ir.Index) -> int:
+        """Array position of a constant index (see ``constant_position``)."""
+        return constant_position(self.owner.symbols, self.owner.symbolic, name, axis, index)
+
+    def spec(self, name: str, axis: int, index: ir.Index):
+        if index.is_constant:
+            return ((), self.position(name, axis, index), 1)
+        return (tuple((self.letter(v), c) for v, c in index.terms), index.offset, index.divisor)
+
+    def ranges_code(self, order) -> str:
+        items = []
+        for v in order:
+            b = self.bounds[v]
+            items.append(f"{self.letter(v)!r}: ({b.shifted(0)}, {b.shifted(b.size)})")
+        return "{" + ", ".join(items) + "}"
+
+    def reduce_top(self, value: Value) -> Value:
+        reduced = [v for v in self.projection.reduced if v in value.vars]
+        if not reduced:
+            return value
+        axes = tuple(value.vars.index(v) for v in reduced)
+        kept = tuple(v for v in value.vars if v not in reduced)
+        fn = {"max": "np.fmax.reduce", "min": "np.fmin.reduce", "avg": "np.sum"}[self.eq.aggregator.reduction]
+        return Value(f"{fn}({value.code}, axis={axes})", kept)
+
+    def write(self, target: str, value: Value) -> None:
+        eq = self.eq
+        lhs_vars = tuple(dict.fromkeys(v for i in eq.lhs.indices for v in i.variables))
+        missing = [v for v in value.vars if v not in lhs_vars]
+        if missing:
+            raise TlcError(f"index {missing[0]} is neither on the left-hand side nor summed", eq.span)
+        reduction = eq.aggregator.reduction
+        relation = eq.lhs.relation
+        count = None
+        if reduction == "avg":
+            per_element = math.prod(self.size(v) for v in self.projection.reduced)
+            count = f"{per_element}.0"
+        simple = all(i.shifted_variable or i.is_constant for i in eq.lhs.indices) and \
+            len(lhs_vars) == sum(1 for i in eq.lhs.indices if not i.is_constant)
+        if simple:
+            sizes = {self.letter(v): self.size(v) for v in lhs_vars}
+            code = value.code
+            if value.vars != lhs_vars:
+                src = "".join(self.letter(v) for v in value.vars)
+                dst = "".join(self.letter(v) for v in lhs_vars)
+                code = f"rt.align({code}, {src!r}, {dst!r}, {sizes!r})"
+            parts = self.slices(eq.lhs)
+            sel = f"{target}[{', '.join(parts)}]" if parts else f"{target}[()]"
+            if relation and eq.fact:
+                self.out.append(f"{sel} = True")
+            elif relation:
+                self.out.append(f"{sel} |= {code} > 0")
+            elif reduction in FOLD_CODE:
+                self.out.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, {code})")
+            else:
+                self.out.append(f"{sel} += {code}")
+                if count:
+                    self.out.append(f"{counts_of(target)}[{', '.join(parts) if parts else '()'}] += {count}")
+            return
+        order = lhs_vars
+        sizes = {self.letter(v): self.size(v) for v in order}
+        src = "".join(self.letter(v) for v in value.vars)
+        dst = "".join(self.letter(v) for v in order)
+        code = value.code if value.vars == order else f"rt.align({value.code}, {src!r}, {dst!r}, {sizes!r})"
+        if relation:
+            code = f"({code}) > 0"
+        specs = [self.spec(eq.lhs.name, a, i) for a, i in enumerate(eq.lhs.indices)]
+        ranges = self.ranges_code(order)
+        red = "or" if relation else reduction
+        extra = f", count={counts_of(target)}, weight={count}" if count else ""
+        value_name = self.bind(code)
+        self.out.append(f"rt.scatter({target}, {value_name}, {specs}, {ranges}, {dst!r}, {red!r}{extra})")
+
+
+def constant_position(symbols: tuple, symbolic: frozenset, name: str, axis: int, index: ir.Index) -> int:
+    """Array position of a constant index: its place in the symbol table on an axis of named
+    constants (integers included), else the integer itself."""
+    if index.symbol is not None:
+        return symbols.index(index.symbol)
+    if (name, axis) in symbolic:
+        return symbols.index(index.offset)
+    return index.offset
+
+
+def _union(values: list[Value]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for val in values for v in val.vars))
+
+
+def _simple(code: str) -> bool:
+    return code.replace("_", "a").replace("[", "").replace("]", "").replace(":", "").replace(", ", "") \
+        .replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "").isalnum()
+
+
+def _in_plan_order(arrays: list[Value], plan) -> list[Value] | None:
+    """``arrays`` reordered as the planned contraction's operands (matched by their indices), or None when
+    they do not match it (a backend may list a product's factors in another order than the plan)."""
+    if plan is None or len(plan.operands) != len(arrays):
+        return None
+    left = list(arrays)
+    ordered = []
+    for operand in plan.operands:
+        match = next((a for a in left if set(a.vars) == set(operand)), None)
+        if match is None:
+            return None
+        left.remove(match)
+        ordered.append(match)
+    return ordered

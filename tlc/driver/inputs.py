@@ -1,0 +1,309 @@
+"""Binding inputs to a program: reading and checking each input's data, the symbol table of named constants,
+the inputs' extents, and the prepared arrays a planned program runs on.
+
+Every mistake in the data is a located ``DataError`` (the program's first use of the input), raised before
+anything large is allocated.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+import tlc_runtime as rt
+from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
+from tlc.errors import DataError
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program as IRProgram
+
+
+@dataclass
+class InputData:
+    """A call's inputs, read and checked: scalars, arrays (or sparse tuples) and relations given as tuples."""
+
+    scalars: dict[str, float] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray | rt.Tuples] = field(default_factory=dict)
+    tuples: dict[str, list[tuple]] = field(default_factory=dict)
+    string_axes: set = field(default_factory=set)
+    """(relation, axis) pairs whose tuples hold names."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a specialisation depends on: the named constants, the axes that range over them and the extents
+    of every tensor given or declared (``key`` is hashable, for caches)."""
+
+    symbols: tuple
+    symbolic: frozenset
+    extents: dict
+
+    @property
+    def key(self) -> tuple:
+        """A hashable form of the signature."""
+        return (tuple(sorted(self.extents.items())), self.symbols, tuple(sorted(self.symbolic)))
+
+
+def read_inputs(program: IRProgram, inputs: dict, memory_limit: int | None) -> InputData:
+    """Each input's data read and checked against ``program`` (names must be its tensors or scalars)."""
+    data = InputData()
+    for name, value in inputs.items():
+        if name in program.scalars and name not in program.tensors:
+            data.scalars[name] = read_scalar(name, value, program)
+            continue
+        info = program.tensors[name]
+        if info.relation and is_tuple_data(value):
+            rows = read_tuples(name, value, info.rank, program)
+            data.tuples[name] = rows
+            data.string_axes.update((name, a) for row in rows for a, item in enumerate(row) if isinstance(item, str))
+            continue
+        array = read_array(name, value, info.relation, program, memory_limit)
+        check_rank(program, name, array.shape)
+        data.arrays[name] = array
+    return data
+
+
+def signature(program: IRProgram, data: InputData) -> Signature:
+    """The symbol table, the symbolic axes and the extents of the inputs (and of declared tensors), checked
+    for agreement where an index joins them."""
+    symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
+    symbolic = symbolic_axes(program, data.string_axes)
+    for ref in program.references:   # integers written on an axis of named constants are constants too
+        for a, index in enumerate(ref.indices):
+            if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
+                symbols.setdefault(index.offset)
+    for name, rows in data.tuples.items():
+        for a in range(program.tensors[name].rank):
+            if (name, a) in symbolic:
+                for row in rows:
+                    symbols.setdefault(row[a])
+    n_symbols = len(symbols)
+    extents = {n: a.shape for n, a in data.arrays.items()}
+    for name, rows in data.tuples.items():
+        extents[name] = tuple(n_symbols if (name, a) in symbolic else max((int(r[a]) + 1 for r in rows), default=0)
+                              for a in range(program.tensors[name].rank))
+    for decl in program.shapes.values():
+        dims = tuple(n_symbols if isinstance(d, str) else d for d in decl.dims)
+        if decl.name in extents and extents[decl.name] != dims and decl.name in data.arrays:
+            raise DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
+                            f"{dims}", decl.span)
+        extents[decl.name] = dims
+    unify_extents(program, extents, data.arrays, symbolic, n_symbols)
+    return Signature(tuple(symbols), frozenset(symbolic), extents)
+
+
+def nonzeros(program: IRProgram, data: InputData) -> dict[str, int]:
+    """Tuples in each input relation (the relation planner's nnz)."""
+    nnz = {n: rt.sparse.count(a) for n, a in data.arrays.items() if program.tensors[n].relation}
+    nnz.update((n, len(rows)) for n, rows in data.tuples.items())
+    return nnz
+
+
+def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict, storage: dict) -> dict:
+    """The inputs as the emitted code takes them: relations stored as the plan says (``storage``: name ->
+    ``sparse`` or dense), tuples turned into positions in the tensor of ``extents``."""
+    prepared: dict = dict(data.scalars)
+    for name, array in data.arrays.items():
+        sparse_input = isinstance(array, rt.Tuples) and storage.get(name) == "sparse"
+        prepared[name] = array if sparse_input or not isinstance(array, rt.Tuples) else np.asarray(array)
+    position = {item: k for k, item in enumerate(symbols)}
+    for name, rows in data.tuples.items():
+        shape = extents[name]
+        columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
+                   for a, column in enumerate(zip(*rows))]
+        positions = np.asarray(columns, dtype=np.int64).T.reshape(len(rows), len(shape))
+        tuples = rt.Tuples.from_rows(positions, shape)
+        prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)
+    return prepared
+
+
+def unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
+    """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
+    for component in axis_components(program):
+        if component & symbolic:
+            for name, a in component:
+                if name in arrays and extents[name][a] != n_symbols:
+                    raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
+                                    f"but its data has extent {extents[name][a]}",
+                                    program.tensors[name].first_use.span)
+            continue
+        fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
+        sizes = {extents[n][a] for n, a in fixed}
+        if len(sizes) > 1:
+            (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
+            raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
+                            f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
+                            joining_span(program, (n1, a1), (n2, a2)))
+        top = max([extents[n][a] for n, a in component if n in extents], default=0)
+        for name, a in component:
+            if name in extents and name not in arrays and name not in program.shapes:
+                ext = list(extents[name])
+                ext[a] = top
+                extents[name] = tuple(ext)
+
+
+MAX_INPUT_ELEMENTS = 2**34
+"""Largest input array tlc reads even without a memory budget (128 GiB of float64); larger ones (a broadcast
+view, say) are refused before any pass over them, as are inputs over the budget."""
+
+
+def scalar_span(program: IRProgram, name: str):
+    """Where scalar ``name`` is first read (for messages), or None."""
+    for eq in program.equations:
+        for node in ir.walk(eq.rhs):
+            if isinstance(node, ir.Scalar) and node.name == name:
+                return node.span
+    return None
+
+
+def joining_span(program: IRProgram, first, second):
+    """Where an equation joins the axes ``first`` and ``second`` (tensor, axis), for messages."""
+    for eq in program.equations:
+        spots = {(ref.name, a): i.span for ref in (eq.lhs, *ir.refs(eq.rhs)) for a, i in enumerate(ref.indices)}
+        if first in spots and second in spots:
+            return spots[second]
+    return program.tensors[second[0]].first_use.span
+
+
+def is_tuple_data(value) -> bool:
+    """True when ``value`` gives a relation as tuples (a set, or a list of tuples, names or positions)."""
+    if isinstance(value, np.ndarray):
+        return False
+    if isinstance(value, (set, frozenset)):
+        return True
+    try:
+        return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
+                                                      or not isinstance(value[0], (list, np.ndarray, float, bool)))
+    except Exception:     # a list subclass whose own methods fail: as_array reports it
+        return False
+
+
+def read_tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
+    """The tuples of relation ``name``, each checked: ``rank`` items, names or non-negative integers."""
+    span = program.tensors[name].first_use.span
+    rows = []
+    try:
+        for row in value:
+            rows.append(tuple(row) if isinstance(row, (tuple, list)) else (row,))
+    except Exception as err:      # the data's own __iter__ failed
+        raise DataError(f"cannot read the tuples for relation {name}: {type(err).__name__}: {err}", span) from err
+    out = []
+    for row in rows:
+        if len(row) != rank:
+            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but the tuple "
+                            f"{_short(row)} has {len(row)}", span)
+        clean = []
+        for item in row:
+            if isinstance(item, (np.integer, int)) and not isinstance(item, (bool, np.bool_)):
+                if not 0 <= item <= MAX_POSITIONS:
+                    raise DataError(f"relation {name}: integer constants must be non-negative and below 2^63 "
+                                    f"(give large identifiers as strings), got {item} in {_short(row)}", span)
+                clean.append(int(item))
+            elif isinstance(item, str):
+                clean.append(str(item))
+            else:
+                raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
+                                f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
+        out.append(tuple(clean))
+    return out
+
+
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def as_array(name: str, value, span, relation: bool = False) -> np.ndarray:
+    """``value`` as an ndarray; an object array holding only real numbers becomes float64, any other object
+    array (strings among numbers, ragged lists, Python objects) is a DataError."""
+    try:
+        array = np.asarray(value)
+    except Exception as err:      # ragged lists, or the data's own __array__ failed
+        raise DataError(f"data for {name} is not an array: {type(err).__name__}: {err}", span) from err
+    if array.dtype.hasobject:
+        if array.ndim == 0 and not is_real(array.item()):
+            what = "a Boolean array or a list or set of tuples" if relation else "an array or a number"
+            raise DataError(f"data for {name} is a {type(value).__name__} ({_short(value)}), not {what}", span)
+        odd = [x for x in itertools.islice((x for x in array.flat if not is_real(x)), 1)]
+        if odd:
+            odd = odd[0]
+            raise DataError(f"data for {name} is an object array holding {_short(odd)} ({type(odd).__name__}); "
+                            f"give a numeric or Boolean array", span)
+        try:
+            array = array.astype(np.float64)
+        except (OverflowError, ValueError, TypeError) as err:
+            raise DataError(f"data for {name} holds a number that is not a 64-bit float: {err}", span) from None
+    return array
+
+
+def is_real(x) -> bool:
+    """True for a real number (a Python, NumPy or Decimal number)."""
+    return isinstance(x, (numbers.Real, decimal.Decimal))
+
+
+def read_array(name: str, value, relation: bool, program: IRProgram,
+               limit: int | None = None) -> np.ndarray | rt.Tuples:
+    """Data for tensor ``name`` as a float64 array, a Boolean one for a relation (or ``rt.Tuples`` for a
+    scipy.sparse matrix), refused before any copy when larger than ``limit`` elements."""
+    span = program.tensors[name].first_use.span
+    if sparse.issparse(value):
+        if not relation:
+            raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
+                            f"(.toarray())", span)
+        if len(program.tensors[name].first_use.indices) != 2:
+            raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
+                            f"{program.tensors[name].rank} arguments", span)
+        data = value.tocoo().data
+        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
+            raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
+                            f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
+                            span)
+        if math.prod(value.shape) > MAX_POSITIONS:
+            raise DataError(f"data for {name} is a scipy.sparse matrix of shape {value.shape}: too large for "
+                            f"64-bit positions (the product of a tensor's extents must be below 2^63)", span)
+        try:
+            return rt.Tuples.from_matrix(value, value.shape)   # kept sparse, true where nonzero
+        except MemoryError:
+            raise DataError(f"data for {name}, a scipy.sparse matrix of shape {value.shape}, does not fit in "
+                            f"memory as a CSR matrix", span) from None
+    array = as_array(name, value, span, relation)
+    ready = array.dtype == (bool if relation else np.float64) and array.flags.c_contiguous
+    limit = MAX_INPUT_ELEMENTS if ready else min(limit or MAX_INPUT_ELEMENTS, MAX_INPUT_ELEMENTS)
+    if array.size > limit:     # before any pass or copy: a broadcast view may be huge and hold nothing
+        raise DataError(f"data for {name} has shape {array.shape} ({array.size:.3g} elements), more than the "
+                        f"{limit:.3g} elements an input may hold{'' if ready else ' when converted (the memory budget)'}",
+                        span)
+    if relation:
+        if array.dtype != bool:
+            if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
+                raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}"
+                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}", span)
+            array = array.astype(bool)
+        return array
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
+    return np.asarray(array, dtype=np.float64, order="C")     # no copy when it already is
+
+
+def read_scalar(name: str, value, program: IRProgram) -> float:
+    """Data for scalar ``name`` as a float."""
+    span = scalar_span(program, name)
+    if is_real(value):
+        try:
+            return float(value)
+        except OverflowError:
+            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}", span) from None
+        except (ValueError, TypeError) as err:
+            raise DataError(f"scalar input {name} must be a real number: {err}", span) from None
+    array = as_array(name, value, span)
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}", span)
+    if array.ndim:
+        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", span)
+    return float(array)

@@ -1,0 +1,34 @@
+"""Planning: every decision about a specialised program, made once, recorded in a ``PlannedProgram``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tlc.analysis.budget import check_budget
+from tlc.analysis.contractions import plan_contractions
+from tlc.analysis.folds import plan_fold_blocks
+from tlc.analysis.relation_plan import RelationPlan
+from tlc.analysis.shapes import Shapes
+from tlc.analysis.strata import Stratum
+from tlc.driver.inputs import Signature
+from tlc.driver.planned import PlannedProgram
+from tlc.ir.program import Program
+from tlc.memory_limit import Budget
+
+FUSED_FOLDS = "fused-folds"
+"""Backend capability: ``min=``/``max=`` folds run fused in kernels, so fixpoint folds are not blocked."""
+
+
+def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signature: Signature,
+         supplied: Mapping[str, tuple[int, ...]], relations: RelationPlan, budget: Budget,
+         max_rounds: int | None = None, threads: int | None = None,
+         capabilities: frozenset[str] = frozenset()) -> PlannedProgram:
+    """Check the memory budget, then decide blocked folds and every contraction's order and slicing for a
+    backend with ``capabilities``; raises a located ``TlcError`` when the program cannot run within budget."""
+    check_budget(program, strata, shapes, relations, budget)
+    relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
+    folds = {} if FUSED_FOLDS in capabilities else plan_fold_blocks(program, strata, shapes)
+    contractions = plan_contractions(program, strata, shapes, relational, folds, budget.elements,
+                                     budget.describe() if budget.elements is not None else None)
+    return PlannedProgram(program, strata, shapes, signature.symbols, signature.symbolic, dict(supplied), relations,
+                          contractions, folds, budget, max_rounds, threads)
