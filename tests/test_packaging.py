@@ -24,3 +24,14 @@ def test_emitted_code_runs_without_the_compiler(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "3"
+
+
+def test_every_package_directory_is_listed_in_pyproject():
+    """setuptools installs only the packages pyproject.toml lists: a new package directory must be listed."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "tlc").rglob("__init__.py")}
+    assert found - listed == set(), "add these to [tool.setuptools] packages"

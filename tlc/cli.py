@@ -9,12 +9,14 @@ import sys
 import numpy as np
 
 import tlc_runtime as rt
-from tlc.api import ALL_BACKENDS, Program, frontend, load_source
+from tlc.api import ALL_BACKENDS, Program
+from tlc.driver.source import frontend, load_source
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_limit
-from tlc.passes.manager import PassManager, check_pass_names
+from tlc.passes.manager import PassManager
+from tlc.passes.registry import check_pass_names
 from tlc.analysis.strata import check_max_rounds
 from tlc_runtime.data import load_file, save_npz
 

@@ -9,7 +9,8 @@ import pytest
 
 import tlc
 from tlc.api import frontend, load_source
-from tlc.passes.manager import PIPELINE, PassManager, pipeline
+from tlc.passes.manager import PassManager, pipeline
+from tlc.passes.registry import PIPELINE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

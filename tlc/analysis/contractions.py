@@ -10,6 +10,7 @@ backends, ``explain`` and the factorise report read the plans instead of plannin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ from tlc.ir.program import Program
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 """Einsum letters; an equation has at most this many distinct indices."""
+PRODUCT_CHUNK = 1000
+"""Most operands of one planned contraction: a longer product is contracted in groups of consecutive factors
+first (planning and running one contraction take time superlinear in its operands)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,14 @@ class Contraction:
     sizes: Mapping[str, int]
     info: ContractionInfo
     """``tlc.contract_path``'s plan: ``path``, FLOPs, largest intermediate, strategy, sliced letters."""
+    groups: tuple[Contraction, ...] = ()
+    """For a product of more than ``PRODUCT_CHUNK`` array factors: the contractions of consecutive groups of
+    its factors, made first; ``operands`` are then the groups' results (their ``kept`` indices), in order."""
+
+    @property
+    def flops(self) -> float:
+        """Planned FLOPs, groups included (opt_einsum's convention)."""
+        return float(self.info.opt_cost) + sum(g.flops for g in self.groups)
 
     @property
     def path(self) -> tuple[tuple[int, ...], ...]:
@@ -57,8 +69,10 @@ class Contraction:
         """One line for ``explain``: subscripts, path, strategy, FLOPs, largest intermediate, slicing."""
         info = self.info
         sliced = f", sliced over {', '.join(self.sliced)} ({info.n_slices} slices)" if info.sliced else ""
-        return (f"contraction {self.subscripts()}: path {list(info.path)} ({info.strategy}), "
-                f"{float(info.opt_cost):.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} "
+        grouped = f" after {len(self.groups)} groups of at most {PRODUCT_CHUNK} factors" if self.groups else ""
+        subscripts = self.subscripts() if not self.groups else f"of {sum(len(g.operands) for g in self.groups)} factors"
+        return (f"contraction {subscripts}{grouped}: path {list(info.path)} ({info.strategy}), "
+                f"{self.flops:.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} "
                 f"elements{sliced}")
 
 
@@ -113,15 +127,13 @@ def plan_equation(eq: ir.Equation, sizes: Mapping[str, int], memory_limit: int |
         kept = tuple(v for v in dict.fromkeys(v for part in parts for v in part) if v not in gone)
         if len(set(kept) | {v for part in parts for v in part}) > len(LETTERS):
             raise TlcError(f"too many distinct indices in one equation ({len(LETTERS)} at most)", eq.span)
-        shapes = [tuple(sizes[v] for v in part) for part in parts]
         try:
-            _, info = contract_path(_subscripts(parts, kept), *shapes, shapes=True, memory_limit=memory_limit)
+            plans[path] = _plan(parts, kept, sizes, memory_limit)
         except EinsumError as err:
             within = budget_text or f"the memory limit of {memory_limit} elements ({memory_limit * 8} bytes)"
             quoted = f"{format_equation(eq)}: " if "\n" not in format_equation(eq) else ""
             raise TlcError(f"{quoted}the contraction {format_expr(node)} cannot be planned within {within}: "
                            f"{err.message}", node.span or eq.span) from None
-        plans[path] = Contraction(parts, kept, {v: sizes[v] for part in parts for v in part}, info)
     return plans
 
 
@@ -150,10 +162,29 @@ def plan_contractions(program: Program, strata: tuple[Stratum, ...], shapes: Sha
     return plans
 
 
+def _plan(parts: tuple[tuple[str, ...], ...], kept: tuple[str, ...], sizes: Mapping[str, int],
+          memory_limit: int | None) -> Contraction:
+    """The contraction of operands with indices ``parts`` keeping ``kept``, in groups when there are many."""
+    groups = ()
+    if len(parts) > PRODUCT_CHUNK:
+        chunks = [parts[k:k + PRODUCT_CHUNK] for k in range(0, len(parts), PRODUCT_CHUNK)]
+        if len(chunks) > PRODUCT_CHUNK:
+            raise EinsumError(f"a product of {len(parts)} factors is more than tlc contracts "
+                              f"({PRODUCT_CHUNK ** 2} at most)")
+        inside = [tuple(dict.fromkeys(v for part in chunk for v in part)) for chunk in chunks]
+        uses = Counter(v for found in inside for v in found)
+        groups = tuple(_plan(chunk, tuple(v for v in found if v in kept or uses[v] > 1), sizes, memory_limit)
+                       for chunk, found in zip(chunks, inside))
+        parts = tuple(g.kept for g in groups)
+    shapes = [tuple(sizes[v] for v in part) for part in parts]
+    _, info = contract_path(_subscripts(parts, kept), *shapes, shapes=True, memory_limit=memory_limit)
+    return Contraction(parts, kept, {v: sizes[v] for part in parts for v in part}, info, groups)
+
+
 def equation_flops(eq: ir.Equation, ranges: Mapping[str, tuple[int, int]]) -> float:
     """Planned FLOPs of all of an equation's contractions over its whole ranges (opt_einsum's convention)."""
     sizes = {v: max(0, hi - lo) for v, (lo, hi) in ranges.items()}
-    return sum(float(plan.info.opt_cost) for plan in plan_equation(eq, sizes).values())
+    return sum(plan.flops for plan in plan_equation(eq, sizes).values())
 
 
 def _subscripts(parts, kept) -> str:

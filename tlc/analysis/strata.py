@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import networkx as nx
 
 from tlc.errors import TlcError
+from tlc.ir import functions
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
-MONOTONE_FUNCTIONS = {"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "min", "max"}
 
 
 class Mode(enum.Enum):
@@ -131,7 +131,7 @@ def _polarities(expr: ir.Expr, positive: bool):
         yield from ((ref, False) for ref in ir.refs(expr.exponent))
     elif isinstance(expr, ir.Call):
         for k, arg in enumerate(expr.args):     # sig's temperature is not a monotone argument; min's second is
-            if expr.function in MONOTONE_FUNCTIONS and (k == 0 or expr.function in ir.PAIRWISE):
+            if expr.function in functions.MONOTONE and (k == 0 or expr.function in ir.PAIRWISE):
                 yield from _polarities(arg, positive)
             else:
                 yield from ((ref, False) for ref in ir.refs(arg))

@@ -53,6 +53,9 @@ class Backend:
     """Modules that must be importable for it to compile anything."""
     capabilities: frozenset[str] = frozenset()
     """What the planner may rely on (``tlc.driver.plan.FUSED_FOLDS``, ...)."""
+    function_fallbacks: Mapping[str, str] = field(default_factory=dict)
+    """Built-in functions (``tlc.ir.functions``) this backend does not compile itself, with the reason: an
+    equation using one runs as NumPy code. Every other function has a native form."""
     attention_runs: Callable | None = None
     """For ``explain``: how a fused attention node runs on this backend (None: the runtime's blocked kernel)."""
 

@@ -8,7 +8,8 @@ from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
 from tlc.frontend.parser import MAX_INT_DIGITS
-from tlc.ir.nodes import FUNCTIONS, NORMALISERS, PAIRWISE
+from tlc.ir.functions import Function
+from tlc.ir.nodes import FUNCTIONS, NORMALISERS
 KEYWORDS = {"const", "tensor", "relation", "domain"}
 MAX_POSITION = 2**63 - 1
 """Largest position, extent or divisor an index may hold: positions are 64-bit integers."""
@@ -259,7 +260,7 @@ class _Lowerer:
         return ref
 
     def _call(self, node: ast.Apply, variables: set[str], lhs: ir.Ref, axis: tuple[str, ...]) -> ir.Call:
-        arity = (1, 2) if node.name == "sig" else (2,) if node.name in PAIRWISE else (1,)
+        arity = Function.of(node.name).value.arity
         if len(node.args) not in arity:
             want = " or ".join(str(a) for a in arity)
             raise TlcError(f"{node.name} takes {want} argument{'s' if arity != (1,) else ''}, "

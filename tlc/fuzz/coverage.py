@@ -19,9 +19,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import tlc
 import tlc_runtime
-from tlc import api
+from tlc import api, errors
 from tlc.fuzz.generate import FuzzProgram
 from tlc.ir import nodes as ir
 
@@ -76,14 +75,14 @@ def features(program: FuzzProgram, compiled: api.Program | None = None) -> set[s
             found.add(f"mode:{stratum.mode.value}")
         try:
             code = compiled.source()
-        except tlc.TlcError:
+        except errors.TlcError:
             code = ""
         found.update(f"emit:{construct}" for construct in _EMITTED if construct in code)
     return found
 
 
 # ------------------------------------------------------------------------------------------ line coverage
-_ROOTS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (tlc, tlc_runtime))
+_ROOTS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (errors, tlc_runtime))
 _FUZZ = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 

@@ -140,11 +140,10 @@ class _PassOrder:
 
     def run(self, program):
         from tlc.ir.verify import verify
-        from tlc.passes.manager import PASSES, check_pass_names
+        from tlc.passes.registry import parse_pass
 
-        check_pass_names(self.names)
         for name in self.names:
-            program = PASSES[name].run(program)
+            program = parse_pass(name).run(program)
             verify(program)
         return program
 

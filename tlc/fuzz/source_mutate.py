@@ -265,9 +265,9 @@ def _where(err: BaseException) -> str:
     was raised by emitted code, else the innermost frame."""
     import tlc_runtime
 
-    import tlc
+    from tlc import errors      # a module of the tlc package: its directory is the package's
 
-    roots = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (tlc, tlc_runtime))
+    roots = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (errors, tlc_runtime))
     fuzz = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frames = traceback.extract_tb(err.__traceback__)
     if frames and frames[-1].filename.startswith("<tlc"):

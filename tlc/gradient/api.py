@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from tlc.api import Program, frontend, load_source
+from tlc.api import Program
+from tlc.driver.source import frontend, load_source
 from tlc.errors import TlcError
 from tlc.gradient.transform import Gradient, gradient
 from tlc.ir.program import Program as IRProgram

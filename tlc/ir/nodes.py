@@ -7,16 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from tlc.errors import Span
+from tlc.ir import functions
 
 
-ELEMENTWISE = frozenset({"step", "relu", "sig", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos", "not"})
+ELEMENTWISE = functions.named(functions.ELEMENTWISE)
 """Elementwise built-in functions (``not`` is the ``~`` operator)."""
-NORMALISERS = frozenset({"softmax", "lnorm"})
+NORMALISERS = functions.named(functions.NORMALISER)
 """Functions that normalise over the left-hand side's dotted index."""
-PAIRWISE = frozenset({"min", "max"})
+PAIRWISE = functions.named(functions.PAIRWISE)
 """Elementwise functions of two arguments that broadcast against each other (``min(a, b)``)."""
-FUNCTIONS = ELEMENTWISE | PAIRWISE | NORMALISERS | {"concat"}
-"""Every built-in function name."""
+FUNCTIONS = functions.SPELLINGS
+"""Every built-in function name (``tlc.ir.functions``)."""
 
 
 def _span():

@@ -19,10 +19,10 @@ shape declaration; ``find`` reports every candidate, fused or not, with the reas
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.manager import register
 from tlc.analysis.strata import stratify
 
 
@@ -79,7 +79,6 @@ def find(program: Program) -> list[Candidate]:
     return found
 
 
-@register("attention", level=1)
 def attention(program: Program) -> Program:
     """Replace softmax attention (two-way and three-way) by fused Attention nodes."""
     fused = [c for c in find(program) if c.fused]
@@ -343,3 +342,14 @@ def _scale(node: ir.Attention) -> str:
     from tlc.ir.printer import format_expr
     text = " ".join(("1/" if inv else "") + format_expr(f) for f, inv in zip(node.scale.factors, node.scale.inverted))
     return text
+
+
+@dataclass(frozen=True)
+class FuseAttention:
+    """The ``attention`` pass: replace softmax attention (two-way and three-way) by fused Attention nodes."""
+
+    name: ClassVar[str] = "attention"
+
+    def run(self, program: Program) -> Program:
+        """The rewritten program."""
+        return attention(program)

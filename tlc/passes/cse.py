@@ -9,11 +9,11 @@ are internal: they are not part of a program's results.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.manager import register
 from tlc.analysis.projection import occurrences
 from tlc.analysis.strata import stratify
 
@@ -58,7 +58,6 @@ def _eligible(node: ir.Expr, recursive: set[str]) -> bool:
     return all(i.plain_variable or i.is_constant for r in refs for i in r.indices)
 
 
-@register("cse", level=2)
 def cse(program: Program) -> Program:
     """Replace products repeated across equations by reads of one shared intermediate."""
     strata = stratify(program)
@@ -116,3 +115,14 @@ def cse(program: Program) -> Program:
         else:
             statements.append(stmt)
     return replace(program, statements=tuple(statements))
+
+
+@dataclass(frozen=True)
+class CommonSubexpressions:
+    """The ``cse`` pass: replace products repeated across equations by reads of one shared intermediate."""
+
+    name: ClassVar[str] = "cse"
+
+    def run(self, program: Program) -> Program:
+        """The rewritten program."""
+        return cse(program)

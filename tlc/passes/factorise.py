@@ -12,12 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
 from tlc.errors import TlcError
 from tlc.factorise.decompositions import Decomposition, Leg, decompose
-from tlc.factorise.options import Budget, FactoriseOptions
+from tlc.factorise.options import DEFAULT_REL_ERR, Budget, FactoriseOptions, options_from
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
@@ -188,3 +189,21 @@ def _substitute(expr: ir.Expr, name: str, expand) -> ir.Expr:
     kids = ir.children(expr)
     return ir.with_children(expr, tuple(_substitute(k, name, expand) for k in kids)) if kids else expr
 
+
+
+@dataclass(frozen=True)
+class Factorise:
+    """The ``factorise`` pass (opt-in): weights replaced by low-rank factors within ``rel_err`` (``method``,
+    ``tensors``: names joined by ``+``, default every candidate). It needs the weights' values, so it runs
+    when they are bound (``tlc.driver.weights``), through ``PassManager.apply``."""
+
+    name: ClassVar[str] = "factorise"
+    rel_err: float = DEFAULT_REL_ERR
+    method: str = "auto"
+    tensors: str | None = None
+
+    @property
+    def options(self) -> FactoriseOptions:
+        """These options as ``compile(factorise=...)`` takes them."""
+        chosen = {"tensors": self.tensors.split("+")} if self.tensors else {}
+        return options_from({"rel_err": self.rel_err, "method": self.method, **chosen})

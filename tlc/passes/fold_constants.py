@@ -9,11 +9,11 @@ summed (the projection rule stops at products and references).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.manager import register
 
 
 def _literal(value: float) -> ir.Num | None:
@@ -61,7 +61,6 @@ def _fold(expr: ir.Expr) -> ir.Expr:
     return expr
 
 
-@register("fold-constants", level=1)
 def fold_constants(program: Program) -> Program:
     """Remove identity operations and fold literal arithmetic in every equation."""
     statements = tuple(replace(s, rhs=_fold_or_keep(s.rhs)) if isinstance(s, ir.Equation) and not s.fact else s
@@ -75,3 +74,14 @@ def _fold_or_keep(expr: ir.Expr) -> ir.Expr:
         return _fold(expr)
     except RecursionError:
         return expr
+
+
+@dataclass(frozen=True)
+class FoldConstants:
+    """The ``fold-constants`` pass: remove identity operations and fold literal arithmetic in every equation."""
+
+    name: ClassVar[str] = "fold-constants"
+
+    def run(self, program: Program) -> Program:
+        """The rewritten program."""
+        return fold_constants(program)

@@ -18,11 +18,11 @@ enclosing products, and this check keeps the result the same.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.passes.manager import register
 from tlc.analysis.projection import analyse, occurrences
 from tlc.analysis.strata import Mode, stratify
 
@@ -31,7 +31,6 @@ _ARITHMETIC = (ir.Ref, ir.Num, ir.Scalar, ir.Product, ir.Sum, ir.Neg, ir.Power, 
 _FUNCTIONS = ir.ELEMENTWISE | ir.PAIRWISE
 
 
-@register("fuse", level=2)
 def fuse(program: Program) -> Program:
     """Inline intermediates read once into their reader (elementwise chains join the producing contraction)."""
     while True:
@@ -157,3 +156,14 @@ def _rewrite(program: Program, k: int, reader: ir.Equation, definition: int) -> 
         else:
             statements.append(stmt)
     return replace(program, statements=tuple(statements))
+
+
+@dataclass(frozen=True)
+class Fuse:
+    """The ``fuse`` pass: inline intermediates read once into their reader (elementwise chains join the producing contraction)."""
+
+    name: ClassVar[str] = "fuse"
+
+    def run(self, program: Program) -> Program:
+        """The rewritten program."""
+        return fuse(program)

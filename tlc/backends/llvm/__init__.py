@@ -22,4 +22,6 @@ def _load(planned, emitted):
 
 BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
                   _load,
-                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS}))
+                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS}),
+                  function_fallbacks={"not": "negation of a numeric tensor has no kernel form yet (rt.negate)",
+                                      "concat": "concat reshapes (a view in NumPy)"})

@@ -18,4 +18,4 @@ from tlc.driver.plan import FUSED_FOLDS
 
 BACKEND = Backend("triton", "@triton.jit kernels (a GPU, or Triton's interpreter with TRITON_INTERPRET=1)",
                   emit_triton, load, extra="triton", capabilities=frozenset({FUSED_FOLDS}),
-                  attention_runs=describe_run)
+                  function_fallbacks={"concat": "concat reshapes (a view in NumPy)"}, attention_runs=describe_run)

@@ -1,0 +1,110 @@
+"""From source to a checked program: reading a ``.tl`` file (or text), parsing, lowering, and the checks that
+need no data (aggregators, safety, virtual axes, strata, requested outputs)."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+
+from tlc.analysis.projection import analyse
+from tlc.analysis.safety import check_safety
+from tlc.analysis.strata import stratify
+from tlc.errors import Span, TlcError
+from tlc.frontend.lower import lower
+from tlc.frontend.parser import parse
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program as IRProgram
+
+
+def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
+    """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
+    anything else is the source itself."""
+    if not isinstance(src_or_path, (str, os.PathLike)):
+        raise TlcError(f"expected Tensor Logic source text or a path to a {suffix} file, not "
+                       f"{type(src_or_path).__name__}")
+    text = os.fspath(src_or_path)
+    if not isinstance(text, str):
+        raise TlcError(f"expected a path as text, not {type(text).__name__}")
+    if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
+        try:
+            with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
+                return handle.read(), text
+        except UnicodeDecodeError as err:
+            raise _not_utf8(text, err) from None
+        except (OSError, ValueError) as err:
+            raise TlcError(f"cannot read {text}: {getattr(err, 'strerror', None) or err}", filename=text) from None
+    return text, None
+
+
+def _not_utf8(path: str, err: UnicodeDecodeError) -> TlcError:
+    """A source file that is not UTF-8, located at the first bad byte."""
+    before = err.object[:err.start]
+    line = before.count(b"\n") + 1
+    column = err.start - (before.rfind(b"\n") + 1) + 1
+    return TlcError(f"cannot read {path}: not UTF-8 text (byte {err.object[err.start:err.start + 1]!r})",
+                    Span(line, column), filename=path)
+
+
+def frontend(source: str, filename: str | None = None, outputs=None, tolerance: float | None = None) -> IRProgram:
+    """Parse, lower and check a program (everything that needs no data); ``outputs`` names the tensors
+    wanted as results (default: every defined tensor), ``tolerance`` the error allowed in approximations."""
+    program = lower(parse(source, filename), filename, source)
+    try:
+        _check_aggregators(program)
+        _check_virtual_axes(program)
+        stratify(program)
+    except TlcError as err:
+        raise err.located(filename, source) from None
+    return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
+
+
+def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
+    """The requested outputs as a set; each must be a tensor some equation defines."""
+    if outputs is None:
+        return None
+    names = [outputs] if isinstance(outputs, str) else list(outputs) if isinstance(outputs, (list, tuple, set, frozenset)) \
+        else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise TlcError(f"outputs must be a tensor name or a list of names, not {outputs!r}", filename=program.filename)
+    defined = [n for n, info in program.tensors.items() if info.defined]
+    for name in names:
+        if name not in defined:
+            what = "an input, not defined by an equation" if name in program.tensors else "not a tensor of this program"
+            raise TlcError(f"unknown output {name!r}: it is {what}; defined tensors are {', '.join(defined)}",
+                           filename=program.filename)
+    return frozenset(names)
+
+
+def _check_tolerance(tolerance) -> float | None:
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < math.inf:
+        raise TlcError(f"tolerance must be a positive number, not {tolerance!r}")
+    return float(tolerance)
+
+
+def _check_virtual_axes(program: IRProgram) -> None:
+    """A virtual axis counts steps: it may be indexed by variables and integers, not named constants."""
+    for ref in program.references:
+        for a, index in enumerate(ref.indices):
+            if index.virtual and not program.tensors[ref.name].defined:
+                raise TlcError(f"{ref.name} is an input, stored whole: a virtual index (*) marks the step axis of a "
+                               "tensor an equation defines", index.span or ref.span)
+            if a in program.virtual_axes.get(ref.name, ()) and index.symbol is not None:
+                raise TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
+                               f"{index.symbol} cannot index it", index.span)
+
+
+def _check_aggregators(program: IRProgram) -> None:
+    first: dict[str, ir.Equation] = {}
+    for eq in program.equations:
+        seen = first.setdefault(eq.lhs.name, eq)
+        if seen.aggregator.reduction != eq.aggregator.reduction:
+            raise TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
+                           f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}", eq.span)
+        try:
+            analyse(eq)
+            check_safety(eq)
+        except RecursionError:
+            raise TlcError("expression nested too deeply", eq.span) from None
