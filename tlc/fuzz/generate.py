@@ -231,39 +231,6 @@ class _Bounds:
         raise TypeError(f)
 
 
-def replace_at(expr: ir.Expr, path: tuple[int, ...], new: ir.Expr) -> ir.Expr:
-    """``expr`` with the sub-expression at child positions ``path`` replaced by ``new``."""
-    if not path:
-        return new
-    k, rest = path[0], path[1:]
-    if isinstance(expr, ir.Product):
-        factors = list(expr.factors)
-        factors[k] = replace_at(factors[k], rest, new)
-        return ir.Product(tuple(factors), expr.inverted)
-    if isinstance(expr, ir.Sum):
-        terms = list(expr.terms)
-        terms[k] = replace_at(terms[k], rest, new)
-        return ir.Sum(tuple(terms), expr.signs)
-    if isinstance(expr, ir.Neg):
-        return ir.Neg(replace_at(expr.operand, rest, new))
-    if isinstance(expr, ir.Power):
-        parts = [expr.base, expr.exponent]
-        parts[k] = replace_at(parts[k], rest, new)
-        return ir.Power(parts[0], parts[1])
-    if isinstance(expr, ir.Call):
-        args = list(expr.args)
-        args[k] = replace_at(args[k], rest, new)
-        return ir.Call(expr.function, tuple(args), expr.axis)
-    raise ValueError("path leads into a leaf")
-
-
-def node_at(expr: ir.Expr, path) -> ir.Expr:
-    """The sub-expression of ``expr`` at child positions ``path``."""
-    for k in path:
-        expr = ir.children(expr)[k]
-    return expr
-
-
 def _repair(node: ir.Expr, kind: str) -> ir.Expr:
     """A safe stand-in for ``node``. Every wrapper is a call, sum, negation or power, never a product,
     so the place where each projected index is summed does not move."""
@@ -278,19 +245,13 @@ def _repair(node: ir.Expr, kind: str) -> ir.Expr:
 
 def _tame(node: ir.Expr) -> ir.Expr:
     """``node`` with each non-constant operand wrapped in ``tanh``, so its value stays small."""
-    def wrap(child):
-        return child if isinstance(child, (ir.Num, ir.Scalar)) else ir.Call("tanh", (child,))
-    if isinstance(node, ir.Product):
-        return ir.Product(tuple(wrap(f) for f in node.factors), node.inverted)
-    if isinstance(node, ir.Sum):
-        return ir.Sum(tuple(wrap(t) for t in node.terms), node.signs)
-    if isinstance(node, ir.Power):
-        return ir.Power(wrap(node.base), node.exponent)
-    if isinstance(node, ir.Neg):
-        return ir.Neg(wrap(node.operand))
-    if isinstance(node, ir.Call) and node.function not in ("concat", "tanh"):
-        return ir.Call(node.function, (wrap(node.args[0]), *node.args[1:]), node.axis)
-    return node
+    if not isinstance(node, (ir.Product, ir.Sum, ir.Neg, ir.Power, ir.Call)) or (
+            isinstance(node, ir.Call) and node.function in ("concat", "tanh")):
+        return node
+    operands = ir.children(node)
+    tamed = 1 if isinstance(node, (ir.Power, ir.Call)) else len(operands)   # only a base or a first argument
+    return ir.with_children(node, tuple(c if k >= tamed or isinstance(c, (ir.Num, ir.Scalar))
+                                        else ir.Call("tanh", (c,)) for k, c in enumerate(operands)))
 
 
 def make_safe(eq: ir.Equation, bounds: _Bounds) -> tuple[ir.Equation, Bound]:
@@ -299,11 +260,11 @@ def make_safe(eq: ir.Equation, bounds: _Bounds) -> tuple[ir.Equation, Bound]:
         try:
             return eq, bounds.equation(eq)
         except _Unsafe as unsafe:
-            target = node_at(eq.rhs, unsafe.path)
+            target = ir.node_at(eq.rhs, unsafe.path)
             replacement = _tame(target) if unsafe.kind == "overflow" else _repair(target, unsafe.kind)
             if replacement == target:
                 break
-            eq = ir.Equation(eq.lhs, eq.aggregator, replace_at(eq.rhs, unsafe.path, replacement), eq.fact)
+            eq = ir.Equation(eq.lhs, eq.aggregator, ir.replace_at(eq.rhs, unsafe.path, replacement), eq.fact)
     raise Unfixable(f"could not make {eq} safe")
 
 
