@@ -34,3 +34,9 @@ def test_with_children_keeps_every_other_field():
     product = ir.Product((ir.Num(1.0), ir.Num(2.0)), (False, True))
     assert ir.with_children(product, (ir.Num(4.0), ir.Num(5.0))).inverted == (False, True)
     assert ir.with_children(ir.Num(1.0), ()) == ir.Num(1.0)
+
+
+def test_plain_ref_has_one_plain_index_per_variable():
+    assert ir.plain_ref("T", ("i", "j")) == rhs("Y[i, j] = T[i, j]")
+    assert ir.plain_ref("R", ("x",), True) == rhs("Y(x) = R(x)")
+    assert ir.plain_ref("S", ()) == ir.Ref("S", ())
