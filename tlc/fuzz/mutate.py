@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from tlc.fuzz.generate import FuzzProgram, as_fuzz_program, node_at, replace_at, symbol_table
+from tlc.fuzz.generate import FuzzProgram, as_fuzz_program, symbol_table
 from tlc.fuzz.oracle import ATOL, RTOL, Outcome, compare_outcomes, compare_values, run_config
 from tlc.ir import nodes as ir
 from tlc.analysis.projection import analyse
@@ -135,12 +135,6 @@ def mutator(name: str):
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def _paths(expr: ir.Expr, path=()):
-    yield path, expr
-    for k, child in enumerate(ir.children(expr)):
-        yield from _paths(child, path + (k,))
-
-
 def _with_equation(program: FuzzProgram, index: int, new: ir.Equation) -> FuzzProgram:
     statements = list(program.statements)
     positions = [k for k, s in enumerate(statements) if isinstance(s, ir.Equation)]
@@ -176,13 +170,14 @@ def _unaffected(program: FuzzProgram, name: str) -> tuple[str, ...]:
 @mutator("swap-operands")
 def swap_operands(program: FuzzProgram, rng: random.Random) -> Mutation | None:
     """Permute the operands of one product (or the terms of one sum)."""
-    spots = [(k, path) for k in _rules(program) for path, node in _paths(program.ir.equations[k].rhs)
+    spots = [(k, path) for k in _rules(program)
+             for path, node in ir.with_paths(program.ir.equations[k].rhs)
              if isinstance(node, (ir.Product, ir.Sum)) and len(ir.children(node)) > 1]
     if not spots:
         return None
     k, path = rng.choice(spots)
     eq = program.ir.equations[k]
-    node = node_at(eq.rhs, path)
+    node = ir.node_at(eq.rhs, path)
     flags = node.inverted if isinstance(node, ir.Product) else tuple(s < 0 for s in node.signs)
     order = list(range(len(flags)))
     for _ in range(8):
@@ -197,7 +192,7 @@ def swap_operands(program: FuzzProgram, rng: random.Random) -> Mutation | None:
         new = ir.Product(children, tuple(node.inverted[i] for i in order))
     else:
         new = ir.Sum(children, tuple(node.signs[i] for i in order))
-    mutant = _with_equation(program, k, ir.Equation(eq.lhs, eq.aggregator, replace_at(eq.rhs, path, new)))
+    mutant = _with_equation(program, k, ir.Equation(eq.lhs, eq.aggregator, ir.replace_at(eq.rhs, path, new)))
     if not _same_symbols(program, mutant):
         return None
     return Mutation("swap-operands", mutant, Same(), f"equation {k + 1}: operands at {path} reordered {order}")
@@ -280,7 +275,7 @@ def change_aggregator(program: FuzzProgram, rng: random.Random) -> Mutation | No
 def _summation_signature(eq: ir.Equation):
     """Per projected index: which references and which calls lie inside the node where it is summed."""
     ref_number, call_number = {}, {}
-    for path, node in _paths(eq.rhs):
+    for path, node in ir.with_paths(eq.rhs):
         if isinstance(node, ir.Ref):
             ref_number[path] = len(ref_number)
         elif isinstance(node, ir.Call):
@@ -313,7 +308,7 @@ def _identity(node: ir.Expr, kind: str) -> ir.Expr:
 @mutator("insert-identity")
 def insert_identity(program: FuzzProgram, rng: random.Random) -> Mutation | None:
     """Wrap one node in an identity operation that moves no summation."""
-    spots = [(k, path) for k in _rules(program) for path, _ in _paths(program.ir.equations[k].rhs)]
+    spots = [(k, path) for k in _rules(program) for path, _ in ir.with_paths(program.ir.equations[k].rhs)]
     if not spots:
         return None
     k, path = rng.choice(spots)
@@ -322,7 +317,8 @@ def insert_identity(program: FuzzProgram, rng: random.Random) -> Mutation | None
     kinds = list(IDENTITIES)
     rng.shuffle(kinds)
     for kind in kinds:
-        new_eq = ir.Equation(eq.lhs, eq.aggregator, replace_at(eq.rhs, path, _identity(node_at(eq.rhs, path), kind)))
+        new = _identity(ir.node_at(eq.rhs, path), kind)
+        new_eq = ir.Equation(eq.lhs, eq.aggregator, ir.replace_at(eq.rhs, path, new))
         mutant = _with_equation(program, k, new_eq)
         if mutant.error:
             continue

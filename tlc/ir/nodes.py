@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from tlc.errors import Span
@@ -342,6 +342,11 @@ def replace_at(expr: Expr, path: tuple[int, ...], new: Expr) -> Expr:
     kids = list(children(expr))
     kids[path[0]] = replace_at(kids[path[0]], path[1:], new)
     return with_children(expr, tuple(kids))
+
+
+def plain_ref(name: str, variables: Iterable[str], relation: bool = False) -> Ref:
+    """A reference with one plain index per variable: ``T[i, j]``, or ``R(i, j)`` with ``relation``."""
+    return Ref(name, tuple(Index(((v, 1),)) for v in variables), relation)
 
 
 def refs(expr: Expr) -> list[Ref]:
