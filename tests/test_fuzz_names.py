@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 import tlc.fuzz
 from tlc.fuzz import FuzzProgram, check, load_case, write_case
 from tlc.fuzz.campaign import add_arguments, run
-from tlc.fuzz.names import CLASSES, NEAR, HostileProgram, class_names, judge_renamed, rename, roles, valid
+from tlc.fuzz.names import CLASSES, NEAR, HostileProgram, class_names, rename, roles, valid
+from tlc.fuzz.oracle import judge_renamed
 from tlc.fuzz.oracle import Outcome, run_config
 from tlc.ir.printer import format_program
 

@@ -46,6 +46,11 @@ class Contraction:
     its factors, made first; ``operands`` are then the groups' results (their ``kept`` indices), in order."""
 
     @property
+    def factors(self) -> int:
+        """How many of the product's factors it contracts (its operands, or its groups' factors)."""
+        return sum(g.factors for g in self.groups) if self.groups else len(self.operands)
+
+    @property
     def flops(self) -> float:
         """Planned FLOPs, groups included (opt_einsum's convention)."""
         return float(self.info.opt_cost) + sum(g.flops for g in self.groups)
@@ -70,7 +75,7 @@ class Contraction:
         info = self.info
         sliced = f", sliced over {', '.join(self.sliced)} ({info.n_slices} slices)" if info.sliced else ""
         grouped = f" after {len(self.groups)} groups of at most {PRODUCT_CHUNK} factors" if self.groups else ""
-        subscripts = self.subscripts() if not self.groups else f"of {sum(len(g.operands) for g in self.groups)} factors"
+        subscripts = self.subscripts() if not self.groups else f"of {self.factors} factors"
         return (f"contraction {subscripts}{grouped}: path {list(info.path)} ({info.strategy}), "
                 f"{self.flops:.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} "
                 f"elements{sliced}")

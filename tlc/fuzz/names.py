@@ -5,8 +5,8 @@ A name in a Tensor Logic program reaches generated Python and LLVM code; a carel
 lets a helper like ``new_R`` (the semi-naive delta of ``R``) collide with a user tensor of that name. This module
 takes a program from ``programs()`` and renames every tensor, relation, scalar, const and index variable
 injectively to names drawn from such classes (``CLASSES``); ``programs(hostile_names=True)`` does that. The
-renamed program remembers the plain one, and ``judge_renamed`` (called by ``tlc.fuzz.check``) compares the
-renamed reference's results, keyed by the user's names, with the plain program's results renamed: two tensors
+renamed program remembers the plain one, and ``tlc.fuzz.oracle.judge_renamed`` (called by ``tlc.fuzz.check``)
+compares the renamed reference's results, keyed by the user's names, with the plain program's results renamed: two tensors
 that get each other's values, or a result that goes missing, are ``renamed`` failures.
 
 Names stay valid TL (``grammar/tensorlogic.lark``: ``NAME`` is ``[A-Za-z_][A-Za-z0-9_]*'*``, ASCII only, so no
@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from hypothesis import strategies as st
 
 from tlc.frontend.lower import KEYWORDS as TL_KEYWORDS
-from tlc.fuzz.generate import NAMED, FuzzProgram
+from tlc.fuzz.generate.builder import NAMED
+from tlc.fuzz.generate.records import FuzzProgram
 from tlc.ir import nodes as ir
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*'*\Z")
@@ -200,49 +201,6 @@ def hostile_programs(strategy: st.SearchStrategy, which=True) -> st.SearchStrate
         return hostile(draw(strategy), draw, which)
 
     return build()
-
-
-# ------------------------------------------------------------------------------------------ the extra check
-def plain_inputs(program: HostileProgram, inputs: Mapping) -> dict:
-    """``inputs`` (keyed by hostile names) keyed by the plain program's names."""
-    back = {h: p for p, h in program.renaming}
-    return {back.get(k, k): v for k, v in inputs.items()}
-
-
-def judge_renamed(program, inputs: Mapping, expected, timeout: float | None = None) -> list:
-    """``renamed`` failures: the renamed reference's results (``expected``, an ``Outcome``) against the plain
-    program's NumPy ``-O0`` results renamed; empty for a program that is not a ``HostileProgram``."""
-    from tlc.fuzz.oracle import REFERENCE, Failure, compare_values, run_config
-
-    plain = getattr(program, "plain", None)
-    if plain is None or expected.values is None:
-        return []
-    base = run_config(plain, plain_inputs(program, inputs), *REFERENCE, timeout=timeout)
-    if base.values is None:
-        return [Failure("renamed", "numpy -O0 (plain names)", f"the plain program failed: {base.error}")]
-    names = dict(program.renaming)
-    failures = []
-    want = {names.get(k, k): v for k, v in base.values.items()}
-    if set(want) != set(expected.values):
-        failures.append(Failure("renamed", "numpy -O0", f"results {sorted(expected.values)}, expected "
-                                f"{sorted(want)} (the plain program's, renamed)"))
-    for name in sorted(set(want) & set(expected.values)):
-        problem = compare_values(name, want[name], expected.values[name])
-        if problem:
-            failures.append(Failure("renamed", "numpy -O0", f"{problem} (against the plain program; "
-                                    f"{name} is {_plain_name(program, name)} there)", name))
-    if base.answers is not None and expected.answers is not None:
-        for (query, a), (_, b) in zip(base.answers, expected.answers):
-            same = set(a) == set(b) if isinstance(a, list) and isinstance(b, list) else \
-                compare_values(query, a, b) is None
-            if not same:
-                failures.append(Failure("renamed", "numpy -O0", f"answer to {query} (plain names) is {a!r}, "
-                                        f"renamed {b!r}"))
-    return failures
-
-
-def _plain_name(program: HostileProgram, name: str) -> str:
-    return next((p for p, h in program.renaming if h == name), name)
 
 
 def name_class(program, name: str) -> str:

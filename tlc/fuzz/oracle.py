@@ -28,7 +28,6 @@ from tlc.errors import TlcError
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program
-from tlc.fuzz.names import judge_renamed
 from tlc.ir.nodes import refs as ir_refs
 from tlc.ir.printer import format_program
 
@@ -445,3 +444,46 @@ def _judge(expected: Outcome, actual: Outcome, config: str, rtol, atol, allowed)
         return [Failure("error", config, f"ran, but the reference raised: {expected.error}")]
     return [Failure("mismatch", config, problem, tensor)
             for tensor, problem in compare_outcomes(expected, actual, rtol, atol)]
+
+
+# ------------------------------------------------------------------------ hostile names against plain ones
+def plain_inputs(program, inputs: Mapping) -> dict:
+    """``inputs`` (keyed by hostile names) keyed by the names of the plain program ``program`` was renamed from
+    (a ``tlc.fuzz.names.HostileProgram``)."""
+    back = {h: p for p, h in program.renaming}
+    return {back.get(k, k): v for k, v in inputs.items()}
+
+
+def judge_renamed(program, inputs: Mapping, expected, timeout: float | None = None) -> list:
+    """``renamed`` failures: the renamed reference's results (``expected``, an ``Outcome``) against the plain
+    program's NumPy ``-O0`` results renamed; empty for a program that is not a ``HostileProgram``."""
+    plain = getattr(program, "plain", None)
+    if plain is None or expected.values is None:
+        return []
+    base = run_config(plain, plain_inputs(program, inputs), *REFERENCE, timeout=timeout)
+    if base.values is None:
+        return [Failure("renamed", "numpy -O0 (plain names)", f"the plain program failed: {base.error}")]
+    names = dict(program.renaming)
+    failures = []
+    want = {names.get(k, k): v for k, v in base.values.items()}
+    if set(want) != set(expected.values):
+        failures.append(Failure("renamed", "numpy -O0", f"results {sorted(expected.values)}, expected "
+                                f"{sorted(want)} (the plain program's, renamed)"))
+    for name in sorted(set(want) & set(expected.values)):
+        problem = compare_values(name, want[name], expected.values[name])
+        if problem:
+            failures.append(Failure("renamed", "numpy -O0", f"{problem} (against the plain program; "
+                                    f"{name} is {_plain_name(program, name)} there)", name))
+    if base.answers is not None and expected.answers is not None:
+        for (query, a), (_, b) in zip(base.answers, expected.answers):
+            same = set(a) == set(b) if isinstance(a, list) and isinstance(b, list) else \
+                compare_values(query, a, b) is None
+            if not same:
+                failures.append(Failure("renamed", "numpy -O0", f"answer to {query} (plain names) is {a!r}, "
+                                        f"renamed {b!r}"))
+    return failures
+
+
+def _plain_name(program, name: str) -> str:
+    """The plain name ``name`` had before ``program`` was renamed."""
+    return next((p for p, h in program.renaming if h == name), name)

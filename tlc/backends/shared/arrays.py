@@ -219,19 +219,32 @@ class ArrayExpression:
             subscripts = f"{''.join(self.letter(v) for v in arrays[0].vars)}->{''.join(self.letter(v) for v in order)}"
             return Value(f"np.einsum({subscripts!r}, {self.operand(arrays[0])})", order)
         plan = self.owner.planned.contraction(self.number, path)
-        arrays = _in_plan_order(arrays, plan)
-        if arrays is None:
+        if plan is None or plan.factors != len(arrays):
             raise TlcError(f"internal error: no contraction plan matches {format_expr(ir.node_at(self.eq.rhs, path))} "
                            f"(please report it)", self.eq.span)
-        inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in arrays)
+        return self.contract(arrays, plan, order)
+
+    def contract(self, arrays: list[Value], plan, order: tuple[str, ...], bound: bool = False) -> Value:
+        """``arrays`` contracted as ``plan`` says (its groups first), keeping the indices ``order``; the result
+        in a temporary if ``bound``."""
+        if plan.groups:
+            starts = [sum(g.factors for g in plan.groups[:k]) for k in range(len(plan.groups))]
+            arrays = [self.contract(arrays[start:start + group.factors], group, group.kept, bound=True)
+                      for start, group in zip(starts, plan.groups)]
+        ordered = _in_plan_order(arrays, plan)
+        if ordered is None:
+            raise TlcError("internal error: a contraction's operands do not match its plan (please report it)",
+                           self.eq.span)
+        inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in ordered)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
-        operands = ", ".join(self.operand(a) for a in arrays)
+        operands = ", ".join(self.operand(a) for a in ordered)
         path_code = [tuple(step) for step in plan.path]
         if plan.sliced:
             sliced = tuple(self.letter(v) for v in plan.sliced)
-            return Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})",
-                         order)
-        return Value(f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})", order)
+            code = f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})"
+        else:
+            code = f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})"
+        return Value(self.bind(code) if bound else code, order)
 
     def operand(self, value: Value) -> str:
         """Code naming ``value``'s array: its own code when short, else a temporary bound to it."""

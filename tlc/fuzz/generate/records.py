@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
-from tlc.ir import nodes as ir
 from tlc.ir.printer import format_program
 from tlc.ir.program import Program as IRProgram
 
