@@ -40,6 +40,7 @@ print("compiled", count)
 '''
 
 
+@pytest.mark.slow
 def test_kernels_compile_to_ptx():
     done = run_without_interpreter(SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.gpu
+
 pytest.importorskip("triton")
 torch = pytest.importorskip("torch")
 
