@@ -17,7 +17,7 @@ pytest.importorskip("llvmlite")
 import tlc  # noqa: E402
 from tlc.backends.llvm import compile_llvm  # noqa: E402
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def nz(rng, *shape):
