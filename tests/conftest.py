@@ -1,5 +1,7 @@
 """Shared fixtures: the backend matrix every backend-independent test runs over."""
 
+import os
+
 import pytest
 
 from tlc.api import BACKENDS
@@ -20,3 +22,24 @@ def compile_tl(backend):
 
     import tlc
     return functools.partial(tlc.compile, backend=backend)
+
+
+@pytest.fixture
+def golden(request):
+    """``golden(name, text)``: compare ``text`` with ``golden/NAME`` next to the test module.
+
+    The files pin emitted code as text. After an intended change to it, regenerate them and review the diff:
+    ``TLC_REGENERATE_GOLDEN=1 python -m pytest TEST_FILE``."""
+    from pathlib import Path
+
+    directory = Path(str(request.fspath)).resolve().parent / "golden"
+
+    def check(name: str, text: str) -> None:
+        path = directory / name
+        if os.environ.get("TLC_REGENERATE_GOLDEN") == "1":
+            directory.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.exists(), f"{path} is missing; run with TLC_REGENERATE_GOLDEN=1 to write it"
+        assert text == path.read_text(encoding="utf-8"), \
+            f"{path} differs; if the change is intended, rerun with TLC_REGENERATE_GOLDEN=1 and review the diff"
+    return check

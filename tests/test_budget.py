@@ -187,6 +187,7 @@ def test_fused_attention_counts_its_result_not_its_scores():
     np.testing.assert_allclose(fused, tlc.compile(source, outputs=["Out"], opt_level=0)(**inputs)["Out"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(case=tlc.fuzz.cases(), limit=st.sampled_from([64, 800, 8000]))
 def test_random_programs_are_refused_alike_on_every_backend(case, limit):

@@ -41,6 +41,7 @@ def timed(fn):
 
 
 # ------------------------------------------------------------------------------------------ cycles
+@pytest.mark.slow
 def test_negative_cycle_on_200_nodes_is_found_after_201_rounds(compile_tl):
     """A ring whose one edge makes the 200-edge cycle negative: the cycle is only seen after 200 rounds."""
     w = ring(200, 1.0, np.inf)
@@ -190,6 +191,7 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "tlc", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_max_rounds_on_the_command_line(tmp_path):
     src = tmp_path / "grow.tl"
     src.write_text("# grows by A each round\nX[i] = X[i] + A[i]\n")

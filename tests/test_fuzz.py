@@ -44,6 +44,7 @@ def new_failures(report: Report) -> list[Failure]:
 # ---------------------------------------------------------------------------------------------- campaign
 # The bounded campaigns draw a new seed every run (TLC_FUZZ_SEED=N replays one); it is printed, and named in
 # every assertion message, so a CI failure can be reproduced.
+@pytest.mark.slow
 def test_bounded_campaign_every_backend_and_opt_level_agrees():
     """Every available backend x opt level agrees with NumPy -O0, and one IR mutation meets its expectation."""
     seed = campaign_seed()
@@ -59,6 +60,7 @@ def test_bounded_campaign_every_backend_and_opt_level_agrees():
     campaign()
 
 
+@pytest.mark.slow
 def test_bounded_hostile_names_campaign():
     """Programs renamed with hostile names agree across backends and with their plain-named selves."""
     seed = campaign_seed()
@@ -82,6 +84,7 @@ def test_generated_programs_print_and_reread(program):
     assert program.ir.equations
 
 
+@pytest.mark.slow
 def test_programs_cover_the_language():
     seen: set[str] = set()
 
@@ -143,6 +146,7 @@ def test_importing_tlc_does_not_import_hypothesis():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(tlc.fuzz.sources())
 def test_any_source_compiles_or_raises_tlc_error(source):
@@ -291,6 +295,7 @@ def parse_args(*argv):
     return parser.parse_args(list(argv))
 
 
+@pytest.mark.slow
 def test_run_passes_and_prints_progress(tmp_path, capsys):
     args = parse_args("--seed", "3", "--count", "6", "--progress", "3", "--out", str(tmp_path))
     assert run(args) == 0
@@ -299,6 +304,7 @@ def test_run_passes_and_prints_progress(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_run_writes_a_minimised_reproducer_for_each_failure(tmp_path, capsys):
     def oracle(program, inputs, **options):       # a "miscompilation" of every max= equation
         report = Report(program, inputs, ["numpy -O2"])
@@ -382,6 +388,7 @@ def test_coverage_features_and_lines():
     assert not any(path.startswith(fuzz_dir) for path, _ in tracer.lines)
 
 
+@pytest.mark.slow
 def test_guided_campaign_runs(tmp_path, capsys):
     assert run(parse_args("--seed", "2", "--count", "5", "--guided", "--out", str(tmp_path))) == 0
 

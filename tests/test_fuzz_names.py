@@ -35,6 +35,7 @@ def test_hostile_names_are_valid_injective_and_rename_back(program):
     assert program.supplied == tuple(names[n] for n in program.plain.supplied)
 
 
+@pytest.mark.slow
 def test_every_class_is_drawn():
     seen: set[str] = set()
 
@@ -106,6 +107,7 @@ def test_cli_option(tmp_path):
 
 # ------------------------------------------------------------------------------------------ each class
 # Each class on its own, so that a regression shows which class it breaks (tlc.backends.shared.quoting is the cure).
+@pytest.mark.slow
 @pytest.mark.parametrize("which", sorted(CLASSES) + [NEAR])
 def test_hostile_names_of_one_class(which):
     @settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=(Phase.generate,),

@@ -105,6 +105,7 @@ def test_campaign_on_two_processes_finds_injected_crash_and_survives_a_dying_wor
     assert (tmp_path / f"test_srcmut_4_{boom.case}.py").exists()
 
 
+@pytest.mark.slow
 def test_cli_mutate_source(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -115,6 +116,7 @@ def test_cli_mutate_source(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------------------------- bounded campaign
+@pytest.mark.slow
 def test_bounded_source_mutation_campaign(tmp_path):
     """2,000 mutated sources (generated programs and the examples) compile and run, or raise TlcError."""
     seed = campaign_seed()

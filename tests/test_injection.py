@@ -161,6 +161,7 @@ def test_hostile_constants_never_run(payload, backend, monkeypatch):
             assert token.string.isprintable(), token.string
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS[:7])
 def test_hostile_file_names_never_run(payload, tmp_path):
     name = payload.format(c=CANARY).replace("\x00", "").replace("/", "") + ".tl"

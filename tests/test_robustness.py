@@ -234,6 +234,7 @@ def test_truncated_programs(k, data):
     fuzz(source[cut:])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(SEED_INDEX, st.data())
 def test_single_character_mutations(k, data):
@@ -252,6 +253,7 @@ def test_single_character_mutations(k, data):
 @FUZZ
 @given(SEED_INDEX, st.lists(st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["delete", "insert", "replace"]),
                                       CHAR), min_size=2, max_size=5))
+@pytest.mark.slow
 def test_several_mutations(k, edits):
     source = SEEDS[k]
     for position, kind, char in edits:
@@ -263,6 +265,7 @@ def test_several_mutations(k, edits):
     fuzz(source)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(SEED_INDEX, SEED_INDEX, st.data())
 def test_spliced_programs(k1, k2, data):
@@ -305,6 +308,7 @@ CHAINS = {
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.filter_too_much])
+@pytest.mark.slow
 @given(st.sampled_from(sorted(NESTINGS)), st.integers(10, 5000))
 def test_deep_nesting(kind, depth):
     fuzz(NESTINGS[kind](depth))
@@ -334,6 +338,7 @@ def test_long_flat_chains_compile(source):
     tlc.compile(source)
 
 
+@pytest.mark.slow
 def test_long_product_compiles_quickly():
     compile_and_run(CHAINS["product"](5000), seconds=10)
 
@@ -345,6 +350,7 @@ def _compile_seconds(source: str) -> float:
     return time.process_time() - start
 
 
+@pytest.mark.slow
 def test_many_equations_compile_in_near_linear_time():
     """4x the equations may cost at most ~9x the time (it was quadratic: 16x, in strata.py)."""
     def program(n):

@@ -198,6 +198,7 @@ def test_roundtrip_statement(source):
     assert_roundtrip(source)
 
 
+@pytest.mark.slow
 def test_roundtrip_all_statements_together():
     unique = {}
     for source in STATEMENTS.values():
@@ -358,12 +359,14 @@ def equation_text(draw, name: str = "Y") -> str:
     return f"{lhs} {draw(st.sampled_from(AGGREGATORS))} {draw(expr_text)}"
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(expr_text)
 def test_roundtrip_random_expression_fixpoint(expr):
     assert_roundtrip(f"Y[i, j] = {expr}", reject_invalid=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.integers(1, 4).flatmap(lambda n: st.tuples(*(equation_text(f"Y{k}") for k in range(n)))))
 def test_roundtrip_random_program_fixpoint(lines):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("datalog_conformance")
 yaml = pytest.importorskip("yaml")
 

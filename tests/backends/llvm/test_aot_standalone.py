@@ -185,6 +185,7 @@ def test_artefacts_default_to_portable_x86_64_v2(tmp_path, rng):
     assert re.search(r"\b(zmm\d+|k[1-7])\b", aot.artifact(emitted, "asm", cpu="x86-64-v4"))
 
 
+@pytest.mark.slow
 @x86_64
 @needs_cc
 def test_cli_cpu_option(tmp_path, rng):

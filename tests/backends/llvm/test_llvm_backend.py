@@ -20,7 +20,7 @@ import tlc  # noqa: E402
 compile_llvm = functools.partial(tlc.compile, backend="llvm")
 """``tlc.compile`` on the llvm backend."""
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def nz(rng, *shape):
@@ -158,6 +158,7 @@ def test_normaliser_over_a_reduction_is_not_given_row_tiles():
           X0=nz(rng, 4, 4), X1=np.array(0.5), X2=np.array(1.5))
 
 
+@pytest.mark.slow
 def test_generated_programs_agree_with_numpy():
     """A bounded differential run over tlc.fuzz programs (the same errors, or the same results)."""
     hypothesis = pytest.importorskip("hypothesis")
