@@ -11,7 +11,7 @@ import pytest
 
 from golden_programs import PROGRAMS, inputs
 from tlc.cli import main
-from tlc.passes.manager import PIPELINE
+from tlc.passes.registry import PIPELINE
 
 
 def tlc_command(capsys, name: str, *flags: str) -> str:
