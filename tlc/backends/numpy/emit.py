@@ -33,6 +33,8 @@ ELEMENTWISE_CODE = {
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+SUM_CHUNK = 100
+"""Most terms of a sum in one emitted expression (CPython's compiler recurses once per operator)."""
 FOLD_BLOCK = 1 << 16
 """Inside a fixpoint loop, a ``min=``/``max=`` equation whose broadcast intermediate exceeds 4 * FOLD_BLOCK
 elements runs in blocks of one LHS index of about FOLD_BLOCK elements (which stay in cache: about 6x faster
@@ -156,7 +158,7 @@ class NumpyEmitter:
         for number, stratum in enumerate(self.strata, 1):
             self.lines.append("")
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self._stratum(stratum)
+            self._stratum(stratum, number - 1)
         self.lines.append("")
         results = ", ".join(f"{literal(t)}: {self._result(t)}" for t, i in self.program.tensors.items()
                             if i.defined)
@@ -241,9 +243,9 @@ class NumpyEmitter:
         sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
-    def _stratum(self, stratum: Stratum) -> None:
+    def _stratum(self, stratum: Stratum, position: int) -> None:
         self.mode = stratum.mode
-        plan = self.plan.strata[self.strata.index(stratum)] if self.plan else None
+        plan = self.plan.strata[position] if self.plan else None
         if plan is not None and plan.relational:
             emit_relational(self, stratum, plan, self.plan.storage)
             return
@@ -512,11 +514,12 @@ class _EquationEmitter:
         if isinstance(node, ir.Sum):
             parts = [self.expr(t, path + (k,)) for k, t in enumerate(node.terms)]
             order = _union(parts)
+            terms = [(self.aligned(part, order), sign) for part, sign in zip(parts, node.signs)]
             code = ""
-            for part, sign in zip(parts, node.signs):
-                term = self.aligned(part, order)
-                code += (term if not code and sign > 0 else f" {'+' if sign > 0 else '-'} {term}") \
-                    if code else (term if sign > 0 else f"-{term}")
+            for start in range(0, len(terms), SUM_CHUNK):     # a long chain as partial sums, one per line
+                code = self.bind(code) if code else ""
+                for term, sign in terms[start:start + SUM_CHUNK]:
+                    code = f"{code} {'+' if sign > 0 else '-'} {term}" if code else term if sign > 0 else f"-{term}"
             return self.summed(_Value(f"({code})", order), path)
         if isinstance(node, ir.Neg):
             inner = self.expr(node.operand, path + (0,))
