@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
 
 from tlc.backends.numpy.sparse import emit_relational
@@ -35,6 +36,9 @@ ELEMENTWISE_CODE = {
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
 SUM_CHUNK = 100
 """Most terms of a sum in one emitted expression (CPython's compiler recurses once per operator)."""
+PRODUCT_CHUNK = 1000
+"""Most factors in one contraction: a longer product is contracted in groups of consecutive factors first
+(planning a contraction takes time superlinear in its operands)."""
 FOLD_BLOCK = 1 << 16
 """Inside a fixpoint loop, a ``min=``/``max=`` equation whose broadcast intermediate exceeds 4 * FOLD_BLOCK
 elements runs in blocks of one LHS index of about FOLD_BLOCK elements (which stay in cache: about 6x faster
@@ -603,11 +607,21 @@ class _EquationEmitter:
         order = tuple(v for v in _union(arrays) if v not in gone)
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
+        while len(arrays) > PRODUCT_CHUNK:
+            groups = [arrays[k:k + PRODUCT_CHUNK] for k in range(0, len(arrays), PRODUCT_CHUNK)]
+            uses = Counter(v for group in groups for v in _union(group))
+            arrays = [self.contraction(group, tuple(v for v in _union(group) if v in order or uses[v] > 1), path,
+                                       bound=True) for group in groups]
+        return self.contraction(arrays, order, path)
+
+    def contraction(self, arrays: list[_Value], order: tuple[str, ...], path, bound: bool = False) -> _Value:
+        """The einsum of ``arrays`` keeping the indices ``order`` (its result in a temporary if ``bound``)."""
         inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in arrays)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
         operands = ", ".join(a.code if _simple(a.code) else self.bind(a.code) for a in arrays)
         if len(arrays) == 1:
-            return _Value(f"np.einsum({subscripts!r}, {operands})", order)
+            code = f"np.einsum({subscripts!r}, {operands})"
+            return _Value(self.bind(code) if bound else code, order)
         sizes = {self.letter(v): self.size(v) for a in arrays for v in a.vars}
         shapes = [tuple(sizes[self.letter(v)] for v in a.vars) for a in arrays]
         limit = self.owner.memory_limit
@@ -619,9 +633,10 @@ class _EquationEmitter:
                            f"the memory limit of {limit} elements ({limit * 8} bytes): {err.message}",
                            getattr(node, "span", None) or self.eq.span) from None
         if info.sliced:
-            return _Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={plan!r}, sliced={info.sliced!r})",
-                          order)
-        return _Value(f"rt.contract({subscripts!r}, {operands}, optimize={plan!r})", order)
+            code = f"rt.contract_sliced({subscripts!r}, {operands}, path={plan!r}, sliced={info.sliced!r})"
+        else:
+            code = f"rt.contract({subscripts!r}, {operands}, optimize={plan!r})"
+        return _Value(self.bind(code) if bound else code, order)
 
     # ----- reads and writes
     def read(self, ref: ir.Ref, override: str | None) -> _Value:
