@@ -22,6 +22,7 @@ an operand or the output cannot be met by slicing and raises :class:`~tlc.errors
 from __future__ import annotations
 
 import functools
+from functools import cached_property
 import math
 import numbers
 import time
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 from opt_einsum.contract import PathInfo
+from opt_einsum.helpers import flop_count
 from opt_einsum.parser import parse_einsum_input
 
 from tlc.contract.cost import Network, tree_cost, tree_to_path
@@ -42,6 +44,10 @@ from tlc_runtime.sliced import evaluate_sliced
 from tlc.errors import EinsumError
 
 _SYNTAX = ",->."
+EXACT_REPORT_UP_TO = 64
+"""Up to this many operands opt_einsum reports on the path as it is planned; above, the costs come from
+``tree_cost`` (the same figures) and opt_einsum's report, which re-derives every step from all the operands
+left (quadratic: seconds for a product of 10^4 factors), is made only if asked for."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +75,17 @@ class ContractionInfo:
     """FLOPs of the path without slicing (equal to ``opt_cost`` when nothing is sliced)."""
     search_time: float
     """Seconds spent planning (when the plan was first made; cache hits cost nothing)."""
-    path_info: PathInfo
-    """opt_einsum's full report for the unsliced path."""
+    shapes: tuple[tuple[int, ...], ...]
+    """The operands' shapes."""
+    report: PathInfo | None
+    """opt_einsum's report, when it was made while planning (see ``EXACT_REPORT_UP_TO``)."""
+
+    @cached_property
+    def path_info(self) -> PathInfo:
+        """opt_einsum's full report for the unsliced path."""
+        if self.report is not None:
+            return self.report
+        return opt_einsum.contract_path(self.eq, *self.shapes, shapes=True, optimize=list(self.path))[1]
 
     @property
     def speedup(self) -> Decimal:
@@ -172,8 +187,16 @@ def _plan(
         n_slices = net.size(sliced_mask)
     path = [(0,)] if net.n == 1 else tree_to_path(tree, net.root)
     sliced = tuple(c for k, c in enumerate(net.symbols) if sliced_mask >> k & 1)
-    _, full = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=path)
-    cost, largest = full.opt_cost, full.largest_intermediate
+    full = None
+    if net.n <= EXACT_REPORT_UP_TO:
+        _, full = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=path)
+        unsliced, largest, naive = full.opt_cost, full.largest_intermediate, full.naive_cost
+    else:
+        flops, most = tree_cost(net, tree)
+        inner = sum(len(set(t)) for t in terms) > len(sizes)
+        unsliced, largest = Decimal(flops), Decimal(max(most, 1))
+        naive = Decimal(flop_count(set(sizes), inner, len(terms), sizes))
+    cost = unsliced
     if sliced:
         sliced_eq = ",".join("".join(c for c in t if c not in sliced) for t in terms) + "->" + output
         sliced_shapes = [tuple(n for c, n in zip(t, s) if c not in sliced) for t, s in zip(terms, shapes)]
@@ -184,13 +207,14 @@ def _plan(
         path=tuple(path),
         opt_cost=cost,
         largest_intermediate=largest,
-        naive_cost=full.naive_cost,
+        naive_cost=naive,
         strategy=strategy,
         sliced=sliced,
         n_slices=n_slices,
-        unsliced_cost=full.opt_cost,
+        unsliced_cost=unsliced,
         search_time=time.perf_counter() - start,
-        path_info=full,
+        shapes=shapes,
+        report=full,
     )
 
 

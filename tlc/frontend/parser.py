@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import threading
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, v_args
-from lark.visitors import Transformer_NonRecursive
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from tlc.errors import Span, TlcError
 from tlc.frontend import ast
@@ -76,9 +78,27 @@ def _meta_span(meta) -> Span | None:
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
+class _ToAst:
     """Builds AST nodes from the parse tree; method names follow the grammar's aliases."""
+
+    def transform(self, tree: Tree):
+        """The AST of ``tree``, built bottom-up without recursion (a chain of 10^4 ``+`` is that deep)."""
+        order, pending = [], [tree]
+        while pending:
+            node = pending.pop()
+            order.append(node)
+            if isinstance(node, Tree):
+                pending.extend(node.children)
+        values: list = []
+        for node in reversed(order):
+            if isinstance(node, Tree):
+                k = len(values) - len(node.children)
+                items = values[k:]
+                del values[k:]
+                values.append(getattr(self, node.data)(node.meta, items))
+            else:
+                values.append(node)
+        return values[0]
 
     def start(self, meta, items):
         return ast.Module(tuple(items), span=_meta_span(meta))
@@ -194,21 +214,39 @@ def _unexpected_span(err: UnexpectedInput, source: str) -> Span:
     return Span(line, column or 1)
 
 
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = [0, False]
+"""Parses under way, and whether the first of them turned the cyclic garbage collector off."""
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector (if on) while any thread parses: a parse allocates a tree that is all
+    acyclic garbage soon after, and full collections over it made long programs parse in superlinear time."""
+    with _GC_LOCK:
+        if _GC_PAUSES[0] == 0:
+            _GC_PAUSES[1] = gc.isenabled()
+            gc.disable()
+        _GC_PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES[0] -= 1
+            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
+                gc.enable()
+
+
 def parse(source: str, filename: str | None = None) -> ast.Module:
     """Parse source text into an AST ``Module``; raises ``TlcError`` with a location on any syntax error."""
     try:
-        tree = _parser().parse(source)
-        return _ToAst().transform(tree)
+        with _collector_paused():
+            tree = _parser().parse(source)
+            return _ToAst().transform(tree)
     except TlcError as err:
         raise err.located(filename, source) from None
     except UnexpectedInput as err:
         raise TlcError(_describe_unexpected(err), _unexpected_span(err, source),
                        filename=filename, source=source) from None
-    except VisitError as err:
-        if isinstance(err.orig_exc, TlcError):
-            raise err.orig_exc.located(filename, source) from None
-        if isinstance(err.orig_exc, RecursionError):
-            raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None
-        raise
     except RecursionError:
         raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None

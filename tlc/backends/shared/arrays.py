@@ -22,6 +22,8 @@ ELEMENTWISE_CODE = {
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+SUM_CHUNK = 100
+"""Most terms of a sum in one emitted expression (CPython's compiler recurses once per operator)."""
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
 """How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
 contribution (such as a read of such an element) is none."""
@@ -127,11 +129,12 @@ class ArrayExpression:
         if isinstance(node, ir.Sum):
             parts = [self.expr(t, path + (k,)) for k, t in enumerate(node.terms)]
             order = _union(parts)
+            terms = [(self.aligned(part, order), sign) for part, sign in zip(parts, node.signs)]
             code = ""
-            for part, sign in zip(parts, node.signs):
-                term = self.aligned(part, order)
-                code += (term if not code and sign > 0 else f" {'+' if sign > 0 else '-'} {term}") \
-                    if code else (term if sign > 0 else f"-{term}")
+            for start in range(0, len(terms), SUM_CHUNK):     # a long chain as partial sums, one per line
+                code = self.bind(code) if code else ""
+                for term, sign in terms[start:start + SUM_CHUNK]:
+                    code = f"{code} {'+' if sign > 0 else '-'} {term}" if code else term if sign > 0 else f"-{term}"
             return self.summed(Value(f"({code})", order), path)
         if isinstance(node, ir.Neg):
             inner = self.expr(node.operand, path + (0,))

@@ -102,7 +102,7 @@ class ScheduleEmitter:
         for number, stratum in enumerate(self.strata, 1):
             self.lines.append("")
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self._stratum(stratum)
+            self._stratum(stratum, number - 1)
         self.lines.append("")
         results = ", ".join(f"{literal(t)}: {self._result(t)}" for t, i in self.program.tensors.items()
                             if i.defined)
@@ -187,9 +187,9 @@ class ScheduleEmitter:
         sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
-    def _stratum(self, stratum: Stratum) -> None:
+    def _stratum(self, stratum: Stratum, position: int) -> None:
         self.mode = stratum.mode
-        plan = self.plan.strata[self.strata.index(stratum)]
+        plan = self.plan.strata[position]
         if plan.relational:
             emit_relational(self, stratum, plan, self.plan.storage)
             return
