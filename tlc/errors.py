@@ -65,14 +65,15 @@ class TlcError(Exception):
         lines = self.source.splitlines() if self.source else []
         if not 1 <= self.span.line <= len(lines):
             return head
-        text = "".join("?" if unicodedata.category(c) == "Cc" else c for c in lines[self.span.line - 1].expandtabs(1))
+        text = lines[self.span.line - 1]
         column = self.span.column
         width = min(self.span.caret_width(), max(1, len(text) - column + 1))
-        if len(text) > 120:     # show a window of a long line around the error
+        if len(text) > 120:     # show a window of a long line around the error (cut first: a line may be 10^8 long)
             start = max(0, column - 60)
             text = ("..." if start else "") + text[start:start + 120] + ("..." if start + 120 < len(text) else "")
             column = column - start + (3 if start else 0)
             width = min(width, 60)
+        text = "".join("?" if unicodedata.category(c) == "Cc" else c for c in text.expandtabs(1))
         return f"{head}\n  {text}\n  {' ' * (column - 1)}{'^' * width}"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import threading
 from importlib import resources
 from pathlib import Path
 
@@ -214,27 +213,19 @@ def _unexpected_span(err: UnexpectedInput, source: str) -> Span:
     return Span(line, column or 1)
 
 
-_GC_LOCK = threading.Lock()
-_GC_PAUSES = [0, False]
-"""Parses under way, and whether the first of them turned the cyclic garbage collector off."""
-
-
 @contextlib.contextmanager
 def _collector_paused():
-    """Pause the cyclic garbage collector (if on) while any thread parses: a parse allocates a tree that is all
-    acyclic garbage soon after, and full collections over it made long programs parse in superlinear time."""
-    with _GC_LOCK:
-        if _GC_PAUSES[0] == 0:
-            _GC_PAUSES[1] = gc.isenabled()
-            gc.disable()
-        _GC_PAUSES[0] += 1
+    """Pause the cyclic garbage collector (if on) while parsing: a parse allocates a tree that is all acyclic
+    garbage soon after, and full collections over it made long programs parse in superlinear time. No lock: an
+    exception from a signal handler (a time limit) must not leave one held; threads overlapping only shorten the
+    pause."""
+    enabled = gc.isenabled()
     try:
+        gc.disable()
         yield
     finally:
-        with _GC_LOCK:
-            _GC_PAUSES[0] -= 1
-            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
-                gc.enable()
+        if enabled:
+            gc.enable()
 
 
 def parse(source: str, filename: str | None = None) -> ast.Module:

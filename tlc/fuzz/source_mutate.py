@@ -179,7 +179,8 @@ def long_chain(text: str, rng: random.Random) -> str:
     """A chain of thousands of ``+`` (or juxtaposed, ``*``, ``/``) terms."""
     n = rng.choice((100, 1000) * 15 + (10_000,))     # 10^4 terms can take seconds: rare, or they dominate
     op = rng.choice((" + ", " ", " * ", " / ", " - ", " max= "))
-    refs = re.findall(r"[A-Za-z_]\w*'*\[[^\[\]\n]*\]", text) or ["X[i]"]
+    refs = re.findall(r"(?<![\w'])[A-Za-z_]\w*'*\[[^\[\]\n]*\]", text) or ["X[i]"]   # names from their start:
+    # without the look-behind every position inside a 10^5-character name began a scan to its end (quadratic)
     term = rng.choice(refs)
     lines = text.splitlines(keepends=True)
     rules = [k for k, line in enumerate(lines) if "= " in line]
