@@ -27,7 +27,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
-from tlc.backends.llvm import compile_llvm  # noqa: E402
 from tlc.backends.llvm.jit import jit  # noqa: E402
 
 THREADS = (1, 2)
@@ -117,7 +116,7 @@ def run_case(case: Case, repeat: int) -> None:
         # Sizes the NumPy backend cannot run have a temporary (A[i, j] + B[j, k]) over the memory budget, which
         # the budget refuses on every backend alike; the fused kernel never builds it, so lift the budget here.
         limit = {} if case.numpy_backend else {"memory_limit": "none"}
-        program = compile_llvm(case.source, threads=threads, **limit)
+        program = tlc.compile(case.source, backend="llvm", threads=threads, **limit)
         before = jit().compilations
         start = time.perf_counter()
         prepared, spec = program._prepare(case.inputs)        # emit + compile (cached after the first)
