@@ -79,11 +79,12 @@ def test_cli_grad_reports_a_bad_loss(tmp_path, capsys):
 
 
 UNSUPPORTED = {
-    "recursion": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a recursion"),
+    "fixpoint": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a fixpoint (P depends on itself"),
     "several max=": ("M[i] max= A[i, j]\nM[i] max= A[j, i]\nL = M[i]", 1, "several 'max=' equations"),
     "max= over a relation": ("M[i] max= R(i, j) A[j]\nL = M[i]", 1, "'max=' over a relation"),
-    "shift": ("Y[i] = A[i + 1] A[i]\nL = Y[i]", 1, "index arithmetic"),
-    "pooling": ("Y[i/2] = A[i]\nL = Y[i]", 1, "index arithmetic"),
+    "max= recursion": ("M[t+1] max= M[t] A[t]\nL = M[i]", 1, "a 'max=' recursion"),
+    "constant index in a shifted read": ("Y[i] = A[i + 1, 0]\nL = Y[i]", 1, "a constant index"),
+    "diagonal in a convolution": ("Y[x] = A[x + d, d]\nL = Y[x]", 1, "a repeated index"),
     "negation": ("Y[i] = C[i] ~A[i]\nL = Y[i]", 1, "~ (negation)"),
     "relation": ("R(i) = A[i]\nL = R(i) B[i]", 1, "a relation"),
     "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d]", 1, "concat(...)"),

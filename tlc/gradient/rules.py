@@ -34,8 +34,9 @@ class Context(Protocol):
     def free(self, path: Path) -> tuple[str, ...]:
         """The indices of the node at ``path`` that are not summed inside it."""
 
-    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
-        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back."""
+    def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back at the
+        same positions (``variables`` may be index expressions, as in ``count[x/2]``)."""
 
 
 def unsupported(construct: str, span) -> TlcError:
@@ -193,8 +194,8 @@ def reduction(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
     """The factors an ``avg=``, ``max=`` or ``min=`` equation puts between its left-hand side's adjoint (read
     plainly as ``lhs``) and its right-hand side: avg= divides by the number of index combinations averaged;
     max=/min= route the adjoint to the elements equal to the result, shared equally between ties."""
-    kept = tuple(i.plain_variable for i in lhs.indices)
-    every = tuple(dict.fromkeys(kept + ctx.free(())))
+    kept = lhs.indices                  # a pooled ``M[x/2]`` counts and ties over each window
+    every = tuple(dict.fromkeys([v for i in kept for v in i.variables] + list(ctx.free(()))))
     if eq.aggregator.reduction == "avg":
         carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
         ones = ctx.materialise("ones", every, ir.Product(tuple(carriers), (False,) * len(carriers)))
