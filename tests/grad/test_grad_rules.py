@@ -53,6 +53,13 @@ RULES = {
     "recurrence": ("S[i, 0] = X0[i]\nS[i, t+1] = tanh(W[i, j] S[j, t] + U[i, t])\nL = S[i, s] S[i, s] V[i]",
                    dict(X0=(2,), W=(2, 2), U=(2, 4), V=(2,)), ["X0", "W", "U"]),
     "prefix sums": ("S[0] = A[0]\nS[t+1] = S[t] + X[t]\nL = S[t] S[t]", dict(X=(4,), A=(1,)), ["X"]),
+    "virtual index (stored trajectory)": ("S[i, *t+1] = tanh(W[i, j] S[j, *t] + U[i, k] In[k, t])\n"
+                                          "Y[i, t] = S[i, *t] In[i, t]\nL = Y[i, t] Y[i, t]",
+                                          dict(W=(2, 2), U=(2, 2), In=(2, 4)), ["W", "U", "In"]),
+    "virtual index with an initial state": ("S[i, *0] = X0[i]\nS[i, *t+1] = tanh(W[i, j] S[j, *t] + In[i, t])\n"
+                                            "Y[i, t] = S[i, *t] V[i] In[i, t]\nL = Y[i, t] Y[i, t]",
+                                            dict(W=(2, 2), X0=(2,), In=(2, 3), V=(2,)), ["W", "X0", "In", "V"]),
+    "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d] C[d]", dict(A=(2, 3, 2), C=(6,)), ["A"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }

@@ -22,6 +22,8 @@ Factor = tuple[ir.Expr, bool]
 class Context(Protocol):
     """What a rule may ask of the transform walking one equation."""
 
+    equation: ir.Equation
+
     def active(self, path: Path) -> bool:
         """True when the node at ``path`` reads a tensor whose gradient is wanted."""
 
@@ -68,6 +70,8 @@ def partials(node: ir.Expr, path: Path, ctx: Context, adjoint: list[Factor]) -> 
         return [(0, _softmax(node, path, ctx, adjoint))]
     if isinstance(node, ir.Call) and node.function == "lnorm":
         return [(0, _lnorm(node, path, ctx, adjoint))]
+    if isinstance(node, ir.Call) and node.function == "concat":
+        return [(0, adjoint + _concat(node, ctx))]
     return [(k, adjoint + local) for k, local in _local(node, path, ctx)]
 
 
@@ -181,6 +185,32 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((g, y, count), (False, False, True)))
     deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
     return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
+
+
+def _concat(node: ir.Call, ctx: Context) -> list[Factor]:
+    """``M[.., d] = concat(X[.., h, e])`` flattens (h, e) into d: X's adjoint reads M's through a 0/1 selector
+    ``select[h, e, d]`` that concat itself builds from a Kronecker delta ``eye[h, e, h', e']`` (the transpose of a
+    reshape, as a contraction over d)."""
+    arg = node.args[0]
+    if not isinstance(arg, ir.Ref) or any(i.plain_variable is None for i in arg.indices):
+        raise unsupported("concat(...) of anything but a plainly indexed tensor", node.span)
+    lhs = [v for i in ctx.equation.lhs.indices for v in i.variables]
+    flat = tuple(i.plain_variable for i in arg.indices if i.plain_variable not in lhs)
+    merged = tuple(v for v in lhs if v not in {i.plain_variable for i in arg.indices})
+    taken = set(lhs) | {i.plain_variable for i in arg.indices}
+    primed = []
+    for v in flat:
+        name = v + "'"
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        primed.append(name)
+    ones = ctx.materialise("ones", flat, ir.Power(arg, ir.Num(0.0)))
+    again = ir.Ref(ones.name, tuple(ir.Index(((v, 1),)) for v in primed))
+    deltas = [_minus(ONE, _call("step", _call("abs", _minus(ir.IndexValue(v), ir.IndexValue(w)))))
+              for v, w in zip(flat, primed)]
+    eye = ctx.materialise("eye", flat + tuple(primed), ir.Product((ones, again, *deltas), (False,) * (2 + len(flat))))
+    return [(ctx.materialise("select", flat + merged, _call("concat", eye)), False)]
 
 
 def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:

@@ -15,6 +15,7 @@ import networkx as nx
 
 from tlc.errors import TlcError
 from tlc.gradient.names import Namer
+from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
@@ -31,6 +32,8 @@ class Gradient:
     """Each ``wrt`` name -> the name of the tensor holding dL/d(name)."""
     origins: tuple[tuple[ir.Equation, ir.Equation | None], ...]
     """Each generated equation with the forward equation it derives from (None: a zero gradient)."""
+    trajectories: dict[str, str]
+    """Each virtual tensor the loss depends on -> the tensor storing its trajectory."""
 
 
 def default_wrt(program: Program) -> tuple[str, ...]:
@@ -70,6 +73,9 @@ def _check_wrt(program: Program, loss: str, wrt: list[str]) -> None:
             what = "the loss itself" if name == loss else "a relation" if info is not None else \
                 "not a tensor of this program" + (" (scalar inputs are constants)" if name in program.scalars else "")
             raise TlcError(f"cannot differentiate with respect to {name!r}: it is {what}", filename=program.filename)
+        if name in program.virtual_axes:
+            raise TlcError(f"cannot differentiate with respect to {name!r}: it has a virtual index (only its last "
+                           "step is kept)", info.first_use.span, filename=program.filename, source=program.source)
 
 
 def _plain(ref: ir.Ref) -> tuple[str, ...]:
@@ -103,11 +109,16 @@ def _ref(name: str, variables, normalised=()) -> ir.Ref:
 class _Transform:
     """One run of the gradient transform (it accumulates the generated equations)."""
 
-    def __init__(self, program: Program, loss: str, wrt: tuple[str, ...]):
-        self.program, self.loss, self.wrt = program, loss, wrt
-        self.names = Namer(program)
-        self.grad_names: dict[str, str] = {}
-        self.out: list[tuple[ir.Equation, ir.Equation | None]] = []
+    def __init__(self, source: Program, loss: str, wrt: tuple[str, ...]):
+        self.source, self.loss, self.wrt = source, loss, wrt
+        self.names = Namer(source)
+        program, self.trajectories, stored = store_trajectories(source, loss, self.names)
+        self.program = program
+        """The program differentiated: ``source`` with virtual tensors read through their stored trajectories."""
+        self.grad_names = {t: self.names.fresh(f"{loss}_grad_{v}") for v, t in self.trajectories.items()}
+        self.out: list[tuple[ir.Equation, ir.Equation | None]] = list(stored)
+        self.origin = dict(zip(program.equations, source.equations))
+        """Each differentiated equation -> the source equation it reads as (they differ by trajectories)."""
         self.defined: set[str] = set()
         graph = program.graph
         self.active = set(nx.ancestors(graph, loss)) & ({*wrt} | {d for w in wrt for d in nx.descendants(graph, w)})
@@ -130,6 +141,7 @@ class _Transform:
         """Append ``lhs = rhs`` (``+=`` when ``lhs``'s tensor is already defined)."""
         aggregator = ir.Aggregator.ADD if lhs.name in self.defined else ir.Aggregator.SUM
         self.defined.add(lhs.name)
+        origin = self.origin.get(origin, origin)
         self.out.append((ir.Equation(lhs, aggregator, rhs, span=origin.span if origin else None), origin))
 
     def run(self) -> Gradient:
@@ -156,12 +168,12 @@ class _Transform:
         for name in self.wrt:
             if self.grad_name(name) not in self.defined:
                 self.zero(name)
-        statements = self.program.statements + tuple(eq for eq, _ in self.out)
-        forward = self.program.outputs if self.program.outputs is not None else \
-            frozenset(n for n, t in self.program.tensors.items() if t.defined)
+        statements = self.source.statements + tuple(eq for eq, _ in self.out)
+        forward = self.source.outputs if self.source.outputs is not None else \
+            frozenset(n for n, t in self.source.tensors.items() if t.defined)
         gradients = {name: self.grad_name(name) for name in self.wrt}
-        program = replace(self.program, statements=statements, outputs=forward | frozenset(gradients.values()))
-        return Gradient(program, gradients, tuple(self.out))
+        program = replace(self.source, statements=statements, outputs=forward | frozenset(gradients.values()))
+        return Gradient(program, gradients, tuple(self.out), self.trajectories)
 
     def zero(self, tensor: str, origin: ir.Equation | None = None) -> None:
         """A gradient that is zero everywhere, shaped like ``tensor`` (the base that ``origin`` adds to)."""
@@ -214,6 +226,8 @@ class _EquationWalk:
         self.summed = analyse(self.eq).summed_at
         self.occurrences = list(occurrences(self.eq.rhs))
         self.values: dict[Path, ir.Expr] = {}
+        self.equation = self.eq
+        """The equation walked (the rules' ``Context``)."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
 
