@@ -138,3 +138,41 @@ def test_a_recursion_the_loss_does_not_depend_on_is_allowed():
     results = program(A=np.array([1.0, 2.0]), Edge=[(0, 1), (1, 2)])
     np.testing.assert_array_equal(results[program.gradients["A"]], [2.0, 4.0])
     assert (0, 2) in list(results["Path"])
+
+
+RNN = "S[i, *t+1] = tanh(W[i, j] S[j, *t] + In[i, t])\nY[i, t] = S[i, *t] In[i, t]\nL = Y[i, t] Y[i, t]\n"
+
+
+def test_virtual_index_stores_the_trajectory_and_keeps_the_final_state(backend):
+    program = tlc.grad(RNN, wrt=["W"], backend=backend)
+    inputs = random_inputs(dict(W=(2, 2), In=(2, 3)))
+    assert program.gradient.trajectories == {"S": "L_traj_S"} and program(**inputs)["S"].shape == (2,)
+    text = format_gradient(program.gradient, "L")
+    assert "# the stored trajectory from line 1: S[i, *t + 1] =" in text
+    results = tlc.compile(text, backend=backend)(**inputs)
+    assert results["L_traj_S"].shape == (2, 4)
+    np.testing.assert_array_equal(results["S"], results["L_traj_S"][:, -1])
+
+
+def test_data_for_a_virtual_state_is_a_located_error():
+    program = tlc.grad(RNN, wrt=["W"])
+    with pytest.raises(tlc.TlcError, match="initial state of a virtual index") as caught:
+        program(**random_inputs(dict(W=(2, 2), In=(2, 3), S=(2, 1))))
+    assert (caught.value.line, caught.value.column) == (1, 1)
+
+
+def test_virtual_tensor_is_not_a_wrt():
+    with pytest.raises(tlc.TlcError, match="it has a virtual index") as caught:
+        tlc.grad(RNN, wrt=["S"])
+    assert caught.value.line == 1
+
+
+def test_convolution_input_gradient_is_a_left_indexed_accumulation():
+    text = format_gradient(differentiate("Y[x] = W[d] X[x + d]\nL = Y[x] Y[x]", "L", ["X"]), "L")
+    assert "L_grad_X[i1] = 0 * X[i1]^0\n" in text
+    assert "L_grad_X[x + d] += W[d]^0 * X[x + d]^0 L_grad_Y[x] W[d]\n" in text
+
+
+def test_recurrence_gradient_is_the_reverse_recursion():
+    text = format_gradient(differentiate("S[0] = A[0]\nS[t+1] = S[t] + X[t]\nL = S[t] S[t]", "L", ["X"]), "L")
+    assert "L_grad_S[t] += X[t]^0 L_grad_S[t + 1]\n" in text
