@@ -34,9 +34,7 @@ def test_accepts_a_compiled_program_and_a_loss_name():
     np.testing.assert_array_equal(program(A=np.array([3.0]))[program.gradients["A"]], [6.0])
 
 
-@pytest.mark.parametrize("rule", ["join", "division", "power", "negation", "softmax inside an expression", "summed inside exp", "chain",
-                                  "avg=", "max=", "pairwise max and min", "lnorm inside an expression",
-                                  "summed at a reference", "several equations"])
+@pytest.mark.parametrize("rule", RULES)
 def test_printed_program_reparses_to_the_same_numbers(rule, backend):
     source, shapes, wrt = RULES[rule]
     gradient = differentiate(source, "L", wrt)
@@ -79,14 +77,15 @@ def test_cli_grad_reports_a_bad_loss(tmp_path, capsys):
 
 
 UNSUPPORTED = {
-    "recursion": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a recursion"),
+    "fixpoint": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a fixpoint (P depends on itself"),
     "several max=": ("M[i] max= A[i, j]\nM[i] max= A[j, i]\nL = M[i]", 1, "several 'max=' equations"),
     "max= over a relation": ("M[i] max= R(i, j) A[j]\nL = M[i]", 1, "'max=' over a relation"),
-    "shift": ("Y[i] = A[i + 1] A[i]\nL = Y[i]", 1, "index arithmetic"),
-    "pooling": ("Y[i/2] = A[i]\nL = Y[i]", 1, "index arithmetic"),
+    "max= recursion": ("M[t+1] max= M[t] A[t]\nL = M[i]", 1, "a 'max=' recursion"),
+    "constant index in a shifted read": ("Y[i] = A[i + 1, 0]\nL = Y[i]", 1, "a constant index"),
+    "diagonal in a convolution": ("Y[x] = A[x + d, d]\nL = Y[x]", 1, "a repeated index"),
     "negation": ("Y[i] = C[i] ~A[i]\nL = Y[i]", 1, "~ (negation)"),
     "relation": ("R(i) = A[i]\nL = R(i) B[i]", 1, "a relation"),
-    "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d]", 1, "concat(...)"),
+    "concat of an expression": ("M[b, d] = concat(2 A[b, h, e])\nL = M[b, d] M[b, d]", 1, "concat(...) of"),
     "tensor exponent": ("Y[i] = A[i]^B[i]\nL = Y[i]", 1, "a power whose exponent reads a tensor"),
     "summed between arguments": ("Y = max(A[i], B[i])\nL = Y[]", 1, "max(...) summing an index between"),
     "diagonal": ("Y[i] = A[i, i]\nL = Y[i]", 1, "a repeated index"),
@@ -139,3 +138,41 @@ def test_a_recursion_the_loss_does_not_depend_on_is_allowed():
     results = program(A=np.array([1.0, 2.0]), Edge=[(0, 1), (1, 2)])
     np.testing.assert_array_equal(results[program.gradients["A"]], [2.0, 4.0])
     assert (0, 2) in list(results["Path"])
+
+
+RNN = "S[i, *t+1] = tanh(W[i, j] S[j, *t] + In[i, t])\nY[i, t] = S[i, *t] In[i, t]\nL = Y[i, t] Y[i, t]\n"
+
+
+def test_virtual_index_stores_the_trajectory_and_keeps_the_final_state(backend):
+    program = tlc.grad(RNN, wrt=["W"], backend=backend)
+    inputs = random_inputs(dict(W=(2, 2), In=(2, 3)))
+    assert program.gradient.trajectories == {"S": "L_traj_S"} and program(**inputs)["S"].shape == (2,)
+    text = format_gradient(program.gradient, "L")
+    assert "# the stored trajectory from line 1: S[i, *t + 1] =" in text
+    results = tlc.compile(text, backend=backend)(**inputs)
+    assert results["L_traj_S"].shape == (2, 4)
+    np.testing.assert_array_equal(results["S"], results["L_traj_S"][:, -1])
+
+
+def test_data_for_a_virtual_state_is_a_located_error():
+    program = tlc.grad(RNN, wrt=["W"])
+    with pytest.raises(tlc.TlcError, match="initial state of a virtual index") as caught:
+        program(**random_inputs(dict(W=(2, 2), In=(2, 3), S=(2, 1))))
+    assert (caught.value.line, caught.value.column) == (1, 1)
+
+
+def test_virtual_tensor_is_not_a_wrt():
+    with pytest.raises(tlc.TlcError, match="it has a virtual index") as caught:
+        tlc.grad(RNN, wrt=["S"])
+    assert caught.value.line == 1
+
+
+def test_convolution_input_gradient_is_a_left_indexed_accumulation():
+    text = format_gradient(differentiate("Y[x] = W[d] X[x + d]\nL = Y[x] Y[x]", "L", ["X"]), "L")
+    assert "L_grad_X[i1] = 0 * X[i1]^0\n" in text
+    assert "L_grad_X[x + d] += W[d]^0 * X[x + d]^0 L_grad_Y[x] W[d]\n" in text
+
+
+def test_recurrence_gradient_is_the_reverse_recursion():
+    text = format_gradient(differentiate("S[0] = A[0]\nS[t+1] = S[t] + X[t]\nL = S[t] S[t]", "L", ["X"]), "L")
+    assert "L_grad_S[t] += X[t]^0 L_grad_S[t + 1]\n" in text

@@ -23,6 +23,17 @@ class GradientProgram(Program):
         self.gradient = grad
         """The gradient transform's output (the IR program and each backward equation's origin)."""
 
+    def __call__(self, /, **inputs):
+        """Run the program and its gradient on ``inputs``; data for a virtual tensor's state is refused (its
+        stored trajectory starts from the equations alone)."""
+        for name in self.gradient.trajectories:
+            if name in inputs:
+                raise TlcError(f"data for {name} would set the initial state of a virtual index, which the gradient "
+                               "program's stored trajectory does not see: set it with an equation "
+                               f"({name}[..., *0] = ...)", self.gradient.program.tensors[name].first_use.span,
+                               filename=self.gradient.program.filename, source=self.gradient.program.source)
+        return super().__call__(**inputs)
+
 
 def differentiate(src_or_program, loss: str, wrt=None, outputs=None, tolerance: float | None = None) -> Gradient:
     """The gradient transform applied to source text, a ``.tl`` path, an IR program or a compiled Program."""

@@ -23,7 +23,8 @@ def format_gradient(gradient: Gradient, loss: str) -> str:
                 lines.append(f"# zero: {loss} does not depend on {eq.lhs.name}'s tensor")
             else:
                 where = f"line {origin.span.line}: " if origin.span else ""
-                lines.append(f"# from {where}{format_equation(origin, consts)}")
+                stored = "the stored trajectory " if eq.lhs.name in gradient.trajectories.values() else ""
+                lines.append(f"# {stored}from {where}{format_equation(origin, consts)}")
             previous = origin
         lines.append(format_equation(eq, consts))
     return "".join(line + "\n" for line in lines)

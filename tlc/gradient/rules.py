@@ -22,6 +22,8 @@ Factor = tuple[ir.Expr, bool]
 class Context(Protocol):
     """What a rule may ask of the transform walking one equation."""
 
+    equation: ir.Equation
+
     def active(self, path: Path) -> bool:
         """True when the node at ``path`` reads a tensor whose gradient is wanted."""
 
@@ -34,8 +36,9 @@ class Context(Protocol):
     def free(self, path: Path) -> tuple[str, ...]:
         """The indices of the node at ``path`` that are not summed inside it."""
 
-    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
-        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back."""
+    def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
+        """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back at the
+        same positions (``variables`` may be index expressions, as in ``count[x/2]``)."""
 
 
 def unsupported(construct: str, span) -> TlcError:
@@ -67,6 +70,8 @@ def partials(node: ir.Expr, path: Path, ctx: Context, adjoint: list[Factor]) -> 
         return [(0, _softmax(node, path, ctx, adjoint))]
     if isinstance(node, ir.Call) and node.function == "lnorm":
         return [(0, _lnorm(node, path, ctx, adjoint))]
+    if isinstance(node, ir.Call) and node.function == "concat":
+        return [(0, adjoint + _concat(node, ctx))]
     return [(k, adjoint + local) for k, local in _local(node, path, ctx)]
 
 
@@ -182,6 +187,32 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
 
 
+def _concat(node: ir.Call, ctx: Context) -> list[Factor]:
+    """``M[.., d] = concat(X[.., h, e])`` flattens (h, e) into d: X's adjoint reads M's through a 0/1 selector
+    ``select[h, e, d]`` that concat itself builds from a Kronecker delta ``eye[h, e, h', e']`` (the transpose of a
+    reshape, as a contraction over d)."""
+    arg = node.args[0]
+    if not isinstance(arg, ir.Ref) or any(i.plain_variable is None for i in arg.indices):
+        raise unsupported("concat(...) of anything but a plainly indexed tensor", node.span)
+    lhs = [v for i in ctx.equation.lhs.indices for v in i.variables]
+    flat = tuple(i.plain_variable for i in arg.indices if i.plain_variable not in lhs)
+    merged = tuple(v for v in lhs if v not in {i.plain_variable for i in arg.indices})
+    taken = set(lhs) | {i.plain_variable for i in arg.indices}
+    primed = []
+    for v in flat:
+        name = v + "'"
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        primed.append(name)
+    ones = ctx.materialise("ones", flat, ir.Power(arg, ir.Num(0.0)))
+    again = ir.Ref(ones.name, tuple(ir.Index(((v, 1),)) for v in primed))
+    deltas = [_minus(ONE, _call("step", _call("abs", _minus(ir.IndexValue(v), ir.IndexValue(w)))))
+              for v, w in zip(flat, primed)]
+    eye = ctx.materialise("eye", flat + tuple(primed), ir.Product((ones, again, *deltas), (False,) * (2 + len(flat))))
+    return [(ctx.materialise("select", flat + merged, _call("concat", eye)), False)]
+
+
 def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[Factor]]]:
     """max(a, b): a's partial is step(a - b), b's is 1 - step(a - b) (a tie goes to b); min likewise."""
     a, b = ctx.value(path + (0,)), ctx.value(path + (1,))
@@ -193,8 +224,8 @@ def reduction(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
     """The factors an ``avg=``, ``max=`` or ``min=`` equation puts between its left-hand side's adjoint (read
     plainly as ``lhs``) and its right-hand side: avg= divides by the number of index combinations averaged;
     max=/min= route the adjoint to the elements equal to the result, shared equally between ties."""
-    kept = tuple(i.plain_variable for i in lhs.indices)
-    every = tuple(dict.fromkeys(kept + ctx.free(())))
+    kept = lhs.indices                  # a pooled ``M[x/2]`` counts and ties over each window
+    every = tuple(dict.fromkeys([v for i in kept for v in i.variables] + list(ctx.free(()))))
     if eq.aggregator.reduction == "avg":
         carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
         ones = ctx.materialise("ones", every, ir.Product(tuple(carriers), (False,) * len(carriers)))

@@ -15,10 +15,12 @@ import networkx as nx
 
 from tlc.errors import TlcError
 from tlc.gradient.names import Namer
+from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.analysis.projection import analyse, occurrences
+from tlc.analysis.strata import Mode, stratify
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Gradient:
     """Each ``wrt`` name -> the name of the tensor holding dL/d(name)."""
     origins: tuple[tuple[ir.Equation, ir.Equation | None], ...]
     """Each generated equation with the forward equation it derives from (None: a zero gradient)."""
+    trajectories: dict[str, str]
+    """Each virtual tensor the loss depends on -> the tensor storing its trajectory."""
 
 
 def default_wrt(program: Program) -> tuple[str, ...]:
@@ -69,10 +73,27 @@ def _check_wrt(program: Program, loss: str, wrt: list[str]) -> None:
             what = "the loss itself" if name == loss else "a relation" if info is not None else \
                 "not a tensor of this program" + (" (scalar inputs are constants)" if name in program.scalars else "")
             raise TlcError(f"cannot differentiate with respect to {name!r}: it is {what}", filename=program.filename)
+        if name in program.virtual_axes:
+            raise TlcError(f"cannot differentiate with respect to {name!r}: it has a virtual index (only its last "
+                           "step is kept)", info.first_use.span, filename=program.filename, source=program.source)
 
 
 def _plain(ref: ir.Ref) -> tuple[str, ...]:
     return tuple(i.plain_variable for i in ref.indices)
+
+
+def _indices(ref: ir.Ref) -> tuple[ir.Index, ...]:
+    """``ref``'s index expressions without their virtual and normalised marks."""
+    return tuple(replace(i, virtual=False, normalised=False) for i in ref.indices)
+
+
+def _index_variables(ref: ir.Ref) -> tuple[str, ...]:
+    return tuple(v for i in ref.indices for v in i.variables)
+
+
+def _arithmetic(eq: ir.Equation) -> bool:
+    """True when some index of ``eq`` is a shift, a pooling division or a sum of variables."""
+    return any(i.terms and i.plain_variable is None for r in (eq.lhs, *ir.refs(eq.rhs)) for i in r.indices)
 
 
 def _variables(expr: ir.Expr) -> tuple[str, ...]:
@@ -80,21 +101,35 @@ def _variables(expr: ir.Expr) -> tuple[str, ...]:
 
 
 def _ref(name: str, variables, normalised=()) -> ir.Ref:
-    return ir.Ref(name, tuple(ir.Index(((v, 1),), normalised=v in normalised) for v in variables))
+    """``name`` indexed by ``variables``: names (dotted when in ``normalised``) or index expressions."""
+    return ir.Ref(name, tuple(v if isinstance(v, ir.Index) else ir.Index(((v, 1),), normalised=v in normalised)
+                              for v in variables))
 
 
 class _Transform:
     """One run of the gradient transform (it accumulates the generated equations)."""
 
-    def __init__(self, program: Program, loss: str, wrt: tuple[str, ...]):
-        self.program, self.loss, self.wrt = program, loss, wrt
-        self.names = Namer(program)
-        self.grad_names: dict[str, str] = {}
-        self.out: list[tuple[ir.Equation, ir.Equation | None]] = []
+    def __init__(self, source: Program, loss: str, wrt: tuple[str, ...]):
+        self.source, self.loss, self.wrt = source, loss, wrt
+        self.names = Namer(source)
+        program, self.trajectories, stored = store_trajectories(source, loss, self.names)
+        self.program = program
+        """The program differentiated: ``source`` with virtual tensors read through their stored trajectories."""
+        self.grad_names = {t: self.names.fresh(f"{loss}_grad_{v}") for v, t in self.trajectories.items()}
+        self.out: list[tuple[ir.Equation, ir.Equation | None]] = list(stored)
+        self.origin = dict(zip(program.equations, source.equations))
+        """Each differentiated equation -> the source equation it reads as (they differ by trajectories)."""
         self.defined: set[str] = set()
         graph = program.graph
         self.active = set(nx.ancestors(graph, loss)) & ({*wrt} | {d for w in wrt for d in nx.descendants(graph, w)})
         self.active = {n for n in self.active | {loss} if isinstance(n, str)}
+        self.cycles = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
+        self.recursive = {n for c in self.cycles for n in c if not isinstance(n, str)}
+        """Equations in a recursion: their adjoints form the reverse recursion (the same cycle, transposed)."""
+
+    def cycle_of(self, tensor: str) -> set:
+        """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
+        return next((c for c in self.cycles if tensor in c), set())
 
     def grad_name(self, tensor: str) -> str:
         """The adjoint tensor of ``tensor`` (named on first use)."""
@@ -106,53 +141,53 @@ class _Transform:
         """Append ``lhs = rhs`` (``+=`` when ``lhs``'s tensor is already defined)."""
         aggregator = ir.Aggregator.ADD if lhs.name in self.defined else ir.Aggregator.SUM
         self.defined.add(lhs.name)
+        origin = self.origin.get(origin, origin)
         self.out.append((ir.Equation(lhs, aggregator, rhs, span=origin.span if origin else None), origin))
 
     def run(self) -> Gradient:
-        """Check the equations the loss depends on, then emit the adjoints in reverse topological order."""
+        """Check the equations the loss depends on, then emit the adjoints in reverse topological order of the
+        recursions (strongly connected components); a recursion's adjoints are themselves one."""
         equations = [k for k, eq in enumerate(self.program.equations) if eq.lhs.name in self.active]
-        self._check_recursion(equations)
+        recurrences = {k for s in stratify(self.program) if s.mode is Mode.RECURRENCE for k in s.equations}
         for k in equations:
-            _check_equation(self.program.equations[k], self.program)
-        graph = self.program.graph.subgraph([*self.active, *equations])
-        order = [n for n in nx.topological_sort(graph) if isinstance(n, str)]
-        for tensor in reversed(order):
-            defining = self.program.defining(tensor)
-            if not defining:
-                continue
-            if tensor != self.loss and self.grad_name(tensor) not in self.defined:
-                self._zero(tensor)
-            for k in defining:
-                _EquationWalk(self, k).run()
+            eq = self.program.equations[k]
+            if k in self.recursive and k not in recurrences:
+                raise unsupported(f"a fixpoint ({eq.lhs.name} depends on itself, not along a shifted index)",
+                                  eq.span)
+            _check_equation(eq, self.program, k in self.recursive)
+        condensed = nx.condensation(self.program.graph.subgraph([*self.active, *equations]))
+        for component in reversed(list(nx.topological_sort(condensed))):
+            members = condensed.nodes[component]["members"]
+            tensors = sorted(n for n in members if isinstance(n, str) and self.program.defining(n))
+            for tensor in tensors:
+                if tensor != self.loss and self.grad_name(tensor) not in self.defined:
+                    self.zero(tensor)
+            for tensor in tensors:
+                for k in self.program.defining(tensor):
+                    _EquationWalk(self, k).run()
         for name in self.wrt:
             if self.grad_name(name) not in self.defined:
-                self._zero(name)
-        statements = self.program.statements + tuple(eq for eq, _ in self.out)
-        forward = self.program.outputs if self.program.outputs is not None else \
-            frozenset(n for n, t in self.program.tensors.items() if t.defined)
+                self.zero(name)
+        statements = self.source.statements + tuple(eq for eq, _ in self.out)
+        forward = self.source.outputs if self.source.outputs is not None else \
+            frozenset(n for n, t in self.source.tensors.items() if t.defined)
         gradients = {name: self.grad_name(name) for name in self.wrt}
-        program = replace(self.program, statements=statements, outputs=forward | frozenset(gradients.values()))
-        return Gradient(program, gradients, tuple(self.out))
+        program = replace(self.source, statements=statements, outputs=forward | frozenset(gradients.values()))
+        return Gradient(program, gradients, tuple(self.out), self.trajectories)
 
-    def _zero(self, tensor: str) -> None:
-        """A gradient that is zero everywhere, shaped like ``tensor``."""
+    def zero(self, tensor: str, origin: ir.Equation | None = None) -> None:
+        """A gradient that is zero everywhere, shaped like ``tensor`` (the base that ``origin`` adds to)."""
         variables = [f"i{a + 1}" for a in range(self.program.tensors[tensor].rank)]
         shape = ir.Power(_ref(tensor, variables), ir.Num(0.0))
-        self.emit(_ref(self.grad_name(tensor), variables), ir.Product((ir.Num(0.0), shape), (False, False)), None)
-
-    def _check_recursion(self, equations: list[int]) -> None:
-        graph = self.program.graph
-        cyclic = {n for c in nx.strongly_connected_components(graph) if len(c) > 1 for n in c}
-        for k in equations:
-            if k in cyclic:
-                raise unsupported(f"a recursion ({self.program.equations[k].lhs.name} depends on itself)",
-                                  self.program.equations[k].span)
+        self.emit(_ref(self.grad_name(tensor), variables), ir.Product((ir.Num(0.0), shape), (False, False)), origin)
 
 
-def _check_equation(eq: ir.Equation, program: Program) -> None:
+def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
     """Reject, located, every construct of an equation on the loss's path that has no gradient rule yet."""
     if eq.lhs.relation:
         raise unsupported(f"a relation ({eq.lhs.name}(...))", eq.span)
+    if recursive and eq.aggregator.reduction != "sum":
+        raise unsupported(f"a '{eq.aggregator.value}' recursion ({eq.lhs.name} depends on itself)", eq.span)
     if eq.aggregator.reduction != "sum":
         if len(program.defining(eq.lhs.name)) > 1:
             raise unsupported(f"several '{eq.aggregator.value}' equations for one tensor", eq.span)
@@ -162,11 +197,7 @@ def _check_equation(eq: ir.Equation, program: Program) -> None:
         for index in ref.indices:
             if index.virtual:
                 raise unsupported("a virtual index (*t)", index.span or ref.span or eq.span)
-            if index.terms and index.plain_variable is None:
-                raise unsupported("index arithmetic (shifts, pooling, convolutions)", index.span or ref.span or eq.span)
-    lhs = _plain(eq.lhs)
-    if None in lhs:
-        raise unsupported("a constant index on the left-hand side", eq.lhs.span or eq.span)
+    lhs = _index_variables(eq.lhs)
     if len(set(lhs)) != len(lhs):
         raise unsupported("a repeated index on the left-hand side", eq.lhs.span or eq.span)
 
@@ -195,13 +226,17 @@ class _EquationWalk:
         self.summed = analyse(self.eq).summed_at
         self.occurrences = list(occurrences(self.eq.rhs))
         self.values: dict[Path, ir.Expr] = {}
+        self.equation = self.eq
+        """The equation walked (the rules' ``Context``)."""
+        self.box = _arithmetic(self.eq) or k in transform.recursive
+        """True when the backward equations must carry the forward reads to keep its valid positions."""
 
     def run(self) -> None:
         """Emit the contributions of this equation to the adjoints of the active tensors it reads."""
         lhs = self.eq.lhs
-        root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _plain(lhs)), False)]
+        root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _indices(lhs)), False)]
         if self.eq.aggregator.reduction != "sum":
-            root += reduction(self.eq, _ref(lhs.name, _plain(lhs)), self)
+            root += reduction(self.eq, _ref(lhs.name, _indices(lhs)), self)
         self._descend((), root)
 
     def _descend(self, path: Path, factors: list[Factor]) -> None:
@@ -218,13 +253,30 @@ class _EquationWalk:
             self._descend(path + (k,), adjoint)
 
     def _contribute(self, ref: ir.Ref, factors: list[Factor]) -> None:
-        variables = _plain(ref)
-        if None in variables:
+        """Add the product of ``factors`` to ``ref``'s adjoint at the positions ``ref`` reads: an LHS-indexed
+        ``+=`` (``L_grad_X[x+d] += ...``) when the read shifts, pools or convolves."""
+        if any(index.is_constant for index in ref.indices):
             raise unsupported(f"a constant index in a read of {ref.name}", ref.span or self.eq.span)
+        variables = _index_variables(ref)
         if len(set(variables)) != len(variables):
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
-        rhs = self._product(variables, factors, ref)
-        self.t.emit(_ref(self.t.grad_name(ref.name), variables), rhs, self.eq)
+        grad = self.t.grad_name(ref.name)
+        if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
+            self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
+        rhs = self._product(variables, self._carriers(variables, factors) + factors, ref)
+        self.t.emit(_ref(grad, _indices(ref)), rhs, self.eq)
+
+    def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
+        """``R^0`` for every read ``R`` of an equation with index arithmetic (or in a recursion), in the forward's
+        order and unless it adds an index of its own: the extents then narrow the backward equation's indices
+        in the same order as the forward's, so that it runs over exactly the forward's valid positions (valid
+        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``). Reads of the recursion itself bound nothing."""
+        if not self.box:
+            return []
+        present = set(keep) | {v for e, _ in factors for v in _variables(e)}
+        return [(ir.Power(r, ir.Num(0.0)), False) for r in dict.fromkeys(ir.refs(self.eq.rhs))
+                if not r.relation and r.name not in self.t.cycle_of(self.eq.lhs.name)
+                and set(_index_variables(r)) <= present]
 
     def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
@@ -243,7 +295,7 @@ class _EquationWalk:
             safe.append((ir.Power(carrier, ir.Num(0.0)), False))
         return _signed_product(safe)
 
-    def _materialise(self, base: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+    def _materialise(self, base: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
         """A new tensor ``base[variables] = rhs`` (dotted where ``rhs`` normalises), read back plainly."""
         name = self.t.names.fresh(base)
         axes = {a for n in ir.walk(rhs) if isinstance(n, ir.Call) for a in n.axes}
@@ -272,7 +324,7 @@ class _EquationWalk:
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
                 and () not in self.summed:
-            return _ref(lhs.name, _plain(lhs))
+            return _ref(lhs.name, _indices(lhs))
         if path not in self.values:
             self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path), node)
         return self.values[path]
@@ -286,6 +338,6 @@ class _EquationWalk:
         rhs = self._product(variables, factors, self.value(path))
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
 
-    def materialise(self, suffix: str, variables: tuple[str, ...], rhs: ir.Expr) -> ir.Ref:
+    def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
         """A new tensor ``L_grad_Y_<suffix>[variables] = rhs``, read back plainly."""
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_{suffix}", variables, rhs)
