@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from lark import Lark, Token, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, v_args
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive
 
 from tlc.datalog.errors import DatalogSyntaxError
 from tlc.errors import Span
+from tlc.frontend.lark_errors import describe, error_span, token_span
 
 GRAMMAR = r"""
 start: clause*
@@ -161,10 +162,6 @@ class Clause(Node):
     body: tuple[Literal | Comparison, ...] = ()
 
 
-def _token_span(token: Token) -> Span:
-    return Span(token.line, token.column, token.end_line, token.end_column)
-
-
 def _meta_span(meta) -> Span | None:
     if getattr(meta, "empty", True):
         return None
@@ -220,10 +217,10 @@ class _ToAst(Transformer_NonRecursive):
     def atom(self, meta, items):
         name, *args = items
         args = tuple(a for a in args if a is not None)
-        return Atom(str(name), args, _token_span(name), span=_meta_span(meta))
+        return Atom(str(name), args, token_span(name), span=_meta_span(meta))
 
     def proposition(self, meta, items):
-        return Atom(str(items[0]), (), _token_span(items[0]), span=_token_span(items[0]))
+        return Atom(str(items[0]), (), token_span(items[0]), span=token_span(items[0]))
 
     def _arith(op):  # noqa: N805 - a method factory used only in this class body
         def build(self, meta, items):
@@ -236,17 +233,17 @@ class _ToAst(Transformer_NonRecursive):
         return Negate(items[0], span=_meta_span(meta))
 
     def ident(self, meta, items):
-        return Ident(str(items[0]), span=_token_span(items[0]))
+        return Ident(str(items[0]), span=token_span(items[0]))
 
     def string(self, meta, items):
         text = str(items[0])
-        return Str(_unescape(text[1:-1], text[0]), span=_token_span(items[0]))
+        return Str(_unescape(text[1:-1], text[0]), span=token_span(items[0]))
 
     def int(self, meta, items):
-        return Int(int(str(items[0])), span=_token_span(items[0]))
+        return Int(int(str(items[0])), span=token_span(items[0]))
 
     def float(self, meta, items):
-        return Float(str(items[0]), span=_token_span(items[0]))
+        return Float(str(items[0]), span=token_span(items[0]))
 
 
 @functools.cache
@@ -255,36 +252,12 @@ def _parser() -> Lark:
                 maybe_placeholders=True)
 
 
-def _describe(err: UnexpectedInput) -> str:
-    if isinstance(err, UnexpectedCharacters):
-        return f"unexpected character {err.char!r}"
-    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
-        what = "end of input"
-    else:
-        what = repr(str(err.token))
-    expected = sorted({_TOKEN_NAMES.get(t, t) for t in (getattr(err, "expected", None) or ())
-                       if not t.startswith("__")})
-    hint = f"; expected {', '.join(expected)}" if expected and len(expected) <= 6 else ""
-    return f"unexpected {what}{hint}"
-
-
-def _error_span(err: UnexpectedInput, text: str) -> Span:
-    line, column = getattr(err, "line", None), getattr(err, "column", None)
-    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END") \
-            or not line or line < 1:
-        lines = text.splitlines() or [""]
-        return Span(len(lines), len(lines[-1]) + 1)
-    if isinstance(err, UnexpectedToken):
-        return _token_span(err.token)
-    return Span(line, column or 1)
-
-
 def parse(text: str, filename: str | None = None) -> tuple[Clause, ...]:
     """Parse Datalog text into clauses; raises a located ``DatalogSyntaxError`` on bad input."""
     try:
         return _ToAst().transform(_parser().parse(text))
     except UnexpectedInput as err:
-        raise DatalogSyntaxError(_describe(err), _error_span(err, text), filename=filename,
+        raise DatalogSyntaxError(describe(err, _TOKEN_NAMES), error_span(err, text, ("%", "//")), filename=filename,
                                  source=text) from None
     except (RecursionError, VisitError) as err:
         if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):

@@ -9,10 +9,11 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from tlc.errors import Span, TlcError
 from tlc.frontend import ast
+from tlc.frontend.lark_errors import describe, error_span, token_span
 
 MAX_NESTING = 200
 """Deepest bracket nesting accepted; deeper input is rejected before it can exhaust the stack."""
@@ -44,7 +45,7 @@ class _BracketNewlines:
             if token.type in _OPEN:
                 depth += 1
                 if depth > MAX_NESTING:
-                    raise TlcError(f"brackets nested deeper than {MAX_NESTING} levels", _token_span(token))
+                    raise TlcError(f"brackets nested deeper than {MAX_NESTING} levels", token_span(token))
             elif token.type in _CLOSE:
                 depth = max(0, depth - 1)
             elif token.type == "_NL" and depth:
@@ -65,10 +66,6 @@ def _parser() -> Lark:
     grammar = _grammar_text()
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
                 propagate_positions=True, maybe_placeholders=False)
-
-
-def _token_span(token: Token) -> Span:
-    return Span(token.line or 1, token.column or 1, token.end_line, token.end_column)
 
 
 def _meta_span(meta) -> Span | None:
@@ -113,7 +110,7 @@ class _ToAst:
         return ast.Query(items[0], span=_meta_span(meta))
 
     def scalar_lhs(self, meta, items):
-        return ast.Name(str(items[0]), span=_token_span(items[0]))
+        return ast.Name(str(items[0]), span=token_span(items[0]))
 
     def tensor_ref(self, meta, items):
         return ast.TensorRef(str(items[0]), items[1] if len(items) > 1 else (), span=_meta_span(meta))
@@ -145,13 +142,13 @@ class _ToAst:
         return ast.Apply("not", (ast.Arg(items[0], span=_meta_span(meta)),), span=_meta_span(meta))
 
     def number(self, meta, items):
-        return ast.Number(str(items[0]), span=_token_span(items[0]))
+        return ast.Number(str(items[0]), span=token_span(items[0]))
 
     def string(self, meta, items):
-        return ast.String(str(items[0])[1:-1], span=_token_span(items[0]))
+        return ast.String(str(items[0])[1:-1], span=token_span(items[0]))
 
     def name(self, meta, items):
-        return ast.Name(str(items[0]), span=_token_span(items[0]))
+        return ast.Name(str(items[0]), span=token_span(items[0]))
 
     def const_decl(self, meta, items):
         return ast.ConstDecl(str(items[0]), str(items[1]), span=_meta_span(meta))
@@ -178,39 +175,11 @@ class _ToAst:
     def dim_int(self, meta, items):
         if len(items[0]) > MAX_INT_DIGITS:
             raise TlcError(f"extent {items[0][:20]}... is too large: extents are 64-bit integers (at most "
-                           f"{MAX_INT_DIGITS} digits)", _token_span(items[0]))
+                           f"{MAX_INT_DIGITS} digits)", token_span(items[0]))
         return int(items[0])
 
     def dim_name(self, meta, items):
         return str(items[0])
-
-
-def _describe_unexpected(err: UnexpectedInput) -> str:
-    if isinstance(err, UnexpectedCharacters):
-        return f"unexpected character {err.char!r}"
-    if isinstance(err, UnexpectedEOF):
-        return "unexpected end of input"
-    token = err.token
-    if token.type == "$END":
-        what = "end of input"
-    elif token.type == "_NL":
-        what = "end of line"
-    else:
-        what = repr(str(token))
-    expected = sorted({_TOKEN_NAMES.get(t, t) for t in (err.expected or ()) if not t.startswith("__")})
-    hint = f"; expected {', '.join(expected[:6])}" if expected and len(expected) <= 6 else ""
-    return f"unexpected {what}{hint}"
-
-
-def _unexpected_span(err: UnexpectedInput, source: str) -> Span:
-    line = getattr(err, "line", None)
-    column = getattr(err, "column", None)
-    if isinstance(err, UnexpectedToken) and err.token.type == "$END" or not line or line < 1:
-        lines = source.splitlines() or [""]
-        code = [text.split("#")[0].rstrip() for text in lines]   # the last line with code, not a comment
-        last = max((k for k, text in enumerate(code) if text.strip()), default=len(lines) - 1)
-        return Span(last + 1, len(code[last]) + 1)
-    return Span(line, column or 1)
 
 
 @contextlib.contextmanager
@@ -237,7 +206,7 @@ def parse(source: str, filename: str | None = None) -> ast.Module:
     except TlcError as err:
         raise err.located(filename, source) from None
     except UnexpectedInput as err:
-        raise TlcError(_describe_unexpected(err), _unexpected_span(err, source),
+        raise TlcError(describe(err, _TOKEN_NAMES), error_span(err, source, ("#",)),
                        filename=filename, source=source) from None
     except RecursionError:
         raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None
