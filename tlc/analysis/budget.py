@@ -16,6 +16,7 @@ built, so only its result counts. Tensor reads are views of tensors already coun
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from tlc.contract import contract_path
 from tlc.errors import EinsumError, TlcError
@@ -35,19 +36,24 @@ def size_text(elements: int) -> str:
     return f"{elements:,} element{'s' if elements != 1 else ''} ({format_bytes(elements * ELEMENT_BYTES)})"
 
 
-def check_budget(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, plan, budget: Budget) -> None:
+def check_budget(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, plan, budget: Budget,
+                 windows: Mapping[str, tuple[int, int]] | None = None) -> None:
     """Raise a located ``TlcError`` when a tensor, all tensors together, a temporary or a contraction of
-    ``program`` at ``shapes`` would exceed ``budget`` (``plan``: the ``RelationPlan``, for sparse storage)."""
+    ``program`` at ``shapes`` would exceed ``budget`` (``plan``: the ``RelationPlan``, for sparse storage;
+    ``windows``: virtual axes stored as ring buffers of a few slots, ``tlc.analysis.windows``)."""
     limit = budget.elements
     if limit is None:
         return
     storage = plan.storage if plan is not None else {}
-    dense = {n: math.prod(shapes.extents[n]) for n, info in program.tensors.items()
-             if info.defined and n in shapes.extents and storage.get(n) != "sparse"}
+    stored = dict(shapes.extents)
+    for name, (axis, slots) in (windows or {}).items():
+        stored[name] = stored[name][:axis] + (slots,) + stored[name][axis + 1:]
+    dense = {n: math.prod(stored[n]) for n, info in program.tensors.items()
+             if info.defined and n in stored and storage.get(n) != "sparse"}
     for name, elements in dense.items():
         if elements > limit:
             eq, span = _defined_at(program, name)
-            raise TlcError(f"{_quote(eq)}{name} would have shape {tuple(shapes.extents[name])}: "
+            raise TlcError(f"{_quote(eq)}{name} would have shape {tuple(stored[name])}: "
                            f"{size_text(elements)}, over {budget.describe()}", span)
     for number, stratum in enumerate(strata):
         if plan is not None and plan.strata[number].relational:

@@ -10,6 +10,7 @@ from tlc.analysis.folds import plan_fold_blocks
 from tlc.analysis.relation_plan import RelationPlan
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Stratum
+from tlc.analysis.windows import plan_windows
 from tlc.driver.inputs import Signature
 from tlc.driver.planned import PlannedProgram
 from tlc.ir.program import Program
@@ -25,10 +26,11 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
          capabilities: frozenset[str] = frozenset()) -> PlannedProgram:
     """Check the memory budget, then decide blocked folds and every contraction's order and slicing for a
     backend with ``capabilities``; raises a located ``TlcError`` when the program cannot run within budget."""
-    check_budget(program, strata, shapes, relations, budget)
+    windows = plan_windows(program, strata, supplied)
+    check_budget(program, strata, shapes, relations, budget, windows)
     relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
     folds = {} if FUSED_FOLDS in capabilities else plan_fold_blocks(program, strata, shapes)
     contractions = plan_contractions(program, strata, shapes, relational, folds, budget.elements,
                                      budget.describe() if budget.elements is not None else None)
     return PlannedProgram(program, strata, shapes, signature.symbols, signature.symbolic, dict(supplied), relations,
-                          contractions, folds, budget, max_rounds, threads)
+                          contractions, folds, windows, budget, max_rounds, threads)

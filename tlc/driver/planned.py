@@ -35,6 +35,8 @@ class PlannedProgram:
     """The plan of each product term with two or more array operands, by (equation, path of the product)."""
     fold_blocks: Mapping[int, tuple[str, int]] = field(default_factory=dict)
     """Fixpoint equations folded (``min=``/``max=``) in blocks: equation -> (LHS variable, block size)."""
+    windows: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Virtual axes kept as ring buffers: tensor -> (axis, slots) (``tlc.analysis.windows``)."""
     budget: Budget = Budget(None)
     max_rounds: int | None = None
     """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""

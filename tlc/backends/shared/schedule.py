@@ -53,37 +53,8 @@ class ScheduleEmitter:
         """Finished relations that already have a float 0/1 copy (``quoting.numeric_copy``) for arithmetic."""
         self.mode: Mode | None = None
         """The evaluation mode of the stratum being emitted."""
-        self.windows: dict[str, tuple[int, int]] = {}
-        """Virtual axes kept as ring buffers: tensor -> (axis, slots)."""
-        for stratum in self.strata:
-            if stratum.recurrence is not None:
-                for name in stratum.tensors:
-                    window = self._window(name, stratum)
-                    if window:
-                        self.windows[name] = window
-
-    def _window(self, name: str, stratum: Stratum) -> tuple[int, int] | None:
-        """(axis, slots) when ``name``'s virtual axis needs only the last few steps in memory: every
-        access is a step of its recurrence at a bounded delay (or position 0 before it starts)."""
-        rec = stratum.recurrence
-        axis = self._virtual_axis(name)
-        if axis is None or rec.axis.get(name) != axis or self.inputs.get(name, (0,) * (axis + 1))[axis] > 1:
-            return None
-        delay = 0
-        for k, eq in enumerate(self.program.equations):
-            for ref in (eq.lhs, *ir.refs(eq.rhs)):
-                if ref.name != name:
-                    continue
-                index = ref.indices[axis]
-                if k not in rec.step_order:
-                    if ref is not eq.lhs or not index.is_constant or index.offset != 0:
-                        return None     # read outside the loop, or a start other than position 0
-                    continue
-                shift = index.shifted_variable
-                if shift is None or shift[0] != rec.variable[k]:
-                    return None
-                delay = max(delay, rec.lhs_offset[k] - shift[1])
-        return axis, delay + 1
+        self.windows = planned.windows
+        """Virtual axes kept as ring buffers: tensor -> (axis, slots) (``tlc.analysis.windows``)."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:

@@ -1,4 +1,7 @@
-"""The memory budget: checked once per specialisation, before any tensor, temporary or native loop exists."""
+"""The memory budget: checked once per specialisation, before any tensor, temporary or native loop exists.
+
+End to end through ``tlc.compile`` first; the unit tests of ``tlc.analysis.budget.check_budget`` on inferred
+shapes are at the end."""
 
 import subprocess
 import sys
@@ -202,3 +205,81 @@ def test_random_programs_are_refused_alike_on_every_backend(case, limit):
         except tlc.TlcError as err:
             outcome[backend] = err.message
     assert outcome["numpy"] == outcome["llvm"], program.source
+
+
+# ---------------------------------------------------------------- check_budget on inferred shapes
+def check(source: str, elements: int | None, **extents) -> None:
+    """``check_budget`` for ``source`` with these input extents and a budget of ``elements`` float64s."""
+    from tlc.analysis.budget import check_budget
+    from tlc.analysis.relation_plan import plan_relations
+    from tlc.analysis.shapes import infer_shapes, symbolic_axes
+    from tlc.analysis.strata import stratify
+    from tlc.analysis.windows import plan_windows
+    from tlc.api import frontend
+
+    program = frontend(source)
+    strata = stratify(program)
+    shapes = infer_shapes(program, strata, extents, {}, symbolic_axes(program, set()), len(program.symbols))
+    check_budget(program, strata, shapes, plan_relations(program, strata, shapes, {}), ml.Budget(elements),
+                 plan_windows(program, strata, {}))
+
+
+def budget_error(source: str, elements: int, **extents) -> tlc.TlcError:
+    with pytest.raises(tlc.TlcError) as err:
+        check(source, elements, **extents)
+    return err.value
+
+
+def test_a_result_exactly_at_the_budget_fits_and_one_element_less_refuses_it():
+    check("C[i, k] = A[i, j] B[j, k]\n", 100, A=(10, 10), B=(10, 10))
+    err = budget_error("C[i, k] = A[i, j] B[j, k]\n", 99, A=(10, 10), B=(10, 10))
+    assert err.message == ("C[i, k] = A[i, j] B[j, k]: C would have shape (10, 10): 100 elements (800 B), over the "
+                           "memory limit of 792 B")
+    assert (err.span.line, err.span.column) == (1, 1)
+
+
+def test_the_defined_tensors_must_fit_together():
+    check("C[i, k] = A[i, j] B[j, k]\nD[i, k] = C[i, k] + 1\n", 200, A=(10, 10), B=(10, 10))
+    err = budget_error("C[i, k] = A[i, j] B[j, k]\nD[i, k] = C[i, k] + 1\n", 150, A=(10, 10), B=(10, 10))
+    assert err.message.startswith("the tensors this program defines would hold 200 elements (1.56 KiB) together, "
+                                  "over the memory limit of 1.17 KiB; the largest: C 100 elements")
+
+
+def test_a_temporary_counts_every_index_it_ranges_over():
+    # sig(A[i,j] + B[j,k]) ranges over i, j and k before j and k are summed: 1,000 elements
+    source = "Y[i] = sig(A[i, j] + B[j, k]) E[k]\n"
+    check(source, 1000, A=(10, 10), B=(10, 10), E=(10,))
+    err = budget_error(source, 999, A=(10, 10), B=(10, 10), E=(10,))
+    assert "the temporary sig(A[i, j] + B[j, k]) over i, j, k would hold 1,000 elements (7.81 KiB)" in err.message
+    assert (err.span.line, err.span.column) == (1, 8)
+
+
+def test_a_contraction_with_large_intermediates_is_sliced_not_refused():
+    # every pairwise step builds 256 elements; slicing keeps them within 100
+    source = "Y = A[a, b, c] B[c, d, e] C[e, f, a] D[b, d, f]\n"
+    check(source, 100, **{n: (4, 4, 4) for n in "ABCD"})
+    err = budget_error(source, 63, **{n: (4, 4, 4) for n in "ABCD"})
+    assert "cannot be planned within the memory limit of 504 B: its operand A[a, b, c] alone holds 64 elements" \
+        in err.message
+
+
+def test_no_limit_checks_nothing():
+    check("T[i, j] = A[i] B[j]\n", None, A=(10**6,), B=(10**6,))
+
+
+def test_a_recurrence_counts_its_steps_in_the_tensor():
+    err = budget_error("X[i, t+1] = tanh(W[i, j] X[j, t] + In[i, t])\n", 5000, W=(10, 10), In=(10, 1000))
+    assert "X would have shape (10, 1001): 10,010 elements" in err.message
+
+
+def test_a_virtual_axis_counts_two_steps():
+    """The emitted code stores two steps of X (t % 2) and returns the last one: 20 elements, not 10,010."""
+    check("X[i, *t+1] = tanh(W[i, j] X[j, *t] + In[i, t])\n", 100, W=(10, 10), In=(10, 1000))
+    program = tlc.compile("X[i, *t+1] = tanh(W[i, j] X[j, *t] + In[i, t])\n", memory_limit=200 * 8)
+    rng = np.random.default_rng(0)
+    assert program(W=rng.uniform(-1, 1, (10, 10)) / 10, In=rng.uniform(-1, 1, (10, 50)))["X"].shape == (10,)
+
+
+def test_size_text():
+    from tlc.analysis.budget import size_text
+    assert (size_text(1), size_text(10**6)) == ("1 element (8 B)", "1,000,000 elements (7.63 MiB)")

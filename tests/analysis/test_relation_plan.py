@@ -1,0 +1,107 @@
+"""Unit tests of ``tlc.analysis.relation_plan``: which strata are Datalog rules, the closure shapes, the strategy
+chosen per stratum (with its reason and cost estimates) and the storage of each relation, from shapes and nnz."""
+
+import math
+
+import pytest
+
+from tlc.analysis.relation_plan import (DENSE_BUDGET, PLAIN_SPARSE_SIZE, closure_shape, plan_relations, relational,
+                                        rule_of)
+from tlc.analysis.shapes import infer_shapes, symbolic_axes
+from tlc.analysis.strata import stratify
+from tlc.api import frontend
+from tlc.errors import TlcError
+
+CLOSURE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
+
+
+def plan(source: str, nnz: dict, force: str = "auto", **extents):
+    program = frontend(source)
+    strata = stratify(program)
+    shapes = infer_shapes(program, strata, extents, {}, symbolic_axes(program, set()), len(program.symbols))
+    return program, strata, plan_relations(program, strata, shapes, nnz, force)
+
+
+def test_a_small_closure_is_computed_by_repeated_squaring():
+    _, _, relations = plan(CLOSURE, {"Edge": 3}, Edge=(4, 4))
+    (stratum,) = relations.strata
+    assert (stratum.strategy, stratum.reason) == ("squaring", "lowest estimated cost")
+    assert stratum.closure.kind == "right" and stratum.closure.rule == 1 and stratum.closure.step.name == "Edge"
+    assert set(stratum.costs) == {"sparse", "dense", "squaring"}
+    assert stratum.costs["squaring"] == min(stratum.costs.values())
+    assert relations.storage == {"Path": "dense", "Edge": "dense"}     # 3 of 16 tuples: denser than 10%
+    assert stratum.describe().startswith("relations: dense repeated squaring (lowest estimated cost); estimated ")
+
+
+def test_a_sparse_input_is_stored_sparsely_and_a_huge_closure_runs_semi_naive_on_tuples():
+    _, _, relations = plan(CLOSURE, {"Edge": 1000}, Edge=(1000, 1000))
+    assert relations.storage["Edge"] == "sparse" and relations.strata[0].strategy == "squaring"
+    _, _, relations = plan(CLOSURE, {"Edge": 100_000}, Edge=(100_000, 100_000))
+    (stratum,) = relations.strata
+    assert 100_000 ** 2 > DENSE_BUDGET and math.isinf(stratum.costs["dense"]) and math.isinf(stratum.costs["squaring"])
+    assert stratum.strategy == "sparse" and stratum.closure is None
+    assert relations.storage == {"Path": "sparse", "Edge": "sparse"} and relations.relational
+    assert "dense infeasible, squaring infeasible" in stratum.describe()
+
+
+@pytest.mark.parametrize("force", ["sparse", "dense", "squaring"])
+def test_a_forced_strategy_is_taken_when_feasible(force):
+    _, _, relations = plan(CLOSURE, {"Edge": 3}, force, Edge=(4, 4))
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == (force, "forced")
+    assert relations.signature()[0] == (force,)
+
+
+def test_forced_squaring_of_a_recursion_that_is_not_a_closure_falls_back_to_dense():
+    _, _, relations = plan("Even(x) = Zero(x)\nEven(y) = Odd(x) Succ(x, y)\nOdd(y) = Even(x) Succ(x, y)\n",
+                           {"Zero": 1, "Succ": 9}, "squaring", Zero=(10,), Succ=(10, 10))
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == \
+        ("dense", "squaring forced but the recursion is not closure-shaped")
+    assert relations.storage == {"Even": "dense", "Odd": "dense", "Zero": "sparse", "Succ": "sparse"}
+
+
+def test_an_unknown_choice_is_refused():
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, squaring, not 'fast'"):
+        plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
+
+
+def test_closure_shapes():
+    for source, kind in [(CLOSURE, "right"), ("P(x, y) = E(x, y)\nP(x, z) = E(x, y) P(y, z)\n", "left"),
+                         ("P(x, z) = P(x, y) P(y, z)\nP(x, y) = E(x, y)\n", "square")]:
+        program = frontend(source)
+        (stratum,) = stratify(program)
+        assert closure_shape(program, stratum).kind == kind, source
+    program = frontend("P(x, y) = E(x, y)\nP(x, z) = P(x, y) E(z, y)\n")      # joins on the wrong argument
+    assert closure_shape(program, stratify(program)[0]) is None
+
+
+def test_non_recursive_rules_run_as_dense_tensor_code_unless_a_relation_is_huge():
+    _, _, relations = plan("R(x) = E(x, y)\n", {"E": 2}, E=(30, 30))
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "non-recursive rules, small relations")
+    assert relations.storage == {"R": "dense", "E": "dense"}    # 2 of 900 tuples, but read by dense tensor code
+    _, _, relations = plan("R(x) = E(x, y)\n", {"E": 2}, E=(3000, 3000))
+    assert 3000 * 3000 > PLAIN_SPARSE_SIZE
+    assert relations.strata[0].strategy == "sparse"
+    assert relations.strata[0].reason == "non-recursive rules; a relation has 9e+06 elements"
+    assert relations.storage == {"R": "sparse", "E": "sparse"}
+
+
+def test_a_relation_read_by_tensor_code_stays_dense():
+    _, _, relations = plan("R(x) = E(x, y)\nS(x) = E(x, y) + F(x)\n", {"E": 2}, F=(30,), E=(30, 30))
+    assert [p.strategy for p in relations.strata] == ["einsum", "einsum"]
+    assert relations.strata[1].reason == "not a set of Datalog rules"
+    assert relations.storage["E"] == "dense" and not relations.relational
+
+
+def test_numeric_strata_are_not_relational():
+    program, strata, relations = plan("D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\n", {}, W=(5, 5))
+    assert not relational(program, strata[0])
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "fixpoint stratum")
+    assert relations.storage == {}
+
+
+def test_rules_and_non_rules():
+    program = frontend("R(x) = E(x, y) not(F(y))\nS(x) = E(x, y) + F(x)\nT(x, 2) = E(x, y)\n")
+    rule = rule_of(program.equations[0], program)
+    assert rule.head.name == "R" and [a.name for a in rule.atoms] == ["E"] and [n.name for n in rule.negated] == ["F"]
+    assert rule_of(program.equations[1], program) is None            # a sum is not a conjunction
+    assert [a.name for a in rule_of(program.equations[2], program).atoms] == ["E"]   # a constant in the head
