@@ -34,6 +34,8 @@ MAX_DESCENT_TRIALS = 64
 
 CP_MAX_ITERATIONS = 200
 """ALS sweeps per CP rank tried."""
+CP_STARTS = 3
+"""Starts of ALS per CP rank: the singular vectors of the unfoldings, then seeded random ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,25 +298,44 @@ def with_ranks(tensor: np.ndarray, method: str, ranks: tuple[int, ...]) -> Decom
 # ---------------------------------------------------------------- CP
 def cp(tensor: np.ndarray, rel_err: float, seed: int = 0) -> Decomposition:
     """``T ≈ Σ_r A0[a,r] A1[b,r] ...`` by alternating least squares, trying ranks 1, 2, ... until the
-    budget is met; raises when no rank storing fewer numbers than the tensor meets it."""
+    budget is met (each rank from the leading singular vectors of the unfoldings, then from ``CP_STARTS - 1``
+    seeded random starts: ALS can stall in a swamp from any one start); raises when no rank storing fewer
+    numbers than the tensor meets it."""
     _check_order(tensor, 2)
     tensor = np.asarray(tensor, dtype=np.float64)
     check_budget(rel_err)
     limit = tensor.size // sum(tensor.shape)
     best = None
+    rng = np.random.default_rng(seed)
     for rank in range(1, limit + 1):
-        result = _cp_als(tensor, rank, np.random.default_rng(seed))
-        if best is None or result.rel_error < best.rel_error:
-            best = result
-        if result.rel_error <= rel_err:
-            return result
+        for start in range(CP_STARTS):
+            initial = _singular_start(tensor, rank, rng) if start == 0 else \
+                [rng.standard_normal((n, rank)) for n in tensor.shape]
+            result = _cp_als(tensor, initial)
+            if best is None or result.rel_error < best.rel_error:
+                best = result
+            if result.rel_error <= rel_err:
+                return result
     raise TlcError(f"no CP rank up to {limit} meets rel_err={rel_err} (best {best.rel_error:.3g} at rank "
                    f"{best.ranks[0]}); a CP factorisation storing fewer numbers than the tensor cannot meet "
                    "this budget: use method=tucker or tt, or a larger rel_err")
 
 
-def _cp_als(tensor: np.ndarray, rank: int, rng: np.random.Generator) -> Decomposition:
-    factors = [rng.standard_normal((n, rank)) for n in tensor.shape]
+def _singular_start(tensor: np.ndarray, rank: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Initial CP factors: each mode's leading left singular vectors of its unfolding (random columns beyond
+    the mode's extent)."""
+    factors = []
+    for n, extent in enumerate(tensor.shape):
+        u = np.linalg.svd(_unfold(tensor, n), full_matrices=False)[0][:, :rank]
+        extra = rng.standard_normal((extent, rank - u.shape[1]))
+        factors.append(np.concatenate([u, extra], axis=1))
+    return factors
+
+
+def _cp_als(tensor: np.ndarray, factors: list[np.ndarray]) -> Decomposition:
+    """Alternating least squares from the initial ``factors`` until the error stops improving."""
+    factors = list(factors)
+    rank = factors[0].shape[1]
     previous = math.inf
     for _ in range(CP_MAX_ITERATIONS):
         for n in range(tensor.ndim):
