@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tlc.api import Program, Results
+from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
@@ -90,7 +91,13 @@ def _mapped(tr: Translation):
 
 # ---------------------------------------------------------------------------------------- data
 def check_rows(pred: str, rows: Iterable, arity: int | None = None) -> list[tuple]:
-    """Facts given as data: tuples (or bare constants for unary predicates) of names and integers >= 0."""
+    """Facts given as data: tuples (or bare constants for unary predicates) of names and integers >= 0, or
+    ``tlc.Rows``/a pandas DataFrame of them."""
+    if is_rows(rows):
+        try:
+            rows = row_list(pred, rows, None)
+        except DataError as err:
+            raise DatalogDataError(err.message, code="unsupported") from None
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
         raise DatalogDataError(f"facts for {pred} must be a list of tuples, not {type(rows).__name__}")
     out = []
