@@ -169,7 +169,7 @@ def _inputs(args, names: list[str]) -> dict:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
             raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
-        loaded = load_file(path)
+        loaded = load_file(path, _header(args))
         if isinstance(loaded, dict):
             if len(loaded) != 1:
                 raise TlcError(f"{path} holds {len(loaded)} arrays; use --data for archives", filename=path)
@@ -203,7 +203,7 @@ def _datalog_inputs(args, program: DatalogProgram) -> dict:
             raise TlcError(f"--input {name}: the program has no predicate {name}", filename=tr.filename)
         rel = tr.declarations.relations.get(name)
         types = rel.types if rel else (None,) * tr.predicates[name].arity
-        rows = read_facts(path, name, types, "," if path.lower().endswith(".csv") else "\t")
+        rows = read_facts(path, name, types, "," if path.lower().endswith(".csv") else "\t", _header(args) is True)
         inputs[name] = rows
     return inputs
 

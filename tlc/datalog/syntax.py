@@ -11,6 +11,7 @@ by the translator.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from lark import Lark, Token, v_args
@@ -65,7 +66,8 @@ DECL.3: ".decl"
 TYPE.3: ".type"
 IO.3: ".input" | ".output" | ".printsize"
 SUBTYPE: "<:" | "="
-QUALIFIER.3: /(input|output|printsize|overridable|inline|no_inline|magic|no_magic|brie|btree|btree_delete|eqrel)(?![A-Za-z0-9_])/
+QUALIFIER.3: /(input|output|printsize|overridable|inline|no_inline|magic|no_magic)(?![A-Za-z0-9_])/
+           | /(brie|btree|btree_delete|eqrel)(?![A-Za-z0-9_])/
 NEG.2: /not(?![A-Za-z0-9_])/ | "\\+" | "!"
 CMP: /!=|<>|<=|>=|\\=|=|<|>/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
@@ -85,8 +87,9 @@ _TOKEN_NAMES = {
     "CMP": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'", "IF": "':-'",
     "QUERY": "'?-'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "$END": "end of input",
     "DECL": "'.decl'", "TYPE": "'.type'", "IO": "'.input'", "SUBTYPE": "'<:'", "COLON": "':'", "EQUAL": "'='",
-    "VBAR": "'|'",
+    "VBAR": "'|'", "QUALIFIER": "a qualifier",
 }
+_DIRECTIVE = re.compile(r"\.([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +336,12 @@ def _parser() -> Lark:
                 maybe_placeholders=True)
 
 
-def _describe(err: UnexpectedInput) -> str:
+def _describe(err: UnexpectedInput, text: str) -> str:
+    directive = _DIRECTIVE.match(text, getattr(err, "pos_in_stream", None) or 0) \
+        if getattr(err, "pos_in_stream", None) is not None else None
+    if directive and directive[1] not in ("decl", "type", "input", "output", "printsize"):
+        return (f"the directive .{directive[1]} is not supported (tlc reads .decl, .type, .input, .output and "
+                f".printsize)")
     if isinstance(err, UnexpectedCharacters):
         return f"unexpected character {err.char!r}"
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
@@ -362,7 +370,7 @@ def parse(text: str, filename: str | None = None) -> tuple[Clause | Directive, .
     try:
         return _ToAst().transform(_parser().parse(text))
     except UnexpectedInput as err:
-        raise DatalogSyntaxError(_describe(err), _error_span(err, text), filename=filename,
+        raise DatalogSyntaxError(_describe(err, text), _error_span(err, text), filename=filename,
                                  source=text) from None
     except (RecursionError, VisitError) as err:
         if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):

@@ -68,7 +68,8 @@ def out_target(path: str, results: Mapping[str, bool]) -> OutTarget:
         if len(results) != 1 or not next(iter(results.values())):
             what = ", ".join(results) or "nothing"
             raise TlcError(f"--out {path} holds one relation as CSV, but the results are: {what}; write a "
-                           f"directory (--out DIR/) or an .npz archive, or choose one relation with --output", filename=path)
+                           f"directory (--out DIR/) or an .npz archive, or choose one relation with --output",
+                           filename=path)
         return OutTarget("csv", path)
     if suffix not in ("", ".npz"):
         raise TlcError(f"--out {path}: write FILE.npz (every result), FILE.csv (one relation) or a directory "
