@@ -2,9 +2,10 @@
 
 from tlc.api import Program, Results, compile
 from tlc.contract import contract_path
+from tlc.driver.rows import Rows
 from tlc.einsum import einsum
 from tlc.errors import DataError, EinsumError, TlcError
 from tlc.gradient import GradientProgram, grad
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "TlcError", "compile", "contract_path", "einsum", "grad"]
+__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "Rows", "TlcError", "compile", "contract_path", "einsum", "grad"]

@@ -1,8 +1,10 @@
-"""The ``tlc`` command line: run, check, compile, explain and differentiate Tensor Logic programs."""
+"""The ``tlc`` command line: run, check, compile, explain and differentiate Tensor Logic programs (``.tl``) and
+Datalog programs (``.dl``, with Soufflé's fact files and directives)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 
@@ -10,6 +12,9 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program
+from tlc.datalog import DIALECTS, DatalogProgram, translation
+from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
+from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.source import frontend, load_source
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
@@ -18,7 +23,7 @@ from tlc.memory_limit import parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.analysis.strata import check_max_rounds
-from tlc_runtime.data import load_file, save_npz
+from tlc_runtime.data import load_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,9 +32,16 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_data(p):
         p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
-                       help="bind one input to a .npy array or .csv/.tsv tuples (repeatable)")
+                       help="bind one input to a .npy array or .csv/.tsv/.facts tuples (repeatable)")
         p.add_argument("--data", action="append", default=[], metavar="FILE.npz",
                        help="inputs from an .npz archive keyed by tensor name (repeatable)")
+        p.add_argument("-F", "--facts", dest="fact_dir", metavar="DIR",
+                       help="read each input NAME not given otherwise from DIR/NAME.facts (tab-separated), "
+                            ".tsv, .csv or .npy; for .dl files, the .input relations (default: .)")
+        p.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
+                       help="whether .csv/.tsv inputs start with a header row (auto: when its types say so)")
+        p.add_argument("--dialect", choices=DIALECTS, default="auto",
+                       help="for .dl files: how lowercase identifiers read (default auto; see docs/datalog.md)")
 
     def with_passes(p):
         p.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=2, metavar="N",
@@ -76,7 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("file")
     with_data(run)
     with_backend(run)
-    run.add_argument("--out", metavar="FILE.npz", help="also write every defined tensor to an .npz file")
+    run.add_argument("--out", metavar="OUT", help="also write the results to FILE.npz, FILE.csv (one relation) or "
+                                                  "a directory DIR/ (relations as .csv, tensors as .npy)")
+    run.add_argument("-D", "--output-dir", dest="out_dir", metavar="DIR",
+                     help="write relations to DIR/NAME.csv (tab-separated, as Soufflé) and tensors to DIR/NAME.npy "
+                          "instead of printing; '-' prints relations framed as Soufflé does (for .dl files: the "
+                          ".output relations, default .)")
     with_results(run)
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
@@ -136,7 +153,12 @@ def _max_rounds(text: str) -> int:
     return check_max_rounds(value)
 
 
-def _inputs(args) -> dict:
+def _header(args) -> bool | None:
+    return {"yes": True, "no": False}.get(getattr(args, "header", "auto"))
+
+
+def _inputs(args, names: list[str]) -> dict:
+    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given."""
     inputs: dict = {}
     for path in args.data:
         loaded = load_file(path)
@@ -147,12 +169,42 @@ def _inputs(args) -> dict:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
             raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
-        loaded = load_file(path)
+        loaded = load_file(path, _header(args))
         if isinstance(loaded, dict):
             if len(loaded) != 1:
                 raise TlcError(f"{path} holds {len(loaded)} arrays; use --data for archives", filename=path)
             loaded = next(iter(loaded.values()))
         inputs[name] = loaded
+    if args.fact_dir is not None:
+        for name in names:
+            if name not in inputs:
+                found = [os.path.join(args.fact_dir, name + s) for s in (".facts", ".tsv", ".csv", ".npy")]
+                found = [path for path in found if os.path.isfile(path)]
+                if len(found) > 1:
+                    raise TlcError(f"-F {args.fact_dir} holds {len(found)} files for {name}: "
+                                   f"{', '.join(found)}; keep one", filename=found[0])
+                if found:
+                    inputs[name] = load_file(found[0], _header(args))
+    return inputs
+
+
+def _datalog_inputs(args, program: DatalogProgram) -> dict:
+    """A .dl program's facts: its .input relations from -F DIR (default .) and --input NAME=FILE files."""
+    tr = program.translation
+    if args.data:
+        raise _UsageError("--data reads .npz archives of tensors; give a Datalog program facts with -F DIR or "
+                          "--input NAME=FILE.facts")
+    inputs = read_inputs(tr, args.fact_dir or ".") if args.command == "run" or args.fact_dir else {}
+    for binding in args.input:
+        name, sep, path = binding.partition("=")
+        if not sep or not name or not path:
+            raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
+        if name not in tr.predicates or tr.predicates[name].helper:
+            raise TlcError(f"--input {name}: the program has no predicate {name}", filename=tr.filename)
+        rel = tr.declarations.relations.get(name)
+        types = rel.types if rel else (None,) * tr.predicates[name].arity
+        rows = read_facts(path, name, types, "," if path.lower().endswith(".csv") else "\t", _header(args) is True)
+        inputs[name] = rows
     return inputs
 
 
@@ -236,6 +288,8 @@ def _command(args) -> int:
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)
     if args.command == "grad":
+        if filename.lower().endswith(".dl"):
+            raise TlcError("tlc grad differentiates Tensor Logic (.tl) programs, not Datalog", filename=filename)
         return _grad(source, filename, args)
     try:
         check_pass_names(getattr(args, "print_after", ()))
@@ -251,11 +305,20 @@ def _command(args) -> int:
     tolerance = getattr(args, "tolerance", None)
     if tolerance is not None and not tolerance > 0:
         raise _UsageError(f"--tolerance must be positive, not {tolerance}")
-    program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
-                      passes, threads, memory_limit=getattr(args, "memory_limit", None),
-                      factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
-                      max_rounds=getattr(args, "max_rounds", None))
-    inputs = _inputs(args)
+    options = dict(passes=passes, threads=threads, memory_limit=getattr(args, "memory_limit", None),
+                   factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
+                   max_rounds=getattr(args, "max_rounds", None))
+    datalog = filename.lower().endswith(".dl")
+    if datalog:
+        if getattr(args, "outputs", None) or tolerance is not None:
+            raise _UsageError("--output and --tolerance are for .tl programs; a .dl program names its outputs "
+                              "with .output")
+        program = DatalogProgram(translation(args.file, dialect=args.dialect), backend, opt_level, **options)
+        inputs = _datalog_inputs(args, program)
+    else:
+        program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
+                          **options)
+        inputs = _inputs(args, program.input_names())
     if args.command == "check":
         if inputs:
             program.check(**inputs)
@@ -267,18 +330,58 @@ def _command(args) -> int:
         return 0
     if args.command == "compile":
         return _compile(program, inputs, args)
+    return _run(program, inputs, args)
+
+
+def _result_kinds(program: Program) -> dict[str, bool]:
+    """The results a run will return, before it runs: name -> is a relation."""
+    if isinstance(program, DatalogProgram):
+        return {p.name: True for p in program.translation.predicates.values() if p.defined and p.used and not p.helper}
+    ir = program.ir
+    return {name: info.relation for name, info in ir.tensors.items()
+            if info.defined and ir.is_result(name) and name in program.source_ir.tensors}
+
+
+def _run(program: Program, inputs: dict, args) -> int:
+    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running."""
+    target = out_target(args.out, _result_kinds(program)) if args.out else None
+    if args.out_dir:
+        check_directory(args.out_dir, "-D")
     results = program(**inputs)
-    for name, value in results.items():
-        print(_format_value(name, value))
+    if isinstance(program, DatalogProgram):
+        tr = program.translation
+        tuples = functools.partial(program.tuples, results)
+        outputs = output_names(tr)
+        if outputs or args.out_dir:
+            write_outputs(tr, tuples, args.out_dir or ".", None if outputs else list(results))
+        else:
+            _print(results)
+        print_sizes(tr, tuples)
+    elif args.out_dir:
+        for name, value in results.items():
+            if isinstance(value, rt.Relation):
+                write_relation(args.out_dir, name, value)
+            elif args.out_dir == STDOUT:
+                print(_format_value(name, value))
+            else:
+                os.makedirs(args.out_dir, exist_ok=True)
+                np.save(os.path.join(args.out_dir, name + ".npy"), np.asarray(value), allow_pickle=False)
+    else:
+        _print(results)
     for text, answer in results.answers:
         print(f"{text} {_format_answer(answer)}")
     if args.tolerance is not None:
         for report in program.report:
             report.measure()
             print(report.describe(), file=sys.stderr)
-    if args.out:
-        save_npz(args.out, {name: np.asarray(value) for name, value in results.items()})
+    if target is not None:
+        target.write(dict(results.items()))
     return 0
+
+
+def _print(results) -> None:
+    for name, value in results.items():
+        print(_format_value(name, value))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Load input data files: ``.npy`` arrays, ``.npz`` archives keyed by name, ``.csv``/``.tsv`` tuples.
+"""Load input data files: ``.npy`` arrays, ``.npz`` archives keyed by name, ``.csv``/``.tsv``/``.facts`` tuples;
+write tuples as CSV or tab-separated text and arrays as ``.npz``.
 
 Files are untrusted: nothing is unpickled, an array's header is checked against the bytes that hold its
 data before anything is allocated, and every failure is a ``DataFileError`` naming the file (and the
@@ -16,7 +17,9 @@ import numpy as np
 
 from tlc_runtime.errors import DataFileError
 
-SUFFIXES = (".npy", ".npz", ".csv", ".tsv")
+SUFFIXES = (".npy", ".npz", ".csv", ".tsv", ".facts")
+TUPLE_SUFFIXES = (".csv", ".tsv", ".facts")
+"""Text files of tuples: ``.csv`` is comma-separated, ``.tsv`` and Soufflé's ``.facts`` tab-separated."""
 MAX_POSITION = 2**63 - 1
 """Largest integer a cell may hold: positions are 64-bit integers."""
 
@@ -36,17 +39,20 @@ def _cell(text: str, path: str, number: int, column: int):
     return value
 
 
-def load_tuples(path: str) -> list[tuple]:
-    """Rows of a ``.csv``/``.tsv`` file as tuples (integers where a cell is a whole number);
+def load_tuples(path: str, header: bool | None = None) -> list[tuple]:
+    """Rows of a ``.csv``/``.tsv``/``.facts`` file as tuples (integers where a cell is a whole number);
     blank lines and lines starting with ``#`` are skipped; every row must have the same width.
-    A byte-order mark at the start is ignored."""
-    delimiter = "\t" if path.endswith(".tsv") else ","
+    A byte-order mark at the start is ignored. ``header``: skip the first row (True), keep it (False), or
+    (None) skip it when it is a header by its types: a name in a column whose other rows are all integers.
+    ``.facts`` files are Soufflé's: tab-separated, and a double quote is an ordinary character."""
+    delimiter = "," if path.lower().endswith(".csv") else "\t"
+    quoting = csv.QUOTE_NONE if path.lower().endswith(".facts") else csv.QUOTE_MINIMAL
     rows: list[tuple] = []
     width = None
     reader = None
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
             for row in reader:
                 number = reader.line_num
                 if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
@@ -70,7 +76,47 @@ def load_tuples(path: str) -> list[tuple]:
                             f"at offset {err.start})", path, line, 1 if line else None) from None
     except (OSError, ValueError) as err:
         raise DataFileError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}", path) from None
+    if header or (header is None and is_header(rows)):
+        return rows[1:]
     return rows
+
+
+def is_header(rows: list[tuple]) -> bool:
+    """True when the first row names its columns: it has a name where every later row has an integer."""
+    return len(rows) > 1 and any(isinstance(cell, str) and all(isinstance(row[a], int) for row in rows[1:])
+                                 for a, cell in enumerate(rows[0]))
+
+
+def save_tuples(target, rows, delimiter: str = ",") -> None:
+    """Write tuples one per line to a path or text stream: CSV with ``,`` (names quoted where needed), else
+    cells joined by ``delimiter`` as Soufflé writes them (a cell holding it or a line break is refused).
+    A nullary relation's one tuple is written ``()``, as Soufflé does."""
+    if isinstance(target, (str, os.PathLike)):
+        path = os.fspath(target)
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                _write_tuples(handle, rows, delimiter, path)
+        except OSError as err:
+            raise DataFileError(f"cannot write {path}: {err.strerror or err}", path) from None
+        return
+    _write_tuples(target, rows, delimiter, getattr(target, "name", "<stream>"))
+
+
+def _write_tuples(handle, rows, delimiter: str, path: str) -> None:
+    writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n") if delimiter == "," else None
+    for row in rows:
+        if not row:
+            handle.write("()\n")
+        elif writer is not None:
+            writer.writerow(row)
+        else:
+            cells = [str(cell) for cell in row]
+            bad = next((c for c in cells if delimiter in c or "\n" in c or "\r" in c), None)
+            if bad is not None:
+                raise DataFileError(f"cannot write {path}: the name {bad!r} holds the delimiter or a line break, "
+                                    f"which a {'tab' if delimiter == chr(9) else repr(delimiter)}-separated file "
+                                    f"cannot hold (write CSV instead)", path)
+            handle.write(delimiter.join(cells) + "\n")
 
 
 def _line_of_byte(path: str, offset: int) -> int | None:
@@ -130,13 +176,14 @@ def _load_npz(path: str) -> dict:
     return out
 
 
-def load_file(path: str):
-    """An array (``.npy``), a dict of arrays (``.npz``) or a list of tuples (``.csv``/``.tsv``)."""
+def load_file(path: str, header: bool | None = None):
+    """An array (``.npy``), a dict of arrays (``.npz``) or a list of tuples (``.csv``/``.tsv``/``.facts``, with
+    ``header`` as in ``load_tuples``)."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SUFFIXES:
         raise DataFileError(f"unsupported data file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}", path)
-    if suffix in (".csv", ".tsv"):
-        return load_tuples(path)
+    if suffix in TUPLE_SUFFIXES:
+        return load_tuples(path, header)
     try:
         return _load_npz(path) if suffix == ".npz" else _load_npy(path)
     except DataFileError:

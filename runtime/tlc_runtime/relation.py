@@ -49,6 +49,12 @@ class Relation:
     def __len__(self) -> int:
         return len(self._sparse) if self._sparse is not None else int(np.count_nonzero(self._dense))
 
+    def to_frame(self, columns=None):
+        """The tuples as a pandas DataFrame, one column per argument (named 0, 1, ... or by ``columns``)."""
+        import pandas as pd
+        names = list(columns) if columns is not None else list(range(len(self._domains)))
+        return pd.DataFrame(self.tuples(), columns=names)
+
     def __contains__(self, item) -> bool:
         item = item if isinstance(item, tuple) else (item,)
         return item in set(self.tuples())

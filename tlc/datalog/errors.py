@@ -56,3 +56,9 @@ class DatalogDataError(DatalogError, DataError):
     """Facts given as data that do not fit the program (also a ``tlc.DataError``)."""
 
     code = "bad_data"
+
+
+class DatalogTypeError(DatalogError):
+    """A constant or variable whose type disagrees with a ``.decl`` (a symbol where a number is declared)."""
+
+    code = "type_mismatch"

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tlc.api import Program, Results
+from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
@@ -90,7 +91,13 @@ def _mapped(tr: Translation):
 
 # ---------------------------------------------------------------------------------------- data
 def check_rows(pred: str, rows: Iterable, arity: int | None = None) -> list[tuple]:
-    """Facts given as data: tuples (or bare constants for unary predicates) of names and integers >= 0."""
+    """Facts given as data: tuples (or bare constants for unary predicates) of names and integers >= 0, or
+    ``tlc.Rows``/a pandas DataFrame of them."""
+    if is_rows(rows):
+        try:
+            rows = row_list(pred, rows, None)
+        except DataError as err:
+            raise DatalogDataError(err.message, code="unsupported") from None
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
         raise DatalogDataError(f"facts for {pred} must be a list of tuples, not {type(rows).__name__}")
     out = []
@@ -126,12 +133,12 @@ class DatalogProgram(Program):
     """A ``tlc.Program`` compiled from Datalog: inputs, results and queries use the Datalog names."""
 
     def __init__(self, tr: Translation, backend: str = "numpy", opt_level: int = 2, relations: str = "auto",
-                 max_rounds: int | None = None):
+                 max_rounds: int | None = None, **options):
         self.translation = tr
         """The ``Translation``: Datalog text, Tensor Logic text (``.tl``) and the source map."""
         with _mapped(tr):
             super().__init__(frontend(tr.executable, tr.filename), backend, opt_level, relations=relations,
-                             max_rounds=max_rounds)
+                             max_rounds=max_rounds, **options)
 
     def edb(self) -> list[str]:
         """Predicates the rules read but no rule or fact defines: the program's inputs (empty if not given)."""
@@ -157,7 +164,7 @@ class DatalogProgram(Program):
         data = self._facts(inputs)
         preds = self.translation.predicates
         with _mapped(self.translation):
-            raw = super().__call__(**{preds[name].tl: rows for name, rows in data.items()})
+            raw = super().__call__(**self._tl_data(data))
         values = {p.name: raw[p.tl] for p in preds.values() if not p.helper and p.tl in raw}
         results = Results(values, raw.report, raw._spec, data)
         results.answers.extend((f"?- {q.text}.", self._answer(q, results)) for q in self.translation.queries)
@@ -165,9 +172,12 @@ class DatalogProgram(Program):
         return results
 
     @staticmethod
-    def _answer(query: Query, results: Results) -> list[tuple]:
-        rows = results[query.pred] if query.pred in results else results._inputs.get(query.pred, [])
-        return query.answer(rows)
+    def tuples(results: Results, pred: str) -> list[tuple]:
+        """A predicate's tuples in ``results``: derived, or else the facts given for it (empty if none)."""
+        return list(results[pred]) if pred in results else list(results._inputs.get(pred, []))
+
+    def _answer(self, query: Query, results: Results) -> list[tuple]:
+        return query.answer(self.tuples(results, query.pred))
 
     def query(self, text: str, /, **inputs) -> list[tuple]:
         """Answer a Datalog query such as ``"path(a, X)"`` (or ``"?- path(a, X)."``); runs if needed (this
@@ -195,8 +205,12 @@ class DatalogProgram(Program):
         """The Tensor Logic inputs for facts given by Datalog name (none: this thread's last call's)."""
         if not inputs and getattr(self._local, "datalog", None) is not None:
             return {}
+        return self._tl_data(self._facts(inputs))
+
+    def _tl_data(self, data: Mapping[str, list[tuple]]) -> dict:
+        """Checked facts (``_facts``) keyed by their Tensor Logic names; predicates only declared are left out."""
         preds = self.translation.predicates
-        return {preds[name].tl: rows for name, rows in self._facts(inputs).items()}
+        return {preds[name].tl: rows for name, rows in data.items() if preds[name].used}
 
     def source(self, /, **inputs) -> str:
         """The emitted code, specialised to the given facts (or the last call's)."""
@@ -207,6 +221,16 @@ class DatalogProgram(Program):
         """The plan (strata, modes, contraction costs) for the given facts (or the last call's)."""
         with _mapped(self.translation):
             return super().explain(**self._tl_facts(inputs))
+
+    def specialisation(self, /, **inputs):
+        """The program specialised to the given facts (keyed by predicate)."""
+        with _mapped(self.translation):
+            return super().specialisation(**self._tl_data(self._facts(inputs)))
+
+    def check(self, /, **inputs) -> None:
+        """Check facts given as data against the program, without running it."""
+        with _mapped(self.translation):
+            super().check(**self._tl_data(self._facts(inputs)))
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001

@@ -1,5 +1,8 @@
 """Parse classic Datalog text with Lark into a small AST whose every node keeps its source span.
 
+Soufflé's directives (``.decl``, ``.type``, ``.input``, ``.output``, ``.printsize``) are parsed into
+``Declaration``, ``TypeDef`` and ``IODirective`` nodes; ``tlc.datalog.declarations`` gives them meaning.
+
 The grammar does not decide which identifiers are variables: that depends on the dialect (classic
 Datalog reads lowercase identifiers as constants, Soufflé reads them as variables) and is resolved
 by the translator.
@@ -8,9 +11,10 @@ by the translator.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
-from lark import Lark, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive
 
@@ -19,11 +23,18 @@ from tlc.errors import Span
 from tlc.frontend.lark_errors import describe, error_span, token_span
 
 GRAMMAR = r"""
-start: clause*
+start: (clause | directive)*
 
 ?clause: atom ":-" body "."            -> rule
        | atom "."                      -> fact
        | "?-" atom "."?                -> query
+
+?directive: DECL names "(" [attribute ("," attribute)*] ")" QUALIFIER*   -> declaration
+          | TYPE NAME SUBTYPE NAME ("|" NAME)*                      -> typedef
+          | IO names ["(" [parameter ("," parameter)*] ")"]         -> io
+names: NAME ("," NAME)*
+attribute: NAME ":" NAME
+parameter: NAME "=" (STRING | NAME | INT)
 
 body: literal ("," literal)*
 
@@ -52,6 +63,12 @@ atom: NAME "(" [term ("," term)*] ")"  -> atom
         | FLOAT                        -> float
         | "(" sum ")"
 
+DECL.3: ".decl"
+TYPE.3: ".type"
+IO.3: ".input" | ".output" | ".printsize"
+SUBTYPE: "<:" | "="
+QUALIFIER.3: /(input|output|printsize|overridable|inline|no_inline|magic|no_magic)(?![A-Za-z0-9_])/
+           | /(brie|btree|btree_delete|eqrel)(?![A-Za-z0-9_])/
 NEG.2: /not(?![A-Za-z0-9_])/ | "\\+" | "!"
 CMP: /!=|<>|<=|>=|\\=|=|<|>/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
@@ -70,7 +87,10 @@ _TOKEN_NAMES = {
     "NAME": "a name", "STRING": "a string", "INT": "an integer", "FLOAT": "a number", "NEG": "'not'",
     "CMP": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'", "IF": "':-'",
     "QUERY": "'?-'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "$END": "end of input",
+    "DECL": "'.decl'", "TYPE": "'.type'", "IO": "'.input'", "SUBTYPE": "'<:'", "COLON": "':'", "EQUAL": "'='",
+    "VBAR": "'|'", "QUALIFIER": "a qualifier",
 }
+_DIRECTIVE = re.compile(r"\.([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +182,43 @@ class Clause(Node):
     body: tuple[Literal | Comparison, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Attribute(Node):
+    """``name: type`` in a ``.decl``."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration(Node):
+    """``.decl rel(x: symbol, y: number) [qualifiers]``; ``names`` has several relations for ``.decl a, b(...)``."""
+
+    names: tuple[str, ...]
+    attributes: tuple[Attribute, ...]
+    qualifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDef(Node):
+    """``.type Name <: base`` or ``.type Name = A | B``."""
+
+    name: str
+    bases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IODirective(Node):
+    """``.input``, ``.output`` or ``.printsize`` of relations, with ``(key=value, ...)`` parameters."""
+
+    kind: str                   # "input" | "output" | "printsize"
+    names: tuple[str, ...]
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+Directive = Declaration | TypeDef | IODirective
+
+
 def _meta_span(meta) -> Span | None:
     if getattr(meta, "empty", True):
         return None
@@ -222,6 +279,30 @@ class _ToAst(Transformer_NonRecursive):
     def proposition(self, meta, items):
         return Atom(str(items[0]), (), token_span(items[0]), span=token_span(items[0]))
 
+    def declaration(self, meta, items):
+        names, *rest = items[1:]
+        attributes = tuple(a for a in rest if isinstance(a, Attribute))
+        qualifiers = tuple(str(q) for q in rest if isinstance(q, Token))
+        return Declaration(names, attributes, qualifiers, span=_meta_span(meta))
+
+    def typedef(self, meta, items):
+        return TypeDef(str(items[1]), tuple(str(t) for t in items[3:]), span=_meta_span(meta))
+
+    def io(self, meta, items):
+        params = tuple(p for p in items[2:] if p is not None)
+        return IODirective(str(items[0])[1:], items[1], params, span=_meta_span(meta))
+
+    def names(self, meta, items):
+        return tuple(str(n) for n in items)
+
+    def attribute(self, meta, items):
+        return Attribute(str(items[0]), str(items[1]), span=_meta_span(meta))
+
+    def parameter(self, meta, items):
+        key, value = items
+        value = _unescape(str(value)[1:-1], str(value)[0]) if value.type == "STRING" else str(value)
+        return str(key), value
+
     def _arith(op):  # noqa: N805 - a method factory used only in this class body
         def build(self, meta, items):
             return Arith(op, items[0], items[1], span=_meta_span(meta))
@@ -252,12 +333,22 @@ def _parser() -> Lark:
                 maybe_placeholders=True)
 
 
-def parse(text: str, filename: str | None = None) -> tuple[Clause, ...]:
-    """Parse Datalog text into clauses; raises a located ``DatalogSyntaxError`` on bad input."""
+def _describe(err: UnexpectedInput, text: str) -> str:
+    """The shared Lark message (``tlc.frontend.lark_errors``), or the name of an unsupported directive."""
+    position = getattr(err, "pos_in_stream", None)
+    directive = _DIRECTIVE.match(text, position) if position is not None else None
+    if directive and directive[1] not in ("decl", "type", "input", "output", "printsize"):
+        return (f"the directive .{directive[1]} is not supported (tlc reads .decl, .type, .input, .output and "
+                f".printsize)")
+    return describe(err, _TOKEN_NAMES)
+
+
+def parse(text: str, filename: str | None = None) -> tuple[Clause | Directive, ...]:
+    """Parse Datalog text into clauses and directives; raises a located ``DatalogSyntaxError`` on bad input."""
     try:
         return _ToAst().transform(_parser().parse(text))
     except UnexpectedInput as err:
-        raise DatalogSyntaxError(describe(err, _TOKEN_NAMES), error_span(err, text, ("%", "//")), filename=filename,
+        raise DatalogSyntaxError(_describe(err, text), error_span(err, text, ("%", "//")), filename=filename,
                                  source=text) from None
     except (RecursionError, VisitError) as err:
         if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tlc.datalog import syntax as dl
+from tlc.datalog.declarations import Declarations, check_clause, declarations
 from tlc.datalog.errors import (ArityError, DatalogError, SafetyViolationError, UnknownPredicateError,
                                 UnsupportedError)
 from tlc.errors import Span
@@ -77,6 +78,7 @@ class Predicate:
     defined: bool = False        # some rule or fact has it as head
     helper: bool = False         # introduced by the translation (negation of a wildcard atom)
     of: str = ""                 # for a helper, the Datalog predicate it projects
+    used: bool = True            # False for a relation only declared (.decl): not in the Tensor Logic program
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,8 @@ class Translation:
     predicates: dict[str, Predicate]
     queries: tuple[Query, ...]
     lines: tuple[_LineInfo, ...]
+    declarations: Declarations = field(default_factory=Declarations)
+    """Soufflé's ``.decl``/``.input``/``.output`` directives (empty for classic Datalog)."""
 
     def locate(self, span: Span | None) -> Span | None:
         """The Datalog span of a Tensor Logic span (the innermost construct that contains it)."""
@@ -222,9 +226,11 @@ def format_term(term: Term) -> str:
 
 # ---------------------------------------------------------------------------------------- translator
 class _Translator:
-    def __init__(self, text: str, filename: str | None, dialect: str, data_arities: dict[str, int]):
+    def __init__(self, text: str, filename: str | None, dialect: str, data_arities: dict[str, int],
+                 decls: Declarations):
         if dialect not in DIALECTS:
             raise ValueError(f"unknown Datalog dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
+        self.decls = decls
         self.text = text
         self.filename = filename
         self.dialect = dialect
@@ -238,6 +244,8 @@ class _Translator:
     def resolve_dialect(self, clauses: tuple[dl.Clause, ...]) -> str:
         if self.dialect != "auto":
             return self.dialect
+        if self.decls.relations:
+            return "souffle"
         lowercase = False
         for clause in clauses:
             if clause.kind == "fact":
@@ -302,19 +310,25 @@ class _Translator:
         dialect = self.resolve_dialect(clauses)
         souffle = dialect == "souffle"
         for clause in clauses:
+            lowercase_variables = souffle and (clause.kind != "fact" or self.dialect != "auto")
+            check_clause(clause, self.decls, lowercase_variables)
             if clause.kind == "fact":
-                self.fact(clause, lowercase_variables=souffle and self.dialect != "auto")
+                self.fact(clause, lowercase_variables)
             elif clause.kind == "rule":
                 self.rule(clause, souffle)
             else:
                 self.query(clause, souffle)
+        for rel in self.decls.relations.values():
+            if rel.name not in self.predicates:
+                tl = rel.name + "'" if rel.name in RESERVED else rel.name
+                self.predicates[rel.name] = Predicate(rel.name, tl, len(rel.types), rel.span, used=False)
         texts = [t for t, _, _ in self.lines]
         executable = ["# " + t if is_query else t for t, _, is_query in self.lines]
         tl = "\n".join(texts) + ("\n" if texts else "")
         return Translation(self.text, self.filename, dialect, tl,
                            "\n".join(executable) + ("\n" if executable else ""),
                            dict(self.predicates), tuple(self.queries),
-                           tuple(info for _, info, _ in self.lines))
+                           tuple(info for _, info, _ in self.lines), self.decls)
 
     def fact(self, clause: dl.Clause, lowercase_variables: bool) -> None:
         args = self.atom(clause.head, lowercase_variables, defines=True)
@@ -537,10 +551,12 @@ def _args(n: int) -> str:
     return f"{n} argument{'s' if n != 1 else ''}"
 
 
-def translate_clauses(clauses: tuple[dl.Clause, ...], text: str, filename: str | None = None,
+def translate_clauses(items: tuple[dl.Clause | dl.Directive, ...], text: str, filename: str | None = None,
                       dialect: str = "classic", data_arities: dict[str, int] | None = None) -> Translation:
-    """Translate parsed clauses; raises located ``DatalogError``s for what Datalog itself forbids."""
+    """Translate parsed clauses and directives; raises located ``DatalogError``s for what Datalog forbids."""
     try:
-        return _Translator(text, filename, dialect, data_arities or {}).run(clauses)
+        decls = declarations([d for d in items if not isinstance(d, dl.Clause)])
+        clauses = tuple(c for c in items if isinstance(c, dl.Clause))
+        return _Translator(text, filename, dialect, data_arities or {}, decls).run(clauses)
     except DatalogError as err:
         raise err.located(filename, text) from None

@@ -18,6 +18,7 @@ from scipy import sparse
 
 import tlc_runtime as rt
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
+from tlc.driver.rows import is_rows, row_list
 from tlc.errors import DataError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program as IRProgram
@@ -174,7 +175,7 @@ def is_tuple_data(value) -> bool:
     """True when ``value`` gives a relation as tuples (a set, or a list of tuples, names or positions)."""
     if isinstance(value, np.ndarray):
         return False
-    if isinstance(value, (set, frozenset)):
+    if isinstance(value, (set, frozenset)) or is_rows(value):
         return True
     try:
         return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], (tuple, list, str))
@@ -186,6 +187,8 @@ def is_tuple_data(value) -> bool:
 def read_tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
     """The tuples of relation ``name``, each checked: ``rank`` items, names or non-negative integers."""
     span = program.tensors[name].first_use.span
+    if is_rows(value):
+        value = row_list(name, value, rank, span)
     rows = []
     try:
         for row in value:
@@ -252,6 +255,9 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     """Data for tensor ``name`` as a float64 array, a Boolean one for a relation (or ``rt.Tuples`` for a
     scipy.sparse matrix), refused before any copy when larger than ``limit`` elements."""
     span = program.tensors[name].first_use.span
+    if is_rows(value):
+        raise DataError(f"data for {name} is given as rows of tuples, but {name} is a numeric tensor: give an "
+                        f"array", span)
     if sparse.issparse(value):
         if not relation:
             raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
@@ -282,8 +288,10 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     if relation:
         if array.dtype != bool:
             if array.dtype.kind not in "iuf" or not np.isin(array, (0, 1)).all():
+                hint = "; an (m, k) integer array of tuples is given as tlc.Rows(array)" \
+                    if array.dtype.kind in "iu" and array.ndim == 2 else ""
                 raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {array.dtype}"
-                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}", span)
+                                f"{'' if array.dtype.kind not in 'iuf' else ' with other values'}{hint}", span)
             array = array.astype(bool)
         return array
     if array.dtype.kind not in "biuf":

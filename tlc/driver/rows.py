@@ -1,0 +1,54 @@
+"""Relation data given as rows: the ``Rows`` wrapper (an integer array of tuples, which on its own reads as a dense
+0/1 array) and pandas DataFrames (one column per argument position)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tlc.errors import DataError
+
+
+class Rows:
+    """A relation's tuples given as an ``(m, arity)`` array or any sequence of rows: ``prog(Edge=tlc.Rows(a))``."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Rows({self.data!r})"
+
+
+def is_frame(value) -> bool:
+    """True for a pandas DataFrame (recognised without importing pandas)."""
+    return type(value).__module__.startswith("pandas") and hasattr(value, "columns") and hasattr(value, "iloc")
+
+
+def is_rows(value) -> bool:
+    """True for data that ``row_list`` reads: ``Rows`` or a DataFrame."""
+    return isinstance(value, Rows) or is_frame(value)
+
+
+def row_list(name: str, value, rank: int | None, span=None) -> list[tuple]:
+    """The tuples of ``Rows`` or a DataFrame as Python values (an integer array's are checked at once: ``rank``
+    columns, every entry >= 0)."""
+    if is_frame(value):
+        columns = [value[c].tolist() for c in value.columns]
+        if rank is not None and len(columns) != rank:
+            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but its DataFrame "
+                            f"has {len(columns)} columns", span)
+        return list(zip(*columns)) if columns else [()] * len(value)
+    data = value.data
+    if isinstance(data, np.ndarray) and data.dtype.kind in "iu":
+        array = data.reshape(-1, 1) if data.ndim == 1 else data
+        if array.ndim != 2 or (rank is not None and array.shape[1] != rank):
+            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''}, so tlc.Rows takes an "
+                            f"(m, {rank}) array, not shape {data.shape}", span)
+        if array.size and array.min() < 0:
+            raise DataError(f"relation {name}: tlc.Rows holds a negative integer ({array.min()}); constants are "
+                            f"names or integers >= 0", span)
+        return list(map(tuple, array.tolist()))
+    if isinstance(data, np.ndarray):
+        data = data.tolist()
+    return [tuple(row) if isinstance(row, (tuple, list)) else (row,) for row in data]
