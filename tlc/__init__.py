@@ -5,6 +5,7 @@ from tlc.contract import contract_path
 from tlc.einsum import einsum
 from tlc.errors import DataError, EinsumError, TlcError
 from tlc.gradient import GradientProgram, grad
+from tlc.train import Trained, train
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "TlcError", "compile", "contract_path", "einsum", "grad"]
+__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "TlcError", "Trained", "compile", "contract_path", "einsum", "grad", "train"]
