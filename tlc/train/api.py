@@ -111,7 +111,8 @@ def _start(program, update, data, init, resume, seed) -> tuple[dict, dict, int]:
         params, state, opt, step = checkpoint.load(os.fspath(resume)) if isinstance(resume, (str, os.PathLike)) \
             else (resume.params, resume.state, resume.opt, resume.step)
         if opt != update.opt:
-            raise TlcError(f"cannot resume a run of {opt} with {update.opt}: the optimiser state differs")
+            raise TlcError(f"cannot resume a run of {opt} with {update.opt}: the optimiser state differs",
+                           filename=os.fspath(resume) if isinstance(resume, (str, os.PathLike)) else None)
     params = {**params, **{w: data[w] for w in wrt if w in data and w not in params}, **(init or {})}
     params.update(initialise(program, [w for w in wrt if w not in params], seed))
     params = {w: np.asarray(params[w], dtype=np.float64) for w in wrt}

@@ -4,6 +4,8 @@ state under keys a tensor name cannot take: ``opt.name`` (the optimiser), ``opt.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from tlc.errors import TlcError
@@ -16,7 +18,7 @@ def save(path: str, params: dict, state: dict, opt: str, step: int) -> None:
     arrays["opt.name"], arrays["opt.step"] = np.array(opt), np.array(step)
     for name, moments in state.items():
         arrays.update({f"opt.{name}.{s}": np.asarray(value) for s, value in moments.items()})
-    save_npz(path, arrays)
+    save_npz(os.fspath(path), arrays)
 
 
 def load(path: str) -> tuple[dict, dict, str, int]:
