@@ -94,8 +94,9 @@ def test_cli_trains_writes_and_resumes(tmp_path, data, capsys):
     assert main(["train", str(source), "--data", str(archive), "--loss", "L", "--lr", "0.05", "--steps", "50",
                  "--out", str(out)]) == 0
     assert "L = " in capsys.readouterr().out
-    saved = np.load(out)
-    assert {"W", "B", "opt.name", "opt.step", "opt.W.m", "opt.W.v"} <= set(saved.files)
+    assert set(np.load(out).files) == {"W", "B"}
+    assert {"name", "step", "W.m", "W.v", "B.m", "B.v"} == set(np.load(tmp_path / "learned.opt.npz").files)
+    assert main(["run", str(source), "--data", str(archive), "--data", str(out)]) == 0
     assert main(["train", str(source), "--data", str(archive), "--loss", "L", "--steps", "5", "--opt", "sgd",
                  "--resume", str(out)]) == 1
     assert "cannot resume a run of adam with sgd" in capsys.readouterr().err

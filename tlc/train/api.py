@@ -43,7 +43,7 @@ def train(src_or_path, data, loss: str = "L", wrt=None, opt: str = "adam", lr: f
           resume=None, progress: bool = False, **options) -> Trained:
     """Minimise the 0-d tensor ``loss`` over ``wrt`` (default: the tensors declared with ``tensor`` that
     ``data``, a mapping or an ``.npz`` path, does not supply) with ``opt`` for ``steps`` updates. Learned tensors
-    start from ``init``, else ``resume`` (a ``Trained`` or a checkpoint path), else data, else the seeded scheme
+    start from ``init``, else ``resume`` (a ``Trained`` or a checkpoint path, see ``tlc.train.checkpoint``), else data, else the seeded scheme
     of ``tlc.train.init``; ``batch`` samples rows as ``tlc.train.batches`` says. Other options are
     ``tlc.compile``'s."""
     check_opt(opt)
@@ -110,7 +110,7 @@ def _start(program, update, data, init, resume, seed) -> tuple[dict, dict, int]:
     if resume is not None:
         params, state, opt, step = checkpoint.load(os.fspath(resume)) if isinstance(resume, (str, os.PathLike)) \
             else (resume.params, resume.state, resume.opt, resume.step)
-        if opt != update.opt:
+        if opt is not None and opt != update.opt:
             raise TlcError(f"cannot resume a run of {opt} with {update.opt}: the optimiser state differs",
                            filename=os.fspath(resume) if isinstance(resume, (str, os.PathLike)) else None)
     params = {**params, **{w: data[w] for w in wrt if w in data and w not in params}, **(init or {})}

@@ -1,6 +1,7 @@
-"""Training checkpoints: one ``.npz`` archive holding the learned tensors keyed by name, and the optimiser's
-state under keys a tensor name cannot take: ``opt.name`` (the optimiser), ``opt.step`` (updates done) and
-``opt.W.m`` / ``opt.W.v`` (tensor ``W``'s moments)."""
+"""Training checkpoints: ``OUT.npz`` holds the learned tensors keyed by name (so ``tlc run --data OUT.npz``
+reads them as inputs) and ``OUT.opt.npz`` beside it the optimiser's state: ``name`` (the optimiser), ``step``
+(updates done) and ``W.m`` / ``W.v`` (tensor ``W``'s moments). Resuming from an archive without the state file
+starts the optimiser afresh from those tensors."""
 
 from __future__ import annotations
 
@@ -12,24 +13,40 @@ from tlc.errors import TlcError
 from tlc_runtime.data import load_file, save_npz
 
 
-def save(path: str, params: dict, state: dict, opt: str, step: int) -> None:
-    """Write a checkpoint ``tlc train --resume`` (or ``tlc.train(resume=path)``) continues from."""
-    arrays = {name: np.asarray(value) for name, value in params.items()}
-    arrays["opt.name"], arrays["opt.step"] = np.array(opt), np.array(step)
+def state_path(path) -> str:
+    """The optimiser state's file for the checkpoint ``path``."""
+    path = os.fspath(path)
+    return (path[:-4] if path.endswith(".npz") else path) + ".opt.npz"
+
+
+def save(path, params: dict, state: dict, opt: str, step: int) -> None:
+    """Write the learned tensors to ``path`` and the optimiser state beside it (``state_path``)."""
+    save_npz(os.fspath(path), {name: np.asarray(value) for name, value in params.items()})
+    arrays = {"name": np.array(opt), "step": np.array(step)}
     for name, moments in state.items():
-        arrays.update({f"opt.{name}.{s}": np.asarray(value) for s, value in moments.items()})
-    save_npz(os.fspath(path), arrays)
+        arrays.update({f"{name}.{s}": np.asarray(value) for s, value in moments.items()})
+    save_npz(state_path(path), arrays)
 
 
-def load(path: str) -> tuple[dict, dict, str, int]:
-    """``(params, state, optimiser, step)`` from a checkpoint written by ``save``."""
-    arrays = load_file(path)
-    if not isinstance(arrays, dict) or "opt.name" not in arrays or "opt.step" not in arrays:
-        raise TlcError(f"{path} is not a training checkpoint (written by tlc train --out)", filename=path)
-    params = {name: value for name, value in arrays.items() if not name.startswith("opt.")}
+def load(path) -> tuple[dict, dict, str | None, int]:
+    """``(params, state, optimiser, step)`` from a checkpoint written by ``save`` (no state file: ``({}, None, 0)``
+    for the last three)."""
+    params = _archive(os.fspath(path))
+    if not os.path.exists(state_path(path)):
+        return params, {}, None, 0
+    arrays = _archive(state_path(path))
+    if "name" not in arrays or "step" not in arrays:
+        raise TlcError("not an optimiser state written by tlc train --out", filename=state_path(path))
     state: dict[str, dict] = {}
     for key, value in arrays.items():
-        if key.startswith("opt.") and key.count(".") == 2:
-            _, name, s = key.split(".")
+        if key.count(".") == 1:
+            name, s = key.split(".")
             state.setdefault(name, {})[s] = value
-    return params, state, str(arrays["opt.name"]), int(arrays["opt.step"])
+    return params, state, str(arrays["name"]), int(arrays["step"])
+
+
+def _archive(path: str) -> dict:
+    loaded = load_file(path)
+    if not isinstance(loaded, dict):
+        raise TlcError("a checkpoint must be an .npz archive keyed by tensor name", filename=path)
+    return loaded
