@@ -103,3 +103,18 @@ def test_cli_trains_writes_and_resumes(tmp_path, data, capsys):
     assert main(["train", str(source), "--data", str(archive), "--loss", "L", "--steps", "5", "--resume",
                  str(out), "--batch", "8"]) == 0
     assert "after step 55" in capsys.readouterr().out
+
+
+def test_init_overrides_the_scheme_and_rejects_stray_names(data):
+    start = {"W": np.zeros((1, 5)), "B": np.ones(1)}
+    first = tlc.train(LINEAR, data, opt="sgd", lr=0.01, steps=1, init=start)
+    np.testing.assert_allclose(first.losses[0], np.mean((data["Y"] - 1) ** 2))
+    with pytest.raises(tlc.TlcError, match="init gives 'V', which this run does not learn"):
+        tlc.train(LINEAR, data, steps=1, init={"V": np.ones(2)})
+
+
+def test_progress_without_tqdm_prints_plain_lines(monkeypatch, data, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)
+    tlc.train(LINEAR, data, steps=20, progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("step 20  loss ") and lines[-1].endswith("steps/s")

@@ -113,6 +113,10 @@ def _start(program, update, data, init, resume, seed) -> tuple[dict, dict, int]:
         if opt is not None and opt != update.opt:
             raise TlcError(f"cannot resume a run of {opt} with {update.opt}: the optimiser state differs",
                            filename=os.fspath(resume) if isinstance(resume, (str, os.PathLike)) else None)
+    stray = sorted(set(init or {}) - set(wrt))
+    if stray:
+        raise TlcError(f"init gives {', '.join(map(repr, stray))}, which this run does not learn "
+                       f"(it learns {', '.join(wrt)})", filename=program.filename)
     params = {**params, **{w: data[w] for w in wrt if w in data and w not in params}, **(init or {})}
     params.update(initialise(program, [w for w in wrt if w not in params], seed))
     params = {w: np.asarray(params[w], dtype=np.float64) for w in wrt}
