@@ -123,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--batch", type=int, metavar="B",
                        help="sample B rows of the batched data each step (default: the whole data)")
     train.add_argument("--seed", type=int, default=0, metavar="S", help="seed of initialisation and batches")
-    train.add_argument("--out", metavar="FILE.npz", help="write the learned tensors (and the optimiser state to FILE.opt.npz)")
+    train.add_argument("--out", metavar="FILE.npz",
+                       help="write the learned tensors (and the optimiser state to FILE.opt.npz)")
     train.add_argument("--resume", metavar="FILE.npz", help="continue from a checkpoint written by --out")
     train.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")

@@ -43,9 +43,9 @@ def train(src_or_path, data, loss: str = "L", wrt=None, opt: str = "adam", lr: f
           resume=None, progress: bool = False, **options) -> Trained:
     """Minimise the 0-d tensor ``loss`` over ``wrt`` (default: the tensors declared with ``tensor`` that
     ``data``, a mapping or an ``.npz`` path, does not supply) with ``opt`` for ``steps`` updates. Learned tensors
-    start from ``init``, else ``resume`` (a ``Trained`` or a checkpoint path, see ``tlc.train.checkpoint``), else data, else the seeded scheme
-    of ``tlc.train.init``; ``batch`` samples rows as ``tlc.train.batches`` says. Other options are
-    ``tlc.compile``'s."""
+    start from ``init``, else ``resume`` (a ``Trained`` or a checkpoint path, see ``tlc.train.checkpoint``), else
+    data, else the seeded scheme of ``tlc.train.init``; ``batch`` samples rows as ``tlc.train.batches`` says;
+    ``progress`` shows a bar on standard error. Other options are ``tlc.compile``'s."""
     check_opt(opt)
     _check_numbers(lr, steps, batch)
     data = _data(data)
@@ -73,10 +73,10 @@ def train(src_or_path, data, loss: str = "L", wrt=None, opt: str = "adam", lr: f
             value = float(results[loss])
             if not math.isfinite(value):
                 raise TlcError(f"the loss {loss!r} became {value} at step {step} (learning rate {lr}); "
-                               "try a smaller --lr", filename=program.filename)
+                               "try a smaller learning rate", filename=program.filename)
             losses.append(value)
-            params = {w: np.array(results[update.next[w]]) for w in wrt}
-            state = {w: {s: np.array(results[n]) for s, (_, n) in update.state[w].items()} for w in wrt}
+            params = {w: np.asarray(results[update.next[w]]) for w in wrt}
+            state = {w: {s: np.asarray(results[n]) for s, (_, n) in update.state[w].items()} for w in wrt}
             bar.update(step, value)
     finally:
         bar.close()
