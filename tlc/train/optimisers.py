@@ -55,9 +55,9 @@ def check_opt(opt: str) -> str:
     return opt
 
 
-def hyper(opt: str, lr: float, step: int, **overrides) -> dict[str, float]:
+def hyper(opt: str, lr: float, step: int) -> dict[str, float]:
     """The hyper-parameters' values at update number ``step`` (from 1), bias corrections included."""
-    values = {"lr": lr, **DEFAULTS, **overrides}
+    values = {"lr": lr, **DEFAULTS}
     values["c1"] = 1.0 / (1.0 - values["b1"] ** step)
     values["c2"] = 1.0 / (1.0 - values["b2"] ** step)
     return {name: values[name] for name in SCALARS[opt]}
