@@ -95,8 +95,35 @@ def paths(rng, n=8):
             "E": dag.astype(float)}
 
 
+def _one_hot(rng, *shape, classes):
+    """One-hot rows: ``shape`` random labels among ``classes``."""
+    return np.eye(classes)[rng.integers(classes, size=shape)]
+
+
+def digits_mlp(rng):
+    weights = {"W1": _nz(rng, 32, 64) / 8, "B1": _nz(rng, 32), "W2": _nz(rng, 10, 32) / 6, "B2": _nz(rng, 10)}
+    return {"X": rng.uniform(0.0, 1.0, (5, 64)), "Y": _one_hot(rng, 5, classes=10), **weights}
+
+
+def karate_gnn(rng, n=6):
+    return {"A": rng.uniform(0.1, 1.0, (n, n)), "X": np.eye(n, 34), "Y": _one_hot(rng, n, classes=2),
+            "M": (rng.random(n) < 0.5).astype(float), "Count": np.array(3.0),
+            "W1": _nz(rng, 16, 34), "W2": _nz(rng, 2, 16) / 4}
+
+
+def soft_datalog(rng):
+    return {"Parent": (rng.random((8, 8)) < 0.2).astype(float), "Emb": _nz(rng, 8, 5) / 2, "Rel": _nz(rng, 5, 5) / 2}
+
+
+def attention_lookup(rng, b=4):
+    labels = _one_hot(rng, b, 6, classes=4)
+    answer = labels[np.arange(b), rng.integers(6, size=b)]          # a label present in its sequence
+    return {"Q": _nz(rng, b, 8), "X": _nz(rng, b, 6, 8), "Lab": labels, "Y": answer,
+            "WQ": _nz(rng, 8, 8) / 4, "WK": _nz(rng, 8, 8) / 4}
+
+
 BUILDERS = {f.__name__: f for f in (perceptron, mlp, deep_mlp, rnn, cnn, gnn, transformer, kernel, bayes,
-                                    embedding, tucker, paths)}
+                                    embedding, tucker, paths, digits_mlp, karate_gnn, soft_datalog, attention_lookup)}
 
 
 def build(name: str, seed: int = 0) -> dict[str, np.ndarray]:

@@ -31,7 +31,7 @@ LAYERS = (
     ("tlc.driver",),
     ("tlc.backends",),
     ("tlc.api",),
-    ("tlc.einsum", "tlc.datalog", "tlc.gradient", "tlc.fuzz"),
+    ("tlc.einsum", "tlc.datalog", "tlc.gradient", "tlc.train", "tlc.fuzz"),
     ("tlc.cli", "tlc.__main__", "tlc"),
 )
 """Packages and modules by layer, lowest first; ``tlc`` itself (``tlc/__init__.py``) is the top."""

@@ -6,6 +6,8 @@ from tlc.driver.rows import Rows
 from tlc.einsum import einsum
 from tlc.errors import DataError, EinsumError, TlcError
 from tlc.gradient import GradientProgram, grad
+from tlc.train import Trained, train
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "Rows", "TlcError", "compile", "contract_path", "einsum", "grad"]
+__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "Rows", "TlcError", "Trained", "compile",
+           "contract_path", "einsum", "grad", "train"]

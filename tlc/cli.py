@@ -1,5 +1,5 @@
-"""The ``tlc`` command line: run, check, compile, explain and differentiate Tensor Logic programs (``.tl``) and
-Datalog programs (``.dl``, with Soufflé's fact files and directives)."""
+"""The ``tlc`` command line: run, check, compile, explain, differentiate and train Tensor Logic programs (``.tl``)
+and run Datalog programs (``.dl``, with Soufflé's fact files and directives)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
+from tlc.train.optimisers import OPTIMISERS
 from tlc.analysis.strata import check_max_rounds
 from tlc_runtime.data import load_file
 
@@ -126,6 +127,23 @@ def _parser() -> argparse.ArgumentParser:
                       help="a tensor to differentiate with respect to (repeatable; default: the inputs declared "
                            "with 'tensor', else every numeric input)")
     grad.add_argument("-o", dest="output", metavar="OUT", help="write the program to OUT instead of stdout")
+    train = sub.add_parser("train", help="learn a program's tensors by minimising a scalar loss over data")
+    train.add_argument("file")
+    with_data(train)
+    train.add_argument("--loss", required=True, metavar="L", help="the 0-d tensor to minimise")
+    train.add_argument("--wrt", action="append", metavar="W",
+                       help="a tensor to learn (repeatable; default: the tensors declared with 'tensor' that the "
+                            "data does not supply)")
+    train.add_argument("--opt", choices=OPTIMISERS, default="adam", help="the optimiser (default adam)")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
+    train.add_argument("--steps", type=int, default=100, metavar="N", help="updates to run (default 100)")
+    train.add_argument("--batch", type=int, metavar="B",
+                       help="sample B rows of the batched data each step (default: the whole data)")
+    train.add_argument("--seed", type=int, default=0, metavar="S", help="seed of initialisation and batches")
+    train.add_argument("--out", metavar="FILE.npz",
+                       help="write the learned tensors (and the optimiser state to FILE.opt.npz)")
+    train.add_argument("--resume", metavar="FILE.npz", help="continue from a checkpoint written by --out")
+    train.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
     explain = sub.add_parser("explain", help="show strata, summations and contraction costs")
     explain.add_argument("file")
     with_data(explain)
@@ -255,6 +273,21 @@ def _grad(source: str, filename: str, args) -> int:
     return 0
 
 
+def _train(filename: str, args) -> int:
+    """``tlc train``: run the optimiser, print the final loss, write the checkpoint (else the learned tensors)."""
+    from tlc.train import train
+    trained = train(filename, _inputs(args), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
+                    steps=args.steps, batch=args.batch, seed=args.seed, backend=args.backend, resume=args.resume,
+                    progress=True)
+    print(f"{args.loss} = {trained.losses[-1]:.6g} after step {trained.step}")
+    if args.out:
+        trained.save(args.out)
+    else:
+        for name, value in trained.params.items():
+            print(_format_value(name, value))
+    return 0
+
+
 def _format_value(name: str, value) -> str:
     if isinstance(value, rt.Relation):
         rows = value.tuples()
@@ -291,6 +324,8 @@ def _command(args) -> int:
         if filename.lower().endswith(".dl"):
             raise TlcError("tlc grad differentiates Tensor Logic (.tl) programs, not Datalog", filename=filename)
         return _grad(source, filename, args)
+    if args.command == "train":
+        return _train(filename, args)
     try:
         check_pass_names(getattr(args, "print_after", ()))
     except TlcError as err:
