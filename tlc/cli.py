@@ -276,7 +276,9 @@ def _grad(source: str, filename: str, args) -> int:
 def _train(filename: str, args) -> int:
     """``tlc train``: run the optimiser, print the final loss, write the checkpoint (else the learned tensors)."""
     from tlc.train import train
-    trained = train(filename, _inputs(args), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
+    program = frontend(*load_source(filename))
+    wanted = [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
+    trained = train(filename, _inputs(args, wanted), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
                     steps=args.steps, batch=args.batch, seed=args.seed, backend=args.backend, resume=args.resume,
                     progress=True)
     print(f"{args.loss} = {trained.losses[-1]:.6g} after step {trained.step}")
