@@ -24,14 +24,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SIMPLE = Seed("simple", "H[i] = W[i, j] X[j] + B[i]\nY[i] = relu(H[i])\nR(Bob, 'new york')\nR(x, y)?\n",
               {"W": np.ones((2, 3)), "X": np.ones(3), "B": np.ones(2)})
 
-KNOWN_SOURCE_BUGS = [
-    # Signatures (regular expressions) of failures already reported, not in the front end (see the branch's
-    # report); the bounded campaign tolerates them so that it keeps finding new ones. Remove when fixed.
-    r"^crash: OverflowError at tlc/api\.py",               # huge extents: float formatting of a size (api, run)
-    r"^crash: OverflowError at tlc/passes/(shapes|relation_plan)\.py",
-    r"^crash: OverflowError at tlc_runtime/sparse\.py",
-]
-
 
 @pytest.mark.parametrize("kind", sorted(MUTATORS))
 def test_each_mutator_gives_text_deterministically(kind):
@@ -121,10 +113,8 @@ def test_bounded_source_mutation_campaign(tmp_path):
     seeds = generated_seeds(seed, 30) + example_seeds(EXAMPLES)
     summary = source_campaign(seed, count=2000, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=5)
     assert summary.cases == 2000
-    new = {key: found for key, found in summary.found.items()
-           if not any(re.search(p, key) for p in KNOWN_SOURCE_BUGS)}
-    assert not new, (f"TLC_FUZZ_SEED={seed}: " + "\n".join(
-        f"{key} ({found.count}x): {found.failure.error}\n{found.source[:500]!r}" for key, found in new.items()))
+    assert not summary.found, (f"TLC_FUZZ_SEED={seed}: " + "\n".join(
+        f"{key} ({found.count}x): {found.failure.error}\n{found.source[:500]!r}" for key, found in summary.found.items()))
 
 
 # ---------------------------------------------------------------------------------------------- bugs found
@@ -192,7 +182,8 @@ def _chain(kind: str, n: int) -> str:
             "product": "Y[i] = " + " ".join(["A[i]"] * n) + " W[i, j] X[j]\n",
             "quotient": "Y[i] = " + " / ".join(["A[i]"] * n) + "\n",
             "shared": "Y[i] = " + " + ".join(["W[i, j] X[j]"] * n) + "\n",
-            "lines": "".join(f"Y{k}[i] = A[i] + {k}\n" for k in range(n))}[kind]
+            "lines": "".join(f"Y{k}[i] = A[i] + {k}\n" for k in range(n)),
+            "shifted": "Y[i] = " + " ".join(["A[r + i]"] * n) + " W[i, j] X[j]\n"}[kind]
 
 
 @pytest.mark.parametrize("kind", ["sum", "product", "quotient", "shared"])
@@ -208,7 +199,7 @@ def test_long_chains_compile_and_are_right(kind, backend):
     np.testing.assert_allclose(results["Y"], want, rtol=1e-9)
 
 
-@pytest.mark.parametrize("kind", ["sum", "product", "shared", "lines"])
+@pytest.mark.parametrize("kind", ["sum", "product", "shared", "lines", "shifted"])
 def test_long_chains_compile_in_linear_time(kind):
     """Five times the terms take well under 25 times as long (quadratic steps made 10^4-term chains take
     seconds, reported as hangs by the campaign under load); CPU time, best of two."""
