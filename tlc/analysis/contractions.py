@@ -109,15 +109,16 @@ def free_indices(eq: ir.Equation) -> dict[tuple[int, ...], tuple[str, ...]]:
     return free
 
 
-def products(eq: ir.Equation) -> Iterator[tuple[tuple[int, ...], ir.Product, list[tuple[ir.Expr, tuple[str, ...]]]]]:
-    """``(path, product, [(factor, its free indices)...])`` for every product term of ``eq`` with two or more
-    array-valued factors."""
+def products(eq: ir.Equation) -> Iterator[tuple[tuple[int, ...], ir.Product, list[tuple[ir.Expr, tuple[str, ...]]],
+                                                tuple[str, ...]]]:
+    """``(path, product, [(factor, its free indices)...], the product's own free indices)`` for every product
+    term of ``eq`` with two or more array-valued factors."""
     free = free_indices(eq)
     for path, node in ir.with_paths(eq.rhs):
         if isinstance(node, ir.Product):
             operands = [(f, free[path + (k,)]) for k, f in enumerate(node.factors) if free[path + (k,)]]
             if len(operands) >= 2:
-                yield path, node, operands
+                yield path, node, operands, free[path]
 
 
 def plan_equation(eq: ir.Equation, sizes: Mapping[str, int], memory_limit: int | None = None,
@@ -125,12 +126,9 @@ def plan_equation(eq: ir.Equation, sizes: Mapping[str, int], memory_limit: int |
     """The contraction plan of every product term of ``eq`` with indices of ``sizes`` values, each within
     ``memory_limit`` elements (``budget_text`` names the budget in the error when none exists)."""
     plans = {}
-    summed_at = analyse(eq).summed_at
-    for path, node, operands in products(eq):
+    for path, node, operands, kept in products(eq):
         parts = tuple(part for _, part in operands)
-        gone = set(summed_at.get(path, ()))
-        kept = tuple(v for v in dict.fromkeys(v for part in parts for v in part) if v not in gone)
-        if len(set(kept) | {v for part in parts for v in part}) > len(LETTERS):
+        if len({v for part in parts for v in part}) > len(LETTERS):
             raise TlcError(f"too many distinct indices in one equation ({len(LETTERS)} at most)", eq.span)
         try:
             plans[path] = _plan(parts, kept, sizes, memory_limit)
