@@ -276,8 +276,10 @@ def _grad(source: str, filename: str, args) -> int:
 def _train(filename: str, args) -> int:
     """``tlc train``: run the optimiser, print the final loss, write the checkpoint (else the learned tensors)."""
     from tlc.train import train
-    program = frontend(*load_source(filename))
-    wanted = [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
+    wanted = []
+    if args.fact_dir is not None:     # only -F looks inputs up by name: parse for them only then
+        program = frontend(*load_source(filename))
+        wanted = [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
     trained = train(filename, _inputs(args, wanted), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
                     steps=args.steps, batch=args.batch, seed=args.seed, backend=args.backend, resume=args.resume,
                     progress=True)

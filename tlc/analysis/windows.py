@@ -28,10 +28,15 @@ def plan_windows(program: Program, strata: tuple[Stratum, ...],
     return windows
 
 
+def virtual_axis(program: Program, name: str) -> int | None:
+    """The virtual (step) axis of tensor ``name``, or None."""
+    return min(program.virtual_axes.get(name, ()), default=None)
+
+
 def _window(program: Program, name: str, stratum: Stratum, supplied) -> tuple[int, int] | None:
     """(axis, slots) for ``name``'s virtual axis, or None when some access needs the whole axis."""
     rec = stratum.recurrence
-    axis = min(program.virtual_axes.get(name, ()), default=None)
+    axis = virtual_axis(program, name)
     if axis is None or rec.axis.get(name) != axis or supplied.get(name, (0,) * (axis + 1))[axis] > 1:
         return None
     delay = 0

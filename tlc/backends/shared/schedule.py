@@ -15,6 +15,7 @@ import textwrap
 
 from tlc.analysis.projection import analyse
 from tlc.analysis.strata import Mode, Stratum, round_bound
+from tlc.analysis.windows import virtual_axis
 from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, has_attention
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
@@ -97,7 +98,7 @@ class ScheduleEmitter:
         return []
 
     def _result(self, name: str) -> str:
-        axis = self._virtual_axis(name)
+        axis = virtual_axis(self.program, name)
         if axis is None:
             return identifier(name)
         extents = self.shapes.extents[name]
@@ -108,9 +109,6 @@ class ScheduleEmitter:
             last = str((self.shapes.extents[name][axis] - 1) % self.windows[name][1])
         index = ", ".join([":"] * axis + [last])
         return f"{identifier(name)}[{index}]"
-
-    def _virtual_axis(self, name: str) -> int | None:
-        return min(self.program.virtual_axes.get(name, ()), default=None)
 
     # ---------------------------------------------------------------- strata
     def _allocate(self, name: str, var: str | None = None) -> None:
