@@ -355,7 +355,10 @@ class Program:
         """The plan: strata, evaluation modes and, per equation, summations and contraction costs."""
         spec = self._last_spec(inputs)
         lines = explain_attention(self.source_ir, self.opt_level, self.report, self._backend.attention_runs)
+        contractions: dict[int, list] = {}      # per equation, its planned contractions
         if spec is not None:
+            for (k, _), contraction in spec.planned.contractions.items():
+                contractions.setdefault(k, []).append(contraction)
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
@@ -383,7 +386,7 @@ class Program:
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
                     lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
-                    lines.extend(f"    {c.describe()}" for (j, _), c in spec.planned.contractions.items() if j == k)
+                    lines.extend(f"    {c.describe()}" for c in contractions.get(k, ()))
         if self.memory_limit is not None:
             lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
                          f"({self.memory_limit * 8} bytes) per tensor, temporary and contraction intermediate")
