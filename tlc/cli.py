@@ -16,7 +16,7 @@ from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.source import frontend, load_source
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
+from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_limit
@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
     def with_relations(p):
-        p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
-                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+        p.add_argument("--relations", choices=RELATION_CHOICES + tuple(FORMER_RELATION_NAMES), default="auto",
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or closure (formerly squaring)")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")
