@@ -196,7 +196,7 @@ def plan_of(n: int, edges: np.ndarray) -> str:
     """tlc's plan line for the closure stratum."""
     prog = tlc.compile(PROGRAM)
     text = prog.explain(Edge=matrix(n, edges))
-    return next(line.strip() for line in text.splitlines() if "relations:" in line)
+    return next(line.strip() for line in text.splitlines() if line.strip().startswith("relations:"))
 
 
 def main() -> None:
