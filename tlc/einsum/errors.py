@@ -9,8 +9,9 @@ class EinsumTypeError(EinsumError, TypeError):
     """A malformed call that numpy answers with ``TypeError`` (an unknown keyword, a bad ``dtype``, ...)."""
 
 
-class EinsumPathError(EinsumError, RuntimeError):
-    """An explicit contraction path that does not fit the operands (numpy raises ``RuntimeError``)."""
+class EinsumPathError(EinsumError, RuntimeError, IndexError):
+    """An explicit contraction path that does not fit the operands (numpy raises ``RuntimeError``, opt_einsum
+    ``ValueError`` or ``IndexError``)."""
 
 
 class EinsumOptimizeError(EinsumError, KeyError, TypeError):

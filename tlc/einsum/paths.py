@@ -102,7 +102,11 @@ def _opt_einsum_path(subs: Subscripts, optimize: Any, cap: int | None) -> Path:
         search = optimize
     else:
         raise EinsumTypeError(f"optimize={optimize!r} is not a bool, a strategy name, a path or a PathOptimizer")
-    path = search([frozenset(t) for t in subs.terms], frozenset(subs.output), dict(subs.sizes), cap)
+    try:
+        path = search([frozenset(t) for t in subs.terms], frozenset(subs.output), dict(subs.sizes), cap)
+    except RuntimeError as err:     # 'dp' finds nothing within the memory limit
+        raise EinsumPathError(f"optimize={optimize!r} found no contraction path within memory_limit={cap}: {err}"
+                              ) from None
     return _checked(tuple(tuple(step) for step in path), n)
 
 

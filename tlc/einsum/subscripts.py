@@ -53,7 +53,7 @@ def split_call(args: Sequence[Any], *, numpy_labels: bool) -> tuple[str, tuple[A
     ``numpy_labels``: interleaved labels are ints in [0, 52) as numpy requires; otherwise any sortable
     hashables, named as opt_einsum names them (``get_symbol`` of their rank)."""
     if not args:
-        raise EinsumError("einsum needs subscripts and at least one operand (no input operands were given)")
+        raise EinsumTypeError("einsum needs subscripts and at least one operand (no input operands were given)")
     first = args[0]
     if isinstance(first, bytes):
         try:
