@@ -50,20 +50,20 @@ def test_a_chain_a_cycle_and_a_self_loop():
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(loop)), loop)
 
 
-def test_components_numbered_sources_first_are_renumbered_sinks_first():
+def test_components_in_any_numbering_are_peeled_from_the_sinks():
     rng = np.random.default_rng(7)
     n = 50
     a = np.triu(rng.random((n, n)) < 0.1, 1)       # edges i -> j with i < j: acyclic, numbered sources first
     rows, cols = np.nonzero(a)
-    labels = np.arange(n)
-    order = reach._sinks_first(n, labels[rows], labels[cols])
-    assert order is not None and sorted(order) == list(range(n))
-    assert np.all(order[cols] < order[rows])
-    labels = order[labels]
-    bits = reach._component_reach(n, labels, labels[rows], labels[cols])[labels]
-    got = np.unpackbits(bits.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
-    np.testing.assert_array_equal(got, reference(a))
-    assert reach._sinks_first(n, order[rows], order[cols]) is None       # already sinks first
+    for labels in (np.arange(n), rng.permutation(n)):   # each node its own component, in two numberings
+        reach_bits = reach._component_reach(n, labels, labels[rows], labels[cols])[labels]
+        got = np.unpackbits(reach_bits.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+        np.testing.assert_array_equal(got, reference(a))
+
+
+def test_explicit_zeros_are_not_edges():
+    m = sp.csr_matrix((np.array([1.0, 0.0]), (np.array([0, 1]), np.array([1, 2]))), shape=(3, 3))
+    np.testing.assert_array_equal(reach.closure_rows(m), np.array([[0, 1, 0], [0, 0, 0], [0, 0, 0]], bool))
 
 
 def test_sparse_closure_pads_a_non_square_relation_and_cuts_it_back():
