@@ -185,3 +185,28 @@ def test_default_route_refuses_an_out_numpys_default_refuses():
         out = np.zeros((n, n), int)
         einsum("ij,jk->ik", a, a, out=out, casting="unsafe")
         assert (out == n).all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_equations_in_every_spelling(seed):
+    """Seeded random networks, spelled in letters, non-ASCII labels, bytes and the interleaved form, with
+    numpy's keywords: every spelling gives numpy's result."""
+    from opt_einsum.testing import rand_equation
+
+    eq, shapes = rand_equation(4 + seed % 3, 3, n_out=2, d_min=2, d_max=4, seed=seed)
+    arrays = [RNG.uniform(0.5, 1.5, s) for s in shapes]
+    want = np.einsum(eq, *arrays)
+    rename = {c: get_symbol(300 + k) for k, c in enumerate(sorted(set(eq) - set(",->")))}
+    inputs, output = eq.split("->")
+    interleaved = [x for term, a in zip(inputs.split(","), arrays) for x in (a, [ord(c) % 52 for c in term])]
+    spellings = {
+        "letters": einsum(eq, *arrays),
+        "non-ASCII": einsum("".join(rename.get(c, c) for c in eq), *arrays),
+        "bytes": einsum(eq.encode(), *arrays),
+        "interleaved": einsum(*interleaved, [ord(c) % 52 for c in output]),
+    }
+    for name, got in spellings.items():
+        np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=name)
+    out = np.empty(want.shape, dtype=np.complex128, order="F")
+    assert einsum(eq, *arrays, out=out, dtype="c16", order="F") is out
+    np.testing.assert_allclose(out, want, rtol=1e-10)

@@ -113,6 +113,7 @@ def test_path_optimizer_objects_are_called_every_time():
     for _ in range(3):
         contract_path(EQ, *SHAPES, shapes=True, optimize=optimizer)
     assert len(optimizer.costs) == 12
+    assert contract_path(EQ, *SHAPES, shapes=True, optimize=optimizer)[1].strategy == "RandomGreedy"
 
 
 @pytest.mark.parametrize("path", [[(0, 1)], [(0, 9), (0, 1), (0, 1), (0, 1)], [(0, 0), (0, 1), (0, 1), (0, 1)]])

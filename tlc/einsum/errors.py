@@ -14,10 +14,8 @@ class EinsumPathError(EinsumError, RuntimeError, IndexError):
     ``ValueError`` or ``IndexError``)."""
 
 
-class EinsumOptimizeError(EinsumError, KeyError, TypeError):
-    """An unknown ``optimize`` strategy: opt_einsum raises ``KeyError``, numpy ``TypeError``."""
-
-    __str__ = EinsumError.__str__      # not KeyError's quoted message
+class EinsumOptimizeError(EinsumError, KeyError):
+    """An unknown ``optimize`` strategy name (numpy and opt_einsum raise ``KeyError``)."""
 
 
 class EinsumOverflowError(EinsumError, OverflowError):

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from tlc.einsum.errors import EinsumTypeError
-from tlc.einsum.plan import plan_call
-from tlc.einsum.run import NUMPY_DEFAULTS, PLANNED_KINDS, as_arrays, evaluate
+from tlc.einsum.plan import contraction_plan, plan_call
+from tlc.einsum.run import PLANNED_KINDS, as_arrays, evaluate
 from tlc.einsum.subscripts import split_call
 
 PLANNED = object()
@@ -26,10 +26,13 @@ def einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
         raise EinsumTypeError(f"einsum() got unknown keyword arguments {sorted(unknown)}")
     subscripts, operands = split_call(operands, numpy_labels=True)
     arrays = as_arrays(operands)
+    shapes = tuple(a.shape for a in arrays)
+    if out is None and dtype is None and order == "K" and casting == "safe":     # the common call, kept cheap
+        plan = contraction_plan(subscripts, shapes) if optimize is PLANNED else plan_call(subscripts, shapes, optimize)
+        return evaluate(plan, arrays, None, {})
     options = {"dtype": dtype, "order": order, "casting": casting}
     optimize, pairwise = _route(optimize, arrays, out, options)
-    plan = plan_call(subscripts, tuple(a.shape for a in arrays), optimize, pairwise=pairwise)
-    return evaluate(plan, arrays, out, options)
+    return evaluate(plan_call(subscripts, shapes, optimize, pairwise=pairwise), arrays, out, options)
 
 
 def _route(optimize: Any, arrays: list[Any], out: Any, options: dict[str, Any]) -> tuple[Any, bool]:
@@ -39,9 +42,8 @@ def _route(optimize: Any, arrays: list[Any], out: Any, options: dict[str, Any]) 
     float result into an integer ``out``, its loop nest refuses). An explicit ``optimize`` other than False
     takes numpy's pairwise route; the default (numpy's loop nest) takes it only where numpy's loop nest
     would accept the call too, and numpy's loop nest (and its error) otherwise."""
-    given = out is not None or options != NUMPY_DEFAULTS
     if optimize is not PLANNED:
-        return optimize, given
+        return optimize, True
     if isinstance(out, np.ndarray) and arrays and all(a.dtype.kind in PLANNED_KINDS for a in arrays):
         computed = np.result_type(*arrays) if options["dtype"] is None else _dtype(options["dtype"])
         if computed is None or not np.can_cast(computed, out.dtype, casting=options["casting"]):

@@ -78,7 +78,7 @@ def choose_path(subs: Subscripts, shapes: tuple[tuple[int, ...], ...], optimize:
         if cap is None or info.largest_intermediate <= cap:
             return tuple(map(tuple, path)), info.strategy
         return _opt_einsum_path(subs, "auto", cap), "auto (opt_einsum, within memory_limit)"
-    return _opt_einsum_path(subs, optimize, cap), getattr(optimize, "__name__", None) or str(optimize)
+    return _opt_einsum_path(subs, optimize, cap), optimize if isinstance(optimize, str) else type(optimize).__name__
 
 
 def _numpy_limit(limit: Any) -> int:

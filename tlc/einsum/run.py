@@ -18,21 +18,25 @@ NUMPY_DEFAULTS = {"dtype": None, "order": "K", "casting": "safe"}
 
 
 def evaluate(plan: Plan, arrays: Sequence[np.ndarray], out: Any, options: dict[str, Any]) -> Any:
-    """Run ``plan`` on ``arrays`` with numpy's ``out``/``dtype``/``order``/``casting`` semantics."""
+    """Run ``plan`` on ``arrays`` with numpy's ``out``/``dtype``/``order``/``casting`` semantics.
+
+    ``options`` holds ``dtype``, ``order`` and ``casting`` when the call gave any (empty otherwise)."""
+    if out is not None:
+        options = {**options, "out": out}
     try:
         if plan.equation is None:       # more labels than numpy.einsum has letters: renamed step by step
-            given = {k: v for k, v in options.items() if v != NUMPY_DEFAULTS[k]}
+            given = {k: v for k, v in options.items() if k != "out" and v != NUMPY_DEFAULTS[k]}
             result = opt_einsum.contract(plan.subscripts.equation, *arrays, optimize=list(plan.pairs), out=out,
                                          use_blas=not given, backend="numpy", **given)
         elif any(a.dtype.kind not in PLANNED_KINDS for a in arrays):
-            result = np.einsum(plan.equation, *arrays, out=out, **options)   # object arrays sum Python objects
+            result = np.einsum(plan.equation, *arrays, **options)   # object arrays sum Python objects
         else:
             if options.get("dtype") is None and arrays and any(a.dtype != arrays[0].dtype for a in arrays):
                 # numpy's one-loop einsum computes in the common type; casting first keeps pairwise
                 # intermediates (say int8 * int8 before a float operand) from overflowing.
                 dtype = np.result_type(*arrays)
                 arrays = [a.astype(dtype, copy=False) for a in arrays]
-            result = np.einsum(plan.equation, *arrays, optimize=plan.path, out=out, **options)
+            result = np.einsum(plan.equation, *arrays, optimize=plan.path, **options)
     except (TypeError, ValueError, ArithmeticError) as err:     # what numpy.einsum refuses, as it words it
         raise numpy_error(err) from err
     return result[()] if out is None and isinstance(result, np.ndarray) and result.ndim == 0 else result
