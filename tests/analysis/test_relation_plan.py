@@ -60,7 +60,7 @@ def test_forced_squaring_of_a_recursion_that_is_not_a_closure_falls_back_to_dens
 
 
 def test_an_unknown_choice_is_refused():
-    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, squaring, not 'fast'"):
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, squaring, duckdb, not 'fast'"):
         plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
 
 

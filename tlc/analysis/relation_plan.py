@@ -8,7 +8,10 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``dense``: semi-naive evaluation over dense Boolean arrays (a binary join against a sparse operand is
   a sparse-times-dense product);
 - ``squaring``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
-  ``P(x,y) P(y,z)``) by dense repeated squaring of the step relation.
+  ``P(x,y) P(y,z)``) by dense repeated squaring of the step relation;
+- ``duckdb``: SQL inside DuckDB (``tlc.backends.shared.sql``): forced by ``relations="duckdb"``, or chosen under
+  ``auto`` (when DuckDB is importable) for a relational stratum whose input relations hold more positions than
+  the memory budget has elements, and for one that reads a relation kept in DuckDB.
 
 Every other stratum keeps the general dense code (strategy ``einsum``). The plan is decided once the
 shapes are known (``tlc.api`` specialises at the first call) and depends on the inputs' nnz.
@@ -16,6 +19,7 @@ shapes are known (``tlc.api`` specialises at the first call) and depends on the 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 
@@ -25,7 +29,7 @@ from tlc.ir.program import Program
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
-CHOICES = ("auto", "sparse", "dense", "squaring")
+CHOICES = ("auto", "sparse", "dense", "squaring", "duckdb")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
 
 DENSE_BUDGET = 2**26
@@ -75,7 +79,7 @@ class StratumPlan:
     def describe(self) -> str:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
-                 "squaring": "dense repeated squaring", "einsum": "dense tensor code"}
+                 "squaring": "dense repeated squaring", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
@@ -164,13 +168,37 @@ def relational(program: Program, stratum: Stratum) -> bool:
         rule_of(program.equations[k], program) is not None for k in stratum.equations)
 
 
+def linear(program: Program, stratum: Stratum) -> bool:
+    """True when a recursive stratum defines one relation and each of its rules reads it at most once (one
+    SQL ``WITH RECURSIVE ... UNION`` evaluates it semi-naively); mutual or non-linear recursion is not."""
+    if len(stratum.tensors) != 1:
+        return False
+    (name,) = stratum.tensors
+    return all(sum(r.name == name for r in ir.refs(program.equations[k].rhs)) <= 1 for k in stratum.equations)
+
+
+def duckdb_available() -> bool:
+    """True when the ``duckdb`` module can be imported (the ``duckdb`` extra is installed)."""
+    return importlib.util.find_spec("duckdb") is not None
+
+
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],
-                   force: str = "auto") -> RelationPlan:
-    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples."""
+                   force: str = "auto", budget: int | None = None) -> RelationPlan:
+    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples and
+    ``budget`` is the memory budget in elements (None: no limit), against which ``auto`` weighs DuckDB."""
     if force not in CHOICES:
         raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {force!r}")
     size = {n: math.prod(e) for n, e in shapes.extents.items()}
-    plans = tuple(_plan_stratum(program, s, shapes, size, nnz, force) for s in strata)
+    in_duckdb: set[str] = set()     # relations defined by strata planned for DuckDB so far
+    plans = []
+    for stratum in strata:
+        plan = _plan_stratum(program, stratum, shapes, size, nnz, force)
+        if plan.relational and force == "auto" and duckdb_available():
+            plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb)
+        if plan.strategy == "duckdb":
+            in_duckdb.update(stratum.tensors)
+        plans.append(plan)
+    plans = tuple(plans)
     readers: dict[str, list[StratumPlan]] = {}
     for stratum, plan in zip(strata, plans):
         for k in stratum.equations:
@@ -184,12 +212,39 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
         general_reader = any(not p.relational for p in readers.get(name, ()))
         if info.defined:
             own = next(p for s, p in zip(strata, plans) if name in s.tensors)
-            sparse = own.strategy == "sparse"
+            sparse = own.strategy in ("sparse", "duckdb")
         else:
             density = nnz.get(name, size[name]) / max(size[name], 1)
-            sparse = density <= SPARSE_INPUT_DENSITY or size[name] > PLAIN_SPARSE_SIZE
+            sparse = density <= SPARSE_INPUT_DENSITY or size[name] > PLAIN_SPARSE_SIZE or \
+                (bool(readers.get(name)) and all(p.strategy == "duckdb" for p in readers[name]))
         storage[name] = "sparse" if sparse and not general_reader else "dense"
     return RelationPlan(plans, storage)
+
+
+def _duckdb_instead(program: Program, stratum: Stratum, plan: StratumPlan, budget: int | None, nnz: dict,
+                    in_duckdb: set[str]) -> StratumPlan:
+    """Under ``auto``: DuckDB for a stratum whose input relations' tuples (counted, not estimated: estimates of
+    recursive results are far too coarse) exceed the memory budget, or that reads relations DuckDB keeps."""
+    reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
+    counted = sum(nnz[n] * max(program.tensors[n].rank, 1) for n in reads if n in nnz)
+    if budget is not None and counted > budget:
+        why = f"its input relations hold {counted:.3g} positions, over the memory budget of {budget:.3g} elements"
+    else:
+        kept = sorted(reads & in_duckdb)
+        if not kept:
+            return plan
+        why = f"reads {', '.join(kept)}, kept in DuckDB"
+    return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, why))
+
+
+def _duckdb_reason(program: Program, stratum: Stratum, why: str) -> str:
+    if stratum.mode is Mode.PLAIN:
+        shape = "non-recursive rules as SELECT ... UNION"
+    elif linear(program, stratum):
+        shape = "linear recursion as one WITH RECURSIVE ... UNION"
+    else:
+        shape = "mutual or non-linear recursion as a semi-naive loop over temporary tables"
+    return f"{shape}; {why}"
 
 
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
@@ -197,6 +252,8 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")
+    if force == "duckdb":
+        return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, "forced"))
     touched = set(stratum.tensors) | {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
     largest = max(size.get(n, 0) for n in touched)
     if stratum.mode is Mode.PLAIN:
