@@ -130,7 +130,7 @@ class Session:
         if not shape:
             return np.zeros(min(self.count(table), 1), dtype=np.int64)
         strides = [math.prod(shape[a + 1:]) for a in range(len(shape))]
-        key = " + ".join(f"c{a} * {s}" for a, s in enumerate(strides))
+        key = " + ".join(f"CAST(c{a} AS BIGINT) * {s}" for a, s in enumerate(strides))
         try:
             column = self.connection.execute(f"SELECT {key} AS k FROM {table}").fetchnumpy()["k"]
         except self._duckdb.Error as err:

@@ -127,13 +127,13 @@ class StratumSql:
         for a, index in enumerate(rule.head.indices):
             variable = index.plain_variable
             if variable is None:
-                head.append(f"{self.position(rule.head, a, index)} AS c{a}")
+                head.append(f"CAST({self.position(rule.head, a, index)} AS BIGINT) AS c{a}")
                 continue
             head.append(f"{bound[variable]} AS c{a}")
             if extent_of[variable] > shape[a]:    # positions past the head's extent hold no tuple
                 where.append(f"{bound[variable]} < {int(shape[a])}")
         if not rule.head.indices:
-            head.append("0 AS c0")
+            head.append("CAST(0 AS BIGINT) AS c0")
         text = f"SELECT DISTINCT {', '.join(head)}"
         if tables:
             text += f" FROM {', '.join(tables)}"
@@ -150,7 +150,8 @@ class StratumSql:
         cols = columns(len(self.extents[name]))
         rows = [", ".join(str(self.position(r.head, a, i)) for a, i in enumerate(r.head.indices)) or "0"
                 for r in rules]
-        return f"SELECT DISTINCT * FROM (VALUES {', '.join(f'({row})' for row in rows)}) AS v({', '.join(cols)})"
+        cast = ", ".join(f"CAST({c} AS BIGINT) AS {c}" for c in cols)
+        return f"SELECT DISTINCT {cast} FROM (VALUES {', '.join(f'({row})' for row in rows)}) AS v({', '.join(cols)})"
 
     def parts(self, name: str, equations: list[int], source=None) -> list[str]:
         """The SELECTs whose union defines ``name`` by ``equations`` (facts batched into one)."""
