@@ -135,6 +135,14 @@ def test_auto_picks_duckdb_when_input_relations_exceed_the_budget():
     assert small.specialisation(Edge=edges[:10]).plan.strata[0].strategy != "duckdb"
 
 
+def test_in_memory_strata_refuse_input_relations_over_the_budget():
+    edges = [(i, i + 1) for i in range(3000)]
+    with pytest.raises(tlc.TlcError, match="the input relations of Path hold 6,000 positions, over the memory "
+                                           "budget of 5,000 elements; relations='duckdb'") as info:
+        tlc.compile(CLOSURE, memory_limit=40_000, relations="sparse")(Edge=edges)
+    assert info.value.line == 1
+
+
 def test_results_are_read_lazily_and_belong_to_their_call():
     prog = tlc.compile(CLOSURE, relations="duckdb")
     first = prog(Edge=[(0, 1), (1, 2)])["Path"]

@@ -195,6 +195,8 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
         plan = _plan_stratum(program, stratum, shapes, size, nnz, force)
         if plan.relational and force == "auto" and duckdb_available():
             plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb)
+        if plan.relational and plan.strategy != "duckdb":
+            _check_positions(program, stratum, budget, nnz)
         if plan.strategy == "duckdb":
             in_duckdb.update(stratum.tensors)
         plans.append(plan)
@@ -221,12 +223,30 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
     return RelationPlan(plans, storage)
 
 
+def _input_positions(program: Program, stratum: Stratum, nnz: dict) -> int:
+    """Positions (tuples times arity) of the input relations a stratum reads: counted, not estimated (estimates
+    of recursive results are far too coarse to refuse or move a program on)."""
+    reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
+    return sum(nnz[n] * max(program.tensors[n].rank, 1) for n in reads if n in nnz)
+
+
+def _check_positions(program: Program, stratum: Stratum, budget: int | None, nnz: dict) -> None:
+    """In memory, a stratum's input relations alone must fit the memory budget (its joins need more)."""
+    counted = _input_positions(program, stratum, nnz)
+    if budget is not None and counted > budget:
+        eq = program.equations[stratum.equations[0]]
+        hint = "relations='duckdb' (--relations duckdb) runs it inside DuckDB, which spills to disk" \
+            if duckdb_available() else "with the duckdb extra (pip install 'tlc[duckdb]') it runs inside DuckDB"
+        raise TlcError(f"the input relations of {', '.join(stratum.tensors)} hold {counted:,} positions, over the "
+                       f"memory budget of {budget:,} elements; {hint}", eq.span)
+
+
 def _duckdb_instead(program: Program, stratum: Stratum, plan: StratumPlan, budget: int | None, nnz: dict,
                     in_duckdb: set[str]) -> StratumPlan:
-    """Under ``auto``: DuckDB for a stratum whose input relations' tuples (counted, not estimated: estimates of
-    recursive results are far too coarse) exceed the memory budget, or that reads relations DuckDB keeps."""
+    """Under ``auto``: DuckDB for a stratum whose input relations hold more positions than the memory budget has
+    elements, or that reads relations DuckDB keeps."""
     reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
-    counted = sum(nnz[n] * max(program.tensors[n].rank, 1) for n in reads if n in nnz)
+    counted = _input_positions(program, stratum, nnz)
     if budget is not None and counted > budget:
         why = f"its input relations hold {counted:.3g} positions, over the memory budget of {budget:.3g} elements"
     else:
