@@ -246,3 +246,45 @@ def test_without_duckdb_the_option_is_a_clear_error(monkeypatch):
         tlc.compile(CLOSURE, database="x.duckdb")
     with pytest.raises(tlc.TlcError, match="database must be the path of a DuckDB file"):
         tlc.compile(CLOSURE, database=3)
+
+
+SHORTEST = "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\n"
+WIDEST = "C[x, z] max= Cap[x, z]\nC[x, z] max= min(C[x, y], Cap[y, z])\n"
+
+
+@pytest.mark.parametrize("n, seed", [(40, 0), (150, 1)])
+def test_shortest_paths_match_scipy_csgraph(n, seed):
+    from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+    rng = np.random.default_rng(seed)
+    w = np.where(rng.random((n, n)) < 4 / n, rng.uniform(0.1, 10.0, (n, n)), np.inf)
+    np.fill_diagonal(w, np.inf)
+    dist = shortest_path(csgraph_from_dense(w, null_value=np.inf), directed=True)
+    expected = dist.copy()       # D holds paths of at least one edge: its diagonal is the shortest cycle
+    np.fill_diagonal(expected, np.min(w + dist.T, axis=1))
+    prog = tlc.compile(SHORTEST, relations="duckdb")
+    got = prog(W=w)["D"]
+    np.testing.assert_allclose(got, expected)
+    np.testing.assert_array_equal(got, tlc.compile(SHORTEST)(W=w)["D"])
+    assert "a min= fold as grouped min(v) in a semi-naive loop" in prog.explain()
+
+
+def test_widest_paths_match_floyd_warshall_and_memory():
+    rng = np.random.default_rng(3)
+    n = 60
+    cap = np.where(rng.random((n, n)) < 0.05, rng.uniform(0.2, 1.0, (n, n)), -np.inf)
+    expected = cap.copy()
+    for k in range(n):
+        expected = np.maximum(expected, np.minimum(expected[:, k:k + 1], expected[k:k + 1, :]))
+    got = tlc.compile(WIDEST, relations="duckdb")(Cap=cap)["C"]
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got, tlc.compile(WIDEST)(Cap=cap)["C"])
+
+
+def test_a_negative_cycle_is_a_located_error():
+    w = np.full((3, 3), np.inf)
+    w[0, 1], w[1, 2], w[2, 0] = 1.0, 1.0, -5.0
+    with pytest.raises(tlc.TlcError, match="D still improves after 4 rounds, which prove a cycle") as info:
+        tlc.compile(SHORTEST, relations="duckdb")(W=w)
+    assert info.value.line == 2
+    with pytest.raises(tlc.TlcError):
+        tlc.compile(SHORTEST)(W=w)

@@ -85,6 +85,37 @@ class Session:
             self._load(table, value, arity)
         self.loaded.add(table)
 
+    def values(self, table: str, array, identity: float) -> None:
+        """Make ``table`` hold the elements of numeric ``array`` other than ``identity`` (and NaN, which
+        contributes nothing to a fold): columns ``c0, c1, ..., v``."""
+        if table in self.loaded:
+            return
+        array = np.asarray(array, dtype=np.float64)
+        keep = (array != identity) & ~np.isnan(array)
+        rows = np.argwhere(keep)
+        columns = {f"c{a}": np.ascontiguousarray(rows[:, a], dtype=np.int64) for a in range(array.ndim)}
+        columns["v"] = np.ascontiguousarray(array[keep])
+        self.connection.register(SOURCE, columns)
+        try:
+            self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_quote(SOURCE)}")
+        finally:
+            self.connection.unregister(SOURCE)
+        self.loaded.add(table)
+
+    def dense(self, table: str, shape: tuple[int, ...], regions, identity: float) -> np.ndarray:
+        """A fold's table as a dense array: ``identity`` over ``regions`` (per axis ``(lo, hi)``), 0 elsewhere,
+        and the table's values where it has them."""
+        out = np.zeros(shape)
+        for region in regions:
+            out[tuple(slice(lo, hi) for lo, hi in region)] = identity
+        names = ", ".join(f"c{a}" for a in range(len(shape)))
+        try:
+            found = self.connection.execute(f"SELECT {names}, v FROM {table}").fetchnumpy()
+        except self._duckdb.Error as err:
+            raise RuntimeFailure(f"DuckDB: {err}") from None
+        out[tuple(np.asarray(found[f"c{a}"], dtype=np.int64) for a in range(len(shape)))] = found["v"]
+        return out
+
     def input(self, name: str, value, arity: int) -> None:
         """Store input relation ``value`` in the database file as table ``name`` (unquoted) unless the table
         already holds it (same content hash)."""

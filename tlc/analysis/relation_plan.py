@@ -168,6 +168,54 @@ def relational(program: Program, stratum: Stratum) -> bool:
         rule_of(program.equations[k], program) is not None for k in stratum.equations)
 
 
+FOLD_COMBINE = {"min": "max", "max": "min"}
+"""Per ``min=``/``max=`` fold, the function its terms may combine by besides ``+``: the operations for which the
+fold's identity (+inf for min, -inf for max) absorbs, so a table may leave out elements equal to it."""
+
+
+def fold_of(program: Program, stratum: Stratum) -> str | None:
+    """``min`` or ``max`` for a fixpoint stratum of one numeric tensor folded by ``min=``/``max=`` whose equations
+    combine plain reads of numeric tensors by ``+`` and ``max`` (min=) or ``min`` (max=), else None: shortest
+    and widest paths, which DuckDB runs as grouped aggregates."""
+    if stratum.mode is not Mode.FIXPOINT or len(stratum.tensors) != 1:
+        return None
+    (name,) = stratum.tensors
+    info = program.tensors[name]
+    fold = program.reduction(name)
+    if info.relation or fold not in FOLD_COMBINE or name in program.virtual_axes or not info.rank:
+        return None
+    for k in stratum.equations:
+        eq = program.equations[k]
+        if eq.aggregator.reduction != fold or not _plain_numeric(eq.lhs, program) or \
+                len({i.plain_variable for i in eq.lhs.indices}) != len(eq.lhs.indices) or \
+                any(i.plain_variable is None for i in eq.lhs.indices):
+            return None
+        if not _combines(eq.rhs, FOLD_COMBINE[fold], program):
+            return None
+        bound = {i.plain_variable for ref in ir.refs(eq.rhs) for i in ref.indices}
+        if any(i.plain_variable not in bound for i in eq.lhs.indices):
+            return None
+    return fold
+
+
+def _plain_numeric(ref: ir.Ref, program: Program) -> bool:
+    return not ref.relation and ref.name not in program.virtual_axes and all(
+        i.plain_variable or (i.is_constant and not i.virtual) for i in ref.indices)
+
+
+def _combines(expr, function: str, program: Program) -> bool:
+    if isinstance(expr, ir.Ref):
+        return _plain_numeric(expr, program)
+    if isinstance(expr, ir.Num):
+        return math.isfinite(expr.value)
+    if isinstance(expr, ir.Sum):
+        return all(s == 1 for s in expr.signs) and all(_combines(t, function, program) for t in expr.terms)
+    if isinstance(expr, ir.Call):
+        return expr.function == function and expr.axis is None and all(_combines(a, function, program)
+                                                                       for a in expr.args)
+    return False
+
+
 def linear(program: Program, stratum: Stratum) -> bool:
     """True when a recursive stratum defines one relation and each of its rules reads it at most once (one
     SQL ``WITH RECURSIVE ... UNION`` evaluates it semi-naively); mutual or non-linear recursion is not."""
@@ -269,6 +317,9 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str) -> str:
 
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
                   force: str) -> StratumPlan:
+    if force == "duckdb" and fold_of(program, stratum) is not None:
+        return StratumPlan("duckdb", {}, f"a {fold_of(program, stratum)}= fold as grouped {fold_of(program, stratum)}"
+                                         f"(v) in a semi-naive loop over temporary tables; forced")
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")

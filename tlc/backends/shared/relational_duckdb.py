@@ -8,8 +8,8 @@ written to the database file.
 
 from __future__ import annotations
 
-from tlc.analysis.relation_plan import StratumPlan
-from tlc.analysis.strata import Stratum
+from tlc.analysis.relation_plan import StratumPlan, fold_of
+from tlc.analysis.strata import Stratum, round_bound
 from tlc.backends.shared.arrays import tuple_code
 from tlc.backends.shared.quoting import comment, identifier, internal, literal, sql_comment
 from tlc.backends.shared.sql import SqlStratum, StratumSql
@@ -65,6 +65,9 @@ def emit_duckdb(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str,
     members = set(stratum.tensors)
     reads = dict.fromkeys(r.name for k in stratum.equations for r in ir.refs(planned.program.equations[k].rhs)
                           if r.name not in members)
+    fold = fold_of(planned.program, stratum)
+    if fold is not None:
+        return _fold(emitter, stratum, code, fold, reads, sql)
     for name in reads:
         rank = planned.program.tensors[name].rank
         lines.append(f"{SESSION}.provide({literal(sql.table(name))}, {identifier(name)}, {rank})")
@@ -81,6 +84,44 @@ def emit_duckdb(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str,
         lines.append(f"{identifier(name)} = {SESSION}.relation({literal(sql.table(name))}, {shape})")
         if storage.get(name, "dense") == "dense":
             lines.append(f"{identifier(name)} = rs.store({identifier(name)}, {shape}, 'dense')")
+
+
+def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: StratumSql) -> None:
+    """A ``min=``/``max=`` fixpoint: inputs as tables of their non-identity elements, the loop bounded as the
+    fixpoint's rounds are (``round_bound``), the result dense again (the identity where the equations without a
+    recursive read range, 0 where nothing reached)."""
+    planned, lines = emitter.planned, emitter.lines
+    identity = "np.inf" if fold == "min" else "-np.inf"
+    for name in reads:
+        lines.append(f"{SESSION}.values({literal(sql.table(name))}, {identifier(name)}, {identity})")
+    (tensor,) = stratum.tensors
+    bound = round_bound(planned.program, stratum, planned.shapes.extents, planned.max_rounds)
+    _statements(lines, code.setup, 0)
+    counter = internal("round")
+    lines.append(f"{counter} = 0")
+    lines.append(f"while True:  # rounds until no element improves ({bound.rounds} at most: {bound.why})"
+                 .replace("\n", " "))
+    lines.append(f"    {counter} += 1")
+    _statements(lines, code.derive, 1)
+    lines.append(f"    if not {SESSION}.count({literal(code.news[0])}):")
+    lines.append("        break")
+    line, column = emitter.recursive_sites(stratum)[0]
+    limit = (f"after {bound.rounds} rounds, which prove a cycle that keeps improving it" if bound.proof else
+             f"after {bound.rounds} rounds (max_rounds= changes the limit)")
+    lines.append(f"    if {counter} >= {bound.rounds}:")
+    lines.append(f"        raise rt.RuntimeFailure({literal(f'{tensor} still improves ' + limit)}, {line}, {column})")
+    _statements(lines, code.merge, 1)
+    _statements(lines, code.finish, 0)
+    regions = []
+    for k in stratum.equations:
+        eq = planned.program.equations[k]
+        ranges = planned.shapes.ranges.get(k, {})
+        if any(r.name == tensor for r in ir.refs(eq.rhs)) or any(hi <= lo for lo, hi in ranges.values()):
+            continue
+        regions.append(tuple(ranges[i.plain_variable] for i in eq.lhs.indices))
+    shape = tuple(planned.shapes.extents[tensor])
+    lines.append(f"{identifier(tensor)} = {SESSION}.dense({literal(sql.table(tensor))}, {shape}, "
+                 f"{literal(regions)}, {identity})  # the identity where reached by no improvement, 0 where unreached")
 
 
 def _statements(lines: list[str], statements, indent: int) -> None:

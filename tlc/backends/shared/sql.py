@@ -7,6 +7,9 @@ with constants as filters and each negated atom a ``NOT EXISTS`` anti-join. A no
 ``CREATE TABLE ... AS`` of the ``UNION`` of its rules; a linear recursive one (one relation, each rule reading
 it once) is one ``WITH RECURSIVE ... UNION``, which DuckDB evaluates semi-naively; mutual or non-linear
 recursion (or a bound on the rounds) is a semi-naive loop over temporary tables that the emitted code drives.
+A ``min=``/``max=`` fixpoint of one numeric tensor (``relation_plan.fold_of``: shortest and widest paths) is a
+table ``(c0, ..., v DOUBLE)`` of the elements not equal to the fold's identity (+inf for min, -inf for max),
+folded by grouped ``min(v)``/``max(v)`` in a semi-naive loop that keeps each round's improved elements.
 
 Table names are the relations' names (quoted by ``quoting.sql_identifier``); DuckDB matches names without
 regard to case, so a relation whose name differs from an earlier one's only in case gets ``#2``, ``#3``...
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tlc.analysis.relation_plan import Rule, linear, rule_of
+from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of
 from tlc.analysis.strata import Mode, Stratum
 from tlc.backends.shared.arrays import constant_position
 from tlc.backends.shared.quoting import sql_identifier
@@ -27,18 +30,21 @@ from tlc.ir.program import Program
 INPUT_SCHEMA = "tlcdb"
 """The schema a database file is attached as: input relations are read from it, results written to it."""
 RECURSIVE = sql_identifier("tlc recursive")
+FOLD_SQL = {"max": "greatest", "min": "least"}
+"""The SQL of the functions a ``min=``/``max=`` fold's terms may combine by."""
 """The name of the recursive common table expression."""
 
 
 def table_names(program: Program) -> dict[str, str]:
-    """Every relation's table name (unquoted): its own, or ``name#k`` where it differs only in case from an
-    earlier relation's (DuckDB's names are case-insensitive)."""
+    """Every tensor's table name (unquoted): its own, or ``name#k`` where it differs only in case from an
+    earlier one's (DuckDB's names are case-insensitive; relations are named first)."""
     names, taken = {}, {}
-    for name, info in program.tensors.items():
-        if info.relation:
-            key = name.lower()
-            taken[key] = taken.get(key, 0) + 1
-            names[name] = name if taken[key] == 1 else f"{name}#{taken[key]}"
+    for relation in (True, False):
+        for name, info in program.tensors.items():
+            if info.relation == relation:
+                key = name.lower()
+                taken[key] = taken.get(key, 0) + 1
+                names[name] = name if taken[key] == 1 else f"{name}#{taken[key]}"
     return names
 
 
@@ -81,7 +87,8 @@ class StratumSql:
     def table(self, name: str) -> str:
         """The quoted table of relation ``name`` (an input relation lives in the attached database file)."""
         quoted = sql_identifier(self.names[name])
-        if self.database and not self.program.tensors[name].defined:
+        info = self.program.tensors[name]
+        if self.database and info.relation and not info.defined:
             return f"{INPUT_SCHEMA}.{quoted}"
         return quoted
 
@@ -90,14 +97,13 @@ class StratumSql:
         return sql_identifier(f"tlc {kind} {self.names[name]}")
 
     # ------------------------------------------------------------ rules
-    def select(self, rule: Rule, source: dict[int, str] | None = None) -> str:
-        """``SELECT DISTINCT`` of one rule's head tuples; ``source`` reads some atoms (by position) from other
-        tables (a semi-naive delta, the recursive table)."""
-        source = source or {}
+    def joins(self, atoms, source: dict[int, str]):
+        """The FROM items and WHERE conditions joining ``atoms`` (aliases ``t0``, ``t1``...), the column
+        binding each variable first and that column's extent; ``source`` reads some atoms from other tables."""
         bound: dict[str, str] = {}
         extent_of: dict[str, int] = {}
         tables, where = [], []
-        for n, atom in enumerate(rule.atoms):
+        for n, atom in enumerate(atoms):
             alias = f"t{n}"
             tables.append(f"{source.get(n, self.table(atom.name))} AS {alias}")
             for a, index in enumerate(atom.indices):
@@ -110,6 +116,26 @@ class StratumSql:
                 else:
                     bound[variable] = column
                     extent_of[variable] = self.extents[atom.name][a]
+        return tables, where, bound, extent_of
+
+    def head(self, ref: ir.Ref, bound: dict, extent_of: dict, where: list) -> list[str]:
+        """The head's columns ``c0, c1...``; a variable ranging past the head's extent is cut to it (positions
+        past an extent hold nothing)."""
+        head, shape = [], self.extents[ref.name]
+        for a, index in enumerate(ref.indices):
+            variable = index.plain_variable
+            if variable is None:
+                head.append(f"CAST({self.position(ref, a, index)} AS BIGINT) AS c{a}")
+                continue
+            head.append(f"{bound[variable]} AS c{a}")
+            if extent_of[variable] > shape[a]:
+                where.append(f"{bound[variable]} < {int(shape[a])}")
+        return head or ["CAST(0 AS BIGINT) AS c0"]
+
+    def select(self, rule: Rule, source: dict[int, str] | None = None) -> str:
+        """``SELECT DISTINCT`` of one rule's head tuples; ``source`` reads some atoms (by position) from other
+        tables (a semi-naive delta, the recursive table)."""
+        tables, where, bound, extent_of = self.joins(rule.atoms, source or {})
         for n, atom in enumerate(rule.negated):
             alias, inside, local = f"n{n}", [], {}
             for a, index in enumerate(atom.indices):
@@ -123,23 +149,69 @@ class StratumSql:
                     local[variable] = column
             condition = " AND ".join(inside) or "TRUE"
             where.append(f"NOT EXISTS (SELECT 1 FROM {self.table(atom.name)} AS {alias} WHERE {condition})")
-        head, shape = [], self.extents[rule.head.name]
-        for a, index in enumerate(rule.head.indices):
-            variable = index.plain_variable
-            if variable is None:
-                head.append(f"CAST({self.position(rule.head, a, index)} AS BIGINT) AS c{a}")
-                continue
-            head.append(f"{bound[variable]} AS c{a}")
-            if extent_of[variable] > shape[a]:    # positions past the head's extent hold no tuple
-                where.append(f"{bound[variable]} < {int(shape[a])}")
-        if not rule.head.indices:
-            head.append("CAST(0 AS BIGINT) AS c0")
+        head = self.head(rule.head, bound, extent_of, where)
         text = f"SELECT DISTINCT {', '.join(head)}"
         if tables:
             text += f" FROM {', '.join(tables)}"
         if where:
             text += f" WHERE {' AND '.join(where)}"
         return text
+
+    def fold_select(self, eq: ir.Equation, fold: str, delta: int | None = None) -> str:
+        """One ``min=``/``max=`` equation's contributions grouped by its left-hand side: ``min(t0.v + t1.v)``
+        (the read at position ``delta`` from the last round's improvements)."""
+        atoms: list[ir.Ref] = []
+
+        def value(expr) -> str:
+            if isinstance(expr, ir.Ref):
+                atoms.append(expr)
+                return f"t{len(atoms) - 1}.v"
+            if isinstance(expr, ir.Num):
+                return f"CAST({float(expr.value)!r} AS DOUBLE)"
+            if isinstance(expr, ir.Sum):
+                return "(" + " + ".join(value(t) for t in expr.terms) + ")"
+            return f"{FOLD_SQL[expr.function]}({', '.join(value(a) for a in expr.args)})"
+        combined = value(eq.rhs)
+        source = {} if delta is None else {delta: self.own("delta", atoms[delta].name)}
+        tables, where, bound, extent_of = self.joins(atoms, source)
+        head = self.head(eq.lhs, bound, extent_of, where)
+        text = f"SELECT {', '.join(head)}, {fold}({combined}) AS v FROM {', '.join(tables)}"
+        if where:
+            text += f" WHERE {' AND '.join(where)}"
+        return text + " GROUP BY ALL"
+
+    def fold(self, stratum: Stratum, fold: str) -> SqlStratum:
+        """A ``min=``/``max=`` fixpoint (``relation_plan.fold_of``) as a semi-naive loop: each round folds the
+        equations over the last round's improved elements and keeps the elements it improves."""
+        (t,) = stratum.tensors
+        table, new, delta = self.table(t), self.own("new", t), self.own("delta", t)
+        keys = columns(len(self.extents[t]))
+        base, variants = [], []
+        for k in stratum.equations:
+            eq = self.program.equations[k]
+            reads = [n for n, r in enumerate(ir.refs(eq.rhs)) if r.name == t]
+            if reads:
+                variants.extend(self.fold_select(eq, fold, n) for n in reads)
+            else:
+                base.append(self.fold_select(eq, fold))
+
+        def grouped(parts: list[str]) -> str:
+            if not parts:
+                return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in keys)}, " \
+                       f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
+            return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
+        same = " AND ".join(f"o.{c} = n.{c}" for c in keys)
+        at_least = "<=" if fold == "min" else ">="
+        setup = (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",
+                 f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {table}")
+        derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT n.* FROM ({grouped(variants)}) AS n\n"
+                  f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {same} AND o.v {at_least} n.v)",)
+        merge = (f"DELETE FROM {table} AS o USING {new} AS n WHERE {same}",
+                 f"INSERT INTO {table} SELECT * FROM {new}",
+                 f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}")
+        finish = (f"DROP TABLE IF EXISTS {new}", f"DROP TABLE IF EXISTS {delta}")
+        return SqlStratum((t,), setup, derive, (new,), merge, finish,
+                          note=f"{fold}= fold: grouped {fold}(v), a semi-naive loop keeping the improved elements")
 
     def position(self, ref: ir.Ref, axis: int, index: ir.Index) -> int:
         """A constant argument's position (an integer: safe in SQL text)."""
@@ -172,6 +244,9 @@ class StratumSql:
     # ------------------------------------------------------------ strata
     def stratum(self, stratum: Stratum) -> SqlStratum:
         """The statements of ``stratum``."""
+        fold = fold_of(self.program, stratum)
+        if fold is not None:
+            return self.fold(stratum, fold)
         members = set(stratum.tensors)
         base = [k for k in stratum.equations
                 if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
