@@ -157,7 +157,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import duckdb
     rows = closure_rows(args.repeat)
-    print(f"{'workload':<12} {'tuples':>9} {'by hand':>9} {'tlc+duckdb':>11} {'ratio':>6} {'tlc memory':>11} {'ratio':>6}")
+    print(f"{'workload':<12} {'tuples':>9} {'by hand':>9} {'tlc+duckdb':>11} {'ratio':>6} {'tlc memory':>11} "
+          f"{'ratio':>6}")
     for row in rows:
         hand = row["duckdb-by-hand"]
         print(f"{row['workload']:<12} {row['tuples']:>9} {hand:>8.3f}s {row['tlc-duckdb']:>10.3f}s "

@@ -383,8 +383,10 @@ class Program:
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
-                    lines.extend(f"    {line}" for s in stratum_sql(spec.planned, number - 1) for line in s.split("\n"))
-                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors if t in spec.plan.storage)
+                    sql = stratum_sql(spec.planned, number - 1)
+                    lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))
+                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors
+                             if t in spec.plan.storage)     # a min=/max= fold in DuckDB is a numeric tensor
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""
