@@ -265,7 +265,7 @@ def test_shortest_paths_match_scipy_csgraph(n, seed):
     got = prog(W=w)["D"]
     np.testing.assert_allclose(got, expected)
     np.testing.assert_array_equal(got, tlc.compile(SHORTEST)(W=w)["D"])
-    assert "a min= fold as grouped min(v) in a semi-naive loop" in prog.explain()
+    assert "a min= fixpoint as grouped min(v) in a semi-naive loop" in prog.explain()
 
 
 def test_widest_paths_match_floyd_warshall_and_memory():
@@ -288,3 +288,22 @@ def test_a_negative_cycle_is_a_located_error():
     assert info.value.line == 2
     with pytest.raises(tlc.TlcError):
         tlc.compile(SHORTEST)(W=w)
+
+
+COUNTING = "Count[x, z] = E[x, z]\nCount[x, z] = Count[x, y] E[y, z] + 0.5 E[x, z]\n"
+
+
+def test_path_counting_on_a_dag_matches_memory():
+    rng = np.random.default_rng(5)
+    n = 40
+    e = np.triu(np.where(rng.random((n, n)) < 0.15, rng.integers(1, 3, (n, n)), 0), k=1).astype(float)
+    prog = tlc.compile(COUNTING, relations="duckdb")
+    got = prog(E=e)["Count"]
+    np.testing.assert_allclose(got, tlc.compile(COUNTING)(E=e)["Count"], rtol=1e-12)
+    assert "a sum fixpoint as grouped sum(v)" in prog.explain()
+    bounded = tlc.compile(COUNTING, relations="duckdb", max_rounds=30)
+    with pytest.raises(tlc.TlcError, match="Count still changes after 30 rounds: the limit is max_rounds=30") as info:
+        bounded(E=e + np.eye(n, k=-1))      # cycles: the counts grow without bound
+    assert info.value.line == 2
+    with pytest.raises(tlc.TlcError, match="needs finite inputs"):
+        prog(E=np.where(e > 0, np.inf, 0.0))

@@ -86,11 +86,15 @@ class Session:
         self.loaded.add(table)
 
     def values(self, table: str, array, identity: float) -> None:
-        """Make ``table`` hold the elements of numeric ``array`` other than ``identity`` (and NaN, which
-        contributes nothing to a fold): columns ``c0, c1, ..., v``."""
+        """Make ``table`` hold the elements of numeric ``array`` other than ``identity``: columns ``c0, c1, ...,
+        v``. A min/max fold leaves out NaN too (it contributes nothing); a sum (identity 0) needs finite values,
+        since ``inf * 0`` and NaN would reach elements that the table's missing zeros never reach."""
         if table in self.loaded:
             return
         array = np.asarray(array, dtype=np.float64)
+        if identity == 0 and not np.isfinite(array).all():
+            raise RuntimeFailure(f"a sum fixpoint in DuckDB needs finite inputs, and {table} holds inf or NaN: "
+                                 f"run it in memory (relations='auto')")
         keep = (array != identity) & ~np.isnan(array)
         rows = np.argwhere(keep)
         columns = {f"c{a}": np.ascontiguousarray(rows[:, a], dtype=np.int64) for a in range(array.ndim)}

@@ -174,15 +174,16 @@ fold's identity (+inf for min, -inf for max) absorbs, so a table may leave out e
 
 
 def fold_of(program: Program, stratum: Stratum) -> str | None:
-    """``min`` or ``max`` for a fixpoint stratum of one numeric tensor folded by ``min=``/``max=`` whose equations
-    combine plain reads of numeric tensors by ``+`` and ``max`` (min=) or ``min`` (max=), else None: shortest
-    and widest paths, which DuckDB runs as grouped aggregates."""
+    """The fold of a fixpoint stratum of one numeric tensor that DuckDB runs as grouped aggregates, else None:
+    ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by ``+`` and
+    ``max`` (min=) or ``min`` (max=) (shortest and widest paths); ``sum`` when its sum equations are sums of
+    products of plain reads and constants, each product reading the tensor at most once (path counting)."""
     if stratum.mode is not Mode.FIXPOINT or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
     info = program.tensors[name]
     fold = program.reduction(name)
-    if info.relation or fold not in FOLD_COMBINE or name in program.virtual_axes or not info.rank:
+    if info.relation or fold not in (*FOLD_COMBINE, "sum") or name in program.virtual_axes or not info.rank:
         return None
     for k in stratum.equations:
         eq = program.equations[k]
@@ -190,12 +191,25 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
                 len({i.plain_variable for i in eq.lhs.indices}) != len(eq.lhs.indices) or \
                 any(i.plain_variable is None for i in eq.lhs.indices):
             return None
-        if not _combines(eq.rhs, FOLD_COMBINE[fold], program):
+        terms = sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]
+        if not terms or not all(_combines(t, FOLD_COMBINE.get(fold), program) for t in terms):
             return None
-        bound = {i.plain_variable for ref in ir.refs(eq.rhs) for i in ref.indices}
-        if any(i.plain_variable not in bound for i in eq.lhs.indices):
-            return None
+        for term in terms:
+            bound = {i.plain_variable for ref in ir.refs(term) for i in ref.indices}
+            if any(i.plain_variable not in bound for i in eq.lhs.indices) or \
+                    sum(r.name == name for r in ir.refs(term)) > 1:
+                return None
     return fold
+
+
+def sum_terms(expr) -> list:
+    """A sum fold's right-hand side as its product terms (``A + B C`` -> ``[A, B C]``), or [] when it is not a
+    sum of products of reads and constants."""
+    terms = expr.terms if isinstance(expr, ir.Sum) and all(s == 1 for s in expr.signs) else (expr,)
+    if any(isinstance(t, ir.Product) and any(t.inverted) for t in terms):
+        return []
+    return [t for t in terms if isinstance(t, (ir.Ref, ir.Product))] if \
+        all(isinstance(t, (ir.Ref, ir.Product)) for t in terms) else []
 
 
 def _plain_numeric(ref: ir.Ref, program: Program) -> bool:
@@ -203,11 +217,16 @@ def _plain_numeric(ref: ir.Ref, program: Program) -> bool:
         i.plain_variable or (i.is_constant and not i.virtual) for i in ref.indices)
 
 
-def _combines(expr, function: str, program: Program) -> bool:
+def _combines(expr, function: str | None, program: Program) -> bool:
+    """Whether ``expr`` is made of plain reads and finite constants by ``+`` and ``function`` (a min/max fold)
+    or by products (``function`` None: a term of a sum fold)."""
     if isinstance(expr, ir.Ref):
         return _plain_numeric(expr, program)
     if isinstance(expr, ir.Num):
         return math.isfinite(expr.value)
+    if function is None:
+        return isinstance(expr, ir.Product) and not any(expr.inverted) and \
+            all(_combines(f, None, program) for f in expr.factors)
     if isinstance(expr, ir.Sum):
         return all(s == 1 for s in expr.signs) and all(_combines(t, function, program) for t in expr.terms)
     if isinstance(expr, ir.Call):
@@ -318,8 +337,9 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str) -> str:
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
                   force: str) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
-        return StratumPlan("duckdb", {}, f"a {fold_of(program, stratum)}= fold as grouped {fold_of(program, stratum)}"
-                                         f"(v) in a semi-naive loop over temporary tables; forced")
+        fold = fold_of(program, stratum)
+        return StratumPlan("duckdb", {}, f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) "
+                                         f"in a semi-naive loop over temporary tables; forced")
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")

@@ -91,7 +91,7 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     fixpoint's rounds are (``round_bound``), the result dense again (the identity where the equations without a
     recursive read range, 0 where nothing reached)."""
     planned, lines = emitter.planned, emitter.lines
-    identity = "np.inf" if fold == "min" else "-np.inf"
+    identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0"}[fold]
     for name in reads:
         lines.append(f"{SESSION}.values({literal(sql.table(name))}, {identifier(name)}, {identity})")
     (tensor,) = stratum.tensors
@@ -107,9 +107,11 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     lines.append("        break")
     line, column = emitter.recursive_sites(stratum)[0]
     limit = (f"after {bound.rounds} rounds, which prove a cycle that keeps improving it" if bound.proof else
-             f"after {bound.rounds} rounds (max_rounds= changes the limit)")
+             f"after {bound.rounds} rounds: the limit is max_rounds={planned.max_rounds}"
+             if planned.max_rounds is not None else f"after {bound.rounds} rounds (max_rounds= changes the limit)")
     lines.append(f"    if {counter} >= {bound.rounds}:")
-    lines.append(f"        raise rt.RuntimeFailure({literal(f'{tensor} still improves ' + limit)}, {line}, {column})")
+    verb = "still changes" if fold == "sum" else "still improves"
+    lines.append(f"        raise rt.RuntimeFailure({literal(f'{tensor} {verb} ' + limit)}, {line}, {column})")
     _statements(lines, code.merge, 1)
     _statements(lines, code.finish, 0)
     regions = []

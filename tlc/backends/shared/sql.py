@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of
+from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of, sum_terms
 from tlc.analysis.strata import Mode, Stratum
 from tlc.backends.shared.arrays import constant_position
 from tlc.backends.shared.quoting import sql_identifier
@@ -157,9 +157,9 @@ class StratumSql:
             text += f" WHERE {' AND '.join(where)}"
         return text
 
-    def fold_select(self, eq: ir.Equation, fold: str, delta: int | None = None) -> str:
-        """One ``min=``/``max=`` equation's contributions grouped by its left-hand side: ``min(t0.v + t1.v)``
-        (the read at position ``delta`` from the last round's improvements)."""
+    def fold_select(self, lhs: ir.Ref, term, fold: str, delta: int | None = None) -> str:
+        """One equation's (or, for a sum, one product term's) contributions grouped by its left-hand side:
+        ``min(t0.v + t1.v)``, ``sum(t0.v * t1.v)`` (the read at position ``delta`` from the last round's delta)."""
         atoms: list[ir.Ref] = []
 
         def value(expr) -> str:
@@ -170,30 +170,34 @@ class StratumSql:
                 return f"CAST({float(expr.value)!r} AS DOUBLE)"
             if isinstance(expr, ir.Sum):
                 return "(" + " + ".join(value(t) for t in expr.terms) + ")"
+            if isinstance(expr, ir.Product):
+                return "(" + " * ".join(value(f) for f in expr.factors) + ")"
             return f"{FOLD_SQL[expr.function]}({', '.join(value(a) for a in expr.args)})"
-        combined = value(eq.rhs)
+        combined = value(term)
         source = {} if delta is None else {delta: self.own("delta", atoms[delta].name)}
         tables, where, bound, extent_of = self.joins(atoms, source)
-        head = self.head(eq.lhs, bound, extent_of, where)
+        head = self.head(lhs, bound, extent_of, where)
         text = f"SELECT {', '.join(head)}, {fold}({combined}) AS v FROM {', '.join(tables)}"
         if where:
             text += f" WHERE {' AND '.join(where)}"
         return text + " GROUP BY ALL"
 
     def fold(self, stratum: Stratum, fold: str) -> SqlStratum:
-        """A ``min=``/``max=`` fixpoint (``relation_plan.fold_of``) as a semi-naive loop: each round folds the
-        equations over the last round's improved elements and keeps the elements it improves."""
+        """A fixpoint that ``relation_plan.fold_of`` accepts as a semi-naive loop: each round folds the equations
+        over the last round's delta; ``min``/``max`` keep the elements it improves, ``sum`` adds what it derives
+        (each product reads the tensor once, so the sum of the rounds' deltas is the fixpoint)."""
         (t,) = stratum.tensors
         table, new, delta = self.table(t), self.own("new", t), self.own("delta", t)
         keys = columns(len(self.extents[t]))
         base, variants = [], []
         for k in stratum.equations:
             eq = self.program.equations[k]
-            reads = [n for n, r in enumerate(ir.refs(eq.rhs)) if r.name == t]
-            if reads:
-                variants.extend(self.fold_select(eq, fold, n) for n in reads)
-            else:
-                base.append(self.fold_select(eq, fold))
+            for term in (sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]):
+                reads = [n for n, r in enumerate(ir.refs(term)) if r.name == t]
+                if reads:
+                    variants.extend(self.fold_select(eq.lhs, term, fold, n) for n in reads)
+                else:
+                    base.append(self.fold_select(eq.lhs, term, fold))
 
         def grouped(parts: list[str]) -> str:
             if not parts:
@@ -201,17 +205,24 @@ class StratumSql:
                        f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
             return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
         same = " AND ".join(f"o.{c} = n.{c}" for c in keys)
-        at_least = "<=" if fold == "min" else ">="
         setup = (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",
                  f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {table}")
-        derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT n.* FROM ({grouped(variants)}) AS n\n"
-                  f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {same} AND o.v {at_least} n.v)",)
-        merge = (f"DELETE FROM {table} AS o USING {new} AS n WHERE {same}",
-                 f"INSERT INTO {table} SELECT * FROM {new}",
-                 f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}")
+        if fold == "sum":
+            derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM ({grouped(variants)}) WHERE v <> 0",)
+            merge = (f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}",
+                     f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(keys)}, sum(v) AS v FROM "
+                     f"(SELECT * FROM {table} UNION ALL SELECT * FROM {new}) GROUP BY ALL")
+            note = "sum fixpoint: grouped sum(v), a semi-naive loop adding each round's new contributions"
+        else:
+            at_least = "<=" if fold == "min" else ">="
+            derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT n.* FROM ({grouped(variants)}) AS n\n"
+                      f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {same} AND o.v {at_least} n.v)",)
+            merge = (f"DELETE FROM {table} AS o USING {new} AS n WHERE {same}",
+                     f"INSERT INTO {table} SELECT * FROM {new}",
+                     f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}")
+            note = f"{fold}= fold: grouped {fold}(v), a semi-naive loop keeping the improved elements"
         finish = (f"DROP TABLE IF EXISTS {new}", f"DROP TABLE IF EXISTS {delta}")
-        return SqlStratum((t,), setup, derive, (new,), merge, finish,
-                          note=f"{fold}= fold: grouped {fold}(v), a semi-naive loop keeping the improved elements")
+        return SqlStratum((t,), setup, derive, (new,), merge, finish, note=note)
 
     def position(self, ref: ir.Ref, axis: int, index: ir.Index) -> int:
         """A constant argument's position (an integer: safe in SQL text)."""
