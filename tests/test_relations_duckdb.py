@@ -307,3 +307,31 @@ def test_path_counting_on_a_dag_matches_memory():
     assert info.value.line == 2
     with pytest.raises(tlc.TlcError, match="needs finite inputs"):
         prog(E=np.where(e > 0, np.inf, 0.0))
+
+
+def test_linear_recursion_under_a_round_bound_runs_as_a_loop():
+    prog = tlc.compile(CLOSURE, relations="duckdb", max_rounds=100)
+    assert len(prog(Edge=[(i, i + 1) for i in range(30)])["Path"]) == 31 * 30 // 2
+    assert "WITH RECURSIVE" not in prog.source() and "EXCEPT SELECT" in prog.source()
+    assert "linear recursion as a semi-naive loop over temporary tables (max_rounds=100 counts rounds)" in prog.explain()
+    with pytest.raises(tlc.TlcError, match="Path did not converge after 100 rounds"):
+        prog(Edge=[(i, i + 1) for i in range(150)])
+
+
+def test_a_tl_program_with_a_database_through_the_cli(tmp_path, capsys):
+    (tmp_path / "paths.tl").write_text(SHORTEST + CLOSURE)
+    w = np.full((4, 4), np.inf)
+    w[0, 1], w[1, 2], w[2, 3] = 1.0, 2.0, 3.0
+    np.save(tmp_path / "W.npy", w)
+    (tmp_path / "edge.csv").write_text("0,1\n1,2\n")
+    database = tmp_path / "paths.duckdb"
+    argv = ["run", str(tmp_path / "paths.tl"), "--input", f"W={tmp_path / 'W.npy'}", "--input",
+            f"Edge={tmp_path / 'edge.csv'}", "--relations", "duckdb", "--db", str(database)]
+    assert cli_main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Path = {(0, 1), (0, 2), (1, 2)}" in out and "6." in out
+    with duckdb.connect(str(database)) as con:
+        assert sorted(con.execute('SELECT * FROM "Path"').fetchall()) == [(0, 1), (0, 2), (1, 2)]
+    assert cli_main(["compile", str(tmp_path / "paths.tl"), "--target", "sql", "--input", f"W={tmp_path / 'W.npy'}",
+                     "--input", f"Edge={tmp_path / 'edge.csv'}"]) == 0
+    assert "min= fold: grouped min(v)" in capsys.readouterr().out

@@ -325,7 +325,7 @@ class Program:
             given = {n: e for n, e in sig.extents.items() if n not in fixed}
             shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
         relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
-                                   self.budget.elements)
+                                   self.budget.elements, self.max_rounds)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()

@@ -250,18 +250,19 @@ def duckdb_available() -> bool:
 
 
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],
-                   force: str = "auto", budget: int | None = None) -> RelationPlan:
-    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples and
-    ``budget`` is the memory budget in elements (None: no limit), against which ``auto`` weighs DuckDB."""
+                   force: str = "auto", budget: int | None = None, max_rounds: int | None = None) -> RelationPlan:
+    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples,
+    ``budget`` is the memory budget in elements (None: no limit), against which ``auto`` weighs DuckDB, and
+    ``max_rounds`` the bound on rounds (DuckDB then runs linear recursion as a loop, which counts them)."""
     if force not in CHOICES:
         raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {force!r}")
     size = {n: math.prod(e) for n, e in shapes.extents.items()}
     in_duckdb: set[str] = set()     # relations defined by strata planned for DuckDB so far
     plans = []
     for stratum in strata:
-        plan = _plan_stratum(program, stratum, shapes, size, nnz, force)
+        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds)
         if plan.relational and force == "auto" and duckdb_available():
-            plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb)
+            plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb, max_rounds)
         if plan.relational and plan.strategy != "duckdb":
             _check_positions(program, stratum, budget, nnz)
         if plan.strategy == "duckdb":
@@ -309,7 +310,7 @@ def _check_positions(program: Program, stratum: Stratum, budget: int | None, nnz
 
 
 def _duckdb_instead(program: Program, stratum: Stratum, plan: StratumPlan, budget: int | None, nnz: dict,
-                    in_duckdb: set[str]) -> StratumPlan:
+                    in_duckdb: set[str], max_rounds: int | None) -> StratumPlan:
     """Under ``auto``: DuckDB for a stratum whose input relations hold more positions than the memory budget has
     elements, or that reads relations DuckDB keeps."""
     reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
@@ -321,12 +322,14 @@ def _duckdb_instead(program: Program, stratum: Stratum, plan: StratumPlan, budge
         if not kept:
             return plan
         why = f"reads {', '.join(kept)}, kept in DuckDB"
-    return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, why))
+    return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, why, max_rounds))
 
 
-def _duckdb_reason(program: Program, stratum: Stratum, why: str) -> str:
+def _duckdb_reason(program: Program, stratum: Stratum, why: str, max_rounds: int | None) -> str:
     if stratum.mode is Mode.PLAIN:
         shape = "non-recursive rules as SELECT ... UNION"
+    elif linear(program, stratum) and max_rounds is not None:
+        shape = f"linear recursion as a semi-naive loop over temporary tables (max_rounds={max_rounds} counts rounds)"
     elif linear(program, stratum):
         shape = "linear recursion as one WITH RECURSIVE ... UNION"
     else:
@@ -335,7 +338,7 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str) -> str:
 
 
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
-                  force: str) -> StratumPlan:
+                  force: str, max_rounds: int | None = None) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
         fold = fold_of(program, stratum)
         return StratumPlan("duckdb", {}, f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) "
@@ -344,7 +347,7 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")
     if force == "duckdb":
-        return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, "forced"))
+        return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, "forced", max_rounds))
     touched = set(stratum.tensors) | {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
     largest = max(size.get(n, 0) for n in touched)
     if stratum.mode is Mode.PLAIN:
