@@ -313,7 +313,8 @@ def test_linear_recursion_under_a_round_bound_runs_as_a_loop():
     prog = tlc.compile(CLOSURE, relations="duckdb", max_rounds=100)
     assert len(prog(Edge=[(i, i + 1) for i in range(30)])["Path"]) == 31 * 30 // 2
     assert "WITH RECURSIVE" not in prog.source() and "EXCEPT SELECT" in prog.source()
-    assert "linear recursion as a semi-naive loop over temporary tables (max_rounds=100 counts rounds)" in prog.explain()
+    assert "linear recursion as a semi-naive loop over temporary tables (max_rounds=100 counts rounds)" \
+        in prog.explain()
     with pytest.raises(tlc.TlcError, match="Path did not converge after 100 rounds"):
         prog(Edge=[(i, i + 1) for i in range(150)])
 
