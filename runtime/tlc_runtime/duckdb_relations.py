@@ -136,10 +136,6 @@ class Session:
             self.connection.execute(f"INSERT OR REPLACE INTO {SCHEMA}.{DIGESTS} VALUES (?, ?)", [name, digest])
         self.loaded.add(table)
 
-    def reused(self) -> list[str]:
-        """Names of the input tables of the file whose digest is recorded (for tests and reports)."""
-        return [r[0] for r in self.connection.execute(f"SELECT name FROM {SCHEMA}.{DIGESTS}").fetchall()]
-
     def symbols(self, symbols) -> None:
         """Write the symbol table to the database file as ``tlc symbols(id, name)``."""
         names = np.asarray([str(s) for s in symbols], dtype=object)
