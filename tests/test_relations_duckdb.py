@@ -143,6 +143,31 @@ def test_in_memory_strata_refuse_input_relations_over_the_budget():
     assert info.value.line == 1
 
 
+def test_a_sum_over_a_relation_kept_in_duckdb_runs_there():
+    edges = [(i, i + 1) for i in range(3000)]
+    prog = tlc.compile(CLOSURE + "Reach[x] = Path(x, y)\n", memory_limit=40_000)
+    got = prog(Edge=edges)
+    plan = prog.specialisation(Edge=edges).plan
+    assert [p.strategy for p in plan.strata] == ["duckdb"] * 2
+    assert plan.strata[1].reason == "a join of relations with tensor semantics as grouped sum(v); reads Path, kept in " \
+                                    "DuckDB"
+    assert plan.storage["Path"] == "sparse"
+    np.testing.assert_array_equal(got["Reach"], np.arange(3000, -1, -1))
+    w = np.random.default_rng(0).random(301)
+    weighted = tlc.compile(CLOSURE + "Weighted[x] = Path(x, y) W[y] + 2 Path(y, x)\n", relations="duckdb")
+    got = weighted(Edge=edges[:300], W=w)["Weighted"]
+    np.testing.assert_allclose(got, np.array([w[x + 1:].sum() for x in range(301)]) + 2 * np.arange(301))
+    assert "a join of relations with tensor semantics as grouped sum(v); forced" in weighted.explain()
+
+
+def test_supplied_values_of_a_fold_are_contributions():
+    w = np.full((3, 3), np.inf)
+    w[0, 1], w[1, 2] = 1.0, 1.0
+    start = np.array([[np.inf, 0.5], [np.inf, np.inf]])     # a smaller initial value, itself a contribution
+    got = tlc.compile(SHORTEST, relations="duckdb")(W=w, D=start)["D"]
+    np.testing.assert_array_equal(got, tlc.compile(SHORTEST)(W=w, D=start)["D"])
+
+
 def test_results_are_read_lazily_and_belong_to_their_call():
     prog = tlc.compile(CLOSURE, relations="duckdb")
     first = prog(Edge=[(0, 1), (1, 2)])["Path"]

@@ -174,16 +174,21 @@ fold's identity (+inf for min, -inf for max) absorbs, so a table may leave out e
 
 
 def fold_of(program: Program, stratum: Stratum) -> str | None:
-    """The fold of a fixpoint stratum of one numeric tensor that DuckDB runs as grouped aggregates, else None:
-    ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by ``+`` and
-    ``max`` (min=) or ``min`` (max=) (shortest and widest paths); ``sum`` when its sum equations are sums of
-    products of plain reads and constants, each product reading the tensor at most once (path counting)."""
-    if stratum.mode is not Mode.FIXPOINT or len(stratum.tensors) != 1:
+    """The fold of a stratum of one numeric tensor that DuckDB runs as grouped aggregates, else None: for a
+    fixpoint, ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by
+    ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
+    sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
+    most once (path counting); for a non-recursive stratum, ``sum`` when such products read some relation
+    (``Count[x] = Path(x, y)``: a join with ``sum(v)``)."""
+    if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
     info = program.tensors[name]
     fold = program.reduction(name)
     if info.relation or fold not in (*FOLD_COMBINE, "sum") or name in program.virtual_axes or not info.rank:
+        return None
+    if stratum.mode is Mode.PLAIN and (fold != "sum" or not any(
+            r.relation for k in stratum.equations for r in ir.refs(program.equations[k].rhs))):
         return None
     for k in stratum.equations:
         eq = program.equations[k]
@@ -200,6 +205,14 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
                     sum(r.name == name for r in ir.refs(term)) > 1:
                 return None
     return fold
+
+
+def _fold_shape(program: Program, stratum: Stratum) -> str:
+    fold = fold_of(program, stratum)
+    if stratum.mode is Mode.PLAIN:
+        return "a join of relations with tensor semantics as grouped sum(v)"
+    return f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) in a semi-naive loop over " \
+           f"temporary tables"
 
 
 def sum_terms(expr) -> list:
@@ -221,7 +234,7 @@ def _combines(expr, function: str | None, program: Program) -> bool:
     """Whether ``expr`` is made of plain reads and finite constants by ``+`` and ``function`` (a min/max fold)
     or by products (``function`` None: a term of a sum fold)."""
     if isinstance(expr, ir.Ref):
-        return _plain_numeric(expr, program)
+        return _plain_numeric(expr, program) or (function is None and _plain(expr, program))
     if isinstance(expr, ir.Num):
         return math.isfinite(expr.value)
     if function is None:
@@ -263,6 +276,11 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
         plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds)
         if plan.relational and force == "auto" and duckdb_available():
             plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb, max_rounds)
+        elif force == "auto" and stratum.mode is Mode.PLAIN and fold_of(program, stratum) is not None:
+            kept = sorted({r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)} & in_duckdb)
+            if kept:    # the relation stays in DuckDB: no dense copy of it is made
+                plan = StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; reads {', '.join(kept)}, kept "
+                                                 f"in DuckDB")
         if plan.relational and plan.strategy != "duckdb":
             _check_positions(program, stratum, budget, nnz)
         if plan.strategy == "duckdb":
@@ -340,9 +358,7 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str, max_rounds: int
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
                   force: str, max_rounds: int | None = None) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
-        fold = fold_of(program, stratum)
-        return StratumPlan("duckdb", {}, f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) "
-                                         f"in a semi-naive loop over temporary tables; forced")
+        return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")

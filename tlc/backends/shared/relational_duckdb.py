@@ -87,16 +87,40 @@ def emit_duckdb(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str,
 
 
 def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: StratumSql) -> None:
-    """A ``min=``/``max=`` fixpoint: inputs as tables of their non-identity elements, the loop bounded as the
-    fixpoint's rounds are (``round_bound``), the result dense again (the identity where the equations without a
-    recursive read range, 0 where nothing reached)."""
+    """A fold (``relation_plan.fold_of``): numeric inputs as tables of their non-identity elements, relations as
+    they are, the loop (of a fixpoint) bounded as in memory (``round_bound``), the result dense again (the identity
+    where supplied data or the equations without a recursive read range, 0 where nothing reached)."""
     planned, lines = emitter.planned, emitter.lines
     identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0"}[fold]
     for name in reads:
-        lines.append(f"{SESSION}.values({literal(sql.table(name))}, {identifier(name)}, {identity})")
+        info = planned.program.tensors[name]
+        if info.relation:
+            lines.append(f"{SESSION}.provide({literal(sql.table(name))}, {identifier(name)}, {info.rank})")
+        else:
+            lines.append(f"{SESSION}.values({literal(sql.table(name))}, {identifier(name)}, {identity})")
+    (tensor,) = stratum.tensors
+    if tensor in planned.supplied:
+        lines.append(f"{SESSION}.values({literal(sql.own('input', tensor))}, inputs[{literal(tensor)}], {identity})")
+    _statements(lines, code.setup, 0)
+    regions = [tuple((0, n) for n in planned.supplied[tensor])] if tensor in planned.supplied else []
+    if code.news:
+        _fold_loop(emitter, stratum, code, fold)
+    for k in stratum.equations:
+        eq = planned.program.equations[k]
+        ranges = planned.shapes.ranges.get(k, {})
+        if any(r.name == tensor for r in ir.refs(eq.rhs)) or any(hi <= lo for lo, hi in ranges.values()):
+            continue
+        regions.append(tuple(ranges[i.plain_variable] for i in eq.lhs.indices))
+    shape = tuple(planned.shapes.extents[tensor])
+    lines.append(f"{identifier(tensor)} = {SESSION}.dense({literal(sql.table(tensor))}, {shape}, "
+                 f"{literal(regions)}, {identity})  # the identity where reached by no improvement, 0 where unreached")
+
+
+def _fold_loop(emitter, stratum: Stratum, code: SqlStratum, fold: str) -> None:
+    """The rounds of a fold's semi-naive loop, bounded as the in-memory fixpoint is."""
+    planned, lines = emitter.planned, emitter.lines
     (tensor,) = stratum.tensors
     bound = round_bound(planned.program, stratum, planned.shapes.extents, planned.max_rounds)
-    _statements(lines, code.setup, 0)
     counter = internal("round")
     lines.append(f"{counter} = 0")
     lines.append(f"while True:  # rounds until no element improves ({bound.rounds} at most: {bound.why})"
@@ -114,16 +138,6 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     lines.append(f"        raise rt.RuntimeFailure({literal(f'{tensor} {verb} ' + limit)}, {line}, {column})")
     _statements(lines, code.merge, 1)
     _statements(lines, code.finish, 0)
-    regions = []
-    for k in stratum.equations:
-        eq = planned.program.equations[k]
-        ranges = planned.shapes.ranges.get(k, {})
-        if any(r.name == tensor for r in ir.refs(eq.rhs)) or any(hi <= lo for lo, hi in ranges.values()):
-            continue
-        regions.append(tuple(ranges[i.plain_variable] for i in eq.lhs.indices))
-    shape = tuple(planned.shapes.extents[tensor])
-    lines.append(f"{identifier(tensor)} = {SESSION}.dense({literal(sql.table(tensor))}, {shape}, "
-                 f"{literal(regions)}, {identity})  # the identity where reached by no improvement, 0 where unreached")
 
 
 def _statements(lines: list[str], statements, indent: int) -> None:

@@ -165,7 +165,7 @@ class StratumSql:
         def value(expr) -> str:
             if isinstance(expr, ir.Ref):
                 atoms.append(expr)
-                return f"t{len(atoms) - 1}.v"
+                return "CAST(1.0 AS DOUBLE)" if expr.relation else f"t{len(atoms) - 1}.v"
             if isinstance(expr, ir.Num):
                 return f"CAST({float(expr.value)!r} AS DOUBLE)"
             if isinstance(expr, ir.Sum):
@@ -199,12 +199,18 @@ class StratumSql:
                 else:
                     base.append(self.fold_select(eq.lhs, term, fold))
 
+        if t in self.supplied:      # its data is one more contribution
+            base.insert(0, f"SELECT * FROM {self.own('input', t)}")
+
         def grouped(parts: list[str]) -> str:
             if not parts:
                 return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in keys)}, " \
                        f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
             return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
         same = " AND ".join(f"o.{c} = n.{c}" for c in keys)
+        if stratum.mode is Mode.PLAIN:
+            return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",),
+                              note="a join with tensor semantics: grouped sum(v), relations read as 1")
         setup = (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",
                  f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {table}")
         if fold == "sum":
