@@ -9,7 +9,9 @@ it once) is one ``WITH RECURSIVE ... UNION``, which DuckDB evaluates semi-naivel
 recursion (or a bound on the rounds) is a semi-naive loop over temporary tables that the emitted code drives.
 A ``min=``/``max=`` fixpoint of one numeric tensor (``relation_plan.fold_of``: shortest and widest paths) is a
 table ``(c0, ..., v DOUBLE)`` of the elements not equal to the fold's identity (+inf for min, -inf for max),
-folded by grouped ``min(v)``/``max(v)`` in a semi-naive loop that keeps each round's improved elements.
+folded by grouped ``min(v)``/``max(v)`` in a semi-naive loop that keeps each round's improved elements; a sum
+fixpoint (path counting) adds each round's contributions, and a non-recursive sum over relations is one grouped
+``sum(v)`` (a relation's tuple counting 1).
 
 Table names are the relations' names (quoted by ``quoting.sql_identifier``); DuckDB matches names without
 regard to case, so a relation whose name differs from an earlier one's only in case gets ``#2``, ``#3``...
@@ -30,9 +32,9 @@ from tlc.ir.program import Program
 INPUT_SCHEMA = "tlcdb"
 """The schema a database file is attached as: input relations are read from it, results written to it."""
 RECURSIVE = sql_identifier("tlc recursive")
+"""The name of the recursive common table expression."""
 FOLD_SQL = {"max": "greatest", "min": "least"}
 """The SQL of the functions a ``min=``/``max=`` fold's terms may combine by."""
-"""The name of the recursive common table expression."""
 
 
 def table_names(program: Program) -> dict[str, str]:
