@@ -361,3 +361,23 @@ def test_a_tl_program_with_a_database_through_the_cli(tmp_path, capsys):
     assert cli_main(["compile", str(tmp_path / "paths.tl"), "--target", "sql", "--input", f"W={tmp_path / 'W.npy'}",
                      "--input", f"Edge={tmp_path / 'edge.csv'}"]) == 0
     assert "min= fold: grouped min(v)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_every_cpu_backend_runs_the_sql(backend):
+    if backend == "llvm":
+        pytest.importorskip("llvmlite")
+    w = np.full((3, 3), np.inf)
+    w[0, 1], w[1, 2] = 1.0, 2.0
+    got = tlc.compile(CLOSURE + SHORTEST, backend=backend, relations="duckdb")(Edge=[(0, 1), (1, 2)], W=w)
+    assert set(got["Path"]) == {(0, 1), (0, 2), (1, 2)}
+    assert got["D"][0, 2] == 3.0 and got["D"][2, 0] == np.inf
+
+
+def test_concurrent_calls_have_their_own_databases():
+    from concurrent.futures import ThreadPoolExecutor
+    prog = tlc.compile(CLOSURE, relations="duckdb")
+    chains = [[(i, i + 1) for i in range(n)] for n in (5, 10, 15, 20, 25, 30)]
+    with ThreadPoolExecutor(3) as pool:
+        sizes = list(pool.map(lambda edges: len(prog(Edge=edges)["Path"]), chains))
+    assert sizes == [n * (n + 1) // 2 for n in (5, 10, 15, 20, 25, 30)]
