@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.analysis.projection import analyse
-from tlc.analysis.relation_plan import plan_relations, relations_option
+from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
 from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
+from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source
@@ -109,7 +111,7 @@ class Program:
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
-                 relations: str = "auto", max_rounds: int | None = None):
+                 relations: str = "auto", max_rounds: int | None = None, database=None):
         self._backend = find_backend(backend)
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
@@ -118,7 +120,13 @@ class Program:
         self.max_rounds = check_max_rounds(max_rounds)
         """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
         self.relations = relations_option(relations)
-        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``closure``."""
+        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``closure``/
+        ``duckdb``."""
+        self.database = _database(database)
+        """The DuckDB database file (absolute path) inputs are stored in and results written to, or None."""
+        if (self.relations == "duckdb" or self.database is not None) and not duckdb_available():
+            why = "relations='duckdb'" if self.relations == "duckdb" else "a database file"
+            raise TlcError(f"{why} needs duckdb: pip install 'tlc[duckdb]'")
         missing = self._backend.missing()
         if missing:
             raise TlcError(missing)
@@ -314,13 +322,14 @@ class Program:
             fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
             given = {n: e for n, e in sig.extents.items() if n not in fixed}
             shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
-        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations)
+        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
+                                   self.budget.elements, self.max_rounds)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
                         if program.tensors[n].defined and (n in data.arrays or n in data.tuples)}
             planned = plan(program, strata, shapes, sig, supplied, relations, self.budget, self.max_rounds,
-                           self.threads, self._backend.capabilities)
+                           self.threads, self._backend.capabilities, self.database)
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
@@ -371,7 +380,11 @@ class Program:
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
-                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors)
+                if spec.plan.strata[number - 1].strategy == "duckdb":
+                    sql = stratum_sql(spec.planned, number - 1)
+                    lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))
+                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors
+                             if t in spec.plan.storage)     # a min=/max= fold in DuckDB is a numeric tensor
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""
@@ -398,6 +411,15 @@ class Program:
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
+
+
+def _database(database) -> str | None:
+    """A database file argument as an absolute path (None: none)."""
+    if database is None:
+        return None
+    if not isinstance(database, (str, os.PathLike)) or not os.fspath(database):
+        raise TlcError(f"database must be the path of a DuckDB file, not {database!r}")
+    return os.path.abspath(os.fspath(database))
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
@@ -437,7 +459,8 @@ def _format_atom(ref: ir.Ref) -> str:
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
             threads: int | None = None, passes: PassManager | None = None, outputs=None,
             tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
-            weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None) -> Program:
+            weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None,
+            database=None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
@@ -447,9 +470,11 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     are sliced to fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
-    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``closure`` (``squaring`` is its former name);
+    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense``, ``closure`` (formerly
+    ``squaring``) or ``duckdb`` (SQL inside DuckDB; the ``duckdb`` extra); ``database`` names a DuckDB file that
+    keeps the input relations and receives every derived relation as a table of its name;
     ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
     source, filename = load_source(src_or_path)
     return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
-                   max_rounds=max_rounds)
+                   max_rounds=max_rounds, database=database)

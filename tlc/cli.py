@@ -12,6 +12,7 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program
+from tlc.backends.shared.relational_duckdb import sql_script
 from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
@@ -74,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_relations(p):
         p.add_argument("--relations", choices=RELATION_CHOICES + tuple(FORMER_RELATION_NAMES), default="auto",
-                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or closure (formerly squaring)")
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense, closure (formerly "
+                            "squaring) or duckdb (SQL inside DuckDB; needs the duckdb extra)")
+        p.add_argument("--db", dest="database", metavar="FILE.duckdb",
+                       help="a DuckDB database file: input relations are stored there (rewritten only when their "
+                            "content changes) and every derived relation is written there as a table of its name")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")
@@ -102,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     with_memory_limit(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
-    comp.add_argument("--target", choices=ALL_BACKENDS, default="numpy")
+    comp.add_argument("--target", choices=(*ALL_BACKENDS, "sql"), default="numpy",
+                      help="a backend's module, or sql: the relational strata as DuckDB SQL")
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
     comp.add_argument("--emit", choices=EMIT_KINDS, default="python",
                       help="llvm target: llvm-ir, asm, obj, or shared (OUT.py plus OUT.so, run by tlc_runtime)")
@@ -242,7 +248,9 @@ def _compile(program: Program, inputs: dict, args) -> int:
     if args.emit == "shared" and not args.output:
         raise _UsageError("--emit shared needs -o OUT (writes OUT.py and OUT.so)")
     spec = program.specialisation(**inputs)
-    if args.emit == "python":
+    if args.target == "sql":
+        artifact = sql_script(spec.planned)
+    elif args.emit == "python":
         artifact = spec.source
     else:
         from tlc.backends.llvm import aot
@@ -338,6 +346,9 @@ def _command(args) -> int:
     passes = PassManager(opt_level, frozenset(getattr(args, "print_after", ())), getattr(args, "print_ir", False),
                          out=sys.stdout)
     backend = getattr(args, "backend", None) or getattr(args, "target", "numpy")
+    relations = getattr(args, "relations", "auto")
+    if backend == "sql":     # the SQL of the relational strata: every one planned for DuckDB
+        backend, relations = "numpy", "duckdb"
     threads = getattr(args, "threads", None)
     if threads is not None and threads < 1:
         raise _UsageError(f"--threads must be at least 1, not {threads}")
@@ -345,8 +356,8 @@ def _command(args) -> int:
     if tolerance is not None and not tolerance > 0:
         raise _UsageError(f"--tolerance must be positive, not {tolerance}")
     options = dict(passes=passes, threads=threads, memory_limit=getattr(args, "memory_limit", None),
-                   factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
-                   max_rounds=getattr(args, "max_rounds", None))
+                   factorise=getattr(args, "factorise", None), relations=relations,
+                   max_rounds=getattr(args, "max_rounds", None), database=getattr(args, "database", None))
     datalog = filename.lower().endswith(".dl")
     if datalog:
         if getattr(args, "outputs", None) or tolerance is not None:

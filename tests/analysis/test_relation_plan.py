@@ -60,7 +60,7 @@ def test_a_forced_closure_of_a_recursion_that_is_not_one_falls_back_to_dense():
 
 
 def test_an_unknown_choice_is_refused():
-    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, not 'fast'"):
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, not 'fast'"):
         plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
 
 

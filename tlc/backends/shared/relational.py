@@ -8,6 +8,7 @@ over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a clo
 from __future__ import annotations
 
 from tlc.backends.shared.arrays import constant_position, tuple_code
+from tlc.backends.shared.relational_duckdb import emit_duckdb
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
@@ -15,7 +16,11 @@ from tlc.analysis.strata import Stratum
 
 
 def emit_relational(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]) -> None:
-    """Append the code of one relational stratum to ``emitter.lines`` (a ``ScheduleEmitter``)."""
+    """Append the code of one relational stratum to ``emitter.lines`` (a ``ScheduleEmitter``); a stratum
+    planned for DuckDB runs as SQL (``tlc.backends.shared.relational_duckdb``)."""
+    if plan.strategy == "duckdb":
+        emit_duckdb(emitter, stratum, plan, storage)
+        return
     _Relational(emitter, stratum, plan, storage).emit()
 
 
