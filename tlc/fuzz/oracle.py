@@ -107,9 +107,10 @@ WALL_FACTOR = 4
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``WALL_FACTOR`` times as many seconds of
-    wall time (a run blocked without computing); only in the main thread on POSIX, otherwise no limit.
+def time_limit(seconds: float | None, wall: float | None = None):
+    """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``wall`` seconds of wall time (default
+    ``WALL_FACTOR * seconds``: a run blocked without computing); only in the main thread on POSIX, otherwise no
+    limit.
 
     CPU time does not depend on how loaded the machine is, so a case is a hang because of what it computes,
     not because other processes took the cores (a wall-clock limit flagged a 2 s compile as a hang under load).
@@ -121,12 +122,14 @@ def time_limit(seconds: float | None):
     def cpu(signum, frame):
         raise Hang(f"more than {seconds:g} s of CPU time")
 
-    def wall(signum, frame):
-        raise Hang(f"no result after {WALL_FACTOR * seconds:g} s")
+    wall = WALL_FACTOR * seconds if wall is None else wall
 
-    previous = signal.signal(signal.SIGPROF, cpu), signal.signal(signal.SIGALRM, wall)
+    def blocked(signum, frame):
+        raise Hang(f"no result after {wall:g} s")
+
+    previous = signal.signal(signal.SIGPROF, cpu), signal.signal(signal.SIGALRM, blocked)
     signal.setitimer(signal.ITIMER_PROF, seconds)
-    signal.setitimer(signal.ITIMER_REAL, WALL_FACTOR * seconds)
+    signal.setitimer(signal.ITIMER_REAL, wall)
     try:
         yield
     finally:
