@@ -1,0 +1,95 @@
+"""What a syntax error needs to be reported well: the bracket left open (reported at its opener rather than
+where the statement it swallowed fails), and the extent of the statement that failed, so the parser can
+blank it and go on to find the file's other errors. Tokens come from the grammar's own Lark lexer."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters
+from lark.lexer import BasicLexer, LexerState
+from lark.utils import TextSlice
+
+OPENERS = {"LSQB": "RSQB", "LPAR": "RPAR"}
+CLOSERS = {"RSQB", "RPAR"}
+SEPARATORS = {"_NL", "SEMICOLON"}
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The bracket and statement structure of a source text, read from its tokens."""
+
+    tokens: tuple[Token, ...]
+    """Every token in order (characters no token matches are skipped)."""
+
+    def open_at(self, position: int) -> list[Token]:
+        """The brackets still open just before character ``position``, outermost first."""
+        stack: list[Token] = []
+        for token in self.tokens:
+            if token.start_pos >= position:
+                break
+            if token.type in OPENERS:
+                stack.append(token)
+            elif token.type in CLOSERS and stack:
+                stack.pop()
+        return stack
+
+    def statement_at(self, position: int) -> tuple[int, int | None]:
+        """Character range ``[start, end)`` of the statement holding ``position``: it starts after the last
+        separator (a newline or ';' outside brackets) before it and ends at the next one (None: the end of
+        the text)."""
+        start, depth = 0, 0
+        for token in self.tokens:
+            if token.type in OPENERS:
+                depth += 1
+            elif token.type in CLOSERS:
+                depth = max(0, depth - 1)
+            elif token.type in SEPARATORS and depth == 0:
+                if token.start_pos >= position:
+                    return start, token.start_pos
+                start = token.end_pos
+        return start, None
+
+
+@functools.cache
+def _lexer(parser: Lark) -> BasicLexer:
+    return BasicLexer(parser.lexer_conf)
+
+
+def layout(parser: Lark, source: str) -> Layout:
+    """The tokens of ``source`` as ``parser``'s grammar reads them, skipping characters no token matches."""
+    lexer = _lexer(parser)
+    tokens: list[Token] = []
+    offset = 0
+    while offset < len(source):
+        try:
+            tokens.extend(lexer.lex(LexerState(TextSlice(source, offset, None)), None))
+            break
+        except UnexpectedCharacters as err:
+            offset = err.pos_in_stream + 1
+    return Layout(tuple(tokens))
+
+
+def blank(source: str, start: int, end: int) -> str:
+    """``source`` with the characters of ``[start, end)`` replaced by spaces (newlines kept, so every later
+    position keeps its line and column)."""
+    middle = "".join(c if c in "\r\n" else " " for c in source[start:end])
+    return source[:start] + middle + source[end:]
+
+
+def offset(source: str, line: int, column: int) -> int:
+    """The character position of 1-based ``line`` and ``column`` in ``source`` (as Lark counts them)."""
+    start = 0
+    for _ in range(line - 1):
+        found = source.find("\n", start)
+        if found < 0:
+            return len(source)
+        start = found + 1
+    return min(len(source), start + column - 1)
+
+
+def line_of(source: str, position: int) -> int:
+    """The 1-based line holding character ``position``."""
+    return source.count("\n", 0, position) + 1
