@@ -17,7 +17,7 @@ from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as fi
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
-from tlc.driver.source import frontend, load_source
+from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, TlcError
@@ -452,6 +452,8 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``;
     ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
+    program = frontend(source, filename, outputs, tolerance)
+    warn(program, stacklevel=2)
+    return Program(program, backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
                    max_rounds=max_rounds)

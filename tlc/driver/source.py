@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import replace
 
+from tlc.analysis.lints import lint
 from tlc.analysis.projection import analyse
 from tlc.analysis.safety import check_safety
 from tlc.analysis.strata import stratify
@@ -57,6 +59,13 @@ def frontend(source: str, filename: str | None = None, outputs=None, tolerance: 
     except TlcError as err:
         raise err.located(filename, source) from None
     return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
+
+
+def warn(program: IRProgram, stacklevel: int = 1) -> None:
+    """Issue the program's lint warnings (``TlcWarning``) through the ``warnings`` module, attributed to the
+    caller ``stacklevel`` frames up."""
+    for warning in lint(program):
+        warnings.warn(warning, stacklevel=stacklevel + 1)
 
 
 def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:

@@ -1,0 +1,115 @@
+"""Likely mistakes in a program that still compiles, found without data: each is a located ``TlcWarning``
+(listed with an example in docs/diagnostics.md). Only reads the program."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tlc.analysis.projection import analyse
+from tlc.errors import TlcWarning, closest
+from tlc.ir import nodes as ir
+from tlc.ir.printer import format_expr, format_ref
+from tlc.ir.program import Program, TensorInfo
+
+LINTS = ("close-name", "undefined-relation", "single-use-variable", "summed-away")
+"""The warnings' codes, in the order the checks run."""
+
+
+def lint(program: Program) -> list[TlcWarning]:
+    """Every warning about ``program``, in source order."""
+    found = [*_close_names(program), *_undefined_relations(program), *_single_use_variables(program),
+             *_summed_away(program)]
+    for warning in found:
+        warning.filename, warning.source = program.filename, program.source
+    return sorted(found, key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
+
+
+def _inputs(program: Program) -> list[TensorInfo]:
+    """Tensors read but neither defined nor declared (a declaration says the input is meant)."""
+    return [info for info in program.tensors.values() if not info.defined and info.name not in program.shapes]
+
+
+def _close_names(program: Program) -> list[TlcWarning]:
+    """A numeric input named like a defined tensor: probably a typo for it."""
+    defined = [n for n, info in program.tensors.items() if info.defined and not info.relation]
+    out = []
+    for info in _inputs(program):
+        near = None if info.relation else closest(info.name, defined)
+        if near is not None:
+            out.append(TlcWarning(
+                f"{info.name} is read but never defined, so it is an input; {near} is defined", info.first_use.span,
+                help=f"did you mean '{near}'?",
+                notes=(f"declare it with 'tensor {info.name}[...]' if it is meant to be an input",),
+                code="close-name"))
+    return out
+
+
+def _undefined_relations(program: Program) -> list[TlcWarning]:
+    """A relation no rule or fact defines, read by a query or named like a defined relation."""
+    defined = [n for n, info in program.tensors.items() if info.defined and info.relation]
+    queried = {q.atom.name: q for q in program.queries}
+    out = []
+    for info in _inputs(program):
+        if not info.relation:
+            continue
+        near = closest(info.name, defined)
+        if near is None and info.name not in queried:
+            continue
+        span = queried[info.name].span if near is None else info.first_use.span
+        reader = "a query reads it" if info.name in queried else "a rule reads it"
+        out.append(TlcWarning(
+            f"no rule or fact defines relation {info.name}, but {reader}: it answers only from data given at run "
+            f"time", span, help=f"did you mean '{near}'?" if near else None,
+            notes=(f"declare it with 'relation {info.name}(...)' if it is meant to be an input",),
+            code="undefined-relation"))
+    return out
+
+
+def _single_use_variables(program: Program) -> list[TlcWarning]:
+    """A variable that occurs once in a relational rule joins nothing and constrains nothing (as Soufflé warns)."""
+    out = []
+    for eq in program.equations:
+        if not eq.lhs.relation or eq.fact:
+            continue
+        counts: Counter[str] = Counter()
+        where: dict[str, object] = {}
+        for ref in (eq.lhs, *ir.refs(eq.rhs)):
+            for index in ref.indices:
+                for v in index.variables:
+                    counts[v] += 1
+                    where.setdefault(v, index.span or ref.span)
+        for node in ir.walk(eq.rhs):
+            if isinstance(node, ir.IndexValue):
+                counts[node.name] += 1
+                where.setdefault(node.name, node.span)
+        for v, n in counts.items():
+            if n == 1 and not v.startswith("_"):
+                out.append(TlcWarning(
+                    f"variable {v} occurs only once in this rule of {eq.lhs.name}, so it joins nothing",
+                    where[v], help=f"name it _{v} if any value will do; otherwise it should match a variable "
+                                   f"of another atom", code="single-use-variable"))
+    return out
+
+
+def _summed_away(program: Program) -> list[TlcWarning]:
+    """An index summed over a sum of terms: ``Y[i] = X[i,j] + B[j]`` sums the whole right-hand side over j
+    (adding any term without j once per value of j), where ``Y[i,j]`` was more likely meant."""
+    out = []
+    for eq in program.equations:
+        if eq.lhs.relation or eq.fact:
+            continue
+        for path, variables in analyse(eq).summed_at.items():
+            node = ir.node_at(eq.rhs, path)
+            if not isinstance(node, ir.Sum):
+                continue
+            names = ", ".join(variables)
+            kept = format_ref(ir.Ref(eq.lhs.name, eq.lhs.indices + tuple(
+                ir.Index(terms=((v, 1),)) for v in variables), eq.lhs.relation))
+            out.append(TlcWarning(
+                f"{names} {'is' if len(variables) == 1 else 'are'} summed away over the terms of "
+                f"{format_expr(node)}, not kept in {eq.lhs.name}", node.span or eq.span,
+                help=f"to keep {'it' if len(variables) == 1 else 'them'}, write {kept} on the left-hand side",
+                notes=("an index missing from the left-hand side is summed over the smallest product holding all "
+                       "its occurrences; here no product does, so the whole sum is summed",),
+                code="summed-away"))
+    return out
