@@ -226,9 +226,11 @@ def test_unknown_input_name():
     assert "error: unknown input 'Q'" in str(err)
 
 
-def test_unknown_input_name_has_a_line():
-    err = run_error("Y[i] = A[i]\n", A=np.ones(3), Q=np.ones(3))
-    assert err.line is not None and err.line >= 1
+def test_unknown_input_name_is_not_pinned_on_an_unrelated_line_and_suggests_a_name():
+    err = run_error("Y[i] = A[i] + Bias[i]\n", A=np.ones(3), Bias=np.ones(3), Bais=np.ones(3))
+    assert err.line is None     # the name is the caller's, not the source's: no statement is underlined
+    assert err.help == "did you mean 'Bias'?"
+    assert str(err).startswith("<input>: error: unknown input 'Bais'")
 
 
 # ---------------------------------------------------------------------------------------------- typing

@@ -20,7 +20,7 @@ from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -270,15 +270,14 @@ class Program:
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
             if name not in known:
-                first = program.statements[0].span if program.statements else None
                 if name in self.source_ir.tensors:
                     raise DataError(f"data for {name}, an intermediate the optimiser removed (it is not among "
                                     f"the outputs); list it in outputs= to supply data for it",
                                     self.source_ir.tensors[name].first_use.span).located(program.filename,
                                                                                          program.source)
-                raise DataError(f"unknown input {name!r}; this program reads "
-                                f"{', '.join(sorted(self.input_names())) or 'nothing'}",
-                                first).located(program.filename, program.source)
+                readable = sorted(self.input_names())
+                raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
+                                help=did_you_mean(name, readable)).located(program.filename, program.source)
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \

@@ -20,14 +20,14 @@ from tlc.driver.source import frontend, load_source
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
 from tlc import __version__
 from tlc.analysis.lints import lint
-from tlc.errors import DataError, Span, TlcError, gather, use_colour
+from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
 from tlc.analysis.strata import check_max_rounds
-from tlc_runtime.data import load_file
+from tlc_runtime.data import FileRows, load_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -194,14 +194,17 @@ def _header(args) -> bool | None:
     return {"yes": True, "no": False}.get(getattr(args, "header", "auto"))
 
 
-def _inputs(args, names: list[str]) -> dict:
-    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given."""
+def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
+    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given;
+    ``origins`` (when given) receives each input's file and archive key (None for a whole file)."""
     inputs: dict = {}
+    origins = {} if origins is None else origins
     for path in args.data:
         loaded = load_file(path)
         if not isinstance(loaded, dict):
             raise TlcError(f"--data expects an .npz archive keyed by tensor name, got {path}", filename=path)
         inputs.update(loaded)
+        origins.update((key, (path, key)) for key in loaded)
     for binding in args.input:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
@@ -212,6 +215,7 @@ def _inputs(args, names: list[str]) -> dict:
                 raise TlcError(f"{path} holds {len(loaded)} arrays; use --data for archives", filename=path)
             loaded = next(iter(loaded.values()))
         inputs[name] = loaded
+        origins[name] = (path, None)
     if args.fact_dir is not None:
         for name in names:
             if name not in inputs:
@@ -222,7 +226,41 @@ def _inputs(args, names: list[str]) -> dict:
                                    f"{', '.join(found)}; keep one", filename=found[0])
                 if found:
                     inputs[name] = load_file(found[0], _header(args))
+                    origins[name] = (found[0], None)
     return inputs
+
+
+def _check_files(program: Program, inputs: dict, origins: dict) -> None:
+    """Data read from files, checked where a mistake is best shown: an archive key or ``--input`` name that is
+    no input at the data file and key, a relation's rows of the wrong width at the file's first row."""
+    known = program.input_names()
+    tensors = program.ir.tensors
+    for name, value in inputs.items():
+        path, key = origins.get(name, (None, None))
+        if path is None:
+            continue
+        if name not in known and name not in tensors and name not in program.ir.scalars:
+            where = f"the archive's key {key!r}" if key is not None else f"--input {name}"
+            raise DataError(f"{where} names no input of {program.ir.filename or 'the program'}, which reads "
+                            f"{', '.join(known) or 'nothing'}", filename=path, help=did_you_mean(name, known))
+        info = tensors.get(name)
+        if isinstance(value, FileRows) and value and info is not None and info.relation \
+                and len(value[0]) != info.rank:
+            use = info.first_use.span
+            raise DataError(f"row has {len(value[0])} column{'s' if len(value[0]) != 1 else ''} but relation "
+                            f"{name} takes {info.rank} argument{'s' if info.rank != 1 else ''}",
+                            Span(value.lines[0], 1), filename=path, source=_read_text(path),
+                            notes=(f"{name} is used at {program.ir.filename or '<input>'}:{use.line}:{use.column}",)
+                            if use else ())
+
+
+def _read_text(path: str) -> str | None:
+    """A data file's text (for showing a row), or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _datalog_inputs(args, program: DatalogProgram) -> dict:
@@ -415,7 +453,9 @@ def _command(args) -> int:
         checked = frontend(source, filename, getattr(args, "outputs", None), tolerance)
         _warn(lint(checked), args)
         program = Program(checked, backend, opt_level, **options)
-        inputs = _inputs(args, program.input_names())
+        origins: dict = {}
+        inputs = _inputs(args, program.input_names(), origins)
+        _check_files(program, inputs, origins)
     if args.command == "check":
         if inputs:
             program.check(**inputs)
