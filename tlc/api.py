@@ -24,7 +24,7 @@ from tlc.errors import DataError, TlcError, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation
+from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program as IRProgram
 from tlc.memory_limit import resolve as resolve_budget
 from tlc.passes.attention import explain_attention
@@ -379,12 +379,15 @@ class Program:
                 lines.append(f"  {where}: {format_equation(eq)}".replace("\n", "\n    "))
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
-                    lines.append(f"    sums {', '.join(variables)} at {'the right-hand side' if not path else 'sub-expression ' + '.'.join(map(str, path))}")
+                    lines.append(f"    sums {', '.join(variables)} over " + (
+                        "the whole right-hand side" if not path else format_expr(ir.node_at(eq.rhs, path))))
                 if projection.reduced:
                     lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
-                    lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
+                    if ranges:
+                        lines.append("    index ranges: " + ", ".join(_index_range(v, lo, hi)
+                                                                     for v, (lo, hi) in ranges.items()))
                     lines.extend(f"    {c.describe()}" for c in contractions.get(k, ()))
         if self.memory_limit is not None:
             lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
@@ -399,6 +402,13 @@ class Program:
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
+
+
+def _index_range(variable: str, lo: int, hi: int) -> str:
+    """``i 0..2 (3 values)``: the values an index variable takes in an equation."""
+    if hi <= lo:
+        return f"{variable} none"
+    return f"{variable} {lo}..{hi - 1} ({hi - lo} value{'s' if hi - lo != 1 else ''})"
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:

@@ -457,10 +457,11 @@ def _command(args) -> int:
         inputs = _inputs(args, program.input_names(), origins)
         _check_files(program, inputs, origins)
     if args.command == "check":
-        if inputs:
+        shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
+        if shaped:
             program.check(**inputs)
         print(f"{filename}: ok ({len(program.ir.equations)} equations, {len(program.ir.tensors)} tensors"
-              f"{', shapes checked against the data' if inputs else ''})")
+              f"{', shapes checked against the data' if inputs else ', shapes checked' if shaped else ''})")
         return 0
     if args.command == "explain":
         if args.explain_format == "text":

@@ -34,7 +34,7 @@ def _close_names(program: Program) -> list[TlcWarning]:
     defined = [n for n, info in program.tensors.items() if info.defined and not info.relation]
     out = []
     for info in _inputs(program):
-        near = None if info.relation else closest(info.name, defined)
+        near = None if info.relation else _typo_of(info.name, defined)
         if near is not None:
             out.append(TlcWarning(
                 f"{info.name} is read but never defined, so it is an input; {near} is defined", info.first_use.span,
@@ -52,9 +52,10 @@ def _undefined_relations(program: Program) -> list[TlcWarning]:
     for info in _inputs(program):
         if not info.relation:
             continue
-        near = closest(info.name, defined)
+        near = _typo_of(info.name, defined)
         if near is None and info.name not in queried:
             continue
+        near = near or closest(info.name, defined)
         span = queried[info.name].span if near is None else info.first_use.span
         reader = "a query reads it" if info.name in queried else "a rule reads it"
         out.append(TlcWarning(
@@ -63,6 +64,29 @@ def _undefined_relations(program: Program) -> list[TlcWarning]:
             notes=(f"declare it with 'relation {info.name}(...)' if it is meant to be an input",),
             code="undefined-relation"))
     return out
+
+
+def _typo_of(name: str, candidates: list[str]) -> str | None:
+    """The candidate ``name`` is most likely a slip of the keyboard for, if any: the same name in another case,
+    two neighbours swapped, one letter doubled, or one letter (not a digit) replaced. Adding letters is not a
+    slip: ``EmbR`` is defined from the input ``Emb``, ``W2`` is another input than ``W1``."""
+    return next((c for c in candidates if c != name and _slip(name, c)), None)
+
+
+def _slip(typed: str, meant: str) -> bool:
+    if typed.lower() == meant.lower():
+        return True
+    if len(typed) == len(meant):
+        diff = [k for k, (a, b) in enumerate(zip(typed, meant)) if a != b]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]] \
+                and typed[diff[1]] == meant[diff[0]]:
+            return True
+        return len(diff) == 1 and len(typed) >= 3 and not (typed[diff[0]].isdigit() or meant[diff[0]].isdigit())
+    if len(typed) == len(meant) + 1:
+        for k in range(1, len(typed)):
+            if typed[k].lower() == typed[k - 1].lower() and typed[:k] + typed[k + 1:] == meant:
+                return True
+    return False
 
 
 def _single_use_variables(program: Program) -> list[TlcWarning]:
@@ -100,16 +124,34 @@ def _summed_away(program: Program) -> list[TlcWarning]:
             continue
         for path, variables in analyse(eq).summed_at.items():
             node = ir.node_at(eq.rhs, path)
-            if not isinstance(node, ir.Sum):
+            if isinstance(node, ir.Sum):
+                how = f"over the terms of {format_expr(node)}"
+                why = "no product holds all its occurrences, so the whole sum is summed"
+            elif isinstance(node, ir.Ref) and _term_of_sum(eq.rhs, path):
+                how = f"over {format_expr(node)} alone, before it is added to the other terms"
+                why = "a single tensor holds all its occurrences, so that tensor alone is summed"
+            else:
                 continue
-            names = ", ".join(variables)
+            they = len(variables) > 1
             kept = format_ref(ir.Ref(eq.lhs.name, eq.lhs.indices + tuple(
                 ir.Index(terms=((v, 1),)) for v in variables), eq.lhs.relation))
             out.append(TlcWarning(
-                f"{names} {'is' if len(variables) == 1 else 'are'} summed away over the terms of "
-                f"{format_expr(node)}, not kept in {eq.lhs.name}", node.span or eq.span,
-                help=f"to keep {'it' if len(variables) == 1 else 'them'}, write {kept} on the left-hand side",
-                notes=("an index missing from the left-hand side is summed over the smallest product holding all "
-                       "its occurrences; here no product does, so the whole sum is summed",),
+                f"{', '.join(variables)} {'are' if they else 'is'} summed away {how}, not kept in {eq.lhs.name}",
+                node.span or eq.span,
+                help=f"to keep {'them' if they else 'it'}, write {kept} on the left-hand side",
+                notes=(f"an index missing from the left-hand side is summed over the smallest product holding all "
+                       f"its occurrences; here {why}",),
                 code="summed-away"))
     return out
+
+
+def _term_of_sum(rhs: ir.Expr, path: tuple[int, ...]) -> bool:
+    """True when the node at ``path`` (under any negations) is a term of a sum."""
+    while path:
+        parent = ir.node_at(rhs, path[:-1])
+        if isinstance(parent, ir.Sum):
+            return True
+        if not isinstance(parent, ir.Neg):
+            return False
+        path = path[:-1]
+    return False
