@@ -16,6 +16,7 @@ from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.drawing import program_dot, render_dot
+from tlc.driver.progress import progress_on
 from tlc.driver.source import frontend, load_source
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
 from tlc import __version__
@@ -378,7 +379,7 @@ def _train(filename: str, args) -> int:
         wanted = [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
     trained = train(filename, _inputs(args, wanted), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
                     steps=args.steps, batch=args.batch, seed=args.seed, backend=args.backend, resume=args.resume,
-                    progress=True)
+                    progress=sys.stderr.isatty())
     print(f"{args.loss} = {trained.losses[-1]:.6g} after step {trained.step}")
     if args.out:
         trained.save(args.out)
@@ -529,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _command(args)
+        with progress_on(sys.stderr):
+            return _command(args)
     except _UsageError as err:
         parser.error(str(err))
     except rt.DataFileError as err:
