@@ -4,7 +4,6 @@ a caret range and ``help:``/``note:`` lines (in colour on a terminal)."""
 
 from __future__ import annotations
 
-import difflib
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -82,13 +81,29 @@ def _excerpt(span: Span | None, source: str | None) -> tuple[str, int, int] | No
     return text, column, width
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn ``a`` into ``b`` (optimal string
+    alignment distance)."""
+    previous, current = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return current[len(b)]
+
+
 def closest(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate most like ``name`` (by edit similarity), if one is close enough to suggest."""
-    pool = [c for c in candidates if c != name]
-    found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not found:   # a longer spelling of a short name: sigmoid for sig
-        found = [c for c in pool if len(c) >= 3 and name.lower().startswith(c.lower())][:1]
-    return found[0] if found else None
+    """The candidate nearest ``name`` by edit distance (at most a third of its length, at least 1), else one
+    that ``name`` spells out at more length (``sigmoid`` for ``sig``); None when none is close."""
+    pool = sorted(c for c in candidates if c != name)
+    bound = max(1, len(name) // 3)
+    scored = sorted((edit_distance(name.lower(), c.lower()), c) for c in pool if abs(len(c) - len(name)) <= bound)
+    if scored and scored[0][0] <= bound:
+        return scored[0][1]
+    longer = [c for c in pool if len(c) >= 3 and name.lower().startswith(c.lower())]
+    return max(longer, key=len) if longer else None
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -31,10 +31,10 @@ def _inputs(program: Program) -> list[TensorInfo]:
 
 def _close_names(program: Program) -> list[TlcWarning]:
     """A numeric input named like a defined tensor: probably a typo for it."""
-    defined = [n for n, info in program.tensors.items() if info.defined and not info.relation]
+    slips = _Slips([n for n, info in program.tensors.items() if info.defined and not info.relation])
     out = []
     for info in _inputs(program):
-        near = None if info.relation else _typo_of(info.name, defined)
+        near = None if info.relation else slips.of(info.name)
         if near is not None:
             out.append(TlcWarning(
                 f"{info.name} is read but never defined, so it is an input; {near} is defined", info.first_use.span,
@@ -47,15 +47,17 @@ def _close_names(program: Program) -> list[TlcWarning]:
 def _undefined_relations(program: Program) -> list[TlcWarning]:
     """A relation no rule or fact defines, read by a query or named like a defined relation."""
     defined = [n for n, info in program.tensors.items() if info.defined and info.relation]
+    slips = _Slips(defined)
     queried = {q.atom.name: q for q in program.queries}
     out = []
     for info in _inputs(program):
         if not info.relation:
             continue
-        near = _typo_of(info.name, defined)
+        near = slips.of(info.name)
         if near is None and info.name not in queried:
             continue
-        near = near or closest(info.name, defined)
+        if near is None and len(out) < MAX_SUGGESTIONS:
+            near = closest(info.name, defined)
         span = queried[info.name].span if near is None else info.first_use.span
         reader = "a query reads it" if info.name in queried else "a rule reads it"
         out.append(TlcWarning(
@@ -66,27 +68,48 @@ def _undefined_relations(program: Program) -> list[TlcWarning]:
     return out
 
 
-def _typo_of(name: str, candidates: list[str]) -> str | None:
-    """The candidate ``name`` is most likely a slip of the keyboard for, if any: the same name in another case,
-    two neighbours swapped, one letter doubled, or one letter (not a digit) replaced. Adding letters is not a
-    slip: ``EmbR`` is defined from the input ``Emb``, ``W2`` is another input than ``W1``."""
-    return next((c for c in candidates if c != name and _slip(name, c)), None)
+class _Slips:
+    """Finds the name another was most likely a slip of the keyboard for, in time linear in the names' length:
+    the same name in another case, two neighbours swapped, one letter doubled or typed once for twice, or one
+    letter after the first (not a digit, in a name of four or more) replaced. Adding letters is not a slip: ``EmbR`` is defined from the input ``Emb``, ``W2`` is another input
+    than ``W1``."""
+
+    def __init__(self, names: list[str]):
+        self.folded: dict[str, str] = {}
+        self.blanked: dict[str, str] = {}
+        for name in names:
+            self.folded.setdefault(name.lower(), name)
+            if len(name) >= 4:
+                for k, c in enumerate(name[1:], 1):
+                    if not c.isdigit():
+                        self.blanked.setdefault(name[:k] + "\0" + name[k + 1:], name)
+
+    def of(self, typed: str) -> str | None:
+        """The name ``typed`` was probably meant to be, or None."""
+        found = self.folded.get(typed.lower())
+        if found is not None and found != typed:
+            return found
+        for k in range(len(typed) - 1):
+            swapped = typed[:k] + typed[k + 1] + typed[k] + typed[k + 2:]
+            if swapped != typed and swapped.lower() in self.folded:
+                return self.folded[swapped.lower()]
+            undoubled = (typed[:k] + typed[k + 1:]).lower()
+            if typed[k].lower() == typed[k + 1].lower() and undoubled in self.folded:
+                return self.folded[undoubled]
+        for k in range(1, len(typed) + 1):     # a doubled letter typed once: Hiden for Hidden
+            doubled = (typed[:k] + typed[k - 1] + typed[k:]).lower()
+            if doubled in self.folded:
+                return self.folded[doubled]
+        if len(typed) >= 4:
+            for k, c in enumerate(typed[1:], 1):
+                found = None if c.isdigit() else self.blanked.get(typed[:k] + "\0" + typed[k + 1:])
+                if found is not None and found != typed:
+                    return found
+        return None
 
 
-def _slip(typed: str, meant: str) -> bool:
-    if typed.lower() == meant.lower():
-        return True
-    if len(typed) == len(meant):
-        diff = [k for k, (a, b) in enumerate(zip(typed, meant)) if a != b]
-        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]] \
-                and typed[diff[1]] == meant[diff[0]]:
-            return True
-        return len(diff) == 1 and len(typed) >= 3 and not (typed[diff[0]].isdigit() or meant[diff[0]].isdigit())
-    if len(typed) == len(meant) + 1:
-        for k in range(1, len(typed)):
-            if typed[k].lower() == typed[k - 1].lower() and typed[:k] + typed[k + 1:] == meant:
-                return True
-    return False
+MAX_SUGGESTIONS = 10
+"""Most warnings a lint computes an edit-distance suggestion for (each costs a pass over every name)."""
 
 
 def _single_use_variables(program: Program) -> list[TlcWarning]:
