@@ -33,7 +33,8 @@ class TerminalProgress(logging.Handler):
             if bar is None:
                 bar = self.bars[what] = self.tqdm(total=total, desc=what, unit="round", file=self.stream, leave=False)
             bar.set_postfix_str(detail, refresh=False)
-            bar.update(done - bar.n)
+            bar.n = done
+            bar.refresh()       # reports come at most every INTERVAL seconds: draw each
             return
         text = f"{what}: done" if finished else f"{what}: round {done}{f'/{total}' if total else ''}, {detail}"
         self.stream.write(f"\r\x1b[K{text}" + ("\n" if finished else ""))
