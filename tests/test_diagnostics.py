@@ -126,3 +126,27 @@ def test_bounded_recurrences_still_run():
     import numpy as np
     result = tlc.compile("tensor S[4]\nS[0] = 1\nS[t+1] = S[t] + 1\n")()
     np.testing.assert_array_equal(result["S"], [1, 2, 3, 4])
+
+
+def test_missing_input_at_run_time_suggests_the_defined_tensor():
+    import warnings
+
+    import numpy as np
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tlc.TlcWarning)
+        program = tlc.compile("H[i] = W[i,j] X[j]\nY[i] = relu(Hh[i])\n")
+    with pytest.raises(tlc.TlcError) as info:
+        program(W=np.ones((2, 2)), X=np.ones(2))
+    assert info.value.message == "no data for input Hh" and (info.value.line, info.value.column) == (2, 13)
+    assert info.value.help == "did you mean 'H'? (H is defined by an equation)"
+
+
+def test_unknown_output_suggests_a_defined_tensor():
+    err = compile_error_with_outputs("H[i] = W[i,j] X[j]\n", ["Hh"])
+    assert err.help == "did you mean 'H'?"
+
+
+def compile_error_with_outputs(source: str, outputs) -> tlc.TlcError:
+    with pytest.raises(tlc.TlcError) as info:
+        tlc.compile(source, outputs=outputs)
+    return info.value

@@ -20,7 +20,7 @@ from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError, did_you_mean
+from tlc.errors import DataError, TlcError, closest, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -283,7 +283,11 @@ class Program:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
                     scalar_span(program, name)
                 what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
-                raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
+                near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
+                hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
+                    "given data)" if near in inputs else "defined by an equation)")
+                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
+                                                                                      program.source)
         try:
             return self._specialise(inputs, variant)
         except TlcError as err:

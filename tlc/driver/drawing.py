@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 
 from tlc.analysis.strata import Stratum
 from tlc.errors import TlcError
-from tlc.ir.printer import format_equation
+from tlc.ir.nodes import refs
+from tlc.ir.printer import format_equation, format_ref
 from tlc.ir.program import Program
 
 DOT_TIMEOUT = 60
@@ -46,14 +47,13 @@ def program_dot(program: Program, strata: Sequence[Stratum], choices: Mapping[in
             out.append(f'    "e:{k}" [label={dot_string(label)}, shape=note];')
         out.append("  }")
     for k, eq in enumerate(program.equations):
-        for name in dict.fromkeys(r.name for r in _reads(eq)):
+        for name in dict.fromkeys(r.name for r in refs(eq.rhs)):
             out.append(f'  "t:{_id(name)}" -> "e:{k}";')
         out.append(f'  "e:{k}" -> "t:{_id(eq.lhs.name)}";')
-    for query in program.queries:
-        out.append(f'  "q:{query.span.line if query.span else 0}:{_id(query.atom.name)}" '
-                   f'[label={dot_string(_query_text(query))}, shape=diamond];')
-        out.append(f'  "t:{_id(query.atom.name)}" -> "q:{query.span.line if query.span else 0}:'
-                   f'{_id(query.atom.name)}";')
+    for number, query in enumerate(program.queries):
+        label = dot_string(format_ref(query.atom) + "?")
+        out.append(f'  "q:{number}" [label={label}, shape=diamond];')
+        out.append(f'  "t:{_id(query.atom.name)}" -> "q:{number}";')
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -61,16 +61,6 @@ def program_dot(program: Program, strata: Sequence[Stratum], choices: Mapping[in
 def _id(name: str) -> str:
     """A node-id fragment for a tensor name (names are identifiers, primes and all; quotes are escaped)."""
     return name.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _reads(eq):
-    from tlc.ir.nodes import refs
-    return refs(eq.rhs)
-
-
-def _query_text(query) -> str:
-    from tlc.ir.printer import format_ref
-    return format_ref(query.atom) + "?"
 
 
 def render_dot(text: str, fmt: str) -> tuple[str | bytes, str | None]:

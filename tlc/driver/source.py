@@ -12,7 +12,7 @@ from tlc.analysis.lints import lint
 from tlc.analysis.projection import analyse
 from tlc.analysis.safety import check_safety
 from tlc.analysis.strata import stratify
-from tlc.errors import Span, TlcError
+from tlc.errors import Span, TlcError, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -81,7 +81,7 @@ def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
         if name not in defined:
             what = "an input, not defined by an equation" if name in program.tensors else "not a tensor of this program"
             raise TlcError(f"unknown output {name!r}: it is {what}; defined tensors are {', '.join(defined)}",
-                           filename=program.filename)
+                           filename=program.filename, help=did_you_mean(name, defined))
     return frozenset(names)
 
 

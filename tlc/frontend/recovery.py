@@ -5,29 +5,37 @@ blank it and go on to find the file's other errors. Tokens come from the grammar
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters
 from lark.lexer import BasicLexer, LexerState
 from lark.utils import TextSlice
 
-OPENERS = {"LSQB": "RSQB", "LPAR": "RPAR"}
+OPENERS = {"LSQB", "LPAR"}
 CLOSERS = {"RSQB", "RPAR"}
 SEPARATORS = {"_NL", "SEMICOLON"}
 
 
-@dataclass(frozen=True, slots=True)
 class Layout:
-    """The bracket and statement structure of a source text, read from its tokens."""
+    """The bracket and statement structure of a source text, read from its tokens as far as a question needs
+    (an error early in a long file lexes only up to the end of its statement)."""
 
-    tokens: tuple[Token, ...]
-    """Every token in order (characters no token matches are skipped)."""
+    def __init__(self, tokens: Iterator[Token]):
+        self._pending = tokens
+        self._seen: list[Token] = []
+
+    def _tokens(self) -> Iterator[Token]:
+        """Every token in order: those lexed already, then more as they are asked for."""
+        yield from self._seen
+        for token in self._pending:
+            self._seen.append(token)
+            yield token
 
     def open_at(self, position: int) -> list[Token]:
         """The brackets still open just before character ``position``, outermost first."""
         stack: list[Token] = []
-        for token in self.tokens:
+        for token in self._tokens():
             if token.start_pos >= position:
                 break
             if token.type in OPENERS:
@@ -41,7 +49,7 @@ class Layout:
         separator (a newline or ';' outside brackets) before it and ends at the next one (None: the end of
         the text)."""
         start, depth = 0, 0
-        for token in self.tokens:
+        for token in self._tokens():
             if token.type in OPENERS:
                 depth += 1
             elif token.type in CLOSERS:
@@ -59,17 +67,18 @@ def _lexer(parser: Lark) -> BasicLexer:
 
 
 def layout(parser: Lark, source: str) -> Layout:
-    """The tokens of ``source`` as ``parser``'s grammar reads them, skipping characters no token matches."""
-    lexer = _lexer(parser)
-    tokens: list[Token] = []
+    """The layout of ``source`` as ``parser``'s grammar lexes it, skipping characters no token matches."""
+    return Layout(_lex(_lexer(parser), source))
+
+
+def _lex(lexer: BasicLexer, source: str) -> Iterator[Token]:
     offset = 0
     while offset < len(source):
         try:
-            tokens.extend(lexer.lex(LexerState(TextSlice(source, offset, None)), None))
-            break
+            yield from lexer.lex(LexerState(TextSlice(source, offset, None)), None)
+            return
         except UnexpectedCharacters as err:
             offset = err.pos_in_stream + 1
-    return Layout(tuple(tokens))
 
 
 def blank(source: str, start: int, end: int) -> str:
