@@ -20,7 +20,7 @@ from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError, closest, did_you_mean
+from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -384,7 +384,7 @@ class Program:
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
                     lines.append(f"    sums {', '.join(variables)} over " + (
-                        "the whole right-hand side" if not path else format_expr(ir.node_at(eq.rhs, path))))
+                        "the whole right-hand side" if not path else shortened(format_expr(ir.node_at(eq.rhs, path)), 80)))
                 if projection.reduced:
                     lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
                 if spec is not None and k in spec.shapes.ranges:

@@ -81,6 +81,11 @@ def _excerpt(span: Span | None, source: str | None) -> tuple[str, int, int] | No
     return text, column, width
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters with ``...`` (for quoting source in a message)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def edit_distance(a: str, b: str) -> int:
     """Insertions, deletions, substitutions and swaps of neighbours that turn ``a`` into ``b`` (optimal string
     alignment distance)."""

@@ -125,3 +125,13 @@ def test_every_lint_has_a_docs_entry():
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.tl")), ids=lambda p: p.name)
 def test_the_examples_are_clean(path):
     assert found(path.read_text(encoding="utf-8")) == []
+
+
+def test_a_sum_of_contractions_over_one_index_does_not_warn():
+    assert found("H[i] = tanh(W[i,j] X[j] + U[i,j] G[j])\n") == []
+    assert [w[0] for w in found("H[i] = W[i,j] X[j] + B[j]\n")] == ["summed-away"]
+
+
+def test_long_expressions_are_shortened_in_messages():
+    (warning,) = found("Y[i] = " + " + ".join(["W[i,j]"] * 300) + " + B[i]\n")
+    assert len(warning[3]) < 150 and "..." in warning[3]

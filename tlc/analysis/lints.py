@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tlc.analysis.projection import analyse
-from tlc.errors import TlcWarning, closest
+from tlc.analysis.projection import analyse, occurrences
+from tlc.errors import TlcWarning, closest, shortened
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_expr, format_ref
 from tlc.ir.program import Program, TensorInfo
@@ -147,11 +147,11 @@ def _summed_away(program: Program) -> list[TlcWarning]:
             continue
         for path, variables in analyse(eq).summed_at.items():
             node = ir.node_at(eq.rhs, path)
-            if isinstance(node, ir.Sum):
-                how = f"over the terms of {format_expr(node)}"
+            if isinstance(node, ir.Sum) and not _contractions_only(node, variables):
+                how = f"over the terms of {shortened(format_expr(node))}"
                 why = "no product holds all its occurrences, so the whole sum is summed"
             elif isinstance(node, ir.Ref) and _term_of_sum(eq.rhs, path):
-                how = f"over {format_expr(node)} alone, before it is added to the other terms"
+                how = f"over {shortened(format_expr(node))} alone, before it is added to the other terms"
                 why = "a single tensor holds all its occurrences, so that tensor alone is summed"
             else:
                 continue
@@ -166,6 +166,19 @@ def _summed_away(program: Program) -> list[TlcWarning]:
                        f"its occurrences; here {why}",),
                 code="summed-away"))
     return out
+
+
+def _contractions_only(node: ir.Sum, variables) -> bool:
+    """True when every term of ``node`` is a product of several factors using all ``variables``: then summing
+    the whole sum is summing each product (``W[i,j] X[j] + U[i,j] H[j]``), as intended."""
+    for term in node.terms:
+        inner = term.operand if isinstance(term, ir.Neg) else term
+        if not isinstance(inner, ir.Product) or len(inner.factors) < 2:
+            return False
+        used = {v for _, v in occurrences(inner)}
+        if not set(variables) <= used:
+            return False
+    return True
 
 
 def _term_of_sum(rhs: ir.Expr, path: tuple[int, ...]) -> bool:
