@@ -366,7 +366,8 @@ class Program:
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
         for number, stratum in enumerate(self.strata, 1):
-            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
+            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}] "
+                         f"{MODE_GLOSSES[stratum.mode]}")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)
                 lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
@@ -383,8 +384,11 @@ class Program:
                 lines.append(f"  {where}: {format_equation(eq)}".replace("\n", "\n    "))
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
-                    lines.append(f"    sums {', '.join(variables)} over " + (
-                        "the whole right-hand side" if not path else shortened(format_expr(ir.node_at(eq.rhs, path)), 80)))
+                    where = "the whole right-hand side" if not path else \
+                        shortened(format_expr(ir.node_at(eq.rhs, path)), 80)
+                    names = ", ".join(variables)     # a relation keeps a tuple when some value of them exists
+                    lines.append(f"    projects {names} out of {where}" if eq.lhs.relation else
+                                 f"    sums {names} over {where}")
                 if projection.reduced:
                     lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
                 if spec is not None and k in spec.shapes.ranges:
@@ -406,6 +410,15 @@ class Program:
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
+
+
+MODE_GLOSSES = {
+    Mode.PLAIN: "computed once",
+    Mode.RECURRENCE: "computed step by step along its shifted index",
+    Mode.SEMINAIVE: "rules repeated on the newly derived tuples until none is new",
+    Mode.FIXPOINT: "equations repeated until nothing changes",
+}
+"""What each evaluation mode means, for readers of ``explain``."""
 
 
 def _index_range(variable: str, lo: int, hi: int) -> str:
