@@ -247,3 +247,17 @@ def test_progress_uses_tqdm_when_installed(monkeypatch):
     shown = terminal.getvalue()
     assert "fixpoint of X" in shown and "round" in shown and "X last changed by" in shown
     assert "fixpoint of X: round 1/10000" not in shown      # the bar, not the plain line
+
+
+def test_semi_naive_progress_counts_new_tuples(monkeypatch):
+    from tlc.driver.progress import progress_on
+    monkeypatch.setattr(tlc_runtime.progress, "INTERVAL", 0.0)
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    program = tlc.compile("Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n", relations="sparse")
+    terminal = Terminal()
+    with progress_on(terminal):
+        result = program(Edge=np.eye(20, k=1, dtype=bool))
+    assert len(result["Path"]) == 190
+    shown = terminal.getvalue()
+    assert "semi-naive rounds of Path: round 1, 18 new tuples" in shown
+    assert shown.endswith("semi-naive rounds of Path: done\n")

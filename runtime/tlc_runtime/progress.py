@@ -1,4 +1,4 @@
-"""Progress of long loops (fixpoint rounds), reported through the ``tlc_runtime.progress`` logger: silent
+"""Progress of long loops (fixpoint and semi-naive rounds), reported through the ``tlc_runtime.progress`` logger: silent
 unless someone listens (``tlc`` listens when standard error is a terminal), and at most every ``INTERVAL``
 seconds, so a quick loop costs one clock read per round."""
 
@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import time
+
+from tlc_runtime.sparse import count
 
 LOGGER = logging.getLogger("tlc_runtime.progress")
 INTERVAL = 0.5
@@ -40,3 +42,24 @@ class Ticker:
         if self.reported:
             LOGGER.info("%s: done", self.what, extra={"progress": (self.what, None, self.total, "", True)})
             self.reported = False
+
+
+class SemiNaiveProgress:
+    """Reports a semi-naive loop's rounds and the tuples each derived (emitted code calls ``round`` with the
+    round's deltas, then ``close``)."""
+
+    def __init__(self, names, limit: int | None = None):
+        self.names = tuple(names)
+        self.ticker = Ticker(f"semi-naive rounds of {', '.join(self.names)}", limit)
+        self.rounds = 0
+
+    def round(self, deltas) -> None:
+        """Record one round; ``deltas`` are its new tuples per relation (counted only when a report is due)."""
+        self.rounds += 1
+        if self.ticker.due():
+            new = sum(count(d) for d in deltas)
+            self.ticker.report(self.rounds, f"{new} new tuple{'s' * (new != 1)}")
+
+    def close(self) -> None:
+        """The loop ended."""
+        self.ticker.close()
