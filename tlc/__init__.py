@@ -1,9 +1,8 @@
 """tlc: the Tensor Logic compiler."""
 
 from tlc.api import Program, Results, compile
-from tlc.contract import contract_path
 from tlc.driver.rows import Rows
-from tlc.einsum import einsum
+from tlc.einsum import contract_path, einsum
 from tlc.errors import DataError, EinsumError, TlcError, TlcWarning
 from tlc.gradient import GradientProgram, grad
 from tlc.train import Trained, train

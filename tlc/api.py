@@ -10,7 +10,7 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.analysis.projection import analyse
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, plan_relations
+from tlc.analysis.relation_plan import plan_relations, relations_option
 from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as find_backend
@@ -115,12 +115,10 @@ class Program:
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise TlcError(f"threads must be a positive integer, not {threads!r}")
-        if relations not in RELATION_CHOICES:
-            raise TlcError(f"relations must be one of {', '.join(RELATION_CHOICES)}, not {relations!r}")
         self.max_rounds = check_max_rounds(max_rounds)
         """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
-        self.relations = relations
-        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``squaring``."""
+        self.relations = relations_option(relations)
+        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``closure``."""
         missing = self._backend.missing()
         if missing:
             raise TlcError(missing)
@@ -373,7 +371,7 @@ class Program:
                 lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
             relational = spec is not None and spec.plan.strata[number - 1].relational
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
-                    not (relational and spec.plan.strata[number - 1].strategy == "squaring"):
+                    not (relational and spec.plan.strata[number - 1].strategy == "closure"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
@@ -475,7 +473,7 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     are sliced to fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
-    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``;
+    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``closure`` (``squaring`` is its former name);
     ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
     source, filename = load_source(src_or_path)
     program = frontend(source, filename, outputs, tolerance)

@@ -18,7 +18,7 @@ from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relati
 from tlc.driver.drawing import program_dot, render_dot
 from tlc.driver.progress import progress_on
 from tlc.driver.source import frontend, load_source
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
+from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
 from tlc import __version__
 from tlc.analysis.lints import lint
 from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
@@ -83,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
     def with_relations(p):
-        p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
-                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+        p.add_argument("--relations", choices=RELATION_CHOICES + tuple(FORMER_RELATION_NAMES), default="auto",
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or closure (formerly squaring)")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")

@@ -7,8 +7,10 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``sparse``: semi-naive evaluation over sorted tuple keys (scipy CSR for binary joins);
 - ``dense``: semi-naive evaluation over dense Boolean arrays (a binary join against a sparse operand is
   a sparse-times-dense product);
-- ``squaring``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
-  ``P(x,y) P(y,z)``) by dense repeated squaring of the step relation.
+- ``closure``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
+  ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
+  on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
+  selects it.
 
 Every other stratum keeps the general dense code (strategy ``einsum``). The plan is decided once the
 shapes are known (``tlc.api`` specialises at the first call) and depends on the inputs' nnz.
@@ -25,8 +27,18 @@ from tlc.ir.program import Program
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
-CHOICES = ("auto", "sparse", "dense", "squaring")
+CHOICES = ("auto", "sparse", "dense", "closure")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
+FORMER_NAMES = {"squaring": "closure"}
+"""Strategy names of earlier releases, still accepted."""
+
+
+def relations_option(value) -> str:
+    """``value`` as a strategy of ``CHOICES`` (former names translated), or a ``TlcError``."""
+    value = FORMER_NAMES.get(value, value) if isinstance(value, str) else value
+    if value not in CHOICES:
+        raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {value!r}")
+    return value
 
 DENSE_BUDGET = 2**26
 """Most elements a relation may have for the dense strategies (a float32 copy is 256 MiB)."""
@@ -34,9 +46,10 @@ PLAIN_SPARSE_SIZE = 2**22
 """Under ``auto``, a non-recursive relational stratum runs sparse when a relation it touches is larger."""
 SPARSE_INPUT_DENSITY = 0.1
 """Under ``auto``, an input relation read only by relational strata is stored sparsely at or below this."""
-NS_DENSE, NS_SPARSE, NS_FLOP = 1.0, 25.0, 0.02
+NS_DENSE, NS_SPARSE, NS_ROUND, NS_COMPONENT, NS_WORD = 1.0, 25.0, 20_000.0, 3000.0, 1.0
 """Cost model, in estimated nanoseconds: per dense Boolean element operation, per sparse tuple
-operation (sorting, merging, CSR products), per float32 multiply-add in BLAS."""
+operation (sorting, merging, CSR products), per semi-naive round (its runtime calls), per strong component
+of a closure (one step of its loop), per 64-bit word OR of a closure's bitset rows."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ class StratumPlan:
     def describe(self) -> str:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
-                 "squaring": "dense repeated squaring", "einsum": "dense tensor code"}
+                 "closure": "closure by strong components", "einsum": "dense tensor code"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
@@ -167,8 +180,7 @@ def relational(program: Program, stratum: Stratum) -> bool:
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],
                    force: str = "auto") -> RelationPlan:
     """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples."""
-    if force not in CHOICES:
-        raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {force!r}")
+    force = relations_option(force)
     size = {n: math.prod(e) for n, e in shapes.extents.items()}
     plans = tuple(_plan_stratum(program, s, shapes, size, nnz, force) for s in strata)
     readers: dict[str, list[StratumPlan]] = {}
@@ -209,15 +221,15 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     if force != "auto":
         if not math.isinf(costs.get(force, math.inf)):
             choice, why = force, "forced"
-        elif force == "squaring" and closure is None and not math.isinf(costs["dense"]):
-            choice, why = "dense", "squaring forced but the recursion is not closure-shaped"
+        elif force == "closure" and closure is None and not math.isinf(costs["dense"]):
+            choice, why = "dense", "closure forced but the recursion is not closure-shaped"
         else:
             choice, why = "sparse", f"{force} forced but infeasible over {DENSE_BUDGET:.3g} elements" \
-                if closure is not None or force == "dense" else "squaring forced but not closure-shaped"
+                if closure is not None or force == "dense" else "closure forced but not closure-shaped"
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
-    return StratumPlan(choice, costs, why, closure if choice == "squaring" else None)
+    return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,
@@ -239,12 +251,13 @@ def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: 
         depth = min(rows, math.ceil(2 * math.log(max(rows, 2)) / math.log(degree)))
     reach = rows if degree <= 1.05 else min(rows, degree ** depth)
     result = min(dense_size, read_nnz * max(reach, depth))
-    costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2)}
+    costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2) + NS_ROUND * depth}
     feasible = max(size[t] for t in members) <= DENSE_BUDGET
     join = rows * step if closure is not None else dense_size * max(degree, 1)
-    costs["dense"] = depth * (NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) if feasible else math.inf
+    costs["dense"] = depth * (NS_ROUND + NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) if feasible \
+        else math.inf
     if closure is not None:
-        squarings = math.ceil(math.log2(depth + 1)) + 1
-        costs["squaring"] = squarings * (NS_FLOP * 2 * rows ** 3 + NS_DENSE * 4 * dense_size) if feasible \
+        words = step * math.ceil(rows / 64)    # every edge joins its target component's reach row
+        costs["closure"] = NS_COMPONENT * rows + NS_WORD * words + NS_DENSE * 2 * dense_size if feasible \
             else math.inf
     return costs

@@ -72,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                        help="seconds allowed per configuration before a run counts as a hang (default 30)")
+                        help="seconds of CPU time allowed per configuration before a run counts as a hang (default 30; "
+                             "4 times as many of wall time)")
 
 
 @dataclass

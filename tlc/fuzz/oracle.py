@@ -102,23 +102,38 @@ class Hang(Exception):
     """A run that took longer than its time limit."""
 
 
+WALL_FACTOR = 4
+"""A time limit of S seconds of CPU time also stops a run after ``WALL_FACTOR * S`` seconds of wall time."""
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise ``Hang`` after ``seconds`` (only in the main thread on POSIX; otherwise no limit)."""
-    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+    """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``WALL_FACTOR`` times as many seconds of
+    wall time (a run blocked without computing); only in the main thread on POSIX, otherwise no limit.
+
+    CPU time does not depend on how loaded the machine is, so a case is a hang because of what it computes,
+    not because other processes took the cores (a wall-clock limit flagged a 2 s compile as a hang under load).
+    """
+    if not seconds or not hasattr(signal, "SIGPROF") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def alarm(signum, frame):
-        raise Hang(f"no result after {seconds} s")
+    def cpu(signum, frame):
+        raise Hang(f"more than {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    def wall(signum, frame):
+        raise Hang(f"no result after {WALL_FACTOR * seconds:g} s")
+
+    previous = signal.signal(signal.SIGPROF, cpu), signal.signal(signal.SIGALRM, wall)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, WALL_FACTOR * seconds)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
-over ``rs.union``/``rs.minus``, or repeated squaring of the step relation for a closure.
+over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ class _Relational:
         base = [k for k in self.stratum.equations
                 if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
         recursive = [k for k in self.stratum.equations if k not in base]
-        if self.plan.strategy == "squaring" and self.closure_of_step(base):
+        if self.plan.strategy == "closure" and self.closure_of_step(base):
             return self.finish()
         for k in base:
             self.rule(k, 0, self.name(self.program.equations[k].lhs.name))
-        if self.plan.strategy == "squaring":
-            self.squaring()
+        if self.plan.strategy == "closure":
+            self.closure()
         elif recursive:
             self.seminaive(recursive)
         self.finish()
@@ -136,20 +136,20 @@ class _Relational:
         self.comment(base[0], 0)
         self.comment(closure.rule, 0)
         self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
-                          + comment(f"the closure of {closure.step.name} (paths of length >= 1) by repeated squaring"))
+                          + comment(f"the closure of {closure.step.name} (paths of length >= 1), per strong component"))
         return True
 
-    def squaring(self) -> None:
+    def closure(self) -> None:
         closure = self.plan.closure
         eq = self.program.equations[closure.rule]
         (tensor,) = self.stratum.tensors
         target = self.name(tensor)
         self.comment(closure.rule, 0)
         if closure.kind == "square":
-            self.lines.append(f"{target} = rs.closure({target})  # transitive closure by repeated squaring")
+            self.lines.append(f"{target} = rs.closure({target})  # transitive closure, per strong component")
             return
         rule = rule_of(eq, self.program)
         step, plus = self.name(closure.step.name), internal("plus", closure.step.name)
-        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1 by repeated squaring")
+        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1, per strong component")
         position = rule.atoms.index(closure.step)
         self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: plus})})")
