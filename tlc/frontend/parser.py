@@ -211,9 +211,10 @@ def parse(source: str, filename: str | None = None) -> ast.Module:
     errors: list[TlcError] = []
     text = source
     while True:
-        error, (start, end) = _syntax_error(failure, text)
+        error, resume = _syntax_error(failure, text)
         errors.append(error.located(filename, source))
-        blanked = recovery.blank(text, start, len(text) if end is None else end)
+        # everything before the failing statement parsed: blank it too, so each retry parses only what is left
+        blanked = recovery.blank(text, 0, len(text) if resume is None else resume)
         if len(errors) == MAX_ERRORS or blanked == text:
             break
         text = blanked
@@ -231,16 +232,16 @@ def _parse(source: str) -> ast.Module:
         return _ToAst().transform(tree)
 
 
-def _syntax_error(err: Exception, source: str) -> tuple[TlcError, tuple[int, int | None]]:
-    """The located error for a failed parse of ``source`` and the character range of the statement to blank
-    before looking for the next error. A statement failing on a later line than a bracket it left open is
-    reported at that bracket."""
+def _syntax_error(err: Exception, source: str) -> tuple[TlcError, int | None]:
+    """The located error for a failed parse of ``source`` and where the next statement starts, to look for
+    further errors from there (None: the failing statement runs to the end). A statement failing on a later line
+    than a bracket it left open is reported at that bracket, and the search goes on from the failing line."""
     layout = recovery.layout(_parser(), source)
     if isinstance(err, RecursionError):
-        return TlcError("expression nested too deeply"), (0, None)
+        return TlcError("expression nested too deeply"), None
     if isinstance(err, TlcError):
         position = recovery.offset(source, err.line, err.column) if err.span else 0
-        return err, layout.statement_at(position)
+        return err, layout.statement_end(position)
     span = error_span(err, source, ("#",))
     eof = isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END")
     position = len(source) if eof else recovery.offset(source, span.line, span.column)
@@ -255,9 +256,8 @@ def _syntax_error(err: Exception, source: str) -> tuple[TlcError, tuple[int, int
             unclosed = TlcError(f"unclosed '{opener}'", _token_span(source, opener),
                                 help=f"close it with '{closer}'",
                                 notes=(f"a newline inside brackets continues the statement, so it runs on {where}",))
-            start, _ = layout.statement_at(opener.start_pos)
-            return unclosed, (start, None if eof else recovery.offset(source, line, 1))
-    return error, layout.statement_at(position)
+            return unclosed, None if eof else recovery.offset(source, line, 1)
+    return error, layout.statement_end(position)
 
 
 def _token_span(source: str, token) -> Span:

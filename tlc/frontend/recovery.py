@@ -1,6 +1,6 @@
 """What a syntax error needs to be reported well: the bracket left open (reported at its opener rather than
-where the statement it swallowed fails), and the extent of the statement that failed, so the parser can
-blank it and go on to find the file's other errors. Tokens come from the grammar's own Lark lexer."""
+where the statement it swallowed fails), and where the failing statement ends, so the parser can blank the
+text up to there and go on to find the file's other errors. Tokens come from the grammar's own Lark lexer."""
 
 from __future__ import annotations
 
@@ -44,21 +44,18 @@ class Layout:
                 stack.pop()
         return stack
 
-    def statement_at(self, position: int) -> tuple[int, int | None]:
-        """Character range ``[start, end)`` of the statement holding ``position``: it starts after the last
-        separator (a newline or ';' outside brackets) before it and ends at the next one (None: the end of
-        the text)."""
-        start, depth = 0, 0
+    def statement_end(self, position: int) -> int | None:
+        """Where the statement holding ``position`` ends: the next separator (a newline or ';' outside
+        brackets) at or after it; None when the statement runs to the end of the text."""
+        depth = 0
         for token in self._tokens():
             if token.type in OPENERS:
                 depth += 1
             elif token.type in CLOSERS:
                 depth = max(0, depth - 1)
-            elif token.type in SEPARATORS and depth == 0:
-                if token.start_pos >= position:
-                    return start, token.start_pos
-                start = token.end_pos
-        return start, None
+            elif token.type in SEPARATORS and depth == 0 and token.start_pos >= position:
+                return token.start_pos
+        return None
 
 
 @functools.cache
