@@ -261,3 +261,13 @@ def test_semi_naive_progress_counts_new_tuples(monkeypatch):
     shown = terminal.getvalue()
     assert "semi-naive rounds of Path: round 1, 18 new tuples" in shown
     assert shown.endswith("semi-naive rounds of Path: done\n")
+
+
+def test_a_queried_input_relation_given_data_does_not_warn(tmp_path, capsys):
+    src = write(tmp_path, "q.tl", "Edge(x, y)?\n")
+    rows = write(tmp_path, "edge.csv", "1,2\n")
+    assert main(["run", str(src), "--input", f"Edge={rows}"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "Edge(x, y)? (1, 2)" in captured.out
+    assert main(["check", str(src)]) == 0      # without the data: a query on a relation nothing defines
+    assert "warning: no rule or fact defines relation Edge, but a query reads it" in capsys.readouterr().err

@@ -452,10 +452,10 @@ def _command(args) -> int:
         inputs = _datalog_inputs(args, program)
     else:
         checked = frontend(source, filename, getattr(args, "outputs", None), tolerance)
-        _warn(lint(checked), args)
         program = Program(checked, backend, opt_level, **options)
         origins: dict = {}
         inputs = _inputs(args, program.input_names(), origins)
+        _warn(lint(checked, supplied=frozenset(inputs)), args)
         _check_files(program, inputs, origins)
     if args.command == "check":
         shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already

@@ -15,9 +15,10 @@ LINTS = ("close-name", "undefined-relation", "single-use-variable", "summed-away
 """The warnings' codes, in the order the checks run."""
 
 
-def lint(program: Program) -> list[TlcWarning]:
-    """Every warning about ``program``, in source order."""
-    found = [*_close_names(program), *_undefined_relations(program), *_single_use_variables(program),
+def lint(program: Program, supplied: frozenset[str] = frozenset()) -> list[TlcWarning]:
+    """Every warning about ``program``, in source order; ``supplied`` names the inputs known to be given data
+    (a relation read but not defined is then no mistake)."""
+    found = [*_close_names(program), *_undefined_relations(program, supplied), *_single_use_variables(program),
              *_summed_away(program)]
     for warning in found:
         warning.filename, warning.source = program.filename, program.source
@@ -44,14 +45,14 @@ def _close_names(program: Program) -> list[TlcWarning]:
     return out
 
 
-def _undefined_relations(program: Program) -> list[TlcWarning]:
-    """A relation no rule or fact defines, read by a query or named like a defined relation."""
+def _undefined_relations(program: Program, supplied: frozenset[str]) -> list[TlcWarning]:
+    """A relation no rule or fact defines nor data supplies, read by a query or named like a defined relation."""
     defined = [n for n, info in program.tensors.items() if info.defined and info.relation]
     slips = _Slips(defined)
     queried = {q.atom.name: q for q in program.queries}
     out = []
     for info in _inputs(program):
-        if not info.relation:
+        if not info.relation or info.name in supplied:
             continue
         near = slips.of(info.name)
         if near is None and info.name not in queried:
