@@ -72,8 +72,8 @@ def _undefined_relations(program: Program, supplied: frozenset[str]) -> list[Tlc
 class _Slips:
     """Finds the name another was most likely a slip of the keyboard for, in time linear in the names' length:
     the same name in another case, two neighbours swapped, one letter doubled or typed once for twice, or one
-    letter after the first (not a digit, in a name of four or more) replaced. Adding letters is not a slip: ``EmbR`` is defined from the input ``Emb``, ``W2`` is another input
-    than ``W1``."""
+    letter after the first (not a digit, in a name of four or more) replaced. Adding letters is not a slip:
+    ``EmbR`` is defined from the input ``Emb``, ``W2`` is another input than ``W1``."""
 
     def __init__(self, names: list[str]):
         self.folded: dict[str, str] = {}
