@@ -19,14 +19,14 @@ from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
-from tlc.driver.source import frontend, load_source
+from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation
+from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program as IRProgram
 from tlc.memory_limit import resolve as resolve_budget
 from tlc.passes.attention import explain_attention
@@ -276,21 +276,24 @@ class Program:
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
             if name not in known:
-                first = program.statements[0].span if program.statements else None
                 if name in self.source_ir.tensors:
                     raise DataError(f"data for {name}, an intermediate the optimiser removed (it is not among "
                                     f"the outputs); list it in outputs= to supply data for it",
                                     self.source_ir.tensors[name].first_use.span).located(program.filename,
                                                                                          program.source)
-                raise DataError(f"unknown input {name!r}; this program reads "
-                                f"{', '.join(sorted(self.input_names())) or 'nothing'}",
-                                first).located(program.filename, program.source)
+                readable = sorted(self.input_names())
+                raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
+                                help=did_you_mean(name, readable)).located(program.filename, program.source)
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
                     scalar_span(program, name)
                 what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
-                raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
+                near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
+                hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
+                    "given data)" if near in inputs else "defined by an equation)")
+                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
+                                                                                      program.source)
         try:
             return self._specialise(inputs, variant)
         except TlcError as err:
@@ -370,7 +373,8 @@ class Program:
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
         for number, stratum in enumerate(self.strata, 1):
-            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
+            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}] "
+                         f"{MODE_GLOSSES[stratum.mode]}")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)
                 lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
@@ -391,12 +395,18 @@ class Program:
                 lines.append(f"  {where}: {format_equation(eq)}".replace("\n", "\n    "))
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
-                    lines.append(f"    sums {', '.join(variables)} at {'the right-hand side' if not path else 'sub-expression ' + '.'.join(map(str, path))}")
+                    where = "the whole right-hand side" if not path else \
+                        shortened(format_expr(ir.node_at(eq.rhs, path)), 80)
+                    names = ", ".join(variables)     # a relation keeps a tuple when some value of them exists
+                    lines.append(f"    projects {names} out of {where}" if eq.lhs.relation else
+                                 f"    sums {names} over {where}")
                 if projection.reduced:
                     lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
-                    lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
+                    if ranges:
+                        lines.append("    index ranges: " + ", ".join(_index_range(v, lo, hi)
+                                                                     for v, (lo, hi) in ranges.items()))
                     lines.extend(f"    {c.describe()}" for c in contractions.get(k, ()))
         if self.memory_limit is not None:
             lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
@@ -420,6 +430,22 @@ def _database(database) -> str | None:
     if not isinstance(database, (str, os.PathLike)) or not os.fspath(database):
         raise TlcError(f"database must be the path of a DuckDB file, not {database!r}")
     return os.path.abspath(os.fspath(database))
+
+
+MODE_GLOSSES = {
+    Mode.PLAIN: "computed once",
+    Mode.RECURRENCE: "computed step by step along its shifted index",
+    Mode.SEMINAIVE: "rules repeated on the newly derived tuples until none is new",
+    Mode.FIXPOINT: "equations repeated until nothing changes",
+}
+"""What each evaluation mode means, for readers of ``explain``."""
+
+
+def _index_range(variable: str, lo: int, hi: int) -> str:
+    """``i 0..2 (3 values)``: the values an index variable takes in an equation."""
+    if hi <= lo:
+        return f"{variable} none"
+    return f"{variable} {lo}..{hi - 1} ({hi - lo} value{'s' if hi - lo != 1 else ''})"
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
@@ -475,6 +501,8 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     keeps the input relations and receives every derived relation as a table of its name;
     ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
+    program = frontend(source, filename, outputs, tolerance)
+    warn(program, stacklevel=2)
+    return Program(program, backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
                    max_rounds=max_rounds, database=database)

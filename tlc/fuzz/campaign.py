@@ -54,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to write reproducers (default ./fuzz-failures)")
     parser.add_argument("--max-equations", type=int, default=6, metavar="N", help="equations per program (default 6)")
     parser.add_argument("--max-extent", type=int, default=4, metavar="N", help="largest input extent (default 4)")
-    parser.add_argument("--progress", type=int, default=100, metavar="N",
-                        help="print a progress line every N programs (default 100; 0 for none)")
+    parser.add_argument("--progress", type=int, default=None, metavar="N",
+                        help="print a progress line every N programs (0 for none; default every 100 on standard "
+                             "error when it is a terminal, else none)")
     parser.add_argument("--mutations", type=int, default=1, metavar="N",
                         help="metamorphic checks per program with the IR mutator (default 1; 0 for none)")
     parser.add_argument("--guided", action="store_true",
@@ -101,6 +102,10 @@ class Summary:
 Oracle = Callable[..., "Report"]
 
 
+DEFAULT_PROGRESS = 100
+"""Programs between two progress lines when standard error is a terminal and ``--progress`` is not given."""
+
+
 def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> int:
     """Run ``tlc fuzz``; returns 1 if anything failed, 0 otherwise (2 for bad usage or no Hypothesis).
 
@@ -142,8 +147,12 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
         except ValueError as err:
             print(f"tlc fuzz: {err}", file=sys.stderr)
             return 2
+    progress, progress_stream = args.progress, stream      # asked for: with the rest of the output
+    if progress is None:
+        progress, progress_stream = (DEFAULT_PROGRESS if sys.stderr.isatty() else 0), sys.stderr
     summary = campaign(seed, count=count, seconds=args.time, backends=tuple(backends), opt_levels=opt_levels,
-                       out=Path(args.out), oracle=oracle, progress=args.progress, stream=stream,
+                       out=Path(args.out), oracle=oracle, progress=progress, stream=stream,
+                       progress_stream=progress_stream,
                        timeout=args.timeout, guided=args.guided, program_options=options)
     rate = summary.programs / summary.seconds if summary.seconds else 0.0
     print(f"tlc fuzz: {summary.programs} programs in {summary.seconds:.1f} s ({rate:.1f} programs/s), "
@@ -166,7 +175,7 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
 
 def campaign(seed: int, count: int | None = 200, seconds: float | None = None, backends=None,
              opt_levels=(0, 1, 2, 3), out: Path | None = None, oracle: Oracle | None = None, progress: int = 100,
-             stream=None, timeout: float | None = 30.0, guided: bool = False,
+             stream=None, timeout: float | None = 30.0, guided: bool = False, progress_stream=None,
              program_options: Mapping | None = None) -> Summary:
     """Generate and check programs until ``count`` have run or ``seconds`` have passed.
 
@@ -205,7 +214,8 @@ def campaign(seed: int, count: int | None = 200, seconds: float | None = None, b
             if progress and summary.programs % progress == 0:
                 elapsed = time.perf_counter() - start
                 print(f"  {summary.programs} programs, {summary.programs / elapsed:.1f} programs/s, "
-                      f"{len(summary.found)} failure(s), {elapsed:.0f} s", file=stream, flush=True)
+                      f"{len(summary.found)} failure(s), {elapsed:.0f} s", file=progress_stream or stream,
+                      flush=True)
         if guided:
             found = ir_features(program)
             target(sum(1.0 / (1 + seen.get(f, 0)) for f in found), label="rare features")

@@ -726,7 +726,7 @@ def run(args, stream=None) -> int:
           f"{jobs} job(s), backend {backend} -O{opt_level}", file=stream, flush=True)
     summary = source_campaign(seed, count=count, seconds=args.time, jobs=jobs, out=Path(args.out),
                               timeout=min(args.timeout, TIMEOUT) if args.timeout else TIMEOUT, backend=backend,
-                              opt_level=opt_level, progress=args.progress * 10 if args.progress else 0,
+                              opt_level=opt_level, progress=10 * _progress_every(args),
                               stream=stream)
     print(f"tlc fuzz --mutate-source: {summary.cases} mutated sources of {summary.seeds} seeds "
           f"({summary.seed_seconds:.1f} s to generate) in {summary.seconds:.1f} s: {summary.rate:.0f} sources/s on "
@@ -741,3 +741,10 @@ def run(args, stream=None) -> int:
         for line in shown.splitlines() or [""]:
             print(f"    {line!r}", file=stream)
     return 1 if summary.found else 0
+
+
+def _progress_every(args) -> int:
+    """``--progress N`` as given; without it, the default every 100 (x10 sources) on a terminal, else none."""
+    if args.progress is not None:
+        return args.progress
+    return 100 if sys.stderr.isatty() else 0

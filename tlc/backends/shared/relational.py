@@ -102,6 +102,9 @@ class _Relational:
         limit, counter = self.emitter.max_rounds, internal("round")
         if limit is not None:
             self.lines.append(f"{counter} = 0")
+        ticker = internal("progress")
+        self.lines.append(f"{ticker} = rt.SemiNaiveProgress({literal(tuple(members))}, {limit})  "
+                          f"# reports rounds on a terminal")
         self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
         if limit is not None:
             self.lines.append(f"    {counter} += 1")
@@ -118,10 +121,12 @@ class _Relational:
             self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
         for n, d in zip(names, deltas):
             self.lines.append(f"    {n} = rs.union({n}, {d})")
+        self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
         if limit is not None:
             sites = self.emitter.recursive_sites(self.stratum)
             self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
                               f"{tuple_code(deltas)}, {literal(sites)})")
+        self.lines.append(f"{ticker}.close()")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""
