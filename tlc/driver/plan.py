@@ -23,9 +23,10 @@ FUSED_FOLDS = "fused-folds"
 def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signature: Signature,
          supplied: Mapping[str, tuple[int, ...]], relations: RelationPlan, budget: Budget,
          max_rounds: int | None = None, threads: int | None = None,
-         capabilities: frozenset[str] = frozenset()) -> PlannedProgram:
+         capabilities: frozenset[str] = frozenset(), chunks=None) -> PlannedProgram:
     """Check the memory budget, then decide blocked folds and every contraction's order and slicing for a
-    backend with ``capabilities``; raises a located ``TlcError`` when the program cannot run within budget."""
+    backend with ``capabilities`` (``chunks``: a chunked backend's chunking, recorded as given); raises a
+    located ``TlcError`` when the program cannot run within budget."""
     windows = plan_windows(program, strata, supplied)
     check_budget(program, strata, shapes, relations, budget, windows)
     relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
@@ -33,4 +34,4 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
     contractions = plan_contractions(program, strata, shapes, relational, folds, budget.elements,
                                      budget.describe() if budget.elements is not None else None)
     return PlannedProgram(program, strata, shapes, signature.symbols, signature.symbolic, dict(supplied), relations,
-                          contractions, folds, windows, budget, max_rounds, threads)
+                          contractions, folds, windows, budget, max_rounds, threads, chunks)
