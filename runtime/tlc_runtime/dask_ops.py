@@ -165,14 +165,15 @@ def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=N
     rows = q.shape[-2]
     whole = {a: -1 for a in range(len(batch))} | {len(batch) + 1: -1}
     q = da.broadcast_to(q, batch + q.shape[-2:]).rechunk(whole | {len(batch): -1 if causal is not None else "auto"})
-    arguments = [q, tuple(range(len(batch) + 2))]
-    out_index = tuple(range(len(batch))) + (len(batch), "e")
+    rows_index = tuple(f"b{a}" for a in range(len(batch))) + ("p",)
+    arguments = [q, rows_index + ("d",)]
+    out_index = rows_index + ("e",)
     for k, array in enumerate(keys + values):
         arguments += [array.rechunk(-1), tuple(f"o{k}_{a}" for a in range(array.ndim))]
     if mask is not None:
         mask = da.broadcast_to(lazy(mask), batch + (rows,) + tuple(k.shape[-2] for k in keys))
         arguments += [mask.rechunk({a: -1 for a in range(mask.ndim) if a != len(batch)}),
-                      tuple(range(len(batch) + 1)) + tuple(f"m{a}" for a in range(m))]
+                      rows_index + tuple(f"m{a}" for a in range(m))]
 
     def block(qb, *rest):
         masked = rest[2 * m] if mask is not None else None

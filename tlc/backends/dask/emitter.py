@@ -63,11 +63,7 @@ class DaskExpression(ArrayExpression):
         """A sole plain definition over the whole tensor binds the value; anything else combines as NumPy does."""
         eq = self.eq
         lhs_vars = tuple(i.plain_variable for i in eq.lhs.indices)
-        extents = self.owner.shapes.extents.get(eq.lhs.name, ())
-        whole = all(lhs_vars) and len(set(lhs_vars)) == len(lhs_vars) and \
-            all(self.bounds[v].lo == 0 and self.bounds[v].size == n for v, n in zip(lhs_vars, extents))
-        if not (whole and self.owner.sole_target(eq, target) and eq.lhs.name not in self.owner.windows
-                and eq.aggregator.reduction != "avg" and not eq.fact) or set(value.vars) - set(lhs_vars):
+        if target != identifier(eq.lhs.name) or not self.owner.binds(eq.lhs.name) or set(value.vars) - set(lhs_vars):
             super().write(target, value)
             return
         code = value.code
@@ -79,7 +75,7 @@ class DaskExpression(ArrayExpression):
         if eq.lhs.relation:
             self.out.append(f"{target} = rt.lazy({code}) > 0")
         else:
-            self.out.append(f"{target} = rt.as_number({code})  # the only definition: bound, not accumulated")
+            self.out.append(f"{target} = rt.as_number({code})")
 
 
 class DaskEmitter(ScheduleEmitter):
@@ -106,6 +102,20 @@ class DaskEmitter(ScheduleEmitter):
         """The chunk shapes the inputs and allocations use."""
         return ["", f"{CHUNKS} = {literal(dict(self.chunks.shapes))}"]
 
+    def binds(self, name: str) -> bool:
+        """True when ``name`` is defined by one plain equation over its whole extent in a plain stratum: its value
+        is then bound to that equation's (no allocation, nothing accumulated)."""
+        defining = self.program.defining(name)
+        if self.mode is not Mode.PLAIN or len(defining) != 1 or name in self.inputs or name in self.windows:
+            return False
+        eq = self.program.equations[defining[0]]
+        variables = tuple(i.plain_variable for i in eq.lhs.indices)
+        ranges = self.shapes.ranges.get(defining[0], {})
+        if eq.fact or eq.aggregator.reduction == "avg" or not all(variables) or len(set(variables)) != len(variables):
+            return False
+        whole = all(ranges.get(v) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
+        return whole and all(hi > lo for lo, hi in ranges.values())
+
     def input_code(self, name: str) -> str:
         """An input as a Dask array (NumPy data split into its planned chunks, Dask data as it is)."""
         conv = "rt.as_relation" if self.program.tensors[name].relation else "rt.as_number"
@@ -122,6 +132,8 @@ class DaskEmitter(ScheduleEmitter):
             chunks = "'auto'"
         target = var or identifier(name)
         reduction = self.program.reduction(name)
+        if var is None and self.binds(name):
+            return
         if info.relation:
             self.lines.append(f"{target} = rt.zeros({shape}, {chunks}, dtype=bool)")
         elif reduction in ("max", "min"):
