@@ -12,6 +12,7 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program
+from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
@@ -19,7 +20,7 @@ from tlc.driver.source import frontend, load_source
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
 from tlc.errors import DataError, Span, TlcError
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_limit
+from tlc.memory_limit import parse_bytes, parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_backend(p):
         p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
+        p.add_argument("--chunks", type=_checked(parse_bytes), metavar="BYTES",
+                       help="dask backend: bytes per chunk, such as 64M (default: planned from the memory budget)")
         with_passes(p)
         with_threads(p)
         with_relations(p)
@@ -96,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
                           "instead of printing; '-' prints relations framed as Soufflé does (for .dl files: the "
                           ".output relations, default .)")
     with_results(run)
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="dask backend: compute on the running Dask cluster at ADDRESS (tcp://host:8786)")
+    run.add_argument("--workers", type=int, metavar="N", help="dask backend: start a LocalCluster of N workers")
+    run.add_argument("--memory-limit-per-worker", type=_checked(parse_bytes), metavar="BYTES",
+                     help="dask backend: each LocalCluster worker's memory limit, such as 2GB (default: Dask's)")
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
@@ -176,7 +184,8 @@ def _header(args) -> bool | None:
 
 
 def _inputs(args, names: list[str]) -> dict:
-    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given."""
+    """A .tl program's inputs: --data archives, --input files (``.npy``/``.zarr`` opened lazily on the dask
+    backend), then -F DIR for the inputs ``names`` not given."""
     inputs: dict = {}
     for path in args.data:
         loaded = load_file(path)
@@ -187,6 +196,9 @@ def _inputs(args, names: list[str]) -> dict:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
             raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
+        if getattr(args, "backend", None) == "dask" and path.lower().rstrip("/").endswith(LAZY_SUFFIXES):
+            inputs[name] = open_lazy(path)
+            continue
         loaded = load_file(path, _header(args))
         if isinstance(loaded, dict):
             if len(loaded) != 1:
@@ -347,6 +359,8 @@ def _command(args) -> int:
     options = dict(passes=passes, threads=threads, memory_limit=getattr(args, "memory_limit", None),
                    factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
                    max_rounds=getattr(args, "max_rounds", None))
+    if getattr(args, "chunks", None) is not None:
+        options["chunks"] = args.chunks
     datalog = filename.lower().endswith(".dl")
     if datalog:
         if getattr(args, "outputs", None) or tolerance is not None:
@@ -382,11 +396,35 @@ def _result_kinds(program: Program) -> dict[str, bool]:
 
 
 def _run(program: Program, inputs: dict, args) -> int:
-    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running."""
-    target = out_target(args.out, _result_kinds(program)) if args.out else None
+    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running;
+    on the dask backend, where ``--scheduler``/``--workers`` say."""
+    cluster = {"--scheduler": args.scheduler, "--workers": args.workers,
+               "--memory-limit-per-worker": args.memory_limit_per_worker}
+    if program.backend != "dask":
+        given = [flag for flag, value in cluster.items() if value is not None]
+        if given or (args.out and _zarr(args.out)):
+            raise _UsageError(f"{given[0] if given else '--out DIR.zarr'} is for --backend dask")
+        return _run_here(program, inputs, args)
+    from tlc.backends.dask.cluster import scheduler
+    with scheduler(args.scheduler, args.workers, args.memory_limit_per_worker):
+        return _run_here(program, inputs, args)
+
+
+def _zarr(path: str) -> bool:
+    """True for a ``.zarr`` store's path."""
+    return path.lower().rstrip("/").endswith(".zarr")
+
+
+def _run_here(program: Program, inputs: dict, args) -> int:
+    """Run and report, on whatever scheduler is active."""
+    zarr_out = args.out if args.out and _zarr(args.out) else None
+    target = out_target(args.out, _result_kinds(program)) if args.out and not zarr_out else None
     if args.out_dir:
         check_directory(args.out_dir, "-D")
     results = program(**inputs)
+    if zarr_out is not None:
+        from tlc.backends.dask.files import write_zarr
+        write_zarr(zarr_out, results)
     if isinstance(program, DatalogProgram):
         tr = program.translation
         tuples = functools.partial(program.tuples, results)

@@ -205,8 +205,10 @@ class DaskEmitter(ScheduleEmitter):
                     if ref.name in seen or ref.name not in self.chunks.shapes:
                         continue
                     seen.add(ref.name)
+                    given = "" if self.program.tensors[ref.name].defined else \
+                        " (NumPy data; Dask data keeps its own chunks)"
                     self.decisions.setdefault(k, []).append(
-                        self.chunks.describe(ref.name, self.shapes.extents[ref.name]))
+                        self.chunks.describe(ref.name, self.shapes.extents[ref.name]) + given)
         if self.program.equations:
             self.decisions.setdefault(0, []).insert(
                 0, f"chunk size {format_bytes(self.chunks.chunk_bytes)} ({self.chunks.why})")
