@@ -38,14 +38,16 @@ class DaskExpression(ArrayExpression):
             for k in reversed(step.positions):
                 values.pop(k)
             code, kept = self.pair(taken, step.result)
-            self.owner.record_step(self.number, plan, step, "tensordot" if code.startswith("da.tensordot") else "einsum")
+            self.owner.record_step(self.number, plan, step, code[3:code.index("(")])
             if step.last and kept != order:
                 code = f"{code}.transpose({tuple(kept.index(v) for v in order)})"
             values.append(Value(code if step.last else self.bind(code), order if step.last else kept))
         return values[-1].code
 
     def pair(self, taken: list[Value], result: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        """Code for one step (one or two operands) and the order of its result's indices."""
+        """Code for one step (one or two operands) and the order of its result's indices: ``da.tensordot`` when
+        no shared index is kept, ``da.matmul`` for a batched product of matrices (BLAS per batch element, where
+        NumPy's einsum loops), else a two-operand ``da.einsum``."""
         if len(taken) == 2:
             a, b = taken
             shared = set(a.vars) & set(b.vars)
@@ -55,6 +57,14 @@ class DaskExpression(ArrayExpression):
                 axes = (tuple(a.vars.index(v) for v in sorted(shared)), tuple(b.vars.index(v) for v in sorted(shared)))
                 kept = tuple(v for v in a.vars if v not in shared) + tuple(v for v in b.vars if v not in shared)
                 return f"da.tensordot({a.code}, {b.code}, axes={axes})", kept
+            batch = tuple(v for v in result if v in shared)
+            free_a = tuple(v for v in a.vars if v not in shared)
+            free_b = tuple(v for v in b.vars if v not in shared)
+            summed = tuple(v for v in a.vars if v in shared and v not in result)
+            if plain and not one_sided and batch and len(summed) == 1 and len(free_a) == 1 and len(free_b) == 1:
+                left = self.aligned(a, batch + free_a + summed)
+                right = self.aligned(b, batch + summed + free_b)
+                return f"da.matmul({left}, {right})", batch + free_a + free_b
         inputs = ",".join("".join(self.letter(v) for v in t.vars) for t in taken)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in result)}"
         return f"da.einsum({subscripts!r}, {', '.join(t.code for t in taken)}, optimize=True)", result
