@@ -216,3 +216,15 @@ def test_relational_strata_say_they_run_in_memory():
     program = tlc.compile(EXAMPLES / "family.tl", backend="dask")
     program()
     assert "runs in memory on tlc_runtime.sparse, not on Dask" in program.explain()
+
+
+def test_tensors_larger_than_the_budget_run_in_chunks():
+    rng = np.random.default_rng(12)
+    x, w = nz(rng, 2000, 16), nz(rng, 16, 4)
+    source = "H[n, m] = relu(X[n, k] W[k, m])\nS = H[n, m]"
+    with pytest.raises(tlc.TlcError):
+        tlc.compile(source, memory_limit="64K")(X=x, W=w)      # NumPy: X alone is 256 KB
+    program = tlc.compile(source, backend="dask", memory_limit="64K", outputs=["S"])
+    result = program(X=da.from_array(x, chunks=(250, 16)), W=w)
+    np.testing.assert_allclose(np.asarray(result["S"]), np.maximum(x @ w, 0).sum(), rtol=1e-12)
+    assert "chunk size 16 KiB (a quarter of the memory budget" in program.explain()
