@@ -45,29 +45,38 @@ class DaskExpression(ArrayExpression):
         return values[-1].code
 
     def pair(self, taken: list[Value], result: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        """Code for one step (one or two operands) and the order of its result's indices: ``da.tensordot`` when
-        no shared index is kept, ``da.matmul`` for a batched product of matrices (BLAS per batch element, where
-        NumPy's einsum loops), else a two-operand ``da.einsum``."""
+        """Code for one step (one or two operands) and the order of its result's indices: ``da.matmul`` for a
+        (batched) product of matrices (BLAS per block and batch element, where NumPy's einsum loops over a
+        batch), ``da.tensordot`` for any other step that keeps no shared index, else a two-operand
+        ``da.einsum``."""
         if len(taken) == 2:
             a, b = taken
             shared = set(a.vars) & set(b.vars)
             one_sided = (set(a.vars) ^ set(b.vars)) - set(result)
             plain = len(set(a.vars)) == len(a.vars) and len(set(b.vars)) == len(b.vars)
-            if plain and not one_sided and not (shared & set(result)):
-                axes = (tuple(a.vars.index(v) for v in sorted(shared)), tuple(b.vars.index(v) for v in sorted(shared)))
-                kept = tuple(v for v in a.vars if v not in shared) + tuple(v for v in b.vars if v not in shared)
-                return f"da.tensordot({a.code}, {b.code}, axes={axes})", kept
             batch = tuple(v for v in result if v in shared)
             free_a = tuple(v for v in a.vars if v not in shared)
             free_b = tuple(v for v in b.vars if v not in shared)
             summed = tuple(v for v in a.vars if v in shared and v not in result)
-            if plain and not one_sided and batch and len(summed) == 1 and len(free_a) == 1 and len(free_b) == 1:
+            if plain and not one_sided and len(summed) == 1 and len(free_a) == 1 and len(free_b) == 1:
                 left = self.aligned(a, batch + free_a + summed)
                 right = self.aligned(b, batch + summed + free_b)
                 return f"da.matmul({left}, {right})", batch + free_a + free_b
+            if plain and not one_sided and not batch:
+                axes = (tuple(a.vars.index(v) for v in summed), tuple(b.vars.index(v) for v in summed))
+                return f"da.tensordot({a.code}, {b.code}, axes={axes})", free_a + free_b
         inputs = ",".join("".join(self.letter(v) for v in t.vars) for t in taken)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in result)}"
         return f"da.einsum({subscripts!r}, {', '.join(t.code for t in taken)}, optimize=True)", result
+
+    def einsum(self, arrays: list[Value], path) -> Value:
+        """A sum over some axes of one operand is ``.sum`` (Dask's tree reduction); the rest as on NumPy."""
+        gone = self.projection.summed_at.get(path, ())
+        if len(arrays) == 1 and gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
+            value = arrays[0]
+            axes = tuple(value.vars.index(v) for v in gone)
+            return Value(f"{value.code}.sum(axis={axes})", tuple(v for v in value.vars if v not in gone))
+        return super().einsum(arrays, path)
 
     def write(self, target: str, value: Value) -> None:
         """A sole plain definition over the whole tensor binds the value; anything else combines as NumPy does."""
