@@ -57,13 +57,18 @@ def persist(*arrays):
 
 
 def step(x):
-    """1 where x > 0, else 0."""
-    return (x > 0).astype(np.float64)
+    """1 where x > 0, else 0 (for a number too)."""
+    return (_array(x) > 0).astype(np.float64)
 
 
 def negate(x):
-    """1 where x <= 0, else 0."""
-    return (x <= 0).astype(np.float64)
+    """1 where x <= 0, else 0 (for a number too)."""
+    return (_array(x) <= 0).astype(np.float64)
+
+
+def _array(x):
+    """A Dask array as it is, anything else (a number) as a NumPy array."""
+    return x if isinstance(x, da.Array) else np.asarray(x)
 
 
 def relu(x):

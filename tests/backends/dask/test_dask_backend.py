@@ -230,3 +230,9 @@ def test_tensors_larger_than_the_budget_run_in_chunks():
     result = program(X=da.from_array(x, chunks=(250, 16)), W=w)
     np.testing.assert_allclose(np.asarray(result["S"]), np.maximum(x @ w, 0).sum(), rtol=1e-12)
     assert "chunk size 16 KiB (a quarter of the memory budget" in program.explain()
+
+
+def test_negation_and_step_of_a_number():
+    # found by the fuzzer: ``~2`` negates a literal (a Python number, not an array)
+    rng = np.random.default_rng(13)
+    agree("T0 = X0[i]\nT0 += X0[i] ~2\nT1[i] = X1[i] step(0 - 3) + X1[i] ~X0[i]", {"X0": nz(rng, 4), "X1": nz(rng, 4)})
