@@ -21,9 +21,9 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 @pytest.fixture(scope="module")
 def client():
     """A client of a LocalCluster of 2 single-threaded workers (in this process: quick to start)."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as connected:
-            yield connected
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as connected:
+        yield connected
 
 
 @pytest.mark.parametrize("name", ["mlp", "rnn", pytest.param("transformer", marks=pytest.mark.slow),
