@@ -236,3 +236,9 @@ def test_negation_and_step_of_a_number():
     # found by the fuzzer: ``~2`` negates a literal (a Python number, not an array)
     rng = np.random.default_rng(13)
     agree("T0 = X0[i]\nT0 += X0[i] ~2\nT1[i] = X1[i] step(0 - 3) + X1[i] ~X0[i]", {"X0": nz(rng, 4), "X1": nz(rng, 4)})
+
+
+def test_names_of_the_module_globals_are_mangled():
+    rng = np.random.default_rng(14)
+    program = agree("CHUNKS[i] = da[i, j] rt[j]\nnp[i] max= CHUNKS[i] da[i, j]", {"da": nz(rng, 4, 3), "rt": nz(rng, 3)})
+    assert "CHUNKS = {" in program.source() and "'CHUNKS'" in program.source()
