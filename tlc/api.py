@@ -14,7 +14,7 @@ from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
 from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
-from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as find_backend
+from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
@@ -28,7 +28,7 @@ from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program as IRProgram
-from tlc.memory_limit import resolve as resolve_budget
+from tlc.memory_limit import parse_bytes, resolve as resolve_budget
 from tlc.passes.attention import explain_attention
 from tlc.passes.manager import PassManager
 
@@ -111,12 +111,16 @@ class Program:
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
-                 relations: str = "auto", max_rounds: int | None = None, database=None):
+                 relations: str = "auto", max_rounds: int | None = None, database=None, chunks=None):
         self._backend = find_backend(backend)
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise TlcError(f"threads must be a positive integer, not {threads!r}")
+        if chunks is not None and LAZY_RESULTS not in self._backend.capabilities:
+            raise TlcError(f"chunks= sets how the dask backend splits arrays; the {backend} backend does not chunk")
+        self.chunks = check_chunks(chunks, program)
+        """Chunking asked for a chunked backend (Dask): bytes per chunk or chunk shapes by tensor; None: planned."""
         self.max_rounds = check_max_rounds(max_rounds)
         """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
         self.relations = relations_option(relations)
@@ -187,6 +191,8 @@ class Program:
             if info.relation:
                 domains = [spec.symbols if (name, a) in spec.symbolic else None for a in range(info.rank)]
                 values[name] = rt.Relation(name, value, domains)
+            elif LAZY_RESULTS in self._backend.capabilities and not isinstance(value, np.ndarray):
+                values[name] = value     # a lazy array: np.asarray computes it
             else:
                 values[name] = np.asarray(value)
         results = Results(values, report, spec, prepared)
@@ -332,7 +338,7 @@ class Program:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
                         if program.tensors[n].defined and (n in data.arrays or n in data.tuples)}
             planned = plan(program, strata, shapes, sig, supplied, relations, self.budget, self.max_rounds,
-                           self.threads, self._backend.capabilities, self.database)
+                           self.threads, self._backend.capabilities, database=self.database, chunks=self.chunks)
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
@@ -448,6 +454,31 @@ def _index_range(variable: str, lo: int, hi: int) -> str:
     return f"{variable} {lo}..{hi - 1} ({hi - lo} value{'s' if hi - lo != 1 else ''})"
 
 
+def check_chunks(chunks, program: IRProgram):
+    """``chunks=`` checked: None, bytes per chunk (an int or text such as ``64M``), or a chunk shape per tensor
+    of ``program`` (positive ints or -1, one per axis)."""
+    if chunks is None:
+        return None
+    if not isinstance(chunks, Mapping):
+        try:
+            return parse_bytes(chunks)
+        except TlcError:
+            raise TlcError(f"chunks= is bytes per chunk (such as 64M) or a chunk shape per tensor, not "
+                           f"{chunks!r}") from None
+    checked = {}
+    for name, shape in chunks.items():
+        if name not in program.tensors:
+            raise TlcError(f"chunks= names {name!r}, which is not a tensor of this program")
+        rank = program.tensors[name].rank
+        shape = (shape,) if isinstance(shape, int) else shape
+        if not isinstance(shape, (tuple, list)) or len(shape) != rank or \
+                any(isinstance(n, bool) or not isinstance(n, int) or not (n > 0 or n == -1) for n in shape):
+            raise TlcError(f"chunks= for {name} must be {rank} positive integer{'s' * (rank != 1)} "
+                           f"(or -1 for a whole axis), not {shape!r}")
+        checked[name] = tuple(shape)
+    return checked
+
+
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
     """Distinct tuples of a query's variables, read from a relation's true positions (never densified)."""
     if isinstance(value, rt.Relation):
@@ -486,7 +517,7 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
             threads: int | None = None, passes: PassManager | None = None, outputs=None,
             tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
             weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None,
-            database=None) -> Program:
+            database=None, chunks=None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
@@ -499,10 +530,12 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense``, ``closure`` (formerly
     ``squaring``) or ``duckdb`` (SQL inside DuckDB; the ``duckdb`` extra); ``database`` names a DuckDB file that
     keeps the input relations and receives every derived relation as a table of its name;
-    ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
+    ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md);
+    ``chunks`` sets the Dask backend's chunking: bytes per chunk (``"64M"``) or a chunk shape per tensor
+    (``{"X": (1000, -1)}``, -1 for a whole axis); by default it is planned from the memory budget."""
     source, filename = load_source(src_or_path)
     program = frontend(source, filename, outputs, tolerance)
     warn(program, stacklevel=2)
     return Program(program, backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
-                   max_rounds=max_rounds, database=database)
+                   max_rounds=max_rounds, database=database, chunks=chunks)

@@ -13,6 +13,7 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program
 from tlc.backends.shared.relational_duckdb import sql_script
+from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
@@ -24,7 +25,7 @@ from tlc import __version__
 from tlc.analysis.lints import lint
 from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_limit
+from tlc.memory_limit import parse_bytes, parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
@@ -96,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_backend(p):
         p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
+        p.add_argument("--chunks", type=_checked(parse_bytes), metavar="BYTES",
+                       help="dask backend: bytes per chunk, such as 64M (default: planned from the memory budget)")
         with_passes(p)
         with_threads(p)
         with_relations(p)
@@ -114,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     with_warnings(run)
     run.add_argument("--full", action="store_true",
                      help="print every element and tuple (large results are otherwise shortened, as numpy does)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="dask backend: compute on the running Dask cluster at ADDRESS (tcp://host:8786)")
+    run.add_argument("--workers", type=int, metavar="N", help="dask backend: start a LocalCluster of N workers")
+    run.add_argument("--memory-limit-per-worker", type=_checked(parse_bytes), metavar="BYTES",
+                     help="dask backend: each LocalCluster worker's memory limit, such as 2GB (default: Dask's)")
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
@@ -202,8 +210,9 @@ def _header(args) -> bool | None:
 
 
 def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
-    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given;
-    ``origins`` (when given) receives each input's file and archive key (None for a whole file)."""
+    """A .tl program's inputs: --data archives, --input files (``.npy``/``.zarr`` opened lazily on the dask
+    backend), then -F DIR for the inputs ``names`` not given; ``origins`` (when given) receives each input's file
+    and archive key (None for a whole file)."""
     inputs: dict = {}
     origins = {} if origins is None else origins
     for path in args.data:
@@ -216,6 +225,10 @@ def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
             raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
+        if getattr(args, "backend", None) == "dask" and path.lower().rstrip("/").endswith(LAZY_SUFFIXES):
+            inputs[name] = open_lazy(path)
+            origins[name] = (path, None)
+            continue
         loaded = load_file(path, _header(args))
         if isinstance(loaded, dict):
             if len(loaded) != 1:
@@ -454,6 +467,8 @@ def _command(args) -> int:
     options = dict(passes=passes, threads=threads, memory_limit=getattr(args, "memory_limit", None),
                    factorise=getattr(args, "factorise", None), relations=relations,
                    max_rounds=getattr(args, "max_rounds", None), database=getattr(args, "database", None))
+    if getattr(args, "chunks", None) is not None:
+        options["chunks"] = args.chunks
     datalog = filename.lower().endswith(".dl")
     if datalog:
         if getattr(args, "outputs", None) or tolerance is not None:
@@ -495,11 +510,35 @@ def _result_kinds(program: Program) -> dict[str, bool]:
 
 
 def _run(program: Program, inputs: dict, args) -> int:
-    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running."""
-    target = out_target(args.out, _result_kinds(program)) if args.out else None
+    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running;
+    on the dask backend, where ``--scheduler``/``--workers`` say."""
+    cluster = {"--scheduler": args.scheduler, "--workers": args.workers,
+               "--memory-limit-per-worker": args.memory_limit_per_worker}
+    if program.backend != "dask":
+        given = [flag for flag, value in cluster.items() if value is not None]
+        if given or (args.out and _zarr(args.out)):
+            raise _UsageError(f"{given[0] if given else '--out DIR.zarr'} is for --backend dask")
+        return _run_here(program, inputs, args)
+    from tlc.backends.dask.cluster import scheduler
+    with scheduler(args.scheduler, args.workers, args.memory_limit_per_worker):
+        return _run_here(program, inputs, args)
+
+
+def _zarr(path: str) -> bool:
+    """True for a ``.zarr`` store's path."""
+    return path.lower().rstrip("/").endswith(".zarr")
+
+
+def _run_here(program: Program, inputs: dict, args) -> int:
+    """Run and report, on whatever scheduler is active."""
+    zarr_out = args.out if args.out and _zarr(args.out) else None
+    target = out_target(args.out, _result_kinds(program)) if args.out and not zarr_out else None
     if args.out_dir:
         check_directory(args.out_dir, "-D")
     results = program(**inputs)
+    if zarr_out is not None:
+        from tlc.backends.dask.files import write_zarr
+        write_zarr(zarr_out, results)
     if isinstance(program, DatalogProgram):
         tr = program.translation
         tuples = functools.partial(program.tuples, results)

@@ -52,14 +52,18 @@ class Fixpoint:
         if self.ticker.due():
             self.ticker.report(self.round, describe_change(new[k], old[k], f"{self.names[k]} last changed by"))
         if self.back is not None and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(new, self.back)):
-            gap = describe_change(new[k], old[k], "they differ by")
-            raise RuntimeFailure(f"{self.names[k]} oscillates between two states: round {self.round} gives back "
-                                 f"the state of round {self.round - 2} ({gap}), so there is no fixpoint", *self.where[k])
+            raise RuntimeFailure(self.oscillation_message(k, new[k], old[k]), *self.where[k])
         if self.round >= self.rounds:
             raise RuntimeFailure(self._failure(k, new[k], old[k]), *self.where[k])
         if self.oscillation:
             self.back = old
         return False
+
+    def oscillation_message(self, k: int, new, old) -> str:
+        """What to say when this round gave back the state of two rounds before (``new``/``old``: tensor k's)."""
+        gap = describe_change(new, old, "they differ by")
+        return (f"{self.names[k]} oscillates between two states: round {self.round} gives back the state of round "
+                f"{self.round - 2} ({gap}), so there is no fixpoint")
 
     def _failure(self, k: int, new, old) -> str:
         name, kind = self.names[k], self.kinds[k]

@@ -27,6 +27,7 @@ import numpy as np
 from tlc_runtime.data import save_npz
 
 from tlc import api
+from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 
 if TYPE_CHECKING:
     from tlc.fuzz.generate import FuzzProgram
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--time", type=float, default=None, metavar="S", help="seconds to run instead of a count")
     parser.add_argument("--backend", action="append", default=None, metavar="B",
                         help=f"backend to compare with the reference (repeatable; default: every available one "
-                             f"of {', '.join(api.BACKENDS)})")
+                             f"of {', '.join(DIFFERENTIAL_BACKENDS)})")
     parser.add_argument("-O", dest="opt_levels", action="append", type=int, choices=range(4), default=None,
                         metavar="N", help="opt level to try (repeatable; default 0 1 2 3)")
     parser.add_argument("--out", default="fuzz-failures", metavar="DIR",
@@ -128,9 +129,10 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
               file=sys.stderr)
         return 2
     backends = args.backend or list(available_backends())
-    unknown = [b for b in backends if b not in api.BACKENDS]
+    unknown = [b for b in backends if b not in DIFFERENTIAL_BACKENDS]
     if unknown:
-        print(f"tlc fuzz: unknown backend {unknown[0]!r}; available: {', '.join(api.BACKENDS)}", file=sys.stderr)
+        print(f"tlc fuzz: unknown backend {unknown[0]!r}; available: {', '.join(DIFFERENTIAL_BACKENDS)}",
+              file=sys.stderr)
         return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     if oracle is None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from tlc import api
 from tlc.errors import TlcError
+from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program
@@ -207,9 +208,9 @@ def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: i
 
 @functools.cache
 def available_backends() -> tuple[str, ...]:
-    """Backends in ``tlc.api.BACKENDS`` that compile and run a trivial program on this machine."""
+    """Backends of ``DIFFERENTIAL_BACKENDS`` that compile and run a trivial program on this machine."""
     found = []
-    for backend in api.BACKENDS:
+    for backend in DIFFERENTIAL_BACKENDS:
         try:
             api.Program(api.frontend("Y = 1\n"), backend, 0)()
             found.append(backend)
@@ -367,7 +368,7 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
     Args:
         program: a ``FuzzProgram``, an IR ``Program`` or source text.
         inputs: keyword inputs for the program (default: none).
-        backends: backend names (default: every backend in ``tlc.api.BACKENDS`` that runs here).
+        backends: backend names (default: every backend in ``DIFFERENTIAL_BACKENDS`` that runs here).
         opt_levels: optimisation levels to try.
         rtol, atol: tolerances for float results (``atol`` is scaled by the largest reference magnitude).
         reference: the expected results instead of NumPy ``-O0``: a mapping of results, or a callable
