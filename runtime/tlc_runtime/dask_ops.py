@@ -4,7 +4,8 @@ An emitted Dask module imports this module as ``rt`` (``tlc_runtime`` itself nev
 returns a lazy Dask array: nothing is computed until the caller asks (``np.asarray``, ``.compute()``), except the
 round checks of recursions (``Fixpoint.settled``, ``round_limit``), which compute a few scalars on the cluster.
 Reads at computed positions and scatters (rare: pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
-on one task each.
+on one task each. Relational strata run in memory, so their progress reports are ``tlc_runtime``'s own
+(``SemiNaiveProgress``, re-exported here).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tlc_runtime import ops as numpy_ops
 from tlc_runtime.attention import AttentionReport, attention as numpy_attention
 from tlc_runtime.errors import RuntimeFailure
 from tlc_runtime.fixpoint import Fixpoint as NumpyFixpoint
+from tlc_runtime.progress import SemiNaiveProgress  # noqa: F401 - emitted relational strata call rt.SemiNaiveProgress
 
 LNORM_EPS = numpy_ops.LNORM_EPS
 
