@@ -13,7 +13,7 @@ from __future__ import annotations
 from tlc.analysis.strata import Mode
 from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
-from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Value, tuple_code
+from tlc.backends.shared.arrays import ArrayExpression, Value, tuple_code
 from tlc.backends.shared.quoting import counts_of, identifier, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
@@ -141,39 +141,22 @@ class DaskEmitter(ScheduleEmitter):
         return f"{conv}(inputs[{literal(name)}], {CHUNKS}[{literal(name)}])"
 
     def allocate(self, name: str, var: str | None = None) -> None:
-        """A lazy array of zeros (NaN for ``max=``/``min=``) in the planned chunks, holding supplied data."""
-        info = self.program.tensors[name]
-        shape = self.shapes.extents[name]
-        chunks = f"{CHUNKS}[{literal(name)}]"
-        if name in self.windows:
-            axis, slots = self.windows[name]
-            shape = shape[:axis] + (slots,) + shape[axis + 1:]
-            chunks = "'auto'"
-        target = var or identifier(name)
-        reduction = self.program.reduction(name)
+        """A lazy array of zeros (NaN for ``max=``/``min=``) in the planned chunks, holding supplied data; nothing
+        for a tensor bound to its one equation's value."""
         if var is None and self.binds(name):
             return
-        if info.relation:
-            self.lines.append(f"{target} = rt.zeros({shape}, {chunks}, dtype=bool)")
-        elif reduction in ("max", "min"):
-            self.lines.append(f"{target} = rt.full({shape}, np.nan, {chunks})  # NaN: no contribution yet")
-        else:
-            self.lines.append(f"{target} = rt.zeros({shape}, {chunks})")
-            if reduction == "avg":
-                self.lines.append(f"{counts_of(target)} = rt.zeros({shape}, {chunks})")
-                if name in self.inputs:
-                    region = ", ".join(f":{n}" for n in self.inputs[name]) or "()"
-                    self.lines.append(f"{counts_of(target)}[{region}] += 1.0")
-        if name in self.inputs:
-            region = ", ".join(f":{n}" for n in self.inputs[name])
-            data = f"inputs[{literal(name)}]"
-            sel = f"{target}[{region}]" if region else f"{target}[()]"
-            if info.relation:
-                self.lines.append(f"{sel} |= rt.as_relation({data})")
-            elif reduction in ("max", "min"):
-                self.lines.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, rt.as_number({data}))")
-            else:
-                self.lines.append(f"{sel} += rt.as_number({data})")
+        super().allocate(name, var)
+
+    def new_array(self, name: str, shape: tuple[int, ...], fill: str, windowed: bool) -> str:
+        """A lazy array in ``name``'s planned chunks (Dask's own for a ring buffer)."""
+        chunks = "'auto'" if windowed else f"{CHUNKS}[{literal(name)}]"
+        return {"zeros": f"rt.zeros({shape}, {chunks})", "bool": f"rt.zeros({shape}, {chunks}, dtype=bool)",
+                "nan": f"rt.full({shape}, np.nan, {chunks})"}[fill]
+
+    def supplied_code(self, name: str) -> str:
+        """Supplied data as a Dask array."""
+        conv = "rt.as_relation" if self.program.tensors[name].relation else "rt.as_number"
+        return f"{conv}(inputs[{literal(name)}])"
 
     def finalise(self, name: str) -> None:
         """Untouched ``max=``/``min=`` elements become 0; averages divide by their counts (0 where none)."""

@@ -130,32 +130,44 @@ class ScheduleEmitter:
         """Emit the allocation of ``name``'s array (as ``var``), holding its supplied data if any."""
         info = self.program.tensors[name]
         shape = self.shapes.extents[name]
-        if name in self.windows:
+        windowed = name in self.windows
+        if windowed:
             axis, slots = self.windows[name]
             shape = shape[:axis] + (slots,) + shape[axis + 1:]
         target = var or identifier(name)
         reduction = self.program.reduction(name)
         if info.relation:
-            self.lines.append(f"{target} = np.zeros({shape}, dtype=bool)")
+            self.lines.append(f"{target} = {self.new_array(name, shape, 'bool', windowed)}")
         elif reduction in ("max", "min"):
-            self.lines.append(f"{target} = np.full({shape}, np.nan)  # NaN: no contribution yet")
+            self.lines.append(f"{target} = {self.new_array(name, shape, 'nan', windowed)}  # NaN: no contribution yet")
         else:
-            self.lines.append(f"{target} = np.zeros({shape})")
+            self.lines.append(f"{target} = {self.new_array(name, shape, 'zeros', windowed)}")
             if reduction == "avg":
-                self.lines.append(f"{counts_of(target)} = np.zeros({shape})")
+                self.lines.append(f"{counts_of(target)} = {self.new_array(name, shape, 'zeros', windowed)}")
                 if name in self.inputs:   # supplied data counts as one contribution per element
                     region = ", ".join(f":{n}" for n in self.inputs[name]) or "()"
                     self.lines.append(f"{counts_of(target)}[{region}] += 1.0")
         if name in self.inputs:
             region = ", ".join(f":{n}" for n in self.inputs[name])
-            data = f"inputs[{literal(name)}]"
+            data = self.supplied_code(name)
             sel = f"{target}[{region}]" if region else f"{target}[()]"
             if info.relation:
-                self.lines.append(f"{sel} |= np.asarray({data}, dtype=bool)")
+                self.lines.append(f"{sel} |= {data}")
             elif reduction in ("max", "min"):
                 self.lines.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, {data})")
             else:
                 self.lines.append(f"{sel} += {data}")
+
+    def new_array(self, name: str, shape: tuple[int, ...], fill: str, windowed: bool) -> str:
+        """Code of a new array for ``name`` of ``shape`` (its ring buffer when ``windowed``): ``zeros``, ``bool``
+        (all false) or ``nan`` (no contribution yet)."""
+        return {"zeros": f"np.zeros({shape})", "bool": f"np.zeros({shape}, dtype=bool)",
+                "nan": f"np.full({shape}, np.nan)"}[fill]
+
+    def supplied_code(self, name: str) -> str:
+        """Code of the data supplied for a defined tensor ``name``, as its array is accumulated from it."""
+        data = f"inputs[{literal(name)}]"
+        return f"np.asarray({data}, dtype=bool)" if self.program.tensors[name].relation else data
 
     def finalise(self, name: str) -> None:
         """Emit what turns ``name``'s accumulated array into its value (untouched folds to 0, averages)."""
