@@ -470,7 +470,7 @@ _SECONDS_PER_OPERAND = {"random-greedy": 2e-4, "partition": 4e-4, "community": 2
 _SECONDS_PER_DP = 6e-4
 PORTFOLIO = ("spectral", "random-greedy", "community", "partition")
 """Strategies of sampled starts. Each gets two starts first; then a strategy is drawn with weight
-``exp(-decades behind the best) / SHARPNESS``, so the search spends its time on what works on this network
+``exp(-(decades its best start is behind the best) / SHARPNESS)``, so the search spends its time on what works on this network
 (spectral starts on random regular graphs and lattices, greedy and community ones on chains and sparse nets)."""
 SHARPNESS = 0.25
 """Decades behind the best strategy at which a strategy's weight falls by a factor e."""
@@ -539,8 +539,9 @@ def hyper_search(
         rounds += 1
         if rounds % POLISH_EVERY == 0:
             k = rounds // POLISH_EVERY
-            _, name, tree = elites[k % len(elites)]
-            polish(tree, name, size=7 if k % 2 else 8)
+            parent = elites[k % len(elites)]
+            if polish(parent[2], parent[1], size=7 if k % 2 else 8) < parent[0] * (1 - 1e-9):
+                elites[:] = [e for e in elites if e is not parent]  # its descendant replaces it: keep variety
         else:
             kind = _pick(record, sampled, rng)
             tree = _sample(kind, net, g, rng, limit)
@@ -626,8 +627,8 @@ def work_cap(n: int) -> float:
 
 
 def default_budget(n: int) -> float:
-    """Wall-clock cap in seconds of a default search: twice :func:`work_cap`, room for a loaded machine."""
-    return 1.0 + 2 * work_cap(n)
+    """Wall-clock cap in seconds of a default search: four times :func:`work_cap`, room for a loaded machine."""
+    return 1.0 + 4 * work_cap(n)
 
 
 def _trivial(net: Network, limit: int | None) -> Tree:
