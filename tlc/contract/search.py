@@ -624,7 +624,7 @@ def find_tree(
 
 def work_cap(n: int) -> float:
     """Most estimated seconds of a default search over ``n`` operands (the rate rule usually stops it sooner)."""
-    return min(60.0, 0.1 * n)
+    return min(60.0, 0.2 * n)
 
 
 def default_budget(n: int) -> float:
