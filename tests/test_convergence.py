@@ -125,7 +125,7 @@ def test_explain_states_the_bound_and_why():
     assert "converges within 3 rounds, or fails: max_rounds=3 (below the 6 rounds of the cycle test" in capped
     summed = tlc.compile("X[i] = 0.5 X[i] + A[i]", max_rounds=70).explain(A=np.ones(3))
     assert "converges within 70 rounds, or fails: max_rounds=70 for a recursion with a sum" in summed
-    relations = tlc.compile(CLOSURE, max_rounds=4).explain(Edge=[(0, 1)])
+    relations = tlc.compile(CLOSURE, relations="dense", max_rounds=4).explain(Edge=[(0, 1)])
     assert "at most 4 semi-naive rounds (max_rounds=4)" in relations
 
 
@@ -173,9 +173,9 @@ def test_max_rounds_on_a_dense_tensor_seminaive_stratum(compile_tl):
     assert len(set(compile_tl(src, max_rounds=12)(Start=start, Edge=edge, Open=np.ones(12))["Reach"])) == 12
 
 
-def test_max_rounds_leaves_repeated_squaring_alone():
+def test_max_rounds_leaves_the_closure_strategy_alone():
     """Squaring is not a round-by-round fixpoint: it ends after about log2(n) products whatever max_rounds is."""
-    prog = tlc.compile(CLOSURE, relations="squaring", max_rounds=2)
+    prog = tlc.compile(CLOSURE, relations="closure", max_rounds=2)
     chain = [(k, k + 1) for k in range(10)]
     assert len(set(prog(Edge=chain)["Path"])) == 55
     assert "semi-naive rounds" not in prog.explain()

@@ -262,7 +262,7 @@ def test_one_compiled_program_runs_on_many_inputs_and_answers_queries():
     assert prog.query("edge(_, X)") == [("b",), ("c",)]          # a query on an input predicate
     assert prog.query("path(X, Y)", edge=[(1, 2)]) == [(1, 2)]
     assert prog().answers == [("?- path(a, X).", [])]             # predicates not given are empty
-    assert "rs.conjunction(" in prog.source(edge=[("a", "b")])      # the join of path and edge
+    assert "rs.closure(edge)" in prog.source(edge=[("a", "b")])     # path is the closure of edge
     assert "stratum" in prog.explain()
     with pytest.raises(dl.UnknownPredicateError):
         prog.query("nope(X)")

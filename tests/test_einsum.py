@@ -126,7 +126,7 @@ def test_numpy_features(subscripts, shapes):
     _assert_matches(einsum(subscripts, *arrays), np.einsum(subscripts, *arrays))
 
 
-@pytest.mark.parametrize("optimize", [True, False, "greedy", "optimal", "dp", "branch-2"])
+@pytest.mark.parametrize("optimize", [True, False, "greedy", "optimal", "dp", "branch-2", ("greedy", 0), ("optimal", 100)])
 def test_optimize_strategies(optimize):
     arrays = _random([(13, 14), (14, 15), (15, 16), (16, 13)], seed=2)
     got = einsum("ab,bc,cd,da->", *arrays, optimize=optimize)
@@ -249,7 +249,8 @@ def test_interleaved_errors(args, message):
 
 
 @pytest.mark.parametrize(
-    ("optimize", "message"), [("nope", "invalid optimize='nope'"), (("greedy", 100), "is not a bool")]
+    ("optimize", "message"),
+    [("nope", "invalid optimize='nope'"), (("greedy", "x"), "must be a number"), ([1, 2], "is not a bool")],
 )
 def test_bad_optimize(optimize, message):
     with pytest.raises(EinsumError, match=message):

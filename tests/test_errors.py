@@ -37,7 +37,7 @@ def check(err: tlc.TlcError, source: str, line: int, column: int, fragment: str,
     rendered = text.splitlines()
     assert rendered[0].startswith(f"{filename}:{line}:{column}: error: "), text
     assert fragment in rendered[0], text
-    assert len(rendered) == 3, text
+    assert len(rendered) >= 3 and all(r.startswith(("  help: ", "  note: ")) for r in rendered[3:]), text
     source_line = source.splitlines()[line - 1].expandtabs(1)
     excerpt, caret = rendered[1], rendered[2]
     assert excerpt.startswith("  ") and caret.startswith("  "), text
@@ -88,19 +88,31 @@ def test_syntax_unexpected_end_of_line():
 
 def test_syntax_unclosed_bracket():
     src = "Y[i] = A[i]\nZ[i] = A[i"
-    check(compile_error(src), src, 2, 11, "unexpected end of input")
+    err = compile_error(src)
+    check(err, src, 2, 9, "unclosed '['")     # at the opener, not at the end of input
+    assert err.help == "close it with ']'" and "end of the input" in err.notes[0]
 
 
 def test_syntax_unclosed_parenthesis():
     src = "Y[i] = A[i]\nZ[i] = (A[i] + B[i]"
-    check(compile_error(src), src, 2, 20, "unexpected end of input; expected ')'")
+    check(compile_error(src), src, 2, 8, "unclosed '('")
+
+
+def test_unclosed_bracket_reported_at_its_opener_not_where_the_next_line_fails():
+    src = "Y[i] = f(A[i]\nZ[i] = B[i]\n"
+    err = compile_error(src)
+    check(err, src, 1, 9, "unclosed '('")
+    assert err.help == "close it with ')'"
+    assert err.notes == ("a newline inside brackets continues the statement, so it runs on to line 2, where it "
+                         "fails: unexpected '='",)
+    assert err.more == ()     # line 2 on its own is fine: no cascade
 
 
 @pytest.mark.parametrize("tail", ["\n\n", "\n\n# trailing comment\n\n"], ids=["blank-lines", "comment"])
 def test_syntax_unexpected_end_after_trailing_blank_lines(tail):
-    src = "Y[i] = A[i]\nZ[i] = (A[i]" + tail
+    src = "Y[i] = A[i]\nZ[i] = A[i] +" + tail
     err = compile_error(src)
-    assert "unexpected end of input" in err.message
+    assert "unexpected end of line" in err.message
     assert err.line == 2, str(err)
     assert str(err).splitlines()[1].strip(), str(err)
 
@@ -214,9 +226,11 @@ def test_unknown_input_name():
     assert "error: unknown input 'Q'" in str(err)
 
 
-def test_unknown_input_name_has_a_line():
-    err = run_error("Y[i] = A[i]\n", A=np.ones(3), Q=np.ones(3))
-    assert err.line is not None and err.line >= 1
+def test_unknown_input_name_is_not_pinned_on_an_unrelated_line_and_suggests_a_name():
+    err = run_error("Y[i] = A[i] + Bias[i]\n", A=np.ones(3), Bias=np.ones(3), Bais=np.ones(3))
+    assert err.line is None     # the name is the caller's, not the source's: no statement is underlined
+    assert err.help == "did you mean 'Bias'?"
+    assert str(err).startswith("<input>: error: unknown input 'Bais'")
 
 
 # ---------------------------------------------------------------------------------------------- typing

@@ -62,6 +62,20 @@ def test_check_source_reports_crashes_and_hangs(monkeypatch):
     assert check_source("SLOW[i] = X[i]\n", timeout=0.3).kind == "hang"
 
 
+def test_time_limit_counts_cpu_time_with_a_wall_clock_backstop():
+    from tlc.fuzz.oracle import WALL_FACTOR, Hang, time_limit
+
+    with pytest.raises(Hang, match="CPU time"):
+        with time_limit(0.2, wall=120):    # however loaded the machine, 0.2 s of CPU come before 120 s of wall
+            while True:
+                sum(range(1000))
+    start = time.perf_counter()
+    with pytest.raises(Hang, match="no result after"):
+        with time_limit(0.1):
+            time.sleep(30)                 # blocked, not computing: only the wall-clock backstop stops it
+    assert WALL_FACTOR * 0.1 <= time.perf_counter() - start < 30
+
+
 def test_minimise_keeps_the_property():
     text = "a\nb\nXYZ\nc\n" * 3
     assert minimise(text, lambda t: "XYZ" in t) == "XYZ"

@@ -4,7 +4,7 @@ names neither run code nor give one tensor another's value, on every backend.
 Each template below exercises one family of places where emitted code interpolates text: inputs, scalars
 and results (plain equations), ``avg=`` counts, ``min=`` fixpoints (``_new_``), semi-naive relations
 (``_new_``/``_delta_``) in every planner strategy, relations read as numbers (``_num_``), a recurrence
-along a virtual index (the step variable and ring-buffer slots), and the repeated squaring's ``_plus_``.
+along a virtual index (the step variable and ring-buffer slots), and the closure strategy's ``_plus_``.
 Every template runs with hostile names and is compared with the same program under plain names.
 """
 
@@ -100,7 +100,7 @@ def test_hostile_names_keep_their_values(template, case, backend):
     relations = {"R"} if template == "relations" else set()
     expected_prog = tlc.compile(render(text, *PLAIN))
     expected = expected_prog(**random_inputs(shapes, relations, PLAIN[0]))
-    strategies = ("sparse", "dense", "squaring") if template == "relations" else ("auto",)
+    strategies = ("sparse", "dense", "closure") if template == "relations" else ("auto",)
     for strategy in strategies:
         prog = tlc.compile(render(text, tensors, variables), backend=backend, relations=strategy)
         got = prog(**random_inputs(shapes, relations, tensors))

@@ -1,4 +1,4 @@
-"""Relations at scale: sparse, dense semi-naive and squaring strategies agree with each other and with an
+"""Relations at scale: sparse, dense semi-naive and closure strategies agree with each other and with an
 independent reference (networkx, or naive dense NumPy iteration) on random graphs; the planner's
 choices, explain output, sparse results that never densify, and bad input."""
 
@@ -18,7 +18,7 @@ import tlc
 import tlc_runtime.sparse as rs
 from tlc.cli import main as cli_main
 
-STRATEGIES = ("auto", "sparse", "dense", "squaring")
+STRATEGIES = ("auto", "sparse", "dense", "closure", "squaring")
 
 
 def random_edges(n: int, m: int, seed: int) -> set[tuple[int, int]]:
@@ -146,8 +146,8 @@ def test_planner_choices_and_explain():
     prog = tlc.compile(src)
     chain = sp.csr_matrix((np.ones(299), (np.arange(299), np.arange(1, 300))), shape=(300, 300))
     text = prog.explain(Edge=chain)
-    assert "relations: dense repeated squaring (lowest estimated cost)" in text
-    assert "estimated sparse ~" in text and "squaring ~" in text
+    assert "relations: closure by strong components (lowest estimated cost)" in text
+    assert "estimated sparse ~" in text and "closure ~" in text
     assert "Path(x, z) = Path(x, y) Edge(y, z)" in prog.source(Edge=chain)
     assert "rs.closure(Edge)" in prog.source(Edge=chain)
     forced = tlc.compile(src, relations="sparse")
@@ -156,8 +156,8 @@ def test_planner_choices_and_explain():
     assert forced.explain(Edge=chain).startswith("input relations: Edge sparse storage\n")
     assert "rs.conjunction(('x', 'z'), (300, 300), [(_delta_Path, ('x', 'y')), (Edge, ('y', 'z'))]" in \
         forced.source(Edge=chain)
-    not_closure = tlc.compile("P(x, y) = E(x, y)\nP(x, z) = P(x, y) E(y, z) F(z)\n", relations="squaring")
-    assert "squaring forced but the recursion is not closure-shaped" in \
+    not_closure = tlc.compile("P(x, y) = E(x, y)\nP(x, z) = P(x, y) E(y, z) F(z)\n", relations="closure")
+    assert "closure forced but the recursion is not closure-shaped" in \
         not_closure.explain(E=np.eye(3, k=1, dtype=bool), F=np.ones(3, dtype=bool))
 
 
@@ -195,7 +195,7 @@ def test_runtime_operators_match_numpy():
 
 
 def test_bad_relations_option_and_sparse_data_are_located_errors(capsys, tmp_path):
-    with pytest.raises(tlc.TlcError, match="relations must be one of auto, sparse, dense, squaring"):
+    with pytest.raises(tlc.TlcError, match="relations must be one of auto, sparse, dense, closure"):
         tlc.compile("P(x) = Q(x)", relations="fast")
     with pytest.raises(tlc.TlcError, match="binary relation") as err:
         tlc.compile("P(x, y) = Q(x, y, z)")(Q=sp.eye(3))
@@ -262,7 +262,7 @@ def test_forcing_an_infeasible_dense_strategy_falls_back_to_sparse():
     n = 20_000      # a dense Path would have 4e8 elements, over the dense budget
     src = np.arange(0, n - 1, 2)
     edges = sp.csr_matrix((np.ones(len(src)), (src, src + 1)), shape=(n, n))
-    for force in ("dense", "squaring"):
+    for force in ("dense", "closure"):
         prog = tlc.compile("Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n", relations=force)
         assert f"relations: sparse semi-naive ({force} forced but infeasible" in prog.explain(Edge=edges)
         res = prog(Edge=edges)

@@ -1,13 +1,13 @@
 """tlc: the Tensor Logic compiler."""
 
 from tlc.api import Program, Results, compile
-from tlc.contract import contract_path
 from tlc.driver.rows import Rows
-from tlc.einsum import einsum
-from tlc.errors import DataError, EinsumError, TlcError
+from tlc.einsum import contract_path, einsum
+from tlc.errors import DataError, EinsumError, TlcError, TlcWarning
 from tlc.gradient import GradientProgram, grad
 from tlc.train import Trained, train
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "Rows", "TlcError", "Trained", "compile",
+__all__ = ["DataError", "EinsumError", "GradientProgram", "Program", "Results", "Rows", "TlcError", "TlcWarning",
+           "Trained", "compile",
            "contract_path", "einsum", "grad", "train"]

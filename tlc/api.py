@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,23 +11,24 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.analysis.projection import analyse
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, plan_relations
+from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
 from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
-from tlc.backends.registry import BACKENDS as REGISTERED, Emitted, backend as find_backend
+from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
+from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
-from tlc.driver.source import frontend, load_source
+from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
-from tlc.ir.printer import format_equation
+from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program as IRProgram
-from tlc.memory_limit import resolve as resolve_budget
+from tlc.memory_limit import parse_bytes, resolve as resolve_budget
 from tlc.passes.attention import explain_attention
 from tlc.passes.manager import PassManager
 
@@ -109,18 +111,26 @@ class Program:
     def __init__(self, program: IRProgram, backend: str = "numpy", opt_level: int = 2,
                  passes: PassManager | None = None, threads: int | None = None, *,
                  memory_limit: int | str | None = None, factorise=None, weights: Mapping | None = None,
-                 relations: str = "auto", max_rounds: int | None = None):
+                 relations: str = "auto", max_rounds: int | None = None, database=None, chunks=None):
         self._backend = find_backend(backend)
         if opt_level not in (0, 1, 2, 3):
             raise TlcError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise TlcError(f"threads must be a positive integer, not {threads!r}")
-        if relations not in RELATION_CHOICES:
-            raise TlcError(f"relations must be one of {', '.join(RELATION_CHOICES)}, not {relations!r}")
+        if chunks is not None and LAZY_RESULTS not in self._backend.capabilities:
+            raise TlcError(f"chunks= sets how the dask backend splits arrays; the {backend} backend does not chunk")
+        self.chunks = check_chunks(chunks, program)
+        """Chunking asked for a chunked backend (Dask): bytes per chunk or chunk shapes by tensor; None: planned."""
         self.max_rounds = check_max_rounds(max_rounds)
         """A bound on the rounds of every fixpoint loop (None: the stated defaults; see ``explain``)."""
-        self.relations = relations
-        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``squaring``."""
+        self.relations = relations_option(relations)
+        """How relational strata run: ``auto`` (the planner decides), or forced ``sparse``/``dense``/``closure``/
+        ``duckdb``."""
+        self.database = _database(database)
+        """The DuckDB database file (absolute path) inputs are stored in and results written to, or None."""
+        if (self.relations == "duckdb" or self.database is not None) and not duckdb_available():
+            why = "relations='duckdb'" if self.relations == "duckdb" else "a database file"
+            raise TlcError(f"{why} needs duckdb: pip install 'tlc[duckdb]'")
         missing = self._backend.missing()
         if missing:
             raise TlcError(missing)
@@ -181,6 +191,8 @@ class Program:
             if info.relation:
                 domains = [spec.symbols if (name, a) in spec.symbolic else None for a in range(info.rank)]
                 values[name] = rt.Relation(name, value, domains)
+            elif LAZY_RESULTS in self._backend.capabilities and not isinstance(value, np.ndarray):
+                values[name] = value     # a lazy array: np.asarray computes it
             else:
                 values[name] = np.asarray(value)
         results = Results(values, report, spec, prepared)
@@ -270,21 +282,24 @@ class Program:
         known = set(program.tensors) | set(program.scalars)
         for name in inputs:
             if name not in known:
-                first = program.statements[0].span if program.statements else None
                 if name in self.source_ir.tensors:
                     raise DataError(f"data for {name}, an intermediate the optimiser removed (it is not among "
                                     f"the outputs); list it in outputs= to supply data for it",
                                     self.source_ir.tensors[name].first_use.span).located(program.filename,
                                                                                          program.source)
-                raise DataError(f"unknown input {name!r}; this program reads "
-                                f"{', '.join(sorted(self.input_names())) or 'nothing'}",
-                                first).located(program.filename, program.source)
+                readable = sorted(self.input_names())
+                raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
+                                help=did_you_mean(name, readable)).located(program.filename, program.source)
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
                     scalar_span(program, name)
                 what = "relation" if name in program.tensors and program.tensors[name].relation else "input"
-                raise DataError(f"no data for {what} {name}", span).located(program.filename, program.source)
+                near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
+                hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
+                    "given data)" if near in inputs else "defined by an equation)")
+                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
+                                                                                      program.source)
         try:
             return self._specialise(inputs, variant)
         except TlcError as err:
@@ -316,13 +331,14 @@ class Program:
             fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
             given = {n: e for n, e in sig.extents.items() if n not in fixed}
             shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
-        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations)
+        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
+                                   self.budget.elements, self.max_rounds)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
                         if program.tensors[n].defined and (n in data.arrays or n in data.tuples)}
             planned = plan(program, strata, shapes, sig, supplied, relations, self.budget, self.max_rounds,
-                           self.threads, self._backend.capabilities)
+                           self.threads, self._backend.capabilities, database=self.database, chunks=self.chunks)
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
@@ -363,29 +379,40 @@ class Program:
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
         for number, stratum in enumerate(self.strata, 1):
-            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}]")
+            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}] "
+                         f"{MODE_GLOSSES[stratum.mode]}")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)
                 lines.append(f"  converges within {bound.rounds} rounds, or fails: {bound.why}")
             relational = spec is not None and spec.plan.strata[number - 1].relational
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
-                    not (relational and spec.plan.strata[number - 1].strategy == "squaring"):
+                    not (relational and spec.plan.strata[number - 1].strategy == "closure"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
-                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors)
+                if spec.plan.strata[number - 1].strategy == "duckdb":
+                    sql = stratum_sql(spec.planned, number - 1)
+                    lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))
+                lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors
+                             if t in spec.plan.storage)     # a min=/max= fold in DuckDB is a numeric tensor
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""
                 lines.append(f"  {where}: {format_equation(eq)}".replace("\n", "\n    "))
                 projection = analyse(eq)
                 for path, variables in projection.summed_at.items():
-                    lines.append(f"    sums {', '.join(variables)} at {'the right-hand side' if not path else 'sub-expression ' + '.'.join(map(str, path))}")
+                    where = "the whole right-hand side" if not path else \
+                        shortened(format_expr(ir.node_at(eq.rhs, path)), 80)
+                    names = ", ".join(variables)     # a relation keeps a tuple when some value of them exists
+                    lines.append(f"    projects {names} out of {where}" if eq.lhs.relation else
+                                 f"    sums {names} over {where}")
                 if projection.reduced:
                     lines.append(f"    reduces {', '.join(projection.reduced)} by {eq.aggregator.reduction}")
                 if spec is not None and k in spec.shapes.ranges:
                     ranges = spec.shapes.ranges[k]
-                    lines.append("    ranges " + ", ".join(f"{v}∈[{lo},{hi})" for v, (lo, hi) in ranges.items()))
+                    if ranges:
+                        lines.append("    index ranges: " + ", ".join(_index_range(v, lo, hi)
+                                                                     for v, (lo, hi) in ranges.items()))
                     lines.extend(f"    {c.describe()}" for c in contractions.get(k, ()))
         if self.memory_limit is not None:
             lines.append(f"{self.budget.kind}: {self.memory_limit} elements "
@@ -400,6 +427,56 @@ class Program:
                 lines.append(f"  line {eq.span.line if eq.span else '?'}: {format_equation(eq)}".replace("\n", "\n    "))
                 lines.extend(f"    {d}" for d in dict.fromkeys(chosen))
         return "\n".join(lines)
+
+
+def _database(database) -> str | None:
+    """A database file argument as an absolute path (None: none)."""
+    if database is None:
+        return None
+    if not isinstance(database, (str, os.PathLike)) or not os.fspath(database):
+        raise TlcError(f"database must be the path of a DuckDB file, not {database!r}")
+    return os.path.abspath(os.fspath(database))
+
+
+MODE_GLOSSES = {
+    Mode.PLAIN: "computed once",
+    Mode.RECURRENCE: "computed step by step along its shifted index",
+    Mode.SEMINAIVE: "rules repeated on the newly derived tuples until none is new",
+    Mode.FIXPOINT: "equations repeated until nothing changes",
+}
+"""What each evaluation mode means, for readers of ``explain``."""
+
+
+def _index_range(variable: str, lo: int, hi: int) -> str:
+    """``i 0..2 (3 values)``: the values an index variable takes in an equation."""
+    if hi <= lo:
+        return f"{variable} none"
+    return f"{variable} {lo}..{hi - 1} ({hi - lo} value{'s' if hi - lo != 1 else ''})"
+
+
+def check_chunks(chunks, program: IRProgram):
+    """``chunks=`` checked: None, bytes per chunk (an int or text such as ``64M``), or a chunk shape per tensor
+    of ``program`` (positive ints or -1, one per axis)."""
+    if chunks is None:
+        return None
+    if not isinstance(chunks, Mapping):
+        try:
+            return parse_bytes(chunks)
+        except TlcError:
+            raise TlcError(f"chunks= is bytes per chunk (such as 64M) or a chunk shape per tensor, not "
+                           f"{chunks!r}") from None
+    checked = {}
+    for name, shape in chunks.items():
+        if name not in program.tensors:
+            raise TlcError(f"chunks= names {name!r}, which is not a tensor of this program")
+        rank = program.tensors[name].rank
+        shape = (shape,) if isinstance(shape, int) else shape
+        if not isinstance(shape, (tuple, list)) or len(shape) != rank or \
+                any(isinstance(n, bool) or not isinstance(n, int) or not (n > 0 or n == -1) for n in shape):
+            raise TlcError(f"chunks= for {name} must be {rank} positive integer{'s' * (rank != 1)} "
+                           f"(or -1 for a whole axis), not {shape!r}")
+        checked[name] = tuple(shape)
+    return checked
 
 
 def _relation_answer(atom: ir.Ref, value, spec: Specialisation) -> list[tuple]:
@@ -439,7 +516,8 @@ def _format_atom(ref: ir.Ref) -> str:
 def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A001 - the API name
             threads: int | None = None, passes: PassManager | None = None, outputs=None,
             tolerance: float | None = None, *, memory_limit: int | str | None = None, factorise=None,
-            weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None) -> Program:
+            weights: Mapping | None = None, relations: str = "auto", max_rounds: int | None = None,
+            database=None, chunks=None) -> Program:
     """Compile Tensor Logic source text (or a path to a ``.tl`` file) into a callable ``Program``;
     ``threads`` bounds the threads a native backend uses per kernel (default ``TLC_NUM_THREADS``);
     ``outputs`` lists the tensors to return (others may be optimised away; default all);
@@ -449,9 +527,15 @@ def compile(src_or_path, backend: str = "numpy", opt_level: int = 2,  # noqa: A0
     are sliced to fit), checked before anything is allocated;
     ``factorise`` (``"rel_err=1e-3[,method=tt][,tensors=W1+W2]"`` or a dict) replaces weights by low-rank
     factors, and ``weights`` binds input values at compile time (see docs/language.md);
-    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense`` or ``squaring``;
-    ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md)."""
+    ``relations`` picks how Datalog-shaped strata run: ``auto``, ``sparse``, ``dense``, ``closure`` (formerly
+    ``squaring``) or ``duckdb`` (SQL inside DuckDB; the ``duckdb`` extra); ``database`` names a DuckDB file that
+    keeps the input relations and receives every derived relation as a table of its name;
+    ``max_rounds`` bounds the rounds of every fixpoint loop (a positive int; default: see docs/language.md);
+    ``chunks`` sets the Dask backend's chunking: bytes per chunk (``"64M"``) or a chunk shape per tensor
+    (``{"X": (1000, -1)}``, -1 for a whole axis); by default it is planned from the memory budget."""
     source, filename = load_source(src_or_path)
-    return Program(frontend(source, filename, outputs, tolerance), backend, opt_level, passes, threads,
+    program = frontend(source, filename, outputs, tolerance)
+    warn(program, stacklevel=2)
+    return Program(program, backend, opt_level, passes, threads,
                    memory_limit=memory_limit, factorise=factorise, weights=weights, relations=relations,
-                   max_rounds=max_rounds)
+                   max_rounds=max_rounds, database=database, chunks=chunks)

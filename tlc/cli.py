@@ -12,24 +12,36 @@ import numpy as np
 
 import tlc_runtime as rt
 from tlc.api import ALL_BACKENDS, Program
+from tlc.backends.shared.relational_duckdb import sql_script
+from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
+from tlc.driver.drawing import program_dot, render_dot
+from tlc.driver.progress import progress_on
 from tlc.driver.source import frontend, load_source
-from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES
-from tlc.errors import DataError, Span, TlcError
+from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
+from tlc import __version__
+from tlc.analysis.lints import lint
+from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_limit
+from tlc.memory_limit import parse_bytes, parse_limit
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
 from tlc.analysis.strata import check_max_rounds
-from tlc_runtime.data import load_file
+from tlc_runtime.data import FileRows, load_file
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tlc", description="The Tensor Logic compiler.")
+    parser.add_argument("--version", action="version", version=f"tlc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_warnings(p):
+        p.add_argument("-W", dest="warnings", choices=("default", "error"), default="default", metavar="error",
+                       help="'-W error' makes every warning an error (exit status 1)")
+        p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
 
     def with_data(p):
         p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
@@ -73,14 +85,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads per native kernel (llvm backend; default TLC_NUM_THREADS or the CPU count)")
 
     def with_relations(p):
-        p.add_argument("--relations", choices=RELATION_CHOICES, default="auto",
-                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense or squaring")
+        p.add_argument("--relations", choices=RELATION_CHOICES + tuple(FORMER_RELATION_NAMES), default="auto",
+                       help="how Datalog-shaped strata run: auto (the planner), sparse, dense, closure (formerly "
+                            "squaring) or duckdb (SQL inside DuckDB; needs the duckdb extra)")
+        p.add_argument("--db", dest="database", metavar="FILE.duckdb",
+                       help="a DuckDB database file: input relations are stored there (rewritten only when their "
+                            "content changes) and every derived relation is written there as a table of its name")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")
 
     def with_backend(p):
         p.add_argument("--backend", choices=ALL_BACKENDS, default="numpy")
+        p.add_argument("--chunks", type=_checked(parse_bytes), metavar="BYTES",
+                       help="dask backend: bytes per chunk, such as 64M (default: planned from the memory budget)")
         with_passes(p)
         with_threads(p)
         with_relations(p)
@@ -96,13 +114,23 @@ def _parser() -> argparse.ArgumentParser:
                           "instead of printing; '-' prints relations framed as Soufflé does (for .dl files: the "
                           ".output relations, default .)")
     with_results(run)
+    with_warnings(run)
+    run.add_argument("--full", action="store_true",
+                     help="print every element and tuple (large results are otherwise shortened, as numpy does)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="dask backend: compute on the running Dask cluster at ADDRESS (tcp://host:8786)")
+    run.add_argument("--workers", type=int, metavar="N", help="dask backend: start a LocalCluster of N workers")
+    run.add_argument("--memory-limit-per-worker", type=_checked(parse_bytes), metavar="BYTES",
+                     help="dask backend: each LocalCluster worker's memory limit, such as 2GB (default: Dask's)")
     check = sub.add_parser("check", help="parse and check a program (shapes too, given data); nothing runs")
     check.add_argument("file")
     with_data(check)
     with_memory_limit(check)
+    with_warnings(check)
     comp = sub.add_parser("compile", help="print the code emitted for a target")
     comp.add_argument("file")
-    comp.add_argument("--target", choices=ALL_BACKENDS, default="numpy")
+    comp.add_argument("--target", choices=(*ALL_BACKENDS, "sql"), default="numpy",
+                      help="a backend's module, or sql: the relational strata as DuckDB SQL")
     comp.add_argument("-o", dest="output", metavar="OUT", help="write the code to OUT instead of stdout")
     comp.add_argument("--emit", choices=EMIT_KINDS, default="python",
                       help="llvm target: llvm-ir, asm, obj, or shared (OUT.py plus OUT.so, run by tlc_runtime)")
@@ -114,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     with_threads(comp)
     with_results(comp)
     with_relations(comp)
+    with_warnings(comp)
     fuzz = sub.add_parser("fuzz", help="generate random programs and check every backend and level agree")
     try:
         from tlc.fuzz import campaign
@@ -149,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     with_data(explain)
     with_backend(explain)
     with_results(explain)
+    with_warnings(explain)
+    explain.add_argument("--format", dest="explain_format", choices=EXPLAIN_FORMATS, default="text",
+                         help="text (default), or a drawing of the program and its plan: dot (Graphviz source), "
+                              "svg or png (drawn by Graphviz's dot program; DOT text when it is not installed)")
+    explain.add_argument("-o", dest="output", metavar="OUT", help="write the drawing to OUT instead of stdout")
     return parser
 
 
@@ -175,24 +209,33 @@ def _header(args) -> bool | None:
     return {"yes": True, "no": False}.get(getattr(args, "header", "auto"))
 
 
-def _inputs(args, names: list[str]) -> dict:
-    """A .tl program's inputs: --data archives, --input files, then -F DIR for the inputs ``names`` not given."""
+def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
+    """A .tl program's inputs: --data archives, --input files (``.npy``/``.zarr`` opened lazily on the dask
+    backend), then -F DIR for the inputs ``names`` not given; ``origins`` (when given) receives each input's file
+    and archive key (None for a whole file)."""
     inputs: dict = {}
+    origins = {} if origins is None else origins
     for path in args.data:
         loaded = load_file(path)
         if not isinstance(loaded, dict):
             raise TlcError(f"--data expects an .npz archive keyed by tensor name, got {path}", filename=path)
         inputs.update(loaded)
+        origins.update((key, (path, key)) for key in loaded)
     for binding in args.input:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
             raise _UsageError(f"--input expects NAME=FILE, got {binding!r}")
+        if getattr(args, "backend", None) == "dask" and path.lower().rstrip("/").endswith(LAZY_SUFFIXES):
+            inputs[name] = open_lazy(path)
+            origins[name] = (path, None)
+            continue
         loaded = load_file(path, _header(args))
         if isinstance(loaded, dict):
             if len(loaded) != 1:
                 raise TlcError(f"{path} holds {len(loaded)} arrays; use --data for archives", filename=path)
             loaded = next(iter(loaded.values()))
         inputs[name] = loaded
+        origins[name] = (path, None)
     if args.fact_dir is not None:
         for name in names:
             if name not in inputs:
@@ -203,7 +246,41 @@ def _inputs(args, names: list[str]) -> dict:
                                    f"{', '.join(found)}; keep one", filename=found[0])
                 if found:
                     inputs[name] = load_file(found[0], _header(args))
+                    origins[name] = (found[0], None)
     return inputs
+
+
+def _check_files(program: Program, inputs: dict, origins: dict) -> None:
+    """Data read from files, checked where a mistake is best shown: an archive key or ``--input`` name that is
+    no input at the data file and key, a relation's rows of the wrong width at the file's first row."""
+    known = program.input_names()
+    tensors = program.ir.tensors
+    for name, value in inputs.items():
+        path, key = origins.get(name, (None, None))
+        if path is None:
+            continue
+        if name not in known and name not in tensors and name not in program.ir.scalars:
+            where = f"the archive's key {key!r}" if key is not None else f"--input {name}"
+            raise DataError(f"{where} names no input of {program.ir.filename or 'the program'}, which reads "
+                            f"{', '.join(known) or 'nothing'}", filename=path, help=did_you_mean(name, known))
+        info = tensors.get(name)
+        if isinstance(value, FileRows) and value and info is not None and info.relation \
+                and len(value[0]) != info.rank:
+            use = info.first_use.span
+            raise DataError(f"row has {len(value[0])} column{'s' if len(value[0]) != 1 else ''} but relation "
+                            f"{name} takes {info.rank} argument{'s' if info.rank != 1 else ''}",
+                            Span(value.lines[0], 1), filename=path, source=_read_text(path),
+                            notes=(f"{name} is used at {program.ir.filename or '<input>'}:{use.line}:{use.column}",)
+                            if use else ())
+
+
+def _read_text(path: str) -> str | None:
+    """A data file's text (for showing a row), or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _datalog_inputs(args, program: DatalogProgram) -> dict:
@@ -230,6 +307,45 @@ class _UsageError(Exception):
     pass
 
 
+def _warn(found: list, args) -> None:
+    """Print the program's warnings on stderr (none with --quiet); with -W error they are errors instead."""
+    if not found:
+        return
+    if getattr(args, "warnings", "default") == "error":
+        raise gather([w.as_error() for w in found])
+    if not getattr(args, "quiet", False):
+        colour = use_colour(sys.stderr)
+        for warning in found:
+            print(warning.render(colour), file=sys.stderr)
+
+
+EXPLAIN_FORMATS = ("text", "dot", "svg", "png")
+
+
+def _draw(program: Program, inputs: dict, args) -> int:
+    """``tlc explain --format dot|svg|png``: the program and its plan drawn by Graphviz (DOT text without it)."""
+    spec = program.specialisation(**inputs) if inputs or not program.input_names() else None
+    choices: dict[int, list[str]] = {}
+    strategies = None
+    if spec is not None:
+        for (k, _), contraction in spec.planned.contractions.items():
+            choices.setdefault(k, []).append(contraction.describe())
+        for k, chosen in spec.emitted.decisions.items():
+            choices.setdefault(k, []).extend(dict.fromkeys(chosen))
+        strategies = [s.describe() if s.relational else "" for s in spec.plan.strata]
+    drawing, note = render_dot(program_dot(program.ir, program.strata, choices, strategies), args.explain_format)
+    if note:
+        print(f"tlc: note: {note}", file=sys.stderr)
+    if args.output:
+        with open(args.output, "wb" if isinstance(drawing, bytes) else "w") as handle:
+            handle.write(drawing)
+    elif isinstance(drawing, bytes):
+        sys.stdout.buffer.write(drawing)
+    else:
+        sys.stdout.write(drawing)
+    return 0
+
+
 EMIT_KINDS = ("python", "llvm-ir", "asm", "obj", "shared")
 
 
@@ -242,7 +358,9 @@ def _compile(program: Program, inputs: dict, args) -> int:
     if args.emit == "shared" and not args.output:
         raise _UsageError("--emit shared needs -o OUT (writes OUT.py and OUT.so)")
     spec = program.specialisation(**inputs)
-    if args.emit == "python":
+    if args.target == "sql":
+        artifact = sql_script(spec.planned)
+    elif args.emit == "python":
         artifact = spec.source
     else:
         from tlc.backends.llvm import aot
@@ -282,7 +400,7 @@ def _train(filename: str, args) -> int:
         wanted = [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
     trained = train(filename, _inputs(args, wanted), loss=args.loss, wrt=args.wrt, opt=args.opt, lr=args.lr,
                     steps=args.steps, batch=args.batch, seed=args.seed, backend=args.backend, resume=args.resume,
-                    progress=True)
+                    progress=sys.stderr.isatty())
     print(f"{args.loss} = {trained.losses[-1]:.6g} after step {trained.step}")
     if args.out:
         trained.save(args.out)
@@ -292,14 +410,13 @@ def _train(filename: str, args) -> int:
     return 0
 
 
-def _format_value(name: str, value) -> str:
+def _format_value(name: str, value, full: bool = False) -> str:
+    """A result as ``run`` prints it: large arrays and relations shortened as numpy does, unless ``full``."""
     if isinstance(value, rt.Relation):
-        rows = value.tuples()
-        body = ", ".join("(" + ", ".join(str(v) for v in row) + ")" if len(row) != 1 else str(row[0])
-                         for row in rows)
-        return f"{name} = {{{body}}}"
+        return f"{name} = {value.format(None if full else rt.PRINT_THRESHOLD)}"
     array = np.asarray(value)
-    text = np.array2string(array, precision=6, suppress_small=True, threshold=200)
+    text = np.array2string(array, precision=6, suppress_small=True,
+                           threshold=sys.maxsize if full else rt.PRINT_THRESHOLD)
     if array.ndim == 0:
         return f"{name} = {array.item():.6g}"
     return f"{name} {array.shape} =\n{text}"
@@ -338,6 +455,9 @@ def _command(args) -> int:
     passes = PassManager(opt_level, frozenset(getattr(args, "print_after", ())), getattr(args, "print_ir", False),
                          out=sys.stdout)
     backend = getattr(args, "backend", None) or getattr(args, "target", "numpy")
+    relations = getattr(args, "relations", "auto")
+    if backend == "sql":     # the SQL of the relational strata: every one planned for DuckDB
+        backend, relations = "numpy", "duckdb"
     threads = getattr(args, "threads", None)
     if threads is not None and threads < 1:
         raise _UsageError(f"--threads must be at least 1, not {threads}")
@@ -345,8 +465,10 @@ def _command(args) -> int:
     if tolerance is not None and not tolerance > 0:
         raise _UsageError(f"--tolerance must be positive, not {tolerance}")
     options = dict(passes=passes, threads=threads, memory_limit=getattr(args, "memory_limit", None),
-                   factorise=getattr(args, "factorise", None), relations=getattr(args, "relations", "auto"),
-                   max_rounds=getattr(args, "max_rounds", None))
+                   factorise=getattr(args, "factorise", None), relations=relations,
+                   max_rounds=getattr(args, "max_rounds", None), database=getattr(args, "database", None))
+    if getattr(args, "chunks", None) is not None:
+        options["chunks"] = args.chunks
     datalog = filename.lower().endswith(".dl")
     if datalog:
         if getattr(args, "outputs", None) or tolerance is not None:
@@ -355,18 +477,24 @@ def _command(args) -> int:
         program = DatalogProgram(translation(args.file, dialect=args.dialect), backend, opt_level, **options)
         inputs = _datalog_inputs(args, program)
     else:
-        program = Program(frontend(source, filename, getattr(args, "outputs", None), tolerance), backend, opt_level,
-                          **options)
-        inputs = _inputs(args, program.input_names())
+        checked = frontend(source, filename, getattr(args, "outputs", None), tolerance)
+        program = Program(checked, backend, opt_level, **options)
+        origins: dict = {}
+        inputs = _inputs(args, program.input_names(), origins)
+        _warn(lint(checked, supplied=frozenset(inputs)), args)
+        _check_files(program, inputs, origins)
     if args.command == "check":
-        if inputs:
+        shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
+        if shaped:
             program.check(**inputs)
         print(f"{filename}: ok ({len(program.ir.equations)} equations, {len(program.ir.tensors)} tensors"
-              f"{', shapes checked against the data' if inputs else ''})")
+              f"{', shapes checked against the data' if inputs else ', shapes checked' if shaped else ''})")
         return 0
     if args.command == "explain":
-        print(program.explain(**inputs))
-        return 0
+        if args.explain_format == "text":
+            print(program.explain(**inputs))
+            return 0
+        return _draw(program, inputs, args)
     if args.command == "compile":
         return _compile(program, inputs, args)
     return _run(program, inputs, args)
@@ -382,11 +510,35 @@ def _result_kinds(program: Program) -> dict[str, bool]:
 
 
 def _run(program: Program, inputs: dict, args) -> int:
-    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running."""
-    target = out_target(args.out, _result_kinds(program)) if args.out else None
+    """``tlc run``: print the results (or write them to -D DIR), and write --out; both checked before running;
+    on the dask backend, where ``--scheduler``/``--workers`` say."""
+    cluster = {"--scheduler": args.scheduler, "--workers": args.workers,
+               "--memory-limit-per-worker": args.memory_limit_per_worker}
+    if program.backend != "dask":
+        given = [flag for flag, value in cluster.items() if value is not None]
+        if given or (args.out and _zarr(args.out)):
+            raise _UsageError(f"{given[0] if given else '--out DIR.zarr'} is for --backend dask")
+        return _run_here(program, inputs, args)
+    from tlc.backends.dask.cluster import scheduler
+    with scheduler(args.scheduler, args.workers, args.memory_limit_per_worker):
+        return _run_here(program, inputs, args)
+
+
+def _zarr(path: str) -> bool:
+    """True for a ``.zarr`` store's path."""
+    return path.lower().rstrip("/").endswith(".zarr")
+
+
+def _run_here(program: Program, inputs: dict, args) -> int:
+    """Run and report, on whatever scheduler is active."""
+    zarr_out = args.out if args.out and _zarr(args.out) else None
+    target = out_target(args.out, _result_kinds(program)) if args.out and not zarr_out else None
     if args.out_dir:
         check_directory(args.out_dir, "-D")
     results = program(**inputs)
+    if zarr_out is not None:
+        from tlc.backends.dask.files import write_zarr
+        write_zarr(zarr_out, results)
     if isinstance(program, DatalogProgram):
         tr = program.translation
         tuples = functools.partial(program.tuples, results)
@@ -394,19 +546,19 @@ def _run(program: Program, inputs: dict, args) -> int:
         if outputs or args.out_dir:
             write_outputs(tr, tuples, args.out_dir or ".", None if outputs else list(results))
         else:
-            _print(results)
+            _print(results, args.full)
         print_sizes(tr, tuples)
     elif args.out_dir:
         for name, value in results.items():
             if isinstance(value, rt.Relation):
                 write_relation(args.out_dir, name, value)
             elif args.out_dir == STDOUT:
-                print(_format_value(name, value))
+                print(_format_value(name, value, args.full))
             else:
                 os.makedirs(args.out_dir, exist_ok=True)
                 np.save(os.path.join(args.out_dir, name + ".npy"), np.asarray(value), allow_pickle=False)
     else:
-        _print(results)
+        _print(results, args.full)
     for text, answer in results.answers:
         print(f"{text} {_format_answer(answer)}")
     if args.tolerance is not None:
@@ -418,9 +570,9 @@ def _run(program: Program, inputs: dict, args) -> int:
     return 0
 
 
-def _print(results) -> None:
+def _print(results, full: bool = False) -> None:
     for name, value in results.items():
-        print(_format_value(name, value))
+        print(_format_value(name, value, full))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _command(args)
+        with progress_on(sys.stderr):
+            return _command(args)
     except _UsageError as err:
         parser.error(str(err))
     except rt.DataFileError as err:
@@ -440,9 +593,10 @@ def main(argv: list[str] | None = None) -> int:
                     source = handle.read()
             except OSError:
                 pass
-        print(DataError(err.message, span, filename=err.filename, source=source), file=sys.stderr)
+        print(DataError(err.message, span, filename=err.filename, source=source).render(use_colour(sys.stderr)),
+              file=sys.stderr)
     except TlcError as err:
-        print(err, file=sys.stderr)
+        print(err.render(use_colour(sys.stderr)), file=sys.stderr)
     except BrokenPipeError:           # the reader (``| head``) stopped early: nothing is wrong
         sys.stderr.close()
         return 0

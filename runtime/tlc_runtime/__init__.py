@@ -7,11 +7,12 @@ from tlc_runtime.fixpoint import Fixpoint, round_limit
 from tlc_runtime.ops import (
     align, as_number, gather, lnorm, negate, relu, scatter, sig, softmax, step, window,
 )
-from tlc_runtime.relation import Relation
+from tlc_runtime.progress import SemiNaiveProgress
+from tlc_runtime.relation import PRINT_THRESHOLD, Relation
 from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 
-__all__ = ["AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples",
+__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples",
            "align", "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

@@ -47,7 +47,7 @@ def load_tuples(path: str, header: bool | None = None) -> list[tuple]:
     ``.facts`` files are Soufflé's: tab-separated, and a double quote is an ordinary character."""
     delimiter = "," if path.lower().endswith(".csv") else "\t"
     quoting = csv.QUOTE_NONE if path.lower().endswith(".facts") else csv.QUOTE_MINIMAL
-    rows: list[tuple] = []
+    rows = FileRows(path)
     width = None
     reader = None
     try:
@@ -67,6 +67,7 @@ def load_tuples(path: str, header: bool | None = None) -> list[tuple]:
                     raise DataFileError(f"row has {len(row)} columns but the first row has {width}",
                                         path, number, 1)
                 rows.append(tuple(_cell(c, path, number, k) for c, k in zip(row, columns)))
+                rows.lines.append(number)
     except csv.Error as err:
         line = reader.line_num if reader is not None else None
         raise DataFileError(f"cannot read {path}: {err}", path, line, 1 if line else None) from None
@@ -76,9 +77,18 @@ def load_tuples(path: str, header: bool | None = None) -> list[tuple]:
                             f"at offset {err.start})", path, line, 1 if line else None) from None
     except (OSError, ValueError) as err:
         raise DataFileError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}", path) from None
-    if header or (header is None and is_header(rows)):
-        return rows[1:]
+    if rows and (header or (header is None and is_header(rows))):
+        del rows[0], rows.lines[0]
     return rows
+
+
+class FileRows(list):
+    """Tuples read from a text file, with the file's name and the line each came from (for located errors)."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.lines: list[int] = []
 
 
 def is_header(rows: list[tuple]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tlc_runtime.errors import RuntimeFailure
+from tlc_runtime.progress import Ticker
 
 IMPROVING = {"min": "a negative cycle", "max": "a gaining cycle"}
 DIRECTION = {"min": "lowering", "max": "raising"}
@@ -34,6 +35,7 @@ class Fixpoint:
         watching keeps one more state alive)."""
         self.back = None
         """The state two rounds back: a repeat of it is an oscillation (the next state is a function of this one)."""
+        self.ticker = Ticker(f"fixpoint of {', '.join(self.names)}", rounds)
 
     def settled(self, new, old) -> bool:
         """True when ``new`` (this round's arrays) equals ``old`` (the last round's); raises on failure."""
@@ -44,17 +46,24 @@ class Fixpoint:
                                      f"{self.round})", *at)
         changed = [k for k, (a, b) in enumerate(zip(new, old)) if not np.array_equal(a, b, equal_nan=True)]
         if not changed:
+            self.ticker.close()
             return True
         k = changed[0]
+        if self.ticker.due():
+            self.ticker.report(self.round, describe_change(new[k], old[k], f"{self.names[k]} last changed by"))
         if self.back is not None and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(new, self.back)):
-            gap = describe_change(new[k], old[k], "they differ by")
-            raise RuntimeFailure(f"{self.names[k]} oscillates between two states: round {self.round} gives back "
-                                 f"the state of round {self.round - 2} ({gap}), so there is no fixpoint", *self.where[k])
+            raise RuntimeFailure(self.oscillation_message(k, new[k], old[k]), *self.where[k])
         if self.round >= self.rounds:
             raise RuntimeFailure(self._failure(k, new[k], old[k]), *self.where[k])
         if self.oscillation:
             self.back = old
         return False
+
+    def oscillation_message(self, k: int, new, old) -> str:
+        """What to say when this round gave back the state of two rounds before (``new``/``old``: tensor k's)."""
+        gap = describe_change(new, old, "they differ by")
+        return (f"{self.names[k]} oscillates between two states: round {self.round} gives back the state of round "
+                f"{self.round - 2} ({gap}), so there is no fixpoint")
 
     def _failure(self, k: int, new, old) -> str:
         name, kind = self.names[k], self.kinds[k]

@@ -12,6 +12,12 @@ import numpy as np
 from tlc_runtime.sparse import Tuples
 
 
+PRINT_THRESHOLD = 200
+"""More elements (or tuples) than this print shortened (``tlc run --full`` prints all)."""
+EDGE_ITEMS = 3
+"""Tuples shown at each end of a shortened relation (numpy's ``edgeitems``)."""
+
+
 class Relation:
     """A relation's value: iterate for tuples of constants, ``np.asarray`` for the dense bool array."""
 
@@ -38,7 +44,10 @@ class Relation:
 
     def tuples(self) -> list[tuple]:
         """All true tuples in index order, constants decoded."""
-        rows = self.positions()
+        return self._decode(self.positions())
+
+    def _decode(self, rows: np.ndarray) -> list[tuple]:
+        """The tuples at integer positions ``rows``, constants decoded."""
         columns = [rows[:, a].tolist() if domain is None else np.asarray(domain, dtype=object)[rows[:, a]].tolist()
                    for a, domain in enumerate(self._domains)]
         return list(zip(*columns)) if columns else [()] * len(rows)
@@ -76,10 +85,19 @@ class Relation:
 
     __hash__ = None
 
+    def format(self, threshold: int | None = PRINT_THRESHOLD) -> str:
+        """The tuples as ``{(a, b), ...}``; with more than ``threshold`` of them (None: no limit) only the first
+        and last ``EDGE_ITEMS``, around ``...``, and the count, as numpy shortens large arrays."""
+        rows = self.positions()
+        if threshold is None or len(rows) <= threshold:
+            return "{" + ", ".join(_format(t) for t in self._decode(rows)) + "}"
+        head, tail = self._decode(rows[:EDGE_ITEMS]), self._decode(rows[-EDGE_ITEMS:])
+        shown = [*(_format(t) for t in head), "...", *(_format(t) for t in tail)]
+        return "{" + ", ".join(shown) + f"}} ({len(rows)} tuples)"
+
     def __repr__(self) -> str:
-        body = ", ".join(_format(t) for t in self.tuples())
-        return f"{self.name}{{{body}}}"
+        return f"{self.name}{self.format()}"
 
 
 def _format(t: tuple) -> str:
-    return "(" + ", ".join(str(v) for v in t) + ")"
+    return str(t[0]) if len(t) == 1 else "(" + ", ".join(str(v) for v in t) + ")"

@@ -199,8 +199,6 @@ CSR_ROWS = 2**24
 not cost memory in proportion to their value."""
 SMALL_JOIN = 20_000
 """Sparse joins whose sides are all this small sort-merge instead of building scipy matrices (less overhead)."""
-SPARSE_PER_DENSE_FLOP = 250
-"""A sparse matrix product's scalar product costs about as much as this many dense (BLAS) ones."""
 FRONTIER_DENSITY = 1 / 64
 """A semi-naive delta denser than this is kept dense (its joins become sparse-times-dense products)."""
 
@@ -351,24 +349,13 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
 
 
 def closure(step) -> np.ndarray:
-    """Transitive closure (paths of length >= 1) of a binary relation by repeated squaring: CSR products
-    while the reach is sparse, then dense ones; a non-square relation is padded square (positions past an
-    extent hold no tuples) and cut back. The result is dense."""
+    """Transitive closure (paths of length >= 1) of a binary relation, through its strong components and
+    bitset rows (``tlc_runtime.reach``); a non-square relation is padded square (positions past an extent
+    hold no tuples) and cut back. The result is dense."""
+    from tlc_runtime.reach import closure_rows
+
     shape = step.shape
     n = max(shape)
-    reach = store(step, (n, n), SPARSE)
-    while isinstance(reach, Tuples):   # CSR products while they cost less than a dense one
-        m = reach.csr()
-        products = np.dot(np.diff(m.indptr).astype(np.float64)[:n], np.bincount(m.indices, minlength=n)[:n])
-        if products > n ** 3 / SPARSE_PER_DENSE_FLOP:
-            break
-        grown = Tuples.from_matrix(m + m @ m, (n, n))
-        if len(grown) == len(reach):
-            return store(grown, (n, n), DENSE)[:shape[0], :shape[1]]
-        reach = grown
-    reach = np.asarray(reach, dtype=np.float32)
-    while True:      # then dense float32 products (BLAS)
-        grown = (reach + reach @ reach) > 0
-        if np.count_nonzero(grown) == np.count_nonzero(reach):
-            return grown[:shape[0], :shape[1]]
-        reach = grown.astype(np.float32)
+    if n == 0:
+        return np.zeros(shape, dtype=bool)
+    return closure_rows(store(step, (n, n), SPARSE).csr())[:shape[0], :shape[1]]

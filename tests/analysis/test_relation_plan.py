@@ -22,45 +22,45 @@ def plan(source: str, nnz: dict, force: str = "auto", **extents):
     return program, strata, plan_relations(program, strata, shapes, nnz, force)
 
 
-def test_a_small_closure_is_computed_by_repeated_squaring():
+def test_a_small_closure_is_computed_per_strong_component():
     _, _, relations = plan(CLOSURE, {"Edge": 3}, Edge=(4, 4))
     (stratum,) = relations.strata
-    assert (stratum.strategy, stratum.reason) == ("squaring", "lowest estimated cost")
+    assert (stratum.strategy, stratum.reason) == ("closure", "lowest estimated cost")
     assert stratum.closure.kind == "right" and stratum.closure.rule == 1 and stratum.closure.step.name == "Edge"
-    assert set(stratum.costs) == {"sparse", "dense", "squaring"}
-    assert stratum.costs["squaring"] == min(stratum.costs.values())
+    assert set(stratum.costs) == {"sparse", "dense", "closure"}
+    assert stratum.costs["closure"] == min(stratum.costs.values())
     assert relations.storage == {"Path": "dense", "Edge": "dense"}     # 3 of 16 tuples: denser than 10%
-    assert stratum.describe().startswith("relations: dense repeated squaring (lowest estimated cost); estimated ")
+    assert stratum.describe().startswith("relations: closure by strong components (lowest estimated cost); estimated ")
 
 
 def test_a_sparse_input_is_stored_sparsely_and_a_huge_closure_runs_semi_naive_on_tuples():
     _, _, relations = plan(CLOSURE, {"Edge": 1000}, Edge=(1000, 1000))
-    assert relations.storage["Edge"] == "sparse" and relations.strata[0].strategy == "squaring"
+    assert relations.storage["Edge"] == "sparse" and relations.strata[0].strategy == "closure"
     _, _, relations = plan(CLOSURE, {"Edge": 100_000}, Edge=(100_000, 100_000))
     (stratum,) = relations.strata
-    assert 100_000 ** 2 > DENSE_BUDGET and math.isinf(stratum.costs["dense"]) and math.isinf(stratum.costs["squaring"])
+    assert 100_000 ** 2 > DENSE_BUDGET and math.isinf(stratum.costs["dense"]) and math.isinf(stratum.costs["closure"])
     assert stratum.strategy == "sparse" and stratum.closure is None
     assert relations.storage == {"Path": "sparse", "Edge": "sparse"} and relations.relational
-    assert "dense infeasible, squaring infeasible" in stratum.describe()
+    assert "dense infeasible, closure infeasible" in stratum.describe()
 
 
-@pytest.mark.parametrize("force", ["sparse", "dense", "squaring"])
+@pytest.mark.parametrize("force", ["sparse", "dense", "closure"])
 def test_a_forced_strategy_is_taken_when_feasible(force):
     _, _, relations = plan(CLOSURE, {"Edge": 3}, force, Edge=(4, 4))
     assert (relations.strata[0].strategy, relations.strata[0].reason) == (force, "forced")
     assert relations.signature()[0] == (force,)
 
 
-def test_forced_squaring_of_a_recursion_that_is_not_a_closure_falls_back_to_dense():
+def test_a_forced_closure_of_a_recursion_that_is_not_one_falls_back_to_dense():
     _, _, relations = plan("Even(x) = Zero(x)\nEven(y) = Odd(x) Succ(x, y)\nOdd(y) = Even(x) Succ(x, y)\n",
-                           {"Zero": 1, "Succ": 9}, "squaring", Zero=(10,), Succ=(10, 10))
+                           {"Zero": 1, "Succ": 9}, "closure", Zero=(10,), Succ=(10, 10))
     assert (relations.strata[0].strategy, relations.strata[0].reason) == \
-        ("dense", "squaring forced but the recursion is not closure-shaped")
+        ("dense", "closure forced but the recursion is not closure-shaped")
     assert relations.storage == {"Even": "dense", "Odd": "dense", "Zero": "sparse", "Succ": "sparse"}
 
 
 def test_an_unknown_choice_is_refused():
-    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, squaring, not 'fast'"):
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, not 'fast'"):
         plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
 
 

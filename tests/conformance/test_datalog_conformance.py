@@ -47,6 +47,7 @@ XFAIL = {
 
 EVALUATOR = TlcEvaluator()
 RUNNER = YamlTestRunner(EVALUATOR)
+DUCKDB_RUNNER = YamlTestRunner(TlcEvaluator(relations="duckdb"))
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,16 @@ def test_conformance(case: _Case):
     if loaded.skip:
         pytest.skip(loaded.skip)
     RUNNER.run_test_case(loaded)
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_conformance_in_duckdb(case: _Case):
+    """Every case again with the relational strata inside DuckDB: the same model (or the same error)."""
+    pytest.importorskip("duckdb")
+    loaded = case.load()
+    if loaded.skip:
+        pytest.skip(loaded.skip)
+    DUCKDB_RUNNER.run_test_case(loaded)
 
 
 def test_plugin_case(yaml_test_case, runner, request):

@@ -24,6 +24,7 @@ from tlc.ir import nodes as ir
 from tlc.ir.printer import format_equation, format_expr
 from tlc.ir.program import Program
 from tlc.memory_limit import ELEMENT_BYTES, Budget, format_bytes
+from tlc.analysis.contractions import free_indices
 from tlc.analysis.projection import analyse
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Stratum
@@ -89,25 +90,16 @@ def _check_equation(eq: ir.Equation, ranges: dict, step: str | None, budget: Bud
     """The largest temporary of ``eq`` (the outermost of equal ones) against the budget, then its products."""
     limit = budget.elements
     summed_at = analyse(eq).summed_at
+    free = free_indices(eq)
 
     def size(variables) -> int:
         return math.prod(1 if v == step else max(0, ranges[v][1] - ranges[v][0]) for v in variables if v in ranges)
 
     largest: list = [0, None, ()]
     big_products: list = []
-
-    free: dict[tuple, tuple[str, ...]] = {}     # per path, the free indices of its value
-    for path, node in reversed(list(ir.with_paths(eq.rhs))):    # children before parents, no recursion
-        gone = summed_at.get(path, ())
-        if isinstance(node, ir.Ref):
-            free[path] = tuple(v for v in dict.fromkeys(v for i in node.indices for v in i.variables) if v not in gone)
-            continue
-        if isinstance(node, ir.IndexValue):
-            free[path] = (node.name,) if node.name not in gone else ()
-            continue
-        if isinstance(node, (ir.Num, ir.Scalar)):
-            free[path] = ()
-            continue
+    for path, node in reversed(list(ir.with_paths(eq.rhs))):    # children before parents: the outermost wins ties
+        if isinstance(node, (ir.Ref, ir.IndexValue, ir.Num, ir.Scalar)):
+            continue                                            # views and constants: no temporary
         if isinstance(node, ir.Attention):     # the scores are never built; a mask expression is (counted below)
             found = tuple(node.batch_axes) + (node.query_axis, node.value_axis)
         else:
@@ -115,13 +107,12 @@ def _check_equation(eq: ir.Equation, ranges: dict, step: str | None, budget: Bud
             parts = [free[path + (k,)] for k in range(len(children))]
             found = tuple(dict.fromkeys(v for part in parts for v in part))
             if isinstance(node, ir.Product):
-                found = tuple(v for v in found if v not in gone)
+                found = tuple(v for v in found if v not in summed_at.get(path, ()))
                 if sum(1 for p in parts if p) >= 2 and size(dict.fromkeys(v for p in parts for v in p)) > limit:
                     big_products.append((node, [(c, p) for c, p in zip(children, parts) if p], found))
         elements = size(found)
         if elements >= largest[0]:
             largest[:] = [elements, node, found]
-        free[path] = tuple(v for v in found if v not in gone)
 
     elements, node, found = largest
     if elements > limit:

@@ -79,7 +79,7 @@ class Contraction:
         subscripts = self.subscripts() if not self.groups else f"of {self.factors} factors"
         return (f"contraction {subscripts}{grouped}: path {list(info.path)} ({info.strategy}), "
                 f"{self.flops:.3g} FLOPs, largest intermediate {int(info.largest_intermediate)} "
-                f"elements{sliced}")
+                f"element{'s' if int(info.largest_intermediate) != 1 else ''}{sliced}")
 
 
 def free_indices(eq: ir.Equation) -> dict[tuple[int, ...], tuple[str, ...]]:

@@ -7,8 +7,13 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``sparse``: semi-naive evaluation over sorted tuple keys (scipy CSR for binary joins);
 - ``dense``: semi-naive evaluation over dense Boolean arrays (a binary join against a sparse operand is
   a sparse-times-dense product);
-- ``squaring``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
-  ``P(x,y) P(y,z)``) by dense repeated squaring of the step relation.
+- ``closure``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
+  ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
+  on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
+  selects it;
+- ``duckdb``: SQL inside DuckDB (``tlc.backends.shared.sql``): forced by ``relations="duckdb"``, or chosen under
+  ``auto`` (when DuckDB is importable) for a relational stratum whose input relations hold more positions than
+  the memory budget has elements, and for one that reads a relation kept in DuckDB.
 
 Every other stratum keeps the general dense code (strategy ``einsum``). The plan is decided once the
 shapes are known (``tlc.api`` specialises at the first call) and depends on the inputs' nnz.
@@ -16,6 +21,7 @@ shapes are known (``tlc.api`` specialises at the first call) and depends on the 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 
@@ -25,8 +31,18 @@ from tlc.ir.program import Program
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
-CHOICES = ("auto", "sparse", "dense", "squaring")
+CHOICES = ("auto", "sparse", "dense", "closure", "duckdb")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
+FORMER_NAMES = {"squaring": "closure"}
+"""Strategy names of earlier releases, still accepted."""
+
+
+def relations_option(value) -> str:
+    """``value`` as a strategy of ``CHOICES`` (former names translated), or a ``TlcError``."""
+    value = FORMER_NAMES.get(value, value) if isinstance(value, str) else value
+    if value not in CHOICES:
+        raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {value!r}")
+    return value
 
 DENSE_BUDGET = 2**26
 """Most elements a relation may have for the dense strategies (a float32 copy is 256 MiB)."""
@@ -34,9 +50,10 @@ PLAIN_SPARSE_SIZE = 2**22
 """Under ``auto``, a non-recursive relational stratum runs sparse when a relation it touches is larger."""
 SPARSE_INPUT_DENSITY = 0.1
 """Under ``auto``, an input relation read only by relational strata is stored sparsely at or below this."""
-NS_DENSE, NS_SPARSE, NS_FLOP = 1.0, 25.0, 0.02
+NS_DENSE, NS_SPARSE, NS_ROUND, NS_COMPONENT, NS_WORD = 1.0, 25.0, 20_000.0, 3000.0, 1.0
 """Cost model, in estimated nanoseconds: per dense Boolean element operation, per sparse tuple
-operation (sorting, merging, CSR products), per float32 multiply-add in BLAS."""
+operation (sorting, merging, CSR products), per semi-naive round (its runtime calls), per strong component
+of a closure (one step of its loop), per 64-bit word OR of a closure's bitset rows."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,7 @@ class StratumPlan:
     def describe(self) -> str:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
-                 "squaring": "dense repeated squaring", "einsum": "dense tensor code"}
+                 "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
@@ -164,13 +181,124 @@ def relational(program: Program, stratum: Stratum) -> bool:
         rule_of(program.equations[k], program) is not None for k in stratum.equations)
 
 
+FOLD_COMBINE = {"min": "max", "max": "min"}
+"""Per ``min=``/``max=`` fold, the function its terms may combine by besides ``+``: the operations for which the
+fold's identity (+inf for min, -inf for max) absorbs, so a table may leave out elements equal to it."""
+
+
+def fold_of(program: Program, stratum: Stratum) -> str | None:
+    """The fold of a stratum of one numeric tensor that DuckDB runs as grouped aggregates, else None: for a
+    fixpoint, ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by
+    ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
+    sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
+    most once (path counting); for a non-recursive stratum, ``sum`` when such products read some relation
+    (``Count[x] = Path(x, y)``: a join with ``sum(v)``)."""
+    if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
+        return None
+    (name,) = stratum.tensors
+    info = program.tensors[name]
+    fold = program.reduction(name)
+    if info.relation or fold not in (*FOLD_COMBINE, "sum") or name in program.virtual_axes or not info.rank:
+        return None
+    if stratum.mode is Mode.PLAIN and (fold != "sum" or not any(
+            r.relation for k in stratum.equations for r in ir.refs(program.equations[k].rhs))):
+        return None
+    for k in stratum.equations:
+        eq = program.equations[k]
+        if eq.aggregator.reduction != fold or not _plain_numeric(eq.lhs, program) or \
+                len({i.plain_variable for i in eq.lhs.indices}) != len(eq.lhs.indices) or \
+                any(i.plain_variable is None for i in eq.lhs.indices):
+            return None
+        terms = sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]
+        if not terms or not all(_combines(t, FOLD_COMBINE.get(fold), program) for t in terms):
+            return None
+        for term in terms:
+            bound = {i.plain_variable for ref in ir.refs(term) for i in ref.indices}
+            if any(i.plain_variable not in bound for i in eq.lhs.indices) or \
+                    sum(r.name == name for r in ir.refs(term)) > 1:
+                return None
+    return fold
+
+
+def _fold_shape(program: Program, stratum: Stratum) -> str:
+    fold = fold_of(program, stratum)
+    if stratum.mode is Mode.PLAIN:
+        return "a join of relations with tensor semantics as grouped sum(v)"
+    return f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) in a semi-naive loop over " \
+           f"temporary tables"
+
+
+def sum_terms(expr) -> list:
+    """A sum fold's right-hand side as its product terms (``A + B C`` -> ``[A, B C]``), or [] when it is not a
+    sum of products of reads and constants."""
+    terms = expr.terms if isinstance(expr, ir.Sum) and all(s == 1 for s in expr.signs) else (expr,)
+    if any(isinstance(t, ir.Product) and any(t.inverted) for t in terms):
+        return []
+    return [t for t in terms if isinstance(t, (ir.Ref, ir.Product))] if \
+        all(isinstance(t, (ir.Ref, ir.Product)) for t in terms) else []
+
+
+def _plain_numeric(ref: ir.Ref, program: Program) -> bool:
+    return not ref.relation and ref.name not in program.virtual_axes and all(
+        i.plain_variable or (i.is_constant and not i.virtual) for i in ref.indices)
+
+
+def _combines(expr, function: str | None, program: Program) -> bool:
+    """Whether ``expr`` is made of plain reads and finite constants by ``+`` and ``function`` (a min/max fold)
+    or by products (``function`` None: a term of a sum fold)."""
+    if isinstance(expr, ir.Ref):
+        return _plain_numeric(expr, program) or (function is None and _plain(expr, program))
+    if isinstance(expr, ir.Num):
+        return math.isfinite(expr.value)
+    if function is None:
+        return isinstance(expr, ir.Product) and not any(expr.inverted) and \
+            all(_combines(f, None, program) for f in expr.factors)
+    if isinstance(expr, ir.Sum):
+        return all(s == 1 for s in expr.signs) and all(_combines(t, function, program) for t in expr.terms)
+    if isinstance(expr, ir.Call):
+        return expr.function == function and expr.axis is None and all(_combines(a, function, program)
+                                                                       for a in expr.args)
+    return False
+
+
+def linear(program: Program, stratum: Stratum) -> bool:
+    """True when a recursive stratum defines one relation and each of its rules reads it at most once (one
+    SQL ``WITH RECURSIVE ... UNION`` evaluates it semi-naively); mutual or non-linear recursion is not."""
+    if len(stratum.tensors) != 1:
+        return False
+    (name,) = stratum.tensors
+    return all(sum(r.name == name for r in ir.refs(program.equations[k].rhs)) <= 1 for k in stratum.equations)
+
+
+def duckdb_available() -> bool:
+    """True when the ``duckdb`` module can be imported (the ``duckdb`` extra is installed)."""
+    return importlib.util.find_spec("duckdb") is not None
+
+
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],
-                   force: str = "auto") -> RelationPlan:
-    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples."""
-    if force not in CHOICES:
-        raise TlcError(f"relations must be one of {', '.join(CHOICES)}, not {force!r}")
+                   force: str = "auto", budget: int | None = None, max_rounds: int | None = None) -> RelationPlan:
+    """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples,
+    ``budget`` is the memory budget in elements (None: no limit), against which ``auto`` weighs DuckDB, and
+    ``max_rounds`` the bound on rounds (DuckDB then runs linear recursion as a loop, which counts them)."""
+    force = relations_option(force)
     size = {n: math.prod(e) for n, e in shapes.extents.items()}
-    plans = tuple(_plan_stratum(program, s, shapes, size, nnz, force) for s in strata)
+    in_duckdb: set[str] = set()     # relations defined by strata planned for DuckDB so far
+    plans = []
+    for stratum in strata:
+        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds)
+        if plan.relational and force == "auto" and duckdb_available():
+            plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb, max_rounds)
+        elif force == "auto" and stratum.mode is Mode.PLAIN and fold_of(program, stratum) is not None:
+            kept = sorted({r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)} & in_duckdb)
+            if kept:    # the relation stays in DuckDB: no dense copy of it is made
+                plan = StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; reads {', '.join(kept)}, kept "
+                                                 f"in DuckDB")
+        if plan.relational and plan.strategy != "duckdb":
+            _check_positions(program, stratum, budget, nnz)
+        if plan.strategy == "duckdb":
+            in_duckdb.update(stratum.tensors)
+        plans.append(plan)
+    plans = tuple(plans)
     readers: dict[str, list[StratumPlan]] = {}
     for stratum, plan in zip(strata, plans):
         for k in stratum.equations:
@@ -184,19 +312,70 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
         general_reader = any(not p.relational for p in readers.get(name, ()))
         if info.defined:
             own = next(p for s, p in zip(strata, plans) if name in s.tensors)
-            sparse = own.strategy == "sparse"
+            sparse = own.strategy in ("sparse", "duckdb")
         else:
             density = nnz.get(name, size[name]) / max(size[name], 1)
-            sparse = density <= SPARSE_INPUT_DENSITY or size[name] > PLAIN_SPARSE_SIZE
+            sparse = density <= SPARSE_INPUT_DENSITY or size[name] > PLAIN_SPARSE_SIZE or \
+                (bool(readers.get(name)) and all(p.strategy == "duckdb" for p in readers[name]))
         storage[name] = "sparse" if sparse and not general_reader else "dense"
     return RelationPlan(plans, storage)
 
 
+def _input_positions(program: Program, stratum: Stratum, nnz: dict) -> int:
+    """Positions (tuples times arity) of the input relations a stratum reads: counted, not estimated (estimates
+    of recursive results are far too coarse to refuse or move a program on)."""
+    reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
+    return sum(nnz[n] * max(program.tensors[n].rank, 1) for n in reads if n in nnz)
+
+
+def _check_positions(program: Program, stratum: Stratum, budget: int | None, nnz: dict) -> None:
+    """In memory, a stratum's input relations alone must fit the memory budget (its joins need more)."""
+    counted = _input_positions(program, stratum, nnz)
+    if budget is not None and counted > budget:
+        eq = program.equations[stratum.equations[0]]
+        hint = "relations='duckdb' (--relations duckdb) runs it inside DuckDB, which spills to disk" \
+            if duckdb_available() else "with the duckdb extra (pip install 'tlc[duckdb]') it runs inside DuckDB"
+        raise TlcError(f"the input relations of {', '.join(stratum.tensors)} hold {counted:,} positions, over the "
+                       f"memory budget of {budget:,} elements; {hint}", eq.span)
+
+
+def _duckdb_instead(program: Program, stratum: Stratum, plan: StratumPlan, budget: int | None, nnz: dict,
+                    in_duckdb: set[str], max_rounds: int | None) -> StratumPlan:
+    """Under ``auto``: DuckDB for a stratum whose input relations hold more positions than the memory budget has
+    elements, or that reads relations DuckDB keeps."""
+    reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
+    counted = _input_positions(program, stratum, nnz)
+    if budget is not None and counted > budget:
+        why = f"its input relations hold {counted:.3g} positions, over the memory budget of {budget:.3g} elements"
+    else:
+        kept = sorted(reads & in_duckdb)
+        if not kept:
+            return plan
+        why = f"reads {', '.join(kept)}, kept in DuckDB"
+    return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, why, max_rounds))
+
+
+def _duckdb_reason(program: Program, stratum: Stratum, why: str, max_rounds: int | None) -> str:
+    if stratum.mode is Mode.PLAIN:
+        shape = "non-recursive rules as SELECT ... UNION"
+    elif linear(program, stratum) and max_rounds is not None:
+        shape = f"linear recursion as a semi-naive loop over temporary tables (max_rounds={max_rounds} counts rounds)"
+    elif linear(program, stratum):
+        shape = "linear recursion as one WITH RECURSIVE ... UNION"
+    else:
+        shape = "mutual or non-linear recursion as a semi-naive loop over temporary tables"
+    return f"{shape}; {why}"
+
+
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
-                  force: str) -> StratumPlan:
+                  force: str, max_rounds: int | None = None) -> StratumPlan:
+    if force == "duckdb" and fold_of(program, stratum) is not None:
+        return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")
+    if force == "duckdb":
+        return StratumPlan("duckdb", {}, _duckdb_reason(program, stratum, "forced", max_rounds))
     touched = set(stratum.tensors) | {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)}
     largest = max(size.get(n, 0) for n in touched)
     if stratum.mode is Mode.PLAIN:
@@ -209,15 +388,15 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     if force != "auto":
         if not math.isinf(costs.get(force, math.inf)):
             choice, why = force, "forced"
-        elif force == "squaring" and closure is None and not math.isinf(costs["dense"]):
-            choice, why = "dense", "squaring forced but the recursion is not closure-shaped"
+        elif force == "closure" and closure is None and not math.isinf(costs["dense"]):
+            choice, why = "dense", "closure forced but the recursion is not closure-shaped"
         else:
             choice, why = "sparse", f"{force} forced but infeasible over {DENSE_BUDGET:.3g} elements" \
-                if closure is not None or force == "dense" else "squaring forced but not closure-shaped"
+                if closure is not None or force == "dense" else "closure forced but not closure-shaped"
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
-    return StratumPlan(choice, costs, why, closure if choice == "squaring" else None)
+    return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,
@@ -239,12 +418,13 @@ def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: 
         depth = min(rows, math.ceil(2 * math.log(max(rows, 2)) / math.log(degree)))
     reach = rows if degree <= 1.05 else min(rows, degree ** depth)
     result = min(dense_size, read_nnz * max(reach, depth))
-    costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2)}
+    costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2) + NS_ROUND * depth}
     feasible = max(size[t] for t in members) <= DENSE_BUDGET
     join = rows * step if closure is not None else dense_size * max(degree, 1)
-    costs["dense"] = depth * (NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) if feasible else math.inf
+    costs["dense"] = depth * (NS_ROUND + NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) if feasible \
+        else math.inf
     if closure is not None:
-        squarings = math.ceil(math.log2(depth + 1)) + 1
-        costs["squaring"] = squarings * (NS_FLOP * 2 * rows ** 3 + NS_DENSE * 4 * dense_size) if feasible \
+        words = step * math.ceil(rows / 64)    # every edge joins its target component's reach row
+        costs["closure"] = NS_COMPONENT * rows + NS_WORD * words + NS_DENSE * 2 * dense_size if feasible \
             else math.inf
     return costs

@@ -256,6 +256,7 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
                     raise TlcError(f"the extent of {name} grows without bound: a shifted index of this "
                                    f"recursion is not limited by any other tensor (declare its shape with "
                                    f"'tensor {name}[...]')", program.equations[k].span)
+        _check_unbounded_without_base(program, stratum, inference)
     for name, info in program.tensors.items():
         if name not in inference.extents:
             inference.extents[name] = [inference.extent(name, a) for a in range(info.rank)]
@@ -263,6 +264,24 @@ def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str,
     for name, ext in extents.items():
         _check_positions(program, name, ext)
     return Shapes(extents, inference.ranges, n_symbols)
+
+
+def _check_unbounded_without_base(program: Program, stratum: Stratum, inference: "_Inference") -> None:
+    """A recursion that shifts an index forward, bounded only by the tensor it writes, and left empty because
+    nothing gives it a first element (``S[t+1] = S[t] + 1`` alone): with any first element it would grow without
+    bound, so it is the same error, not a silently empty result."""
+    for k in stratum.equations:
+        eq = program.equations[k]
+        name = eq.lhs.name
+        if name in inference.fixed or name in program.shapes or any(inference.extents.get(name, [1])):
+            continue
+        others = {v for ref in ir.refs(eq.rhs) if ref.name not in stratum.tensors
+                  for index in ref.indices for v in index.variables}
+        if any(index.offset > 0 and len(index.terms) == 1 and index.terms[0][0] not in others
+               for index in eq.lhs.indices):
+            raise TlcError(f"the extent of {name} grows without bound: a shifted index of this recursion is not "
+                           f"limited by any other tensor (declare its shape with 'tensor {name}[...]')", eq.span,
+                           notes=(f"nothing gives {name} a first element either, so as written it stays empty",))
 
 
 MAX_POSITIONS = 2**63 - 1

@@ -111,7 +111,18 @@ def _check_monotone(program: Program, members: set[str], equations: tuple[int, .
             if ref.name in members and not positive:
                 raise TlcError(f"{eq.lhs.name} depends on {ref.name} through negation or a non-monotone "
                                f"function inside a recursion; such a program has no stratification",
-                               ref.span)
+                               ref.span, notes=(_cycle_note(program, eq.lhs.name, ref.name),),
+                               help=f"stratify: a negated relation must be complete before it is read, so "
+                                    f"{ref.name} must not depend on {eq.lhs.name}; negate a relation defined "
+                                    f"without {eq.lhs.name} instead (from the base facts only)")
+
+
+def _cycle_note(program: Program, lhs: str, negated: str) -> str:
+    """How ``negated`` comes to depend on ``lhs``: the cycle the negation sits on."""
+    if lhs == negated:
+        return f"{lhs} is defined from its own negation"
+    path = nx.shortest_path(tensor_graph(program), lhs, negated)
+    return f"the cycle: {' -> '.join(path)} -> {lhs} (an arrow reads 'is used to compute')"
 
 
 def _polarities(expr: ir.Expr, positive: bool):

@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 from tlc.driver.planned import PlannedProgram
 from tlc.errors import TlcError
 
+LAZY_RESULTS = "lazy-results"
+"""Backend capability: its numeric results are lazy arrays (Dask's), returned as they are (``np.asarray``
+computes one)."""
+
 BACKENDS = {
     "numpy": "tlc.backends.numpy",
     "llvm": "tlc.backends.llvm",
     "triton": "tlc.backends.triton",
+    "dask": "tlc.backends.dask",
 }
 """Backend name -> the package whose ``BACKEND`` implements it."""
 

@@ -31,9 +31,11 @@ def program_text(program: Program) -> str:
 class TlcEvaluator:
     """Evaluates a conformance ``Program`` with tlc; results are cached per program (cases share them)."""
 
-    def __init__(self, dialect: str = "auto", backend: str = "numpy"):
+    def __init__(self, dialect: str = "auto", backend: str = "numpy", relations: str = "auto"):
         self.dialect = dialect
         self.backend = backend
+        self.relations = relations
+        """How relational strata run (``relations="duckdb"``: the same cases inside DuckDB)."""
         self._cache: dict = {}
 
     def evaluate(self, program: Program) -> Model:
@@ -42,7 +44,8 @@ class TlcEvaluator:
         key = (text, tuple((pred, tuple(map(tuple, rows))) for pred, rows in sorted(program.facts.items())))
         if key not in self._cache:
             try:
-                self._cache[key] = evaluate(text, program.facts, dialect=self.dialect, backend=self.backend).facts
+                self._cache[key] = evaluate(text, program.facts, dialect=self.dialect, backend=self.backend,
+                                            relations=self.relations).facts
             except DatalogError as err:
                 if err.code in SUITE_ERROR_NAMES:
                     err = copy.copy(err)

@@ -278,6 +278,8 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
         except MemoryError:
             raise DataError(f"data for {name}, a scipy.sparse matrix of shape {value.shape}, does not fit in "
                             f"memory as a CSR matrix", span) from None
+    if is_lazy(value):
+        return read_lazy(name, value, relation, span)
     array = as_array(name, value, span, relation)
     ready = array.dtype == (bool if relation else np.float64) and array.flags.c_contiguous
     limit = MAX_INPUT_ELEMENTS if ready else min(limit or MAX_INPUT_ELEMENTS, MAX_INPUT_ELEMENTS)
@@ -297,6 +299,25 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     if array.dtype.kind not in "biuf":
         raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
     return np.asarray(array, dtype=np.float64, order="C")     # no copy when it already is
+
+
+def is_lazy(value) -> bool:
+    """True for a chunked lazy array (a Dask array): read without computing it."""
+    return type(value).__module__.startswith("dask.") and hasattr(value, "chunks") and hasattr(value, "dask")
+
+
+def read_lazy(name: str, value, relation: bool, span):
+    """A Dask array's data for tensor ``name``, kept lazy: float64 (bool for a relation); only a relation given
+    as numbers is computed, to check it holds 0 and 1 alone."""
+    if value.dtype.kind not in "biuf":
+        raise DataError(f"data for {name} must be {'Boolean' if relation else 'numeric'}, got dtype {value.dtype}",
+                        span)
+    if relation and value.dtype != bool:
+        if not bool(((value == 0) | (value == 1)).all()):
+            raise DataError(f"data for relation {name} must be Boolean (or 0/1), got dtype {value.dtype} with "
+                            f"other values", span)
+        return value.astype(bool)
+    return value if relation or value.dtype == np.float64 else value.astype(np.float64)
 
 
 def read_scalar(name: str, value, program: IRProgram) -> float:

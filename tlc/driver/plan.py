@@ -18,19 +18,27 @@ from tlc.memory_limit import Budget
 
 FUSED_FOLDS = "fused-folds"
 """Backend capability: ``min=``/``max=`` folds run fused in kernels, so fixpoint folds are not blocked."""
+CHUNKED_ARRAYS = "chunked-arrays"
+"""Backend capability: arrays are split into chunks sized from the memory budget (Dask), so the budget bounds a
+chunk, not a whole tensor, and is not checked against whole tensors."""
 
 
 def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signature: Signature,
          supplied: Mapping[str, tuple[int, ...]], relations: RelationPlan, budget: Budget,
          max_rounds: int | None = None, threads: int | None = None,
-         capabilities: frozenset[str] = frozenset()) -> PlannedProgram:
+         capabilities: frozenset[str] = frozenset(), database: str | None = None, chunks=None) -> PlannedProgram:
     """Check the memory budget, then decide blocked folds and every contraction's order and slicing for a
-    backend with ``capabilities``; raises a located ``TlcError`` when the program cannot run within budget."""
+    backend with ``capabilities`` (``database``: a DuckDB file for inputs and results; ``chunks``: a chunked
+    backend's chunking, recorded as given); raises a located ``TlcError`` when the program cannot run within
+    budget."""
     windows = plan_windows(program, strata, supplied)
-    check_budget(program, strata, shapes, relations, budget, windows)
+    chunked = CHUNKED_ARRAYS in capabilities
+    if not chunked:
+        check_budget(program, strata, shapes, relations, budget, windows)
     relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
     folds = {} if FUSED_FOLDS in capabilities else plan_fold_blocks(program, strata, shapes)
-    contractions = plan_contractions(program, strata, shapes, relational, folds, budget.elements,
-                                     budget.describe() if budget.elements is not None else None)
+    limit = None if chunked else budget.elements       # chunks, not sliced contractions, meet it on Dask
+    contractions = plan_contractions(program, strata, shapes, relational, folds, limit,
+                                     budget.describe() if limit is not None else None)
     return PlannedProgram(program, strata, shapes, signature.symbols, signature.symbolic, dict(supplied), relations,
-                          contractions, folds, windows, budget, max_rounds, threads)
+                          contractions, folds, windows, budget, max_rounds, threads, database, chunks)

@@ -42,6 +42,11 @@ class PlannedProgram:
     """A bound on the rounds of every fixpoint loop (``max_rounds=``), or None for the stated defaults."""
     threads: int | None = None
     """Threads a native backend may use per kernel (None: ``TLC_NUM_THREADS`` or the CPU count)."""
+    database: str | None = None
+    """A DuckDB database file (absolute path): inputs are stored there, every derived relation written there."""
+    chunks: int | Mapping[str, tuple[int, ...]] | None = None
+    """A chunked backend's (Dask's) chunking asked for with ``chunks=``: bytes per chunk, or per tensor its
+    chunk shape (-1: the whole axis); None: planned from the memory budget."""
 
     @property
     def memory_limit(self) -> int | None:

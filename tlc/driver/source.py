@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import replace
 
+from tlc.analysis.lints import lint
 from tlc.analysis.projection import analyse
 from tlc.analysis.safety import check_safety
 from tlc.analysis.strata import stratify
-from tlc.errors import Span, TlcError
+from tlc.errors import Span, TlcError, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -59,6 +61,13 @@ def frontend(source: str, filename: str | None = None, outputs=None, tolerance: 
     return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
 
 
+def warn(program: IRProgram, stacklevel: int = 1) -> None:
+    """Issue the program's lint warnings (``TlcWarning``) through the ``warnings`` module, attributed to the
+    caller ``stacklevel`` frames up."""
+    for warning in lint(program):
+        warnings.warn(warning, stacklevel=stacklevel + 1)
+
+
 def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
     """The requested outputs as a set; each must be a tensor some equation defines."""
     if outputs is None:
@@ -72,7 +81,7 @@ def _check_outputs(program: IRProgram, outputs) -> frozenset[str] | None:
         if name not in defined:
             what = "an input, not defined by an equation" if name in program.tensors else "not a tensor of this program"
             raise TlcError(f"unknown output {name!r}: it is {what}; defined tensors are {', '.join(defined)}",
-                           filename=program.filename)
+                           filename=program.filename, help=did_you_mean(name, defined))
     return frozenset(names)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tlc.errors import Span, TlcError
+from tlc.errors import Span, TlcError, did_you_mean, gather
 from tlc.frontend import ast
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
@@ -41,17 +41,22 @@ class _Lowerer:
     # ----- statements
     def run(self) -> tuple[ir.Statement, ...]:
         out: list[ir.Statement] = []
+        errors: list[TlcError] = []     # every statement is lowered: all independent errors in one run
         for stmt in self.module.statements:
             try:
                 out.append(self._statement(stmt))
             except RecursionError:
-                raise TlcError("expression nested too deeply", stmt.span) from None
+                errors.append(TlcError("expression nested too deeply", stmt.span))
+            except TlcError as err:
+                errors.append(err)
         for name, span in self.scalar_uses.items():     # a bare name is a scalar input: not also a tensor
             if name in self.ranks and self.ranks[name][0] > 0:
                 rank, first = self.ranks[name]
                 where = f" (line {first.line})" if first else ""
-                raise TlcError(f"{name} is used without indices here but with {rank} ind"
-                               f"{'ex' if rank == 1 else 'ices'} elsewhere{where}", span)
+                errors.append(TlcError(f"{name} is used without indices here but with {rank} ind"
+                                       f"{'ex' if rank == 1 else 'ices'} elsewhere{where}", span))
+        if errors:
+            raise gather(errors)
         return tuple(out)
 
     def _statement(self, stmt: ast.Statement) -> ir.Statement:
@@ -223,8 +228,11 @@ class _Lowerer:
                 return self._read(self._atom(node))
             except TlcError as err:
                 if node.name[0].islower() and "index" in err.message:
-                    raise TlcError(f"unknown function {node.name!r}; functions are "
-                                   f"{', '.join(sorted(FUNCTIONS))}", node.span) from None
+                    hint = did_you_mean(node.name, FUNCTIONS)
+                    at = node.span and Span(node.span.line, node.span.column, node.span.line,
+                                            node.span.column + len(node.name))
+                    raise TlcError(f"unknown function {node.name!r}", at, help=hint,
+                                   notes=() if hint else (f"functions are {', '.join(sorted(FUNCTIONS))}",)) from None
                 raise
         if isinstance(node, ast.Neg):
             return ir.Neg(self._expr(node.operand, variables, lhs, axis), span=node.span)

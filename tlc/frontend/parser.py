@@ -9,10 +9,10 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from tlc.errors import Span, TlcError
-from tlc.frontend import ast
+from tlc.errors import Span, TlcError, gather
+from tlc.frontend import ast, recovery
 from tlc.frontend.lark_errors import describe, error_span, token_span
 
 MAX_NESTING = 200
@@ -197,16 +197,71 @@ def _collector_paused():
             gc.enable()
 
 
+MAX_ERRORS = 20
+"""Most syntax errors reported for one file (each failing statement is blanked and the parse goes on)."""
+
+
 def parse(source: str, filename: str | None = None) -> ast.Module:
-    """Parse source text into an AST ``Module``; raises ``TlcError`` with a location on any syntax error."""
+    """Parse source text into an AST ``Module``; raises ``TlcError`` with a location on any syntax error,
+    carrying the file's further independent syntax errors (one per failing statement) as ``more``."""
     try:
-        with _collector_paused():
-            tree = _parser().parse(source)
-            return _ToAst().transform(tree)
-    except TlcError as err:
-        raise err.located(filename, source) from None
-    except UnexpectedInput as err:
-        raise TlcError(describe(err, _TOKEN_NAMES), error_span(err, source, ("#",)),
-                       filename=filename, source=source) from None
-    except RecursionError:
-        raise TlcError("expression nested too deeply", None, filename=filename, source=source) from None
+        return _parse(source)
+    except (TlcError, UnexpectedInput, RecursionError) as err:
+        failure = err
+    errors: list[TlcError] = []
+    text = source
+    while True:
+        error, resume = _syntax_error(failure, text)
+        errors.append(error.located(filename, source))
+        # everything before the failing statement parsed: blank it too, so each retry parses only what is left
+        blanked = recovery.blank(text, 0, len(text) if resume is None else resume)
+        if len(errors) == MAX_ERRORS or blanked == text:
+            break
+        text = blanked
+        try:
+            _parse(text)
+            break
+        except (TlcError, UnexpectedInput, RecursionError) as err:
+            failure = err
+    raise gather(errors)
+
+
+def _parse(source: str) -> ast.Module:
+    with _collector_paused():
+        tree = _parser().parse(source)
+        return _ToAst().transform(tree)
+
+
+def _syntax_error(err: Exception, source: str) -> tuple[TlcError, int | None]:
+    """The located error for a failed parse of ``source`` and where the next statement starts, to look for
+    further errors from there (None: the failing statement runs to the end). A statement failing on a later line
+    than a bracket it left open is reported at that bracket, and the search goes on from the failing line."""
+    layout = recovery.layout(_parser(), source)
+    if isinstance(err, RecursionError):
+        return TlcError("expression nested too deeply"), None
+    if isinstance(err, TlcError):
+        position = recovery.offset(source, err.line, err.column) if err.span else 0
+        return err, layout.statement_end(position)
+    span = error_span(err, source, ("#",))
+    eof = isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END")
+    position = len(source) if eof else recovery.offset(source, span.line, span.column)
+    error = TlcError(describe(err, _TOKEN_NAMES), span)
+    if not isinstance(err, UnexpectedCharacters):
+        line = recovery.line_of(source, position)
+        opened = [t for t in layout.open_at(position) if eof or recovery.line_of(source, t.start_pos) < line]
+        if opened:
+            opener = opened[-1]
+            closer = "]" if opener.type == "LSQB" else ")"
+            where = "to the end of the input" if eof else f"to line {line}, where it fails: {error.message}"
+            unclosed = TlcError(f"unclosed '{opener}'", _token_span(source, opener),
+                                help=f"close it with '{closer}'",
+                                notes=(f"a newline inside brackets continues the statement, so it runs on {where}",))
+            return unclosed, None if eof else recovery.offset(source, line, 1)
+    return error, layout.statement_end(position)
+
+
+def _token_span(source: str, token) -> Span:
+    """The span of a token from the position-only lexer (its own line numbers count from its slice)."""
+    line = recovery.line_of(source, token.start_pos)
+    column = token.start_pos - (source.rfind("\n", 0, token.start_pos) + 1) + 1
+    return Span(line, column, line, column + len(token))

@@ -27,6 +27,7 @@ import numpy as np
 from tlc_runtime.data import save_npz
 
 from tlc import api
+from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 
 if TYPE_CHECKING:
     from tlc.fuzz.generate import FuzzProgram
@@ -47,15 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--time", type=float, default=None, metavar="S", help="seconds to run instead of a count")
     parser.add_argument("--backend", action="append", default=None, metavar="B",
                         help=f"backend to compare with the reference (repeatable; default: every available one "
-                             f"of {', '.join(api.BACKENDS)})")
+                             f"of {', '.join(DIFFERENTIAL_BACKENDS)})")
     parser.add_argument("-O", dest="opt_levels", action="append", type=int, choices=range(4), default=None,
                         metavar="N", help="opt level to try (repeatable; default 0 1 2 3)")
     parser.add_argument("--out", default="fuzz-failures", metavar="DIR",
                         help="where to write reproducers (default ./fuzz-failures)")
     parser.add_argument("--max-equations", type=int, default=6, metavar="N", help="equations per program (default 6)")
     parser.add_argument("--max-extent", type=int, default=4, metavar="N", help="largest input extent (default 4)")
-    parser.add_argument("--progress", type=int, default=100, metavar="N",
-                        help="print a progress line every N programs (default 100; 0 for none)")
+    parser.add_argument("--progress", type=int, default=None, metavar="N",
+                        help="print a progress line every N programs (0 for none; default every 100 on standard "
+                             "error when it is a terminal, else none)")
     parser.add_argument("--mutations", type=int, default=1, metavar="N",
                         help="metamorphic checks per program with the IR mutator (default 1; 0 for none)")
     parser.add_argument("--guided", action="store_true",
@@ -71,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                        help="seconds allowed per configuration before a run counts as a hang (default 30)")
+                        help="seconds of CPU time allowed per configuration before a run counts as a hang (default 30; "
+                             "4 times as many of wall time)")
 
 
 @dataclass
@@ -100,6 +103,10 @@ class Summary:
 Oracle = Callable[..., "Report"]
 
 
+DEFAULT_PROGRESS = 100
+"""Programs between two progress lines when standard error is a terminal and ``--progress`` is not given."""
+
+
 def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> int:
     """Run ``tlc fuzz``; returns 1 if anything failed, 0 otherwise (2 for bad usage or no Hypothesis).
 
@@ -122,9 +129,10 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
               file=sys.stderr)
         return 2
     backends = args.backend or list(available_backends())
-    unknown = [b for b in backends if b not in api.BACKENDS]
+    unknown = [b for b in backends if b not in DIFFERENTIAL_BACKENDS]
     if unknown:
-        print(f"tlc fuzz: unknown backend {unknown[0]!r}; available: {', '.join(api.BACKENDS)}", file=sys.stderr)
+        print(f"tlc fuzz: unknown backend {unknown[0]!r}; available: {', '.join(DIFFERENTIAL_BACKENDS)}",
+              file=sys.stderr)
         return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     if oracle is None:
@@ -141,8 +149,12 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
         except ValueError as err:
             print(f"tlc fuzz: {err}", file=sys.stderr)
             return 2
+    progress, progress_stream = args.progress, stream      # asked for: with the rest of the output
+    if progress is None:
+        progress, progress_stream = (DEFAULT_PROGRESS if sys.stderr.isatty() else 0), sys.stderr
     summary = campaign(seed, count=count, seconds=args.time, backends=tuple(backends), opt_levels=opt_levels,
-                       out=Path(args.out), oracle=oracle, progress=args.progress, stream=stream,
+                       out=Path(args.out), oracle=oracle, progress=progress, stream=stream,
+                       progress_stream=progress_stream,
                        timeout=args.timeout, guided=args.guided, program_options=options)
     rate = summary.programs / summary.seconds if summary.seconds else 0.0
     print(f"tlc fuzz: {summary.programs} programs in {summary.seconds:.1f} s ({rate:.1f} programs/s), "
@@ -165,7 +177,7 @@ def run(args: argparse.Namespace, oracle: Oracle | None = None, stream=None) -> 
 
 def campaign(seed: int, count: int | None = 200, seconds: float | None = None, backends=None,
              opt_levels=(0, 1, 2, 3), out: Path | None = None, oracle: Oracle | None = None, progress: int = 100,
-             stream=None, timeout: float | None = 30.0, guided: bool = False,
+             stream=None, timeout: float | None = 30.0, guided: bool = False, progress_stream=None,
              program_options: Mapping | None = None) -> Summary:
     """Generate and check programs until ``count`` have run or ``seconds`` have passed.
 
@@ -204,7 +216,8 @@ def campaign(seed: int, count: int | None = 200, seconds: float | None = None, b
             if progress and summary.programs % progress == 0:
                 elapsed = time.perf_counter() - start
                 print(f"  {summary.programs} programs, {summary.programs / elapsed:.1f} programs/s, "
-                      f"{len(summary.found)} failure(s), {elapsed:.0f} s", file=stream, flush=True)
+                      f"{len(summary.found)} failure(s), {elapsed:.0f} s", file=progress_stream or stream,
+                      flush=True)
         if guided:
             found = ir_features(program)
             target(sum(1.0 / (1 + seen.get(f, 0)) for f in found), label="rare features")

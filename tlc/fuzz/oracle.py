@@ -25,6 +25,7 @@ import numpy as np
 
 from tlc import api
 from tlc.errors import TlcError
+from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.fuzz.generate import FuzzProgram, as_fuzz_program
@@ -102,23 +103,41 @@ class Hang(Exception):
     """A run that took longer than its time limit."""
 
 
+WALL_FACTOR = 4
+"""A time limit of S seconds of CPU time also stops a run after ``WALL_FACTOR * S`` seconds of wall time."""
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Raise ``Hang`` after ``seconds`` (only in the main thread on POSIX; otherwise no limit)."""
-    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+def time_limit(seconds: float | None, wall: float | None = None):
+    """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``wall`` seconds of wall time (default
+    ``WALL_FACTOR * seconds``: a run blocked without computing); only in the main thread on POSIX, otherwise no
+    limit.
+
+    CPU time does not depend on how loaded the machine is, so a case is a hang because of what it computes,
+    not because other processes took the cores (a wall-clock limit flagged a 2 s compile as a hang under load).
+    """
+    if not seconds or not hasattr(signal, "SIGPROF") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def alarm(signum, frame):
-        raise Hang(f"no result after {seconds} s")
+    def cpu(signum, frame):
+        raise Hang(f"more than {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    wall = WALL_FACTOR * seconds if wall is None else wall
+
+    def blocked(signum, frame):
+        raise Hang(f"no result after {wall:g} s")
+
+    previous = signal.signal(signal.SIGPROF, cpu), signal.signal(signal.SIGALRM, blocked)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, wall)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
 
 
 @dataclass
@@ -189,9 +208,9 @@ def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: i
 
 @functools.cache
 def available_backends() -> tuple[str, ...]:
-    """Backends in ``tlc.api.BACKENDS`` that compile and run a trivial program on this machine."""
+    """Backends of ``DIFFERENTIAL_BACKENDS`` that compile and run a trivial program on this machine."""
     found = []
-    for backend in api.BACKENDS:
+    for backend in DIFFERENTIAL_BACKENDS:
         try:
             api.Program(api.frontend("Y = 1\n"), backend, 0)()
             found.append(backend)
@@ -349,7 +368,7 @@ def check(program, inputs: Mapping | None = None, backends: Iterable[str] | None
     Args:
         program: a ``FuzzProgram``, an IR ``Program`` or source text.
         inputs: keyword inputs for the program (default: none).
-        backends: backend names (default: every backend in ``tlc.api.BACKENDS`` that runs here).
+        backends: backend names (default: every backend in ``DIFFERENTIAL_BACKENDS`` that runs here).
         opt_levels: optimisation levels to try.
         rtol, atol: tolerances for float results (``atol`` is scaled by the largest reference magnitude).
         reference: the expected results instead of NumPy ``-O0``: a mapping of results, or a callable

@@ -6,7 +6,7 @@ insertions, deletions, truncation, duplicated lines, line-break and control char
 very long names, huge numbers, deep nesting, long ``+`` chains, quotes and backslashes in quoted constants,
 splices from another seed). ``check_source`` compiles the text and, when it compiles and every input it needs is
 one the seed had, runs it: anything but a result or a ``TlcError`` (whose message must also format) is a
-``crash``, more than ``timeout`` seconds a ``hang`` (a ``MemoryError`` while running is not: it comes from the
+``crash``, more than ``timeout`` seconds of CPU time a ``hang`` (a ``MemoryError`` while running is not: it comes from the
 workers' address-space limit, which is below what tlc's budgets allow).
 
 ``source_campaign`` (``tlc fuzz --mutate-source``) runs cases ``0..count-1``; case ``k`` is fully determined by
@@ -35,9 +35,10 @@ import numpy as np
 
 from tlc import api
 from tlc.errors import TlcError
+from tlc.fuzz.oracle import WALL_FACTOR, Hang, time_limit
 
 TIMEOUT = 10.0
-"""Seconds a case may take before it counts as a hang."""
+"""Seconds of CPU time a case may take before it counts as a hang."""
 MEMORY = 3 << 30
 """Address-space limit of a worker process, in bytes."""
 CHUNK = 50
@@ -300,8 +301,6 @@ def check_source(text: str, inputs: Mapping | None = None, timeout: float | None
                  opt_level: int = 2) -> SourceFailure | None:
     """Compile ``text`` (and run it when ``inputs`` has everything it needs); a ``SourceFailure`` if tlc raised
     anything but a ``TlcError`` or took longer than ``timeout`` seconds, else None."""
-    from tlc.fuzz.oracle import Hang, time_limit
-
     stage = "compile"
     try:
         with time_limit(timeout):
@@ -498,7 +497,8 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc.
 
     Each worker has its own pipe (a worker that dies cannot take a shared queue's lock with it); ``watchdog``
-    (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker.
+    (default ``(WALL_FACTOR + 1) * timeout + 5``, past the workers' own wall-clock backstop) is how long a case
+    may run before the parent kills its worker.
     """
     import multiprocessing as mp
     import resource
@@ -514,7 +514,7 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     ctx = mp.get_context("fork")
     clock = ctx.Array("d", 4 * jobs, lock=False)     # per worker: case, its start time, chunk start, chunk end
-    hard = watchdog if watchdog is not None else timeout * 2 + 5
+    hard = watchdog if watchdog is not None else (WALL_FACTOR + 1) * timeout + 5
 
     def spawn(wid):
         mine, theirs = ctx.Pipe()
@@ -640,7 +640,7 @@ def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, 
                           daemon=True)
     process.start()
     theirs.close()
-    if mine.poll(seconds + 2 * timeout + 10):
+    if mine.poll(seconds + (WALL_FACTOR + 1) * timeout + 10):
         try:
             source, failure = mine.recv()
             found.source = source
@@ -726,7 +726,7 @@ def run(args, stream=None) -> int:
           f"{jobs} job(s), backend {backend} -O{opt_level}", file=stream, flush=True)
     summary = source_campaign(seed, count=count, seconds=args.time, jobs=jobs, out=Path(args.out),
                               timeout=min(args.timeout, TIMEOUT) if args.timeout else TIMEOUT, backend=backend,
-                              opt_level=opt_level, progress=args.progress * 10 if args.progress else 0,
+                              opt_level=opt_level, progress=10 * _progress_every(args),
                               stream=stream)
     print(f"tlc fuzz --mutate-source: {summary.cases} mutated sources of {summary.seeds} seeds "
           f"({summary.seed_seconds:.1f} s to generate) in {summary.seconds:.1f} s: {summary.rate:.0f} sources/s on "
@@ -741,3 +741,10 @@ def run(args, stream=None) -> int:
         for line in shown.splitlines() or [""]:
             print(f"    {line!r}", file=stream)
     return 1 if summary.found else 0
+
+
+def _progress_every(args) -> int:
+    """``--progress N`` as given; without it, the default every 100 (x10 sources) on a terminal, else none."""
+    if args.progress is not None:
+        return args.progress
+    return 100 if sys.stderr.isatty() else 0

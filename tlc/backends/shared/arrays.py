@@ -69,6 +69,9 @@ class Value:
 class ArrayExpression:
     """Emits the statements computing one equation and combining it into its target array."""
 
+    REDUCE_CODE = {"max": "np.fmax.reduce", "min": "np.fmin.reduce", "avg": "np.sum"}
+    """How ``max=``/``min=``/``avg=`` reduce the indices absent from the left-hand side (NaN is no contribution)."""
+
     def __init__(self, owner, k: int, bounds: dict[str, Bound], overrides: dict, projection: Projection):
         """``owner``: the ``ScheduleEmitter``; ``k``: the equation's number; ``bounds``: each index's values;
         ``overrides``: path -> array name read instead (a semi-naive delta)."""
@@ -238,16 +241,20 @@ class ArrayExpression:
         if ordered is None:
             raise TlcError("internal error: a contraction's operands do not match its plan (please report it)",
                            self.eq.span)
+        code = self.contraction_code(ordered, plan, order)
+        return Value(self.bind(code) if bound else code, order)
+
+    def contraction_code(self, ordered: list[Value], plan, order: tuple[str, ...]) -> str:
+        """Code contracting ``ordered`` (the plan's operands, in its order) along ``plan``'s path to the indices
+        ``order`` (the hook a backend overrides: by default one ``rt.contract`` call)."""
         inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in ordered)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
         operands = ", ".join(self.operand(a) for a in ordered)
         path_code = [tuple(step) for step in plan.path]
         if plan.sliced:
             sliced = tuple(self.letter(v) for v in plan.sliced)
-            code = f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})"
-        else:
-            code = f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})"
-        return Value(self.bind(code) if bound else code, order)
+            return f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})"
+        return f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})"
 
     def operand(self, value: Value) -> str:
         """Code naming ``value``'s array: its own code when short, else a temporary bound to it."""
@@ -350,7 +357,7 @@ class ArrayExpression:
             return value
         axes = tuple(value.vars.index(v) for v in reduced)
         kept = tuple(v for v in value.vars if v not in reduced)
-        fn = {"max": "np.fmax.reduce", "min": "np.fmin.reduce", "avg": "np.sum"}[self.eq.aggregator.reduction]
+        fn = self.REDUCE_CODE[self.eq.aggregator.reduction]
         return Value(f"{fn}({value.code}, axis={axes})", kept)
 
     def write(self, target: str, value: Value) -> None:

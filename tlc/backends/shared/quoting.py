@@ -12,6 +12,8 @@ comment, close a string or shadow a name the generated code relies on:
   they start with one ``_`` and a letter, which no image of ``identifier`` does, so they never meet a user's.
 - ``literal(value)`` is the only way a string or number becomes code (``repr``, finite or not).
 - ``comment(text)`` is the only way source text becomes a comment: it cannot end the comment's line.
+- ``sql_identifier(name)`` and ``sql_comment(text)`` do the same for SQL: a double-quoted identifier (quotes
+  doubled, NUL refused) and a ``-- ...`` comment on one line.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import math
 import re
 
 MODULE_GLOBALS = frozenset({
-    "np", "rt", "rs", "th", "tl", "triton", "native", "contract", "math", "run", "inputs", "SYMBOLS", "KERNELS",
+    "np", "rt", "rs", "rdb", "th", "tl", "triton", "native", "contract", "math", "run", "inputs", "SYMBOLS", "KERNELS",
+    "da", "CHUNKS",
 })
 """Names the emitted modules bind at module level (imports, tables, the entry point and its argument)."""
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | MODULE_GLOBALS
@@ -96,6 +99,18 @@ def one_line(text: str) -> str:
 def comment(text: str) -> str:
     """A ``# ...`` comment showing ``text`` (source, a file name) on one line."""
     return "# " + one_line(text)
+
+
+def sql_identifier(name: str) -> str:
+    """A double-quoted SQL identifier naming ``name`` exactly (embedded quotes doubled)."""
+    if "\x00" in name:
+        raise ValueError("an SQL identifier cannot hold NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_comment(text: str) -> str:
+    """A ``-- ...`` SQL comment showing ``text`` on one line."""
+    return "-- " + one_line(text)
 
 
 def docstring(text: str) -> str:

@@ -2,12 +2,13 @@
 
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
-over ``rs.union``/``rs.minus``, or repeated squaring of the step relation for a closure.
+over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure.
 """
 
 from __future__ import annotations
 
 from tlc.backends.shared.arrays import constant_position, tuple_code
+from tlc.backends.shared.relational_duckdb import emit_duckdb
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
@@ -15,7 +16,11 @@ from tlc.analysis.strata import Stratum
 
 
 def emit_relational(emitter, stratum: Stratum, plan: StratumPlan, storage: dict[str, str]) -> None:
-    """Append the code of one relational stratum to ``emitter.lines`` (a ``ScheduleEmitter``)."""
+    """Append the code of one relational stratum to ``emitter.lines`` (a ``ScheduleEmitter``); a stratum
+    planned for DuckDB runs as SQL (``tlc.backends.shared.relational_duckdb``)."""
+    if plan.strategy == "duckdb":
+        emit_duckdb(emitter, stratum, plan, storage)
+        return
     _Relational(emitter, stratum, plan, storage).emit()
 
 
@@ -49,12 +54,12 @@ class _Relational:
         base = [k for k in self.stratum.equations
                 if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
         recursive = [k for k in self.stratum.equations if k not in base]
-        if self.plan.strategy == "squaring" and self.closure_of_step(base):
+        if self.plan.strategy == "closure" and self.closure_of_step(base):
             return self.finish()
         for k in base:
             self.rule(k, 0, self.name(self.program.equations[k].lhs.name))
-        if self.plan.strategy == "squaring":
-            self.squaring()
+        if self.plan.strategy == "closure":
+            self.closure()
         elif recursive:
             self.seminaive(recursive)
         self.finish()
@@ -97,6 +102,9 @@ class _Relational:
         limit, counter = self.emitter.max_rounds, internal("round")
         if limit is not None:
             self.lines.append(f"{counter} = 0")
+        ticker = internal("progress")
+        self.lines.append(f"{ticker} = rt.SemiNaiveProgress({literal(tuple(members))}, {limit})  "
+                          f"# reports rounds on a terminal")
         self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
         if limit is not None:
             self.lines.append(f"    {counter} += 1")
@@ -113,10 +121,12 @@ class _Relational:
             self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
         for n, d in zip(names, deltas):
             self.lines.append(f"    {n} = rs.union({n}, {d})")
+        self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
         if limit is not None:
             sites = self.emitter.recursive_sites(self.stratum)
             self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
                               f"{tuple_code(deltas)}, {literal(sites)})")
+        self.lines.append(f"{ticker}.close()")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""
@@ -131,20 +141,20 @@ class _Relational:
         self.comment(base[0], 0)
         self.comment(closure.rule, 0)
         self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
-                          + comment(f"the closure of {closure.step.name} (paths of length >= 1) by repeated squaring"))
+                          + comment(f"the closure of {closure.step.name} (paths of length >= 1), per strong component"))
         return True
 
-    def squaring(self) -> None:
+    def closure(self) -> None:
         closure = self.plan.closure
         eq = self.program.equations[closure.rule]
         (tensor,) = self.stratum.tensors
         target = self.name(tensor)
         self.comment(closure.rule, 0)
         if closure.kind == "square":
-            self.lines.append(f"{target} = rs.closure({target})  # transitive closure by repeated squaring")
+            self.lines.append(f"{target} = rs.closure({target})  # transitive closure, per strong component")
             return
         rule = rule_of(eq, self.program)
         step, plus = self.name(closure.step.name), internal("plus", closure.step.name)
-        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1 by repeated squaring")
+        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1, per strong component")
         position = rule.atoms.index(closure.step)
         self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: plus})})")

@@ -25,10 +25,10 @@ def run(inputs):
     Edge[2, 3] = True
 
     # stratum 2: Path (seminaive)
-    # relations: dense repeated squaring (lowest estimated cost); estimated sparse ~2.4e-06 s, dense ~4.5e-07 s, squaring ~2e-07 s
+    # relations: closure by strong components (lowest estimated cost); estimated sparse ~4.2e-05 s, dense ~4e-05 s, closure ~1.2e-05 s
     Path = rs.store(None, (4, 4), 'dense')
     # line:5  Path(x, y) = Edge(x, y)
     # line:6  Path(x, z) = Path(x, y) Edge(y, z)
-    Path = rs.closure(Edge)  # the closure of Edge (paths of length >= 1) by repeated squaring
+    Path = rs.closure(Edge)  # the closure of Edge (paths of length >= 1), per strong component
 
     return {'Edge': Edge, 'Path': Path}

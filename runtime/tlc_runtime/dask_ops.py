@@ -1,0 +1,241 @@
+"""The runtime of modules emitted by the Dask backend: ``tlc_runtime``'s names over Dask arrays.
+
+An emitted Dask module imports this module as ``rt`` (``tlc_runtime`` itself never imports dask). Every function
+returns a lazy Dask array: nothing is computed until the caller asks (``np.asarray``, ``.compute()``), except the
+round checks of recursions (``Fixpoint.settled``, ``round_limit``), which compute a few scalars on the cluster.
+Reads at computed positions and scatters (rare: pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
+on one task each.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+
+from tlc_runtime import ops as numpy_ops
+from tlc_runtime.attention import AttentionReport, attention as numpy_attention
+from tlc_runtime.errors import RuntimeFailure
+from tlc_runtime.fixpoint import Fixpoint as NumpyFixpoint
+
+LNORM_EPS = numpy_ops.LNORM_EPS
+
+
+def lazy(x, chunks="auto"):
+    """``x`` as a Dask array: a Dask array as it is, anything else (NumPy data, a sparse relation) split into
+    ``chunks``."""
+    if isinstance(x, da.Array):
+        return x
+    return da.from_array(np.asarray(x), chunks=chunks)
+
+
+def as_number(x, chunks="auto"):
+    """A relation (bool) or numeric array as a float64 Dask array."""
+    x = lazy(x, chunks)
+    return x if x.dtype == np.float64 else x.astype(np.float64)
+
+
+def as_relation(x, chunks="auto"):
+    """A relation's data as a bool Dask array."""
+    x = lazy(x, chunks)
+    return x if x.dtype == bool else x.astype(bool)
+
+
+def zeros(shape, chunks="auto", dtype=np.float64):
+    """A lazy array of zeros."""
+    return da.zeros(shape, chunks=chunks, dtype=dtype)
+
+
+def full(shape, value, chunks="auto"):
+    """A lazy float64 array filled with ``value``."""
+    return da.full(shape, value, chunks=chunks, dtype=np.float64)
+
+
+def persist(*arrays):
+    """The arrays computed and kept in (cluster) memory, so a recursion's next round starts from values."""
+    return dask.persist(*arrays)
+
+
+def step(x):
+    """1 where x > 0, else 0 (for a number too)."""
+    return (_array(x) > 0).astype(np.float64)
+
+
+def negate(x):
+    """1 where x <= 0, else 0 (for a number too)."""
+    return (_array(x) <= 0).astype(np.float64)
+
+
+def _array(x):
+    """A Dask array as it is, anything else (a number) as a NumPy array."""
+    return x if isinstance(x, da.Array) else np.asarray(x)
+
+
+def relu(x):
+    """max(x, 0)."""
+    return da.maximum(x, 0.0)
+
+
+def sig(x, temperature=1.0):
+    """Logistic sigmoid 1/(1+exp(-x/T)); T = 0 is exactly ``step``."""
+    if not isinstance(temperature, da.Array) and np.all(np.asarray(temperature) == 0):
+        return step(x)
+    return da.exp(-da.logaddexp(0.0, -(x / temperature)))
+
+
+def softmax(x, axis):
+    """Numerically stable softmax along ``axis``."""
+    shifted = x - da.max(x, axis=axis, keepdims=True)
+    e = da.exp(shifted)
+    return e / da.sum(e, axis=axis, keepdims=True)
+
+
+def lnorm(x, axis):
+    """Layer normalisation along ``axis`` (biased variance, eps 1e-5, no affine)."""
+    mean = da.mean(x, axis=axis, keepdims=True)
+    var = da.var(x, axis=axis, keepdims=True)
+    return (x - mean) / da.sqrt(var + LNORM_EPS)
+
+
+def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
+    """Transpose ``x`` (axes named by ``source``'s letters) to ``target`` order, inserting broadcast axes for
+    letters it lacks (expanded to ``sizes`` when given)."""
+    x = lazy(x)
+    present = [c for c in target if c in source]
+    if present != list(source):
+        x = da.transpose(x, [source.index(c) for c in present])
+    shape = [x.shape[present.index(c)] if c in source else 1 for c in target]
+    x = x.reshape(shape)
+    if sizes is not None:
+        x = da.broadcast_to(x, [sizes[c] if c not in source else shape[k] for k, c in enumerate(target)])
+    return x
+
+
+def window(x, bounds):
+    """``x[start:stop, ...]`` per axis ``(start, stop)`` (or an int position); the part outside ``x`` reads 0."""
+    x = lazy(x)
+    if x.dtype == bool:
+        x = x.astype(np.float64)
+    shape = [stop - start for b in bounds if not isinstance(b, int) for start, stop in [b]]
+    src, pads = [], []
+    for axis, b in enumerate(bounds):
+        if isinstance(b, int):
+            if not 0 <= b < x.shape[axis]:
+                return da.zeros(shape, dtype=x.dtype)
+            src.append(b)
+            continue
+        start, stop = b
+        lo, hi = max(start, 0), min(stop, x.shape[axis])
+        if hi <= lo:
+            return da.zeros(shape, dtype=x.dtype)
+        src.append(slice(lo, hi))
+        pads.append((lo - start, stop - hi))
+    inside = x[tuple(src)]
+    return da.pad(inside, pads, mode="constant") if any(p != (0, 0) for p in pads) else inside
+
+
+def gather(x, specs, ranges, order: str):
+    """Read ``x`` at computed positions (``tlc_runtime.ops.gather``), as one task."""
+    shape = tuple(ranges[v][1] - ranges[v][0] for v in order) if order else lazy(x).shape
+    x = lazy(x)
+    task = dask.delayed(numpy_ops.gather, pure=True)(x, specs, ranges, order)
+    return da.from_delayed(task, shape, dtype=x.dtype)
+
+
+def _scattered(target, value, specs, ranges, order, reduction, weight):
+    """NumPy's scatter on copies; returns the new target and the counts it added (for avg)."""
+    target = np.array(target)
+    counts = np.zeros(target.shape) if reduction == "avg" else None
+    numpy_ops.scatter(target, value, specs, ranges, order, reduction, counts, weight)
+    return target, counts
+
+
+def scatter(target, value, specs, ranges, order: str, reduction: str, count=None, weight: float = 1.0):
+    """Combine ``value`` into the Dask array ``target`` at computed positions (``tlc_runtime.ops.scatter``):
+    ``target`` (and ``count``) are updated in place, as the emitted code expects, by one task."""
+    task = dask.delayed(_scattered, pure=True, nout=2)(target, value, specs, ranges, order, reduction, weight)
+    everything = tuple(slice(None) for _ in target.shape)
+    target[everything] = da.from_delayed(task[0], target.shape, dtype=target.dtype)
+    if count is not None:
+        count[everything] = count + da.from_delayed(task[1], count.shape, dtype=np.float64)
+
+
+def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=None, report=None, where=""):
+    """Fused attention (``tlc_runtime.attention``) blockwise: one NumPy fused call per block of query rows (all
+    rows at once under a causal penalty, which depends on the row's position), keys and values whole."""
+    q, keys, values = lazy(q), [lazy(k) for k in keys], [lazy(v) for v in values]
+    m = len(keys)
+    batch = np.broadcast_shapes(q.shape[:-2], *(k.shape[:-2] for k in keys), *(v.shape[:-2] for v in values),
+                                *(() if mask is None else (np.shape(mask)[:-(1 + m)],)))
+    rows = q.shape[-2]
+    whole = {a: -1 for a in range(len(batch))} | {len(batch) + 1: -1}
+    q = da.broadcast_to(q, batch + q.shape[-2:]).rechunk(whole | {len(batch): -1 if causal is not None else "auto"})
+    rows_index = tuple(f"b{a}" for a in range(len(batch))) + ("p",)
+    arguments = [q, rows_index + ("d",)]
+    out_index = rows_index + ("e",)
+    for k, array in enumerate(keys + values):
+        arguments += [array.rechunk(-1), tuple(f"o{k}_{a}" for a in range(array.ndim))]
+    if mask is not None:
+        mask = da.broadcast_to(lazy(mask), batch + (rows,) + tuple(k.shape[-2] for k in keys))
+        arguments += [mask.rechunk({a: -1 for a in range(mask.ndim) if a != len(batch)}),
+                      rows_index + tuple(f"m{a}" for a in range(m))]
+
+    def block(qb, *rest):
+        masked = rest[2 * m] if mask is not None else None
+        return numpy_attention(qb, rest[:m], rest[m:2 * m], scale=scale, mask=masked, causal=causal)
+
+    out = da.blockwise(block, out_index, *arguments, new_axes={"e": values[0].shape[-1]}, concatenate=True,
+                       dtype=np.float64)
+    if report is not None:
+        why = ("exact blocked online softmax per block of query rows (Dask)"
+               + ("; the tolerance is not used on Dask" if tolerance is not None else ""))
+        report.append(AttentionReport(where, m, "exact", why, tolerance))
+    return out
+
+
+def _same(a, b):
+    """A lazy bool: ``a`` equals ``b`` (NaNs equal)."""
+    if a.dtype == bool or b.dtype == bool:
+        return (a == b).all()
+    return ((a == b) | (da.isnan(a) & da.isnan(b))).all()
+
+
+class Fixpoint(NumpyFixpoint):
+    """``tlc_runtime.Fixpoint`` over Dask arrays: a round's checks are computed together on the cluster, and
+    the arrays themselves only to describe a failure."""
+
+    def settled(self, new, old) -> bool:
+        """True when ``new`` equals ``old``; raises on divergence, oscillation or the round bound."""
+        self.round += 1
+        new = [lazy(a) for a in new]
+        old = [lazy(a) for a in old]
+        finite = [da.isfinite(a).all() if kind in ("sum", "avg") else True for kind, a in zip(self.kinds, new)]
+        same = [_same(a, b) for a, b in zip(new, old)]
+        back = [_same(a, b) for a, b in zip(new, self.back)] if self.back is not None else []
+        finite, same, back = dask.compute(finite, same, back)
+        for name, ok, at in zip(self.names, finite, self.where):
+            if not ok:
+                raise RuntimeFailure(f"{name} diverges: no fixpoint (values became infinite in round "
+                                     f"{self.round})", *at)
+        changed = [k for k, ok in enumerate(same) if not ok]
+        if not changed:
+            return True
+        k = changed[0]
+        if back and all(back):
+            raise RuntimeFailure(self.oscillation_message(k, np.asarray(new[k]), np.asarray(old[k])), *self.where[k])
+        if self.round >= self.rounds:
+            raise RuntimeFailure(self._failure(k, np.asarray(new[k]), np.asarray(old[k])), *self.where[k])
+        if self.oscillation:
+            self.back = old
+        return False
+
+
+def round_limit(round_: int, rounds: int, names, news, where) -> None:
+    """In a semi-naive loop: raise once round ``rounds`` still derived new tuples (counted on the cluster)."""
+    if round_ < rounds:
+        return
+    counts = dask.compute(*(da.count_nonzero(lazy(new)) for new in news))
+    for name, count, at in zip(names, counts, where):
+        if count:
+            raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {int(count)} new "
+                                 f"tuple{'s' * (count != 1)}): the limit is max_rounds={rounds}", *at)

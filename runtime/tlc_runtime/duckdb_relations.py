@@ -1,0 +1,222 @@
+"""Relations inside DuckDB: the session a run's SQL executes in, and relations read lazily from its tables.
+
+Each run computes in a private in-memory DuckDB database (it spills to a temporary directory beyond its memory
+limit), so a run's results belong to it. With a database file, the file is attached as ``tlcdb``: input
+relations are stored there as tables named after them (rewritten only when their content hash, kept in the
+table ``tlc inputs``, changes), the symbol table as ``tlc symbols(id, name)``, and at the end of the run every
+derived relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
+
+``duckdb`` is imported when a session opens, never with this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+
+import numpy as np
+
+from tlc_runtime.errors import RuntimeFailure
+from tlc_runtime.sparse import Tuples
+
+SCHEMA = "tlcdb"
+"""The schema the database file is attached as (``tlc.backends.shared.sql.INPUT_SCHEMA``)."""
+DIGESTS = '"tlc inputs"'
+SYMBOLS = '"tlc symbols"'
+SOURCE = "tlc source"
+"""The name a NumPy column set is registered under while it is copied into a table."""
+LEAST_MEMORY = 256 * 2**20
+"""DuckDB's memory limit is the tlc budget, but never less than this (joins need working memory)."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Session:
+    """One run's DuckDB connection: runs statements, loads relations into tables and reads them back."""
+
+    def __init__(self, database: str | None = None, memory_bytes: int | None = None):
+        try:
+            import duckdb
+        except ImportError:
+            raise RuntimeFailure("relations in DuckDB need duckdb: pip install 'tlc[duckdb]'") from None
+        self._duckdb = duckdb
+        self._spill = tempfile.TemporaryDirectory(prefix="tlc-duckdb-")
+        config = {"temp_directory": self._spill.name}
+        if memory_bytes is not None:
+            config["memory_limit"] = f"{max(int(memory_bytes), LEAST_MEMORY) // 2**20}MB"
+        self.connection = duckdb.connect(":memory:", config=config)
+        self.database = database
+        self.loaded: set[str] = set()
+        """Tables this session has filled (quoted names, with their schema when in the file)."""
+        if database is not None:
+            self.run(f"ATTACH {_string(database)} AS {SCHEMA}")
+            self.run(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{DIGESTS}(name VARCHAR PRIMARY KEY, digest VARCHAR)")
+
+    def run(self, statement: str) -> None:
+        """Execute one statement; a DuckDB error becomes a ``RuntimeFailure``."""
+        try:
+            self.connection.execute(statement).fetchall()
+        except self._duckdb.Error as err:
+            raise RuntimeFailure(f"DuckDB: {err}") from None
+
+    def count(self, table: str) -> int:
+        """Rows of ``table``."""
+        try:
+            return int(self.connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        except self._duckdb.Error as err:
+            raise RuntimeFailure(f"DuckDB: {err}") from None
+
+    def relation(self, table: str, shape: tuple[int, ...]) -> TableTuples:
+        """The relation held by ``table`` (read when its tuples are first asked for)."""
+        self.loaded.add(table)
+        return TableTuples(self, table, shape)
+
+    def provide(self, table: str, value, arity: int) -> None:
+        """Make ``table`` hold relation ``value`` unless this session already filled it."""
+        if table in self.loaded:
+            return
+        if isinstance(value, TableTuples) and value.session is self:
+            if value.table != table:
+                self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {value.table}")
+        else:
+            self._load(table, value, arity)
+        self.loaded.add(table)
+
+    def values(self, table: str, array, identity: float) -> None:
+        """Make ``table`` hold the elements of numeric ``array`` other than ``identity``: columns ``c0, c1, ...,
+        v``. A min/max fold leaves out NaN too (it contributes nothing); a sum (identity 0) needs finite values,
+        since ``inf * 0`` and NaN would reach elements that the table's missing zeros never reach."""
+        if table in self.loaded:
+            return
+        array = np.asarray(array, dtype=np.float64)
+        if identity == 0 and not np.isfinite(array).all():
+            raise RuntimeFailure(f"a sum fixpoint in DuckDB needs finite inputs, and {table} holds inf or NaN: "
+                                 f"run it in memory (relations='auto')")
+        keep = (array != identity) & ~np.isnan(array)
+        rows = np.argwhere(keep)
+        columns = {f"c{a}": np.ascontiguousarray(rows[:, a], dtype=np.int64) for a in range(array.ndim)}
+        columns["v"] = np.ascontiguousarray(array[keep])
+        self.connection.register(SOURCE, columns)
+        try:
+            self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_quote(SOURCE)}")
+        finally:
+            self.connection.unregister(SOURCE)
+        self.loaded.add(table)
+
+    def dense(self, table: str, shape: tuple[int, ...], regions, identity: float) -> np.ndarray:
+        """A fold's table as a dense array: ``identity`` over ``regions`` (per axis ``(lo, hi)``), 0 elsewhere,
+        and the table's values where it has them."""
+        out = np.zeros(shape)
+        for region in regions:
+            out[tuple(slice(lo, hi) for lo, hi in region)] = identity
+        names = ", ".join(f"c{a}" for a in range(len(shape)))
+        try:
+            found = self.connection.execute(f"SELECT {names}, v FROM {table}").fetchnumpy()
+        except self._duckdb.Error as err:
+            raise RuntimeFailure(f"DuckDB: {err}") from None
+        out[tuple(np.asarray(found[f"c{a}"], dtype=np.int64) for a in range(len(shape)))] = found["v"]
+        return out
+
+    def input(self, name: str, value, arity: int) -> None:
+        """Store input relation ``value`` in the database file as table ``name`` (unquoted) unless the table
+        already holds it (same content hash)."""
+        table = f"{SCHEMA}.{_quote(name)}"
+        rows = _rows(value, arity)
+        digest = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=20,
+                                 person=str(rows.shape[1]).encode()).hexdigest()
+        found = self.connection.execute(f"SELECT digest FROM {SCHEMA}.{DIGESTS} WHERE name = ?", [name]).fetchall()
+        exists = self.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+            [SCHEMA, name]).fetchall()[0][0]
+        if not (found and found[0][0] == digest and exists):
+            self._load(table, rows, arity)
+            self.connection.execute(f"INSERT OR REPLACE INTO {SCHEMA}.{DIGESTS} VALUES (?, ?)", [name, digest])
+        self.loaded.add(table)
+
+    def symbols(self, symbols) -> None:
+        """Write the symbol table to the database file as ``tlc symbols(id, name)``."""
+        names = np.asarray([str(s) for s in symbols], dtype=object)
+        self.connection.register(SOURCE, {"id": np.arange(len(names), dtype=np.int64), "name": names})
+        try:
+            self.run(f"CREATE OR REPLACE TABLE {SCHEMA}.{SYMBOLS} AS SELECT * FROM {_quote(SOURCE)}")
+        finally:
+            self.connection.unregister(SOURCE)
+
+    def save(self, relations: dict) -> None:
+        """Write each derived relation (``name -> (value, arity)``) to the database file as a table of its name,
+        then detach the file."""
+        for name, (value, arity) in relations.items():
+            table = f"{SCHEMA}.{_quote(name)}"
+            if isinstance(value, TableTuples) and value.session is self:
+                self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {value.table}")
+            else:
+                self._load(table, value, arity)
+        self.run(f"DETACH {SCHEMA}")
+
+    def keys(self, table: str, shape: tuple[int, ...]) -> np.ndarray:
+        """The sorted int64 keys (C-order positions over ``shape``) of ``table``'s tuples."""
+        if not shape:
+            return np.zeros(min(self.count(table), 1), dtype=np.int64)
+        strides = [math.prod(shape[a + 1:]) for a in range(len(shape))]
+        key = " + ".join(f"CAST(c{a} AS BIGINT) * {s}" for a, s in enumerate(strides))
+        try:
+            column = self.connection.execute(f"SELECT {key} AS k FROM {table}").fetchnumpy()["k"]
+        except self._duckdb.Error as err:
+            raise RuntimeFailure(f"DuckDB: {err}") from None
+        return np.sort(np.asarray(column, dtype=np.int64))
+
+    def _load(self, table: str, value, arity: int) -> None:
+        rows = value if isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype == np.int64 \
+            else _rows(value, arity)
+        names = [f"c{a}" for a in range(max(arity, 1))]
+        self.connection.register(SOURCE, {c: np.ascontiguousarray(rows[:, a]) for a, c in enumerate(names)})
+        try:
+            self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_quote(SOURCE)}")
+        finally:
+            self.connection.unregister(SOURCE)
+
+
+def _rows(value, arity: int) -> np.ndarray:
+    """A relation (``Tuples``, dense Boolean array) as an (n, max(arity, 1)) int64 array of positions."""
+    if isinstance(value, Tuples):
+        rows = value.rows()
+    else:
+        rows = np.argwhere(np.asarray(value, dtype=bool))
+    rows = rows.astype(np.int64, copy=False)
+    if arity == 0:
+        return np.zeros((min(len(rows), 1), 1), dtype=np.int64)
+    return rows
+
+
+def _string(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class TableTuples(Tuples):
+    """A relation held by a table of a ``Session``: its size is counted there, its keys read on first use."""
+
+    __slots__ = ("session", "table", "_count")
+
+    def __init__(self, session: Session, table: str, shape: tuple[int, ...]):
+        super().__init__(None, shape)
+        self.session = session
+        self.table = table
+        self._count = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted int64 keys of the true tuples (read from the table once)."""
+        if self._keys is None:
+            self._keys = self.session.keys(self.table, self.shape)
+        return self._keys
+
+    def __len__(self) -> int:
+        if self._keys is not None:
+            return len(self._keys)
+        if self._count is None:
+            self._count = self.session.count(self.table) if self.shape else min(self.session.count(self.table), 1)
+        return self._count

@@ -1,0 +1,233 @@
+"""The Dask module: the shared schedule over lazy ``dask.array`` arrays.
+
+Equations are rendered by ``tlc.backends.shared.arrays`` with NumPy's names, which dispatch to Dask on Dask
+arrays (ufuncs, ``np.einsum`` of one operand, ``np.where``); what has no such dispatch is spelled for Dask here:
+allocation with the planned chunks, ``max=``/``min=`` reductions, and every planned contraction, emitted as
+one pairwise Dask operation per step of its path (``da.tensordot``, or a two-operand ``da.einsum`` with
+``optimize=True`` when a step keeps a shared index), never one multi-operand ``da.einsum``. A recursion's loop
+persists its arrays after each round.
+"""
+
+from __future__ import annotations
+
+from tlc.analysis.strata import Mode
+from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
+from tlc.backends.dask.steps import pairwise_steps
+from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Value, tuple_code
+from tlc.backends.shared.quoting import counts_of, identifier, literal
+from tlc.backends.shared.schedule import ScheduleEmitter
+from tlc.driver.planned import PlannedProgram
+from tlc.ir import nodes as ir
+from tlc.memory_limit import format_bytes
+
+CHUNKS = "CHUNKS"
+"""The emitted table of chunk shapes, by tensor name."""
+
+
+class DaskExpression(ArrayExpression):
+    """One equation over Dask arrays: contractions pairwise, reductions and sole definitions in Dask's terms."""
+
+    REDUCE_CODE = {"max": "da.nanmax", "min": "da.nanmin", "avg": "da.sum"}
+
+    def contraction_code(self, ordered: list[Value], plan, order: tuple[str, ...]) -> str:
+        """One pairwise Dask operation per step of the planned path (slicing is Dask's chunking here)."""
+        values = [Value(self.operand(a), a.vars) for a in ordered]
+        steps = pairwise_steps([v.vars for v in values], order, plan.path)
+        for step in steps:
+            taken = [values[k] for k in step.positions]
+            for k in reversed(step.positions):
+                values.pop(k)
+            code, kept = self.pair(taken, step.result)
+            self.owner.record_step(self.number, plan, step, code[3:code.index("(")])
+            if step.last and kept != order:
+                code = f"{code}.transpose({tuple(kept.index(v) for v in order)})"
+            values.append(Value(code if step.last else self.bind(code), order if step.last else kept))
+        return values[-1].code
+
+    def pair(self, taken: list[Value], result: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """Code for one step (one or two operands) and the order of its result's indices: ``da.matmul`` for a
+        (batched) product of matrices (BLAS per block and batch element, where NumPy's einsum loops over a
+        batch), ``da.tensordot`` for any other step that keeps no shared index, else a two-operand
+        ``da.einsum``."""
+        if len(taken) == 2:
+            a, b = taken
+            shared = set(a.vars) & set(b.vars)
+            one_sided = (set(a.vars) ^ set(b.vars)) - set(result)
+            plain = len(set(a.vars)) == len(a.vars) and len(set(b.vars)) == len(b.vars)
+            batch = tuple(v for v in result if v in shared)
+            free_a = tuple(v for v in a.vars if v not in shared)
+            free_b = tuple(v for v in b.vars if v not in shared)
+            summed = tuple(v for v in a.vars if v in shared and v not in result)
+            if plain and not one_sided and len(summed) == 1 and len(free_a) == 1 and len(free_b) == 1:
+                left = self.aligned(a, batch + free_a + summed)
+                right = self.aligned(b, batch + summed + free_b)
+                return f"da.matmul({left}, {right})", batch + free_a + free_b
+            if plain and not one_sided and not batch:
+                axes = (tuple(a.vars.index(v) for v in summed), tuple(b.vars.index(v) for v in summed))
+                return f"da.tensordot({a.code}, {b.code}, axes={axes})", free_a + free_b
+        inputs = ",".join("".join(self.letter(v) for v in t.vars) for t in taken)
+        subscripts = f"{inputs}->{''.join(self.letter(v) for v in result)}"
+        return f"da.einsum({subscripts!r}, {', '.join(t.code for t in taken)}, optimize=True)", result
+
+    def einsum(self, arrays: list[Value], path) -> Value:
+        """A sum over some axes of one operand is ``.sum`` (Dask's tree reduction); the rest as on NumPy."""
+        gone = self.projection.summed_at.get(path, ())
+        if len(arrays) == 1 and gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
+            value = arrays[0]
+            axes = tuple(value.vars.index(v) for v in gone)
+            return Value(f"{value.code}.sum(axis={axes})", tuple(v for v in value.vars if v not in gone))
+        return super().einsum(arrays, path)
+
+    def write(self, target: str, value: Value) -> None:
+        """A sole plain definition over the whole tensor binds the value; anything else combines as NumPy does."""
+        eq = self.eq
+        lhs_vars = tuple(i.plain_variable for i in eq.lhs.indices)
+        if target != identifier(eq.lhs.name) or not self.owner.binds(eq.lhs.name) or set(value.vars) - set(lhs_vars):
+            super().write(target, value)
+            return
+        code = value.code
+        if value.vars != lhs_vars:
+            sizes = {self.letter(v): self.size(v) for v in lhs_vars}
+            src = "".join(self.letter(v) for v in value.vars)
+            dst = "".join(self.letter(v) for v in lhs_vars)
+            code = f"rt.align({code}, {src!r}, {dst!r}, {sizes!r})"
+        if eq.lhs.relation:
+            self.out.append(f"{target} = rt.lazy({code}) > 0")
+        else:
+            self.out.append(f"{target} = rt.as_number({code})")
+
+
+class DaskEmitter(ScheduleEmitter):
+    """Emits the Dask module of one planned program and records, per equation, how it runs on Dask."""
+
+    BANNER = "for the Dask backend: every array is a lazy dask.array; shapes are specialised."
+    RUNTIME = "tlc_runtime.dask_ops"
+    IMPORTS = ("import dask.array as da",)
+    EXPRESSION = DaskExpression
+
+    def __init__(self, planned: PlannedProgram):
+        super().__init__(planned)
+        self.chunks: ChunkPlan = plan_chunks(planned)
+        self.decisions: dict[int, list[str]] = {}
+        self.tasks = 0
+        """Estimated tasks of all contraction steps emitted so far."""
+
+    def module(self) -> str:
+        """The module, after recording where each stratum runs and each tensor's chunks."""
+        self.record_placement()
+        return super().module()
+
+    def tables(self) -> list[str]:
+        """The chunk shapes the inputs and allocations use."""
+        return ["", f"{CHUNKS} = {literal(dict(self.chunks.shapes))}"]
+
+    def binds(self, name: str) -> bool:
+        """True when ``name`` is defined by one plain equation over its whole extent in a plain stratum: its value
+        is then bound to that equation's (no allocation, nothing accumulated)."""
+        defining = self.program.defining(name)
+        if self.mode is not Mode.PLAIN or len(defining) != 1 or name in self.inputs or name in self.windows:
+            return False
+        eq = self.program.equations[defining[0]]
+        variables = tuple(i.plain_variable for i in eq.lhs.indices)
+        ranges = self.shapes.ranges.get(defining[0], {})
+        if eq.fact or eq.aggregator.reduction == "avg" or not all(variables) or len(set(variables)) != len(variables):
+            return False
+        whole = all(ranges.get(v) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
+        return whole and all(hi > lo for lo, hi in ranges.values())
+
+    def input_code(self, name: str) -> str:
+        """An input as a Dask array (NumPy data split into its planned chunks, Dask data as it is)."""
+        conv = "rt.as_relation" if self.program.tensors[name].relation else "rt.as_number"
+        return f"{conv}(inputs[{literal(name)}], {CHUNKS}[{literal(name)}])"
+
+    def allocate(self, name: str, var: str | None = None) -> None:
+        """A lazy array of zeros (NaN for ``max=``/``min=``) in the planned chunks, holding supplied data."""
+        info = self.program.tensors[name]
+        shape = self.shapes.extents[name]
+        chunks = f"{CHUNKS}[{literal(name)}]"
+        if name in self.windows:
+            axis, slots = self.windows[name]
+            shape = shape[:axis] + (slots,) + shape[axis + 1:]
+            chunks = "'auto'"
+        target = var or identifier(name)
+        reduction = self.program.reduction(name)
+        if var is None and self.binds(name):
+            return
+        if info.relation:
+            self.lines.append(f"{target} = rt.zeros({shape}, {chunks}, dtype=bool)")
+        elif reduction in ("max", "min"):
+            self.lines.append(f"{target} = rt.full({shape}, np.nan, {chunks})  # NaN: no contribution yet")
+        else:
+            self.lines.append(f"{target} = rt.zeros({shape}, {chunks})")
+            if reduction == "avg":
+                self.lines.append(f"{counts_of(target)} = rt.zeros({shape}, {chunks})")
+                if name in self.inputs:
+                    region = ", ".join(f":{n}" for n in self.inputs[name]) or "()"
+                    self.lines.append(f"{counts_of(target)}[{region}] += 1.0")
+        if name in self.inputs:
+            region = ", ".join(f":{n}" for n in self.inputs[name])
+            data = f"inputs[{literal(name)}]"
+            sel = f"{target}[{region}]" if region else f"{target}[()]"
+            if info.relation:
+                self.lines.append(f"{sel} |= rt.as_relation({data})")
+            elif reduction in ("max", "min"):
+                self.lines.append(f"{sel} = {FOLD_CODE[reduction]}({sel}, rt.as_number({data}))")
+            else:
+                self.lines.append(f"{sel} += rt.as_number({data})")
+
+    def finalise(self, name: str) -> None:
+        """Untouched ``max=``/``min=`` elements become 0; averages divide by their counts (0 where none)."""
+        target = identifier(name)
+        reduction = self.program.reduction(name)
+        if reduction in ("max", "min"):
+            self.lines.append(f"{target} = np.where(np.isnan({target}), 0.0, {target})  # untouched elements are 0")
+        elif reduction == "avg":
+            counts = counts_of(target)
+            self.lines.append(f"{target} = np.where({counts} > 0, {target} / np.where({counts} > 0, {counts}, 1.0), "
+                              f"0.0)")
+
+    def round_end(self, arrays: list[str], indent: int) -> None:
+        """Persist the round's arrays: the next round's graph starts from their values, not from round one."""
+        self.lines.append("    " * indent + f"{tuple_code(arrays)} = rt.persist({', '.join(arrays)})")
+
+    # ---------------------------------------------------------------- explain
+    def record_step(self, k: int, plan, step, how: str) -> None:
+        """Note one pairwise step (a ``da.tensordot`` or ``da.einsum``) of equation ``k``'s contraction ``plan``
+        for ``explain``."""
+        summed = sorted(set(v for t in step.operands for v in t) - set(step.result))
+        tasks, peak = self.chunks.step_cost(step.operands, step.result, plan.sizes)
+        self.tasks += tasks
+        over = f" over {', '.join(summed)}" if summed else ""
+        parts = " × ".join(f"[{','.join(t)}]" for t in step.operands)
+        self.decisions.setdefault(k, []).append(
+            f"{parts} -> [{','.join(step.result)}]: one da.{how}{over}, ~{tasks} task{'s' * (tasks != 1)}, "
+            f"peak ~{format_bytes(peak)} per task (estimate)")
+
+    def record_placement(self) -> None:
+        """Note per stratum where it runs, and per tensor its chunks, on the equation that first uses it."""
+        seen: set[str] = set()
+        for position, stratum in enumerate(self.strata):
+            if not stratum.equations:
+                continue
+            first = stratum.equations[0]
+            plan = self.plan.strata[position]
+            notes = self.decisions.setdefault(first, [])
+            if plan.relational:
+                notes.append(f"stratum {position + 1} ({plan.strategy}) runs in memory on tlc_runtime.sparse, not "
+                             f"on Dask; its inputs are computed first")
+            elif stratum.mode is not Mode.PLAIN:
+                notes.append(f"stratum {position + 1} ({stratum.mode.value}): a driver loop that persists its arrays "
+                             f"each round; convergence is computed on the cluster")
+            for k in stratum.equations:
+                eq = self.program.equations[k]
+                for ref in (*ir.refs(eq.rhs), eq.lhs):
+                    if ref.name in seen or ref.name not in self.chunks.shapes:
+                        continue
+                    seen.add(ref.name)
+                    given = "" if self.program.tensors[ref.name].defined else \
+                        " (NumPy data; Dask data keeps its own chunks)"
+                    self.decisions.setdefault(k, []).append(
+                        self.chunks.describe(ref.name, self.shapes.extents[ref.name]) + given)
+        if self.program.equations:
+            self.decisions.setdefault(0, []).insert(
+                0, f"chunk size {format_bytes(self.chunks.chunk_bytes)} ({self.chunks.why})")

@@ -1,0 +1,323 @@
+"""SQL for a relational stratum planned for DuckDB (``tlc.analysis.relation_plan``, strategy ``duckdb``).
+
+A relation of arity n is a table ``(c0 BIGINT, ..., c{n-1} BIGINT)`` of distinct tuples of positions
+(named constants dictionary-encoded by the program's symbol table; a nullary relation has one column ``c0``
+holding 0 when it is true). A rule is one ``SELECT DISTINCT`` over its atoms joined on shared variables,
+with constants as filters and each negated atom a ``NOT EXISTS`` anti-join. A non-recursive stratum is a
+``CREATE TABLE ... AS`` of the ``UNION`` of its rules; a linear recursive one (one relation, each rule reading
+it once) is one ``WITH RECURSIVE ... UNION``, which DuckDB evaluates semi-naively; mutual or non-linear
+recursion (or a bound on the rounds) is a semi-naive loop over temporary tables that the emitted code drives.
+A ``min=``/``max=`` fixpoint of one numeric tensor (``relation_plan.fold_of``: shortest and widest paths) is a
+table ``(c0, ..., v DOUBLE)`` of the elements not equal to the fold's identity (+inf for min, -inf for max),
+folded by grouped ``min(v)``/``max(v)`` in a semi-naive loop that keeps each round's improved elements; a sum
+fixpoint (path counting) adds each round's contributions, and a non-recursive sum over relations is one grouped
+``sum(v)`` (a relation's tuple counting 1).
+
+Table names are the relations' names (quoted by ``quoting.sql_identifier``); DuckDB matches names without
+regard to case, so a relation whose name differs from an earlier one's only in case gets ``#2``, ``#3``...
+Tables of tlc's own contain a space (``tlc new P``), which no relation name does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of, sum_terms
+from tlc.analysis.strata import Mode, Stratum
+from tlc.backends.shared.arrays import constant_position
+from tlc.backends.shared.quoting import sql_identifier
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+
+INPUT_SCHEMA = "tlcdb"
+"""The schema a database file is attached as: input relations are read from it, results written to it."""
+RECURSIVE = sql_identifier("tlc recursive")
+"""The name of the recursive common table expression."""
+FOLD_SQL = {"max": "greatest", "min": "least"}
+"""The SQL of the functions a ``min=``/``max=`` fold's terms may combine by."""
+
+
+def table_names(program: Program) -> dict[str, str]:
+    """Every tensor's table name (unquoted): its own, or ``name#k`` where it differs only in case from an
+    earlier one's (DuckDB's names are case-insensitive; relations are named first)."""
+    names, taken = {}, {}
+    for relation in (True, False):
+        for name, info in program.tensors.items():
+            if info.relation == relation:
+                key = name.lower()
+                taken[key] = taken.get(key, 0) + 1
+                names[name] = name if taken[key] == 1 else f"{name}#{taken[key]}"
+    return names
+
+
+def columns(arity: int) -> list[str]:
+    """The column names of a relation of ``arity`` (a nullary relation has one column)."""
+    return [f"c{a}" for a in range(max(arity, 1))]
+
+
+@dataclass(frozen=True)
+class SqlStratum:
+    """The statements of one stratum: ``setup`` runs once; when ``news`` is not empty, each round runs
+    ``derive``, stops when every table of ``news`` is empty, then runs ``merge``; ``finish`` runs last."""
+
+    tensors: tuple[str, ...]
+    setup: tuple[str, ...]
+    derive: tuple[str, ...] = ()
+    news: tuple[str, ...] = ()
+    merge: tuple[str, ...] = ()
+    finish: tuple[str, ...] = ()
+    note: str = ""
+    """How the stratum runs, in words (for comments)."""
+
+
+class StratumSql:
+    """Builds the SQL of one relational stratum of a planned program."""
+
+    def __init__(self, program: Program, extents: dict, symbols: tuple, symbolic: frozenset,
+                 supplied, database: bool, loop: bool = False):
+        self.program = program
+        self.extents = extents
+        self.symbols = symbols
+        self.symbolic = symbolic
+        self.supplied = supplied
+        self.names = table_names(program)
+        self.database = database
+        self.loop = loop
+        """Evaluate linear recursion as a loop too (a bound on the rounds needs the loop's count)."""
+
+    # ------------------------------------------------------------ names
+    def table(self, name: str) -> str:
+        """The quoted table of relation ``name`` (an input relation lives in the attached database file)."""
+        quoted = sql_identifier(self.names[name])
+        info = self.program.tensors[name]
+        if self.database and info.relation and not info.defined:
+            return f"{INPUT_SCHEMA}.{quoted}"
+        return quoted
+
+    def own(self, kind: str, name: str) -> str:
+        """A table of tlc's own for relation ``name``: ``tlc new P``, ``tlc delta P``, ``tlc input P``."""
+        return sql_identifier(f"tlc {kind} {self.names[name]}")
+
+    # ------------------------------------------------------------ rules
+    def joins(self, atoms, source: dict[int, str]):
+        """The FROM items and WHERE conditions joining ``atoms`` (aliases ``t0``, ``t1``...), the column
+        binding each variable first and that column's extent; ``source`` reads some atoms from other tables."""
+        bound: dict[str, str] = {}
+        extent_of: dict[str, int] = {}
+        tables, where = [], []
+        for n, atom in enumerate(atoms):
+            alias = f"t{n}"
+            tables.append(f"{source.get(n, self.table(atom.name))} AS {alias}")
+            for a, index in enumerate(atom.indices):
+                column = f"{alias}.c{a}"
+                variable = index.plain_variable
+                if variable is None:
+                    where.append(f"{column} = {self.position(atom, a, index)}")
+                elif variable in bound:
+                    where.append(f"{column} = {bound[variable]}")
+                else:
+                    bound[variable] = column
+                    extent_of[variable] = self.extents[atom.name][a]
+        return tables, where, bound, extent_of
+
+    def head(self, ref: ir.Ref, bound: dict, extent_of: dict, where: list) -> list[str]:
+        """The head's columns ``c0, c1...``; a variable ranging past the head's extent is cut to it (positions
+        past an extent hold nothing)."""
+        head, shape = [], self.extents[ref.name]
+        for a, index in enumerate(ref.indices):
+            variable = index.plain_variable
+            if variable is None:
+                head.append(f"CAST({self.position(ref, a, index)} AS BIGINT) AS c{a}")
+                continue
+            head.append(f"{bound[variable]} AS c{a}")
+            if extent_of[variable] > shape[a]:
+                where.append(f"{bound[variable]} < {int(shape[a])}")
+        return head or ["CAST(0 AS BIGINT) AS c0"]
+
+    def select(self, rule: Rule, source: dict[int, str] | None = None) -> str:
+        """``SELECT DISTINCT`` of one rule's head tuples; ``source`` reads some atoms (by position) from other
+        tables (a semi-naive delta, the recursive table)."""
+        tables, where, bound, extent_of = self.joins(rule.atoms, source or {})
+        for n, atom in enumerate(rule.negated):
+            alias, inside, local = f"n{n}", [], {}
+            for a, index in enumerate(atom.indices):
+                column = f"{alias}.c{a}"
+                variable = index.plain_variable
+                if variable is None:
+                    inside.append(f"{column} = {self.position(atom, a, index)}")
+                elif variable in bound or variable in local:
+                    inside.append(f"{column} = {bound.get(variable) or local[variable]}")
+                else:
+                    local[variable] = column
+            condition = " AND ".join(inside) or "TRUE"
+            where.append(f"NOT EXISTS (SELECT 1 FROM {self.table(atom.name)} AS {alias} WHERE {condition})")
+        head = self.head(rule.head, bound, extent_of, where)
+        text = f"SELECT DISTINCT {', '.join(head)}"
+        if tables:
+            text += f" FROM {', '.join(tables)}"
+        if where:
+            text += f" WHERE {' AND '.join(where)}"
+        return text
+
+    def fold_select(self, lhs: ir.Ref, term, fold: str, delta: int | None = None) -> str:
+        """One equation's (or, for a sum, one product term's) contributions grouped by its left-hand side:
+        ``min(t0.v + t1.v)``, ``sum(t0.v * t1.v)`` (the read at position ``delta`` from the last round's delta)."""
+        atoms: list[ir.Ref] = []
+
+        def value(expr) -> str:
+            if isinstance(expr, ir.Ref):
+                atoms.append(expr)
+                return "CAST(1.0 AS DOUBLE)" if expr.relation else f"t{len(atoms) - 1}.v"
+            if isinstance(expr, ir.Num):
+                return f"CAST({float(expr.value)!r} AS DOUBLE)"
+            if isinstance(expr, ir.Sum):
+                return "(" + " + ".join(value(t) for t in expr.terms) + ")"
+            if isinstance(expr, ir.Product):
+                return "(" + " * ".join(value(f) for f in expr.factors) + ")"
+            return f"{FOLD_SQL[expr.function]}({', '.join(value(a) for a in expr.args)})"
+        combined = value(term)
+        source = {} if delta is None else {delta: self.own("delta", atoms[delta].name)}
+        tables, where, bound, extent_of = self.joins(atoms, source)
+        head = self.head(lhs, bound, extent_of, where)
+        text = f"SELECT {', '.join(head)}, {fold}({combined}) AS v FROM {', '.join(tables)}"
+        if where:
+            text += f" WHERE {' AND '.join(where)}"
+        return text + " GROUP BY ALL"
+
+    def fold(self, stratum: Stratum, fold: str) -> SqlStratum:
+        """A fixpoint that ``relation_plan.fold_of`` accepts as a semi-naive loop: each round folds the equations
+        over the last round's delta; ``min``/``max`` keep the elements it improves, ``sum`` adds what it derives
+        (each product reads the tensor once, so the sum of the rounds' deltas is the fixpoint)."""
+        (t,) = stratum.tensors
+        table, new, delta = self.table(t), self.own("new", t), self.own("delta", t)
+        keys = columns(len(self.extents[t]))
+        base, variants = [], []
+        for k in stratum.equations:
+            eq = self.program.equations[k]
+            for term in (sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]):
+                reads = [n for n, r in enumerate(ir.refs(term)) if r.name == t]
+                if reads:
+                    variants.extend(self.fold_select(eq.lhs, term, fold, n) for n in reads)
+                else:
+                    base.append(self.fold_select(eq.lhs, term, fold))
+
+        if t in self.supplied:      # its data is one more contribution
+            base.insert(0, f"SELECT * FROM {self.own('input', t)}")
+
+        def grouped(parts: list[str]) -> str:
+            if not parts:
+                return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in keys)}, " \
+                       f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
+            return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
+        same = " AND ".join(f"o.{c} = n.{c}" for c in keys)
+        if stratum.mode is Mode.PLAIN:
+            return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",),
+                              note="a join with tensor semantics: grouped sum(v), relations read as 1")
+        setup = (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",
+                 f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {table}")
+        if fold == "sum":
+            derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM ({grouped(variants)}) WHERE v <> 0",)
+            merge = (f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}",
+                     f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(keys)}, sum(v) AS v FROM "
+                     f"(SELECT * FROM {table} UNION ALL SELECT * FROM {new}) GROUP BY ALL")
+            note = "sum fixpoint: grouped sum(v), a semi-naive loop adding each round's new contributions"
+        else:
+            at_least = "<=" if fold == "min" else ">="
+            derive = (f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT n.* FROM ({grouped(variants)}) AS n\n"
+                      f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {same} AND o.v {at_least} n.v)",)
+            merge = (f"DELETE FROM {table} AS o USING {new} AS n WHERE {same}",
+                     f"INSERT INTO {table} SELECT * FROM {new}",
+                     f"CREATE OR REPLACE TEMP TABLE {delta} AS SELECT * FROM {new}")
+            note = f"{fold}= fold: grouped {fold}(v), a semi-naive loop keeping the improved elements"
+        finish = (f"DROP TABLE IF EXISTS {new}", f"DROP TABLE IF EXISTS {delta}")
+        return SqlStratum((t,), setup, derive, (new,), merge, finish, note=note)
+
+    def position(self, ref: ir.Ref, axis: int, index: ir.Index) -> int:
+        """A constant argument's position (an integer: safe in SQL text)."""
+        return int(constant_position(self.symbols, self.symbolic, ref.name, axis, index))
+
+    def facts(self, name: str, rules: list[Rule]) -> str:
+        """All of ``name``'s facts as one ``VALUES`` list."""
+        cols = columns(len(self.extents[name]))
+        rows = [", ".join(str(self.position(r.head, a, i)) for a, i in enumerate(r.head.indices)) or "0"
+                for r in rules]
+        cast = ", ".join(f"CAST({c} AS BIGINT) AS {c}" for c in cols)
+        return f"SELECT DISTINCT {cast} FROM (VALUES {', '.join(f'({row})' for row in rows)}) AS v({', '.join(cols)})"
+
+    def parts(self, name: str, equations: list[int], source=None) -> list[str]:
+        """The SELECTs whose union defines ``name`` by ``equations`` (facts batched into one)."""
+        rules = [rule_of(self.program.equations[k], self.program) for k in equations
+                 if self.program.equations[k].lhs.name == name]
+        facts = [r for r in rules if not r.atoms]
+        selects = [self.facts(name, facts)] if facts else []
+        for rule in rules:
+            if rule.atoms:
+                selects.extend(self.select(rule, s) for s in (source(rule) if source else [None]))
+        return selects
+
+    def empty(self, name: str) -> str:
+        """A SELECT of no tuples with ``name``'s columns."""
+        return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in columns(len(self.extents[name])))} " \
+               f"WHERE FALSE"
+
+    # ------------------------------------------------------------ strata
+    def stratum(self, stratum: Stratum) -> SqlStratum:
+        """The statements of ``stratum``."""
+        fold = fold_of(self.program, stratum)
+        if fold is not None:
+            return self.fold(stratum, fold)
+        members = set(stratum.tensors)
+        base = [k for k in stratum.equations
+                if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
+        recursive = [k for k in stratum.equations if k not in base]
+        setup = []
+        initial = {}
+        for t in stratum.tensors:
+            parts = self.parts(t, base)
+            if t in self.supplied:
+                parts.insert(0, f"SELECT * FROM {self.own('input', t)}")
+            initial[t] = parts
+        if not recursive:
+            setup = [f"CREATE OR REPLACE TABLE {self.table(t)} AS {self.union(initial[t], t)}" for t in stratum.tensors]
+            return SqlStratum(tuple(stratum.tensors), tuple(setup), note="non-recursive rules: one SELECT ... UNION")
+        if stratum.mode is Mode.SEMINAIVE and linear(self.program, stratum) and not self.loop:
+            return self.recursive_cte(stratum, initial, recursive)
+        return self.seminaive(stratum, initial, recursive)
+
+    def union(self, parts: list[str], name: str) -> str:
+        return "\nUNION\n".join(parts) if parts else self.empty(name)
+
+    def recursive_cte(self, stratum: Stratum, initial: dict, recursive: list[int]) -> SqlStratum:
+        (t,) = stratum.tensors
+
+        def at_recursive(rule):
+            return [{n: RECURSIVE for n, atom in enumerate(rule.atoms) if atom.name == t}]
+        steps = self.parts(t, recursive, at_recursive)
+        cols = ", ".join(columns(len(self.extents[t])))
+        text = (f"CREATE OR REPLACE TABLE {self.table(t)} AS\nWITH RECURSIVE {RECURSIVE}({cols}) AS (\n"
+                f"SELECT * FROM ({self.union(initial[t], t)})\nUNION\n"
+                f"SELECT * FROM ({' UNION ALL '.join(steps)})\n) SELECT * FROM {RECURSIVE}")
+        return SqlStratum((t,), (text,), note="linear recursion: one WITH RECURSIVE ... UNION (semi-naive in DuckDB)")
+
+    def seminaive(self, stratum: Stratum, initial: dict, recursive: list[int]) -> SqlStratum:
+        members = stratum.tensors
+        setup = [f"CREATE OR REPLACE TABLE {self.table(t)} AS {self.union(initial[t], t)}" for t in members]
+        setup += [f"CREATE OR REPLACE TEMP TABLE {self.own('delta', t)} AS SELECT * FROM {self.table(t)}"
+                  for t in members]
+
+        def with_delta(rule):   # one variant per recursive atom, reading it from the last round's delta
+            return [{n: self.own("delta", atom.name)} for n, atom in enumerate(rule.atoms) if atom.name in members]
+        derive = []
+        for t in members:
+            parts = self.parts(t, recursive, with_delta)
+            body = f"SELECT * FROM ({' UNION ALL '.join(parts)})" if parts else self.empty(t)
+            derive.append(f"CREATE OR REPLACE TEMP TABLE {self.own('new', t)} AS\n{body}\n"
+                          f"EXCEPT SELECT * FROM {self.table(t)}")
+        merge = [f"INSERT INTO {self.table(t)} SELECT * FROM {self.own('new', t)}" for t in members]
+        merge += [f"CREATE OR REPLACE TEMP TABLE {self.own('delta', t)} AS SELECT * FROM {self.own('new', t)}"
+                  for t in members]
+        finish = [f"DROP TABLE IF EXISTS {self.own(kind, t)}" for t in members for kind in ("new", "delta")]
+        return SqlStratum(tuple(members), tuple(setup), tuple(derive), tuple(self.own("new", t) for t in members),
+                          tuple(merge), tuple(finish),
+                          note="semi-naive loop over temporary tables: each round joins one recursive atom with the "
+                               "last round's new tuples")

@@ -1,0 +1,66 @@
+"""Showing the runtime's progress reports (``tlc_runtime.progress``) on a terminal: a tqdm bar per loop when
+tqdm is installed, else one line rewritten in place; nothing when the stream is not a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from tlc_runtime.progress import LOGGER
+
+
+class TerminalProgress(logging.Handler):
+    """Draws each loop's reports on ``stream``: a tqdm bar (with the round bound as its total) or a plain line."""
+
+    def __init__(self, stream):
+        super().__init__(logging.INFO)
+        self.stream = stream
+        self.bars: dict[str, object] = {}
+        try:
+            from tqdm import tqdm
+            self.tqdm = tqdm
+        except ImportError:
+            self.tqdm = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        what, done, total, detail, finished = getattr(record, "progress", (record.getMessage(), None, None, "", False))
+        if self.tqdm is not None:
+            bar = self.bars.get(what)
+            if finished:
+                if bar is not None:
+                    self.bars.pop(what).close()
+                return
+            if bar is None:
+                bar = self.bars[what] = self.tqdm(total=total, desc=what, unit="round", file=self.stream, leave=False)
+            bar.set_postfix_str(detail, refresh=False)
+            bar.n = done
+            bar.refresh()       # reports come at most every INTERVAL seconds: draw each
+            return
+        text = f"{what}: done" if finished else f"{what}: round {done}{f'/{total}' if total else ''}, {detail}"
+        self.stream.write(f"\r\x1b[K{text}" + ("\n" if finished else ""))
+        self.stream.flush()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+        super().close()
+
+
+@contextlib.contextmanager
+def progress_on(stream, enabled: bool = True):
+    """Show progress reports on ``stream`` while in the block, when ``enabled`` and ``stream`` is a terminal."""
+    isatty = getattr(stream, "isatty", None)
+    if not enabled or not (isatty and isatty()):
+        yield
+        return
+    handler = TerminalProgress(stream)
+    level = LOGGER.level
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        LOGGER.removeHandler(handler)
+        LOGGER.setLevel(level)
+        handler.close()
