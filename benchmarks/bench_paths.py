@@ -1,21 +1,32 @@
-"""Benchmark tlc's contraction-order search against opt_einsum's ``greedy`` and ``auto`` in one run.
+"""Benchmark tlc's contraction-order search against opt_einsum's ``greedy`` and ``auto`` in one run, and at scale.
 
-Usage: python benchmarks/bench_paths.py [--json OUT]
+Usage: python benchmarks/bench_paths.py [--only table|scale] [--seeds 0,1,2,3] [--anchor-seconds 30] [--json OUT]
 
-For each generated tensor network it prints log10 FLOPs and log2 largest intermediate for opt_einsum
+The table: for each generated tensor network it prints log10 FLOPs and log2 largest intermediate for opt_einsum
 ``greedy``, opt_einsum ``auto`` (what ``opt_einsum.contract`` uses by default) and ``tlc.contract.contract_path``
 with its default budget, the search times, and the time to contract on NumPy (``opt_einsum.contract`` with the
 given path; skipped when the estimate is over ~20 s). FLOPs use opt_einsum's ``PathInfo.opt_cost`` convention
 in every column: a pairwise step costs the product of the extents of all its indices, doubled when it sums one.
+
+At scale (issue 19): random 3-regular graphs of 120, 200 and 300 nodes and the 5x5x5 lattice, bond dimension 2,
+the instances of ``cotengra.utils.randreg_equation(n, 3, 2, 2, seed=n)`` and ``lattice_equation((5, 5, 5))``
+(generated here without cotengra, and checked identical to cotengra's when it is installed). Each is planned
+with ``seed`` 0-3 and the median and worst log10 FLOPs printed (over all slices when ``memory_limit`` is set),
+next to cotengra's ``HyperOptimizer`` (kahypar and optuna when installed, subtree reconfiguration, slicing
+under the memory limit) given ``--anchor-seconds`` per seed, as an anchor measured in the same run; the
+anchor is skipped when cotengra is not installed. Times are wall-clock and depend on the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
 import platform
+import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,7 +37,7 @@ import opt_einsum
 from opt_einsum.parser import get_symbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
-from tlc.contract import contract_path  # noqa: E402
+from tlc.contract import cache_clear, contract_path  # noqa: E402
 
 SKIP_SECONDS = 20.0  # estimated contraction time above which a contraction is not run
 FLOPS_PER_SECOND = 1e9  # NumPy speed on large intermediates (measured ~2.4e9 here), for the skip estimate
@@ -86,6 +97,151 @@ INSTANCES = {
     "chain-60": lambda: matrix_chain(60),
     "mps-30": lambda: mps_norm(30, 16, 2),
 }
+
+
+def randreg_equation(n: int) -> tuple[str, list[tuple[int, ...]]]:
+    """``cotengra.utils.randreg_equation(n, 3, 2, 2, seed=n)``: random 3-regular graph, every bond of extent 2."""
+    g = nx.random_regular_graph(3, n, seed=n)
+    terms = [""] * n
+    for k, (u, v) in enumerate(g.edges):
+        terms[u] += get_symbol(k)
+        terms[v] += get_symbol(k)
+    return ",".join(terms) + "->", [(2,) * len(t) for t in terms]
+
+
+def lattice_equation(dims: tuple[int, ...]) -> tuple[str, list[tuple[int, ...]]]:
+    """``cotengra.utils.lattice_equation(dims)``: open-boundary lattice, every bond of extent 2."""
+    symbols: dict[tuple, str] = {}
+    terms = []
+    for site in itertools.product(*(range(n) for n in dims)):
+        term = ""
+        for axis in range(len(dims)):
+            for step in (-1, 1):
+                other = list(site)
+                other[axis] += step
+                if not 0 <= other[axis] < dims[axis]:
+                    continue
+                edge = min(site, tuple(other)), max(site, tuple(other))
+                term += symbols.setdefault(edge, get_symbol(len(symbols)))
+        terms.append(term)
+    return ",".join(terms) + "->", [(2,) * len(t) for t in terms]
+
+
+SCALE = {  # name: (network, contract_path options, target log10 FLOPs for every seed)
+    "rr3-120": (lambda: randreg_equation(120), {}, 6.95),
+    "rr3-200 limit 2^20": (lambda: randreg_equation(200), {"memory_limit": 2**20}, 10.9),
+    "rr3-300": (lambda: randreg_equation(300), {}, 14.05),
+    "lattice-5x5x5": (lambda: lattice_equation((5, 5, 5)), {}, None),
+    "rr3-300 budget 120 s": (lambda: randreg_equation(300), {"time_budget": 120.0}, 13.95),
+}
+
+
+def same_as_cotengra(name: str, eq: str, shapes: list[tuple[int, ...]]) -> bool | None:
+    """Whether our generator gives cotengra's instance exactly (None when cotengra is not installed)."""
+    try:
+        from cotengra.utils import lattice_equation as ctg_lattice, randreg_equation as ctg_randreg
+    except ImportError:
+        return None
+    if name.startswith("rr3-"):
+        n = int(name.split()[0][4:])
+        theirs = ctg_randreg(n, 3, 2, 2, seed=n)
+    else:
+        theirs = ctg_lattice((5, 5, 5))
+    their_eq = ",".join("".join(t) for t in theirs[0]) + "->" + "".join(theirs[1])
+    return their_eq == eq and [tuple(s) for s in theirs[2]] == shapes
+
+
+def sliced_log10_flops(eq: str, shapes: list[tuple[int, ...]], path, sliced) -> float:
+    """log10 of opt_einsum's FLOPs of ``path`` over all slices of the ``sliced`` indices."""
+    inputs, output = eq.split("->")
+    terms = inputs.split(",")
+    extent = {c: n for t, s in zip(terms, shapes) for c, n in zip(t, s)}
+    one_eq = ",".join("".join(c for c in t if c not in sliced) for t in terms) + "->" + output
+    one_shapes = [tuple(n for c, n in zip(t, s) if c not in sliced) for t, s in zip(terms, shapes)]
+    _, info = opt_einsum.contract_path(one_eq, *one_shapes, shapes=True, optimize=list(path))
+    return math.log10(float(info.opt_cost) * math.prod(extent[c] for c in sliced))
+
+
+def cotengra_anchor(eq: str, shapes, options: dict, seed: int, seconds: float) -> dict | None:
+    """cotengra's HyperOptimizer for ``seconds`` (None when cotengra is not installed)."""
+    try:
+        import cotengra as ctg
+    except ImportError:
+        return None
+    methods = ["greedy", "kahypar"] if _importable("kahypar") else ["greedy", "labels"]
+    kwargs = {"slicing_reconf_opts": {"target_size": options["memory_limit"]}} if "memory_limit" in options else {}
+    opt = ctg.HyperOptimizer(
+        methods=methods, max_time=seconds, max_repeats=10**6, minimize="flops", reconf_opts={}, parallel=False,
+        optlib="optuna" if _importable("optuna") else None, progbar=False, **kwargs,
+    )
+    inputs, output = eq.split("->")
+    terms = inputs.split(",")
+    size_dict = {c: n for t, s in zip(terms, shapes) for c, n in zip(t, s)}
+    np.random.seed(seed)  # cotengra's samplers draw from numpy's and Python's global generators
+    random.seed(seed)
+    start = time.perf_counter()
+    tree = opt.search([tuple(t) for t in terms], tuple(output), size_dict)
+    elapsed = time.perf_counter() - start
+    sliced = tuple(tree.sliced_inds)
+    return {"log10_flops": round(sliced_log10_flops(eq, shapes, tree.get_path(), sliced), 3),
+            "n_slices": int(tree.nslices), "search_s": round(elapsed, 2), "methods": methods}
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported."""
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def run_scale(name: str, seeds: list[int], anchor_seconds: float) -> dict:
+    """tlc (and cotengra, when installed) on one large instance over ``seeds``."""
+    make, options, target = SCALE[name]
+    eq, shapes = make()
+    row: dict = {"name": name, "operands": len(shapes), "options": options, "target": target,
+                 "same_as_cotengra": same_as_cotengra(name, eq, shapes), "tlc": [], "cotengra": []}
+    for seed in seeds:
+        cache_clear()
+        start = time.perf_counter()
+        path, info = contract_path(eq, *shapes, shapes=True, seed=seed, **options)
+        row["tlc"].append({"seed": seed, "log10_flops": round(math.log10(float(info.opt_cost)), 3),
+                           "n_slices": info.n_slices, "search_s": round(time.perf_counter() - start, 2),
+                           "strategy": info.strategy,
+                           "check_log10_flops": round(sliced_log10_flops(eq, shapes, path, info.sliced), 3)})
+        anchor = cotengra_anchor(eq, shapes, options, seed, anchor_seconds) if anchor_seconds > 0 else None
+        if anchor is not None:
+            row["cotengra"].append({"seed": seed, **anchor})
+    return row
+
+
+def print_scale(row: dict) -> None:
+    """One line per engine: median and worst log10 FLOPs over the seeds, and the search times."""
+    for engine in ("tlc", "cotengra"):
+        runs = row[engine]
+        if not runs:
+            if engine == "cotengra":
+                print(f"{row['name']:<22} cotengra: skipped (not installed)")
+            continue
+        flops = [r["log10_flops"] for r in runs]
+        times = [r["search_s"] for r in runs]
+        print(f"{row['name']:<22} {engine:<9} median {statistics.median(flops):6.3f}  worst {max(flops):6.3f}"
+              f"  (seeds: {' '.join(f'{f:.3f}' for f in flops)})  search {min(times):.1f}-{max(times):.1f} s"
+              f"  slices {' '.join(str(r['n_slices']) for r in runs)}", flush=True)
+
+
+def scale_checks(rows: list[dict]) -> list[tuple[str, bool, str]]:
+    """PASS/FAIL lines for issue 19's targets: every seed at or under the target."""
+    checks = []
+    for row in rows:
+        flops = [r["log10_flops"] for r in row["tlc"]]
+        agree = all(abs(r["log10_flops"] - r["check_log10_flops"]) < 1e-3 for r in row["tlc"])
+        checks.append((f"{row['name']}: reported FLOPs = opt_einsum's recount", agree, ""))
+        if row["target"] is not None:
+            checks.append((f"{row['name']}: every seed <= 10^{row['target']}", max(flops) <= row["target"],
+                           f"worst 10^{max(flops):.3f}"))
+    return checks
 
 
 def estimate_seconds(info) -> float:
@@ -174,12 +330,57 @@ def check_targets(rows: list[dict]) -> list[tuple[str, bool, str]]:
 
 
 def main() -> None:
-    """Run every instance, print the table and the targets, write JSON."""
+    """Run the table and the large instances, print them and the targets, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).resolve().parent / "results" / "paths.json"
     parser.add_argument("--json", type=Path, default=default, help=f"output JSON (default {default})")
+    parser.add_argument("--only", choices=("table", "scale"), help="run only the table or only the large instances")
+    parser.add_argument("--seeds", default="0,1,2,3", help="contract_path seeds for the large instances")
+    parser.add_argument("--instances", default=",".join(SCALE), help="large instances to run (comma-separated)")
+    parser.add_argument("--anchor-seconds", type=float, default=30.0,
+                        help="cotengra's search time per seed (0: no anchor)")
     args = parser.parse_args()
+    rows, scale_rows, checks = [], [], []
+    if args.only != "scale":
+        rows = print_table()
+        checks += check_targets(rows)
+    if args.only != "table":
+        seeds = [int(s) for s in args.seeds.split(",")]
+        print(f"\nLarge instances, seeds {seeds}: log10 FLOPs (over all slices), median and worst; "
+              f"cotengra anchor {args.anchor_seconds:g} s per seed. Load: {load()}")
+        for name in args.instances.split(","):
+            row = run_scale(name, seeds, args.anchor_seconds)
+            scale_rows.append(row)
+            print_scale(row)
+        same = {row["same_as_cotengra"] for row in scale_rows}
+        print("instances identical to cotengra's generators:",
+              "not checked (cotengra not installed)" if same == {None} else all(same))
+        checks += scale_checks(scale_rows)
+    print()
+    for label, ok, detail in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "opt_einsum": opt_einsum.__version__,
+        "cpus": os.cpu_count(),
+        "load": load(),
+        "flops_convention": "opt_einsum PathInfo.opt_cost",
+    }
+    targets = [{"check": c, "pass": ok, "detail": d} for c, ok, d in checks]
+    args.json.write_text(json.dumps({"meta": meta, "rows": rows, "scale": scale_rows, "targets": targets},
+                                    indent=1) + "\n")
+    print(f"\nwrote {args.json}")
 
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages (the machine is shared: searches under a budget get fewer rounds)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def print_table() -> list[dict]:
+    """The opt_einsum comparison table over ``INSTANCES``; returns its rows."""
     print("FLOPs: opt_einsum PathInfo.opt_cost convention (pairwise step = product of all its index extents,")
     print("x2 when it sums an index) in every column; size = log2 elements of the largest intermediate.")
     print("search/contract in seconds; contraction is opt_einsum.contract(..., optimize=path) on NumPy;")
@@ -202,26 +403,7 @@ def main() -> None:
             f" | {fmt(g['contract_s']):>7}{fmt(a['contract_s']):>8}{fmt(t['contract_s']):>7} | {row['tlc_strategy']}",
             flush=True,
         )
-    print()
-    checks = check_targets(rows)
-    for label, ok, detail in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "opt_einsum": opt_einsum.__version__,
-        "cpus": os.cpu_count(),
-        "flops_convention": "opt_einsum PathInfo.opt_cost",
-    }
-    args.json.write_text(
-        json.dumps(
-            {"meta": meta, "rows": rows, "targets": [{"check": c, "pass": ok, "detail": d} for c, ok, d in checks]},
-            indent=1,
-        )
-        + "\n"
-    )
-    print(f"\nwrote {args.json}")
+    return rows
 
 
 if __name__ == "__main__":

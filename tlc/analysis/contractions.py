@@ -73,7 +73,8 @@ class Contraction:
     def describe(self) -> str:
         """One line for ``explain``: subscripts, path, strategy, FLOPs, largest intermediate, slicing."""
         info = self.info
-        sliced = f", sliced over {', '.join(self.sliced)} ({info.n_slices} slices)" if info.sliced else ""
+        sliced = (f", sliced over {', '.join(self.sliced)} ({info.n_slices} slices), "
+                  f"{info.slicing_overhead:.3g}x the FLOPs unsliced" if info.sliced else "")
         grouped = f" after {len(self.groups)} groups of at most {PRODUCT_CHUNK} factors" if self.groups else ""
         subscripts = self.subscripts() if not self.groups else f"of {self.factors} factors"
         return (f"contraction {subscripts}{grouped}: path {list(info.path)} ({info.strategy}), "

@@ -25,6 +25,7 @@ import functools
 from functools import cached_property
 import math
 import numbers
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ from opt_einsum.contract import PathInfo
 from opt_einsum.helpers import flop_count
 from opt_einsum.parser import parse_einsum_input
 
-from tlc.contract.cost import Network, tree_cost, tree_to_path
-from tlc.contract.search import default_budget, find_tree
+from tlc.contract.cost import Network, Tree, tree_cost, tree_to_path
+from tlc.contract.search import Progress, default_budget, find_tree
 from tlc.contract.slicing import slice_tree
 from tlc_runtime.sliced import evaluate_sliced
 from tlc.errors import EinsumError
@@ -88,6 +89,11 @@ class ContractionInfo:
         return opt_einsum.contract_path(self.eq, *self.shapes, shapes=True, optimize=list(self.path))[1]
 
     @property
+    def slicing_overhead(self) -> float:
+        """FLOPs over all slices divided by the FLOPs of the same path unsliced (1.0 when nothing is sliced)."""
+        return float(self.opt_cost / self.unsliced_cost) if self.unsliced_cost else 1.0
+
+    @property
     def speedup(self) -> Decimal:
         """Naive FLOPs over planned FLOPs."""
         return self.naive_cost / max(self.opt_cost, Decimal(1))
@@ -102,7 +108,8 @@ class ContractionInfo:
         if self.sliced:
             head += (
                 f"  Sliced:  {', '.join(self.sliced)} ({self.n_slices} slices, {self.opt_cost:.3e} FLOPs in all,"
-                f" {self.largest_intermediate:.3e} elements per slice)\n"
+                f" {self.slicing_overhead:.3f}x the unsliced path's, {self.largest_intermediate:.3e} elements"
+                " per slice)\n"
             )
         return head + repr(self.path_info)
 
@@ -116,8 +123,14 @@ def contract_path(
     memory_limit: int | None = None,
     time_budget: float | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> tuple[list[tuple[int, ...]], ContractionInfo]:
-    """Plan ``subscripts`` over arrays (or shapes, with ``shapes=True``): ``(path, info)`` as opt_einsum returns."""
+    """Plan ``subscripts`` over arrays (or shapes, with ``shapes=True``): ``(path, info)`` as opt_einsum returns.
+
+    ``seed`` seeds every randomised strategy: the same call with the same seed gives the same plan (unless a
+    wall-clock budget cuts the search short). ``progress=True`` prints the best cost found so far to standard
+    error each time it improves.
+    """
     if not isinstance(subscripts, str):
         raise EinsumError(f"subscripts must be a string such as 'ij,jk->ik', not {type(subscripts).__name__}")
     shape_list = _shapes(operands, shapes)
@@ -135,6 +148,7 @@ def contract_path(
         None if memory_limit is None else int(memory_limit),
         None if time_budget is None else float(time_budget),
         int(seed),
+        bool(progress),
     )
     return list(plan.path), plan
 
@@ -170,7 +184,12 @@ def cache_clear() -> None:
 
 @functools.lru_cache(maxsize=512)
 def _plan(
-    subscripts: str, shapes: tuple[tuple[int, ...], ...], memory_limit: int | None, time_budget: float | None, seed: int
+    subscripts: str,
+    shapes: tuple[tuple[int, ...], ...],
+    memory_limit: int | None,
+    time_budget: float | None,
+    seed: int,
+    progress: bool,
 ) -> ContractionInfo:
     """Check, search, slice and report one call; cached by every argument (a failed check is not cached)."""
     start = time.perf_counter()
@@ -179,12 +198,8 @@ def _plan(
     net = Network.build(terms, output, sizes)
     if memory_limit is not None:
         _check_fits(terms, output, shapes, sizes, memory_limit)
-    tree, strategy = find_tree(net, time_budget=time_budget, seed=seed, limit=memory_limit)
-    sliced_mask, n_slices = 0, 1
-    if memory_limit is not None and tree and tree_cost(net, tree)[1] > memory_limit:
-        budget = default_budget(net.n) if time_budget is None else time_budget
-        tree, sliced_mask = slice_tree(net, tree, memory_limit, seed, start + budget)
-        n_slices = net.size(sliced_mask)
+    tree, strategy, sliced_mask = _search(net, memory_limit, time_budget, seed, progress)
+    n_slices = net.size(sliced_mask)
     path = [(0,)] if net.n == 1 else tree_to_path(tree, net.root)
     sliced = tuple(c for k, c in enumerate(net.symbols) if sliced_mask >> k & 1)
     full = None
@@ -216,6 +231,47 @@ def _plan(
         shapes=shapes,
         report=full,
     )
+
+
+def _search(
+    net: Network, limit: int | None, time_budget: float | None, seed: int, progress: bool
+) -> tuple[Tree, str, int]:
+    """``(tree, strategy, sliced index mask)``: the search, and under a memory limit the cheaper of two plans.
+
+    Searching with the limit built in and searching without it then slicing each win on some networks (the
+    unconstrained tree, sliced and reconfigured, is often cheaper), so both run: with a time budget, each
+    search gets 40% of it and each slicing 10%.
+    """
+    report = _reporter() if progress else None
+    if limit is None:
+        return (*find_tree(net, time_budget=time_budget, seed=seed, limit=None, progress=report), 0)
+    start = time.perf_counter()
+    share = None if time_budget is None else 0.4 * time_budget  # of each search; a tenth for each slicing
+
+    def slicing_deadline(fraction: float) -> float:
+        return time.perf_counter() + default_budget(net.n) if time_budget is None else start + fraction * time_budget
+
+    tree, name = find_tree(net, time_budget=share, seed=seed, limit=None, progress=report)
+    if not tree or tree_cost(net, tree)[1] <= limit:
+        return tree, name, 0
+    plans = [(*slice_tree(net, tree, limit, seed, slicing_deadline(0.5)), f"{name}, then sliced")]
+    tree, name = find_tree(net, time_budget=share, seed=seed, limit=limit, progress=report)
+    if tree_cost(net, tree)[1] <= limit:
+        plans.append((tree, 0, f"{name}, limit-aware"))
+    else:
+        plans.append((*slice_tree(net, tree, limit, seed, slicing_deadline(1.0)), f"{name}, limit-aware, sliced"))
+    tree, sliced, name = min(plans, key=lambda p: tree_cost(net, p[0], p[1])[0] * net.size(p[1]))
+    return tree, name, sliced
+
+
+def _reporter() -> Progress:
+    """A progress callback printing the best cost so far to standard error."""
+
+    def report(seconds: float, score: float, strategy: str) -> None:
+        print(f"contract_path: {seconds:8.2f} s  best 10^{math.log10(max(score, 1)):.3f}  ({strategy})",
+              file=sys.stderr, flush=True)
+
+    return report
 
 
 def parse(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[str], str, dict[str, int]]:
