@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from tlc.api import Program
 from tlc.driver.source import frontend, load_source
 from tlc.errors import TlcError
@@ -25,13 +27,17 @@ class GradientProgram(Program):
 
     def __call__(self, /, **inputs):
         """Run the program and its gradient on ``inputs``; data for a virtual tensor's state is refused (its
-        stored trajectory starts from the equations alone)."""
+        stored trajectory starts from the equations alone), data for a ``max=``/``min=`` recursion's tensor marks
+        the elements it sets as reached."""
         for name in self.gradient.trajectories:
             if name in inputs:
                 raise TlcError(f"data for {name} would set the initial state of a virtual index, which the gradient "
                                "program's stored trajectory does not see: set it with an equation "
                                f"({name}[..., *0] = ...)", self.gradient.program.tensors[name].first_use.span,
                                filename=self.gradient.program.filename, source=self.gradient.program.source)
+        for name, reached in self.gradient.reached.items():      # data is a contribution to every element it sets
+            if name in inputs:
+                inputs = {**inputs, reached: np.ones(np.shape(inputs[name]))}
         return super().__call__(**inputs)
 
 
