@@ -9,7 +9,7 @@ from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
 from tlc.analysis.relation_plan import RelationPlan
 from tlc.analysis.shapes import Shapes
-from tlc.analysis.strata import Stratum
+from tlc.analysis.strata import Stratum, within_extents
 from tlc.analysis.windows import plan_windows
 from tlc.driver.inputs import Signature
 from tlc.driver.planned import PlannedProgram
@@ -26,6 +26,7 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
          capabilities: frozenset[str] = frozenset()) -> PlannedProgram:
     """Check the memory budget, then decide blocked folds and every contraction's order and slicing for a
     backend with ``capabilities``; raises a located ``TlcError`` when the program cannot run within budget."""
+    strata = within_extents(program, strata, shapes.extents, shapes.ranges)
     windows = plan_windows(program, strata, supplied)
     check_budget(program, strata, shapes, relations, budget, windows)
     relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
