@@ -8,7 +8,7 @@ softmax cross-entropy) on a batch of random sequences. Each step is timed as tra
 call of the update program (``tlc.train``'s loop), ``jax.jit`` of value-and-grad plus the same Adam update (CPU,
 float64 like tlc), and ``autograd.grad`` plus the Adam update in NumPy. Times are the best of N steps after a
 warm-up (compilation excluded). Before timing, each anchor's gradients are checked against tlc's on the same
-parameters. Each anchor is optional: skipped when its package is not installed.
+parameters. Each anchor is optional: skipped when its package is not installed (pip install 'tlc[bench-train]').
 
 Targets (issue 14): tlc's step time <= 1.5x JAX's and >= 3x faster than autograd. Also reported: the gradient
 program's FLOPs against the forward program's (target within 3x): the planner's contraction FLOPs plus one per
