@@ -155,6 +155,13 @@ def test_virtual_index_stores_the_trajectory_and_keeps_the_final_state(backend):
     np.testing.assert_array_equal(results["S"], results["L_traj_S"][:, -1])
 
 
+def test_data_for_a_defined_tensor_on_the_path_is_a_located_error():
+    program = tlc.grad("Y[i] = tanh(X[i])\nL = Y[i] Y[i]", wrt=["X"])
+    with pytest.raises(tlc.TlcError, match="data for Y, which the program defines") as caught:
+        program(X=np.ones(2), Y=np.ones(2))
+    assert (caught.value.line, caught.value.column) == (1, 1)
+
+
 def test_data_for_a_virtual_state_is_a_located_error():
     program = tlc.grad(RNN, wrt=["W"])
     with pytest.raises(tlc.TlcError, match="initial state of a virtual index") as caught:

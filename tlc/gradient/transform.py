@@ -35,6 +35,8 @@ class Gradient:
     """Each virtual tensor the loss depends on -> the tensor storing its trajectory."""
     reached: dict[str, str]
     """Each tensor of a ``max=``/``min=`` recursion -> the 0/1 tensor of the elements its iteration reached."""
+    transposed: frozenset[str]
+    """Defined tensors whose equations the backward pass transposes (on the way from a ``wrt`` to the loss)."""
 
 
 def default_wrt(program: Program) -> tuple[str, ...]:
@@ -176,7 +178,8 @@ class _Transform:
             frozenset(n for n, t in self.source.tensors.items() if t.defined)
         gradients = {name: self.grad_name(name) for name in self.wrt}
         program = replace(self.source, statements=statements, outputs=forward | frozenset(gradients.values()))
-        return Gradient(program, gradients, tuple(self.out), self.trajectories, dict(self.reached))
+        transposed = frozenset(n for n in self.active if self.program.defining(n))
+        return Gradient(program, gradients, tuple(self.out), self.trajectories, dict(self.reached), transposed)
 
     def share_ties(self, tensor: str, walks: list[_EquationWalk]) -> None:
         """Give each ``max=``/``min=`` equation of ``tensor`` its arg-max indicator and one tie count summed over
@@ -313,16 +316,25 @@ class _EquationWalk:
         self.t.emit(_ref(grad, _indices(ref)), rhs, self.eq)
 
     def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
-        """``R^0`` for every read ``R`` of an equation with index arithmetic (or in a recursion), in the forward's
-        order and unless it adds an index of its own: the extents then narrow the backward equation's indices
-        in the same order as the forward's, so that it runs over exactly the forward's valid positions (valid
-        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``). Reads of the recursion itself bound nothing."""
-        if not self.box:
-            return []
+        """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
+        so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
+        recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
+        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``); reads of the recursion itself bound nothing.
+        Otherwise only indices no factor reads from a forward tensor need one: an adjoint (``L_grad_Y``) can be
+        larger than the forward's range, when ``Y`` has other equations or shares a domain with a larger tensor."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)}
-        return [(ir.Power(r, ir.Num(0.0)), False) for r in dict.fromkeys(ir.refs(self.eq.rhs))
-                if not r.relation and r.name not in self.t.cycle_of(self.eq.lhs.name)
-                and set(_index_variables(r)) <= present]
+        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if not r.relation
+                 and r.name not in self.t.cycle_of(self.eq.lhs.name) and set(_index_variables(r)) <= present]
+        if self.box:
+            return [(ir.Power(r, ir.Num(0.0)), False) for r in reads]
+        forward = {r.name for r in ir.refs(self.eq.rhs)}
+        bounded = {v for e, _ in factors if isinstance(e, ir.Ref) and e.name in forward for v in _index_variables(e)}
+        carriers = []
+        for r in reads:
+            if set(_index_variables(r)) - bounded:
+                carriers.append((ir.Power(r, ir.Num(0.0)), False))
+                bounded |= set(_index_variables(r))
+        return carriers
 
     def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
@@ -361,11 +373,14 @@ class _EquationWalk:
         return tuple(dict.fromkeys(v for v in inside if v not in summed))
 
     def value(self, path: Path) -> ir.Expr:
-        """The node itself when it is a reference or reads no tensor, and sums nothing; the left-hand side for a
-        sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
+        """The node itself when it sums nothing and is a reference, reads no tensor, or uses an index as a number
+        that none of its reads bounds (``j w X[j]``: a tensor of its own would have no extent for ``w``); the
+        left-hand side for a sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
         node = ir.node_at(self.eq.rhs, path)
         sums = any(p[:len(path)] == path for p in self.summed)
-        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node)):
+        read = {v for r in ir.refs(node) for v in _index_variables(r)}
+        unbounded = any(isinstance(n, ir.IndexValue) and n.name not in read for n in ir.walk(node))
+        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node) or unbounded):
             return node
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \

@@ -1,0 +1,68 @@
+"""The fuzzer's gradient oracle (tlc.fuzz.gradient): tlc.grad on random programs against central finite
+differences, on every backend; a quick bounded run, a campaign, and the oracle's own verdicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
+
+import tlc.fuzz
+from tlc.fuzz.campaign import campaign_seed
+from tlc.fuzz.gradient import check_gradient, compare
+
+QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                 suppress_health_check=list(HealthCheck))
+CAMPAIGN = settings(max_examples=300, deadline=None, derandomize=False, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+@QUICK
+@given(tlc.fuzz.cases())
+def test_gradients_of_random_programs_match_finite_differences(case):
+    program, inputs = case
+    check_gradient(program, inputs, timeout=60).raise_if_failed()
+
+
+@pytest.mark.slow
+def test_gradient_campaign():
+    """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one)."""
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @CAMPAIGN
+    @given(tlc.fuzz.cases())
+    def campaign(case):
+        program, inputs = case
+        report = check_gradient(program, inputs, timeout=60)
+        assert report.ok, f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
+
+
+def test_a_program_is_checked_on_every_backend():
+    report = check_gradient("Y[i] = tanh(W[i, j] X[j])\n", {"W": np.full((2, 3), 0.5), "X": np.ones(3)})
+    assert report.ok and report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+
+
+def test_a_refused_construct_passes_and_says_why():
+    report = check_gradient("Y[i] = W[i, i]\n", {"W": np.ones((2, 2))})
+    assert report.ok and report.configs == ["refused: the gradient of a repeated index in a read of W (a diagonal) "
+                                            "is not implemented yet"]
+
+
+def test_a_wrong_gradient_is_found():
+    def loss_at(values):
+        return float(np.sum(np.sin(values["W"])))
+    w = np.array([0.3, -0.7])
+    v = {"W": np.array([1.0, 0.5])}
+    assert compare({"W": np.cos(w)}, v, loss_at, {"W": w}, loss_at({"W": w})) is None
+    assert "central differences give" in compare({"W": np.sin(w)}, v, loss_at, {"W": w}, loss_at({"W": w}))
+
+
+def test_a_kink_is_not_judged():
+    def loss_at(values):
+        return float(np.sum(np.abs(values["W"])))
+    w = np.array([0.0, 1.0])
+    assert compare({"W": np.array([5.0, 1.0])}, {"W": np.ones(2)}, loss_at, {"W": w}, loss_at({"W": w})) is None
