@@ -152,3 +152,9 @@ def test_pairwise_max_tie_goes_to_the_second_argument(backend):
     results = program(A=np.array([2.0, 1.0]), B=np.array([2.0, 0.0]))
     np.testing.assert_array_equal(results[program.gradients["A"]], [0.0, 1.0])
     np.testing.assert_array_equal(results[program.gradients["B"]], [1.0, 0.0])
+
+
+def test_relation_bounds_a_shifted_write(backend):
+    # found by the fuzzer's gradient oracle: only E0(i) keeps i >= 0 (i + 1 >= 0 would allow i = -1)
+    check_gradients("T1[i + 1] = X1[] + E0(i) X2[i]\nL = T1[i] T1[i]", dict(X1=(), X2=(3,)), backend, ["X1", "X2"],
+                    extra={"E0": np.array([True, False, True])})

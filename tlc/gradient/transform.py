@@ -323,8 +323,8 @@ class _EquationWalk:
         Otherwise only indices no factor reads from a forward tensor need one: an adjoint (``L_grad_Y``) can be
         larger than the forward's range, when ``Y`` has other equations or shares a domain with a larger tensor."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)}
-        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if not r.relation
-                 and r.name not in self.t.cycle_of(self.eq.lhs.name) and set(_index_variables(r)) <= present]
+        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs))           # relations bound indices too (E(i)^0)
+                 if r.name not in self.t.cycle_of(self.eq.lhs.name) and set(_index_variables(r)) <= present]
         if self.box:
             return [(ir.Power(r, ir.Num(0.0)), False) for r in reads]
         forward = {r.name for r in ir.refs(self.eq.rhs)}
