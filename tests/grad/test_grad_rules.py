@@ -67,6 +67,8 @@ RULES = {
                                         dict(X0=(1,), X1=(1, 1, 3)), ["X0", "X1"]),
     "index value unbounded inside": ("T0[w, j, q] = tanh(X0[w - 1, q] * (j w X1[j]))\nL = T0[w, j, q] T0[w, j, q]",
                                      dict(X0=(3, 2), X1=(3,)), ["X0", "X1"]),
+    "a read with an index of its own bounds a shifted write": ("T1[i + 1] = X1[] + X0[i, j]\nL = T1[i] C[i]",
+                                                               dict(X1=(), X0=(3, 2), C=(4,)), ["X1", "X0"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }

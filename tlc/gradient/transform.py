@@ -320,21 +320,33 @@ class _EquationWalk:
         so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
         semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``); reads of the recursion itself bound nothing.
-        Otherwise only indices no factor reads from a forward tensor need one: an adjoint (``L_grad_Y``) can be
-        larger than the forward's range, when ``Y`` has other equations or shares a domain with a larger tensor."""
+        Otherwise only indices no factor reads from a forward tensor (or a forward value) need one: an adjoint
+        (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
+        with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
+        R[i, j]^0`` (relations too: ``E(i)^0``)."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)}
-        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs))           # relations bound indices too (E(i)^0)
-                 if r.name not in self.t.cycle_of(self.eq.lhs.name) and set(_index_variables(r)) <= present]
-        if self.box:
-            return [(ir.Power(r, ir.Num(0.0)), False) for r in reads]
-        forward = {r.name for r in ir.refs(self.eq.rhs)}
-        bounded = {v for e, _ in factors if isinstance(e, ir.Ref) and e.name in forward for v in _index_variables(e)}
+        forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
+        bounded = set() if self.box else \
+            {v for e, _ in factors for r in ir.refs(e) if r.name in forward for v in _index_variables(r)}
         carriers = []
-        for r in reads:
-            if set(_index_variables(r)) - bounded:
+        for r in dict.fromkeys(ir.refs(self.eq.rhs)):
+            own = tuple(dict.fromkeys(_index_variables(r)))
+            if r.name in self.t.cycle_of(self.eq.lhs.name):
+                continue
+            if set(own) <= present and (self.box or set(own) - bounded):
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
-                bounded |= set(_index_variables(r))
+            elif set(own) & present - bounded:
+                shared = tuple(v for v in own if v in present)
+                carriers.append((self._range(r, shared), False))
+            bounded |= set(own) & present
         return carriers
+
+    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
+        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
+        name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+        eq = ir.Equation(_ref(name, variables), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
+        self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
+        return _ref(name, variables)
 
     def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
