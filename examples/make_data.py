@@ -122,8 +122,15 @@ def attention_lookup(rng, b=4):
             "WQ": _nz(rng, 8, 8) / 4, "WK": _nz(rng, 8, 8) / 4}
 
 
+def rnn_recall(rng, b=3, length=6):
+    tokens = _one_hot(rng, b, length, classes=4).transpose(0, 2, 1)
+    return {"In": tokens, "Y": np.roll(tokens, 3, axis=2), "M": (np.arange(length) >= 3).astype(float),
+            "W": _nz(rng, 16, 16) / 8, "U": _nz(rng, 16, 4) / 2, "B": _nz(rng, 16) / 4, "V": _nz(rng, 4, 16) / 4}
+
+
 BUILDERS = {f.__name__: f for f in (perceptron, mlp, deep_mlp, rnn, cnn, gnn, transformer, kernel, bayes,
-                                    embedding, tucker, paths, digits_mlp, karate_gnn, soft_datalog, attention_lookup)}
+                                    embedding, tucker, paths, digits_mlp, karate_gnn, soft_datalog, attention_lookup,
+                                    rnn_recall)}
 
 
 def build(name: str, seed: int = 0) -> dict[str, np.ndarray]:

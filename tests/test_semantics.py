@@ -77,6 +77,25 @@ def test_data_and_equations_combine_and_valid_shift_semantics(compile_tl):
     np.testing.assert_allclose(res["X"], np.array(x))
 
 
+def test_a_recursion_reading_ahead_runs_down_its_index(compile_tl):
+    X, W, H5 = rand(5), rand(2, 2), rand(2)
+    program = compile_tl("H[i, t] = tanh(W[i, j] H[j, t+1] + X[t])\nH[i, 5] = H5[i]")
+    h = np.zeros((2, 6))
+    h[:, 5] = H5
+    for t in range(4, -1, -1):
+        h[:, t] = np.tanh(W @ h[:, t + 1] + X[t])
+    np.testing.assert_allclose(program(X=X, W=W, H5=H5)["H"], h)
+    assert "steps down the recursive index" in program.source(X=X, W=W, H5=H5)
+
+
+def test_a_recursion_reading_past_its_end_stays_a_fixpoint(compile_tl):
+    # S[5] reads S[6], past the end: 0, and S[5] is still defined (as for every recursive read past the end)
+    X = rand(6)
+    program = compile_tl("S[t] = S[t+1] + X[t]")
+    np.testing.assert_allclose(program(X=X)["S"], np.cumsum(X[::-1])[::-1])
+    assert "iterate to a fixpoint" in program.source(X=X)
+
+
 def test_sig_temperature_zero_is_step(compile_tl):
     X = rand(6)
     res = compile_tl("A[i] = sig(X[i], T)\nB[i] = sig(X[i])")(X=X, T=0.0)

@@ -378,8 +378,9 @@ class Program:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
-        for number, stratum in enumerate(self.strata, 1):
-            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}] "
+        for number, stratum in enumerate(self.strata if spec is None else spec.planned.strata, 1):
+            descending = " (descending)" if stratum.recurrence is not None and stratum.recurrence.descending else ""
+            lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}{descending}] "
                          f"{MODE_GLOSSES[stratum.mode]}")
             if stratum.mode is Mode.FIXPOINT and spec is not None:
                 bound = round_bound(self.ir, stratum, spec.shapes.extents, self.max_rounds)

@@ -49,6 +49,28 @@ def test_a_same_step_read_orders_the_equations_within_a_step():
     assert stratum.recurrence.step_order == (1, 0)
 
 
+def test_reads_ahead_make_a_descending_recurrence():
+    _, (stratum,) = strata_of("S[t] = 0.5 S[t+1] + In[t]\n")
+    assert stratum.mode is Mode.RECURRENCE and stratum.recurrence.descending
+    assert stratum.recurrence.axis == {"S": 0} and stratum.recurrence.lhs_offset == {0: 0}
+    _, (forward,) = strata_of("S[t+1] = 0.5 S[t] + In[t]\n")
+    assert not forward.recurrence.descending
+
+
+def test_a_descending_recurrence_through_two_tensors_orders_its_step():
+    # G at step t reads H one step ahead; H at step t reads G at the same step: G's equation runs first
+    _, (stratum,) = strata_of("G[i, t] = H[i, t+1] + A[i, t]\nH[i, t] = 0.5 G[i, t]\n")
+    assert stratum.mode is Mode.RECURRENCE and stratum.recurrence.descending
+    assert stratum.recurrence.axis == {"G": 1, "H": 1} and stratum.recurrence.step_order == (0, 1)
+
+
+@pytest.mark.parametrize("source", ["S[t] = 0.5 S[t+1] + 0.25 S[t-1] + In[t]\n",      # both ways: no order works
+                                    "S[*t] = 0.5 S[*t+1] + In[t]\n"])                  # a virtual axis looking ahead
+def test_reads_both_ways_or_a_virtual_axis_looking_ahead_stay_a_fixpoint(source):
+    _, (stratum,) = strata_of(source)
+    assert stratum.mode is Mode.FIXPOINT
+
+
 def test_mutually_recursive_relations_are_one_seminaive_stratum():
     _, strata = strata_of("Even(x) = Zero(x)\nEven(y) = Odd(x) Succ(x, y)\nOdd(y) = Even(x) Succ(x, y)\n")
     assert [(s.tensors, s.equations, s.mode) for s in strata] == [(("Even", "Odd"), (0, 1, 2), Mode.SEMINAIVE)]

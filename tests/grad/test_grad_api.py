@@ -77,10 +77,11 @@ def test_cli_grad_reports_a_bad_loss(tmp_path, capsys):
 
 
 UNSUPPORTED = {
-    "fixpoint": ("P[i] = A[i] + 0.5 Q[i]\nQ[i] = 0.5 P[i]\nL = P[i]", 1, "a fixpoint (P depends on itself"),
-    "several max=": ("M[i] max= A[i, j]\nM[i] max= A[j, i]\nL = M[i]", 1, "several 'max=' equations"),
+    "min= recursion through a sum": ("D[x] min= A[x]\nD[x] min= E[x]\nE[x] = 0.5 D[x]\nL = D[i]", 3,
+                                     "a recursion mixing 'min=' with a sum"),
+    "several avg=": ("M[i] avg= A[i, j]\nM[i] avg= A[j, i]\nL = M[i]", 1, "several 'avg=' equations"),
     "max= over a relation": ("M[i] max= R(i, j) A[j]\nL = M[i]", 1, "'max=' over a relation"),
-    "max= recursion": ("M[t+1] max= M[t] A[t]\nL = M[i]", 1, "a 'max=' recursion"),
+    "avg= recursion": ("M[t+1] avg= M[t] A[t]\nL = M[i]", 1, "an 'avg=' recursion"),
     "constant index in a shifted read": ("Y[i] = A[i + 1, 0]\nL = Y[i]", 1, "a constant index"),
     "diagonal in a convolution": ("Y[x] = A[x + d, d]\nL = Y[x]", 1, "a repeated index"),
     "negation": ("Y[i] = C[i] ~A[i]\nL = Y[i]", 1, "~ (negation)"),
@@ -152,6 +153,13 @@ def test_virtual_index_stores_the_trajectory_and_keeps_the_final_state(backend):
     results = tlc.compile(text, backend=backend)(**inputs)
     assert results["L_traj_S"].shape == (2, 4)
     np.testing.assert_array_equal(results["S"], results["L_traj_S"][:, -1])
+
+
+def test_data_for_a_defined_tensor_on_the_path_is_a_located_error():
+    program = tlc.grad("Y[i] = tanh(X[i])\nL = Y[i] Y[i]", wrt=["X"])
+    with pytest.raises(tlc.TlcError, match="data for Y, which the program defines") as caught:
+        program(X=np.ones(2), Y=np.ones(2))
+    assert (caught.value.line, caught.value.column) == (1, 1)
 
 
 def test_data_for_a_virtual_state_is_a_located_error():

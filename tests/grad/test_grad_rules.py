@@ -60,6 +60,15 @@ RULES = {
                                             "Y[i, t] = S[i, *t] V[i] In[i, t]\nL = Y[i, t] Y[i, t]",
                                             dict(W=(2, 2), X0=(2,), In=(2, 3), V=(2,)), ["W", "X0", "In", "V"]),
     "concat": ("M[b, d] = concat(A[b, h, e])\nL = M[b, d] M[b, d] C[d]", dict(A=(2, 3, 2), C=(6,)), ["A"]),
+    # found by the fuzzer's gradient oracle: T0 shares k's domain with the wider T1 (so its adjoint is wider than
+    # its equation's range), and an index used as a number that no read inside its sub-expression bounds
+    "adjoint wider than the equation": ("T0[v, k] = 2 + X0[k] + X0[v]\nT1[p, k] = concat(X1[i, p, w])\n"
+                                        "T1[a, b] += T0[a, b]\nL = T1[p, k] T1[p, k] + T0[a, b] T0[a, b]",
+                                        dict(X0=(1,), X1=(1, 1, 3)), ["X0", "X1"]),
+    "index value unbounded inside": ("T0[w, j, q] = tanh(X0[w - 1, q] * (j w X1[j]))\nL = T0[w, j, q] T0[w, j, q]",
+                                     dict(X0=(3, 2), X1=(3,)), ["X0", "X1"]),
+    "a read with an index of its own bounds a shifted write": ("T1[i + 1] = X1[] + X0[i, j]\nL = T1[i] C[i]",
+                                                               dict(X1=(), X0=(3, 2), C=(4,)), ["X1", "X0"]),
     "chain": ("H[i] = tanh(W[i, j] X[j])\nO[k] = sig(V[k, i] H[i])\nL = O[k] O[k]",
               dict(W=(3, 2), X=(2,), V=(2, 3)), ["W", "X", "V"]),
 }
@@ -145,3 +154,9 @@ def test_pairwise_max_tie_goes_to_the_second_argument(backend):
     results = program(A=np.array([2.0, 1.0]), B=np.array([2.0, 0.0]))
     np.testing.assert_array_equal(results[program.gradients["A"]], [0.0, 1.0])
     np.testing.assert_array_equal(results[program.gradients["B"]], [1.0, 0.0])
+
+
+def test_relation_bounds_a_shifted_write(backend):
+    # found by the fuzzer's gradient oracle: only E0(i) keeps i >= 0 (i + 1 >= 0 would allow i = -1)
+    check_gradients("T1[i + 1] = X1[] + E0(i)\nL = T1[i] C[i]", dict(X1=(), C=(4,)), backend, ["X1"],
+                    extra={"E0": np.array([True, False, True])})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import networkx as nx
 
 from tlc.errors import DataError, TlcError
 from tlc.ir import nodes as ir
@@ -32,20 +31,9 @@ class Shapes:
     n_symbols: int
 
 
-def axis_components(program: Program) -> list[set[tuple[str, int]]]:
+def axis_components(program: Program) -> tuple[frozenset[tuple[str, int]], ...]:
     """Groups of (tensor, axis) joined by a shared plain index variable: each group is one domain."""
-    g = nx.Graph()
-    for name, info in program.tensors.items():
-        g.add_nodes_from((name, a) for a in range(info.rank))
-    for eq in program.equations:
-        by_var: dict[str, list[tuple[str, int]]] = {}
-        for ref in (eq.lhs, *ir.refs(eq.rhs)):
-            for a, index in enumerate(ref.indices):
-                if index.plain_variable:
-                    by_var.setdefault(index.plain_variable, []).append((ref.name, a))
-        for spots in by_var.values():
-            nx.add_path(g, spots)
-    return [set(c) for c in nx.connected_components(g)]
+    return program.joined_axes
 
 
 def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:

@@ -4,7 +4,9 @@ The tensor dependency graph's strongly connected components (networkx) are evalu
 order. A recursive component is evaluated one of three ways:
 
 - ``recurrence``: every recursive read is along one "time" axis per tensor at an earlier or equal step
-  (``X[i-1,k]``, ``Emb[n,l,d]`` feeding ``Emb[n,l+1,d]``); it runs in index order, one step at a time;
+  (``X[i-1,k]``, ``Emb[n,l,d]`` feeding ``Emb[n,l+1,d]``); it runs in index order, one step at a time; or every
+  one is at a later or equal step (``G[t] += G[t+1] ...``, a gradient's reverse recursion), and it runs in
+  descending index order;
 - ``seminaive``: relations only; Datalog semi-naive iteration to a fixpoint;
 - ``fixpoint``: anything else; naive iteration until nothing changes, under an iteration bound.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import enum
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 
@@ -43,6 +45,8 @@ class Recurrence:
     lhs_offset: dict[int, int]
     step_order: tuple[int, ...]
     """Recursive equations in the order they run within one step (delay-0 dependencies first)."""
+    descending: bool = False
+    """True when every recursive read looks ahead (or level): the steps run from the last down to the first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,26 +157,50 @@ def _time_var(index: ir.Index) -> tuple[str, int] | None:
 
 
 def _find_recurrence(program: Program, members: set[str], equations: tuple[int, ...]) -> Recurrence | None:
-    """Find one time axis per tensor along which every recursive read looks back (or level)."""
+    """Find one time axis per tensor along which every recursive read looks back (or level), else one along which
+    every recursive read looks ahead (or level) when no tensor of the component has a virtual axis."""
+    forward = _recurrence_along(program, members, equations, 1)
+    if forward is not None or any(name in program.virtual_axes for name in members):
+        return forward
+    return _recurrence_along(program, members, equations, -1)
+
+
+def _ahead(lhs: ir.Ref, ref: ir.Ref, members: set[str], direction: int) -> int | None:
+    """The LHS axis that ``ref`` reads behind along the direction of the steps (``X[i]`` from ``X[i-1]`` going up;
+    ``G[t]`` from ``G[t+1]`` or ``H[t+1]`` going down), or None."""
+    if direction > 0:       # going up, the same tensor at the same position (a forward recurrence's seed)
+        pairs = [(a, written, read) for a, (written, read) in enumerate(zip(lhs.indices, ref.indices))]
+        if ref.name != lhs.name:
+            return None
+    elif ref.name in members:
+        pairs = [(a, written, read) for a, written in enumerate(lhs.indices) for read in ref.indices]
+    else:
+        return None
+    for a, written, read in pairs:
+        tw, tr = _time_var(written), _time_var(read)
+        if tw and tr and tw[0] == tr[0] and direction * (tw[1] - tr[1]) > 0:
+            return a
+    return None
+
+
+def _recurrence_along(program: Program, members: set[str], equations: tuple[int, ...],
+                      direction: int) -> Recurrence | None:
+    """The recurrence whose steps run up (``direction`` 1) or down (-1) the time axes, or None."""
     eqs = program.equations
     recursive = [k for k in equations if any(r.name in members for r in ir.refs(eqs[k].rhs))]
     axis: dict[str, int] = {}
     variable: dict[int, str] = {}
-    for k in recursive:   # seed: an LHS axis ahead of a read of the same tensor (X[i] from X[i-1])
+    for k in recursive:   # seed: an LHS axis ahead of a read (X[i] from X[i-1]; going down, G[t] from G[t+1])
         lhs = eqs[k].lhs
         for ref in ir.refs(eqs[k].rhs):
-            if ref.name != lhs.name or lhs.name in axis:
-                continue
-            for a, (written, read) in enumerate(zip(lhs.indices, ref.indices)):
-                tw, tr = _time_var(written), _time_var(read)
-                if tw and tr and tw[0] == tr[0] and tw[1] > tr[1]:
-                    axis[lhs.name] = a
-                    break
+            a = None if lhs.name in axis else _ahead(lhs, ref, members, direction)
+            if a is not None:
+                axis[lhs.name] = a
     for k in recursive:   # seed: an LHS axis shifted forward (Emb[n, l+1, d])
         lhs = eqs[k].lhs
         for a, index in enumerate(lhs.indices):
             tv = _time_var(index)
-            if tv and tv[1] > 0 and lhs.name not in axis:
+            if direction > 0 and tv and tv[1] > 0 and lhs.name not in axis:
                 axis[lhs.name] = a
     changed = True
     while changed:
@@ -222,7 +250,7 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
                 return None
             if any(variable[k] in i.variables for a, i in enumerate(ref.indices) if a != axis[ref.name]):
                 return None
-            delay = tv[1] - rv[1]
+            delay = direction * (tv[1] - rv[1])
             if delay < 0:
                 return None
             if delay == 0:
@@ -234,7 +262,29 @@ def _find_recurrence(program: Program, members: set[str], equations: tuple[int, 
     if not nx.is_directed_acyclic_graph(same_step):
         return None
     order = tuple(nx.lexicographical_topological_sort(same_step))
-    return Recurrence(axis, variable, lhs_offset, order)
+    return Recurrence(axis, variable, lhs_offset, order, direction < 0)
+
+
+def within_extents(program: Program, strata: tuple[Stratum, ...], extents: dict[str, tuple[int, ...]],
+                   ranges: dict[int, dict[str, tuple[int, int]]]) -> tuple[Stratum, ...]:
+    """``strata`` with each descending recurrence that would read past the end of one of its tensors (``G[t+1]`` at
+    the last ``t``) made a fixpoint again: a recursive read past the end reads 0 and still defines its element,
+    which the fixpoint's padded reads give and one step's slices would not."""
+    return tuple(replace(s, mode=Mode.FIXPOINT, recurrence=None)
+                 if s.recurrence is not None and s.recurrence.descending and _reads_past_end(program, s, extents, ranges)
+                 else s for s in strata)
+
+
+def _reads_past_end(program: Program, stratum: Stratum, extents, ranges) -> bool:
+    rec = stratum.recurrence
+    for k in rec.step_order:
+        lo, hi = ranges[k][rec.variable[k]]
+        for ref in ir.refs(program.equations[k].rhs):
+            if ref.name in rec.axis and hi > lo:
+                _, offset = _time_var(ref.indices[rec.axis[ref.name]])
+                if hi - 1 + offset >= extents[ref.name][rec.axis[ref.name]]:
+                    return True
+    return False
 
 
 MAX_ROUNDS = 10_000

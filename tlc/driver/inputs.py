@@ -322,17 +322,23 @@ def read_lazy(name: str, value, relation: bool, span):
 
 def read_scalar(name: str, value, program: IRProgram) -> float:
     """Data for scalar ``name`` as a float."""
-    span = scalar_span(program, name)
+    try:
+        return _scalar(name, value)
+    except DataError as err:    # located only on failure: finding the first read walks every equation
+        raise DataError(err.message, scalar_span(program, name)) from None
+
+
+def _scalar(name: str, value) -> float:
     if is_real(value):
         try:
             return float(value)
         except OverflowError:
-            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}", span) from None
+            raise DataError(f"scalar input {name} is too large for a 64-bit float: {_short(value)}") from None
         except (ValueError, TypeError) as err:
-            raise DataError(f"scalar input {name} must be a real number: {err}", span) from None
-    array = as_array(name, value, span)
+            raise DataError(f"scalar input {name} must be a real number: {err}") from None
+    array = as_array(name, value, None)
     if array.dtype.kind not in "biuf":
-        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}", span)
+        raise DataError(f"scalar input {name} must be a real number, got {_short(value)}")
     if array.ndim:
-        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}", span)
+        raise DataError(f"{name} is used as a scalar but its data has shape {array.shape}")
     return float(array)

@@ -9,7 +9,7 @@ from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
 from tlc.analysis.relation_plan import RelationPlan
 from tlc.analysis.shapes import Shapes
-from tlc.analysis.strata import Stratum
+from tlc.analysis.strata import Stratum, within_extents
 from tlc.analysis.windows import plan_windows
 from tlc.driver.inputs import Signature
 from tlc.driver.planned import PlannedProgram
@@ -31,6 +31,7 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
     backend with ``capabilities`` (``database``: a DuckDB file for inputs and results; ``chunks``: a chunked
     backend's chunking, recorded as given); raises a located ``TlcError`` when the program cannot run within
     budget."""
+    strata = within_extents(program, strata, shapes.extents, shapes.ranges)
     windows = plan_windows(program, strata, supplied)
     chunked = CHUNKED_ARRAYS in capabilities
     if not chunked:

@@ -21,6 +21,8 @@ From the command line, ``tlc fuzz --time 600`` (``tlc.fuzz.campaign``) runs a ca
 minimised reproducer (``.tl``, ``.npz``, a pytest file) for every distinct failure; ``--hostile-names``
 (``tlc.fuzz.names``) renames programs with names that trip emitters, and ``--mutate-source --jobs N``
 (``tlc.fuzz.source_mutate``) mangles program text and wants a result or a ``TlcError``, never anything else.
+``tlc.fuzz.check_gradient(program, inputs)`` (``tlc.fuzz.gradient``) differentiates a program and compares its
+gradients with central finite differences.
 """
 
 import importlib
@@ -35,6 +37,7 @@ _HOMES = {
     "campaign_seed": "campaign", "load_case": "campaign", "write_case": "campaign",
     "HostileProgram": "names", "hostile_programs": "names",
     "check_source": "source_mutate", "mutate_source": "source_mutate", "source_campaign": "source_mutate",
+    "check_gradient": "gradient",
 }
 
 
@@ -48,6 +51,6 @@ def __getattr__(name: str):
 
 
 __all__ = ["MUTATORS", "Failure", "FuzzProgram", "HostileProgram", "Mutation", "OracleFailure", "Report",
-           "available_backends", "campaign_seed", "cases", "check", "check_mutation", "check_source",
+           "available_backends", "campaign_seed", "cases", "check", "check_gradient", "check_mutation", "check_source",
            "check_with_mutations", "compare_values", "hostile_programs", "inputs_for", "load_case", "mutate_source",
            "mutations", "programs", "random_mutation", "source_campaign", "sources", "write_case"]

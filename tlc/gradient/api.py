@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from tlc.api import Program
 from tlc.driver.source import frontend, load_source
 from tlc.errors import TlcError
@@ -25,13 +27,26 @@ class GradientProgram(Program):
 
     def __call__(self, /, **inputs):
         """Run the program and its gradient on ``inputs``; data for a virtual tensor's state is refused (its
-        stored trajectory starts from the equations alone)."""
+        stored trajectory starts from the equations alone), and so is data for a tensor defined by sums or
+        ``avg=`` on the loss's path (it adds to the equations' value, or counts in an average, which the backward
+        equations do not see); data for a ``max=``/``min=`` tensor is a contribution the adjoint is not routed to,
+        and in a recursion marks the elements it sets as reached."""
+        program = self.gradient.program
+        for name in sorted(self.gradient.transposed & set(inputs)):
+            if program.reduction(name) in ("sum", "avg") and name not in self.gradient.trajectories:
+                raise TlcError(f"data for {name}, which the program defines, would add to its equations' value, "
+                               "which the gradient program does not see: give the data to a tensor of its own "
+                               f"and add it in an equation ({name}[...] += {name}_data[...])",
+                               program.tensors[name].first_use.span, filename=program.filename, source=program.source)
         for name in self.gradient.trajectories:
             if name in inputs:
                 raise TlcError(f"data for {name} would set the initial state of a virtual index, which the gradient "
                                "program's stored trajectory does not see: set it with an equation "
                                f"({name}[..., *0] = ...)", self.gradient.program.tensors[name].first_use.span,
                                filename=self.gradient.program.filename, source=self.gradient.program.source)
+        for name, reached in self.gradient.reached.items():      # data is a contribution to every element it sets
+            if name in inputs:
+                inputs = {**inputs, reached: np.ones(np.shape(inputs[name]))}
         return super().__call__(**inputs)
 
 

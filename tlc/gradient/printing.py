@@ -23,7 +23,8 @@ def format_gradient(gradient: Gradient, loss: str) -> str:
                 lines.append(f"# zero: {loss} does not depend on {eq.lhs.name}'s tensor")
             else:
                 where = f"line {origin.span.line}: " if origin.span else ""
-                stored = "the stored trajectory " if eq.lhs.name in gradient.trajectories.values() else ""
+                stored = "the stored trajectory " if eq.lhs.name in gradient.trajectories.values() else \
+                    "which elements are reached (1) or not (0), " if eq.lhs.name in gradient.reached.values() else ""
                 lines.append(f"# {stored}from {where}{format_equation(origin, consts)}")
             previous = origin
         lines.append(format_equation(eq, consts))

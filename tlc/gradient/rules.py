@@ -220,19 +220,26 @@ def _pairwise(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[F
     return [(0, [(first, False)]), (1, [(_minus(ONE, first), False)])]
 
 
-def reduction(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
-    """The factors an ``avg=``, ``max=`` or ``min=`` equation puts between its left-hand side's adjoint (read
-    plainly as ``lhs``) and its right-hand side: avg= divides by the number of index combinations averaged;
-    max=/min= route the adjoint to the elements equal to the result, shared equally between ties."""
-    kept = lhs.indices                  # a pooled ``M[x/2]`` counts and ties over each window
-    every = tuple(dict.fromkeys([v for i in kept for v in i.variables] + list(ctx.free(()))))
-    if eq.aggregator.reduction == "avg":
-        carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
-        ones = ctx.materialise("ones", every, ir.Product(tuple(carriers), (False,) * len(carriers)))
-        return [(ctx.materialise("count", kept, ones), True)]
-    value = ctx.value(())
-    above = _minus(lhs, value) if eq.aggregator.reduction == "max" else _minus(value, lhs)
-    chosen = ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", every,
-                             _minus(ONE, _call("step", above)))
-    ties = ctx.materialise("ties", kept, chosen)
-    return [(chosen, False), (ties, True)]
+def _every(lhs: ir.Ref, ctx: Context) -> tuple[str, ...]:
+    """The left-hand side's variables, then the right-hand side's free ones: the positions a reduction ranges over."""
+    return tuple(dict.fromkeys([v for i in lhs.indices for v in i.variables] + list(ctx.free(()))))
+
+
+def average(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
+    """The factor an ``avg=`` equation puts between its left-hand side's adjoint (read plainly as ``lhs``) and its
+    right-hand side: one over the number of index combinations averaged (each window's, for a pooled ``M[x/2]``)."""
+    carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
+    ones = ctx.materialise("ones", _every(lhs, ctx), ir.Product(tuple(carriers), (False,) * len(carriers)))
+    return [(ctx.materialise("count", lhs.indices, ones), True)]
+
+
+def selected(eq: ir.Equation, lhs: ir.Ref, ctx: Context, guards: tuple[ir.Expr, ...] = ()) -> ir.Ref:
+    """The 0/1 indicator, over the positions a ``max=``/``min=`` equation ranges over, of the contributions equal
+    to the result (``lhs``), times the 0/1 ``guards`` (in a recursion: that the elements read were reached): the
+    adjoint goes to them, shared equally between ties (divided by the number of indicators set, summed over every
+    equation of the tensor)."""
+    above = _minus(lhs, ctx.value(())) if eq.aggregator.reduction == "max" else _minus(ctx.value(()), lhs)
+    chosen = _minus(ONE, _call("step", above))
+    if guards:
+        chosen = ir.Product((chosen, *guards), (False,) * (1 + len(guards)))
+    return ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", _every(lhs, ctx), chosen)

@@ -16,11 +16,10 @@ import networkx as nx
 from tlc.errors import TlcError
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
-from tlc.gradient.rules import Factor, Path, partials, reduction, unsupported
+from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.analysis.projection import analyse, occurrences
-from tlc.analysis.strata import Mode, stratify
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,10 @@ class Gradient:
     """Each generated equation with the forward equation it derives from (None: a zero gradient)."""
     trajectories: dict[str, str]
     """Each virtual tensor the loss depends on -> the tensor storing its trajectory."""
+    reached: dict[str, str]
+    """Each tensor of a ``max=``/``min=`` recursion -> the 0/1 tensor of the elements its iteration reached."""
+    transposed: frozenset[str]
+    """Defined tensors whose equations the backward pass transposes (on the way from a ``wrt`` to the loss)."""
 
 
 def default_wrt(program: Program) -> tuple[str, ...]:
@@ -126,6 +129,8 @@ class _Transform:
         self.cycles = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
         self.recursive = {n for c in self.cycles for n in c if not isinstance(n, str)}
         """Equations in a recursion: their adjoints form the reverse recursion (the same cycle, transposed)."""
+        self.reached: dict[str, str] = {}
+        """Each tensor of a ``max=``/``min=`` recursion -> ``L_reached_T`` (see ``reach``)."""
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -146,15 +151,12 @@ class _Transform:
 
     def run(self) -> Gradient:
         """Check the equations the loss depends on, then emit the adjoints in reverse topological order of the
-        recursions (strongly connected components); a recursion's adjoints are themselves one."""
+        recursions (strongly connected components); a recursion's adjoints are themselves one: the reverse
+        recurrence of a recurrence, and for a fixpoint the adjoint fixpoint (the implicit function theorem's
+        linear system ``dX = dL/dX + J^T dX``, iterated as the forward iterates ``X = F(X)``)."""
         equations = [k for k, eq in enumerate(self.program.equations) if eq.lhs.name in self.active]
-        recurrences = {k for s in stratify(self.program) if s.mode is Mode.RECURRENCE for k in s.equations}
         for k in equations:
-            eq = self.program.equations[k]
-            if k in self.recursive and k not in recurrences:
-                raise unsupported(f"a fixpoint ({eq.lhs.name} depends on itself, not along a shifted index)",
-                                  eq.span)
-            _check_equation(eq, self.program, k in self.recursive)
+            _check_equation(self.program.equations[k], self.program, k in self.recursive)
         condensed = nx.condensation(self.program.graph.subgraph([*self.active, *equations]))
         for component in reversed(list(nx.topological_sort(condensed))):
             members = condensed.nodes[component]["members"]
@@ -163,8 +165,11 @@ class _Transform:
                 if tensor != self.loss and self.grad_name(tensor) not in self.defined:
                     self.zero(tensor)
             for tensor in tensors:
-                for k in self.program.defining(tensor):
-                    _EquationWalk(self, k).run()
+                walks = [_EquationWalk(self, k) for k in self.program.defining(tensor)]
+                if self.program.reduction(tensor) in ("max", "min"):
+                    self.share_ties(tensor, walks)
+                for walk in walks:
+                    walk.run()
         for name in self.wrt:
             if self.grad_name(name) not in self.defined:
                 self.zero(name)
@@ -173,7 +178,48 @@ class _Transform:
             frozenset(n for n, t in self.source.tensors.items() if t.defined)
         gradients = {name: self.grad_name(name) for name in self.wrt}
         program = replace(self.source, statements=statements, outputs=forward | frozenset(gradients.values()))
-        return Gradient(program, gradients, tuple(self.out), self.trajectories)
+        transposed = frozenset(n for n in self.active if self.program.defining(n))
+        return Gradient(program, gradients, tuple(self.out), self.trajectories, dict(self.reached), transposed)
+
+    def share_ties(self, tensor: str, walks: list[_EquationWalk]) -> None:
+        """Give each ``max=``/``min=`` equation of ``tensor`` its arg-max indicator and one tie count summed over
+        all of them (``L_grad_D_ties``), so that ties between equations share the adjoint too."""
+        ties = self.names.fresh(f"{self.loss}_grad_{tensor}_ties")
+        reached = self.reach(tensor)
+        for walk in walks:
+            lhs = _ref(tensor, _indices(walk.eq.lhs))
+            guards = tuple(_ref(reached[r.name], _indices(r)) for r in dict.fromkeys(ir.refs(walk.eq.rhs))
+                           if r.name in reached)
+            chosen = selected(walk.eq, lhs, walk, guards)
+            self.emit(_ref(ties, lhs.indices), chosen, walk.eq)
+            # max(ties, 1): an element no contribution reached (ties 0) passes no adjoint on, rather than 0/0
+            walk.selection = [(chosen, False), (ir.Call("max", (_ref(ties, lhs.indices), ONE)), True)]
+
+    def reach(self, tensor: str) -> dict[str, str]:
+        """For a ``max=``/``min=`` tensor in a recursion, each tensor of the recursion -> ``L_reached_T``: 1 where the
+        forward iteration gave an element a contribution, 0 where it stayed untouched (read as 0 in the results,
+        but skipped by ``max=``/``min=`` while iterating, so its readers were not candidates). It is the same
+        recursion with every member read replaced by its reached tensor and every other read ``R`` by ``R^0``."""
+        members = sorted(n for n in self.cycle_of(tensor) if isinstance(n, str))
+        if not members or tensor in self.reached:
+            return self.reached
+        for member in members:
+            if self.program.reduction(member) not in ("max", "min"):
+                eq = self.program.equations[self.program.defining(member)[0]]
+                raise unsupported(f"a recursion mixing '{self.program.reduction(tensor)}=' with a sum "
+                                  f"({tensor} and {member} depend on each other)", eq.span)
+        names = {m: self.names.fresh(f"{self.loss}_reached_{m}") for m in members}
+        self.reached.update(names)
+        for member in members:
+            for k in self.program.defining(member):
+                eq = self.program.equations[k]
+                reads = [_ref(names[r.name], _indices(r)) if r.name in names else ir.Power(r, ir.Num(0.0))
+                         for r in dict.fromkeys(ir.refs(eq.rhs))]
+                rhs = ir.Product(tuple(reads), (False,) * len(reads)) if len(reads) > 1 else \
+                    reads[0] if reads else ONE
+                lhs = _ref(names[member], _indices(eq.lhs))
+                self.out.append((ir.Equation(lhs, ir.Aggregator.MAX, rhs, span=eq.span), self.origin.get(eq, eq)))
+        return self.reached
 
     def zero(self, tensor: str, origin: ir.Equation | None = None) -> None:
         """A gradient that is zero everywhere, shaped like ``tensor`` (the base that ``origin`` adds to)."""
@@ -186,11 +232,11 @@ def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
     """Reject, located, every construct of an equation on the loss's path that has no gradient rule yet."""
     if eq.lhs.relation:
         raise unsupported(f"a relation ({eq.lhs.name}(...))", eq.span)
-    if recursive and eq.aggregator.reduction != "sum":
-        raise unsupported(f"a '{eq.aggregator.value}' recursion ({eq.lhs.name} depends on itself)", eq.span)
+    if recursive and eq.aggregator.reduction == "avg":
+        raise unsupported(f"an 'avg=' recursion ({eq.lhs.name} depends on itself)", eq.span)
+    if eq.aggregator.reduction == "avg" and len(program.defining(eq.lhs.name)) > 1:
+        raise unsupported("several 'avg=' equations for one tensor", eq.span)
     if eq.aggregator.reduction != "sum":
-        if len(program.defining(eq.lhs.name)) > 1:
-            raise unsupported(f"several '{eq.aggregator.value}' equations for one tensor", eq.span)
         if any(r.relation for r in ir.refs(eq.rhs)):
             raise unsupported(f"'{eq.aggregator.value}' over a relation's tuples", eq.span)
     for ref in (eq.lhs, *ir.refs(eq.rhs)):
@@ -230,13 +276,16 @@ class _EquationWalk:
         """The equation walked (the rules' ``Context``)."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
+        self.selection: list[Factor] = []
+        """For a ``max=``/``min=`` equation, its arg-max indicator and the tensor's tie count (set by the transform)."""
 
     def run(self) -> None:
         """Emit the contributions of this equation to the adjoints of the active tensors it reads."""
         lhs = self.eq.lhs
         root = [] if lhs.name == self.t.loss else [(_ref(self.t.grad_name(lhs.name), _indices(lhs)), False)]
-        if self.eq.aggregator.reduction != "sum":
-            root += reduction(self.eq, _ref(lhs.name, _indices(lhs)), self)
+        if self.eq.aggregator.reduction == "avg":
+            root += average(self.eq, _ref(lhs.name, _indices(lhs)), self)
+        root += self.selection
         self._descend((), root)
 
     def _descend(self, path: Path, factors: list[Factor]) -> None:
@@ -267,16 +316,37 @@ class _EquationWalk:
         self.t.emit(_ref(grad, _indices(ref)), rhs, self.eq)
 
     def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
-        """``R^0`` for every read ``R`` of an equation with index arithmetic (or in a recursion), in the forward's
-        order and unless it adds an index of its own: the extents then narrow the backward equation's indices
-        in the same order as the forward's, so that it runs over exactly the forward's valid positions (valid
-        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``). Reads of the recursion itself bound nothing."""
-        if not self.box:
-            return []
+        """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
+        so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
+        recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
+        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``); reads of the recursion itself bound nothing.
+        Otherwise only indices no factor reads from a forward tensor (or a forward value) need one: an adjoint
+        (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
+        with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
+        R[i, j]^0`` (relations too: ``E(i)^0``)."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)}
-        return [(ir.Power(r, ir.Num(0.0)), False) for r in dict.fromkeys(ir.refs(self.eq.rhs))
-                if not r.relation and r.name not in self.t.cycle_of(self.eq.lhs.name)
-                and set(_index_variables(r)) <= present]
+        forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
+        bounded = set() if self.box else \
+            {v for e, _ in factors for r in ir.refs(e) if r.name in forward for v in _index_variables(r)}
+        carriers = []
+        for r in dict.fromkeys(ir.refs(self.eq.rhs)):
+            own = tuple(dict.fromkeys(_index_variables(r)))
+            if r.name in self.t.cycle_of(self.eq.lhs.name):
+                continue
+            if set(own) <= present and (self.box or set(own) - bounded):
+                carriers.append((ir.Power(r, ir.Num(0.0)), False))
+            elif set(own) & present - bounded:
+                shared = tuple(v for v in own if v in present)
+                carriers.append((self._range(r, shared), False))
+            bounded |= set(own) & present
+        return carriers
+
+    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
+        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
+        name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+        eq = ir.Equation(_ref(name, variables), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
+        self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
+        return _ref(name, variables)
 
     def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
@@ -315,11 +385,14 @@ class _EquationWalk:
         return tuple(dict.fromkeys(v for v in inside if v not in summed))
 
     def value(self, path: Path) -> ir.Expr:
-        """The node itself when it is a reference or reads no tensor, and sums nothing; the left-hand side for a
-        sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
+        """The node itself when it sums nothing and is a reference, reads no tensor, or uses an index as a number
+        that none of its reads bounds (``j w X[j]``: a tensor of its own would have no extent for ``w``); the
+        left-hand side for a sole definition's whole right-hand side; else a materialised ``L_val_Y`` tensor."""
         node = ir.node_at(self.eq.rhs, path)
         sums = any(p[:len(path)] == path for p in self.summed)
-        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node)):
+        read = {v for r in ir.refs(node) for v in _index_variables(r)}
+        unbounded = any(isinstance(n, ir.IndexValue) and n.name not in read for n in ir.walk(node))
+        if not sums and (isinstance(node, ir.Ref) or not ir.refs(node) or unbounded):
             return node
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \

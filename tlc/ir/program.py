@@ -135,6 +135,23 @@ class Program:
         return g
 
     @functools.cached_property
+    def joined_axes(self) -> tuple[frozenset[tuple[str, int]], ...]:
+        """Groups of (tensor, axis) joined by a shared plain index variable in some equation (each group is one
+        domain), computed once per program: every call's input check reads them."""
+        g = nx.Graph()
+        for name, info in self.tensors.items():
+            g.add_nodes_from((name, a) for a in range(info.rank))
+        for eq in self.equations:
+            by_var: dict[str, list[tuple[str, int]]] = {}
+            for ref in (eq.lhs, *refs(eq.rhs)):
+                for a, index in enumerate(ref.indices):
+                    if index.plain_variable:
+                        by_var.setdefault(index.plain_variable, []).append((ref.name, a))
+            for spots in by_var.values():
+                nx.add_path(g, spots)
+        return tuple(frozenset(c) for c in nx.connected_components(g))
+
+    @functools.cached_property
     def _definitions(self) -> dict[str, tuple[int, ...]]:
         found: dict[str, list[int]] = {}
         for k, eq in enumerate(self.equations):

@@ -231,7 +231,11 @@ class ScheduleEmitter:
                 stops.append(hi + rec.lhs_offset[k])
         if not starts:
             return
-        self.lines.append(f"for {STEP} in range({min(starts)}, {max(stops)}):  # steps along the recursive index")
+        if rec.descending:      # every recursive read looks ahead: the last step first
+            self.lines.append(f"for {STEP} in range({max(stops) - 1}, {min(starts) - 1}, -1):  # steps down the "
+                              "recursive index")
+        else:
+            self.lines.append(f"for {STEP} in range({min(starts)}, {max(stops)}):  # steps along the recursive index")
         for name in stratum.tensors:
             if name in self.windows:    # reuse the slot of step t - slots
                 axis, slots = self.windows[name]

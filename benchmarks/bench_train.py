@@ -1,0 +1,304 @@
+"""Benchmark one training step (forward, gradient and Adam update) of tlc against JAX and HIPS autograd, in one run.
+
+Usage: python benchmarks/bench_train.py [--json OUT] [--repeat N] [--quick] [--backends numpy,llvm]
+
+Cases: the paper's MLP on the digits (examples/digits_mlp.tl, full batch: scikit-learn's digits when installed,
+else random data of the same shape) and one transformer block (multi-head attention, concat, lnorm, MLP,
+softmax cross-entropy) on a batch of random sequences. Each step is timed as training runs it: tlc's one compiled
+call of the update program (``tlc.train``'s loop), ``jax.jit`` of value-and-grad plus the same Adam update (CPU,
+float64 like tlc), and ``autograd.grad`` plus the Adam update in NumPy. Times are the best of N steps after a
+warm-up (compilation excluded). Before timing, each anchor's gradients are checked against tlc's on the same
+parameters. Each anchor is optional: skipped when its package is not installed (pip install 'tlc[bench-train]').
+
+Targets (issue 14): tlc's step time <= 1.5x JAX's and >= 3x faster than autograd. Also reported: the gradient
+program's FLOPs against the forward program's (target within 3x): the planner's contraction FLOPs plus one per
+element per elementwise operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# Benchmark the working tree even when another tlc is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+import tlc  # noqa: E402
+from tlc.analysis.contractions import equation_flops  # noqa: E402
+from tlc.api import Program  # noqa: E402
+from tlc.gradient import differentiate  # noqa: E402
+from tlc.ir import nodes as ir  # noqa: E402
+from tlc.train.init import initialise  # noqa: E402
+from tlc.train.optimisers import hyper, with_update  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LR, B1, B2, EPS = 0.01, 0.9, 0.999, 1e-8
+
+TRANSFORMER = """
+const Dk = 8
+tensor WQ[4, 8, 32]
+tensor WK[4, 8, 32]
+tensor WV[4, 8, 32]
+tensor WS[32, 32]
+tensor W1[64, 32]
+tensor B1[64]
+tensor W2[32, 64]
+tensor WO[16, 32]
+
+Query[b, h, p, k] = WQ[h, k, d] X[b, p, d]
+Key[b, h, p, k] = WK[h, k, d] X[b, p, d]
+Val[b, h, p, v] = WV[h, v, d] X[b, p, d]
+Comp[b, h, p, q.] = softmax(Query[b, h, p, k] Key[b, h, q, k] / sqrt(Dk))
+Attn[b, h, p, v] = Comp[b, h, p, q] Val[b, h, q, v]
+Merge[b, p, m] = concat(Attn[b, h, p, v])
+S1[b, p, d.] = lnorm(WS[d, m] Merge[b, p, m] + X[b, p, d])
+Hid[b, p, e] = relu(W1[e, d] S1[b, p, d] + B1[e])
+S2[b, p, d.] = lnorm(W2[d, e] Hid[b, p, e] + S1[b, p, d])
+Y[b, p, t.] = softmax(WO[t, d] S2[b, p, d])
+C[b, p] = T[b, p, t] log(Y[b, p, t])
+L avg= -C[b, p]
+"""
+
+
+@dataclass
+class Case:
+    name: str
+    source: str
+    data: dict
+    loss_np: object                     # loss(params, data, np) for a NumPy-like module np
+    result: dict = field(default_factory=dict)
+
+
+def _log_softmax(z, np_):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np_.log(np_.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _lnorm(x, np_):
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np_.sqrt((centred * centred).mean(axis=-1, keepdims=True) + 1e-5)
+
+
+def mlp_loss(p, data, np_):
+    """examples/digits_mlp.tl in a NumPy-like module: the mean softmax cross-entropy."""
+    h = np_.maximum(data["X"] @ p["W1"].T + p["B1"], 0.0)
+    z = h @ p["W2"].T + p["B2"]
+    return -(data["Y"] * _log_softmax(z, np_)).sum(axis=1).mean()
+
+
+def transformer_loss(p, data, np_):
+    """TRANSFORMER in a NumPy-like module."""
+    x = data["X"]
+    b, n, _ = x.shape
+    q = np_.einsum("hkd,bpd->bhpk", p["WQ"], x)
+    k = np_.einsum("hkd,bpd->bhpk", p["WK"], x)
+    v = np_.einsum("hvd,bpd->bhpv", p["WV"], x)
+    scores = np_.einsum("bhpk,bhqk->bhpq", q, k) / math.sqrt(8.0)
+    comp = np_.exp(_log_softmax(scores, np_))
+    attn = np_.einsum("bhpq,bhqv->bhpv", comp, v)
+    merge = np_.reshape(np_.transpose(attn, (0, 2, 1, 3)), (b, n, -1))
+    s1 = _lnorm(merge @ p["WS"].T + x, np_)
+    hid = np_.maximum(s1 @ p["W1"].T + p["B1"], 0.0)
+    s2 = _lnorm(hid @ p["W2"].T + s1, np_)
+    logy = _log_softmax(s2 @ p["WO"].T, np_)
+    return -(data["T"] * logy).sum(axis=2).mean()
+
+
+def digits(quick: bool) -> dict:
+    """The digits training split (1437 images) or, without scikit-learn, random data of that shape."""
+    try:
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        x, labels = d.data[:1437] / 16.0, d.target[:1437]
+    except ImportError:
+        rng = np.random.default_rng(0)
+        x, labels = rng.uniform(0.0, 1.0, (1437, 64)), rng.integers(10, size=1437)
+    if quick:
+        x, labels = x[:200], labels[:200]
+    return {"X": x, "Y": np.eye(10)[labels]}
+
+
+def sequences(quick: bool) -> dict:
+    """A batch of random embedded sequences and one-hot next tokens."""
+    rng = np.random.default_rng(1)
+    batch = 4 if quick else 16
+    return {"X": rng.normal(size=(batch, 16, 32)), "T": np.eye(16)[rng.integers(16, size=(batch, 16))]}
+
+
+def cases(quick: bool) -> list[Case]:
+    return [Case("digits MLP", (ROOT / "examples" / "digits_mlp.tl").read_text(), digits(quick), mlp_loss),
+            Case("transformer block", TRANSFORMER, sequences(quick), transformer_loss)]
+
+
+def best(step, repeat: int, budget: float = 20.0) -> float:
+    """Best time of ``repeat`` calls of ``step`` after one warm-up call (fewer past ``budget`` seconds)."""
+    step()
+    times, start = [], time.perf_counter()
+    for _ in range(repeat):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+        if time.perf_counter() - start > budget:
+            break
+    return min(times)
+
+
+def flops(program: Program, inputs: dict) -> float:
+    """The planner's contraction FLOPs plus one per element per elementwise operation, over every equation."""
+    spec = program.specialisation(**inputs)
+    total = 0.0
+    for k, eq in enumerate(program.ir.equations):
+        ranges = spec.shapes.ranges.get(k, {})
+        size = math.prod(max(0, hi - lo) for lo, hi in ranges.values())
+        total += equation_flops(eq, ranges)
+        total += size * sum(isinstance(n, (ir.Sum, ir.Neg, ir.Power, ir.Call)) for n in ir.walk(eq.rhs))
+    return total
+
+
+class TlcStep:
+    """One training step as ``tlc.train`` runs it: the update program called once, its outputs read back."""
+
+    def __init__(self, case: Case, backend: str):
+        program = tlc.api.frontend(case.source)
+        self.wrt = [n for n in tlc.gradient.default_wrt(program) if n not in case.data]
+        self.gradient = differentiate(program, "L", self.wrt)
+        self.update = with_update(self.gradient, "L", "adam")
+        self.compiled = Program(self.update.program, backend)
+        self.params = initialise(program, self.wrt, seed=0)
+        self.state = {w: {s: np.zeros_like(self.params[w]) for s in self.update.state[w]} for w in self.wrt}
+        self.data = case.data
+        self.forward = Program(program, backend)
+
+    def inputs(self, step: int = 1) -> dict:
+        u = self.update
+        return {**self.data, **self.params, **{u.scalars[k]: v for k, v in hyper("adam", LR, step).items()},
+                **{u.state[w][s][0]: self.state[w][s] for w in self.wrt for s in u.state[w]}}
+
+    def gradients(self) -> dict:
+        """The gradients at the current parameters (the gradient program alone: the update program keeps only the
+        updated tensors)."""
+        results = Program(self.gradient.program, self.compiled.backend)(**self.data, **self.params)
+        return {w: np.asarray(results[self.gradient.gradients[w]]) for w in self.wrt}
+
+    def __call__(self) -> None:
+        results = self.compiled(**self.inputs())
+        self.params = {w: np.asarray(results[self.update.next[w]]) for w in self.wrt}
+        self.state = {w: {s: np.asarray(results[n]) for s, (_, n) in self.update.state[w].items()} for w in self.wrt}
+
+
+def adam(params, grads, m, v, t, np_):
+    """One Adam update with tlc's hyper-parameters and bias corrections."""
+    m = {w: B1 * m[w] + (1 - B1) * grads[w] for w in params}
+    v = {w: B2 * v[w] + (1 - B2) * grads[w] ** 2 for w in params}
+    c1, c2 = 1 / (1 - B1 ** t), 1 / (1 - B2 ** t)
+    return {w: params[w] - LR * (c1 * m[w]) / (np_.sqrt(c2 * v[w]) + EPS) for w in params}, m, v
+
+
+def jax_step(case: Case, params: dict):
+    """``(step, gradients)`` with JAX on CPU in float64, or None without jax."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import jax.numpy as jnp
+
+    data = {k: jnp.asarray(v) for k, v in case.data.items()}
+    value_and_grad = jax.value_and_grad(lambda p: case.loss_np(p, data, jnp))
+
+    @jax.jit
+    def update(p, m, v, t):
+        loss, grads = value_and_grad(p)
+        return (loss, *adam(p, grads, m, v, t, jnp))
+
+    state = {"p": {w: jnp.asarray(a) for w, a in params.items()}}
+    state["m"] = {w: jnp.zeros_like(a) for w, a in state["p"].items()}
+    state["v"] = {w: jnp.zeros_like(a) for w, a in state["p"].items()}
+
+    def step():
+        loss, state["p"], state["m"], state["v"] = update(state["p"], state["m"], state["v"], 1.0)
+        jax.block_until_ready(state["p"])
+
+    grads = jax.jit(jax.grad(lambda p: case.loss_np(p, data, jnp)))(dict(state["p"]))
+    return step, {w: np.asarray(g) for w, g in grads.items()}
+
+
+def autograd_step(case: Case, params: dict):
+    """``(step, gradients)`` with HIPS autograd, or None without it."""
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        return None
+    gradient = autograd.grad(lambda p: case.loss_np(p, case.data, anp))
+    state = {"p": dict(params), "m": {w: np.zeros_like(a) for w, a in params.items()},
+             "v": {w: np.zeros_like(a) for w, a in params.items()}}
+
+    def step():
+        state["p"], state["m"], state["v"] = adam(state["p"], gradient(state["p"]), state["m"], state["v"], 1.0, np)
+
+    return step, gradient(dict(params))
+
+
+def run_case(case: Case, backends: list[str], repeat: int) -> None:
+    print(f"{case.name}:")
+    steps = {b: TlcStep(case, b) for b in backends}
+    first = steps[backends[0]]
+    params = dict(first.params)
+    reference = first.gradients()
+    forward_flops = flops(first.forward, {**first.data, **first.params})
+    gradient_flops = flops(first.compiled, first.inputs())
+    case.result["forward_flops"], case.result["train_step_flops"] = forward_flops, gradient_flops
+    print(f"  FLOPs: forward {forward_flops:.3g}, forward + gradient + update {gradient_flops:.3g} "
+          f"(ratio {gradient_flops / forward_flops:.2f}, target <= 3)")
+    for backend, step in steps.items():
+        case.result[f"tlc_{backend}_s"] = best(step, repeat)
+        print(f"  tlc {backend}: {case.result[f'tlc_{backend}_s'] * 1e3:.2f} ms per step")
+    for anchor, make in (("jax", jax_step), ("autograd", autograd_step)):
+        made = make(case, params)
+        if made is None:
+            print(f"  {anchor}: not installed, skipped")
+            continue
+        step, grads = made
+        for w in grads:
+            np.testing.assert_allclose(grads[w], reference[w], rtol=1e-7, atol=1e-10, err_msg=f"{anchor} d/d{w}")
+        case.result[f"{anchor}_s"] = seconds = best(step, repeat)
+        print(f"  {anchor}: {seconds * 1e3:.2f} ms per step (gradients agree with tlc's)")
+        for backend in backends:
+            ratio = case.result[f"tlc_{backend}_s"] / seconds
+            case.result[f"tlc_{backend}_over_{anchor}"] = ratio
+            target = "target <= 1.5" if anchor == "jax" else "target <= 0.33"
+            print(f"    tlc {backend} / {anchor} = {ratio:.2f} ({target})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "train.json"))
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the targets)")
+    parser.add_argument("--backends", default="numpy,llvm", help="tlc backends to time, comma-separated")
+    args = parser.parse_args()
+    wall = time.perf_counter()
+    backends = [b for b in args.backends.split(",") if b]
+    all_cases = cases(args.quick)
+    for case in all_cases:
+        run_case(case, backends, args.repeat)
+    out = {"machine": platform.platform(), "python": platform.python_version(), "quick": args.quick,
+           "cases": {c.name: c.result for c in all_cases}}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(out, handle, indent=2, default=float)
+    print(f"wrote {args.json} in {time.perf_counter() - wall:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The fuzzer's gradient oracle (tlc.fuzz.gradient): tlc.grad on random programs against central finite
+differences, on every backend; a quick bounded run, a campaign, and the oracle's own verdicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import seed as hypothesis_seed
+
+import tlc.fuzz
+import tlc.ir.nodes
+from tlc.fuzz.campaign import campaign_seed
+from tlc.fuzz.gradient import check_gradient, compare
+
+QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                 suppress_health_check=list(HealthCheck))
+CAMPAIGN = settings(max_examples=300, deadline=None, derandomize=False, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def reads_below_zero(program) -> bool:
+    """Known bugs of tensors the backward pass materialises over a shifted read's variables (the strict xfails
+    below): ``X[l + 1]`` with ``l`` not on the left-hand side (``l`` starts at -1, which ``L_val_Y[.., l]`` drops),
+    and a shifted read inside ``softmax``/``lnorm`` (their counts and sums are materialised the same way)."""
+    for eq in program.ir.equations:
+        lhs = {v for i in eq.lhs.indices for v in i.variables}
+        normalised = any(isinstance(n, tlc.ir.nodes.Call) and n.function in ("softmax", "lnorm")
+                         for n in tlc.ir.nodes.walk(eq.rhs))
+        for ref in tlc.ir.nodes.refs(eq.rhs):
+            if any(i.terms and i.offset > 0 and set(i.variables) - lhs for i in ref.indices):
+                return True
+            if normalised and any(i.terms and i.plain_variable is None for i in ref.indices):
+                return True
+    return False
+
+
+@QUICK
+@given(tlc.fuzz.cases())
+def test_gradients_of_random_programs_match_finite_differences(case):
+    program, inputs = case
+    assume(not reads_below_zero(program))
+    check_gradient(program, inputs, timeout=60).raise_if_failed()
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: a materialised value drops the positions l = -1 of a reduced "
+                                       "index read as X[l + 1] (found by the gradient campaign)")
+def test_reduced_index_read_ahead_keeps_its_negative_positions():
+    rng = np.random.default_rng(0)
+    inputs = {"X3": rng.uniform(0.5, 1.5, (2, 2, 3)), "X4": rng.uniform(0.5, 1.5, (2, 3))}
+    check_gradient("T1[i, j, k] max= X3[j, k, l + 1] X4[i, l + 1]\n", inputs).raise_if_failed()
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: lnorm of a shifted read (found by the gradient campaign)")
+def test_lnorm_of_a_shifted_read():
+    check_gradient("T0[i, j, k] = lnorm(X0[i, j, k - 1])\n", {"X0": np.array([[[1.5]]])}).raise_if_failed()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="open: with TLC_FUZZ_SEED=1234 the campaign still finds a gradient mismatch "
+                                        "(a program with R0(i, j, k) = X0[i, j, k], T1[i] = X2[i + l] X3[l], ...), "
+                                        "not yet minimised")
+def test_gradient_campaign():
+    """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one)."""
+    seed = campaign_seed()
+
+    @hypothesis_seed(seed)
+    @CAMPAIGN
+    @given(tlc.fuzz.cases())
+    def campaign(case):
+        program, inputs = case
+        assume(not reads_below_zero(program))
+        report = check_gradient(program, inputs, timeout=60)
+        assert report.ok, f"TLC_FUZZ_SEED={seed}: {report}"
+
+    campaign()
+
+
+def test_a_program_is_checked_on_every_backend():
+    report = check_gradient("Y[i] = tanh(W[i, j] X[j])\n", {"W": np.full((2, 3), 0.5), "X": np.ones(3)})
+    assert report.ok and report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+
+
+def test_a_refused_construct_passes_and_says_why():
+    report = check_gradient("Y[i] = W[i, i]\n", {"W": np.ones((2, 2))})
+    assert report.ok and report.configs == ["refused: the gradient of a repeated index in a read of W (a diagonal) "
+                                            "is not implemented yet"]
+
+
+def test_a_wrong_gradient_is_found():
+    def loss_at(values):
+        return float(np.sum(np.sin(values["W"])))
+    w = np.array([0.3, -0.7])
+    v = {"W": np.array([1.0, 0.5])}
+    assert compare({"W": np.cos(w)}, v, loss_at, {"W": w}, loss_at({"W": w})) is None
+    assert "central differences give" in compare({"W": np.sin(w)}, v, loss_at, {"W": w}, loss_at({"W": w}))
+
+
+def test_a_kink_is_not_judged():
+    def loss_at(values):
+        return float(np.sum(np.abs(values["W"])))
+    w = np.array([0.0, 1.0])
+    assert compare({"W": np.array([5.0, 1.0])}, {"W": np.ones(2)}, loss_at, {"W": w}, loss_at({"W": w})) is None

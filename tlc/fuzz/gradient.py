@@ -1,0 +1,156 @@
+"""The fuzzer's gradient oracle: ``tlc.grad`` of a random program against central finite differences.
+
+A generated program gets a scalar loss, the sum over its final numeric tensors ``Y`` of ``<Y, DY>`` with random
+``DY`` (``FuzzLoss = Y[i0 + z0, ...] DY[i0, ...] ONE[z0] ...``: the ``+ z`` with ``ONE`` of extent 1 keeps DY's
+extents apart from Y's domain), and is differentiated with respect to its numeric input tensors. Along a random
+direction ``v`` the gradients must give ``sum_w <dL/dw, v_w>`` equal to ``(L(x + h v) - L(x - h v)) / 2h``, on
+every backend. A program the transform refuses with a located ``TlcError`` (a construct with no gradient rule),
+or whose data the gradient program refuses (data for a tensor the program defines), passes: that is the promised
+behaviour; anything else they raise is a failure. Where the loss is not smooth along
+``v`` (a ``step``, ``relu``, ``max=`` or ``abs`` switching within ``h``: the differences at ``h`` and ``h / 4``
+disagree), there is no derivative to compare and the program passes unchecked.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from tlc import api
+from tlc.errors import TlcError
+from tlc.fuzz.generate import as_fuzz_program
+from tlc.fuzz.oracle import Failure, Report, available_backends, final_tensors, time_limit
+from tlc.gradient import GradientProgram, differentiate
+from tlc.gradient.names import Namer
+from tlc.ir.program import Program
+
+STEP = 1e-6
+"""The central differences' step (TOOLCHAINS.md: sound for float64 on small tensors)."""
+RTOL = 1e-5
+"""Allowed disagreement, relative to the size of the terms summed (``sum_w |dL/dw| |v_w|`` and ``|L|``)."""
+SMOOTH = 1e-4
+"""Largest relative gap between the differences at h and h / 4 for the loss to count as smooth along v."""
+
+
+def loss_source(source: str, program: Program, seed: int = 0) -> tuple[str, str, dict] | None:
+    """``(source, loss, plan)``: the program's text plus the loss ``<Y, DY>`` summed over its final numeric
+    tensors, the loss's name, and the plan of the ``DY`` (and ``ONE``) inputs it reads (``loss_data`` makes
+    them); None without such a tensor."""
+    finals = [n for n in final_tensors(program) if not program.tensors[n].relation and n not in program.virtual_axes]
+    if not finals:
+        return None
+    names = Namer(program)
+    loss, one = names.fresh("FuzzLoss"), names.fresh("FuzzOne")
+    lines, weights = [], {}
+    for name in finals:
+        rank = program.tensors[name].rank
+        weight = weights[name] = names.fresh(f"FuzzD{name}")
+        if rank == 0:
+            lines.append(f"{loss} = {name}[] {weight}")
+            continue
+        index = ", ".join(f"i{a}" for a in range(rank))
+        shifted = ", ".join(f"i{a} + z{a}" for a in range(rank))
+        ones = " ".join(f"{one}[z{a}]" for a in range(rank))
+        lines.append(f"{loss} = {name}[{shifted}] {weight}[{index}] {ones}")
+    return "\n".join([source.rstrip("\n"), *lines]) + "\n", loss, {"weights": weights, "one": one, "seed": seed}
+
+
+def loss_data(plan: dict, extents: Mapping[str, tuple[int, ...]]) -> dict:
+    """Random ``DY`` arrays shaped like each final tensor (``extents``), and ``ONE``."""
+    rng = np.random.default_rng(plan["seed"])
+    data = {w: rng.uniform(-1.0, 1.0, size=extents[y]) if extents[y] else float(rng.uniform(0.5, 1.0))
+            for y, w in plan["weights"].items()}
+    return {**data, plan["one"]: np.ones(1)}
+
+
+def wrt_of(program: Program, inputs: Mapping) -> list[str]:
+    """The numeric input tensors given as float arrays: what the gradient is taken with respect to."""
+    return [n for n, v in inputs.items() if n in program.tensors and not program.tensors[n].defined
+            and not program.tensors[n].relation and isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+
+
+def one_sided(loss_at, inputs: Mapping, direction: Mapping, base: float, h: float) -> tuple[float, float]:
+    """``((L(x + h v) - L(x)) / h, (L(x) - L(x - h v)) / h)`` for ``loss_at(inputs) -> float`` and ``base = L(x)``."""
+    ahead, behind = (loss_at({**inputs, **{w: inputs[w] + s * h * v for w, v in direction.items()}})
+                     for s in (1.0, -1.0))
+    return (ahead - base) / h, (base - behind) / h
+
+
+def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: float) -> str | None:
+    """Why the gradients ``analytic`` (name -> array) disagree with central differences along ``direction``, or
+    None when they agree or the loss is not smooth along it: the one-sided differences (at h and h / 4) differ,
+    as at a kink or a tie (two equal shortest paths), where the central difference averages the two slopes."""
+    projected = sum(float(np.sum(analytic[w] * v)) for w, v in direction.items())
+    scale = sum(float(np.sum(np.abs(analytic[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
+    slopes = [*one_sided(loss_at, inputs, direction, base, STEP), *one_sided(loss_at, inputs, direction, base, STEP / 4)]
+    if max(slopes) - min(slopes) > SMOOTH * scale:
+        return None
+    fine = (slopes[2] + slopes[3]) / 2
+    if abs(projected - fine) <= RTOL * scale:
+        return None
+    return (f"<gradient, v> = {projected!r} but central differences give {fine!r} (step {STEP / 4:g}; "
+            f"relative gap {abs(projected - fine) / scale:.3g})")
+
+
+def check_gradient(program, inputs: Mapping | None = None, backends: Iterable[str] | None = None,
+                   seed: int = 0, timeout: float | None = None) -> Report:
+    """Differentiate ``program`` (a ``FuzzProgram``, IR ``Program`` or source) on every backend and compare its
+    gradients with central differences of the NumPy forward along a random direction (module docstring)."""
+    fuzz = as_fuzz_program(program)
+    inputs = dict(inputs or {})
+    report = Report(fuzz, inputs)
+    made = None if fuzz.error else loss_source(fuzz.source, fuzz.ir, seed)
+    wrt = wrt_of(fuzz.ir, inputs)
+    if made is None or not wrt:
+        return report
+    source, loss, plan = made
+    try:
+        with time_limit(timeout):
+            forward = api.Program(api.frontend(source), "numpy", 0)
+            extents = forward.specialisation(**inputs, **loss_data(plan, _ones(plan, fuzz.ir))).shapes.extents
+            data = {**inputs, **loss_data(plan, extents)}
+            base = float(forward(**copy.deepcopy(data))[loss])
+    except TlcError:
+        return report                     # the forward's own errors are the differential oracle's business
+    try:
+        gradient = differentiate(source, loss, wrt)
+    except TlcError as err:
+        report.configs.append(f"refused: {err.message}")
+        return report
+    except Exception:  # noqa: BLE001 - a crash of the transform is a finding
+        report.failures.append(Failure("crash", "tlc.grad", traceback.format_exc()))
+        return report
+    rng = np.random.default_rng(seed + 1)
+    direction = {w: rng.uniform(-1.0, 1.0, size=np.shape(data[w])) for w in wrt}
+
+    def loss_at(values: Mapping) -> float:
+        return float(forward(**values)[loss])
+
+    for backend in tuple(backends) if backends is not None else available_backends():
+        config = f"grad {backend}"
+        report.configs.append(config)
+        try:
+            with time_limit(timeout):
+                results = GradientProgram(gradient, backend, 0)(**copy.deepcopy(data))
+                analytic = {w: np.asarray(results[gradient.gradients[w]], dtype=float) for w in wrt}
+                problem = compare(analytic, direction, loss_at, data, base)
+        except TlcError as err:
+            if err.message.startswith("data for "):     # data the gradient program refuses (tlc.GradientProgram)
+                report.configs.append(f"refused: {err.message}")
+                return report
+            report.failures.append(Failure("error", config, f"the gradient program raised: {err}"))
+            continue
+        except Exception:  # noqa: BLE001 - every other exception is a crash
+            report.failures.append(Failure("crash", config, traceback.format_exc()))
+            continue
+        if problem:
+            report.failures.append(Failure("gradient", config, problem, loss))
+    return report
+
+
+def _ones(plan: dict, program: Program) -> dict:
+    """Placeholder extents (1 per axis) for the loss's ``DY`` arrays, enough to infer the program's shapes."""
+    return {y: (1,) * program.tensors[y].rank for y in plan["weights"]}
