@@ -107,32 +107,42 @@ WALL_FACTOR = 4
 """A time limit of S seconds of CPU time also stops a run after ``WALL_FACTOR * S`` seconds of wall time."""
 
 
+class Expiry:
+    """What ``time_limit`` yields: ``reason`` is set the moment a limit fires (None before)."""
+
+    reason: str | None = None
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float | None, wall: float | None = None):
     """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``wall`` seconds of wall time (default
     ``WALL_FACTOR * seconds``: a run blocked without computing); only in the main thread on POSIX, otherwise no
-    limit.
+    limit. Yields an ``Expiry``.
 
     CPU time does not depend on how loaded the machine is, so a case is a hang because of what it computes,
     not because other processes took the cores (a wall-clock limit flagged a 2 s compile as a hang under load).
+    A signal that lands deep in a recursion can surface as another exception (CPython 3.11 has been seen to
+    report a ``SystemError``, or to call the handler with the interrupted call's arguments): the handlers take
+    any arguments and record the expiry first, so a caller can tell a hang from whatever came out.
     """
+    expiry = Expiry()
     if not seconds or not hasattr(signal, "SIGPROF") or threading.current_thread() is not threading.main_thread():
-        yield
+        yield expiry
         return
-
-    def cpu(signum, frame):
-        raise Hang(f"more than {seconds:g} s of CPU time")
-
     wall = WALL_FACTOR * seconds if wall is None else wall
 
-    def blocked(signum, frame):
-        raise Hang(f"no result after {wall:g} s")
+    def expire(reason: str):
+        def handler(*_):
+            expiry.reason = reason
+            raise Hang(reason)
+        return handler
 
-    previous = signal.signal(signal.SIGPROF, cpu), signal.signal(signal.SIGALRM, blocked)
+    previous = (signal.signal(signal.SIGPROF, expire(f"more than {seconds:g} s of CPU time")),
+                signal.signal(signal.SIGALRM, expire(f"no result after {wall:g} s")))
     signal.setitimer(signal.ITIMER_PROF, seconds)
     signal.setitimer(signal.ITIMER_REAL, wall)
     try:
-        yield
+        yield expiry
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -194,8 +204,9 @@ def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: i
     The IR is verified after every pass; ``passes`` replaces the opt level's pipeline by that order, and
     ``outputs`` makes every other tensor an intermediate that passes may eliminate.
     """
+    expiry = None
     try:
-        with time_limit(timeout):
+        with time_limit(timeout) as expiry:
             manager = _manager(opt_level, passes)
             ir_program = api.frontend(program.source, outputs=outputs) if outputs else api.frontend(program.source)
             compiled = api.Program(ir_program, backend, opt_level, manager) if manager is not None else \
@@ -203,6 +214,8 @@ def run_config(program: FuzzProgram, inputs: Mapping, backend: str, opt_level: i
             results = compiled(**copy.deepcopy(dict(inputs)))
             return Outcome(dict(results.items()), list(results.answers))
     except Exception as err:  # noqa: BLE001 - every exception is an outcome to judge
+        if expiry is not None and expiry.reason and not isinstance(err, Hang):   # the limit surfaced as another error
+            err = Hang(expiry.reason)
         return Outcome(error=err, trace=traceback.format_exc())
 
 

@@ -302,8 +302,9 @@ def check_source(text: str, inputs: Mapping | None = None, timeout: float | None
     """Compile ``text`` (and run it when ``inputs`` has everything it needs); a ``SourceFailure`` if tlc raised
     anything but a ``TlcError`` or took longer than ``timeout`` seconds, else None."""
     stage = "compile"
+    expiry = None
     try:
-        with time_limit(timeout):
+        with time_limit(timeout) as expiry:
             try:
                 program = api.Program(api.frontend(text), backend, opt_level)
                 if inputs is not None:
@@ -323,6 +324,8 @@ def check_source(text: str, inputs: Mapping | None = None, timeout: float | None
         hang = _cause(err, Hang)
         if hang is not None:        # the alarm fired inside code that wrapped it (Lark's VisitError)
             return SourceFailure("hang", f"Hang: {hang}", "?", "", stage)
+        if expiry is not None and expiry.reason:    # the alarm surfaced as another error (deep in a recursion)
+            return SourceFailure("hang", f"Hang: {expiry.reason}", "?", "", stage)
         if isinstance(err, MemoryError) and stage == "run":
             return None     # the worker's own address-space limit (MEMORY), below tlc's dense budget: not a bug
         message = f"{type(err).__name__}: {str(err)[:300]}"
