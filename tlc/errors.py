@@ -117,7 +117,23 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{found}'?" if found else None
 
 
-class TlcError(Exception):
+class Located:
+    """A diagnostic's place: ``span`` (or None) read as ``line`` and ``column``."""
+
+    span: Span | None
+
+    @property
+    def line(self) -> int | None:
+        """1-based line, or None when there is no location."""
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        """1-based column, or None when there is no location."""
+        return self.span.column if self.span else None
+
+
+class TlcError(Located, Exception):
     """Base of every user-facing tlc error; ``str()`` gives ``file:line:col: error: ...``, a caret and any
     ``help:``/``note:`` lines, then the further independent errors found in the same run (``more``)."""
 
@@ -139,16 +155,6 @@ class TlcError(Exception):
         self.help = help
         self.notes = tuple(notes)
         self.more: tuple[TlcError, ...] = ()
-
-    @property
-    def line(self) -> int | None:
-        """1-based line of the error, or None when it has no location."""
-        return self.span.line if self.span else None
-
-    @property
-    def column(self) -> int | None:
-        """1-based column of the error, or None when it has no location."""
-        return self.span.column if self.span else None
 
     @property
     def errors(self) -> tuple["TlcError", ...]:
@@ -183,7 +189,7 @@ def gather(errors: list[TlcError]) -> TlcError:
     return first
 
 
-class TlcWarning(UserWarning):
+class TlcWarning(Located, UserWarning):
     """A likely mistake in a program that still compiles; ``str()`` renders it like an error, as
     ``file:line:col: warning: ...``. Issued through Python's ``warnings`` module (``-W error`` turns these into
     exceptions; ``warnings.simplefilter("ignore", tlc.TlcWarning)`` silences them)."""
@@ -199,16 +205,6 @@ class TlcWarning(UserWarning):
         self.help = help
         self.notes = tuple(notes)
         self.code = code
-
-    @property
-    def line(self) -> int | None:
-        """1-based line of the warning, or None when it has no location."""
-        return self.span.line if self.span else None
-
-    @property
-    def column(self) -> int | None:
-        """1-based column of the warning, or None when it has no location."""
-        return self.span.column if self.span else None
 
     def render(self, colour: bool = False) -> str:
         """The warning as text (coloured with ANSI codes when ``colour``)."""
