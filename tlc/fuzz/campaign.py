@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="seconds of CPU time allowed per configuration before a run counts as a hang (default 30; "
-                             "4 times as many of wall time)")
+                             "10 times as many of wall time)")
 
 
 @dataclass

@@ -103,7 +103,7 @@ class Hang(Exception):
     """A run that took longer than its time limit."""
 
 
-WALL_FACTOR = 4
+WALL_FACTOR = 10
 """A time limit of S seconds of CPU time also stops a run after ``WALL_FACTOR * S`` seconds of wall time."""
 
 
