@@ -73,8 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="worker processes for --mutate-source (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                        help="seconds of CPU time allowed per configuration before a run counts as a hang (default 30; "
-                             "10 times as many of wall time)")
+                        help="seconds allowed per configuration before a run counts as a hang (default 30)")
 
 
 @dataclass

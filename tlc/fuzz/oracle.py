@@ -103,51 +103,39 @@ class Hang(Exception):
     """A run that took longer than its time limit."""
 
 
-WALL_FACTOR = 10
-"""A time limit of S seconds of CPU time also stops a run after ``WALL_FACTOR * S`` seconds of wall time."""
-
-
 class Expiry:
-    """What ``time_limit`` yields: ``reason`` is set the moment a limit fires (None before)."""
+    """What ``time_limit`` yields: ``reason`` is set the moment the limit fires (None before)."""
 
     reason: str | None = None
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None, wall: float | None = None):
-    """Raise ``Hang`` after ``seconds`` of this process's CPU time, or ``wall`` seconds of wall time (default
-    ``WALL_FACTOR * seconds``: a run blocked without computing); only in the main thread on POSIX, otherwise no
-    limit. Yields an ``Expiry``.
+def time_limit(seconds: float | None):
+    """Raise ``Hang`` after ``seconds`` of wall time (only in the main thread on POSIX; otherwise no limit); yields
+    an ``Expiry``.
 
-    CPU time does not depend on how loaded the machine is, so a case is a hang because of what it computes,
-    not because other processes took the cores (a wall-clock limit flagged a 2 s compile as a hang under load).
     A signal that lands deep in a recursion can surface as another exception (CPython 3.11 has been seen to
-    report a ``SystemError``, or to call the handler with the interrupted call's arguments): the handlers take
-    any arguments and record the expiry first, so a caller can tell a hang from whatever came out.
+    report a ``SystemError``, or to call the handler with the interrupted call's arguments): the handler takes
+    any arguments and records the expiry first, so a caller can tell a hang from whatever came out. (A CPU-time
+    limit, ``ITIMER_PROF``, was tried and dropped: under it such corruptions became frequent in the campaign's
+    workers.)
     """
     expiry = Expiry()
-    if not seconds or not hasattr(signal, "SIGPROF") or threading.current_thread() is not threading.main_thread():
+    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield expiry
         return
-    wall = WALL_FACTOR * seconds if wall is None else wall
 
-    def expire(reason: str):
-        def handler(*_):
-            expiry.reason = reason
-            raise Hang(reason)
-        return handler
+    def alarm(*_):
+        expiry.reason = f"no result after {seconds:g} s"
+        raise Hang(expiry.reason)
 
-    previous = (signal.signal(signal.SIGPROF, expire(f"more than {seconds:g} s of CPU time")),
-                signal.signal(signal.SIGALRM, expire(f"no result after {wall:g} s")))
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    signal.setitimer(signal.ITIMER_REAL, wall)
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield expiry
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGPROF, previous[0])
-        signal.signal(signal.SIGALRM, previous[1])
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass

@@ -6,7 +6,7 @@ insertions, deletions, truncation, duplicated lines, line-break and control char
 very long names, huge numbers, deep nesting, long ``+`` chains, quotes and backslashes in quoted constants,
 splices from another seed). ``check_source`` compiles the text and, when it compiles and every input it needs is
 one the seed had, runs it: anything but a result or a ``TlcError`` (whose message must also format) is a
-``crash``, more than ``timeout`` seconds of CPU time a ``hang`` (a ``MemoryError`` while running is not: it comes from the
+``crash``, more than ``timeout`` seconds a ``hang`` (a ``MemoryError`` while running is not: it comes from the
 workers' address-space limit, which is below what tlc's budgets allow).
 
 ``source_campaign`` (``tlc fuzz --mutate-source``) runs cases ``0..count-1``; case ``k`` is fully determined by
@@ -35,10 +35,10 @@ import numpy as np
 
 from tlc import api
 from tlc.errors import TlcError
-from tlc.fuzz.oracle import WALL_FACTOR, Hang, time_limit
+from tlc.fuzz.oracle import Hang, time_limit
 
 TIMEOUT = 10.0
-"""Seconds of CPU time a case may take before it counts as a hang."""
+"""Seconds a case may take before it counts as a hang."""
 MEMORY = 3 << 30
 """Address-space limit of a worker process, in bytes."""
 CHUNK = 50
@@ -486,6 +486,9 @@ def _worker(wid, conn, clock, seeds, seed, timeout, backend, opt_level, memory):
             clock[slot + 1] = time.time()
             base, text, applied = case_source(seeds, seed, k)
             failure = check_source(text, base.inputs, timeout, backend, opt_level)
+            if failure is not None and failure.kind == "hang":
+                conn.send(("hang", k, dataclasses.asdict(failure)))
+                return      # a time limit that fired deep in a recursion may leave CPython unsound: start afresh
             if failure is not None:
                 conn.send(("failure", k, dataclasses.asdict(failure)))
         clock[slot + 1] = 0.0
@@ -500,8 +503,7 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc.
 
     Each worker has its own pipe (a worker that dies cannot take a shared queue's lock with it); ``watchdog``
-    (default ``(WALL_FACTOR + 1) * timeout + 5``, past the workers' own wall-clock backstop) is how long a case
-    may run before the parent kills its worker.
+    (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker.
     """
     import multiprocessing as mp
     import resource
@@ -517,7 +519,7 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     ctx = mp.get_context("fork")
     clock = ctx.Array("d", 4 * jobs, lock=False)     # per worker: case, its start time, chunk start, chunk end
-    hard = watchdog if watchdog is not None else (WALL_FACTOR + 1) * timeout + 5
+    hard = watchdog if watchdog is not None else timeout * 2 + 5
 
     def spawn(wid):
         mine, theirs = ctx.Pipe()
@@ -551,25 +553,35 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
         if chunk is not None:
             workers[wid][1].send(chunk)
 
-    def replace_worker(wid, why: str) -> None:
+    def restart(wid, k: int, failure: dict) -> None:
+        """Replace worker ``wid`` after case ``k`` of its chunk, which failed with ``failure``; the rest of the
+        chunk goes back to the queue."""
         nonlocal done
         process, conn = workers[wid]
         process.kill()
         process.join()
         conn.close()
-        slot = 4 * wid
         if busy[wid] is not None:
             start, end = busy[wid]
-            k = int(clock[slot]) if clock[slot + 1] and start <= clock[slot] < end else start
-            failures.append((k, dataclasses.asdict(SourceFailure(
-                "hang" if why == "hang" else "crash",
-                f"Hang: no result after {hard:g} s (killed)" if why == "hang" else
-                f"WorkerDied: exit code {process.exitcode}", "?", "", "?"))))
+            failures.append((k, failure))
             done += k + 1 - start
             if k + 1 < end:
                 backlog.append((k + 1, end))
         workers[wid] = spawn(wid)
         assign(wid)
+
+    def replace_worker(wid, why: str) -> None:
+        slot = 4 * wid
+        start = busy[wid][0] if busy[wid] is not None else 0
+        k = int(clock[slot]) if busy[wid] is not None and clock[slot + 1] and start <= clock[slot] < busy[wid][1] \
+            else start
+        workers[wid][0].kill()
+        workers[wid][0].join()
+        exitcode = workers[wid][0].exitcode
+        restart(wid, k, dataclasses.asdict(SourceFailure(
+            "hang" if why == "hang" else "crash",
+            f"Hang: no result after {hard:g} s (killed)" if why == "hang" else
+            f"WorkerDied: exit code {exitcode}", "?", "", "?")))
 
     for wid in range(jobs):
         assign(wid)
@@ -585,6 +597,8 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
                     continue
                 if message[0] == "failure":
                     failures.append((message[1], message[2]))
+                elif message[0] == "hang":      # the worker stopped after it: a fresh one takes the rest
+                    restart(wid, message[1], message[2])
                 else:
                     done += message[2] - message[1]
                     assign(wid)
@@ -643,7 +657,7 @@ def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, 
                           daemon=True)
     process.start()
     theirs.close()
-    if mine.poll(seconds + (WALL_FACTOR + 1) * timeout + 10):
+    if mine.poll(seconds + 2 * timeout + 10):
         try:
             source, failure = mine.recv()
             found.source = source
