@@ -85,7 +85,7 @@ def test_a_worker_that_hit_a_time_limit_is_replaced_and_every_case_still_runs(mo
 
     monkeypatch.setattr(sm, "check_source", check)       # the forked workers inherit it
     seeds = [sm.Seed("plain", "Z[i] = X[i]\n", {"X": np.ones(3)}), sm.Seed("hangs", "Y[i] = X[i]\n", {"X": np.ones(3)})]
-    summary = sm.source_campaign(5, count=120, jobs=2, seeds=seeds, minimise_seconds=0)
+    summary = sm.source_campaign(5, count=120, jobs=2, seeds=seeds, minimise_seconds=0, start_method="fork")
     hangs = [k for k in range(120) if "Y" in sm.case_source(seeds, 5, k)[1]]
     assert summary.cases == 120 and hangs
     (found,) = summary.found.values()
@@ -115,7 +115,7 @@ def test_campaign_on_two_processes_finds_injected_crash_and_survives_a_dying_wor
 
     monkeypatch.setattr(api, "frontend", frontend)       # the workers are forked: they see it too
     seeds = [SIMPLE] * 8 + [Seed("boom", "BOOM[i] = X[i]\n"), Seed("die", "DIE[i] = X[i]\n")]
-    summary = source_campaign(4, count=100, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=2)
+    summary = source_campaign(4, count=100, jobs=2, out=tmp_path, seeds=seeds, minimise_seconds=2, start_method="fork")
     assert summary.cases == 100
     kinds = {found.failure.error.split(":")[0] for found in summary.found.values()}
     assert {"KeyError", "WorkerDied"} <= kinds

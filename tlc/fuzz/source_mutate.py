@@ -499,11 +499,15 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
                     out: Path | None = None, timeout: float = TIMEOUT, backend: str = "numpy", opt_level: int = 2,
                     seeds: list[Seed] | None = None, generated: int = 200, examples: bool = True,
                     memory: int | None = MEMORY, minimise_seconds: float = 20.0, progress: int = 0,
-                    stream=None, watchdog: float | None = None) -> SourceSummary:
+                    stream=None, watchdog: float | None = None, start_method: str = "forkserver") -> SourceSummary:
     """Check mutated sources ``0..count-1`` (or until ``seconds`` pass) on ``jobs`` processes; see the module doc.
 
     Each worker has its own pipe (a worker that dies cannot take a shared queue's lock with it); ``watchdog``
-    (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker.
+    (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker. Workers start
+    from a ``forkserver`` by default, not by forking the caller: a caller with threads (a test session that ran a
+    Dask cluster, DuckDB, thread pools) forks children whose locks and interpreter state are broken (seen as
+    hangs, ``SystemError``\s and segfaults on programs that take 0.05 s alone); ``start_method="fork"`` keeps the
+    caller's state (monkeypatches) for tests.
     """
     import multiprocessing as mp
     import resource
@@ -517,7 +521,7 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     summary = SourceSummary(seed, seeds=len(seeds), seed_seconds=time.perf_counter() - start_time)
     start_time = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context(start_method)
     clock = ctx.Array("d", 4 * jobs, lock=False)     # per worker: case, its start time, chunk start, chunk end
     hard = watchdog if watchdog is not None else timeout * 2 + 5
 
@@ -637,21 +641,21 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
         base, text, applied = case_source(seeds, seed, k)
         summary.found[key] = SourceFound(key, k, failure, text, base.source, applied, base.name, base.inputs)
     for found in summary.found.values():
-        _minimise(found, timeout, backend, opt_level, minimise_seconds, memory)
+        _minimise(found, timeout, backend, opt_level, minimise_seconds, memory, start_method)
         if out is not None:
             found.files = write_source_case(out, f"srcmut-{seed}-{found.case}", found, seed)
     return summary
 
 
 def _minimise(found: SourceFound, timeout: float, backend: str, opt_level: int, seconds: float,
-              memory: int | None = MEMORY) -> None:
-    """Minimise ``found`` in a forked child (under the workers' memory limit, killed if it overruns), so a case
+              memory: int | None = MEMORY, start_method: str = "forkserver") -> None:
+    """Minimise ``found`` in a child process (under the workers' memory limit, killed if it overruns), so a case
     that kills or hangs its process cannot take the campaign with it."""
     import multiprocessing as mp
 
     if found.failure.kind == "hang" or found.failure.error.startswith("WorkerDied") or seconds <= 0:
         return
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context(start_method)
     mine, theirs = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_minimise_child, args=(theirs, found, timeout, backend, opt_level, seconds, memory),
                           daemon=True)
