@@ -116,9 +116,7 @@ def time_limit(seconds: float | None):
 
     A signal that lands deep in a recursion can surface as another exception (CPython 3.11 has been seen to
     report a ``SystemError``, or to call the handler with the interrupted call's arguments): the handler takes
-    any arguments and records the expiry first, so a caller can tell a hang from whatever came out. (A CPU-time
-    limit, ``ITIMER_PROF``, was tried and dropped: under it such corruptions became frequent in the campaign's
-    workers.)
+    any arguments and records the expiry first, so a caller can tell a hang from whatever came out.
     """
     expiry = Expiry()
     if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
