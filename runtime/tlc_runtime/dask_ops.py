@@ -100,17 +100,8 @@ def lnorm(x, axis):
 
 
 def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
-    """Transpose ``x`` (axes named by ``source``'s letters) to ``target`` order, inserting broadcast axes for
-    letters it lacks (expanded to ``sizes`` when given)."""
-    x = lazy(x)
-    present = [c for c in target if c in source]
-    if present != list(source):
-        x = da.transpose(x, [source.index(c) for c in present])
-    shape = [x.shape[present.index(c)] if c in source else 1 for c in target]
-    x = x.reshape(shape)
-    if sizes is not None:
-        x = da.broadcast_to(x, [sizes[c] if c not in source else shape[k] for k, c in enumerate(target)])
-    return x
+    """``tlc_runtime.ops.align`` over a Dask array (lazy)."""
+    return numpy_ops.arrange(lazy(x), source, target, sizes)
 
 
 def window(x, bounds):

@@ -54,7 +54,11 @@ def lnorm(x, axis: int):
 def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
     """Transpose ``x`` (axes named by the letters of ``source``) to ``target`` order, inserting
     broadcast axes for letters it lacks (expanded to ``sizes`` when given)."""
-    x = np.asarray(x)
+    return arrange(np.asarray(x), source, target, sizes)
+
+
+def arrange(x, source: str, target: str, sizes: dict[str, int] | None = None):
+    """``align`` of an array NumPy's functions dispatch on (NEP 18): a Dask array stays a lazy Dask array."""
     present = [c for c in target if c in source]
     if present != list(source):
         x = np.transpose(x, [source.index(c) for c in present])
