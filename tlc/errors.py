@@ -118,9 +118,20 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class Located:
-    """A diagnostic's place: ``span`` (or None) read as ``line`` and ``column``."""
+    """What a diagnostic says and where: message, ``span`` (or None, read as ``line`` and ``column``), file name,
+    source text, a ``help`` line and ``notes``."""
 
     span: Span | None
+
+    def locate(self, message: str, span: Span | None, filename: str | None, source: str | None, help: str | None,
+               notes) -> None:
+        """Set the diagnostic's fields."""
+        self.message = message
+        self.span = span
+        self.filename = filename
+        self.source = source
+        self.help = help
+        self.notes = tuple(notes)
 
     @property
     def line(self) -> int | None:
@@ -148,12 +159,7 @@ class TlcError(Located, Exception):
         notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
-        self.message = message
-        self.span = span
-        self.filename = filename
-        self.source = source
-        self.help = help
-        self.notes = tuple(notes)
+        self.locate(message, span, filename, source, help, notes)
         self.more: tuple[TlcError, ...] = ()
 
     @property
@@ -198,12 +204,7 @@ class TlcWarning(Located, UserWarning):
                  source: str | None = None, help: str | None = None, notes: tuple[str, ...] = (),
                  code: str = "") -> None:
         super().__init__(message)
-        self.message = message
-        self.span = span
-        self.filename = filename
-        self.source = source
-        self.help = help
-        self.notes = tuple(notes)
+        self.locate(message, span, filename, source, help, notes)
         self.code = code
 
     def render(self, colour: bool = False) -> str:
