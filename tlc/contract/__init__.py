@@ -7,6 +7,7 @@ from tlc.contract.path import (
     contract,
     contract_path,
     contract_sliced,
+    given_shapes,
 )
 
-__all__ = ["ContractionInfo", "cache_clear", "cache_info", "contract", "contract_path", "contract_sliced"]
+__all__ = ["ContractionInfo", "cache_clear", "cache_info", "contract", "contract_path", "contract_sliced", "given_shapes"]

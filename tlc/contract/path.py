@@ -314,14 +314,21 @@ def _shapes(operands: Sequence[Any], shapes: bool) -> tuple[tuple[int, ...], ...
     """The operands' shapes as tuples of non-negative ints."""
     if not shapes:
         return tuple(tuple(int(n) for n in np.shape(op)) for op in operands)
-    out = []
     for k, shape in enumerate(operands):
         if hasattr(shape, "shape"):
             raise EinsumError(f"shapes=True but operand {k} is an array; pass its .shape")
+    return given_shapes(operands)
+
+
+def given_shapes(operands: Sequence[Any], not_a_shape: type[EinsumError] = EinsumError) -> tuple[tuple[int, ...], ...]:
+    """Shapes given instead of arrays (``shapes=True``), checked, as tuples of non-negative ints; an operand that
+    is no sequence raises ``not_a_shape``."""
+    out = []
+    for k, shape in enumerate(operands):
         try:
             dims = tuple(shape)
         except TypeError:
-            raise EinsumError(f"shapes=True but operand {k} ({shape!r}) is not a shape") from None
+            raise not_a_shape(f"shapes=True but operand {k} ({shape!r}) is not a shape") from None
         if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0 for n in dims):
             raise EinsumError(f"shape {shape!r} of operand {k} must be non-negative integers")
         out.append(tuple(int(n) for n in dims))

@@ -16,6 +16,7 @@ import opt_einsum
 from opt_einsum.contract import PathInfo as OptEinsumPathInfo
 from opt_einsum.contract import infer_backend
 
+from tlc.contract import given_shapes
 from tlc.einsum.errors import EinsumTypeError, numpy_error
 from tlc.einsum.plan import Plan, plan_call
 from tlc.einsum.run import as_arrays
@@ -47,7 +48,7 @@ def contract_path(*operands: Any, use_blas: bool = True, optimize: Any = True, m
     if unknown:
         raise EinsumTypeError(f"contract_path() got unknown keyword arguments {sorted(unknown)}")
     subscripts, operands = split_call(operands, numpy_labels=False)
-    shape_list = _shapes(operands) if shapes else tuple(a.shape for a in as_arrays(operands))
+    shape_list = given_shapes(operands, EinsumTypeError) if shapes else tuple(a.shape for a in as_arrays(operands))
     plan = plan_call(subscripts, shape_list, optimize, memory_limit, *_search(time_budget, seed))
     return list(plan.pairs), path_info(plan, shape_list, use_blas)
 
@@ -96,20 +97,6 @@ def _backend(backend: Any, operands: tuple[Any, ...]) -> str:
             " or 'object'); use opt_einsum.contract for other array libraries"
         )
     return backend
-
-
-def _shapes(operands: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:
-    """The shapes given with ``shapes=True``, as tuples of non-negative ints."""
-    out = []
-    for k, shape in enumerate(operands):
-        try:
-            dims = tuple(shape)
-        except TypeError:
-            raise EinsumTypeError(f"shapes=True but operand {k} ({shape!r}) is not a shape") from None
-        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0 for n in dims):
-            raise EinsumError(f"shape {shape!r} of operand {k} must be non-negative integers")
-        out.append(tuple(int(n) for n in dims))
-    return tuple(out)
 
 
 def _search(time_budget: Any, seed: Any) -> tuple[float | None, int]:
