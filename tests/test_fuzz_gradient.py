@@ -43,17 +43,39 @@ def test_gradients_of_random_programs_match_finite_differences(case):
     check_gradient(program, inputs, timeout=60).raise_if_failed()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a materialised value drops the positions l = -1 of a reduced "
-                                       "index read as X[l + 1] (found by the gradient campaign)")
 def test_reduced_index_read_ahead_keeps_its_negative_positions():
     rng = np.random.default_rng(0)
     inputs = {"X3": rng.uniform(0.5, 1.5, (2, 2, 3)), "X4": rng.uniform(0.5, 1.5, (2, 3))}
     check_gradient("T1[i, j, k] max= X3[j, k, l + 1] X4[i, l + 1]\n", inputs).raise_if_failed()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: lnorm of a shifted read (found by the gradient campaign)")
 def test_lnorm_of_a_shifted_read():
     check_gradient("T0[i, j, k] = lnorm(X0[i, j, k - 1])\n", {"X0": np.array([[[1.5]]])}).raise_if_failed()
+
+
+@pytest.mark.parametrize("source", [
+    "T0[i] = tanh(X[i, j, l + 1] W[j, l + 1])\n",
+    "T0[i, j] = exp(X[i, j, l + 1] V[l + 2])\n",
+    "T0[i, j] max= X[i, j, l + 2] V[l + 1]\n",
+    "T0[i] avg= X[i, j + 1, l + 1] W[j + 1, l]\n",
+    "T0[i, j, k] = lnorm(X[i, j, k - 1])\n",
+    "T0[i, j, k] = lnorm(X[i, j, k + 1])\n",
+    "T0[i, j, k] = lnorm(X[i, j - 1, k - 1] + X[i, j, k])\n",
+    "T0[i, j] = lnorm(X[i, j, k + 1] W[j, k + 1])\n",
+    "T0[i, k] = lnorm(X[i, j, k]) W[j, k + 1]\n",
+    "T0[i, j, k] = lnorm(X[i, j, k]) W[j + 1, k + 1]\n",
+    "T0[i, j, k.] = softmax(X[i, j, k + 2])\n",
+    "T0[i, j.] = softmax(X[i, j + 1, k] W[j, k])\n",
+    "T0[i, k.] = softmax(X[i, j, k]) W[j, k + 1]\n",
+])
+def test_shifted_reads_keep_the_forward_positions(source):
+    """Tensors the backward pass materialises keep a variable's positions below 0 (``l`` read as ``X[l + 1]``), and
+    ``softmax``/``lnorm`` normalise over the forward equation's positions, which its shifts and other reads narrow."""
+    rng = np.random.default_rng(3)
+    data = {"X": rng.uniform(-1.5, 1.5, (3, 4, 5)), "W": rng.uniform(-1.0, 1.0, (4, 5)), "V": rng.uniform(0.5, 1.5, 5)}
+    report = check_gradient(source, {n: a for n, a in data.items() if f"{n}[" in source}, seed=5)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
 
 
 @pytest.mark.slow

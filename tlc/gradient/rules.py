@@ -9,6 +9,7 @@ otherwise materialises it as a tensor, so that indices summed inside it stay sum
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from tlc.errors import TlcError
@@ -172,17 +173,25 @@ def _softmax(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> 
 
 def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> list[Factor]:
     """The argument's whole adjoint (dY - mean(dY) - Y mean(dY Y)) / sqrt(var + eps), means and the biased
-    variance taken over the normalised indices, Y being the normalised value."""
+    variance taken over the normalised indices, Y being the normalised value. The means count only the positions
+    the forward normalised (``ones``: 1 where the equation's left-hand side and every read are in range, for some
+    value of the indices outside the call): the adjoint can be wider (``lnorm(X[k - 1])`` leaves ``k = 0``), and so
+    can the argument's reads (``lnorm(X[k + 1])`` reads ``X`` from ``k = -1``) and its materialised value
+    (``lnorm(X[j - 1] + X[j])`` is 0 at ``j = 0``)."""
     every = ctx.free(path)
     kept = tuple(v for v in every if v not in node.axes)
     x, y = ctx.value(path + (0,)), ctx.value(path)
     g = ctx.adjoint(path, adjoint)
-    count = ctx.materialise("count", kept, ctx.materialise("ones", every, ir.Power(x, ir.Num(0.0))))
-    mean = ctx.materialise("mean", kept, ir.Product((x, count), (False, True)))
+    eq = ctx.equation
+    lhs = ir.Ref(eq.lhs.name, tuple(replace(i, normalised=False) for i in eq.lhs.indices))
+    reads = tuple(ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)]))
+    ones = ctx.materialise("ones", every, _call("step", ir.Product(reads, (False,) * len(reads))))
+    count = ctx.materialise("count", kept, ones)
+    mean = ctx.materialise("mean", kept, ir.Product((ones, x, count), (False, False, True)))
     centred = ctx.materialise("centred", every, _minus(x, mean))
-    var = ctx.materialise("var", kept, ir.Product((centred, centred, count), (False, False, True)))
-    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((g, count), (False, True)))
-    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((g, y, count), (False, False, True)))
+    var = ctx.materialise("var", kept, ir.Product((ones, centred, centred, count), (False, False, False, True)))
+    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((ones, g, count), (False, False, True)))
+    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((ones, g, y, count), (False, False, False, True)))
     deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
     return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
 

@@ -99,6 +99,19 @@ def _arithmetic(eq: ir.Equation) -> bool:
     return any(i.terms and i.plain_variable is None for r in (eq.lhs, *ir.refs(eq.rhs)) for i in r.indices)
 
 
+def _lifts(eq: ir.Equation) -> dict[str, int]:
+    """Each variable that every single-variable index of ``eq`` shifts forward (``X[l + 1]``, never a plain ``l``)
+    -> the smallest such shift: valid semantics let it start that far below 0, where a tensor it indexes plainly
+    has no position."""
+    shifts: dict[str, int] = {}
+    for ref in (eq.lhs, *ir.refs(eq.rhs)):
+        for index in ref.indices:
+            if index.shifted_variable:
+                variable, offset = index.shifted_variable
+                shifts[variable] = min(shifts.get(variable, offset), offset)
+    return {v: offset for v, offset in shifts.items() if offset > 0}
+
+
 def _variables(expr: ir.Expr) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for _, v in occurrences(expr)))
 
@@ -274,6 +287,8 @@ class _EquationWalk:
         self.values: dict[Path, ir.Expr] = {}
         self.equation = self.eq
         """The equation walked (the rules' ``Context``)."""
+        self.lifts = _lifts(self.eq)
+        """Variables that start below 0 -> how far the tensors the backward pass materialises over them shift them."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
         self.selection: list[Factor] = []
@@ -344,9 +359,16 @@ class _EquationWalk:
     def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
         """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
         name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
-        eq = ir.Equation(_ref(name, variables), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
+        positions = self._positions(variables)
+        eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
         self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
-        return _ref(name, variables)
+        return _ref(name, positions)
+
+    def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
+        """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
+        lifted (``l`` read only as ``X[l + 1]`` runs from -1: ``L_val_Y[l + 1]``) so that no position is lost."""
+        return tuple(ir.Index(((v, 1),), self.lifts[v]) if isinstance(v, str) and v in self.lifts else v
+                     for v in variables)
 
     def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
@@ -369,8 +391,9 @@ class _EquationWalk:
         """A new tensor ``base[variables] = rhs`` (dotted where ``rhs`` normalises), read back plainly."""
         name = self.t.names.fresh(base)
         axes = {a for n in ir.walk(rhs) if isinstance(n, ir.Call) for a in n.axes}
-        self.t.emit(_ref(name, variables, axes), rhs, self.eq)
-        return _ref(name, variables)
+        positions = self._positions(variables)
+        self.t.emit(_ref(name, positions, axes), rhs, self.eq)
+        return _ref(name, positions)
 
     # The rules' Context.
 
@@ -399,8 +422,27 @@ class _EquationWalk:
                 and () not in self.summed:
             return _ref(lhs.name, _indices(lhs))
         if path not in self.values:
-            self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path), node)
+            self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path),
+                                                  self._normalised_in_place(path, node))
         return self.values[path]
+
+    def _normalised_in_place(self, path: Path, node: ir.Expr) -> ir.Expr:
+        """``node`` (at ``path``) with the argument of each ``softmax``/``lnorm`` in it times ``R^0`` for the forward's
+        left-hand side and other reads over the call's own indices, so that a materialised value normalises over the
+        forward equation's positions (``lnorm(X[j, k]) W[j, k + 1]`` normalises ``k`` below W's end), not its own."""
+        if isinstance(node, ir.Call) and node.axes:
+            own = set(self.free(path))
+            inside = set(ir.refs(node))
+            reads = dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)])
+            bounds = tuple(ir.Power(r, ir.Num(0.0)) for r in reads
+                           if r not in inside and set(_index_variables(r)) <= own)
+            if bounds:
+                arg = ir.Product((node.args[0], *bounds), (False,) * (1 + len(bounds)))
+                return replace(node, args=(arg, *node.args[1:]))
+            return node
+        kids = ir.children(node)
+        return ir.with_children(node, tuple(self._normalised_in_place(path + (k,), c) for k, c in enumerate(kids))) \
+            if kids else node
 
     def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
         """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
