@@ -78,6 +78,17 @@ def test_shifted_reads_keep_the_forward_positions(source):
     report.raise_if_failed()
 
 
+@pytest.mark.parametrize("source, shape", [("T0[0, 0]\nT0[i/2, j] = X5[i, j]\n", (1, 1)),
+                                           ("T0[2, 0]\nT0[i/2, j] = X5[i, j]\n", (5, 3))])
+def test_a_pooled_write_skips_a_partial_window_of_a_wider_tensor(source, shape):
+    """The gradient campaign's TLC_FUZZ_SEED=1234 mismatch, minimised: ``T0[i/2, j] =`` keeps whole windows only, but
+    ``T0`` (here given a wider extent by a fact) has the position of the partial one, whose adjoint must not flow."""
+    inputs = {"X5": np.random.default_rng(1).uniform(-1.0, 1.0, shape)}
+    report = check_gradient(source, inputs)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: with TLC_FUZZ_SEED=1234 the campaign still finds a gradient mismatch "
                                         "(a program with R0(i, j, k) = X0[i, j, k], T1[i] = X2[i + l] X3[l], ...), "

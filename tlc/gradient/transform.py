@@ -291,6 +291,8 @@ class _EquationWalk:
         """Variables that start below 0 -> how far the tensors the backward pass materialises over them shift them."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
+        self.windows: ir.Ref | None = None
+        """For an equation pooling on its left-hand side, the 0/1 tensor of its whole windows (see ``_windows``)."""
         self.selection: list[Factor] = []
         """For a ``max=``/``min=`` equation, its arg-max indicator and the tensor's tie count (set by the transform)."""
 
@@ -354,7 +356,23 @@ class _EquationWalk:
                 shared = tuple(v for v in own if v in present)
                 carriers.append((self._range(r, shared), False))
             bounded |= set(own) & present
+        if any(i.divisor > 1 for i in self.eq.lhs.indices):
+            carriers.append((self._windows(), False))
         return carriers
+
+    def _windows(self) -> ir.Ref:
+        """For a forward equation pooling on its left-hand side (``P[x/2] = ...``), which keeps whole windows only,
+        ``L_grad_P_windows[x/2] max= R^0 ...`` over its reads: 1 over the whole windows and no wider, so that the
+        backward reads of ``L_grad_P[x/2]`` skip a partial window at the end even where ``P`` (with other equations or
+        data) has that position."""
+        if self.windows is None:
+            lhs = _ref(self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_windows"), _indices(self.eq.lhs))
+            reads = tuple(ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys(ir.refs(self.eq.rhs)))
+            rhs = ir.Product(reads, (False,) * len(reads)) if len(reads) > 1 else reads[0] if reads else ONE
+            self.t.out.append((ir.Equation(lhs, ir.Aggregator.MAX, rhs, span=self.eq.span),
+                               self.t.origin.get(self.eq, self.eq)))
+            self.windows = lhs
+        return self.windows
 
     def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
         """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
