@@ -89,6 +89,17 @@ def test_a_pooled_write_skips_a_partial_window_of_a_wider_tensor(source, shape):
     report.raise_if_failed()
 
 
+@pytest.mark.parametrize("source, shapes", [("T[k] = X3[k/2] X3[k]\n", {"X3": (3,)}),
+                                            ("T[x, y] = X[x/2, y/3] W[x, y]\n", {"X": (3, 2), "W": (5, 5)})])
+def test_a_pooled_read_sends_its_partial_window_back(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=1234 without the filter of shifted reads, minimised): a read
+    ``X[k/2]`` repeats X's last element for a partial window, whose adjoint must flow back to it."""
+    rng = np.random.default_rng(2)
+    report = check_gradient(source, {n: rng.uniform(-1.0, 1.0, s) for n, s in shapes.items()})
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: with TLC_FUZZ_SEED=1234 the campaign still finds a gradient mismatch "
                                         "(a program with R0(i, j, k) = X0[i, j, k], T1[i] = X2[i + l] X3[l], ...), "

@@ -144,6 +144,8 @@ class _Transform:
         """Equations in a recursion: their adjoints form the reverse recursion (the same cycle, transposed)."""
         self.reached: dict[str, str] = {}
         """Each tensor of a ``max=``/``min=`` recursion -> ``L_reached_T`` (see ``reach``)."""
+        self.unit_name: str | None = None
+        """``L_unit``, a tensor of one element (see ``unit``), once defined."""
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -207,6 +209,14 @@ class _Transform:
             self.emit(_ref(ties, lhs.indices), chosen, walk.eq)
             # max(ties, 1): an element no contribution reached (ties 0) passes no adjoint on, rather than 0/0
             walk.selection = [(chosen, False), (ir.Call("max", (_ref(ties, lhs.indices), ONE)), True)]
+
+    def unit(self, origin: ir.Equation) -> str:
+        """``L_unit``, defined on first use as ``L_unit[0] = 1`` (under ``origin``): a tensor of one element."""
+        if self.unit_name is None:
+            self.unit_name = self.names.fresh(f"{self.loss}_unit")
+            lhs = ir.Ref(self.unit_name, (ir.Index(),))
+            self.out.append((ir.Equation(lhs, ir.Aggregator.SUM, ONE, span=origin.span), self.origin.get(origin, origin)))
+        return self.unit_name
 
     def reach(self, tensor: str) -> dict[str, str]:
         """For a ``max=``/``min=`` tensor in a recursion, each tensor of the recursion -> ``L_reached_T``: 1 where the
@@ -329,8 +339,23 @@ class _EquationWalk:
         grad = self.t.grad_name(ref.name)
         if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
-        rhs = self._product(variables, self._carriers(variables, factors) + factors, ref)
-        self.t.emit(_ref(grad, _indices(ref)), rhs, self.eq)
+        positions, unit = self._every_window(_indices(ref))
+        rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
+        self.t.emit(_ref(grad, positions), rhs, self.eq)
+
+    def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
+        """``indices`` for the left-hand side of a scatter, and the factors it needs. A read ``X[k/2]`` repeats
+        ``X``'s last element for a partial window, but ``L_grad_X[k/2] +=`` on the left would keep whole windows
+        only, so it is written ``L_grad_X[(k + u)/2] += ... L_unit[u]``, ``u`` ranging over the one position of
+        ``L_unit[0] = 1``: a pooled sum of variables keeps every window."""
+        pooled = [i for i in indices if i.divisor > 1 and len(i.terms) == 1]
+        if not pooled:
+            return indices, []
+        taken = {v for i in [*self.eq.lhs.indices, *(j for r in ir.refs(self.eq.rhs) for j in r.indices)]
+                 for v in i.variables}
+        unit = next(f"u{n}" if n else "u" for n in range(len(taken) + 1) if (f"u{n}" if n else "u") not in taken)
+        positions = tuple(replace(i, terms=(*i.terms, (unit, 1))) if i in pooled else i for i in indices)
+        return positions, [(_ref(self.t.unit(self.eq), (unit,)), False)]
 
     def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
         """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
