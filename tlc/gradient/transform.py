@@ -215,7 +215,8 @@ class _Transform:
         if self.unit_name is None:
             self.unit_name = self.names.fresh(f"{self.loss}_unit")
             lhs = ir.Ref(self.unit_name, (ir.Index(),))
-            self.out.append((ir.Equation(lhs, ir.Aggregator.SUM, ONE, span=origin.span), self.origin.get(origin, origin)))
+            equation = ir.Equation(lhs, ir.Aggregator.SUM, ONE, span=origin.span)
+            self.out.append((equation, self.origin.get(origin, origin)))
         return self.unit_name
 
     def reach(self, tensor: str) -> dict[str, str]:
