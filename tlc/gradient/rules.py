@@ -59,6 +59,12 @@ def _call(function: str, arg: ir.Expr) -> ir.Call:
     return ir.Call(function, (arg,))
 
 
+def _at_least_one(count: ir.Ref) -> ir.Call:
+    """``max(count, 1)``: a count of positions as a divisor, 1 where there are none (an empty range sums nothing,
+    but a backend may divide first: 0 / 0)."""
+    return ir.Call("max", (count, ONE))
+
+
 def is_constant(expr: ir.Expr) -> bool:
     """True when ``expr`` reads no tensor and no index (literals, consts and scalar inputs only)."""
     return not any(isinstance(n, (ir.Ref, ir.IndexValue)) for n in ir.walk(expr))
@@ -186,7 +192,7 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     lhs = ir.Ref(eq.lhs.name, tuple(replace(i, normalised=False) for i in eq.lhs.indices))
     reads = tuple(ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)]))
     ones = ctx.materialise("ones", every, _call("step", ir.Product(reads, (False,) * len(reads))))
-    count = ctx.materialise("count", kept, ones)
+    count = _at_least_one(ctx.materialise("count", kept, ones))
     mean = ctx.materialise("mean", kept, ir.Product((ones, x, count), (False, False, True)))
     centred = ctx.materialise("centred", every, _minus(x, mean))
     var = ctx.materialise("var", kept, ir.Product((ones, centred, centred, count), (False, False, False, True)))
@@ -239,7 +245,7 @@ def average(eq: ir.Equation, lhs: ir.Ref, ctx: Context) -> list[Factor]:
     right-hand side: one over the number of index combinations averaged (each window's, for a pooled ``M[x/2]``)."""
     carriers = [ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)])]
     ones = ctx.materialise("ones", _every(lhs, ctx), ir.Product(tuple(carriers), (False,) * len(carriers)))
-    return [(ctx.materialise("count", lhs.indices, ones), True)]
+    return [(_at_least_one(ctx.materialise("count", lhs.indices, ones)), True)]
 
 
 def selected(eq: ir.Equation, lhs: ir.Ref, ctx: Context, guards: tuple[ir.Expr, ...] = ()) -> ir.Ref:
