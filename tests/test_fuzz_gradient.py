@@ -152,3 +152,15 @@ def test_a_kink_is_not_judged():
         return float(np.sum(np.abs(values["W"])))
     w = np.array([0.0, 1.0])
     assert compare({"W": np.array([5.0, 1.0])}, {"W": np.ones(2)}, loss_at, {"W": w}, loss_at({"W": w})) is None
+
+
+def test_a_kink_with_a_non_finite_gradient_is_not_judged_but_a_smooth_loss_is():
+    def kink(values):
+        return float(np.sum(np.abs(values["W"])))
+
+    def smooth(values):
+        return float(np.sum(np.sin(values["W"])))
+    w = np.array([0.0, 1.0])
+    nan = {"W": np.array([np.nan, 1.0])}
+    assert compare(nan, {"W": np.ones(2)}, kink, {"W": w}, kink({"W": w})) is None
+    assert "central differences give" in compare(nan, {"W": np.ones(2)}, smooth, {"W": w}, smooth({"W": w}))

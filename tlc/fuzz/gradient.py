@@ -82,9 +82,11 @@ def one_sided(loss_at, inputs: Mapping, direction: Mapping, base: float, h: floa
 def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: float) -> str | None:
     """Why the gradients ``analytic`` (name -> array) disagree with central differences along ``direction``, or
     None when they agree or the loss is not smooth along it: the one-sided differences (at h and h / 4) differ,
-    as at a kink or a tie (two equal shortest paths), where the central difference averages the two slopes."""
+    as at a kink or a tie (two equal shortest paths), where the central difference averages the two slopes. The
+    scale of that judgement leaves out non-finite gradients (``sqrt(abs(s))`` at a kink ``s = 0`` is infinite)."""
     projected = sum(float(np.sum(analytic[w] * v)) for w, v in direction.items())
-    scale = sum(float(np.sum(np.abs(analytic[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
+    finite = {w: np.where(np.isfinite(analytic[w]), analytic[w], 0.0) for w in direction}
+    scale = sum(float(np.sum(np.abs(finite[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
     slopes = [*one_sided(loss_at, inputs, direction, base, STEP), *one_sided(loss_at, inputs, direction, base, STEP / 4)]
     if max(slopes) - min(slopes) > SMOOTH * scale:
         return None
