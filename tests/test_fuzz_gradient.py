@@ -108,6 +108,17 @@ def test_a_pooled_write_is_not_its_elements_value(source, shapes):
     report.raise_if_failed()
 
 
+@pytest.mark.parametrize("source", ["T[u] = tanh(X0[i] + u) X1[u]\n",
+                                    "T0[u] = tanh((X0[i'] + (2 - u - 1.5)) * (tanh(X0[j]) X0[u] relu(X1[j])))\n"])
+def test_a_materialised_value_bounds_an_index_used_as_a_number(source):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=8 and 10): a value summing ``i`` inside and using ``u`` only
+    as a number got no extent for ``u`` ("cannot infer the range of index u") unless a read bounds it."""
+    rng = np.random.default_rng(6)
+    report = check_gradient(source, {"X0": rng.uniform(-1.5, 1.5, 3), "X1": rng.uniform(0.5, 1.5, 3)})
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: a gradient through sqrt of an exact 0 is 0 * inf = NaN where the loss "
                                         "is smooth (TLC_FUZZ_SEED=4: T0[m, k, j'] = sqrt(abs(E0(k/2) X0[j', m])) with "

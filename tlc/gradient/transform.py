@@ -468,8 +468,21 @@ class _EquationWalk:
             return _ref(lhs.name, _indices(lhs))
         if path not in self.values:
             self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path),
-                                                  self._normalised_in_place(path, node))
+                                                  self._bounded(path, self._normalised_in_place(path, node)))
         return self.values[path]
+
+    def _bounded(self, path: Path, node: ir.Expr) -> ir.Expr:
+        """``node`` times ``R^0`` for a read ``R`` of the forward (or its left-hand side) over the node's own indices
+        that bounds an index the node uses only as a number (``X[i] + u`` summing ``i``: ``u`` has no extent)."""
+        own = set(self.free(path))
+        read = {v for r in ir.refs(node) for v in _index_variables(r)}
+        loose = {n.name for n in ir.walk(node) if isinstance(n, ir.IndexValue)} - read
+        bounds = []
+        for r in dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)]):
+            if loose & set(_index_variables(r)) and set(_index_variables(r)) <= own:
+                bounds.append(ir.Power(r, ir.Num(0.0)))
+                loose -= set(_index_variables(r))
+        return ir.Product((node, *bounds), (False,) * (1 + len(bounds))) if bounds else node
 
     def _normalised_in_place(self, path: Path, node: ir.Expr) -> ir.Expr:
         """``node`` (at ``path``) with the argument of each ``softmax``/``lnorm`` in it times ``R^0`` for the forward's
