@@ -338,11 +338,20 @@ class _EquationWalk:
         if len(set(variables)) != len(variables):
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
-        if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
+        if (self.box or _plain(ref) != variables or self._narrowed(ref)) and grad not in self.t.defined:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
         positions, unit = self._every_window(_indices(ref))
         rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
         self.t.emit(_ref(grad, positions), rhs, self.eq)
+
+    def _narrowed(self, ref: ir.Ref) -> bool:
+        """True when ``ref`` reads a ``wrt`` input that a read of a defined tensor may confine to fewer positions
+        than it has (``T[q] X[q]`` with ``T`` shorter than ``X``): its gradient must still have ``X``'s shape."""
+        if ref.name not in self.t.wrt or self.t.program.tensors[ref.name].defined:
+            return False
+        own = set(_index_variables(ref))
+        return any(self.t.program.tensors[r.name].defined and own & set(_index_variables(r))
+                   for r in ir.refs(self.eq.rhs) if r.name != ref.name)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
         """``indices`` for the left-hand side of a scatter, and the factors it needs. A read ``X[k/2]`` repeats
