@@ -55,15 +55,18 @@ def loss_source(source: str, program: Program, seed: int = 0) -> tuple[str, str,
         shifted = ", ".join(f"i{a} + z{a}" for a in range(rank))
         ones = " ".join(f"{one}[z{a}]" for a in range(rank))
         lines.append(f"{loss} = {name}[{shifted}] {weight}[{index}] {ones}")
-    return "\n".join([source.rstrip("\n"), *lines]) + "\n", loss, {"weights": weights, "one": one, "seed": seed}
+    ranked = any(program.tensors[name].rank for name in finals)
+    return "\n".join([source.rstrip("\n"), *lines]) + "\n", loss, {"weights": weights, "one": one if ranked else None,
+                                                                 "seed": seed}
 
 
 def loss_data(plan: dict, extents: Mapping[str, tuple[int, ...]]) -> dict:
-    """Random ``DY`` arrays shaped like each final tensor (``extents``), and ``ONE``."""
+    """Random ``DY`` arrays shaped like each final tensor (``extents``), and ``ONE`` (unless every final is 0-d,
+    when the loss does not read it)."""
     rng = np.random.default_rng(plan["seed"])
     data = {w: rng.uniform(-1.0, 1.0, size=extents[y]) if extents[y] else float(rng.uniform(0.5, 1.0))
             for y, w in plan["weights"].items()}
-    return {**data, plan["one"]: np.ones(1)}
+    return {**data, plan["one"]: np.ones(1)} if plan["one"] else data
 
 
 def wrt_of(program: Program, inputs: Mapping) -> list[str]:
