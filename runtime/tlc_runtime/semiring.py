@@ -49,32 +49,32 @@ def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: 
     def unflatten(flat):
         return np.moveaxis(flat.reshape(shape), -1, axis)
 
-    if not _monotone(start, first, weights, fold, combine, watch.rounds):
+    edges = _edges(weights, IDLE[fold, combine])
+    if not _monotone(start, first, edges[2], fold, combine, watch.rounds):
         result = _dense_rounds(start, first, weights, fold, combine, watch, unflatten)
-    elif fold == "min" and combine == "add" and watch.proof and watch.rounds > n and \
-            not (weights < 0).any():
-        result = _dijkstra(first, weights)
+    elif fold == "min" and combine == "add" and watch.proof and watch.rounds > n and not (edges[2] < 0).any():
+        result = _dijkstra(first, edges)
     else:
-        result = _relax(start, first, weights, fold, combine, watch, unflatten)
+        result = _relax(start, first, edges, fold, combine, watch, unflatten)
     return unflatten(result)
 
 
-def _monotone(start, first, weights, fold: str, combine: str, rounds: int) -> bool:
-    """True when every contribution is a monotone function of the value it extends and is never NaN."""
-    if np.isnan(weights).any():
+def _monotone(start, first, live, fold: str, combine: str, rounds: int) -> bool:
+    """True when every contribution is a monotone function of the value it extends and is never NaN (``live``: the
+    weights other than the idle one; a NaN weight is among them)."""
+    if np.isnan(live).any():
         return False
     values = np.concatenate([start[~np.isnan(start)], first[~np.isnan(first)]])
     if combine == "add":
         bad = -math.inf if fold == "min" else math.inf      # bad + idle is NaN
-        if (weights == bad).any() or (values == bad).any():
+        if (live == bad).any() or (values == bad).any():
             return False
-        largest = np.abs(weights[np.isfinite(weights)]).max(initial=0.0)
+        largest = np.abs(live[np.isfinite(live)]).max(initial=0.0)
         return np.abs(values[np.isfinite(values)]).max(initial=0.0) + rounds * largest < HUGE
     if combine == "mul":
-        if not (np.isfinite(weights).all() and np.isfinite(values).all()) or (weights < 0).any() or \
-                (values < 0).any():
+        if not (np.isfinite(live).all() and np.isfinite(values).all()) or (live < 0).any() or (values < 0).any():
             return False
-        top, gain = max(values.max(initial=0.0), 1.0), max(weights.max(initial=0.0), 1.0)
+        top, gain = max(values.max(initial=0.0), 1.0), max(live.max(initial=0.0), 1.0)
         return math.log(top) + rounds * math.log(gain) < math.log(HUGE)
     return True
 
@@ -96,20 +96,21 @@ def _dense_rounds(start, first, weights, fold: str, combine: str, watch, unflatt
 
 
 def _edges(weights, idle: float):
-    """The CSR (indptr, indices, data) of the live (non-idle) weights."""
-    rows, cols = np.nonzero(weights != idle)
-    indptr = np.zeros(weights.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=weights.shape[0]), out=indptr[1:])
-    return indptr, cols.astype(np.int64), weights[rows, cols]
+    """The CSR (indptr, indices, data) of the weights other than ``idle`` (edges in row-major order)."""
+    n = weights.shape[0]
+    flat = np.flatnonzero(weights != idle)
+    rows, cols = np.divmod(flat, n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols, weights.ravel()[flat]
 
 
-def _relax(start, first, weights, fold: str, combine: str, watch, unflatten) -> np.ndarray:
+def _relax(start, first, edges, fold: str, combine: str, watch, unflatten) -> np.ndarray:
     """Semi-naive relaxation: each round extends only the elements the last one changed."""
     slices, n = start.shape
-    idle = IDLE[fold, combine]
     worst = math.inf if fold == "min" else -math.inf
     worst = 0.0 if combine == "mul" else worst         # values are >= 0 there (``_monotone``)
-    indptr, indices, data = _edges(weights, idle)
+    indptr, indices, data = edges
     before = start.ravel()
     values = first.ravel().copy()
     reached = ~np.isnan(start).all(axis=1)
@@ -180,14 +181,14 @@ def _improve(values, targets, candidates, fold: str):
     return where[better], old[better]
 
 
-def _dijkstra(first, weights) -> np.ndarray:
+def _dijkstra(first, edges) -> np.ndarray:
     """Shortest paths from the base values (non-negative live weights): scipy's Dijkstra from one super-source
     per slice whose edge to each element carries its finite base value (0 + b is b)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
     slices, n = first.shape
-    indptr, indices, data = _edges(weights, math.inf)
+    indptr, indices, data = edges
     result = np.full((slices, n), np.nan)
     result[~np.isnan(first).all(axis=1)] = math.inf      # reached slices reach every element
     sources = np.flatnonzero(np.isfinite(first).any(axis=1))
