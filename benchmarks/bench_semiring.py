@@ -79,7 +79,7 @@ def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
     program = tlc.compile(PROGRAM)
     program(W=dense, Src=src)
     rows["tlc semiring, warm"], got = best(lambda: program(W=dense, Src=src)["Dist"], repeat)
-    assert "semiring: semiring relaxation" in program.explain(W=dense, Src=src), "auto did not choose semiring"
+    assert "semiring: relaxing the changed" in program.explain(W=dense, Src=src), "auto did not choose semiring"
     if n <= DENSE_ROUNDS_LIMIT:
         rows["tlc dense rounds"], got = best(lambda: tlc.compile(PROGRAM, relations="dense")(W=dense, Src=src)["Dist"],
                                              1)

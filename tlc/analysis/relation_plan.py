@@ -103,8 +103,8 @@ class StratumPlan:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
                  "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB",
-                 "semiring": "semiring relaxation of the changed elements over the CSR of the weights (Dijkstra "
-                             "when the weights are non-negative, checked at run time)"}
+                 "semiring": "relaxing the changed elements over the CSR of the weights (Dijkstra for "
+                             "non-negative shortest paths, checked at run time)"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         what = "semiring" if "semiring" in self.costs else "relations"
         return f"{what}: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
