@@ -32,14 +32,68 @@ BLOCK = 2**22
 """Most elements of one intermediate of the dense rounds."""
 HUGE = 1e307
 """Magnitudes below this cannot overflow when added to another below it."""
+DENSE_LIMIT = 2**31
+"""Most elements ``Weights`` turns into a dense array (for a reader other than a semiring recursion)."""
+
+
+class Weights:
+    """A numeric matrix given by its entries (a scipy.sparse matrix; duplicates add up, as scipy's do) and the
+    value ``absent`` of every other element: ``prog(W=tlc.Weights(csr, absent=np.inf))``. A semiring recursion
+    whose idle weight is ``absent`` reads only the entries; any other reader gets the dense array."""
+
+    __slots__ = ("matrix", "absent", "shape")
+
+    def __init__(self, matrix, absent: float = math.inf):
+        from scipy import sparse
+
+        if not sparse.issparse(matrix) or matrix.ndim != 2:
+            raise TypeError(f"Weights takes a 2-d scipy.sparse matrix, not {type(matrix).__name__}")
+        self.matrix = sparse.csr_matrix(matrix, dtype=np.float64)
+        self.matrix.sum_duplicates()
+        self.absent = float(absent)
+        self.shape = tuple(int(n) for n in self.matrix.shape)
+
+    def __repr__(self) -> str:
+        return f"Weights({self.shape[0]}x{self.shape[1]}, {self.matrix.nnz} entries, absent={self.absent})"
+
+    def __array__(self, dtype=None, copy=None):
+        if math.prod(self.shape) > DENSE_LIMIT:
+            raise MemoryError(f"Weights of shape {self.shape} read densely would have {math.prod(self.shape):.3g} "
+                              f"elements")
+        dense = np.full(self.shape, self.absent)
+        coo = self.matrix.tocoo()
+        dense[coo.row, coo.col] = coo.data
+        return dense if dtype is None else dense.astype(dtype, copy=False)
+
+    def csr(self, idle: float):
+        """The CSR (indptr, indices, data) of the entries other than ``idle``, when ``absent`` is ``idle``; else
+        None (every absent pair is then an edge)."""
+        if self.absent != idle:
+            return None
+        keep = self.matrix.data != idle
+        if keep.all():
+            return self.matrix.indptr.astype(np.int64), self.matrix.indices.astype(np.int64), self.matrix.data
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.matrix.indptr))[keep]
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.shape[0]), out=indptr[1:])
+        return indptr, self.matrix.indices[keep].astype(np.int64), self.matrix.data[keep]
+
+    def transposed(self) -> "Weights":
+        """The transposed matrix, with the same absent value."""
+        return Weights(self.matrix.T.tocsr(), self.absent)
 
 
 def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: bool, watch) -> np.ndarray:
     """The fixpoint of ``T = base ⊕ T ⊗ W`` along ``axis`` of ``T``, starting from ``state`` (NaN where no data
     was supplied); ``weights`` is ``W[y, z]`` (an edge y -> z) when ``forward``, else ``W[z, y]``; ``watch`` is the
     dense loop's ``Fixpoint`` (its bound, and its messages when the bound is reached)."""
-    weights = np.asarray(weights, dtype=np.float64)
-    weights = weights if forward else weights.T
+    if isinstance(weights, Weights):
+        weights = weights if forward else weights.transposed()
+        edges = weights.csr(IDLE[fold, combine])
+    else:
+        weights = np.asarray(weights, dtype=np.float64)
+        weights = weights if forward else weights.T
+        edges = None
     n = weights.shape[0]
     moved = np.moveaxis(np.asarray(state, dtype=np.float64), axis, -1)
     shape = moved.shape
@@ -49,8 +103,11 @@ def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: 
     def unflatten(flat):
         return np.moveaxis(flat.reshape(shape), -1, axis)
 
-    edges = _edges(weights, IDLE[fold, combine])
+    if edges is None:
+        weights = np.asarray(weights, dtype=np.float64)
+        edges = _edges(weights, IDLE[fold, combine])
     if not _monotone(start, first, edges[2], fold, combine, watch.rounds):
+        weights = np.asarray(weights, dtype=np.float64)
         result = _dense_rounds(start, first, weights, fold, combine, watch, unflatten)
     elif fold == "min" and combine == "add" and watch.proof and watch.rounds > n and not (edges[2] < 0).any():
         result = _dijkstra(first, edges)
@@ -195,10 +252,11 @@ def _dijkstra(first, edges) -> np.ndarray:
     chunk = max(1, BLOCK // (2 * n + 2))
     for lo in range(0, len(sources), chunk):
         part = sources[lo:lo + chunk]
-        rows, cols = np.nonzero(np.isfinite(first[part]))
-        graph = csr_matrix((np.concatenate([data, first[part][rows, cols]]),
-                            (np.concatenate([np.repeat(np.arange(n), np.diff(indptr)), n + rows]),
-                             np.concatenate([indices, cols]))), shape=(n + len(part),) * 2)
+        rows, cols = np.nonzero(np.isfinite(first[part]))    # row-major: the super-sources' rows in order
+        tail = np.zeros(len(part) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(part)), out=tail[1:])
+        graph = csr_matrix((np.concatenate([data, first[part][rows, cols]]), np.concatenate([indices, cols]),
+                            np.concatenate([indptr, indptr[-1] + tail[1:]])), shape=(n + len(part),) * 2)
         with warnings.catch_warnings():     # negative base values leave only the super-sources
             warnings.simplefilter("ignore")
             result[part] = dijkstra(graph, directed=True, indices=n + np.arange(len(part)))[:, :n]

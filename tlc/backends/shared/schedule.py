@@ -21,7 +21,7 @@ from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, ha
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
                                          literal, numeric_copy)
 from tlc.backends.shared.relational import emit_relational
-from tlc.backends.shared.semiring import IMPORT as SEMIRING_IMPORT, emit_semiring
+from tlc.backends.shared.semiring import IMPORT as SEMIRING_IMPORT, emit_semiring, entries_only
 from tlc.backends.shared.relational_duckdb import IMPORT as DUCKDB_IMPORT, close_session, open_session, uses_duckdb
 from tlc.driver.planned import PlannedProgram
 from tlc.errors import TlcError
@@ -70,10 +70,14 @@ class ScheduleEmitter:
         self.lines = [f"{REPORT} = []  # how each fused attention ran"] if has_attention(self.program) else []
         for pname in self.program.scalars:
             self.lines.append(f"{identifier(pname)} = inputs[{literal(pname)}]")
+        sparse_weights = entries_only(self.program, self.plan.strata)
         for tname, info in self.program.tensors.items():
             if not info.defined and self.plan.storage.get(tname) == "sparse":
                 self.lines.append(f"{identifier(tname)} = rs.store(inputs[{literal(tname)}], "
                                   f"{self.shapes.extents[tname]}, 'sparse')")
+            elif not info.defined and tname in sparse_weights:
+                self.lines.append(f"{identifier(tname)} = inputs[{literal(tname)}]  # {self.shapes.extents[tname]}: "
+                                  f"weights of a semiring recursion only, as given")
             elif not info.defined:
                 self.lines.append(f"{identifier(tname)} = {self.input_code(tname)}  # {self.shapes.extents[tname]}")
         duckdb = uses_duckdb(self.planned)

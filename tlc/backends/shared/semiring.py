@@ -16,6 +16,18 @@ IMPORT = "import tlc_runtime.semiring as sr"
 """The module import emitted code needs for it."""
 
 
+def entries_only(program, plans) -> set[str]:
+    """Inputs read only as the weights of semiring recursions: emitted code passes their data as given (a
+    ``tlc.Weights`` stays sparse) instead of as a dense array."""
+    readers: dict[str, set[int]] = {}
+    for k, eq in enumerate(program.equations):
+        for ref in ir.refs(eq.rhs):
+            readers.setdefault(ref.name, set()).add(k)
+    weights = {p.semiring.weights: p.semiring.equation for p in plans if p.semiring is not None}
+    return {name for name, k in weights.items()
+            if not program.tensors[name].defined and readers.get(name) == {k}}
+
+
 def emit_semiring(emitter, stratum: Stratum, plan: StratumPlan) -> None:
     """Append the code of a semiring stratum to ``emitter.lines`` (a ``ScheduleEmitter``): its tensor is
     allocated already and is finalised after."""
