@@ -218,3 +218,64 @@ def test_data_supplied_for_the_recursive_tensor_is_one_more_contribution(low):
     given = np.where(rng.random(n) < 0.3, rng.uniform(-3, 3, n), np.nan)
     for data in (given, given[:10]):
         assert _outcome(SSSP, "semiring", W=w, Src=src, Dist=data) == _outcome(SSSP, "dense", W=w, Src=src, Dist=data)
+
+
+def _weights(w: np.ndarray, absent: float):
+    """``w`` as ``tlc.Weights``: its elements other than ``absent`` as entries."""
+    from scipy.sparse import coo_matrix
+    rows, cols = np.nonzero(~((w == absent) | (np.isnan(w) & np.isnan(absent))))
+    return tlc.Weights(coo_matrix((w[rows, cols], (rows, cols)), shape=w.shape), absent=absent)
+
+
+@pytest.mark.parametrize("source, none, name", [(SSSP, np.inf, "W"), (TRANSPOSED, np.inf, "W"), (MULTI, np.inf, "W"),
+                                                (ALL_PAIRS, np.inf, "W"), (WIDEST, 0.0, "C"), (WIDEST, -np.inf, "C"),
+                                                (RELIABLE, 0.0, "P"), (MINIMAX, np.inf, "W")])
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_weights_given_by_their_entries_match_the_dense_array(source, none, name, backend):
+    rng = np.random.default_rng(7)
+    n = 40
+    w = weighted(rng, n, 3.0, none, 0.0, 1.0 if name == "P" else 9.0)
+    inputs = {name: w}
+    if "Src" in source:
+        inputs["Src"] = np.where(rng.random((3, n) if "D[s" in source else n) < 0.1, 0.0, np.inf)
+    expected = tlc.compile(source, relations="dense")(**inputs)
+    for relations in ("semiring", "dense", "auto"):
+        program = tlc.compile(source, relations=relations, backend=backend)
+        got = program(**{**inputs, name: _weights(w, none)})
+        for tensor in expected:
+            np.testing.assert_array_equal(np.asarray(got[tensor]), np.asarray(expected[tensor]), err_msg=relations)
+    entries_only = "inputs['W']  #" in tlc.compile(source, relations="semiring").source(**{**inputs, name: w})
+    assert entries_only == (source in (SSSP, TRANSPOSED, MULTI))   # all pairs read W in their base equation
+
+
+def test_weights_whose_absent_value_is_not_idle_or_whose_entries_hold_nan():
+    rng = np.random.default_rng(8)
+    n = 30
+    w = weighted(rng, n, 3.0, 7.5)
+    w[rng.random((n, n)) < 0.02] = np.nan
+    src = np.where(rng.random(n) < 0.1, 0.0, np.inf)
+    expected = tlc.compile(SSSP, relations="dense")(W=w, Src=src)["Dist"]
+    got = tlc.compile(SSSP, relations="semiring")(W=_weights(w, 7.5), Src=src)["Dist"]
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_weights_matrix_on_a_graph_too_large_for_the_dense_array():
+    from scipy.sparse import random as sparse_random
+    n = 200_000      # the dense W would have 4e10 elements
+    matrix = sparse_random(n, n, density=3 / n, format="csr", random_state=np.random.default_rng(0))
+    src = np.full(n, np.inf)
+    src[:2] = 0.0
+    got = tlc.compile(SSSP)(W=tlc.Weights(matrix), Src=src)["Dist"]
+    np.testing.assert_array_equal(got, csgraph.dijkstra(matrix, indices=[0, 1], min_only=True))
+
+
+def test_weights_data_errors():
+    from scipy.sparse import eye
+    with pytest.raises(tlc.DataError, match="tlc.Weights is data for a numeric matrix, but E is a relation"):
+        tlc.compile("P(x, y) = E(x, y)")(E=tlc.Weights(eye(3)))
+    with pytest.raises(tlc.DataError, match="but V is of rank 1"):
+        tlc.compile("X[i] = V[i]")(V=tlc.Weights(eye(3)))
+    with pytest.raises(tlc.DataError, match=r"tlc.Weights\(matrix, absent=...\)"):
+        tlc.compile("X[i] = V[i, j]")(V=eye(3))
+    with pytest.raises(TypeError, match="Weights takes a 2-d scipy.sparse matrix"):
+        tlc.Weights(np.eye(3))
