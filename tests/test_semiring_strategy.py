@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
 
@@ -279,3 +280,32 @@ def test_weights_data_errors():
         tlc.compile("X[i] = V[i, j]")(V=eye(3))
     with pytest.raises(TypeError, match="Weights takes a 2-d scipy.sparse matrix"):
         tlc.Weights(np.eye(3))
+
+
+SHAPES = {SSSP: ("W", "Src"), MULTI: ("W", "Src"), ALL_PAIRS: ("W",), LEFT: ("W",), TRANSPOSED: ("W", "Src"),
+          WIDEST: ("C",), RELIABLE: ("P",), LONGEST: ("G", "Src"), MINIMAX: ("W",)}
+SPECIAL = (np.inf, -np.inf, np.nan, 0.0, -0.0, 1.0, 2.0, -1.0, 0.5, 1e306, -1e306)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=st.sampled_from(sorted(SHAPES)), n=st.integers(1, 7), seed=st.integers(0, 2**32 - 1),
+       rounds=st.sampled_from([None, 1, 3, 50]))
+def test_random_values_give_the_dense_outcome(source, n, seed, rounds):
+    """Any mix of special values (inf, -inf, NaN, signed zeros, huge) in weights and base: the same results
+    (NaN where NaN; a zero's sign may differ, as the order the dense fold meets 0.0 and -0.0 decides it), or the
+    same error, as the dense rounds."""
+    rng = np.random.default_rng(seed)
+    weight, base = SHAPES[source][0], SHAPES[source][1:]
+    inputs = {weight: rng.choice(SPECIAL, (n, n))}
+    for name in base:
+        inputs[name] = rng.choice(SPECIAL, (2, n) if source == MULTI else (n,))
+    outcomes = []
+    for relations in ("semiring", "dense"):
+        try:
+            results = tlc.compile(source, relations=relations, max_rounds=rounds)(**inputs)
+            outcomes.append([np.asarray(v) for v in results.values()])
+        except tlc.TlcError as error:
+            outcomes.append(str(error))
+    fast, dense = outcomes
+    assert type(fast) is type(dense) and (fast == dense if isinstance(fast, str) else
+                                          all(np.array_equal(a, b, equal_nan=True) for a, b in zip(fast, dense)))

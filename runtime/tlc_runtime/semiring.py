@@ -178,33 +178,27 @@ def _relax(start, first, edges, fold: str, combine: str, watch, unflatten) -> np
     while True:
         rounds += 1
         targets, candidates = _extend(frontier, extended, indptr, indices, data, n, COMBINE[combine])
-        if rounds == 1:
-            _improve(values, targets, candidates, fold)
-        else:
-            changed, old = _improve(values, targets, candidates, fold)
+        improved, old = _improve(values, targets, candidates, fold)
         fill = reached & ~filled           # every pair is an entry of W: reached slices reach all their elements
         filled |= fill
-        grid = values.reshape(slices, n)
-        gaps = np.flatnonzero((np.isnan(grid) & fill[:, None]).ravel())
-        if rounds == 1:
-            values[gaps] = worst
+        gaps = np.flatnonzero((np.isnan(values.reshape(slices, n)) & fill[:, None]).ravel())
+        values[gaps] = worst
+        if rounds == 1:     # round 1 starts from the base, not from the state before it
             changed = np.flatnonzero(~((values == before) | (np.isnan(values) & np.isnan(before))))
             old = before[changed]
         else:
-            values[gaps] = worst
-            changed, old = np.concatenate([changed, gaps]), np.concatenate([old, np.full(len(gaps), np.nan)])
+            changed, old = np.concatenate([improved, gaps]), np.concatenate([old, np.full(len(gaps), np.nan)])
         if not len(changed):
             watch.ticker.close()
             return values
         reached[changed // n] = True
         if watch.ticker.due():
             watch.ticker.report(rounds, f"{len(changed)} elements changed")
-        if rounds >= watch.rounds:      # the dense loop's failure, with its message
+        if rounds >= watch.rounds:      # the dense loop's failure, with its message: settled raises
             previous = values.copy()
             previous[changed] = old
             watch.round = rounds - 1
             watch.settled((unflatten(values),), (unflatten(previous),))
-            raise AssertionError("a changing state passed the round bound")     # settled raised: unreachable
         frontier = changed[values[changed] != worst]
         extended = values[frontier]
 
