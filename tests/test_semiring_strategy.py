@@ -309,3 +309,9 @@ def test_random_values_give_the_dense_outcome(source, n, seed, rounds):
     fast, dense = outcomes
     assert type(fast) is type(dense) and (fast == dense if isinstance(fast, str) else
                                           all(np.array_equal(a, b, equal_nan=True) for a, b in zip(fast, dense)))
+
+
+def test_empty_graphs_keep_the_dense_code():
+    program = tlc.compile(SSSP, relations="semiring")
+    assert program(W=np.zeros((0, 0)), Src=np.zeros(0))["Dist"].shape == (0,)
+    assert "sr.fixpoint" not in program.source(W=np.zeros((0, 0)), Src=np.zeros(0))

@@ -57,6 +57,8 @@ def test_the_weights_must_be_square_over_the_node_axis():
     assert shape_of("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", W=(6, 6), Src=(6,)) is not None
     assert shape_of("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", W=(6, 7), Src=(7,)) is None
     assert shape_of("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", W=(6, 6), Src=(9,)) is None
+    assert shape_of("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", W=(0, 0), Src=(0,)) is None
+    assert shape_of("D[s, y] min= Src[s, y]\nD[s, y] min= D[s, x] + W[x, y]", W=(3, 3), Src=(0, 3)) is None
 
 
 @pytest.mark.parametrize("nodes, force, strategy", [(4, "auto", "einsum"), (500, "auto", "semiring"),

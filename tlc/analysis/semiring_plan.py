@@ -89,6 +89,8 @@ def semiring_shape(program: Program, stratum: Stratum, shapes: Shapes) -> Semiri
     if edge not in ((y, z), (z, y)):
         return None
     n = shapes.extents[name][axis]
+    if not all(shapes.extents[name]):      # an empty tensor: nothing to relax
+        return None
     ranges = shapes.ranges.get(recursive[0], {})
     full = {v: (0, shapes.extents[name][a]) for a, v in enumerate(head)} | {y: (0, n)}
     if shapes.extents.get(weights.name) != (n, n) or any(ranges.get(v) != span for v, span in full.items()):
