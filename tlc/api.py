@@ -12,12 +12,12 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
-from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
-from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
+from tlc.driver.inputs import nonzeros, prepare, scalar_span
+from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
@@ -324,13 +324,7 @@ class Program:
         """Read the inputs, then plan, emit and load the program for their signature (cached per signature
         and relation plan); returns the prepared inputs and the specialisation."""
         program, strata, cache = variant.ir, variant.strata, variant.cache
-        data = read_inputs(program, inputs, self.memory_limit)
-        sig = signature(program, data)
-        shapes = cache.get(sig.key)
-        if shapes is None:
-            fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
-            given = {n: e for n, e in sig.extents.items() if n not in fixed}
-            shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
+        data, sig, shapes = shaped(program, strata, inputs, self.memory_limit, cache)
         relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
                                    self.budget.elements, self.max_rounds)
         spec = cache.get((sig.key, relations.signature()))

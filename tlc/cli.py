@@ -19,13 +19,14 @@ from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_i
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.drawing import program_dot, render_dot
 from tlc.driver.progress import progress_on
-from tlc.driver.source import frontend, load_source
+from tlc.driver.shaped import shape_errors
+from tlc.driver.source import checked, frontend, input_names, load_source, lowered, raise_located, static_problems
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
 from tlc import __version__
 from tlc.analysis.lints import lint
 from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_bytes, parse_limit
+from tlc.memory_limit import parse_bytes, parse_limit, resolve as resolve_budget
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
@@ -248,6 +249,16 @@ def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
                     inputs[name] = load_file(found[0], _header(args))
                     origins[name] = (found[0], None)
     return inputs
+
+
+def _check_whole(program, inputs: dict, args) -> None:
+    """The checks of the whole program that need no data; when they fail and every input is given, the shape
+    checks on that data too, so that one run reports every independent error."""
+    problems, strata = static_problems(program)
+    if problems.errors and all(name in inputs for name in input_names(program)):
+        limit = resolve_budget(getattr(args, "memory_limit", None)).elements
+        problems.errors += shape_errors(program, strata, inputs, limit, frozenset(problems.doubtful))
+    raise_located(problems, program)
 
 
 def _check_files(program: Program, inputs: dict, origins: dict) -> None:
@@ -477,11 +488,13 @@ def _command(args) -> int:
         program = DatalogProgram(translation(args.file, dialect=args.dialect), backend, opt_level, **options)
         inputs = _datalog_inputs(args, program)
     else:
-        checked = frontend(source, filename, getattr(args, "outputs", None), tolerance)
-        program = Program(checked, backend, opt_level, **options)
+        written = lowered(source, filename)
         origins: dict = {}
-        inputs = _inputs(args, program.input_names(), origins)
-        _warn(lint(checked, supplied=frozenset(inputs)), args)
+        inputs = _inputs(args, input_names(written), origins)
+        _check_whole(written, inputs, args)
+        checked_ir = checked(written, getattr(args, "outputs", None), tolerance)
+        program = Program(checked_ir, backend, opt_level, **options)
+        _warn(lint(checked_ir, supplied=frozenset(inputs)), args)
         _check_files(program, inputs, origins)
     if args.command == "check":
         shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
