@@ -46,16 +46,18 @@ def _close_names(program: Program) -> list[TlcWarning]:
 
 
 def _undefined_relations(program: Program, supplied: frozenset[str]) -> list[TlcWarning]:
-    """A relation no rule or fact defines nor data supplies, read by a query or named like a defined relation."""
+    """A relation no rule or fact defines nor data supplies, named like a defined relation, or read by a query
+    alone (a relation some rule reads is an input, and querying an input is legitimate)."""
     defined = [n for n, info in program.tensors.items() if info.defined and info.relation]
     slips = _Slips(defined)
     queried = {q.atom.name: q for q in program.queries}
+    read = {ref.name for eq in program.equations for ref in ir.refs(eq.rhs)}
     out = []
     for info in _inputs(program):
         if not info.relation or info.name in supplied:
             continue
         near = slips.of(info.name)
-        if near is None and info.name not in queried:
+        if near is None and (info.name not in queried or info.name in read):
             continue
         if near is None and len(out) < MAX_SUGGESTIONS:
             near = closest(info.name, defined)
