@@ -15,6 +15,7 @@ from tlc.api import ALL_BACKENDS, Program
 from tlc.backends.shared.relational_duckdb import sql_script
 from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
+from tlc.datalog.lints import lint as datalog_lint
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.drawing import program_dot, render_dot
@@ -487,6 +488,7 @@ def _command(args) -> int:
                               "with .output")
         program = DatalogProgram(translation(args.file, dialect=args.dialect), backend, opt_level, **options)
         inputs = _datalog_inputs(args, program)
+        _warn(datalog_lint(program.translation, program.source_ir, frozenset(inputs)), args)
     else:
         written = lowered(source, filename)
         origins: dict = {}
