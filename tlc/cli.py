@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     def with_warnings(p):
         p.add_argument("-W", dest="warnings", choices=("default", "error"), default="default", metavar="error",
                        help="'-W error' makes every warning an error (exit status 1)")
-        p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+        p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings or progress")
 
     def with_data(p):
         p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
@@ -550,10 +550,18 @@ def _run_here(program: Program, inputs: dict, args) -> int:
     target = out_target(args.out, _result_kinds(program)) if args.out and not zarr_out else None
     if args.out_dir:
         check_directory(args.out_dir, "-D")
-    results = program(**inputs)
-    if zarr_out is not None:
-        from tlc.backends.dask.files import write_zarr
-        write_zarr(zarr_out, results)
+    show = sys.stderr.isatty() and not args.quiet
+    if program.backend == "dask":
+        from tlc.backends.dask.progress import computed, local_progress
+        with local_progress(sys.stderr, show):
+            results = program(**inputs)
+            if zarr_out is not None:
+                from tlc.backends.dask.files import write_zarr
+                write_zarr(zarr_out, results)
+            values = computed(dict(results.items()), sys.stderr, show)
+    else:
+        results = program(**inputs)
+        values = dict(results.items())
     if isinstance(program, DatalogProgram):
         tr = program.translation
         tuples = functools.partial(program.tuples, results)
@@ -561,10 +569,10 @@ def _run_here(program: Program, inputs: dict, args) -> int:
         if outputs or args.out_dir:
             write_outputs(tr, tuples, args.out_dir or ".", None if outputs else list(results))
         else:
-            _print(results, args.full)
+            _print(values, args.full)
         print_sizes(tr, tuples)
     elif args.out_dir:
-        for name, value in results.items():
+        for name, value in values.items():
             if isinstance(value, rt.Relation):
                 write_relation(args.out_dir, name, value)
             elif args.out_dir == STDOUT:
@@ -573,7 +581,7 @@ def _run_here(program: Program, inputs: dict, args) -> int:
                 os.makedirs(args.out_dir, exist_ok=True)
                 np.save(os.path.join(args.out_dir, name + ".npy"), np.asarray(value), allow_pickle=False)
     else:
-        _print(results, args.full)
+        _print(values, args.full)
     for text, answer in results.answers:
         print(f"{text} {_format_answer(answer)}")
     if args.tolerance is not None:
@@ -581,12 +589,12 @@ def _run_here(program: Program, inputs: dict, args) -> int:
             report.measure()
             print(report.describe(), file=sys.stderr)
     if target is not None:
-        target.write(dict(results.items()))
+        target.write(values)
     return 0
 
 
-def _print(results, full: bool = False) -> None:
-    for name, value in results.items():
+def _print(values, full: bool = False) -> None:
+    for name, value in values.items():
         print(_format_value(name, value, full))
 
 
@@ -595,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        with progress_on(sys.stderr):
+        with progress_on(sys.stderr, not getattr(args, "quiet", False)):
             return _command(args)
     except _UsageError as err:
         parser.error(str(err))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from tlc_runtime.progress import LOGGER
+from tlc_runtime.progress import LOGGER, describe
 
 
 class TerminalProgress(logging.Handler):
@@ -23,7 +23,8 @@ class TerminalProgress(logging.Handler):
             self.tqdm = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        what, done, total, detail, finished = getattr(record, "progress", (record.getMessage(), None, None, "", False))
+        what, done, total, detail, finished, unit = getattr(record, "progress",
+                                                            (record.getMessage(), None, None, "", False, "round"))
         if self.tqdm is not None:
             bar = self.bars.get(what)
             if finished:
@@ -31,12 +32,12 @@ class TerminalProgress(logging.Handler):
                     self.bars.pop(what).close()
                 return
             if bar is None:
-                bar = self.bars[what] = self.tqdm(total=total, desc=what, unit="round", file=self.stream, leave=False)
+                bar = self.bars[what] = self.tqdm(total=total, desc=what, unit=unit, file=self.stream, leave=False)
             bar.set_postfix_str(detail, refresh=False)
             bar.n = done
             bar.refresh()       # reports come at most every INTERVAL seconds: draw each
             return
-        text = f"{what}: done" if finished else f"{what}: round {done}{f'/{total}' if total else ''}, {detail}"
+        text = f"{what}: done" if finished else describe(what, done, total, detail, unit)
         self.stream.write(f"\r\x1b[K{text}" + ("\n" if finished else ""))
         self.stream.flush()
 
