@@ -106,3 +106,11 @@ def test_the_negated_relation_s_readers_are_not_shape_checked_after_the_cycle(tm
     path = write(tmp_path, src, {"Q": np.array([True, True])})
     assert main(["check", path, "--data", str(tmp_path / "d.npz")]) == 1
     assert capsys.readouterr().err.count(": error: ") == 1
+
+
+def test_every_input_without_data_is_reported():
+    program = tlc.compile("C[i] = X[i] + 1\nD[i] = Y[i] + s\n")
+    with pytest.raises(tlc.TlcError) as info:
+        program()
+    assert [e.message for e in info.value.errors] == ["no data for input X", "no data for input Y",
+                                                       "no data for input s"]

@@ -22,7 +22,7 @@ from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
+from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -290,6 +290,7 @@ class Program:
                 readable = sorted(self.input_names())
                 raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
                                 help=did_you_mean(name, readable)).located(program.filename, program.source)
+        missing = Problems()        # every input without data, in one error
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
@@ -298,8 +299,11 @@ class Program:
                 near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
                 hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
                     "given data)" if near in inputs else "defined by an equation)")
-                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
-                                                                                      program.source)
+                missing.add(DataError(f"no data for {what} {name}", span, help=hint))
+        try:
+            missing.raise_any()
+        except TlcError as err:
+            raise err.located(program.filename, program.source) from None
         try:
             return self._specialise(inputs, variant)
         except TlcError as err:
