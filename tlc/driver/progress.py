@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from tlc_runtime.progress import LOGGER
+from tlc_runtime.progress import LOGGER, describe
 
 from tlc.contract.progress import LOGGER as SEARCH_LOGGER
 
@@ -17,8 +17,8 @@ LOGGERS = (LOGGER, SEARCH_LOGGER)
 class TerminalProgress(logging.Handler):
     """Draws each loop's reports on ``stream``: a tqdm bar (with the round bound as its total) or a plain line.
 
-    A record's ``progress`` is ``(what, done, total, detail, finished[, unit])``; the unit is ``round`` unless
-    given (the search counts seconds)."""
+    A record's ``progress`` is ``(what, done, total, detail, finished, unit)``: rounds, strong components, or
+    seconds (``s``) for the contraction-order search."""
 
     def __init__(self, stream):
         super().__init__(logging.INFO)
@@ -31,9 +31,8 @@ class TerminalProgress(logging.Handler):
             self.tqdm = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        what, done, total, detail, finished, *unit = getattr(
-            record, "progress", (record.getMessage(), None, None, "", False))
-        unit = unit[0] if unit else "round"
+        what, done, total, detail, finished, unit = getattr(record, "progress",
+                                                            (record.getMessage(), None, None, "", False, "round"))
         if self.tqdm is not None:
             bar = self.bars.get(what)
             if finished:
@@ -46,8 +45,7 @@ class TerminalProgress(logging.Handler):
             bar.n = done
             bar.refresh()       # reports come at most every INTERVAL seconds: draw each
             return
-        count = f"round {done}{f'/{total}' if total else ''}" if unit == "round" else f"{done} {unit}"
-        text = f"{what}: done" if finished else f"{what}: {count}, {detail}"
+        text = f"{what}: done" if finished else describe(what, done, total, detail, unit)
         self.stream.write(f"\r\x1b[K{text}" + ("\n" if finished else ""))
         self.stream.flush()
 
