@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
+from tlc.driver.stored import replaced_inputs, stored_inputs
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
@@ -290,6 +292,9 @@ class Program:
                 readable = sorted(self.input_names())
                 raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
                                 help=did_you_mean(name, readable)).located(program.filename, program.source)
+        given = list(inputs)
+        if self.database is not None:
+            inputs = {**inputs, **stored_inputs(program, self.database, [n for n in self._needed() if n not in inputs])}
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
@@ -298,12 +303,18 @@ class Program:
                 near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
                 hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
                     "given data)" if near in inputs else "defined by an equation)")
-                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
-                                                                                      program.source)
+                where = f" (nor a table {name} stored in {self.database})" if self.database is not None and \
+                    what == "relation" else ""
+                raise DataError(f"no data for {what} {name}{where}", span, help=hint).located(program.filename,
+                                                                                              program.source)
         try:
-            return self._specialise(inputs, variant)
+            prepared, spec = self._specialise(inputs, variant)
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
+        if self.database is not None:
+            for note in replaced_inputs(program, self.database, given, prepared, spec.symbols, spec.symbolic):
+                warnings.warn(note, stacklevel=4)
+        return prepared, spec
 
     def check(self, /, **inputs) -> None:
         """Check the inputs against the program and infer every shape, without running anything."""

@@ -9,17 +9,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
+from tlc.driver.stored import stored_names
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
 from tlc.datalog.syntax import parse
 from tlc.datalog.translate import Query, Translation, translate_clauses
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, TlcWarning
 
 
 def load(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
@@ -154,8 +156,12 @@ class DatalogProgram(Program):
                 raise DatalogDataError(f"unknown predicate {name!r}; this program uses: {known}",
                                        code="unknown_predicate")
             data[name] = check_rows(name, rows, pred.arity)
-        for name in self.edb():
-            data.setdefault(name, [])
+        missing = [name for name in self.edb() if name not in data]
+        if self.database is not None:      # a relation an earlier run stored there is read from there
+            stored = stored_names(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
+            missing = [name for name in missing if preds[name].tl not in stored]
+        for name in missing:
+            data[name] = []
         return data
 
     def __call__(self, /, **inputs) -> Results:
@@ -163,8 +169,14 @@ class DatalogProgram(Program):
         The results (Datalog names; ``facts`` holds the facts given as data) belong to this call."""
         data = self._facts(inputs)
         preds = self.translation.predicates
-        with _mapped(self.translation):
+        with _mapped(self.translation), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TlcWarning)
             raw = super().__call__(**self._tl_data(data))
+        for found in caught:        # a run's notes, placed in the Datalog file rather than its translation
+            note = found.message
+            if isinstance(note, TlcWarning):
+                note = TlcWarning(note.message, filename=self.translation.filename, notes=note.notes, code=note.code)
+            warnings.warn(note, stacklevel=2)
         values = {p.name: raw[p.tl] for p in preds.values() if not p.helper and p.tl in raw}
         results = Results(values, raw.report, raw._spec, data)
         results.answers.extend((f"?- {q.text}.", self._answer(q, results)) for q in self.translation.queries)

@@ -37,11 +37,13 @@ def open_session(planned: PlannedProgram) -> list[str]:
     memory = planned.budget.elements * 8 if planned.budget.elements is not None else None
     lines = [f"{SESSION} = rdb.Session({literal(planned.database)}, {literal(memory)})"]
     if planned.database is not None:
+        lines.append(f"{SESSION}.symbols(SYMBOLS)")
         names = builder(planned).names
         for name, info in planned.program.tensors.items():
             if info.relation and not info.defined and name in planned.shapes.extents:
-                lines.append(f"{SESSION}.input({literal(names[name])}, {identifier(name)}, {info.rank})")
-        lines.append(f"{SESSION}.symbols(SYMBOLS)")
+                symbolic = tuple(a for a in range(info.rank) if (name, a) in planned.symbolic)
+                lines.append(f"{SESSION}.input({literal(names[name])}, {identifier(name)}, {info.rank}, "
+                             f"{literal(symbolic)})")
     return lines
 
 

@@ -13,8 +13,9 @@ folded by grouped ``min(v)``/``max(v)`` in a semi-naive loop that keeps each rou
 fixpoint (path counting) adds each round's contributions, and a non-recursive sum over relations is one grouped
 ``sum(v)`` (a relation's tuple counting 1).
 
-Table names are the relations' names (quoted by ``quoting.sql_identifier``); DuckDB matches names without
-regard to case, so a relation whose name differs from an earlier one's only in case gets ``#2``, ``#3``...
+Table names are the relations' names (``tlc.analysis.tables``, quoted by ``quoting.sql_identifier``); DuckDB
+matches names without regard to case, so a relation whose name differs from an earlier one's only in case gets
+``#2``, ``#3``...
 Tables of tlc's own contain a space (``tlc new P``), which no relation name does.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of, sum_terms
 from tlc.analysis.strata import Mode, Stratum
+from tlc.analysis.tables import table_names
 from tlc.backends.shared.arrays import constant_position
 from tlc.backends.shared.quoting import sql_identifier
 from tlc.ir import nodes as ir
@@ -35,19 +37,6 @@ RECURSIVE = sql_identifier("tlc recursive")
 """The name of the recursive common table expression."""
 FOLD_SQL = {"max": "greatest", "min": "least"}
 """The SQL of the functions a ``min=``/``max=`` fold's terms may combine by."""
-
-
-def table_names(program: Program) -> dict[str, str]:
-    """Every tensor's table name (unquoted): its own, or ``name#k`` where it differs only in case from an
-    earlier one's (DuckDB's names are case-insensitive; relations are named first)."""
-    names, taken = {}, {}
-    for relation in (True, False):
-        for name, info in program.tensors.items():
-            if info.relation == relation:
-                key = name.lower()
-                taken[key] = taken.get(key, 0) + 1
-                names[name] = name if taken[key] == 1 else f"{name}#{taken[key]}"
-    return names
 
 
 def columns(arity: int) -> list[str]:
