@@ -224,8 +224,9 @@ def _fold_shape(program: Program, stratum: Stratum) -> str:
     fold = fold_of(program, stratum)
     if stratum.mode is Mode.PLAIN:
         return "a join of relations with tensor semantics as grouped sum(v)"
-    return f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) in a semi-naive loop over " \
-           f"temporary tables"
+    if fold != "sum":
+        return f"a {fold}= fixpoint as grouped {fold}(v) in one WITH RECURSIVE ... USING KEY"
+    return "a sum fixpoint as grouped sum(v) in a semi-naive loop over temporary tables"
 
 
 def sum_terms(expr) -> list:
