@@ -149,7 +149,7 @@ def test_a_sum_over_a_relation_kept_in_duckdb_runs_there():
     got = prog(Edge=edges)
     plan = prog.specialisation(Edge=edges).plan
     assert [p.strategy for p in plan.strata] == ["duckdb"] * 2
-    assert plan.strata[1].reason == "a join of relations with tensor semantics as grouped sum(v); reads Path, kept in " \
+    assert plan.strata[1].reason == "a join with tensor semantics as grouped sum(v); reads Path, kept in " \
                                     "DuckDB"
     assert plan.storage["Path"] == "sparse"
     np.testing.assert_array_equal(got["Reach"], np.arange(3000, -1, -1))
@@ -157,7 +157,7 @@ def test_a_sum_over_a_relation_kept_in_duckdb_runs_there():
     weighted = tlc.compile(CLOSURE + "Weighted[x] = Path(x, y) W[y] + 2 Path(y, x)\n", relations="duckdb")
     got = weighted(Edge=edges[:300], W=w)["Weighted"]
     np.testing.assert_allclose(got, np.array([w[x + 1:].sum() for x in range(301)]) + 2 * np.arange(301))
-    assert "a join of relations with tensor semantics as grouped sum(v); forced" in weighted.explain()
+    assert "a join with tensor semantics as grouped sum(v); forced" in weighted.explain()
 
 
 def test_supplied_values_of_a_fold_are_contributions():

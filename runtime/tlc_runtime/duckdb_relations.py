@@ -103,7 +103,7 @@ class Session:
             return
         array = np.asarray(array, dtype=np.float64)
         if identity == 0 and not np.isfinite(array).all():
-            raise RuntimeFailure(f"a sum fixpoint in DuckDB needs finite inputs, and {table} holds inf or NaN: "
+            raise RuntimeFailure(f"a sum or average in DuckDB needs finite inputs, and {table} holds inf or NaN: "
                                  f"run it in memory (relations='auto')")
         keep = (array != identity) & ~np.isnan(array)
         rows = np.argwhere(keep)

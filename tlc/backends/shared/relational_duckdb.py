@@ -29,7 +29,7 @@ def uses_duckdb(planned: PlannedProgram) -> bool:
 def builder(planned: PlannedProgram, loop: bool = False) -> StratumSql:
     """The SQL builder for ``planned``'s strata."""
     return StratumSql(planned.program, planned.shapes.extents, planned.symbols, planned.symbolic, planned.supplied,
-                      planned.database is not None, loop, planned.max_rounds)
+                      planned.database is not None, loop, planned.max_rounds, planned.shapes.ranges)
 
 
 def open_session(planned: PlannedProgram) -> list[str]:
@@ -93,7 +93,7 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     they are, the loop (of a fixpoint) bounded as in memory (``round_bound``), the result dense again (the identity
     where supplied data or the equations without a recursive read range, 0 where nothing reached)."""
     planned, lines = emitter.planned, emitter.lines
-    identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0"}[fold]
+    identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0", "avg": "0.0"}[fold]
     for name in reads:
         info = planned.program.tensors[name]
         if info.relation:

@@ -22,6 +22,7 @@ Tables of tlc's own contain a space (``tlc new P``), which no relation name does
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tlc.analysis.relation_plan import Rule, fold_of, linear, rule_of, sum_terms
@@ -67,7 +68,7 @@ class StratumSql:
     """Builds the SQL of one relational stratum of a planned program."""
 
     def __init__(self, program: Program, extents: dict, symbols: tuple, symbolic: frozenset,
-                 supplied, database: bool, loop: bool = False, max_rounds: int | None = None):
+                 supplied, database: bool, loop: bool = False, max_rounds: int | None = None, ranges=None):
         self.program = program
         self.extents = extents
         self.symbols = symbols
@@ -79,6 +80,8 @@ class StratumSql:
         """Evaluate linear recursion as a loop too (a bound on the rounds needs the loop's count)."""
         self.max_rounds = max_rounds
         """The bound on a fixpoint's rounds that ``max_rounds=`` sets (None: ``round_bound``'s own)."""
+        self.ranges = ranges or {}
+        """Each equation's index ranges (``Shapes.ranges``): an average divides by its reduced ones'."""
 
     # ------------------------------------------------------------ names
     def table(self, name: str) -> str:
@@ -203,12 +206,12 @@ class StratumSql:
         base, variants = [], []
         for k in stratum.equations:
             eq = self.program.equations[k]
-            for term in (sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]):
+            for term in (sum_terms(eq.rhs) if fold in ("sum", "avg") else [eq.rhs]):
                 reads = [n for n, r in enumerate(ir.refs(term)) if r.name == t]
                 if reads:
                     variants.extend(self.fold_select(eq.lhs, term, fold, n) for n in reads)
                 else:
-                    base.append(self.fold_select(eq.lhs, term, fold))
+                    base.append(self.fold_select(eq.lhs, term, "sum" if fold == "avg" else fold))
 
         if t in self.supplied:      # its data is one more contribution
             base.insert(0, f"SELECT * FROM {self.own('input', t)}")
@@ -218,6 +221,12 @@ class StratumSql:
                 return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in keys)}, " \
                        f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
             return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
+        if stratum.mode is Mode.PLAIN and fold == "avg":
+            count = self.averaged(stratum.equations[0]) + (t in self.supplied)    # supplied data: one more element
+            return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(keys)}, sum(v) / "
+                                     f"{max(count, 1)} AS v FROM ({' UNION ALL '.join(base)}) GROUP BY ALL",),
+                              note=f"an average with tensor semantics: grouped sum(v) over the {count} elements "
+                                   f"averaged, relations read as 1")
         if stratum.mode is Mode.PLAIN:
             return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",),
                               note="a join with tensor semantics: grouped sum(v), relations read as 1")
@@ -232,6 +241,13 @@ class StratumSql:
         finish = (f"DROP TABLE IF EXISTS {new}", f"DROP TABLE IF EXISTS {delta}")
         return SqlStratum((t,), setup, derive, (new,), merge, finish,
                           note="sum fixpoint: grouped sum(v), a semi-naive loop adding each round's new contributions")
+
+    def averaged(self, k: int) -> int:
+        """How many elements equation ``k``'s ``avg=`` averages per element of its left-hand side: the product of
+        its reduced variables' ranges."""
+        eq = self.program.equations[k]
+        kept = {i.plain_variable for i in eq.lhs.indices}
+        return math.prod(max(hi - lo, 0) for v, (lo, hi) in self.ranges[k].items() if v not in kept)
 
     def keyed_fold(self, stratum: Stratum, fold: str, base: str) -> SqlStratum:
         """A ``min=``/``max=`` fixpoint as one ``WITH RECURSIVE ... USING KEY`` (DuckDB 1.3): the CTE is keyed by
