@@ -15,8 +15,8 @@ graphs); a sum fixpoint (path counting) is a semi-naive loop adding each round's
 non-recursive sum over relations is one grouped ``sum(v)`` (a relation's tuple counting 1).
 
 Table names are the relations' names (``tlc.analysis.tables``, quoted by ``quoting.sql_identifier``); DuckDB
-matches names without regard to case, so a relation whose name differs from an earlier one's only in case gets
-``#2``, ``#3``...
+matches names without regard to case, so a relation whose name equals an earlier one's under Unicode case folding
+gets ``#2``, ``#3``...
 Tables of tlc's own contain a space (``tlc new P``), which no relation name does.
 """
 
