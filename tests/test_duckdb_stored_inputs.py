@@ -152,3 +152,16 @@ def test_two_tl_runs_through_the_cli(tmp_path, capsys):
     assert "(0, 3)" in first
     assert cli_main(["run", str(tmp_path / "p.tl"), "--db", str(tmp_path / "other.duckdb")]) == 1
     assert "no data for relation Edge (nor a table Edge stored in" in capsys.readouterr().err
+
+
+def test_two_datalog_runs_from_python(tmp_path):
+    import tlc.datalog as dl
+    database = tmp_path / "g.duckdb"
+    edges = random_edges(6)
+    first = dl.compile(DL, dialect="souffle", database=database)(edge=edges)
+    assert set(first["path"]) == closure(edges)
+    later = dl.compile(DL, dialect="souffle", relations="duckdb", database=database)()
+    assert set(later["path"]) == closure(edges)
+    assert sorted(dl.compile(DL, dialect="souffle", database=database).tuples(later, "edge")) == edges     # the stored facts
+    empty = dl.compile(DL, dialect="souffle", database=tmp_path / "none.duckdb")()      # Datalog: a predicate not given is empty
+    assert list(empty["path"]) == []

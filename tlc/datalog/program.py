@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
-from tlc.driver.stored import stored_names
+from tlc.driver.stored import stored_inputs
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
 from tlc.datalog.syntax import parse
@@ -157,11 +157,11 @@ class DatalogProgram(Program):
                                        code="unknown_predicate")
             data[name] = check_rows(name, rows, pred.arity)
         missing = [name for name in self.edb() if name not in data]
+        stored = {}
         if self.database is not None:      # a relation an earlier run stored there is read from there
-            stored = stored_names(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
-            missing = [name for name in missing if preds[name].tl not in stored]
+            stored = stored_inputs(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
         for name in missing:
-            data[name] = []
+            data[name] = stored.get(preds[name].tl, [])
         return data
 
     def __call__(self, /, **inputs) -> Results:
@@ -246,10 +246,13 @@ class DatalogProgram(Program):
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001
-            opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None) -> DatalogProgram:
+            opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None,
+            database=None) -> DatalogProgram:
     """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``);
-    ``relations`` forces the relation strategy and ``max_rounds`` bounds recursion as in ``tlc.compile``."""
-    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds)
+    ``relations`` forces the relation strategy, ``max_rounds`` bounds recursion and ``database`` names a DuckDB
+    file keeping input relations and results, as in ``tlc.compile``."""
+    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds,
+                          database=database)
 
 
 @dataclass(frozen=True)
