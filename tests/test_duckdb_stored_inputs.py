@@ -165,3 +165,14 @@ def test_two_datalog_runs_from_python(tmp_path):
     assert sorted(dl.compile(DL, dialect="souffle", database=database).tuples(later, "edge")) == edges     # the stored facts
     empty = dl.compile(DL, dialect="souffle", database=tmp_path / "none.duckdb")()      # Datalog: a predicate not given is empty
     assert list(empty["path"]) == []
+
+
+def test_explain_names_the_stored_inputs_and_plans_without_data(tmp_path):
+    database = tmp_path / "g.duckdb"
+    fresh = tlc.compile(CLOSURE, database=database).explain()
+    assert "input relations are stored there" in fresh and "Edge stored" not in fresh
+    assert "call the program or pass inputs" in fresh
+    tlc.compile(CLOSURE, database=database)(Edge=random_edges(7))
+    text = tlc.compile(CLOSURE, database=database).explain()       # planned on the stored relation
+    assert "Edge stored; derived relations are written there" in text
+    assert "index ranges" in text and "call the program or pass inputs" not in text

@@ -21,7 +21,7 @@ from tlc.backends.shared.relational_duckdb import stratum_sql
 from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
-from tlc.driver.stored import replaced_inputs, stored_inputs
+from tlc.driver.stored import replaced_inputs, stored_inputs, stored_names
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
@@ -362,11 +362,15 @@ class Program:
         return self._prepare(inputs)[1]
 
     def _last_spec(self, inputs: dict) -> Specialisation | None:
-        """The specialisation to inputs given, else this thread's last one, else the one without inputs."""
+        """The specialisation to inputs given, else this thread's last one, else the one without inputs (which the
+        database file may provide)."""
         if inputs:
             return self._prepare(inputs)[1]
         last = getattr(self._local, "spec", None)
-        if last is None and not self.input_names():
+        needed = self.input_names()
+        if last is None and self.database is not None:
+            needed = [n for n in needed if n not in stored_names(self.ir, self.database, needed)]
+        if last is None and not needed:
             return self._prepare({})[1]
         return last
 
@@ -389,6 +393,12 @@ class Program:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
+        if self.database is not None:
+            relations = [n for n, i in self.ir.tensors.items() if i.relation and not i.defined]
+            kept = sorted(stored_names(self.ir, self.database, relations))
+            lines.append(f"database {self.database}: input relations are stored there (a call given no data for "
+                         f"one reads it from there; different data replaces it)"
+                         f"{': ' + ', '.join(kept) + ' stored' if kept else ''}; derived relations are written there")
         for number, stratum in enumerate(self.strata if spec is None else spec.planned.strata, 1):
             descending = " (descending)" if stratum.recurrence is not None and stratum.recurrence.descending else ""
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}{descending}] "

@@ -493,6 +493,18 @@ def _command(args) -> int:
         inputs = _inputs(args, program.input_names(), origins)
         _warn(lint(checked, supplied=frozenset(inputs)), args)
         _check_files(program, inputs, origins)
+    with warnings.catch_warnings(record=True) as caught:    # notes of a call (a stored input replaced) as tlc's
+        warnings.simplefilter("always", TlcWarning)
+        status = _act(program, inputs, args, filename)
+    for found in caught:
+        if not isinstance(found.message, TlcWarning):
+            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
+    _warn([found.message for found in caught if isinstance(found.message, TlcWarning)], args)
+    return status
+
+
+def _act(program: Program, inputs: dict, args, filename: str) -> int:
+    """``tlc check``, ``explain``, ``compile`` or ``run`` of a compiled program on its inputs."""
     if args.command == "check":
         shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
         if shaped:
@@ -507,14 +519,7 @@ def _command(args) -> int:
         return _draw(program, inputs, args)
     if args.command == "compile":
         return _compile(program, inputs, args)
-    with warnings.catch_warnings(record=True) as caught:    # a run's notes (a stored input replaced) as tlc's
-        warnings.simplefilter("always", TlcWarning)
-        status = _run(program, inputs, args)
-    for found in caught:
-        if not isinstance(found.message, TlcWarning):
-            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
-    _warn([found.message for found in caught if isinstance(found.message, TlcWarning)], args)
-    return status
+    return _run(program, inputs, args)
 
 
 def _result_kinds(program: Program) -> dict[str, bool]:

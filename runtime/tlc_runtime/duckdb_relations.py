@@ -250,9 +250,10 @@ def input_digests(rows: np.ndarray, symbolic: tuple, symbols) -> tuple[str, str]
 
 def stored_digest(database: str, name: str, value, arity: int, symbolic: tuple, symbols) -> tuple[str, str] | None:
     """``(stored, given)``: the content hash of input relation ``name`` stored in ``database`` by an earlier run
-    and that of ``value`` (positions over ``symbols``), or None when the file stores no such input."""
+    and that of ``value`` (positions over ``symbols``), or None when the file stores no such input (or one whose
+    content hash it does not know)."""
     stored = stored_input(database, name)
-    if stored is None:
+    if stored is None or stored[1] is None:     # stored by an older tlc: its hash is not of the content
         return None
     return stored[0], input_digests(_rows(value, arity), symbolic, symbols)[0]
 

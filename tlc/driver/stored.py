@@ -36,6 +36,8 @@ def stored_names(program: Program, database: str, names) -> set[str]:
     tables = table_names(program)
     found = set()
     for name in names:
+        if name not in program.tensors or not program.tensors[name].relation:
+            continue
         try:
             record = rdb.stored_input(database, tables[name])
         except RuntimeFailure as err:
