@@ -176,3 +176,24 @@ def test_explain_names_the_stored_inputs_and_plans_without_data(tmp_path):
     text = tlc.compile(CLOSURE, database=database).explain()       # planned on the stored relation
     assert "Edge stored; derived relations are written there" in text
     assert "index ranges" in text and "call the program or pass inputs" not in text
+
+
+def test_nullary_relations_and_numbers_among_names_round_trip(tmp_path):
+    source = "Out(x) = Go() Likes(x, _y)\nThree(x) = Likes(x, 3)\n"
+    database = tmp_path / "n.duckdb"
+    likes = [("a", 3), ("b", "c"), (4, "a")]         # 3 and 4 sit on axes of names: numbers among names
+    first = tlc.compile(source, database=database)(Go=np.array(True), Likes=likes)
+    again = tlc.compile(source, database=database)()
+    assert set(first["Out"]) == set(again["Out"]) == {("a",), ("b",), (4,)}
+    assert set(again["Three"]) == {("a",)}
+    assert list(tlc.compile(source, database=database)(Go=np.array(False))["Out"]) == []
+    assert list(tlc.compile(source, database=database)()["Out"]) == []       # the replaced, false, Go
+
+
+def test_datalog_nullary_facts_given_and_stored(tmp_path):
+    import tlc.datalog as dl
+    text = "out(X) :- go(), e(X).\n"
+    database = tmp_path / "d.duckdb"
+    assert set(dl.compile(text, database=database)(go=[()], e=[("a",)])["out"]) == {("a",)}
+    assert set(dl.compile(text, database=database)()["out"]) == {("a",)}
+    assert list(dl.compile(text)(go=[], e=[("a",)])["out"]) == []

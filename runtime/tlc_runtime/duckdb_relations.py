@@ -289,9 +289,9 @@ def _read_only(database: str):
         raise RuntimeFailure(f"cannot open the database file {database}: {err}") from None
 
 
-def stored_rows(database: str, name: str, arity: int) -> list[tuple] | None:
+def stored_rows(database: str, name: str, arity: int) -> list[tuple] | np.ndarray | None:
     """The tuples of input relation ``name`` that an earlier run stored in ``database`` (named constants as
-    their names), or None when it stores none that can be read back (no table, or one stored without the
+    their names; a nullary relation's truth as a 0-d Boolean array), or None when it stores none that can be read back (no table, or one stored without the
     names of its constants); a table whose columns do not match ``arity`` is a ``RuntimeFailure``."""
     if not os.path.isfile(database):
         return None
@@ -306,8 +306,8 @@ def stored_rows(database: str, name: str, arity: int) -> list[tuple] | None:
                                  f"a relation with {arity} argument{'s' if arity != 1 else ''}")
         dictionary = dict(((int(i), int(n) if number else n) for i, n, number in connection.execute(
             f"SELECT id, name, number FROM {INPUT_SYMBOLS} WHERE relation = ?", [name]).fetchall()))
-    if arity == 0:
-        return [()] if len(found["c0"]) else []
+    if arity == 0:       # as a 0-d Boolean array: how a nullary relation's data is given
+        return np.array(len(found["c0"]) > 0)
     columns = [[dictionary[i] for i in found[f"c{a}"].tolist()] if a in symbolic else found[f"c{a}"].tolist()
                for a in range(arity)]
     return list(zip(*columns))

@@ -13,6 +13,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
@@ -161,7 +163,8 @@ class DatalogProgram(Program):
         if self.database is not None:      # a relation an earlier run stored there is read from there
             stored = stored_inputs(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
         for name in missing:
-            data[name] = stored.get(preds[name].tl, [])
+            rows = stored.get(preds[name].tl, [])
+            data[name] = ([()] if rows else []) if isinstance(rows, np.ndarray) else rows   # a nullary relation
         return data
 
     def __call__(self, /, **inputs) -> Results:

@@ -14,8 +14,9 @@ from tlc.errors import DataError, TlcWarning
 from tlc.ir.program import Program
 
 
-def stored_inputs(program: Program, database: str, missing: list[str]) -> dict[str, list[tuple]]:
-    """The tuples of each relation of ``missing`` that ``database`` stores (named constants by name)."""
+def stored_inputs(program: Program, database: str, missing: list[str]) -> dict:
+    """The data of each relation of ``missing`` that ``database`` stores: its tuples (named constants by name),
+    or a 0-d Boolean array for a nullary relation."""
     names = table_names(program)
     found = {}
     for name in missing:
