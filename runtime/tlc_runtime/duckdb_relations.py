@@ -3,9 +3,9 @@
 Each run computes in a private in-memory DuckDB database (it spills to a temporary directory beyond its memory
 limit), so a run's results belong to it. With a database file, the file is attached as ``tlcdb``: input
 relations are stored there as tables named after them (rewritten only when their content hash, kept in the
-table ``tlc inputs(name, digest, axes, positions)``, changes, or the run numbers their constants otherwise), with the names their columns of named constants hold in
-``tlc input symbols(relation, id, name, number)``, so that a later run reads them back without the data
-(``stored_rows``); the run's symbol table is ``tlc symbols(id, name)``, and at the end of the run every derived
+table ``tlc inputs(name, digest, axes, positions)``, changes, or the run numbers their constants otherwise), with
+the names their columns of named constants hold in ``tlc input symbols(relation, id, name, number)``, so that a
+later run reads them back without the data (``stored_rows``); the run's symbol table is ``tlc symbols(id, name)``, and at the end of the run every derived
 relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
 
 ``duckdb`` is imported when a session opens, never with this module.
@@ -291,8 +291,9 @@ def _read_only(database: str):
 
 def stored_rows(database: str, name: str, arity: int) -> list[tuple] | np.ndarray | None:
     """The tuples of input relation ``name`` that an earlier run stored in ``database`` (named constants as
-    their names; a nullary relation's truth as a 0-d Boolean array), or None when it stores none that can be read back (no table, or one stored without the
-    names of its constants); a table whose columns do not match ``arity`` is a ``RuntimeFailure``."""
+    their names; a nullary relation's truth as a 0-d Boolean array), or None when it stores none that can be read
+    back (no table, or one stored without the names of its constants); a table whose columns do not match
+    ``arity`` is a ``RuntimeFailure``."""
     if not os.path.isfile(database):
         return None
     with _read_only(database) as connection:
