@@ -410,7 +410,7 @@ class Program:
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
                     not (relational and spec.plan.strata[number - 1].strategy == "closure"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
-            if relational:
+            if spec is not None and spec.plan.strata[number - 1].shown:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)

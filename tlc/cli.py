@@ -342,7 +342,7 @@ def _draw(program: Program, inputs: dict, args) -> int:
             choices.setdefault(k, []).append(contraction.describe())
         for k, chosen in spec.emitted.decisions.items():
             choices.setdefault(k, []).extend(dict.fromkeys(chosen))
-        strategies = [s.describe() if s.relational else "" for s in spec.plan.strata]
+        strategies = [s.describe() if s.shown else "" for s in spec.plan.strata]
     drawing, note = render_dot(program_dot(program.ir, program.strata, choices, strategies), args.explain_format)
     if note:
         print(f"tlc: note: {note}", file=sys.stderr)

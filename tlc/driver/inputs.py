@@ -258,10 +258,16 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     if is_rows(value):
         raise DataError(f"data for {name} is given as rows of tuples, but {name} is a numeric tensor: give an "
                         f"array", span)
+    if isinstance(value, rt.Weights):
+        if relation or len(program.tensors[name].first_use.indices) != 2:
+            raise DataError(f"tlc.Weights is data for a numeric matrix, but {name} is "
+                            f"{'a relation' if relation else 'of rank ' + str(program.tensors[name].rank)}", span)
+        return value
     if sparse.issparse(value):
         if not relation:
             raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
-                            f"(.toarray())", span)
+                            f"(.toarray()), or tlc.Weights(matrix, absent=...) to say what the absent elements "
+                            f"are", span)
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)
