@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from tlc.driver.inputs import nonzeros, prepare, scalar_span
 from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
+from tlc.driver.stored import replaced_inputs, stored_inputs, stored_names
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
@@ -290,6 +292,9 @@ class Program:
                 readable = sorted(self.input_names())
                 raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
                                 help=did_you_mean(name, readable)).located(program.filename, program.source)
+        given = list(inputs)
+        if self.database is not None:
+            inputs = {**inputs, **stored_inputs(program, self.database, [n for n in self._needed() if n not in inputs])}
         missing = Problems()        # every input without data, in one error
         for name in self._needed():
             if name not in inputs:
@@ -299,15 +304,21 @@ class Program:
                 near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
                 hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
                     "given data)" if near in inputs else "defined by an equation)")
-                missing.add(DataError(f"no data for {what} {name}", span, help=hint))
+                where = f" (nor a table {name} stored in {self.database})" if self.database is not None and \
+                    what == "relation" else ""
+                missing.add(DataError(f"no data for {what} {name}{where}", span, help=hint))
         try:
             missing.raise_any()
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
         try:
-            return self._specialise(inputs, variant)
+            prepared, spec = self._specialise(inputs, variant)
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
+        if self.database is not None:
+            for note in replaced_inputs(program, self.database, given, prepared, spec.symbols, spec.symbolic):
+                warnings.warn(note, stacklevel=4)
+        return prepared, spec
 
     def check(self, /, **inputs) -> None:
         """Check the inputs against the program and infer every shape, without running anything."""
@@ -349,11 +360,15 @@ class Program:
         return self._prepare(inputs)[1]
 
     def _last_spec(self, inputs: dict) -> Specialisation | None:
-        """The specialisation to inputs given, else this thread's last one, else the one without inputs."""
+        """The specialisation to inputs given, else this thread's last one, else the one without inputs (which the
+        database file may provide)."""
         if inputs:
             return self._prepare(inputs)[1]
         last = getattr(self._local, "spec", None)
-        if last is None and not self.input_names():
+        needed = self.input_names()
+        if last is None and self.database is not None:
+            needed = [n for n in needed if n not in stored_names(self.ir, self.database, needed)]
+        if last is None and not needed:
             return self._prepare({})[1]
         return last
 
@@ -376,6 +391,12 @@ class Program:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
+        if self.database is not None:
+            relations = [n for n, i in self.ir.tensors.items() if i.relation and not i.defined]
+            kept = sorted(stored_names(self.ir, self.database, relations))
+            lines.append(f"database {self.database}: input relations are stored there (a call given no data for "
+                         f"one reads it from there; different data replaces it)"
+                         f"{': ' + ', '.join(kept) + ' stored' if kept else ''}; derived relations are written there")
         for number, stratum in enumerate(self.strata if spec is None else spec.planned.strata, 1):
             descending = " (descending)" if stratum.recurrence is not None and stratum.recurrence.descending else ""
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}{descending}] "

@@ -7,6 +7,7 @@ import argparse
 import functools
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from tlc.backends.shared.relational_duckdb import sql_script
 from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
 from tlc.datalog.lints import lint as datalog_lint
+from tlc.driver.stored import stored_names
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.drawing import program_dot, render_dot
@@ -25,7 +27,7 @@ from tlc.driver.source import checked, frontend, input_names, load_source, lower
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
 from tlc import __version__
 from tlc.analysis.lints import lint
-from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
+from tlc.errors import DataError, Span, TlcError, TlcWarning, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
 from tlc.memory_limit import parse_bytes, parse_limit, resolve as resolve_budget
 from tlc.passes.manager import PassManager
@@ -92,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                             "squaring) or duckdb (SQL inside DuckDB; needs the duckdb extra)")
         p.add_argument("--db", dest="database", metavar="FILE.duckdb",
                        help="a DuckDB database file: input relations are stored there (rewritten only when their "
-                            "content changes) and every derived relation is written there as a table of its name")
+                            "content changes; a later run given no data for one reads it from there) and every "
+                            "derived relation is written there as a table of its name")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")
@@ -301,7 +304,14 @@ def _datalog_inputs(args, program: DatalogProgram) -> dict:
     if args.data:
         raise _UsageError("--data reads .npz archives of tensors; give a Datalog program facts with -F DIR or "
                           "--input NAME=FILE.facts")
-    inputs = read_inputs(tr, args.fact_dir or ".") if args.command == "run" or args.fact_dir else {}
+    database = getattr(args, "database", None)
+    stored = frozenset()        # relations the database holds: their fact files may be left out
+    if database is not None:
+        database = os.path.abspath(database)
+        used = {p.tl: p.name for p in tr.predicates.values() if p.used and not p.defined}
+        stored = frozenset(used[n] for n in stored_names(program.ir, database, list(used)))
+    inputs = read_inputs(tr, args.fact_dir or ".", stored, database) if args.command == "run" or args.fact_dir \
+        else {}
     for binding in args.input:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
@@ -498,6 +508,18 @@ def _command(args) -> int:
         program = Program(checked_ir, backend, opt_level, **options)
         _warn(lint(checked_ir, supplied=frozenset(inputs)), args)
         _check_files(program, inputs, origins)
+    with warnings.catch_warnings(record=True) as caught:    # notes of a call (a stored input replaced) as tlc's
+        warnings.simplefilter("always", TlcWarning)
+        status = _act(program, inputs, args, filename)
+    for found in caught:
+        if not isinstance(found.message, TlcWarning):
+            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
+    _warn([found.message for found in caught if isinstance(found.message, TlcWarning)], args)
+    return status
+
+
+def _act(program: Program, inputs: dict, args, filename: str) -> int:
+    """``tlc check``, ``explain``, ``compile`` or ``run`` of a compiled program on its inputs."""
     if args.command == "check":
         shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
         if shaped:

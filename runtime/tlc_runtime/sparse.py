@@ -48,9 +48,10 @@ class Tuples:
     @classmethod
     def from_rows(cls, rows: np.ndarray, shape: tuple[int, ...]) -> Tuples:
         """From an (n, arity) integer array of positions (any order, duplicates allowed)."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(shape))
-        if not len(shape):
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(shape):      # (n, 0) rows: true when there is one (reshape(-1, 0) would be ambiguous)
             return cls(np.zeros(min(len(rows), 1), dtype=np.int64), shape)
+        rows = rows.reshape(-1, len(shape))
         keys = np.ravel_multi_index(tuple(rows.T), shape) if len(rows) else np.zeros(0, dtype=np.int64)
         return cls(_sorted_unique(keys.astype(np.int64, copy=False)), shape)
 

@@ -204,17 +204,20 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     fixpoint, ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by
     ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
     sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
-    most once (path counting); for a non-recursive stratum, ``sum`` when such products read some relation
-    (``Count[x] = Path(x, y)``: a join with ``sum(v)``)."""
+    most once (path counting); for a non-recursive stratum, ``sum`` for such sums of products (``Count[x] =
+    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for one ``avg=`` equation of one
+    such product (``sum(v)`` over the number of elements averaged)."""
     if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
     info = program.tensors[name]
     fold = program.reduction(name)
-    if info.relation or fold not in (*FOLD_COMBINE, "sum") or name in program.virtual_axes or not info.rank:
+    if info.relation or fold not in (*FOLD_COMBINE, "sum", "avg") or name in program.virtual_axes or not info.rank:
         return None
-    if stratum.mode is Mode.PLAIN and (fold != "sum" or not any(
-            r.relation for k in stratum.equations for r in ir.refs(program.equations[k].rhs))):
+    if stratum.mode is Mode.PLAIN and fold not in ("sum", "avg") or stratum.mode is Mode.FIXPOINT and fold == "avg":
+        return None
+    if fold == "avg" and (len(stratum.equations) != 1 or len(sum_terms(program.equations[stratum.equations[0]].rhs))
+                          != 1 or isinstance(program.equations[stratum.equations[0]].rhs, ir.Sum)):
         return None
     for k in stratum.equations:
         eq = program.equations[k]
@@ -222,7 +225,7 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
                 len({i.plain_variable for i in eq.lhs.indices}) != len(eq.lhs.indices) or \
                 any(i.plain_variable is None for i in eq.lhs.indices):
             return None
-        terms = sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]
+        terms = sum_terms(eq.rhs) if fold in ("sum", "avg") else [eq.rhs]
         if not terms or not all(_combines(t, FOLD_COMBINE.get(fold), program) for t in terms):
             return None
         for term in terms:
@@ -236,9 +239,11 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
 def _fold_shape(program: Program, stratum: Stratum) -> str:
     fold = fold_of(program, stratum)
     if stratum.mode is Mode.PLAIN:
-        return "a join of relations with tensor semantics as grouped sum(v)"
-    return f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) in a semi-naive loop over " \
-           f"temporary tables"
+        return "a join with tensor semantics as grouped sum(v)" + (" over the elements averaged" if fold == "avg"
+                                                                   else "")
+    if fold != "sum":
+        return f"a {fold}= fixpoint as grouped {fold}(v) in one WITH RECURSIVE ... USING KEY"
+    return "a sum fixpoint as grouped sum(v) in a semi-naive loop over temporary tables"
 
 
 def sum_terms(expr) -> list:
