@@ -331,8 +331,14 @@ class Program:
             fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
             given = {n: e for n, e in sig.extents.items() if n not in fixed}
             shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
-        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
-                                   self.budget.elements, self.max_rounds)
+        counts = nonzeros(program, data)
+        last = cache.get(("relations", sig.key))      # the last plan for this signature: a training loop's calls
+        if last is not None and last[0] == counts:    # give the same data, and planning took ~0.5 ms per call
+            relations = last[1]
+        else:
+            relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
+                                       self.max_rounds)
+            cache[("relations", sig.key)] = (counts, relations)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
