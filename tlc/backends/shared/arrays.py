@@ -218,7 +218,9 @@ class ArrayExpression:
 
     def einsum(self, arrays: list[Value], path) -> Value:
         gone = set(self.projection.summed_at.get(path, ()))
-        order = tuple(v for v in _union(arrays) if v not in gone)
+        kept = [v for v in _union(arrays) if v not in gone]
+        lhs = [v for i in self.eq.lhs.indices for v in i.variables if v in kept]
+        order = tuple(dict.fromkeys(lhs + kept))     # laid out as the left-hand side: no transposed write
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
         if len(arrays) == 1:
