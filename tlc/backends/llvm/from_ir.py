@@ -194,10 +194,10 @@ class _Translator:
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: ir.Expr, path) -> object:
-        if isinstance(node, ir.Product):
-            outside = self.numpy_product(node, path)
-            if outside is not None:
-                return outside
+        outside = self.numpy_product(node, path) if isinstance(node, ir.Product) else None
+        outside = outside if outside is not None else self.hoisted(node, path)
+        if outside is not None:
+            return outside
         value = self._expr(node, path)
         gone = self.projection.summed_at.get(path, ())
         return Reduce("sum", self.order(gone, value), value) if gone else value
@@ -263,6 +263,30 @@ class _Translator:
         nested = any(len(p) > len(path) and p[:len(path)] == path for p in self.projection.summed_at)
         code, variables = self.external(node if nested else self.output_ordered(node, gone), path)
         self.notes.append(why)
+        self.externals.append((node, path))
+        array = self.add_array(code, tuple(self.size(v) for v in variables), "f64")
+        self.numpy_arrays.add(array)
+        return Read(array, tuple(Pos(((v, 1),), local=(v,)) for v in variables))
+
+    def hoisted(self, node: ir.Expr, path):
+        """A read of a NumPy temporary for a sum inside the right-hand side that the fused loop nest would redo for
+        every value of an enclosing index it does not depend on (the mean inside an ``lnorm`` adjoint, the inner
+        product of a fused chain of contractions), when that repeated work is at least ``BLAS_MIN_WORK``; else None."""
+        gone = self.projection.summed_at.get(path, ())
+        if not gone or not path or self.external is None:
+            return None
+        summed = self.projection.summed_at
+        inside = {v for _, v in ir_vars(node)}
+        free = inside - {v for p, vs in summed.items() if p[:len(path)] == path for v in vs}
+        enclosing = {v for i in self.eq.lhs.indices for v in i.variables} | \
+            {v for p, vs in summed.items() if len(p) < len(path) and path[:len(p)] == p for v in vs} | \
+            set(self.projection.reduced)
+        repeats = math.prod(self.size(v) for v in enclosing - free)
+        work = math.prod(self.size(v) for v in inside)
+        if repeats <= 1 or work * repeats < BLAS_MIN_WORK:
+            return None
+        code, variables = self.external(node, path)
+        self.notes.append(f"NumPy: a sum over {', '.join(gone)} the loop nest would repeat {repeats} times")
         self.externals.append((node, path))
         array = self.add_array(code, tuple(self.size(v) for v in variables), "f64")
         self.numpy_arrays.add(array)
