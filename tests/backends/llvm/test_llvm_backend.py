@@ -200,3 +200,15 @@ def test_a_sum_the_loop_nest_would_repeat_is_computed_once_by_numpy(source, shap
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-10, atol=1e-12)
     assert "would repeat" in program.explain()
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("Attn[b, h, p, v] = Comp[b, h, p, q] Val[b, h, q, v]", dict(Comp=(8, 4, 16, 16), Val=(8, 4, 16, 8))),
+    ("W[k, d] = (A[b, k] + C[b, k]) tanh(X[b, d])", dict(A=(64, 24), C=(64, 24), X=(64, 40))),
+    ("S[b, h, p, q] = relu(Q[b, h, p, k] K[b, h, q, k] / sqrt(8))", dict(Q=(8, 4, 16, 8), K=(8, 4, 16, 8))),
+])
+def test_batched_and_compound_matrix_products_go_to_blas(source, shapes):
+    rng = np.random.default_rng(4)
+    inputs = {n: nz(rng, *s) for n, s in shapes.items()}
+    program = agree(source, **inputs)
+    assert "BLAS" in program.explain()
