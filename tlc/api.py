@@ -12,17 +12,17 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
-from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
-from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
+from tlc.driver.inputs import nonzeros, prepare, scalar_span
+from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
+from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -290,6 +290,7 @@ class Program:
                 readable = sorted(self.input_names())
                 raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
                                 help=did_you_mean(name, readable)).located(program.filename, program.source)
+        missing = Problems()        # every input without data, in one error
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
@@ -298,8 +299,11 @@ class Program:
                 near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
                 hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
                     "given data)" if near in inputs else "defined by an equation)")
-                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
-                                                                                      program.source)
+                missing.add(DataError(f"no data for {what} {name}", span, help=hint))
+        try:
+            missing.raise_any()
+        except TlcError as err:
+            raise err.located(program.filename, program.source) from None
         try:
             return self._specialise(inputs, variant)
         except TlcError as err:
@@ -324,13 +328,7 @@ class Program:
         """Read the inputs, then plan, emit and load the program for their signature (cached per signature
         and relation plan); returns the prepared inputs and the specialisation."""
         program, strata, cache = variant.ir, variant.strata, variant.cache
-        data = read_inputs(program, inputs, self.memory_limit)
-        sig = signature(program, data)
-        shapes = cache.get(sig.key)
-        if shapes is None:
-            fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
-            given = {n: e for n, e in sig.extents.items() if n not in fixed}
-            shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
+        data, sig, shapes = shaped(program, strata, inputs, self.memory_limit, cache)
         counts = nonzeros(program, data)
         last = cache.get(("relations", sig.key))      # the last plan for this signature: a training loop's calls
         if last is not None and last[0] == counts:    # give the same data, and planning took ~0.5 ms per call
@@ -395,7 +393,7 @@ class Program:
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
                     not (relational and spec.plan.strata[number - 1].strategy == "closure"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
-            if relational:
+            if spec is not None and spec.plan.strata[number - 1].shown:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)

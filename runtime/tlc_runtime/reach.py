@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from tlc_runtime.progress import Ticker
+
 WORD = 64
+PROGRESS_EVERY = 256
+"""Components closed between two looks at the clock for a progress report."""
 
 
 def closure_rows(matrix) -> np.ndarray:
@@ -67,12 +71,16 @@ def _component_reach(count: int, labels: np.ndarray, source: np.ndarray, target:
     succ, ptr = successors.tolist(), indptr.tolist()
     reach = [0] * count
     closed = [0] * count                   # what a path into the component reaches: its members and its reach
-    for c in _sinks_first(count, indptr, successors):
+    ticker = Ticker(f"transitive closure of a {n}-node relation", count, unit="strong component")
+    for done, c in enumerate(_sinks_first(count, indptr, successors), 1):
         bits = 0
         for s in succ[ptr[c]:ptr[c + 1]]:
             bits |= closed[s]
         closed[c] = bits | members[c]
         reach[c] = closed[c] if cyclic[c] else bits
+        if not done % PROGRESS_EVERY and ticker.due():
+            ticker.report(done)
+    ticker.close()
     size = (n + WORD - 1) // WORD * 8
     data = b"".join(bits.to_bytes(size, "little") for bits in reach)
     return np.frombuffer(data, dtype="<u8").reshape(count, size // 8)

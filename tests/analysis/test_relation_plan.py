@@ -63,7 +63,7 @@ def test_a_forced_closure_of_a_recursion_that_is_not_one_falls_back_to_dense():
 
 
 def test_an_unknown_choice_is_refused():
-    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, not 'fast'"):
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, semiring, not 'fast'"):
         plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
 
 
@@ -98,8 +98,11 @@ def test_a_relation_read_by_tensor_code_stays_dense():
 def test_numeric_strata_are_not_relational():
     program, strata, relations = plan("D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\n", {}, W=(5, 5))
     assert not relational(program, strata[0])
-    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "fixpoint stratum")
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == \
+        ("einsum", "a min= path step by add through W; lowest estimated cost")     # a small semiring recursion
     assert relations.storage == {}
+    _, _, relations = plan("N[x, z] = E[x, z]\nN[x, z] = N[x, y] E[y, z]\n", {}, E=(5, 5))
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "fixpoint stratum")
 
 
 def test_rules_and_non_rules():

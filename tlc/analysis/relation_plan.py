@@ -11,6 +11,9 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
   ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
   on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
   selects it;
+- ``semiring`` (a numeric ``min=``/``max=`` fixpoint, not a Datalog stratum): a path step through a weight
+  matrix relaxed over its CSR, only the elements that changed in the last round, or Dijkstra
+  (``tlc.analysis.semiring_plan``, ``tlc_runtime.semiring``);
 - ``duckdb``: SQL inside DuckDB (``tlc.backends.shared.sql``): forced by ``relations="duckdb"``, or chosen under
   ``auto`` (when DuckDB is importable) for a relational stratum whose input relations hold more positions than
   the memory budget has elements, and for one that reads a relation kept in DuckDB.
@@ -28,10 +31,11 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
+from tlc.analysis.semiring_plan import Semiring, semiring_costs, semiring_shape
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
-CHOICES = ("auto", "sparse", "dense", "closure", "duckdb")
+CHOICES = ("auto", "sparse", "dense", "closure", "duckdb", "semiring")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
 FORMER_NAMES = {"squaring": "closure"}
 """Strategy names of earlier releases, still accepted."""
@@ -83,18 +87,27 @@ class StratumPlan:
     costs: dict[str, float]
     reason: str
     closure: Closure | None = None
+    semiring: Semiring | None = None
 
     @property
     def relational(self) -> bool:
         """True when the stratum runs on the relational runtime."""
-        return self.strategy != "einsum"
+        return self.strategy not in ("einsum", "semiring")
+
+    @property
+    def shown(self) -> bool:
+        """True when ``explain`` describes the strategy (relational strata, and semiring-shaped ones)."""
+        return self.relational or "semiring" in self.costs
 
     def describe(self) -> str:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
-                 "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB"}
+                 "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB",
+                 "semiring": "relaxing the changed elements over the CSR of the weights (Dijkstra for "
+                             "non-negative shortest paths, checked at run time)"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
-        return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
+        what = "semiring" if "semiring" in self.costs else "relations"
+        return f"{what}: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
 
 @dataclass(frozen=True)
@@ -371,6 +384,10 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
                   force: str, max_rounds: int | None = None) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
         return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
+    semiring = semiring_shape(program, stratum, shapes)
+    if semiring is not None:
+        return _plan_semiring(semiring, stratum, shapes, force)
+    force = "auto" if force == "semiring" else force
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")
@@ -397,6 +414,18 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
     return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
+
+
+def _plan_semiring(semiring: Semiring, stratum: Stratum, shapes: Shapes, force: str) -> StratumPlan:
+    """A semiring recursion runs on the semiring runtime when forced or cheaper; a forced Datalog strategy keeps
+    the dense code."""
+    costs = semiring_costs(semiring, stratum.tensors[0], shapes)
+    if force not in ("auto", "semiring"):
+        return StratumPlan("einsum", costs, f"{force} forced, which applies to Datalog strata only")
+    choice = "semiring" if force == "semiring" or costs["semiring"] < costs["einsum"] else "einsum"
+    why = f"a {semiring.fold}= path step by {semiring.combine} through {semiring.weights}; " + \
+        ("forced" if force == "semiring" else "lowest estimated cost")
+    return StratumPlan(choice, costs, why, semiring=semiring if choice == "semiring" else None)
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
+from tlc.datalog.lints import warn
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
 from tlc.datalog.syntax import parse
 from tlc.datalog.translate import Query, Translation, translate_clauses
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, gather
 
 
 def load(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
@@ -86,7 +87,7 @@ def _mapped(tr: Translation):
     except DatalogError:
         raise
     except TlcError as err:
-        raise remap(err, tr) from err
+        raise gather([remap(e, tr) for e in err.errors]) from err
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -237,7 +238,9 @@ def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backen
             opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None) -> DatalogProgram:
     """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``);
     ``relations`` forces the relation strategy and ``max_rounds`` bounds recursion as in ``tlc.compile``."""
-    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds)
+    program = DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds)
+    warn(program.translation, program.source_ir, stacklevel=2)
+    return program
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,7 @@ def evaluate(text_or_path: str | os.PathLike, facts: Mapping[str, Iterable] | No
     model: dict[str, set[tuple]] = {name: set(rows) for name, rows in data.items() if name not in preds}
     if preds:
         program = DatalogProgram(tr, backend, relations=relations)
+        warn(tr, program.source_ir, frozenset(data), stacklevel=2)
         results = program(**{name: rows for name, rows in data.items() if name in preds})
         for name, pred in preds.items():
             model[name] = set(results[name]) if name in results else set(results._inputs.get(name, []))
