@@ -3,7 +3,10 @@ chosen per stratum (with its reason and cost estimates) and the storage of each 
 
 import math
 
+import numpy as np
 import pytest
+
+import tlc
 
 from tlc.analysis.relation_plan import (DENSE_BUDGET, PLAIN_SPARSE_SIZE, closure_shape, plan_relations, relational,
                                         rule_of)
@@ -108,3 +111,16 @@ def test_rules_and_non_rules():
     assert rule.head.name == "R" and [a.name for a in rule.atoms] == ["E"] and [n.name for n in rule.negated] == ["F"]
     assert rule_of(program.equations[1], program) is None            # a sum is not a conjunction
     assert [a.name for a in rule_of(program.equations[2], program).atoms] == ["E"]   # a constant in the head
+
+
+def test_a_call_with_other_tuple_counts_is_planned_again():
+    """The relation plan is reused for calls with the same counts of tuples only: storage follows the data."""
+    program = tlc.compile("Reach(x, y) = Edge(x, y)\nReach(x, z) = Reach(x, y) Edge(y, z)")
+    sparse = np.zeros((400, 400), dtype=bool)
+    sparse[np.arange(399), np.arange(1, 400)] = True
+    dense = np.ones((400, 400), dtype=bool)
+    for edges in (sparse, dense, sparse):
+        reach = np.asarray(program(Edge=edges)["Reach"])
+        expected = np.triu(np.ones((400, 400), dtype=bool), 1) if edges is sparse else dense
+        np.testing.assert_array_equal(reach, expected)
+        assert program.specialisation(Edge=edges).plan.storage["Edge"] == ("sparse" if edges is sparse else "dense")

@@ -39,13 +39,10 @@ def axis_components(program: Program) -> tuple[frozenset[tuple[str, int]], ...]:
 def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:
     """Axes that range over named constants: those holding a symbol (or, in a relation, a negative integer)
     anywhere, and their domains."""
-    seeds = set(string_axes)
-    for ref in program.references:   # a negative integer constant of a relation is a named constant too
-        seeds |= {(ref.name, a) for a, i in enumerate(ref.indices)
-                  if i.symbol is not None or (ref.relation and i.is_constant and i.offset < 0)}
-    for decl in program.shapes.values():
-        seeds |= {(decl.name, a) for a, d in enumerate(decl.dims) if isinstance(d, str)}
+    seeds = program.symbol_axes | set(string_axes)   # a negative integer of a relation is a named constant too
     found: set[tuple[str, int]] = set()
+    if not seeds:
+        return found
     for component in axis_components(program):
         if component & seeds:
             found |= component

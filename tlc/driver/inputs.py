@@ -85,10 +85,9 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
     leaves in doubt)."""
     symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
     symbolic = symbolic_axes(program, data.string_axes)
-    for ref in program.references:   # integers written on an axis of named constants are constants too
-        for a, index in enumerate(ref.indices):
-            if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
-                symbols.setdefault(index.offset)
+    for name, a, offset in program.integer_indices:   # integers on an axis of named constants are constants too
+        if (name, a) in symbolic:
+            symbols.setdefault(offset)
     for name, rows in data.tuples.items():
         for a in range(program.tensors[name].rank):
             if (name, a) in symbolic:
