@@ -4,6 +4,7 @@ terminal."""
 
 from __future__ import annotations
 
+import os
 import io
 import re
 import shutil
@@ -300,3 +301,19 @@ def test_contract_path_progress_prints_only_improvements(capsys):
         report(seconds, score, "greedy")
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("best ")[1] for line in lines] == ["10^9.000  (greedy)", "10^8.000  (greedy)"]
+
+
+def test_a_program_read_from_a_pipe(tmp_path, capsys):
+    import threading
+    pipe = tmp_path / "program.pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("Y = A[i]\n"))
+    writer.start()
+    assert main(["grad", str(pipe), "--loss", "Y"]) == 0
+    writer.join()
+    assert "Y_grad_A[i] = A[i]^0" in capsys.readouterr().out
+
+
+def test_a_directory_is_not_a_program(tmp_path, capsys):
+    assert main(["run", str(tmp_path)]) == 1
+    assert f"{tmp_path} is a directory, not a program file" in capsys.readouterr().err

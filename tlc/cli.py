@@ -460,6 +460,8 @@ def _command(args) -> int:
             raise TlcError("tlc fuzz needs hypothesis: pip install 'tlc[test]'")
         from tlc.fuzz import campaign
         return campaign.run(args)
+    if os.path.isdir(args.file):
+        raise TlcError(f"{args.file} is a directory, not a program file", filename=args.file)
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)

@@ -20,15 +20,15 @@ from tlc.ir.program import Program as IRProgram
 
 
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
-    """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
-    anything else is the source itself."""
+    """Source text and file name: a path to an existing file (a pipe such as ``/dev/stdin`` too) or one ending in
+    ``suffix`` is read, anything else is the source itself."""
     if not isinstance(src_or_path, (str, os.PathLike)):
         raise TlcError(f"expected Tensor Logic source text or a path to a {suffix} file, not "
                        f"{type(src_or_path).__name__}")
     text = os.fspath(src_or_path)
     if not isinstance(text, str):
         raise TlcError(f"expected a path as text, not {type(text).__name__}")
-    if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
+    if "\n" not in text and (text.endswith(suffix) or (os.path.exists(text) and not os.path.isdir(text))):
         try:
             with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
                 return handle.read(), text
