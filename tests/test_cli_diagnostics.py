@@ -4,8 +4,8 @@ terminal."""
 
 from __future__ import annotations
 
-import os
 import io
+import os
 import re
 import shutil
 import subprocess
