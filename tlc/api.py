@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tlc_runtime as rt
+from tlc_runtime.native import default_threads
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
 from tlc.analysis.shapes import infer_shapes
@@ -391,6 +392,8 @@ class Program:
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
+                threads = self.threads or default_threads()
+                lines.append(f"  runs: {spec.plan.strata[number - 1].runs_on(self._backend.capabilities, threads)}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)
                     lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from tlc.analysis.relation_plan import (DENSE_BUDGET, PLAIN_SPARSE_SIZE, closure_shape, plan_relations, relational,
-                                        rule_of)
+from tlc.analysis.relation_plan import (DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape, plan_relations,
+                                        relational, rule_of)
 from tlc.analysis.shapes import infer_shapes, symbolic_axes
 from tlc.analysis.strata import stratify
 from tlc.api import frontend
@@ -105,3 +105,15 @@ def test_rules_and_non_rules():
     assert rule.head.name == "R" and [a.name for a in rule.atoms] == ["E"] and [n.name for n in rule.negated] == ["F"]
     assert rule_of(program.equations[1], program) is None            # a sum is not a conjunction
     assert [a.name for a in rule_of(program.equations[2], program).atoms] == ["E"]   # a constant in the head
+
+
+@pytest.mark.parametrize(("force", "capabilities", "threads", "where"), [
+    ("closure", frozenset(), 2, "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 2, "closure: native llvm kernel, 2 threads"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 1, "closure: native llvm kernel, 1 thread"),
+    ("sparse", frozenset({NATIVE_CLOSURE}), 2, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+    ("dense", frozenset({NATIVE_CLOSURE}), 2, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+])
+def test_a_stratum_says_where_it_runs(force, capabilities, threads, where):
+    _, _, relations = plan(CLOSURE, {"Edge": 3}, force, Edge=(4, 4))
+    assert relations.strata[0].runs_on(capabilities, threads) == where

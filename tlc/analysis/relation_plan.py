@@ -35,6 +35,9 @@ CHOICES = ("auto", "sparse", "dense", "closure", "duckdb")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
 FORMER_NAMES = {"squaring": "closure"}
 """Strategy names of earlier releases, still accepted."""
+NATIVE_CLOSURE = "native-closure"
+"""Backend capability: the ``closure`` strategy's loop over strong components runs as a compiled kernel
+(``tlc_runtime.reach`` with a native word-OR loop, split over threads) instead of on Python integers."""
 
 
 def relations_option(value) -> str:
@@ -95,6 +98,20 @@ class StratumPlan:
                  "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
+
+    def runs_on(self, capabilities: frozenset[str] = frozenset(), threads: int = 1) -> str:
+        """Where a relational stratum runs on a backend with ``capabilities`` using ``threads`` threads."""
+        if self.strategy == "duckdb":
+            return "DuckDB"
+        if self.strategy == "closure" and NATIVE_CLOSURE in capabilities:
+            return f"closure: native llvm kernel, {threads} thread{'s' if threads != 1 else ''}"
+        if self.strategy == "closure":
+            return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
+        if self.strategy == "dense":
+            return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "sparse":
+            return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        return "dense tensor code on the backend"
 
 
 @dataclass(frozen=True)
