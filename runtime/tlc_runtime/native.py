@@ -135,12 +135,73 @@ class NativeKernel:
             future.result()
 
 
-def bind(specs: dict[str, Spec], address_of, threads: int | None = None, owner=None) -> dict[str, NativeKernel]:
-    """Callables for ``specs`` (name -> Spec), with addresses from ``address_of(symbol)``."""
-    return {name: NativeKernel(spec, address_of(spec.symbol), threads, owner) for name, spec in specs.items()}
+@dataclass(frozen=True)
+class ClosureSpec:
+    """The closure loop of ``tlc_runtime.reach`` compiled as ``symbol`` (``tlc.backends.llvm.kernel.ClosureLoop``)."""
+
+    symbol: str
 
 
-def load_library(path: str, specs: dict[str, Spec], threads: int | None = None) -> dict[str, NativeKernel]:
+CLOSURE_WORK = 1 << 16
+"""Word ORs (condensed edges times words per row) below which the closure loop runs on one thread."""
+CLOSURE_CHUNK = 8
+"""Threads take word ranges in multiples of this many words (one 64-byte cache line), so none shares a line."""
+
+
+class ClosureKernel:
+    """The compiled closure loop: ``kernel(closed, order, indptr, successors)`` ORs each component's successors'
+    rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks first).
+    Threads split the words of every row: each runs the whole loop over its own word range, so they never wait
+    for each other and the result does not depend on their number."""
+
+    def __init__(self, spec: ClosureSpec, address: int, threads: int | None = None, owner=None):
+        if not address:
+            raise ValueError(f"no code for kernel {spec.symbol}")
+        self.spec = spec
+        self.threads = threads
+        self._owner = owner          # keeps the engine or library holding the code alive
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), *([ctypes.c_int64] * 4))(address)
+
+    def __repr__(self) -> str:
+        return f"ClosureKernel({self.spec.symbol})"
+
+    def __call__(self, closed: np.ndarray, order: np.ndarray, indptr: np.ndarray, successors: np.ndarray) -> None:
+        count, words = closed.shape
+        if not (closed.dtype == np.uint64 and closed.flags.c_contiguous and closed.flags.writeable):
+            raise ValueError(f"kernel {self.spec.symbol} needs a writable C-contiguous uint64 array of rows")
+        order, indptr, successors = (np.ascontiguousarray(a, dtype=np.int64) for a in (order, indptr, successors))
+        if not _in_range(order, count) or not _in_range(successors, count) or len(indptr) != count + 1 or \
+                indptr[0] != 0 or indptr[-1] != len(successors) or np.any(np.diff(indptr) < 0):    # the loop trusts them
+            raise ValueError(f"kernel {self.spec.symbol}: components and edges do not match {count} rows")
+        pointers = (closed.ctypes.data, order.ctypes.data, indptr.ctypes.data, successors.ctypes.data)
+        threads = self.threads or default_threads()
+        parts = min(threads, words // CLOSURE_CHUNK) if len(successors) * words >= CLOSURE_WORK else 1
+        if parts <= 1:
+            self._fn(*pointers, len(order), words, 0, words)
+            return
+        chunks = -(-words // CLOSURE_CHUNK)
+        edges = [min(words, chunks * p // parts * CLOSURE_CHUNK) for p in range(parts + 1)]
+        edges[-1] = words
+        pool = _executor(parts - 1)
+        futures = [pool.submit(self._fn, *pointers, len(order), words, lo, hi) for lo, hi in zip(edges[1:-1],
+                                                                                                  edges[2:])]
+        self._fn(*pointers, len(order), words, edges[0], edges[1])     # ctypes releases the GIL during the call
+        for future in futures:
+            future.result()
+
+
+def _in_range(indices: np.ndarray, count: int) -> bool:
+    return not len(indices) or (0 <= int(indices.min()) and int(indices.max()) < count)
+
+
+def bind(specs: dict[str, Spec | ClosureSpec], address_of, threads: int | None = None,
+         owner=None) -> dict[str, NativeKernel | ClosureKernel]:
+    """Callables for ``specs`` (name -> Spec or ClosureSpec), with addresses from ``address_of(symbol)``."""
+    return {name: (ClosureKernel if isinstance(spec, ClosureSpec) else NativeKernel)(
+        spec, address_of(spec.symbol), threads, owner) for name, spec in specs.items()}
+
+
+def load_library(path: str, specs: dict[str, Spec | ClosureSpec], threads: int | None = None) -> dict:
     """Kernels from a shared library written ahead of time (``tlc.backends.llvm.aot``)."""
     library = ctypes.CDLL(os.path.abspath(path))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tlc.backends.llvm.emit import emit_llvm
 from tlc.backends.registry import Backend
+from tlc.analysis.relation_plan import NATIVE_CLOSURE
 from tlc.driver.plan import FUSED_FOLDS
 
 
@@ -22,6 +23,6 @@ def _load(planned, emitted):
 
 BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
                   _load,
-                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS}),
+                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE}),
                   function_fallbacks={"not": "negation of a numeric tensor has no kernel form yet (rt.negate)",
                                       "concat": "concat reshapes (a view in NumPy)"})

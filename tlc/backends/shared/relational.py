@@ -2,7 +2,8 @@
 
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
-over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure.
+over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure (the emitter's
+``closure_call``: a backend may pass it a compiled loop).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class _Relational:
             return False
         self.comment(base[0], 0)
         self.comment(closure.rule, 0)
-        self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
+        self.lines.append(f"{self.name(tensor)} = {self.emitter.closure_call(self.name(closure.step.name))}  "
                           + comment(f"the closure of {closure.step.name} (paths of length >= 1), per strong component"))
         return True
 
@@ -151,10 +152,11 @@ class _Relational:
         target = self.name(tensor)
         self.comment(closure.rule, 0)
         if closure.kind == "square":
-            self.lines.append(f"{target} = rs.closure({target})  # transitive closure, per strong component")
+            self.lines.append(f"{target} = {self.emitter.closure_call(target)}  # transitive closure, per strong "
+                              f"component")
             return
         rule = rule_of(eq, self.program)
         step, plus = self.name(closure.step.name), internal("plus", closure.step.name)
-        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1, per strong component")
+        self.lines.append(f"{plus} = {self.emitter.closure_call(step)}  # paths of length >= 1, per strong component")
         position = rule.atoms.index(closure.step)
         self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: plus})})")

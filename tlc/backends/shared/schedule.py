@@ -112,6 +112,10 @@ class ScheduleEmitter:
         """Module-level definitions a backend places before ``run`` (its kernels)."""
         return []
 
+    def closure_call(self, step: str) -> str:
+        """The code of the transitive closure of the relation held by variable ``step`` (``rs.closure``)."""
+        return f"rs.closure({step})"
+
     def _result(self, name: str) -> str:
         axis = virtual_axis(self.program, name)
         if axis is None:
