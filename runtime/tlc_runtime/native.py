@@ -137,15 +137,23 @@ class NativeKernel:
 
 @dataclass(frozen=True)
 class ClosureSpec:
-    """The closure loop of ``tlc_runtime.reach`` compiled as ``symbol`` (``tlc.backends.llvm.kernel.ClosureLoop``)."""
+    """The closure loop of ``tlc_runtime.reach`` compiled as ``symbol`` and its row expansion as ``symbol_rows``
+    (``tlc.backends.llvm.kernel.ClosureLoop``)."""
 
     symbol: str
+
+    @property
+    def rows_symbol(self) -> str:
+        """The expansion's function name."""
+        return f"{self.symbol}_rows"
 
 
 CLOSURE_WORK = 1 << 16
 """Word ORs (condensed edges times words per row) below which the closure loop runs on one thread."""
 CLOSURE_CHUNK = 8
 """Threads take word ranges in multiples of this many words (one 64-byte cache line), so none shares a line."""
+ROWS_WORK = 1 << 20
+"""Result bytes below which the expansion of bitset rows runs on one thread."""
 
 
 class ClosureKernel:
@@ -154,13 +162,14 @@ class ClosureKernel:
     Threads split the words of every row: each runs the whole loop over its own word range, so they never wait
     for each other and the result does not depend on their number."""
 
-    def __init__(self, spec: ClosureSpec, address: int, threads: int | None = None, owner=None):
-        if not address:
+    def __init__(self, spec: ClosureSpec, address: int, rows_address: int, threads: int | None = None, owner=None):
+        if not address or not rows_address:
             raise ValueError(f"no code for kernel {spec.symbol}")
         self.spec = spec
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
         self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), *([ctypes.c_int64] * 4))(address)
+        self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows_address)
 
     def __repr__(self) -> str:
         return f"ClosureKernel({self.spec.symbol})"
@@ -189,6 +198,26 @@ class ClosureKernel:
         for future in futures:
             future.result()
 
+    def rows(self, closed: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+        """The dense ``(n, n)`` Boolean rows: node ``i``'s is the bitset ``closed[labels[i]]``, little-endian;
+        threads take disjoint ranges of nodes."""
+        count, words = closed.shape
+        labels = np.ascontiguousarray(labels, dtype=np.int64)
+        if not (closed.dtype == np.uint64 and closed.flags.c_contiguous) or words * 64 < n or len(labels) != n or \
+                not _in_range(labels, count):
+            raise ValueError(f"kernel {self.spec.rows_symbol}: rows and labels do not match {n} nodes")
+        out = np.empty((n, n), dtype=bool)
+        pointers = (out.ctypes.data, closed.ctypes.data, labels.ctypes.data)
+        threads = self.threads or default_threads()
+        parts = min(threads, n) if n * n >= ROWS_WORK else 1
+        edges = [n * p // parts for p in range(parts + 1)]
+        pool = _executor(parts - 1) if parts > 1 else None
+        futures = [pool.submit(self._rows, *pointers, n, words, lo, hi) for lo, hi in zip(edges[1:-1], edges[2:])]
+        self._rows(*pointers, n, words, edges[0], edges[1])
+        for future in futures:
+            future.result()
+        return out
+
 
 def _in_range(indices: np.ndarray, count: int) -> bool:
     return not len(indices) or (0 <= int(indices.min()) and int(indices.max()) < count)
@@ -197,8 +226,9 @@ def _in_range(indices: np.ndarray, count: int) -> bool:
 def bind(specs: dict[str, Spec | ClosureSpec], address_of, threads: int | None = None,
          owner=None) -> dict[str, NativeKernel | ClosureKernel]:
     """Callables for ``specs`` (name -> Spec or ClosureSpec), with addresses from ``address_of(symbol)``."""
-    return {name: (ClosureKernel if isinstance(spec, ClosureSpec) else NativeKernel)(
-        spec, address_of(spec.symbol), threads, owner) for name, spec in specs.items()}
+    return {name: ClosureKernel(spec, address_of(spec.symbol), address_of(spec.rows_symbol), threads, owner)
+            if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)
+            for name, spec in specs.items()}
 
 
 def load_library(path: str, specs: dict[str, Spec | ClosureSpec], threads: int | None = None) -> dict:

@@ -36,11 +36,9 @@ def closure_rows(matrix, kernel=None) -> np.ndarray:
     edges = sp.csr_matrix((np.ones(len(sources), np.int8), (sources, targets)), shape=(n, n))   # no stored zeros
     count, labels = connected_components(edges, directed=True, connection="strong")
     labels = labels.astype(np.int64)
-    if kernel is None:
-        reach = _component_reach(count, labels, labels[sources], labels[targets])
-    else:
-        reach = _native_reach(count, labels, labels[sources], labels[targets], kernel)
-    rows = reach[labels]                                    # (n, words) little-endian 64-bit words
+    if kernel is not None:
+        return kernel.rows(_native_reach(count, labels, labels[sources], labels[targets], kernel), labels, n)
+    rows = _component_reach(count, labels, labels[sources], labels[targets])[labels]   # (n, words) little-endian
     return np.unpackbits(rows.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
 
 

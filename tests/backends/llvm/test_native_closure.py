@@ -25,7 +25,7 @@ SQUARE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Path(y, z)\n"
 
 def kernel(threads: int) -> native.ClosureKernel:
     compiled = jit().compile(ClosureLoop())
-    return native.ClosureKernel(native.ClosureSpec(compiled.symbol), compiled.address, threads, owner=jit())
+    return native.bind({"closure": native.ClosureSpec(compiled.symbol)}, jit().address, threads, owner=jit())["closure"]
 
 
 def powers(adjacency: np.ndarray) -> np.ndarray:
@@ -96,6 +96,25 @@ def test_two_threads_split_words_and_give_the_bits_of_one(graph, monkeypatch):
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
     assert sorted(calls) == [(0, 8), (8, 18)]          # whole cache lines each, the last with the rest
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+def test_rows_expand_bitsets_over_node_ranges(n, monkeypatch):
+    rng = np.random.default_rng(n)
+    words = (n + 63) // 64
+    closed = rng.integers(0, 2**63, size=(3, words), dtype=np.int64).astype(np.uint64) * np.uint64(3)
+    labels = rng.integers(0, 3, n)
+    want = np.unpackbits(closed[labels].view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+    monkeypatch.setattr(native, "ROWS_WORK", 0)          # two threads even for one row
+    for threads in (1, 2):
+        np.testing.assert_array_equal(kernel(threads).rows(closed, labels, n), want)
+
+
+def test_rows_refuse_labels_outside_the_bitsets():
+    with pytest.raises(ValueError, match="do not match 2 nodes"):
+        kernel(1).rows(np.zeros((1, 1), np.uint64), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="do not match 65 nodes"):
+        kernel(1).rows(np.zeros((1, 1), np.uint64), np.zeros(65, np.int64), 65)
 
 
 def test_a_large_random_graph_splits_without_help():

@@ -1,10 +1,14 @@
-"""The closure loop (``kernel.ClosureLoop``) as LLVM IR with ``llvmlite.ir.IRBuilder``.
+"""The closure loop (``kernel.ClosureLoop``) and its row expansion as LLVM IR with ``llvmlite.ir.IRBuilder``.
 
 ``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64 count, i64 words, i64 word_lo, i64 word_hi)``:
 for ``k`` in ``0..count``, component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor
 ``s`` and word ``w`` in ``[word_lo, word_hi)``. The components come sinks first, so every successor's row is final
 when it is read. The word loop is a separate always-inlined function whose two row pointers are ``noalias``
 (a condensed graph has no edge from a component to itself), so it vectorises without run-time overlap checks.
+
+``void f_rows(u8* out, i64* closed, i64* labels, i64 n, i64 words, i64 node_lo, i64 node_hi)`` writes the dense
+Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in ``[node_lo, node_hi)`` (threads take
+disjoint node ranges): whole words as 64 bytes each (a constant trip count, vectorised), then the last partial word.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from llvmlite import ir
 from tlc.backends.llvm.kernel import ClosureLoop
 
 I64 = ir.IntType(64)
+I8 = ir.IntType(8)
 P64 = I64.as_pointer()
 NSW = ("nsw",)
 
@@ -35,7 +40,39 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
             s = b.load(b.gep(successors, [e]))
             b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
     b.ret_void()
+    _rows(module, f"{name}{ROWS_SUFFIX}")
     return module
+
+
+ROWS_SUFFIX = "_rows"
+"""The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
+
+
+def _rows(module: ir.Module, name: str) -> None:
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I8.as_pointer(), P64, P64, I64, I64, I64, I64]), name)
+    fn.attributes.add("nounwind")
+    out, closed, labels, n, words, lo, hi = fn.args
+    out.add_attribute("noalias")
+    closed.add_attribute("noalias")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    whole = b.ashr(n, ir.Constant(I64, 6))
+    with _counted(b, lo, hi, "i") as i:
+        row = b.gep(closed, [b.mul(b.load(b.gep(labels, [i])), words, flags=NSW)])
+        dst = b.gep(out, [b.mul(i, n, flags=NSW)])
+        with _counted(b, ir.Constant(I64, 0), whole, "w") as w:
+            word = b.load(b.gep(row, [w]))
+            base = b.gep(dst, [b.shl(w, ir.Constant(I64, 6))])
+            with _counted(b, ir.Constant(I64, 0), ir.Constant(I64, 64), "bit") as bit:
+                b.store(_bit(b, word, bit), b.gep(base, [bit]))
+        with _counted(b, b.shl(whole, ir.Constant(I64, 6)), n, "j") as j:
+            word = b.load(b.gep(row, [b.ashr(j, ir.Constant(I64, 6))]))
+            b.store(_bit(b, word, b.and_(j, ir.Constant(I64, 63))), b.gep(dst, [j]))
+    b.ret_void()
+
+
+def _bit(b: ir.IRBuilder, word, bit):
+    """Bit ``bit`` of ``word`` as a byte 0 or 1."""
+    return b.trunc(b.and_(b.lshr(word, bit), ir.Constant(I64, 1)), I8)
 
 
 def _or_row(module: ir.Module, name: str) -> ir.Function:

@@ -114,6 +114,12 @@ class Jit:
             return compiled
 
 
+    def address(self, symbol: str) -> int:
+        """The address of a function of a compiled kernel's module (0 when there is none)."""
+        with self._lock:
+            return self._engine.get_function_address(symbol)
+
+
 @functools.lru_cache(maxsize=None)
 def jit() -> Jit:
     """The process-wide JIT (created on first use)."""

@@ -358,8 +358,9 @@ class ClosureLoop:
     program: ``void f(closed, order, indptr, successors, count, words, word_lo, word_hi)`` ORs, for each
     component ``order[k]`` in turn, the bitset rows of its successors (CSR ``indptr``/``successors``) into its own
     row of the ``count × words`` uint64 array ``closed``, over the words ``[word_lo, word_hi)`` only, so threads
-    may take disjoint word ranges."""
+    may take disjoint word ranges; ``f_rows`` expands the bitsets into the dense Boolean result, a range of nodes
+    at a time (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 1
+    version: int = 2
     """Bumped when the generated code changes (it names the symbol)."""

@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v1"
+; ModuleID = "tlc_closure_words_v2"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v1_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v2_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,7 +24,7 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v1"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
+define void @"tlc_closure_words_v2"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
 {
 entry:
   br label %"k_test"
@@ -54,10 +54,78 @@ e_body:
   %".26" = load i64, i64* %".25"
   %".27" = mul nsw i64 %".26", %".6"
   %".28" = getelementptr i64, i64* %".1", i64 %".27"
-  call void @"tlc_closure_words_v1_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
+  call void @"tlc_closure_words_v2_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
   %".30" = add nsw i64 %"e", 1
   br label %"e_test"
 e_done:
   %".32" = add nsw i64 %"k", 1
   br label %"k_test"
+}
+
+define void @"tlc_closure_words_v2_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind
+{
+entry:
+  %".9" = ashr i64 %".4", 6
+  br label %"i_test"
+i_test:
+  %"i" = phi  i64 [%".6", %"entry"], [%".53", %"j_done"]
+  %".11" = icmp slt i64 %"i", %".7"
+  br i1 %".11", label %"i_body", label %"i_done"
+i_body:
+  %".13" = getelementptr i64, i64* %".3", i64 %"i"
+  %".14" = load i64, i64* %".13"
+  %".15" = mul nsw i64 %".14", %".5"
+  %".16" = getelementptr i64, i64* %".2", i64 %".15"
+  %".17" = mul nsw i64 %"i", %".4"
+  %".18" = getelementptr i8, i8* %".1", i64 %".17"
+  br label %"w_test"
+i_done:
+  ret void
+w_test:
+  %"w" = phi  i64 [0, %"i_body"], [%".36", %"bit_done"]
+  %".20" = icmp slt i64 %"w", %".9"
+  br i1 %".20", label %"w_body", label %"w_done"
+w_body:
+  %".22" = getelementptr i64, i64* %".16", i64 %"w"
+  %".23" = load i64, i64* %".22"
+  %".24" = shl i64 %"w", 6
+  %".25" = getelementptr i8, i8* %".18", i64 %".24"
+  br label %"bit_test"
+w_done:
+  %".38" = shl i64 %".9", 6
+  br label %"j_test"
+bit_test:
+  %"bit" = phi  i64 [0, %"w_body"], [%".34", %"bit_body"]
+  %".27" = icmp slt i64 %"bit", 64
+  br i1 %".27", label %"bit_body", label %"bit_done"
+bit_body:
+  %".29" = lshr i64 %".23", %"bit"
+  %".30" = and i64 %".29", 1
+  %".31" = trunc i64 %".30" to i8
+  %".32" = getelementptr i8, i8* %".25", i64 %"bit"
+  store i8 %".31", i8* %".32"
+  %".34" = add nsw i64 %"bit", 1
+  br label %"bit_test"
+bit_done:
+  %".36" = add nsw i64 %"w", 1
+  br label %"w_test"
+j_test:
+  %"j" = phi  i64 [%".38", %"w_done"], [%".51", %"j_body"]
+  %".40" = icmp slt i64 %"j", %".4"
+  br i1 %".40", label %"j_body", label %"j_done"
+j_body:
+  %".42" = ashr i64 %"j", 6
+  %".43" = getelementptr i64, i64* %".16", i64 %".42"
+  %".44" = load i64, i64* %".43"
+  %".45" = and i64 %"j", 63
+  %".46" = lshr i64 %".44", %".45"
+  %".47" = and i64 %".46", 1
+  %".48" = trunc i64 %".47" to i8
+  %".49" = getelementptr i8, i8* %".18", i64 %"j"
+  store i8 %".48", i8* %".49"
+  %".51" = add nsw i64 %"j", 1
+  br label %"j_test"
+j_done:
+  %".53" = add nsw i64 %"i", 1
+  br label %"i_test"
 }
