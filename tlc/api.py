@@ -393,7 +393,8 @@ class Program:
             if relational:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
                 threads = self.threads or default_threads()
-                lines.append(f"  runs: {spec.plan.strata[number - 1].runs_on(self._backend.capabilities, threads)}")
+                where = spec.plan.strata[number - 1].runs_on(self._backend.capabilities, threads, self.max_rounds)
+                lines.append(f"  runs: {where}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)
                     lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))

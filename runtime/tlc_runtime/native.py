@@ -147,6 +147,11 @@ class ClosureSpec:
         """The expansion's function name."""
         return f"{self.symbol}_rows"
 
+    @property
+    def reach_symbol(self) -> str:
+        """The sparse traversal's function name."""
+        return f"{self.symbol}_reach"
+
 
 CLOSURE_WORK = 1 << 16
 """Word ORs (condensed edges times words per row) below which the closure loop runs on one thread."""
@@ -162,14 +167,16 @@ class ClosureKernel:
     Threads split the words of every row: each runs the whole loop over its own word range, so they never wait
     for each other and the result does not depend on their number."""
 
-    def __init__(self, spec: ClosureSpec, address: int, rows_address: int, threads: int | None = None, owner=None):
-        if not address or not rows_address:
+    def __init__(self, spec: ClosureSpec, addresses: tuple[int, int, int], threads: int | None = None, owner=None):
+        if not all(addresses):
             raise ValueError(f"no code for kernel {spec.symbol}")
         self.spec = spec
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
-        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), *([ctypes.c_int64] * 4))(address)
-        self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows_address)
+        loop, rows, reach = addresses
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), *([ctypes.c_int64] * 4))(loop)
+        self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows)
+        self._reach = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 3))(reach)
 
     def __repr__(self) -> str:
         return f"ClosureKernel({self.spec.symbol})"
@@ -218,6 +225,41 @@ class ClosureKernel:
             future.result()
         return out
 
+    def reach(self, indptr: np.ndarray, successors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The closure (paths of length >= 1) of the CSR graph ``indptr``/``successors`` as CSR ``(indptr,
+        targets)``, each row's targets in the order a depth-first traversal found them. Two passes over the
+        sources, split over threads: one counts each source's targets, the other writes them."""
+        n = len(indptr) - 1
+        indptr, successors = (np.ascontiguousarray(a, dtype=np.int64) for a in (indptr, successors))
+        if n < 0 or not _in_range(successors, n) or indptr[0] != 0 or indptr[-1] != len(successors) or \
+                np.any(np.diff(indptr) < 0):
+            raise ValueError(f"kernel {self.spec.reach_symbol}: the graph's rows and edges do not match")
+        threads = self.threads or default_threads()
+        parts = max(1, min(threads, n)) if len(successors) >= CLOSURE_WORK // 16 else 1
+        counts = np.zeros(n, dtype=np.int64)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        scratch = [np.full(n, -1, dtype=np.int64) for _ in range(parts)], [np.empty(n + 1, dtype=np.int64)
+                                                                            for _ in range(parts)]
+        self._sources(parts, indptr, successors, counts, starts, starts, scratch, 0)
+        np.cumsum(counts, out=starts[1:])
+        targets = np.empty(int(starts[-1]), dtype=np.int64)
+        for stamp in scratch[0]:
+            stamp.fill(-1)
+        self._sources(parts, indptr, successors, counts, starts, targets, scratch, 1)
+        return starts, targets
+
+    def _sources(self, parts, indptr, successors, counts, starts, targets, scratch, write) -> None:
+        n = len(counts)
+        edges = [n * p // parts for p in range(parts + 1)]
+        calls = [(indptr.ctypes.data, successors.ctypes.data, counts.ctypes.data, starts.ctypes.data,
+                  targets.ctypes.data, stamp.ctypes.data, stack.ctypes.data, lo, hi, write)
+                 for lo, hi, stamp, stack in zip(edges, edges[1:], *scratch)]
+        pool = _executor(parts - 1) if parts > 1 else None
+        futures = [pool.submit(self._reach, *args) for args in calls[1:]]
+        self._reach(*calls[0])
+        for future in futures:
+            future.result()
+
 
 def _in_range(indices: np.ndarray, count: int) -> bool:
     return not len(indices) or (0 <= int(indices.min()) and int(indices.max()) < count)
@@ -226,7 +268,8 @@ def _in_range(indices: np.ndarray, count: int) -> bool:
 def bind(specs: dict[str, Spec | ClosureSpec], address_of, threads: int | None = None,
          owner=None) -> dict[str, NativeKernel | ClosureKernel]:
     """Callables for ``specs`` (name -> Spec or ClosureSpec), with addresses from ``address_of(symbol)``."""
-    return {name: ClosureKernel(spec, address_of(spec.symbol), address_of(spec.rows_symbol), threads, owner)
+    return {name: ClosureKernel(spec, (address_of(spec.symbol), address_of(spec.rows_symbol),
+                                       address_of(spec.reach_symbol)), threads, owner)
             if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)
             for name, spec in specs.items()}
 

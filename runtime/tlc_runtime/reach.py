@@ -42,6 +42,20 @@ def closure_rows(matrix, kernel=None) -> np.ndarray:
     return np.unpackbits(rows.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
 
 
+def closure_csr(matrix, kernel):
+    """The transitive closure of the square scipy sparse ``matrix`` (true where stored and nonzero) as a CSR
+    matrix of ones (each row's columns in the order found, not sorted), by the compiled ``kernel``'s traversal from
+    every source (``native.ClosureKernel.reach``): for graphs whose bitset rows would not fit in memory."""
+    import scipy.sparse as sp
+
+    n = matrix.shape[0]
+    coo = matrix.tocoo()
+    keep = coo.data != 0
+    edges = sp.csr_matrix((np.ones(int(keep.sum()), np.int8), (coo.row[keep], coo.col[keep])), shape=(n, n))
+    indptr, targets = kernel.reach(edges.indptr, edges.indices)
+    return sp.csr_matrix((np.ones(len(targets), np.float32), targets, indptr), shape=(n, n))
+
+
 def condensed(count: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct edges between components as CSR ``(indptr, successors)`` over the ``count`` components."""
     between = source != target

@@ -359,3 +359,20 @@ def closure(step, kernel=None) -> np.ndarray:
     if n == 0:
         return np.zeros(shape, dtype=bool)
     return closure_rows(store(step, (n, n), SPARSE).csr(), kernel)[:shape[0], :shape[1]]
+
+
+def closure_sparse(step, kernel) -> Tuples:
+    """Transitive closure (paths of length >= 1) of a binary relation as tuples, by the compiled ``kernel``'s
+    traversal from every source (``tlc_runtime.reach.closure_csr``); a non-square relation is padded square and
+    cut back, like ``closure``."""
+    from tlc_runtime.reach import closure_csr
+
+    shape = step.shape
+    n = max(shape)
+    if n == 0:
+        return Tuples(np.zeros(0, dtype=np.int64), shape)
+    reach = closure_csr(store(step, (n, n), SPARSE).csr(), kernel)
+    if tuple(shape) == (n, n):
+        return Tuples.from_matrix(reach, shape, product=True)
+    rows = Tuples(None, (n, n), reach).rows()
+    return Tuples.from_rows(rows[(rows[:, 0] < shape[0]) & (rows[:, 1] < shape[1])], shape)

@@ -86,6 +86,8 @@ class StratumPlan:
     costs: dict[str, float]
     reason: str
     closure: Closure | None = None
+    """The closure shape of a ``closure`` or ``sparse`` recursive stratum that has one: a backend with
+    ``NATIVE_CLOSURE`` runs a sparse one as a native traversal per source instead of semi-naive rounds."""
 
     @property
     def relational(self) -> bool:
@@ -99,12 +101,21 @@ class StratumPlan:
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
-    def runs_on(self, capabilities: frozenset[str] = frozenset(), threads: int = 1) -> str:
+    def native_sparse_closure(self, native: bool, max_rounds: int | None) -> bool:
+        """True when a sparse closure-shaped stratum runs as the native traversal per source on a backend with
+        (``native``) ``NATIVE_CLOSURE``: not under ``max_rounds``, since a traversal has no rounds to count."""
+        return native and self.strategy == "sparse" and self.closure is not None and max_rounds is None
+
+    def runs_on(self, capabilities: frozenset[str] = frozenset(), threads: int = 1,
+                max_rounds: int | None = None) -> str:
         """Where a relational stratum runs on a backend with ``capabilities`` using ``threads`` threads."""
+        plural = "s" if threads != 1 else ""
         if self.strategy == "duckdb":
             return "DuckDB"
         if self.strategy == "closure" and NATIVE_CLOSURE in capabilities:
-            return f"closure: native llvm kernel, {threads} thread{'s' if threads != 1 else ''}"
+            return f"closure: native llvm kernel, {threads} thread{plural}"
+        if self.native_sparse_closure(NATIVE_CLOSURE in capabilities, max_rounds):
+            return f"sparse closure: native llvm kernel (a traversal per source), {threads} thread{plural}"
         if self.strategy == "closure":
             return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
         if self.strategy == "dense":
@@ -413,7 +424,7 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
-    return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
+    return StratumPlan(choice, costs, why, closure if choice in ("closure", "sparse") else None)
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,

@@ -16,7 +16,7 @@ import tlc_runtime.native as native  # noqa: E402
 from tlc.backends.llvm.jit import jit  # noqa: E402
 from tlc.backends.llvm.kernel import ClosureLoop  # noqa: E402
 from tlc_runtime import reach  # noqa: E402
-from tlc_runtime.sparse import Tuples, closure  # noqa: E402
+from tlc_runtime.sparse import Tuples, closure, closure_sparse  # noqa: E402
 
 CLOSURE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
 LEFT = "Path(x, y) = Edge(x, y)\nPath(x, z) = Edge(x, y) Path(y, z)\n"
@@ -155,3 +155,51 @@ def test_programs_on_llvm_match_numpy_closure_and_dense(source, name, threads):
     assert f"runs: closure: native llvm kernel, {threads} thread" in program.explain(Edge=edge)
     np.testing.assert_array_equal(got, np.asarray(tlc.compile(source)(Edge=edge)["Path"]))
     np.testing.assert_array_equal(got, np.asarray(tlc.compile(source, relations="dense")(Edge=edge)["Path"]))
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_sparse_traversal_matches_the_bitset_closure(name, threads, monkeypatch):
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # split the sources even of small graphs
+    a = GRAPHS[name]
+    got = closure_sparse(Tuples.from_dense(a), kernel(threads))
+    assert isinstance(got, Tuples) and got.shape == a.shape
+    np.testing.assert_array_equal(np.asarray(got), reach.closure_rows(sp.csr_matrix(a)))
+    assert np.all(np.diff(got.keys) > 0)                  # sorted and distinct once read as keys
+
+
+def test_the_sparse_traversal_pads_a_non_square_relation_and_cuts_it_back():
+    rows = np.array([[0, 1], [1, 2], [2, 0], [3, 4]])
+    step = Tuples.from_rows(rows, (4, 6))
+    np.testing.assert_array_equal(np.asarray(closure_sparse(step, kernel(2))), closure(step))
+    assert len(closure_sparse(Tuples.from_rows(np.zeros((0, 2)), (0, 3)), kernel(1))) == 0
+
+
+def test_the_traversal_refuses_edges_outside_the_graph():
+    with pytest.raises(ValueError, match="rows and edges do not match"):
+        kernel(1).reach(np.array([0, 1, 1]), np.array([2]))
+    with pytest.raises(ValueError, match="rows and edges do not match"):
+        kernel(1).reach(np.array([0, 2, 1]), np.array([0]))
+
+
+@pytest.mark.parametrize("source", [CLOSURE, LEFT, SQUARE], ids=["right", "left", "square"])
+@pytest.mark.parametrize("name", ["empty-70", "chain-200", "components-99", "random-300-600-5"])
+def test_sparse_programs_on_llvm_traverse_natively_and_match_numpy(source, name):
+    edge = sp.csr_matrix(GRAPHS[name])
+    program = tlc.compile(source, backend="llvm", relations="sparse", threads=2)
+    got = program(Edge=edge)["Path"]
+    assert "rs.closure_sparse(" in program.source(Edge=edge)
+    assert "runs: sparse closure: native llvm kernel (a traversal per source), 2 threads" in program.explain(Edge=edge)
+    want = np.asarray(tlc.compile(source, relations="sparse")(Edge=edge)["Path"])
+    np.testing.assert_array_equal(np.asarray(got), want)
+    assert set(got) == set(tlc.compile(source)(Edge=edge)["Path"])
+
+
+def test_a_round_limit_keeps_the_sparse_closure_semi_naive():
+    edge = sp.csr_matrix(chain(50))
+    program = tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=100)
+    assert "rs.closure_sparse(" not in program.source(Edge=edge) and "rs.minus(" in program.source(Edge=edge)
+    assert "runs: sparse semi-naive: NumPy/scipy runtime" in program.explain(Edge=edge)
+    np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]), np.triu(np.ones((50, 50), bool), 1))
+    with pytest.raises(tlc.TlcError):
+        tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=10)(Edge=edge)

@@ -9,6 +9,8 @@ when it is read. The word loop is a separate always-inlined function whose two r
 ``void f_rows(u8* out, i64* closed, i64* labels, i64 n, i64 words, i64 node_lo, i64 node_hi)`` writes the dense
 Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in ``[node_lo, node_hi)`` (threads take
 disjoint node ranges): whole words as 64 bytes each (a constant trip count, vectorised), then the last partial word.
+
+``f_reach`` is the closure of a graph too large for bitset rows, as CSR: a traversal per source (``_reach``).
 """
 
 from __future__ import annotations
@@ -41,11 +43,66 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
             b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
     b.ret_void()
     _rows(module, f"{name}{ROWS_SUFFIX}")
+    _reach(module, f"{name}{REACH_SUFFIX}")
     return module
+
+
+def _reach(module: ir.Module, name: str) -> None:
+    """``void f_reach(indptr, successors, counts, starts, targets, stamp, stack, lo, hi, write)``: for each source
+    ``s`` in ``[lo, hi)``, a depth-first traversal of the CSR graph from ``s``'s successors (``stamp[v] == s`` marks
+    ``v`` found); without ``write`` it stores the number found in ``counts[s]``, with it the nodes found in
+    ``targets[starts[s]:]``, in the order found. ``stamp`` (``n``, all ``-1`` at first) and ``stack`` (``n + 1``:
+    the source, then every node at most once) belong to one thread."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 3), name)
+    fn.attributes.add("nounwind")
+    indptr, successors, counts, starts, targets, stamp, stack, lo, hi, write = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    writing = b.icmp_signed("!=", write, ir.Constant(I64, 0))
+    depth = b.alloca(I64, name="depth")
+    found = b.alloca(I64, name="found")
+    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+    with _counted(b, lo, hi, "s") as s:
+        b.store(zero, found)
+        b.store(one, depth)
+        b.store(s, stack)
+
+        def visit(v):          # every successor of v not yet found: found, written, pushed
+            first = b.load(b.gep(indptr, [v]))
+            last = b.load(b.gep(indptr, [b.add(v, one, flags=NSW)]))
+            with _counted(b, first, last, "e") as e:
+                t = b.load(b.gep(successors, [e]))
+                mark = b.gep(stamp, [t])
+                with b.if_then(b.icmp_signed("!=", b.load(mark), s)):
+                    b.store(s, mark)
+                    k = b.load(found)
+                    with b.if_then(writing):
+                        b.store(t, b.gep(targets, [b.add(b.load(b.gep(starts, [s])), k, flags=NSW)]))
+                    b.store(b.add(k, one, flags=NSW), found)
+                    d = b.load(depth)
+                    b.store(t, b.gep(stack, [d]))
+                    b.store(b.add(d, one, flags=NSW), depth)
+
+        test = fn.append_basic_block("pop_test")
+        body = fn.append_basic_block("pop_body")
+        done = fn.append_basic_block("pop_done")
+        b.branch(test)
+        b.position_at_end(test)
+        b.cbranch(b.icmp_signed(">", b.load(depth), zero), body, done)
+        b.position_at_end(body)
+        d = b.sub(b.load(depth), one, flags=NSW)
+        b.store(d, depth)
+        visit(b.load(b.gep(stack, [d])))
+        b.branch(test)
+        b.position_at_end(done)
+        with b.if_then(b.not_(writing)):
+            b.store(b.load(found), b.gep(counts, [s]))
+    b.ret_void()
 
 
 ROWS_SUFFIX = "_rows"
 """The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
+REACH_SUFFIX = "_reach"
+"""The sparse traversal's function name is the loop's with this suffix."""
 
 
 def _rows(module: ir.Module, name: str) -> None:

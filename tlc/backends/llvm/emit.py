@@ -28,6 +28,7 @@ class LlvmEmitter(ScheduleEmitter):
 
     BANNER = "for the llvm backend: native kernels (tlc_runtime.native) and NumPy; shapes are specialised."
     IMPORTS = ("import tlc_runtime.native as native",)
+    NATIVE_CLOSURE = True
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)
@@ -60,10 +61,12 @@ class LlvmEmitter(ScheduleEmitter):
             kernels[CLOSURE_CALL] = self.closure_loop
         return kernels
 
-    def closure_call(self, step: str) -> str:
-        """``rs.closure`` with the compiled closure loop (split over threads by word ranges)."""
+    def closure_call(self, step: str, storage: str = "dense") -> str:
+        """``rs.closure`` with the compiled closure loop (split over threads by word ranges), or for ``sparse``
+        storage ``rs.closure_sparse`` with its traversal per source (split over threads by sources)."""
         self.closure_loop = ClosureLoop()
-        return f"rs.closure({step}, {CLOSURE_CALL})"
+        function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"
+        return f"{function}({step}, {CLOSURE_CALL})"
 
     def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
         """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code."""

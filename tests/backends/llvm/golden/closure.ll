@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v2"
+; ModuleID = "tlc_closure_words_v3"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v2_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v3_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,7 +24,7 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v2"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
+define void @"tlc_closure_words_v3"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
 {
 entry:
   br label %"k_test"
@@ -54,7 +54,7 @@ e_body:
   %".26" = load i64, i64* %".25"
   %".27" = mul nsw i64 %".26", %".6"
   %".28" = getelementptr i64, i64* %".1", i64 %".27"
-  call void @"tlc_closure_words_v2_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
+  call void @"tlc_closure_words_v3_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
   %".30" = add nsw i64 %"e", 1
   br label %"e_test"
 e_done:
@@ -62,7 +62,7 @@ e_done:
   br label %"k_test"
 }
 
-define void @"tlc_closure_words_v2_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind
+define void @"tlc_closure_words_v3_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -128,4 +128,87 @@ j_body:
 j_done:
   %".53" = add nsw i64 %"i", 1
   br label %"i_test"
+}
+
+define void @"tlc_closure_words_v3_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind
+{
+entry:
+  %".12" = icmp ne i64 %".10", 0
+  %"depth" = alloca i64
+  %"found" = alloca i64
+  br label %"s_test"
+s_test:
+  %"s" = phi  i64 [%".8", %"entry"], [%".68", %"pop_done.endif"]
+  %".14" = icmp slt i64 %"s", %".9"
+  br i1 %".14", label %"s_body", label %"s_done"
+s_body:
+  store i64 0, i64* %"found"
+  store i64 1, i64* %"depth"
+  store i64 %"s", i64* %".7"
+  br label %"pop_test"
+s_done:
+  ret void
+pop_test:
+  %".20" = load i64, i64* %"depth"
+  %".21" = icmp sgt i64 %".20", 0
+  br i1 %".21", label %"pop_body", label %"pop_done"
+pop_body:
+  %".23" = load i64, i64* %"depth"
+  %".24" = sub nsw i64 %".23", 1
+  store i64 %".24", i64* %"depth"
+  %".26" = getelementptr i64, i64* %".7", i64 %".24"
+  %".27" = load i64, i64* %".26"
+  %".28" = getelementptr i64, i64* %".1", i64 %".27"
+  %".29" = load i64, i64* %".28"
+  %".30" = add nsw i64 %".27", 1
+  %".31" = getelementptr i64, i64* %".1", i64 %".30"
+  %".32" = load i64, i64* %".31"
+  br label %"e_test"
+pop_done:
+  %".62" = xor i1 %".12", -1
+  br i1 %".62", label %"pop_done.if", label %"pop_done.endif"
+e_test:
+  %"e" = phi  i64 [%".29", %"pop_body"], [%".59", %"e_body.endif"]
+  %".34" = icmp slt i64 %"e", %".32"
+  br i1 %".34", label %"e_body", label %"e_done"
+e_body:
+  %".36" = getelementptr i64, i64* %".2", i64 %"e"
+  %".37" = load i64, i64* %".36"
+  %".38" = getelementptr i64, i64* %".6", i64 %".37"
+  %".39" = load i64, i64* %".38"
+  %".40" = icmp ne i64 %".39", %"s"
+  br i1 %".40", label %"e_body.if", label %"e_body.endif"
+e_done:
+  br label %"pop_test"
+e_body.if:
+  store i64 %"s", i64* %".38"
+  %".43" = load i64, i64* %"found"
+  br i1 %".12", label %"e_body.if.if", label %"e_body.if.endif"
+e_body.endif:
+  %".59" = add nsw i64 %"e", 1
+  br label %"e_test"
+e_body.if.if:
+  %".45" = getelementptr i64, i64* %".4", i64 %"s"
+  %".46" = load i64, i64* %".45"
+  %".47" = add nsw i64 %".46", %".43"
+  %".48" = getelementptr i64, i64* %".5", i64 %".47"
+  store i64 %".37", i64* %".48"
+  br label %"e_body.if.endif"
+e_body.if.endif:
+  %".51" = add nsw i64 %".43", 1
+  store i64 %".51", i64* %"found"
+  %".53" = load i64, i64* %"depth"
+  %".54" = getelementptr i64, i64* %".7", i64 %".53"
+  store i64 %".37", i64* %".54"
+  %".56" = add nsw i64 %".53", 1
+  store i64 %".56", i64* %"depth"
+  br label %"e_body.endif"
+pop_done.if:
+  %".64" = load i64, i64* %"found"
+  %".65" = getelementptr i64, i64* %".3", i64 %"s"
+  store i64 %".64", i64* %".65"
+  br label %"pop_done.endif"
+pop_done.endif:
+  %".68" = add nsw i64 %"s", 1
+  br label %"s_test"
 }
