@@ -4,8 +4,9 @@ Usage: python benchmarks/bench_closure.py [--backend B] [--threads 1,2] [--limit
 
 The program is ``Path(x,y) = Edge(x,y)`` and ``Path(x,z) = Path(x,y) Edge(y,z)``, on (a) a random
 directed graph of 2,000 nodes and 10,000 edges, (b) chains of 1,000 and 3,000 nodes, (c) a 60×60 grid with
-edges right and down and (d) a layered DAG of 100,000 nodes and 300,000 edges (4 layers, so the closure is
-small). DuckDB's recursive CTE joins the anchors when ``duckdb`` is installed, and SuiteSparse:GraphBLAS (semi-naive,
+edges right and down, (d) a layered DAG of 100,000 nodes and 300,000 edges (4 layers, so the closure is
+small) and (e) LUBM's ``subOrganizationOf`` facts when the ``datalog_conformance`` package is installed.
+DuckDB's recursive CTE joins the anchors when ``duckdb`` is installed, and SuiteSparse:GraphBLAS (semi-naive,
 masked ``any_pair`` products, on one OpenMP thread: on a loaded machine its busy-waiting threads made a 1,000-node
 chain 19x slower) when ``python-graphblas`` is. tlc runs on ``--backend`` (default ``llvm``, where the closure loop
 is native) once per ``--threads`` count; the row with the most threads is the one the others are compared with, and
@@ -87,6 +88,22 @@ def layered_dag(n: int, m: int, layers: int = 4, seed: int = 0) -> tuple[int, np
     dst = (src // per + 1) * per + rng.integers(0, per, size=len(src))
     edges = np.unique(np.stack([src, dst], axis=1), axis=0)
     return n, edges
+
+
+def lubm() -> tuple[int, np.ndarray] | None:
+    """LUBM's ``subOrganizationOf`` facts (the transitive relation of the LUBM program; research groups, departments
+    and universities) from the ``datalog_conformance`` package's Soufflé LUBM test, as numbered nodes; None when the
+    package or a YAML loader is not installed."""
+    try:
+        from importlib.resources import files
+        import yaml
+        path = files("datalog_conformance") / "_tests" / "recursion" / "souffle_example_lubm.yaml"
+        data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ImportError, OSError):
+        return None
+    pairs = data["tests"][0]["program"]["facts"]["subOrganizationOf"]
+    names = {name: k for k, name in enumerate(sorted({x for pair in pairs for x in pair}))}
+    return len(names), np.array([[names[a], names[b]] for a, b in pairs], dtype=np.int64)
 
 
 def matrix(n: int, edges: np.ndarray) -> sp.csr_matrix:
@@ -338,6 +355,9 @@ def main() -> None:
     BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
     graphs = {"random-2k": random_graph(2000, 10_000), "chain-1k": chain(1000), "chain-3k": chain(3000),
               "grid-60": grid(60), "dag-100k": layered_dag(100_000, 300_000)}
+    university = lubm()
+    if university is not None:
+        graphs["lubm-suborganization"] = university
     report = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "backend": BACKEND,
               "threads": THREADS, "repeat": args.repeat, "graphs": {}}
     failures = []
