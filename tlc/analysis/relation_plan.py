@@ -10,7 +10,8 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``closure``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
   ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
   on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
-  selects it;
+  selects it. A backend with the ``NATIVE_CLOSURE`` capability (llvm) runs its loop as a compiled kernel, and
+  runs a ``sparse`` closure-shaped stratum as a compiled traversal per source instead of semi-naive rounds;
 - ``duckdb``: SQL inside DuckDB (``tlc.backends.shared.sql``): forced by ``relations="duckdb"``, or chosen under
   ``auto`` (when DuckDB is importable) for a relational stratum whose input relations hold more positions than
   the memory budget has elements, and for one that reads a relation kept in DuckDB.

@@ -3,8 +3,9 @@
 Layers: ``kernel`` (kernel IR) <- ``from_ir`` (tlc IR equation -> kernel, cost rules; ``parallel``
 picks the loop threads split) <- ``emit`` (the NumPy module with kernel calls); ``codegen`` (kernel ->
 LLVM IR) and ``jit`` (host-tuned O3, one MCJIT engine, cache) need llvmlite; ``program`` runs programs
-(``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries. Emitted code calls
-kernels through ``tlc_runtime.native``, which also splits them over threads.
+(``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries; ``closure`` is the one fixed
+kernel, the closure strategy's loop over strong components (and a traversal per source for sparse closures). Emitted
+code calls kernels through ``tlc_runtime.native``, which also splits them over threads.
 """
 
 from __future__ import annotations
