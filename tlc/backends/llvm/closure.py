@@ -23,6 +23,10 @@ I64 = ir.IntType(64)
 I8 = ir.IntType(8)
 P64 = I64.as_pointer()
 NSW = ("nsw",)
+ROWS_SUFFIX = "_rows"
+"""The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
+REACH_SUFFIX = "_reach"
+"""The sparse traversal's function name is the loop's with this suffix."""
 
 
 def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
@@ -99,13 +103,8 @@ def _reach(module: ir.Module, name: str) -> None:
     b.ret_void()
 
 
-ROWS_SUFFIX = "_rows"
-"""The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
-REACH_SUFFIX = "_reach"
-"""The sparse traversal's function name is the loop's with this suffix."""
-
-
 def _rows(module: ir.Module, name: str) -> None:
+    """``void f_rows(out, closed, labels, n, words, node_lo, node_hi)``: see the module docstring."""
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I8.as_pointer(), P64, P64, I64, I64, I64, I64]), name)
     fn.attributes.add("nounwind")
     out, closed, labels, n, words, lo, hi = fn.args
