@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tlc_runtime as rt
+from tlc_runtime.native import default_threads
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
@@ -416,6 +417,9 @@ class Program:
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
             if spec is not None and spec.plan.strata[number - 1].shown:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
+                threads = self.threads or default_threads()
+                where = spec.plan.strata[number - 1].runs_on(self._backend.capabilities, threads, self.max_rounds)
+                lines.append(f"  runs: {where}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)
                     lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))

@@ -8,8 +8,8 @@ import pytest
 
 import tlc
 
-from tlc.analysis.relation_plan import (DENSE_BUDGET, PLAIN_SPARSE_SIZE, closure_shape, plan_relations, relational,
-                                        rule_of)
+from tlc.analysis.relation_plan import (DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape, plan_relations,
+                                        relational, rule_of)
 from tlc.analysis.shapes import infer_shapes, symbolic_axes
 from tlc.analysis.strata import stratify
 from tlc.api import frontend
@@ -42,7 +42,7 @@ def test_a_sparse_input_is_stored_sparsely_and_a_huge_closure_runs_semi_naive_on
     _, _, relations = plan(CLOSURE, {"Edge": 100_000}, Edge=(100_000, 100_000))
     (stratum,) = relations.strata
     assert 100_000 ** 2 > DENSE_BUDGET and math.isinf(stratum.costs["dense"]) and math.isinf(stratum.costs["closure"])
-    assert stratum.strategy == "sparse" and stratum.closure is None
+    assert stratum.strategy == "sparse" and stratum.closure.kind == "right"      # a native backend traverses it
     assert relations.storage == {"Path": "sparse", "Edge": "sparse"} and relations.relational
     assert "dense infeasible, closure infeasible" in stratum.describe()
 
@@ -124,3 +124,27 @@ def test_a_call_with_other_tuple_counts_is_planned_again():
         expected = np.triu(np.ones((400, 400), dtype=bool), 1) if edges is sparse else dense
         np.testing.assert_array_equal(reach, expected)
         assert program.specialisation(Edge=edges).plan.storage["Edge"] == ("sparse" if edges is sparse else "dense")
+
+
+@pytest.mark.parametrize(("force", "capabilities", "threads", "max_rounds", "where"), [
+    ("closure", frozenset(), 2, None, "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 2, None, "closure: native llvm kernel, 2 threads"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 1, None, "closure: native llvm kernel, 1 thread"),
+    ("sparse", frozenset({NATIVE_CLOSURE}), 2, None,
+     "sparse closure: native llvm kernel (a traversal per source), 2 threads"),
+    ("sparse", frozenset({NATIVE_CLOSURE}), 2, 10, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+    ("sparse", frozenset(), 2, None, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+    ("dense", frozenset({NATIVE_CLOSURE}), 2, None, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+])
+def test_a_stratum_says_where_it_runs(force, capabilities, threads, max_rounds, where):
+    _, _, relations = plan(CLOSURE, {"Edge": 3}, force, Edge=(4, 4))
+    assert relations.strata[0].runs_on(capabilities, threads, max_rounds) == where
+
+
+def test_a_sparse_recursion_that_is_not_a_closure_keeps_semi_naive_everywhere():
+    _, _, relations = plan("Sg(x, y) = Sib(x, y)\nSg(x, y) = Par(x, p) Sg(p, q) Par(y, q)\n",
+                           {"Sib": 3, "Par": 4}, "sparse", Sib=(6, 6), Par=(6, 6))
+    (stratum,) = relations.strata
+    assert stratum.strategy == "sparse" and stratum.closure is None
+    assert stratum.runs_on(frozenset({NATIVE_CLOSURE}), 2) == \
+        "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"

@@ -10,7 +10,8 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``closure``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
   ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
   on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
-  selects it;
+  selects it. A backend with the ``NATIVE_CLOSURE`` capability (llvm) runs its loop as a compiled kernel, and
+  runs a ``sparse`` closure-shaped stratum as a compiled traversal per source instead of semi-naive rounds;
 - ``semiring`` (a numeric ``min=``/``max=`` fixpoint, not a Datalog stratum): a path step through a weight
   matrix relaxed over its CSR, only the elements that changed in the last round, or Dijkstra
   (``tlc.analysis.semiring_plan``, ``tlc_runtime.semiring``);
@@ -39,6 +40,9 @@ CHOICES = ("auto", "sparse", "dense", "closure", "duckdb", "semiring")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
 FORMER_NAMES = {"squaring": "closure"}
 """Strategy names of earlier releases, still accepted."""
+NATIVE_CLOSURE = "native-closure"
+"""Backend capability: the ``closure`` strategy's loop over strong components runs as a compiled kernel
+(``tlc_runtime.reach`` with a native word-OR loop, split over threads) instead of on Python integers."""
 
 
 def relations_option(value) -> str:
@@ -87,6 +91,8 @@ class StratumPlan:
     costs: dict[str, float]
     reason: str
     closure: Closure | None = None
+    """The closure shape of a ``closure`` or ``sparse`` recursive stratum that has one: a backend with
+    ``NATIVE_CLOSURE`` runs a sparse one as a native traversal per source instead of semi-naive rounds."""
     semiring: Semiring | None = None
 
     @property
@@ -108,6 +114,29 @@ class StratumPlan:
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         what = "semiring" if "semiring" in self.costs else "relations"
         return f"{what}: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
+
+    def native_sparse_closure(self, native: bool, max_rounds: int | None) -> bool:
+        """True when a sparse closure-shaped stratum runs as the native traversal per source on a backend with
+        (``native``) ``NATIVE_CLOSURE``: not under ``max_rounds``, since a traversal has no rounds to count."""
+        return native and self.strategy == "sparse" and self.closure is not None and max_rounds is None
+
+    def runs_on(self, capabilities: frozenset[str] = frozenset(), threads: int = 1,
+                max_rounds: int | None = None) -> str:
+        """Where a relational stratum runs on a backend with ``capabilities`` using ``threads`` threads."""
+        plural = "s" if threads != 1 else ""
+        if self.strategy == "duckdb":
+            return "DuckDB"
+        if self.strategy == "closure" and NATIVE_CLOSURE in capabilities:
+            return f"closure: native llvm kernel, {threads} thread{plural}"
+        if self.native_sparse_closure(NATIVE_CLOSURE in capabilities, max_rounds):
+            return f"sparse closure: native llvm kernel (a traversal per source), {threads} thread{plural}"
+        if self.strategy == "closure":
+            return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
+        if self.strategy == "dense":
+            return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "sparse":
+            return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        return "dense tensor code on the backend"
 
 
 @dataclass(frozen=True)
@@ -418,7 +447,7 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
-    return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
+    return StratumPlan(choice, costs, why, closure if choice in ("closure", "sparse") else None)
 
 
 def _plan_semiring(semiring: Semiring, stratum: Stratum, shapes: Shapes, force: str) -> StratumPlan:
