@@ -148,3 +148,14 @@ def test_a_sparse_recursion_that_is_not_a_closure_keeps_semi_naive_everywhere():
     assert stratum.strategy == "sparse" and stratum.closure is None
     assert stratum.runs_on(frozenset({NATIVE_CLOSURE}), 2) == \
         "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
+
+
+def test_a_semiring_stratum_says_it_runs_on_the_semiring_runtime():
+    source = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
+    weights = np.full((30, 30), np.inf)
+    weights[np.arange(29), np.arange(1, 30)] = 1.0
+    start = np.full(30, np.inf)
+    start[0] = 0.0
+    for backend in ("numpy", "llvm"):
+        shown = tlc.compile(source, backend=backend, relations="semiring").explain(W=weights, Src=start)
+        assert "runs: semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)" in shown

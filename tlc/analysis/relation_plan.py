@@ -136,6 +136,8 @@ class StratumPlan:
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":
             return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "semiring":
+            return "semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)"
         return "dense tensor code on the backend"
 
 
