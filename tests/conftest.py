@@ -1,4 +1,4 @@
-"""Shared fixtures: the backend matrix every backend-independent test runs over."""
+"""Shared fixtures: the backend matrix every backend-independent test runs over, goldens, and references."""
 
 import os
 
@@ -43,3 +43,20 @@ def golden(request):
         assert text == path.read_text(encoding="utf-8"), \
             f"{path} differs; if the change is intended, rerun with TLC_REGENERATE_GOLDEN=1 and review the diff"
     return check
+
+
+def _closure_by_powers(adjacency):
+    """Paths of length >= 1 by iterating R <- R | R·A to a fixpoint."""
+    a = adjacency.astype(int)
+    r = a.copy()
+    while True:
+        grown = ((r + r @ a) > 0).astype(int)
+        if (grown == r).all():
+            return r.astype(bool)
+        r = grown
+
+
+@pytest.fixture
+def closure_by_powers():
+    """The reference transitive closure of a dense Boolean adjacency matrix: Boolean matrix powers."""
+    return _closure_by_powers
