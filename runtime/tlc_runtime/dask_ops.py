@@ -4,8 +4,8 @@ An emitted Dask module imports this module as ``rt`` (``tlc_runtime`` itself nev
 returns a lazy Dask array: nothing is computed until the caller asks (``np.asarray``, ``.compute()``), except the
 round checks of recursions (``Fixpoint.settled``, ``round_limit``), which compute a few scalars on the cluster.
 Reads at computed positions and scatters (rare: pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
-on one task each. Relational strata run in memory, so their progress reports are ``tlc_runtime``'s own
-(``SemiNaiveProgress``, re-exported here).
+on one task each. Dense semi-naive strata run here (``persist_round``); the other relational strategies run in
+memory, so their progress reports are ``tlc_runtime``'s own (``SemiNaiveProgress``, re-exported here).
 """
 
 from __future__ import annotations
@@ -56,6 +56,13 @@ def full(shape, value, chunks="auto"):
 def persist(*arrays):
     """The arrays computed and kept in (cluster) memory, so a recursion's next round starts from values."""
     return dask.persist(*arrays)
+
+
+def persist_round(*news):
+    """A semi-naive round's arrays of new facts persisted together with whether each holds a fact (computed on the
+    cluster), then those flags fetched in one call: ``((arrays...), any new)``."""
+    *kept, flags = dask.persist(*news, [da.any(n) for n in news])
+    return tuple(kept), any(dask.compute(*flags))
 
 
 def step(x):
@@ -227,8 +234,8 @@ def round_limit(round_: int, rounds: int, names, news, where) -> None:
     """In a semi-naive loop: raise once round ``rounds`` still derived new tuples (counted on the cluster)."""
     if round_ < rounds:
         return
-    counts = dask.compute(*(da.count_nonzero(lazy(new)) for new in news))
+    counts = [int(c) for c in dask.compute(*(da.count_nonzero(lazy(new)) for new in news))]
     for name, count, at in zip(names, counts, where):
         if count:
-            raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {int(count)} new "
+            raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {count} new "
                                  f"tuple{'s' * (count != 1)}): the limit is max_rounds={rounds}", *at)

@@ -21,6 +21,9 @@ FUSED_FOLDS = "fused-folds"
 CHUNKED_ARRAYS = "chunked-arrays"
 """Backend capability: arrays are split into chunks sized from the memory budget (Dask), so the budget bounds a
 chunk, not a whole tensor, and is not checked against whole tensors."""
+ARRAY_RELATIONS = "array-relations"
+"""Backend capability: dense semi-naive relational strata run as the backend's own array code (the general
+schedule, ``ScheduleEmitter.ARRAY_STRATEGIES``), not on ``tlc_runtime.sparse``, so their contractions are planned."""
 
 
 def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signature: Signature,
@@ -36,7 +39,8 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
     chunked = CHUNKED_ARRAYS in capabilities
     if not chunked:
         check_budget(program, strata, shapes, relations, budget, windows)
-    relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
+    on_arrays = ("dense",) if ARRAY_RELATIONS in capabilities else ()
+    relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational and s.strategy not in on_arrays)
     folds = {} if FUSED_FOLDS in capabilities else plan_fold_blocks(program, strata, shapes)
     limit = None if chunked else budget.elements       # chunks, not sliced contractions, meet it on Dask
     contractions = plan_contractions(program, strata, shapes, relational, folds, limit,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tlc.backends.registry import LAZY_RESULTS, Backend, Emitted
 from tlc.backends.shared.load import load_emitted
-from tlc.driver.plan import CHUNKED_ARRAYS
+from tlc.driver.plan import ARRAY_RELATIONS, CHUNKED_ARRAYS
 from tlc.driver.planned import PlannedProgram
 
 
@@ -31,4 +31,4 @@ def load(planned: PlannedProgram, emitted: Emitted):
 
 BACKEND = Backend("dask", "lazy dask.array code: out of core, on a LocalCluster or a cluster", emit, load,
                   extra="dask", requires=("dask", "dask.array", "distributed"),
-                  capabilities=frozenset({LAZY_RESULTS, CHUNKED_ARRAYS}))
+                  capabilities=frozenset({LAZY_RESULTS, CHUNKED_ARRAYS, ARRAY_RELATIONS}))

@@ -14,7 +14,7 @@ from tlc.analysis.strata import Mode
 from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
 from tlc.backends.shared.arrays import ArrayExpression, Value, tuple_code
-from tlc.backends.shared.quoting import counts_of, identifier, literal
+from tlc.backends.shared.quoting import counts_of, identifier, internal, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
 from tlc.ir import nodes as ir
@@ -104,6 +104,9 @@ class DaskEmitter(ScheduleEmitter):
     RUNTIME = "tlc_runtime.dask_ops"
     IMPORTS = ("import dask.array as da",)
     EXPRESSION = DaskExpression
+    ARRAY_STRATEGIES = frozenset({"dense"})
+    """A dense semi-naive stratum runs on Dask: its Boolean products are pairwise contractions of Dask arrays (the
+    backend's ``ARRAY_RELATIONS`` capability has their contractions planned)."""
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)
@@ -173,6 +176,12 @@ class DaskEmitter(ScheduleEmitter):
         """Persist the round's arrays: the next round's graph starts from their values, not from round one."""
         self.lines.append("    " * indent + f"{tuple_code(arrays)} = rt.persist({', '.join(arrays)})")
 
+    def any_new(self, new: list[str], indent: int) -> str:
+        """Persist a semi-naive round's new facts and compute whether any is new in the same call."""
+        more = internal("more")
+        self.lines.append("    " * indent + f"{tuple_code(new)}, {more} = rt.persist_round({', '.join(new)})")
+        return more
+
     # ---------------------------------------------------------------- explain
     def record_step(self, k: int, plan, step, how: str) -> None:
         """Note one pairwise step (a ``da.tensordot`` or ``da.einsum``) of equation ``k``'s contraction ``plan``
@@ -195,12 +204,22 @@ class DaskEmitter(ScheduleEmitter):
             first = stratum.equations[0]
             plan = self.plan.strata[position]
             notes = self.decisions.setdefault(first, [])
-            if plan.relational:
+            if plan.strategy in self.ARRAY_STRATEGIES:
+                notes.append(f"stratum {position + 1} ({plan.strategy} semi-naive) runs on Dask: Boolean products as "
+                             f"pairwise dask.array contractions, a driver loop that persists each round's new facts "
+                             f"and tests for them on the cluster")
+            elif plan.strategy == "duckdb":
+                notes.append(f"stratum {position + 1} (duckdb) runs inside DuckDB, not on Dask; its inputs are "
+                             f"computed first")
+            elif plan.relational:
                 notes.append(f"stratum {position + 1} ({plan.strategy}) runs in memory on tlc_runtime.sparse, not "
                              f"on Dask; its inputs are computed first")
-            elif stratum.mode is not Mode.PLAIN:
-                notes.append(f"stratum {position + 1} ({stratum.mode.value}): a driver loop that persists its arrays "
-                             f"each round; convergence is computed on the cluster")
+            elif stratum.mode is Mode.PLAIN:
+                notes.append(f"stratum {position + 1} (plain) runs on Dask: lazy dask.array operations, computed when "
+                             f"a result is")
+            else:
+                notes.append(f"stratum {position + 1} ({stratum.mode.value}) runs on Dask: a driver loop that persists "
+                             f"its arrays each round; convergence is computed on the cluster")
             for k in stratum.equations:
                 eq = self.program.equations[k]
                 for ref in (*ir.refs(eq.rhs), eq.lhs):
