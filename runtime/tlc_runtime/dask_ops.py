@@ -65,6 +65,15 @@ def persist_round(*news):
     return tuple(kept), any(dask.compute(*flags))
 
 
+def eager(function, supplied, *arrays):
+    """``function(tlc_runtime, supplied, *arrays)`` on the values of ``supplied`` (a dict) and ``arrays``, computed
+    in one call: a stratum run in NumPy by the client; its results as one-chunk Dask arrays."""
+    import tlc_runtime
+    supplied, *values = dask.compute(supplied, *arrays)
+    return tuple(da.from_array(v, chunks=-1) if isinstance(v, np.ndarray) else v
+                 for v in function(tlc_runtime, supplied, *values))
+
+
 def step(x):
     """1 where x > 0, else 0 (for a number too)."""
     return (_array(x) > 0).astype(np.float64)
@@ -162,7 +171,9 @@ def scatter(target, value, specs, ranges, order: str, reduction: str, count=None
 
 def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=None, report=None, where=""):
     """Fused attention (``tlc_runtime.attention``) blockwise: one NumPy fused call per block of query rows (all
-    rows at once under a causal penalty, which depends on the row's position), keys and values whole."""
+    rows at once under a causal penalty, which depends on the row's position), keys and values whole. A
+    ``tolerance`` is passed to every block, which chooses exact or the polynomial path from its own rows' bound, so
+    every row's error stays within it; which each block chose is known only where it ran, so the report says so."""
     q, keys, values = lazy(q), [lazy(k) for k in keys], [lazy(v) for v in values]
     m = len(keys)
     batch = np.broadcast_shapes(q.shape[:-2], *(k.shape[:-2] for k in keys), *(v.shape[:-2] for v in values),
@@ -182,14 +193,18 @@ def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=N
 
     def block(qb, *rest):
         masked = rest[2 * m] if mask is not None else None
-        return numpy_attention(qb, rest[:m], rest[m:2 * m], scale=scale, mask=masked, causal=causal)
+        return numpy_attention(qb, rest[:m], rest[m:2 * m], scale=scale, mask=masked, causal=causal,
+                               tolerance=tolerance)
 
     out = da.blockwise(block, out_index, *arguments, new_axes={"e": values[0].shape[-1]}, concatenate=True,
                        dtype=np.float64)
-    if report is not None:
-        why = ("exact blocked online softmax per block of query rows (Dask)"
-               + ("; the tolerance is not used on Dask" if tolerance is not None else ""))
-        report.append(AttentionReport(where, m, "exact", why, tolerance))
+    if report is not None and tolerance is None:
+        report.append(AttentionReport(where, m, "exact", "exact blocked online softmax per block of query rows "
+                                                          "(Dask)", tolerance))
+    elif report is not None:
+        report.append(AttentionReport(where, m, "per block", "each block of query rows ran exact or polynomial "
+                                      "within the tolerance, chosen from its own rows' bound when computed (Dask)",
+                                      tolerance))
     return out
 
 

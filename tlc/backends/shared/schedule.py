@@ -84,7 +84,7 @@ class ScheduleEmitter:
         for number, stratum in enumerate(self.strata, 1):
             self.lines.append("")
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self._stratum(stratum, number - 1)
+            self.emit_stratum(stratum, number - 1)
         self.lines.append("")
         if duckdb:
             self.lines.extend(close_session(self.planned))
@@ -188,7 +188,9 @@ class ScheduleEmitter:
         sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
-    def _stratum(self, stratum: Stratum, position: int) -> None:
+    def emit_stratum(self, stratum: Stratum, position: int) -> None:
+        """Emit one stratum: its relational code, or its allocations, equations and loop (a backend may place a
+        stratum elsewhere)."""
         self.mode = stratum.mode
         plan = self.plan.strata[position]
         if plan.relational and plan.strategy not in self.ARRAY_STRATEGIES:
