@@ -3,16 +3,20 @@
 An emitted Dask module imports this module as ``rt`` (``tlc_runtime`` itself never imports dask). Every function
 returns a lazy Dask array: nothing is computed until the caller asks (``np.asarray``, ``.compute()``), except the
 round checks of recursions (``Fixpoint.settled``, ``round_limit``), which compute a few scalars on the cluster.
-Reads at computed positions and scatters (rare: pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
-on one task each. Dense semi-naive strata run here (``persist_round``); the other relational strategies run in
-memory, so their progress reports are ``tlc_runtime``'s own (``SemiNaiveProgress``, re-exported here).
+Reads at computed positions and scatters (pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
+blockwise, one task per block of their result (or value) and the box of the array it reaches. Dense semi-naive
+strata run here (``persist_round``); the other relational strategies run in memory, so their progress reports
+are ``tlc_runtime``'s own (``SemiNaiveProgress``, re-exported here).
 """
 
 from __future__ import annotations
 
+import math
+
 import dask
 import dask.array as da
 import numpy as np
+from dask.array.core import normalize_chunks
 
 from tlc_runtime import ops as numpy_ops
 from tlc_runtime.attention import AttentionReport, attention as numpy_attention
@@ -143,12 +147,57 @@ def window(x, bounds):
     return da.pad(inside, pads, mode="constant") if any(p != (0, 0) for p in pads) else inside
 
 
+def _blocks(shape: tuple[int, ...], like) -> list[list[tuple[int, int]]]:
+    """Per axis of an array of ``shape``, its blocks' (start, stop) when split into chunks of about the bytes of
+    ``like``'s chunks."""
+    limit = max(math.prod(like.chunksize) * like.dtype.itemsize, 8)
+    chunks = normalize_chunks("auto", shape, limit=limit, dtype=np.float64)
+    return [[(int(a), int(b)) for a, b in zip(np.cumsum((0,) + c[:-1]), np.cumsum(c))] for c in chunks]
+
+
+def _reach(spec, ranges) -> tuple[int, int]:
+    """The first and last position one axis spec ``(terms, offset, divisor)`` computes over ``ranges``."""
+    terms, offset, divisor = spec
+    low = offset + sum(min(c * lo, c * (hi - 1)) for v, c in terms for lo, hi in [ranges[v]])
+    high = offset + sum(max(c * lo, c * (hi - 1)) for v, c in terms for lo, hi in [ranges[v]])
+    return low // divisor, high // divisor
+
+
+def _pieces(shape, like, ranges, order: str):
+    """Per block of an array of ``shape`` over the variables ``order`` (blocks the size of ``like``'s chunks):
+    the block's slices and its variables' sub-ranges."""
+    grid = _blocks(shape, like)
+    for index in np.ndindex(*(len(b) for b in grid)):
+        bounds = [grid[a][k] for a, k in enumerate(index)]
+        sub = dict(ranges) | {v: (ranges[v][0] + lo, ranges[v][0] + hi) for v, (lo, hi) in zip(order, bounds)}
+        yield index, tuple(slice(lo, hi) for lo, hi in bounds), sub
+
+
+def _moved(specs, starts):
+    """``specs`` read relative to a box starting at ``starts`` (one start per axis)."""
+    return [(terms, offset - start * divisor, divisor) for (terms, offset, divisor), start in zip(specs, starts)]
+
+
 def gather(x, specs, ranges, order: str):
-    """Read ``x`` at computed positions (``tlc_runtime.ops.gather``), as one task."""
-    shape = tuple(ranges[v][1] - ranges[v][0] for v in order) if order else lazy(x).shape
+    """Read ``x`` at computed positions (``tlc_runtime.ops.gather``) blockwise: per block of the result (blocks
+    the size of ``x``'s chunks), one task on the box of ``x`` the block's positions reach."""
     x = lazy(x)
-    task = dask.delayed(numpy_ops.gather, pure=True)(x, specs, ranges, order)
-    return da.from_delayed(task, shape, dtype=x.dtype)
+    shape = tuple(ranges[v][1] - ranges[v][0] for v in order)
+    if not order or 0 in shape or any(divisor <= 0 for _, _, divisor in specs):
+        task = dask.delayed(numpy_ops.gather, pure=True)(x, specs, ranges, order)
+        return da.from_delayed(task, shape if order else x.shape, dtype=x.dtype)
+    grid = _blocks(shape, x)
+    blocks = np.empty([len(b) for b in grid], dtype=object)
+    for index, where, sub in _pieces(shape, x, ranges, order):
+        box = []
+        for spec, n in zip(specs, x.shape):     # positions outside x read 0: the box is clipped to x
+            low, high = _reach(spec, sub)
+            start = min(max(low, 0), n)
+            box.append(slice(start, max(min(high + 1, n), start)))
+        part = x[tuple(box)]
+        task = dask.delayed(numpy_ops.gather, pure=True)(part, _moved(specs, [b.start for b in box]), sub, order)
+        blocks[index] = da.from_delayed(task, tuple(w.stop - w.start for w in where), dtype=x.dtype)
+    return da.block(blocks.tolist())
 
 
 def _scattered(target, value, specs, ranges, order, reduction, weight):
@@ -159,14 +208,45 @@ def _scattered(target, value, specs, ranges, order, reduction, weight):
     return target, counts
 
 
+SCATTER_FILL = {"sum": 0.0, "avg": 0.0, "max": np.nan, "min": np.nan, "or": False}
+"""What a block's box holds where it scatters nothing: the identity of combining it into the target."""
+SCATTER_COMBINE = {"sum": da.add, "avg": da.add, "max": da.fmax, "min": da.fmin, "or": da.logical_or}
+
+
+def _scattered_box(value, specs, ranges, order, reduction, weight, shape, dtype):
+    """One block's scatter into a box of ``shape`` filled with the reduction's identity; and its counts (avg)."""
+    box = np.full(shape, SCATTER_FILL[reduction], dtype=dtype)
+    counts = np.zeros(shape) if reduction == "avg" else None
+    numpy_ops.scatter(box, value, specs, ranges, order, reduction, counts, weight)
+    return box, counts
+
+
 def scatter(target, value, specs, ranges, order: str, reduction: str, count=None, weight: float = 1.0):
     """Combine ``value`` into the Dask array ``target`` at computed positions (``tlc_runtime.ops.scatter``):
-    ``target`` (and ``count``) are updated in place, as the emitted code expects, by one task."""
-    task = dask.delayed(_scattered, pure=True, nout=2)(target, value, specs, ranges, order, reduction, weight)
-    everything = tuple(slice(None) for _ in target.shape)
-    target[everything] = da.from_delayed(task[0], target.shape, dtype=target.dtype)
-    if count is not None:
-        count[everything] = count + da.from_delayed(task[1], count.shape, dtype=np.float64)
+    ``target`` (and ``count``) are updated in place, as the emitted code expects, blockwise: per block of
+    ``value`` (the size of its chunks), one task scatters into the box of ``target`` the block reaches, which is
+    then combined into that box."""
+    value = lazy(value)
+    shape = tuple(ranges[v][1] - ranges[v][0] for v in order)
+    boxes = []
+    if order and 0 not in shape and value.shape == shape and all(divisor > 0 for _, _, divisor in specs):
+        for _, where, sub in _pieces(shape, value, ranges, order):
+            reach = [_reach(spec, sub) for spec in specs]
+            boxes.append((where, sub, tuple(slice(low, high + 1) for low, high in reach)))
+    if not boxes or any(b.start < 0 or b.stop > n for _, _, box in boxes for b, n in zip(box, target.shape)):
+        task = dask.delayed(_scattered, pure=True, nout=2)(target, value, specs, ranges, order, reduction, weight)
+        everything = tuple(slice(None) for _ in target.shape)
+        target[everything] = da.from_delayed(task[0], target.shape, dtype=target.dtype)
+        if count is not None:
+            count[everything] = count + da.from_delayed(task[1], count.shape, dtype=np.float64)
+        return
+    for where, sub, box in boxes:
+        size = tuple(b.stop - b.start for b in box)
+        task = dask.delayed(_scattered_box, pure=True, nout=2)(value[where], _moved(specs, [b.start for b in box]),
+                                                               sub, order, reduction, weight, size, target.dtype)
+        target[box] = SCATTER_COMBINE[reduction](target[box], da.from_delayed(task[0], size, dtype=target.dtype))
+        if count is not None:
+            count[box] = count[box] + da.from_delayed(task[1], size, dtype=np.float64)
 
 
 def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=None, report=None, where=""):
