@@ -7,12 +7,23 @@ import pytest
 from tlc.api import BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+SEMANTICS_BACKENDS = (*BACKENDS, "dask")
+"""The backends the semantics tests run on: the CPU backends and Dask (lazy arrays, on its synchronous scheduler)."""
+
+
+@pytest.fixture(params=SEMANTICS_BACKENDS)
 def backend(request):
-    """Each backend in turn (tests compare against independent NumPy computations); llvm needs llvmlite."""
+    """Each backend in turn (tests compare against independent NumPy computations); llvm needs llvmlite, dask
+    the dask extra, and computes on Dask's synchronous scheduler while the test runs."""
     if request.param == "llvm":
         pytest.importorskip("llvmlite")
-    return request.param
+    if request.param != "dask":
+        yield request.param
+        return
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.array")
+    with dask.config.set(scheduler="synchronous"):
+        yield request.param
 
 
 @pytest.fixture

@@ -165,13 +165,14 @@ class DaskEmitter(ScheduleEmitter):
     def reads(self, stratum: Stratum) -> list[str]:
         """The tensors and scalars a stratum reads from outside itself, in order of first use."""
         read = dict.fromkeys(r.name for k in stratum.equations for r in ir.refs(self.program.equations[k].rhs))
-        return [n for n in read if n not in stratum.tensors] + list(self.program.scalars)
+        return list(dict.fromkeys([*(n for n in read if n not in stratum.tensors), *self.program.scalars]))
 
     def eager(self, stratum: Stratum, position: int) -> bool:
-        """True for a recurrence whose arrays (its own and those it reads) each fit in one chunk: each step would
-        be one task per operation, so nothing runs in parallel, while building and persisting a step's graph
-        costs milliseconds; the client runs it in NumPy instead on the computed inputs."""
-        if stratum.mode is not Mode.RECURRENCE or self.plan.strata[position].relational:
+        """True for a recursion (a recurrence or a fixpoint; not a relational stratum, which the planner placed)
+        whose arrays (its own and those it reads) each fit in one chunk: each round would be one task per operation,
+        so nothing runs in parallel, while building and persisting a round's graph costs milliseconds; the client
+        runs it in NumPy instead on the computed inputs."""
+        if stratum.mode is Mode.PLAIN or self.plan.strata[position].relational:
             return False
         names = [*stratum.tensors, *self.reads(stratum)]
         return all(tuple(self.chunks.shapes[n]) == tuple(self.shapes.extents[n]) for n in names
