@@ -267,8 +267,8 @@ class DaskEmitter(ScheduleEmitter):
                              f"on Dask; its inputs are computed first")
             elif self.eager(stratum, position):
                 notes.append(f"stratum {position + 1} ({stratum.mode.value}) runs eagerly in NumPy in the client: "
-                             f"every array it reads or writes fits in one chunk, so each step would be one task per "
-                             f"operation, and building and persisting a step's graph costs milliseconds")
+                             f"every array it reads or writes fits in one chunk, so each round would be one task per "
+                             f"operation, and building and persisting a round's graph costs milliseconds")
             elif stratum.mode is Mode.PLAIN:
                 notes.append(f"stratum {position + 1} (plain) runs on Dask: lazy dask.array operations, computed when "
                              f"a result is")
