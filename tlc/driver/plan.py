@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from tlc.analysis.budget import check_budget
 from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
-from tlc.analysis.relation_plan import RelationPlan
+from tlc.analysis.relation_plan import ARRAY_RELATIONS, RelationPlan
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Stratum, within_extents
 from tlc.analysis.windows import plan_windows
@@ -21,9 +21,6 @@ FUSED_FOLDS = "fused-folds"
 CHUNKED_ARRAYS = "chunked-arrays"
 """Backend capability: arrays are split into chunks sized from the memory budget (Dask), so the budget bounds a
 chunk, not a whole tensor, and is not checked against whole tensors."""
-ARRAY_RELATIONS = "array-relations"
-"""Backend capability: dense semi-naive relational strata run as the backend's own array code (the general
-schedule, ``ScheduleEmitter.ARRAY_STRATEGIES``), not on ``tlc_runtime.sparse``, so their contractions are planned."""
 
 
 def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signature: Signature,

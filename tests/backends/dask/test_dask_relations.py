@@ -73,6 +73,7 @@ def test_dense_semi_naive_strata_run_on_dask_and_match_numpy(name, density):
     assert "rs.conjunction" not in emitted and "rt.persist_round(" in emitted
     assert "da.matmul(" in emitted or "da.tensordot(" in emitted or "da.einsum(" in emitted
     assert "(dense semi-naive) runs on Dask" in program.explain()
+    assert "runs: dense semi-naive: the backend's array code" in program.explain()
 
 
 def test_dense_strata_read_relations_stored_sparsely_and_chunked():

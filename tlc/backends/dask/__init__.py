@@ -8,9 +8,10 @@ The module is the shared schedule rendered by ``tlc.backends.dask.emitter``; it 
 
 from __future__ import annotations
 
+from tlc.analysis.relation_plan import ARRAY_RELATIONS
 from tlc.backends.registry import LAZY_RESULTS, Backend, Emitted
 from tlc.backends.shared.load import load_emitted
-from tlc.driver.plan import ARRAY_RELATIONS, CHUNKED_ARRAYS
+from tlc.driver.plan import CHUNKED_ARRAYS
 from tlc.driver.planned import PlannedProgram
 
 
