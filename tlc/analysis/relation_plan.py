@@ -43,6 +43,9 @@ FORMER_NAMES = {"squaring": "closure"}
 NATIVE_CLOSURE = "native-closure"
 """Backend capability: the ``closure`` strategy's loop over strong components runs as a compiled kernel
 (``tlc_runtime.reach`` with a native word-OR loop, split over threads) instead of on Python integers."""
+ARRAY_RELATIONS = "array-relations"
+"""Backend capability: ``dense`` semi-naive strata run as the backend's own array code (the general schedule's,
+``ScheduleEmitter.ARRAY_STRATEGIES``; Dask), not on ``tlc_runtime.sparse``, so their contractions are planned."""
 
 
 def relations_option(value) -> str:
@@ -132,6 +135,8 @@ class StratumPlan:
             return f"sparse closure: native llvm kernel (a traversal per source), {threads} thread{plural}"
         if self.strategy == "closure":
             return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
+        if self.strategy == "dense" and ARRAY_RELATIONS in capabilities:
+            return "dense semi-naive: the backend's array code (Boolean products as its contractions)"
         if self.strategy == "dense":
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":

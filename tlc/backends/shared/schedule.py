@@ -45,6 +45,9 @@ class ScheduleEmitter:
     arrays)."""
     EXPRESSION = ArrayExpression
     """How one equation is rendered (a backend may subclass ``ArrayExpression``)."""
+    ARRAY_STRATEGIES: frozenset[str] = frozenset()
+    """Relational strategies (``tlc.analysis.relation_plan``) this backend runs as its own array code, the general
+    schedule's, instead of on ``tlc_runtime.sparse`` (the Dask backend's dense semi-naive strata)."""
 
     def __init__(self, planned: PlannedProgram):
         self.planned = planned
@@ -88,7 +91,7 @@ class ScheduleEmitter:
         for number, stratum in enumerate(self.strata, 1):
             self.lines.append("")
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self._stratum(stratum, number - 1)
+            self.emit_stratum(stratum, number - 1)
         self.lines.append("")
         if duckdb:
             self.lines.extend(close_session(self.planned))
@@ -200,10 +203,12 @@ class ScheduleEmitter:
         sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
-    def _stratum(self, stratum: Stratum, position: int) -> None:
+    def emit_stratum(self, stratum: Stratum, position: int) -> None:
+        """Emit one stratum: its relational code, or its allocations, equations and loop (a backend may place a
+        stratum elsewhere)."""
         self.mode = stratum.mode
         plan = self.plan.strata[position]
-        if plan.relational:
+        if plan.relational and plan.strategy not in self.ARRAY_STRATEGIES:
             emit_relational(self, stratum, plan, self.plan.storage)
             return
         for k in stratum.equations:   # relations computed earlier: one 0/1 float copy, made once
@@ -301,8 +306,7 @@ class ScheduleEmitter:
                                overrides={path: internal("delta", ref.name)})
         for n, m in zip(names, new):
             self.lines.append(f"    {m} &= ~{n}")
-        self.round_end(new, indent=1)
-        self.lines.append(f"    if not ({' or '.join(f'{m}.any()' for m in new)}):")
+        self.lines.append(f"    if not {self.any_new(new, indent=1)}:")
         self.lines.append("        break")
         if self.max_rounds is not None:
             self.lines.append(f"    rt.round_limit({counter}, {self.max_rounds}, {literal(tuple(stratum.tensors))}, "
@@ -369,6 +373,12 @@ class ScheduleEmitter:
     def round_end(self, arrays: list[str], indent: int) -> None:
         """Emit what ends one round of a recursion's loop for the variables ``arrays`` (nothing by default; the
         Dask backend persists them so the next round's graph starts from their values)."""
+
+    def any_new(self, new: list[str], indent: int) -> str:
+        """Emit the end of a semi-naive round's joins for its arrays of new facts ``new``; returns the condition
+        that some fact is new (the Dask backend persists them and computes the test in one call)."""
+        self.round_end(new, indent)
+        return f"({' or '.join(f'{m}.any()' for m in new)})"
 
     def recursive_sites(self, stratum: Stratum) -> tuple:
         """Per tensor of the stratum, (line, column) of the first equation defining it that reads the stratum
