@@ -1,14 +1,20 @@
 """Benchmark relations inside DuckDB: tlc with ``relations="duckdb"`` against the same recursive query written
 by hand in DuckDB SQL, and against tlc in memory, in one run.
 
-Usage: python benchmarks/bench_relations_db.py [--repeat N] [--lubm] [--json OUT]
+Usage: python benchmarks/bench_relations_db.py [--repeat N] [--lubm] [--paths] [--json OUT]
 
 Workloads: the transitive closure ``Path(x,y) = Edge(x,y)``, ``Path(x,z) = Path(x,y) Edge(y,z)`` of (a) a
 3,000-node chain (4.5M pairs) and (b) a 60x60 grid with edges right and down (3.35M pairs); (c) with ``--lubm``,
 the datalog-conformance suite's LUBM program and facts (about 10 s to read its 16 MB of YAML, not timed);
 (d) a generated relation ten times larger than a small memory budget (``--memory-limit``, default 16M, a budget of
 2M elements): a two-hop join over 5 edges per budget element (10M edges, 20M positions), which tlc in memory
-refuses before running and tlc with ``relations="auto"`` runs in DuckDB.
+refuses before running and tlc with ``relations="auto"`` runs in DuckDB; (e) with ``--paths``, shortest paths
+``D[x,z] min= W[x,z]``, ``D[x,z] min= D[x,y] + W[y,z]`` on a 300-node chain, a 20x20 grid (right and down) and a
+random 400-node graph (4 edges per node): tlc with ``relations="duckdb"`` (one ``WITH RECURSIVE ... USING KEY``)
+against the semi-naive loop over temporary tables that tlc emitted before (grouped ``min(v)`` per round, the
+improved elements merged by ``DELETE``/``INSERT``), driven from Python, both from the NumPy weights to a dense
+array (tlc's program compiled once: its best run reuses the specialisation); the distances must agree with
+``scipy.sparse.csgraph.shortest_path``.
 
 Each method's time is its best of ``--repeat`` runs and includes loading the edges: tlc's includes compiling,
 planning and emitting for the input, every time; the hand-written query registers the NumPy edge columns,
@@ -37,6 +43,14 @@ TWO_HOPS = "Two(x, z) = Edge(x, y) Edge(y, z)\n"
 HAND = ("CREATE TABLE path AS WITH RECURSIVE path(x, y) AS (SELECT x, y FROM edge UNION "
         "SELECT path.x, edge.y FROM path JOIN edge ON path.y = edge.x) SELECT * FROM path")
 TARGET = 1.3
+SHORTEST = "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\n"
+LOOP = ('CREATE TABLE d AS SELECT c0, c1, min(v) AS v FROM w GROUP BY ALL',
+        'CREATE TEMP TABLE delta AS SELECT * FROM d')
+LOOP_ROUND = ('CREATE OR REPLACE TEMP TABLE new AS SELECT n.* FROM (SELECT d.c0 AS c0, w.c1 AS c1, min(d.v + w.v) AS v '
+              'FROM delta AS d, w WHERE w.c0 = d.c1 GROUP BY ALL) AS n WHERE NOT EXISTS (SELECT 1 FROM d AS o '
+              'WHERE o.c0 = n.c0 AND o.c1 = n.c1 AND o.v <= n.v)')
+LOOP_MERGE = ('DELETE FROM d AS o USING new AS n WHERE o.c0 = n.c0 AND o.c1 = n.c1',
+              'INSERT INTO d SELECT * FROM new', 'CREATE OR REPLACE TEMP TABLE delta AS SELECT * FROM new')
 
 
 def chain(n: int) -> tuple[int, np.ndarray]:
@@ -148,10 +162,65 @@ def over_budget_row(memory_limit: str) -> dict:
     return row
 
 
+def weighted(n: int, edges: np.ndarray, seed: int) -> np.ndarray:
+    """An n x n weight matrix: uniform weights in [0.1, 5) on ``edges``, +inf elsewhere."""
+    w = np.full((n, n), np.inf)
+    w[edges[:, 0], edges[:, 1]] = np.random.default_rng(seed).uniform(0.1, 5.0, len(edges))
+    return w
+
+
+def path_graphs():
+    """The shortest-path workloads: name and weight matrix."""
+    yield "chain-300", weighted(*chain(300), 0)
+    yield "grid-20x20", weighted(*grid(20), 1)
+    rng = np.random.default_rng(2)
+    yield "random-400", weighted(400, np.unique(rng.integers(0, 400, size=(1600, 2)), axis=0), 3)
+
+
+def run_loop(w: np.ndarray) -> np.ndarray:
+    """Shortest paths by the semi-naive loop over temporary tables (tlc's former SQL), as a dense array."""
+    import duckdb
+    con = duckdb.connect()
+    rows = np.argwhere(np.isfinite(w))
+    con.register("ws", {"c0": rows[:, 0], "c1": rows[:, 1], "v": w[np.isfinite(w)]})
+    con.execute("CREATE TABLE w AS SELECT * FROM ws")
+    for statement in LOOP:
+        con.execute(statement)
+    while True:
+        con.execute(LOOP_ROUND)
+        if not con.execute("SELECT count(*) FROM new").fetchall()[0][0]:
+            break
+        for statement in LOOP_MERGE:
+            con.execute(statement)
+    out = np.full(w.shape, np.inf)
+    found = con.execute("SELECT c0, c1, v FROM d").fetchnumpy()
+    out[found["c0"], found["c1"]] = found["v"]
+    return out
+
+
+def path_rows(repeat: int) -> list[dict]:
+    """Shortest paths: tlc in DuckDB (USING KEY) against the former loop, both checked against scipy."""
+    from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+    rows = []
+    for name, w in path_graphs():
+        dist = shortest_path(csgraph_from_dense(w, null_value=np.inf), directed=True)
+        expected = dist.copy()       # D holds paths of at least one edge: its diagonal is the shortest cycle
+        np.fill_diagonal(expected, np.min(w + dist.T, axis=1))
+        row = {"workload": f"shortest {name}"}
+        program = tlc.compile(SHORTEST, relations="duckdb")     # specialised by its first call
+        for label, function in (("loop", lambda: run_loop(w)), ("tlc-duckdb", lambda: program(W=w)["D"])):
+            row[label], got = best(function, repeat)
+            if not np.allclose(got, expected):
+                raise SystemExit(f"{name}: {label} differs from scipy.sparse.csgraph.shortest_path")
+        rows.append(row)
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best counts (default 3)")
     parser.add_argument("--lubm", action="store_true", help="also the conformance suite's LUBM case (slow to load)")
+    parser.add_argument("--paths", action="store_true", help="also shortest paths: USING KEY against the former loop")
     parser.add_argument("--memory-limit", default="16M", help="the budget of the over-budget workload (default 16M)")
     parser.add_argument("--json", metavar="OUT", help="write the figures to OUT as JSON")
     args = parser.parse_args(argv)
@@ -170,6 +239,11 @@ def main(argv=None) -> int:
         print(f"lubm: {row['facts']} facts, {row['tuples']} tuples: tlc memory {row['tlc-memory']:.3f}s, "
               f"tlc+duckdb {row['tlc-duckdb']:.3f}s")
         rows.append(row)
+    if args.paths:
+        for row in path_rows(args.repeat):
+            print(f"{row['workload']}: former loop {row['loop']:.3f}s, tlc+duckdb (USING KEY) {row['tlc-duckdb']:.3f}s "
+                  f"({row['tlc-duckdb'] / row['loop']:.2f}x)")
+            rows.append(row)
     row = over_budget_row(args.memory_limit)
     print(f"{row['workload']}, {row['input positions']:,} positions, budget {row['budget elements']:,} elements: "
           f"in memory {row['tlc-memory']}; auto {row['tlc-auto (DuckDB)']:.3f}s, {row['tuples']:,} tuples "

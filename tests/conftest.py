@@ -1,4 +1,4 @@
-"""Shared fixtures: the backend matrix every backend-independent test runs over."""
+"""Shared fixtures: the backend matrix every backend-independent test runs over, goldens, and references."""
 
 import os
 
@@ -7,12 +7,36 @@ import pytest
 from tlc.api import BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+SEMANTICS_BACKENDS = (*BACKENDS, "dask")
+"""The backends the semantics tests run on: the CPU backends and Dask (lazy arrays, on its synchronous scheduler)."""
+
+
+SLOW_ON_DASK = ("tests/train/test_rnn_recall.py::", "tests/test_fuzz_source.py::test_long_chains_compile_and_are_right")
+"""Tests whose Dask case takes a minute (training loops, chains of hundreds of equations: task graphs built call
+after call): it runs in the slow tier."""
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the Dask cases of ``SLOW_ON_DASK`` slow."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "dask" and item.nodeid.startswith(SLOW_ON_DASK):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(params=SEMANTICS_BACKENDS)
 def backend(request):
-    """Each backend in turn (tests compare against independent NumPy computations); llvm needs llvmlite."""
+    """Each backend in turn (tests compare against independent NumPy computations); llvm needs llvmlite, dask
+    the dask extra, and computes on Dask's synchronous scheduler while the test runs."""
     if request.param == "llvm":
         pytest.importorskip("llvmlite")
-    return request.param
+    if request.param != "dask":
+        yield request.param
+        return
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.array")
+    with dask.config.set(scheduler="synchronous"):
+        yield request.param
 
 
 @pytest.fixture
@@ -43,3 +67,20 @@ def golden(request):
         assert text == path.read_text(encoding="utf-8"), \
             f"{path} differs; if the change is intended, rerun with TLC_REGENERATE_GOLDEN=1 and review the diff"
     return check
+
+
+def _closure_by_powers(adjacency):
+    """Paths of length >= 1 by iterating R <- R | R·A to a fixpoint."""
+    a = adjacency.astype(int)
+    r = a.copy()
+    while True:
+        grown = ((r + r @ a) > 0).astype(int)
+        if (grown == r).all():
+            return r.astype(bool)
+        r = grown
+
+
+@pytest.fixture
+def closure_by_powers():
+    """The reference transitive closure of a dense Boolean adjacency matrix: Boolean matrix powers."""
+    return _closure_by_powers

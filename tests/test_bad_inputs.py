@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import tlc
-from tlc.api import BACKENDS
 from tlc.cli import main
 
 
@@ -41,7 +40,6 @@ SHIFTED = [pytest.param("X[i, j] = W[i, k] X[i-j, k]", marks=pytest.mark.slow), 
 """Index arithmetic past an extent; the slow ones are numeric recursions that run to their round bound."""
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("src", SHIFTED)
 def test_index_arithmetic_past_the_extent_reads_zero(backend, src):
     """Recursive reads such as ``X[i-j, k]`` reach past X's current extent: those positions read 0 (the
@@ -112,7 +110,6 @@ def test_huge_integer_in_source_is_located(src):
     assert "64-bit" in located(info.value).message
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("value", [2**63 - 1, 2**63, 2**64, 10**30, -1])
 @pytest.mark.parametrize("src", ["Q(x) = R(x)", "Q(x, y) = R(x, y)", "P(x, y) = R(x, y)\nP(x, z) = P(x, y) R(y, z)",
                                  "C[x] += R(x, y)"])

@@ -5,6 +5,7 @@ terminal."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -271,3 +272,48 @@ def test_a_queried_input_relation_given_data_does_not_warn(tmp_path, capsys):
     assert captured.err == "" and "Edge(x, y)? (1, 2)" in captured.out
     assert main(["check", str(src)]) == 0      # without the data: a query on a relation nothing defines
     assert "warning: no rule or fact defines relation Edge, but a query reads it" in capsys.readouterr().err
+
+
+def test_contraction_order_search_progress(monkeypatch):
+    import string
+    from tlc.contract import progress as search_progress, search
+    from tlc.driver.progress import progress_on
+    monkeypatch.setattr(search, "HEARTBEAT", 0.0)
+    monkeypatch.setattr(search_progress, "GAP", 0.0)
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    n, letters = 12, string.ascii_lowercase        # a ring of 12 matrices: searched, not greedy's alone
+    source = "T = " + " ".join(f"A{k}[{letters[k]},{letters[(k + 1) % n]}]" for k in range(n)) + "\n"
+    arrays = {f"A{k}": np.random.default_rng(k).random((29, 29)) for k in range(n)}
+    terminal = Terminal()
+    with progress_on(terminal):
+        result = tlc.compile(source)(**arrays)
+    expected = np.linalg.multi_dot([arrays[f"A{k}"] for k in range(n)]).trace()
+    assert np.isclose(float(result["T"]), expected)
+    shown = terminal.getvalue()
+    assert re.search(r"contraction order of 12 operands: \d+ s, best 10\^[0-9.]+ FLOPs \(\S+\)", shown)
+    assert shown.endswith("contraction order of 12 operands: done\n")
+
+
+def test_contract_path_progress_prints_only_improvements(capsys):
+    from tlc.contract.progress import printed
+    report = printed()
+    for seconds, score in ((0.1, 1e9), (0.2, 1e9), (0.3, 1e8), (0.4, 2e8)):
+        report(seconds, score, "greedy")
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("best ")[1] for line in lines] == ["10^9.000  (greedy)", "10^8.000  (greedy)"]
+
+
+def test_a_program_read_from_a_pipe(tmp_path, capsys):
+    import threading
+    pipe = tmp_path / "program.pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("Y = A[i]\n"))
+    writer.start()
+    assert main(["grad", str(pipe), "--loss", "Y"]) == 0
+    writer.join()
+    assert "Y_grad_A[i] = A[i]^0" in capsys.readouterr().out
+
+
+def test_a_directory_is_not_a_program(tmp_path, capsys):
+    assert main(["run", str(tmp_path)]) == 1
+    assert f"{tmp_path} is a directory, not a program file" in capsys.readouterr().err

@@ -25,7 +25,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tlc
-from tlc.api import BACKENDS
 from tlc.backends.shared.quoting import MODULE_GLOBALS, RESERVED, comment, docstring, identifier, internal
 
 HOSTILE_TENSORS = [
@@ -92,7 +91,6 @@ PLAIN = (dict(zip(TENSOR_SLOTS, [f"T{c}" for c in TENSOR_SLOTS])), dict(zip(VARI
 CASES = [(name, n) for name in TEMPLATES for n in range(len(HOSTILE_TENSORS) // 3)]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("template,case", CASES, ids=[f"{t}-{n}" for t, n in CASES])
 def test_hostile_names_keep_their_values(template, case, backend):
     text, shapes = TEMPLATES[template]
@@ -143,7 +141,6 @@ PAYLOADS = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_hostile_constants_never_run(payload, backend, monkeypatch):
     monkeypatch.delenv(CANARY, raising=False)

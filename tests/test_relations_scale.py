@@ -148,10 +148,12 @@ def test_planner_choices_and_explain():
     text = prog.explain(Edge=chain)
     assert "relations: closure by strong components (lowest estimated cost)" in text
     assert "estimated sparse ~" in text and "closure ~" in text
+    assert "  runs: closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)\n" in text
     assert "Path(x, z) = Path(x, y) Edge(y, z)" in prog.source(Edge=chain)
     assert "rs.closure(Edge)" in prog.source(Edge=chain)
     forced = tlc.compile(src, relations="sparse")
     assert "relations: sparse semi-naive (forced)" in forced.explain(Edge=chain)
+    assert "  runs: sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)\n" in forced.explain(Edge=chain)
     assert "Path: sparse storage" in forced.explain(Edge=chain)
     assert forced.explain(Edge=chain).startswith("input relations: Edge sparse storage\n")
     assert "rs.conjunction(('x', 'z'), (300, 300), [(_delta_Path, ('x', 'y')), (Edge, ('y', 'z'))]" in \

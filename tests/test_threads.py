@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import tlc
-from tlc.api import BACKENDS
 
 THREADS = 8
 
@@ -16,7 +15,6 @@ def run_threads(work, count=THREADS * 4):
         return list(pool.map(work, range(count)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_results_belong_to_the_call(backend):
     prog = tlc.compile("H[i] = relu(W[i, j] X[j])\nY[i] = H[i] + B[i]", backend=backend)
     rng = np.random.default_rng(0)
@@ -31,7 +29,6 @@ def test_results_belong_to_the_call(backend):
     assert all(run_threads(work))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_queries_answer_their_own_call(backend):
     prog = tlc.compile("Anc(x, y) = Parent(x, y)\nAnc(x, z) = Anc(x, y) Parent(y, z)", backend=backend)
 

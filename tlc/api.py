@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 import tlc_runtime as rt
+from tlc_runtime.native import default_threads
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
-from tlc.analysis.shapes import infer_shapes
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
-from tlc.driver.inputs import nonzeros, prepare, read_inputs, scalar_span, signature
+from tlc.driver.inputs import nonzeros, prepare, scalar_span
+from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
+from tlc.driver.stored import replaced_inputs, stored_inputs, stored_names
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
-from tlc.errors import DataError, TlcError, closest, did_you_mean, shortened
+from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -290,6 +293,10 @@ class Program:
                 readable = sorted(self.input_names())
                 raise DataError(f"unknown input {name!r}; this program reads {', '.join(readable) or 'nothing'}",
                                 help=did_you_mean(name, readable)).located(program.filename, program.source)
+        given = list(inputs)
+        if self.database is not None:
+            inputs = {**inputs, **stored_inputs(program, self.database, [n for n in self._needed() if n not in inputs])}
+        missing = Problems()        # every input without data, in one error
         for name in self._needed():
             if name not in inputs:
                 span = program.tensors[name].first_use.span if name in program.tensors else \
@@ -298,12 +305,21 @@ class Program:
                 near = closest(name, [n for n, info in program.tensors.items() if info.defined] + list(inputs))
                 hint = None if near is None else f"did you mean '{near}'? ({near} is " + (
                     "given data)" if near in inputs else "defined by an equation)")
-                raise DataError(f"no data for {what} {name}", span, help=hint).located(program.filename,
-                                                                                      program.source)
+                where = f" (nor a table {name} stored in {self.database})" if self.database is not None and \
+                    what == "relation" else ""
+                missing.add(DataError(f"no data for {what} {name}{where}", span, help=hint))
         try:
-            return self._specialise(inputs, variant)
+            missing.raise_any()
         except TlcError as err:
             raise err.located(program.filename, program.source) from None
+        try:
+            prepared, spec = self._specialise(inputs, variant)
+        except TlcError as err:
+            raise err.located(program.filename, program.source) from None
+        if self.database is not None:
+            for note in replaced_inputs(program, self.database, given, prepared, spec.symbols, spec.symbolic):
+                warnings.warn(note, stacklevel=4)
+        return prepared, spec
 
     def check(self, /, **inputs) -> None:
         """Check the inputs against the program and infer every shape, without running anything."""
@@ -324,15 +340,15 @@ class Program:
         """Read the inputs, then plan, emit and load the program for their signature (cached per signature
         and relation plan); returns the prepared inputs and the specialisation."""
         program, strata, cache = variant.ir, variant.strata, variant.cache
-        data = read_inputs(program, inputs, self.memory_limit)
-        sig = signature(program, data)
-        shapes = cache.get(sig.key)
-        if shapes is None:
-            fixed = {n: e for n, e in sig.extents.items() if not program.tensors[n].defined or n in program.shapes}
-            given = {n: e for n, e in sig.extents.items() if n not in fixed}
-            shapes = cache[sig.key] = infer_shapes(program, strata, fixed, given, set(sig.symbolic), len(sig.symbols))
-        relations = plan_relations(program, strata, shapes, nonzeros(program, data), self.relations,
-                                   self.budget.elements, self.max_rounds)
+        data, sig, shapes = shaped(program, strata, inputs, self.memory_limit, cache)
+        counts = nonzeros(program, data)
+        last = cache.get(("relations", sig.key))      # the last plan for this signature: a training loop's calls
+        if last is not None and last[0] == counts:    # give the same data, and planning took ~0.5 ms per call
+            relations = last[1]
+        else:
+            relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
+                                       self.max_rounds)
+            cache[("relations", sig.key)] = (counts, relations)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
             supplied = {n: shapes.extents[n] if n in data.tuples else e for n, e in sig.extents.items()
@@ -351,11 +367,15 @@ class Program:
         return self._prepare(inputs)[1]
 
     def _last_spec(self, inputs: dict) -> Specialisation | None:
-        """The specialisation to inputs given, else this thread's last one, else the one without inputs."""
+        """The specialisation to inputs given, else this thread's last one, else the one without inputs (which the
+        database file may provide)."""
         if inputs:
             return self._prepare(inputs)[1]
         last = getattr(self._local, "spec", None)
-        if last is None and not self.input_names():
+        needed = self.input_names()
+        if last is None and self.database is not None:
+            needed = [n for n in needed if n not in stored_names(self.ir, self.database, needed)]
+        if last is None and not needed:
             return self._prepare({})[1]
         return last
 
@@ -378,6 +398,12 @@ class Program:
             stored = [f"{n} {s}" for n, s in spec.plan.storage.items() if not self.ir.tensors[n].defined]
             if stored:
                 lines.append(f"input relations: {', '.join(stored)} storage")
+        if self.database is not None:
+            relations = [n for n, i in self.ir.tensors.items() if i.relation and not i.defined]
+            kept = sorted(stored_names(self.ir, self.database, relations))
+            lines.append(f"database {self.database}: input relations are stored there (a call given no data for "
+                         f"one reads it from there; different data replaces it)"
+                         f"{': ' + ', '.join(kept) + ' stored' if kept else ''}; derived relations are written there")
         for number, stratum in enumerate(self.strata if spec is None else spec.planned.strata, 1):
             descending = " (descending)" if stratum.recurrence is not None and stratum.recurrence.descending else ""
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}{descending}] "
@@ -389,8 +415,11 @@ class Program:
             if stratum.mode is Mode.SEMINAIVE and self.max_rounds is not None and \
                     not (relational and spec.plan.strata[number - 1].strategy == "closure"):
                 lines.append(f"  at most {self.max_rounds} semi-naive rounds (max_rounds={self.max_rounds})")
-            if relational:
+            if spec is not None and spec.plan.strata[number - 1].shown:
                 lines.append(f"  {spec.plan.strata[number - 1].describe()}")
+                threads = self.threads or default_threads()
+                where = spec.plan.strata[number - 1].runs_on(self._backend.capabilities, threads, self.max_rounds)
+                lines.append(f"  runs: {where}")
                 if spec.plan.strata[number - 1].strategy == "duckdb":
                     sql = stratum_sql(spec.planned, number - 1)
                     lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))

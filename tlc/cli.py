@@ -7,6 +7,7 @@ import argparse
 import functools
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -15,17 +16,20 @@ from tlc.api import ALL_BACKENDS, Program
 from tlc.backends.shared.relational_duckdb import sql_script
 from tlc.backends.dask.files import LAZY_SUFFIXES, open_lazy
 from tlc.datalog import DIALECTS, DatalogProgram, translation
+from tlc.datalog.lints import lint as datalog_lint
+from tlc.driver.stored import stored_names
 from tlc.datalog.souffle_io import output_names, print_sizes, read_facts, read_inputs, write_outputs
 from tlc.driver.outputs import STDOUT, check_directory, out_target, write_relation
 from tlc.driver.drawing import program_dot, render_dot
 from tlc.driver.progress import progress_on
-from tlc.driver.source import frontend, load_source
+from tlc.driver.shaped import shape_errors
+from tlc.driver.source import checked, frontend, input_names, load_source, lowered, raise_located, static_problems
 from tlc.analysis.relation_plan import CHOICES as RELATION_CHOICES, FORMER_NAMES as FORMER_RELATION_NAMES
 from tlc import __version__
 from tlc.analysis.lints import lint
-from tlc.errors import DataError, Span, TlcError, did_you_mean, gather, use_colour
+from tlc.errors import DataError, Span, TlcError, TlcWarning, did_you_mean, gather, use_colour
 from tlc.factorise.options import options_from
-from tlc.memory_limit import parse_bytes, parse_limit
+from tlc.memory_limit import parse_bytes, parse_limit, resolve as resolve_budget
 from tlc.passes.manager import PassManager
 from tlc.passes.registry import check_pass_names
 from tlc.train.optimisers import OPTIMISERS
@@ -41,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     def with_warnings(p):
         p.add_argument("-W", dest="warnings", choices=("default", "error"), default="default", metavar="error",
                        help="'-W error' makes every warning an error (exit status 1)")
-        p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+        p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings or progress")
 
     def with_data(p):
         p.add_argument("--input", action="append", default=[], metavar="NAME=FILE",
@@ -90,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                             "squaring) or duckdb (SQL inside DuckDB; needs the duckdb extra)")
         p.add_argument("--db", dest="database", metavar="FILE.duckdb",
                        help="a DuckDB database file: input relations are stored there (rewritten only when their "
-                            "content changes) and every derived relation is written there as a table of its name")
+                            "content changes; a later run given no data for one reads it from there) and every "
+                            "derived relation is written there as a table of its name")
         p.add_argument("--max-rounds", type=_checked(_max_rounds), metavar="N",
                        help="bound every fixpoint loop (numeric, min=/max=, semi-naive) to N rounds; a recursion "
                             "still changing then is a located error (default: see tlc explain)")
@@ -250,6 +255,16 @@ def _inputs(args, names: list[str], origins: dict | None = None) -> dict:
     return inputs
 
 
+def _check_whole(program, inputs: dict, args) -> None:
+    """The checks of the whole program that need no data; when they fail and every input is given, the shape
+    checks on that data too, so that one run reports every independent error."""
+    problems, strata = static_problems(program)
+    if problems.errors and all(name in inputs for name in input_names(program)):
+        limit = resolve_budget(getattr(args, "memory_limit", None)).elements
+        problems.errors += shape_errors(program, strata, inputs, limit, frozenset(problems.doubtful))
+    raise_located(problems, program)
+
+
 def _check_files(program: Program, inputs: dict, origins: dict) -> None:
     """Data read from files, checked where a mistake is best shown: an archive key or ``--input`` name that is
     no input at the data file and key, a relation's rows of the wrong width at the file's first row."""
@@ -289,7 +304,14 @@ def _datalog_inputs(args, program: DatalogProgram) -> dict:
     if args.data:
         raise _UsageError("--data reads .npz archives of tensors; give a Datalog program facts with -F DIR or "
                           "--input NAME=FILE.facts")
-    inputs = read_inputs(tr, args.fact_dir or ".") if args.command == "run" or args.fact_dir else {}
+    database = getattr(args, "database", None)
+    stored = frozenset()        # relations the database holds: their fact files may be left out
+    if database is not None:
+        database = os.path.abspath(database)
+        used = {p.tl: p.name for p in tr.predicates.values() if p.used and not p.defined}
+        stored = frozenset(used[n] for n in stored_names(program.ir, database, list(used)))
+    inputs = read_inputs(tr, args.fact_dir or ".", stored, database) if args.command == "run" or args.fact_dir \
+        else {}
     for binding in args.input:
         name, sep, path = binding.partition("=")
         if not sep or not name or not path:
@@ -332,7 +354,7 @@ def _draw(program: Program, inputs: dict, args) -> int:
             choices.setdefault(k, []).append(contraction.describe())
         for k, chosen in spec.emitted.decisions.items():
             choices.setdefault(k, []).extend(dict.fromkeys(chosen))
-        strategies = [s.describe() if s.relational else "" for s in spec.plan.strata]
+        strategies = [s.describe() if s.shown else "" for s in spec.plan.strata]
     drawing, note = render_dot(program_dot(program.ir, program.strata, choices, strategies), args.explain_format)
     if note:
         print(f"tlc: note: {note}", file=sys.stderr)
@@ -438,6 +460,8 @@ def _command(args) -> int:
             raise TlcError("tlc fuzz needs hypothesis: pip install 'tlc[test]'")
         from tlc.fuzz import campaign
         return campaign.run(args)
+    if os.path.isdir(args.file):
+        raise TlcError(f"{args.file} is a directory, not a program file", filename=args.file)
     source, filename = load_source(args.file) if os.path.exists(args.file) else (None, args.file)
     if source is None:
         raise TlcError(f"no such file: {args.file}", filename=args.file)
@@ -476,13 +500,28 @@ def _command(args) -> int:
                               "with .output")
         program = DatalogProgram(translation(args.file, dialect=args.dialect), backend, opt_level, **options)
         inputs = _datalog_inputs(args, program)
+        _warn(datalog_lint(program.translation, program.source_ir, frozenset(inputs)), args)
     else:
-        checked = frontend(source, filename, getattr(args, "outputs", None), tolerance)
-        program = Program(checked, backend, opt_level, **options)
+        written = lowered(source, filename)
         origins: dict = {}
-        inputs = _inputs(args, program.input_names(), origins)
-        _warn(lint(checked, supplied=frozenset(inputs)), args)
+        inputs = _inputs(args, input_names(written), origins)
+        _check_whole(written, inputs, args)
+        checked_ir = checked(written, getattr(args, "outputs", None), tolerance)
+        program = Program(checked_ir, backend, opt_level, **options)
+        _warn(lint(checked_ir, supplied=frozenset(inputs)), args)
         _check_files(program, inputs, origins)
+    with warnings.catch_warnings(record=True) as caught:    # notes of a call (a stored input replaced) as tlc's
+        warnings.simplefilter("always", TlcWarning)
+        status = _act(program, inputs, args, filename)
+    for found in caught:
+        if not isinstance(found.message, TlcWarning):
+            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
+    _warn([found.message for found in caught if isinstance(found.message, TlcWarning)], args)
+    return status
+
+
+def _act(program: Program, inputs: dict, args, filename: str) -> int:
+    """``tlc check``, ``explain``, ``compile`` or ``run`` of a compiled program on its inputs."""
     if args.command == "check":
         shaped = bool(inputs) or not program.input_names()     # without inputs every shape is known already
         if shaped:
@@ -535,10 +574,18 @@ def _run_here(program: Program, inputs: dict, args) -> int:
     target = out_target(args.out, _result_kinds(program)) if args.out and not zarr_out else None
     if args.out_dir:
         check_directory(args.out_dir, "-D")
-    results = program(**inputs)
-    if zarr_out is not None:
-        from tlc.backends.dask.files import write_zarr
-        write_zarr(zarr_out, results)
+    show = sys.stderr.isatty() and not args.quiet
+    if program.backend == "dask":
+        from tlc.backends.dask.progress import computed, local_progress
+        with local_progress(sys.stderr, show):
+            results = program(**inputs)
+            if zarr_out is not None:
+                from tlc.backends.dask.files import write_zarr
+                write_zarr(zarr_out, results)
+            values = computed(dict(results.items()), sys.stderr, show)
+    else:
+        results = program(**inputs)
+        values = dict(results.items())
     if isinstance(program, DatalogProgram):
         tr = program.translation
         tuples = functools.partial(program.tuples, results)
@@ -546,10 +593,10 @@ def _run_here(program: Program, inputs: dict, args) -> int:
         if outputs or args.out_dir:
             write_outputs(tr, tuples, args.out_dir or ".", None if outputs else list(results))
         else:
-            _print(results, args.full)
+            _print(values, args.full)
         print_sizes(tr, tuples)
     elif args.out_dir:
-        for name, value in results.items():
+        for name, value in values.items():
             if isinstance(value, rt.Relation):
                 write_relation(args.out_dir, name, value)
             elif args.out_dir == STDOUT:
@@ -558,7 +605,7 @@ def _run_here(program: Program, inputs: dict, args) -> int:
                 os.makedirs(args.out_dir, exist_ok=True)
                 np.save(os.path.join(args.out_dir, name + ".npy"), np.asarray(value), allow_pickle=False)
     else:
-        _print(results, args.full)
+        _print(values, args.full)
     for text, answer in results.answers:
         print(f"{text} {_format_answer(answer)}")
     if args.tolerance is not None:
@@ -566,12 +613,12 @@ def _run_here(program: Program, inputs: dict, args) -> int:
             report.measure()
             print(report.describe(), file=sys.stderr)
     if target is not None:
-        target.write(dict(results.items()))
+        target.write(values)
     return 0
 
 
-def _print(results, full: bool = False) -> None:
-    for name, value in results.items():
+def _print(values, full: bool = False) -> None:
+    for name, value in values.items():
         print(_format_value(name, value, full))
 
 
@@ -580,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        with progress_on(sys.stderr):
+        with progress_on(sys.stderr, not getattr(args, "quiet", False)):
             return _command(args)
     except _UsageError as err:
         parser.error(str(err))

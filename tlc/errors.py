@@ -195,6 +195,38 @@ def gather(errors: list[TlcError]) -> TlcError:
     return first
 
 
+class Problems:
+    """Independent errors found by checks that go on past each one, and the tensors those errors leave unknown
+    (``doubtful``): a later check skips what reads them, so no error reported is a cascade of another."""
+
+    def __init__(self, doubtful=()) -> None:
+        self.errors: list[TlcError] = []
+        self.doubtful: set[str] = set(doubtful)
+
+    def add(self, err: TlcError, doubtful=()) -> None:
+        """Record ``err`` (and the further errors it carries); ``doubtful`` names the tensors it leaves unknown."""
+        self.errors.extend(err.errors)
+        err.more = ()
+        self.doubtful.update(doubtful)
+
+    def merge(self, other: "Problems") -> None:
+        """Record ``other``'s errors and doubtful tensors too."""
+        self.errors.extend(other.errors)
+        self.doubtful.update(other.doubtful)
+
+    def raise_any(self) -> None:
+        """Raise every recorded error as one, in source order (errors without a place last), if there is any."""
+        if self.errors:
+            raise gather(in_source_order(self.errors))
+
+
+def in_source_order(errors: list[TlcError]) -> list[TlcError]:
+    """``errors`` sorted by line and column, those without a place after the others (each group stable); an
+    error found twice (the same message at the same place) once."""
+    distinct = {(e.message, e.span, e.filename): e for e in reversed(errors)}
+    return sorted(reversed(distinct.values()), key=lambda e: (0, e.span.line, e.span.column) if e.span else (1, 0, 0))
+
+
 class TlcWarning(Located, UserWarning):
     """A likely mistake in a program that still compiles; ``str()`` renders it like an error, as
     ``file:line:col: warning: ...``. Issued through Python's ``warnings`` module (``-W error`` turns these into

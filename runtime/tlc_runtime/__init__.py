@@ -9,10 +9,11 @@ from tlc_runtime.ops import (
 )
 from tlc_runtime.progress import SemiNaiveProgress
 from tlc_runtime.relation import PRINT_THRESHOLD, Relation
+from tlc_runtime.semiring import Weights
 from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 
-__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples",
+__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
            "align", "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

@@ -35,7 +35,7 @@ class AttentionReport:
     keys: int
     """1 for softmax attention, 2 for tensor attention."""
     method: str
-    """``exact`` (blocked online softmax) or ``polynomial``."""
+    """``exact`` (blocked online softmax), ``polynomial``, or ``per block`` (on Dask: each block chose)."""
     reason: str
     tolerance: float | None = None
     degree: int | None = None
@@ -47,10 +47,14 @@ class AttentionReport:
 
     def measure(self, rows: int = SAMPLE_ROWS) -> float:
         """Evaluate up to ``rows`` evenly spaced query rows of each batch element exactly and return
-        (and record) the largest absolute difference from the approximate result; 0 for an exact run."""
-        if self.method == "exact" or not self._operands:
+        (and record) the largest absolute difference from the approximate result; 0 for an exact run, NaN when the
+        operands were not kept (a run on Dask, whose blocks chose where they ran)."""
+        if self.method == "exact":
             self.measured_error = 0.0
             return 0.0
+        if not self._operands:
+            self.measured_error = math.nan
+            return math.nan
         q, keys, values, scale, out = self._operands
         worst = 0.0
         for index in np.ndindex(out.shape[:-2]):

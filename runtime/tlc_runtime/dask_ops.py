@@ -3,16 +3,20 @@
 An emitted Dask module imports this module as ``rt`` (``tlc_runtime`` itself never imports dask). Every function
 returns a lazy Dask array: nothing is computed until the caller asks (``np.asarray``, ``.compute()``), except the
 round checks of recursions (``Fixpoint.settled``, ``round_limit``), which compute a few scalars on the cluster.
-Reads at computed positions and scatters (rare: pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
-on one task each. Relational strata run in memory, so their progress reports are ``tlc_runtime``'s own
-(``SemiNaiveProgress``, re-exported here).
+Reads at computed positions and scatters (pooling, ``Image[x+dx]`` reads past an edge) run NumPy's versions
+blockwise, one task per block of their result (or value) and the box of the array it reaches. Dense semi-naive
+strata run here (``persist_round``); the other relational strategies run in memory, so their progress reports
+are ``tlc_runtime``'s own (``SemiNaiveProgress``, re-exported here).
 """
 
 from __future__ import annotations
 
+import math
+
 import dask
 import dask.array as da
 import numpy as np
+from dask.array.core import normalize_chunks
 
 from tlc_runtime import ops as numpy_ops
 from tlc_runtime.attention import AttentionReport, attention as numpy_attention
@@ -56,6 +60,22 @@ def full(shape, value, chunks="auto"):
 def persist(*arrays):
     """The arrays computed and kept in (cluster) memory, so a recursion's next round starts from values."""
     return dask.persist(*arrays)
+
+
+def persist_round(*news):
+    """A semi-naive round's arrays of new facts persisted together with whether each holds a fact (computed on the
+    cluster), then those flags fetched in one call: ``((arrays...), any new)``."""
+    *kept, flags = dask.persist(*news, [da.any(n) for n in news])
+    return tuple(kept), any(dask.compute(*flags))
+
+
+def eager(function, supplied, *arrays):
+    """``function(tlc_runtime, supplied, *arrays)`` on the values of ``supplied`` (a dict) and ``arrays``, computed
+    in one call: a stratum run in NumPy by the client; its results as one-chunk Dask arrays."""
+    import tlc_runtime
+    supplied, *values = dask.compute(supplied, *arrays)
+    return tuple(da.from_array(v, chunks=-1) if isinstance(v, np.ndarray) else v
+                 for v in function(tlc_runtime, supplied, *values))
 
 
 def step(x):
@@ -127,12 +147,57 @@ def window(x, bounds):
     return da.pad(inside, pads, mode="constant") if any(p != (0, 0) for p in pads) else inside
 
 
+def _blocks(shape: tuple[int, ...], like) -> list[list[tuple[int, int]]]:
+    """Per axis of an array of ``shape``, its blocks' (start, stop) when split into chunks of about the bytes of
+    ``like``'s chunks."""
+    limit = max(math.prod(like.chunksize) * like.dtype.itemsize, 8)
+    chunks = normalize_chunks("auto", shape, limit=limit, dtype=np.float64)
+    return [[(int(a), int(b)) for a, b in zip(np.cumsum((0,) + c[:-1]), np.cumsum(c))] for c in chunks]
+
+
+def _reach(spec, ranges) -> tuple[int, int]:
+    """The first and last position one axis spec ``(terms, offset, divisor)`` computes over ``ranges``."""
+    terms, offset, divisor = spec
+    low = offset + sum(min(c * lo, c * (hi - 1)) for v, c in terms for lo, hi in [ranges[v]])
+    high = offset + sum(max(c * lo, c * (hi - 1)) for v, c in terms for lo, hi in [ranges[v]])
+    return low // divisor, high // divisor
+
+
+def _pieces(shape, like, ranges, order: str):
+    """Per block of an array of ``shape`` over the variables ``order`` (blocks the size of ``like``'s chunks):
+    the block's slices and its variables' sub-ranges."""
+    grid = _blocks(shape, like)
+    for index in np.ndindex(*(len(b) for b in grid)):
+        bounds = [grid[a][k] for a, k in enumerate(index)]
+        sub = dict(ranges) | {v: (ranges[v][0] + lo, ranges[v][0] + hi) for v, (lo, hi) in zip(order, bounds)}
+        yield index, tuple(slice(lo, hi) for lo, hi in bounds), sub
+
+
+def _moved(specs, starts):
+    """``specs`` read relative to a box starting at ``starts`` (one start per axis)."""
+    return [(terms, offset - start * divisor, divisor) for (terms, offset, divisor), start in zip(specs, starts)]
+
+
 def gather(x, specs, ranges, order: str):
-    """Read ``x`` at computed positions (``tlc_runtime.ops.gather``), as one task."""
-    shape = tuple(ranges[v][1] - ranges[v][0] for v in order) if order else lazy(x).shape
+    """Read ``x`` at computed positions (``tlc_runtime.ops.gather``) blockwise: per block of the result (blocks
+    the size of ``x``'s chunks), one task on the box of ``x`` the block's positions reach."""
     x = lazy(x)
-    task = dask.delayed(numpy_ops.gather, pure=True)(x, specs, ranges, order)
-    return da.from_delayed(task, shape, dtype=x.dtype)
+    shape = tuple(ranges[v][1] - ranges[v][0] for v in order)
+    if not order or 0 in shape or any(divisor <= 0 for _, _, divisor in specs):
+        task = dask.delayed(numpy_ops.gather, pure=True)(x, specs, ranges, order)
+        return da.from_delayed(task, shape if order else x.shape, dtype=x.dtype)
+    grid = _blocks(shape, x)
+    blocks = np.empty([len(b) for b in grid], dtype=object)
+    for index, where, sub in _pieces(shape, x, ranges, order):
+        box = []
+        for spec, n in zip(specs, x.shape):     # positions outside x read 0: the box is clipped to x
+            low, high = _reach(spec, sub)
+            start = min(max(low, 0), n)
+            box.append(slice(start, max(min(high + 1, n), start)))
+        part = x[tuple(box)]
+        task = dask.delayed(numpy_ops.gather, pure=True)(part, _moved(specs, [b.start for b in box]), sub, order)
+        blocks[index] = da.from_delayed(task, tuple(w.stop - w.start for w in where), dtype=x.dtype)
+    return da.block(blocks.tolist())
 
 
 def _scattered(target, value, specs, ranges, order, reduction, weight):
@@ -143,19 +208,52 @@ def _scattered(target, value, specs, ranges, order, reduction, weight):
     return target, counts
 
 
+SCATTER_FILL = {"sum": 0.0, "avg": 0.0, "max": np.nan, "min": np.nan, "or": False}
+"""What a block's box holds where it scatters nothing: the identity of combining it into the target."""
+SCATTER_COMBINE = {"sum": da.add, "avg": da.add, "max": da.fmax, "min": da.fmin, "or": da.logical_or}
+
+
+def _scattered_box(value, specs, ranges, order, reduction, weight, shape, dtype):
+    """One block's scatter into a box of ``shape`` filled with the reduction's identity; and its counts (avg)."""
+    box = np.full(shape, SCATTER_FILL[reduction], dtype=dtype)
+    counts = np.zeros(shape) if reduction == "avg" else None
+    numpy_ops.scatter(box, value, specs, ranges, order, reduction, counts, weight)
+    return box, counts
+
+
 def scatter(target, value, specs, ranges, order: str, reduction: str, count=None, weight: float = 1.0):
     """Combine ``value`` into the Dask array ``target`` at computed positions (``tlc_runtime.ops.scatter``):
-    ``target`` (and ``count``) are updated in place, as the emitted code expects, by one task."""
-    task = dask.delayed(_scattered, pure=True, nout=2)(target, value, specs, ranges, order, reduction, weight)
-    everything = tuple(slice(None) for _ in target.shape)
-    target[everything] = da.from_delayed(task[0], target.shape, dtype=target.dtype)
-    if count is not None:
-        count[everything] = count + da.from_delayed(task[1], count.shape, dtype=np.float64)
+    ``target`` (and ``count``) are updated in place, as the emitted code expects, blockwise: per block of
+    ``value`` (the size of its chunks), one task scatters into the box of ``target`` the block reaches, which is
+    then combined into that box."""
+    value = lazy(value)
+    shape = tuple(ranges[v][1] - ranges[v][0] for v in order)
+    boxes = []
+    if order and 0 not in shape and value.shape == shape and all(divisor > 0 for _, _, divisor in specs):
+        for _, where, sub in _pieces(shape, value, ranges, order):
+            reach = [_reach(spec, sub) for spec in specs]
+            boxes.append((where, sub, tuple(slice(low, high + 1) for low, high in reach)))
+    if not boxes or any(b.start < 0 or b.stop > n for _, _, box in boxes for b, n in zip(box, target.shape)):
+        task = dask.delayed(_scattered, pure=True, nout=2)(target, value, specs, ranges, order, reduction, weight)
+        everything = tuple(slice(None) for _ in target.shape)
+        target[everything] = da.from_delayed(task[0], target.shape, dtype=target.dtype)
+        if count is not None:
+            count[everything] = count + da.from_delayed(task[1], count.shape, dtype=np.float64)
+        return
+    for where, sub, box in boxes:
+        size = tuple(b.stop - b.start for b in box)
+        task = dask.delayed(_scattered_box, pure=True, nout=2)(value[where], _moved(specs, [b.start for b in box]),
+                                                               sub, order, reduction, weight, size, target.dtype)
+        target[box] = SCATTER_COMBINE[reduction](target[box], da.from_delayed(task[0], size, dtype=target.dtype))
+        if count is not None:
+            count[box] = count[box] + da.from_delayed(task[1], size, dtype=np.float64)
 
 
 def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=None, report=None, where=""):
     """Fused attention (``tlc_runtime.attention``) blockwise: one NumPy fused call per block of query rows (all
-    rows at once under a causal penalty, which depends on the row's position), keys and values whole."""
+    rows at once under a causal penalty, which depends on the row's position), keys and values whole. A
+    ``tolerance`` is passed to every block, which chooses exact or the polynomial path from its own rows' bound, so
+    every row's error stays within it; which each block chose is known only where it ran, so the report says so."""
     q, keys, values = lazy(q), [lazy(k) for k in keys], [lazy(v) for v in values]
     m = len(keys)
     batch = np.broadcast_shapes(q.shape[:-2], *(k.shape[:-2] for k in keys), *(v.shape[:-2] for v in values),
@@ -175,14 +273,18 @@ def attention(q, keys, values, *, scale=1.0, mask=None, causal=None, tolerance=N
 
     def block(qb, *rest):
         masked = rest[2 * m] if mask is not None else None
-        return numpy_attention(qb, rest[:m], rest[m:2 * m], scale=scale, mask=masked, causal=causal)
+        return numpy_attention(qb, rest[:m], rest[m:2 * m], scale=scale, mask=masked, causal=causal,
+                               tolerance=tolerance)
 
     out = da.blockwise(block, out_index, *arguments, new_axes={"e": values[0].shape[-1]}, concatenate=True,
                        dtype=np.float64)
-    if report is not None:
-        why = ("exact blocked online softmax per block of query rows (Dask)"
-               + ("; the tolerance is not used on Dask" if tolerance is not None else ""))
-        report.append(AttentionReport(where, m, "exact", why, tolerance))
+    if report is not None and tolerance is None:
+        report.append(AttentionReport(where, m, "exact", "exact blocked online softmax per block of query rows "
+                                                          "(Dask)", tolerance))
+    elif report is not None:
+        report.append(AttentionReport(where, m, "per block", "each block of query rows ran exact or polynomial "
+                                      "within the tolerance, chosen from its own rows' bound when computed (Dask)",
+                                      tolerance))
     return out
 
 
@@ -227,8 +329,8 @@ def round_limit(round_: int, rounds: int, names, news, where) -> None:
     """In a semi-naive loop: raise once round ``rounds`` still derived new tuples (counted on the cluster)."""
     if round_ < rounds:
         return
-    counts = dask.compute(*(da.count_nonzero(lazy(new)) for new in news))
+    counts = [int(c) for c in dask.compute(*(da.count_nonzero(lazy(new)) for new in news))]
     for name, count, at in zip(names, counts, where):
         if count:
-            raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {int(count)} new "
+            raise RuntimeFailure(f"{name} did not converge after {rounds} rounds (the last derived {count} new "
                                  f"tuple{'s' * (count != 1)}): the limit is max_rounds={rounds}", *at)

@@ -3,8 +3,10 @@
 Each run computes in a private in-memory DuckDB database (it spills to a temporary directory beyond its memory
 limit), so a run's results belong to it. With a database file, the file is attached as ``tlcdb``: input
 relations are stored there as tables named after them (rewritten only when their content hash, kept in the
-table ``tlc inputs``, changes), the symbol table as ``tlc symbols(id, name)``, and at the end of the run every
-derived relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
+table ``tlc inputs(name, digest, axes, positions)``, changes, or the run numbers their constants otherwise), with
+the names their columns of named constants hold in ``tlc input symbols(relation, id, name, number)``, so that a
+later run reads them back without the data (``stored_rows``); the run's symbol table is ``tlc symbols(id, name)``, and at the end of the run every derived
+relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
 
 ``duckdb`` is imported when a session opens, never with this module.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import tempfile
 
 import numpy as np
@@ -24,6 +27,7 @@ SCHEMA = "tlcdb"
 """The schema the database file is attached as (``tlc.backends.shared.sql.INPUT_SCHEMA``)."""
 DIGESTS = '"tlc inputs"'
 SYMBOLS = '"tlc symbols"'
+INPUT_SYMBOLS = '"tlc input symbols"'
 SOURCE = "tlc source"
 """The name a NumPy column set is registered under while it is copied into a table."""
 LEAST_MEMORY = 256 * 2**20
@@ -51,9 +55,15 @@ class Session:
         self.database = database
         self.loaded: set[str] = set()
         """Tables this session has filled (quoted names, with their schema when in the file)."""
+        self.symbol_table: tuple = ()
+        """The run's named constants (``symbols``), which the positions of input relations index."""
         if database is not None:
             self.run(f"ATTACH {_string(database)} AS {SCHEMA}")
             self.run(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{DIGESTS}(name VARCHAR PRIMARY KEY, digest VARCHAR)")
+            self.run(f"ALTER TABLE {SCHEMA}.{DIGESTS} ADD COLUMN IF NOT EXISTS axes VARCHAR")
+            self.run(f"ALTER TABLE {SCHEMA}.{DIGESTS} ADD COLUMN IF NOT EXISTS positions VARCHAR")
+            self.run(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{INPUT_SYMBOLS}"
+                     f"(relation VARCHAR, id BIGINT, name VARCHAR, number BOOLEAN)")
 
     def run(self, statement: str) -> None:
         """Execute one statement; a DuckDB error becomes a ``RuntimeFailure``."""
@@ -93,7 +103,7 @@ class Session:
             return
         array = np.asarray(array, dtype=np.float64)
         if identity == 0 and not np.isfinite(array).all():
-            raise RuntimeFailure(f"a sum fixpoint in DuckDB needs finite inputs, and {table} holds inf or NaN: "
+            raise RuntimeFailure(f"a sum or average in DuckDB needs finite inputs, and {table} holds inf or NaN: "
                                  f"run it in memory (relations='auto')")
         keep = (array != identity) & ~np.isnan(array)
         rows = np.argwhere(keep)
@@ -120,24 +130,39 @@ class Session:
         out[tuple(np.asarray(found[f"c{a}"], dtype=np.int64) for a in range(len(shape)))] = found["v"]
         return out
 
-    def input(self, name: str, value, arity: int) -> None:
-        """Store input relation ``value`` in the database file as table ``name`` (unquoted) unless the table
-        already holds it (same content hash)."""
+    def input(self, name: str, value, arity: int, symbolic: tuple = ()) -> None:
+        """Store input relation ``value`` in the database file as table ``name`` (unquoted), its axes
+        ``symbolic`` holding named constants of the symbol table, unless the table already holds it (the same
+        tuples at the same positions)."""
         table = f"{SCHEMA}.{_quote(name)}"
         rows = _rows(value, arity)
-        digest = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=20,
-                                 person=str(rows.shape[1]).encode()).hexdigest()
-        found = self.connection.execute(f"SELECT digest FROM {SCHEMA}.{DIGESTS} WHERE name = ?", [name]).fetchall()
+        content, positions = input_digests(rows, symbolic, self.symbol_table)
+        found = self.connection.execute(f"SELECT digest, positions FROM {SCHEMA}.{DIGESTS} WHERE name = ?",
+                                        [name]).fetchall()
         exists = self.connection.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
             [SCHEMA, name]).fetchall()[0][0]
-        if not (found and found[0][0] == digest and exists):
+        if not (found and found[0] == (content, positions) and exists):
             self._load(table, rows, arity)
-            self.connection.execute(f"INSERT OR REPLACE INTO {SCHEMA}.{DIGESTS} VALUES (?, ?)", [name, digest])
+            self.connection.execute(f"INSERT OR REPLACE INTO {SCHEMA}.{DIGESTS} VALUES (?, ?, ?, ?)",
+                                    [name, content, _axes_text(symbolic), positions])
+            self.connection.execute(f"DELETE FROM {SCHEMA}.{INPUT_SYMBOLS} WHERE relation = ?", [name])
+            used = _used(rows, symbolic)
+            names = [self.symbol_table[i] for i in used]
+            self.connection.register(SOURCE, {
+                "relation": np.asarray([name] * len(used), dtype=object), "id": used.astype(np.int64),
+                "name": np.asarray([str(n) for n in names], dtype=object),
+                "number": np.asarray([not isinstance(n, str) for n in names], dtype=bool)})
+            try:
+                self.run(f"INSERT INTO {SCHEMA}.{INPUT_SYMBOLS} SELECT * FROM {_quote(SOURCE)}")
+            finally:
+                self.connection.unregister(SOURCE)
         self.loaded.add(table)
 
     def symbols(self, symbols) -> None:
-        """Write the symbol table to the database file as ``tlc symbols(id, name)``."""
+        """Write the symbol table to the database file as ``tlc symbols(id, name)`` (before the inputs, whose
+        positions it names)."""
+        self.symbol_table = tuple(symbols)
         names = np.asarray([str(s) for s in symbols], dtype=object)
         self.connection.register(SOURCE, {"id": np.arange(len(names), dtype=np.int64), "name": names})
         try:
@@ -189,6 +214,104 @@ def _rows(value, arity: int) -> np.ndarray:
     if arity == 0:
         return np.zeros((min(len(rows), 1), 1), dtype=np.int64)
     return rows
+
+
+def _used(rows: np.ndarray, symbolic: tuple) -> np.ndarray:
+    """The sorted distinct positions that ``rows`` hold on the axes ``symbolic``."""
+    if not symbolic or not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(rows[:, list(symbolic)])
+
+
+def _axes_text(symbolic: tuple) -> str:
+    """Axes of named constants as stored in ``tlc inputs``: ``"0,2"`` (``""``: none)."""
+    return ",".join(str(a) for a in symbolic)
+
+
+def input_digests(rows: np.ndarray, symbolic: tuple, symbols) -> tuple[str, str]:
+    """``(content, positions)``: hashes of an input relation's tuples (as values: named constants by name,
+    whatever their positions) and of its positions in this run (with the constants they name)."""
+    used = _used(rows, symbolic)
+    names = [repr(symbols[i]) for i in used]
+    person = str(rows.shape[1]).encode()
+    positions = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=20, person=person)
+    positions.update(repr((tuple(symbolic), names)).encode())
+    canonical = rows.copy()
+    if len(used):
+        rank = np.empty(len(used), dtype=np.int64)
+        rank[sorted(range(len(used)), key=names.__getitem__)] = np.arange(len(used))
+        for a in symbolic:
+            canonical[:, a] = rank[np.searchsorted(used, rows[:, a])]
+    canonical = canonical[np.lexsort(canonical.T[::-1])] if canonical.size else canonical
+    content = hashlib.blake2b(np.ascontiguousarray(canonical).tobytes(), digest_size=20, person=person)
+    content.update(repr((tuple(symbolic), sorted(names))).encode())
+    return content.hexdigest(), positions.hexdigest()
+
+
+def stored_digest(database: str, name: str, value, arity: int, symbolic: tuple, symbols) -> tuple[str, str] | None:
+    """``(stored, given)``: the content hash of input relation ``name`` stored in ``database`` by an earlier run
+    and that of ``value`` (positions over ``symbols``), or None when the file stores no such input (or one whose
+    content hash it does not know)."""
+    stored = stored_input(database, name)
+    if stored is None or stored[1] is None:     # stored by an older tlc: its hash is not of the content
+        return None
+    return stored[0], input_digests(_rows(value, arity), symbolic, symbols)[0]
+
+
+def stored_input(database: str, name: str) -> tuple[str, str | None] | None:
+    """``(digest, axes)`` of input relation ``name`` stored in ``database`` (None: not stored there; axes None:
+    stored without the names of its constants)."""
+    if not os.path.isfile(database):
+        return None
+    with _read_only(database) as connection:
+        return _record(connection, name)
+
+
+def _record(connection, name: str):
+    import duckdb
+    try:
+        found = connection.execute(f"SELECT digest, axes FROM {DIGESTS} WHERE name = ?", [name]).fetchall()
+        exists = connection.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = "
+                                    "'main'", [name]).fetchall()[0][0]
+    except duckdb.Error:       # not a file tlc wrote (an older one keeps no axes): nothing stored
+        return None
+    return found[0] if found and exists else None
+
+
+def _read_only(database: str):
+    try:
+        import duckdb
+    except ImportError:
+        raise RuntimeFailure("a database file needs duckdb: pip install 'tlc[duckdb]'") from None
+    try:
+        return duckdb.connect(database, read_only=True)
+    except duckdb.Error as err:
+        raise RuntimeFailure(f"cannot open the database file {database}: {err}") from None
+
+
+def stored_rows(database: str, name: str, arity: int) -> list[tuple] | np.ndarray | None:
+    """The tuples of input relation ``name`` that an earlier run stored in ``database`` (named constants as
+    their names; a nullary relation's truth as a 0-d Boolean array), or None when it stores none that can be read
+    back (no table, or one stored without the names of its constants); a table whose columns do not match
+    ``arity`` is a ``RuntimeFailure``."""
+    if not os.path.isfile(database):
+        return None
+    with _read_only(database) as connection:
+        record = _record(connection, name)
+        if record is None or record[1] is None:
+            return None
+        symbolic = [int(a) for a in record[1].split(",") if a]
+        found = connection.execute(f"SELECT * FROM {_quote(name)}").fetchnumpy()
+        if list(found) != [f"c{a}" for a in range(max(arity, 1))]:
+            raise RuntimeFailure(f"the table {name} in {database} has columns {', '.join(found)}, not those of "
+                                 f"a relation with {arity} argument{'s' if arity != 1 else ''}")
+        dictionary = dict(((int(i), int(n) if number else n) for i, n, number in connection.execute(
+            f"SELECT id, name, number FROM {INPUT_SYMBOLS} WHERE relation = ?", [name]).fetchall()))
+    if arity == 0:       # as a 0-d Boolean array: how a nullary relation's data is given
+        return np.array(len(found["c0"]) > 0)
+    columns = [[dictionary[i] for i in found[f"c{a}"].tolist()] if a in symbolic else found[f"c{a}"].tolist()
+               for a in range(arity)]
+    return list(zip(*columns))
 
 
 def _string(text: str) -> str:

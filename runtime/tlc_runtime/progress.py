@@ -15,10 +15,11 @@ INTERVAL = 0.5
 
 
 class Ticker:
-    """Reports one loop's progress: ``due()`` says whether a report is wanted now, ``report`` sends it."""
+    """Reports one loop's progress in ``unit``s (rounds, components): ``due()`` says whether a report is wanted
+    now, ``report`` sends it."""
 
-    def __init__(self, what: str, total: int | None = None):
-        self.what, self.total = what, total
+    def __init__(self, what: str, total: int | None = None, unit: str = "round"):
+        self.what, self.total, self.unit = what, total, unit
         self.last = time.monotonic()
         self.reported = False
 
@@ -30,18 +31,24 @@ class Ticker:
         self.last = now
         return True
 
-    def report(self, done: int, detail: str) -> None:
-        """Send ``what: done/total, detail`` (the record carries the parts as ``progress``)."""
+    def report(self, done: int, detail: str = "") -> None:
+        """Send ``what: unit done/total, detail`` (the record carries the parts as ``progress``)."""
         self.reported = True
-        total = f"/{self.total}" if self.total else ""
-        LOGGER.info("%s: round %d%s, %s", self.what, done, total, detail,
-                    extra={"progress": (self.what, done, self.total, detail, False)})
+        LOGGER.info("%s", describe(self.what, done, self.total, detail, self.unit),
+                    extra={"progress": (self.what, done, self.total, detail, False, self.unit)})
 
     def close(self) -> None:
         """Say the loop ended (only when it was reported at all)."""
         if self.reported:
-            LOGGER.info("%s: done", self.what, extra={"progress": (self.what, None, self.total, "", True)})
+            LOGGER.info("%s: done", self.what,
+                        extra={"progress": (self.what, None, self.total, "", True, self.unit)})
             self.reported = False
+
+
+def describe(what: str, done: int, total: int | None, detail: str, unit: str = "round") -> str:
+    """One report as a line: ``fixpoint of X: round 12/10000, X last changed by 0.5`` (a time: ``search: 12 s``)."""
+    count = f"{done} {unit}" if unit == "s" else f"{unit} {done}{f'/{total}' if total else ''}"
+    return f"{what}: {count}{f', {detail}' if detail else ''}"
 
 
 class SemiNaiveProgress:

@@ -9,19 +9,27 @@ condensed graph's edges times ``n / 64``, and the memory to ``components × n / 
 ``n²`` bytes, is larger).
 
 scipy finds the components (and numbers them in an order that is topological from the sinks, checked, with a
-sort of its own otherwise); the loop over them runs on Python integers as bitsets.
+sort of its own otherwise); the loop over them runs on Python integers as bitsets, or, given a compiled ``kernel``
+(``tlc_runtime.native.ClosureKernel``, the llvm backend's), natively on a ``(components, words)`` uint64 array,
+its threads each taking a range of words. Both give the same bits: a component's row starts as its members, gains
+its successors' rows, and an acyclic component (one node, no self-loop, which no successor reaches) then drops
+its own node.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tlc_runtime.progress import Ticker
+
 WORD = 64
+PROGRESS_EVERY = 256
+"""Components closed between two looks at the clock for a progress report."""
 
 
-def closure_rows(matrix) -> np.ndarray:
+def closure_rows(matrix, kernel=None) -> np.ndarray:
     """The transitive closure of the square scipy sparse ``matrix`` (true where stored and nonzero) as a dense
-    ``(n, n)`` Boolean array."""
+    ``(n, n)`` Boolean array; ``kernel`` (a ``native.ClosureKernel``) runs the loop over components natively."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
@@ -32,9 +40,24 @@ def closure_rows(matrix) -> np.ndarray:
     edges = sp.csr_matrix((np.ones(len(sources), np.int8), (sources, targets)), shape=(n, n))   # no stored zeros
     count, labels = connected_components(edges, directed=True, connection="strong")
     labels = labels.astype(np.int64)
-    reach = _component_reach(count, labels, labels[sources], labels[targets])
-    rows = reach[labels]                                    # (n, words) little-endian 64-bit words
+    if kernel is not None:
+        return kernel.rows(_native_reach(count, labels, labels[sources], labels[targets], kernel), labels, n)
+    rows = _component_reach(count, labels, labels[sources], labels[targets])[labels]   # (n, words) little-endian
     return np.unpackbits(rows.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+
+
+def closure_csr(matrix, kernel):
+    """The transitive closure of the square scipy sparse ``matrix`` (true where stored and nonzero) as a CSR
+    matrix of ones (each row's columns in the order found, not sorted), by the compiled ``kernel``'s traversal from
+    every source (``native.ClosureKernel.reach``): for graphs whose bitset rows would not fit in memory."""
+    import scipy.sparse as sp
+
+    n = matrix.shape[0]
+    coo = matrix.tocoo()
+    keep = coo.data != 0
+    edges = sp.csr_matrix((np.ones(int(keep.sum()), np.int8), (coo.row[keep], coo.col[keep])), shape=(n, n))
+    indptr, targets = kernel.reach(edges.indptr, edges.indices)
+    return sp.csr_matrix((np.ones(len(targets), np.float32), targets, indptr), shape=(n, n))
 
 
 def condensed(count: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,6 +75,21 @@ def cyclic_components(count: int, labels: np.ndarray, source: np.ndarray, target
     return cyclic
 
 
+def _native_reach(count: int, labels: np.ndarray, source: np.ndarray, target: np.ndarray, kernel) -> np.ndarray:
+    """``_component_reach`` with the loop over components run by the compiled ``kernel``."""
+    n = len(labels)
+    indptr, successors = condensed(count, source, target)
+    closed = np.zeros((count, (n + WORD - 1) // WORD), dtype=np.uint64)
+    nodes = np.arange(n, dtype=np.int64)
+    bits = np.left_shift(np.uint64(1), (nodes % WORD).astype(np.uint64))
+    np.bitwise_or.at(closed, (labels, nodes // WORD), bits)
+    kernel(closed, np.asarray(sinks_first(count, indptr, successors), dtype=np.int64), indptr, successors)
+    acyclic = ~cyclic_components(count, labels, source, target)
+    alone = nodes[acyclic[labels]]                 # the one node of each acyclic component
+    closed[labels[alone], alone // WORD] &= ~bits[alone]
+    return closed
+
+
 def _component_reach(count: int, labels: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per component, the bitset of the nodes it reaches by a path of length >= 1, as ``(count, words)``
     little-endian 64-bit words.
@@ -67,18 +105,22 @@ def _component_reach(count: int, labels: np.ndarray, source: np.ndarray, target:
     succ, ptr = successors.tolist(), indptr.tolist()
     reach = [0] * count
     closed = [0] * count                   # what a path into the component reaches: its members and its reach
-    for c in _sinks_first(count, indptr, successors):
+    ticker = Ticker(f"transitive closure of a {n}-node relation", count, unit="strong component")
+    for done, c in enumerate(sinks_first(count, indptr, successors), 1):
         bits = 0
         for s in succ[ptr[c]:ptr[c + 1]]:
             bits |= closed[s]
         closed[c] = bits | members[c]
         reach[c] = closed[c] if cyclic[c] else bits
+        if not done % PROGRESS_EVERY and ticker.due():
+            ticker.report(done)
+    ticker.close()
     size = (n + WORD - 1) // WORD * 8
     data = b"".join(bits.to_bytes(size, "little") for bits in reach)
     return np.frombuffer(data, dtype="<u8").reshape(count, size // 8)
 
 
-def _sinks_first(count: int, indptr: np.ndarray, successors: np.ndarray) -> list[int]:
+def sinks_first(count: int, indptr: np.ndarray, successors: np.ndarray):
     """The components in an order where each comes after all its successors: scipy's own numbering when it is
     one (it numbers components as its depth-first search completes them), else Kahn's sort from the sinks."""
     heads = np.repeat(np.arange(count, dtype=np.int64), np.diff(indptr))

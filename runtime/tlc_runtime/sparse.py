@@ -48,9 +48,10 @@ class Tuples:
     @classmethod
     def from_rows(cls, rows: np.ndarray, shape: tuple[int, ...]) -> Tuples:
         """From an (n, arity) integer array of positions (any order, duplicates allowed)."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(shape))
-        if not len(shape):
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(shape):      # (n, 0) rows: true when there is one (reshape(-1, 0) would be ambiguous)
             return cls(np.zeros(min(len(rows), 1), dtype=np.int64), shape)
+        rows = rows.reshape(-1, len(shape))
         keys = np.ravel_multi_index(tuple(rows.T), shape) if len(rows) else np.zeros(0, dtype=np.int64)
         return cls(_sorted_unique(keys.astype(np.int64, copy=False)), shape)
 
@@ -348,14 +349,31 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
     return result if storage != DENSE else store(result, shape, DENSE)
 
 
-def closure(step) -> np.ndarray:
+def closure(step, kernel=None) -> np.ndarray:
     """Transitive closure (paths of length >= 1) of a binary relation, through its strong components and
-    bitset rows (``tlc_runtime.reach``); a non-square relation is padded square (positions past an extent
-    hold no tuples) and cut back. The result is dense."""
+    bitset rows (``tlc_runtime.reach``, its loop run by the compiled ``kernel`` when given); a non-square relation
+    is padded square (positions past an extent hold no tuples) and cut back. The result is dense."""
     from tlc_runtime.reach import closure_rows
 
     shape = step.shape
     n = max(shape)
     if n == 0:
         return np.zeros(shape, dtype=bool)
-    return closure_rows(store(step, (n, n), SPARSE).csr())[:shape[0], :shape[1]]
+    return closure_rows(store(step, (n, n), SPARSE).csr(), kernel)[:shape[0], :shape[1]]
+
+
+def closure_sparse(step, kernel) -> Tuples:
+    """Transitive closure (paths of length >= 1) of a binary relation as tuples, by the compiled ``kernel``'s
+    traversal from every source (``tlc_runtime.reach.closure_csr``); a non-square relation is padded square and
+    cut back, like ``closure``."""
+    from tlc_runtime.reach import closure_csr
+
+    shape = step.shape
+    n = max(shape)
+    if n == 0:
+        return Tuples(np.zeros(0, dtype=np.int64), shape)
+    reach = closure_csr(store(step, (n, n), SPARSE).csr(), kernel)
+    if tuple(shape) == (n, n):
+        return Tuples.from_matrix(reach, shape, product=True)
+    rows = Tuples(None, (n, n), reach).rows()
+    return Tuples.from_rows(rows[(rows[:, 0] < shape[0]) & (rows[:, 1] < shape[1])], shape)

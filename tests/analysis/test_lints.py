@@ -62,6 +62,24 @@ def test_input_relations_read_by_rules_or_declared_do_not_warn():
     assert found("relation Edge(4, 4)\nEdge(x, y)?\n") == []
 
 
+def test_querying_an_input_relation_a_rule_reads_does_not_warn():
+    src = "Anc(x, y) = Parent(x, y)\nAnc(x, z) = Anc(x, y) Parent(y, z)\nParent(Bob, x)?\nAnc(Bob, x)?\n"
+    assert found(src) == []
+
+
+def test_a_relation_only_a_query_reads_warns_even_without_a_close_name():
+    src = "Anc(x, y) = Parent(x, y)\nSibling(Bob, x)?\n"
+    (warning,) = found(src)
+    assert warning[:3] == ("undefined-relation", 2, 1) and "but a query reads it" in warning[3]
+
+
+def test_a_queried_input_named_like_a_defined_relation_still_warns():
+    src = "Anc(x, y) = Parent(x, y)\nAnx(x, y) = Anc(x, y) Edge(x, y)\nAnc(Bob, x)?\nEdge(Bob, x)?\n"
+    assert found(src) == []     # Edge is read by a rule; Anx is defined
+    src = "Anc(x, y) = Parent(x, y)\nB(x, y) = Acn(x, y)\nAcn(Bob, x)?\n"
+    assert [(w[0], w[1], w[4]) for w in found(src)] == [("undefined-relation", 2, "did you mean 'Anc'?")]
+
+
 # ---------------------------------------------------------------------------------------------- single-use-variable
 def test_variable_used_once_in_a_rule():
     src = "Anc(x, y) = Parent(x, y)\nAnc(x, z) = Anc(x, y) Parent(w, z)\n"

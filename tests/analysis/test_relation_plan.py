@@ -3,10 +3,13 @@ chosen per stratum (with its reason and cost estimates) and the storage of each 
 
 import math
 
+import numpy as np
 import pytest
 
-from tlc.analysis.relation_plan import (DENSE_BUDGET, PLAIN_SPARSE_SIZE, closure_shape, plan_relations, relational,
-                                        rule_of)
+import tlc
+
+from tlc.analysis.relation_plan import (DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape, plan_relations,
+                                        relational, rule_of)
 from tlc.analysis.shapes import infer_shapes, symbolic_axes
 from tlc.analysis.strata import stratify
 from tlc.api import frontend
@@ -39,7 +42,7 @@ def test_a_sparse_input_is_stored_sparsely_and_a_huge_closure_runs_semi_naive_on
     _, _, relations = plan(CLOSURE, {"Edge": 100_000}, Edge=(100_000, 100_000))
     (stratum,) = relations.strata
     assert 100_000 ** 2 > DENSE_BUDGET and math.isinf(stratum.costs["dense"]) and math.isinf(stratum.costs["closure"])
-    assert stratum.strategy == "sparse" and stratum.closure is None
+    assert stratum.strategy == "sparse" and stratum.closure.kind == "right"      # a native backend traverses it
     assert relations.storage == {"Path": "sparse", "Edge": "sparse"} and relations.relational
     assert "dense infeasible, closure infeasible" in stratum.describe()
 
@@ -60,7 +63,7 @@ def test_a_forced_closure_of_a_recursion_that_is_not_one_falls_back_to_dense():
 
 
 def test_an_unknown_choice_is_refused():
-    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, not 'fast'"):
+    with pytest.raises(TlcError, match="relations must be one of auto, sparse, dense, closure, duckdb, semiring, not 'fast'"):
         plan(CLOSURE, {"Edge": 3}, "fast", Edge=(4, 4))
 
 
@@ -95,8 +98,11 @@ def test_a_relation_read_by_tensor_code_stays_dense():
 def test_numeric_strata_are_not_relational():
     program, strata, relations = plan("D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\n", {}, W=(5, 5))
     assert not relational(program, strata[0])
-    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "fixpoint stratum")
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == \
+        ("einsum", "a min= path step by add through W; lowest estimated cost")     # a small semiring recursion
     assert relations.storage == {}
+    _, _, relations = plan("N[x, z] = E[x, z]\nN[x, z] = N[x, y] E[y, z]\n", {}, E=(5, 5))
+    assert (relations.strata[0].strategy, relations.strata[0].reason) == ("einsum", "fixpoint stratum")
 
 
 def test_rules_and_non_rules():
@@ -105,3 +111,51 @@ def test_rules_and_non_rules():
     assert rule.head.name == "R" and [a.name for a in rule.atoms] == ["E"] and [n.name for n in rule.negated] == ["F"]
     assert rule_of(program.equations[1], program) is None            # a sum is not a conjunction
     assert [a.name for a in rule_of(program.equations[2], program).atoms] == ["E"]   # a constant in the head
+
+
+def test_a_call_with_other_tuple_counts_is_planned_again():
+    """The relation plan is reused for calls with the same counts of tuples only: storage follows the data."""
+    program = tlc.compile("Reach(x, y) = Edge(x, y)\nReach(x, z) = Reach(x, y) Edge(y, z)")
+    sparse = np.zeros((400, 400), dtype=bool)
+    sparse[np.arange(399), np.arange(1, 400)] = True
+    dense = np.ones((400, 400), dtype=bool)
+    for edges in (sparse, dense, sparse):
+        reach = np.asarray(program(Edge=edges)["Reach"])
+        expected = np.triu(np.ones((400, 400), dtype=bool), 1) if edges is sparse else dense
+        np.testing.assert_array_equal(reach, expected)
+        assert program.specialisation(Edge=edges).plan.storage["Edge"] == ("sparse" if edges is sparse else "dense")
+
+
+@pytest.mark.parametrize(("force", "capabilities", "threads", "max_rounds", "where"), [
+    ("closure", frozenset(), 2, None, "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 2, None, "closure: native llvm kernel, 2 threads"),
+    ("closure", frozenset({NATIVE_CLOSURE}), 1, None, "closure: native llvm kernel, 1 thread"),
+    ("sparse", frozenset({NATIVE_CLOSURE}), 2, None,
+     "sparse closure: native llvm kernel (a traversal per source), 2 threads"),
+    ("sparse", frozenset({NATIVE_CLOSURE}), 2, 10, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+    ("sparse", frozenset(), 2, None, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+    ("dense", frozenset({NATIVE_CLOSURE}), 2, None, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
+])
+def test_a_stratum_says_where_it_runs(force, capabilities, threads, max_rounds, where):
+    _, _, relations = plan(CLOSURE, {"Edge": 3}, force, Edge=(4, 4))
+    assert relations.strata[0].runs_on(capabilities, threads, max_rounds) == where
+
+
+def test_a_sparse_recursion_that_is_not_a_closure_keeps_semi_naive_everywhere():
+    _, _, relations = plan("Sg(x, y) = Sib(x, y)\nSg(x, y) = Par(x, p) Sg(p, q) Par(y, q)\n",
+                           {"Sib": 3, "Par": 4}, "sparse", Sib=(6, 6), Par=(6, 6))
+    (stratum,) = relations.strata
+    assert stratum.strategy == "sparse" and stratum.closure is None
+    assert stratum.runs_on(frozenset({NATIVE_CLOSURE}), 2) == \
+        "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
+
+
+def test_a_semiring_stratum_says_it_runs_on_the_semiring_runtime():
+    source = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
+    weights = np.full((30, 30), np.inf)
+    weights[np.arange(29), np.arange(1, 30)] = 1.0
+    start = np.full(30, np.inf)
+    start[0] = 0.0
+    for backend in ("numpy", "llvm"):
+        shown = tlc.compile(source, backend=backend, relations="semiring").explain(W=weights, Src=start)
+        assert "runs: semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)" in shown

@@ -60,7 +60,10 @@ def check_budget(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, 
         if plan is not None and plan.strata[number].relational:
             continue
         step = stratum.recurrence.variable if stratum.recurrence is not None else {}
+        semiring = plan.strata[number].semiring if plan is not None else None
         for k in stratum.equations:
+            if semiring is not None and k == semiring.equation:    # relaxed edge by edge: no temporary
+                continue
             ranges = shapes.ranges.get(k)
             # every temporary ranges over some of the equation's indices: when all of them together fit, all fit
             if ranges is not None and math.prod(max(0, hi - lo) for lo, hi in ranges.values()) > limit:

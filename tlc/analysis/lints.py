@@ -18,7 +18,7 @@ LINTS = ("close-name", "undefined-relation", "single-use-variable", "summed-away
 def lint(program: Program, supplied: frozenset[str] = frozenset()) -> list[TlcWarning]:
     """Every warning about ``program``, in source order; ``supplied`` names the inputs known to be given data
     (a relation read but not defined is then no mistake)."""
-    found = [*_close_names(program), *_undefined_relations(program, supplied), *_single_use_variables(program),
+    found = [*_close_names(program), *_undefined_relations(program, supplied), *single_use_variables(program),
              *_summed_away(program)]
     for warning in found:
         warning.filename, warning.source = program.filename, program.source
@@ -46,16 +46,18 @@ def _close_names(program: Program) -> list[TlcWarning]:
 
 
 def _undefined_relations(program: Program, supplied: frozenset[str]) -> list[TlcWarning]:
-    """A relation no rule or fact defines nor data supplies, read by a query or named like a defined relation."""
+    """A relation no rule or fact defines nor data supplies, named like a defined relation, or read by a query
+    alone (a relation some rule reads is an input, and querying an input is legitimate)."""
     defined = [n for n, info in program.tensors.items() if info.defined and info.relation]
     slips = _Slips(defined)
     queried = {q.atom.name: q for q in program.queries}
+    read = {ref.name for eq in program.equations for ref in ir.refs(eq.rhs)}
     out = []
     for info in _inputs(program):
         if not info.relation or info.name in supplied:
             continue
         near = slips.of(info.name)
-        if near is None and info.name not in queried:
+        if near is None and (info.name not in queried or info.name in read):
             continue
         if near is None and len(out) < MAX_SUGGESTIONS:
             near = closest(info.name, defined)
@@ -113,8 +115,19 @@ MAX_SUGGESTIONS = 10
 """Most warnings a lint computes an edit-distance suggestion for (each costs a pass over every name)."""
 
 
-def _single_use_variables(program: Program) -> list[TlcWarning]:
-    """A variable that occurs once in a relational rule joins nothing and constrains nothing (as Soufflé warns)."""
+def slip_of(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` that ``name`` was most likely a slip of the keyboard for (see ``_Slips``), or None."""
+    return _Slips(names).of(name)
+
+
+def _as_written(name: str, line: int | None) -> str:
+    return name
+
+
+def single_use_variables(program: Program, shown=_as_written) -> list[TlcWarning]:
+    """A variable that occurs once in a relational rule joins nothing and constrains nothing (as Soufflé warns);
+    ``shown(name, line)`` is how a variable or relation of the rule on ``line`` is named in the message (a front
+    end's own names)."""
     out = []
     for eq in program.equations:
         if not eq.lhs.relation or eq.fact:
@@ -130,12 +143,14 @@ def _single_use_variables(program: Program) -> list[TlcWarning]:
             if isinstance(node, ir.IndexValue):
                 counts[node.name] += 1
                 where.setdefault(node.name, node.span)
+        line = eq.span.line if eq.span else None
         for v, n in counts.items():
             if n == 1 and not v.startswith("_"):
+                name = shown(v, line)
                 out.append(TlcWarning(
-                    f"variable {v} occurs only once in this rule of {eq.lhs.name}, so it joins nothing",
-                    where[v], help=f"name it _{v} if any value will do; otherwise it should match a variable "
-                                   f"of another atom", code="single-use-variable"))
+                    f"variable {name} occurs only once in this rule of {shown(eq.lhs.name, line)}, so it joins "
+                    f"nothing", where[v], help=f"name it _{name} if any value will do; otherwise it should match a "
+                                               f"variable of another atom", code="single-use-variable"))
     return out
 
 

@@ -10,7 +10,11 @@ relational runtime (``tlc_runtime.sparse``) with one of three strategies:
 - ``closure``: transitive-closure-shaped recursion (``P(x,z) = P(x,y) S(y,z)``, ``S(x,y) P(y,z)`` or
   ``P(x,y) P(y,z)``) as the closure of the step relation, computed once per strongly connected component
   on bitset rows (``tlc_runtime.reach``); ``squaring``, its name while it was repeated squaring, still
-  selects it;
+  selects it. A backend with the ``NATIVE_CLOSURE`` capability (llvm) runs its loop as a compiled kernel, and
+  runs a ``sparse`` closure-shaped stratum as a compiled traversal per source instead of semi-naive rounds;
+- ``semiring`` (a numeric ``min=``/``max=`` fixpoint, not a Datalog stratum): a path step through a weight
+  matrix relaxed over its CSR, only the elements that changed in the last round, or Dijkstra
+  (``tlc.analysis.semiring_plan``, ``tlc_runtime.semiring``);
 - ``duckdb``: SQL inside DuckDB (``tlc.backends.shared.sql``): forced by ``relations="duckdb"``, or chosen under
   ``auto`` (when DuckDB is importable) for a relational stratum whose input relations hold more positions than
   the memory budget has elements, and for one that reads a relation kept in DuckDB.
@@ -28,13 +32,20 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
+from tlc.analysis.semiring_plan import Semiring, semiring_costs, semiring_shape
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
-CHOICES = ("auto", "sparse", "dense", "closure", "duckdb")
+CHOICES = ("auto", "sparse", "dense", "closure", "duckdb", "semiring")
 """Values of ``tlc.compile(relations=...)`` and the CLI's ``--relations``."""
 FORMER_NAMES = {"squaring": "closure"}
 """Strategy names of earlier releases, still accepted."""
+NATIVE_CLOSURE = "native-closure"
+"""Backend capability: the ``closure`` strategy's loop over strong components runs as a compiled kernel
+(``tlc_runtime.reach`` with a native word-OR loop, split over threads) instead of on Python integers."""
+ARRAY_RELATIONS = "array-relations"
+"""Backend capability: ``dense`` semi-naive strata run as the backend's own array code (the general schedule's,
+``ScheduleEmitter.ARRAY_STRATEGIES``; Dask), not on ``tlc_runtime.sparse``, so their contractions are planned."""
 
 
 def relations_option(value) -> str:
@@ -83,18 +94,56 @@ class StratumPlan:
     costs: dict[str, float]
     reason: str
     closure: Closure | None = None
+    """The closure shape of a ``closure`` or ``sparse`` recursive stratum that has one: a backend with
+    ``NATIVE_CLOSURE`` runs a sparse one as a native traversal per source instead of semi-naive rounds."""
+    semiring: Semiring | None = None
 
     @property
     def relational(self) -> bool:
         """True when the stratum runs on the relational runtime."""
-        return self.strategy != "einsum"
+        return self.strategy not in ("einsum", "semiring")
+
+    @property
+    def shown(self) -> bool:
+        """True when ``explain`` describes the strategy (relational strata, and semiring-shaped ones)."""
+        return self.relational or "semiring" in self.costs
 
     def describe(self) -> str:
         """One line for ``tlc explain``."""
         names = {"sparse": "sparse semi-naive" if self.costs else "sparse joins", "dense": "dense semi-naive",
-                 "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB"}
+                 "closure": "closure by strong components", "einsum": "dense tensor code", "duckdb": "SQL in DuckDB",
+                 "semiring": "relaxing the changed elements over the CSR of the weights (Dijkstra for "
+                             "non-negative shortest paths, checked at run time)"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
-        return f"relations: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
+        what = "semiring" if "semiring" in self.costs else "relations"
+        return f"{what}: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
+
+    def native_sparse_closure(self, native: bool, max_rounds: int | None) -> bool:
+        """True when a sparse closure-shaped stratum runs as the native traversal per source on a backend with
+        (``native``) ``NATIVE_CLOSURE``: not under ``max_rounds``, since a traversal has no rounds to count."""
+        return native and self.strategy == "sparse" and self.closure is not None and max_rounds is None
+
+    def runs_on(self, capabilities: frozenset[str] = frozenset(), threads: int = 1,
+                max_rounds: int | None = None) -> str:
+        """Where a relational stratum runs on a backend with ``capabilities`` using ``threads`` threads."""
+        plural = "s" if threads != 1 else ""
+        if self.strategy == "duckdb":
+            return "DuckDB"
+        if self.strategy == "closure" and NATIVE_CLOSURE in capabilities:
+            return f"closure: native llvm kernel, {threads} thread{plural}"
+        if self.native_sparse_closure(NATIVE_CLOSURE in capabilities, max_rounds):
+            return f"sparse closure: native llvm kernel (a traversal per source), {threads} thread{plural}"
+        if self.strategy == "closure":
+            return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
+        if self.strategy == "dense" and ARRAY_RELATIONS in capabilities:
+            return "dense semi-naive: the backend's array code (Boolean products as its contractions)"
+        if self.strategy == "dense":
+            return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "sparse":
+            return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "semiring":
+            return "semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)"
+        return "dense tensor code on the backend"
 
 
 @dataclass(frozen=True)
@@ -191,17 +240,20 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     fixpoint, ``min``/``max`` when its ``min=``/``max=`` equations combine plain reads of numeric tensors by
     ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
     sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
-    most once (path counting); for a non-recursive stratum, ``sum`` when such products read some relation
-    (``Count[x] = Path(x, y)``: a join with ``sum(v)``)."""
+    most once (path counting); for a non-recursive stratum, ``sum`` for such sums of products (``Count[x] =
+    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for one ``avg=`` equation of one
+    such product (``sum(v)`` over the number of elements averaged)."""
     if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
     info = program.tensors[name]
     fold = program.reduction(name)
-    if info.relation or fold not in (*FOLD_COMBINE, "sum") or name in program.virtual_axes or not info.rank:
+    if info.relation or fold not in (*FOLD_COMBINE, "sum", "avg") or name in program.virtual_axes or not info.rank:
         return None
-    if stratum.mode is Mode.PLAIN and (fold != "sum" or not any(
-            r.relation for k in stratum.equations for r in ir.refs(program.equations[k].rhs))):
+    if stratum.mode is Mode.PLAIN and fold not in ("sum", "avg") or stratum.mode is Mode.FIXPOINT and fold == "avg":
+        return None
+    if fold == "avg" and (len(stratum.equations) != 1 or len(sum_terms(program.equations[stratum.equations[0]].rhs))
+                          != 1 or isinstance(program.equations[stratum.equations[0]].rhs, ir.Sum)):
         return None
     for k in stratum.equations:
         eq = program.equations[k]
@@ -209,7 +261,7 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
                 len({i.plain_variable for i in eq.lhs.indices}) != len(eq.lhs.indices) or \
                 any(i.plain_variable is None for i in eq.lhs.indices):
             return None
-        terms = sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]
+        terms = sum_terms(eq.rhs) if fold in ("sum", "avg") else [eq.rhs]
         if not terms or not all(_combines(t, FOLD_COMBINE.get(fold), program) for t in terms):
             return None
         for term in terms:
@@ -223,9 +275,11 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
 def _fold_shape(program: Program, stratum: Stratum) -> str:
     fold = fold_of(program, stratum)
     if stratum.mode is Mode.PLAIN:
-        return "a join of relations with tensor semantics as grouped sum(v)"
-    return f"a {'sum' if fold == 'sum' else fold + '='} fixpoint as grouped {fold}(v) in a semi-naive loop over " \
-           f"temporary tables"
+        return "a join with tensor semantics as grouped sum(v)" + (" over the elements averaged" if fold == "avg"
+                                                                   else "")
+    if fold != "sum":
+        return f"a {fold}= fixpoint as grouped {fold}(v) in one WITH RECURSIVE ... USING KEY"
+    return "a sum fixpoint as grouped sum(v) in a semi-naive loop over temporary tables"
 
 
 def sum_terms(expr) -> list:
@@ -371,6 +425,10 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
                   force: str, max_rounds: int | None = None) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
         return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
+    semiring = semiring_shape(program, stratum, shapes)
+    if semiring is not None:
+        return _plan_semiring(semiring, stratum, shapes, force)
+    force = "auto" if force == "semiring" else force
     if not relational(program, stratum):
         return StratumPlan("einsum", {}, "not a set of Datalog rules" if stratum.mode in (Mode.PLAIN, Mode.SEMINAIVE)
                            else f"{stratum.mode.value} stratum")
@@ -396,7 +454,19 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
     else:
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
-    return StratumPlan(choice, costs, why, closure if choice == "closure" else None)
+    return StratumPlan(choice, costs, why, closure if choice in ("closure", "sparse") else None)
+
+
+def _plan_semiring(semiring: Semiring, stratum: Stratum, shapes: Shapes, force: str) -> StratumPlan:
+    """A semiring recursion runs on the semiring runtime when forced or cheaper; a forced Datalog strategy keeps
+    the dense code."""
+    costs = semiring_costs(semiring, stratum.tensors[0], shapes)
+    if force not in ("auto", "semiring"):
+        return StratumPlan("einsum", costs, f"{force} forced, which applies to Datalog strata only")
+    choice = "semiring" if force == "semiring" or costs["semiring"] < costs["einsum"] else "einsum"
+    why = f"a {semiring.fold}= path step by {semiring.combine} through {semiring.weights}; " + \
+        ("forced" if force == "semiring" else "lowest estimated cost")
+    return StratumPlan(choice, costs, why, semiring=semiring if choice == "semiring" else None)
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,

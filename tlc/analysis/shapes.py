@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.analysis.projection import analyse, occurrences
@@ -39,13 +39,10 @@ def axis_components(program: Program) -> tuple[frozenset[tuple[str, int]], ...]:
 def symbolic_axes(program: Program, string_axes: set[tuple[str, int]]) -> set[tuple[str, int]]:
     """Axes that range over named constants: those holding a symbol (or, in a relation, a negative integer)
     anywhere, and their domains."""
-    seeds = set(string_axes)
-    for ref in program.references:   # a negative integer constant of a relation is a named constant too
-        seeds |= {(ref.name, a) for a, i in enumerate(ref.indices)
-                  if i.symbol is not None or (ref.relation and i.is_constant and i.offset < 0)}
-    for decl in program.shapes.values():
-        seeds |= {(decl.name, a) for a, d in enumerate(decl.dims) if isinstance(d, str)}
+    seeds = program.symbol_axes | set(string_axes)   # a negative integer of a relation is a named constant too
     found: set[tuple[str, int]] = set()
+    if not seeds:
+        return found
     for component in axis_components(program):
         if component & seeds:
             found |= component
@@ -222,36 +219,74 @@ def _var_span(eq: ir.Equation, var: str):
 
 
 def infer_shapes(program: Program, strata: tuple[Stratum, ...], fixed: dict[str, tuple[int, ...]],
-                 given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int) -> Shapes:
-    """Infer extents and index ranges; ``fixed`` extents never change, ``given`` ones may grow."""
+                 given: dict[str, tuple[int, ...]], symbolic: set[tuple[str, int]], n_symbols: int,
+                 doubtful: frozenset[str] = frozenset()) -> Shapes:
+    """Infer extents and index ranges; ``fixed`` extents never change, ``given`` ones may grow. Raises every
+    independent error as one: a stratum stops at its first, and a stratum reading a tensor an error left unknown
+    (or one in ``doubtful``, left unknown by earlier checks) is not inferred, so no error is a cascade."""
     inference = _Inference(program, fixed, given, symbolic, n_symbols)
     inference.soft = _soft_reads(program, strata)
+    problems = Problems(doubtful)
     known = [n_symbols, 1, *(e for ext in (*fixed.values(), *given.values()) for e in ext)]
     for eq in program.equations:
         known += [i.offset + 1 for i in eq.lhs.indices if not i.terms]
+
+    def final(name: str) -> tuple[int, ...]:
+        return tuple(inference.extent(name, a) for a in range(program.tensors[name].rank))
+
+    checked = set()
+    for name in (n for n, info in program.tensors.items() if not info.defined and n in inference.extents):
+        _positions_checked(program, name, final(name), problems, checked)
     for stratum in strata:
-        if not stratum.recursive:
-            for k in stratum.equations:
-                inference.run_equation(k)
+        reads = {ref.name for k in stratum.equations for ref in ir.refs(program.equations[k].rhs)}
+        if problems.doubtful & (reads | set(stratum.tensors)):
+            problems.doubtful.update(stratum.tensors)
             continue
-        shifts = sum(max(0, i.offset) for k in stratum.equations for i in program.equations[k].lhs.indices)
-        grown = [e for ext in inference.extents.values() for e in ext]   # includes tensors computed so far
-        limit = max(known + grown) + shifts + 1
-        while any([inference.run_equation(k) for k in stratum.equations]):
-            for name in stratum.tensors:
-                if max(inference.extents.get(name, [0]) or [0]) > limit:
-                    k = program.defining(name)[-1]
-                    raise TlcError(f"the extent of {name} grows without bound: a shifted index of this "
-                                   f"recursion is not limited by any other tensor (declare its shape with "
-                                   f"'tensor {name}[...]')", program.equations[k].span)
-        _check_unbounded_without_base(program, stratum, inference)
+        try:
+            _infer_stratum(program, stratum, inference, known)
+        except TlcError as err:
+            problems.add(err, stratum.tensors)
+            continue
+        for name in stratum.tensors:
+            _positions_checked(program, name, final(name), problems, checked)
     for name, info in program.tensors.items():
         if name not in inference.extents:
             inference.extents[name] = [inference.extent(name, a) for a in range(info.rank)]
-    extents = {n: tuple(inference.extent(n, a) for a in range(len(e))) for n, e in inference.extents.items()}
-    for name, ext in extents.items():
-        _check_positions(program, name, ext)
-    return Shapes(extents, inference.ranges, n_symbols)
+        if name not in problems.doubtful:
+            _positions_checked(program, name, final(name), problems, checked)
+    problems.raise_any()
+    return Shapes({n: final(n) for n in inference.extents}, inference.ranges, n_symbols)
+
+
+def _positions_checked(program: Program, name: str, extents: tuple[int, ...], problems: Problems,
+                       checked: set[str]) -> None:
+    """Check ``name``'s positions once (recording a failure in ``problems``, ``name`` in doubt)."""
+    if name in checked:
+        return
+    checked.add(name)
+    try:
+        _check_positions(program, name, extents)
+    except TlcError as err:
+        problems.add(err, {name})
+
+
+def _infer_stratum(program: Program, stratum: Stratum, inference: "_Inference", known: list[int]) -> None:
+    """Extents of one stratum's tensors and ranges of its equations (a recursion's by a bounded least fixpoint)."""
+    if not stratum.recursive:
+        for k in stratum.equations:
+            inference.run_equation(k)
+        return
+    shifts = sum(max(0, i.offset) for k in stratum.equations for i in program.equations[k].lhs.indices)
+    grown = [e for ext in inference.extents.values() for e in ext]   # includes tensors computed so far
+    limit = max(known + grown) + shifts + 1
+    while any([inference.run_equation(k) for k in stratum.equations]):
+        for name in stratum.tensors:
+            if max(inference.extents.get(name, [0]) or [0]) > limit:
+                k = program.defining(name)[-1]
+                raise TlcError(f"the extent of {name} grows without bound: a shifted index of this "
+                               f"recursion is not limited by any other tensor (declare its shape with "
+                               f"'tensor {name}[...]')", program.equations[k].span)
+    _check_unbounded_without_base(program, stratum, inference)
 
 
 def _check_unbounded_without_base(program: Program, stratum: Stratum, inference: "_Inference") -> None:

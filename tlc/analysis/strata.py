@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from tlc.errors import TlcError
+from tlc.errors import Problems, TlcError
 from tlc.ir import functions
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
@@ -75,11 +75,21 @@ def tensor_graph(program: Program) -> nx.DiGraph:
 
 
 def stratify(program: Program) -> tuple[Stratum, ...]:
-    """Split the program into strata in evaluation order; raises on recursion through negation."""
+    """Split the program into strata in evaluation order; raises on recursion through negation (every such
+    recursion found, as one error)."""
+    strata, problems = stratified(program)
+    problems.raise_any()
+    return strata
+
+
+def stratified(program: Program) -> tuple[tuple[Stratum, ...], Problems]:
+    """The strata in evaluation order and the recursions through negation, each a recorded error (the strata
+    are well defined regardless, so checks that need them go on)."""
     graph = tensor_graph(program)
     condensed = nx.condensation(graph)
     order = {name: k for k, name in enumerate(program.tensors)}
     strata = []
+    problems = Problems()
     for component in nx.lexicographical_topological_sort(
             condensed, key=lambda c: min(order[t] for t in condensed.nodes[c]["members"])):
         members = tuple(sorted(condensed.nodes[component]["members"], key=order.__getitem__))
@@ -87,38 +97,42 @@ def stratify(program: Program) -> tuple[Stratum, ...]:
         if not equations:
             continue
         recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
-        strata.append(_classify(program, members, equations) if recursive
+        strata.append(_classify(program, members, equations, problems) if recursive
                       else Stratum(members, equations, Mode.PLAIN))
-    return tuple(strata)
+    return tuple(strata), problems
 
 
-def _classify(program: Program, members: tuple[str, ...], equations: tuple[int, ...]) -> Stratum:
+def _classify(program: Program, members: tuple[str, ...], equations: tuple[int, ...], problems: Problems) -> Stratum:
     recurrence = _find_recurrence(program, set(members), equations)
     if recurrence is not None:
         return Stratum(members, equations, Mode.RECURRENCE, recurrence)
     relations = all(program.tensors[t].relation for t in members)
     if relations:
-        _check_monotone(program, set(members), equations)
+        for k in equations:
+            try:
+                _check_monotone(program, set(members), k)
+            except TlcError as err:
+                problems.add(err, {program.equations[k].lhs.name})
         return Stratum(members, equations, Mode.SEMINAIVE)
     return Stratum(members, equations, Mode.FIXPOINT)
 
 
-def _check_monotone(program: Program, members: set[str], equations: tuple[int, ...]) -> None:
-    """Recursive relations must not depend on themselves negatively (stratified semantics)."""
-    for k in equations:
-        eq = program.equations[k]
-        try:
-            polarities = list(_polarities(eq.rhs, True))
-        except RecursionError:
-            raise TlcError("expression nested too deeply", eq.span) from None
-        for ref, positive in polarities:
-            if ref.name in members and not positive:
-                raise TlcError(f"{eq.lhs.name} depends on {ref.name} through negation or a non-monotone "
-                               f"function inside a recursion; such a program has no stratification",
-                               ref.span, notes=(_cycle_note(program, eq.lhs.name, ref.name),),
-                               help=f"stratify: a negated relation must be complete before it is read, so "
-                                    f"{ref.name} must not depend on {eq.lhs.name}; negate a relation defined "
-                                    f"without {eq.lhs.name} instead (from the base facts only)")
+def _check_monotone(program: Program, members: set[str], k: int) -> None:
+    """A recursive relation's equation ``k`` must not read a relation of its recursion negatively (stratified
+    semantics)."""
+    eq = program.equations[k]
+    try:
+        polarities = list(_polarities(eq.rhs, True))
+    except RecursionError:
+        raise TlcError("expression nested too deeply", eq.span) from None
+    for ref, positive in polarities:
+        if ref.name in members and not positive:
+            raise TlcError(f"{eq.lhs.name} depends on {ref.name} through negation or a non-monotone "
+                           f"function inside a recursion; such a program has no stratification",
+                           ref.span, notes=(_cycle_note(program, eq.lhs.name, ref.name),),
+                           help=f"stratify: a negated relation must be complete before it is read, so "
+                                f"{ref.name} must not depend on {eq.lhs.name}; negate a relation defined "
+                                f"without {eq.lhs.name} instead (from the base facts only)")
 
 
 def _cycle_note(program: Program, lhs: str, negated: str) -> str:

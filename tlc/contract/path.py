@@ -25,7 +25,6 @@ import functools
 from functools import cached_property
 import math
 import numbers
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from opt_einsum.helpers import flop_count
 from opt_einsum.parser import parse_einsum_input
 
 from tlc.contract.cost import Network, Tree, tree_cost, tree_to_path
+from tlc.contract.progress import logged, printed
 from tlc.contract.search import Progress, default_budget, find_tree
 from tlc.contract.slicing import slice_tree
 from tlc_runtime.sliced import evaluate_sliced
@@ -242,7 +242,13 @@ def _search(
     unconstrained tree, sliced and reconfigured, is often cheaper), so both run: with a time budget, each
     search gets 40% of it and each slicing 10%.
     """
-    report = _reporter() if progress else None
+    with logged(net.n) as shown:
+        return _search_reporting(net, limit, time_budget, seed, printed() if progress else shown)
+
+
+def _search_reporting(
+    net: Network, limit: int | None, time_budget: float | None, seed: int, report: Progress | None
+) -> tuple[Tree, str, int]:
     if limit is None:
         return (*find_tree(net, time_budget=time_budget, seed=seed, limit=None, progress=report), 0)
     start = time.perf_counter()
@@ -262,16 +268,6 @@ def _search(
         plans.append((*slice_tree(net, tree, limit, seed, slicing_deadline(1.0)), f"{name}, limit-aware, sliced"))
     tree, sliced, name = min(plans, key=lambda p: tree_cost(net, p[0], p[1])[0] * net.size(p[1]))
     return tree, name, sliced
-
-
-def _reporter() -> Progress:
-    """A progress callback printing the best cost so far to standard error."""
-
-    def report(seconds: float, score: float, strategy: str) -> None:
-        print(f"contract_path: {seconds:8.2f} s  best 10^{math.log10(max(score, 1)):.3f}  ({strategy})",
-              file=sys.stderr, flush=True)
-
-    return report
 
 
 def parse(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[str], str, dict[str, int]]:

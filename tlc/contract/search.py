@@ -462,7 +462,9 @@ class Effort:
 
 
 Progress = Callable[[float, float, str], None]
-"""Called with ``(seconds since the search began, best score, its strategy)`` each time the best tree improves."""
+"""Called with ``(seconds since the search began, best score, its strategy)`` each time the best tree improves, and
+every :data:`HEARTBEAT` seconds while the search goes on."""
+HEARTBEAT = 1.0
 
 # Estimated seconds per unit of work, measured on the reference machine (2 vCPU shared with other jobs,
 # Python 3.11): deterministic stand-ins for the clock, so the same inputs always get the same default search.
@@ -531,7 +533,11 @@ def hyper_search(
         polish(tree, name)
     sampled = rounds = 0
     record: dict[str, float] = {}  # best polished score of each strategy's starts
+    beat = time.perf_counter()
     while time.perf_counter() < deadline:
+        if progress is not None and time.perf_counter() - beat >= HEARTBEAT:
+            beat = time.perf_counter()
+            progress(beat - clock, elites[0][0], elites[0][1])
         if sampled >= effort.min_starts:
             if effort.rate is not None and work > elites[0][0] / effort.rate:
                 break

@@ -9,17 +9,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
 from tlc.driver.source import frontend, load_source
+from tlc.datalog.lints import warn
+from tlc.driver.stored import stored_inputs
 from tlc.datalog.errors import (ArityError, DatalogDataError, DatalogError, SafetyViolationError,
                                 StratificationError)
 from tlc.datalog.syntax import parse
 from tlc.datalog.translate import Query, Translation, translate_clauses
-from tlc.errors import DataError, TlcError
+from tlc.errors import DataError, TlcError, TlcWarning, gather
 
 
 def load(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
@@ -86,7 +91,7 @@ def _mapped(tr: Translation):
     except DatalogError:
         raise
     except TlcError as err:
-        raise remap(err, tr) from err
+        raise gather([remap(e, tr) for e in err.errors]) from err
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -154,8 +159,13 @@ class DatalogProgram(Program):
                 raise DatalogDataError(f"unknown predicate {name!r}; this program uses: {known}",
                                        code="unknown_predicate")
             data[name] = check_rows(name, rows, pred.arity)
-        for name in self.edb():
-            data.setdefault(name, [])
+        missing = [name for name in self.edb() if name not in data]
+        stored = {}
+        if self.database is not None:      # a relation an earlier run stored there is read from there
+            stored = stored_inputs(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
+        for name in missing:
+            rows = stored.get(preds[name].tl, [])
+            data[name] = ([()] if rows else []) if isinstance(rows, np.ndarray) else rows   # a nullary relation
         return data
 
     def __call__(self, /, **inputs) -> Results:
@@ -163,8 +173,14 @@ class DatalogProgram(Program):
         The results (Datalog names; ``facts`` holds the facts given as data) belong to this call."""
         data = self._facts(inputs)
         preds = self.translation.predicates
-        with _mapped(self.translation):
+        with _mapped(self.translation), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TlcWarning)
             raw = super().__call__(**self._tl_data(data))
+        for found in caught:        # a run's notes, placed in the Datalog file rather than its translation
+            note = found.message
+            if isinstance(note, TlcWarning):
+                note = TlcWarning(note.message, filename=self.translation.filename, notes=note.notes, code=note.code)
+            warnings.warn(note, stacklevel=2)
         values = {p.name: raw[p.tl] for p in preds.values() if not p.helper and p.tl in raw}
         results = Results(values, raw.report, raw._spec, data)
         results.answers.extend((f"?- {q.text}.", self._answer(q, results)) for q in self.translation.queries)
@@ -234,10 +250,15 @@ class DatalogProgram(Program):
 
 
 def compile(text_or_path: str | os.PathLike, *, dialect: str = "classic", backend: str = "numpy",  # noqa: A001
-            opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None) -> DatalogProgram:
+            opt_level: int = 2, relations: str = "auto", max_rounds: int | None = None,
+            database=None) -> DatalogProgram:
     """Compile Datalog text (or a ``.dl`` file) into a callable ``tlc.Program`` (a ``DatalogProgram``);
-    ``relations`` forces the relation strategy and ``max_rounds`` bounds recursion as in ``tlc.compile``."""
-    return DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds)
+    ``relations`` forces the relation strategy, ``max_rounds`` bounds recursion and ``database`` names a DuckDB
+    file keeping input relations and results, as in ``tlc.compile``."""
+    program = DatalogProgram(translation(text_or_path, dialect=dialect), backend, opt_level, relations, max_rounds,
+                             database=database)
+    warn(program.translation, program.source_ir, stacklevel=2)
+    return program
 
 
 @dataclass(frozen=True)
@@ -266,6 +287,7 @@ def evaluate(text_or_path: str | os.PathLike, facts: Mapping[str, Iterable] | No
     model: dict[str, set[tuple]] = {name: set(rows) for name, rows in data.items() if name not in preds}
     if preds:
         program = DatalogProgram(tr, backend, relations=relations)
+        warn(tr, program.source_ir, frozenset(data), stacklevel=2)
         results = program(**{name: rows for name, rows in data.items() if name in preds})
         for name, pred in preds.items():
             model[name] = set(results[name]) if name in results else set(results._inputs.get(name, []))

@@ -83,9 +83,11 @@ def _path(directory: str, spec_parameters: dict, default: str) -> str:
     return name if os.path.isabs(name) else os.path.join(directory, name)
 
 
-def read_inputs(tr: Translation, fact_dir: str = ".") -> dict[str, list[tuple]]:
-    """Facts of every ``.input`` relation from ``fact_dir`` (a missing file is an error at its ``.input``);
-    a program without ``.input`` reads ``NAME.facts`` for each input predicate that has one."""
+def read_inputs(tr: Translation, fact_dir: str = ".", stored: frozenset = frozenset(),
+                database: str | None = None) -> dict[str, list[tuple]]:
+    """Facts of every ``.input`` relation from ``fact_dir`` (a missing file is an error at its ``.input``,
+    unless the relation is among ``stored``, those the ``database`` file holds); a program without ``.input``
+    reads ``NAME.facts`` for each input predicate that has one."""
     specs = tr.declarations.of_kind("input")
     data: dict[str, list[tuple]] = {}
     if not specs:
@@ -97,7 +99,10 @@ def read_inputs(tr: Translation, fact_dir: str = ".") -> dict[str, list[tuple]]:
     for spec in specs:
         path = _path(fact_dir, spec.parameters, spec.name + ".facts")
         if not os.path.isfile(path):
-            raise DatalogDataError(f"cannot open the fact file {path} for .input {spec.name}", spec.span,
+            if spec.name in stored:
+                continue
+            nor = f" (nor is it stored in {database})" if database is not None else ""
+            raise DatalogDataError(f"cannot open the fact file {path} for .input {spec.name}{nor}", spec.span,
                                    filename=tr.filename, source=tr.datalog, code="missing_facts")
         rows = read_facts(path, spec.name, _types(tr, spec.name), spec.parameters.get("delimiter", "\t"),
                           spec.parameters.get("headers") == "true")

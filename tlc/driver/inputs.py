@@ -19,7 +19,7 @@ from scipy import sparse
 import tlc_runtime as rt
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
 from tlc.driver.rows import is_rows, row_list
-from tlc.errors import DataError
+from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program as IRProgram
 
@@ -53,31 +53,41 @@ class Signature:
 def read_inputs(program: IRProgram, inputs: dict, memory_limit: int | None) -> InputData:
     """Each input's data read and checked against ``program`` (names must be its tensors or scalars)."""
     data = InputData()
+    problems = Problems()       # each input is read alone: every bad one is reported
     for name, value in inputs.items():
-        if name in program.scalars and name not in program.tensors:
-            data.scalars[name] = read_scalar(name, value, program)
-            continue
-        info = program.tensors[name]
-        if info.relation and is_tuple_data(value):
-            rows = read_tuples(name, value, info.rank, program)
-            data.tuples[name] = rows
-            data.string_axes.update((name, a) for row in rows for a, item in enumerate(row) if isinstance(item, str))
-            continue
-        array = read_array(name, value, info.relation, program, memory_limit)
-        check_rank(program, name, array.shape)
-        data.arrays[name] = array
+        try:
+            _read_input(program, data, name, value, memory_limit)
+        except TlcError as err:
+            problems.add(err)
+    problems.raise_any()
     return data
 
 
-def signature(program: IRProgram, data: InputData) -> Signature:
+def _read_input(program: IRProgram, data: InputData, name: str, value, memory_limit: int | None) -> None:
+    """Read and check one input's data into ``data``."""
+    if name in program.scalars and name not in program.tensors:
+        data.scalars[name] = read_scalar(name, value, program)
+        return
+    info = program.tensors[name]
+    if info.relation and is_tuple_data(value):
+        rows = read_tuples(name, value, info.rank, program)
+        data.tuples[name] = rows
+        data.string_axes.update((name, a) for row in rows for a, item in enumerate(row) if isinstance(item, str))
+        return
+    array = read_array(name, value, info.relation, program, memory_limit)
+    check_rank(program, name, array.shape)
+    data.arrays[name] = array
+
+
+def signature(program: IRProgram, data: InputData, problems: Problems) -> Signature:
     """The symbol table, the symbolic axes and the extents of the inputs (and of declared tensors), checked
-    for agreement where an index joins them."""
+    for agreement where an index joins them (each disagreement recorded in ``problems``, with the tensors it
+    leaves in doubt)."""
     symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
     symbolic = symbolic_axes(program, data.string_axes)
-    for ref in program.references:   # integers written on an axis of named constants are constants too
-        for a, index in enumerate(ref.indices):
-            if index.is_constant and index.symbol is None and (ref.name, a) in symbolic:
-                symbols.setdefault(index.offset)
+    for name, a, offset in program.integer_indices:   # integers on an axis of named constants are constants too
+        if (name, a) in symbolic:
+            symbols.setdefault(offset)
     for name, rows in data.tuples.items():
         for a in range(program.tensors[name].rank):
             if (name, a) in symbolic:
@@ -91,10 +101,10 @@ def signature(program: IRProgram, data: InputData) -> Signature:
     for decl in program.shapes.values():
         dims = tuple(n_symbols if isinstance(d, str) else d for d in decl.dims)
         if decl.name in extents and extents[decl.name] != dims and decl.name in data.arrays:
-            raise DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
-                            f"{dims}", decl.span)
+            problems.add(DataError(f"data for {decl.name} has shape {extents[decl.name]} but it is declared "
+                                   f"{dims}", decl.span), doubtful={decl.name})
         extents[decl.name] = dims
-    unify_extents(program, extents, data.arrays, symbolic, n_symbols)
+    unify_extents(program, extents, data.arrays, symbolic, n_symbols, problems)
     return Signature(tuple(symbols), frozenset(symbolic), extents)
 
 
@@ -123,23 +133,27 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
     return prepared
 
 
-def unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int) -> None:
-    """Inputs joined by a plain index must agree; tuple-given relations stretch to their domain."""
+def unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int,
+                  problems: Problems) -> None:
+    """Inputs joined by a plain index must agree (each group of joined axes that does not is recorded in
+    ``problems``, its tensors in doubt); tuple-given relations stretch to their domain."""
     for component in axis_components(program):
+        doubtful = {name for name, _ in component}
         if component & symbolic:
             for name, a in component:
                 if name in arrays and extents[name][a] != n_symbols:
-                    raise DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
-                                    f"but its data has extent {extents[name][a]}",
-                                    program.tensors[name].first_use.span)
+                    problems.add(DataError(f"axis {a} of {name} ranges over the {n_symbols} named constants, "
+                                           f"but its data has extent {extents[name][a]}",
+                                           program.tensors[name].first_use.span), doubtful)
+                    break
             continue
         fixed = [(n, a) for n, a in component if n in arrays and not program.tensors[n].defined]
         sizes = {extents[n][a] for n, a in fixed}
         if len(sizes) > 1:
             (n1, a1), (n2, a2) = sorted(fixed, key=lambda s: extents[s[0]][s[1]])[::len(fixed) - 1]
-            raise DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
-                            f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
-                            joining_span(program, (n1, a1), (n2, a2)))
+            problems.add(DataError(f"inconsistent extents for one index: axis {a1} of {n1} has "
+                                   f"{extents[n1][a1]} but axis {a2} of {n2} has {extents[n2][a2]}",
+                                   joining_span(program, (n1, a1), (n2, a2))), doubtful)
         top = max([extents[n][a] for n, a in component if n in extents], default=0)
         for name, a in component:
             if name in extents and name not in arrays and name not in program.shapes:
@@ -258,10 +272,16 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     if is_rows(value):
         raise DataError(f"data for {name} is given as rows of tuples, but {name} is a numeric tensor: give an "
                         f"array", span)
+    if isinstance(value, rt.Weights):
+        if relation or len(program.tensors[name].first_use.indices) != 2:
+            raise DataError(f"tlc.Weights is data for a numeric matrix, but {name} is "
+                            f"{'a relation' if relation else 'of rank ' + str(program.tensors[name].rank)}", span)
+        return value
     if sparse.issparse(value):
         if not relation:
             raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
-                            f"(.toarray())", span)
+                            f"(.toarray()), or tlc.Weights(matrix, absent=...) to say what the absent elements "
+                            f"are", span)
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)

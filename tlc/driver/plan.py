@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from tlc.analysis.budget import check_budget
 from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
-from tlc.analysis.relation_plan import RelationPlan
+from tlc.analysis.relation_plan import ARRAY_RELATIONS, RelationPlan
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Stratum, within_extents
 from tlc.analysis.windows import plan_windows
@@ -36,7 +36,8 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
     chunked = CHUNKED_ARRAYS in capabilities
     if not chunked:
         check_budget(program, strata, shapes, relations, budget, windows)
-    relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational)
+    on_arrays = ("dense",) if ARRAY_RELATIONS in capabilities else ()
+    relational = frozenset(n for n, s in enumerate(relations.strata) if s.relational and s.strategy not in on_arrays)
     folds = {} if FUSED_FOLDS in capabilities else plan_fold_blocks(program, strata, shapes)
     limit = None if chunked else budget.elements       # chunks, not sliced contractions, meet it on Dask
     contractions = plan_contractions(program, strata, shapes, relational, folds, limit,

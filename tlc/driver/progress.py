@@ -1,16 +1,24 @@
-"""Showing the runtime's progress reports (``tlc_runtime.progress``) on a terminal: a tqdm bar per loop when
-tqdm is installed, else one line rewritten in place; nothing when the stream is not a terminal."""
+"""Showing progress reports on a terminal: the runtime's loops (``tlc_runtime.progress``) and the contraction-order
+search (``tlc.contract.progress``), a tqdm bar each when tqdm is installed, else one line rewritten in place;
+nothing when the stream is not a terminal."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 
-from tlc_runtime.progress import LOGGER
+from tlc_runtime.progress import LOGGER, describe
+
+from tlc.contract.progress import LOGGER as SEARCH_LOGGER
+
+LOGGERS = (LOGGER, SEARCH_LOGGER)
 
 
 class TerminalProgress(logging.Handler):
-    """Draws each loop's reports on ``stream``: a tqdm bar (with the round bound as its total) or a plain line."""
+    """Draws each loop's reports on ``stream``: a tqdm bar (with the round bound as its total) or a plain line.
+
+    A record's ``progress`` is ``(what, done, total, detail, finished, unit)``: rounds, strong components, or
+    seconds (``s``) for the contraction-order search."""
 
     def __init__(self, stream):
         super().__init__(logging.INFO)
@@ -23,7 +31,8 @@ class TerminalProgress(logging.Handler):
             self.tqdm = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        what, done, total, detail, finished = getattr(record, "progress", (record.getMessage(), None, None, "", False))
+        what, done, total, detail, finished, unit = getattr(record, "progress",
+                                                            (record.getMessage(), None, None, "", False, "round"))
         if self.tqdm is not None:
             bar = self.bars.get(what)
             if finished:
@@ -31,12 +40,12 @@ class TerminalProgress(logging.Handler):
                     self.bars.pop(what).close()
                 return
             if bar is None:
-                bar = self.bars[what] = self.tqdm(total=total, desc=what, unit="round", file=self.stream, leave=False)
+                bar = self.bars[what] = self.tqdm(total=total, desc=what, unit=unit, file=self.stream, leave=False)
             bar.set_postfix_str(detail, refresh=False)
             bar.n = done
             bar.refresh()       # reports come at most every INTERVAL seconds: draw each
             return
-        text = f"{what}: done" if finished else f"{what}: round {done}{f'/{total}' if total else ''}, {detail}"
+        text = f"{what}: done" if finished else describe(what, done, total, detail, unit)
         self.stream.write(f"\r\x1b[K{text}" + ("\n" if finished else ""))
         self.stream.flush()
 
@@ -55,12 +64,14 @@ def progress_on(stream, enabled: bool = True):
         yield
         return
     handler = TerminalProgress(stream)
-    level = LOGGER.level
-    LOGGER.addHandler(handler)
-    LOGGER.setLevel(logging.INFO)
+    levels = [logger.level for logger in LOGGERS]
+    for logger in LOGGERS:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     try:
         yield
     finally:
-        LOGGER.removeHandler(handler)
-        LOGGER.setLevel(level)
+        for logger, level in zip(LOGGERS, levels):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
         handler.close()

@@ -11,8 +11,8 @@ from dataclasses import replace
 from tlc.analysis.lints import lint
 from tlc.analysis.projection import analyse
 from tlc.analysis.safety import check_safety
-from tlc.analysis.strata import stratify
-from tlc.errors import Span, TlcError, did_you_mean
+from tlc.analysis.strata import Stratum, stratified
+from tlc.errors import Problems, Span, TlcError, did_you_mean
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
 from tlc.ir import nodes as ir
@@ -20,15 +20,15 @@ from tlc.ir.program import Program as IRProgram
 
 
 def load_source(src_or_path: str | os.PathLike, suffix: str = ".tl") -> tuple[str, str | None]:
-    """Source text and file name: a path to an existing file (or one ending in ``suffix``) is read,
-    anything else is the source itself."""
+    """Source text and file name: a path to an existing file (a pipe such as ``/dev/stdin`` too) or one ending in
+    ``suffix`` is read, anything else is the source itself."""
     if not isinstance(src_or_path, (str, os.PathLike)):
         raise TlcError(f"expected Tensor Logic source text or a path to a {suffix} file, not "
                        f"{type(src_or_path).__name__}")
     text = os.fspath(src_or_path)
     if not isinstance(text, str):
         raise TlcError(f"expected a path as text, not {type(text).__name__}")
-    if "\n" not in text and (text.endswith(suffix) or os.path.isfile(text)):
+    if "\n" not in text and (text.endswith(suffix) or (os.path.exists(text) and not os.path.isdir(text))):
         try:
             with open(text, encoding="utf-8-sig") as handle:     # a byte-order mark is not part of the program
                 return handle.read(), text
@@ -50,15 +50,48 @@ def _not_utf8(path: str, err: UnicodeDecodeError) -> TlcError:
 
 def frontend(source: str, filename: str | None = None, outputs=None, tolerance: float | None = None) -> IRProgram:
     """Parse, lower and check a program (everything that needs no data); ``outputs`` names the tensors
-    wanted as results (default: every defined tensor), ``tolerance`` the error allowed in approximations."""
-    program = lower(parse(source, filename), filename, source)
+    wanted as results (default: every defined tensor), ``tolerance`` the error allowed in approximations.
+    Raises every independent error found as one."""
+    program = lowered(source, filename)
+    problems, _ = static_problems(program)
+    raise_located(problems, program)
+    return checked(program, outputs, tolerance)
+
+
+def lowered(source: str, filename: str | None = None) -> IRProgram:
+    """The program parsed and lowered (every syntax error, else every statement that cannot be lowered, raised
+    as one error)."""
+    return lower(parse(source, filename), filename, source)
+
+
+def static_problems(program: IRProgram) -> tuple[Problems, tuple[Stratum, ...]]:
+    """Every error of the checks that need the whole program but no data (aggregators, projections, safety,
+    virtual axes, stratification), each failing equation's tensor in doubt; and the strata, well defined even
+    then."""
+    problems = Problems()
+    _check_aggregators(program, problems)
+    _check_virtual_axes(program, problems)
+    strata, unstratified = stratified(program)
+    problems.merge(unstratified)
+    return problems, strata
+
+
+def raise_located(problems: Problems, program: IRProgram) -> None:
+    """Raise ``problems`` (if any) located in ``program``'s file, in source order."""
     try:
-        _check_aggregators(program)
-        _check_virtual_axes(program)
-        stratify(program)
+        problems.raise_any()
     except TlcError as err:
-        raise err.located(filename, source) from None
+        raise err.located(program.filename, program.source) from None
+
+
+def checked(program: IRProgram, outputs=None, tolerance: float | None = None) -> IRProgram:
+    """``program`` (already checked) with the requested outputs and the tolerance, both checked."""
     return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
+
+
+def input_names(program: IRProgram) -> list[str]:
+    """Names ``program`` reads as inputs: tensors it reads but never defines, and scalars."""
+    return [n for n, info in program.tensors.items() if not info.defined] + list(program.scalars)
 
 
 def warn(program: IRProgram, stacklevel: int = 1) -> None:
@@ -93,27 +126,32 @@ def _check_tolerance(tolerance) -> float | None:
     return float(tolerance)
 
 
-def _check_virtual_axes(program: IRProgram) -> None:
+def _check_virtual_axes(program: IRProgram, problems: Problems) -> None:
     """A virtual axis counts steps: it may be indexed by variables and integers, not named constants."""
     for ref in program.references:
         for a, index in enumerate(ref.indices):
             if index.virtual and not program.tensors[ref.name].defined:
-                raise TlcError(f"{ref.name} is an input, stored whole: a virtual index (*) marks the step axis of a "
-                               "tensor an equation defines", index.span or ref.span)
+                problems.add(TlcError(f"{ref.name} is an input, stored whole: a virtual index (*) marks the step "
+                                      "axis of a tensor an equation defines", index.span or ref.span), {ref.name})
             if a in program.virtual_axes.get(ref.name, ()) and index.symbol is not None:
-                raise TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
-                               f"{index.symbol} cannot index it", index.span)
+                problems.add(TlcError(f"axis {a} of {ref.name} is a virtual (step) axis; the named constant "
+                                      f"{index.symbol} cannot index it", index.span), {ref.name})
 
 
-def _check_aggregators(program: IRProgram) -> None:
+def _check_aggregators(program: IRProgram, problems: Problems) -> None:
+    """Each equation's aggregator agrees with the first defining its tensor; each equation's projection and
+    safety."""
     first: dict[str, ir.Equation] = {}
     for eq in program.equations:
         seen = first.setdefault(eq.lhs.name, eq)
         if seen.aggregator.reduction != eq.aggregator.reduction:
-            raise TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
-                           f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}", eq.span)
+            problems.add(TlcError(f"{eq.lhs.name} is defined with '{eq.aggregator.value}' here but with "
+                                  f"'{seen.aggregator.value}' on line {seen.span.line if seen.span else '?'}",
+                                  eq.span), {eq.lhs.name})
         try:
             analyse(eq)
             check_safety(eq)
         except RecursionError:
-            raise TlcError("expression nested too deeply", eq.span) from None
+            problems.add(TlcError("expression nested too deeply", eq.span), {eq.lhs.name})
+        except TlcError as err:
+            problems.add(err, {eq.lhs.name})

@@ -506,7 +506,7 @@ def source_campaign(seed: int, count: int | None = 2000, seconds: float | None =
     (default ``2 * timeout + 5``) is how long a case may run before the parent kills its worker. Workers start
     from a ``forkserver`` by default, not by forking the caller: a caller with threads (a test session that ran a
     Dask cluster, DuckDB, thread pools) forks children whose locks and interpreter state are broken (seen as
-    hangs, ``SystemError``\s and segfaults on programs that take 0.05 s alone); ``start_method="fork"`` keeps the
+    hangs, ``SystemError`` and segfaults on programs that take 0.05 s alone); ``start_method="fork"`` keeps the
     caller's state (monkeypatches) for tests.
     """
     import multiprocessing as mp

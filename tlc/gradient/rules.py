@@ -134,8 +134,8 @@ def _call_rule(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[
         construct = "~ (negation)" if f == "not" else f"{f}(...)"
         raise unsupported(construct, node.span)
     x = path + (0,)
-    if f == "relu":
-        return [(0, [(_call("step", ctx.value(x)), False)])]
+    if f == "relu":            # step(relu(x)) = step(x): a compound x is not recomputed, the output is read
+        return [(0, [(_call("step", ctx.value(x if isinstance(node.args[0], ir.Ref) else path)), False)])]
     if f == "sig":
         return _sigmoid(node, path, ctx)
     if f == "tanh":

@@ -112,6 +112,17 @@ def _lifts(eq: ir.Equation) -> dict[str, int]:
     return {v: offset for v, offset in shifts.items() if offset > 0}
 
 
+def _tight(eq: ir.Equation, program: Program) -> bool:
+    """True when the adjoint of ``eq``'s left-hand side cannot range wider than ``eq``'s positions: ``eq`` alone
+    defines it, with ``=`` over distinct plain variables, and no declaration widens it. Every contribution to an
+    adjoint is bounded by the read it transposes (so by the tensor's extent), and here that extent is ``eq``'s
+    range; the backward equations then need no ``R^0`` carrier or range tensor for the indices it bounds."""
+    variables = _plain(eq.lhs)
+    return len(program.defining(eq.lhs.name)) == 1 and eq.aggregator.reduction == "sum" \
+        and all(variables) and len(set(variables)) == len(variables) \
+        and not any(i.virtual for i in eq.lhs.indices) and eq.lhs.name not in program.shapes
+
+
 def _variables(expr: ir.Expr) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for _, v in occurrences(expr)))
 
@@ -304,6 +315,11 @@ class _EquationWalk:
         """True when the backward equations must carry the forward reads to keep its valid positions."""
         self.windows: ir.Ref | None = None
         """For an equation pooling on its left-hand side, the 0/1 tensor of its whole windows (see ``_windows``)."""
+        self.tight = not self.box and _tight(self.eq, transform.program)
+        """True when the left-hand side's adjoint (and every tensor this walk makes from it) ranges within the
+        forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
+        self.made: set[str] = set()
+        """Tensors this walk materialised."""
         self.selection: list[Factor] = []
         """For a ``max=``/``min=`` equation, its arg-max indicator and the tensor's tie count (set by the transform)."""
 
@@ -326,6 +342,8 @@ class _EquationWalk:
         if path in self.summed and isinstance(node, (ir.Power, ir.Call)):
             what = f"{node.function}(...)" if isinstance(node, ir.Call) else "a power"
             raise unsupported(f"{what} summing an index between its arguments", node.span)
+        if not self.box and sum(self.active(path + (k,)) for k in range(len(ir.children(node)))) > 1:
+            factors = [(self.adjoint(path, factors), False)]    # once, not once per child that reads it
         for k, adjoint in partials(node, path, self, factors):
             self._descend(path + (k,), adjoint)
 
@@ -338,20 +356,11 @@ class _EquationWalk:
         if len(set(variables)) != len(variables):
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
-        if (self.box or _plain(ref) != variables or self._narrowed(ref)) and grad not in self.t.defined:
+        if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
         positions, unit = self._every_window(_indices(ref))
         rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
         self.t.emit(_ref(grad, positions), rhs, self.eq)
-
-    def _narrowed(self, ref: ir.Ref) -> bool:
-        """True when ``ref`` reads a ``wrt`` input that a read of a defined tensor may confine to fewer positions
-        than it has (``T[q] X[q]`` with ``T`` shorter than ``X``): its gradient must still have ``X``'s shape."""
-        if ref.name not in self.t.wrt or self.t.program.tensors[ref.name].defined:
-            return False
-        own = set(_index_variables(ref))
-        return any(self.t.program.tensors[r.name].defined and own & set(_index_variables(r))
-                   for r in ir.refs(self.eq.rhs) if r.name != ref.name)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
         """``indices`` for the left-hand side of a scatter, and the factors it needs. A read ``X[k/2]`` repeats
@@ -378,6 +387,8 @@ class _EquationWalk:
         R[i, j]^0`` (relations too: ``E(i)^0``)."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)}
         forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
+        if self.tight:
+            forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made
         bounded = set() if self.box else \
             {v for e, _ in factors for r in ir.refs(e) if r.name in forward for v in _index_variables(r)}
         carriers = []
@@ -423,7 +434,7 @@ class _EquationWalk:
         return tuple(ir.Index(((v, 1),), self.lifts[v]) if isinstance(v, str) and v in self.lifts else v
                      for v in variables)
 
-    def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr) -> ir.Expr:
+    def _product(self, keep: tuple[str, ...], factors: list[Factor], carrier: ir.Expr | None) -> ir.Expr:
         """The product of ``factors`` summed over every index not in ``keep``. A compound factor or a divisor
         holding an index no other factor has is materialised first (else projection would sum that index
         inside it); ``carrier ^ 0`` supplies the extent of any kept index no factor reads."""
@@ -446,6 +457,7 @@ class _EquationWalk:
         axes = {a for n in ir.walk(rhs) if isinstance(n, ir.Call) for a in n.axes}
         positions = self._positions(variables)
         self.t.emit(_ref(name, positions, axes), rhs, self.eq)
+        self.made.add(name)
         return _ref(name, positions)
 
     # The rules' Context.
@@ -455,10 +467,13 @@ class _EquationWalk:
         return any(r.name in self.t.active for r in ir.refs(ir.node_at(self.eq.rhs, path)))
 
     def free(self, path: Path) -> tuple[str, ...]:
-        """Indices occurring under ``path`` and not summed at or under it, in order of first occurrence."""
+        """Indices occurring under ``path`` and not summed at or under it: the left-hand side's in its order (so
+        that tensors made from the node are laid out as the forward's), then the others in order of first occurrence."""
         inside = [v for p, v in self.occurrences if p[:len(path)] == path]
         summed = {v for p, vs in self.summed.items() if p[:len(path)] == path for v in vs}
-        return tuple(dict.fromkeys(v for v in inside if v not in summed))
+        free = dict.fromkeys(v for v in inside if v not in summed)
+        lhs = [v for v in _index_variables(self.eq.lhs) if v in free]
+        return tuple(dict.fromkeys(lhs + list(free)))
 
     def value(self, path: Path) -> ir.Expr:
         """The node itself when it sums nothing and is a reference, reads no tensor, or uses an index as a number
@@ -515,9 +530,10 @@ class _EquationWalk:
         """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
         variables = self.free(path)
         if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
-                and _plain(factors[0][0]) == variables:
+                and sorted(_plain(factors[0][0])) == sorted(variables):     # in any order: no transposed copy
             return factors[0][0]
-        rhs = self._product(variables, factors, self.value(path))
+        present = {v for e, _ in factors for v in _variables(e)}
+        rhs = self._product(variables, factors, self.value(path) if set(variables) - present else None)
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
 
     def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:

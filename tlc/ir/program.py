@@ -122,6 +122,21 @@ class Program:
         return tuple(seen)
 
     @functools.cached_property
+    def symbol_axes(self) -> frozenset[tuple[str, int]]:
+        """(tensor, axis) pairs the source gives a named constant: a symbol, a negative integer of a relation, or a
+        declared axis over a domain (what makes a domain symbolic, besides names in the data)."""
+        found = {(ref.name, a) for ref in self.references for a, i in enumerate(ref.indices)
+                 if i.symbol is not None or (ref.relation and i.is_constant and i.offset < 0)}
+        found |= {(decl.name, a) for decl in self.shapes.values() for a, d in enumerate(decl.dims) if isinstance(d, str)}
+        return frozenset(found)
+
+    @functools.cached_property
+    def integer_indices(self) -> tuple[tuple[str, int, int], ...]:
+        """(tensor, axis, integer) for every integer constant written as an index, in source order."""
+        return tuple((ref.name, a, i.offset) for ref in self.references for a, i in enumerate(ref.indices)
+                     if i.is_constant and i.symbol is None)
+
+    @functools.cached_property
     def graph(self) -> nx.DiGraph:
         """Dependency graph: tensor name -> equation number (reads) and equation -> tensor (writes)."""
         g = nx.DiGraph()

@@ -112,16 +112,23 @@ def test_aggregates_shifts_and_pooling_match_numpy(name):
 def test_recursions_match_numpy_and_persist_each_round():
     rng = np.random.default_rng(2)
     weights = np.where(rng.random((12, 12)) < 0.3, rng.uniform(1, 5, (12, 12)), np.inf)
-    program = agree("Dist[x, z] min= W[x, z]\nDist[x, z] min= Dist[x, y] + W[y, z]", {"W": weights})
-    assert "rt.persist(" in program.source()
+    source = "Dist[x, z] min= W[x, z]\nDist[x, z] min= Dist[x, y] + W[y, z]"
+    program = tlc.compile(source, backend="dask", chunks={"W": (6, 6), "Dist": (6, 6)})
+    np.testing.assert_allclose(np.asarray(program(W=weights)["Dist"]), tlc.compile(source)(W=weights)["Dist"])
+    assert "rt.persist(" in program.source() and "rt.eager(" not in program.source()
+    assert "stratum 1 (fixpoint) runs on Dask: a driver loop" in program.explain()
+    program = agree(source, {"W": weights})       # every array fits in one chunk: eagerly in NumPy
+    assert "rt.eager(" in program.source() and "rt.persist(" not in program.source()
+    assert "stratum 1 (fixpoint) runs eagerly in NumPy in the client" in program.explain()
     relation = rng.random((10, 10)) < 0.2
     agree("Reach(x, y) = Edge(x, y)\nReach(x, z) = Reach(x, y) Edge(y, z)", {"Edge": relation}, relations="dense")
     agree("S[0] = Init\nS[t+1] = 0.5 S[t] + In[t]", {"Init": 1.5, "In": nz(rng, 20)})
 
 
-def test_a_diverging_recursion_is_a_located_error():
+@pytest.mark.parametrize("chunks", [None, {"A": (2,), "X": (2,)}], ids=["eager", "persisted"])
+def test_a_diverging_recursion_is_a_located_error(chunks):
     with pytest.raises(tlc.TlcError, match="diverges|did not converge") as err:
-        tlc.compile("X[i] = A[i]\nX[i] = X[i] + X[i]", backend="dask", max_rounds=12)(A=np.ones(3))
+        tlc.compile("X[i] = A[i]\nX[i] = X[i] + X[i]", backend="dask", max_rounds=12, chunks=chunks)(A=np.ones(3))
     assert err.value.line == 2
 
 

@@ -160,6 +160,18 @@ def test_sparse_relation_artefact_imports_scipy_where_it_needs_it(tmp_path, rng)
     np.testing.assert_array_equal(results["Path"], np.asarray(program(Edge=edge)["Path"]))
 
 
+@needs_cc
+def test_closure_artefact_runs_its_native_loop_from_the_library(tmp_path, rng):
+    n = 300
+    edge = np.zeros((n, n), dtype=bool)
+    edge[rng.integers(0, n, 400), rng.integers(0, n, 400)] = True     # cycles and self-loops
+    program = tlc.compile(CLOSURE, backend="llvm", relations="closure")
+    results, source, loaded = _run_artefact(tmp_path, program, {"Edge": edge}, COMPILER + ("opt_einsum",))
+    assert "native.ClosureSpec('tlc_closure_words_v3')" in source and "rs.closure(Edge, _closure)" in source
+    assert not loaded & set(COMPILER + ("opt_einsum",))
+    np.testing.assert_array_equal(results["Path"], np.asarray(tlc.compile(CLOSURE)(Edge=edge)["Path"]))
+
+
 def _disassembly(library, program, inputs, cpu) -> str:
     """The library's machine code as text: ``objdump -d`` when available, else LLVM's assembly."""
     if shutil.which("objdump"):

@@ -181,3 +181,34 @@ def test_generated_programs_agree_with_numpy():
             assert a.dtype == b.dtype and a.shape == b.shape, (program.source, name)
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=program.source)
     check()
+
+
+@pytest.mark.parametrize("source, shapes", [
+    # an lnorm adjoint as the fuse pass leaves it: the means over d1 and d2 sit inside the loop over d
+    ("G[b, d] = (A[b, d] - A[b, d1] / N[b] - Y[b, d] * (A[b, d2] Y[b, d2] / N[b])) / sqrt(V[b] + 1e-05)",
+     dict(A=(24, 48), Y=(24, 48), N=(24,), V=(24,))),
+    # a contraction inside another: the inner sum over q does not depend on d
+    ("W[k, d] = tanh(C[b, q] K[q, k]) X[b, d]", dict(C=(16, 24), K=(24, 6), X=(16, 40))),
+])
+def test_a_sum_the_loop_nest_would_repeat_is_computed_once_by_numpy(source, shapes):
+    rng = np.random.default_rng(0)
+    inputs = {n: rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s) for n, s in shapes.items()}
+    inputs.update({n: np.abs(v) + 1.0 for n, v in inputs.items() if n in ("N", "V")})
+    program = tlc.compile(source, backend="llvm")
+    got = program(**inputs)
+    want = tlc.compile(source)(**inputs)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-10, atol=1e-12)
+    assert "would repeat" in program.explain()
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("Attn[b, h, p, v] = Comp[b, h, p, q] Val[b, h, q, v]", dict(Comp=(8, 4, 16, 16), Val=(8, 4, 16, 8))),
+    ("W[k, d] = (A[b, k] + C[b, k]) tanh(X[b, d])", dict(A=(64, 24), C=(64, 24), X=(64, 40))),
+    ("S[b, h, p, q] = relu(Q[b, h, p, k] K[b, h, q, k] / sqrt(8))", dict(Q=(8, 4, 16, 8), K=(8, 4, 16, 8))),
+])
+def test_batched_and_compound_matrix_products_go_to_blas(source, shapes):
+    rng = np.random.default_rng(4)
+    inputs = {n: nz(rng, *s) for n, s in shapes.items()}
+    program = agree(source, **inputs)
+    assert "BLAS" in program.explain()

@@ -8,6 +8,7 @@ The module is the shared schedule rendered by ``tlc.backends.dask.emitter``; it 
 
 from __future__ import annotations
 
+from tlc.analysis.relation_plan import ARRAY_RELATIONS
 from tlc.backends.registry import LAZY_RESULTS, Backend, Emitted
 from tlc.backends.shared.load import load_emitted
 from tlc.driver.plan import CHUNKED_ARRAYS
@@ -31,4 +32,4 @@ def load(planned: PlannedProgram, emitted: Emitted):
 
 BACKEND = Backend("dask", "lazy dask.array code: out of core, on a LocalCluster or a cluster", emit, load,
                   extra="dask", requires=("dask", "dask.array", "distributed"),
-                  capabilities=frozenset({LAZY_RESULTS, CHUNKED_ARRAYS}))
+                  capabilities=frozenset({LAZY_RESULTS, CHUNKED_ARRAYS, ARRAY_RELATIONS}))

@@ -10,11 +10,11 @@ persists its arrays after each round.
 
 from __future__ import annotations
 
-from tlc.analysis.strata import Mode
+from tlc.analysis.strata import Mode, Stratum
 from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
 from tlc.backends.shared.arrays import ArrayExpression, Value, tuple_code
-from tlc.backends.shared.quoting import counts_of, identifier, literal
+from tlc.backends.shared.quoting import counts_of, identifier, internal, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
 from tlc.ir import nodes as ir
@@ -104,6 +104,9 @@ class DaskEmitter(ScheduleEmitter):
     RUNTIME = "tlc_runtime.dask_ops"
     IMPORTS = ("import dask.array as da",)
     EXPRESSION = DaskExpression
+    ARRAY_STRATEGIES = frozenset({"dense"})
+    """A dense semi-naive stratum runs on Dask: its Boolean products are pairwise contractions of Dask arrays (the
+    backend's ``ARRAY_RELATIONS`` capability has their contractions planned)."""
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)
@@ -111,6 +114,8 @@ class DaskEmitter(ScheduleEmitter):
         self.decisions: dict[int, list[str]] = {}
         self.tasks = 0
         """Estimated tasks of all contraction steps emitted so far."""
+        self.in_numpy = False
+        """True while a stratum that runs eagerly in NumPy is emitted (the base schedule's NumPy code)."""
 
     def module(self) -> str:
         """The module, after recording where each stratum runs and each tensor's chunks."""
@@ -135,6 +140,44 @@ class DaskEmitter(ScheduleEmitter):
         whole = all(ranges.get(v) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
         return whole and all(hi > lo for lo, hi in ranges.values())
 
+    def emit_stratum(self, stratum: Stratum, position: int) -> None:
+        """A stratum as lazy Dask code, or, when ``eager``, as a function of NumPy code the client calls on its
+        inputs' values (``rt.eager``)."""
+        if not self.eager(stratum, position):
+            super().emit_stratum(stratum, position)
+            return
+        reads = [identifier(n) for n in self.reads(stratum)]
+        outer, numeric = self.lines, self.numeric
+        self.lines, self.numeric, self.in_numpy, self.EXPRESSION = [], set(), True, ArrayExpression
+        try:
+            super().emit_stratum(stratum, position)
+        finally:
+            body, self.lines, self.numeric, self.in_numpy = self.lines, outer, numeric, False
+            del self.EXPRESSION
+        function = internal("eager", stratum.tensors[0])
+        names = tuple_code([identifier(t) for t in stratum.tensors])
+        supplied = ", ".join(f"{literal(t)}: inputs[{literal(t)}]" for t in stratum.tensors if t in self.inputs)
+        self.lines.append(f"def {function}({', '.join(['rt', 'inputs', *reads])}):  # NumPy: rt is tlc_runtime here")
+        self.lines.extend("    " + line if line else "" for line in body)
+        self.lines.append(f"    return {names}")
+        self.lines.append(f"{names} = rt.eager({function}, {{{supplied}}}, {', '.join(reads)})")
+
+    def reads(self, stratum: Stratum) -> list[str]:
+        """The tensors and scalars a stratum reads from outside itself, in order of first use."""
+        read = dict.fromkeys(r.name for k in stratum.equations for r in ir.refs(self.program.equations[k].rhs))
+        return list(dict.fromkeys([*(n for n in read if n not in stratum.tensors), *self.program.scalars]))
+
+    def eager(self, stratum: Stratum, position: int) -> bool:
+        """True for a recursion (a recurrence or a fixpoint; not a relational stratum, which the planner placed)
+        whose arrays (its own and those it reads) each fit in one chunk: each round would be one task per operation,
+        so nothing runs in parallel, while building and persisting a round's graph costs milliseconds; the client
+        runs it in NumPy instead on the computed inputs."""
+        if stratum.mode is Mode.PLAIN or self.plan.strata[position].relational:
+            return False
+        names = [*stratum.tensors, *self.reads(stratum)]
+        return all(tuple(self.chunks.shapes[n]) == tuple(self.shapes.extents[n]) for n in names
+                   if n in self.chunks.shapes)
+
     def input_code(self, name: str) -> str:
         """An input as a Dask array (NumPy data split into its planned chunks, Dask data as it is)."""
         conv = "rt.as_relation" if self.program.tensors[name].relation else "rt.as_number"
@@ -143,23 +186,30 @@ class DaskEmitter(ScheduleEmitter):
     def allocate(self, name: str, var: str | None = None) -> None:
         """A lazy array of zeros (NaN for ``max=``/``min=``) in the planned chunks, holding supplied data; nothing
         for a tensor bound to its one equation's value."""
-        if var is None and self.binds(name):
+        if var is None and not self.in_numpy and self.binds(name):
             return
         super().allocate(name, var)
 
     def new_array(self, name: str, shape: tuple[int, ...], fill: str, windowed: bool) -> str:
         """A lazy array in ``name``'s planned chunks (Dask's own for a ring buffer)."""
+        if self.in_numpy:
+            return super().new_array(name, shape, fill, windowed)
         chunks = "'auto'" if windowed else f"{CHUNKS}[{literal(name)}]"
         return {"zeros": f"rt.zeros({shape}, {chunks})", "bool": f"rt.zeros({shape}, {chunks}, dtype=bool)",
                 "nan": f"rt.full({shape}, np.nan, {chunks})"}[fill]
 
     def supplied_code(self, name: str) -> str:
         """Supplied data as a Dask array."""
+        if self.in_numpy:
+            return super().supplied_code(name)
         conv = "rt.as_relation" if self.program.tensors[name].relation else "rt.as_number"
         return f"{conv}(inputs[{literal(name)}])"
 
     def finalise(self, name: str) -> None:
         """Untouched ``max=``/``min=`` elements become 0; averages divide by their counts (0 where none)."""
+        if self.in_numpy:
+            super().finalise(name)
+            return
         target = identifier(name)
         reduction = self.program.reduction(name)
         if reduction in ("max", "min"):
@@ -171,7 +221,17 @@ class DaskEmitter(ScheduleEmitter):
 
     def round_end(self, arrays: list[str], indent: int) -> None:
         """Persist the round's arrays: the next round's graph starts from their values, not from round one."""
+        if self.in_numpy:
+            return
         self.lines.append("    " * indent + f"{tuple_code(arrays)} = rt.persist({', '.join(arrays)})")
+
+    def any_new(self, new: list[str], indent: int) -> str:
+        """Persist a semi-naive round's new facts and compute whether any is new in the same call."""
+        if self.in_numpy:
+            return super().any_new(new, indent)
+        more = internal("more")
+        self.lines.append("    " * indent + f"{tuple_code(new)}, {more} = rt.persist_round({', '.join(new)})")
+        return more
 
     # ---------------------------------------------------------------- explain
     def record_step(self, k: int, plan, step, how: str) -> None:
@@ -195,12 +255,26 @@ class DaskEmitter(ScheduleEmitter):
             first = stratum.equations[0]
             plan = self.plan.strata[position]
             notes = self.decisions.setdefault(first, [])
-            if plan.relational:
+            if plan.strategy in self.ARRAY_STRATEGIES:
+                notes.append(f"stratum {position + 1} ({plan.strategy} semi-naive) runs on Dask: Boolean products as "
+                             f"pairwise dask.array contractions, a driver loop that persists each round's new facts "
+                             f"and tests for them on the cluster")
+            elif plan.strategy == "duckdb":
+                notes.append(f"stratum {position + 1} (duckdb) runs inside DuckDB, not on Dask; its inputs are "
+                             f"computed first")
+            elif plan.relational:
                 notes.append(f"stratum {position + 1} ({plan.strategy}) runs in memory on tlc_runtime.sparse, not "
                              f"on Dask; its inputs are computed first")
-            elif stratum.mode is not Mode.PLAIN:
-                notes.append(f"stratum {position + 1} ({stratum.mode.value}): a driver loop that persists its arrays "
-                             f"each round; convergence is computed on the cluster")
+            elif self.eager(stratum, position):
+                notes.append(f"stratum {position + 1} ({stratum.mode.value}) runs eagerly in NumPy in the client: "
+                             f"every array it reads or writes fits in one chunk, so each round would be one task per "
+                             f"operation, and building and persisting a round's graph costs milliseconds")
+            elif stratum.mode is Mode.PLAIN:
+                notes.append(f"stratum {position + 1} (plain) runs on Dask: lazy dask.array operations, computed when "
+                             f"a result is")
+            else:
+                notes.append(f"stratum {position + 1} ({stratum.mode.value}) runs on Dask: a driver loop that persists "
+                             f"its arrays each round; convergence is computed on the cluster")
             for k in stratum.equations:
                 eq = self.program.equations[k]
                 for ref in (*ir.refs(eq.rhs), eq.lhs):

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
-from tlc.backends.llvm.kernel import Kernel, describe, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, Kernel, describe, symbol_for
 from tlc.backends.registry import Emitted
 from tlc.backends.shared.arrays import ArrayExpression, Bound
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
+
+CLOSURE_CALL = "_closure"
+"""The name emitted code calls the compiled closure loop by (``tlc_runtime.native.ClosureKernel``)."""
 
 
 class LlvmEmitter(ScheduleEmitter):
@@ -25,11 +28,14 @@ class LlvmEmitter(ScheduleEmitter):
 
     BANNER = "for the llvm backend: native kernels (tlc_runtime.native) and NumPy; shapes are specialised."
     IMPORTS = ("import tlc_runtime.native as native",)
+    NATIVE_CLOSURE = True
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)
         self.lowerings: dict[str, Lowering] = {}
         self.decisions: dict[int, list[str]] = {}
+        self.closure_loop: ClosureLoop | None = None
+        """The compiled loop of ``rs.closure``, once a closure stratum uses it."""
 
     def tables(self) -> list[str]:
         """``KERNELS``: the compiled kernels by call name, which the loader binds."""
@@ -41,13 +47,26 @@ class LlvmEmitter(ScheduleEmitter):
             spec = (f"native.Spec({literal(symbol_for(k))}, {literal(tuple(a.dtype for a in k.arrays))}, "
                     f"{literal(k.output.dtype)}, {len(k.variables)}, {literal(split)})")
             table.append(f"    {literal(call)}: {spec},  {comment(k.label)}")
+        if self.closure_loop is not None:
+            spec = f"native.ClosureSpec({literal(symbol_for(self.closure_loop))})"
+            table.append(f"    {literal(CLOSURE_CALL)}: {spec},  {comment(self.closure_loop.label)}")
         table.append("}")
         return table
 
     @property
-    def kernels(self) -> dict[str, Kernel]:
+    def kernels(self) -> dict[str, Kernel | ClosureLoop]:
         """Kernels by call name (after ``module()``)."""
-        return {name: lowering.kernel for name, lowering in self.lowerings.items()}
+        kernels = {name: lowering.kernel for name, lowering in self.lowerings.items()}
+        if self.closure_loop is not None:
+            kernels[CLOSURE_CALL] = self.closure_loop
+        return kernels
+
+    def closure_call(self, step: str, storage: str = "dense") -> str:
+        """``rs.closure`` with the compiled closure loop (split over threads by word ranges), or for ``sparse``
+        storage ``rs.closure_sparse`` with its traversal per source (split over threads by sources)."""
+        self.closure_loop = ClosureLoop()
+        function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"
+        return f"{function}({step}, {CLOSURE_CALL})"
 
     def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
         """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code."""

@@ -194,10 +194,10 @@ class _Translator:
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: ir.Expr, path) -> object:
-        if isinstance(node, ir.Product):
-            outside = self.numpy_product(node, path)
-            if outside is not None:
-                return outside
+        outside = self.numpy_product(node, path) if isinstance(node, ir.Product) else None
+        outside = outside if outside is not None else self.hoisted(node, path)
+        if outside is not None:
+            return outside
         value = self._expr(node, path)
         gone = self.projection.summed_at.get(path, ())
         return Reduce("sum", self.order(gone, value), value) if gone else value
@@ -257,12 +257,41 @@ class _Translator:
         gone = self.projection.summed_at.get(path, ())
         if not gone or self.external is None:
             return None
-        why = self.blas_shaped(node, gone) or self.factorised(node, gone, path)
+        why = self.blas_shaped(node, gone, path) or self.factorised(node, gone, path)
         if not why:
             return None
         nested = any(len(p) > len(path) and p[:len(path)] == path for p in self.projection.summed_at)
         code, variables = self.external(node if nested else self.output_ordered(node, gone), path)
         self.notes.append(why)
+        self.externals.append((node, path))
+        array = self.add_array(code, tuple(self.size(v) for v in variables), "f64")
+        self.numpy_arrays.add(array)
+        return Read(array, tuple(Pos(((v, 1),), local=(v,)) for v in variables))
+
+    def free_of(self, path) -> set[str]:
+        """The indices of the sub-expression at ``path`` left after the sums inside it."""
+        inside = {v for _, v in ir_vars(ir.node_at(self.eq.rhs, path))}
+        return inside - {v for p, vs in self.projection.summed_at.items() if p[:len(path)] == path for v in vs}
+
+    def hoisted(self, node: ir.Expr, path):
+        """A read of a NumPy temporary for a sum inside the right-hand side that the fused loop nest would redo for
+        every value of an enclosing index it does not depend on (the mean inside an ``lnorm`` adjoint, the inner
+        product of a fused chain of contractions), when that repeated work is at least ``BLAS_MIN_WORK``; else None."""
+        gone = self.projection.summed_at.get(path, ())
+        if not gone or not path or self.external is None:
+            return None
+        summed = self.projection.summed_at
+        inside = {v for _, v in ir_vars(node)}
+        free = self.free_of(path)
+        enclosing = {v for i in self.eq.lhs.indices for v in i.variables} | \
+            {v for p, vs in summed.items() if len(p) < len(path) and path[:len(p)] == p for v in vs} | \
+            set(self.projection.reduced)
+        repeats = math.prod(self.size(v) for v in enclosing - free)
+        work = math.prod(self.size(v) for v in inside)
+        if repeats <= 1 or work * repeats < BLAS_MIN_WORK:
+            return None
+        code, variables = self.external(node, path)
+        self.notes.append(f"NumPy: a sum over {', '.join(gone)} the loop nest would repeat {repeats} times")
         self.externals.append((node, path))
         array = self.add_array(code, tuple(self.size(v) for v in variables), "f64")
         self.numpy_arrays.add(array)
@@ -291,29 +320,33 @@ class _Translator:
                 value = part if value is None else Binary("mul", value, part)
         return value if value is not None else Lit(1.0)
 
-    def blas_shaped(self, node: ir.Product, gone) -> str | None:
-        refs = [f for f in node.factors if isinstance(f, ir.Ref) and f.indices]
-        rest = [f for f in node.factors if not (isinstance(f, ir.Ref) and f.indices)]
-        if len(refs) != 2 or any(isinstance(f, ir.Ref) or not isinstance(f, (ir.Num, ir.Scalar)) for f in rest):
-            return None
-        if any(inv for f, inv in zip(node.factors, node.inverted) if f in refs) or any(r.relation for r in refs):
+    def blas_shaped(self, node: ir.Product, gone, path) -> str | None:
+        """Why a product of two tensor-valued factors (reads, or sub-expressions over distinct indices) and
+        constants goes to NumPy: a (batched) matrix product, each summed index in both factors, each other index
+        in one or kept in both (a batch), of at least ``BLAS_MIN_WORK`` multiply-adds (None: keep it fused)."""
+        arrays = [(k, f) for k, (f, inv) in enumerate(zip(node.factors, node.inverted))
+                  if any(isinstance(n, (ir.Ref, ir.IndexValue)) for n in ir.walk(f))]
+        if len(arrays) != 2 or any(node.inverted[k] for k, _ in arrays):
             return None
         names = []
-        for ref in refs:
-            if not all(i.shifted_variable for i in ref.indices):
+        for k, factor in arrays:
+            if isinstance(factor, ir.Ref):
+                if factor.relation or not all(i.shifted_variable for i in factor.indices):
+                    return None
+                vs = [i.shifted_variable[0] for i in factor.indices]
+                if len(set(vs)) != len(vs):
+                    return None
+            elif any(isinstance(n, ir.Ref) and n.relation for n in ir.walk(factor)):
                 return None
-            vs = [i.shifted_variable[0] for i in ref.indices]
-            if len(set(vs)) != len(vs):
-                return None
-            names.append(set(vs))
+            names.append(self.free_of(path + (k,)))
         a, b = names
-        if set(gone) != a & b or not (a ^ b):
+        if not set(gone) <= a & b or not (a ^ b):
             return None
         work = math.prod(self.size(v) for v in a | b)
         if work < BLAS_MIN_WORK:
             return None
-        return (f"BLAS: {' '.join(r.name for r in refs)} summed over {', '.join(gone)} ({work:.3g} multiply-adds) "
-                f"by NumPy")
+        what = " ".join(f.name if isinstance(f, ir.Ref) else "(...)" for _, f in arrays)
+        return f"BLAS: {what} summed over {', '.join(gone)} ({work:.3g} multiply-adds) by NumPy"
 
     def factorised(self, node: ir.Product, gone, path) -> str | None:
         """Why a product of three or more plain tensor reads goes to NumPy: its planned contraction costs far

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from tlc.backends.llvm.kernel import Kernel, KernelError, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, symbol_for
 from tlc.errors import TlcError
 
 try:
@@ -62,8 +62,11 @@ def optimise(module_text: str, tm, label: str = "kernel"):
     return mod
 
 
-def lower(kernel: Kernel, symbol: str) -> str:
+def lower(kernel: Kernel | ClosureLoop, symbol: str) -> str:
     """LLVM IR text of a kernel (before optimisation); ``KernelError`` becomes ``TlcError``."""
+    if isinstance(kernel, ClosureLoop):
+        from tlc.backends.llvm.closure import closure_module    # needs llvmlite, which is optional
+        return str(closure_module(kernel, symbol))
     from tlc.backends.llvm.codegen import kernel_module    # needs llvmlite, which is optional
     try:
         return str(kernel_module(kernel, symbol))
@@ -86,7 +89,7 @@ class Jit:
         self.compilations = 0
         """Number of kernels actually compiled (cache misses)."""
 
-    def compile(self, kernel: Kernel) -> Compiled:
+    def compile(self, kernel: Kernel | ClosureLoop) -> Compiled:
         """The compiled kernel, compiling it on first use."""
         with self._lock:
             found = self._cache.get(kernel)
@@ -109,6 +112,12 @@ class Jit:
             self._cache[kernel] = compiled
             self.compilations += 1
             return compiled
+
+
+    def address(self, symbol: str) -> int:
+        """The address of a function of a compiled kernel's module (0 when there is none)."""
+        with self._lock:
+            return self._engine.get_function_address(symbol)
 
 
 @functools.lru_cache(maxsize=None)

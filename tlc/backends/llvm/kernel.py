@@ -331,8 +331,10 @@ def format_expr(node: Expr, arrays: tuple[Array, ...] = ()) -> str:
     raise KernelError(f"not a kernel expression: {node!r}")
 
 
-def describe(kernel: Kernel) -> str:
+def describe(kernel: Kernel | ClosureLoop) -> str:
     """One line: ``out[i] += relu(sum[j](W[i, j] * X[j]) + B[i])``, plus the loop plan."""
+    if isinstance(kernel, ClosureLoop):
+        return f"{kernel.label}  [threads split words]"
     combine = {"assign": "=", "add": "+=", "max": "max=", "min": "min=", "or": "|="}[kernel.output.combine]
     target = f"out[{', '.join(format_pos(p) for p in kernel.output.pos)}]"
     plan = f"loops {','.join(kernel.loops) or '-'}"
@@ -343,6 +345,22 @@ def describe(kernel: Kernel) -> str:
     return f"{target} {combine} {format_expr(kernel.value, kernel.arrays)}  [{plan}]"
 
 
-def symbol_for(kernel: Kernel) -> str:
+def symbol_for(kernel: Kernel | ClosureLoop) -> str:
     """A stable function name for a kernel: a hash of its structure (names and labels excluded)."""
+    if isinstance(kernel, ClosureLoop):
+        return f"tlc_closure_words_v{kernel.version}"
     return "tlc_k_" + hashlib.sha1(repr(kernel).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureLoop:
+    """The loop of a transitive closure over strong components (``tlc_runtime.reach``), compiled once for every
+    program: ``void f(closed, order, indptr, successors, count, words, word_lo, word_hi)`` ORs, for each
+    component ``order[k]`` in turn, the bitset rows of its successors (CSR ``indptr``/``successors``) into its own
+    row of the ``count × words`` uint64 array ``closed``, over the words ``[word_lo, word_hi)`` only, so threads
+    may take disjoint word ranges; ``f_rows`` expands the bitsets into the dense Boolean result, a range of nodes
+    at a time (``closure.py``)."""
+
+    label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
+    version: int = 3
+    """Bumped when the generated code changes (it names the symbol)."""

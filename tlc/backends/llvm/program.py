@@ -15,10 +15,7 @@ def load(planned: PlannedProgram, emitted: Emitted):
     run = load_emitted(emitted.source, emitted.filename)
     run_globals = run.__globals__
     engine = jit()
-    addresses = {}
     for kernel in emitted.kernels.values():
-        compiled = engine.compile(kernel)
-        addresses[compiled.symbol] = compiled.address
-    run_globals.update(native.bind(run_globals["KERNELS"], addresses.__getitem__, planned.threads,
-                                   owner=engine))
+        engine.compile(kernel)
+    run_globals.update(native.bind(run_globals["KERNELS"], engine.address, planned.threads, owner=engine))
     return run

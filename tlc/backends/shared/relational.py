@@ -2,7 +2,8 @@
 
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
-over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure.
+over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure (the emitter's
+``closure_call``: a backend may pass it a compiled loop).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class _Relational:
         self.final = storage
         self.working = "sparse" if plan.strategy == "sparse" else "dense"
         self.lines = emitter.lines
+        self.closing = plan.strategy == "closure" or plan.native_sparse_closure(emitter.NATIVE_CLOSURE,
+                                                                                  emitter.max_rounds)
+        """Whether the recursion runs as the closure of its step relation (else semi-naive)."""
 
     def name(self, tensor: str) -> str:
         return identifier(tensor)
@@ -54,11 +58,11 @@ class _Relational:
         base = [k for k in self.stratum.equations
                 if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
         recursive = [k for k in self.stratum.equations if k not in base]
-        if self.plan.strategy == "closure" and self.closure_of_step(base):
+        if self.closing and self.closure_of_step(base):
             return self.finish()
         for k in base:
             self.rule(k, 0, self.name(self.program.equations[k].lhs.name))
-        if self.plan.strategy == "closure":
+        if self.closing:
             self.closure()
         elif recursive:
             self.seminaive(recursive)
@@ -140,8 +144,9 @@ class _Relational:
             return False
         self.comment(base[0], 0)
         self.comment(closure.rule, 0)
-        self.lines.append(f"{self.name(tensor)} = rs.closure({self.name(closure.step.name)})  "
-                          + comment(f"the closure of {closure.step.name} (paths of length >= 1), per strong component"))
+        call = self.emitter.closure_call(self.name(closure.step.name), self.working)
+        self.lines.append(f"{self.name(tensor)} = {call}  " + comment(
+            f"the closure of {closure.step.name} (paths of length >= 1), per strong component"))
         return True
 
     def closure(self) -> None:
@@ -151,10 +156,12 @@ class _Relational:
         target = self.name(tensor)
         self.comment(closure.rule, 0)
         if closure.kind == "square":
-            self.lines.append(f"{target} = rs.closure({target})  # transitive closure, per strong component")
+            self.lines.append(f"{target} = {self.emitter.closure_call(target, self.working)}  # transitive closure, per "
+                              f"strong component")
             return
         rule = rule_of(eq, self.program)
         step, plus = self.name(closure.step.name), internal("plus", closure.step.name)
-        self.lines.append(f"{plus} = rs.closure({step})  # paths of length >= 1, per strong component")
+        self.lines.append(f"{plus} = {self.emitter.closure_call(step, self.working)}  # paths of length >= 1, per "
+                          f"strong component")
         position = rule.atoms.index(closure.step)
         self.lines.append(f"{target} = rs.union({target}, {self.conjunction(rule, {position: plus})})")

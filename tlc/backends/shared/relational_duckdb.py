@@ -29,7 +29,7 @@ def uses_duckdb(planned: PlannedProgram) -> bool:
 def builder(planned: PlannedProgram, loop: bool = False) -> StratumSql:
     """The SQL builder for ``planned``'s strata."""
     return StratumSql(planned.program, planned.shapes.extents, planned.symbols, planned.symbolic, planned.supplied,
-                      planned.database is not None, loop)
+                      planned.database is not None, loop, planned.max_rounds, planned.shapes.ranges)
 
 
 def open_session(planned: PlannedProgram) -> list[str]:
@@ -37,11 +37,13 @@ def open_session(planned: PlannedProgram) -> list[str]:
     memory = planned.budget.elements * 8 if planned.budget.elements is not None else None
     lines = [f"{SESSION} = rdb.Session({literal(planned.database)}, {literal(memory)})"]
     if planned.database is not None:
+        lines.append(f"{SESSION}.symbols(SYMBOLS)")
         names = builder(planned).names
         for name, info in planned.program.tensors.items():
             if info.relation and not info.defined and name in planned.shapes.extents:
-                lines.append(f"{SESSION}.input({literal(names[name])}, {identifier(name)}, {info.rank})")
-        lines.append(f"{SESSION}.symbols(SYMBOLS)")
+                symbolic = tuple(a for a in range(info.rank) if (name, a) in planned.symbolic)
+                lines.append(f"{SESSION}.input({literal(names[name])}, {identifier(name)}, {info.rank}, "
+                             f"{literal(symbolic)})")
     return lines
 
 
@@ -91,7 +93,7 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     they are, the loop (of a fixpoint) bounded as in memory (``round_bound``), the result dense again (the identity
     where supplied data or the equations without a recursive read range, 0 where nothing reached)."""
     planned, lines = emitter.planned, emitter.lines
-    identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0"}[fold]
+    identity = {"min": "np.inf", "max": "-np.inf", "sum": "0.0", "avg": "0.0"}[fold]
     for name in reads:
         info = planned.program.tensors[name]
         if info.relation:
@@ -105,6 +107,10 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
     regions = [tuple((0, n) for n in planned.supplied[tensor])] if tensor in planned.supplied else []
     if code.news:
         _fold_loop(emitter, stratum, code, fold)
+    if code.check:
+        lines.append(f"if {SESSION}.count({literal('(' + code.check + ')')}):")
+        lines.append(f"    {_not_converged(emitter, stratum, fold)}")
+    _statements(lines, code.finish, 0)
     for k in stratum.equations:
         eq = planned.program.equations[k]
         ranges = planned.shapes.ranges.get(k, {})
@@ -119,7 +125,6 @@ def _fold(emitter, stratum: Stratum, code: SqlStratum, fold: str, reads, sql: St
 def _fold_loop(emitter, stratum: Stratum, code: SqlStratum, fold: str) -> None:
     """The rounds of a fold's semi-naive loop, bounded as the in-memory fixpoint is."""
     planned, lines = emitter.planned, emitter.lines
-    (tensor,) = stratum.tensors
     bound = round_bound(planned.program, stratum, planned.shapes.extents, planned.max_rounds)
     counter = internal("round")
     lines.append(f"{counter} = 0")
@@ -129,15 +134,22 @@ def _fold_loop(emitter, stratum: Stratum, code: SqlStratum, fold: str) -> None:
     _statements(lines, code.derive, 1)
     lines.append(f"    if not {SESSION}.count({literal(code.news[0])}):")
     lines.append("        break")
+    lines.append(f"    if {counter} >= {bound.rounds}:")
+    lines.append(f"        {_not_converged(emitter, stratum, fold)}")
+    _statements(lines, code.merge, 1)
+
+
+def _not_converged(emitter, stratum: Stratum, fold: str) -> str:
+    """The statement raising the located error of a fold's fixpoint still changing after its bound of rounds."""
+    planned = emitter.planned
+    (tensor,) = stratum.tensors
+    bound = round_bound(planned.program, stratum, planned.shapes.extents, planned.max_rounds)
     line, column = emitter.recursive_sites(stratum)[0]
     limit = (f"after {bound.rounds} rounds, which prove a cycle that keeps improving it" if bound.proof else
              f"after {bound.rounds} rounds: the limit is max_rounds={planned.max_rounds}"
              if planned.max_rounds is not None else f"after {bound.rounds} rounds (max_rounds= changes the limit)")
-    lines.append(f"    if {counter} >= {bound.rounds}:")
     verb = "still changes" if fold == "sum" else "still improves"
-    lines.append(f"        raise rt.RuntimeFailure({literal(f'{tensor} {verb} ' + limit)}, {line}, {column})")
-    _statements(lines, code.merge, 1)
-    _statements(lines, code.finish, 0)
+    return f"raise rt.RuntimeFailure({literal(f'{tensor} {verb} ' + limit)}, {line}, {column})"
 
 
 def _statements(lines: list[str], statements, indent: int) -> None:
@@ -174,6 +186,8 @@ def stratum_sql(planned: PlannedProgram, number: int) -> list[str]:
                                  f"empty after the first statements:"))
         lines.extend(s + ";" for s in (*code.derive, *code.merge))
         lines.append(sql_comment("end of the repeated statements"))
+    if code.check:
+        lines.append(sql_comment(f"the fixpoint does not converge (a located error) if this finds a row: {code.check}"))
     lines.extend(s + ";" for s in code.finish)
     return lines
 

@@ -1,1 +1,214 @@
-; no native kernels
+; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
+; ModuleID = "tlc_closure_words_v3"
+target triple = "unknown-unknown-unknown"
+target datalayout = ""
+
+define internal void @"tlc_closure_words_v3_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+{
+entry:
+  br label %"w_test"
+w_test:
+  %"w" = phi  i64 [%".3", %"entry"], [%".15", %"w_body"]
+  %".7" = icmp slt i64 %"w", %".4"
+  br i1 %".7", label %"w_body", label %"w_done"
+w_body:
+  %".9" = getelementptr i64, i64* %".1", i64 %"w"
+  %".10" = load i64, i64* %".9"
+  %".11" = getelementptr i64, i64* %".2", i64 %"w"
+  %".12" = load i64, i64* %".11"
+  %".13" = or i64 %".10", %".12"
+  store i64 %".13", i64* %".9"
+  %".15" = add nsw i64 %"w", 1
+  br label %"w_test"
+w_done:
+  ret void
+}
+
+define void @"tlc_closure_words_v3"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
+{
+entry:
+  br label %"k_test"
+k_test:
+  %"k" = phi  i64 [0, %"entry"], [%".32", %"e_done"]
+  %".11" = icmp slt i64 %"k", %".5"
+  br i1 %".11", label %"k_body", label %"k_done"
+k_body:
+  %".13" = getelementptr i64, i64* %".2", i64 %"k"
+  %".14" = load i64, i64* %".13"
+  %".15" = mul nsw i64 %".14", %".6"
+  %".16" = getelementptr i64, i64* %".1", i64 %".15"
+  %".17" = getelementptr i64, i64* %".3", i64 %".14"
+  %".18" = load i64, i64* %".17"
+  %".19" = add nsw i64 %".14", 1
+  %".20" = getelementptr i64, i64* %".3", i64 %".19"
+  %".21" = load i64, i64* %".20"
+  br label %"e_test"
+k_done:
+  ret void
+e_test:
+  %"e" = phi  i64 [%".18", %"k_body"], [%".30", %"e_body"]
+  %".23" = icmp slt i64 %"e", %".21"
+  br i1 %".23", label %"e_body", label %"e_done"
+e_body:
+  %".25" = getelementptr i64, i64* %".4", i64 %"e"
+  %".26" = load i64, i64* %".25"
+  %".27" = mul nsw i64 %".26", %".6"
+  %".28" = getelementptr i64, i64* %".1", i64 %".27"
+  call void @"tlc_closure_words_v3_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
+  %".30" = add nsw i64 %"e", 1
+  br label %"e_test"
+e_done:
+  %".32" = add nsw i64 %"k", 1
+  br label %"k_test"
+}
+
+define void @"tlc_closure_words_v3_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind
+{
+entry:
+  %".9" = ashr i64 %".4", 6
+  br label %"i_test"
+i_test:
+  %"i" = phi  i64 [%".6", %"entry"], [%".53", %"j_done"]
+  %".11" = icmp slt i64 %"i", %".7"
+  br i1 %".11", label %"i_body", label %"i_done"
+i_body:
+  %".13" = getelementptr i64, i64* %".3", i64 %"i"
+  %".14" = load i64, i64* %".13"
+  %".15" = mul nsw i64 %".14", %".5"
+  %".16" = getelementptr i64, i64* %".2", i64 %".15"
+  %".17" = mul nsw i64 %"i", %".4"
+  %".18" = getelementptr i8, i8* %".1", i64 %".17"
+  br label %"w_test"
+i_done:
+  ret void
+w_test:
+  %"w" = phi  i64 [0, %"i_body"], [%".36", %"bit_done"]
+  %".20" = icmp slt i64 %"w", %".9"
+  br i1 %".20", label %"w_body", label %"w_done"
+w_body:
+  %".22" = getelementptr i64, i64* %".16", i64 %"w"
+  %".23" = load i64, i64* %".22"
+  %".24" = shl i64 %"w", 6
+  %".25" = getelementptr i8, i8* %".18", i64 %".24"
+  br label %"bit_test"
+w_done:
+  %".38" = shl i64 %".9", 6
+  br label %"j_test"
+bit_test:
+  %"bit" = phi  i64 [0, %"w_body"], [%".34", %"bit_body"]
+  %".27" = icmp slt i64 %"bit", 64
+  br i1 %".27", label %"bit_body", label %"bit_done"
+bit_body:
+  %".29" = lshr i64 %".23", %"bit"
+  %".30" = and i64 %".29", 1
+  %".31" = trunc i64 %".30" to i8
+  %".32" = getelementptr i8, i8* %".25", i64 %"bit"
+  store i8 %".31", i8* %".32"
+  %".34" = add nsw i64 %"bit", 1
+  br label %"bit_test"
+bit_done:
+  %".36" = add nsw i64 %"w", 1
+  br label %"w_test"
+j_test:
+  %"j" = phi  i64 [%".38", %"w_done"], [%".51", %"j_body"]
+  %".40" = icmp slt i64 %"j", %".4"
+  br i1 %".40", label %"j_body", label %"j_done"
+j_body:
+  %".42" = ashr i64 %"j", 6
+  %".43" = getelementptr i64, i64* %".16", i64 %".42"
+  %".44" = load i64, i64* %".43"
+  %".45" = and i64 %"j", 63
+  %".46" = lshr i64 %".44", %".45"
+  %".47" = and i64 %".46", 1
+  %".48" = trunc i64 %".47" to i8
+  %".49" = getelementptr i8, i8* %".18", i64 %"j"
+  store i8 %".48", i8* %".49"
+  %".51" = add nsw i64 %"j", 1
+  br label %"j_test"
+j_done:
+  %".53" = add nsw i64 %"i", 1
+  br label %"i_test"
+}
+
+define void @"tlc_closure_words_v3_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind
+{
+entry:
+  %".12" = icmp ne i64 %".10", 0
+  %"depth" = alloca i64
+  %"found" = alloca i64
+  br label %"s_test"
+s_test:
+  %"s" = phi  i64 [%".8", %"entry"], [%".68", %"pop_done.endif"]
+  %".14" = icmp slt i64 %"s", %".9"
+  br i1 %".14", label %"s_body", label %"s_done"
+s_body:
+  store i64 0, i64* %"found"
+  store i64 1, i64* %"depth"
+  store i64 %"s", i64* %".7"
+  br label %"pop_test"
+s_done:
+  ret void
+pop_test:
+  %".20" = load i64, i64* %"depth"
+  %".21" = icmp sgt i64 %".20", 0
+  br i1 %".21", label %"pop_body", label %"pop_done"
+pop_body:
+  %".23" = load i64, i64* %"depth"
+  %".24" = sub nsw i64 %".23", 1
+  store i64 %".24", i64* %"depth"
+  %".26" = getelementptr i64, i64* %".7", i64 %".24"
+  %".27" = load i64, i64* %".26"
+  %".28" = getelementptr i64, i64* %".1", i64 %".27"
+  %".29" = load i64, i64* %".28"
+  %".30" = add nsw i64 %".27", 1
+  %".31" = getelementptr i64, i64* %".1", i64 %".30"
+  %".32" = load i64, i64* %".31"
+  br label %"e_test"
+pop_done:
+  %".62" = xor i1 %".12", -1
+  br i1 %".62", label %"pop_done.if", label %"pop_done.endif"
+e_test:
+  %"e" = phi  i64 [%".29", %"pop_body"], [%".59", %"e_body.endif"]
+  %".34" = icmp slt i64 %"e", %".32"
+  br i1 %".34", label %"e_body", label %"e_done"
+e_body:
+  %".36" = getelementptr i64, i64* %".2", i64 %"e"
+  %".37" = load i64, i64* %".36"
+  %".38" = getelementptr i64, i64* %".6", i64 %".37"
+  %".39" = load i64, i64* %".38"
+  %".40" = icmp ne i64 %".39", %"s"
+  br i1 %".40", label %"e_body.if", label %"e_body.endif"
+e_done:
+  br label %"pop_test"
+e_body.if:
+  store i64 %"s", i64* %".38"
+  %".43" = load i64, i64* %"found"
+  br i1 %".12", label %"e_body.if.if", label %"e_body.if.endif"
+e_body.endif:
+  %".59" = add nsw i64 %"e", 1
+  br label %"e_test"
+e_body.if.if:
+  %".45" = getelementptr i64, i64* %".4", i64 %"s"
+  %".46" = load i64, i64* %".45"
+  %".47" = add nsw i64 %".46", %".43"
+  %".48" = getelementptr i64, i64* %".5", i64 %".47"
+  store i64 %".37", i64* %".48"
+  br label %"e_body.if.endif"
+e_body.if.endif:
+  %".51" = add nsw i64 %".43", 1
+  store i64 %".51", i64* %"found"
+  %".53" = load i64, i64* %"depth"
+  %".54" = getelementptr i64, i64* %".7", i64 %".53"
+  store i64 %".37", i64* %".54"
+  %".56" = add nsw i64 %".53", 1
+  store i64 %".56", i64* %"depth"
+  br label %"e_body.endif"
+pop_done.if:
+  %".64" = load i64, i64* %"found"
+  %".65" = getelementptr i64, i64* %".3", i64 %"s"
+  store i64 %".64", i64* %".65"
+  br label %"pop_done.endif"
+pop_done.endif:
+  %".68" = add nsw i64 %"s", 1
+  br label %"s_test"
+}

@@ -7,6 +7,7 @@ import tlc_runtime.native as native
 
 # compiled kernels: name -> symbol, array types, output type, loop variables, variable threads may split
 KERNELS = {
+    '_closure': native.ClosureSpec('tlc_closure_words_v3'),  # transitive closure: bitset rows ORed over strong components, sinks first
 }
 
 SYMBOLS = ('A', 'B', 'C', 'D')
@@ -29,6 +30,6 @@ def run(inputs):
     Path = rs.store(None, (4, 4), 'dense')
     # line:5  Path(x, y) = Edge(x, y)
     # line:6  Path(x, z) = Path(x, y) Edge(y, z)
-    Path = rs.closure(Edge)  # the closure of Edge (paths of length >= 1), per strong component
+    Path = rs.closure(Edge, _closure)  # the closure of Edge (paths of length >= 1), per strong component
 
     return {'Edge': Edge, 'Path': Path}

@@ -28,6 +28,6 @@ def run(inputs):
     Y = np.zeros((2, 2))
     # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[i, b] + B1[i]) + B2[k])
     _t1 = rt.relu((__cse1_ + rt.align(B1, 'a', 'ab')))
-    Y[:, :] += rt.align(rt.sig((rt.contract('ca,ab->cb', W2, _t1, optimize=[(0, 1)]) + rt.align(B2, 'c', 'cb'))), 'cb', 'bc', {'b': 2, 'c': 2})
+    Y[:, :] += rt.sig((rt.contract('ca,ab->bc', W2, _t1, optimize=[(0, 1)]) + B2))
 
     return {'_cse1': __cse1_, 'G': G, 'Y': Y}

@@ -1,0 +1,127 @@
+"""Benchmark single-source shortest paths (a ``min=`` semiring recursion) in tlc against scipy.sparse.csgraph.
+
+Usage: python benchmarks/bench_semiring.py [--nodes N]... [--degree D] [--repeat N] [--json OUT]
+
+The program is ``Dist[y] min= Src[y]`` and ``Dist[y] min= Dist[x] + W[x, y]`` on a random directed graph of N nodes
+with D * N edges of uniform (0, 1) weights; Src is 0 at node 0 and inf elsewhere. W is given two ways: as
+``tlc.Weights(csr)`` (the CSR matrix's entries, inf elsewhere) and as the dense N x N array with inf where there is
+no edge. Rows, each the best of ``--repeat`` runs in this process, measured in the same run:
+
+- ``dijkstra (CSR)``: ``scipy.sparse.csgraph.dijkstra`` on the CSR matrix, the anchor;
+- ``tlc Weights``: ``tlc.compile(...)(W=tlc.Weights(csr), Src=src)``, compiling, planning and emitting for the
+  input every time (wrapping the CSR matrix is included);
+- ``tlc Weights, warm``: a second call of one compiled program (specialised already: the run alone);
+- ``tlc dense W``, ``tlc dense W, warm``: the same with the dense W (the runtime reads all N² weights once);
+- ``dijkstra (dense W)``: scipy's dijkstra on that dense W (it converts it first);
+- ``tlc dense rounds``: ``relations="dense"``, the dense Bellman-Ford rounds the semiring strategy replaces (once,
+  up to 5,000 nodes).
+
+Rows with the dense W are skipped when it would exceed ``--max-dense`` elements. Every row must give the anchor's
+distances exactly. The ratio column is each row's time over the anchor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+import tlc  # noqa: E402
+
+PROGRAM = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
+DENSE_ROUNDS_LIMIT = 5000   # nodes: the dense rounds take minutes beyond
+
+
+def graph(n: int, degree: float, seed: int = 0) -> sp.csr_matrix:
+    """A random directed graph with ``degree * n`` distinct weighted edges, as CSR."""
+    rng = np.random.default_rng(seed)
+    m = int(degree * n)
+    keys = np.unique(rng.integers(0, n, 2 * m) * n + rng.integers(0, n, 2 * m))[:m]
+    rows, cols = np.divmod(keys, n)
+    weights = rng.random(len(keys))
+    return sp.csr_matrix((weights, (rows, cols)), shape=(n, n))
+
+
+def best(run, repeat: int) -> tuple[float, np.ndarray]:
+    """The best time of ``repeat`` runs of ``run()`` and its last result."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
+    """Every row for one graph size."""
+    csr = graph(n, degree)
+    src = np.full(n, np.inf)
+    src[0] = 0.0
+    rows = {}
+    anchor_time, anchor = best(lambda: dijkstra(csr, indices=0), repeat)
+    rows["dijkstra (CSR)"] = anchor_time
+    rows["tlc Weights"], got = best(lambda: tlc.compile(PROGRAM)(W=tlc.Weights(csr), Src=src)["Dist"], repeat)
+    assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+    rows["tlc Weights, warm"], got = warm(tlc.Weights(csr), src, repeat)
+    assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+    skipped = None
+    if n * n > max_dense:
+        skipped = f"dense W rows: the dense W would have {n * n:.3g} elements, over --max-dense {max_dense:.3g}"
+    else:
+        dense = np.full((n, n), np.inf)
+        coo = csr.tocoo()
+        dense[coo.row, coo.col] = coo.data
+        rows["tlc dense W"], got = best(lambda: tlc.compile(PROGRAM)(W=dense, Src=src)["Dist"], repeat)
+        assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+        rows["tlc dense W, warm"], got = warm(dense, src, repeat)
+        rows["dijkstra (dense W)"], _ = best(lambda: dijkstra(dense, indices=0), 1)
+        if n <= DENSE_ROUNDS_LIMIT:
+            rows["tlc dense rounds"], got = best(
+                lambda: tlc.compile(PROGRAM, relations="dense")(W=dense, Src=src)["Dist"], 1)
+            assert np.array_equal(got, anchor), "the dense rounds differ from dijkstra"
+    return {"nodes": n, "edges": int(csr.nnz), "seconds": rows, "ratio": {k: v / anchor_time for k, v in rows.items()},
+            "skipped": skipped}
+
+
+def warm(weights, src: np.ndarray, repeat: int) -> tuple[float, np.ndarray]:
+    """The best time of a compiled, specialised program's calls (the semiring strategy, checked)."""
+    program = tlc.compile(PROGRAM)
+    program(W=weights, Src=src)
+    assert "semiring: relaxing" in program.explain(W=weights, Src=src), "auto did not choose semiring"
+    return best(lambda: program(W=weights, Src=src)["Dist"], repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, action="append", help="graph sizes (default 2000 and 100000)")
+    parser.add_argument("--degree", type=float, default=5.0, help="edges per node (default 5)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--max-dense", type=float, default=2**28, help="most elements of the dense W (default 2^28)")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus, {platform.python_version()}")
+    results = []
+    for n in args.nodes or [2000, 100_000]:
+        result = measure(n, args.degree, args.repeat, int(args.max_dense))
+        results.append(result)
+        print(f"{n:>8} nodes, {result['edges']} edges")
+        for row, seconds in result["seconds"].items():
+            print(f"    {row:<22} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x dijkstra (CSR)")
+        if result["skipped"]:
+            print(f"    skipped {result['skipped']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Reads at computed positions and scatters on the Dask backend run blockwise (one task per block of their result
+or value, on the box of the array it reaches), against the NumPy backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+pytest.importorskip("distributed")
+
+import tlc  # noqa: E402
+
+PROGRAMS = {
+    "convolution": "F[x, y] = Image[x + dx, y + dy] K[dx, dy]",
+    "max pooling": "P[x/2, y/2] max= Image[x, y]",
+    "min and average pooling": "P[x/3, y/2] min= Image[x, y]\nQ[x/2, y/3] avg= Image[x, y]",
+    "sum pooling": "P[x/4, y/4] += Image[x, y] + 1",
+}
+
+
+@pytest.fixture(autouse=True)
+def synchronous():
+    """Every test here computes on Dask's synchronous scheduler (deterministic, one thread)."""
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def tasks_named(array, word: str) -> int:
+    """How many tasks of ``array``'s graph come from a function whose key names ``word``."""
+    return sum(word in str(key) for key in dict(array.__dask_graph__()))
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_gathers_and_scatters_run_blockwise_and_match_numpy(name):
+    rng = np.random.default_rng(51)
+    source = PROGRAMS[name]
+    data = {"Image": rng.uniform(0.5, 1.5, (33, 26)) * rng.choice([-1.0, 1.0], (33, 26))}
+    if "K[" in source:
+        data["K"] = rng.normal(size=(3, 4))
+    expected = tlc.compile(source)(**data)
+    program = tlc.compile(source, backend="dask", chunks={"Image": (8, 8)})
+    result = program(**{**data, "Image": da.from_array(data["Image"], chunks=(8, 8))})
+    emitted = program.source()
+    word = "gather" if "rt.gather(" in emitted else "scatter"
+    assert f"rt.{word}(" in emitted
+    for tensor in expected:
+        np.testing.assert_allclose(np.asarray(result[tensor]), expected[tensor], rtol=1e-12, atol=1e-12,
+                                   err_msg=tensor)
+        assert tasks_named(result[tensor], word) > 1, f"{tensor}: one {word} task for the whole array"

@@ -1,0 +1,198 @@
+"""The llvm backend's native closure loop (``kernel.ClosureLoop`` run by ``tlc_runtime.native.ClosureKernel``)
+against the NumPy reference (``tlc_runtime.reach`` on Python integers) and Boolean matrix powers, on random graphs,
+chains, cycles, self-loops, empty relations and many components; one thread and two give the same bits; and whole
+programs on the llvm backend against the NumPy backend's closure and dense semi-naive strategies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+pytest.importorskip("llvmlite")
+
+import tlc  # noqa: E402
+import tlc_runtime.native as native  # noqa: E402
+from tlc.backends.llvm.jit import jit  # noqa: E402
+from tlc.backends.llvm.kernel import ClosureLoop  # noqa: E402
+from tlc_runtime import reach  # noqa: E402
+from tlc_runtime.sparse import Tuples, closure, closure_sparse  # noqa: E402
+
+CLOSURE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
+LEFT = "Path(x, y) = Edge(x, y)\nPath(x, z) = Edge(x, y) Path(y, z)\n"
+SQUARE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Path(y, z)\n"
+
+
+def kernel(threads: int) -> native.ClosureKernel:
+    compiled = jit().compile(ClosureLoop())
+    return native.bind({"closure": native.ClosureSpec(compiled.symbol)}, jit().address, threads, owner=jit())["closure"]
+
+
+def random_graph(n: int, m: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = np.zeros((n, n), dtype=bool)
+    a[rng.integers(0, n, m), rng.integers(0, n, m)] = True       # self-loops and cycles included
+    return a
+
+
+def chain(n: int) -> np.ndarray:
+    return np.eye(n, k=1, dtype=bool)
+
+
+def cycle(n: int) -> np.ndarray:
+    return np.roll(np.eye(n, dtype=bool), 1, axis=1)
+
+
+def components(n: int) -> np.ndarray:
+    """Disjoint cycles, chains and self-loops side by side, with edges from some into others."""
+    a = np.zeros((n, n), dtype=bool)
+    third = n // 3
+    a[:third, :third] = cycle(third)
+    a[third:2 * third, third:2 * third] = chain(third)
+    a[2 * third + 1, 2 * third + 1] = True
+    a[third - 1, third] = a[2 * third - 1, 2 * third + 1] = True
+    return a
+
+
+GRAPHS = {
+    "empty-1": np.zeros((1, 1), bool), "empty-70": np.zeros((70, 70), bool), "self-loop": np.ones((1, 1), bool),
+    "chain-200": chain(200), "cycle-70": cycle(70), "components-99": components(99),
+    **{f"random-{n}-{m}-{s}": random_graph(n, m, s) for s, (n, m) in enumerate(
+        [(5, 3), (17, 17), (64, 32), (65, 130), (130, 100), (300, 600)])},
+}
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_closure_matches_the_reference_and_matrix_powers(name, threads, closure_by_powers):
+    a = GRAPHS[name]
+    got = reach.closure_rows(sp.csr_matrix(a), kernel(threads))
+    assert got.dtype == bool and got.shape == a.shape and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, reach.closure_rows(sp.csr_matrix(a)))
+    np.testing.assert_array_equal(got, closure_by_powers(a))
+
+
+@pytest.mark.parametrize("graph", ["random", "chain", "cycle", "components"])
+def test_two_threads_split_words_and_give_the_bits_of_one(graph, monkeypatch):
+    n = 1100          # 18 words a row: two chunks of whole cache lines
+    a = {"random": random_graph(n, 3 * n, 5), "chain": chain(n), "cycle": cycle(n), "components": components(n)}[graph]
+    want = reach.closure_rows(sp.csr_matrix(a))
+    calls = []
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # split even this small loop
+    two = kernel(2)
+    original = two._fn
+    two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
+    np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
+    assert sorted(calls) == [(0, 8), (8, 18)]          # whole cache lines each, the last with the rest
+    np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+def test_rows_expand_bitsets_over_node_ranges(n, monkeypatch):
+    rng = np.random.default_rng(n)
+    words = (n + 63) // 64
+    closed = rng.integers(0, 2**63, size=(3, words), dtype=np.int64).astype(np.uint64) * np.uint64(3)
+    labels = rng.integers(0, 3, n)
+    want = np.unpackbits(closed[labels].view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+    monkeypatch.setattr(native, "ROWS_WORK", 0)          # two threads even for one row
+    for threads in (1, 2):
+        np.testing.assert_array_equal(kernel(threads).rows(closed, labels, n), want)
+
+
+def test_rows_refuse_labels_outside_the_bitsets():
+    with pytest.raises(ValueError, match="do not match 2 nodes"):
+        kernel(1).rows(np.zeros((1, 1), np.uint64), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="do not match 65 nodes"):
+        kernel(1).rows(np.zeros((1, 1), np.uint64), np.zeros(65, np.int64), 65)
+
+
+def test_a_large_acyclic_graph_splits_without_help():
+    a = np.triu(random_graph(4096, 40_000, 3), 1)       # acyclic: every node its own component
+    assert np.count_nonzero(a) * 64 >= native.CLOSURE_WORK
+    want = reach.closure_rows(sp.csr_matrix(a))
+    two, calls = kernel(2), []
+    original = two._fn
+    two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
+    np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
+    assert sorted(calls) == [(0, 32), (32, 64)]
+    np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
+
+
+def test_a_non_square_relation_is_padded_and_cut_back():
+    rows = np.array([[0, 1], [1, 2], [2, 0], [3, 4]])
+    step = Tuples.from_rows(rows, (4, 6))
+    np.testing.assert_array_equal(closure(step, kernel(2)), closure(step))
+    assert closure(np.zeros((0, 3), bool), kernel(2)).shape == (0, 3)
+
+
+def test_the_kernel_refuses_indices_outside_its_rows():
+    closed = np.zeros((2, 1), np.uint64)
+    k = kernel(1)
+    with pytest.raises(ValueError, match="do not match 2 rows"):
+        k(closed, np.array([0, 1]), np.array([0, 1, 1]), np.array([5]))
+    with pytest.raises(ValueError, match="do not match 2 rows"):
+        k(closed, np.array([0, 2]), np.array([0, 0, 0]), np.array([], np.int64))
+    with pytest.raises(ValueError, match="uint64"):
+        k(np.zeros((2, 1), np.int64), np.array([0, 1]), np.array([0, 0, 0]), np.array([], np.int64))
+
+
+@pytest.mark.parametrize("source", [CLOSURE, LEFT, SQUARE], ids=["right", "left", "square"])
+@pytest.mark.parametrize("name", ["empty-70", "chain-200", "cycle-70", "components-99", "random-130-100-4",
+                                  "random-300-600-5"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_programs_on_llvm_match_numpy_closure_and_dense(source, name, threads):
+    edge = sp.csr_matrix(GRAPHS[name])
+    program = tlc.compile(source, backend="llvm", threads=threads)
+    got = np.asarray(program(Edge=edge)["Path"])
+    assert "rs.closure(" in program.source(Edge=edge) and "_closure)" in program.source(Edge=edge)
+    assert f"runs: closure: native llvm kernel, {threads} thread" in program.explain(Edge=edge)
+    np.testing.assert_array_equal(got, np.asarray(tlc.compile(source)(Edge=edge)["Path"]))
+    np.testing.assert_array_equal(got, np.asarray(tlc.compile(source, relations="dense")(Edge=edge)["Path"]))
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_sparse_traversal_matches_the_bitset_closure(name, threads, monkeypatch):
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # split the sources even of small graphs
+    a = GRAPHS[name]
+    got = closure_sparse(Tuples.from_dense(a), kernel(threads))
+    assert isinstance(got, Tuples) and got.shape == a.shape
+    np.testing.assert_array_equal(np.asarray(got), reach.closure_rows(sp.csr_matrix(a)))
+    assert np.all(np.diff(got.keys) > 0)                  # sorted and distinct once read as keys
+
+
+def test_the_sparse_traversal_pads_a_non_square_relation_and_cuts_it_back():
+    rows = np.array([[0, 1], [1, 2], [2, 0], [3, 4]])
+    step = Tuples.from_rows(rows, (4, 6))
+    np.testing.assert_array_equal(np.asarray(closure_sparse(step, kernel(2))), closure(step))
+    assert len(closure_sparse(Tuples.from_rows(np.zeros((0, 2)), (0, 3)), kernel(1))) == 0
+
+
+def test_the_traversal_refuses_edges_outside_the_graph():
+    with pytest.raises(ValueError, match="rows and edges do not match"):
+        kernel(1).reach(np.array([0, 1, 1]), np.array([2]))
+    with pytest.raises(ValueError, match="rows and edges do not match"):
+        kernel(1).reach(np.array([0, 2, 1]), np.array([0]))
+
+
+@pytest.mark.parametrize("source", [CLOSURE, LEFT, SQUARE], ids=["right", "left", "square"])
+@pytest.mark.parametrize("name", ["empty-70", "chain-200", "components-99", "random-300-600-5"])
+def test_sparse_programs_on_llvm_traverse_natively_and_match_numpy(source, name):
+    edge = sp.csr_matrix(GRAPHS[name])
+    program = tlc.compile(source, backend="llvm", relations="sparse", threads=2)
+    got = program(Edge=edge)["Path"]
+    assert "rs.closure_sparse(" in program.source(Edge=edge)
+    assert "runs: sparse closure: native llvm kernel (a traversal per source), 2 threads" in program.explain(Edge=edge)
+    want = np.asarray(tlc.compile(source, relations="sparse")(Edge=edge)["Path"])
+    np.testing.assert_array_equal(np.asarray(got), want)
+    assert set(got) == set(tlc.compile(source)(Edge=edge)["Path"])
+
+
+def test_a_round_limit_keeps_the_sparse_closure_semi_naive():
+    edge = sp.csr_matrix(chain(50))
+    program = tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=100)
+    assert "rs.closure_sparse(" not in program.source(Edge=edge) and "rs.minus(" in program.source(Edge=edge)
+    assert "runs: sparse semi-naive: NumPy/scipy runtime" in program.explain(Edge=edge)
+    np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]), np.triu(np.ones((50, 50), bool), 1))
+    with pytest.raises(tlc.TlcError):
+        tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=10)(Edge=edge)

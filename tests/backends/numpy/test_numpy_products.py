@@ -1,0 +1,31 @@
+"""Products that sum nothing are emitted as NumPy's broadcasting ``*`` (not ``einsum``) and give ``einsum``'s
+numbers on random non-zero inputs, whatever the factors' index orders."""
+
+import numpy as np
+import pytest
+
+import tlc
+
+
+@pytest.mark.parametrize("source, reference", [
+    ("Y[i, j] = A[i, j] B[i, j]", lambda a, b, c: a * b),
+    ("Y[i, j] = A[i, j] C[i] / B[i, j]", lambda a, b, c: np.einsum("ij,i,ij->ij", a, c, 1 / b)),
+    ("Y[j, i] = A[i, j] B[i, j] C[i]", lambda a, b, c: np.einsum("ij,ij,i->ji", a, b, c)),
+    ("Y[i, j] = C[i] A[i, j] + A[i, j] B[i, j] A[i, j]", lambda a, b, c: c[:, None] * a + a * b * a),
+])
+def test_a_product_that_sums_nothing_is_a_broadcast_multiply(source, reference):
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.5, 1.5, (3, 4)) * rng.choice([-1, 1], (3, 4)), rng.uniform(0.5, 1.5, (3, 4))
+    c = rng.uniform(-1.5, -0.5, 3)
+    program = tlc.compile(source)
+    given = {n: v for n, v in dict(A=a, B=b, C=c).items() if n in program.input_names()}
+    np.testing.assert_allclose(program(**given)["Y"], reference(a, b, c), rtol=1e-14)
+    assert "rt.contract" not in program.source()
+
+
+def test_a_product_that_sums_still_contracts():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    program = tlc.compile("Y[i, k] = A[i, j] B[j, k]")
+    np.testing.assert_allclose(program(A=a, B=b)["Y"], a @ b, rtol=1e-13)
+    assert "rt.contract" in program.source()

@@ -1,0 +1,181 @@
+"""The closure loop (``kernel.ClosureLoop``) and its row expansion as LLVM IR with ``llvmlite.ir.IRBuilder``.
+
+``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64 count, i64 words, i64 word_lo, i64 word_hi)``:
+for ``k`` in ``0..count``, component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor
+``s`` and word ``w`` in ``[word_lo, word_hi)``. The components come sinks first, so every successor's row is final
+when it is read. The word loop is a separate always-inlined function whose two row pointers are ``noalias``
+(a condensed graph has no edge from a component to itself), so it vectorises without run-time overlap checks.
+
+``void f_rows(u8* out, i64* closed, i64* labels, i64 n, i64 words, i64 node_lo, i64 node_hi)`` writes the dense
+Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in ``[node_lo, node_hi)`` (threads take
+disjoint node ranges): whole words as 64 bytes each (a constant trip count, vectorised), then the last partial word.
+
+``f_reach`` is the closure of a graph too large for bitset rows, as CSR: a traversal per source (``_reach``).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from tlc.backends.llvm.kernel import ClosureLoop
+
+I64 = ir.IntType(64)
+I8 = ir.IntType(8)
+P64 = I64.as_pointer()
+NSW = ("nsw",)
+ROWS_SUFFIX = "_rows"
+"""The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
+REACH_SUFFIX = "_reach"
+"""The sparse traversal's function name is the loop's with this suffix."""
+
+
+def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
+    """An LLVM module holding the closure loop as function ``name``."""
+    module = ir.Module(name=name)
+    or_row = _or_row(module, f"{name}_or_row")
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64, P64, P64, P64, I64, I64, I64, I64]), name)
+    fn.attributes.add("nounwind")
+    closed, order, indptr, successors, count, words, lo, hi = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    with _counted(b, ir.Constant(I64, 0), count, "k") as k:
+        c = b.load(b.gep(order, [k]))
+        row = b.gep(closed, [b.mul(c, words, flags=NSW)])
+        first = b.load(b.gep(indptr, [c]))
+        last = b.load(b.gep(indptr, [b.add(c, ir.Constant(I64, 1), flags=NSW)]))
+        with _counted(b, first, last, "e") as e:
+            s = b.load(b.gep(successors, [e]))
+            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
+    b.ret_void()
+    _rows(module, f"{name}{ROWS_SUFFIX}")
+    _reach(module, f"{name}{REACH_SUFFIX}")
+    return module
+
+
+def _reach(module: ir.Module, name: str) -> None:
+    """``void f_reach(indptr, successors, counts, starts, targets, stamp, stack, lo, hi, write)``: for each source
+    ``s`` in ``[lo, hi)``, a depth-first traversal of the CSR graph from ``s``'s successors (``stamp[v] == s`` marks
+    ``v`` found); without ``write`` it stores the number found in ``counts[s]``, with it the nodes found in
+    ``targets[starts[s]:]``, in the order found. ``stamp`` (``n``, all ``-1`` at first) and ``stack`` (``n + 1``:
+    the source, then every node at most once) belong to one thread."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 3), name)
+    fn.attributes.add("nounwind")
+    indptr, successors, counts, starts, targets, stamp, stack, lo, hi, write = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    writing = b.icmp_signed("!=", write, ir.Constant(I64, 0))
+    depth = b.alloca(I64, name="depth")
+    found = b.alloca(I64, name="found")
+    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+    with _counted(b, lo, hi, "s") as s:
+        b.store(zero, found)
+        b.store(one, depth)
+        b.store(s, stack)
+
+        def visit(v):          # every successor of v not yet found: found, written, pushed
+            first = b.load(b.gep(indptr, [v]))
+            last = b.load(b.gep(indptr, [b.add(v, one, flags=NSW)]))
+            with _counted(b, first, last, "e") as e:
+                t = b.load(b.gep(successors, [e]))
+                mark = b.gep(stamp, [t])
+                with b.if_then(b.icmp_signed("!=", b.load(mark), s)):
+                    b.store(s, mark)
+                    k = b.load(found)
+                    with b.if_then(writing):
+                        b.store(t, b.gep(targets, [b.add(b.load(b.gep(starts, [s])), k, flags=NSW)]))
+                    b.store(b.add(k, one, flags=NSW), found)
+                    d = b.load(depth)
+                    b.store(t, b.gep(stack, [d]))
+                    b.store(b.add(d, one, flags=NSW), depth)
+
+        test = fn.append_basic_block("pop_test")
+        body = fn.append_basic_block("pop_body")
+        done = fn.append_basic_block("pop_done")
+        b.branch(test)
+        b.position_at_end(test)
+        b.cbranch(b.icmp_signed(">", b.load(depth), zero), body, done)
+        b.position_at_end(body)
+        d = b.sub(b.load(depth), one, flags=NSW)
+        b.store(d, depth)
+        visit(b.load(b.gep(stack, [d])))
+        b.branch(test)
+        b.position_at_end(done)
+        with b.if_then(b.not_(writing)):
+            b.store(b.load(found), b.gep(counts, [s]))
+    b.ret_void()
+
+
+def _rows(module: ir.Module, name: str) -> None:
+    """``void f_rows(out, closed, labels, n, words, node_lo, node_hi)``: see the module docstring."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I8.as_pointer(), P64, P64, I64, I64, I64, I64]), name)
+    fn.attributes.add("nounwind")
+    out, closed, labels, n, words, lo, hi = fn.args
+    out.add_attribute("noalias")
+    closed.add_attribute("noalias")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    whole = b.ashr(n, ir.Constant(I64, 6))
+    with _counted(b, lo, hi, "i") as i:
+        row = b.gep(closed, [b.mul(b.load(b.gep(labels, [i])), words, flags=NSW)])
+        dst = b.gep(out, [b.mul(i, n, flags=NSW)])
+        with _counted(b, ir.Constant(I64, 0), whole, "w") as w:
+            word = b.load(b.gep(row, [w]))
+            base = b.gep(dst, [b.shl(w, ir.Constant(I64, 6))])
+            with _counted(b, ir.Constant(I64, 0), ir.Constant(I64, 64), "bit") as bit:
+                b.store(_bit(b, word, bit), b.gep(base, [bit]))
+        with _counted(b, b.shl(whole, ir.Constant(I64, 6)), n, "j") as j:
+            word = b.load(b.gep(row, [b.ashr(j, ir.Constant(I64, 6))]))
+            b.store(_bit(b, word, b.and_(j, ir.Constant(I64, 63))), b.gep(dst, [j]))
+    b.ret_void()
+
+
+def _bit(b: ir.IRBuilder, word, bit):
+    """Bit ``bit`` of ``word`` as a byte 0 or 1."""
+    return b.trunc(b.and_(b.lshr(word, bit), ir.Constant(I64, 1)), I8)
+
+
+def _or_row(module: ir.Module, name: str) -> ir.Function:
+    """``dst[w] |= src[w]`` for ``w`` in ``[lo, hi)``, the rows distinct (``noalias``)."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64, P64, I64, I64]), name)
+    fn.linkage = "internal"
+    fn.attributes.add("alwaysinline")
+    fn.attributes.add("nounwind")
+    dst, src, lo, hi = fn.args
+    dst.add_attribute("noalias")
+    src.add_attribute("noalias")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    with _counted(b, lo, hi, "w") as w:
+        target = b.gep(dst, [w])
+        b.store(b.or_(b.load(target), b.load(b.gep(src, [w]))), target)
+    b.ret_void()
+    return fn
+
+
+class _counted:
+    """``for (i = start; i < stop; i++)`` around the body built inside the ``with`` block; the builder ends
+    after the loop."""
+
+    def __init__(self, b: ir.IRBuilder, start, stop, name: str):
+        self.b, self.start, self.stop, self.name = b, start, stop, name
+
+    def __enter__(self):
+        b = self.b
+        fn = b.function
+        self.before = b.block
+        self.test = fn.append_basic_block(f"{self.name}_test")
+        self.body = fn.append_basic_block(f"{self.name}_body")
+        self.done = fn.append_basic_block(f"{self.name}_done")
+        b.branch(self.test)
+        b.position_at_end(self.test)
+        self.index = b.phi(I64, name=self.name)
+        self.index.add_incoming(self.start, self.before)
+        b.cbranch(b.icmp_signed("<", self.index, self.stop), self.body, self.done)
+        b.position_at_end(self.body)
+        return self.index
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            return False
+        b = self.b
+        step = b.add(self.index, ir.Constant(I64, 1), flags=NSW)
+        self.index.add_incoming(step, b.block)
+        b.branch(self.test)
+        b.position_at_end(self.done)
+        return False
