@@ -119,6 +119,16 @@ def test_a_materialised_value_bounds_an_index_used_as_a_number(source):
     report.raise_if_failed()
 
 
+def test_a_constant_index_on_the_left_of_a_shared_adjoint():
+    """Found by the gradient campaign (TLC_FUZZ_SEED=1234 after merging main's shared adjoints, minimised): the
+    adjoint ``L_grad_T[0, i]`` has a constant index, which the check for a plainly indexed adjoint compared as None."""
+    rng = np.random.default_rng(9)
+    report = check_gradient("T[0, i] = X1[p] X2[p, i]\n", {"X1": rng.uniform(-1.0, 1.0, 2),
+                                                            "X2": rng.uniform(-1.0, 1.0, (2, 3))})
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: a gradient through sqrt of an exact 0 is 0 * inf = NaN where the loss "
                                         "is smooth (TLC_FUZZ_SEED=4: T0[m, k, j'] = sqrt(abs(E0(k/2) X0[j', m])) with "

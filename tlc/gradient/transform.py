@@ -530,6 +530,7 @@ class _EquationWalk:
         """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
         variables = self.free(path)
         if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
+                and None not in _plain(factors[0][0]) \
                 and sorted(_plain(factors[0][0])) == sorted(variables):     # in any order: no transposed copy
             return factors[0][0]
         present = {v for e, _ in factors for v in _variables(e)}
