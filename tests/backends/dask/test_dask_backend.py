@@ -34,22 +34,6 @@ def nz(rng, *shape):
     return rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-def agree(source, data, **options):
-    """Run ``source`` on both backends; check every result, and that numeric results are Dask arrays."""
-    expected = tlc.compile(source, **options)(**data)
-    program = tlc.compile(source, backend="dask", **options)
-    actual = program(**data)
-    assert set(actual) == set(expected)
-    for name in expected:
-        if isinstance(actual[name], tlc.api.rt.Relation):
-            assert set(actual[name]) == set(expected[name]), name
-            continue
-        assert isinstance(actual[name], da.Array), (name, type(actual[name]))
-        np.testing.assert_allclose(np.asarray(actual[name]), np.asarray(expected[name]), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
-    return program
-
-
 class Counting(dask.callbacks.Callback):
     """Counts the tasks Dask computes while active."""
 
@@ -62,20 +46,20 @@ class Counting(dask.callbacks.Callback):
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_every_example_matches_numpy(path):
+def test_every_example_matches_numpy(path, agree):
     data_file = EXAMPLES / "data" / f"{path.stem}.npz"
     data = dict(np.load(data_file)) if data_file.exists() else {}
     agree(path, data)
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_golden_programs_match_numpy(name):
+def test_golden_programs_match_numpy(name, agree):
     source, _, outputs = PROGRAMS[name]
     agree(source, golden_inputs(name, seed=1), outputs=outputs)
 
 
 @pytest.mark.parametrize("function", list(Function), ids=lambda f: f.spelling)
-def test_every_function_matches_numpy(function):
+def test_every_function_matches_numpy(function, agree):
     from tlc.ir.functions import Function as F
     rng = np.random.default_rng(3)
     programs = {F.SIG: ("Y[i] = sig(X[i], 0.5)", (5,)), F.NOT: ("Y[i] = A[i] ~X[i]", (5,)),
@@ -98,7 +82,7 @@ AGGREGATES = {
 
 
 @pytest.mark.parametrize("name", sorted(AGGREGATES))
-def test_aggregates_shifts_and_pooling_match_numpy(name):
+def test_aggregates_shifts_and_pooling_match_numpy(name, agree):
     rng = np.random.default_rng(5)
     data = {"X": nz(rng, 7, 4), "W": nz(rng, 4, 3), "B": nz(rng, 3), "C": nz(rng, 7 if name == "sum_of_defs" else 3),
             "D": nz(rng, 4), "Image": nz(rng, 9, 8), "K": nz(rng, 3, 2)}
@@ -109,7 +93,7 @@ def test_aggregates_shifts_and_pooling_match_numpy(name):
     agree(source, used)
 
 
-def test_recursions_match_numpy_and_persist_each_round():
+def test_recursions_match_numpy_and_persist_each_round(agree):
     rng = np.random.default_rng(2)
     weights = np.where(rng.random((12, 12)) < 0.3, rng.uniform(1, 5, (12, 12)), np.inf)
     source = "Dist[x, z] min= W[x, z]\nDist[x, z] min= Dist[x, y] + W[y, z]"
@@ -155,7 +139,7 @@ def _einsum_operands(source: str) -> list[int]:
     return counts
 
 
-def test_each_planned_step_is_one_pairwise_operation():
+def test_each_planned_step_is_one_pairwise_operation(agree):
     rng = np.random.default_rng(6)
     source = "Y[i, m] = A[i, j] B[j, k] C[k, l] D[l, m]\nZ[b] = P[b, i, j] Q[b, j, k] R[b, k]"
     data = {"A": nz(rng, 5, 6), "B": nz(rng, 6, 7), "C": nz(rng, 7, 8), "D": nz(rng, 8, 3),
@@ -239,13 +223,13 @@ def test_tensors_larger_than_the_budget_run_in_chunks():
     assert "chunk size 16 KiB (a quarter of the memory budget" in program.explain()
 
 
-def test_negation_and_step_of_a_number():
+def test_negation_and_step_of_a_number(agree):
     # found by the fuzzer: ``~2`` negates a literal (a Python number, not an array)
     rng = np.random.default_rng(13)
     agree("T0 = X0[i]\nT0 += X0[i] ~2\nT1[i] = X1[i] step(0 - 3) + X1[i] ~X0[i]", {"X0": nz(rng, 4), "X1": nz(rng, 4)})
 
 
-def test_names_of_the_module_globals_are_mangled():
+def test_names_of_the_module_globals_are_mangled(agree):
     rng = np.random.default_rng(14)
     program = agree("CHUNKS[i] = da[i, j] rt[j]\nnp[i] max= CHUNKS[i] da[i, j]", {"da": nz(rng, 4, 3), "rt": nz(rng, 3)})
     assert "CHUNKS = {" in program.source() and "'CHUNKS'" in program.source()
