@@ -1,10 +1,24 @@
 """Shared fixtures: the backend matrix every backend-independent test runs over, goldens, and references."""
 
 import os
+import random
 
 import pytest
 
 from tlc.api import BACKENDS
+
+
+def pytest_sessionstart(session):
+    """Choose the fuzz campaigns' seed once per run (``TLC_FUZZ_SEED``, unless given) and show it on the terminal
+    before any test runs: a campaign that crashes the process (an abort in native code) loses its captured
+    output, so the seed it printed would be lost with it."""
+    given = os.environ.get("TLC_FUZZ_SEED", "").strip()
+    if not given:
+        os.environ["TLC_FUZZ_SEED"] = str(random.SystemRandom().randrange(2**32))
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None and not hasattr(session.config, "workerinput"):
+        note = "" if given else " (random; set TLC_FUZZ_SEED to replay)"
+        reporter.write_line(f"fuzz campaigns: TLC_FUZZ_SEED={os.environ['TLC_FUZZ_SEED']}{note}")
 
 
 SEMANTICS_BACKENDS = (*BACKENDS, "dask")
