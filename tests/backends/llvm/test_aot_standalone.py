@@ -238,3 +238,28 @@ def test_unknown_cpu_names_are_refused_before_llvm_sees_them():
     assert resolve_cpu(None) == ("x86-64-v2", "") and resolve_cpu("skylake") == ("skylake", "")
     with pytest.raises(tlc.TlcError, match=r"unknown CPU 'bogus'.*'host'.*x86-64-v2.*znver4"):
         resolve_cpu("bogus")
+
+
+def test_ahead_of_time_builds_and_the_jit_share_llvm_safely_across_threads():
+    """LLVM's one global context is not thread-safe: objects built ahead of time in some threads while others
+    JIT-compile new kernels all succeed, and every JIT-compiled program still computes the NumPy backend's result."""
+    import concurrent.futures
+
+    emitted = tlc.compile("Y[i] = relu(W[i, j] X[j] + B[i])", backend="llvm").specialisation(
+        W=np.ones((3, 2)), X=np.ones(2), B=np.ones(3)).emitted
+
+    def build(_):
+        return len(aot.object_code(list(emitted.kernels.values())))
+
+    def compile_and_run(k):
+        source = f"Z[i] = exp(A[i, j] * {k + 2}) C[j] + A[i, {k % 3}]"
+        rng = np.random.default_rng(k)
+        a, c = rng.random((4, 3)), rng.random(3)
+        got = np.asarray(tlc.compile(source, backend="llvm")(A=a, C=c)["Z"])
+        np.testing.assert_allclose(got, np.asarray(tlc.compile(source)(A=a, C=c)["Z"]), rtol=1e-12)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        built = pool.map(build, range(6))
+        ran = pool.map(compile_and_run, range(6))
+        assert all(size > 0 for size in built)
+        list(ran)

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 from tlc.backends.registry import Emitted
-from tlc.backends.llvm.jit import lower, optimise
+from tlc.backends.llvm.jit import LLVM_LOCK, lower, optimise
 from tlc.backends.llvm.kernel import symbol_for
 from tlc.backends.llvm.target import target_machine
 from tlc.errors import TlcError
@@ -25,17 +25,18 @@ def object_code(kernels, cpu: str | None = None) -> bytes:
     """One relocatable object file (PIC) holding every kernel, built for ``cpu``."""
     tm = target_machine(cpu)
     merged = None
-    for kernel in dict.fromkeys(kernels):
-        mod = _optimised(kernel, tm)
+    with LLVM_LOCK:
+        for kernel in dict.fromkeys(kernels):
+            mod = _optimised(kernel, tm)
+            if merged is None:
+                merged = mod
+            else:
+                merged.link_in(mod)
         if merged is None:
-            merged = mod
-        else:
-            merged.link_in(mod)
-    if merged is None:
-        import llvmlite.binding as llvm
-        merged = llvm.parse_assembly("")
-        merged.triple = tm.triple
-    return tm.emit_object(merged)
+            import llvmlite.binding as llvm
+            merged = llvm.parse_assembly("")
+            merged.triple = tm.triple
+        return tm.emit_object(merged)
 
 
 def write_shared(kernels, path: str, cpu: str | None = None) -> str:
@@ -71,6 +72,7 @@ def artifact(emitted: Emitted, kind: str, cpu: str | None = None) -> str | bytes
     if kind == "obj":
         return object_code(kernels, cpu)
     tm = target_machine(cpu)
-    if kind == "llvm-ir":
-        return "\n".join(str(_optimised(k, tm)) for k in kernels)
-    return "\n".join(tm.emit_assembly(_optimised(k, tm)) for k in kernels)
+    with LLVM_LOCK:
+        if kind == "llvm-ir":
+            return "\n".join(str(_optimised(k, tm)) for k in kernels)
+        return "\n".join(tm.emit_assembly(_optimised(k, tm)) for k in kernels)

@@ -26,6 +26,11 @@ except ImportError:   # pragma: no cover - the extra is optional
     llvm = None
 
 
+LLVM_LOCK = threading.RLock()
+"""Held by every parse, optimisation, link and code emission of this process: llvmlite's modules live in LLVM's one
+global context, which is not thread-safe (the JIT and ahead-of-time builds in two threads would share it)."""
+
+
 @dataclass(frozen=True)
 class Compiled:
     """One compiled kernel: its symbol, address in the engine, optimised IR and compile time."""
@@ -45,21 +50,22 @@ def _target_machine():
 
 def optimise(module_text: str, tm, label: str = "kernel"):
     """Parse, verify and optimise LLVM IR text for ``tm``; LLVM failures become ``TlcError``."""
-    try:
-        mod = llvm.parse_assembly(module_text)
-        mod.verify()
-    except RuntimeError as err:
-        raise TlcError(f"LLVM rejected the kernel for {label}: {str(err).strip()}") from None
-    mod.triple = tm.triple
-    mod.data_layout = str(tm.target_data)
-    pto = llvm.create_pipeline_tuning_options(speed_level=3)
-    pto.loop_vectorization = True
-    pto.slp_vectorization = True
-    pto.loop_unrolling = True
-    pto.loop_interleaving = True
-    builder = llvm.create_pass_builder(tm, pto)
-    builder.getModulePassManager().run(mod, builder)
-    return mod
+    with LLVM_LOCK:
+        try:
+            mod = llvm.parse_assembly(module_text)
+            mod.verify()
+        except RuntimeError as err:
+            raise TlcError(f"LLVM rejected the kernel for {label}: {str(err).strip()}") from None
+        mod.triple = tm.triple
+        mod.data_layout = str(tm.target_data)
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pto.loop_unrolling = True
+        pto.loop_interleaving = True
+        builder = llvm.create_pass_builder(tm, pto)
+        builder.getModulePassManager().run(mod, builder)
+        return mod
 
 
 def lower(kernel: Kernel | ClosureLoop, symbol: str) -> str:
@@ -84,7 +90,7 @@ class Jit:
         llvm.initialize_native_asmprinter()
         self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
         self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
-        self._lock = threading.RLock()
+        self._lock = LLVM_LOCK
         self._cache: dict[Kernel, Compiled] = {}
         self.compilations = 0
         """Number of kernels actually compiled (cache misses)."""
