@@ -26,8 +26,6 @@ hand-written DuckDB query's, measured in the same run; the target for tlc with D
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
 TWO_HOPS = "Two(x, z) = Edge(x, y) Edge(y, z)\n"
@@ -222,7 +221,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lubm", action="store_true", help="also the conformance suite's LUBM case (slow to load)")
     parser.add_argument("--paths", action="store_true", help="also shortest paths: USING KEY against the former loop")
     parser.add_argument("--memory-limit", default="16M", help="the budget of the over-budget workload (default 16M)")
-    parser.add_argument("--json", metavar="OUT", help="write the figures to OUT as JSON")
+    add_json_option(parser, "relations_db")
     args = parser.parse_args(argv)
     import duckdb
     rows = closure_rows(args.repeat)
@@ -249,9 +248,7 @@ def main(argv=None) -> int:
           f"in memory {row['tlc-memory']}; auto {row['tlc-auto (DuckDB)']:.3f}s, {row['tuples']:,} tuples "
           f"({row['strategy']})")
     rows.append(row)
-    if args.json:
-        meta = {"python": platform.python_version(), "duckdb": duckdb.__version__, "machine": platform.machine()}
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
+    write_json(args.json, {"meta": machine(duckdb=duckdb.__version__), "rows": rows})
     return 0
 
 
