@@ -1,5 +1,6 @@
-"""Input relations that earlier runs stored in a DuckDB database file (``database=``, ``--db``): read back
-when a run is not given them, and compared with the data a run is given (a change replaces the table).
+"""Input relations that earlier runs stored in a DuckDB database file (``database=``, ``--db``): described (tuple
+count, largest positions, the names of their constants) when a run is not given them, so that the run plans with
+them and reads them in place, and compared with the data a run is given (a change replaces the table).
 
 The file's format is ``tlc_runtime.duckdb_relations``'s: a table of positions per input relation, with the
 names its columns of named constants hold; tables are named as ``tlc.analysis.tables`` says.
@@ -14,9 +15,9 @@ from tlc.errors import DataError, TlcWarning
 from tlc.ir.program import Program
 
 
-def stored_inputs(program: Program, database: str, missing: list[str]) -> dict:
-    """The data of each relation of ``missing`` that ``database`` stores: its tuples (named constants by name),
-    or a 0-d Boolean array for a nullary relation."""
+def stored_inputs(program: Program, database: str, missing: list[str]) -> dict[str, rdb.StoredTable]:
+    """Each relation of ``missing`` that ``database`` stores, as a ``StoredTable`` (its size and dictionary; its
+    tuples stay in the file)."""
     names = table_names(program)
     found = {}
     for name in missing:
@@ -24,11 +25,11 @@ def stored_inputs(program: Program, database: str, missing: list[str]) -> dict:
         if info is None or not info.relation:
             continue
         try:
-            rows = rdb.stored_rows(database, names[name], info.rank)
+            stored = rdb.stored_table(database, names[name], info.rank)
         except RuntimeFailure as err:
             raise DataError(err.message, info.first_use.span) from None
-        if rows is not None:
-            found[name] = rows
+        if stored is not None:
+            found[name] = stored
     return found
 
 
