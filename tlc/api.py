@@ -22,7 +22,7 @@ from tlc.driver.inputs import nonzeros, prepare, scalar_span
 from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
-from tlc.driver.stored import replaced_inputs, stored_inputs, stored_names
+from tlc.driver.stored import check_loaded, replaced_inputs, stored_inputs, stored_names
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
@@ -358,6 +358,7 @@ class Program:
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
+        check_loaded(program, data.stored, shapes.extents, relations.storage, self.budget)
         prepared = prepare(data, sig.symbols, sig.symbolic, shapes.extents, relations.storage)
         return prepared, spec
 

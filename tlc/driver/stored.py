@@ -8,11 +8,15 @@ names its columns of named constants hold; tables are named as ``tlc.analysis.ta
 
 from __future__ import annotations
 
+import math
+
 import tlc_runtime.duckdb_relations as rdb
+from tlc.analysis.budget import size_text
 from tlc.analysis.tables import table_names
 from tlc_runtime.errors import RuntimeFailure
 from tlc.errors import DataError, TlcWarning
 from tlc.ir.program import Program
+from tlc.memory_limit import Budget
 
 
 def stored_inputs(program: Program, database: str, missing: list[str]) -> dict[str, rdb.StoredTable]:
@@ -71,3 +75,17 @@ def replaced_inputs(program: Program, database: str, given, prepared: dict, symb
                 filename=program.filename, source=program.source,
                 notes=("a later run given no data for it reads the new table",)))
     return notes
+
+
+def check_loaded(program: Program, stored, extents: dict, storage: dict, budget: Budget) -> None:
+    """Raise a located ``DataError`` when a relation of ``stored`` (read from the database file, not given) would be
+    read into memory as a dense array over ``budget``: an in-memory stratum reads it (sparse storage is within
+    budget, or the relation plan moved or refused its strata)."""
+    limit = budget.elements
+    for name in stored:
+        elements = math.prod(extents[name])
+        if limit is not None and storage.get(name) != "sparse" and elements > limit:
+            raise DataError(f"{name}, stored in the database file, would be read into memory as a dense array of "
+                            f"shape {tuple(extents[name])}: {size_text(elements)}, over {budget.describe()} (only "
+                            f"relations that relational strata alone read stay in the database)",
+                            program.tensors[name].first_use.span)
