@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
