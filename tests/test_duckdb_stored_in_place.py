@@ -176,3 +176,15 @@ def test_explain_plans_a_stored_relation_from_the_database(tmp_path, reads):
     assert "runs: " in text and 'tlcdb."Edge"' in text            # the SQL reads the stored table
     assert "input relations: Edge sparse storage" in text
     assert not reads
+
+
+@pytest.mark.parametrize("relations", ["duckdb", "sparse"])
+def test_relations_stored_by_different_runs_are_numbered_together(tmp_path, relations):
+    database = tmp_path / "m.duckdb"
+    tlc.compile("P(x, y) = Edge(x, y)\n", database=database)(Edge=[("a", "b"), ("b", "c")])
+    tlc.compile("Q(x) = Node(x)\n", database=database)(Node=[("c",), ("d",)])      # c and d both numbered from 0
+    tlc.compile("N(x) = Num(x, _y)\n", database=database)(Num=[(1, 2), (3, 4), (5, 6)])
+    source = "Both(x, y) = Edge(x, y) Node(y)\nAll(x) = Node(x)\nJ(x) = Num(x, y) Node(y)\nK(x) = Num(x, 4)\n"
+    got = tlc.compile(source, database=database, relations=relations)()
+    assert set(got["Both"]) == {("b", "c")} and set(got["All"]) == {("c",), ("d",)}
+    assert list(got["J"]) == [] and set(got["K"]) == {(3,)}    # Num's integers join names here: still themselves
