@@ -5,8 +5,9 @@ limit), so a run's results belong to it. With a database file, the file is attac
 relations are stored there as tables named after them (rewritten only when their content hash, kept in the
 table ``tlc inputs(name, digest, axes, positions)``, changes, or the run numbers their constants otherwise), with
 the names their columns of named constants hold in ``tlc input symbols(relation, id, name, number)``, so that a
-later run reads them in place, without the data (``stored_table``, ``StoredTuples``); the run's symbol table is ``tlc symbols(id, name)``, and at the end of the run every derived
-relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
+later run reads them in place, without the data (``stored_table``, ``StoredTuples``); the run's symbol table is
+``tlc symbols(id, name)``, and at the end of the run every derived relation is written there as a table of its
+name. A table holds positions ``c0, c1, ...`` (BIGINT).
 
 ``duckdb`` is imported when a session opens, never with this module.
 """

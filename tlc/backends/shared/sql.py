@@ -265,9 +265,10 @@ class StratumSql:
         if whole:
             divisor = str(max(sum(n for _, n in counts), 1))
         else:       # the count differs between elements: each equation counts over its own region
-            divisor = "(" + " + ".join(
-                f"CASE WHEN {' AND '.join(f'{c} >= {lo} AND {c} < {hi}' for c, (lo, hi) in zip(keys, region)) or 'TRUE'}"
-                f" THEN {n} ELSE 0 END" for region, n in counts) + ")"
+            inside = [" AND ".join(f"{c} >= {lo} AND {c} < {hi}" for c, (lo, hi) in zip(keys, region)) or "TRUE"
+                      for region, _ in counts]
+            divisor = "(" + " + ".join(f"CASE WHEN {where} THEN {n} ELSE 0 END"
+                                       for where, (_, n) in zip(inside, counts)) + ")"
         text = (f"CREATE OR REPLACE TABLE {self.table(t)} AS SELECT {', '.join(keys)}, sum(v) / {divisor} AS v "
                 f"FROM ({' UNION ALL '.join(parts)}) GROUP BY {', '.join(keys)}")
         what = f"the {divisor} elements averaged" if whole else "the elements averaged at each element"
