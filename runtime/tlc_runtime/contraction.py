@@ -74,7 +74,11 @@ def _pair(plan: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     summed, free_b = a.shape[n_batch + n_free_a:], b.shape[len(a.shape) - n_free_a:]
     rows, inner, columns = math.prod(free_a), math.prod(summed), math.prod(free_b)
     product = np.matmul(a.reshape(batch + (rows, inner)), b.reshape(batch + (inner, columns)))
-    return product.reshape(batch + free_a + free_b).transpose(output)
+    shape = batch + free_a + free_b
+    if product.shape != shape:
+        product = product.reshape(shape)
+    # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
+    return product if output == tuple(range(len(output))) else product.transpose(output)
 
 
 def _stepwise(subscripts: str, operands, path: list[tuple]):

@@ -12,6 +12,14 @@ def as_number(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def owned(value, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` that nothing else holds: itself when it is one (the new result of
+    an operation), else a copy (a view, a broadcast, a number or another dtype)."""
+    if type(value) is np.ndarray and value.base is None and value.dtype == np.float64 and value.shape == shape:
+        return value
+    return np.array(np.broadcast_to(value, shape), dtype=np.float64)
+
+
 def step(x):
     """1 where x > 0, else 0."""
     return (np.asarray(x) > 0).astype(np.float64)
