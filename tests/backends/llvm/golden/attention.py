@@ -28,7 +28,7 @@ def run(inputs):
 
     # stratum 2: P (plain)
     # line:3  P[p, q.] = softmax(Q[p, d] K[q, d])
-    P = np.zeros((3, 5))
+    P = np.empty((3, 5))
     # _k1: out[p, q] = softmax[q](sum[d]((Q[p, d] * K[q, d])))  [loops p,q; threads split p]
     _k1(P, None, (Q, K), (), (0, 3, 0, 5, 0, 4, 3, 5, 3, 4, 5, 4))
 

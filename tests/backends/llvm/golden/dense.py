@@ -24,19 +24,19 @@ def run(inputs):
 
     # stratum 1: _cse1 (plain)
     #   _cse1[i0, i2] = W1[i0, i1] X[i2, i1]
-    __cse1_ = np.zeros((4, 2))
+    __cse1_ = np.empty((4, 2))
     # _k1: out[i0, i2] = sum[i1]((W1[i0, i1] * X[i2, i1]))  [loops i0,i2; threads split i0]
     _k1(__cse1_, None, (W1, X), (), (0, 4, 0, 2, 0, 3, 4, 2, 4, 3, 2, 3))
 
     # stratum 2: G (plain)
     # line:2  G[b, i] = sig(_cse1[i, b]) 2
-    G = np.zeros((2, 4))
+    G = np.empty((2, 4))
     # _k2: out[b, i] = (sig(_cse1[i, b]) * p0)  [loops b,i; threads split b]
     _k2(G, None, (__cse1_,), (2.0,), (0, 2, 0, 4, 2, 4, 4, 2))
 
     # stratum 3: Y (plain)
     # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[i, b] + B1[i]) + B2[k])
-    Y = np.zeros((2, 2))
+    Y = np.empty((2, 2))
     # _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[i, b] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
     _k3(Y, None, (W2, __cse1_, B1, B2), (), (0, 2, 0, 2, 0, 4, 2, 2, 2, 4, 4, 2, 4, 2))
 

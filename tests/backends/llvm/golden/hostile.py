@@ -23,7 +23,7 @@ def run(inputs):
 
     # stratum 1: X' (plain)
     # line:1  X'[i] = relu(W'[i, j'] np[j'] + rt[i]) self
-    X_p_ = np.zeros((3,))
+    X_p_ = np.empty((3,))
     # _k1: out[i] = (relu((sum[j']((W'[i, j'] * np[j'])) + rt[i])) * p0)  [loops i; threads split i]
     _k1(X_p_, None, (W_p_, np_, rt_), (self,), (0, 3, 0, 2, 3, 3, 2, 2, 3))
 
