@@ -54,9 +54,9 @@ def softmax(x, axis: int):
 def lnorm(x, axis: int):
     """Layer normalisation along ``axis``: zero mean, unit (biased) variance, eps 1e-5, no affine."""
     x = np.asarray(x, dtype=np.float64)
-    mean = np.mean(x, axis=axis, keepdims=True)
-    var = np.var(x, axis=axis, keepdims=True)
-    return (x - mean) / np.sqrt(var + LNORM_EPS)
+    centred = x - np.mean(x, axis=axis, keepdims=True)     # a new array, divided in place
+    centred /= np.sqrt(np.mean(centred * centred, axis=axis, keepdims=True) + LNORM_EPS)   # numpy.var's steps
+    return centred
 
 
 def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
