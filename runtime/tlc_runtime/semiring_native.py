@@ -6,7 +6,7 @@ most any slice takes, and threads take disjoint ranges of slices. A slice still 
 round is the dense loop's failure: ``relax`` then returns None and the caller reruns the NumPy rounds, which
 raise it with its exact message.
 
-``SemiringKernel.label_setting`` is Dijkstra's algorithm with a binary heap, generalised: it is exact when
+``SemiringKernel.label_setting`` is Dijkstra's algorithm with a 4-ary heap, generalised: it is exact when
 extending a path never makes it better (``x ⊗ w`` is never better than ``x``) and ``⊗`` is monotone, since then
 the best unsettled label cannot be improved by any path through unsettled elements, and a best path needs no
 cycle (removing one never makes it worse), so the dense rounds settle within ``n`` rounds, the bound under which
@@ -61,7 +61,7 @@ class SemiringKernel:
         pointer = ctypes.c_void_p
         self._relax = ctypes.CFUNCTYPE(ctypes.c_int64, *([pointer] * 5), *([ctypes.c_int64] * 4),
                                        *([pointer] * 4))(relax)
-        self._dijkstra = ctypes.CFUNCTYPE(None, *([pointer] * 5), *([ctypes.c_int64] * 3), *([pointer] * 3))(dijkstra)
+        self._dijkstra = ctypes.CFUNCTYPE(None, *([pointer] * 5), *([ctypes.c_int64] * 3), *([pointer] * 2))(dijkstra)
 
     def __repr__(self) -> str:
         return f"SemiringKernel({self.spec.symbol})"
@@ -95,9 +95,8 @@ class SemiringKernel:
         common = (values.ctypes.data, first.ctypes.data, indptr.ctypes.data, indices.ctypes.data, data.ctypes.data)
 
         def run(lo: int, hi: int) -> int:
-            nodes, done = np.empty(n + len(data), dtype=np.int64), np.full(n, -1, dtype=np.int64)
-            keys = np.empty(n + len(data))
-            self._dijkstra(*common, n, lo, hi, nodes.ctypes.data, keys.ctypes.data, done.ctypes.data)
+            heap, done = np.empty((n + len(data), 2), dtype=np.int64), np.full(n, -1, dtype=np.int64)
+            self._dijkstra(*common, n, lo, hi, heap.ctypes.data, done.ctypes.data)
             return 0
 
         self._split(slices, len(data), run)

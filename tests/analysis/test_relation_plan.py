@@ -160,5 +160,5 @@ def test_a_semiring_stratum_says_it_runs_on_the_semiring_runtime():
     assert "runs: semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)" in shown
     shown = tlc.compile(source, backend="llvm", relations="semiring", threads=1).explain(W=weights, Src=start)
     assert "runs: semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting " \
-           "with a binary heap when no path step can improve a value, checked at run time), 1 thread over " \
+           "with a heap when no path step can improve a value, checked at run time), 1 thread over " \
            "slices" in shown

@@ -143,7 +143,7 @@ class StratumPlan:
             return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "semiring" and NATIVE_SEMIRING in capabilities:
             return (f"semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting "
-                    f"with a binary heap when no path step can improve a value, checked at run time), "
+                    f"with a heap when no path step can improve a value, checked at run time), "
                     f"{threads} thread{plural} over slices")
         if self.strategy == "semiring":
             return "semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)"

@@ -374,12 +374,12 @@ class ClosureLoop:
 class SemiringLoop:
     """The kernels of a semiring recursion (``tlc_runtime.semiring_native``) for one ``fold`` (``min``/``max``)
     and ``combine`` (``add``, ``mul``, ``min``, ``max``), compiled once for every program: the semi-naive
-    relaxation over the CSR of the weights, a slice at a time, and label setting with a binary heap
+    relaxation over the CSR of the weights, a slice at a time, and label setting with a 4-ary heap
     (``semiring.py``)."""
 
     fold: str
     combine: str
-    version: int = 1
+    version: int = 2
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property
