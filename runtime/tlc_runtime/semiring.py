@@ -116,14 +116,23 @@ def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: 
         result = _dijkstra(first, edges) if native is None else native.label_setting(first, edges)
     elif native is not None and watch.proof and watch.rounds > n and _label_setting(fold, combine, edges[2]):
         result = native.label_setting(first, edges)
+    elif native is None:
+        result = _relax(start, first, edges, fold, combine, watch, unflatten)
     else:
-        relaxed = None if native is None else native.relax(start, first, edges, watch.rounds)
-        if relaxed is None:      # the NumPy rounds, also for the exact failure a native run found
-            result = _relax(start, first, edges, fold, combine, watch, unflatten)
-        else:
-            watch.ticker.close()
-            result = relaxed[0]
+        result = _native_relax(native, start, first, edges, watch, unflatten)
     return unflatten(result)
+
+
+def _native_relax(native, start, first, edges, watch, unflatten) -> np.ndarray:
+    """``_relax`` by the native kernel; when round ``watch.rounds`` still changes values, the dense loop's failure
+    from the states after it and after the round before (the state before round 1 is ``start``)."""
+    values, rounds = native.relax(start, first, edges, watch.rounds)
+    if rounds is None:
+        previous = start if watch.rounds == 1 else native.relax(start, first, edges, watch.rounds - 1)[0]
+        watch.round = watch.rounds - 1
+        watch.settled((unflatten(values),), (unflatten(previous),))     # raises
+    watch.ticker.close()
+    return values
 
 
 def _label_setting(fold: str, combine: str, live) -> bool:

@@ -3,8 +3,8 @@
 ``SemiringKernel.relax`` runs ``tlc_runtime.semiring._relax``'s rounds natively, a slice at a time: slices never
 read each other, so a slice's rounds are the global loop's restricted to it, the global loop's round count is the
 most any slice takes, and threads take disjoint ranges of slices. A slice still changing in the last allowed
-round is the dense loop's failure: ``relax`` then returns None and the caller reruns the NumPy rounds, which
-raise it with its exact message.
+round is the dense loop's failure: ``relax`` then says so, with the state after that round, and the state after
+the round before (``relax`` again with one round less) gives the dense loop's message.
 
 ``SemiringKernel.label_setting`` is Dijkstra's algorithm with a 4-ary heap, generalised: it is exact when
 extending a path never makes it better (``x ⊗ w`` is never better than ``x``) and ``⊗`` is monotone, since then
@@ -66,9 +66,9 @@ class SemiringKernel:
     def __repr__(self) -> str:
         return f"SemiringKernel({self.spec.symbol})"
 
-    def relax(self, start: np.ndarray, first: np.ndarray, edges, limit: int) -> tuple[np.ndarray, int] | None:
-        """The fixpoint from ``start`` (the state) and ``first`` (the base) and the rounds it took, or None when
-        some slice still changed in round ``limit``."""
+    def relax(self, start: np.ndarray, first: np.ndarray, edges, limit: int) -> tuple[np.ndarray, int | None]:
+        """The fixpoint from ``start`` (the state) and ``first`` (the base) and the rounds it took; or, when some
+        slice still changed in round ``limit``, the state after that round and None."""
         slices, n = first.shape
         start = np.ascontiguousarray(start, dtype=np.float64)
         values = np.array(first, dtype=np.float64, order="C")
@@ -83,7 +83,7 @@ class SemiringKernel:
                                extended.ctypes.data, stamp.ctypes.data)
 
         rounds = self._split(slices, len(data), run)
-        return None if min(rounds) < 0 else (values, max(rounds))
+        return values, None if min(rounds) < 0 else max(rounds)
 
     def label_setting(self, first: np.ndarray, edges) -> np.ndarray:
         """The best path values from ``first`` (the base) by label setting (see the module docstring)."""

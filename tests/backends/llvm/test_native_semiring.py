@@ -206,11 +206,11 @@ def test_relaxation_and_label_setting_kernels_match_numpy(fold, combine, low, hi
     assert sr._monotone(start, first, edges[2], fold, combine, 2 * n + 1)
     expected = sr._relax(start, first, edges, fold, combine, _watch(fold, 2 * n + 1), lambda flat: flat)
     expected = expected.reshape(slices, n)
-    relaxed = kernel.relax(start, first, edges, 2 * n + 1)
-    assert relaxed is not None and np.array_equal(relaxed[0], expected, equal_nan=True)
-    rounds = relaxed[1]     # the rounds NumPy's loop takes too: it fails one round earlier, not at this one
-    assert rounds > 2 and kernel.relax(start, first, edges, rounds) is not None
-    assert kernel.relax(start, first, edges, rounds - 1) is None
+    values, rounds = kernel.relax(start, first, edges, 2 * n + 1)
+    assert np.array_equal(values, expected, equal_nan=True)
+    # the rounds NumPy's loop takes too: it fails one round earlier, not at this one
+    assert rounds > 2 and kernel.relax(start, first, edges, rounds)[1] == rounds
+    assert kernel.relax(start, first, edges, rounds - 1)[1] is None
     sr._relax(start, first, edges, fold, combine, _watch(fold, rounds), lambda flat: flat)
     with pytest.raises(RuntimeFailure, match=f"after {rounds - 1} rounds"):
         sr._relax(start, first, edges, fold, combine, _watch(fold, rounds - 1), lambda flat: flat)
@@ -261,4 +261,25 @@ def test_explain_names_the_native_kernels():
     assert "runs: semiring relaxation: NumPy/scipy runtime" in tlc.compile(SSSP, relations="semiring").explain(
         W=w, Src=src)
     source = tlc.compile(SSSP, relations="semiring", backend="llvm").source(W=w, Src=src)
-    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v2', 'min', 'add')" in source
+    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v3', 'min', 'add')" in source
+
+
+@pytest.mark.parametrize("rounds", [None, 1, 2, 7])
+def test_failures_come_from_the_native_rounds_alone(monkeypatch, rounds):
+    """A negative cycle or a round limit: the message the NumPy rounds give, without running them."""
+    rng = np.random.default_rng(2)
+    n = 40
+    w = weighted(rng, n, 3.0, np.inf, -1.0, 6.0)
+    w[5, 6], w[6, 5] = -4.0, 1.0            # a negative cycle, reached from node 0 or not
+    src = np.where(rng.random((3, n)) < 0.1, 0.0, np.inf)
+    src[:, 0] = 0.0
+    w[0, 5] = 1.0
+    expected = _limited(MULTI, "numpy", rounds, W=w, Src=src) if rounds else outcome(MULTI, "semiring", W=w, Src=src)
+    assert isinstance(expected, str) and "after" in expected
+
+    def numpy_rounds(*args):
+        raise AssertionError("the NumPy rounds ran")
+
+    monkeypatch.setattr(sr, "_relax", numpy_rounds)
+    assert (_limited(MULTI, "llvm", rounds, W=w, Src=src) if rounds else
+            outcome(MULTI, "semiring", "llvm", W=w, Src=src)) == expected

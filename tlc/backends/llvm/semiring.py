@@ -11,8 +11,8 @@ never read each other, so a slice's rounds are the global loop's restricted to i
 slice ranges). ``values`` (slices × n) holds the base on entry and the fixpoint on exit; ``start`` is the state
 before round 1. Each round relaxes the live edges of the elements the last round changed, from the values they
 had at its end (``extended``), then fills the gaps of a slice reached in an earlier round with ``worst``.
-It returns the most rounds a slice took, or -1 when a slice still changed in round ``limit`` (the caller then
-reruns the NumPy rounds for their exact failure). ``frontier``, ``changed``, ``extended`` and ``stamp`` (``n``
+It returns the most rounds a slice took, or -1 when a slice still changed in round ``limit``: such a slice
+stops after that round, so ``values`` is then the state of the global loop after round ``limit``. ``frontier``, ``changed``, ``extended`` and ``stamp`` (``n``
 each, ``stamp`` all -1) belong to one thread.
 
 ``void f_dijkstra(values, first, indptr, indices, data, n, lo, hi, heap, done)`` is label setting with a 4-ary
@@ -102,7 +102,7 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     worst = _worst(loop)
     most = _local(b, I64, zero, "most")
     tag = _local(b, I64, zero, "tag")
-    failed = fn.append_basic_block("failed")
+    failure = _local(b, ir.IntType(1), ir.Constant(ir.IntType(1), 0), "failure")
     with _counted(b, lo, hi, "s") as s:
         row = b.gep(values, [b.mul(s, n, flags=NSW)])
         before = b.gep(start, [b.mul(s, n, flags=NSW)])
@@ -167,7 +167,11 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         b.cbranch(b.icmp_signed("==", b.load(number), zero), body_done, settled)
         b.position_at_end(settled)
         b.store(ir.Constant(ir.IntType(1), 1), reached)
+        failed = fn.append_basic_block("failed")
         b.cbranch(b.icmp_signed(">=", b.load(rounds), limit), failed, going)
+        b.position_at_end(failed)       # this slice stops after round ``limit``; the others still run
+        b.store(ir.Constant(ir.IntType(1), 1), failure)
+        b.branch(body_done)
         b.position_at_end(going)
         b.store(zero, count)
         with _counted(b, zero, b.load(number), "f") as f:
@@ -183,9 +187,7 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         b.position_at_end(body_done)
         r = b.load(rounds)
         b.store(b.select(b.icmp_signed(">", r, b.load(most)), r, b.load(most)), most)
-    b.ret(b.load(most))
-    b.position_at_end(failed)
-    b.ret(ir.Constant(I64, -1))
+    b.ret(b.select(b.load(failure), ir.Constant(I64, -1), b.load(most)))
 
 
 def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
