@@ -168,6 +168,21 @@ def test_special_weights_and_supplied_data():
     agree(SSSP, W=w, Src=src, Dist=np.where(rng.random(30) < 0.3, rng.uniform(-3, 3, 30), np.nan))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_data_supplied_for_the_recursive_tensor_under_label_setting(seed):
+    rng = np.random.default_rng(seed)
+    n = 30
+    w = weighted(rng, n, 2.0, np.inf, 0.0, 5.0)
+    src = np.where(np.arange(n) == 0, 0.0, np.inf)
+    given = np.where(rng.random(n) < 0.3, rng.uniform(-3, 3, n), np.nan)
+    agree(SSSP, W=w, Src=src, Dist=given)
+    agree(SSSP, W=w, Src=src, Dist=given[:10])
+    agree(WIDEST, C=weighted(rng, n, 3.0, -np.inf, -5.0, 9.0),
+          B=np.where(rng.random((n, n)) < 0.2, rng.uniform(-3, 12, (n, n)), np.nan))
+    agree(RELIABLE, P=weighted(rng, n, 3.0, 0.0, 0.0, 1.0),
+          R=np.where(rng.random((n, n)) < 0.2, rng.uniform(0, 2, (n, n)), np.nan))
+
+
 def test_two_threads_split_slices_of_a_large_table():
     rng = np.random.default_rng(11)
     n = 160      # slices x edges above SLICE_WORK: the two-thread run splits the slices
