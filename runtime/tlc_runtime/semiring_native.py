@@ -61,7 +61,7 @@ class SemiringKernel:
         pointer = ctypes.c_void_p
         self._relax = ctypes.CFUNCTYPE(ctypes.c_int64, *([pointer] * 5), *([ctypes.c_int64] * 4),
                                        *([pointer] * 4))(relax)
-        self._dijkstra = ctypes.CFUNCTYPE(None, *([pointer] * 5), *([ctypes.c_int64] * 3), *([pointer] * 2))(dijkstra)
+        self._dijkstra = ctypes.CFUNCTYPE(None, *([pointer] * 5), *([ctypes.c_int64] * 3), pointer)(dijkstra)
 
     def __repr__(self) -> str:
         return f"SemiringKernel({self.spec.symbol})"
@@ -95,8 +95,8 @@ class SemiringKernel:
         common = (values.ctypes.data, first.ctypes.data, indptr.ctypes.data, indices.ctypes.data, data.ctypes.data)
 
         def run(lo: int, hi: int) -> int:
-            heap, done = np.empty((n + len(data), 2), dtype=np.int64), np.full(n, -1, dtype=np.int64)
-            self._dijkstra(*common, n, lo, hi, heap.ctypes.data, done.ctypes.data)
+            heap = np.empty((n + len(data), 2), dtype=np.int64)
+            self._dijkstra(*common, n, lo, hi, heap.ctypes.data)
             return 0
 
         self._split(slices, len(data), run)

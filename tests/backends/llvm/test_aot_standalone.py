@@ -180,7 +180,7 @@ def test_semiring_artefact_runs_its_native_kernels_from_the_library(tmp_path, rn
     program = tlc.compile("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", backend="llvm",
                           relations="semiring")
     results, source, loaded = _run_artefact(tmp_path, program, {"W": weights, "Src": src}, COMPILER + OPTIONAL)
-    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v3', 'min', 'add')" in source
+    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v4', 'min', 'add')" in source
     assert not loaded & set(COMPILER + OPTIONAL)      # label setting natively: no scipy
     expected = tlc.compile(program.source_ir.source, relations="dense")(W=weights, Src=src)["Dist"]
     np.testing.assert_array_equal(results["Dist"], expected)

@@ -276,7 +276,7 @@ def test_explain_names_the_native_kernels():
     assert "runs: semiring relaxation: NumPy/scipy runtime" in tlc.compile(SSSP, relations="semiring").explain(
         W=w, Src=src)
     source = tlc.compile(SSSP, relations="semiring", backend="llvm").source(W=w, Src=src)
-    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v3', 'min', 'add')" in source
+    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v4', 'min', 'add')" in source
 
 
 @pytest.mark.parametrize("rounds", [None, 1, 2, 7])

@@ -379,7 +379,7 @@ class SemiringLoop:
 
     fold: str
     combine: str
-    version: int = 3
+    version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property

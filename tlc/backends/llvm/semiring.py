@@ -15,11 +15,12 @@ It returns the most rounds a slice took, or -1 when a slice still changed in rou
 stops after that round, so ``values`` is then the state of the global loop after round ``limit``. ``frontier``, ``changed``, ``extended`` and ``stamp`` (``n``
 each, ``stamp`` all -1) belong to one thread.
 
-``void f_dijkstra(values, first, indptr, indices, data, n, lo, hi, heap, done)`` is label setting with a 4-ary
-heap of (key, node) entries (lazy deletion) for each slice in ``[lo, hi)``: ``values`` holds ``worst`` (reached
+``void f_dijkstra(values, first, indptr, indices, data, n, lo, hi, heap)`` is label setting with a 4-ary
+heap of (key, node) entries (lazy deletion: an entry whose key is no longer its element's value is skipped) for each slice in ``[lo, hi)``: ``values`` holds ``worst`` (reached
 slices) or NaN on entry; every element whose base is neither NaN nor ``worst`` is a source with its base value.
-Valid when extending a path never makes it better (see ``tlc_runtime.semiring_native``). The heap holds at most
-``n + edges`` entries (16 bytes each); ``done`` (``n``, all -1) marks the settled elements of slice ``s`` with ``s``.
+Valid when extending a path never makes it better (see ``tlc_runtime.semiring_native``): then no candidate
+improves a settled element, so an element is pushed only when it improves (its keys strictly improve) and is
+settled by the one entry whose key is its final value. The heap holds at most ``n + edges`` entries (16 bytes).
 """
 
 from __future__ import annotations
@@ -193,13 +194,14 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
 def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     """Label setting with a heap (see the module docstring)."""
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PF64, PF64, P64, P64, PF64, I64, I64, I64,
-                                                              ENTRY.as_pointer(), P64]), name)
+                                                              ENTRY.as_pointer()]), name)
     fn.attributes.add("nounwind")
-    values, first, indptr, indices, data, n, lo, hi, heap, done = fn.args
+    values, first, indptr, indices, data, n, lo, hi, heap = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     worst = _worst(loop)
     size = _local(b, I64, zero, "size")
+    label = _local(b, F64, worst, "label")
     push, pop = _heap(module, name, loop)
     with _counted(b, lo, hi, "s") as s:
         row = b.gep(values, [b.mul(s, n, flags=NSW)])
@@ -211,19 +213,16 @@ def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
                 b.store(x, b.gep(row, [v]))
                 b.call(push, [heap, size, v, x])
         heap_test, heap_done = _while(b, "heap", lambda b: b.icmp_signed(">", b.load(size), zero))
-        u = b.call(pop, [heap, size])
-        mark = b.gep(done, [u])
-        with b.if_then(b.icmp_signed("!=", b.load(mark), s)):
-            b.store(s, mark)
-            x = b.load(b.gep(row, [u]))
+        u = b.call(pop, [heap, size, label])
+        x = b.load(b.gep(row, [u]))
+        with b.if_then(b.fcmp_ordered("==", b.load(label), x)):    # else a stale entry: u improved since
             start = b.load(b.gep(indptr, [u]))
             stop = b.load(b.gep(indptr, [b.add(u, one, flags=NSW)]))
             with _counted(b, start, stop, "e") as e:
                 target = b.load(b.gep(indices, [e]))
                 slot = b.gep(row, [target])
                 candidate = _join(b, loop, x, b.load(b.gep(data, [e])))
-                settled = b.icmp_signed("==", b.load(b.gep(done, [target])), s)
-                with b.if_then(b.and_(b.not_(settled), _better(b, loop, candidate, b.load(slot)))):
+                with b.if_then(_better(b, loop, candidate, b.load(slot))):
                     b.store(candidate, slot)
                     b.call(push, [heap, size, target, candidate])
         b.branch(heap_test)
@@ -232,7 +231,7 @@ def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
 
 
 def _heap(module: ir.Module, name: str, loop: SemiringLoop):
-    """``push(heap, size*, node, key)`` and ``node pop(heap, size*)`` of a ``ARITY``-ary heap of (key, node)
+    """``push(heap, size*, node, key)`` and ``node pop(heap, size*, key*)`` of a ``ARITY``-ary heap of (key, node)
     entries whose top is the best key (internal, always inlined): an entry's children share a cache line or two,
     and a pop moves down half as many levels as in a binary heap."""
     zero, one, arity = ir.Constant(I64, 0), ir.Constant(I64, 1), ir.Constant(I64, ARITY)
@@ -272,12 +271,13 @@ def _heap(module: ir.Module, name: str, loop: SemiringLoop):
     put(b, heap, b.load(hole), key, node)
     b.ret_void()
 
-    pop = ir.Function(module, ir.FunctionType(I64, [ENTRY.as_pointer(), P64]), f"{name}_pop")
+    pop = ir.Function(module, ir.FunctionType(I64, [ENTRY.as_pointer(), P64, PF64]), f"{name}_pop")
     pop.linkage = "internal"
     pop.attributes.add("alwaysinline")
-    heap, size = pop.args
+    heap, size, top_key = pop.args
     b = ir.IRBuilder(pop.append_basic_block("entry"))
     top = node_of(b, heap, zero)
+    b.store(key_of(b, heap, zero), top_key)
     last = b.sub(b.load(size), one, flags=NSW)
     b.store(last, size)
     key, node = key_of(b, heap, last), node_of(b, heap, last)
