@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.analysis.semiring_plan import Semiring, semiring_costs, semiring_shape
+from tlc.analysis.semiring_plan import NATIVE_SEMIRING, Semiring, semiring_costs, semiring_shape
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
@@ -141,6 +141,10 @@ class StratumPlan:
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":
             return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "semiring" and NATIVE_SEMIRING in capabilities:
+            return (f"semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting "
+                    f"with a heap when no path step can improve a value, checked at run time), "
+                    f"{threads} thread{plural} over slices")
         if self.strategy == "semiring":
             return "semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)"
         return "dense tensor code on the backend"

@@ -138,6 +138,11 @@ class ScheduleEmitter:
             raise ValueError("a backend with NATIVE_CLOSURE overrides closure_call")
         return f"rs.closure({step})"
 
+    def semiring_kernel(self, semiring) -> str | None:
+        """The name emitted code passes as ``sr.fixpoint``'s native kernels for ``semiring`` (a
+        ``semiring_plan.Semiring``), or None to run it in NumPy/scipy; a backend with native kernels overrides it."""
+        return None
+
     def _result(self, name: str) -> str:
         axis = virtual_axis(self.program, name)
         if axis is None:
