@@ -196,3 +196,21 @@ def test_a_round_limit_keeps_the_sparse_closure_semi_naive():
     np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]), np.triu(np.ones((50, 50), bool), 1))
     with pytest.raises(tlc.TlcError):
         tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=10)(Edge=edge)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "coo"])
+def test_stored_zeros_and_duplicates_are_edges_only_where_an_entry_is_nonzero(fmt):
+    # (0, 1) is stored twice, as 1 and -1: an edge (some entry is nonzero, though they sum to 0); (1, 2) is an
+    # explicit zero: no edge
+    indptr, cols, data = np.array([0, 2, 3, 4, 5, 5]), np.array([1, 1, 2, 3, 3]), np.array([1.0, -1.0, 0.0, 2.0, 1.0])
+    matrix = sp.csr_matrix((data, cols, indptr), shape=(5, 5))
+    assert not matrix.has_canonical_format and matrix.nnz == 5
+    if fmt == "coo":
+        matrix = sp.coo_matrix((data, (np.array([0, 0, 1, 2, 3]), cols)), shape=(5, 5))
+    edges = np.zeros((5, 5), bool)
+    edges[[0, 2, 3], [1, 3, 3]] = True
+    want = reach.closure_rows(sp.csr_matrix(edges))
+    assert want[0, 1] and want[2, 3] and want[3, 3] and not want[0, 2] and not want[1, 2]
+    np.testing.assert_array_equal(reach.closure_rows(matrix, kernel(2)), want)
+    np.testing.assert_array_equal(reach.closure_rows(matrix), want)
+    np.testing.assert_array_equal(reach.closure_csr(matrix, kernel(1)).toarray() != 0, want)
