@@ -80,3 +80,16 @@ def test_mean_reach_samples_few_sources_pads_a_non_square_relation_and_ignores_s
     want = np.count_nonzero(closure(Tuples.from_dense(a))) / 500
     got = reach.mean_reach(sp.csr_matrix(a), samples=500)     # every node a source: only the source itself is off
     assert abs(got - want) <= 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_condensation_holds_each_edge_between_components_once_sorted_per_row(seed):
+    rng = np.random.default_rng(seed)
+    count, m = [1, 2, 7, 50, 300, 1000][seed], [0, 3, 40, 400, 900, 5000][seed]
+    source, target = rng.integers(0, count, m), rng.integers(0, count, m)      # repeats and self-edges included
+    indptr, successors = reach.condensed(count, source, target)
+    assert indptr.dtype == successors.dtype == np.int64 and len(indptr) == count + 1
+    between = source != target
+    want = sorted(set(zip(source[between].tolist(), target[between].tolist())))
+    heads = np.repeat(np.arange(count), np.diff(indptr))
+    assert list(zip(heads.tolist(), successors.tolist())) == want
