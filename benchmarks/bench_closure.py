@@ -29,10 +29,8 @@ within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printe
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
-import platform
 import resource
 import sqlite3
 import sys
@@ -46,6 +44,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
 DENSE_LIMIT = 10**8  # elements: dense squaring over more is not attempted
@@ -372,7 +371,7 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts tlc runs with")
     parser.add_argument("--limit", type=float, default=60.0, help="seconds before a method is stopped")
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
-    parser.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "closure.json"))
+    add_json_option(parser, "closure")
     args = parser.parse_args()
     BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
     graphs = {"random-2k": random_graph(2000, 10_000), "chain-1k": chain(1000), "chain-3k": chain(3000),
@@ -380,7 +379,7 @@ def main() -> None:
     university = lubm()
     if university is not None:
         graphs["lubm-suborganization"] = university
-    report = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "backend": BACKEND,
+    report = {"machine": machine(), "backend": BACKEND,
               "threads": THREADS, "repeat": args.repeat, "graphs": {}}
     failures = []
     native = BACKEND == "llvm"
@@ -420,9 +419,7 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.2f}")
         report["loop_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=True)
         report["run_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=False, run=True)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.json}")
+    write_json(args.json, report)
     for failure in failures:
         print("TARGET MISSED:", failure)
 

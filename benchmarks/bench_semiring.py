@@ -23,7 +23,6 @@ distances exactly. The ratio column is each row's time over the anchor's.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -37,6 +36,7 @@ from scipy.sparse.csgraph import dijkstra
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
 DENSE_ROUNDS_LIMIT = 5000   # nodes: the dense rounds take minutes beyond
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--degree", type=float, default=5.0, help="edges per node (default 5)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--max-dense", type=float, default=2**28, help="most elements of the dense W (default 2^28)")
-    parser.add_argument("--json", help="write the results here")
+    add_json_option(parser, "semiring")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus, {platform.python_version()}")
     results = []
@@ -119,8 +119,7 @@ def main() -> None:
             print(f"    {row:<22} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x dijkstra (CSR)")
         if result["skipped"]:
             print(f"    skipped {result['skipped']}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    write_json(args.json, {"machine": machine(), "graphs": results})
 
 
 if __name__ == "__main__":

@@ -251,8 +251,8 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
     sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
     most once (path counting); for a non-recursive stratum, ``sum`` for such sums of products (``Count[x] =
-    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for one ``avg=`` equation of one
-    such product (``sum(v)`` over the number of elements averaged)."""
+    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for ``avg=`` equations of such
+    sums (``sum(v)`` over the number of elements averaged)."""
     if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
@@ -261,9 +261,6 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     if info.relation or fold not in (*FOLD_COMBINE, "sum", "avg") or name in program.virtual_axes or not info.rank:
         return None
     if stratum.mode is Mode.PLAIN and fold not in ("sum", "avg") or stratum.mode is Mode.FIXPOINT and fold == "avg":
-        return None
-    if fold == "avg" and (len(stratum.equations) != 1 or len(sum_terms(program.equations[stratum.equations[0]].rhs))
-                          != 1 or isinstance(program.equations[stratum.equations[0]].rhs, ir.Sum)):
         return None
     for k in stratum.equations:
         eq = program.equations[k]
