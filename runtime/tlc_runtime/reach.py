@@ -72,7 +72,7 @@ def closure_csr(matrix, kernel):
 
 def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
     """About how many nodes a node reaches by a path of length >= 1 in the scipy sparse ``matrix`` (true where
-    stored and nonzero; padded square), from a breadth-first search per each of ``samples`` evenly spaced nodes:
+    stored and nonzero; padded square), from a breadth-first search from each of ``samples`` evenly spaced nodes:
     the closure holds about ``n`` times as many pairs. Each search costs at most the graph's nodes and edges."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import breadth_first_order
@@ -82,7 +82,7 @@ def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
         return 0.0
     edges = edge_csr(matrix)
     indptr = np.concatenate([edges.indptr, np.full(n - edges.shape[0], edges.indptr[-1])])
-    graph = sp.csr_matrix((np.ones(edges.nnz), edges.indices, indptr), shape=(n, n))   # float64: never converted
+    graph = sp.csr_matrix((np.ones(edges.nnz), edges.indices, indptr), shape=(n, n))   # float64, scipy's own: no copy per search
     sources = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(np.int64))
     found = sum(len(breadth_first_order(graph, int(s), directed=True, return_predecessors=False)) - 1
                 for s in sources)
