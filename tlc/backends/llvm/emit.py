@@ -99,6 +99,9 @@ class LlvmEmitter(ScheduleEmitter):
         pad = "    " * indent
         self.lines.extend(pad + line for line in equation_comments(eq, self.program.filename))
         self.lines.extend(pad + line for line in body.out)
+        if lowering.kernel.output.combine == "assign" and target in self.deferred:   # stores every element
+            self.lines.append(f"{pad}{target} = np.empty({self.shapes.extents[self.deferred.pop(target)]})")
+        self.lines.extend(pad + line for line in self.deferred_allocation(target))
         self.lines.append(pad + comment(f"{name}: {describe(lowering.kernel)}"))
         count = counts_of(target) if lowering.kernel.count is not None else "None"
         self.lines.append(f"{pad}{name}({target}, {count}, {_tuple(lowering.arrays)}, {_tuple(lowering.params)}, "
