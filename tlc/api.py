@@ -18,7 +18,7 @@ from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
-from tlc.driver.inputs import nonzeros, prepare, scalar_span
+from tlc.driver.inputs import closure_reach, nonzeros, prepare, scalar_span
 from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
@@ -347,7 +347,8 @@ class Program:
             relations = last[1]
         else:
             relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
-                                       self.max_rounds)
+                                       self.max_rounds, self._backend.capabilities,
+                                       closure_reach(program, strata, data))
             cache[("relations", sig.key)] = (counts, relations)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:

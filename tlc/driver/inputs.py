@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 
 import tlc_runtime as rt
+from tlc.analysis.relation_plan import closure_shape
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
 from tlc.driver.rows import is_rows, row_list
 from tlc_runtime.duckdb_relations import StoredTable, StoredTuples
@@ -132,6 +133,21 @@ def nonzeros(program: IRProgram, data: InputData) -> dict[str, int]:
     nnz.update((n, len(rows)) for n, rows in data.tuples.items())
     nnz.update((n, len(stored)) for n, stored in data.stored.items())     # counted by the database
     return nnz
+
+
+def closure_reach(program: IRProgram, strata: tuple, data: InputData) -> dict[str, float]:
+    """Per input relation that is the step of a closure-shaped stratum, about how many nodes a node reaches
+    (``tlc_runtime.reach.mean_reach``, sampled): the relation planner sizes the closure by it."""
+    from tlc_runtime.reach import mean_reach
+
+    steps = {shape.step.name for stratum in strata
+             if (shape := closure_shape(program, stratum)) is not None and shape.step is not None}
+    reach = {}
+    for name in sorted(steps & set(data.arrays)):
+        value = data.arrays[name]
+        reach[name] = mean_reach(value.csr() if isinstance(value, rt.Tuples) else
+                                 sparse.csr_matrix(np.asarray(value) != 0))
+    return reach
 
 
 def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict, storage: dict) -> dict:

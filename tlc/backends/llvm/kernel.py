@@ -366,7 +366,7 @@ class ClosureLoop:
     at a time (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 3
+    version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
 
 
