@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tlc
+from named_graphs import closure, named_edges
 from tlc.cli import main as cli_main
 
 duckdb = pytest.importorskip("duckdb")
@@ -16,20 +17,6 @@ rdb = pytest.importorskip("tlc_runtime.duckdb_relations")
 
 CLOSURE = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
 TWO_HOPS = "Two(x, z) = Edge(x, y) Edge(y, z)\n"
-
-
-def named_edges(seed: int, n: int = 30, m: int = 80) -> list[tuple[str, str]]:
-    pairs = np.random.default_rng(seed).integers(0, n, size=(m, 2))
-    return sorted({(f"n{a}", f"n{b}") for a, b in pairs})
-
-
-def closure(edges) -> set:
-    path = set(edges)
-    while True:
-        more = {(a, d) for a, b in path for c, d in edges if b == c} - path
-        if not more:
-            return path
-        path |= more
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def stored_input(tmp_path, edges, source: str = CLOSURE, **options):
 
 
 def test_duckdb_strata_read_the_stored_table_in_place(tmp_path, reads):
-    edges = named_edges(1)
+    edges = named_edges(1, n=30, m=80)
     database = stored_input(tmp_path, edges, relations="duckdb")
     prog = tlc.compile(CLOSURE, relations="duckdb", database=database)
     assert set(prog()["Path"]) == closure(edges)
@@ -70,7 +57,7 @@ def test_duckdb_strata_read_the_stored_table_in_place(tmp_path, reads):
 
 
 def test_the_planner_counts_a_stored_relation_in_the_database(tmp_path, reads):
-    edges = named_edges(2)
+    edges = named_edges(2, n=30, m=80)
     database = stored_input(tmp_path, edges)
     spec = tlc.compile(CLOSURE, relations="duckdb", database=database).specialisation()
     nodes = {a for pair in edges for a in pair}
@@ -80,7 +67,7 @@ def test_the_planner_counts_a_stored_relation_in_the_database(tmp_path, reads):
 
 
 def test_in_memory_strata_read_it_after_planning(tmp_path):
-    edges = named_edges(3)
+    edges = named_edges(3, n=30, m=80)
     database = stored_input(tmp_path, edges)
     source = "Deg[x] = Edge(x, y) W[y]\nTwo(x, z) = Edge(x, y) Edge(y, z)\n"
     prog = tlc.compile(source, database=database, relations="sparse")
@@ -94,7 +81,7 @@ def test_in_memory_strata_read_it_after_planning(tmp_path):
 
 
 def test_a_renumbered_stored_relation_is_renumbered_in_the_file(tmp_path, reads):
-    edges = named_edges(5)
+    edges = named_edges(5, n=30, m=80)
     database = stored_input(tmp_path, edges, relations="duckdb")
     other = "First(x) = Edge(Zed, x)\n" + CLOSURE        # Zed takes position 0: every stored position moves
     prog = tlc.compile(other, relations="duckdb", database=database)
@@ -112,7 +99,7 @@ def test_a_renumbered_stored_relation_is_renumbered_in_the_file(tmp_path, reads)
 
 
 def test_the_renumbered_table_is_not_reloaded_when_given_again(tmp_path, monkeypatch):
-    edges = named_edges(6)
+    edges = named_edges(6, n=30, m=80)
     database = stored_input(tmp_path, edges, relations="duckdb")
     other = "First(x) = Edge(Zed, x)\n" + CLOSURE
     tlc.compile(other, relations="duckdb", database=database)()
@@ -170,7 +157,7 @@ def test_two_cli_runs_of_a_tl_program_the_second_in_place(tmp_path, capsys, read
 
 
 def test_explain_plans_a_stored_relation_from_the_database(tmp_path, reads):
-    database = stored_input(tmp_path, named_edges(9), relations="duckdb")
+    database = stored_input(tmp_path, named_edges(9, n=30, m=80), relations="duckdb")
     text = tlc.compile(CLOSURE, relations="duckdb", database=database).explain()
     assert "Edge stored; derived relations are written there" in text
     assert "runs: " in text and 'tlcdb."Edge"' in text            # the SQL reads the stored table

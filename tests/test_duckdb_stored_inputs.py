@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tlc
+from named_graphs import closure, named_edges
 from tlc.cli import main as cli_main
 
 duckdb = pytest.importorskip("duckdb")
@@ -23,20 +24,6 @@ DL = """.decl edge(x: symbol, y: symbol)
 path(x, y) :- edge(x, y).
 path(x, z) :- path(x, y), edge(y, z).
 """
-
-
-def random_edges(seed: int, n: int = 25, m: int = 60) -> list[tuple[str, str]]:
-    pairs = np.random.default_rng(seed).integers(0, n, size=(m, 2))
-    return sorted({(f"n{a}", f"n{b}") for a, b in pairs})
-
-
-def closure(edges) -> set:
-    path = set(edges)
-    while True:
-        more = {(a, d) for a, b in path for c, d in edges if b == c} - path
-        if not more:
-            return path
-        path |= more
 
 
 @pytest.fixture
@@ -55,7 +42,7 @@ def loads(monkeypatch):
 @pytest.mark.parametrize("relations", ["duckdb", "auto"])
 def test_a_later_python_run_reads_stored_inputs(tmp_path, loads, relations):
     database = tmp_path / "g.duckdb"
-    edges = random_edges(1)
+    edges = named_edges(1)
     first = tlc.compile(CLOSURE, relations=relations, database=database)(Edge=edges)["Path"]
     assert set(first) == closure(edges)
     assert 'tlcdb."Edge"' in loads
@@ -75,8 +62,8 @@ def test_a_later_python_run_reads_stored_inputs(tmp_path, loads, relations):
 def test_changed_data_replaces_the_stored_table_with_a_note(tmp_path):
     database = tmp_path / "g.duckdb"
     prog = tlc.compile(CLOSURE, relations="duckdb", database=database)
-    prog(Edge=random_edges(2))
-    changed = random_edges(3)
+    prog(Edge=named_edges(2))
+    changed = named_edges(3)
     with pytest.warns(tlc.TlcWarning, match=r"the data for Edge differs from the table Edge that an earlier run "
                                             r"stored in .*g\.duckdb: this run replaces that table"):
         got = prog(Edge=changed)["Path"]
@@ -118,7 +105,7 @@ def test_two_datalog_runs_through_the_cli(tmp_path, loads, capsys):
     facts, empty = tmp_path / "facts", tmp_path / "empty"
     facts.mkdir()
     empty.mkdir()
-    edges = random_edges(4)
+    edges = named_edges(4)
     (facts / "edge.facts").write_text("".join(f"{a}\t{b}\n" for a, b in edges))
     database = str(tmp_path / "g.duckdb")
 
@@ -130,7 +117,7 @@ def test_two_datalog_runs_through_the_cli(tmp_path, loads, capsys):
     loads.clear()
     assert run(empty, "two") == closure(edges)          # no fact file: the stored table
     assert 'tlcdb."edge"' not in loads
-    changed = random_edges(5)
+    changed = named_edges(5)
     (facts / "edge.facts").write_text("".join(f"{a}\t{b}\n" for a, b in changed))
     capsys.readouterr()
     assert run(facts, "three") == closure(changed)
@@ -157,7 +144,7 @@ def test_two_tl_runs_through_the_cli(tmp_path, capsys):
 def test_two_datalog_runs_from_python(tmp_path):
     import tlc.datalog as dl
     database = tmp_path / "g.duckdb"
-    edges = random_edges(6)
+    edges = named_edges(6)
     first = dl.compile(DL, dialect="souffle", database=database)(edge=edges)
     assert set(first["path"]) == closure(edges)
     later = dl.compile(DL, dialect="souffle", relations="duckdb", database=database)()
@@ -172,7 +159,7 @@ def test_explain_names_the_stored_inputs_and_plans_without_data(tmp_path):
     fresh = tlc.compile(CLOSURE, database=database).explain()
     assert "input relations are stored there" in fresh and "Edge stored" not in fresh
     assert "call the program or pass inputs" in fresh
-    tlc.compile(CLOSURE, database=database)(Edge=random_edges(7))
+    tlc.compile(CLOSURE, database=database)(Edge=named_edges(7))
     text = tlc.compile(CLOSURE, database=database).explain()       # planned on the stored relation
     assert "Edge stored; derived relations are written there" in text
     assert "index ranges" in text and "call the program or pass inputs" not in text

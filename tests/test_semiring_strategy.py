@@ -9,30 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
+from semiring_programs import (ALL_PAIRS, LEFT, LONGEST, MINIMAX, MULTI, RELIABLE, SSSP,
+                               TRANSPOSED, WIDEST, finite_csr, weighted)
 
 csgraph = pytest.importorskip("scipy.sparse.csgraph")
-
-SSSP = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]"
-MULTI = "D[s, y] min= Src[s, y]\nD[s, y] min= D[s, x] + W[x, y]"
-ALL_PAIRS = "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]"
-LEFT = "D[x, z] min= W[x, z]\nD[x, z] min= W[x, y] + D[y, z]"
-TRANSPOSED = "Dist[y] min= Src[y]\nDist[y] min= W[y, x] + Dist[x]"
-WIDEST = "B[x, z] max= C[x, z]\nB[x, z] max= min(B[x, y], C[y, z])"
-RELIABLE = "R[x, z] max= P[x, z]\nR[x, z] max= R[x, y] P[y, z]"
-LONGEST = "L[y] max= Src[y]\nL[y] max= L[x] + G[x, y]"
-MINIMAX = "M[x, z] min= W[x, z]\nM[x, z] min= max(M[x, y], W[y, z])"
-
-
-def edges(rng, n: int, degree: float) -> np.ndarray:
-    """A random directed graph with self loops and (for small degree) unreachable nodes."""
-    mask = rng.random((n, n)) < degree / n
-    mask[np.arange(n), np.arange(n)] |= rng.random(n) < 0.2
-    return mask
-
-
-def weighted(rng, n: int, degree: float, none: float, low=0.0, high=9.0, integers=False) -> np.ndarray:
-    values = rng.integers(int(low), int(high) + 1, (n, n)).astype(float) if integers else rng.uniform(low, high, (n, n))
-    return np.where(edges(rng, n, degree), values, none)
 
 
 def both(source: str, **inputs):
@@ -66,13 +46,7 @@ def test_sssp_matches_dense_and_dijkstra(seed, degree):
     src = np.full(n, np.inf)
     src[rng.integers(n)] = 0.0
     got = same(SSSP, W=w, Src=src)["Dist"]
-    np.testing.assert_array_equal(got, csgraph.dijkstra(_csr(w), indices=int(np.flatnonzero(src == 0)[0])))
-
-
-def _csr(w: np.ndarray):
-    from scipy.sparse import csr_matrix
-    rows, cols = np.nonzero(np.isfinite(w))
-    return csr_matrix((w[rows, cols], (rows, cols)), shape=w.shape)
+    np.testing.assert_array_equal(got, csgraph.dijkstra(finite_csr(w), indices=int(np.flatnonzero(src == 0)[0])))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -86,7 +60,7 @@ def test_negative_weights_without_negative_cycles_match_bellman_ford(seed):
     src = np.full(n, np.inf)
     src[[0, 7]] = [0.0, -3.0]
     got = same(SSSP, W=w, Src=src)["Dist"]
-    expected = np.minimum(csgraph.bellman_ford(_csr(w), indices=0), csgraph.bellman_ford(_csr(w), indices=7) - 3.0)
+    expected = np.minimum(csgraph.bellman_ford(finite_csr(w), indices=0), csgraph.bellman_ford(finite_csr(w), indices=7) - 3.0)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
 
 
@@ -96,7 +70,7 @@ def test_all_pairs_match_dense_and_shortest_path(source, seed):
     rng = np.random.default_rng(seed)
     w = weighted(rng, 30, 2.5, np.inf, integers=True)     # integer weights: many ties
     got = same(source, W=w)["D"]
-    expected = csgraph.shortest_path(_csr(w), method="D")
+    expected = csgraph.shortest_path(finite_csr(w), method="D")
     off = ~np.eye(30, dtype=bool)
     np.testing.assert_array_equal(got[off], expected[off])  # the diagonal is the shortest cycle through x here
 
@@ -126,7 +100,7 @@ def test_widest_minimax_reliable_longest(seed):
     src = np.full(n, -np.inf)
     src[0] = 0.0
     got = same(LONGEST, G=dag, Src=src)["L"]
-    np.testing.assert_allclose(got, -csgraph.bellman_ford(_csr(np.where(np.isfinite(dag), -dag, np.inf)),
+    np.testing.assert_allclose(got, -csgraph.bellman_ford(finite_csr(np.where(np.isfinite(dag), -dag, np.inf)),
                                                           indices=0), rtol=1e-12)
 
 
@@ -136,7 +110,7 @@ def test_reliable_paths_match_log_shortest_paths():
     got = same(RELIABLE, P=p)["R"]
     cost = np.full(p.shape, np.inf)
     np.negative(np.log(p, where=p > 0, out=cost), where=p > 0, out=cost)
-    best = csgraph.dijkstra(_csr(cost))
+    best = csgraph.dijkstra(finite_csr(cost))
     via = np.min(cost[:, :, None] + best[None, :, :], axis=1)     # at least one edge, as R is
     np.testing.assert_allclose(got, np.where(np.isfinite(via), np.exp(-via), 0.0), rtol=1e-9)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
+from semiring_programs import ALL_PAIRS, LEFT, LONGEST, MINIMAX, MULTI, RELIABLE, SSSP, WIDEST, finite_csr, weighted
 
 pytest.importorskip("llvmlite")
 csgraph = pytest.importorskip("scipy.sparse.csgraph")
@@ -16,23 +17,6 @@ csgraph = pytest.importorskip("scipy.sparse.csgraph")
 import tlc_runtime.semiring as sr  # noqa: E402
 from tlc_runtime.errors import RuntimeFailure  # noqa: E402
 from tlc_runtime.fixpoint import Fixpoint  # noqa: E402
-
-SSSP = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]"
-MULTI = "D[s, y] min= Src[s, y]\nD[s, y] min= D[s, x] + W[x, y]"
-ALL_PAIRS = "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]"
-LEFT = "D[x, z] min= W[x, z]\nD[x, z] min= W[x, y] + D[y, z]"
-WIDEST = "B[x, z] max= C[x, z]\nB[x, z] max= min(B[x, y], C[y, z])"
-RELIABLE = "R[x, z] max= P[x, z]\nR[x, z] max= R[x, y] P[y, z]"
-LONGEST = "L[y] max= Src[y]\nL[y] max= L[x] + G[x, y]"
-MINIMAX = "M[x, z] min= W[x, z]\nM[x, z] min= max(M[x, y], W[y, z])"
-
-
-def weighted(rng, n: int, degree: float, none: float, low=0.0, high=9.0, integers=False) -> np.ndarray:
-    """A random weight matrix with self loops and (for a small degree) unreachable nodes; ``none`` elsewhere."""
-    mask = rng.random((n, n)) < degree / n
-    mask[np.arange(n), np.arange(n)] |= rng.random(n) < 0.2
-    values = rng.integers(int(low), int(high) + 1, (n, n)).astype(float) if integers else rng.uniform(low, high, (n, n))
-    return np.where(mask, values, none)
 
 
 def outcome(source: str, relations: str, backend: str = "numpy", threads: int | None = None, **inputs):
@@ -62,12 +46,6 @@ def agree(source: str, **inputs):
     return first
 
 
-def _csr(w: np.ndarray):
-    from scipy.sparse import csr_matrix
-    rows, cols = np.nonzero(np.isfinite(w))
-    return csr_matrix((w[rows, cols], (rows, cols)), shape=w.shape)
-
-
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("degree", [0.7, 3.0, 12.0])
 def test_shortest_paths_match_dijkstra(seed, degree):
@@ -77,7 +55,7 @@ def test_shortest_paths_match_dijkstra(seed, degree):
     src = np.full(n, np.inf)
     src[[3, 17]] = 0.0
     got = agree(SSSP, W=w, Src=src)["Dist"]
-    expected = csgraph.dijkstra(_csr(w), indices=[3, 17], min_only=True)
+    expected = csgraph.dijkstra(finite_csr(w), indices=[3, 17], min_only=True)
     np.testing.assert_array_equal(got, expected)
 
 
@@ -91,7 +69,7 @@ def test_negative_weights_and_multiple_sources(seed):
     src = np.where(rng.random((5, n)) < 0.08, rng.uniform(-2, 2, (5, n)), np.inf)
     src[1] = np.nan      # a slice nothing reaches
     got = agree(MULTI, W=w, Src=src)["D"]
-    expected = csgraph.bellman_ford(_csr(w))
+    expected = csgraph.bellman_ford(finite_csr(w))
     for s in (0, 2, 3, 4):
         starts = np.flatnonzero(np.isfinite(src[s]))
         best = np.min(src[s][starts, None] + expected[starts], axis=0, initial=np.inf)
@@ -121,7 +99,7 @@ def test_widest_reliable_longest(seed):
     src = np.full(n, -np.inf)
     src[0] = 0.0
     longest = agree(LONGEST, G=dag, Src=src)["L"]
-    np.testing.assert_allclose(longest, -csgraph.bellman_ford(_csr(np.where(np.isfinite(dag), -dag, np.inf)),
+    np.testing.assert_allclose(longest, -csgraph.bellman_ford(finite_csr(np.where(np.isfinite(dag), -dag, np.inf)),
                                                               indices=0), rtol=1e-12)
 
 

@@ -26,6 +26,7 @@ settled by the one entry whose key is its final value. The heap holds at most ``
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from llvmlite import ir
 
@@ -92,6 +93,21 @@ def _while(b: ir.IRBuilder, name: str, condition):
     return test, done
 
 
+@contextmanager
+def _improving_edges(b: ir.IRBuilder, loop: SemiringLoop, csr, row, u, x):
+    """Relax the CSR edges out of ``u`` (value ``x``) into ``row``; the body runs, with the edge's target and its
+    new value, for each edge that improved its target (after the new value is stored)."""
+    indptr, indices, data = csr
+    one = ir.Constant(I64, 1)
+    with _counted(b, b.load(b.gep(indptr, [u])), b.load(b.gep(indptr, [b.add(u, one, flags=NSW)])), "e") as e:
+        target = b.load(b.gep(indices, [e]))
+        slot = b.gep(row, [target])
+        candidate = _join(b, loop, x, b.load(b.gep(data, [e])))
+        with b.if_then(_better(b, loop, candidate, b.load(slot))):
+            b.store(candidate, slot)
+            yield target, candidate
+
+
 def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     """The semi-naive relaxation (see the module docstring)."""
     fn = ir.Function(module, ir.FunctionType(I64, [PF64, PF64, P64, P64, PF64, I64, I64, I64, I64, P64, P64, PF64,
@@ -126,20 +142,13 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         with _counted(b, zero, b.load(count), "k") as k:
             u = b.load(b.gep(frontier, [k]))
             x = b.load(b.gep(extended, [k]))
-            first = b.load(b.gep(indptr, [u]))
-            last = b.load(b.gep(indptr, [b.add(u, one, flags=NSW)]))
-            with _counted(b, first, last, "e") as e:
-                target = b.load(b.gep(indices, [e]))
-                slot = b.gep(row, [target])
-                candidate = _join(b, loop, x, b.load(b.gep(data, [e])))
-                with b.if_then(_better(b, loop, candidate, b.load(slot))):
-                    b.store(candidate, slot)
-                    mark = b.gep(stamp, [target])
-                    with b.if_then(b.icmp_signed("!=", b.load(mark), t)):
-                        b.store(t, mark)
-                        j = b.load(number)
-                        b.store(target, b.gep(changed, [j]))
-                        b.store(b.add(j, one, flags=NSW), number)
+            with _improving_edges(b, loop, (indptr, indices, data), row, u, x) as (target, _):
+                mark = b.gep(stamp, [target])
+                with b.if_then(b.icmp_signed("!=", b.load(mark), t)):
+                    b.store(t, mark)
+                    j = b.load(number)
+                    b.store(target, b.gep(changed, [j]))
+                    b.store(b.add(j, one, flags=NSW), number)
         first_round = b.icmp_signed("==", b.load(rounds), one)
         with b.if_then(b.and_(b.load(reached), b.not_(b.load(filled)))):   # every pair is an entry of W
             b.store(ir.Constant(ir.IntType(1), 1), filled)
@@ -198,7 +207,7 @@ def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     fn.attributes.add("nounwind")
     values, first, indptr, indices, data, n, lo, hi, heap = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+    zero = ir.Constant(I64, 0)
     worst = _worst(loop)
     size = _local(b, I64, zero, "size")
     label = _local(b, F64, worst, "label")
@@ -216,15 +225,8 @@ def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         u = b.call(pop, [heap, size, label])
         x = b.load(b.gep(row, [u]))
         with b.if_then(b.fcmp_ordered("==", b.load(label), x)):    # else a stale entry: u improved since
-            start = b.load(b.gep(indptr, [u]))
-            stop = b.load(b.gep(indptr, [b.add(u, one, flags=NSW)]))
-            with _counted(b, start, stop, "e") as e:
-                target = b.load(b.gep(indices, [e]))
-                slot = b.gep(row, [target])
-                candidate = _join(b, loop, x, b.load(b.gep(data, [e])))
-                with b.if_then(_better(b, loop, candidate, b.load(slot))):
-                    b.store(candidate, slot)
-                    b.call(push, [heap, size, target, candidate])
+            with _improving_edges(b, loop, (indptr, indices, data), row, u, x) as (target, candidate):
+                b.call(push, [heap, size, target, candidate])
         b.branch(heap_test)
         b.position_at_end(heap_done)
     b.ret_void()
