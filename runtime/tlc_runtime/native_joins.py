@@ -11,6 +11,7 @@ the same sets. This module never imports tlc.
 from __future__ import annotations
 
 import ctypes
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ class JoinSpec:
     symbol: str
     left: int
     right: int
+    left_kept: tuple[int, ...]
     kept: tuple[int, ...]
     method: str
 
@@ -102,8 +104,8 @@ class SetKernel:
         return out[:self._unique(keys.ctypes.data, len(keys), out.ctypes.data)]
 
     def union(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Sorted unique ``a ∪ b`` of sorted unique keys."""
-        a, b = (np.ascontiguousarray(x, dtype=np.int64) for x in (a, b))
+        """Sorted unique ``a ∪ b`` of sorted unique keys (the smaller placed into the larger)."""
+        a, b = (np.ascontiguousarray(x, dtype=np.int64) for x in ((a, b) if len(a) >= len(b) else (b, a)))
         out = np.empty(len(a) + len(b), dtype=np.int64)
         return out[:self._union(a.ctypes.data, len(a), b.ctypes.data, len(b), out.ctypes.data)]
 
@@ -131,8 +133,8 @@ class SetKernel:
 
 
 class JoinKernel:
-    """One compiled join shape: ``kernel(L, lk, R, rk, sets)`` is the array of rows ``L[i] + R[j][kept]`` for every
-    pair with ``lk[i] == rk[j]`` (``L``/``R`` C-contiguous int64 rows, ``lk``/``rk`` their packed join keys), in no
+    """One compiled join shape: ``kernel(L, lk, R, rk, sets)`` is the array of rows ``L[i][left_kept] + R[j][kept]``
+    for every pair with ``lk[i] == rk[j]`` (``L``/``R`` C-contiguous int64 rows, ``lk``/``rk`` their packed join keys), in no
     particular order. Threads split the left rows: a counting pass, then each writes its pairs at its offset."""
 
     def __init__(self, spec: JoinSpec, address_of, threads: int | None = None, owner=None):
@@ -149,7 +151,7 @@ class JoinKernel:
     def __call__(self, left: np.ndarray, lk: np.ndarray, right: np.ndarray, rk: np.ndarray,
                  sets: SetKernel) -> np.ndarray:
         spec = self.spec
-        width = spec.left + len(spec.kept)
+        width = len(spec.left_kept) + len(spec.kept)
         if left.shape[1:] != (spec.left,) or right.shape[1:] != (spec.right,) or len(lk) != len(left) or \
                 len(rk) != len(right):        # the kernel trusts the shapes: a mismatch would corrupt memory
             raise ValueError(f"kernel {spec.symbol}: rows {left.shape} and {right.shape} do not fit the join shape")
@@ -183,6 +185,14 @@ def _pack(columns: np.ndarray, sizes: list[int]) -> np.ndarray:
     return np.ravel_multi_index(tuple(columns.T), tuple(sizes)).astype(np.int64, copy=False)
 
 
+def _distinct(rows: np.ndarray, sizes: list[int], sets: SetKernel) -> np.ndarray:
+    """The distinct rows (a join that projected a variable out may repeat some), when their keys fit in int64."""
+    if len(rows) < 2 or not sizes or math.prod(sizes) >= 2**63:
+        return rows
+    keys = sets.unique(_pack(rows, sizes))
+    return np.stack(np.unravel_index(keys, sizes), axis=1).astype(np.int64) if len(sizes) > 1 else keys[:, None]
+
+
 def _rows(relation, spec) -> tuple[list[str], np.ndarray]:
     """An atom's bindings: its distinct variables and one C-contiguous int64 row per binding."""
     table = _atom_table(relation, spec)
@@ -212,7 +222,10 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), joins=(), sets:
         lk = _pack(rows[:, [names.index(v) for v in shared]], [sizes[v] for v in shared])
         rk = _pack(right[:, [right_names.index(v) for v in shared]], [sizes[v] for v in shared])
         rows = kernel(rows, lk, right, rk, sets)
-        names += [right_names[k] for k in kernel.spec.kept]
+        projected = len(kernel.spec.left_kept) < len(names)
+        names = [names[k] for k in kernel.spec.left_kept] + [right_names[k] for k in kernel.spec.kept]
+        if projected:
+            rows = _distinct(rows, [sizes[v] for v in names], sets)
     for relation, spec in negated:
         other_names, other = _rows(relation, spec)
         variables = [names.index(v) for v in other_names]

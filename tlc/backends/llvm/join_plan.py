@@ -23,7 +23,10 @@ class JoinLoop:
 
     left: int
     right: int
+    left_kept: tuple[int, ...]
+    """The left columns the result keeps (those a later atom or the head reads), first."""
     kept: tuple[int, ...]
+    """The right columns the result keeps after them (new variables that are read later)."""
     method: str
     version: int = 1
     """Bumped when the generated code changes (it names the symbol)."""
@@ -31,21 +34,21 @@ class JoinLoop:
     @property
     def symbol(self) -> str:
         """The kernel's function name prefix (``_count`` and ``_write`` follow it)."""
-        kept = "_".join(map(str, self.kept)) or "none"
-        return f"tlc_join_{self.method}_{self.left}x{self.right}_k{kept}_v{self.version}"
+        left, right = ("_".join(map(str, k)) or "none" for k in (self.left_kept, self.kept))
+        return f"tlc_join_{self.method}_{self.left}x{self.right}_l{left}_r{right}_v{self.version}"
 
     @property
     def label(self) -> str:
         """One line for the module's kernel table."""
-        return (f"{self.method} join: {self.left}-column rows with {self.right}-column rows, keeping right "
-                f"column(s) {list(self.kept)}")
+        return (f"{self.method} join: {self.left}-column rows with {self.right}-column rows, keeping left columns "
+                f"{list(self.left_kept)} and right columns {list(self.kept)}")
 
 
 @dataclass(frozen=True, slots=True)
 class SetOps:
     """The shape-free kernels of native semi-naive evaluation, compiled once for every program."""
 
-    version: int = 1
+    version: int = 2
 
     @property
     def symbol(self) -> str:
@@ -77,13 +80,17 @@ def variables(spec) -> list[str]:
     return list(dict.fromkeys(v for v in spec if isinstance(v, str)))
 
 
-def join_shapes(atoms: list[tuple], method: str) -> list[JoinLoop]:
-    """The shape of each pairwise join of ``atoms`` (specs, already in join order)."""
+def join_shapes(head: tuple, atoms: list[tuple], negated: list[tuple], method: str) -> list[JoinLoop]:
+    """The shape of each pairwise join of ``atoms`` (specs, already in join order) for a rule with ``head`` and
+    ``negated`` specs: each join keeps the variables the head, the negated atoms or a later atom read (a variable
+    read by none is projected out as soon as it has been joined on)."""
     columns = variables(atoms[0])
     shapes = []
-    for spec in atoms[1:]:
+    for at, spec in enumerate(atoms[1:], 2):
+        needed = {v for s in (head, *atoms[at:], *negated) for v in s if isinstance(v, str)}
         right = variables(spec)
-        kept = tuple(k for k, v in enumerate(right) if v not in columns)
-        shapes.append(JoinLoop(len(columns), len(right), kept, method))
-        columns += [right[k] for k in kept]
+        left_kept = tuple(k for k, v in enumerate(columns) if v in needed)
+        kept = tuple(k for k, v in enumerate(right) if v not in columns and v in needed)
+        shapes.append(JoinLoop(len(columns), len(right), left_kept, kept, method))
+        columns = [columns[k] for k in left_kept] + [right[k] for k in kept]
     return shapes

@@ -5,7 +5,7 @@ A ``JoinLoop`` module has two functions over the left rows ``[lo, hi)`` (threads
 - ``i64 f_count(lk, rk, slots, mask, m, lo, hi)``: the number of pairs (left row ``i``, right row ``j``) with
   ``lk[i] == rk[j]``;
 - ``void f_write(lk, rk, slots, mask, m, lo, hi, lcols, rcols, out, offset)``: those pairs as result rows from
-  row ``offset`` of ``out``: the left row's columns, then the right row's kept ones.
+  row ``offset`` of ``out``: the left row's kept columns, then the right row's.
 
 ``rk`` (``m`` keys, the right rows' packed join keys) is sorted, so the matches of a key are one run. A merge join
 has ``lk`` sorted too and finds each run by binary search from the previous run (a cursor that only moves
@@ -47,17 +47,17 @@ def join_module(loop: JoinLoop) -> ir.Module:
     write, b = _function(module, f"{loop.symbol}_write", ir.VoidType(), [*scan, P64, P64, P64, I64])
     lk, rk, slots, mask, m, lo, hi, lcols, rcols, out, offset = write.args
     row = _local(b, offset, "row")
-    width = loop.left + len(loop.kept)
+    width = len(loop.left_kept) + len(loop.kept)
 
     def emit(i, j):
         at = b.load(row)
         dst = b.gep(out, [b.mul(at, ir.Constant(I64, width), flags=NSW)])
         src = b.gep(lcols, [b.mul(i, ir.Constant(I64, loop.left), flags=NSW)])
-        for c in range(loop.left):
-            b.store(b.load(b.gep(src, [ir.Constant(I64, c)])), b.gep(dst, [ir.Constant(I64, c)]))
+        for c, k in enumerate(loop.left_kept):
+            b.store(b.load(b.gep(src, [ir.Constant(I64, k)])), b.gep(dst, [ir.Constant(I64, c)]))
         src = b.gep(rcols, [b.mul(j, ir.Constant(I64, loop.right), flags=NSW)])
-        for c, k in enumerate(loop.kept):
-            b.store(b.load(b.gep(src, [ir.Constant(I64, k)])), b.gep(dst, [ir.Constant(I64, loop.left + c)]))
+        for c, k in enumerate(loop.kept, len(loop.left_kept)):
+            b.store(b.load(b.gep(src, [ir.Constant(I64, k)])), b.gep(dst, [ir.Constant(I64, c)]))
         b.store(b.add(at, ONE, flags=NSW), row)
 
     _scan(b, loop.method, lk, rk, slots, mask, m, lo, hi, emit)
@@ -145,34 +145,45 @@ def _unique(module: ir.Module, name: str) -> None:
 
 
 def _union(module: ir.Module, name: str) -> None:
+    """Each key of ``c`` (the smaller set, ideally) placed by binary search in ``a``, the runs of ``a`` between
+    them copied whole (a loop LLVM turns into ``memcpy``), so a small delta costs one copy of ``a``."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
-    i, j, k = _local(b, ZERO, "i"), _local(b, ZERO, "j"), _local(b, ZERO, "k")
-    with _while(b, lambda: b.and_(b.icmp_signed("<", b.load(i), na), b.icmp_signed("<", b.load(j), nc))):
-        x, y = b.load(b.gep(a, [b.load(i)])), b.load(b.gep(c, [b.load(j)]))
-        _push(b, out, k, b.select(b.icmp_signed("<", x, y), x, y))
-        _step(b, i, b.icmp_signed("<=", x, y))
-        _step(b, j, b.icmp_signed("<=", y, x))
-    for src, at, n in ((a, i, na), (c, j, nc)):
-        with _while(b, lambda: b.icmp_signed("<", b.load(at), n)):
-            _push(b, out, k, b.load(b.gep(src, [b.load(at)])))
-            _step(b, at, ir.Constant(I1, 1))
+    i, k = _local(b, ZERO, "i"), _local(b, ZERO, "k")
+    with _range(b, ZERO, nc, "j") as j:
+        y = b.load(b.gep(c, [j]))
+        at = _lower_bound(b, a, b.load(i), na, y)
+        _copy(b, a, b.load(i), at, out, k)
+        b.store(at, i)
+        held = _both(b, b.icmp_signed("<", at, na), lambda: b.icmp_signed("==", b.load(b.gep(a, [at])), y))
+        with b.if_then(b.not_(held)):
+            _push(b, out, k, y)
+    _copy(b, a, b.load(i), na, out, k)
     b.ret(b.load(k))
 
 
 def _difference(module: ir.Module, name: str) -> None:
+    """Each key of ``a`` looked up in ``c`` by binary search from the last one's place (``a`` is a round's new
+    tuples, ``c`` the relation so far: far larger)."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
     j, k = _local(b, ZERO, "j"), _local(b, ZERO, "k")
     with _range(b, ZERO, na, "i") as i:
         x = b.load(b.gep(a, [i]))
-        with _while(b, lambda: _both(b, b.icmp_signed("<", b.load(j), nc),
-                                     lambda: b.icmp_signed("<", b.load(b.gep(c, [b.load(j)])), x))):
-            _step(b, j, ir.Constant(I1, 1))
-        held = _both(b, b.icmp_signed("<", b.load(j), nc), lambda: b.icmp_signed("==", b.load(b.gep(c, [b.load(j)])), x))
+        at = _lower_bound(b, c, b.load(j), nc, x)
+        b.store(at, j)
+        held = _both(b, b.icmp_signed("<", at, nc), lambda: b.icmp_signed("==", b.load(b.gep(c, [at])), x))
         with b.if_then(b.not_(held)):
             _push(b, out, k, x)
     b.ret(b.load(k))
+
+
+def _copy(b: ir.IRBuilder, src, lo, hi, out, k) -> None:
+    """``out[k:k + hi - lo] = src[lo:hi]; k += hi - lo``."""
+    base = b.load(k)
+    with _range(b, lo, hi, "copy") as t:
+        b.store(b.load(b.gep(src, [t])), b.gep(out, [b.add(base, b.sub(t, lo, flags=NSW), flags=NSW)]))
+    b.store(b.add(base, b.sub(hi, lo, flags=NSW), flags=NSW), k)
 
 
 def _member(module: ir.Module, name: str) -> None:
