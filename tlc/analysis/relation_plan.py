@@ -459,7 +459,7 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
         if force == "sparse" or (force == "auto" and largest > PLAIN_SPARSE_SIZE):
             return StratumPlan("sparse", {}, "non-recursive rules" + (", forced" if force == "sparse" else
                                                                        f"; a relation has {largest:.3g} elements"),
-                               **_join_method(program, stratum, nnz, size))
+                               **_join_method(program, stratum, nnz))
         return StratumPlan("einsum", {}, "non-recursive rules, small relations")
     closure = closure_shape(program, stratum)
     costs = _costs(program, stratum, closure, shapes, size, nnz)
@@ -475,14 +475,15 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
         choice = min(costs, key=costs.get)
         why = "lowest estimated cost"
     return StratumPlan(choice, costs, why, closure if choice in ("closure", "sparse") else None,
-                       **(_join_method(program, stratum, nnz, size) if choice == "sparse" else {}))
+                       **(_join_method(program, stratum, nnz) if choice == "sparse" else {}))
 
 
-def _join_method(program: Program, stratum: Stratum, nnz: dict, size: dict) -> dict:
+def _join_method(program: Program, stratum: Stratum, nnz: dict) -> dict:
     """The native join method of a sparse stratum, from the tuples of the input relations it reads (the inner
-    side of most of its joins): ``StratumPlan``'s ``join`` and ``join_reason``."""
+    side of most of its joins; relations earlier strata derive are not counted, their sizes are not known when
+    planning): ``StratumPlan``'s ``join`` and ``join_reason``."""
     reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)} - set(stratum.tensors)
-    tuples = max((nnz.get(n, size.get(n, 0)) for n in reads), default=0)
+    tuples = max((nnz[n] for n in reads if n in nnz), default=0)
     if tuples >= HASH_JOIN_TUPLES:
         return {"join": "hash", "join_reason": f"an input relation holds {tuples:,} tuples, at least "
                                                f"{HASH_JOIN_TUPLES:,}: a hash probe is about one cache miss, a binary "
