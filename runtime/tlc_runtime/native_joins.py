@@ -21,6 +21,8 @@ from tlc_runtime.sparse import SPARSE, Tuples, _atom_table, minus as sparse_minu
 
 JOIN_WORK = 1 << 15
 """Left rows (or keys looked up) below which a join (or a membership test) runs on one thread."""
+INNER_CACHE = 4
+"""Inner sides a join kernel keeps prepared (``JoinKernel.inner``)."""
 HASH_SLOTS = 2
 """Hash table slots per inner row (at most half full: short linear probes)."""
 _P, _I = ctypes.c_void_p, ctypes.c_int64
@@ -132,15 +134,28 @@ class SetKernel:
         return slots, size - 1
 
 
+@dataclass(frozen=True)
+class Inner:
+    """A join's inner side, ready to probe: rows sorted by their packed join keys, the keys, and for a hash join
+    the table of the keys' runs (``SetKernel.table``)."""
+
+    rows: np.ndarray
+    keys: np.ndarray
+    slots: np.ndarray
+    mask: int
+
+
 class JoinKernel:
-    """One compiled join shape: ``kernel(L, lk, R, rk, sets)`` is the array of rows ``L[i][left_kept] + R[j][kept]``
-    for every pair with ``lk[i] == rk[j]`` (``L``/``R`` C-contiguous int64 rows, ``lk``/``rk`` their packed join keys), in no
-    particular order. Threads split the left rows: a counting pass, then each writes its pairs at its offset."""
+    """One compiled join shape: ``kernel(L, lk, inner)`` is the array of rows ``L[i][left_kept] + R[j][kept]`` for
+    every pair with ``lk[i] == rk[j]`` (``L`` C-contiguous int64 rows, ``lk`` their packed join keys; ``R`` and ``rk``
+    the ``inner`` side's), in no particular order. Threads split the left rows: a counting pass, then each writes
+    its pairs at its offset."""
 
     def __init__(self, spec: JoinSpec, address_of, threads: int | None = None, owner=None):
         self.spec = spec
         self.threads = threads
         self._owner = owner
+        self._inner: dict[tuple, tuple] = {}
         scan = (_P, _P, _P, _I, _I, _I, _I)
         self._count = _function(address_of, f"{spec.symbol}_count", _I, *scan)
         self._write = _function(address_of, f"{spec.symbol}_write", None, *scan, _P, _P, _P, _I)
@@ -148,24 +163,44 @@ class JoinKernel:
     def __repr__(self) -> str:
         return f"JoinKernel({self.spec.symbol})"
 
-    def __call__(self, left: np.ndarray, lk: np.ndarray, right: np.ndarray, rk: np.ndarray,
-                 sets: SetKernel) -> np.ndarray:
+    def inner(self, relation, spec, shared: list[str], sizes: list[int], sets: SetKernel) -> tuple[list[str], Inner]:
+        """The inner side of a join with the atom ``relation``/``spec`` on the ``shared`` variables (of extents
+        ``sizes``): its columns and its ``Inner``. Kept for the last ``INNER_CACHE`` sparse relations, which do not
+        change, so a semi-naive loop prepares a lower stratum's relation once, not once a round."""
+        names = list(dict.fromkeys(v for v in spec if isinstance(v, str)))
+        key = (id(relation), tuple(names.index(v) if isinstance(v, str) else (v,) for v in spec),
+               tuple(names.index(v) for v in shared), tuple(sizes))
+        cached = self._inner.get(key)
+        if cached is not None and cached[0] is relation:
+            return names, cached[1]
+        _, rows = _rows(relation, spec)      # its columns are ``names``
+        keys = _pack(rows[:, [names.index(v) for v in shared]], sizes)
+        if not _sorted(keys):
+            order = np.argsort(keys, kind="stable")
+            keys, rows = keys[order], rows[order]
+        keys, rows = np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(rows, dtype=np.int64)
+        slots, mask = sets.table(keys) if self.spec.method == "hash" else (np.zeros(1, dtype=np.int64), 0)
+        inner = Inner(rows, keys, slots, mask)
+        if isinstance(relation, Tuples):      # immutable (a dense array might be changed in place)
+            while len(self._inner) >= INNER_CACHE:
+                self._inner.pop(next(iter(self._inner)), None)
+            self._inner[key] = (relation, inner)    # holds the relation, so its id is not reused
+        return names, inner
+
+    def __call__(self, left: np.ndarray, lk: np.ndarray, inner: Inner) -> np.ndarray:
         spec = self.spec
         width = len(spec.left_kept) + len(spec.kept)
+        right, rk = inner.rows, inner.keys
         if left.shape[1:] != (spec.left,) or right.shape[1:] != (spec.right,) or len(lk) != len(left) or \
                 len(rk) != len(right):        # the kernel trusts the shapes: a mismatch would corrupt memory
             raise ValueError(f"kernel {spec.symbol}: rows {left.shape} and {right.shape} do not fit the join shape")
         if not len(left) or not len(right):
             return np.zeros((0, width), dtype=np.int64)
-        if not _sorted(rk):
-            order = np.argsort(rk, kind="stable")
-            rk, right = rk[order], right[order]
         if spec.method == "merge" and not _sorted(lk):
             order = np.argsort(lk, kind="stable")
             lk, left = lk[order], left[order]
-        left, lk, right, rk = (np.ascontiguousarray(a, dtype=np.int64) for a in (left, lk, right, rk))
-        slots, mask = sets.table(rk) if spec.method == "hash" else (np.zeros(1, dtype=np.int64), 0)
-        common = (lk.ctypes.data, rk.ctypes.data, slots.ctypes.data, mask, len(rk))
+        left, lk = (np.ascontiguousarray(a, dtype=np.int64) for a in (left, lk))
+        common = (lk.ctypes.data, rk.ctypes.data, inner.slots.ctypes.data, inner.mask, len(rk))
         edges = _parts(len(left), self.threads)
         counts = _each(lambda lo, hi: self._count(*common, lo, hi), edges)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -217,11 +252,10 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), joins=(), sets:
                 sizes[item] = max(sizes.get(item, 0), relation.shape[axis])
     names, rows = _rows(*atoms[0])
     for (relation, spec), kernel in zip(atoms[1:], joins):
-        right_names, right = _rows(relation, spec)
-        shared = [v for v in names if v in right_names]
-        lk = _pack(rows[:, [names.index(v) for v in shared]], [sizes[v] for v in shared])
-        rk = _pack(right[:, [right_names.index(v) for v in shared]], [sizes[v] for v in shared])
-        rows = kernel(rows, lk, right, rk, sets)
+        shared = [v for v in names if v in spec]
+        extents = [sizes[v] for v in shared]
+        right_names, inner = kernel.inner(relation, spec, shared, extents, sets)
+        rows = kernel(rows, _pack(rows[:, [names.index(v) for v in shared]], extents), inner)
         projected = len(kernel.spec.left_kept) < len(names)
         names = [names[k] for k in kernel.spec.left_kept] + [right_names[k] for k in kernel.spec.kept]
         if projected:

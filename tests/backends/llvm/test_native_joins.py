@@ -174,5 +174,5 @@ def test_a_join_kernel_matches_the_sparse_runtimes_join(sets, method, seed):
     got = nj.conjunction(("x", "w"), (n, n), atoms, joins=(kernel,), sets=sets)
     np.testing.assert_array_equal(got.keys, rs.conjunction(("x", "w"), (n, n), atoms).keys)
     with pytest.raises(ValueError, match="do not fit"):
-        kernel(np.zeros((2, 2), np.int64), np.zeros(2, np.int64), np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
-               sets)
+        kernel(np.zeros((2, 2), np.int64), np.zeros(2, np.int64),
+               nj.Inner(np.zeros((1, 2), np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), 0))
