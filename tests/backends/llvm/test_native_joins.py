@@ -176,3 +176,22 @@ def test_a_join_kernel_matches_the_sparse_runtimes_join(sets, method, seed):
     with pytest.raises(ValueError, match="do not fit"):
         kernel(np.zeros((2, 2), np.int64), np.zeros(2, np.int64),
                nj.Inner(np.zeros((1, 2), np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), 0))
+
+
+def test_an_artefact_runs_its_joins_from_the_shared_library(tmp_path):
+    import shutil
+    from tlc.backends.llvm import aot
+    from tlc_runtime.native import load_module
+    if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
+        pytest.skip("needs a C compiler as linker")
+    par = np.zeros((200, 200), dtype=bool)
+    par[tuple(np.array(tree(np.random.default_rng(3), 200)).T)] = True
+    inputs = {"Par": par}      # a dense Boolean array: the artefact's run reads it as it is
+    program = tlc.compile(SAME_GENERATION, backend="llvm", relations="sparse")
+    spec = program.specialisation(**inputs)
+    aot.write_module(spec.emitted, str(tmp_path / "sg.py"), str(tmp_path / "sg.so"))
+    namespace = load_module(str(tmp_path / "sg.py"), str(tmp_path / "sg.so"), threads=2)
+    assert isinstance(namespace["_sets"], nj.SetKernel) and isinstance(namespace["_j1"], nj.JoinKernel)
+    got = namespace["run"](inputs)["Sg"]
+    want = {tuple(map(int, t)) for t in program(**inputs)["Sg"]}
+    assert set(map(tuple, got.rows().tolist())) == want and len(want) > 200
