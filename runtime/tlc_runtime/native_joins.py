@@ -276,14 +276,59 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), joins=(), sets:
     return Tuples(sets.unique(keys), shape)
 
 
+class Runs(Tuples):
+    """A sparse relation held as sorted, pairwise disjoint runs of keys, merged into one sorted array when its
+    ``keys`` are first read. ``union`` appends a round's new tuples as a run instead of copying the relation each
+    round, and merges runs of similar length as they come (so each key is copied about log2(rounds) times);
+    ``minus`` looks keys up run by run."""
+
+    __slots__ = ("runs",)
+
+    def __init__(self, runs: list[np.ndarray], shape: tuple[int, ...]):
+        super().__init__(None, shape)
+        self.runs = runs
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted int64 keys (the runs merged: a stable sort finds and merges sorted runs)."""
+        if self._keys is None:
+            self._keys = np.sort(np.concatenate(self.runs), kind="stable")
+        return self._keys
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.runs)
+
+
+def _runs(relation: Tuples) -> list[np.ndarray]:
+    """A sparse relation's sorted, disjoint runs of keys."""
+    return list(relation.runs) if isinstance(relation, Runs) and relation._keys is None else [relation.keys]
+
+
+def _difference(keys: np.ndarray, relation: Tuples, sets: SetKernel) -> np.ndarray:
+    """The sorted ``keys`` not in ``relation``, looked up run by run."""
+    for run in _runs(relation):
+        if not len(keys):
+            break
+        keys = sets.difference(keys, run)
+    return keys
+
+
 def union(a, b, sets: SetKernel):
-    """``a ∪ b`` (``tlc_runtime.sparse.union``), merged natively when both are sparse."""
+    """``a ∪ b`` (``tlc_runtime.sparse.union``): for sparse relations, ``a``'s runs and a run of ``b``'s keys not
+    in ``a`` (``Runs``)."""
     if not (isinstance(a, Tuples) and isinstance(b, Tuples)):
         return sparse_union(a, b)
     b = store(b, a.shape, SPARSE)
     if not len(a) or not len(b):
         return b if not len(a) else a
-    return Tuples(sets.union(a.keys, b.keys), a.shape)
+    fresh = _difference(np.ascontiguousarray(b.keys, dtype=np.int64), a, sets)
+    if not len(fresh):
+        return a
+    runs = [*_runs(a), fresh]
+    while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
+        last = runs.pop()
+        runs[-1] = sets.union(runs[-1], last)
+    return Runs(runs, a.shape) if len(runs) > 1 else Tuples(runs[0], a.shape)
 
 
 def minus(a, b, sets: SetKernel):
@@ -292,4 +337,4 @@ def minus(a, b, sets: SetKernel):
         return sparse_minus(a, b)
     if not len(a) or not len(b):
         return a
-    return Tuples(sets.difference(a.keys, b.keys), a.shape)
+    return Tuples(_difference(np.ascontiguousarray(a.keys, dtype=np.int64), b, sets), a.shape)
