@@ -114,7 +114,7 @@ def test_explain_names_the_join_method_and_why():
     small = {"Par": tree(np.random.default_rng(1), 50)}
     text = tlc.compile(SAME_GENERATION, backend="llvm", relations="sparse", threads=2).explain(**small)
     assert "runs: sparse semi-naive: native llvm kernel (merge join), 2 threads; the input relations hold at most " \
-           "49 tuples" in text
+           "49 tuples, under 1,024" in text
     large = {"Par": tree(np.random.default_rng(1), relation_plan.HASH_JOIN_TUPLES + 2)}
     text = tlc.compile(SAME_GENERATION, backend="llvm", relations="sparse", threads=1).explain(**large)
     assert f"runs: sparse semi-naive: native llvm kernel (hash join), 1 thread; an input relation holds " \
@@ -195,3 +195,20 @@ def test_an_artefact_runs_its_joins_from_the_shared_library(tmp_path):
     got = namespace["run"](inputs)["Sg"]
     want = {tuple(map(int, t)) for t in program(**inputs)["Sg"]}
     assert set(map(tuple, got.rows().tolist())) == want and len(want) > 200
+
+
+def test_unions_keep_sorted_runs_that_read_as_one_relation(sets):
+    rng = np.random.default_rng(11)
+    shape = (40, 40)
+    total = rs.Tuples(np.zeros(0, dtype=np.int64), shape)
+    want = np.zeros(0, dtype=np.int64)
+    for size in (300, 5, 40, 2, 200, 1, 0, 70):
+        part = rs.Tuples(np.unique(rng.integers(0, 1600, size)), shape)
+        probe = rs.Tuples(np.unique(rng.integers(0, 1600, 100)), shape)
+        np.testing.assert_array_equal(nj.minus(probe, total, sets).keys, np.setdiff1d(probe.keys, want))
+        total = nj.union(total, part, sets)
+        want = np.union1d(want, part.keys)
+        assert len(total) == len(want)
+    assert isinstance(total, nj.Runs) and len(total.runs) > 1
+    np.testing.assert_array_equal(total.keys, want)
+    np.testing.assert_array_equal(np.asarray(total), np.asarray(rs.Tuples(want, shape)))
