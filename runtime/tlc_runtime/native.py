@@ -279,7 +279,7 @@ def _in_range(indices: np.ndarray, count: int) -> bool:
 def bind(specs: dict[str, Spec | ClosureSpec], address_of, threads: int | None = None,
          owner=None) -> dict[str, NativeKernel | ClosureKernel]:
     """Callables for ``specs`` (name -> Spec, ClosureSpec, or a spec with its own ``bind``, such as
-    ``tlc_runtime.native_joins``'), with addresses from ``address_of(symbol)``."""
+    ``tlc_runtime.native_joins``), with addresses from ``address_of(symbol)``."""
     return {name: ClosureKernel(spec, (address_of(spec.symbol), address_of(spec.rows_symbol),
                                        address_of(spec.reach_symbol)), threads, owner)
             if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)

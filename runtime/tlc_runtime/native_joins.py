@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +157,7 @@ class JoinKernel:
         self.threads = threads
         self._owner = owner
         self._inner: dict[tuple, tuple] = {}
+        self._inner_lock = threading.Lock()      # a program may run in several threads at once
         scan = (_P, _P, _P, _I, _I, _I, _I)
         self._count = _function(address_of, f"{spec.symbol}_count", _I, *scan)
         self._write = _function(address_of, f"{spec.symbol}_write", None, *scan, _P, _P, _P, _I)
@@ -182,9 +184,10 @@ class JoinKernel:
         slots, mask = sets.table(keys) if self.spec.method == "hash" else (np.zeros(1, dtype=np.int64), 0)
         inner = Inner(rows, keys, slots, mask)
         if isinstance(relation, Tuples):      # immutable (a dense array might be changed in place)
-            while len(self._inner) >= INNER_CACHE:
-                self._inner.pop(next(iter(self._inner)), None)
-            self._inner[key] = (relation, inner)    # holds the relation, so its id is not reused
+            with self._inner_lock:
+                while len(self._inner) >= INNER_CACHE:
+                    self._inner.pop(next(iter(self._inner)))
+                self._inner[key] = (relation, inner)    # holds the relation, so its id is not reused
         return names, inner
 
     def __call__(self, left: np.ndarray, lk: np.ndarray, inner: Inner) -> np.ndarray:

@@ -15,7 +15,7 @@ from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps, join_order, join_shapes
 from tlc.backends.llvm.kernel import ClosureLoop, Kernel, describe, symbol_for
 from tlc.backends.registry import Emitted
-from tlc.backends.shared.arrays import ArrayExpression, Bound
+from tlc.backends.shared.arrays import ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
@@ -90,8 +90,8 @@ class LlvmEmitter(ScheduleEmitter):
         self.sets_used = True
         body = ", ".join(f"({code}, {literal(spec)})" for code, spec in atoms)
         neg = ", ".join(f"({code}, {literal(spec)})" for code, spec in negated)
-        return (f"nj.conjunction({literal(head)}, {shape}, [{body}], [{neg}], ({''.join(c + ', ' for c in calls)}), "
-                f"{SETS_CALL})")
+        joins = tuple_code(calls) if calls else "()"
+        return f"nj.conjunction({literal(head)}, {shape}, [{body}], [{neg}], {joins}, {SETS_CALL})"
 
     def set_call(self, operation: str, a: str, b: str) -> str:
         """``nj.union`` or ``nj.minus`` of two relations with the compiled set kernels."""
