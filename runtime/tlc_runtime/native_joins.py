@@ -302,6 +302,17 @@ class Runs(Tuples):
         return sum(len(r) for r in self.runs)
 
 
+class Fresh(Tuples):
+    """Tuples known to share none with the relation ``outside`` (a semi-naive delta: new tuples minus the relation),
+    so ``union(outside, fresh)`` need not look them up again."""
+
+    __slots__ = ("outside",)
+
+    def __init__(self, keys: np.ndarray, shape: tuple[int, ...], outside: Tuples):
+        super().__init__(keys, shape)
+        self.outside = outside
+
+
 def _runs(relation: Tuples) -> list[np.ndarray]:
     """A sparse relation's sorted, disjoint runs of keys."""
     return list(relation.runs) if isinstance(relation, Runs) and relation._keys is None else [relation.keys]
@@ -324,7 +335,9 @@ def union(a, b, sets: SetKernel):
     b = store(b, a.shape, SPARSE)
     if not len(a) or not len(b):
         return b if not len(a) else a
-    fresh = _difference(np.ascontiguousarray(b.keys, dtype=np.int64), a, sets)
+    fresh = np.ascontiguousarray(b.keys, dtype=np.int64)
+    if not (isinstance(b, Fresh) and b.outside is a):
+        fresh = _difference(fresh, a, sets)
     if not len(fresh):
         return a
     runs = [*_runs(a), fresh]
@@ -340,4 +353,4 @@ def minus(a, b, sets: SetKernel):
         return sparse_minus(a, b)
     if not len(a) or not len(b):
         return a
-    return Tuples(_difference(np.ascontiguousarray(a.keys, dtype=np.int64), b, sets), a.shape)
+    return Fresh(_difference(np.ascontiguousarray(a.keys, dtype=np.int64), b, sets), a.shape, b)
