@@ -484,7 +484,11 @@ def _join_method(program: Program, stratum: Stratum, nnz: dict) -> dict:
     side of most of its joins; relations earlier strata derive are not counted, their sizes are not known when
     planning): ``StratumPlan``'s ``join`` and ``join_reason``."""
     reads = {r.name for k in stratum.equations for r in ir.refs(program.equations[k].rhs)} - set(stratum.tensors)
-    tuples = max((nnz[n] for n in reads if n in nnz), default=0)
+    counted = [nnz[n] for n in reads if n in nnz]
+    tuples = max(counted, default=0)
+    if not counted:
+        return {"join": "merge", "join_reason": "it reads no input relation (the sizes of derived ones are not known "
+                                                "when planning)"}
     if tuples >= HASH_JOIN_TUPLES:
         return {"join": "hash", "join_reason": f"an input relation holds {tuples:,} tuples, at least "
                                                f"{HASH_JOIN_TUPLES:,}: probing hash tables beats sorting the joined "

@@ -214,3 +214,12 @@ def test_unions_keep_sorted_runs_that_read_as_one_relation(sets):
     assert isinstance(total, nj.Runs) and len(total.runs) > 1
     np.testing.assert_array_equal(total.keys, want)
     np.testing.assert_array_equal(np.asarray(total), np.asarray(rs.Tuples(want, shape)))
+
+
+def test_facts_in_sparse_strata_stay_facts():
+    source = SAME_GENERATION + "Par(1, 0)\nPar(2, 0)\nPar(3, 1)\nPar(4, 2)\n"
+    program = tlc.compile(source, backend="llvm", relations="sparse")
+    assert "runs: sparse joins: native llvm kernel (merge join), 1 thread; it reads no input relation" in \
+        tlc.compile(source, backend="llvm", relations="sparse", threads=1).explain()
+    assert set(program()["Sg"]) == set(tlc.compile(source, relations="sparse")()["Sg"]) == \
+        {(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (3, 4), (4, 3), (4, 4)}

@@ -86,7 +86,7 @@ class _Relational:
         return self.emitter.set_call(operation, a, b) if self.native else f"rs.{operation}({a}, {b})"
 
     def conjunction(self, rule: Rule, override: dict[int, str], storage: str | None = None) -> str:
-        if self.native:      # the delta atom (an override) is joined first
+        if self.native and rule.atoms:      # the delta atom (an override) is joined first; a fact has none
             atoms = [(override.get(n, self.name(r.name)), self.spec(r)) for n, r in enumerate(rule.atoms)]
             negated = [(self.name(r.name), self.spec(r)) for r in rule.negated]
             return self.emitter.join_call(self.spec(rule.head), self.shape(rule.head.name), atoms, negated,
