@@ -1,6 +1,7 @@
 """Benchmark transitive closure in tlc against scipy.sparse, dense NumPy, networkx and sqlite3 in one run.
 
-Usage: python benchmarks/bench_closure.py [--backend B] [--threads 1,2] [--limit SECONDS] [--repeat N] [--json OUT]
+Usage: python benchmarks/bench_closure.py [--backend B] [--threads 1,2] [--limit SECONDS] [--repeat N] [--tree N]
+       [--only-programs] [--json OUT]
 
 The program is ``Path(x,y) = Edge(x,y)`` and ``Path(x,z) = Path(x,y) Edge(y,z)``, on (a) a random
 directed graph of 2,000 nodes and 10,000 edges, (b) chains of 1,000 and 3,000 nodes, (c) a 60×60 grid with
@@ -21,6 +22,11 @@ that would not fit (dense squaring over 10^10 elements) is skipped, and one over
 stopped; both are reported. Every finished method must find the same number of closure pairs.
 The ratio column is each method's time over tlc's, measured in the same run. The load average is printed per
 graph: the machine is shared, so timings taken under load say so.
+
+Whole programs follow, tlc's native semi-naive joins (llvm, ``relations="sparse"``, once per ``--threads`` count)
+against its in-memory NumPy paths and DuckDB (``relations="duckdb"``, and a recursive CTE where one applies): same
+generation (``Sg(x,y) = Par(x,p) Sg(p,q) Par(y,q)``) on a random tree of ``--tree`` nodes, and the whole LUBM
+program (``tlc.datalog``, the datalog-conformance package's case); every method must derive as many tuples.
 
 Targets (issue 18, llvm backend): tlc at most half the best anchor's time on every graph, the 3,000-node chain
 within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printed as ``TARGET MISSED``.
@@ -104,6 +110,82 @@ def lubm() -> tuple[int, np.ndarray] | None:
     pairs = data["tests"][0]["program"]["facts"]["subOrganizationOf"]
     names = {name: k for k, name in enumerate(sorted({x for pair in pairs for x in pair}))}
     return len(names), np.array([[names[a], names[b]] for a, b in pairs], dtype=np.int64)
+
+
+def lubm_program() -> tuple[str, dict] | None:
+    """The whole LUBM program of the ``datalog_conformance`` package's Soufflé LUBM test (56 rules over 30 input
+    predicates) with its facts; None when the package or a YAML loader is not installed."""
+    try:
+        from importlib.resources import files
+        import yaml
+        path = files("datalog_conformance") / "_tests" / "recursion" / "souffle_example_lubm.yaml"
+        data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ImportError, OSError):
+        return None
+    from tlc.datalog.conformance import program_text
+    from datalog_conformance.schema import Program
+    program = data["tests"][0]["program"]
+    return program_text(Program(rules=program["rules"], facts={})), program["facts"]
+
+
+def random_tree(n: int, window: int, seed: int = 0) -> np.ndarray:
+    """Child-to-parent edges of a random tree on ``n`` nodes: node ``i``'s parent is one of the ``window`` nodes
+    before it, so the tree has about ``2 n / window`` generations of about ``window / 2`` nodes each."""
+    rng = np.random.default_rng(seed)
+    child = np.arange(1, n)
+    return np.stack([child, np.maximum(0, child - 1 - rng.integers(0, window, n - 1))], axis=1).astype(np.int64)
+
+
+SAME_GENERATION = "Sg(x, y) = Par(x, p) Par(y, p)\nSg(x, y) = Par(x, p) Sg(p, q) Par(y, q)\n"
+
+
+def run_tlc_program(source: str, inputs: dict, backend: str, relations: str, threads: int) -> int:
+    """tlc on a whole program (compile, plan, emit and run): the number of tuples it derives."""
+    os.environ["TLC_NUM_THREADS"] = str(threads)       # in the forked child only
+    results = tlc.compile(source, backend=backend, relations=relations)(**inputs)
+    return sum(len(v) for v in results.values())
+
+
+def run_lubm(text: str, facts: dict, backend: str, relations: str, threads: int) -> int:
+    """tlc.datalog on the LUBM program (translate, compile, plan, emit and run): the number of facts of its model."""
+    from tlc.datalog.program import evaluate
+    os.environ["TLC_NUM_THREADS"] = str(threads)       # in the forked child only
+    return sum(len(v) for v in evaluate(text, facts, dialect="auto", backend=backend, relations=relations).values())
+
+
+def run_duckdb_same_generation(par: np.ndarray) -> int:
+    """DuckDB's recursive CTE for same generation (semi-naive: each round joins only the new pairs)."""
+    import duckdb
+    con = duckdb.connect()
+    con.register("par", _edge_table(par))
+    sql = ("WITH RECURSIVE sg(x, y) AS (SELECT a.x, b.x FROM par a JOIN par b ON a.y = b.y UNION "
+           "SELECT a.x, b.x FROM sg JOIN par a ON a.y = sg.x JOIN par b ON b.y = sg.y) SELECT count(*) FROM sg")
+    return con.execute(sql).fetchone()[0]
+
+
+def program_methods(runner, native_threads) -> dict:
+    """tlc's methods on a whole program: ``runner(backend, relations, threads)``; the native joins once per thread
+    count, then the in-memory NumPy paths and DuckDB through ``relations="duckdb"`` when it is installed."""
+    runs = {f"tlc llvm sparse, {t} thread{'s' if t != 1 else ''}": (lambda t=t: runner("llvm", "sparse", t))
+            for t in native_threads}
+    runs["tlc llvm auto"] = lambda: runner("llvm", "auto", max(native_threads))
+    runs["tlc numpy sparse"] = lambda: runner("numpy", "sparse", max(native_threads))
+    runs["tlc numpy auto"] = lambda: runner("numpy", "auto", max(native_threads))
+    if "duckdb recursive CTE" in ANCHORS:
+        runs["tlc relations=duckdb"] = lambda: runner("numpy", "duckdb", max(native_threads))
+    return runs
+
+
+def _program_report(name: str, runs: dict, args, failures: list) -> dict:
+    """Measure and print one whole program's methods (the first, most-threads native row is the ratio's anchor)."""
+    print(f"\n{name}; load average {os.getloadavg()[0]:.2f}")
+    rows = {m: measure_call(call, args.limit, args.repeat) for m, call in runs.items()}
+    own = f"tlc llvm sparse, {max(THREADS)} thread{'s' if max(THREADS) != 1 else ''}"
+    _print_rows(rows, rows[own].get("seconds"))
+    finished = [r for r in rows.values() if "pairs" in r]
+    if len({r["pairs"] for r in finished}) != 1:
+        failures.append(f"{name}: methods disagree on the number of tuples")
+    return {"load_average": os.getloadavg(), "methods": rows}
 
 
 def matrix(n: int, edges: np.ndarray) -> sp.csr_matrix:
@@ -230,12 +312,12 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _child(method, n, edges, repeat, pipe):
+def _child(call, repeat, pipe):
     start_rss = _rss_kib()
     runs = []      # (wall, cpu) seconds per run
     while len(runs) < repeat and sum(r[0] for r in runs) < 5.0:
         cpu, start = _cpu_seconds(), time.perf_counter()
-        count = methods()[method](n, edges)
+        count = call()
         runs.append((time.perf_counter() - start, _cpu_seconds() - cpu))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     wall, cpu = min(runs)
@@ -246,9 +328,14 @@ def measure(method: str, n: int, edges: np.ndarray, limit: float, repeat: int) -
     """Run one method in a forked child: seconds, closure size and peak MiB, or why it did not finish."""
     if method == "numpy dense squaring" and n * n > DENSE_LIMIT:
         return {"skipped": f"dense {n}x{n} is over {DENSE_LIMIT:.0e} elements"}
+    return measure_call(lambda: methods()[method](n, edges), limit, repeat)
+
+
+def measure_call(call, limit: float, repeat: int) -> dict:
+    """Run ``call()`` (returning a result size) in a forked child: seconds, size and peak MiB, or why it stopped."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(method, n, edges, repeat, send))
+    child = ctx.Process(target=_child, args=(call, repeat, send))
     child.start()
     if not receive.poll(limit):
         child.kill()
@@ -371,6 +458,8 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts tlc runs with")
     parser.add_argument("--limit", type=float, default=60.0, help="seconds before a method is stopped")
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
+    parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
+    parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
     add_json_option(parser, "closure")
     args = parser.parse_args()
     BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
@@ -379,6 +468,8 @@ def main() -> None:
     university = lubm()
     if university is not None:
         graphs["lubm-suborganization"] = university
+    if args.only_programs:
+        graphs = {}
     report = {"machine": machine(), "backend": BACKEND,
               "threads": THREADS, "repeat": args.repeat, "graphs": {}}
     failures = []
@@ -413,7 +504,22 @@ def main() -> None:
             failures.append(f"{name}: tlc {anchor:.3f} s is over {ANCHOR_SHARE}x the best anchor's {best:.3f} s")
         if name == "chain-3k" and anchor is not None and anchor > CHAIN_3K_SECONDS:
             failures.append(f"{name}: tlc {anchor:.3f} s is over {CHAIN_3K_SECONDS} s")
-    if native:
+    par = random_tree(args.tree, 100)
+    runs = program_methods(lambda b, r, t: run_tlc_program(SAME_GENERATION, {"Par": tlc.Rows(par)}, b, r, t),
+                           THREADS)
+    if "duckdb recursive CTE" in ANCHORS:
+        runs["duckdb recursive CTE"] = lambda: run_duckdb_same_generation(par)
+    report["programs"] = {"same-generation": _program_report(
+        f"same generation on a random tree of {args.tree} nodes (parents among the 100 nodes before)", runs, args,
+        failures)}
+    university = lubm_program()
+    if university is not None:
+        text, facts = university
+        runs = program_methods(lambda b, r, t: run_lubm(text, facts, b, r, t), THREADS)
+        report["programs"]["lubm"] = _program_report(
+            f"LUBM, the whole program ({len(text.splitlines())} rules, {sum(map(len, facts.values()))} facts), "
+            f"through tlc.datalog", runs, args, failures)
+    if native and not args.only_programs:
         n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
         print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
               f"load average {os.getloadavg()[0]:.2f}")

@@ -278,8 +278,9 @@ def _in_range(indices: np.ndarray, count: int) -> bool:
 
 def bind(specs: dict, address_of, threads: int | None = None,
          owner=None) -> dict[str, NativeKernel | ClosureKernel]:
-    """Callables for ``specs`` (name -> Spec, ClosureSpec, or a spec with its own ``bind`` such as
-    ``tlc_runtime.semiring_native.SemiringSpec``), with addresses from ``address_of(symbol)``."""
+    """Callables for ``specs`` (name -> Spec, ClosureSpec, or a spec with its own ``bind``, such as
+    ``tlc_runtime.semiring_native.SemiringSpec`` and ``tlc_runtime.native_joins``'s), with addresses from
+    ``address_of(symbol)``."""
     return {name: ClosureKernel(spec, (address_of(spec.symbol), address_of(spec.rows_symbol),
                                        address_of(spec.reach_symbol)), threads, owner)
             if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)

@@ -48,6 +48,8 @@ XFAIL = {
 EVALUATOR = TlcEvaluator()
 RUNNER = YamlTestRunner(EVALUATOR)
 DUCKDB_RUNNER = YamlTestRunner(TlcEvaluator(relations="duckdb"))
+NATIVE_RUNNER = YamlTestRunner(TlcEvaluator(backend="llvm", relations="sparse"))
+"""The llvm backend with every recursive stratum sparse: native semi-naive joins (or a native closure)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,17 @@ def test_conformance_in_duckdb(case: _Case):
     if loaded.skip:
         pytest.skip(loaded.skip)
     DUCKDB_RUNNER.run_test_case(loaded)
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_conformance_on_llvm_native_joins(case: _Case):
+    """Every case again on the llvm backend with sparse strata, which run as native joins: the same model (or the
+    same error)."""
+    pytest.importorskip("llvmlite")
+    loaded = case.load()
+    if loaded.skip:
+        pytest.skip(loaded.skip)
+    NATIVE_RUNNER.run_test_case(loaded)
 
 
 def test_plugin_case(yaml_test_case, runner, request):

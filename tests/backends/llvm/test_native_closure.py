@@ -191,8 +191,8 @@ def test_sparse_programs_on_llvm_traverse_natively_and_match_numpy(source, name)
 def test_a_round_limit_keeps_the_sparse_closure_semi_naive():
     edge = sp.csr_matrix(chain(50))
     program = tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=100)
-    assert "rs.closure_sparse(" not in program.source(Edge=edge) and "rs.minus(" in program.source(Edge=edge)
-    assert "runs: sparse semi-naive: NumPy/scipy runtime" in program.explain(Edge=edge)
+    assert "rs.closure_sparse(" not in program.source(Edge=edge) and "nj.minus(" in program.source(Edge=edge)
+    assert "runs: sparse semi-naive: native llvm kernel (merge join)" in program.explain(Edge=edge)
     np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]), np.triu(np.ones((50, 50), bool), 1))
     with pytest.raises(tlc.TlcError):
         tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=10)(Edge=edge)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from tlc.backends.llvm.emit import emit_llvm
 from tlc.backends.registry import Backend
-from tlc.analysis.relation_plan import NATIVE_CLOSURE
+from tlc.analysis.relation_plan import NATIVE_CLOSURE, NATIVE_JOINS
 from tlc.analysis.semiring_plan import NATIVE_SEMIRING
 from tlc.driver.plan import FUSED_FOLDS
 
@@ -26,6 +26,7 @@ def _load(planned, emitted):
 
 BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
                   _load,
-                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE, NATIVE_SEMIRING}),
+                  extra="llvm", requires=("llvmlite",),
+                  capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE, NATIVE_JOINS, NATIVE_SEMIRING}),
                   function_fallbacks={"not": "negation of a numeric tensor has no kernel form yet (rt.negate)",
                                       "concat": "concat reshapes (a view in NumPy)"})

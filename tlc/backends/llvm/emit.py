@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
+from tlc.backends.llvm.join_plan import JoinLoop, SetOps, join_order, join_shapes
 from tlc.backends.llvm.kernel import ClosureLoop, Kernel, SemiringLoop, describe, symbol_for
 from tlc.backends.registry import Emitted
-from tlc.backends.shared.arrays import ArrayExpression, Bound
+from tlc.backends.shared.arrays import ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
 from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
@@ -23,6 +24,9 @@ CLOSURE_CALL = "_closure"
 """The name emitted code calls the compiled closure loop by (``tlc_runtime.native.ClosureKernel``)."""
 SEMIRING_CALL = "_semiring_{fold}_{combine}"
 """The name emitted code passes a semiring's compiled kernels by (``tlc_runtime.semiring_native``)."""
+SETS_CALL = "_sets"
+"""The name emitted code calls the compiled set kernels by (``tlc_runtime.native_joins.SetKernel``)."""
+JOINS_IMPORT = "import tlc_runtime.native_joins as nj"
 
 
 class LlvmEmitter(ScheduleEmitter):
@@ -31,6 +35,7 @@ class LlvmEmitter(ScheduleEmitter):
     BANNER = "for the llvm backend: native kernels (tlc_runtime.native) and NumPy; shapes are specialised."
     IMPORTS = ("import tlc_runtime.native as native",)
     NATIVE_CLOSURE = True
+    NATIVE_JOINS = True
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)
@@ -40,10 +45,16 @@ class LlvmEmitter(ScheduleEmitter):
         """The compiled loop of ``rs.closure``, once a closure stratum uses it."""
         self.semiring_loops: dict[str, SemiringLoop] = {}
         """The compiled kernels of the semiring strata, by call name."""
+        self.join_loops: dict[JoinLoop, str] = {}
+        """The compiled join shapes sparse strata use, with their call names."""
+        self.sets_used = False
+        """Whether native joins use the compiled set kernels (``SETS_CALL``)."""
 
     def tables(self) -> list[str]:
         """``KERNELS``: the compiled kernels by call name, which the loader binds."""
-        table = ["", "import tlc_runtime.semiring_native as semiring_native"] if self.semiring_loops else []
+        table = [JOINS_IMPORT] if self.sets_used else []
+        if self.semiring_loops:
+            table += ["", "import tlc_runtime.semiring_native as semiring_native"]
         table += ["", "# compiled kernels: name -> symbol, array types, output type, loop variables, variable threads "
                   "may split", "KERNELS = {"]
         for call, lowering in self.lowerings.items():
@@ -59,16 +70,43 @@ class LlvmEmitter(ScheduleEmitter):
             spec = (f"semiring_native.SemiringSpec({literal(symbol_for(loop))}, {literal(loop.fold)}, "
                     f"{literal(loop.combine)})")
             table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
+        for loop, call in self.join_loops.items():
+            spec = f"nj.JoinSpec({literal(loop.symbol)}, {loop.left}, {loop.right}, {literal(loop.left_kept)}, " \
+                   f"{literal(loop.kept)}, {literal(loop.method)})"
+            table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
+        if self.sets_used:
+            table.append(f"    {literal(SETS_CALL)}: nj.SetSpec({literal(SetOps().symbol)}),  {comment(SetOps().label)}")
         table.append("}")
         return table
 
     @property
-    def kernels(self) -> dict[str, Kernel | ClosureLoop]:
+    def kernels(self) -> dict[str, Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps]:
         """Kernels by call name (after ``module()``)."""
         kernels = {name: lowering.kernel for name, lowering in self.lowerings.items()}
         if self.closure_loop is not None:
             kernels[CLOSURE_CALL] = self.closure_loop
+        kernels.update({call: loop for loop, call in self.join_loops.items()})
+        if self.sets_used:
+            kernels[SETS_CALL] = SetOps()
         return kernels | self.semiring_loops
+
+    def join_call(self, head: tuple, shape: tuple[int, ...], atoms: list[tuple[str, tuple]],
+                  negated: list[tuple[str, tuple]], first: int, method: str) -> str:
+        """``nj.conjunction`` of a rule body: ``atoms`` and ``negated`` are (variable, spec) pairs, joined from
+        atom ``first`` on (``join_plan.join_order``), one compiled ``method`` join per join shape."""
+        atoms = [atoms[k] for k in join_order([spec for _, spec in atoms], first)]
+        calls = [self.join_loops.setdefault(loop, f"_j{len(self.join_loops) + 1}")
+                 for loop in join_shapes(head, [spec for _, spec in atoms], [spec for _, spec in negated], method)]
+        self.sets_used = True
+        body = ", ".join(f"({code}, {literal(spec)})" for code, spec in atoms)
+        neg = ", ".join(f"({code}, {literal(spec)})" for code, spec in negated)
+        joins = tuple_code(calls) if calls else "()"
+        return f"nj.conjunction({literal(head)}, {shape}, [{body}], [{neg}], {joins}, {SETS_CALL})"
+
+    def set_call(self, operation: str, a: str, b: str) -> str:
+        """``nj.union`` or ``nj.minus`` of two relations with the compiled set kernels."""
+        self.sets_used = True
+        return f"nj.{operation}({a}, {b}, {SETS_CALL})"
 
     def closure_call(self, step: str, storage: str = "dense") -> str:
         """``rs.closure`` with the compiled closure loop (split over threads by word ranges), or for ``sparse``

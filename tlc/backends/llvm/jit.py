@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from tlc.backends.llvm.join_plan import JoinLoop, SetOps
 from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, SemiringLoop, symbol_for
 from tlc.errors import TlcError
 
@@ -68,8 +69,11 @@ def optimise(module_text: str, tm, label: str = "kernel"):
         return mod
 
 
-def lower(kernel: Kernel | ClosureLoop, symbol: str) -> str:
+def lower(kernel: Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps, symbol: str) -> str:
     """LLVM IR text of a kernel (before optimisation); ``KernelError`` becomes ``TlcError``."""
+    if isinstance(kernel, (JoinLoop, SetOps)):
+        from tlc.backends.llvm.joins import join_module, sets_module    # needs llvmlite, which is optional
+        return str(join_module(kernel) if isinstance(kernel, JoinLoop) else sets_module(kernel))
     if isinstance(kernel, ClosureLoop):
         from tlc.backends.llvm.closure import closure_module    # needs llvmlite, which is optional
         return str(closure_module(kernel, symbol))
@@ -98,8 +102,9 @@ class Jit:
         self.compilations = 0
         """Number of kernels actually compiled (cache misses)."""
 
-    def compile(self, kernel: Kernel | ClosureLoop) -> Compiled:
-        """The compiled kernel, compiling it on first use."""
+    def compile(self, kernel: Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps) -> Compiled:
+        """The compiled kernel, compiling it on first use (a join or set kernel's address is 0: its functions
+        are found by ``address``)."""
         with self._lock:
             found = self._cache.get(kernel)
             if found is not None:
@@ -115,7 +120,7 @@ class Jit:
                 address = self._engine.get_function_address(symbol)
             except RuntimeError as err:
                 raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
-            if not address:
+            if not address and not isinstance(kernel, (JoinLoop, SetOps)):
                 raise TlcError(f"LLVM produced no code for the kernel of {label}")
             compiled = Compiled(symbol, address, text, time.perf_counter() - start)
             self._cache[kernel] = compiled

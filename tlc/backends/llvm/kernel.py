@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from tlc.backends.llvm.join_plan import JoinLoop, SetOps
+
 DTYPES = ("f64", "u8")
 """Element types: float64 tensors and uint8 (NumPy bool) relations, which read as 0.0/1.0."""
 COMBINES = ("assign", "add", "max", "min", "or")
@@ -331,8 +333,10 @@ def format_expr(node: Expr, arrays: tuple[Array, ...] = ()) -> str:
     raise KernelError(f"not a kernel expression: {node!r}")
 
 
-def describe(kernel: Kernel | ClosureLoop | SemiringLoop) -> str:
+def describe(kernel) -> str:
     """One line: ``out[i] += relu(sum[j](W[i, j] * X[j]) + B[i])``, plus the loop plan."""
+    if isinstance(kernel, (JoinLoop, SetOps)):
+        return kernel.label
     if isinstance(kernel, ClosureLoop):
         return f"{kernel.label}  [threads split words]"
     if isinstance(kernel, SemiringLoop):
@@ -347,8 +351,10 @@ def describe(kernel: Kernel | ClosureLoop | SemiringLoop) -> str:
     return f"{target} {combine} {format_expr(kernel.value, kernel.arrays)}  [{plan}]"
 
 
-def symbol_for(kernel: Kernel | ClosureLoop | SemiringLoop) -> str:
+def symbol_for(kernel) -> str:
     """A stable function name for a kernel: a hash of its structure (names and labels excluded)."""
+    if isinstance(kernel, (JoinLoop, SetOps)):
+        return kernel.symbol
     if isinstance(kernel, ClosureLoop):
         return f"tlc_closure_words_v{kernel.version}"
     if isinstance(kernel, SemiringLoop):

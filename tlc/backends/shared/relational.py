@@ -3,7 +3,8 @@
 Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` call whose atoms pair a
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
 over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure (the emitter's
-``closure_call``: a backend may pass it a compiled loop).
+``closure_call``: a backend may pass it a compiled loop). A backend with ``NATIVE_JOINS`` emits a sparse stratum's
+rules and set operations through its ``join_call`` and ``set_call`` instead (compiled joins).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class _Relational:
         self.closing = plan.strategy == "closure" or plan.native_sparse_closure(emitter.NATIVE_CLOSURE,
                                                                                   emitter.max_rounds)
         """Whether the recursion runs as the closure of its step relation (else semi-naive)."""
+        self.native = plan.native_joins(emitter.NATIVE_JOINS, emitter.max_rounds)
+        """Whether rules run as the backend's compiled joins (``emitter.join_call``, ``emitter.set_call``)."""
 
     def name(self, tensor: str) -> str:
         return identifier(tensor)
@@ -78,7 +81,16 @@ class _Relational:
         lines = equation_comments(self.program.equations[k], self.program.filename)
         self.lines.extend("    " * indent + line for line in lines)
 
+    def set_call(self, operation: str, a: str, b: str) -> str:
+        """``a ∪ b`` (``union``) or ``a \\ b`` (``minus``)."""
+        return self.emitter.set_call(operation, a, b) if self.native else f"rs.{operation}({a}, {b})"
+
     def conjunction(self, rule: Rule, override: dict[int, str], storage: str | None = None) -> str:
+        if self.native and rule.atoms:      # the delta atom (an override) is joined first; a fact has none
+            atoms = [(override.get(n, self.name(r.name)), self.spec(r)) for n, r in enumerate(rule.atoms)]
+            negated = [(self.name(r.name), self.spec(r)) for r in rule.negated]
+            return self.emitter.join_call(self.spec(rule.head), self.shape(rule.head.name), atoms, negated,
+                                          next(iter(override), 0), self.plan.join)
         atoms = ", ".join(f"({override.get(n, self.name(r.name))}, {literal(self.spec(r))})"
                           for n, r in enumerate(rule.atoms))
         negated = ", ".join(f"({self.name(r.name)}, {literal(self.spec(r))})" for r in rule.negated)
@@ -92,7 +104,7 @@ class _Relational:
         self.comment(k, indent)
         rule = rule_of(self.program.equations[k], self.program)
         body = self.conjunction(rule, override or {}, storage)
-        self.lines.append(f"{'    ' * indent}{target} = rs.union({target}, {body})")
+        self.lines.append(f"{'    ' * indent}{target} = {self.set_call('union', target, body)}")
 
     def seminaive(self, recursive: list[int]) -> None:
         members = self.stratum.tensors
@@ -121,10 +133,10 @@ class _Relational:
                 if atom.name in members:
                     self.rule(k, 1, target, {position: internal("delta", atom.name)}, "auto" if dense else None)
         for n, m, d in zip(names, new, deltas):
-            delta = f"rs.minus({m}, {n})"
+            delta = self.set_call("minus", m, n)
             self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
         for n, d in zip(names, deltas):
-            self.lines.append(f"    {n} = rs.union({n}, {d})")
+            self.lines.append(f"    {n} = {self.set_call('union', n, d)}")
         self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
         if limit is not None:
             sites = self.emitter.recursive_sites(self.stratum)

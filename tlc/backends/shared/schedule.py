@@ -40,6 +40,9 @@ class ScheduleEmitter:
     """Module imports a backend adds after ``tlc_runtime``'s."""
     NATIVE_CLOSURE = False
     """Whether ``closure_call`` passes a compiled loop and takes sparse storage (``relation_plan.NATIVE_CLOSURE``)."""
+    NATIVE_JOINS = False
+    """Whether sparse strata's rules run as compiled joins through ``join_call``/``set_call``
+    (``relation_plan.NATIVE_JOINS``)."""
     RUNTIME = "tlc_runtime"
     """The runtime module the emitted code calls as ``rt`` (the Dask backend's has the same names over Dask
     arrays)."""
