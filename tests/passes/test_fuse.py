@@ -112,9 +112,14 @@ def test_random_chains_fuse_with_equal_results(seed, backend):
 def test_random_programs_keep_their_last_result(case):
     program, inputs = case
     last = program.ir.equations[-1].lhs.name
-    reference = tlc.compile(program.source, opt_level=0)(**inputs)
     # a defined tensor the case gives data (its initial values) must stay: the optimiser may not remove it
     kept = [last] + [n for n in program.supplied if n in inputs and n != last]
+    try:
+        reference = tlc.compile(program.source, opt_level=0)(**inputs)
+    except tlc.TlcError:        # a generated program can be wrong for any data (a declared extent meets named
+        with pytest.raises(tlc.TlcError):       # constants): the optimised program must refuse it too
+            tlc.compile(program.source, outputs=kept)(**inputs)
+        return
     res = tlc.compile(program.source, outputs=kept)(**inputs)
     np.testing.assert_allclose(np.asarray(res[last], dtype=float), np.asarray(reference[last], dtype=float),
                                rtol=1e-9, atol=1e-9, equal_nan=True)
@@ -124,6 +129,16 @@ def test_random_programs_keep_their_last_result(case):
 # ``T1[0]`` undefined, i.e. 0) must not be inlined where 0 is not absorbing: the fused reader would leave its own
 # element undefined instead of computing with 0. Found by ``tlc fuzz --seed 7 --count 300`` (max with a scalar).
 FUZZ_SEED_7 = "T0[j] = X0[j]\nT1[v, t, q] = X1[v/2, t, q - 1]\nT0[k] += max(T1[p, l, k], X2[] - E0())\n"
+
+
+def test_a_program_wrong_for_any_data_is_refused_with_or_without_fusion():
+    """Found by the random-program test (a Hypothesis database entry): ``T0`` is declared 1 × 2 but both of its axes
+    join named-constant axes of ``R0``, which has one constant."""
+    source = ("tensor T0[1, 2]\nT0[i, j] = sin(i / 4^(j / 2))\nR0(Alice, Alice)\nR1(i, j) = R0(i, j)\n"
+              "R1(i, k) = R1(i, j) R0(j, k)\nR0(i, j) += T0[i, j]\nR1(Alice, i)?\n")
+    for outputs in (None, ["R1", "T0"]):
+        with pytest.raises(tlc.TlcError, match="declared"):
+            tlc.compile(source, outputs=outputs)(T0=np.array([[1.5]]))
 
 
 def test_definition_with_a_hole_is_not_inlined():
