@@ -129,6 +129,47 @@ def test_a_constant_index_on_the_left_of_a_shared_adjoint():
     report.raise_if_failed()
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[p] = sig(X0[p + i'] X1[i'])\nT = T0[q] X2[q] X3[]\n", {"X0": (1,), "X1": (2,), "X2": (3,), "X3": ()}),
+    ("T1[i] = X1[i + j] X2[j]\nT2[i] = relu(T1[i]) + (X3[] + X1[i])\n", {"X1": (2,), "X2": (3,), "X3": ()}),
+    ("T0[p] = X0[p + 1]\nT[q] = T0[q] X2[q]\n", {"X0": (3,), "X2": (3,)}),
+    ("M[b, m] = concat(A[b, h, v])\nT[b, d] = W[d, m] M[b, m]\n", {"A": (2, 2, 2), "W": (3, 5)}),
+])
+def test_a_gradient_has_its_tensors_shape_where_a_narrower_tensor_bounds_the_read(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=15 and 16, minimised): ``T = T0[q] X2[q]`` reads X2 only where
+    the defined T0 (no position at all, or fewer than X2) has one, so ``L_grad_X2[q] = ... T0[q]`` was as short as T0;
+    the gradient of every ``wrt`` tensor has that tensor's shape, 0 where the tensor does not reach the loss."""
+    rng = np.random.default_rng(10)
+    inputs = {n: np.asarray(rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
+    report = check_gradient(source, inputs)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
+@pytest.mark.parametrize("source, data", [
+    ("T0[m, k, j'] = sqrt(abs(E0(k/2) X0[j', m]))\n", {"E0": np.zeros(2, dtype=bool)}),
+    ("T0[i] = sqrt(abs(E0(i) X0[i, j]))\n", {"E0": np.array([False, True, True])}),
+    ("T0[i] = (E0(i) X0[i, j] X0[i, j])^0.75\n", {"E0": np.array([True, False, True])}),
+])
+def test_an_infinite_slope_at_0_is_taken_as_0(source, data):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=4, minimised): sqrt of an exact 0 (here ``E0`` false, so for
+    every nearby input) has slope inf, and the chain rule gave 0 * inf = NaN where the loss is constant; tlc takes
+    the derivative of ``sqrt`` (and of ``x^p``, 0 < p < 1) at 0 as 0."""
+    rng = np.random.default_rng(11)
+    x0 = rng.uniform(0.5, 1.5, (3, 2)) * rng.choice([-1.0, 1.0], (3, 2))
+    report = check_gradient(source, {**data, "X0": x0})
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
+@pytest.mark.parametrize("backend", tlc.fuzz.available_backends())
+def test_sqrt_of_a_square_has_the_subgradient_0_at_its_kink(backend):
+    """``sqrt(x^2) = |x|``: its gradient is the sign of x, and 0 at x = 0 (as ``abs``'s), not 0 * inf = NaN."""
+    g = tlc.grad("T[i] = sqrt(X[i] X[i])\nL = T[i]\n", loss="L", wrt=["X"], backend=backend)
+    gradient = g(X=np.array([0.0, -2.0, 3.0]))[g.gradients["X"]]
+    np.testing.assert_array_equal(gradient, [0.0, -1.0, 1.0])
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: a gradient through sqrt of an exact 0 is 0 * inf = NaN where the loss "
                                         "is smooth (TLC_FUZZ_SEED=4: T0[m, k, j'] = sqrt(abs(E0(k/2) X0[j', m])) with "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from tlc.errors import TlcError
+from tlc.gradient.extents import full_axes, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
@@ -221,6 +222,16 @@ class _Transform:
             # max(ties, 1): an element no contribution reached (ties 0) passes no adjoint on, rather than 0/0
             walk.selection = [(chosen, False), (ir.Call("max", (_ref(ties, lhs.indices), ONE)), True)]
 
+    def spans(self, tensor: str, variables: tuple[str, ...], rhs: ir.Expr) -> bool:
+        """True when ``L_grad_X[variables] = rhs``, the first contribution to the gradient of ``tensor`` (``X``),
+        certainly gives it ``X``'s whole extent: ``X`` is an input and ``rhs`` reads each variable plainly from
+        axes as long as their domain (``tlc.gradient.extents``). Otherwise (``T[q] = T0[q] X[q]`` with a ``T0``
+        shorter than ``X``) the gradient starts from a zero base shaped like ``X``."""
+        if self.program.tensors[tensor].defined:
+            return False
+        full = full_axes([*self.program.equations, *(eq for eq, _ in self.out)], self.program.shapes)
+        return all(reads_span_their_domain(v, rhs, full) for v in variables)
+
     def unit(self, origin: ir.Equation) -> str:
         """``L_unit``, defined on first use as ``L_unit[0] = 1`` (under ``origin``): a tensor of one element."""
         if self.unit_name is None:
@@ -356,10 +367,14 @@ class _EquationWalk:
         if len(set(variables)) != len(variables):
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
-        if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
+        first = grad not in self.t.defined
+        if first and (self.box or _plain(ref) != variables):
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
+            first = False
         positions, unit = self._every_window(_indices(ref))
         rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
+        if first and ref.name in self.t.wrt and not self.t.spans(ref.name, variables, rhs):
+            self.t.zero(ref.name, self.eq)          # a narrower tensor bounds an index: X's extent, with 0
         self.t.emit(_ref(grad, positions), rhs, self.eq)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:

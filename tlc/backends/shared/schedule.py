@@ -31,6 +31,19 @@ STEP = internal("step")
 """The loop variable of a recurrence: the step along its recursive index."""
 
 
+
+def adds_zero(eq: ir.Equation) -> bool:
+    """True for a sum equation whose right-hand side is exactly 0 wherever it is defined (``0 * X[i]^0``: ``X^0`` is 1
+    even where ``X`` is NaN): it gives its tensor an extent (the gradient transform's zero base, shaped like ``X``)
+    and adds nothing to the zeros a sum tensor starts from."""
+    rhs = eq.rhs
+    if eq.aggregator.reduction != "sum" or not isinstance(rhs, ir.Product) or any(rhs.inverted):
+        return False
+    zero = [f for f in rhs.factors if isinstance(f, ir.Num) and f.value == 0]
+    ones = [f for f in rhs.factors if isinstance(f, ir.Power) and isinstance(f.base, ir.Ref)
+            and isinstance(f.exponent, ir.Num) and f.exponent.value == 0]
+    return bool(zero) and len(zero) + len(ones) == len(rhs.factors)
+
 class ScheduleEmitter:
     """Emits the module for one planned program; subclasses change how single equations are computed."""
 
@@ -220,7 +233,12 @@ class ScheduleEmitter:
             self.allocate(name)
         if stratum.mode is Mode.PLAIN:
             for k in stratum.equations:
-                self.equation(k, identifier(self.program.equations[k].lhs.name))
+                eq = self.program.equations[k]
+                if self.program.reduction(eq.lhs.name) == "sum" and adds_zero(eq):
+                    self.lines.extend(equation_comments(eq, self.program.filename))
+                    self.lines.append("# (adds 0 to an array of zeros: it gives only its extent)")
+                    continue
+                self.equation(k, identifier(eq.lhs.name))
         elif stratum.mode is Mode.RECURRENCE:
             self._recurrence(stratum)
         elif stratum.mode is Mode.SEMINAIVE:
