@@ -212,8 +212,9 @@ class ScheduleEmitter:
 
     def sole_target(self, eq: ir.Equation, target: str) -> bool:
         """True when ``target`` receives only this equation's contributions, once (a native kernel may then
-        store its values instead of combining them)."""
-        sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
+        store its values instead of combining them); an equation that adds 0 (``adds_zero``) does not count."""
+        others = [k for k in self.program.defining(eq.lhs.name) if not adds_zero(self.program.equations[k])]
+        sole = len(others) == 1 and not adds_zero(eq) and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
     def emit_stratum(self, stratum: Stratum, position: int) -> None:
