@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import seed as hypothesis_seed
 
 import tlc.fuzz
-from tlc.fuzz.campaign import campaign_seed
+from fuzz_campaign import run_campaign
 from tlc.fuzz.gradient import check_gradient, compare
 
 QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -179,17 +178,11 @@ def test_sqrt_of_a_square_has_the_subgradient_0_at_its_kink(backend):
                                         "elements)")
 def test_gradient_campaign():
     """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one)."""
-    seed = campaign_seed()
+    def failure(case):
+        report = check_gradient(*case, timeout=60)
+        return not report.ok and report
 
-    @hypothesis_seed(seed)
-    @CAMPAIGN
-    @given(tlc.fuzz.cases())
-    def campaign(case):
-        program, inputs = case
-        report = check_gradient(program, inputs, timeout=60)
-        assert report.ok, f"TLC_FUZZ_SEED={seed}: {report}"
-
-    campaign()
+    run_campaign(tlc.fuzz.cases(), CAMPAIGN, failure)
 
 
 def test_a_program_is_checked_on_every_backend():
