@@ -37,6 +37,26 @@ def full_axes(equations: Iterable[ir.Equation], declared: Iterable[str]) -> set[
     return full
 
 
+def joined(equations: Iterable[ir.Equation], first: Axis, second: Axis) -> bool:
+    """True when ``equations`` join the axes ``first`` and ``second`` into one domain (a chain of plain index
+    variables shared by the tensors of an equation)."""
+    parent: dict[Axis, Axis] = {}
+
+    def root(axis: Axis) -> Axis:
+        while parent.get(axis, axis) != axis:
+            axis = parent[axis]
+        return axis
+
+    for eq in equations:
+        spots: dict[str, Axis] = {}
+        for ref in (eq.lhs, *ir.refs(eq.rhs)):
+            for a, index in enumerate(ref.indices):
+                variable = index.plain_variable
+                if variable is not None:
+                    parent[root((ref.name, a))] = root(spots.setdefault(variable, (ref.name, a)))
+    return root(first) == root(second)
+
+
 def reads_span_their_domain(variable: str, expr: ir.Expr, full: set[Axis]) -> bool:
     """True when ``expr`` reads ``variable`` at least once, always plainly, and only from axes in ``full``."""
     spots = [(r.name, a, i) for r in ir.refs(expr) for a, i in enumerate(r.indices) if variable in i.variables]

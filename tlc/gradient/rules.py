@@ -66,12 +66,12 @@ def _at_least_one(count: ir.Ref) -> ir.Call:
 
 
 def _reciprocal_or_zero(value: ir.Expr) -> list[Factor]:
-    """``1 / value`` as factors, but 0 where ``value`` is exactly 0: the derivative of ``sqrt(x)`` or ``x^p`` (0 < p < 1)
-    at x = 0, where the function is finite but its slope infinite, is taken as 0, as ``relu``'s and ``abs``'s are at
-    their kinks (``step(v) / (v + 1 - step(v))``). Infinity there would make the chain rule's product 0 * inf = NaN
-    wherever a later factor is 0, as when the argument is 0 for every nearby input (``sqrt(abs(R(i) X[i]))`` with
-    ``R`` false), where the loss is constant and its gradient 0; and for ``sqrt(abs(x))``, ``sqrt(x^2)`` 0 is the
-    symmetric choice (a subgradient of ``|x|``)."""
+    """``1 / value`` as factors, but 0 where ``value`` is exactly 0: the derivative of ``sqrt(x)`` or ``x^p``
+    (0 < p < 1) at x = 0, where the function is finite but its slope infinite, is taken as 0, as ``relu``'s and
+    ``abs``'s are at their kinks (``step(v) / (v + 1 - step(v))``). Infinity there would make the chain rule's
+    product 0 * inf = NaN wherever a later factor is 0, as when the argument is 0 for every nearby input
+    (``sqrt(abs(R(i) X[i]))`` with ``R`` false), where the loss is constant and its gradient 0; and for
+    ``sqrt(abs(x))``, ``sqrt(x^2)`` 0 is the symmetric choice (a subgradient of ``|x|``)."""
     positive = _call("step", value)
     return [(positive, False), (ir.Sum((value, ONE, positive), (1, 1, -1)), True)]
 

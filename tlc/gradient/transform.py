@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from tlc.errors import TlcError
-from tlc.gradient.extents import full_axes, reads_span_their_domain
+from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
@@ -225,12 +225,16 @@ class _Transform:
     def spans(self, tensor: str, variables: tuple[str, ...], rhs: ir.Expr) -> bool:
         """True when ``L_grad_X[variables] = rhs``, the first contribution to the gradient of ``tensor`` (``X``),
         certainly gives it ``X``'s whole extent: ``X`` is an input and ``rhs`` reads each variable plainly from
-        axes as long as their domain (``tlc.gradient.extents``). Otherwise (``T[q] = T0[q] X[q]`` with a ``T0``
-        shorter than ``X``) the gradient starts from a zero base shaped like ``X``."""
+        axes as long as their domain (``tlc.gradient.extents``), which is the domain of ``X``'s axis. Otherwise
+        (``T[q] = T0[q] X[q]`` with a ``T0`` shorter than ``X``) the gradient starts from a zero base shaped like X."""
         if self.program.tensors[tensor].defined:
             return False
-        full = full_axes([*self.program.equations, *(eq for eq, _ in self.out)], self.program.shapes)
-        return all(reads_span_their_domain(v, rhs, full) for v in variables)
+        grad = self.grad_name(tensor)
+        equations = [*self.program.equations, *(eq for eq, _ in self.out),
+                     ir.Equation(_ref(grad, variables), ir.Aggregator.SUM, rhs)]
+        full = full_axes(equations, self.program.shapes)
+        return all(reads_span_their_domain(v, rhs, full) and joined(equations, (grad, a), (tensor, a))
+                   for a, v in enumerate(variables))
 
     def unit(self, origin: ir.Equation) -> str:
         """``L_unit``, defined on first use as ``L_unit[0] = 1`` (under ``origin``): a tensor of one element."""
