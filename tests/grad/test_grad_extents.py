@@ -3,7 +3,7 @@
 import pytest
 
 from tlc.api import frontend
-from tlc.gradient.extents import full_axes
+from tlc.gradient.extents import full_axes, joined
 
 
 def _full(source: str) -> set:
@@ -24,3 +24,9 @@ def test_axes_written_plainly_from_full_axes_are_full(source, full, short):
     found = _full(source)
     assert set(full) <= found
     assert not set(short) & found
+
+
+def test_axes_are_joined_through_chains_of_plain_variables():
+    program = frontend("T0[p] = X0[p + 1]\nT[q] = T0[q] X2[q]\nG[q] = T0[q]\n")
+    assert joined(program.equations, ("G", 0), ("X2", 0))
+    assert not joined(program.equations, ("G", 0), ("X0", 0))
