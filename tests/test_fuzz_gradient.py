@@ -169,6 +169,21 @@ def test_sqrt_of_a_square_has_the_subgradient_0_at_its_kink(backend):
     np.testing.assert_array_equal(gradient, [0.0, -1.0, 1.0])
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i] = X0[i, j] + X1[] + (X0[i, j] + X1[])\n", {"X0": (1, 2), "X1": ()}),
+    ("T[i] = X[i, j] + B[i] + X[i, j]\n", {"X": (2, 3), "B": (2,)}),
+    ("T[i] = X[i, j + 1] - B[i] + X[i, j]\n", {"X": (2, 4), "B": (2,)}),
+])
+def test_a_term_without_the_summed_index_counts_once_per_position(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=6): ``j`` occurs twice, so it is summed over the whole sum, and
+    ``X1[]`` (or ``B[i]``) is added once per ``j``; its gradient lacked that count (no factor read ``j``)."""
+    rng = np.random.default_rng(12)
+    inputs = {n: np.asarray(rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
+    report = check_gradient(source, inputs)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: a gradient through sqrt of an exact 0 is 0 * inf = NaN where the loss "
                                         "is smooth (TLC_FUZZ_SEED=4: T0[m, k, j'] = sqrt(abs(E0(k/2) X0[j', m])) with "

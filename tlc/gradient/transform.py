@@ -352,7 +352,7 @@ class _EquationWalk:
             return
         node = ir.node_at(self.eq.rhs, path)
         if isinstance(node, ir.Ref):
-            self._contribute(node, factors)
+            self._contribute(node, factors, path)
             return
         if path in self.summed and isinstance(node, (ir.Power, ir.Call)):
             what = f"{node.function}(...)" if isinstance(node, ir.Call) else "a power"
@@ -362,9 +362,11 @@ class _EquationWalk:
         for k, adjoint in partials(node, path, self, factors):
             self._descend(path + (k,), adjoint)
 
-    def _contribute(self, ref: ir.Ref, factors: list[Factor]) -> None:
-        """Add the product of ``factors`` to ``ref``'s adjoint at the positions ``ref`` reads: an LHS-indexed
-        ``+=`` (``L_grad_X[x+d] += ...``) when the read shifts, pools or convolves."""
+    def _contribute(self, ref: ir.Ref, factors: list[Factor], path: Path) -> None:
+        """Add the product of ``factors`` to ``ref``'s adjoint at the positions ``ref`` (at ``path``) reads: an
+        LHS-indexed ``+=`` (``L_grad_X[x+d] += ...``) when the read shifts, pools or convolves. An index summed at
+        a node above ``ref`` that neither ``ref`` nor the factors read (``j`` in ``X[i, j] + B[i] + X[i, j]``, summed
+        over the whole sum: ``B`` counts once per ``j``) is summed over by a carrier."""
         if any(index.is_constant for index in ref.indices):
             raise unsupported(f"a constant index in a read of {ref.name}", ref.span or self.eq.span)
         variables = _index_variables(ref)
@@ -376,7 +378,8 @@ class _EquationWalk:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
             first = False
         positions, unit = self._every_window(_indices(ref))
-        rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
+        around = tuple(v for n in range(len(path)) for v in self.summed.get(path[:n], ()))
+        rhs = self._product(variables, self._carriers(variables, factors, around) + factors + unit, ref)
         if first and ref.name in self.t.wrt and not self.t.spans(ref.name, variables, rhs):
             self.t.zero(ref.name, self.eq)          # a narrower tensor bounds an index: X's extent, with 0
         self.t.emit(_ref(grad, positions), rhs, self.eq)
@@ -395,7 +398,7 @@ class _EquationWalk:
         positions = tuple(replace(i, terms=(*i.terms, (unit, 1))) if i in pooled else i for i in indices)
         return positions, [(_ref(self.t.unit(self.eq), (unit,)), False)]
 
-    def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
+    def _carriers(self, keep: tuple[str, ...], factors: list[Factor], around: tuple[str, ...] = ()) -> list[Factor]:
         """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
         so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
@@ -404,7 +407,7 @@ class _EquationWalk:
         (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
         with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
         R[i, j]^0`` (relations too: ``E(i)^0``)."""
-        present = set(keep) | {v for e, _ in factors for v in _variables(e)}
+        present = set(keep) | {v for e, _ in factors for v in _variables(e)} | set(around)
         forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
         if self.tight:
             forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made
