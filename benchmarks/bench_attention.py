@@ -24,10 +24,8 @@ Three CPU sections and a GPU hook:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import sys
 import time
 import tracemalloc
@@ -39,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 TWO_WAY = "Comp[p, p'.] = softmax(Q[p, d] K[p', d] / sqrt(Dk))\nOut[p, e] = Comp[p, p'] V[p', e]\n"
 THREE_WAY = ("Comp[p, p1., p2.] = softmax(Q[p, d] K1[p1, d] K2[p2, d] / C)\n"
@@ -247,14 +246,13 @@ def gpu_section(sizes: tuple[int, ...]) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default=str(Path(__file__).parent / "results" / "attention.json"))
+    add_json_option(parser, "attention")
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--naive-limit", type=float, default=4.0, metavar="GIB",
                         help="skip naive two-way attention whose temporaries need more than this (default 4)")
     args = parser.parse_args(argv)
     quick = args.quick
-    results = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "numpy": np.__version__},
-               "command": " ".join([os.path.basename(sys.executable), *sys.argv])}
+    results = {"machine": machine()}
     print("two-way attention, d = 64 (fused = tlc with outputs=['Out']; anchor = naive NumPy):")
     results["two_way"] = two_way((256, 512) if quick else (1024, 2048, 4096, 8192, 16384), args.naive_limit,
                                  2 if quick else 5)
@@ -270,10 +268,7 @@ def main(argv=None) -> int:
     print("targets:")
     for line in _targets(results):
         print(f"  {line}")
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_json(args.json, results)
     return 0
 
 

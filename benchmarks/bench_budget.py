@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -37,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
 from tlc.analysis.budget import check_budget  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 TARGET = 0.02
 """The check's own time as a share of compile + first call."""
@@ -146,7 +144,7 @@ def check_cost(source: str, inputs: dict, backend: str, options: dict) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "budget.json")
+    add_json_option(parser, "budget")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     args = parser.parse_args()
@@ -180,14 +178,11 @@ def main() -> None:
           f"{min(steady_ratios):.3f}-{max(steady_ratios):.3f})")
     print(f"budget check: at most {worst:.2%} of compile + first call (target < {TARGET:.0%}): "
           f"{'PASS' if ok else 'FAIL'}")
-    out = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
-                       "cpus": os.cpu_count(), "load": os.getloadavg()},
+    out = {"machine": machine(),
            "default_budget_bytes": budget.bytes, "repeat": args.repeat, "quick": args.quick, "cases": rows,
            "first_call_ratio_median": statistics.median(first_ratios),
            "steady_ratio_median": statistics.median(steady_ratios), "worst_check_share": worst, "pass": ok}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2, default=float), encoding="utf-8")
-    print(f"wrote {args.json} in {time.perf_counter() - wall:.0f} s")
+    write_json(args.json, out, wall)
 
 
 if __name__ == "__main__":

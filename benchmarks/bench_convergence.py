@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 SHORTEST = "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]"
 LONGEST = "L[x, z] max= G[x, z]\nL[x, z] max= L[x, y] + G[y, z]"
@@ -73,7 +73,7 @@ def round_time(source: str, inputs: dict, backend: str, rounds: int = 5) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default="benchmarks/results/convergence.json")
+    add_json_option(parser, "convergence")
     parser.add_argument("--backend", action="append")
     parser.add_argument("--nodes", type=int, default=200)
     args = parser.parse_args()
@@ -100,9 +100,7 @@ def main() -> None:
             extra = f", scipy bellman_ford {anchor:.3f} s" if anchor is not None else ""
             print(f"{name:28s} {backend:6s} {seconds:7.2f} s  (old rule: {old_rounds} rounds, "
                   f"~{old_rounds * per_round:.0f} s{extra})\n    {message}")
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"nodes": args.nodes, "rows": rows}, indent=2))
+    write_json(args.json, {"machine": machine(), "nodes": args.nodes, "rows": rows})
 
 
 if __name__ == "__main__":

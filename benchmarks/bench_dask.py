@@ -21,8 +21,6 @@ Times are the best of the repeats; every figure is measured in this run on this 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import tempfile
 import threading
@@ -35,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE = "H[n, m] = relu(X[n, k] W[k, m] + B[m])\nS = H[n, m]\n"
@@ -179,7 +178,7 @@ def recursion(steps: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    add_json_option(parser, "dask")
     parser.add_argument("--full", action="store_true", help="the issue's sizes: X of 2 GB, 10,000 RNN steps")
     parser.add_argument("--rows", type=int, help="rows of X (k = 256) in section 1 (default 250,000; --full 10^6)")
     parser.add_argument("--steps", type=int, help="RNN steps in section 3 (default 1,000; --full 10,000)")
@@ -188,7 +187,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = args.rows or (1_000_000 if args.full else 250_000)
     steps = args.steps or (10_000 if args.full else 1_000)
-    results = {"machine": platform.platform(), "python": platform.python_version()}
+    results = {"machine": machine()}
     if "out-of-core" not in args.skip:
         r = results["out_of_core"] = out_of_core(rows, args.repeat)
         print(f"out of core: X {r['X_bytes'] / 2**30:.2f} GiB, 2 workers x 1 GiB: tlc {r['tlc_s']:.2f} s, "
@@ -206,8 +205,7 @@ def main() -> int:
               f"({r['dask_eager_per_step_ms']:.3f} ms per step), dask persisted each step {r['dask_persisted_s']:.2f} s "
               f"({r['dask_persisted_per_step_ms']:.2f} ms per step), numpy {r['numpy_s']:.3f} s "
               f"({r['numpy_per_step_ms']:.3f} ms per step)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return 0
 
 

@@ -10,10 +10,7 @@ The target is tlc <= 1.1x opt_einsum.contract on every case.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +24,7 @@ from opt_einsum.testing import rand_equation
 # Benchmark the working tree even when another tlc is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tlc.einsum import contraction_plan, einsum  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 TARGET = 1.1  # tlc steady state / opt_einsum.contract
 UNOPTIMISED_LIMIT = 2e7  # loop-nest points above which numpy.einsum(optimize=False) is too slow to time
@@ -173,22 +171,17 @@ def print_table(results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run every case, print the table and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_json = Path(__file__).resolve().parent / "results" / "einsum.json"
-    parser.add_argument("--json", type=Path, default=default_json, help="results file")
+    add_json_option(parser, "einsum")
     parser.add_argument("--repeat", type=int, default=7, help="batches per method; the best is kept")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     results = [run_case(case, args.repeat) for case in CASES]
     print_table(results)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "python": platform.python_version(), "numpy": np.__version__, "opt_einsum": opt_einsum.__version__,
-        "machine": platform.machine(), "cpus": os.cpu_count(), "repeat": args.repeat, "target": TARGET,
-        "wall_seconds": time.perf_counter() - start,
+        **machine(opt_einsum=opt_einsum.__version__), "repeat": args.repeat, "target": TARGET,
     }
-    args.json.write_text(json.dumps({"meta": meta, "cases": results}, indent=2) + "\n")
-    print(f"wrote {args.json} in {meta['wall_seconds']:.1f} s")
+    write_json(args.json, {"meta": meta, "cases": results}, start)
     return 0 if all(r["pass"] for r in results) else 1
 
 

@@ -13,10 +13,7 @@ memory of the weight before and after.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -29,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
 from tlc.analysis.contractions import equation_flops  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 NOISE = 1e-4
 
@@ -142,8 +140,7 @@ def print_table(results: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run every case, print the table and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_json = Path(__file__).resolve().parent / "results" / "factorise.json"
-    parser.add_argument("--json", type=Path, default=default_json, help="results file")
+    add_json_option(parser, "factorise")
     parser.add_argument("--backend", choices=tlc.api.BACKENDS, default="numpy")
     parser.add_argument("--repeat", type=int, default=5, help="calls per program; the best is kept")
     parser.add_argument("--small", action="store_true", help="smaller weights (a quick check)")
@@ -152,14 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     results = [run_case(case, args.backend, args.repeat, args.small) for case in CASES]
     print_table(results)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-        "cpus": os.cpu_count(), "backend": args.backend, "repeat": args.repeat, "small": args.small,
-        "noise": NOISE, "wall_seconds": time.perf_counter() - start,
+        **machine(), "backend": args.backend, "repeat": args.repeat, "small": args.small, "noise": NOISE,
     }
-    args.json.write_text(json.dumps({"meta": meta, "cases": results}, indent=2) + "\n")
-    print(f"wrote {args.json} in {meta['wall_seconds']:.1f} s")
+    write_json(args.json, {"meta": meta, "cases": results}, start)
     return 0 if all(r["pass"] for r in results) else 1
 
 

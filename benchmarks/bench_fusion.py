@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import time
 import tracemalloc
@@ -25,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 CHAIN = """\
 H[i] = A[i] B[i] + C[i]
@@ -67,7 +67,7 @@ def measure(source: str, inputs: dict, backend: str, outputs, repeat: int) -> tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "fusion.json")
+    add_json_option(parser, "fusion")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     args = parser.parse_args()
@@ -89,9 +89,8 @@ def main() -> None:
                   f"  {verdict}")
             rows.append({"case": name, "backend": backend, "unfused_s": t0, "fused_s": t1, "speedup": ratio,
                          "unfused_peak_bytes": m0, "fused_peak_bytes": m1, "target": target, "verdict": verdict})
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"command": " ".join(sys.argv), "rows": rows}, indent=2))
-    print(f"wrote {args.json}; {'all targets PASS' if ok else 'some target FAILED'}")
+    print('all targets PASS' if ok else 'some target FAILED')
+    write_json(args.json, {"machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

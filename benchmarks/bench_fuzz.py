@@ -12,9 +12,6 @@ compiling and running at -O0 (see ``tlc/fuzz/coverage.py``).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -24,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 
 import hypothesis  # noqa: E402
-import numpy as np  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 import tlc.fuzz  # noqa: E402
 from tlc.fuzz.coverage import measure  # noqa: E402
 from tlc.fuzz.oracle import available_backends, configurations  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 
 def rate(count: int, with_oracle: bool, seed_value: int) -> dict:
@@ -60,7 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--programs", type=int, default=300, help="programs per rate measurement (default 300)")
     parser.add_argument("--coverage", type=int, default=1000, help="programs per coverage run (0 to skip)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "fuzz.json"))
+    add_json_option(parser, "fuzz")
     args = parser.parse_args(argv)
     wall = time.perf_counter()
     results = {"generation": rate(args.programs, False, args.seed),
@@ -81,13 +78,9 @@ def main(argv=None) -> int:
                              "curve": [{"programs": p, "features": f, "lines": l} for p, f, l in run.curve]}
             print(f"coverage {key:9s} {run.programs} programs: {len(run.features)} features, "
                   f"{len(run.lines)} lines of tlc/tlc_runtime ({run.seconds:.0f} s)")
-    meta = {"python": platform.python_version(), "numpy": np.__version__, "hypothesis": hypothesis.__version__,
-            "machine": platform.machine(), "cpus": os.cpu_count(), "backends": list(available_backends()),
-            "oracle_runs_per_program": configs,
-            "wall_seconds": round(time.perf_counter() - wall, 1)}
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"meta": meta, "rates": results, "coverage": coverage}, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    meta = {**machine(hypothesis=hypothesis.__version__), "backends": list(available_backends()),
+            "oracle_runs_per_program": configs}
+    write_json(args.json, {"meta": meta, "rates": results, "coverage": coverage}, wall)
     return 0
 
 

@@ -13,9 +13,7 @@ layer, and compile time < 0.5 s per kernel. Other cases are reported without a t
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
 from tlc.backends.llvm.jit import jit  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 THREADS = (1, 2)
 
@@ -144,7 +143,7 @@ def compile_times() -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "llvm.json"))
+    add_json_option(parser, "llvm")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the targets)")
     args = parser.parse_args()
@@ -180,18 +179,13 @@ def main() -> None:
           "1-thread CPU time (process_time: insensitive to other load; BLAS counts all its threads).")
     print("load average at the end:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     out = {
-        "meta": {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-                 "cpus": os.cpu_count(), "repeat": args.repeat, "quick": args.quick,
-                 "loadavg": os.getloadavg(), "wall_seconds": time.perf_counter() - wall},
+        "meta": {**machine(), "repeat": args.repeat, "quick": args.quick},
         "cases": [{"name": c.name, "source": c.source, "baseline": c.baseline, "target": c.target, **c.result}
                   for c in all_cases],
         "compile_seconds": {"mean": float(np.mean(seconds)), "max": float(max(seconds)), "kernels": len(seconds),
                             "pass": compile_ok},
     }
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.json, "w", encoding="utf-8") as handle:
-        json.dump(out, handle, indent=2, default=float)
-    print(f"wrote {args.json} in {time.perf_counter() - wall:.0f} s")
+    write_json(args.json, out, wall)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import os
-import platform
 import random
 import statistics
 import sys
@@ -38,6 +36,7 @@ from opt_einsum.parser import get_symbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 from tlc.contract import cache_clear, contract_path  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 SKIP_SECONDS = 20.0  # estimated contraction time above which a contraction is not run
 FLOPS_PER_SECOND = 1e9  # NumPy speed on large intermediates (measured ~2.4e9 here), for the skip estimate
@@ -332,8 +331,7 @@ def check_targets(rows: list[dict]) -> list[tuple[str, bool, str]]:
 def main() -> None:
     """Run the table and the large instances, print them and the targets, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parent / "results" / "paths.json"
-    parser.add_argument("--json", type=Path, default=default, help=f"output JSON (default {default})")
+    add_json_option(parser, "paths")
     parser.add_argument("--only", choices=("table", "scale"), help="run only the table or only the large instances")
     parser.add_argument("--seeds", default="0,1,2,3", help="contract_path seeds for the large instances")
     parser.add_argument("--instances", default=",".join(SCALE), help="large instances to run (comma-separated)")
@@ -359,19 +357,9 @@ def main() -> None:
     print()
     for label, ok, detail in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "opt_einsum": opt_einsum.__version__,
-        "cpus": os.cpu_count(),
-        "load": load(),
-        "flops_convention": "opt_einsum PathInfo.opt_cost",
-    }
+    meta = {**machine(opt_einsum=opt_einsum.__version__), "flops_convention": "opt_einsum PathInfo.opt_cost"}
     targets = [{"check": c, "pass": ok, "detail": d} for c, ok, d in checks]
-    args.json.write_text(json.dumps({"meta": meta, "rows": rows, "scale": scale_rows, "targets": targets},
-                                    indent=1) + "\n")
-    print(f"\nwrote {args.json}")
+    write_json(args.json, {"meta": meta, "rows": rows, "scale": scale_rows, "targets": targets})
 
 
 def load() -> str:

@@ -1,7 +1,7 @@
 """Benchmark relations inside DuckDB: tlc with ``relations="duckdb"`` against the same recursive query written
 by hand in DuckDB SQL, and against tlc in memory, in one run.
 
-Usage: python benchmarks/bench_relations_db.py [--repeat N] [--lubm] [--paths] [--json OUT]
+Usage: python benchmarks/bench_relations_db.py [--repeat N] [--lubm] [--paths] [--stored] [--json OUT]
 
 Workloads: the transitive closure ``Path(x,y) = Edge(x,y)``, ``Path(x,z) = Path(x,y) Edge(y,z)`` of (a) a
 3,000-node chain (4.5M pairs) and (b) a 60x60 grid with edges right and down (3.35M pairs); (c) with ``--lubm``,
@@ -14,7 +14,11 @@ random 400-node graph (4 edges per node): tlc with ``relations="duckdb"`` (one `
 against the semi-naive loop over temporary tables that tlc emitted before (grouped ``min(v)`` per round, the
 improved elements merged by ``DELETE``/``INSERT``), driven from Python, both from the NumPy weights to a dense
 array (tlc's program compiled once: its best run reuses the specialisation); the distances must agree with
-``scipy.sparse.csgraph.shortest_path``.
+``scipy.sparse.csgraph.shortest_path``; (f) with ``--stored``, inputs kept in a database file (``database=``):
+the two-hop join over 1M random pairs (1M nodes) stored by a first run, then run again given the same data
+(``given``: read, hashed, found unchanged) and without it (``reused``: read in place from the file), the target
+being reused <= given; and the over-budget relation of (d) reused from the file without its data, in DuckDB
+(``auto``) and refused in memory (``sparse``).
 
 Each method's time is its best of ``--repeat`` runs and includes loading the edges: tlc's includes compiling,
 planning and emitting for the input, every time; the hand-written query registers the NumPy edge columns,
@@ -26,8 +30,6 @@ hand-written DuckDB query's, measured in the same run; the target for tlc with D
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -37,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
 TWO_HOPS = "Two(x, z) = Edge(x, y) Edge(y, z)\n"
@@ -162,6 +165,54 @@ def over_budget_row(memory_limit: str) -> dict:
     return row
 
 
+def stored_rows(repeat: int, memory_limit: str) -> list[dict]:
+    """Inputs reused from a database file: the second run of a stored 1M-pair relation given its data again and
+    without it, and the over-budget relation reused without its data."""
+    import tempfile
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tlc-bench-") as folder:
+        n = 1_000_000
+        edges = np.unique(np.random.default_rng(1).integers(0, n, size=(n, 2)), axis=0)
+        matrix = edge_matrix(n, edges)
+        database = str(Path(folder) / "pairs.duckdb")
+
+        def run(**inputs) -> int:
+            return len(tlc.compile(TWO_HOPS, relations="duckdb", database=database)(**inputs)["Two"])
+        first = time.perf_counter()
+        expected = run(Edge=matrix)
+        row = {"workload": f"stored {len(edges):,} pairs, two hops", "tuples": expected,
+               "first run (stores)": time.perf_counter() - first}
+        for label, inputs in (("given", {"Edge": matrix}), ("reused", {})):
+            row[label], count = best(lambda: run(**inputs), repeat)
+            if count != expected:
+                raise SystemExit(f"stored pairs: the {label} run found {count} tuples, the first {expected}")
+        row["ratio reused/given"] = row["reused"] / row["given"]
+        rows.append(row)
+
+        budget = tlc.compile(TWO_HOPS, memory_limit=memory_limit).memory_limit
+        m, n = 5 * budget, 4 * budget
+        edges = np.unique(np.random.default_rng(0).integers(0, n, size=(m, 2)), axis=0)
+        database = str(Path(folder) / "big.duckdb")
+        start = time.perf_counter()
+        expected = len(tlc.compile(TWO_HOPS, memory_limit=memory_limit, database=database)(
+            Edge=edge_matrix(n, edges))["Two"])
+        row = {"workload": f"stored over-budget {len(edges):,} edges", "budget elements": budget,
+               "input positions": 2 * len(edges), "first run (stores)": time.perf_counter() - start}
+        try:
+            tlc.compile(TWO_HOPS, memory_limit=memory_limit, relations="sparse", database=database)()
+            row["tlc-memory reused"] = "ran"
+        except tlc.TlcError as err:
+            row["tlc-memory reused"] = f"refused: {err.message}"
+        start = time.perf_counter()
+        count = len(tlc.compile(TWO_HOPS, memory_limit=memory_limit, database=database)()["Two"])
+        row["reused (auto, DuckDB)"] = time.perf_counter() - start
+        if count != expected:
+            raise SystemExit(f"stored over-budget relation: reused found {count} tuples, the first run {expected}")
+        row["tuples"] = count
+        rows.append(row)
+    return rows
+
+
 def weighted(n: int, edges: np.ndarray, seed: int) -> np.ndarray:
     """An n x n weight matrix: uniform weights in [0.1, 5) on ``edges``, +inf elsewhere."""
     w = np.full((n, n), np.inf)
@@ -221,8 +272,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best counts (default 3)")
     parser.add_argument("--lubm", action="store_true", help="also the conformance suite's LUBM case (slow to load)")
     parser.add_argument("--paths", action="store_true", help="also shortest paths: USING KEY against the former loop")
+    parser.add_argument("--stored", action="store_true", help="also inputs reused from a database file")
     parser.add_argument("--memory-limit", default="16M", help="the budget of the over-budget workload (default 16M)")
-    parser.add_argument("--json", metavar="OUT", help="write the figures to OUT as JSON")
+    add_json_option(parser, "relations_db")
     args = parser.parse_args(argv)
     import duckdb
     rows = closure_rows(args.repeat)
@@ -249,9 +301,16 @@ def main(argv=None) -> int:
           f"in memory {row['tlc-memory']}; auto {row['tlc-auto (DuckDB)']:.3f}s, {row['tuples']:,} tuples "
           f"({row['strategy']})")
     rows.append(row)
-    if args.json:
-        meta = {"python": platform.python_version(), "duckdb": duckdb.__version__, "machine": platform.machine()}
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
+    if args.stored:
+        pairs, big = stored_rows(args.repeat, args.memory_limit)
+        print(f"{pairs['workload']}: first run {pairs['first run (stores)']:.3f}s; again given the data "
+              f"{pairs['given']:.3f}s, reused without it {pairs['reused']:.3f}s "
+              f"({pairs['ratio reused/given']:.2f}x), {pairs['tuples']:,} tuples")
+        print(f"{big['workload']}, {big['input positions']:,} positions, budget {big['budget elements']:,} elements: "
+              f"first run {big['first run (stores)']:.3f}s; reused in memory {big['tlc-memory reused']}; reused "
+              f"(auto) {big['reused (auto, DuckDB)']:.3f}s, {big['tuples']:,} tuples")
+        rows.extend((pairs, big))
+    write_json(args.json, {"meta": machine(duckdb=duckdb.__version__), "rows": rows})
     return 0
 
 

@@ -12,9 +12,6 @@ interleaved per batch so machine load hits both alike; results are checked equal
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -28,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "runtime"), str(ROOT / "benchmarks")]
 import tlc_runtime as rt  # noqa: E402
 from bench_einsum import CASES, Case  # noqa: E402
 from tlc.contract import contract_path  # noqa: E402
+from report import add_json_option, machine, write_json
 
 EXTRA = [Case("dense-layer", "bj,ij->bi", [(256, 512), (1024, 512)]),
          Case("small-three", "ij,jk,k->i", [(8, 8), (8, 8), (8,)])]
@@ -59,7 +57,7 @@ def run_case(case: Case, repeat: int) -> dict:
 def main(argv=None) -> int:
     """Run every case, print the table and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "runtime_contract.json")
+    add_json_option(parser, "runtime_contract")
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -67,11 +65,7 @@ def main(argv=None) -> int:
     print(f"{'case':18s} {'opt_einsum':>12s} {'rt.contract':>12s} {'rt/oe':>6s}")
     for r in results:
         print(f"{r['case']:18s} {r['opt_einsum'] * 1e6:10.1f}us {r['rt.contract'] * 1e6:10.1f}us {r['ratio']:6.2f}")
-    meta = {"python": platform.python_version(), "numpy": np.__version__, "opt_einsum": opt_einsum.__version__,
-            "cpus": os.cpu_count(), "load": os.getloadavg(), "wall_seconds": time.perf_counter() - started}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "cases": results}, indent=2) + "\n")
-    print(f"wrote {args.json} in {meta['wall_seconds']:.1f} s")
+    write_json(args.json, {"meta": machine(opt_einsum=opt_einsum.__version__), "cases": results}, started)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Benchmark single-source shortest paths (a ``min=`` semiring recursion) in tlc against scipy.sparse.csgraph.
 
-Usage: python benchmarks/bench_semiring.py [--nodes N]... [--degree D] [--repeat N] [--json OUT]
+Usage: python benchmarks/bench_semiring.py [--nodes N]... [--backend B]... [--degree D] [--repeat N] [--json OUT]
 
 The program is ``Dist[y] min= Src[y]`` and ``Dist[y] min= Dist[x] + W[x, y]`` on a random directed graph of N nodes
 with D * N edges of uniform (0, 1) weights; Src is 0 at node 0 and inf elsewhere. W is given two ways: as
@@ -16,6 +16,11 @@ no edge. Rows, each the best of ``--repeat`` runs in this process, measured in t
 - ``tlc dense rounds``: ``relations="dense"``, the dense Bellman-Ford rounds the semiring strategy replaces (once,
   up to 5,000 nodes).
 
+The ``tlc`` rows run on each ``--backend`` (default numpy and llvm; the llvm backend's native kernels in
+``tlc_runtime.semiring_native``), the backend in brackets after the row's name ("tlc Weights [llvm]"); the
+dense rounds on the NumPy backend only. A cold llvm row includes compiling the kernels the first time only: they
+are cached per process, as every llvm kernel is.
+
 Rows with the dense W are skipped when it would exceed ``--max-dense`` elements. Every row must give the anchor's
 distances exactly. The ratio column is each row's time over the anchor's.
 """
@@ -23,7 +28,6 @@ distances exactly. The ratio column is each row's time over the anchor's.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -37,6 +41,7 @@ from scipy.sparse.csgraph import dijkstra
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
 DENSE_ROUNDS_LIMIT = 5000   # nodes: the dense rounds take minutes beyond
@@ -62,7 +67,7 @@ def best(run, repeat: int) -> tuple[float, np.ndarray]:
     return min(times), result
 
 
-def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
+def measure(n: int, degree: float, repeat: int, max_dense: int, backends: list[str]) -> dict:
     """Every row for one graph size."""
     csr = graph(n, degree)
     src = np.full(n, np.inf)
@@ -70,10 +75,13 @@ def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
     rows = {}
     anchor_time, anchor = best(lambda: dijkstra(csr, indices=0), repeat)
     rows["dijkstra (CSR)"] = anchor_time
-    rows["tlc Weights"], got = best(lambda: tlc.compile(PROGRAM)(W=tlc.Weights(csr), Src=src)["Dist"], repeat)
-    assert np.array_equal(got, anchor), "tlc differs from dijkstra"
-    rows["tlc Weights, warm"], got = warm(tlc.Weights(csr), src, repeat)
-    assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+    for backend in backends:
+        tag = "" if backend == "numpy" else f" [{backend}]"
+        rows[f"tlc Weights{tag}"], got = best(
+            lambda: tlc.compile(PROGRAM, backend=backend)(W=tlc.Weights(csr), Src=src)["Dist"], repeat)
+        assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+        rows[f"tlc Weights, warm{tag}"], got = warm(tlc.Weights(csr), src, repeat, backend)
+        assert np.array_equal(got, anchor), "tlc differs from dijkstra"
     skipped = None
     if n * n > max_dense:
         skipped = f"dense W rows: the dense W would have {n * n:.3g} elements, over --max-dense {max_dense:.3g}"
@@ -81,9 +89,12 @@ def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
         dense = np.full((n, n), np.inf)
         coo = csr.tocoo()
         dense[coo.row, coo.col] = coo.data
-        rows["tlc dense W"], got = best(lambda: tlc.compile(PROGRAM)(W=dense, Src=src)["Dist"], repeat)
-        assert np.array_equal(got, anchor), "tlc differs from dijkstra"
-        rows["tlc dense W, warm"], got = warm(dense, src, repeat)
+        for backend in backends:
+            tag = "" if backend == "numpy" else f" [{backend}]"
+            rows[f"tlc dense W{tag}"], got = best(
+                lambda: tlc.compile(PROGRAM, backend=backend)(W=dense, Src=src)["Dist"], repeat)
+            assert np.array_equal(got, anchor), "tlc differs from dijkstra"
+            rows[f"tlc dense W, warm{tag}"], got = warm(dense, src, repeat, backend)
         rows["dijkstra (dense W)"], _ = best(lambda: dijkstra(dense, indices=0), 1)
         if n <= DENSE_ROUNDS_LIMIT:
             rows["tlc dense rounds"], got = best(
@@ -93,9 +104,9 @@ def measure(n: int, degree: float, repeat: int, max_dense: int) -> dict:
             "skipped": skipped}
 
 
-def warm(weights, src: np.ndarray, repeat: int) -> tuple[float, np.ndarray]:
+def warm(weights, src: np.ndarray, repeat: int, backend: str) -> tuple[float, np.ndarray]:
     """The best time of a compiled, specialised program's calls (the semiring strategy, checked)."""
-    program = tlc.compile(PROGRAM)
+    program = tlc.compile(PROGRAM, backend=backend)
     program(W=weights, Src=src)
     assert "semiring: relaxing" in program.explain(W=weights, Src=src), "auto did not choose semiring"
     return best(lambda: program(W=weights, Src=src)["Dist"], repeat)
@@ -104,23 +115,23 @@ def warm(weights, src: np.ndarray, repeat: int) -> tuple[float, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, action="append", help="graph sizes (default 2000 and 100000)")
+    parser.add_argument("--backend", action="append", help="tlc backends (default numpy and llvm)")
     parser.add_argument("--degree", type=float, default=5.0, help="edges per node (default 5)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--max-dense", type=float, default=2**28, help="most elements of the dense W (default 2^28)")
-    parser.add_argument("--json", help="write the results here")
+    add_json_option(parser, "semiring")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus, {platform.python_version()}")
     results = []
     for n in args.nodes or [2000, 100_000]:
-        result = measure(n, args.degree, args.repeat, int(args.max_dense))
+        result = measure(n, args.degree, args.repeat, int(args.max_dense), args.backend or ["numpy", "llvm"])
         results.append(result)
         print(f"{n:>8} nodes, {result['edges']} edges")
         for row, seconds in result["seconds"].items():
-            print(f"    {row:<22} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x dijkstra (CSR)")
+            print(f"    {row:<29} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x dijkstra (CSR)")
         if result["skipped"]:
             print(f"    skipped {result['skipped']}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    write_json(args.json, {"machine": machine(), "graphs": results})
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ it), not over its whole equation's index space.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from tlc.gradient import differentiate  # noqa: E402
 from tlc.ir import nodes as ir  # noqa: E402
 from tlc.train.init import initialise  # noqa: E402
 from tlc.train.optimisers import hyper, with_update  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LR, B1, B2, EPS = 0.01, 0.9, 0.999, 1e-8
@@ -288,7 +287,7 @@ def run_case(case: Case, backends: list[str], repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default=str(Path(__file__).resolve().parent / "results" / "train.json"))
+    add_json_option(parser, "train")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the targets)")
     parser.add_argument("--backends", default="numpy,llvm", help="tlc backends to time, comma-separated")
@@ -298,12 +297,9 @@ def main() -> None:
     all_cases = cases(args.quick)
     for case in all_cases:
         run_case(case, backends, args.repeat)
-    out = {"machine": platform.platform(), "python": platform.python_version(), "quick": args.quick,
+    out = {"machine": machine(), "quick": args.quick,
            "cases": {c.name: c.result for c in all_cases}}
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.json, "w", encoding="utf-8") as handle:
-        json.dump(out, handle, indent=2, default=float)
-    print(f"wrote {args.json} in {time.perf_counter() - wall:.0f} s")
+    write_json(args.json, out, wall)
 
 
 if __name__ == "__main__":

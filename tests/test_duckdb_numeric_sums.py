@@ -26,6 +26,10 @@ CASES = [
     ("Y[i, k] avg= A[i, j] C[j, k]\n", {"A": (6, 7), "C": (7, 5)}),
     ("Y[i] avg= A[i, j] B[k]\n", {"A": (6, 7), "B": (3,)}),
     ("Y[i] avg= 3 A[i, 2] B[j]\n", {"A": (6, 7), "B": (4,)}),
+    ("Y[i] avg= A[i, j]\nY[i] avg= B[i]\n", {"A": (6, 7), "B": (6,)}),                 # two averaged equations
+    ("Y[i] avg= A[i, j] + B[i]\n", {"A": (6, 7), "B": (6,)}),                          # an average of a sum
+    ("Y[i] avg= A[i, j] C[j, k] + D[i, k] + 2 B[i]\nY[i] avg= A[i, j] B[i]\n",
+     {"A": (6, 7), "C": (7, 5), "D": (6, 5), "B": (6,)}),                              # averages of sums of joins
 ]
 
 
@@ -64,13 +68,28 @@ def test_an_average_over_a_relation_kept_in_duckdb_runs_there():
     np.testing.assert_allclose(got, np.array([w[x + 1:].sum() for x in range(401)]) / 401)
 
 
-def test_what_stays_in_memory():
-    for source in ("Y[i] avg= A[i, j]\nY[i] avg= B[i]\n",      # two averaged equations
-                   "Y[i] avg= A[i, j] + B[i]\n",                # an average of a sum
-                   "Y[i] = A[i, j] - B[i]\n"):                  # a difference
+def test_averages_of_sums_over_relations_and_supplied_data_of_another_extent():
+    rng = np.random.default_rng(5)
+    source = "Y[i] avg= A[i, j] Edge(i, j) + B[i]\nY[i] avg= C[i, j] + Edge(i, j)\n"
+    edges = [(i, j) for i in range(6) for j in range(7) if (i * j) % 3 == 1]
+    for y in (None, nonzero(rng, 4), nonzero(rng, 8)):      # supplied data counts one element where it lies
+        inputs = {"A": nonzero(rng, 6, 7), "B": nonzero(rng, 6), "C": nonzero(rng, 6, 7), "Edge": edges}
+        if y is not None:
+            inputs["Y"] = y
         prog = tlc.compile(source, relations="duckdb")
-        a, b = np.ones((3, 4)), np.ones(3)
-        assert [p.strategy for p in prog.specialisation(A=a, B=b).plan.strata] == ["einsum"]
+        assert [p.strategy for p in prog.specialisation(**inputs).plan.strata] == ["duckdb"]
+        np.testing.assert_allclose(prog(**inputs)["Y"], tlc.compile(source)(**inputs)["Y"], rtol=1e-12, atol=1e-12)
+
+
+def test_what_stays_in_memory_says_so_in_explain():
+    source = "Y[i] = A[i, j] - B[i]\nZ[i] avg= A[i, j] + B[i]\n"     # a difference, then an average of a sum
+    prog = tlc.compile(source, relations="duckdb")
+    a, b = np.ones((3, 4)), np.ones(3)
+    assert [p.strategy for p in prog.specialisation(A=a, B=b).plan.strata] == ["einsum", "duckdb"]
+    text = prog.explain(A=a, B=b)
+    assert "stratum 1: Y [plain] computed once\n  runs: in memory, with the numpy backend's array code, not in " \
+           "DuckDB (not a set of Datalog rules, nor a sum, average or min=/max= fold of plain reads)\n" in text
+    assert "stratum 2: Z [plain] computed once\n  relations: SQL in DuckDB" in text
 
 
 def test_non_finite_values_are_refused_in_duckdb():

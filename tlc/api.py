@@ -18,11 +18,11 @@ from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
 from tlc.backends.shared.relational_duckdb import stratum_sql
-from tlc.driver.inputs import nonzeros, prepare, scalar_span
+from tlc.driver.inputs import closure_reach, nonzeros, prepare, scalar_span
 from tlc.driver.shaped import shaped
 from tlc.driver.plan import plan
 from tlc.driver.source import frontend, load_source, warn
-from tlc.driver.stored import replaced_inputs, stored_inputs, stored_names
+from tlc.driver.stored import check_loaded, replaced_inputs, stored_inputs, stored_names
 from tlc.driver.planned import PlannedProgram
 from tlc.driver.weights import Weights
 from tlc.errors import DataError, Problems, TlcError, closest, did_you_mean, shortened
@@ -347,7 +347,8 @@ class Program:
             relations = last[1]
         else:
             relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
-                                       self.max_rounds)
+                                       self.max_rounds, self._backend.capabilities,
+                                       closure_reach(program, strata, data))
             cache[("relations", sig.key)] = (counts, relations)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
@@ -358,6 +359,7 @@ class Program:
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
+        check_loaded(program, data.stored, shapes.extents, relations.storage, self.budget)
         prepared = prepare(data, sig.symbols, sig.symbolic, shapes.extents, relations.storage)
         return prepared, spec
 
@@ -404,6 +406,8 @@ class Program:
             lines.append(f"database {self.database}: input relations are stored there (a call given no data for "
                          f"one reads it from there; different data replaces it)"
                          f"{': ' + ', '.join(kept) + ' stored' if kept else ''}; derived relations are written there")
+        in_sql = spec is not None and (self.relations == "duckdb" or any(p.strategy == "duckdb"
+                                                                        for p in spec.plan.strata))
         for number, stratum in enumerate(self.strata if spec is None else spec.planned.strata, 1):
             descending = " (descending)" if stratum.recurrence is not None and stratum.recurrence.descending else ""
             lines.append(f"stratum {number}: {', '.join(stratum.tensors)} [{stratum.mode.value}{descending}] "
@@ -425,6 +429,10 @@ class Program:
                     lines.extend(f"    {line}" for statement in sql for line in statement.split("\n"))
                 lines.extend(f"  {t}: {spec.plan.storage[t]} storage" for t in stratum.tensors
                              if t in spec.plan.storage)     # a min=/max= fold in DuckDB is a numeric tensor
+            elif spec is not None and in_sql:
+                lines.append(f"  runs: in memory, with the {self.backend} backend's array code, not in DuckDB "
+                             f"({spec.plan.strata[number - 1].reason}, nor a sum, average or min=/max= fold of plain "
+                             f"reads)")
             for k in stratum.equations:
                 eq = self.ir.equations[k]
                 where = f"line {eq.span.line}" if eq.span else ""

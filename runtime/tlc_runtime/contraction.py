@@ -34,7 +34,7 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]]):
             plan = _pair_plan(subscripts)
             if plan is not None:
                 return _pair(plan, *operands)
-        if len(operands) > STEPWISE_ABOVE:
+        if len(operands) > STEPWISE_ABOVE or (len(operands) > 2 and _matrices(operands)):
             return _stepwise(subscripts, operands, path)
         return np.einsum(subscripts, *operands, optimize=["einsum_path", *path])
     import opt_einsum   # only for more than 52 distinct indices
@@ -74,30 +74,49 @@ def _pair(plan: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     summed, free_b = a.shape[n_batch + n_free_a:], b.shape[len(a.shape) - n_free_a:]
     rows, inner, columns = math.prod(free_a), math.prod(summed), math.prod(free_b)
     product = np.matmul(a.reshape(batch + (rows, inner)), b.reshape(batch + (inner, columns)))
-    return product.reshape(batch + free_a + free_b).transpose(output)
+    shape = batch + free_a + free_b
+    if product.shape != shape:
+        product = product.reshape(shape)
+    # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
+    return product if output == tuple(range(len(output))) else product.transpose(output)
 
 
 def _stepwise(subscripts: str, operands, path: list[tuple]):
-    """``numpy.einsum`` along ``path`` one step at a time, in time linear in the number of operands: a step
-    keeps the indices of its operands that the output or an operand not yet contracted still needs."""
+    """``subscripts`` contracted along ``path`` one step at a time (``_steps``), each pair of float arrays by one
+    ``matmul`` where it can be: ``numpy.einsum`` spent 20-30 us per call of a 3- or 4-operand product re-deriving
+    its steps, and re-derives every step's indices from all operands left, quadratic in their number (a
+    10^4-factor product took seconds)."""
+    arrays = list(operands)
+    for picked, step_subscripts in _steps(subscripts, tuple(tuple(step) for step in path)):
+        taken = [arrays.pop(k) for k in picked]
+        plan = _pair_plan(step_subscripts) if len(taken) == 2 and _matrices(taken) else None
+        if plan is not None and plan[0][plan[2] + plan[3]:]:     # something summed: a (batched) matmul
+            result = _pair(plan, *taken)
+        elif len(taken) == 1 or plan is not None:   # one operand, or a broadcast product summing nothing
+            result = np.einsum(step_subscripts, *taken)
+        else:
+            result = np.einsum(step_subscripts, *taken, optimize=["einsum_path", tuple(range(len(taken)))])
+        arrays.append(result)
+    return arrays[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _steps(subscripts: str, path: tuple[tuple[int, ...], ...]) -> tuple[tuple[tuple[int, ...], str], ...]:
+    """Per step of ``path``: the positions of the operands it takes (in the order to pop them) and its subscripts,
+    keeping the indices of its operands that the output or an operand not yet contracted still needs (time linear
+    in the number of operands)."""
     inputs, output = subscripts.replace(" ", "").split("->")
     terms = inputs.split(",")
-    arrays = list(operands)
     needed = Counter(c for term in terms for c in set(term))
     needed.update(set(output))
+    steps = []
     for step in path:
-        picked = sorted(step, reverse=True)
-        taken = [(terms.pop(k), arrays.pop(k)) for k in picked]
-        for term, _ in taken:
+        picked = tuple(sorted(step, reverse=True))
+        taken = [terms.pop(k) for k in picked]
+        for term in taken:
             needed.subtract(set(term))
-        kept = "".join(c for c in dict.fromkeys("".join(t for t, _ in taken)) if needed[c] > 0)
-        step_subscripts = ",".join(t for t, _ in taken) + "->" + (output if not terms else kept)
-        if len(taken) == 1:
-            result = np.einsum(step_subscripts, taken[0][1])
-        else:
-            result = np.einsum(step_subscripts, *(a for _, a in taken),
-                               optimize=["einsum_path", tuple(range(len(taken)))])
-        terms.append(output if not terms else kept)
-        arrays.append(result)
-        needed.update(set(terms[-1]))
-    return arrays[0]
+        kept = output if not terms else "".join(c for c in dict.fromkeys("".join(taken)) if needed[c] > 0)
+        steps.append((picked, ",".join(taken) + "->" + kept))
+        terms.append(kept)
+        needed.update(set(kept))
+    return tuple(steps)

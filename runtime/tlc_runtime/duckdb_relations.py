@@ -5,8 +5,9 @@ limit), so a run's results belong to it. With a database file, the file is attac
 relations are stored there as tables named after them (rewritten only when their content hash, kept in the
 table ``tlc inputs(name, digest, axes, positions)``, changes, or the run numbers their constants otherwise), with
 the names their columns of named constants hold in ``tlc input symbols(relation, id, name, number)``, so that a
-later run reads them back without the data (``stored_rows``); the run's symbol table is ``tlc symbols(id, name)``, and at the end of the run every derived
-relation is written there as a table of its name. A table holds positions ``c0, c1, ...`` (BIGINT).
+later run reads them in place, without the data (``stored_table``, ``StoredTuples``); the run's symbol table is
+``tlc symbols(id, name)``, and at the end of the run every derived relation is written there as a table of its
+name. A table holds positions ``c0, c1, ...`` (BIGINT).
 
 ``duckdb`` is imported when a session opens, never with this module.
 """
@@ -53,6 +54,8 @@ class Session:
             config["memory_limit"] = f"{max(int(memory_bytes), LEAST_MEMORY) // 2**20}MB"
         self.connection = duckdb.connect(":memory:", config=config)
         self.database = database
+        self.attached = database is not None
+        """True while the database file is attached (until ``save``)."""
         self.loaded: set[str] = set()
         """Tables this session has filled (quoted names, with their schema when in the file)."""
         self.symbol_table: tuple = ()
@@ -135,6 +138,9 @@ class Session:
         ``symbolic`` holding named constants of the symbol table, unless the table already holds it (the same
         tuples at the same positions)."""
         table = f"{SCHEMA}.{_quote(name)}"
+        if isinstance(value, StoredTuples) and value.stored.database == self.database and value.stored.name == name:
+            self._in_place(table, value)
+            return
         rows = _rows(value, arity)
         content, positions = input_digests(rows, symbolic, self.symbol_table)
         found = self.connection.execute(f"SELECT digest, positions FROM {SCHEMA}.{DIGESTS} WHERE name = ?",
@@ -159,6 +165,39 @@ class Session:
                 self.connection.unregister(SOURCE)
         self.loaded.add(table)
 
+    def _in_place(self, table: str, value: StoredTuples) -> None:
+        """Read stored input ``value`` in place from ``table``: renumber its named constants there to this run's
+        positions first when they differ (in SQL, the table and its dictionary in one transaction)."""
+        stored = value.stored
+        if value.mapping is not None:
+            renumbered = value.mapping[stored.ids]
+            order = np.argsort(renumbered)
+            names = [repr(stored.names[k]) for k in order]
+            positions = positions_digest(max(stored.arity, 1), stored.symbolic, renumbered[order], names)
+            joins = " ".join(f"JOIN {_quote(SOURCE)} AS m{a} ON t.c{a} = m{a}.id" for a in stored.symbolic)
+            picks = ", ".join(f"m{a}.position AS c{a}" if a in stored.symbolic else f"t.c{a} AS c{a}"
+                              for a in range(max(stored.arity, 1)))
+            self.connection.register(SOURCE, {"id": stored.ids, "position": renumbered})
+            try:
+                self.run("BEGIN TRANSACTION")
+                self.run(f"CREATE OR REPLACE TEMP TABLE {_quote('tlc renumbered')} AS SELECT {picks} "
+                         f"FROM {table} AS t {joins}")
+                self.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_quote('tlc renumbered')}")
+                self.run(f"DROP TABLE {_quote('tlc renumbered')}")
+                self.run(f"UPDATE {SCHEMA}.{INPUT_SYMBOLS} AS s SET id = m.position FROM {_quote(SOURCE)} AS m "
+                         f"WHERE s.relation = {_string(stored.name)} AND s.id = m.id")
+                self.run(f"UPDATE {SCHEMA}.{DIGESTS} SET positions = {_string(positions)} "
+                         f"WHERE name = {_string(stored.name)}")
+                self.run("COMMIT")
+            except RuntimeFailure:
+                self.connection.execute("ROLLBACK")
+                raise
+            finally:
+                self.connection.unregister(SOURCE)
+            value.mapping = None
+        value.session = self
+        self.loaded.add(table)
+
     def symbols(self, symbols) -> None:
         """Write the symbol table to the database file as ``tlc symbols(id, name)`` (before the inputs, whose
         positions it names)."""
@@ -180,6 +219,7 @@ class Session:
             else:
                 self._load(table, value, arity)
         self.run(f"DETACH {SCHEMA}")
+        self.attached = False
 
     def keys(self, table: str, shape: tuple[int, ...]) -> np.ndarray:
         """The sorted int64 keys (C-order positions over ``shape``) of ``table``'s tuples."""
@@ -234,8 +274,6 @@ def input_digests(rows: np.ndarray, symbolic: tuple, symbols) -> tuple[str, str]
     used = _used(rows, symbolic)
     names = [repr(symbols[i]) for i in used]
     person = str(rows.shape[1]).encode()
-    positions = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=20, person=person)
-    positions.update(repr((tuple(symbolic), names)).encode())
     canonical = rows.copy()
     if len(used):
         rank = np.empty(len(used), dtype=np.int64)
@@ -245,7 +283,16 @@ def input_digests(rows: np.ndarray, symbolic: tuple, symbols) -> tuple[str, str]
     canonical = canonical[np.lexsort(canonical.T[::-1])] if canonical.size else canonical
     content = hashlib.blake2b(np.ascontiguousarray(canonical).tobytes(), digest_size=20, person=person)
     content.update(repr((tuple(symbolic), sorted(names))).encode())
-    return content.hexdigest(), positions.hexdigest()
+    return content.hexdigest(), positions_digest(rows.shape[1], symbolic, used, names)
+
+
+def positions_digest(columns: int, symbolic: tuple, used: np.ndarray, names: list[str]) -> str:
+    """A hash of how a stored relation numbers its named constants: the positions ``used`` on its axes
+    ``symbolic`` and the ``repr`` of the names they stand for. Two tables of the same content hash with the same
+    numbering hold the same positions."""
+    digest = hashlib.blake2b(digest_size=20, person=str(columns).encode())
+    digest.update(repr((tuple(symbolic), [int(i) for i in used], list(names))).encode())
+    return digest.hexdigest()
 
 
 def stored_digest(database: str, name: str, value, arity: int, symbolic: tuple, symbols) -> tuple[str, str] | None:
@@ -289,29 +336,104 @@ def _read_only(database: str):
         raise RuntimeFailure(f"cannot open the database file {database}: {err}") from None
 
 
-def stored_rows(database: str, name: str, arity: int) -> list[tuple] | np.ndarray | None:
-    """The tuples of input relation ``name`` that an earlier run stored in ``database`` (named constants as
-    their names; a nullary relation's truth as a 0-d Boolean array), or None when it stores none that can be read
-    back (no table, or one stored without the names of its constants); a table whose columns do not match
-    ``arity`` is a ``RuntimeFailure``."""
+def stored_table(database: str, name: str, arity: int) -> StoredTable | None:
+    """The input relation ``name`` that an earlier run stored in ``database``, described without reading its tuples
+    (their count and largest positions from SQL, the names its constants hold from the stored dictionary), or None
+    when it stores none that can be read back (no table, or one stored without the names of its constants); a table
+    whose columns do not match ``arity`` is a ``RuntimeFailure``."""
     if not os.path.isfile(database):
         return None
     with _read_only(database) as connection:
         record = _record(connection, name)
         if record is None or record[1] is None:
             return None
-        symbolic = [int(a) for a in record[1].split(",") if a]
-        found = connection.execute(f"SELECT * FROM {_quote(name)}").fetchnumpy()
-        if list(found) != [f"c{a}" for a in range(max(arity, 1))]:
+        found = [row[0] for row in connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? "
+            "ORDER BY column_index", [name]).fetchall()]
+        if found != columns_of(arity):
             raise RuntimeFailure(f"the table {name} in {database} has columns {', '.join(found)}, not those of "
                                  f"a relation with {arity} argument{'s' if arity != 1 else ''}")
-        dictionary = dict(((int(i), int(n) if number else n) for i, n, number in connection.execute(
-            f"SELECT id, name, number FROM {INPUT_SYMBOLS} WHERE relation = ?", [name]).fetchall()))
-    if arity == 0:       # as a 0-d Boolean array: how a nullary relation's data is given
-        return np.array(len(found["c0"]) > 0)
-    columns = [[dictionary[i] for i in found[f"c{a}"].tolist()] if a in symbolic else found[f"c{a}"].tolist()
-               for a in range(arity)]
-    return list(zip(*columns))
+        counted = connection.execute(f"SELECT count(*), {', '.join(f'max({c})' for c in found)} "
+                                     f"FROM {_quote(name)}").fetchall()[0]
+        dictionary = connection.execute(f"SELECT id, name, number FROM {INPUT_SYMBOLS} WHERE relation = ? "
+                                        f"ORDER BY id", [name]).fetchall()
+    symbolic = tuple(int(a) for a in record[1].split(",") if a)
+    ids = np.asarray([i for i, _, _ in dictionary], dtype=np.int64)
+    names = tuple(int(n) if number else n for _, n, number in dictionary)
+    maxima = tuple(-1 if m is None else int(m) for m in counted[1:])
+    return StoredTable(database, name, arity, int(counted[0]), maxima[:arity], symbolic, ids, names)
+
+
+def columns_of(arity: int) -> list[str]:
+    """The columns of a relation's table: ``c0, c1, ...`` (one for a nullary relation)."""
+    return [f"c{a}" for a in range(max(arity, 1))]
+
+
+class StoredTable:
+    """An input relation stored in a database file by an earlier run, known by its size alone: ``count`` tuples,
+    the largest position on each axis (-1: none), the axes ``symbolic`` that hold named constants and the names
+    ``names`` of the stored positions ``ids`` (sorted). Iterating it reads its tuples (named constants by name)."""
+
+    __slots__ = ("database", "name", "arity", "count", "maxima", "symbolic", "ids", "names")
+
+    def __init__(self, database: str, name: str, arity: int, count: int, maxima: tuple, symbolic: tuple,
+                 ids: np.ndarray, names: tuple):
+        self.database, self.name, self.arity, self.count = database, name, arity, count
+        self.maxima, self.symbolic, self.ids, self.names = maxima, symbolic, ids, names
+
+    def __len__(self) -> int:
+        return self.count if self.arity else min(self.count, 1)
+
+    def __iter__(self):
+        with _read_only(self.database) as connection:
+            found = connection.execute(f"SELECT * FROM {_quote(self.name)}").fetchnumpy()
+        if not self.arity:
+            return iter([()] * len(self))
+        name_of = dict(zip(self.ids.tolist(), self.names))
+        columns = [[name_of[i] for i in found[f"c{a}"].tolist()] if a in self.symbolic else found[f"c{a}"].tolist()
+                   for a in range(self.arity)]
+        return iter(zip(*columns))
+
+    def __repr__(self) -> str:
+        return f"StoredTable({self.name!r} in {self.database!r}: {self.count} tuples)"
+
+
+class StoredTuples(Tuples):
+    """A stored input relation (``StoredTable``) as a run's ``Tuples``: positions over ``shape``, each stored
+    position ``p`` of a symbolic axis being ``mapping[p]`` in this run (None: the same). Its tuples stay in the file
+    until an in-memory stratum asks for its keys; a ``Session`` reads it in place (``Session.input``)."""
+
+    __slots__ = ("stored", "mapping", "session")
+
+    def __init__(self, stored: StoredTable, shape: tuple[int, ...], mapping: np.ndarray | None):
+        super().__init__(None, shape)
+        self.stored = stored
+        self.mapping = mapping
+        self.session: Session | None = None
+        """The session that has the file attached and the table in this run's positions, while it is attached."""
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted int64 keys of the true tuples (read from the database file once)."""
+        if self._keys is None:
+            if self.session is not None and self.session.attached:
+                self._keys = self.session.keys(f"{SCHEMA}.{_quote(self.stored.name)}", self.shape)
+            else:
+                self._keys = self._read()
+        return self._keys
+
+    def _read(self) -> np.ndarray:
+        with _read_only(self.stored.database) as connection:
+            found = connection.execute(f"SELECT * FROM {_quote(self.stored.name)}").fetchnumpy()
+        if not self.shape:
+            return np.zeros(min(len(found["c0"]), 1), dtype=np.int64)
+        rows = [np.asarray(found[f"c{a}"], dtype=np.int64) for a in range(len(self.shape))]
+        if self.mapping is not None:
+            rows = [self.mapping[r] if a in self.stored.symbolic else r for a, r in enumerate(rows)]
+        return Tuples.from_rows(np.stack(rows, axis=1), self.shape).keys
+
+    def __len__(self) -> int:
+        return len(self._keys) if self._keys is not None else len(self.stored)
 
 
 def _string(text: str) -> str:

@@ -276,12 +276,14 @@ def _in_range(indices: np.ndarray, count: int) -> bool:
     return not len(indices) or (0 <= int(indices.min()) and int(indices.max()) < count)
 
 
-def bind(specs: dict[str, Spec | ClosureSpec], address_of, threads: int | None = None,
+def bind(specs: dict, address_of, threads: int | None = None,
          owner=None) -> dict[str, NativeKernel | ClosureKernel]:
-    """Callables for ``specs`` (name -> Spec or ClosureSpec), with addresses from ``address_of(symbol)``."""
+    """Callables for ``specs`` (name -> Spec, ClosureSpec, or a spec with its own ``bind`` such as
+    ``tlc_runtime.semiring_native.SemiringSpec``), with addresses from ``address_of(symbol)``."""
     return {name: ClosureKernel(spec, (address_of(spec.symbol), address_of(spec.rows_symbol),
                                        address_of(spec.reach_symbol)), threads, owner)
             if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)
+            if isinstance(spec, Spec) else spec.bind(address_of, threads, owner)
             for name, spec in specs.items()}
 
 

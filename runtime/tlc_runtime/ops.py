@@ -12,6 +12,14 @@ def as_number(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def owned(value, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` that nothing else holds: itself when it is one (the new result of
+    an operation), else a copy (a view, a broadcast, a number or another dtype)."""
+    if type(value) is np.ndarray and value.base is None and value.dtype == np.float64 and value.shape == shape:
+        return value
+    return np.array(np.broadcast_to(value, shape), dtype=np.float64)
+
+
 def step(x):
     """1 where x > 0, else 0."""
     return (np.asarray(x) > 0).astype(np.float64)
@@ -46,9 +54,9 @@ def softmax(x, axis: int):
 def lnorm(x, axis: int):
     """Layer normalisation along ``axis``: zero mean, unit (biased) variance, eps 1e-5, no affine."""
     x = np.asarray(x, dtype=np.float64)
-    mean = np.mean(x, axis=axis, keepdims=True)
-    var = np.var(x, axis=axis, keepdims=True)
-    return (x - mean) / np.sqrt(var + LNORM_EPS)
+    centred = x - np.mean(x, axis=axis, keepdims=True)     # a new array, divided in place
+    centred /= np.sqrt(np.mean(centred * centred, axis=axis, keepdims=True) + LNORM_EPS)   # numpy.var's steps
+    return centred
 
 
 def align(x, source: str, target: str, sizes: dict[str, int] | None = None):

@@ -23,6 +23,8 @@ import numpy as np
 from tlc_runtime.progress import Ticker
 
 WORD = 64
+REACH_SAMPLES = 16
+"""Sources of the breadth-first searches that estimate a closure's size (``mean_reach``)."""
 PROGRESS_EVERY = 256
 """Components closed between two looks at the clock for a progress report."""
 
@@ -30,20 +32,30 @@ PROGRESS_EVERY = 256
 def closure_rows(matrix, kernel=None) -> np.ndarray:
     """The transitive closure of the square scipy sparse ``matrix`` (true where stored and nonzero) as a dense
     ``(n, n)`` Boolean array; ``kernel`` (a ``native.ClosureKernel``) runs the loop over components natively."""
-    import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
     n = matrix.shape[0]
-    coo = matrix.tocoo()
-    keep = coo.data != 0
-    sources, targets = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
-    edges = sp.csr_matrix((np.ones(len(sources), np.int8), (sources, targets)), shape=(n, n))   # no stored zeros
+    edges = edge_csr(matrix)
     count, labels = connected_components(edges, directed=True, connection="strong")
     labels = labels.astype(np.int64)
+    sources = np.repeat(np.arange(n, dtype=np.int64), np.diff(edges.indptr))
+    targets = edges.indices.astype(np.int64)
     if kernel is not None:
         return kernel.rows(_native_reach(count, labels, labels[sources], labels[targets], kernel), labels, n)
     rows = _component_reach(count, labels, labels[sources], labels[targets])[labels]   # (n, words) little-endian
     return np.unpackbits(rows.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+
+
+def edge_csr(matrix):
+    """``matrix`` as a CSR matrix holding only its nonzero entries: the matrix itself when it is a canonical CSR
+    matrix (sorted, distinct columns per row) without stored zeros (``Tuples.csr`` is one), else a Boolean copy."""
+    import scipy.sparse as sp
+
+    if sp.issparse(matrix) and matrix.format == "csr" and matrix.has_canonical_format and np.all(matrix.data != 0):
+        return matrix
+    coo = sp.coo_matrix(matrix)   # duplicates kept: an edge wherever some stored entry is nonzero, whatever they sum to
+    keep = coo.data != 0
+    return sp.csr_matrix((np.ones(int(keep.sum()), bool), (coo.row[keep], coo.col[keep])), shape=coo.shape)
 
 
 def closure_csr(matrix, kernel):
@@ -53,19 +65,40 @@ def closure_csr(matrix, kernel):
     import scipy.sparse as sp
 
     n = matrix.shape[0]
-    coo = matrix.tocoo()
-    keep = coo.data != 0
-    edges = sp.csr_matrix((np.ones(int(keep.sum()), np.int8), (coo.row[keep], coo.col[keep])), shape=(n, n))
+    edges = edge_csr(matrix)
     indptr, targets = kernel.reach(edges.indptr, edges.indices)
     return sp.csr_matrix((np.ones(len(targets), np.float32), targets, indptr), shape=(n, n))
 
 
+def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
+    """About how many nodes a node reaches by a path of length >= 1 in the scipy sparse ``matrix`` (true where
+    stored and nonzero; padded square), from a breadth-first search from each of ``samples`` evenly spaced nodes:
+    the closure holds about ``n`` times as many pairs. Each search costs at most the graph's nodes and edges."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n = max(matrix.shape)
+    if n == 0:
+        return 0.0
+    edges = edge_csr(matrix)
+    indptr = np.concatenate([edges.indptr, np.full(n - edges.shape[0], edges.indptr[-1])])
+    graph = sp.csr_matrix((np.ones(edges.nnz), edges.indices, indptr), shape=(n, n))   # float64, scipy's own: no copy per search
+    sources = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(np.int64))
+    found = sum(len(breadth_first_order(graph, int(s), directed=True, return_predecessors=False)) - 1
+                for s in sources)
+    return found / len(sources)
+
+
 def condensed(count: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct edges between components as CSR ``(indptr, successors)`` over the ``count`` components."""
+    """The distinct edges between components as CSR ``(indptr, successors)`` over the ``count`` components, each
+    row's successors sorted (scipy's counting sort by row and per-row sort: no global sort of the edges)."""
+    import scipy.sparse as sp
+
     between = source != target
-    keys = np.unique(source[between] * count + target[between])
-    heads, successors = np.divmod(keys, count)
-    return np.searchsorted(heads, np.arange(count + 1)), successors
+    matrix = sp.csr_matrix((np.ones(int(between.sum()), bool), (source[between], target[between])),
+                           shape=(count, count))
+    matrix.sum_duplicates()     # merges repeated edges (Boolean: their sum stays true)
+    return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
 
 
 def cyclic_components(count: int, labels: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -83,10 +83,13 @@ class Weights:
         return Weights(self.matrix.T.tocsr(), self.absent)
 
 
-def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: bool, watch) -> np.ndarray:
+def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: bool, watch,
+             native=None) -> np.ndarray:
     """The fixpoint of ``T = base ⊕ T ⊗ W`` along ``axis`` of ``T``, starting from ``state`` (NaN where no data
     was supplied); ``weights`` is ``W[y, z]`` (an edge y -> z) when ``forward``, else ``W[z, y]``; ``watch`` is the
-    dense loop's ``Fixpoint`` (its bound, and its messages when the bound is reached)."""
+    dense loop's ``Fixpoint`` (its bound, and its messages when the bound is reached); ``native``, a
+    ``tlc_runtime.semiring_native.SemiringKernel`` for this fold and combine, runs the relaxation and label
+    setting natively (same values, rounds and failures)."""
     if isinstance(weights, Weights):
         weights = weights if forward else weights.transposed()
         edges = weights.csr(IDLE[fold, combine])
@@ -110,10 +113,32 @@ def fixpoint(state, base, weights, fold: str, combine: str, axis: int, forward: 
         weights = np.asarray(weights, dtype=np.float64)
         result = _dense_rounds(start, first, weights, fold, combine, watch, unflatten)
     elif fold == "min" and combine == "add" and watch.proof and watch.rounds > n and not (edges[2] < 0).any():
-        result = _dijkstra(first, edges)
-    else:
+        result = _dijkstra(first, edges) if native is None else native.label_setting(first, edges)
+    elif native is not None and watch.proof and watch.rounds > n and _label_setting(fold, combine, edges[2]):
+        result = native.label_setting(first, edges)
+    elif native is None:
         result = _relax(start, first, edges, fold, combine, watch, unflatten)
+    else:
+        result = _native_relax(native, start, first, edges, watch, unflatten)
     return unflatten(result)
+
+
+def _native_relax(native, start, first, edges, watch, unflatten) -> np.ndarray:
+    """``_relax`` by the native kernel; when round ``watch.rounds`` still changes values, the dense loop's failure
+    from the states after it and after the round before (the state before round 1 is ``start``)."""
+    values, rounds = native.relax(start, first, edges, watch.rounds)
+    if rounds is None:
+        previous = start if watch.rounds == 1 else native.relax(start, first, edges, watch.rounds - 1)[0]
+        watch.round = watch.rounds - 1
+        watch.settled((unflatten(values),), (unflatten(previous),))     # raises
+    watch.ticker.close()
+    return values
+
+
+def _label_setting(fold: str, combine: str, live) -> bool:
+    """True when extending a path never makes it better, besides shortest paths (``tlc_runtime.semiring_native``):
+    widest paths, and most reliable ones with weights in [0, 1] (values are >= 0 there: ``_monotone``)."""
+    return fold == "max" and (combine == "min" or combine == "mul" and not (live > 1).any())
 
 
 def _monotone(start, first, live, fold: str, combine: str, rounds: int) -> bool:

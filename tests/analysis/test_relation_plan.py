@@ -8,8 +8,8 @@ import pytest
 
 import tlc
 
-from tlc.analysis.relation_plan import (DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape, plan_relations,
-                                        relational, rule_of)
+from tlc.analysis.relation_plan import (CLOSURE_BUDGET, DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape,
+                                        plan_relations, relational, rule_of)
 from tlc.analysis.shapes import infer_shapes, symbolic_axes
 from tlc.analysis.strata import stratify
 from tlc.api import frontend
@@ -156,6 +156,54 @@ def test_a_semiring_stratum_says_it_runs_on_the_semiring_runtime():
     weights[np.arange(29), np.arange(1, 30)] = 1.0
     start = np.full(30, np.inf)
     start[0] = 0.0
-    for backend in ("numpy", "llvm"):
-        shown = tlc.compile(source, backend=backend, relations="semiring").explain(W=weights, Src=start)
-        assert "runs: semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)" in shown
+    shown = tlc.compile(source, backend="numpy", relations="semiring").explain(W=weights, Src=start)
+    assert "runs: semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)" in shown
+    shown = tlc.compile(source, backend="llvm", relations="semiring", threads=1).explain(W=weights, Src=start)
+    assert "runs: semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting " \
+           "with a heap when no path step can improve a value, checked at run time), 1 thread over " \
+           "slices" in shown
+
+
+def native_plan(n: int, edges: int, reach: float | None, max_rounds: int | None = None, force: str = "auto"):
+    """The plan of ``CLOSURE`` over an ``n``-node ``Edge`` with ``edges`` tuples whose nodes reach ``reach`` nodes
+    each on average (None: not sampled), on a backend with native closures."""
+    program = frontend(CLOSURE)
+    strata = stratify(program)
+    shapes = infer_shapes(program, strata, {"Edge": (n, n)}, {}, symbolic_axes(program, set()), len(program.symbols))
+    (stratum,) = plan_relations(program, strata, shapes, {"Edge": edges}, force, max_rounds=max_rounds,
+                                capabilities=frozenset({NATIVE_CLOSURE}),
+                                reach={} if reach is None else {"Edge": reach}).strata
+    return stratum
+
+
+@pytest.mark.parametrize(("graph", "n", "edges", "reach", "strategy"), [
+    ("chain 3,000", 3000, 2999, 1499.5, "closure"),
+    ("grid 60 x 60", 3600, 7080, 900, "closure"),
+    ("random 2,000 / 10,000", 2000, 10_000, 990, "closure"),
+    ("random DAG 16,384 / 160,000 (a 256 MiB result)", 16_384, 160_000, 3300, "closure"),
+    ("random 500 / 400 (reaches little)", 500, 400, 1.5, "sparse"),
+    ("layered DAG 100,000 / 300,000", 100_000, 300_000, 27, "sparse"),
+    ("random 100,000 / 300,000", 100_000, 300_000, 40_000, "sparse"),
+])
+def test_auto_on_a_native_backend_picks_the_bitset_closure_unless_the_closure_is_thin_or_too_large(
+        graph, n, edges, reach, strategy):
+    stratum = native_plan(n, edges, reach)
+    assert stratum.strategy == strategy, stratum.describe()
+    assert stratum.costs["dense"] > min(stratum.costs.values())
+    assert math.isinf(stratum.costs["closure"]) == (n * n > CLOSURE_BUDGET)
+
+
+def test_a_sampled_reach_sizes_the_traversal_and_the_native_closure_is_priced_below_the_python_loop():
+    thin, unsampled = native_plan(100_000, 300_000, 27), native_plan(100_000, 300_000, None)
+    assert unsampled.costs["sparse"] > 1000 * thin.costs["sparse"]      # 10^10 pairs assumed, 2.7 10^6 sampled
+    assert thin.costs["sparse"] == pytest.approx(20_000 + 30 * 2.7e6 + 2 * 2.7e6 * 3)
+    _, _, numpy = plan(CLOSURE, {"Edge": 2999}, Edge=(3000, 3000))
+    assert native_plan(3000, 2999, 1499.5).costs["closure"] < numpy.strata[0].costs["closure"]
+    limited = native_plan(3000, 2999, 1499.5, max_rounds=5000)     # under a round limit sparse stays semi-naive
+    assert limited.costs["sparse"] > 100 * native_plan(3000, 2999, 1499.5).costs["sparse"]
+
+
+def test_a_forced_closure_over_its_budget_falls_back_to_the_traversal_and_says_so():
+    stratum = native_plan(20_000, 20_000, 1.0, force="closure")
+    assert stratum.strategy == "sparse" and stratum.closure is not None
+    assert stratum.reason == f"closure forced but infeasible over {CLOSURE_BUDGET:.3g} elements"

@@ -37,6 +37,13 @@ RULES = {
     "lnorm": ("Y[i, j.] = lnorm(A[i, j] X[j])\nL = Y[i, j] C[i, j]", dict(A=(2, 4), X=(4,), C=(2, 4)), ["A", "X"]),
     "lnorm inside an expression": ("Y[i, j] = 2 * lnorm(A[i, j] + B[j]) + A[i, j]\nL = Y[i, j] Y[i, j] C[i, j]",
                                    dict(A=(3, 4), B=(4,), C=(3, 4)), ["A", "B"]),
+    "lnorm of a contraction": ("Y[i, j.] = lnorm(A[i, k] B[k, j] + A[i, j] C[j, k] D[i, k])\nL = Y[i, j] E[i, j]",
+                               dict(A=(2, 3), B=(3, 3), C=(3, 3), D=(2, 3), E=(2, 3)), ["A", "B", "C", "D"]),
+    "lnorm over two indices of a contraction": ("Y[b, p., d.] = lnorm(W[d, e] H[b, p, e] + S[b, p, d])\n"
+                                                "L = Y[b, p, d] Y[b, p, d] C[b, p, d]",
+                                                dict(W=(3, 2), H=(2, 2, 2), S=(2, 2, 3), C=(2, 2, 3)), ["W", "H", "S"]),
+    "lnorm of a shifted read": ("Y[i, j.] = lnorm(A[i, j + 1] B[j, k])\nL = Y[i, j] C[i, j]",
+                                dict(A=(2, 4), B=(3, 2), C=(2, 3)), ["A", "B"]),
     "index values": ("Y[i] = A[i] sin(i / 3) + A[i]^2 / (i + 1)\nL = Y[i] Y[i]", dict(A=(4,)), ["A"]),
     "shift": ("Y[i] = A[i + 1] A[i]\nL = Y[i] Y[i]", dict(A=(5,)), ["A"]),
     "shift back and plain": ("Y[i] = A[i - 1] B[i] + B[i]\nL = Y[i] C[i]", dict(A=(5,), B=(5,), C=(5,)), ["A", "B"]),

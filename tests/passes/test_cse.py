@@ -39,3 +39,17 @@ def test_results_unchanged_and_intermediates_hidden():
     for name in res:
         np.testing.assert_allclose(res[name], plain[name], rtol=1e-12)
     assert shared.source().count("contract(") == 1
+
+
+def test_shared_tensor_laid_out_as_its_first_reader():
+    """The intermediate's axes follow its first reader's left-hand side (then its other indices as they appear):
+    that reader takes it as laid out (here an lnorm over its last index); results unchanged."""
+    src = "S[b, d.] = lnorm(W[d, m] X[b, m] + X[b, d])\nT[d, b] = relu(W[d, n] X[b, n])\nU[d] = W[d, m] X[b, m]\n"
+    assert rewritten(src) == ("_cse1[i2, i0] = W[i0, i1] X[i2, i1]\nS[b, d.] = lnorm(_cse1[b, d] + X[b, d])\n"
+                              "T[d, b] = relu(_cse1[b, d])\nU[d] = W[d, m] X[b, m]\n")
+    data = dict(W=rand(4, 4), X=rand(5, 4))
+    plain = tlc.compile(src, opt_level=0)(**data)
+    shared = tlc.compile(src, opt_level=2)
+    assert "rt.lnorm((__cse1_ + X), axis=1)" in shared.source(**data)     # S reads it as laid out
+    for name, value in shared(**data).items():
+        np.testing.assert_allclose(value, plain[name], rtol=1e-12)

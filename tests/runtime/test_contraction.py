@@ -1,5 +1,6 @@
-"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul``, everything else through
-``numpy.einsum``; either way the numbers are ``numpy.einsum``'s, on random non-zero inputs."""
+"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul``, more float operands step by
+step along the path (a pair summing an index by ``matmul``), everything else through ``numpy.einsum``; either way
+the numbers are ``numpy.einsum``'s, on random non-zero inputs."""
 
 import numpy as np
 import pytest
@@ -47,3 +48,22 @@ def test_empty_extents():
     a, b = np.zeros((0, 3)), np.zeros((3, 2))
     assert contract("ab,bc->ac", a, b, optimize=[(0, 1)]).shape == (0, 2)
     assert contract("ab,bc->c", a, b.T.copy().T, optimize=[(0, 1)]).shape == (2,)
+
+
+@pytest.mark.parametrize("subscripts, path", [
+    ("abc,abc,ab->ab", [(0, 1), (0, 1)]),                       # lnorm's masked mean
+    ("abd,abd,abd,ab->ab", [(0, 2), (0, 2), (0, 1)]),           # a broadcast product first, then a sum
+    ("abc,cd,abd,abc->abc", [(0, 3), (0, 1), (0, 1)]),
+    ("ab,bc,cd->ad", [(0, 1), (0, 1)]),                         # a chain of matrix products
+    ("ab,bc,cd->ad", [(1, 2), (0, 1)]),
+    ("aa,ab,b->a", [(0, 1), (0, 1)]),                           # a repeated index: einsum
+    ("ab,c,cb->a", [(1, 2), (0, 1)]),
+    ("abc,cd,d->", [(0, 1), (0, 1)]),
+])
+def test_several_operands_step_by_step(subscripts, path):
+    rng = np.random.default_rng(len(subscripts) + len(path))
+    inputs = subscripts.split("->")[0].split(",")
+    arrays = [_operand(rng, s) if s != "aa" else _operand(rng, "ab")[:, :3].copy() for s in inputs]
+    got = contract(subscripts, *arrays, optimize=path)
+    np.testing.assert_allclose(got, np.einsum(subscripts, *arrays), rtol=1e-12, atol=1e-13)
+

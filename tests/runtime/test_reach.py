@@ -62,3 +62,34 @@ def test_sparse_closure_pads_a_non_square_relation_and_cuts_it_back(closure_by_p
     full[rows[:, 0], rows[:, 1]] = True
     np.testing.assert_array_equal(got, closure_by_powers(full)[:4, :6])
     assert closure(np.zeros((0, 3), bool)).shape == (0, 3)
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 3000])
+def test_mean_reach_of_a_chain_is_half_its_nodes_and_of_a_cycle_all_but_one(n):
+    chain = sp.csr_matrix(np.eye(n, k=1, dtype=bool))
+    assert abs(reach.mean_reach(chain) - (n - 1) / 2) <= n / reach.REACH_SAMPLES    # sources evenly spaced
+    cycle = sp.csr_matrix(np.roll(np.eye(n, dtype=bool), 1, axis=1))
+    assert reach.mean_reach(cycle) == n - 1
+
+
+def test_mean_reach_samples_few_sources_pads_a_non_square_relation_and_ignores_stored_zeros():
+    assert reach.mean_reach(sp.csr_matrix((0, 0))) == 0.0 and reach.mean_reach(sp.csr_matrix((5, 5))) == 0.0
+    wide = sp.csr_matrix(([1.0, 1.0, 0.0], ([0, 1, 1], [1, 4, 2])), shape=(2, 5))    # 0 -> 1 -> 4; (1, 2) is no edge
+    assert reach.mean_reach(wide, samples=5) == pytest.approx((2 + 1) / 5)
+    a = graph(500, 2000, 3)
+    want = np.count_nonzero(closure(Tuples.from_dense(a))) / 500
+    got = reach.mean_reach(sp.csr_matrix(a), samples=500)     # every node a source: only the source itself is off
+    assert abs(got - want) <= 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_condensation_holds_each_edge_between_components_once_sorted_per_row(seed):
+    rng = np.random.default_rng(seed)
+    count, m = [1, 2, 7, 50, 300, 1000][seed], [0, 3, 40, 400, 900, 5000][seed]
+    source, target = rng.integers(0, count, m), rng.integers(0, count, m)      # repeats and self-edges included
+    indptr, successors = reach.condensed(count, source, target)
+    assert indptr.dtype == successors.dtype == np.int64 and len(indptr) == count + 1
+    between = source != target
+    want = sorted(set(zip(source[between].tolist(), target[between].tolist())))
+    heads = np.repeat(np.arange(count), np.diff(indptr))
+    assert list(zip(heads.tolist(), successors.tolist())) == want

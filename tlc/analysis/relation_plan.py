@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
-from tlc.analysis.semiring_plan import Semiring, semiring_costs, semiring_shape
+from tlc.analysis.semiring_plan import NATIVE_SEMIRING, Semiring, semiring_costs, semiring_shape
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Mode, Stratum
 
@@ -65,6 +65,16 @@ NS_DENSE, NS_SPARSE, NS_ROUND, NS_COMPONENT, NS_WORD = 1.0, 25.0, 20_000.0, 3000
 """Cost model, in estimated nanoseconds: per dense Boolean element operation, per sparse tuple
 operation (sorting, merging, CSR products), per semi-naive round (its runtime calls), per strong component
 of a closure (one step of its loop), per 64-bit word OR of a closure's bitset rows."""
+CLOSURE_BUDGET = 2**28
+"""Most elements a ``closure`` result may have: a dense Boolean array, one byte a pair (256 MiB), smaller than the
+tuples of the same closure when over 1 pair in 20 holds (a tuple costs 20 bytes or more on its way)."""
+NS_NATIVE_CALL, NS_NATIVE_EDGE, NS_NATIVE_WORD, NS_NATIVE_BYTE = NS_ROUND, 50.0, 1.0, 0.3
+"""The native closure (``NATIVE_CLOSURE``), calibrated on chains, grids, random graphs and DAGs of 10^3 to 10^5 nodes
+(benchmarks/bench_closure.py): its fixed cost (runtime calls, priced like a semi-naive round's), per edge (strong
+components, condensation), per word OR of the bitset loop, per byte of the dense result written from the bitsets."""
+NS_TRAVERSE_PAIR, NS_TRAVERSE_EDGE = 30.0, 2.0
+"""The native traversal per source (a sparse closure-shaped stratum on a ``NATIVE_CLOSURE`` backend): per pair of
+the closure (counted, written, then made tuples) and per edge followed from a node found."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,10 @@ class StratumPlan:
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":
             return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "semiring" and NATIVE_SEMIRING in capabilities:
+            return (f"semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting "
+                    f"with a heap when no path step can improve a value, checked at run time), "
+                    f"{threads} thread{plural} over slices")
         if self.strategy == "semiring":
             return "semiring relaxation: NumPy/scipy runtime (tlc_runtime.semiring)"
         return "dense tensor code on the backend"
@@ -241,8 +255,8 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     ``+`` and ``max`` (min=) or ``min`` (max=) (shortest and widest paths), ``sum`` when its sum equations are
     sums of products of plain reads (relations read as 0/1) and constants, each product reading the tensor at
     most once (path counting); for a non-recursive stratum, ``sum`` for such sums of products (``Count[x] =
-    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for one ``avg=`` equation of one
-    such product (``sum(v)`` over the number of elements averaged)."""
+    Path(x, y)``, ``Y[i] = A[i, j] B[j]``: a join with ``sum(v)``), ``avg`` for ``avg=`` equations of such
+    sums (``sum(v)`` over the number of elements averaged)."""
     if stratum.mode not in (Mode.FIXPOINT, Mode.PLAIN) or len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors
@@ -251,9 +265,6 @@ def fold_of(program: Program, stratum: Stratum) -> str | None:
     if info.relation or fold not in (*FOLD_COMBINE, "sum", "avg") or name in program.virtual_axes or not info.rank:
         return None
     if stratum.mode is Mode.PLAIN and fold not in ("sum", "avg") or stratum.mode is Mode.FIXPOINT and fold == "avg":
-        return None
-    if fold == "avg" and (len(stratum.equations) != 1 or len(sum_terms(program.equations[stratum.equations[0]].rhs))
-                          != 1 or isinstance(program.equations[stratum.equations[0]].rhs, ir.Sum)):
         return None
     for k in stratum.equations:
         eq = program.equations[k]
@@ -330,16 +341,21 @@ def duckdb_available() -> bool:
 
 
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],
-                   force: str = "auto", budget: int | None = None, max_rounds: int | None = None) -> RelationPlan:
+                   force: str = "auto", budget: int | None = None, max_rounds: int | None = None,
+                   capabilities: frozenset[str] = frozenset(), reach: dict[str, float] | None = None) -> RelationPlan:
     """Choose each stratum's strategy and each relation's storage; ``nnz`` counts the inputs' true tuples,
     ``budget`` is the memory budget in elements (None: no limit), against which ``auto`` weighs DuckDB, and
-    ``max_rounds`` the bound on rounds (DuckDB then runs linear recursion as a loop, which counts them)."""
+    ``max_rounds`` the bound on rounds (DuckDB then runs linear recursion as a loop, which counts them).
+    ``capabilities`` are the backend's (``NATIVE_CLOSURE`` prices closures as its kernels run them) and ``reach``
+    the mean number of nodes a node of an input relation reaches (``tlc_runtime.reach.mean_reach``, sampled),
+    which sizes the closure of that relation."""
     force = relations_option(force)
+    native = NATIVE_CLOSURE in capabilities and max_rounds is None
     size = {n: math.prod(e) for n, e in shapes.extents.items()}
     in_duckdb: set[str] = set()     # relations defined by strata planned for DuckDB so far
     plans = []
     for stratum in strata:
-        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds)
+        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds, native, reach or {})
         if plan.relational and force == "auto" and duckdb_available():
             plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb, max_rounds)
         elif force == "auto" and stratum.mode is Mode.PLAIN and fold_of(program, stratum) is not None:
@@ -422,7 +438,7 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str, max_rounds: int
 
 
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
-                  force: str, max_rounds: int | None = None) -> StratumPlan:
+                  force: str, max_rounds: int | None, native: bool, reach: dict[str, float]) -> StratumPlan:
     if force == "duckdb" and fold_of(program, stratum) is not None:
         return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
     semiring = semiring_shape(program, stratum, shapes)
@@ -442,14 +458,15 @@ def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict
                                                                        f"; a relation has {largest:.3g} elements"))
         return StratumPlan("einsum", {}, "non-recursive rules, small relations")
     closure = closure_shape(program, stratum)
-    costs = _costs(program, stratum, closure, shapes, size, nnz)
+    costs = _costs(program, stratum, closure, shapes, size, nnz, native, reach)
     if force != "auto":
         if not math.isinf(costs.get(force, math.inf)):
             choice, why = force, "forced"
         elif force == "closure" and closure is None and not math.isinf(costs["dense"]):
             choice, why = "dense", "closure forced but the recursion is not closure-shaped"
         else:
-            choice, why = "sparse", f"{force} forced but infeasible over {DENSE_BUDGET:.3g} elements" \
+            limit = CLOSURE_BUDGET if force == "closure" else DENSE_BUDGET
+            choice, why = "sparse", f"{force} forced but infeasible over {limit:.3g} elements" \
                 if closure is not None or force == "dense" else "closure forced but not closure-shaped"
     else:
         choice = min(costs, key=costs.get)
@@ -470,8 +487,10 @@ def _plan_semiring(semiring: Semiring, stratum: Stratum, shapes: Shapes, force: 
 
 
 def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: Shapes, size: dict,
-           nnz: dict) -> dict[str, float]:
-    """Estimated ns of each strategy; the dense ones are infeasible over ``DENSE_BUDGET``."""
+           nnz: dict, native: bool, reach: dict[str, float]) -> dict[str, float]:
+    """Estimated ns of each strategy; dense is infeasible over ``DENSE_BUDGET`` elements, closure over
+    ``CLOSURE_BUDGET``. On a ``native`` closure backend a closure-shaped stratum's ``sparse`` is the traversal per
+    source, and ``closure`` the compiled loop; a sampled ``reach`` of the step sizes its closure."""
     members = set(stratum.tensors)
     dense_size = sum(size[t] for t in members)
     rows = max(max(shapes.extents[t], default=1) for t in members)
@@ -486,15 +505,25 @@ def _costs(program: Program, stratum: Stratum, closure: Closure | None, shapes: 
         depth = rows
     else:
         depth = min(rows, math.ceil(2 * math.log(max(rows, 2)) / math.log(degree)))
-    reach = rows if degree <= 1.05 else min(rows, degree ** depth)
-    result = min(dense_size, read_nnz * max(reach, depth))
-    costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2) + NS_ROUND * depth}
-    feasible = max(size[t] for t in members) <= DENSE_BUDGET
+    sampled = reach.get(closure.step.name) if closure is not None and closure.step is not None else None
+    if sampled is not None:      # pairs of the step's closure: its nodes times the mean reach of one
+        result = min(dense_size, max(rows * sampled, step))
+    else:
+        result = min(dense_size, read_nnz * max(rows if degree <= 1.05 else min(rows, degree ** depth), depth))
+    if native and closure is not None:
+        costs = {"sparse": NS_NATIVE_CALL + NS_TRAVERSE_PAIR * result + NS_TRAVERSE_EDGE * result * degree}
+    else:
+        costs = {"sparse": NS_SPARSE * (result * (1 + degree) + depth * result / 2) + NS_ROUND * depth}
     join = rows * step if closure is not None else dense_size * max(degree, 1)
-    costs["dense"] = depth * (NS_ROUND + NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) if feasible \
-        else math.inf
+    costs["dense"] = depth * (NS_ROUND + NS_DENSE * 4 * dense_size + NS_SPARSE / 10 * join) \
+        if max(size[t] for t in members) <= DENSE_BUDGET else math.inf
     if closure is not None:
         words = step * math.ceil(rows / 64)    # every edge joins its target component's reach row
-        costs["closure"] = NS_COMPONENT * rows + NS_WORD * words + NS_DENSE * 2 * dense_size if feasible \
-            else math.inf
+        if max(size[t] for t in members) > CLOSURE_BUDGET:
+            costs["closure"] = math.inf
+        elif native:
+            costs["closure"] = NS_NATIVE_CALL + NS_NATIVE_EDGE * step + NS_NATIVE_WORD * words + \
+                NS_NATIVE_BYTE * dense_size
+        else:
+            costs["closure"] = NS_COMPONENT * rows + NS_WORD * words + NS_DENSE * 2 * dense_size
     return costs

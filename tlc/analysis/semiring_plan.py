@@ -21,6 +21,9 @@ from tlc.ir.program import Program
 
 COMBINES = {"min": ("add", "max"), "max": ("add", "min", "mul")}
 """Per fold, the ways its path step may combine a value with an edge's weight."""
+NATIVE_SEMIRING = "native-semiring"
+"""Backend capability: semiring strata run their relaxation and label setting as compiled kernels
+(``tlc_runtime.semiring_native``) instead of NumPy/scipy."""
 NS_ELEMENT, NS_EDGE, NS_ROUND, NS_SETUP = 1.0, 25.0, 20_000.0, 100_000.0
 """Cost model (estimated ns): per dense element operation, per relaxed edge, per round of a loop, and the
 semiring runtime's fixed cost (its checks and the CSR of the weights)."""

@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from tlc.api import Program, Results
 from tlc.driver.rows import is_rows, row_list
@@ -163,9 +162,8 @@ class DatalogProgram(Program):
         stored = {}
         if self.database is not None:      # a relation an earlier run stored there is read from there
             stored = stored_inputs(self.ir, self.database, [preds[n].tl for n in missing if preds[n].used])
-        for name in missing:
-            rows = stored.get(preds[name].tl, [])
-            data[name] = ([()] if rows else []) if isinstance(rows, np.ndarray) else rows   # a nullary relation
+        for name in missing:        # a stored one stays in the file (``StoredTable``): iterating it reads it
+            data[name] = stored.get(preds[name].tl, [])
         return data
 
     def __call__(self, /, **inputs) -> Results:

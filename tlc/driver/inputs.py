@@ -17,8 +17,10 @@ import numpy as np
 from scipy import sparse
 
 import tlc_runtime as rt
+from tlc.analysis.relation_plan import closure_shape
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
 from tlc.driver.rows import is_rows, row_list
+from tlc_runtime.duckdb_relations import StoredTable, StoredTuples
 from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program as IRProgram
@@ -31,6 +33,8 @@ class InputData:
     scalars: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, np.ndarray | rt.Tuples] = field(default_factory=dict)
     tuples: dict[str, list[tuple]] = field(default_factory=dict)
+    stored: dict[str, StoredTable] = field(default_factory=dict)
+    """Relations an earlier run stored in the database file, known by their size: their tuples stay there."""
     string_axes: set = field(default_factory=set)
     """(relation, axis) pairs whose tuples hold names."""
 
@@ -69,6 +73,10 @@ def _read_input(program: IRProgram, data: InputData, name: str, value, memory_li
         data.scalars[name] = read_scalar(name, value, program)
         return
     info = program.tensors[name]
+    if info.relation and isinstance(value, StoredTable):
+        data.stored[name] = value
+        data.string_axes.update((name, a) for a in value.symbolic)     # stored as named constants
+        return
     if info.relation and is_tuple_data(value):
         rows = read_tuples(name, value, info.rank, program)
         data.tuples[name] = rows
@@ -85,6 +93,10 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
     leaves in doubt)."""
     symbols = dict.fromkeys(program.symbols)   # insertion-ordered, O(1) membership
     symbolic = symbolic_axes(program, data.string_axes)
+    for name, stored in list(data.stored.items()):
+        if any((name, a) in symbolic and a not in stored.symbolic for a in range(stored.arity)):
+            data.tuples[name] = list(stored)    # its integers join names here: they become named constants
+            del data.stored[name]
     for name, a, offset in program.integer_indices:   # integers on an axis of named constants are constants too
         if (name, a) in symbolic:
             symbols.setdefault(offset)
@@ -93,11 +105,18 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
             if (name, a) in symbolic:
                 for row in rows:
                     symbols.setdefault(row[a])
+    for stored in data.stored.values():        # in the order of their stored positions: often the same ones
+        if stored.symbolic:
+            for item in stored.names:
+                symbols.setdefault(item)
     n_symbols = len(symbols)
     extents = {n: a.shape for n, a in data.arrays.items()}
     for name, rows in data.tuples.items():
         extents[name] = tuple(n_symbols if (name, a) in symbolic else max((int(r[a]) + 1 for r in rows), default=0)
                               for a in range(program.tensors[name].rank))
+    for name, stored in data.stored.items():
+        extents[name] = tuple(n_symbols if (name, a) in symbolic else stored.maxima[a] + 1
+                              for a in range(stored.arity))
     for decl in program.shapes.values():
         dims = tuple(n_symbols if isinstance(d, str) else d for d in decl.dims)
         if decl.name in extents and extents[decl.name] != dims and decl.name in data.arrays:
@@ -112,7 +131,23 @@ def nonzeros(program: IRProgram, data: InputData) -> dict[str, int]:
     """Tuples in each input relation (the relation planner's nnz)."""
     nnz = {n: rt.sparse.count(a) for n, a in data.arrays.items() if program.tensors[n].relation}
     nnz.update((n, len(rows)) for n, rows in data.tuples.items())
+    nnz.update((n, len(stored)) for n, stored in data.stored.items())     # counted by the database
     return nnz
+
+
+def closure_reach(program: IRProgram, strata: tuple, data: InputData) -> dict[str, float]:
+    """Per input relation that is the step of a closure-shaped stratum, about how many nodes a node reaches
+    (``tlc_runtime.reach.mean_reach``, sampled): the relation planner sizes the closure by it."""
+    from tlc_runtime.reach import mean_reach
+
+    steps = {shape.step.name for stratum in strata
+             if (shape := closure_shape(program, stratum)) is not None and shape.step is not None}
+    reach = {}
+    for name in sorted(steps & set(data.arrays)):
+        value = data.arrays[name]
+        reach[name] = mean_reach(value.csr() if isinstance(value, rt.Tuples) else
+                                 sparse.csr_matrix(np.asarray(value) != 0))
+    return reach
 
 
 def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict, storage: dict) -> dict:
@@ -130,7 +165,22 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
         positions = np.asarray(columns, dtype=np.int64).T.reshape(len(rows), len(shape))
         tuples = rt.Tuples.from_rows(positions, shape)
         prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)
+    for name, stored in data.stored.items():
+        tuples = StoredTuples(stored, extents[name], renumbering(stored, position))
+        prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)   # read: within budget
     return prepared
+
+
+def renumbering(stored: StoredTable, position: dict) -> np.ndarray | None:
+    """Each stored position's position in this run (indexed by the stored one), or None when they are the same."""
+    if not stored.symbolic or not len(stored.ids):
+        return None
+    now = np.fromiter((position[item] for item in stored.names), dtype=np.int64, count=len(stored.names))
+    if np.array_equal(now, stored.ids):
+        return None
+    mapping = np.full(int(stored.ids[-1]) + 1, -1, dtype=np.int64)
+    mapping[stored.ids] = now
+    return mapping
 
 
 def unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set, n_symbols: int,

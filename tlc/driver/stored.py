@@ -1,5 +1,6 @@
-"""Input relations that earlier runs stored in a DuckDB database file (``database=``, ``--db``): read back
-when a run is not given them, and compared with the data a run is given (a change replaces the table).
+"""Input relations that earlier runs stored in a DuckDB database file (``database=``, ``--db``): described (tuple
+count, largest positions, the names of their constants) when a run is not given them, so that the run plans with
+them and reads them in place, and compared with the data a run is given (a change replaces the table).
 
 The file's format is ``tlc_runtime.duckdb_relations``'s: a table of positions per input relation, with the
 names its columns of named constants hold; tables are named as ``tlc.analysis.tables`` says.
@@ -7,16 +8,20 @@ names its columns of named constants hold; tables are named as ``tlc.analysis.ta
 
 from __future__ import annotations
 
+import math
+
 import tlc_runtime.duckdb_relations as rdb
+from tlc.analysis.budget import size_text
 from tlc.analysis.tables import table_names
 from tlc_runtime.errors import RuntimeFailure
 from tlc.errors import DataError, TlcWarning
 from tlc.ir.program import Program
+from tlc.memory_limit import Budget
 
 
-def stored_inputs(program: Program, database: str, missing: list[str]) -> dict:
-    """The data of each relation of ``missing`` that ``database`` stores: its tuples (named constants by name),
-    or a 0-d Boolean array for a nullary relation."""
+def stored_inputs(program: Program, database: str, missing: list[str]) -> dict[str, rdb.StoredTable]:
+    """Each relation of ``missing`` that ``database`` stores, as a ``StoredTable`` (its size and dictionary; its
+    tuples stay in the file)."""
     names = table_names(program)
     found = {}
     for name in missing:
@@ -24,11 +29,11 @@ def stored_inputs(program: Program, database: str, missing: list[str]) -> dict:
         if info is None or not info.relation:
             continue
         try:
-            rows = rdb.stored_rows(database, names[name], info.rank)
+            stored = rdb.stored_table(database, names[name], info.rank)
         except RuntimeFailure as err:
             raise DataError(err.message, info.first_use.span) from None
-        if rows is not None:
-            found[name] = rows
+        if stored is not None:
+            found[name] = stored
     return found
 
 
@@ -70,3 +75,17 @@ def replaced_inputs(program: Program, database: str, given, prepared: dict, symb
                 filename=program.filename, source=program.source,
                 notes=("a later run given no data for it reads the new table",)))
     return notes
+
+
+def check_loaded(program: Program, stored, extents: dict, storage: dict, budget: Budget) -> None:
+    """Raise a located ``DataError`` when a relation of ``stored`` (read from the database file, not given) would be
+    read into memory as a dense array over ``budget``: an in-memory stratum reads it (sparse storage is within
+    budget, or the relation plan moved or refused its strata)."""
+    limit = budget.elements
+    for name in stored:
+        elements = math.prod(extents[name])
+        if limit is not None and storage.get(name) != "sparse" and elements > limit:
+            raise DataError(f"{name}, stored in the database file, would be read into memory as a dense array of "
+                            f"shape {tuple(extents[name])}: {size_text(elements)}, over {budget.describe()} (only "
+                            f"relations that relational strata alone read stay in the database)",
+                            program.tensors[name].first_use.span)

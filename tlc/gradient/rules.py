@@ -203,7 +203,7 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     g = ctx.adjoint(path, adjoint)
     eq = ctx.equation
     lhs = ir.Ref(eq.lhs.name, tuple(replace(i, normalised=False) for i in eq.lhs.indices))
-    reads = tuple(ir.Power(r, ir.Num(0.0)) for r in dict.fromkeys([lhs, *ir.refs(eq.rhs)]))
+    reads = _range_carriers(tuple(dict.fromkeys([lhs, *ir.refs(eq.rhs)])), every)
     ones = ctx.materialise("ones", every, _call("step", ir.Product(reads, (False,) * len(reads))))
     count = _at_least_one(ctx.materialise("count", kept, ones))
     mean = ctx.materialise("mean", kept, ir.Product((ones, x, count), (False, False, True)))
@@ -213,6 +213,28 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((ones, g, y, count), (False, False, False, True)))
     deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
     return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
+
+
+def _range_carriers(refs: tuple[ir.Ref, ...], every: tuple[str, ...]) -> tuple[ir.Power, ...]:
+    """``r^0`` for each read ``r`` of an equation: 1 where it is in range. When every index is a plain, not virtual
+    variable (every range starts at 0), a read's indices outside ``every`` do not bound ``every``: they are renamed
+    apart, each summed over its read alone, instead of in a product of every read over all their indices (a
+    transformer block's lnorm built a 4-index product per step for its ``ones``)."""
+    if not all(i.plain_variable and not i.virtual for r in refs for i in r.indices):
+        return tuple(ir.Power(r, ir.Num(0.0)) for r in refs)
+    taken = {i.plain_variable for r in refs for i in r.indices} | set(every)
+    carriers = []
+    for r in refs:
+        renamed = {}
+        for v in dict.fromkeys(i.plain_variable for i in r.indices if i.plain_variable not in every):
+            name = v + "'"
+            while name in taken:
+                name += "'"
+            taken.add(name)
+            renamed[v] = name
+        indices = tuple(replace(i, terms=((renamed.get(i.plain_variable, i.plain_variable), 1),)) for i in r.indices)
+        carriers.append(ir.Power(replace(r, indices=indices), ir.Num(0.0)))
+    return tuple(carriers)
 
 
 def _concat(node: ir.Call, ctx: Context) -> list[Factor]:

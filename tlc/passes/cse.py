@@ -96,11 +96,12 @@ def cse(program: Program) -> Program:
         name = f"{PREFIX}{counter}"
         factors, inverted, _ = key
         k0, path0, free0, names0 = uses[0]
-        lhs = ir.Ref(name, tuple(ir.Index(((names0[v], 1),)) for v in free0))
+        layout = _layout(free0, equations[k0].lhs)
+        lhs = ir.Ref(name, tuple(ir.Index(((names0[free0[a]], 1),)) for a in layout))
         definition = ir.Equation(lhs, ir.Aggregator.SUM, ir.Product(factors, inverted))
         new_before.setdefault(min(k for k, *_ in uses), []).append(definition)
         for k, path, free, _ in uses:
-            read = ir.Ref(name, tuple(ir.Index(((v, 1),)) for v in free),
+            read = ir.Ref(name, tuple(ir.Index(((free[a], 1),)) for a in layout),
                           span=ir.node_at(equations[k].rhs, path).span)
             rewrites.setdefault(k, []).append((path, read))
     for k, changes in rewrites.items():
@@ -114,6 +115,14 @@ def cse(program: Program) -> Program:
         else:
             statements.append(stmt)
     return replace(program, statements=tuple(statements))
+
+
+def _layout(free: tuple[str, ...], lhs: ir.Ref) -> tuple[int, ...]:
+    """The positions of ``free`` in the shared tensor's axis order: the first use's left-hand side order, then the
+    rest as they appear (an intermediate laid out as its reader's result needs no transposed copy: a transformer
+    block's lnorm read ``_cse1[d, b, p]`` and normalised its first, strided axis)."""
+    order = [v for i in lhs.indices for v in i.variables]
+    return tuple(sorted(range(len(free)), key=lambda a: (order.index(free[a]) if free[a] in order else len(order), a)))
 
 
 def _replace_all(expr: ir.Expr, changes: dict[tuple[int, ...], ir.Expr]) -> ir.Expr:

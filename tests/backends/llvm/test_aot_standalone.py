@@ -167,9 +167,23 @@ def test_closure_artefact_runs_its_native_loop_from_the_library(tmp_path, rng):
     edge[rng.integers(0, n, 400), rng.integers(0, n, 400)] = True     # cycles and self-loops
     program = tlc.compile(CLOSURE, backend="llvm", relations="closure")
     results, source, loaded = _run_artefact(tmp_path, program, {"Edge": edge}, COMPILER + ("opt_einsum",))
-    assert "native.ClosureSpec('tlc_closure_words_v3')" in source and "rs.closure(Edge, _closure)" in source
+    assert "native.ClosureSpec('tlc_closure_words_v4')" in source and "rs.closure(Edge, _closure)" in source
     assert not loaded & set(COMPILER + ("opt_einsum",))
     np.testing.assert_array_equal(results["Path"], np.asarray(tlc.compile(CLOSURE)(Edge=edge)["Path"]))
+
+
+@needs_cc
+def test_semiring_artefact_runs_its_native_kernels_from_the_library(tmp_path, rng):
+    n = 200
+    weights = np.where(rng.random((n, n)) < 0.03, rng.uniform(0.0, 9.0, (n, n)), np.inf)
+    src = np.where(np.arange(n) < 3, 0.0, np.inf)
+    program = tlc.compile("Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]", backend="llvm",
+                          relations="semiring")
+    results, source, loaded = _run_artefact(tmp_path, program, {"W": weights, "Src": src}, COMPILER + OPTIONAL)
+    assert "semiring_native.SemiringSpec('tlc_semiring_min_add_v4', 'min', 'add')" in source
+    assert not loaded & set(COMPILER + OPTIONAL)      # label setting natively: no scipy
+    expected = tlc.compile(program.source_ir.source, relations="dense")(W=weights, Src=src)["Dist"]
+    np.testing.assert_array_equal(results["Dist"], expected)
 
 
 def _disassembly(library, program, inputs, cpu) -> str:

@@ -142,7 +142,7 @@ def test_the_kernel_refuses_indices_outside_its_rows():
 @pytest.mark.parametrize("threads", [1, 2])
 def test_programs_on_llvm_match_numpy_closure_and_dense(source, name, threads):
     edge = sp.csr_matrix(GRAPHS[name])
-    program = tlc.compile(source, backend="llvm", threads=threads)
+    program = tlc.compile(source, backend="llvm", threads=threads, relations="closure")   # auto may traverse these
     got = np.asarray(program(Edge=edge)["Path"])
     assert "rs.closure(" in program.source(Edge=edge) and "_closure)" in program.source(Edge=edge)
     assert f"runs: closure: native llvm kernel, {threads} thread" in program.explain(Edge=edge)
@@ -196,3 +196,35 @@ def test_a_round_limit_keeps_the_sparse_closure_semi_naive():
     np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]), np.triu(np.ones((50, 50), bool), 1))
     with pytest.raises(tlc.TlcError):
         tlc.compile(CLOSURE, backend="llvm", relations="sparse", max_rounds=10)(Edge=edge)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "coo"])
+def test_stored_zeros_and_duplicates_are_edges_only_where_an_entry_is_nonzero(fmt):
+    # (0, 1) is stored twice, as 1 and -1: an edge (some entry is nonzero, though they sum to 0); (1, 2) is an
+    # explicit zero: no edge
+    indptr, cols, data = np.array([0, 2, 3, 4, 5, 5]), np.array([1, 1, 2, 3, 3]), np.array([1.0, -1.0, 0.0, 2.0, 1.0])
+    matrix = sp.csr_matrix((data, cols, indptr), shape=(5, 5))
+    assert not matrix.has_canonical_format and matrix.nnz == 5
+    if fmt == "coo":
+        matrix = sp.coo_matrix((data, (np.array([0, 0, 1, 2, 3]), cols)), shape=(5, 5))
+    edges = np.zeros((5, 5), bool)
+    edges[[0, 2, 3], [1, 3, 3]] = True
+    want = reach.closure_rows(sp.csr_matrix(edges))
+    assert want[0, 1] and want[2, 3] and want[3, 3] and not want[0, 2] and not want[1, 2]
+    np.testing.assert_array_equal(reach.closure_rows(matrix, kernel(2)), want)
+    np.testing.assert_array_equal(reach.closure_rows(matrix), want)
+    np.testing.assert_array_equal(reach.closure_csr(matrix, kernel(1)).toarray() != 0, want)
+
+
+@pytest.mark.parametrize(("name", "edge", "strategy", "runs"), [
+    ("chain", chain(1000), "closure", "runs: closure: native llvm kernel, 2 threads"),
+    ("thin", random_graph(4000, 2000, 7), "sparse", "runs: sparse closure: native llvm kernel (a traversal per source)"),
+])
+def test_auto_on_llvm_sizes_the_closure_by_sampling_and_matches_numpy(name, edge, strategy, runs):
+    edge = sp.csr_matrix(edge)
+    program = tlc.compile(CLOSURE, backend="llvm", threads=2)
+    stratum = program.specialisation(Edge=edge).plan.strata[0]
+    assert stratum.strategy == strategy and stratum.costs[strategy] == min(stratum.costs.values())
+    assert runs in program.explain(Edge=edge)
+    np.testing.assert_array_equal(np.asarray(program(Edge=edge)["Path"]),
+                                  reach.closure_rows(edge)[:edge.shape[0], :edge.shape[1]])

@@ -104,6 +104,8 @@ class DaskEmitter(ScheduleEmitter):
     RUNTIME = "tlc_runtime.dask_ops"
     IMPORTS = ("import dask.array as da",)
     EXPRESSION = DaskExpression
+    STORES_WHOLE = False
+    """Every array is allocated as the base schedule does (``DaskExpression.write`` combines into it)."""
     ARRAY_STRATEGIES = frozenset({"dense"})
     """A dense semi-naive stratum runs on Dask: its Boolean products are pairwise contractions of Dask arrays (the
     backend's ``ARRAY_RELATIONS`` capability has their contractions planned)."""

@@ -3,8 +3,9 @@
 Layers: ``kernel`` (kernel IR) <- ``from_ir`` (tlc IR equation -> kernel, cost rules; ``parallel``
 picks the loop threads split) <- ``emit`` (the NumPy module with kernel calls); ``codegen`` (kernel ->
 LLVM IR) and ``jit`` (host-tuned O3, one MCJIT engine, cache) need llvmlite; ``program`` runs programs
-(``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries; ``closure`` is the one fixed
-kernel, the closure strategy's loop over strong components (and a traversal per source for sparse closures). Emitted
+(``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries; ``closure`` and ``semiring`` are the fixed
+kernels: the closure strategy's loop over strong components (and a traversal per source for sparse closures), and
+the semiring strategy's relaxation over CSR and label setting. Emitted
 code calls kernels through ``tlc_runtime.native``, which also splits them over threads.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from tlc.backends.llvm.emit import emit_llvm
 from tlc.backends.registry import Backend
 from tlc.analysis.relation_plan import NATIVE_CLOSURE
+from tlc.analysis.semiring_plan import NATIVE_SEMIRING
 from tlc.driver.plan import FUSED_FOLDS
 
 
@@ -24,6 +26,6 @@ def _load(planned, emitted):
 
 BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
                   _load,
-                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE}),
+                  extra="llvm", requires=("llvmlite",), capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE, NATIVE_SEMIRING}),
                   function_fallbacks={"not": "negation of a numeric tensor has no kernel form yet (rt.negate)",
                                       "concat": "concat reshapes (a view in NumPy)"})

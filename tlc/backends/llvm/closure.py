@@ -11,6 +11,10 @@ Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in `
 disjoint node ranges): whole words as 64 bytes each (a constant trip count, vectorised), then the last partial word.
 
 ``f_reach`` is the closure of a graph too large for bitset rows, as CSR: a traversal per source (``_reach``).
+
+The expansion and the traversal are optimised for size (``optsize``): they are bound by memory and by dependent
+loads, so they run as fast (measured on 8,192-node rows and a 3,000-node traversal), and the module compiles in
+about half the time (the JIT compile is most of a closure run on graphs of a few thousand nodes).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def _reach(module: ir.Module, name: str) -> None:
     the source, then every node at most once) belong to one thread."""
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 3), name)
     fn.attributes.add("nounwind")
+    fn.attributes.add("optsize")
     indptr, successors, counts, starts, targets, stamp, stack, lo, hi, write = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     writing = b.icmp_signed("!=", write, ir.Constant(I64, 0))
@@ -107,6 +112,7 @@ def _rows(module: ir.Module, name: str) -> None:
     """``void f_rows(out, closed, labels, n, words, node_lo, node_hi)``: see the module docstring."""
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I8.as_pointer(), P64, P64, I64, I64, I64, I64]), name)
     fn.attributes.add("nounwind")
+    fn.attributes.add("optsize")
     out, closed, labels, n, words, lo, hi = fn.args
     out.add_attribute("noalias")
     closed.add_attribute("noalias")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
-from tlc.backends.llvm.kernel import ClosureLoop, Kernel, describe, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, Kernel, SemiringLoop, describe, symbol_for
 from tlc.backends.registry import Emitted
 from tlc.backends.shared.arrays import ArrayExpression, Bound
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
@@ -21,6 +21,8 @@ from tlc.driver.planned import PlannedProgram
 
 CLOSURE_CALL = "_closure"
 """The name emitted code calls the compiled closure loop by (``tlc_runtime.native.ClosureKernel``)."""
+SEMIRING_CALL = "_semiring_{fold}_{combine}"
+"""The name emitted code passes a semiring's compiled kernels by (``tlc_runtime.semiring_native``)."""
 
 
 class LlvmEmitter(ScheduleEmitter):
@@ -36,11 +38,14 @@ class LlvmEmitter(ScheduleEmitter):
         self.decisions: dict[int, list[str]] = {}
         self.closure_loop: ClosureLoop | None = None
         """The compiled loop of ``rs.closure``, once a closure stratum uses it."""
+        self.semiring_loops: dict[str, SemiringLoop] = {}
+        """The compiled kernels of the semiring strata, by call name."""
 
     def tables(self) -> list[str]:
         """``KERNELS``: the compiled kernels by call name, which the loader binds."""
-        table = ["", "# compiled kernels: name -> symbol, array types, output type, loop variables, variable threads "
-                 "may split", "KERNELS = {"]
+        table = ["", "import tlc_runtime.semiring_native as semiring_native"] if self.semiring_loops else []
+        table += ["", "# compiled kernels: name -> symbol, array types, output type, loop variables, variable threads "
+                  "may split", "KERNELS = {"]
         for call, lowering in self.lowerings.items():
             k = lowering.kernel
             split = k.variables.index(k.split) if k.split else None
@@ -50,6 +55,10 @@ class LlvmEmitter(ScheduleEmitter):
         if self.closure_loop is not None:
             spec = f"native.ClosureSpec({literal(symbol_for(self.closure_loop))})"
             table.append(f"    {literal(CLOSURE_CALL)}: {spec},  {comment(self.closure_loop.label)}")
+        for call, loop in self.semiring_loops.items():
+            spec = (f"semiring_native.SemiringSpec({literal(symbol_for(loop))}, {literal(loop.fold)}, "
+                    f"{literal(loop.combine)})")
+            table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
         table.append("}")
         return table
 
@@ -59,7 +68,7 @@ class LlvmEmitter(ScheduleEmitter):
         kernels = {name: lowering.kernel for name, lowering in self.lowerings.items()}
         if self.closure_loop is not None:
             kernels[CLOSURE_CALL] = self.closure_loop
-        return kernels
+        return kernels | self.semiring_loops
 
     def closure_call(self, step: str, storage: str = "dense") -> str:
         """``rs.closure`` with the compiled closure loop (split over threads by word ranges), or for ``sparse``
@@ -67,6 +76,12 @@ class LlvmEmitter(ScheduleEmitter):
         self.closure_loop = ClosureLoop()
         function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"
         return f"{function}({step}, {CLOSURE_CALL})"
+
+    def semiring_kernel(self, semiring) -> str:
+        """The compiled kernels of ``semiring``'s fold and combine (relaxation and label setting)."""
+        call = SEMIRING_CALL.format(fold=semiring.fold, combine=semiring.combine)
+        self.semiring_loops[call] = SemiringLoop(semiring.fold, semiring.combine)
+        return call
 
     def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
         """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code."""
@@ -99,6 +114,9 @@ class LlvmEmitter(ScheduleEmitter):
         pad = "    " * indent
         self.lines.extend(pad + line for line in equation_comments(eq, self.program.filename))
         self.lines.extend(pad + line for line in body.out)
+        if lowering.kernel.output.combine == "assign" and target in self.deferred:   # stores every element
+            self.lines.append(f"{pad}{target} = np.empty({self.shapes.extents[self.deferred.pop(target)]})")
+        self.lines.extend(pad + line for line in self.deferred_allocation(target))
         self.lines.append(pad + comment(f"{name}: {describe(lowering.kernel)}"))
         count = counts_of(target) if lowering.kernel.count is not None else "None"
         self.lines.append(f"{pad}{name}({target}, {count}, {_tuple(lowering.arrays)}, {_tuple(lowering.params)}, "

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, SemiringLoop, symbol_for
 from tlc.errors import TlcError
 
 try:
@@ -73,6 +73,9 @@ def lower(kernel: Kernel | ClosureLoop, symbol: str) -> str:
     if isinstance(kernel, ClosureLoop):
         from tlc.backends.llvm.closure import closure_module    # needs llvmlite, which is optional
         return str(closure_module(kernel, symbol))
+    if isinstance(kernel, SemiringLoop):
+        from tlc.backends.llvm.semiring import semiring_module    # needs llvmlite, which is optional
+        return str(semiring_module(kernel, symbol))
     from tlc.backends.llvm.codegen import kernel_module    # needs llvmlite, which is optional
     try:
         return str(kernel_module(kernel, symbol))

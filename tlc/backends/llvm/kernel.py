@@ -331,10 +331,12 @@ def format_expr(node: Expr, arrays: tuple[Array, ...] = ()) -> str:
     raise KernelError(f"not a kernel expression: {node!r}")
 
 
-def describe(kernel: Kernel | ClosureLoop) -> str:
+def describe(kernel: Kernel | ClosureLoop | SemiringLoop) -> str:
     """One line: ``out[i] += relu(sum[j](W[i, j] * X[j]) + B[i])``, plus the loop plan."""
     if isinstance(kernel, ClosureLoop):
         return f"{kernel.label}  [threads split words]"
+    if isinstance(kernel, SemiringLoop):
+        return f"{kernel.label}  [threads split slices]"
     combine = {"assign": "=", "add": "+=", "max": "max=", "min": "min=", "or": "|="}[kernel.output.combine]
     target = f"out[{', '.join(format_pos(p) for p in kernel.output.pos)}]"
     plan = f"loops {','.join(kernel.loops) or '-'}"
@@ -345,10 +347,12 @@ def describe(kernel: Kernel | ClosureLoop) -> str:
     return f"{target} {combine} {format_expr(kernel.value, kernel.arrays)}  [{plan}]"
 
 
-def symbol_for(kernel: Kernel | ClosureLoop) -> str:
+def symbol_for(kernel: Kernel | ClosureLoop | SemiringLoop) -> str:
     """A stable function name for a kernel: a hash of its structure (names and labels excluded)."""
     if isinstance(kernel, ClosureLoop):
         return f"tlc_closure_words_v{kernel.version}"
+    if isinstance(kernel, SemiringLoop):
+        return f"tlc_semiring_{kernel.fold}_{kernel.combine}_v{kernel.version}"
     return "tlc_k_" + hashlib.sha1(repr(kernel).encode()).hexdigest()[:16]
 
 
@@ -362,5 +366,23 @@ class ClosureLoop:
     at a time (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 3
+    version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SemiringLoop:
+    """The kernels of a semiring recursion (``tlc_runtime.semiring_native``) for one ``fold`` (``min``/``max``)
+    and ``combine`` (``add``, ``mul``, ``min``, ``max``), compiled once for every program: the semi-naive
+    relaxation over the CSR of the weights, a slice at a time, and label setting with a 4-ary heap
+    (``semiring.py``)."""
+
+    fold: str
+    combine: str
+    version: int = 4
+    """Bumped when the generated code changes (it names the symbol)."""
+
+    @property
+    def label(self) -> str:
+        """What the kernels compute, for comments and ``explain``."""
+        return f"semiring {self.fold}= by {self.combine}: relaxation over CSR, or label setting with a heap"

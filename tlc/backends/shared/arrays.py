@@ -8,6 +8,7 @@ the code only through ``tlc.backends.shared.quoting``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from tlc.analysis.projection import Projection
@@ -22,6 +23,10 @@ ELEMENTWISE_CODE = {
     "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate",
 }
 PAIRWISE_CODE = {"min": "np.minimum", "max": "np.maximum"}
+_NAMED = re.compile(r"[A-Za-z_]\w*(\[[^\[\]]*\])?")
+"""Code naming an array or a slice of one (no operation that makes a new array)."""
+_TEMPORARY = re.compile(r"_t[0-9]+")
+"""A temporary of the emitted code (``ScheduleEmitter.fresh``), never a tensor's name."""
 SUM_CHUNK = 100
 """Most terms of a sum in one emitted expression (CPython's compiler recurses once per operator)."""
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
@@ -388,6 +393,16 @@ class ArrayExpression:
                 dst = "".join(self.letter(v) for v in lhs_vars)
                 code = f"rt.align({code}, {src!r}, {dst!r}, {sizes!r})"
             parts = self.slices(eq.lhs)
+            if target in self.owner.deferred and reduction == "sum" and not relation \
+                    and all(p == ":" for p in parts):
+                del self.owner.deferred[target]
+                shape = tuple(self.size(v) for v in lhs_vars)
+                if _NAMED.fullmatch(code) and not _TEMPORARY.fullmatch(code):   # another array or a view of one:
+                    # copied, never shared (a temporary holds the new result of an operation, or a view)
+                    code = f"np.array({code}, dtype=np.float64)"
+                self.out.append(f"{target} = rt.owned({code}, {shape})")
+                return
+            self.out.extend(self.owner.deferred_allocation(target))
             sel = f"{target}[{', '.join(parts)}]" if parts else f"{target}[()]"
             if relation and eq.fact:
                 self.out.append(f"{sel} = True")
@@ -412,6 +427,7 @@ class ArrayExpression:
         red = "or" if relation else reduction
         extra = f", count={counts_of(target)}, weight={count}" if count else ""
         value_name = self.bind(code)
+        self.out.extend(self.owner.deferred_allocation(target))
         self.out.append(f"rt.scatter({target}, {value_name}, {specs}, {ranges}, {dst!r}, {red!r}{extra})")
 
 

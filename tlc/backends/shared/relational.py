@@ -51,15 +51,15 @@ class _Relational:
 
     def emit(self) -> None:
         self.lines.append(comment(self.plan.describe()))
-        for t in self.stratum.tensors:
-            data = f"inputs[{literal(t)}]" if t in self.emitter.inputs else "None"
-            self.lines.append(f"{self.name(t)} = rs.store({data}, {self.shape(t)}, {self.working!r})")
         members = set(self.stratum.tensors)
         base = [k for k in self.stratum.equations
                 if not any(r.name in members for r in ir.refs(self.program.equations[k].rhs))]
         recursive = [k for k in self.stratum.equations if k not in base]
-        if self.closing and self.closure_of_step(base):
+        if self.closing and self.closure_of_step(base):     # no empty start: an n x n one costs a zeroing
             return self.finish()
+        for t in self.stratum.tensors:
+            data = f"inputs[{literal(t)}]" if t in self.emitter.inputs else "None"
+            self.lines.append(f"{self.name(t)} = rs.store({data}, {self.shape(t)}, {self.working!r})")
         for k in base:
             self.rule(k, 0, self.name(self.program.equations[k].lhs.name))
         if self.closing:

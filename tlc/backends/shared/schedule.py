@@ -58,6 +58,11 @@ class ScheduleEmitter:
     arrays)."""
     EXPRESSION = ArrayExpression
     """How one equation is rendered (a backend may subclass ``ArrayExpression``)."""
+    STORES_WHOLE = True
+    """Whether a tensor that one plain equation defines over its whole extent is assigned its value (``T = ...``,
+    ``stores_whole``) instead of allocated as zeros and added into: the zeros, the addition and the page faults of
+    each new zeroed array took half of a digits MLP training step. A backend whose code writes into arrays it did
+    not allocate itself sets False."""
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
     """Relational strategies (``tlc.analysis.relation_plan``) this backend runs as its own array code, the general
     schedule's, instead of on ``tlc_runtime.sparse`` (the Dask backend's dense semi-naive strata)."""
@@ -81,6 +86,9 @@ class ScheduleEmitter:
         """The evaluation mode of the stratum being emitted."""
         self.windows = planned.windows
         """Virtual axes kept as ring buffers: tensor -> (axis, slots) (``tlc.analysis.windows``)."""
+        self.deferred: dict[str, str] = {}
+        """Variables of tensors (variable -> tensor) whose allocation waits for their one equation: assigned whole
+        there (``stores_whole``), or allocated just before it."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -143,6 +151,11 @@ class ScheduleEmitter:
             raise ValueError("a backend with NATIVE_CLOSURE overrides closure_call")
         return f"rs.closure({step})"
 
+    def semiring_kernel(self, semiring) -> str | None:
+        """The name emitted code passes as ``sr.fixpoint``'s native kernels for ``semiring`` (a
+        ``semiring_plan.Semiring``), or None to run it in NumPy/scipy; a backend with native kernels overrides it."""
+        return None
+
     def _result(self, name: str) -> str:
         axis = virtual_axis(self.program, name)
         if axis is None:
@@ -189,6 +202,30 @@ class ScheduleEmitter:
             else:
                 self.lines.append(f"{sel} += {data}")
 
+    def stores_whole(self, name: str) -> bool:
+        """True when ``name`` (of a plain stratum) is one sum equation's value over its whole, non-empty extent,
+        with no data supplied (an equation adding 0 aside): its equation may assign it (``T = rt.owned(...)``)
+        instead of adding into zeros."""
+        defining = [k for k in self.program.defining(name) if not adds_zero(self.program.equations[k])]
+        if not self.STORES_WHOLE or len(defining) != 1 or name in self.inputs or name in self.windows \
+                or self.program.tensors[name].relation or virtual_axis(self.program, name) is not None:
+            return False
+        eq = self.program.equations[defining[0]]
+        variables = [index.plain_variable for index in eq.lhs.indices]
+        ranges = self.shapes.ranges.get(defining[0], {})
+        return eq.aggregator.reduction == "sum" and all(variables) and len(set(variables)) == len(variables) \
+            and all(n > 0 and tuple(ranges.get(v, ())) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
+
+    def deferred_allocation(self, target: str) -> list[str]:
+        """The lines allocating ``target`` if its allocation was deferred (then no longer), else none."""
+        name = self.deferred.pop(target, None)
+        if name is None:
+            return []
+        saved, self.lines = self.lines, []
+        self.allocate(name, target)
+        block, self.lines = self.lines, saved
+        return block
+
     def new_array(self, name: str, shape: tuple[int, ...], fill: str, windowed: bool) -> str:
         """Code of a new array for ``name`` of ``shape`` (its ring buffer when ``windowed``): ``zeros``, ``bool``
         (all false) or ``nan`` (no contribution yet)."""
@@ -231,7 +268,10 @@ class ScheduleEmitter:
                     self.numeric.add(ref.name)
                     self.lines.append(f"{numeric_copy(ref.name)} = rt.as_number({identifier(ref.name)})")
         for name in stratum.tensors:
-            self.allocate(name)
+            if stratum.mode is Mode.PLAIN and self.stores_whole(name):
+                self.deferred[identifier(name)] = name
+            else:
+                self.allocate(name)
         if stratum.mode is Mode.PLAIN:
             for k in stratum.equations:
                 eq = self.program.equations[k]
@@ -240,6 +280,8 @@ class ScheduleEmitter:
                     self.lines.append("# (adds 0 to an array of zeros: it gives only its extent)")
                     continue
                 self.equation(k, identifier(eq.lhs.name))
+            if self.deferred:
+                raise TlcError(f"internal error: {', '.join(self.deferred.values())} never written (please report it)")
         elif stratum.mode is Mode.RECURRENCE:
             self._recurrence(stratum)
         elif stratum.mode is Mode.SEMINAIVE:
@@ -425,6 +467,7 @@ class ScheduleEmitter:
             # an empty range is 0 and still defines its elements (as it does unfused: ``T = X[p] Y[p + 1]``)
             lhs = {v for i in eq.lhs.indices for v in i.variables}
             if any(b.size <= 0 and (v in lhs or eq.aggregator.reduction != "sum") for v, b in bounds.items()):
+                self.lines.extend(pad + line for line in self.deferred_allocation(target))
                 self.lines.append(f"{pad}# (empty index range: defines no element)")
                 return
             body = self.EXPRESSION(self, k, bounds, overrides or {}, analyse(eq))

@@ -42,6 +42,7 @@ def emit_semiring(emitter, stratum: Stratum, plan: StratumPlan) -> None:
             emitter.fold_equation(k, base, indent=0)
     emitter.lines.extend(equation_comments(emitter.program.equations[semiring.equation], emitter.program.filename))
     target = identifier(name)
+    kernel = emitter.semiring_kernel(semiring)
     emitter.lines.append(f"{target} = sr.fixpoint({target}, {base}, {identifier(semiring.weights)}, "
                          f"{literal(semiring.fold)}, {literal(semiring.combine)}, {semiring.axis}, "
-                         f"{semiring.forward}, {watch})")
+                         f"{semiring.forward}, {watch}{'' if kernel is None else ', ' + kernel})")

@@ -200,18 +200,20 @@ class StratumSql:
         ``min``/``max`` fixpoint is ``keyed_fold``; a sum fixpoint is a semi-naive loop, each round folding the
         equations over the last round's delta and adding what it derives (each product reads the tensor once,
         so the sum of the rounds' deltas is the fixpoint)."""
+        if fold == "avg":       # non-recursive (fold_of)
+            return self.average(stratum)
         (t,) = stratum.tensors
         table, new, delta = self.table(t), self.own("new", t), self.own("delta", t)
         keys = columns(len(self.extents[t]))
         base, variants = [], []
         for k in stratum.equations:
             eq = self.program.equations[k]
-            for term in (sum_terms(eq.rhs) if fold in ("sum", "avg") else [eq.rhs]):
+            for term in (sum_terms(eq.rhs) if fold == "sum" else [eq.rhs]):
                 reads = [n for n, r in enumerate(ir.refs(term)) if r.name == t]
                 if reads:
                     variants.extend(self.fold_select(eq.lhs, term, fold, n) for n in reads)
                 else:
-                    base.append(self.fold_select(eq.lhs, term, "sum" if fold == "avg" else fold))
+                    base.append(self.fold_select(eq.lhs, term, fold))
 
         if t in self.supplied:      # its data is one more contribution
             base.insert(0, f"SELECT * FROM {self.own('input', t)}")
@@ -221,12 +223,6 @@ class StratumSql:
                 return f"SELECT {', '.join(f'CAST(NULL AS BIGINT) AS {c}' for c in keys)}, " \
                        f"CAST(NULL AS DOUBLE) AS v WHERE FALSE"
             return f"SELECT {', '.join(keys)}, {fold}(v) AS v FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
-        if stratum.mode is Mode.PLAIN and fold == "avg":
-            count = self.averaged(stratum.equations[0]) + (t in self.supplied)    # supplied data: one more element
-            return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(keys)}, sum(v) / "
-                                     f"{max(count, 1)} AS v FROM ({' UNION ALL '.join(base)}) GROUP BY ALL",),
-                              note=f"an average with tensor semantics: grouped sum(v) over the {count} elements "
-                                   f"averaged, relations read as 1")
         if stratum.mode is Mode.PLAIN:
             return SqlStratum((t,), (f"CREATE OR REPLACE TABLE {table} AS {grouped(base)}",),
                               note="a join with tensor semantics: grouped sum(v), relations read as 1")
@@ -242,12 +238,42 @@ class StratumSql:
         return SqlStratum((t,), setup, derive, (new,), merge, finish,
                           note="sum fixpoint: grouped sum(v), a semi-naive loop adding each round's new contributions")
 
-    def averaged(self, k: int) -> int:
-        """How many elements equation ``k``'s ``avg=`` averages per element of its left-hand side: the product of
-        its reduced variables' ranges."""
-        eq = self.program.equations[k]
-        kept = {i.plain_variable for i in eq.lhs.indices}
-        return math.prod(max(hi - lo, 0) for v, (lo, hi) in self.ranges[k].items() if v not in kept)
+    def average(self, stratum: Stratum) -> SqlStratum:
+        """An ``avg=`` stratum (any number of equations, each a sum of products): per element, the sum of every
+        term's contributions over the number of elements averaged there, as the NumPy backend counts them (each
+        equation counts the product of its reduced variables' ranges over its left-hand side's ranges, supplied data
+        one). A term that leaves out a reduced variable repeats for each of its values: its sum is scaled by them."""
+        (t,) = stratum.tensors
+        keys = columns(len(self.extents[t]))
+        parts, counts = [], []
+        if t in self.supplied:
+            parts.append(f"SELECT * FROM {self.own('input', t)}")
+            counts.append((tuple((0, int(n)) for n in self.supplied[t]), 1))
+        for k in stratum.equations:
+            eq, ranges = self.program.equations[k], self.ranges[k]
+            kept = [i.plain_variable for i in eq.lhs.indices]
+            reduced = {v: max(hi - lo, 0) for v, (lo, hi) in ranges.items() if v not in kept}
+            counts.append((tuple(ranges[v] for v in kept), math.prod(reduced.values())))
+            for term in sum_terms(eq.rhs):
+                bound = {i.plain_variable for ref in ir.refs(term) for i in ref.indices}
+                times = math.prod(n for v, n in reduced.items() if v not in bound)
+                select = self.fold_select(eq.lhs, term, "sum")
+                parts.append(select if times == 1 else
+                             f"SELECT {', '.join(keys)}, v * {times} AS v FROM ({select})")
+        counts = [(region, n) for region, n in counts if n and all(hi > lo for lo, hi in region)]
+        whole = all(region == tuple((0, int(e)) for e in self.extents[t]) for region, _ in counts)
+        if whole:
+            divisor = str(max(sum(n for _, n in counts), 1))
+        else:       # the count differs between elements: each equation counts over its own region
+            inside = [" AND ".join(f"{c} >= {lo} AND {c} < {hi}" for c, (lo, hi) in zip(keys, region)) or "TRUE"
+                      for region, _ in counts]
+            divisor = "(" + " + ".join(f"CASE WHEN {where} THEN {n} ELSE 0 END"
+                                       for where, (_, n) in zip(inside, counts)) + ")"
+        text = (f"CREATE OR REPLACE TABLE {self.table(t)} AS SELECT {', '.join(keys)}, sum(v) / {divisor} AS v "
+                f"FROM ({' UNION ALL '.join(parts)}) GROUP BY {', '.join(keys)}")
+        what = f"the {divisor} elements averaged" if whole else "the elements averaged at each element"
+        return SqlStratum((t,), (text,), note=f"an average with tensor semantics: grouped sum(v) over {what}, "
+                                              f"relations read as 1")
 
     def keyed_fold(self, stratum: Stratum, fold: str, base: str) -> SqlStratum:
         """A ``min=``/``max=`` fixpoint as one ``WITH RECURSIVE ... USING KEY`` (DuckDB 1.3): the CTE is keyed by

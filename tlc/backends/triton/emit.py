@@ -29,6 +29,8 @@ class TritonEmitter(ScheduleEmitter):
     BANNER = ("for the triton backend: @triton.jit kernels launched through tlc_runtime.triton_host, NumPy for "
               "the rest; shapes are specialised.")
     IMPORTS = ("import tlc_runtime.triton_host as th", "import triton", "import triton.language as tl")
+    STORES_WHOLE = False
+    """Kernels write into arrays allocated up front."""
 
     def __init__(self, planned: PlannedProgram):
         super().__init__(planned)

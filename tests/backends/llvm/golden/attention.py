@@ -20,16 +20,15 @@ def run(inputs):
     V = rt.as_number(inputs['V'])  # (5, 2)
 
     # stratum 1: O (plain)
-    O = np.zeros((3, 2))
     # line:2  # fused attention: S is not materialised
     #   S[p, q.] = softmax(Q[p, d] K[q, d] / 2)
     #   O[p, e] = S[p, q] V[q, e]
     _t1 = rt.attention(Q, (K,), (V,), scale=np.divide(1.0, 2.0), report=_attention, where='line:2')
-    O[:, :] += _t1
+    O = rt.owned(_t1, (3, 2))
 
     # stratum 2: P (plain)
-    P = np.zeros((3, 5))
     # line:3  P[p, q.] = softmax(Q[p, d] K[q, d])
+    P = np.empty((3, 5))
     # _k1: out[p, q] = softmax[q](sum[d]((Q[p, d] * K[q, d])))  [loops p,q; threads split p]
     _k1(P, None, (Q, K), (), (0, 3, 0, 5, 0, 4, 3, 5, 3, 4, 5, 4))
 

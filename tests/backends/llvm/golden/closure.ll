@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v3"
+; ModuleID = "tlc_closure_words_v4"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v3_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v4_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,7 +24,7 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v3"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
+define void @"tlc_closure_words_v4"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
 {
 entry:
   br label %"k_test"
@@ -54,7 +54,7 @@ e_body:
   %".26" = load i64, i64* %".25"
   %".27" = mul nsw i64 %".26", %".6"
   %".28" = getelementptr i64, i64* %".1", i64 %".27"
-  call void @"tlc_closure_words_v3_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
+  call void @"tlc_closure_words_v4_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
   %".30" = add nsw i64 %"e", 1
   br label %"e_test"
 e_done:
@@ -62,7 +62,7 @@ e_done:
   br label %"k_test"
 }
 
-define void @"tlc_closure_words_v3_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind
+define void @"tlc_closure_words_v4_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -130,7 +130,7 @@ j_done:
   br label %"i_test"
 }
 
-define void @"tlc_closure_words_v3_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind
+define void @"tlc_closure_words_v4_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
 {
 entry:
   %".12" = icmp ne i64 %".10", 0

@@ -1,9 +1,9 @@
-; _k1: out[i0, i2] = sum[i1]((W1[i0, i1] * X[i2, i1]))  [loops i0,i2; threads split i0]
-; ModuleID = "tlc_k_001aeabfd258c5f7"
+; _k1: out[i2, i0] = sum[i1]((W1[i0, i1] * X[i2, i1]))  [loops i2,i0; threads split i2]
+; ModuleID = "tlc_k_69c743aa684cf5dc"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define void @"tlc_k_001aeabfd258c5f7"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* noalias %".4", double* %".5", i64* %".6") nounwind
+define void @"tlc_k_69c743aa684cf5dc"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* noalias %".4", double* %".5", i64* %".6") nounwind
 {
 entry:
   %"acc.sum" = alloca double
@@ -30,33 +30,33 @@ body:
   %".18" = getelementptr inbounds i64, i64* %".6", i64 11
   %"int11" = load i64, i64* %".18"
   %".19" = mul nsw i64 1, %"int11"
-  br label %"i0.head"
-i0.head:
-  %"i0" = phi  i64 [%"int0", %"body"], [%".60", %"i2.done"]
-  %".21" = icmp slt i64 %"i0", %"int1"
-  br i1 %".21", label %"i0.body", label %"i0.done"
-i0.body:
   br label %"i2.head"
-i0.done:
-  ret void
 i2.head:
-  %"i2" = phi  i64 [%"int2", %"i0.body"], [%".58", %"i1.done"]
-  %".24" = icmp slt i64 %"i2", %"int3"
-  br i1 %".24", label %"i2.body", label %"i2.done"
+  %"i2" = phi  i64 [%"int0", %"body"], [%".60", %"i0.done"]
+  %".21" = icmp slt i64 %"i2", %"int1"
+  br i1 %".21", label %"i2.body", label %"i2.done"
 i2.body:
-  %".26" = add nsw i64 0, %"i0"
+  br label %"i0.head"
+i2.done:
+  ret void
+i0.head:
+  %"i0" = phi  i64 [%"int2", %"i2.body"], [%".58", %"i1.done"]
+  %".24" = icmp slt i64 %"i0", %"int3"
+  br i1 %".24", label %"i0.body", label %"i0.done"
+i0.body:
+  %".26" = add nsw i64 0, %"i2"
   %".27" = mul nsw i64 %".26", %".15"
   %".28" = add nsw i64 0, %".27"
-  %".29" = add nsw i64 0, %"i2"
+  %".29" = add nsw i64 0, %"i0"
   %".30" = add nsw i64 %".28", %".29"
   %".31" = getelementptr inbounds double, double* %".1", i64 %".30"
   store double              0x0, double* %"acc.sum"
   br label %"i1.head"
-i2.done:
-  %".60" = add nsw i64 %"i0", 1
-  br label %"i0.head"
+i0.done:
+  %".60" = add nsw i64 %"i2", 1
+  br label %"i2.head"
 i1.head:
-  %"i1" = phi  i64 [%"int4", %"i2.body"], [%".54", %"i1.body"]
+  %"i1" = phi  i64 [%"int4", %"i0.body"], [%".54", %"i1.body"]
   %".34" = icmp slt i64 %"i1", %"int5"
   br i1 %".34", label %"i1.body", label %"i1.done"
 i1.body:
@@ -83,16 +83,16 @@ i1.body:
 i1.done:
   %".56" = load double, double* %"acc.sum"
   store double %".56", double* %".31"
-  %".58" = add nsw i64 %"i2", 1
-  br label %"i2.head"
+  %".58" = add nsw i64 %"i0", 1
+  br label %"i0.head"
 }
 
-; _k2: out[b, i] = (sig(_cse1[i, b]) * p0)  [loops b,i; threads split b]
-; ModuleID = "tlc_k_cd8f705c75ee1a01"
+; _k2: out[b, i] = (sig(_cse1[b, i]) * p0)  [loops b,i; threads split b]
+; ModuleID = "tlc_k_669eaadcd4651238"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define void @"tlc_k_cd8f705c75ee1a01"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* %".4", i64* %".5") nounwind
+define void @"tlc_k_669eaadcd4651238"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* %".4", i64* %".5") nounwind
 {
 entry:
   br label %"body"
@@ -131,10 +131,10 @@ i.body:
   %".24" = add nsw i64 0, %"i"
   %".25" = add nsw i64 %".23", %".24"
   %".26" = getelementptr inbounds double, double* %".1", i64 %".25"
-  %".27" = add nsw i64 0, %"i"
+  %".27" = add nsw i64 0, %"b"
   %".28" = mul nsw i64 %".27", %".14"
   %".29" = add nsw i64 0, %".28"
-  %".30" = add nsw i64 0, %"b"
+  %".30" = add nsw i64 0, %"i"
   %".31" = add nsw i64 %".29", %".30"
   %".32" = getelementptr inbounds double, double* %".3", i64 %".31"
   %".33" = load double, double* %".32"
@@ -211,12 +211,12 @@ declare double @"llvm.maxnum.f64"(double %".1", double %".2")
 
 declare double @"llvm.rint.f64"(double %".1")
 
-; _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[i, b] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
-; ModuleID = "tlc_k_39b2427c9dc92c14"
+; _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[b, i] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
+; ModuleID = "tlc_k_78765177bbb7f2f2"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define void @"tlc_k_39b2427c9dc92c14"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* noalias %".4", double* noalias %".5", double* noalias %".6", double* %".7", i64* %".8") nounwind
+define void @"tlc_k_78765177bbb7f2f2"(double* noalias %".1", double* noalias %".2", double* noalias %".3", double* noalias %".4", double* noalias %".5", double* noalias %".6", double* %".7", i64* %".8") nounwind
 {
 entry:
   %"acc.sum" = alloca double
@@ -281,10 +281,10 @@ i.body:
   %".43" = add nsw i64 %".41", %".42"
   %".44" = getelementptr inbounds double, double* %".3", i64 %".43"
   %".45" = load double, double* %".44"
-  %".46" = add nsw i64 0, %"i"
+  %".46" = add nsw i64 0, %"b"
   %".47" = mul nsw i64 %".46", %".21"
   %".48" = add nsw i64 0, %".47"
-  %".49" = add nsw i64 0, %"b"
+  %".49" = add nsw i64 0, %"i"
   %".50" = add nsw i64 %".48", %".49"
   %".51" = getelementptr inbounds double, double* %".4", i64 %".50"
   %".52" = load double, double* %".51"

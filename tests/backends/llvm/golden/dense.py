@@ -6,9 +6,9 @@ import tlc_runtime.native as native
 
 # compiled kernels: name -> symbol, array types, output type, loop variables, variable threads may split
 KERNELS = {
-    '_k1': native.Spec('tlc_k_001aeabfd258c5f7', ('f64', 'f64'), 'f64', 3, 0),  # 
-    '_k2': native.Spec('tlc_k_cd8f705c75ee1a01', ('f64',), 'f64', 2, 0),  # line 2
-    '_k3': native.Spec('tlc_k_39b2427c9dc92c14', ('f64', 'f64', 'f64', 'f64'), 'f64', 3, 0),  # line 3
+    '_k1': native.Spec('tlc_k_69c743aa684cf5dc', ('f64', 'f64'), 'f64', 3, 0),  # 
+    '_k2': native.Spec('tlc_k_669eaadcd4651238', ('f64',), 'f64', 2, 0),  # line 2
+    '_k3': native.Spec('tlc_k_78765177bbb7f2f2', ('f64', 'f64', 'f64', 'f64'), 'f64', 3, 0),  # line 3
 }
 
 SYMBOLS = ()
@@ -23,21 +23,21 @@ def run(inputs):
     B2 = rt.as_number(inputs['B2'])  # (2,)
 
     # stratum 1: _cse1 (plain)
-    __cse1_ = np.zeros((4, 2))
-    #   _cse1[i0, i2] = W1[i0, i1] X[i2, i1]
-    # _k1: out[i0, i2] = sum[i1]((W1[i0, i1] * X[i2, i1]))  [loops i0,i2; threads split i0]
-    _k1(__cse1_, None, (W1, X), (), (0, 4, 0, 2, 0, 3, 4, 2, 4, 3, 2, 3))
+    #   _cse1[i2, i0] = W1[i0, i1] X[i2, i1]
+    __cse1_ = np.empty((2, 4))
+    # _k1: out[i2, i0] = sum[i1]((W1[i0, i1] * X[i2, i1]))  [loops i2,i0; threads split i2]
+    _k1(__cse1_, None, (W1, X), (), (0, 2, 0, 4, 0, 3, 2, 4, 4, 3, 2, 3))
 
     # stratum 2: G (plain)
-    G = np.zeros((2, 4))
-    # line:2  G[b, i] = sig(_cse1[i, b]) 2
-    # _k2: out[b, i] = (sig(_cse1[i, b]) * p0)  [loops b,i; threads split b]
-    _k2(G, None, (__cse1_,), (2.0,), (0, 2, 0, 4, 2, 4, 4, 2))
+    # line:2  G[b, i] = sig(_cse1[b, i]) 2
+    G = np.empty((2, 4))
+    # _k2: out[b, i] = (sig(_cse1[b, i]) * p0)  [loops b,i; threads split b]
+    _k2(G, None, (__cse1_,), (2.0,), (0, 2, 0, 4, 2, 4, 2, 4))
 
     # stratum 3: Y (plain)
-    Y = np.zeros((2, 2))
-    # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[i, b] + B1[i]) + B2[k])
-    # _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[i, b] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
-    _k3(Y, None, (W2, __cse1_, B1, B2), (), (0, 2, 0, 2, 0, 4, 2, 2, 2, 4, 4, 2, 4, 2))
+    # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[b, i] + B1[i]) + B2[k])
+    Y = np.empty((2, 2))
+    # _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[b, i] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
+    _k3(Y, None, (W2, __cse1_, B1, B2), (), (0, 2, 0, 2, 0, 4, 2, 2, 2, 4, 2, 4, 4, 2))
 
     return {'_cse1': __cse1_, 'G': G, 'Y': Y}

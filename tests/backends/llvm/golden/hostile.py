@@ -22,8 +22,8 @@ def run(inputs):
     rt_ = rt.as_number(inputs['rt'])  # (3,)
 
     # stratum 1: X' (plain)
-    X_p_ = np.zeros((3,))
     # line:1  X'[i] = relu(W'[i, j'] np[j'] + rt[i]) self
+    X_p_ = np.empty((3,))
     # _k1: out[i] = (relu((sum[j']((W'[i, j'] * np[j'])) + rt[i])) * p0)  [loops i; threads split i]
     _k1(X_p_, None, (W_p_, np_, rt_), (self,), (0, 3, 0, 2, 3, 3, 2, 2, 3))
 

@@ -14,16 +14,14 @@ def run(inputs):
     V = rt.as_number(inputs['V'])  # (5, 2)
 
     # stratum 1: O (plain)
-    O = np.zeros((3, 2))
     # line:2  # fused attention: S is not materialised
     #   S[p, q.] = softmax(Q[p, d] K[q, d] / 2)
     #   O[p, e] = S[p, q] V[q, e]
     _t1 = rt.attention(Q, (K,), (V,), scale=np.divide(1.0, 2.0), report=_attention, where='line:2')
-    O[:, :] += _t1
+    O = rt.owned(_t1, (3, 2))
 
     # stratum 2: P (plain)
-    P = np.zeros((3, 5))
     # line:3  P[p, q.] = softmax(Q[p, d] K[q, d])
-    P[:, :] += rt.softmax(rt.contract('ab,cb->ac', Q, K, optimize=[(0, 1)]), axis=1)
+    P = rt.owned(rt.softmax(rt.contract('ab,cb->ac', Q, K, optimize=[(0, 1)]), axis=1), (3, 5))
 
     return {'O': O, 'P': P, '@attention': _attention}

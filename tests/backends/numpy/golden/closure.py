@@ -21,7 +21,6 @@ def run(inputs):
 
     # stratum 2: Path (seminaive)
     # relations: closure by strong components (lowest estimated cost); estimated sparse ~4.2e-05 s, dense ~4e-05 s, closure ~1.2e-05 s
-    Path = rs.store(None, (4, 4), 'dense')
     # line:5  Path(x, y) = Edge(x, y)
     # line:6  Path(x, z) = Path(x, y) Edge(y, z)
     Path = rs.closure(Edge)  # the closure of Edge (paths of length >= 1), per strong component

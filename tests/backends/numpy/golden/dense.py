@@ -15,19 +15,16 @@ def run(inputs):
     B2 = rt.as_number(inputs['B2'])  # (2,)
 
     # stratum 1: _cse1 (plain)
-    __cse1_ = np.zeros((4, 2))
-    #   _cse1[i0, i2] = W1[i0, i1] X[i2, i1]
-    __cse1_[:, :] += rt.contract('ab,cb->ac', W1, X, optimize=[(0, 1)])
+    #   _cse1[i2, i0] = W1[i0, i1] X[i2, i1]
+    __cse1_ = rt.owned(rt.contract('ab,cb->ca', W1, X, optimize=[(0, 1)]), (2, 4))
 
     # stratum 2: G (plain)
-    G = np.zeros((2, 4))
-    # line:2  G[b, i] = sig(_cse1[i, b]) 2
-    G[:, :] += rt.align((2.0) * rt.sig(__cse1_), 'ba', 'ab', {'a': 2, 'b': 4})
+    # line:2  G[b, i] = sig(_cse1[b, i]) 2
+    G = rt.owned((2.0) * rt.sig(__cse1_), (2, 4))
 
     # stratum 3: Y (plain)
-    Y = np.zeros((2, 2))
-    # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[i, b] + B1[i]) + B2[k])
-    _t1 = rt.relu((__cse1_ + rt.align(B1, 'a', 'ab')))
-    Y[:, :] += rt.sig((rt.contract('ca,ab->bc', W2, _t1, optimize=[(0, 1)]) + B2))
+    # line:3  Y[b, k] = sig(W2[k, i] relu(_cse1[b, i] + B1[i]) + B2[k])
+    _t1 = rt.relu((__cse1_ + B1))
+    Y = rt.owned(rt.sig((rt.contract('ab,cb->ca', W2, _t1, optimize=[(0, 1)]) + B2)), (2, 2))
 
     return {'_cse1': __cse1_, 'G': G, 'Y': Y}

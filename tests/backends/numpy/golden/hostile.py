@@ -14,9 +14,8 @@ def run(inputs):
     rt_ = rt.as_number(inputs['rt'])  # (3,)
 
     # stratum 1: X' (plain)
-    X_p_ = np.zeros((3,))
     # line:1  X'[i] = relu(W'[i, j'] np[j'] + rt[i]) self
-    X_p_[:] += (self) * rt.relu((rt.contract('ab,b->a', W_p_, np_, optimize=[(0, 1)]) + rt_))
+    X_p_ = rt.owned((self) * rt.relu((rt.contract('ab,b->a', W_p_, np_, optimize=[(0, 1)]) + rt_)), (3,))
 
     # stratum 2: _ (plain)
     ___ = np.full((3,), np.nan)  # NaN: no contribution yet
