@@ -31,7 +31,6 @@ STEP = internal("step")
 """The loop variable of a recurrence: the step along its recursive index."""
 
 
-
 def adds_zero(eq: ir.Equation) -> bool:
     """True for a sum equation whose right-hand side is exactly 0 wherever it is defined (``0 * X[i]^0``: ``X^0`` is 1
     even where ``X`` is NaN): it gives its tensor an extent (the gradient transform's zero base, shaped like ``X``)
@@ -43,6 +42,7 @@ def adds_zero(eq: ir.Equation) -> bool:
     ones = [f for f in rhs.factors if isinstance(f, ir.Power) and isinstance(f.base, ir.Ref)
             and isinstance(f.exponent, ir.Num) and f.exponent.value == 0]
     return bool(zero) and len(zero) + len(ones) == len(rhs.factors)
+
 
 class ScheduleEmitter:
     """Emits the module for one planned program; subclasses change how single equations are computed."""
