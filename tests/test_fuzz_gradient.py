@@ -184,6 +184,21 @@ def test_a_term_without_the_summed_index_counts_once_per_position(source, shapes
     report.raise_if_failed()
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i/2, j] max= X0[i - 1, j, k] X1[k]\n", {"X0": (1, 1, 1), "X1": (1,)}),
+    ("T0[i] min= X0[i + 1, k] X1[k]\n", {"X0": (3, 2), "X1": (2,)}),
+])
+def test_a_shifted_read_adds_no_candidate_to_max(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=37): the materialised value of ``X0[i - 1, ...]`` is 0 at i = 0,
+    where the forward has no position, and that 0 tied with a negative maximum, halving its adjoint."""
+    rng = np.random.default_rng(13)
+    inputs = {n: -np.asarray(rng.uniform(0.5, 1.5, s)) for n, s in shapes.items()}
+    inputs["X1"] = -inputs["X1"]
+    report = check_gradient(source, inputs)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
 @pytest.mark.slow
 def test_gradient_campaign():
     """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one): 300 programs, one to six minutes

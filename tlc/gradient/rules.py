@@ -290,6 +290,11 @@ def selected(eq: ir.Equation, lhs: ir.Ref, ctx: Context, guards: tuple[ir.Expr, 
     equation of the tensor)."""
     above = _minus(lhs, ctx.value(())) if eq.aggregator.reduction == "max" else _minus(ctx.value(()), lhs)
     chosen = _minus(ONE, _call("step", above))
+    reads = tuple(dict.fromkeys(ir.refs(eq.rhs)))
+    if any(i.plain_variable is None for r in reads for i in r.indices):
+        # a shifted read makes the materialised value wider than the forward's positions (``X[i - 1]``: 0 at i = 0),
+        # where a 0 could tie with the result: only the positions every read allows are candidates
+        guards = (*(ir.Power(r, ir.Num(0.0)) for r in reads), *guards)
     if guards:
         chosen = ir.Product((chosen, *guards), (False,) * (1 + len(guards)))
     return ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", _every(lhs, ctx), chosen)
