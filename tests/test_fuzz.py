@@ -13,13 +13,13 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 import tlc
 import tlc.fuzz
+from fuzz_campaign import run_campaign
 from tlc.fuzz import FuzzProgram, check, inputs_for, load_case
-from tlc.fuzz.campaign import add_arguments, campaign_seed, run
+from tlc.fuzz.campaign import add_arguments, run
 from tlc.fuzz.mutate import (MUTATORS, Ordered, Same, Scaled, change_aggregator, check_mutation,
                              check_with_mutations, duplicate_equations, insert_identity, rename_indices,
                              reorder_statements, swap_operands)
@@ -47,33 +47,23 @@ def new_failures(report: Report) -> list[Failure]:
 @pytest.mark.slow
 def test_bounded_campaign_every_backend_and_opt_level_agrees():
     """Every available backend x opt level agrees with NumPy -O0, and one IR mutation meets its expectation."""
-    seed = campaign_seed()
+    def failure(case):
+        report = check_with_mutations(*case, mutations=1, timeout=60)
+        return new_failures(report) and report
 
-    @hypothesis_seed(seed)
-    @CAMPAIGN
-    @given(tlc.fuzz.cases())
-    def campaign(case):
-        program, inputs = case
-        report = check_with_mutations(program, inputs, mutations=1, timeout=60)
-        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
-
-    campaign()
+    run_campaign(tlc.fuzz.cases(), CAMPAIGN, failure)
 
 
 @pytest.mark.slow
 def test_bounded_hostile_names_campaign():
     """Programs renamed with hostile names agree across backends and with their plain-named selves."""
-    seed = campaign_seed()
+    def failure(case):
+        report = check(*case, opt_levels=(0, 3), pass_orders=0, timeout=60)
+        return new_failures(report) and report
 
-    @hypothesis_seed(seed)
-    @settings(CAMPAIGN, max_examples=40, phases=(Phase.generate,))      # no shrinking while it fails
-    @given(tlc.fuzz.cases(hostile_names=True, max_equations=4))
-    def campaign(case):
-        program, inputs = case
-        report = check(program, inputs, opt_levels=(0, 3), pass_orders=0, timeout=60)
-        assert not new_failures(report), f"TLC_FUZZ_SEED={seed}: {report}"
-
-    campaign()
+    run_campaign(tlc.fuzz.cases(hostile_names=True, max_equations=4),
+                 settings(CAMPAIGN, max_examples=40, phases=(Phase.generate,)),       # no shrinking while it fails
+                 failure)
 
 
 # ---------------------------------------------------------------------------------------------- generator

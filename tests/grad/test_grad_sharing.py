@@ -60,10 +60,12 @@ def test_an_adjoint_that_bounds_its_indices_needs_no_carrier(backend):
 
 def test_a_declared_wider_tensor_keeps_its_carrier(backend):
     # Y is declared wider than its equation writes, so its adjoint is wider than B: B^0 keeps dL/dB at B's extent
+    # (a declaration could as well be narrower than B, so dL/dB starts from a zero base shaped like B, which the
+    # backends leave out: it adds 0 to an array of zeros)
     source = "tensor Y[5]\nY[i] = B[i]\nL = Y[i] Y[i]"
     program = check_gradients(source, dict(B=(3,)), backend, wrt=["B"])
     assert program(B=np.ones(3))[program.gradients["B"]].shape == (3,)
-    assert "L_grad_B[i] = B[i]^0 L_grad_Y[i]" in _backward(source)
+    assert "L_grad_B[i] += B[i]^0 L_grad_Y[i]" in _backward(source)
 
 
 def test_a_node_read_by_several_children_has_its_adjoint_computed_once(backend):
@@ -82,3 +84,15 @@ def test_a_node_read_by_several_children_has_its_adjoint_computed_once(backend):
 ])
 def test_shared_adjoints_of_inner_nodes(source, shapes, backend):
     check_gradients(source, shapes, backend)
+
+
+@pytest.mark.parametrize("width", [4, 6])
+def test_a_zero_base_costs_nothing_at_run_time(width, backend):
+    # M's extent (from concat) is not known before the data, so dL/dW starts from a zero base shaped like W; it adds
+    # 0 to an array of zeros, so no backend runs it, and W wider than M gets zeros past M's end
+    source = "M[b, m] = concat(A[b, h, v])\nT[b, d] = W[d, m] M[b, m]\nL = T[b, d] T[b, d]"
+    program = check_gradients(source, dict(A=(2, 2, 2), W=(3, width)), backend, wrt=["W"])
+    assert "L_grad_W[i1, i2] = 0 * W[i1, i2]^0" in _backward(source)
+    inputs = {"A": np.ones((2, 2, 2)), "W": np.ones((3, width))}
+    assert program(**inputs)[program.gradients["W"]].shape == (3, width)
+    assert "# (adds 0 to an array of zeros: it gives only its extent)" in program.source(**inputs)

@@ -65,6 +65,17 @@ def _at_least_one(count: ir.Ref) -> ir.Call:
     return ir.Call("max", (count, ONE))
 
 
+def _reciprocal_or_zero(value: ir.Expr) -> list[Factor]:
+    """``1 / value`` as factors, but 0 where ``value`` is exactly 0: the derivative of ``sqrt(x)`` or ``x^p``
+    (0 < p < 1) at x = 0, where the function is finite but its slope infinite, is taken as 0, as ``relu``'s and
+    ``abs``'s are at their kinks (``step(v) / (v + 1 - step(v))``). Infinity there would make the chain rule's
+    product 0 * inf = NaN wherever a later factor is 0, as when the argument is 0 for every nearby input
+    (``sqrt(abs(R(i) X[i]))`` with ``R`` false), where the loss is constant and its gradient 0; and for
+    ``sqrt(abs(x))``, ``sqrt(x^2)`` 0 is the symmetric choice (a subgradient of ``|x|``)."""
+    positive = _call("step", value)
+    return [(positive, False), (ir.Sum((value, ONE, positive), (1, 1, -1)), True)]
+
+
 def is_constant(expr: ir.Expr) -> bool:
     """True when ``expr`` reads no tensor and no index (literals, consts and scalar inputs only)."""
     return not any(isinstance(n, (ir.Ref, ir.IndexValue)) for n in ir.walk(expr))
@@ -120,6 +131,8 @@ def _power(node: ir.Power, path: Path, ctx: Context) -> list[Factor]:
         if e.value == 2:
             return [(e, False), (base, False)]
         lowered = e.value - 1            # a negative exponent divides, as the printer cannot write b^-1
+        if 0 < e.value < 1:              # b^e is finite at b = 0, its derivative is not
+            return [(e, False), *_reciprocal_or_zero(ir.Power(base, ir.Num(-lowered)))]
         return [(e, False), (ir.Power(base, ir.Num(abs(lowered))), lowered < 0)]
     return [(e, False), (ir.Power(base, _minus(e, ONE)), False)]
 
@@ -145,7 +158,7 @@ def _call_rule(node: ir.Call, path: Path, ctx: Context) -> list[tuple[int, list[
     if f == "log":
         return [(0, [(ctx.value(x), True)])]
     if f == "sqrt":
-        return [(0, [(ir.Num(0.5), False), (ctx.value(path), True)])]
+        return [(0, [(ir.Num(0.5), False), *_reciprocal_or_zero(ctx.value(path))])]
     if f == "abs":
         v = ctx.value(x)
         return [(0, [(_minus(_call("step", v), _call("step", ir.Neg(v))), False)])]
@@ -277,6 +290,11 @@ def selected(eq: ir.Equation, lhs: ir.Ref, ctx: Context, guards: tuple[ir.Expr, 
     equation of the tensor)."""
     above = _minus(lhs, ctx.value(())) if eq.aggregator.reduction == "max" else _minus(ctx.value(()), lhs)
     chosen = _minus(ONE, _call("step", above))
+    reads = tuple(dict.fromkeys(ir.refs(eq.rhs)))
+    if any(i.plain_variable is None for r in reads for i in r.indices):
+        # a shifted read makes the materialised value wider than the forward's positions (``X[i - 1]``: 0 at i = 0),
+        # where a 0 could tie with the result: only the positions every read allows are candidates
+        guards = (*(ir.Power(r, ir.Num(0.0)) for r in reads), *guards)
     if guards:
         chosen = ir.Product((chosen, *guards), (False,) * (1 + len(guards)))
     return ctx.materialise("argmax" if eq.aggregator.reduction == "max" else "argmin", _every(lhs, ctx), chosen)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from tlc.errors import TlcError
+from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
@@ -221,6 +222,20 @@ class _Transform:
             # max(ties, 1): an element no contribution reached (ties 0) passes no adjoint on, rather than 0/0
             walk.selection = [(chosen, False), (ir.Call("max", (_ref(ties, lhs.indices), ONE)), True)]
 
+    def spans(self, tensor: str, variables: tuple[str, ...], rhs: ir.Expr) -> bool:
+        """True when ``L_grad_X[variables] = rhs``, the first contribution to the gradient of ``tensor`` (``X``),
+        certainly gives it ``X``'s whole extent: ``X`` is an input and ``rhs`` reads each variable plainly from
+        axes as long as their domain (``tlc.gradient.extents``), which is the domain of ``X``'s axis. Otherwise
+        (``T[q] = T0[q] X[q]`` with a ``T0`` shorter than ``X``) the gradient starts from a zero base shaped like X."""
+        if self.program.tensors[tensor].defined:
+            return False
+        grad = self.grad_name(tensor)
+        equations = [*self.program.equations, *(eq for eq, _ in self.out),
+                     ir.Equation(_ref(grad, variables), ir.Aggregator.SUM, rhs)]
+        full = full_axes(equations, self.program.shapes)
+        return all(reads_span_their_domain(v, rhs, full) and joined(equations, (grad, a), (tensor, a))
+                   for a, v in enumerate(variables))
+
     def unit(self, origin: ir.Equation) -> str:
         """``L_unit``, defined on first use as ``L_unit[0] = 1`` (under ``origin``): a tensor of one element."""
         if self.unit_name is None:
@@ -337,7 +352,7 @@ class _EquationWalk:
             return
         node = ir.node_at(self.eq.rhs, path)
         if isinstance(node, ir.Ref):
-            self._contribute(node, factors)
+            self._contribute(node, factors, path)
             return
         if path in self.summed and isinstance(node, (ir.Power, ir.Call)):
             what = f"{node.function}(...)" if isinstance(node, ir.Call) else "a power"
@@ -347,19 +362,26 @@ class _EquationWalk:
         for k, adjoint in partials(node, path, self, factors):
             self._descend(path + (k,), adjoint)
 
-    def _contribute(self, ref: ir.Ref, factors: list[Factor]) -> None:
-        """Add the product of ``factors`` to ``ref``'s adjoint at the positions ``ref`` reads: an LHS-indexed
-        ``+=`` (``L_grad_X[x+d] += ...``) when the read shifts, pools or convolves."""
+    def _contribute(self, ref: ir.Ref, factors: list[Factor], path: Path) -> None:
+        """Add the product of ``factors`` to ``ref``'s adjoint at the positions ``ref`` (at ``path``) reads: an
+        LHS-indexed ``+=`` (``L_grad_X[x+d] += ...``) when the read shifts, pools or convolves. An index summed at
+        a node above ``ref`` that neither ``ref`` nor the factors read (``j`` in ``X[i, j] + B[i] + X[i, j]``, summed
+        over the whole sum: ``B`` counts once per ``j``) is summed over by a carrier."""
         if any(index.is_constant for index in ref.indices):
             raise unsupported(f"a constant index in a read of {ref.name}", ref.span or self.eq.span)
         variables = _index_variables(ref)
         if len(set(variables)) != len(variables):
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
-        if (self.box or _plain(ref) != variables) and grad not in self.t.defined:
+        first = grad not in self.t.defined
+        if first and (self.box or _plain(ref) != variables):
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
+            first = False
         positions, unit = self._every_window(_indices(ref))
-        rhs = self._product(variables, self._carriers(variables, factors) + factors + unit, ref)
+        around = tuple(v for n in range(len(path)) for v in self.summed.get(path[:n], ()))
+        rhs = self._product(variables, self._carriers(variables, factors, around) + factors + unit, ref)
+        if first and ref.name in self.t.wrt and not self.t.spans(ref.name, variables, rhs):
+            self.t.zero(ref.name, self.eq)          # a narrower tensor bounds an index: X's extent, with 0
         self.t.emit(_ref(grad, positions), rhs, self.eq)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
@@ -376,7 +398,7 @@ class _EquationWalk:
         positions = tuple(replace(i, terms=(*i.terms, (unit, 1))) if i in pooled else i for i in indices)
         return positions, [(_ref(self.t.unit(self.eq), (unit,)), False)]
 
-    def _carriers(self, keep: tuple[str, ...], factors: list[Factor]) -> list[Factor]:
+    def _carriers(self, keep: tuple[str, ...], factors: list[Factor], around: tuple[str, ...] = ()) -> list[Factor]:
         """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
         so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
@@ -385,7 +407,7 @@ class _EquationWalk:
         (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
         with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
         R[i, j]^0`` (relations too: ``E(i)^0``)."""
-        present = set(keep) | {v for e, _ in factors for v in _variables(e)}
+        present = set(keep) | {v for e, _ in factors for v in _variables(e)} | set(around)
         forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
         if self.tight:
             forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made

@@ -31,6 +31,19 @@ STEP = internal("step")
 """The loop variable of a recurrence: the step along its recursive index."""
 
 
+def adds_zero(eq: ir.Equation) -> bool:
+    """True for a sum equation whose right-hand side is exactly 0 wherever it is defined (``0 * X[i]^0``: ``X^0`` is 1
+    even where ``X`` is NaN): it gives its tensor an extent (the gradient transform's zero base, shaped like ``X``)
+    and adds nothing to the zeros a sum tensor starts from."""
+    rhs = eq.rhs
+    if eq.aggregator.reduction != "sum" or not isinstance(rhs, ir.Product) or any(rhs.inverted):
+        return False
+    zero = [f for f in rhs.factors if isinstance(f, ir.Num) and f.value == 0]
+    ones = [f for f in rhs.factors if isinstance(f, ir.Power) and isinstance(f.base, ir.Ref)
+            and isinstance(f.exponent, ir.Num) and f.exponent.value == 0]
+    return bool(zero) and len(zero) + len(ones) == len(rhs.factors)
+
+
 class ScheduleEmitter:
     """Emits the module for one planned program; subclasses change how single equations are computed."""
 
@@ -194,8 +207,9 @@ class ScheduleEmitter:
 
     def stores_whole(self, name: str) -> bool:
         """True when ``name`` (of a plain stratum) is one sum equation's value over its whole, non-empty extent,
-        with no data supplied: its equation may assign it (``T = rt.owned(...)``) instead of adding into zeros."""
-        defining = self.program.defining(name)
+        with no data supplied (an equation adding 0 aside): its equation may assign it (``T = rt.owned(...)``)
+        instead of adding into zeros."""
+        defining = [k for k in self.program.defining(name) if not adds_zero(self.program.equations[k])]
         if not self.STORES_WHOLE or len(defining) != 1 or name in self.inputs or name in self.windows \
                 or self.program.tensors[name].relation or virtual_axis(self.program, name) is not None:
             return False
@@ -238,8 +252,9 @@ class ScheduleEmitter:
 
     def sole_target(self, eq: ir.Equation, target: str) -> bool:
         """True when ``target`` receives only this equation's contributions, once (a native kernel may then
-        store its values instead of combining them)."""
-        sole = len(self.program.defining(eq.lhs.name)) == 1 and eq.lhs.name not in self.inputs
+        store its values instead of combining them); an equation that adds 0 (``adds_zero``) does not count."""
+        others = [k for k in self.program.defining(eq.lhs.name) if not adds_zero(self.program.equations[k])]
+        sole = len(others) == 1 and not adds_zero(eq) and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
     def emit_stratum(self, stratum: Stratum, position: int) -> None:
@@ -262,7 +277,12 @@ class ScheduleEmitter:
                 self.allocate(name)
         if stratum.mode is Mode.PLAIN:
             for k in stratum.equations:
-                self.equation(k, identifier(self.program.equations[k].lhs.name))
+                eq = self.program.equations[k]
+                if self.program.reduction(eq.lhs.name) == "sum" and adds_zero(eq):
+                    self.lines.extend(equation_comments(eq, self.program.filename))
+                    self.lines.append("# (adds 0 to an array of zeros: it gives only its extent)")
+                    continue
+                self.equation(k, identifier(eq.lhs.name))
             if self.deferred:
                 raise TlcError(f"internal error: {', '.join(self.deferred.values())} never written (please report it)")
         elif stratum.mode is Mode.RECURRENCE:
