@@ -15,7 +15,7 @@ from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
 from tlc.backends.shared.arrays import ArrayExpression, Value, tuple_code
 from tlc.backends.shared.quoting import counts_of, identifier, internal, literal
-from tlc.backends.shared.schedule import ScheduleEmitter
+from tlc.backends.shared.schedule import ScheduleEmitter, adds_zero
 from tlc.driver.planned import PlannedProgram
 from tlc.ir import nodes as ir
 from tlc.memory_limit import format_bytes
@@ -138,6 +138,8 @@ class DaskEmitter(ScheduleEmitter):
         variables = tuple(i.plain_variable for i in eq.lhs.indices)
         ranges = self.shapes.ranges.get(defining[0], {})
         if eq.fact or eq.aggregator.reduction == "avg" or not all(variables) or len(set(variables)) != len(variables):
+            return False
+        if adds_zero(eq):       # skipped by the schedule: the array of zeros is the value
             return False
         whole = all(ranges.get(v) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
         return whole and all(hi > lo for lo, hi in ranges.values())
