@@ -17,6 +17,18 @@ CAMPAIGN = settings(max_examples=300, deadline=None, derandomize=False, database
                     suppress_health_check=list(HealthCheck))
 
 
+def agrees(source: str, inputs: dict, **options) -> None:
+    """``source``'s gradient matches central finite differences on ``inputs`` on every available backend."""
+    report = check_gradient(source, inputs, **options)
+    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
+    report.raise_if_failed()
+
+
+def signed(rng, shapes: dict) -> dict:
+    """Random inputs of ``shapes`` with magnitudes in [0.5, 1.5] and random signs (never near 0)."""
+    return {n: np.asarray(rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
+
+
 @QUICK
 @given(tlc.fuzz.cases())
 def test_gradients_of_random_programs_match_finite_differences(case):
@@ -54,9 +66,7 @@ def test_shifted_reads_keep_the_forward_positions(source):
     ``softmax``/``lnorm`` normalise over the forward equation's positions, which its shifts and other reads narrow."""
     rng = np.random.default_rng(3)
     data = {"X": rng.uniform(-1.5, 1.5, (3, 4, 5)), "W": rng.uniform(-1.0, 1.0, (4, 5)), "V": rng.uniform(0.5, 1.5, 5)}
-    report = check_gradient(source, {n: a for n, a in data.items() if f"{n}[" in source}, seed=5)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, {n: a for n, a in data.items() if f"{n}[" in source}, seed=5)
 
 
 @pytest.mark.parametrize("source, shape", [("T0[0, 0]\nT0[i/2, j] = X5[i, j]\n", (1, 1)),
@@ -65,9 +75,7 @@ def test_a_pooled_write_skips_a_partial_window_of_a_wider_tensor(source, shape):
     """The gradient campaign's TLC_FUZZ_SEED=1234 mismatch, minimised: ``T0[i/2, j] =`` keeps whole windows only, but
     ``T0`` (here given a wider extent by a fact) has the position of the partial one, whose adjoint must not flow."""
     inputs = {"X5": np.random.default_rng(1).uniform(-1.0, 1.0, shape)}
-    report = check_gradient(source, inputs)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, inputs)
 
 
 @pytest.mark.parametrize("source, shapes", [("T[k] = X3[k/2] X3[k]\n", {"X3": (3,)}),
@@ -76,9 +84,7 @@ def test_a_pooled_read_sends_its_partial_window_back(source, shapes):
     """Found by the gradient campaign (TLC_FUZZ_SEED=1234 without the filter of shifted reads, minimised): a read
     ``X[k/2]`` repeats X's last element for a partial window, whose adjoint must flow back to it."""
     rng = np.random.default_rng(2)
-    report = check_gradient(source, {n: rng.uniform(-1.0, 1.0, s) for n, s in shapes.items()})
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, {n: rng.uniform(-1.0, 1.0, s) for n, s in shapes.items()})
 
 
 @pytest.mark.parametrize("source, shapes", [
@@ -91,9 +97,7 @@ def test_an_empty_normalisation_or_average_divides_by_one(source, shapes):
     (``i' + 1`` past X1's end; a pooled T1 with no whole window) counts 0, and 0 / 0 made every gradient NaN."""
     rng = np.random.default_rng(4)
     inputs = {n: np.asarray(rng.uniform(0.5, 2.0, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
-    report = check_gradient(source, inputs)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, inputs)
 
 
 @pytest.mark.parametrize("source, shapes", [("T[w/2] = tanh(X0[w + 1, m])\n", {"X0": (5, 2)}),
@@ -102,9 +106,7 @@ def test_a_pooled_write_is_not_its_elements_value(source, shapes):
     """Found by the gradient campaign (TLC_FUZZ_SEED=6, minimised): ``T[w/2] = tanh(...)`` sums a window of tanh
     values, so tanh's derivative needs its own value, not ``T[w/2]``."""
     rng = np.random.default_rng(5)
-    report = check_gradient(source, {n: rng.uniform(-1.5, 1.5, s) for n, s in shapes.items()})
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, {n: rng.uniform(-1.5, 1.5, s) for n, s in shapes.items()})
 
 
 @pytest.mark.parametrize("source", ["T[u] = tanh(X0[i] + u) X1[u]\n",
@@ -113,19 +115,15 @@ def test_a_materialised_value_bounds_an_index_used_as_a_number(source):
     """Found by the gradient campaign (TLC_FUZZ_SEED=8 and 10): a value summing ``i`` inside and using ``u`` only
     as a number got no extent for ``u`` ("cannot infer the range of index u") unless a read bounds it."""
     rng = np.random.default_rng(6)
-    report = check_gradient(source, {"X0": rng.uniform(-1.5, 1.5, 3), "X1": rng.uniform(0.5, 1.5, 3)})
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, {"X0": rng.uniform(-1.5, 1.5, 3), "X1": rng.uniform(0.5, 1.5, 3)})
 
 
 def test_a_constant_index_on_the_left_of_a_shared_adjoint():
     """Found by the gradient campaign (TLC_FUZZ_SEED=1234 after merging main's shared adjoints, minimised): the
     adjoint ``L_grad_T[0, i]`` has a constant index, which the check for a plainly indexed adjoint compared as None."""
     rng = np.random.default_rng(9)
-    report = check_gradient("T[0, i] = X1[p] X2[p, i]\n", {"X1": rng.uniform(-1.0, 1.0, 2),
-                                                            "X2": rng.uniform(-1.0, 1.0, (2, 3))})
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees("T[0, i] = X1[p] X2[p, i]\n", {"X1": rng.uniform(-1.0, 1.0, 2),
+                                          "X2": rng.uniform(-1.0, 1.0, (2, 3))})
 
 
 @pytest.mark.parametrize("source, shapes", [
@@ -139,10 +137,8 @@ def test_a_gradient_has_its_tensors_shape_where_a_narrower_tensor_bounds_the_rea
     the defined T0 (no position at all, or fewer than X2) has one, so ``L_grad_X2[q] = ... T0[q]`` was as short as T0;
     the gradient of every ``wrt`` tensor has that tensor's shape, 0 where the tensor does not reach the loss."""
     rng = np.random.default_rng(10)
-    inputs = {n: np.asarray(rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
-    report = check_gradient(source, inputs)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    inputs = signed(rng, shapes)
+    agrees(source, inputs)
 
 
 @pytest.mark.parametrize("source, data", [
@@ -156,9 +152,7 @@ def test_an_infinite_slope_at_0_is_taken_as_0(source, data):
     the derivative of ``sqrt`` (and of ``x^p``, 0 < p < 1) at 0 as 0."""
     rng = np.random.default_rng(11)
     x0 = rng.uniform(0.5, 1.5, (3, 2)) * rng.choice([-1.0, 1.0], (3, 2))
-    report = check_gradient(source, {**data, "X0": x0})
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, {**data, "X0": x0})
 
 
 @pytest.mark.parametrize("backend", tlc.fuzz.available_backends())
@@ -178,10 +172,8 @@ def test_a_term_without_the_summed_index_counts_once_per_position(source, shapes
     """Found by the gradient campaign (TLC_FUZZ_SEED=6): ``j`` occurs twice, so it is summed over the whole sum, and
     ``X1[]`` (or ``B[i]``) is added once per ``j``; its gradient lacked that count (no factor read ``j``)."""
     rng = np.random.default_rng(12)
-    inputs = {n: np.asarray(rng.uniform(0.5, 1.5, s) * rng.choice([-1.0, 1.0], s)) for n, s in shapes.items()}
-    report = check_gradient(source, inputs)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    inputs = signed(rng, shapes)
+    agrees(source, inputs)
 
 
 @pytest.mark.parametrize("source, shapes", [
@@ -194,9 +186,7 @@ def test_a_shifted_read_adds_no_candidate_to_max(source, shapes):
     rng = np.random.default_rng(13)
     inputs = {n: -np.asarray(rng.uniform(0.5, 1.5, s)) for n, s in shapes.items()}
     inputs["X1"] = -inputs["X1"]
-    report = check_gradient(source, inputs)
-    assert report.configs == [f"grad {b}" for b in tlc.fuzz.available_backends()]
-    report.raise_if_failed()
+    agrees(source, inputs)
 
 
 @pytest.mark.slow

@@ -131,14 +131,19 @@ def sets_module(ops: SetOps) -> ir.Module:
     return module
 
 
+def _run_start(b: ir.IRBuilder, keys, i):
+    """``keys[i]`` and whether it starts a run of equal keys (``i`` is 0 or the key before differs)."""
+    key = b.load(b.gep(keys, [i]))
+    first = b.icmp_signed("==", i, ZERO)
+    return key, _either(b, first, lambda: b.icmp_signed("!=", b.load(b.gep(keys, [b.sub(i, ONE, flags=NSW)])), key))
+
+
 def _unique(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, I64, [P64, I64, P64])
     a, n, out = fn.args
     k = _local(b, ZERO, "k")
     with _range(b, ZERO, n, "i") as i:
-        x = b.load(b.gep(a, [i]))
-        first = b.icmp_signed("==", i, ZERO)
-        new = _either(b, first, lambda: b.icmp_signed("!=", b.load(b.gep(a, [b.sub(i, ONE, flags=NSW)])), x))
+        x, new = _run_start(b, a, i)
         with b.if_then(new):
             _push(b, out, k, x)
     b.ret(b.load(k))
@@ -202,9 +207,7 @@ def _build(module: ir.Module, name: str) -> None:
     rk, m, slots, mask = fn.args
     slot = _local(b, ZERO, "slot")
     with _range(b, ZERO, m, "j") as j:
-        key = b.load(b.gep(rk, [j]))
-        first = b.icmp_signed("==", j, ZERO)
-        start = _either(b, first, lambda: b.icmp_signed("!=", b.load(b.gep(rk, [b.sub(j, ONE, flags=NSW)])), key))
+        key, start = _run_start(b, rk, j)
         with b.if_then(start):
             b.store(_hash(b, key, mask), slot)
             with _while(b, lambda: b.icmp_signed("!=", b.load(b.gep(slots, [b.load(slot)])), ZERO)):
