@@ -556,7 +556,8 @@ class _EquationWalk:
                 and sorted(_plain(factors[0][0])) == sorted(variables):     # in any order: no transposed copy
             return factors[0][0]
         present = {v for e, _ in factors for v in _variables(e)}
-        rhs = self._product(variables, factors, self.value(path) if set(variables) - present else None)
+        carriers = self._carriers(variables, factors)   # indices summed away run over the forward's positions only
+        rhs = self._product(variables, carriers + factors, self.value(path) if set(variables) - present else None)
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
 
     def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
