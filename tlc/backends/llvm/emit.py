@@ -64,10 +64,10 @@ class LlvmEmitter(ScheduleEmitter):
                     f"{literal(k.output.dtype)}, {len(k.variables)}, {literal(split)})")
             table.append(f"    {literal(call)}: {spec},  {comment(k.label)}")
         if self.closure_loop is not None:
-            spec = f"native.ClosureSpec({literal(symbol_for(self.closure_loop))})"
+            spec = f"native.ClosureSpec({literal(self.closure_loop.symbol)})"
             table.append(f"    {literal(CLOSURE_CALL)}: {spec},  {comment(self.closure_loop.label)}")
         for call, loop in self.semiring_loops.items():
-            spec = (f"semiring_native.SemiringSpec({literal(symbol_for(loop))}, {literal(loop.fold)}, "
+            spec = (f"semiring_native.SemiringSpec({literal(loop.symbol)}, {literal(loop.fold)}, "
                     f"{literal(loop.combine)})")
             table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
         for loop, call in self.join_loops.items():

@@ -94,6 +94,12 @@ def _lower_bound(b: ir.IRBuilder, keys, lo, hi, key):
     return b.load(low)
 
 
+def _search(b: ir.IRBuilder, keys, lo, hi, key):
+    """``_lower_bound``'s position of ``key`` in ``[lo, hi)`` of sorted ``keys``, and whether ``key`` is there."""
+    at = _lower_bound(b, keys, lo, hi, key)
+    return at, _both(b, b.icmp_signed("<", at, hi), lambda: b.icmp_signed("==", b.load(b.gep(keys, [at])), key))
+
+
 def _hash(b: ir.IRBuilder, key, mask):
     """The home slot of ``key``: Fibonacci hashing, high bits folded in."""
     x = b.mul(key, GOLDEN)
@@ -157,10 +163,9 @@ def _union(module: ir.Module, name: str) -> None:
     i, k = _local(b, ZERO, "i"), _local(b, ZERO, "k")
     with _range(b, ZERO, nc, "j") as j:
         y = b.load(b.gep(c, [j]))
-        at = _lower_bound(b, a, b.load(i), na, y)
+        at, held = _search(b, a, b.load(i), na, y)
         _copy(b, a, b.load(i), at, out, k)
         b.store(at, i)
-        held = _both(b, b.icmp_signed("<", at, na), lambda: b.icmp_signed("==", b.load(b.gep(a, [at])), y))
         with b.if_then(b.not_(held)):
             _push(b, out, k, y)
     _copy(b, a, b.load(i), na, out, k)
@@ -175,9 +180,8 @@ def _difference(module: ir.Module, name: str) -> None:
     j, k = _local(b, ZERO, "j"), _local(b, ZERO, "k")
     with _range(b, ZERO, na, "i") as i:
         x = b.load(b.gep(a, [i]))
-        at = _lower_bound(b, c, b.load(j), nc, x)
+        at, held = _search(b, c, b.load(j), nc, x)
         b.store(at, j)
-        held = _both(b, b.icmp_signed("<", at, nc), lambda: b.icmp_signed("==", b.load(b.gep(c, [at])), x))
         with b.if_then(b.not_(held)):
             _push(b, out, k, x)
     b.ret(b.load(k))
@@ -196,8 +200,7 @@ def _member(module: ir.Module, name: str) -> None:
     a, lo, hi, c, nc, out = fn.args
     with _range(b, lo, hi, "i") as i:
         x = b.load(b.gep(a, [i]))
-        at = _lower_bound(b, c, ZERO, nc, x)
-        held = _both(b, b.icmp_signed("<", at, nc), lambda: b.icmp_signed("==", b.load(b.gep(c, [at])), x))
+        _, held = _search(b, c, ZERO, nc, x)
         b.store(b.zext(held, I8), b.gep(out, [i]))
     b.ret_void()
 

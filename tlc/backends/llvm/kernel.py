@@ -353,12 +353,8 @@ def describe(kernel) -> str:
 
 def symbol_for(kernel) -> str:
     """A stable function name for a kernel: a hash of its structure (names and labels excluded)."""
-    if isinstance(kernel, (JoinLoop, SetOps)):
+    if not isinstance(kernel, Kernel):         # a fixed kernel (closure, semiring, join, set) names itself
         return kernel.symbol
-    if isinstance(kernel, ClosureLoop):
-        return f"tlc_closure_words_v{kernel.version}"
-    if isinstance(kernel, SemiringLoop):
-        return f"tlc_semiring_{kernel.fold}_{kernel.combine}_v{kernel.version}"
     return "tlc_k_" + hashlib.sha1(repr(kernel).encode()).hexdigest()[:16]
 
 
@@ -375,6 +371,11 @@ class ClosureLoop:
     version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
 
+    @property
+    def symbol(self) -> str:
+        """The compiled loop's function name."""
+        return f"tlc_closure_words_v{self.version}"
+
 
 @dataclass(frozen=True, slots=True)
 class SemiringLoop:
@@ -387,6 +388,11 @@ class SemiringLoop:
     combine: str
     version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
+
+    @property
+    def symbol(self) -> str:
+        """The compiled kernels' name prefix."""
+        return f"tlc_semiring_{self.fold}_{self.combine}_v{self.version}"
 
     @property
     def label(self) -> str:
