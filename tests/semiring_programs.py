@@ -29,3 +29,14 @@ def finite_csr(w: np.ndarray):
     from scipy.sparse import csr_matrix
     rows, cols = np.nonzero(np.isfinite(w))
     return csr_matrix((w[rows, cols], (rows, cols)), shape=w.shape)
+
+
+def longest_paths_case(rng, n: int):
+    """A random DAG of ``n`` nodes (-inf for no edge), a start vector with node 0 as the source, and the longest
+    distances from it by ``scipy.sparse.csgraph.bellman_ford`` on the negated weights."""
+    from scipy.sparse import csgraph
+    dag = np.triu(weighted(rng, n, 4.0, -np.inf, -3.0, 9.0), 1)
+    dag[np.tril_indices(n)] = -np.inf
+    src = np.full(n, -np.inf)
+    src[0] = 0.0
+    return dag, src, -csgraph.bellman_ford(finite_csr(np.where(np.isfinite(dag), -dag, np.inf)), indices=0)

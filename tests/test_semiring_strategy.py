@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
 from semiring_programs import (ALL_PAIRS, LEFT, LONGEST, MINIMAX, MULTI, RELIABLE, SSSP,
-                               TRANSPOSED, WIDEST, finite_csr, weighted)
+                               TRANSPOSED, WIDEST, finite_csr, longest_paths_case, weighted)
 
 csgraph = pytest.importorskip("scipy.sparse.csgraph")
 
@@ -95,13 +95,8 @@ def test_widest_minimax_reliable_longest(seed):
     same(WIDEST, C=weighted(rng, n, 3.0, -np.inf, -5.0, 9.0))
     same(MINIMAX, W=weighted(rng, n, 3.0, np.inf, integers=True))
     same(RELIABLE, P=weighted(rng, n, 3.0, 0.0, 0.0, 1.0))
-    dag = np.triu(weighted(rng, n, 4.0, -np.inf, -3.0, 9.0), 1)
-    dag[np.tril_indices(n)] = -np.inf
-    src = np.full(n, -np.inf)
-    src[0] = 0.0
-    got = same(LONGEST, G=dag, Src=src)["L"]
-    np.testing.assert_allclose(got, -csgraph.bellman_ford(finite_csr(np.where(np.isfinite(dag), -dag, np.inf)),
-                                                          indices=0), rtol=1e-12)
+    dag, src, expected = longest_paths_case(rng, n)
+    np.testing.assert_allclose(same(LONGEST, G=dag, Src=src)["L"], expected, rtol=1e-12)
 
 
 def test_reliable_paths_match_log_shortest_paths():

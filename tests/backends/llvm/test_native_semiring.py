@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
-from semiring_programs import ALL_PAIRS, LEFT, LONGEST, MINIMAX, MULTI, RELIABLE, SSSP, WIDEST, finite_csr, weighted
+from semiring_programs import (ALL_PAIRS, LEFT, LONGEST, MINIMAX, MULTI, RELIABLE, SSSP, WIDEST, finite_csr,
+                               longest_paths_case, weighted)
 
 pytest.importorskip("llvmlite")
 csgraph = pytest.importorskip("scipy.sparse.csgraph")
@@ -94,13 +95,8 @@ def test_widest_reliable_longest(seed):
     assert ((reliable >= 0) & (reliable <= 1)).all() and (reliable > 0).any()
     p = weighted(rng, n, 3.0, 0.0, 0.05, 1.0)
     agree(RELIABLE, P=np.where(p > 0, p * 1.5, 0.0))       # gains above 1: relaxation (or the same error)
-    dag = np.triu(weighted(rng, n, 4.0, -np.inf, -3.0, 9.0), 1)
-    dag[np.tril_indices(n)] = -np.inf
-    src = np.full(n, -np.inf)
-    src[0] = 0.0
-    longest = agree(LONGEST, G=dag, Src=src)["L"]
-    np.testing.assert_allclose(longest, -csgraph.bellman_ford(finite_csr(np.where(np.isfinite(dag), -dag, np.inf)),
-                                                              indices=0), rtol=1e-12)
+    dag, src, expected = longest_paths_case(rng, n)
+    np.testing.assert_allclose(agree(LONGEST, G=dag, Src=src)["L"], expected, rtol=1e-12)
 
 
 def test_negative_cycle_and_round_limit_are_the_same_errors():
