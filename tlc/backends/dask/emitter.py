@@ -15,7 +15,7 @@ from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
 from tlc.backends.shared.arrays import ArrayExpression, Value, tuple_code
 from tlc.backends.shared.quoting import counts_of, identifier, internal, literal
-from tlc.backends.shared.schedule import ScheduleEmitter, adds_zero
+from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
 from tlc.ir import nodes as ir
 from tlc.memory_limit import format_bytes
@@ -131,15 +131,13 @@ class DaskEmitter(ScheduleEmitter):
     def binds(self, name: str) -> bool:
         """True when ``name`` is defined by one plain equation over its whole extent in a plain stratum: its value
         is then bound to that equation's (no allocation, nothing accumulated)."""
-        defining = self.program.defining(name)
+        defining = self.contributing(name)      # an equation adding 0 is skipped: the zeros are its value
         if self.mode is not Mode.PLAIN or len(defining) != 1 or name in self.inputs or name in self.windows:
             return False
         eq = self.program.equations[defining[0]]
         variables = tuple(i.plain_variable for i in eq.lhs.indices)
         ranges = self.shapes.ranges.get(defining[0], {})
         if eq.fact or eq.aggregator.reduction == "avg" or not all(variables) or len(set(variables)) != len(variables):
-            return False
-        if adds_zero(eq):       # skipped by the schedule: the array of zeros is the value
             return False
         whole = all(ranges.get(v) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
         return whole and all(hi > lo for lo, hi in ranges.values())

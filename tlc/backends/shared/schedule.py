@@ -205,11 +205,15 @@ class ScheduleEmitter:
             else:
                 self.lines.append(f"{sel} += {data}")
 
+    def contributing(self, name: str) -> list[int]:
+        """The equations defining ``name`` that add something (``adds_zero`` equations are skipped)."""
+        return [k for k in self.program.defining(name) if not adds_zero(self.program.equations[k])]
+
     def stores_whole(self, name: str) -> bool:
         """True when ``name`` (of a plain stratum) is one sum equation's value over its whole, non-empty extent,
         with no data supplied (an equation adding 0 aside): its equation may assign it (``T = rt.owned(...)``)
         instead of adding into zeros."""
-        defining = [k for k in self.program.defining(name) if not adds_zero(self.program.equations[k])]
+        defining = self.contributing(name)
         if not self.STORES_WHOLE or len(defining) != 1 or name in self.inputs or name in self.windows \
                 or self.program.tensors[name].relation or virtual_axis(self.program, name) is not None:
             return False
@@ -253,8 +257,7 @@ class ScheduleEmitter:
     def sole_target(self, eq: ir.Equation, target: str) -> bool:
         """True when ``target`` receives only this equation's contributions, once (a native kernel may then
         store its values instead of combining them); an equation that adds 0 (``adds_zero``) does not count."""
-        others = [k for k in self.program.defining(eq.lhs.name) if not adds_zero(self.program.equations[k])]
-        sole = len(others) == 1 and not adds_zero(eq) and eq.lhs.name not in self.inputs
+        sole = len(self.contributing(eq.lhs.name)) == 1 and not adds_zero(eq) and eq.lhs.name not in self.inputs
         return sole and self.mode in (Mode.PLAIN, Mode.RECURRENCE) and target == identifier(eq.lhs.name)
 
     def emit_stratum(self, stratum: Stratum, position: int) -> None:
