@@ -82,7 +82,7 @@ class SemiringKernel:
             return self._relax(*common, n, lo, hi, limit, frontier.ctypes.data, changed.ctypes.data,
                                extended.ctypes.data, stamp.ctypes.data)
 
-        rounds = self._split(slices, len(data), run)
+        rounds = split_slices(slices, len(data), run, self.threads)
         return values, None if min(rounds) < 0 else max(rounds)
 
     def label_setting(self, first: np.ndarray, edges) -> np.ndarray:
@@ -99,18 +99,20 @@ class SemiringKernel:
             self._dijkstra(*common, n, lo, hi, heap.ctypes.data)
             return 0
 
-        self._split(slices, len(data), run)
+        split_slices(slices, len(data), run, self.threads)
         return values
 
-    def _split(self, slices: int, edges: int, run) -> list[int]:
-        """``run(lo, hi)`` over disjoint ranges of slices, one per thread when the work pays for threads."""
-        threads = self.threads or default_threads()
-        parts = max(1, min(threads, slices)) if slices * max(edges, 1) >= SLICE_WORK else 1
-        bounds = [slices * p // parts for p in range(parts + 1)]
-        pool = _executor(parts - 1) if parts > 1 else None
-        futures = [pool.submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-        results = [run(bounds[0], bounds[1])]           # ctypes releases the GIL during the call
-        return results + [future.result() for future in futures]
+
+def split_slices(slices: int, edges: int, run, threads: int | None = None) -> list[int]:
+    """``run(lo, hi)`` over disjoint ranges of slices, one per thread (at most ``threads``, default all) when the
+    work (``slices`` times ``edges``) pays for threads; the results in slice order."""
+    threads = threads or default_threads()
+    parts = max(1, min(threads, slices)) if slices * max(edges, 1) >= SLICE_WORK else 1
+    bounds = [slices * p // parts for p in range(parts + 1)]
+    pool = _executor(parts - 1) if parts > 1 else None
+    futures = [pool.submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    results = [run(bounds[0], bounds[1])]           # ctypes releases the GIL during the call
+    return results + [future.result() for future in futures]
 
 
 def _worst(spec: SemiringSpec) -> float:

@@ -137,6 +137,9 @@ class StratumPlan:
                              "non-negative shortest paths, checked at run time)"}
         costs = ", ".join(f"{k} {_seconds(v)}" for k, v in self.costs.items())
         what = "semiring" if "semiring" in self.costs else "relations"
+        if self.semiring is not None and self.semiring.fold == "sum":
+            names["semiring"] = "counting paths in one pass over the reached nodes in topological order (the dense " \
+                                "rounds when that is not exact, checked at run time)"
         return f"{what}: {names[self.strategy]} ({self.reason}){'; estimated ' + costs if costs else ''}"
 
     def native_sparse_closure(self, native: bool, max_rounds: int | None) -> bool:
@@ -171,6 +174,11 @@ class StratumPlan:
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":
             return f"{'sparse semi-naive' if self.costs else 'sparse joins'}: NumPy/scipy runtime (tlc_runtime.sparse)"
+        if self.strategy == "semiring" and self.semiring.fold == "sum":
+            return (f"path counting: native llvm kernels (the nodes the base reaches in topological order, one pass a "
+                    f"slice), {threads} thread{plural} over slices; the dense rounds instead when data is supplied "
+                    f"for the tensor, a weight or base count is not a non-negative integer, the base reaches a cycle, "
+                    f"a count reaches 2^53 or the round bound is reached (checked at run time)")
         if self.strategy == "semiring" and NATIVE_SEMIRING in capabilities:
             return (f"semiring: native llvm kernels (semi-naive relaxation over CSR a slice at a time; label setting "
                     f"with a heap when no path step can improve a value, checked at run time), "
@@ -375,7 +383,8 @@ def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes
     in_duckdb: set[str] = set()     # relations defined by strata planned for DuckDB so far
     plans = []
     for stratum in strata:
-        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds, native, reach or {})
+        plan = _plan_stratum(program, stratum, shapes, size, nnz, force, max_rounds, native, reach or {},
+                             NATIVE_SEMIRING in capabilities)
         if plan.relational and force == "auto" and duckdb_available():
             plan = _duckdb_instead(program, stratum, plan, budget, nnz, in_duckdb, max_rounds)
         elif force == "auto" and stratum.mode is Mode.PLAIN and fold_of(program, stratum) is not None:
@@ -458,11 +467,13 @@ def _duckdb_reason(program: Program, stratum: Stratum, why: str, max_rounds: int
 
 
 def _plan_stratum(program: Program, stratum: Stratum, shapes: Shapes, size: dict, nnz: dict,
-                  force: str, max_rounds: int | None, native: bool, reach: dict[str, float]) -> StratumPlan:
+                  force: str, max_rounds: int | None, native: bool, reach: dict[str, float],
+                  counting: bool) -> StratumPlan:
+    """One stratum's plan; ``counting``: the backend runs path counting natively (``NATIVE_SEMIRING``)."""
     if force == "duckdb" and fold_of(program, stratum) is not None:
         return StratumPlan("duckdb", {}, f"{_fold_shape(program, stratum)}; forced")
     semiring = semiring_shape(program, stratum, shapes)
-    if semiring is not None:
+    if semiring is not None and (semiring.fold != "sum" or counting):
         return _plan_semiring(semiring, stratum, shapes, force)
     force = "auto" if force == "semiring" else force
     if not relational(program, stratum):
@@ -521,8 +532,9 @@ def _plan_semiring(semiring: Semiring, stratum: Stratum, shapes: Shapes, force: 
     if force not in ("auto", "semiring"):
         return StratumPlan("einsum", costs, f"{force} forced, which applies to Datalog strata only")
     choice = "semiring" if force == "semiring" or costs["semiring"] < costs["einsum"] else "einsum"
-    why = f"a {semiring.fold}= path step by {semiring.combine} through {semiring.weights}; " + \
-        ("forced" if force == "semiring" else "lowest estimated cost")
+    step = f"a path count (a sum of products) through {semiring.weights}" if semiring.fold == "sum" else \
+        f"a {semiring.fold}= path step by {semiring.combine} through {semiring.weights}"
+    why = f"{step}; {'forced' if force == 'semiring' else 'lowest estimated cost'}"
     return StratumPlan(choice, costs, why, semiring=semiring if choice == "semiring" else None)
 
 

@@ -7,6 +7,8 @@ order), is a *semiring recursion*: ``min=`` with ``+`` (shortest paths) or ``max
 one source of an all-pairs table), the other is a node of the graph ``W``. Its non-recursive equations (the
 base) are computed once by the dense code; the runtime (``tlc_runtime.semiring``) then relaxes only the
 elements that changed in the last round over ``W``'s edges in CSR, or runs Dijkstra when the weights allow.
+A sum by ``*`` (``T[..., z] = T[..., y] W[y, z]``) counts paths: on a backend with ``NATIVE_SEMIRING`` it runs as
+one pass in topological order when that is exact (``tlc_runtime.counting``), else the dense loop.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from tlc.analysis.strata import Mode, Stratum
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
-COMBINES = {"min": ("add", "max"), "max": ("add", "min", "mul")}
-"""Per fold, the ways its path step may combine a value with an edge's weight."""
+COMBINES = {"min": ("add", "max"), "max": ("add", "min", "mul"), "sum": ("mul",)}
+"""Per fold, the ways its path step may combine a value with an edge's weight (``sum`` by ``mul``: path counting,
+planned only on a backend with ``NATIVE_SEMIRING``, ``tlc_runtime.counting``)."""
 NATIVE_SEMIRING = "native-semiring"
 """Backend capability: semiring strata run their relaxation and label setting as compiled kernels
 (``tlc_runtime.semiring_native``) instead of NumPy/scipy."""
@@ -31,8 +34,8 @@ semiring runtime's fixed cost (its checks and the CSR of the weights)."""
 
 @dataclass(frozen=True)
 class Semiring:
-    """A semiring recursion: ``equation`` is the recursive one, ``fold`` ``min``/``max``, ``combine`` ``add``,
-    ``mul``, ``min`` or ``max``, ``weights`` the weight matrix read, ``axis`` the node axis of the tensor, and
+    """A semiring recursion: ``equation`` is the recursive one, ``fold`` ``min``, ``max`` or ``sum``, ``combine``
+    ``add``, ``mul``, ``min`` or ``max``, ``weights`` the weight matrix read, ``axis`` the node axis of the tensor, and
     ``forward`` True when the weights are read ``W[y, z]`` (an edge from y to z), False for ``W[z, y]``."""
 
     equation: int

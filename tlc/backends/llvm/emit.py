@@ -13,7 +13,7 @@ from __future__ import annotations
 from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps, join_order, join_shapes
-from tlc.backends.llvm.kernel import ClosureLoop, Kernel, SemiringLoop, describe, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, SemiringLoop, describe, symbol_for
 from tlc.backends.registry import Emitted
 from tlc.backends.shared.arrays import ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
@@ -24,6 +24,8 @@ CLOSURE_CALL = "_closure"
 """The name emitted code calls the compiled closure loop by (``tlc_runtime.native.ClosureKernel``)."""
 SEMIRING_CALL = "_semiring_{fold}_{combine}"
 """The name emitted code passes a semiring's compiled kernels by (``tlc_runtime.semiring_native``)."""
+COUNTING_CALL = "_counting"
+"""The name emitted code passes path counting's compiled kernels by (``tlc_runtime.counting``)."""
 SETS_CALL = "_sets"
 """The name emitted code calls the compiled set kernels by (``tlc_runtime.native_joins.SetKernel``)."""
 JOINS_IMPORT = "import tlc_runtime.native_joins as nj"
@@ -45,6 +47,8 @@ class LlvmEmitter(ScheduleEmitter):
         """The compiled loop of ``rs.closure``, once a closure stratum uses it."""
         self.semiring_loops: dict[str, SemiringLoop] = {}
         """The compiled kernels of the semiring strata, by call name."""
+        self.counting_loop: CountingLoop | None = None
+        """The compiled kernels of path counting, once a counting stratum uses them."""
         self.join_loops: dict[JoinLoop, str] = {}
         """The compiled join shapes sparse strata use, with their call names."""
         self.sets_used = False
@@ -70,6 +74,9 @@ class LlvmEmitter(ScheduleEmitter):
             spec = (f"semiring_native.SemiringSpec({literal(loop.symbol)}, {literal(loop.fold)}, "
                     f"{literal(loop.combine)})")
             table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
+        if self.counting_loop is not None:
+            spec = f"counting.CountingSpec({literal(self.counting_loop.symbol)})"
+            table.append(f"    {literal(COUNTING_CALL)}: {spec},  {comment(self.counting_loop.label)}")
         for loop, call in self.join_loops.items():
             spec = f"nj.JoinSpec({literal(loop.symbol)}, {loop.left}, {loop.right}, {literal(loop.left_kept)}, " \
                    f"{literal(loop.kept)}, {literal(loop.method)})"
@@ -80,7 +87,7 @@ class LlvmEmitter(ScheduleEmitter):
         return table
 
     @property
-    def kernels(self) -> dict[str, Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps]:
+    def kernels(self) -> dict[str, Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps]:
         """Kernels by call name (after ``module()``)."""
         kernels = {name: lowering.kernel for name, lowering in self.lowerings.items()}
         if self.closure_loop is not None:
@@ -88,6 +95,8 @@ class LlvmEmitter(ScheduleEmitter):
         kernels.update({call: loop for loop, call in self.join_loops.items()})
         if self.sets_used:
             kernels[SETS_CALL] = SetOps()
+        if self.counting_loop is not None:
+            kernels[COUNTING_CALL] = self.counting_loop
         return kernels | self.semiring_loops
 
     def join_call(self, head: tuple, shape: tuple[int, ...], atoms: list[tuple[str, tuple]],
@@ -116,7 +125,11 @@ class LlvmEmitter(ScheduleEmitter):
         return f"{function}({step}, {CLOSURE_CALL})"
 
     def semiring_kernel(self, semiring) -> str:
-        """The compiled kernels of ``semiring``'s fold and combine (relaxation and label setting)."""
+        """The compiled kernels of ``semiring``'s fold and combine (relaxation and label setting; for a sum, path
+        counting's)."""
+        if semiring.fold == "sum":
+            self.counting_loop = CountingLoop()
+            return COUNTING_CALL
         call = SEMIRING_CALL.format(fold=semiring.fold, combine=semiring.combine)
         self.semiring_loops[call] = SemiringLoop(semiring.fold, semiring.combine)
         return call

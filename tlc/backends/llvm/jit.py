@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps
-from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, SemiringLoop, symbol_for
+from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, KernelError, SemiringLoop, symbol_for
 from tlc.errors import TlcError
 
 try:
@@ -69,7 +69,7 @@ def optimise(module_text: str, tm, label: str = "kernel"):
         return mod
 
 
-def lower(kernel: Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps, symbol: str) -> str:
+def lower(kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps, symbol: str) -> str:
     """LLVM IR text of a kernel (before optimisation); ``KernelError`` becomes ``TlcError``."""
     if isinstance(kernel, (JoinLoop, SetOps)):
         from tlc.backends.llvm.joins import join_module, sets_module    # needs llvmlite, which is optional
@@ -80,6 +80,9 @@ def lower(kernel: Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps, symbo
     if isinstance(kernel, SemiringLoop):
         from tlc.backends.llvm.semiring import semiring_module    # needs llvmlite, which is optional
         return str(semiring_module(kernel, symbol))
+    if isinstance(kernel, CountingLoop):
+        from tlc.backends.llvm.counting import counting_module    # needs llvmlite, which is optional
+        return str(counting_module(kernel, symbol))
     from tlc.backends.llvm.codegen import kernel_module    # needs llvmlite, which is optional
     try:
         return str(kernel_module(kernel, symbol))
@@ -102,7 +105,7 @@ class Jit:
         self.compilations = 0
         """Number of kernels actually compiled (cache misses)."""
 
-    def compile(self, kernel: Kernel | ClosureLoop | SemiringLoop | JoinLoop | SetOps) -> Compiled:
+    def compile(self, kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps) -> Compiled:
         """The compiled kernel, compiling it on first use (a join or set kernel's address is 0: its functions
         are found by ``address``)."""
         with self._lock:

@@ -339,7 +339,7 @@ def describe(kernel) -> str:
         return kernel.label
     if isinstance(kernel, ClosureLoop):
         return f"{kernel.label}  [threads split words]"
-    if isinstance(kernel, SemiringLoop):
+    if isinstance(kernel, (SemiringLoop, CountingLoop)):
         return f"{kernel.label}  [threads split slices]"
     combine = {"assign": "=", "add": "+=", "max": "max=", "min": "min=", "or": "|="}[kernel.output.combine]
     target = f"out[{', '.join(format_pos(p) for p in kernel.output.pos)}]"
@@ -398,3 +398,19 @@ class SemiringLoop:
     def label(self) -> str:
         """What the kernels compute, for comments and ``explain``."""
         return f"semiring {self.fold}= by {self.combine}: relaxation over CSR, or label setting with a heap"
+
+
+@dataclass(frozen=True, slots=True)
+class CountingLoop:
+    """The kernels of path counting (``tlc_runtime.counting``), compiled once for every program: the nodes the base
+    reaches in topological order (or a cycle among them), and one pass over them a slice at a time
+    (``counting.py``)."""
+
+    label: str = "path counting: one pass a slice over the reached nodes in topological order"
+    version: int = 1
+    """Bumped when the generated code changes (it names the symbol)."""
+
+    @property
+    def symbol(self) -> str:
+        """The compiled pass's function name (the ordering's is ``symbol_order``)."""
+        return f"tlc_counting_v{self.version}"
