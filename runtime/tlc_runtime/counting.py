@@ -66,7 +66,7 @@ class CountingKernel:
         if len(indptr) != n + 1 or indptr[-1] != len(indices) or len(data) != len(indices) or \
                 (len(indices) and (indices.min() < 0 or indices.max() >= n)):
             raise ValueError(f"kernel {self.spec.symbol}: the weights' CSR does not match {n} nodes")
-        values = first + 0.0          # a copy, and -0.0 is 0.0 as the dense rounds' sums make it
+        values = np.add(first, 0.0, order="C")    # a copy; -0.0 becomes 0.0, as in the dense rounds' sums
         seeds = np.flatnonzero(values.any(axis=0)).astype(np.int64)
         degree = np.full(n, -1, dtype=np.int64)
         reached, topo = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
