@@ -110,6 +110,20 @@ def test_hostile_names_keep_their_values(template, case, backend):
         assert_names_are_accounted_for(prog.source(), prog)
 
 
+@pytest.mark.parametrize("name", ["sr", "counting", "semiring_native"])
+def test_runtime_modules_are_not_shadowed_by_a_tensor(name, backend):
+    """The semiring and counting runtimes' module names as the recursive tensor (``sr`` once shadowed ``sr``)."""
+    rng = np.random.default_rng(4)
+    w = np.where(rng.random((6, 6)) < 0.4, rng.uniform(0.5, 2.0, (6, 6)), np.inf)
+    e = np.triu(rng.random((6, 6)) < 0.5, 1).astype(float)
+    for text, data, plain in ((f"{name}[x, z] min= W[x, z]\n{name}[x, z] min= {name}[x, y] + W[y, z]", w, "W"),
+                              (f"{name}[x, z] = W[x, z]\n{name}[x, z] = {name}[x, y] W[y, z]", e, "W")):
+        expected = tlc.compile(text.replace(name, "T"))(W=data)["T"]
+        prog = tlc.compile(text, backend=backend, relations="semiring")
+        np.testing.assert_array_equal(np.asarray(prog(**{plain: data})[name]), expected)
+        assert_names_are_accounted_for(prog.source(), prog)
+
+
 def assert_names_are_accounted_for(source: str, prog) -> None:
     """Every name the emitted module uses is a user name's identifier, an internal name, a module global,
     a builtin or a kernel's own local, and every comment is one line of printable text."""

@@ -30,6 +30,7 @@ def shape_of(source: str, **extents):
     ("R[x, z] max= W[x, z]\nR[x, z] max= R[x, y] W[y, z]", ("max", "mul", "W", 1, True)),
     ("R[x, z] max= W[x, z]\nR[x, z] max= R[x, y] * W[y, z]", ("max", "mul", "W", 1, True)),
     ("L[x, z] max= W[x, z]\nL[x, z] max= L[x, y] + W[z, y]", ("max", "add", "W", 1, False)),
+    ("D[x, z] = W[x, z]\nD[x, z] = D[x, y] W[y, z]", ("sum", "mul", "W", 1, True)),       # path counting
 ])
 def test_semiring_shapes(source, expected):
     found = shape_of(source, W=(6, 6))
@@ -46,7 +47,7 @@ def test_semiring_shapes(source, expected):
     "D[x, z] min= W[x, z]\nD[x, z] min= D[y, x] + W[y, z]",            # no carried axis
     "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[x, z]",            # the weight does not join
     "D[x, z] min= W[x, z]\nD[x, z] min= D[x, y] + W[y, z]\nD[x, z] min= D[z, x] + W[x, x]",
-    "D[x, z] = W[x, z]\nD[x, z] = D[x, y] W[y, z]",                     # a sum: path counting
+    "D[x, z] = W[x, z]\nD[x, z] = D[x, y] + W[y, z]",                   # a sum by +
     "D[x, z] min= W[x, z]\nD[x, z] min= D[x, 2] + W[2, z]",            # a constant
 ])
 def test_not_semiring_shapes(source):
