@@ -1,6 +1,8 @@
-"""Benchmark single-source shortest paths (a ``min=`` semiring recursion) in tlc against scipy.sparse.csgraph.
+"""Benchmark single-source shortest paths (a ``min=`` semiring recursion) in tlc against scipy.sparse.csgraph, and
+path counting (a sum recursion) against scipy's triangular solve.
 
 Usage: python benchmarks/bench_semiring.py [--nodes N]... [--backend B]... [--degree D] [--repeat N] [--json OUT]
+       python benchmarks/bench_semiring.py --counting [--nodes N]... [--sources S] [--repeat N] [--json OUT]
 
 The program is ``Dist[y] min= Src[y]`` and ``Dist[y] min= Dist[x] + W[x, y]`` on a random directed graph of N nodes
 with D * N edges of uniform (0, 1) weights; Src is 0 at node 0 and inf elsewhere. W is given two ways: as
@@ -23,6 +25,18 @@ are cached per process, as every llvm kernel is.
 
 Rows with the dense W are skipped when it would exceed ``--max-dense`` elements. Every row must give the anchor's
 distances exactly. The ratio column is each row's time over the anchor's.
+
+``--counting`` counts paths instead: ``C[s, y] = Src[s, y]`` and ``C[s, y] += C[s, x] E[x, y]`` on a layered DAG of
+N nodes (``LAYERS`` layers, each node with two edges into the next layer, in a random node order) from S sources
+(one-hot rows of Src, in the first layer), every count exact (at most 2^(LAYERS-1)). Rows, measured in the same run:
+
+- ``spsolve_triangular``: ``scipy.sparse.linalg.spsolve_triangular`` of ``(I - E)^T C^T = Src^T`` with the nodes in
+  topological order (the permutation is given, not timed), the anchor;
+- ``tlc dense rounds`` (NumPy backend) and ``tlc dense rounds [llvm]`` (``relations="dense"``: the llvm backend's
+  dense loop, its kernels per equation): the rounds the native pass replaces, warm;
+- ``tlc counting [llvm]`` (the native pass, ``tlc_runtime.counting``; compiled and planned every time) and ``tlc
+  counting, warm [llvm]`` (a specialised program's calls).
+Every row must give the anchor's counts exactly.
 """
 
 from __future__ import annotations
@@ -44,6 +58,8 @@ import tlc  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
+COUNTING = "C[s, y] = Src[s, y]\nC[s, y] += C[s, x] E[x, y]\n"
+LAYERS = 40
 DENSE_ROUNDS_LIMIT = 5000   # nodes: the dense rounds take minutes beyond
 
 
@@ -112,6 +128,52 @@ def warm(weights, src: np.ndarray, repeat: int, backend: str) -> tuple[float, np
     return best(lambda: program(W=weights, Src=src)["Dist"], repeat)
 
 
+def layered(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A layered DAG of ``n`` nodes (``LAYERS`` layers, two edges from each node into the next layer) as a dense
+    0/1 matrix in a random node order, and the nodes in topological order (layer by layer)."""
+    rng = np.random.default_rng(seed)
+    width = n // LAYERS
+    e = np.zeros((n, n))
+    for layer in range(LAYERS - 1):
+        lo = layer * width
+        for node in range(lo, lo + width):
+            e[node, lo + width + rng.choice(width, 2, replace=False)] = 1.0
+    order = rng.permutation(n)
+    return e[np.ix_(order, order)], np.argsort(order)
+
+
+def measure_counting(n: int, sources: int, repeat: int) -> dict:
+    """Every path-counting row for one graph size."""
+    from scipy.sparse.linalg import spsolve_triangular
+    e, topological = layered(n)
+    sources = min(sources, n // LAYERS)
+    src = np.zeros((sources, n))
+    src[np.arange(sources), topological[:sources]] = 1.0      # nodes of the first layer
+    system = sp.csr_matrix(np.eye(n) - e[np.ix_(topological, topological)].T)
+    rows = {}
+
+    def anchor_run():
+        counts = np.empty_like(src)
+        counts[:, topological] = spsolve_triangular(system, src[:, topological].T, lower=True).T
+        return counts
+
+    rows["spsolve_triangular"], anchor = best(anchor_run, repeat)
+    dense_numpy = tlc.compile(COUNTING)
+    dense_llvm = tlc.compile(COUNTING, backend="llvm", relations="dense")
+    native = tlc.compile(COUNTING, backend="llvm")
+    for program in (dense_numpy, dense_llvm, native):
+        program(E=e, Src=src)
+    assert "runs: path counting: native llvm" in native.explain(E=e, Src=src), "auto did not choose native counting"
+    for row, run in (("tlc dense rounds", lambda: dense_numpy(E=e, Src=src)["C"]),
+                     ("tlc dense rounds [llvm]", lambda: dense_llvm(E=e, Src=src)["C"]),
+                     ("tlc counting [llvm]", lambda: tlc.compile(COUNTING, backend="llvm")(E=e, Src=src)["C"]),
+                     ("tlc counting, warm [llvm]", lambda: native(E=e, Src=src)["C"])):
+        rows[row], got = best(run, repeat)
+        assert np.array_equal(got, anchor), f"{row} differs from the triangular solve"
+    return {"nodes": n, "edges": int(e.sum()), "sources": sources, "seconds": rows,
+            "ratio": {k: v / rows["spsolve_triangular"] for k, v in rows.items()}, "skipped": None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, action="append", help="graph sizes (default 2000 and 100000)")
@@ -119,19 +181,27 @@ def main() -> None:
     parser.add_argument("--degree", type=float, default=5.0, help="edges per node (default 5)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--max-dense", type=float, default=2**28, help="most elements of the dense W (default 2^28)")
+    parser.add_argument("--counting", action="store_true", help="count paths on layered DAGs instead (default 1000 "
+                                                                "and 4000 nodes)")
+    parser.add_argument("--sources", type=int, default=16, help="sources of --counting (default 16)")
     add_json_option(parser, "semiring")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus, {platform.python_version()}")
     results = []
-    for n in args.nodes or [2000, 100_000]:
-        result = measure(n, args.degree, args.repeat, int(args.max_dense), args.backend or ["numpy", "llvm"])
+    anchor = "spsolve_triangular" if args.counting else "dijkstra (CSR)"
+    for n in args.nodes or ([1000, 4000] if args.counting else [2000, 100_000]):
+        if args.counting:
+            result = measure_counting(n, args.sources, args.repeat)
+        else:
+            result = measure(n, args.degree, args.repeat, int(args.max_dense), args.backend or ["numpy", "llvm"])
         results.append(result)
         print(f"{n:>8} nodes, {result['edges']} edges")
         for row, seconds in result["seconds"].items():
-            print(f"    {row:<29} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x dijkstra (CSR)")
+            print(f"    {row:<29} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x {anchor}")
         if result["skipped"]:
             print(f"    skipped {result['skipped']}")
-    write_json(args.json, {"machine": machine(), "graphs": results})
+    write_json(args.json, {"machine": machine(), "program": "counting" if args.counting else "shortest paths",
+                           "graphs": results})
 
 
 if __name__ == "__main__":
