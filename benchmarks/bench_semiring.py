@@ -31,7 +31,7 @@ N nodes (``LAYERS`` layers, each node with two edges into the next layer, in a r
 (one-hot rows of Src, in the first layer), every count exact (at most 2^(LAYERS-1)). Rows, measured in the same run:
 
 - ``spsolve_triangular``: ``scipy.sparse.linalg.spsolve_triangular`` of ``(I - E)^T C^T = Src^T`` with the nodes in
-  topological order (the permutation is given, not timed), the anchor;
+  topological order (the permutation and the CSR system matrix are built beforehand, not timed), the anchor;
 - ``tlc dense rounds`` (NumPy backend) and ``tlc dense rounds [llvm]`` (``relations="dense"``: the llvm backend's
   dense loop, its kernels per equation): the rounds the native pass replaces, warm;
 - ``tlc counting [llvm]`` (the native pass, ``tlc_runtime.counting``; compiled and planned every time) and ``tlc

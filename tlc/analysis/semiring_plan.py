@@ -51,6 +51,11 @@ def _plain(ref, program: Program) -> bool:
         all(i.plain_variable for i in ref.indices)
 
 
+def _relation(ref, program: Program) -> bool:
+    """A relation read with plain variables (path counting reads one as 0/1 weights)."""
+    return isinstance(ref, ir.Ref) and ref.relation and all(i.plain_variable for i in ref.indices)
+
+
 def _operands(rhs) -> tuple[str, tuple] | None:
     """The combine of a path step's right-hand side and its two operands, else None."""
     if isinstance(rhs, ir.Sum) and len(rhs.terms) == 2 and rhs.signs == (1, 1):
@@ -76,7 +81,8 @@ def semiring_shape(program: Program, stratum: Stratum, shapes: Shapes) -> Semiri
     eq = program.equations[recursive[0]]
     found = _operands(eq.rhs)
     if eq.aggregator.reduction != fold or found is None or found[0] not in COMBINES[fold] or \
-            not _plain(eq.lhs, program) or not all(_plain(r, program) for r in found[1]):
+            not _plain(eq.lhs, program) or not all(_plain(r, program) or fold == "sum" and _relation(r, program)
+                                                   for r in found[1]):
         return None
     combine, (first, second) = found
     own, weights = (first, second) if first.name == name else (second, first)

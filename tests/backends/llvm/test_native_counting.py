@@ -19,6 +19,7 @@ ALL_PAIRS = "N[x, z] = E[x, z]\nN[x, z] = N[x, y] E[y, z]"
 LEFT = "N[x, z] = E[x, z]\nN[x, z] = E[x, y] N[y, z]"
 FROM_SOURCES = "C[s, y] = Src[s, y]\nC[s, y] += C[s, x] E[x, y]"
 TRANSPOSED = "C[y] = Src[y]\nC[y] = E[y, x] C[x]"
+OVER_A_RELATION = "Paths[x, z] = Edge(x, z)\nPaths[x, z] += Paths[x, y] Edge(y, z)"
 
 
 @pytest.fixture
@@ -99,6 +100,13 @@ def test_other_shapes_run_natively(source, passes):
                                              "Src": src[0] if source == TRANSPOSED else src}
     agree(source, **inputs)
     assert passes == [True, True]
+
+
+def test_a_relation_read_as_0_1_weights(passes):
+    edge = dag(np.random.default_rng(5), 25, 0.3) > 0
+    paths = agree(OVER_A_RELATION, Edge=edge)["Paths"]
+    assert passes == [True, True]
+    assert (paths == walks(edge.astype(float), np.eye(25)).astype(float)).all()
 
 
 def test_empty_graph_and_empty_base_run_natively(passes):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tlc.analysis.relation_plan import StratumPlan
 from tlc.analysis.strata import Stratum
-from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
+from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal, numeric_copy
 from tlc.ir import nodes as ir
 
 IMPORT = "import tlc_runtime.semiring as sr"
@@ -66,7 +66,9 @@ def emit_counting(emitter, stratum: Stratum, plan: StratumPlan, dense) -> None:
             emitter.fold_equation(k, base, indent=0)
     emitter.lines.extend(equation_comments(emitter.program.equations[semiring.equation], emitter.program.filename))
     target, counted = identifier(name), internal("counted", name)
-    emitter.lines.append(f"{counted} = counting.count_paths({target}, {base}, {identifier(semiring.weights)}, "
+    weights = semiring.weights
+    weights = numeric_copy(weights) if emitter.program.tensors[weights].relation else identifier(weights)
+    emitter.lines.append(f"{counted} = counting.count_paths({target}, {base}, {weights}, "
                          f"{semiring.axis}, {semiring.forward}, {emitter.fixpoint_bound(stratum).rounds}, "
                          f"{emitter.semiring_kernel(semiring)})")
     emitter.lines.append(f"if {counted} is not None:")
