@@ -186,6 +186,17 @@ def test_semiring_artefact_runs_its_native_kernels_from_the_library(tmp_path, rn
     np.testing.assert_array_equal(results["Dist"], expected)
 
 
+@needs_cc
+def test_counting_artefact_runs_its_native_pass_from_the_library(tmp_path, rng):
+    edges = np.triu(rng.random((150, 150)) < 0.04, 1) * rng.integers(1, 3, (150, 150)).astype(float)
+    program = tlc.compile("N[x, z] = E[x, z]\nN[x, z] = N[x, y] E[y, z]", backend="llvm", relations="semiring")
+    results, source, loaded = _run_artefact(tmp_path, program, {"E": edges}, COMPILER + OPTIONAL)
+    assert "counting.CountingSpec('tlc_counting_v1')" in source
+    assert not loaded & set(COMPILER + OPTIONAL)
+    expected = tlc.compile(program.source_ir.source)(E=edges)["N"]
+    assert results["N"].tobytes() == np.asarray(expected).tobytes()
+
+
 def _disassembly(library, program, inputs, cpu) -> str:
     """The library's machine code as text: ``objdump -d`` when available, else LLVM's assembly."""
     if shutil.which("objdump"):
