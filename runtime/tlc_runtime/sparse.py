@@ -274,8 +274,25 @@ def _matrix(relation, spec, variables: tuple[str, str]):
     return m if tuple(spec) == variables else m.T
 
 
-def _chain(head, atoms):
-    """For ``H(x, z) = A(x, y) B(y, z)`` (any argument orders): the two matrices to multiply, else None."""
+def _bool_matrix(relation, spec, variables: tuple[str, str]):
+    """A binary atom as a Boolean matrix (CSR or dense, no copy) with rows ``variables[0]``, columns ``variables[1]``."""
+    m = relation.csr() if isinstance(relation, Tuples) else np.asarray(relation, dtype=bool)
+    return m if tuple(spec) == variables else m.T
+
+
+def _bitset_product(left, right, kernel) -> np.ndarray:
+    """``left @ right`` (one of them dense) as a Boolean array on bitset rows of the dense one (``tlc_runtime.
+    bitset_join``): ``(right^T left^T)^T`` when only ``left`` is dense."""
+    from tlc_runtime.bitset_join import product
+
+    if isinstance(right, np.ndarray):
+        return product(left, right, kernel)
+    return product(right.T, left.T, kernel).T
+
+
+def _chain(head, atoms, matrix=_matrix):
+    """For ``H(x, z) = A(x, y) B(y, z)`` (any argument orders): the two matrices to multiply (each made by
+    ``matrix``), else None."""
     if len(atoms) != 2 or len(head) != 2 or not all(isinstance(v, str) for v in head) or head[0] == head[1]:
         return None
     (ra, sa), (rb, sb) = atoms
@@ -293,25 +310,33 @@ def _chain(head, atoms):
         return None
     if head != (x, z):
         (ra, sa), (rb, sb), x, z = (rb, sb), (ra, sa), z, x
-    return _matrix(ra, sa, (x, y)), _matrix(rb, sb, (y, z))
+    return matrix(ra, sa, (x, y)), matrix(rb, sb, (y, z))
 
 
-def _product(left, right, shape: tuple[int, int]):
-    """``left @ right`` with extents reconciled: the shared axis cut to the shorter, the outer axes cut
-    to ``shape`` (positions past an extent hold no tuples). Returns the product and its shape."""
+def _cut(left, right, shape: tuple[int, int]):
+    """The operands of ``left @ right`` with extents reconciled: the shared axis cut to the shorter, the outer axes
+    cut to ``shape`` (positions past an extent hold no tuples)."""
     inner = min(left.shape[1], right.shape[0])
     if left.shape != (min(left.shape[0], shape[0]), inner):    # slicing copies: only when extents differ
         left = left[:shape[0], :inner]
     if right.shape != (inner, min(right.shape[1], shape[1])):
         right = right[:inner, :shape[1]]
+    return left, right
+
+
+def _product(left, right, shape: tuple[int, int]):
+    """``left @ right`` with extents reconciled (``_cut``). Returns the product and its shape."""
+    left, right = _cut(left, right, shape)
     return left @ right, (left.shape[0], right.shape[1])
 
 
-def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = SPARSE):
+def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = SPARSE, kernel=None):
     """The head relation (``shape``) derived by one rule body: ``atoms`` and ``negated`` are
     ``(relation, spec)`` pairs, a spec naming a variable (str) or a constant position (int) per argument;
     the head spec names the variables (or constant positions) written. ``storage`` is ``sparse``,
-    ``dense``, or ``auto`` (whichever the join produced: dense when a matrix product had a dense operand)."""
+    ``dense``, or ``auto`` (whichever the join produced: dense when a matrix product had a dense operand).
+    With ``kernel`` (a ``native.ClosureKernel``) a matrix product with a dense operand runs on bitset rows
+    (``tlc_runtime.bitset_join``) instead of as a float product."""
     head = tuple(head)
     if len(atoms) == 1 and not negated and tuple(atoms[0][1]) == head and len(set(head)) == len(head) and \
             all(isinstance(v, str) for v in head):    # a copy rule: P(x, y) = E(x, y)
@@ -319,8 +344,11 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), storage: str = 
         natural = SPARSE if isinstance(relation, Tuples) else DENSE
         return store(relation, shape, natural if storage == "auto" else storage)
     small = all(isinstance(r, Tuples) for r, _ in atoms) and max((len(r) for r, _ in atoms), default=0) <= SMALL_JOIN
-    chain = _chain(head, atoms) if not negated and not small and \
+    chain = _chain(head, atoms, _matrix if kernel is None else _bool_matrix) if not negated and not small and \
         all(r.binary for r, _ in atoms if isinstance(r, Tuples)) else None
+    if chain is not None and kernel is not None and any(isinstance(m, np.ndarray) for m in chain):
+        result = _bitset_product(*_cut(*chain, shape), kernel)
+        return store(result, shape, DENSE if storage == "auto" else storage)
     if chain is not None:
         product, size = _product(*chain, shape)
         if isinstance(product, np.ndarray):     # a dense operand made the product dense

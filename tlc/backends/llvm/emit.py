@@ -124,6 +124,11 @@ class LlvmEmitter(ScheduleEmitter):
         function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"
         return f"{function}({step}, {CLOSURE_CALL})"
 
+    def bitset_kernel(self) -> str:
+        """The compiled closure loop, which dense strata's Boolean matrix products run on (``rs.conjunction``)."""
+        self.closure_loop = ClosureLoop()
+        return CLOSURE_CALL
+
     def semiring_kernel(self, semiring) -> str:
         """The compiled kernels of ``semiring``'s fold and combine (relaxation and label setting; for a sum, path
         counting's)."""

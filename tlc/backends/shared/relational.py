@@ -4,7 +4,8 @@ Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` c
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
 over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure (the emitter's
 ``closure_call``: a backend may pass it a compiled loop). A backend with ``NATIVE_JOINS`` emits a sparse stratum's
-rules and set operations through its ``join_call`` and ``set_call`` instead (compiled joins).
+rules and set operations through its ``join_call`` and ``set_call`` instead (compiled joins), and a backend with a
+``bitset_kernel`` passes it to the dense strategies' rules (Boolean matrix products on bitset rows).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class _Relational:
         """Whether the recursion runs as the closure of its step relation (else semi-naive)."""
         self.native = plan.native_joins(emitter.NATIVE_JOINS, emitter.max_rounds)
         """Whether rules run as the backend's compiled joins (``emitter.join_call``, ``emitter.set_call``)."""
+        self.bitsets = emitter.bitset_kernel() if self.working == "dense" else None
+        """The name of the backend's compiled word-OR loop that dense matrix products run on, if it has one."""
 
     def name(self, tensor: str) -> str:
         return identifier(tensor)
@@ -95,8 +98,9 @@ class _Relational:
                           for n, r in enumerate(rule.atoms))
         negated = ", ".join(f"({self.name(r.name)}, {literal(self.spec(r))})" for r in rule.negated)
         negated = f", negated=[{negated}]" if negated else ""
+        kernel = f", kernel={self.bitsets}" if self.bitsets else ""
         return (f"rs.conjunction({literal(self.spec(rule.head))}, {self.shape(rule.head.name)}, [{atoms}]{negated}, "
-                f"storage={literal(storage or self.working)})")
+                f"storage={literal(storage or self.working)}{kernel})")
 
     def rule(self, k: int, indent: int, target: str, override: dict[int, str] | None = None,
              storage: str | None = None) -> None:

@@ -158,6 +158,11 @@ class ScheduleEmitter:
             raise ValueError("a backend with NATIVE_CLOSURE overrides closure_call")
         return f"rs.closure({step})"
 
+    def bitset_kernel(self) -> str | None:
+        """The name emitted code passes ``rs.conjunction`` as the compiled word-OR loop that a dense stratum's
+        Boolean matrix products run on (``tlc_runtime.bitset_join``), or None; a backend with one overrides it."""
+        return None
+
     def semiring_kernel(self, semiring) -> str | None:
         """The name emitted code passes as ``sr.fixpoint``'s native kernels for ``semiring`` (a
         ``semiring_plan.Semiring``), or None to run it in NumPy/scipy; a backend with native kernels overrides it."""
