@@ -26,7 +26,12 @@ graph: the machine is shared, so timings taken under load say so.
 Whole programs follow, tlc's native semi-naive joins (llvm, ``relations="sparse"``, once per ``--threads`` count)
 against its in-memory NumPy paths and DuckDB (``relations="duckdb"``, and a recursive CTE where one applies): same
 generation (``Sg(x,y) = Par(x,p) Sg(p,q) Par(y,q)``) on a random tree of ``--tree`` nodes, and the whole LUBM
-program (``tlc.datalog``, the datalog-conformance package's case); every method must derive as many tuples.
+program (``tlc.datalog``, the datalog-conformance package's case); every method must derive as many tuples. Then a
+dense semi-naive stratum: mutual recursion ``A(x,z) = E(x,z)``, ``A(x,z) = B(x,y) E(y,z)``, ``B(x,z) = A(x,y) F(y,z)``
+on two random relations of ``--mutual`` nodes and 2 pairs a node (about two thirds of all pairs end up derived), with
+``relations="dense"`` on llvm (its joins with a dense operand on bitset rows, ``tlc_runtime.bitset_join``, once per
+``--threads`` count; the anchor of the ratios) and NumPy (float products), NumPy sparse, and scipy.sparse semi-naive
+by hand (Boolean CSR products), the anchor.
 
 Targets (issue 18, llvm backend): tlc at most half the best anchor's time on every graph, the 3,000-node chain
 within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printed as ``TARGET MISSED``.
@@ -137,6 +142,19 @@ def random_tree(n: int, window: int, seed: int = 0) -> np.ndarray:
 
 
 SAME_GENERATION = "Sg(x, y) = Par(x, p) Par(y, p)\nSg(x, y) = Par(x, p) Sg(p, q) Par(y, q)\n"
+MUTUAL = "A(x, z) = E(x, z)\nA(x, z) = B(x, y) E(y, z)\nB(x, z) = A(x, y) F(y, z)\n"
+
+
+def run_scipy_mutual(e: np.ndarray, f: np.ndarray) -> int:
+    """``MUTUAL`` semi-naive with scipy.sparse Boolean products: the number of pairs of A and B."""
+    e, f = sp.csr_matrix(e, dtype=bool), sp.csr_matrix(f, dtype=bool)
+    a, b = e.copy(), sp.csr_matrix(e.shape, dtype=bool)
+    delta_a, delta_b = a, b
+    while delta_a.nnz or delta_b.nnz:
+        new_a, new_b = (delta_b @ e).astype(bool), (delta_a @ f).astype(bool)
+        delta_a, delta_b = new_a > a, new_b > b        # new pairs only
+        a, b = a + delta_a, b + delta_b
+    return int(a.nnz + b.nnz)
 
 
 def run_tlc_program(source: str, inputs: dict, backend: str, relations: str, threads: int) -> int:
@@ -176,11 +194,12 @@ def program_methods(runner, native_threads) -> dict:
     return runs
 
 
-def _program_report(name: str, runs: dict, args, failures: list) -> dict:
-    """Measure and print one whole program's methods (the first, most-threads native row is the ratio's anchor)."""
+def _program_report(name: str, runs: dict, args, failures: list, strategy: str = "sparse") -> dict:
+    """Measure and print one whole program's methods (the most-threads native ``strategy`` row is the ratios'
+    anchor)."""
     print(f"\n{name}; load average {os.getloadavg()[0]:.2f}")
     rows = {m: measure_call(call, args.limit, args.repeat) for m, call in runs.items()}
-    own = f"tlc llvm sparse, {max(THREADS)} thread{'s' if max(THREADS) != 1 else ''}"
+    own = f"tlc llvm {strategy}, {max(THREADS)} thread{'s' if max(THREADS) != 1 else ''}"
     _print_rows(rows, rows[own].get("seconds"))
     finished = [r for r in rows.values() if "pairs" in r]
     if len({r["pairs"] for r in finished}) != 1:
@@ -460,6 +479,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
     parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
     parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
+    parser.add_argument("--mutual", type=int, default=3000, help="nodes of the dense mutual recursion")
     add_json_option(parser, "closure")
     args = parser.parse_args()
     BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
@@ -519,6 +539,16 @@ def main() -> None:
         report["programs"]["lubm"] = _program_report(
             f"LUBM, the whole program ({len(text.splitlines())} rules, {sum(map(len, facts.values()))} facts), "
             f"through tlc.datalog", runs, args, failures)
+    rng = np.random.default_rng(0)
+    e, f = (rng.random((args.mutual, args.mutual)) < 2 / args.mutual for _ in range(2))
+    runs = {f"tlc llvm dense, {t} thread{'s' if t != 1 else ''}":
+            (lambda t=t: run_tlc_program(MUTUAL, {"E": e, "F": f}, "llvm", "dense", t)) for t in THREADS}
+    runs["tlc numpy dense"] = lambda: run_tlc_program(MUTUAL, {"E": e, "F": f}, "numpy", "dense", max(THREADS))
+    runs["tlc numpy sparse"] = lambda: run_tlc_program(MUTUAL, {"E": e, "F": f}, "numpy", "sparse", max(THREADS))
+    runs["scipy.sparse semi-naive"] = lambda: run_scipy_mutual(e, f)
+    report["programs"]["mutual-dense"] = _program_report(
+        f"mutual recursion, dense semi-naive, on two random relations of {args.mutual} nodes (2 pairs a node)", runs,
+        args, failures, strategy="dense")
     if native and not args.only_programs:
         n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
         print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
