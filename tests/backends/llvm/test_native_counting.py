@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tlc
+from spying import record_calls
 
 pytest.importorskip("llvmlite")
 
@@ -25,16 +26,7 @@ OVER_A_RELATION = "Paths[x, z] = Edge(x, z)\nPaths[x, z] += Paths[x, y] Edge(y, 
 @pytest.fixture
 def passes(monkeypatch):
     """Records, per call of ``count_paths``, whether the native pass gave the result (True) or declined."""
-    taken = []
-    original = counting.count_paths
-
-    def spy(*args):
-        result = original(*args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(counting, "count_paths", spy)
-    return taken
+    return record_calls(monkeypatch, counting, "count_paths", lambda args, result: result is not None)
 
 
 def outcome(source: str, backend: str, threads: int | None = None, max_rounds: int | None = None, **inputs):

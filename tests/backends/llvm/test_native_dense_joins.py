@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import tlc
+from spying import record_calls
 
 pytest.importorskip("llvmlite")
 
@@ -22,16 +23,8 @@ SAME_GENERATION = "S(x, y) = P(x, z) P(y, z)\nS(x, y) = P(x, a) S(a, b) P(y, b)"
 
 @pytest.fixture
 def bitset_calls(monkeypatch):
-    """Counts the products that ran on bitset rows."""
-    calls = []
-    original = bitset_join.product
-
-    def spy(left, right, kernel):
-        calls.append((left.shape, right.shape))
-        return original(left, right, kernel)
-
-    monkeypatch.setattr(bitset_join, "product", spy)
-    return calls
+    """The operands' shapes of each product that ran on bitset rows."""
+    return record_calls(monkeypatch, bitset_join, "product", lambda args, result: (args[0].shape, args[1].shape))
 
 
 def agree(source: str, **inputs) -> dict:

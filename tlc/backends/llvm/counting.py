@@ -17,6 +17,8 @@ round, and the caller runs the dense rounds instead.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from llvmlite import ir
 
 from tlc.backends.llvm.closure import _counted
@@ -55,6 +57,22 @@ def _edges(b: ir.IRBuilder, indptr, u, name: str) -> _counted:
     return _counted(b, first, b.load(b.gep(indptr, [b.add(u, ir.Constant(I64, 1), flags=NSW)])), name)
 
 
+@contextmanager
+def _drained(b: ir.IRBuilder, queue, size, csr, name: str):
+    """``for (head = 0; head < *size; head++)`` over the CSR edges ``u -> v`` out of ``u = queue[head]``: the body,
+    built inside the ``with`` block, sees ``v`` and may push onto the queue (``_push(b, queue, size, ...)``)."""
+    indptr, indices = csr
+    head = _local(b, I64, ir.Constant(I64, 0), f"{name}_head")
+    test, done = _while(b, name, lambda b: b.icmp_signed("<", b.load(head), b.load(size)))
+    h = b.load(head)
+    u = b.load(b.gep(queue, [h]))
+    b.store(b.add(h, ir.Constant(I64, 1), flags=NSW), head)
+    with _edges(b, indptr, u, f"{name}_e") as e:
+        yield b.load(b.gep(indices, [e]))
+    b.branch(test)
+    b.position_at_end(done)
+
+
 def _order(module: ir.Module, name: str) -> None:
     """Reach and topological order (see the module docstring)."""
     fn = ir.Function(module, ir.FunctionType(I64, [P64, P64, P64, I64, P64, P64, P64]), name)
@@ -63,25 +81,17 @@ def _order(module: ir.Module, name: str) -> None:
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     size = _local(b, I64, zero, "size")
+
+    def visit(node) -> None:       # a node not seen yet (degree -1) is marked (0) and queued
+        mark = b.gep(degree, [node])
+        with b.if_then(b.icmp_signed("<", b.load(mark), zero)):
+            b.store(zero, mark)
+            _push(b, reached, size, node)
+
     with _counted(b, zero, m, "s") as s:
-        u = b.load(b.gep(seeds, [s]))
-        mark = b.gep(degree, [u])
-        with b.if_then(b.icmp_signed("<", b.load(mark), zero)):
-            b.store(zero, mark)
-            _push(b, reached, size, u)
-    head = _local(b, I64, zero, "head")
-    test, done = _while(b, "reach", lambda b: b.icmp_signed("<", b.load(head), b.load(size)))
-    h = b.load(head)
-    u = b.load(b.gep(reached, [h]))
-    b.store(b.add(h, one, flags=NSW), head)
-    with _edges(b, indptr, u, "e") as e:
-        v = b.load(b.gep(indices, [e]))
-        mark = b.gep(degree, [v])
-        with b.if_then(b.icmp_signed("<", b.load(mark), zero)):
-            b.store(zero, mark)
-            _push(b, reached, size, v)
-    b.branch(test)
-    b.position_at_end(done)
+        visit(b.load(b.gep(seeds, [s])))
+    with _drained(b, reached, size, (indptr, indices), "reach") as v:
+        visit(v)
     count = b.load(size)
     with _counted(b, zero, count, "i") as i:         # in-degrees within the reached nodes (closed under edges)
         with _edges(b, indptr, b.load(b.gep(reached, [i])), "f") as f:
@@ -92,20 +102,13 @@ def _order(module: ir.Module, name: str) -> None:
         u = b.load(b.gep(reached, [j]))
         with b.if_then(b.icmp_signed("==", b.load(b.gep(degree, [u])), zero)):
             _push(b, topo, ordered, u)
-    b.store(zero, head)       # ``topo`` is Kahn's queue: every node enqueued, in order, is the topological order
-    test, done = _while(b, "kahn", lambda b: b.icmp_signed("<", b.load(head), b.load(ordered)))
-    h = b.load(head)
-    u = b.load(b.gep(topo, [h]))
-    b.store(b.add(h, one, flags=NSW), head)
-    with _edges(b, indptr, u, "g") as g:
-        v = b.load(b.gep(indices, [g]))
+    # ``topo`` is Kahn's queue: every node enqueued, in order, is the topological order
+    with _drained(b, topo, ordered, (indptr, indices), "kahn") as v:
         slot = b.gep(degree, [v])
         left = b.sub(b.load(slot), one, flags=NSW)
         b.store(left, slot)
         with b.if_then(b.icmp_signed("==", left, zero)):
             _push(b, topo, ordered, v)
-    b.branch(test)
-    b.position_at_end(done)
     b.ret(b.select(b.icmp_signed("==", b.load(ordered), count), count, ir.Constant(I64, -1)))
 
 
