@@ -275,7 +275,8 @@ def _matrix(relation, spec, variables: tuple[str, str]):
 
 
 def _bool_matrix(relation, spec, variables: tuple[str, str]):
-    """A binary atom as a Boolean matrix (CSR or dense, no copy) with rows ``variables[0]``, columns ``variables[1]``."""
+    """A binary atom as a Boolean matrix (CSR, or dense without a copy) with rows ``variables[0]``, columns
+    ``variables[1]``."""
     m = relation.csr() if isinstance(relation, Tuples) else np.asarray(relation, dtype=bool)
     return m if tuple(spec) == variables else m.T
 

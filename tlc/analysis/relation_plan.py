@@ -171,10 +171,10 @@ class StratumPlan:
         if self.strategy == "dense" and ARRAY_RELATIONS in capabilities:
             return "dense semi-naive: the backend's array code (Boolean products as its contractions)"
         if self.strategy == "dense" and NATIVE_CLOSURE in capabilities:
-            return (f"dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse), but a rule of two binary atoms joined "
-                    f"on one variable with a dense operand joins as a native llvm kernel (word-parallel OR of bitset "
-                    f"rows, tlc_runtime.bitset_join), {threads} thread{plural} over words; other rules, the unions and "
-                    f"the deltas stay NumPy")
+            return (f"dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse), but a rule of two binary atoms "
+                    f"joined on one variable with a dense operand joins as a native llvm kernel (word-parallel OR of "
+                    f"bitset rows, tlc_runtime.bitset_join), {threads} thread{plural} over words; other rules, the "
+                    f"unions and the deltas stay NumPy")
         if self.strategy == "dense":
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":
