@@ -21,6 +21,19 @@ def pytest_sessionstart(session):
         reporter.write_line(f"fuzz campaigns: TLC_FUZZ_SEED={os.environ['TLC_FUZZ_SEED']}{note}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory):
+    """Every cache tlc keeps on disk (the llvm backend's object code, Triton's modules) goes to a directory of this
+    run: ``TLC_CACHE_DIR``, which subprocesses inherit; the suite never writes to the user's ``~/.cache``."""
+    before = os.environ.get("TLC_CACHE_DIR")
+    os.environ["TLC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield os.environ["TLC_CACHE_DIR"]
+    if before is None:
+        del os.environ["TLC_CACHE_DIR"]
+    else:
+        os.environ["TLC_CACHE_DIR"] = before
+
+
 SEMANTICS_BACKENDS = (*BACKENDS, "dask")
 """The backends the semantics tests run on: the CPU backends and Dask (lazy arrays, on its synchronous scheduler)."""
 
