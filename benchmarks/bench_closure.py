@@ -1,7 +1,7 @@
 """Benchmark transitive closure in tlc against scipy.sparse, dense NumPy, networkx and sqlite3 in one run.
 
 Usage: python benchmarks/bench_closure.py [--backend B] [--threads 1,2] [--limit SECONDS] [--repeat N] [--tree N]
-       [--only-programs] [--json OUT]
+       [--only-programs | --graph NAME...] [--json OUT]
 
 The program is ``Path(x,y) = Edge(x,y)`` and ``Path(x,z) = Path(x,y) Edge(y,z)``, on (a) a random
 directed graph of 2,000 nodes and 10,000 edges, (b) chains of 1,000 and 3,000 nodes, (c) a 60×60 grid with
@@ -19,7 +19,12 @@ Each method runs in a forked child,
 and emitting for the input, every time) and its peak memory (the child's peak resident set above its
 size at the fork, so the graph itself is not counted), with the CPU time (user + system) of its best run. A method
 that would not fit (dense squaring over 10^10 elements) is skipped, and one over ``--limit`` seconds is
-stopped; both are reported. Every finished method must find the same number of closure pairs.
+stopped; both are reported. Every finished method must find the same number of closure pairs. On the llvm backend
+tlc's first call is also timed in a new process (``first_call.py``: a spawned interpreter, tlc imported, nothing
+compiled in memory), once with the disk cache of compiled kernels empty (cold) and once holding what that run
+compiled (warm), each with the number of kernels compiled and loaded; the rows above are the best of ``--repeat``
+calls in one process, whose kernels are compiled (or loaded) by the first call only. ``--graph NAME`` (repeatable)
+measures only the graphs named, without the whole programs and the threads section.
 The ratio column is each method's time over tlc's, measured in the same run. The load average is printed per
 graph: the machine is shared, so timings taken under load say so.
 
@@ -50,6 +55,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from first_call import cold_and_warm, describe  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
@@ -451,6 +457,32 @@ def _loop_report(name: str, n: int, edges: np.ndarray, args, failures: list, tar
     return {str(t): {"seconds": w, "cpu_seconds": c} for t, (w, c) in loop.items()}
 
 
+def _whole_programs_and_threads(report: dict, args, failures: list, threads_section: bool) -> None:
+    """Measure and print the whole programs (same generation, LUBM) and, when ``threads_section``, threads on the
+    closure loop and on tlc's run over a random DAG."""
+    par = random_tree(args.tree, 100)
+    runs = program_methods(lambda b, r, t: run_tlc_program(SAME_GENERATION, {"Par": tlc.Rows(par)}, b, r, t),
+                           THREADS)
+    if "duckdb recursive CTE" in ANCHORS:
+        runs["duckdb recursive CTE"] = lambda: run_duckdb_same_generation(par)
+    report["programs"] = {"same-generation": _program_report(
+        f"same generation on a random tree of {args.tree} nodes (parents among the 100 nodes before)", runs, args,
+        failures)}
+    university = lubm_program()
+    if university is not None:
+        text, facts = university
+        runs = program_methods(lambda b, r, t: run_lubm(text, facts, b, r, t), THREADS)
+        report["programs"]["lubm"] = _program_report(
+            f"LUBM, the whole program ({len(text.splitlines())} rules, {sum(map(len, facts.values()))} facts), "
+            f"through tlc.datalog", runs, args, failures)
+    if threads_section:
+        n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
+        print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
+              f"load average {os.getloadavg()[0]:.2f}")
+        report["loop_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=True)
+        report["run_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=False, run=True)
+
+
 def main() -> None:
     global BACKEND, THREADS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -460,6 +492,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
     parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
     parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
+    parser.add_argument("--graph", action="append", metavar="NAME",
+                        help="measure only this graph (repeatable; skips the whole programs and the threads section)")
     add_json_option(parser, "closure")
     args = parser.parse_args()
     BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
@@ -470,6 +504,11 @@ def main() -> None:
         graphs["lubm-suborganization"] = university
     if args.only_programs:
         graphs = {}
+    unknown = sorted(set(args.graph or ()) - set(graphs))
+    if unknown:
+        parser.error(f"unknown graph {', '.join(unknown)}; the graphs are {', '.join(graphs)}")
+    if args.graph:
+        graphs = {name: graphs[name] for name in args.graph}
     report = {"machine": machine(), "backend": BACKEND,
               "threads": THREADS, "repeat": args.repeat, "graphs": {}}
     failures = []
@@ -484,6 +523,9 @@ def main() -> None:
         _print_rows(rows, anchor)
         entry = {"nodes": n, "edges": len(edges), "plan": plan, "load_average": load, "methods": rows,
                  "issue_quote_seconds": QUOTED.get(name)}
+        if native:
+            entry["first_call"] = cold_and_warm(run_tlc, n, edges, max(THREADS), limit=args.limit)
+            print(f"  tlc's first call in a new process, {max(THREADS)} threads: {describe(entry['first_call'])}")
         one = rows[tlc_method(min(THREADS))].get("seconds")
         if anchor and one and len(THREADS) > 1:
             print(f"  tlc, whole run: {max(THREADS)} threads over {min(THREADS)}: {one / anchor:.2f}x")
@@ -504,27 +546,8 @@ def main() -> None:
             failures.append(f"{name}: tlc {anchor:.3f} s is over {ANCHOR_SHARE}x the best anchor's {best:.3f} s")
         if name == "chain-3k" and anchor is not None and anchor > CHAIN_3K_SECONDS:
             failures.append(f"{name}: tlc {anchor:.3f} s is over {CHAIN_3K_SECONDS} s")
-    par = random_tree(args.tree, 100)
-    runs = program_methods(lambda b, r, t: run_tlc_program(SAME_GENERATION, {"Par": tlc.Rows(par)}, b, r, t),
-                           THREADS)
-    if "duckdb recursive CTE" in ANCHORS:
-        runs["duckdb recursive CTE"] = lambda: run_duckdb_same_generation(par)
-    report["programs"] = {"same-generation": _program_report(
-        f"same generation on a random tree of {args.tree} nodes (parents among the 100 nodes before)", runs, args,
-        failures)}
-    university = lubm_program()
-    if university is not None:
-        text, facts = university
-        runs = program_methods(lambda b, r, t: run_lubm(text, facts, b, r, t), THREADS)
-        report["programs"]["lubm"] = _program_report(
-            f"LUBM, the whole program ({len(text.splitlines())} rules, {sum(map(len, facts.values()))} facts), "
-            f"through tlc.datalog", runs, args, failures)
-    if native and not args.only_programs:
-        n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
-        print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
-              f"load average {os.getloadavg()[0]:.2f}")
-        report["loop_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=True)
-        report["run_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=False, run=True)
+    if not args.graph:
+        _whole_programs_and_threads(report, args, failures, native and not args.only_programs)
     write_json(args.json, report)
     for failure in failures:
         print("TARGET MISSED:", failure)
