@@ -40,7 +40,6 @@ within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printe
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import resource
 import sqlite3
@@ -55,6 +54,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from child import in_child  # noqa: E402
 from first_call import cold_and_warm, describe  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
 
@@ -339,16 +339,10 @@ def measure(method: str, n: int, edges: np.ndarray, limit: float, repeat: int) -
 
 def measure_call(call, limit: float, repeat: int) -> dict:
     """Run ``call()`` (returning a result size) in a forked child: seconds, size and peak MiB, or why it stopped."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(call, repeat, send))
-    child.start()
-    if not receive.poll(limit):
-        child.kill()
-        child.join()
+    result = in_child(_child, (call, repeat), limit)
+    if result is None:
         return {"skipped": f"stopped after {limit:.0f} s"}
-    seconds, cpu, count, mib = receive.recv()
-    child.join()
+    seconds, cpu, count, mib = result
     return {"seconds": seconds, "cpu_seconds": cpu, "pairs": count, "peak_mib": mib}
 
 
@@ -399,17 +393,7 @@ def _run_child(n, edges, repeat, pipe):
 def measure_loop(n: int, edges: np.ndarray, limit: float, repeat: int, target=_loop_child) -> dict | None:
     """The native closure loop's (or with ``target=_run_child``, the compiled run's) best (wall, cpu) seconds per
     thread count, in a forked child (None if stopped)."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=target, args=(n, edges, repeat, send))
-    child.start()
-    if not receive.poll(limit):
-        child.kill()
-        child.join()
-        return None
-    result = receive.recv()
-    child.join()
-    return result
+    return in_child(target, (n, edges, repeat), limit)
 
 
 def plan_of(n: int, edges: np.ndarray) -> str:
