@@ -131,6 +131,21 @@ def test_a_second_process_loads_every_kernel_and_computes_the_same(tmp_path, rng
     assert np.array_equal(second["Sg"], numpy["Sg"]) and len(numpy["Sg"]) > 0
 
 
+def test_processes_filling_the_same_entries_at_once_leave_sound_ones(cache):
+    """Two processes compile the same program into an empty cache at once: each entry is written whole (a temporary
+    file renamed into place), so every entry left is sound and no temporary file remains."""
+    script = ("import numpy as np, tlc\n"
+              "x = np.random.default_rng(3).uniform(0.5, 1.5, (3, 6, 7))\n"
+              f"tlc.compile({DENSE!r}, backend='llvm')(A=x[0], B=x[1], C=x[2])\n")
+    children = [subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for child in children:
+        assert child.wait(timeout=300) == 0, child.stderr.read()[-3000:]
+        child.stderr.close()
+    assert entries(cache) and not list(cache.glob("*.tmp"))
+    engine = Jit()
+    assert all(engine._objects.load(entry.stem) is not None for entry in entries(cache))
+
+
 def _truncated(entry, other):
     entry.write_bytes(entry.read_bytes()[:-40])
 
