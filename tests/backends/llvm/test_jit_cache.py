@@ -1,7 +1,8 @@
 """The JIT's disk cache of object code (``tlc.backends.llvm.object_cache``): a second engine or process loads what a
-first compiled and computes the same on random inputs (a fused kernel, the closure loop, the join kernels); damaged,
-truncated, planted or linked entries are ignored and rewritten; a cache directory that is a link, another user's or
-writable by others is refused with one warning, compiling as without a cache; ``TLC_JIT_CACHE=0`` turns it off."""
+first compiled and computes the same on random inputs (a fused kernel, the closure loop, the join kernels); processes
+filling the same entries at once leave sound ones; damaged, truncated, planted or linked entries are ignored and
+rewritten; a cache directory that is a link, another user's or writable by others is refused with one warning,
+compiling as without a cache; ``TLC_JIT_CACHE=0`` turns it off."""
 
 from __future__ import annotations
 
