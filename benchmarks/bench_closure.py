@@ -1,7 +1,7 @@
 """Benchmark transitive closure in tlc against scipy.sparse, dense NumPy, networkx and sqlite3 in one run.
 
 Usage: python benchmarks/bench_closure.py [--backend B] [--threads 1,2] [--limit SECONDS] [--repeat N] [--tree N]
-       [--only-programs] [--json OUT]
+       [--only-programs | --graph NAME...] [--json OUT]
 
 The program is ``Path(x,y) = Edge(x,y)`` and ``Path(x,z) = Path(x,y) Edge(y,z)``, on (a) a random
 directed graph of 2,000 nodes and 10,000 edges, (b) chains of 1,000 and 3,000 nodes, (c) a 60×60 grid with
@@ -19,7 +19,12 @@ Each method runs in a forked child,
 and emitting for the input, every time) and its peak memory (the child's peak resident set above its
 size at the fork, so the graph itself is not counted), with the CPU time (user + system) of its best run. A method
 that would not fit (dense squaring over 10^10 elements) is skipped, and one over ``--limit`` seconds is
-stopped; both are reported. Every finished method must find the same number of closure pairs.
+stopped; both are reported. Every finished method must find the same number of closure pairs. On the llvm backend
+tlc's first call is also timed in a new process (``first_call.py``: a spawned interpreter, tlc imported, nothing
+compiled in memory), once with the disk cache of compiled kernels empty (cold) and once holding what that run
+compiled (warm), each with the number of kernels compiled and loaded; the rows above are the best of ``--repeat``
+calls in one process, whose kernels are compiled (or loaded) by the first call only. ``--graph NAME`` (repeatable)
+measures only the graphs named, without the whole programs and the threads section.
 The ratio column is each method's time over tlc's, measured in the same run. The load average is printed per
 graph: the machine is shared, so timings taken under load say so.
 
@@ -40,7 +45,6 @@ within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printe
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import resource
 import sqlite3
@@ -55,6 +59,8 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from child import in_child  # noqa: E402
+from first_call import cold_and_warm, describe  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
@@ -352,16 +358,10 @@ def measure(method: str, n: int, edges: np.ndarray, limit: float, repeat: int) -
 
 def measure_call(call, limit: float, repeat: int) -> dict:
     """Run ``call()`` (returning a result size) in a forked child: seconds, size and peak MiB, or why it stopped."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(call, repeat, send))
-    child.start()
-    if not receive.poll(limit):
-        child.kill()
-        child.join()
+    result = in_child(_child, (call, repeat), limit)
+    if result is None:
         return {"skipped": f"stopped after {limit:.0f} s"}
-    seconds, cpu, count, mib = receive.recv()
-    child.join()
+    seconds, cpu, count, mib = result
     return {"seconds": seconds, "cpu_seconds": cpu, "pairs": count, "peak_mib": mib}
 
 
@@ -412,17 +412,7 @@ def _run_child(n, edges, repeat, pipe):
 def measure_loop(n: int, edges: np.ndarray, limit: float, repeat: int, target=_loop_child) -> dict | None:
     """The native closure loop's (or with ``target=_run_child``, the compiled run's) best (wall, cpu) seconds per
     thread count, in a forked child (None if stopped)."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=target, args=(n, edges, repeat, send))
-    child.start()
-    if not receive.poll(limit):
-        child.kill()
-        child.join()
-        return None
-    result = receive.recv()
-    child.join()
-    return result
+    return in_child(target, (n, edges, repeat), limit)
 
 
 def plan_of(n: int, edges: np.ndarray) -> str:
@@ -470,60 +460,9 @@ def _loop_report(name: str, n: int, edges: np.ndarray, args, failures: list, tar
     return {str(t): {"seconds": w, "cpu_seconds": c} for t, (w, c) in loop.items()}
 
 
-def main() -> None:
-    global BACKEND, THREADS
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="llvm", help="tlc's backend (default llvm)")
-    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts tlc runs with")
-    parser.add_argument("--limit", type=float, default=60.0, help="seconds before a method is stopped")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
-    parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
-    parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
-    parser.add_argument("--mutual", type=int, default=3000, help="nodes of the dense mutual recursion")
-    add_json_option(parser, "closure")
-    args = parser.parse_args()
-    BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
-    graphs = {"random-2k": random_graph(2000, 10_000), "chain-1k": chain(1000), "chain-3k": chain(3000),
-              "grid-60": grid(60), "dag-100k": layered_dag(100_000, 300_000)}
-    university = lubm()
-    if university is not None:
-        graphs["lubm-suborganization"] = university
-    if args.only_programs:
-        graphs = {}
-    report = {"machine": machine(), "backend": BACKEND,
-              "threads": THREADS, "repeat": args.repeat, "graphs": {}}
-    failures = []
-    native = BACKEND == "llvm"
-    for name, (n, edges) in graphs.items():
-        load = os.getloadavg()
-        plan = plan_of(n, edges)
-        print(f"\n{name}: {n} nodes, {len(edges)} edges; load average {load[0]:.2f}; {plan}")
-        rows = {m: measure(m, n, edges, args.limit, args.repeat) for m in methods()}
-        own = tlc_method(max(THREADS))
-        anchor = rows[own].get("seconds")
-        _print_rows(rows, anchor)
-        entry = {"nodes": n, "edges": len(edges), "plan": plan, "load_average": load, "methods": rows,
-                 "issue_quote_seconds": QUOTED.get(name)}
-        one = rows[tlc_method(min(THREADS))].get("seconds")
-        if anchor and one and len(THREADS) > 1:
-            print(f"  tlc, whole run: {max(THREADS)} threads over {min(THREADS)}: {one / anchor:.2f}x")
-        if native and "runs: closure: native" in plan:
-            entry["loop"] = _loop_report(name, n, edges, args, failures, target=False)
-        if native and "native llvm kernel" in plan:
-            entry["run"] = _loop_report(name, n, edges, args, failures, target=False, run=True)
-        report["graphs"][name] = entry
-        if name in QUOTED:
-            print(f"  (issue 8 quotes {QUOTED[name]} s for this graph on this machine class)")
-        finished = [r for r in rows.values() if "pairs" in r]
-        if len({r["pairs"] for r in finished}) != 1:
-            failures.append(f"{name}: methods disagree on the closure size")
-        best = min((r["seconds"] for m, r in rows.items() if m in ANCHORS and "seconds" in r), default=None)
-        if anchor is None:
-            failures.append(f"{name}: tlc did not finish")
-        elif best is not None and anchor > ANCHOR_SHARE * best:
-            failures.append(f"{name}: tlc {anchor:.3f} s is over {ANCHOR_SHARE}x the best anchor's {best:.3f} s")
-        if name == "chain-3k" and anchor is not None and anchor > CHAIN_3K_SECONDS:
-            failures.append(f"{name}: tlc {anchor:.3f} s is over {CHAIN_3K_SECONDS} s")
+def _whole_programs_and_threads(report: dict, args, failures: list, threads_section: bool) -> None:
+    """Measure and print the whole programs (same generation, LUBM, dense mutual recursion) and, when ``threads_section``, threads on the
+    closure loop and on tlc's run over a random DAG."""
     par = random_tree(args.tree, 100)
     runs = program_methods(lambda b, r, t: run_tlc_program(SAME_GENERATION, {"Par": tlc.Rows(par)}, b, r, t),
                            THREADS)
@@ -549,12 +488,80 @@ def main() -> None:
     report["programs"]["mutual-dense"] = _program_report(
         f"mutual recursion, dense semi-naive, on two random relations of {args.mutual} nodes (2 pairs a node)", runs,
         args, failures, strategy="dense")
-    if native and not args.only_programs:
+    if threads_section:
         n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
         print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
               f"load average {os.getloadavg()[0]:.2f}")
         report["loop_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=True)
         report["run_dag_16k"] = _loop_report("dag-16k", n, edges, args, failures, target=False, run=True)
+
+
+def main() -> None:
+    global BACKEND, THREADS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="llvm", help="tlc's backend (default llvm)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts tlc runs with")
+    parser.add_argument("--limit", type=float, default=60.0, help="seconds before a method is stopped")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per method; the best time counts")
+    parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
+    parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
+    parser.add_argument("--mutual", type=int, default=3000, help="nodes of the dense mutual recursion")
+    parser.add_argument("--graph", action="append", metavar="NAME",
+                        help="measure only this graph (repeatable; skips the whole programs and the threads section)")
+    add_json_option(parser, "closure")
+    args = parser.parse_args()
+    BACKEND, THREADS = args.backend, tuple(sorted({int(t) for t in args.threads.split(",")}))
+    graphs = {"random-2k": random_graph(2000, 10_000), "chain-1k": chain(1000), "chain-3k": chain(3000),
+              "grid-60": grid(60), "dag-100k": layered_dag(100_000, 300_000)}
+    university = lubm()
+    if university is not None:
+        graphs["lubm-suborganization"] = university
+    if args.only_programs:
+        graphs = {}
+    unknown = sorted(set(args.graph or ()) - set(graphs))
+    if unknown:
+        parser.error(f"unknown graph {', '.join(unknown)}; the graphs are {', '.join(graphs)}")
+    if args.graph:
+        graphs = {name: graphs[name] for name in args.graph}
+    report = {"machine": machine(), "backend": BACKEND,
+              "threads": THREADS, "repeat": args.repeat, "graphs": {}}
+    failures = []
+    native = BACKEND == "llvm"
+    for name, (n, edges) in graphs.items():
+        load = os.getloadavg()
+        plan = plan_of(n, edges)
+        print(f"\n{name}: {n} nodes, {len(edges)} edges; load average {load[0]:.2f}; {plan}")
+        rows = {m: measure(m, n, edges, args.limit, args.repeat) for m in methods()}
+        own = tlc_method(max(THREADS))
+        anchor = rows[own].get("seconds")
+        _print_rows(rows, anchor)
+        entry = {"nodes": n, "edges": len(edges), "plan": plan, "load_average": load, "methods": rows,
+                 "issue_quote_seconds": QUOTED.get(name)}
+        if native:
+            entry["first_call"] = cold_and_warm(run_tlc, n, edges, max(THREADS), limit=args.limit)
+            print(f"  tlc's first call in a new process, {max(THREADS)} threads: {describe(entry['first_call'])}")
+        one = rows[tlc_method(min(THREADS))].get("seconds")
+        if anchor and one and len(THREADS) > 1:
+            print(f"  tlc, whole run: {max(THREADS)} threads over {min(THREADS)}: {one / anchor:.2f}x")
+        if native and "runs: closure: native" in plan:
+            entry["loop"] = _loop_report(name, n, edges, args, failures, target=False)
+        if native and "native llvm kernel" in plan:
+            entry["run"] = _loop_report(name, n, edges, args, failures, target=False, run=True)
+        report["graphs"][name] = entry
+        if name in QUOTED:
+            print(f"  (issue 8 quotes {QUOTED[name]} s for this graph on this machine class)")
+        finished = [r for r in rows.values() if "pairs" in r]
+        if len({r["pairs"] for r in finished}) != 1:
+            failures.append(f"{name}: methods disagree on the closure size")
+        best = min((r["seconds"] for m, r in rows.items() if m in ANCHORS and "seconds" in r), default=None)
+        if anchor is None:
+            failures.append(f"{name}: tlc did not finish")
+        elif best is not None and anchor > ANCHOR_SHARE * best:
+            failures.append(f"{name}: tlc {anchor:.3f} s is over {ANCHOR_SHARE}x the best anchor's {best:.3f} s")
+        if name == "chain-3k" and anchor is not None and anchor > CHAIN_3K_SECONDS:
+            failures.append(f"{name}: tlc {anchor:.3f} s is over {CHAIN_3K_SECONDS} s")
+    if not args.graph:
+        _whole_programs_and_threads(report, args, failures, native and not args.only_programs)
     write_json(args.json, report)
     for failure in failures:
         print("TARGET MISSED:", failure)

@@ -21,7 +21,10 @@ no edge. Rows, each the best of ``--repeat`` runs in this process, measured in t
 The ``tlc`` rows run on each ``--backend`` (default numpy and llvm; the llvm backend's native kernels in
 ``tlc_runtime.semiring_native``), the backend in brackets after the row's name ("tlc Weights [llvm]"); the
 dense rounds on the NumPy backend only. A cold llvm row includes compiling the kernels the first time only: they
-are cached per process, as every llvm kernel is.
+are cached per process, as every llvm kernel is. So on the llvm backend ``tlc Weights, first call`` is also timed
+in a new process (``first_call.py``: a spawned interpreter, tlc imported, nothing compiled in memory), once with the
+disk cache of compiled kernels empty (``cold disk cache``) and once holding what that run compiled (``warm disk
+cache``); the kernels each compiled and loaded are printed with them.
 
 Rows with the dense W are skipped when it would exceed ``--max-dense`` elements. Every row must give the anchor's
 distances exactly. The ratio column is each row's time over the anchor's.
@@ -57,6 +60,7 @@ from scipy.sparse.csgraph import dijkstra
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import tlc  # noqa: E402
+from first_call import cold_and_warm, describe  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
 
 PROGRAM = "Dist[y] min= Src[y]\nDist[y] min= Dist[x] + W[x, y]\n"
@@ -85,6 +89,11 @@ def best(run, repeat: int) -> tuple[float, np.ndarray]:
     return min(times), result
 
 
+def tlc_weights(csr: sp.csr_matrix, src: np.ndarray, backend: str) -> np.ndarray:
+    """tlc's distances with ``W=tlc.Weights(csr)``: compiling, planning and emitting for the input, then running."""
+    return tlc.compile(PROGRAM, backend=backend)(W=tlc.Weights(csr), Src=src)["Dist"]
+
+
 def measure(n: int, degree: float, repeat: int, max_dense: int, backends: list[str]) -> dict:
     """Every row for one graph size."""
     csr = graph(n, degree)
@@ -93,10 +102,14 @@ def measure(n: int, degree: float, repeat: int, max_dense: int, backends: list[s
     rows = {}
     anchor_time, anchor = best(lambda: dijkstra(csr, indices=0), repeat)
     rows["dijkstra (CSR)"] = anchor_time
+    first_call = {}
     for backend in backends:
         tag = "" if backend == "numpy" else f" [{backend}]"
-        rows[f"tlc Weights{tag}"], got = best(
-            lambda: tlc.compile(PROGRAM, backend=backend)(W=tlc.Weights(csr), Src=src)["Dist"], repeat)
+        if backend == "llvm":
+            first_call = cold_and_warm(tlc_weights, csr, src, backend)
+            for state, result in first_call.items():
+                rows[f"tlc Weights, first call, {state} disk cache{tag}"] = result.get("seconds", float("nan"))
+        rows[f"tlc Weights{tag}"], got = best(lambda: tlc_weights(csr, src, backend), repeat)
         assert np.array_equal(got, anchor), "tlc differs from dijkstra"
         rows[f"tlc Weights, warm{tag}"], got = warm(tlc.Weights(csr), src, repeat, backend)
         assert np.array_equal(got, anchor), "tlc differs from dijkstra"
@@ -119,7 +132,7 @@ def measure(n: int, degree: float, repeat: int, max_dense: int, backends: list[s
                 lambda: tlc.compile(PROGRAM, relations="dense")(W=dense, Src=src)["Dist"], 1)
             assert np.array_equal(got, anchor), "the dense rounds differ from dijkstra"
     return {"nodes": n, "edges": int(csr.nnz), "seconds": rows, "ratio": {k: v / anchor_time for k, v in rows.items()},
-            "skipped": skipped}
+            "skipped": skipped, "first_call": first_call}
 
 
 def warm(weights, src: np.ndarray, repeat: int, backend: str) -> tuple[float, np.ndarray]:
@@ -209,7 +222,9 @@ def main() -> None:
         results.append(result)
         print(f"{n:>8} nodes, {result['edges']} edges")
         for row, seconds in result["seconds"].items():
-            print(f"    {row:<34} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x {anchor}")
+            print(f"    {row:<47} {seconds * 1e3:10.2f} ms   {result['ratio'][row]:8.2f}x {anchor}")
+        if result.get("first_call"):
+            print(f"    first call in a new process [llvm]: {describe(result['first_call'])}")
         if result["skipped"]:
             print(f"    skipped {result['skipped']}")
     write_json(args.json, {"machine": machine(), "program": "counting" if args.counting else "shortest paths",

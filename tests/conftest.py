@@ -2,10 +2,34 @@
 
 import os
 import random
+import tempfile
 
 import pytest
 
 from tlc.api import BACKENDS
+
+
+CACHE_DIR = pytest.StashKey[tuple]()
+"""This process's temporary cache directory and the ``TLC_CACHE_DIR`` it replaced."""
+
+
+def pytest_configure(config):
+    """Every cache tlc keeps on disk (the llvm backend's object code, Triton's modules) goes to a directory of this
+    process: ``TLC_CACHE_DIR``, set before collection (some test modules compile kernels when imported) and
+    inherited by subprocesses, so the suite never writes to the user's ``~/.cache``."""
+    directory = tempfile.TemporaryDirectory(prefix="tlc-test-cache-")
+    config.stash[CACHE_DIR] = (directory, os.environ.get("TLC_CACHE_DIR"))
+    os.environ["TLC_CACHE_DIR"] = directory.name
+
+
+def pytest_unconfigure(config):
+    """Remove this process's cache directory and restore ``TLC_CACHE_DIR``."""
+    directory, before = config.stash[CACHE_DIR]
+    if before is None:
+        os.environ.pop("TLC_CACHE_DIR", None)
+    else:
+        os.environ["TLC_CACHE_DIR"] = before
+    directory.cleanup()
 
 
 def pytest_sessionstart(session):

@@ -8,6 +8,11 @@ ownership of its target machine, so it gets its own, and every kernel is added t
 with ``add_module`` (the engine lives as long as the process, so addresses stay valid). IR is
 verified before the pass pipeline runs: invalid IR crashes LLVM instead of raising. Ahead-of-time
 artefacts are built for a chosen (by default portable) CPU instead: ``aot.py`` and ``target.py``.
+
+Object code is also kept on disk (``object_cache.py``), through the engine's object cache: a kernel whose lowered
+IR was compiled before, by any process on this host with this LLVM, is loaded from there, skipping the optimiser
+and code generation; it is added to the engine as an empty module whose name is the entry's key, and LLVM asks the
+cache for that module's object instead of compiling it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps
 from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, KernelError, SemiringLoop, symbol_for
+from tlc.backends.llvm.object_cache import FORMAT, ObjectCache
 from tlc.errors import TlcError
 
 try:
@@ -32,21 +38,42 @@ LLVM_LOCK = threading.RLock()
 global context, which is not thread-safe (the JIT and ahead-of-time builds in two threads would share it)."""
 
 
+SPEED_LEVEL = 3
+PIPELINE = {"loop_vectorization": True, "slp_vectorization": True, "loop_unrolling": True, "loop_interleaving": True}
+"""The pass builder's tuning options, with ``SPEED_LEVEL`` (the code generator's level too); both are part of the
+disk cache's key."""
+
+
 @dataclass(frozen=True)
 class Compiled:
-    """One compiled kernel: its symbol, address in the engine, optimised IR and compile time."""
+    """One compiled kernel: its symbol, address in the engine, IR as lowered (before optimisation), the seconds it
+    took to lower and compile (or load) and whether its object code came from the disk cache."""
 
     symbol: str
     address: int
-    llvm_ir: str
+    source: str
     seconds: float
+    cached: bool = False
+
+    @property
+    def llvm_ir(self) -> str:
+        """The optimised IR, optimised again on demand (a kernel loaded from the disk cache never was)."""
+        return str(optimise(self.source, _target_machine()))
 
 
 def _target_machine():
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                         features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, jit=True)
+                                        opt=SPEED_LEVEL, jit=True)
+
+
+def _salt(tm) -> str:
+    """Everything but the IR that the JIT's object code depends on: the disk cache's format, LLVM's and llvmlite's
+    versions, the host's triple, CPU name and features, and the optimiser's settings."""
+    import llvmlite
+    return repr((FORMAT, llvmlite.__version__, llvm.llvm_version_info, tm.triple, llvm.get_host_cpu_name(),
+                 llvm.get_host_cpu_features().flatten(), SPEED_LEVEL, sorted(PIPELINE.items())))
 
 
 def optimise(module_text: str, tm, label: str = "kernel"):
@@ -59,11 +86,9 @@ def optimise(module_text: str, tm, label: str = "kernel"):
             raise TlcError(f"LLVM rejected the kernel for {label}: {str(err).strip()}") from None
         mod.triple = tm.triple
         mod.data_layout = str(tm.target_data)
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
-        pto.loop_unrolling = True
-        pto.loop_interleaving = True
+        pto = llvm.create_pipeline_tuning_options(speed_level=SPEED_LEVEL)
+        for option, value in PIPELINE.items():
+            setattr(pto, option, value)
         builder = llvm.create_pass_builder(tm, pto)
         builder.getModulePassManager().run(mod, builder)
         return mod
@@ -91,7 +116,8 @@ def lower(kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop 
 
 
 class Jit:
-    """Compiles kernels into one MCJIT engine, caching by kernel structure (thread-safe)."""
+    """Compiles kernels into one MCJIT engine, caching by kernel structure in memory and by IR on disk
+    (thread-safe)."""
 
     def __init__(self):
         if llvm is None:
@@ -102,12 +128,19 @@ class Jit:
         self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
         self._lock = LLVM_LOCK
         self._cache: dict[Kernel, Compiled] = {}
+        self._objects = ObjectCache(_salt(self._tm))
+        self._loading: tuple[str, bytes | None] | None = None
+        """While a module is finalised: its key and the object code the disk cache gave for it (or None)."""
+        self._emitted: bytes | None = None
+        """The object code LLVM compiled for the module being finalised (to store on disk)."""
+        self._engine.set_object_cache(self._notify, self._object_for)
         self.compilations = 0
-        """Number of kernels actually compiled (cache misses)."""
+        """Number of kernels added to the engine (misses of the in-memory cache), ``loaded`` of them from disk."""
+        self.loaded = 0
 
     def compile(self, kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps) -> Compiled:
-        """The compiled kernel, compiling it on first use (a join or set kernel's address is 0: its functions
-        are found by ``address``)."""
+        """The compiled kernel, compiling it on first use or loading its object code from the disk cache (a join or
+        set kernel's address is 0: its functions are found by ``address``)."""
         with self._lock:
             found = self._cache.get(kernel)
             if found is not None:
@@ -115,21 +148,45 @@ class Jit:
             start = time.perf_counter()
             symbol = symbol_for(kernel)
             label = kernel.label or symbol
-            mod = optimise(lower(kernel, symbol), self._tm, label)
-            text = str(mod)
+            source = lower(kernel, symbol)
+            key = self._objects.key(source)
+            stored = self._objects.load(key)
+            mod = llvm.parse_assembly("") if stored is not None else optimise(source, self._tm, label)
+            mod.name = key                         # how the object cache's hooks know the module
+            self._loading, self._emitted = (key, stored), None
             try:
                 self._engine.add_module(mod)       # the engine owns the module from here on
                 self._engine.finalize_object()
                 address = self._engine.get_function_address(symbol)
             except RuntimeError as err:
                 raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
+            finally:
+                emitted, self._loading, self._emitted = self._emitted, None, None
             if not address and not isinstance(kernel, (JoinLoop, SetOps)):
                 raise TlcError(f"LLVM produced no code for the kernel of {label}")
-            compiled = Compiled(symbol, address, text, time.perf_counter() - start)
+            if emitted is not None:
+                self._objects.store(key, emitted)
+            compiled = Compiled(symbol, address, source, time.perf_counter() - start, stored is not None)
             self._cache[kernel] = compiled
             self.compilations += 1
+            self.loaded += stored is not None
             return compiled
 
+    def records(self) -> dict:
+        """Every kernel compiled (or loaded) so far, with its ``Compiled`` record (a copy)."""
+        with self._lock:
+            return dict(self._cache)
+
+    def _object_for(self, module) -> bytes | None:
+        """The engine's hook before compiling a module: the disk cache's object code for it, if any."""
+        loading = self._loading
+        return loading[1] if loading is not None and module.name == loading[0] else None
+
+    def _notify(self, module, obj: bytes) -> None:
+        """The engine's hook after compiling a module: keep its object code for the disk cache."""
+        loading = self._loading
+        if loading is not None and module.name == loading[0]:
+            self._emitted = obj
 
     def address(self, symbol: str) -> int:
         """The address of a function of a compiled kernel's module (0 when there is none)."""
@@ -154,13 +211,15 @@ def ints_for(kernel: Kernel, ranges: dict[str, tuple[int, int]], out, arrays) ->
     return ints
 
 
-def native_kernel(kernel: Kernel, threads: int | None = None):
-    """A ``tlc_runtime.native.NativeKernel`` for ``kernel``, compiled (or found) in the process JIT."""
+def native_kernel(kernel: Kernel, threads: int | None = None, engine: Jit | None = None):
+    """A ``tlc_runtime.native.NativeKernel`` for ``kernel``, compiled (or found) in ``engine`` (by default the
+    process JIT)."""
     from tlc_runtime.native import NativeKernel, Spec
-    compiled = jit().compile(kernel)
+    engine = engine or jit()
+    compiled = engine.compile(kernel)
     spec = Spec(compiled.symbol, tuple(a.dtype for a in kernel.arrays), kernel.output.dtype,
                 len(kernel.variables), kernel.variables.index(kernel.split) if kernel.split else None)
-    return NativeKernel(spec, compiled.address, threads, owner=jit())
+    return NativeKernel(spec, compiled.address, threads, owner=engine)
 
 
 def call(kernel: Kernel, out, arrays=(), params=(), ranges=None, count=None, threads: int | None = None) -> None:
