@@ -20,19 +20,24 @@ def owned(value, shape: tuple[int, ...]) -> np.ndarray:
     return np.array(np.broadcast_to(value, shape), dtype=np.float64)
 
 
-def step(x):
-    """1 where x > 0, else 0."""
+def step(x, out=None):
+    """1 where x > 0, else 0 (into the float64 array ``out`` when given)."""
+    if out is not None:
+        return np.greater(x, 0, out=out)
     return (np.asarray(x) > 0).astype(np.float64)
 
 
-def negate(x):
-    """Logical negation: 1 where x <= 0, else 0 (``~R(x)`` is the complement of a relation)."""
+def negate(x, out=None):
+    """Logical negation: 1 where x <= 0, else 0 (``~R(x)`` is the complement of a relation; into ``out`` when
+    given)."""
+    if out is not None:
+        return np.less_equal(x, 0, out=out)
     return (np.asarray(x) <= 0).astype(np.float64)
 
 
-def relu(x):
-    """max(x, 0)."""
-    return np.maximum(x, 0.0)
+def relu(x, out=None):
+    """max(x, 0) (into ``out`` when given)."""
+    return np.maximum(x, 0.0, out=out)
 
 
 def sig(x, temperature=1.0):
