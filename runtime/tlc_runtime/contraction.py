@@ -33,6 +33,10 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
             return _into(out, np.einsum(subscripts, *operands))
         if len(operands) == 2 and _matrices(operands):
             plan = _pair_plan(subscripts)
+            if plan is not None and len(plan[4]) == plan[2] > 0:
+                # one dot product per batch element: numpy.einsum's loop, 1.5-2.5x faster than matmul's of 1 x k
+                # by k x 1 matrices (lnorm's and softmax's row sums in the gradient)
+                return np.einsum(subscripts, *operands, out=out)
             if plan is not None:
                 return _pair(plan, *operands, out=out)
         if len(operands) > STEPWISE_ABOVE or (len(operands) > 2 and _matrices(operands)):

@@ -1,6 +1,7 @@
-"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul``, more float operands step by
-step along the path (a pair summing an index by ``matmul``), everything else through ``numpy.einsum``; either way
-the numbers are ``numpy.einsum``'s, on random non-zero inputs."""
+"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul`` (one dot product per batch
+element through ``numpy.einsum``'s loop), more float operands step by step along the path (a pair summing an index
+by ``matmul``), everything else through ``numpy.einsum``; either way the numbers are ``numpy.einsum``'s, on random
+non-zero inputs."""
 
 import numpy as np
 import pytest
