@@ -14,7 +14,7 @@ from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 from tlc_runtime.workspace import Workspace, into
 
-__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights", "Workspace",
-           "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "negate", "owned", "relu", "round_limit",
+__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
+           "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "negate", "owned", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

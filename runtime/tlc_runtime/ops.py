@@ -48,18 +48,20 @@ def sig(x, temperature=1.0):
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-def softmax(x, axis: int):
-    """Numerically stable softmax along ``axis``."""
+def softmax(x, axis: int, out=None):
+    """Numerically stable softmax along ``axis`` (into the float64 array ``out`` when given, which may be ``x``)."""
     x = np.asarray(x, dtype=np.float64)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.subtract(x, np.max(x, axis=axis, keepdims=True), out=out)   # a new array (or out), then in place
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
-def lnorm(x, axis: int):
-    """Layer normalisation along ``axis``: zero mean, unit (biased) variance, eps 1e-5, no affine."""
+def lnorm(x, axis: int, out=None):
+    """Layer normalisation along ``axis``: zero mean, unit (biased) variance, eps 1e-5, no affine (into the float64
+    array ``out`` when given, which may be ``x``)."""
     x = np.asarray(x, dtype=np.float64)
-    centred = x - np.mean(x, axis=axis, keepdims=True)     # a new array, divided in place
+    centred = np.subtract(x, np.mean(x, axis=axis, keepdims=True), out=out)   # new (or out), divided in place
     centred /= np.sqrt(np.mean(centred * centred, axis=axis, keepdims=True) + LNORM_EPS)   # numpy.var's steps
     return centred
 

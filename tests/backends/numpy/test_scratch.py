@@ -1,6 +1,7 @@
 """Arrays that never leave a call (intermediate tensors, a statement's temporaries) of 128 KiB or more are computed
 into per-thread scratch arrays kept between calls (``ScheduleEmitter.scratch``): every operation that writes into
-one (``out=`` of functions, sums, negation, division, scalar and broadcast products, contractions, transposes)
+one (``out=`` of functions, softmax and lnorm, sums, negation, division, scalar and broadcast products, contractions,
+transposes)
 matches NumPy on random non-zero inputs on every CPU backend; results never share memory with a later call's or
 another thread's; arrays below the threshold, and results, are new at each call."""
 
@@ -20,7 +21,9 @@ T3[n, m] = exp(-T2[n, m]) / (1 + T1[n, m])
 T4[n, m] = 0.5 T3[n, m] step(T2[n, m])
 T5[n, m] = sqrt(abs(T4[n, m])) + tanh(T1[n, m]) - sin(T2[n, m]) cos(T3[n, m]) + log(1 + T3[n, m])
 T6[m, n] = T5[n, m]
-Y[m] = T6[m, n] V[n, m]
+T7[n, m.] = softmax(T5[n, m])
+T8[n, m.] = lnorm(T7[n, m] + T3[n, m])
+Y[m] = T6[m, n] V[n, m] + T8[n, m] V[n, m]
 """
 
 
@@ -39,7 +42,11 @@ def reference(d: dict) -> dict:
     t3 = np.exp(-t2) / (1 + t1)
     t4 = 0.5 * t3 * (t2 > 0)
     t5 = np.sqrt(np.abs(t4)) + np.tanh(t1) - np.sin(t2) * np.cos(t3) + np.log(1 + t3)
-    return {"T1": t1, "T4": t4, "T5": t5, "Y": (t5 * d["V"]).sum(axis=0)}
+    t7 = np.exp(t5 - t5.max(axis=1, keepdims=True))
+    t7 /= t7.sum(axis=1, keepdims=True)
+    centred = t7 + t3 - (t7 + t3).mean(axis=1, keepdims=True)
+    t8 = centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5)
+    return {"T1": t1, "T4": t4, "T5": t5, "Y": (t5 * d["V"]).sum(axis=0) + (t8 * d["V"]).sum(axis=0)}
 
 
 def agrees(got, want) -> bool:

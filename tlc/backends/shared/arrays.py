@@ -177,9 +177,10 @@ class ArrayExpression:
             return self.summed(Value(f"({code})", order, direct), path)
         if isinstance(node, ir.Neg):
             inner = self.expr(node.operand, path + (0,))
-            return self.summed(Value(f"(-{inner.code})", inner.vars,
-                                     lambda out: f"np.negative({spine(inner, out, inner.vars) or inner.code}, out={out})"),
-                               path)
+
+            def negated(out):
+                return f"np.negative({spine(inner, out, inner.vars) or inner.code}, out={out})"
+            return self.summed(Value(f"(-{inner.code})", inner.vars, negated), path)
         if isinstance(node, ir.Power):
             base = self.expr(node.base, path + (0,))
             exponent = self.expr(node.exponent, path + (1,))
@@ -215,8 +216,9 @@ class ArrayExpression:
                 raise TlcError(f"{node.function} normalises over {missing[0]}, which does not occur in its "
                                f"argument", node.span)
             axes = tuple(x.vars.index(a) for a in node.axes)
-            return self.summed(Value(f"rt.{node.function}({x.code}, axis={axes[0] if len(axes) == 1 else axes})",
-                                      x.vars), path)
+            head = f"rt.{node.function}({{}}, axis={axes[0] if len(axes) == 1 else axes}"
+            return self.summed(Value(head.format(x.code) + ")", x.vars,
+                                     lambda out: f"{head.format(spine(x, out, x.vars) or x.code)}, out={out})"), path)
         flattened = self.projection.flattened
         kept = tuple(v for v in x.vars if v not in flattened)
         merged = next(i.plain_variable for i in self.eq.lhs.indices
