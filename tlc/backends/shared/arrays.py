@@ -75,6 +75,23 @@ class Value:
     direct: Callable[[str], str] | None = field(default=None, compare=False)
     """Code computing the same array into a given C-contiguous float64 array of its shape (``out=`` of its
     outermost operation, the operations below it in place there where they keep its shape), when it has one."""
+    ones: bool = field(default=False, compare=False)
+    """Whether every element is 1 (``X^0``, which is 1 for any X, NaN included; a tensor assigned all ones): a
+    product leaves such a factor out where its other factors carry its indices."""
+
+
+@dataclass(frozen=True)
+class InOrder:
+    """The plan of a product left with a few operands (``ArrayExpression.without_ones``): the first two, then the
+    result with the next, nothing sliced."""
+
+    operands: int
+
+    @property
+    def path(self) -> tuple[tuple[int, ...], ...]:
+        return ((0, 1),) * (self.operands - 1)
+
+    sliced = ()
 
 
 def spine(value: Value, out: str, order: tuple[str, ...]) -> str | None:
@@ -183,6 +200,9 @@ class ArrayExpression:
             return self.summed(Value(f"(-{inner.code})", inner.vars, negated), path)
         if isinstance(node, ir.Power):
             base = self.expr(node.base, path + (0,))
+            if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and base.vars \
+                    and len(set(base.vars)) == len(base.vars) and not self.projection.summed_at.get(path):
+                return Value(f"np.ones({tuple(self.size(v) for v in base.vars)})", base.vars, ones=True)
             exponent = self.expr(node.exponent, path + (1,))
             order = _union([base, exponent])
             return self.summed(Value(f"np.power({self.aligned(base, order)}, {self.aligned(exponent, order)})",
@@ -200,6 +220,8 @@ class ArrayExpression:
             order = _union(args)
             pair = ", ".join(self.aligned(a, order) for a in args)
             return self.summed(Value(f"{PAIRWISE_CODE[node.function]}({pair})", order), path)
+        if node.function == "step" and len(args) == 1 and x.ones:     # step(1) = 1
+            return self.summed(x, path)
         if node.function in ELEMENTWISE_CODE:
             extra = "".join(f", {self.aligned(a, x.vars)}" for a in args[1:])
             if any(set(a.vars) - set(x.vars) for a in args[1:]):
@@ -253,7 +275,7 @@ class ArrayExpression:
                               lambda out, x=value: f"np.divide(1.0, {spine(x, out, x.vars) or x.code}, out={out})")
             (arrays if value.vars else scalars).append(value)
         if arrays:
-            result = self.einsum(arrays, path)
+            result = self.without_ones(arrays, path) or self.einsum(arrays, path)
         else:
             result = Value("1.0", ())
         if scalars:
@@ -265,11 +287,41 @@ class ArrayExpression:
             result = Value(code if result.code == "1.0" else f"({code}) * {result.code}", result.vars, scaled)
         return result
 
-    def einsum(self, arrays: list[Value], path) -> Value:
+    def layout(self, arrays: list[Value], path) -> tuple[str, ...]:
+        """The indices of the product of ``arrays`` at ``path`` (those not summed there), laid out as the left-hand
+        side (no transposed write), then in the order they appear."""
         gone = set(self.projection.summed_at.get(path, ()))
         kept = [v for v in _union(arrays) if v not in gone]
         lhs = [v for i in self.eq.lhs.indices for v in i.variables if v in kept]
-        order = tuple(dict.fromkeys(lhs + kept))     # laid out as the left-hand side: no transposed write
+        return tuple(dict.fromkeys(lhs + kept))
+
+    def without_ones(self, arrays: list[Value], path) -> Value | None:
+        """The product of ``arrays`` at ``path`` without its all-ones factors (``Value.ones``) whose indices the other
+        factors carry (all ones when every factor is and nothing is summed), when one or two factors are left or
+        three whose indices the first carries (no step then makes an array larger than it); None when no factor goes
+        (then the planned contraction runs)."""
+        if not any(a.ones for a in arrays) or any(len(set(a.vars)) != len(a.vars) for a in arrays):
+            return None
+        plan = self.owner.planned.contraction(self.number, path)
+        if plan is not None and (plan.sliced or plan.groups):
+            return None
+        order = self.layout(arrays, path)
+        rest = [a for a in arrays if not a.ones]
+        if not rest:
+            if self.projection.summed_at.get(path):
+                return None
+            return Value(f"np.ones({tuple(self.size(v) for v in order)})", order, ones=True)
+        covered = {v for a in rest for v in a.vars}
+        left = sorted(rest + [a for a in arrays if a.ones and not set(a.vars) <= covered], key=lambda a: -len(a.vars))
+        if len(left) == len(arrays) or len(left) > 3 or (len(left) == 3 and set(left[0].vars) != covered):
+            return None
+        if len(left) == 1:
+            return self.einsum(left, path)
+        return self.contraction(left, InOrder(len(left)), order)
+
+    def einsum(self, arrays: list[Value], path) -> Value:
+        gone = set(self.projection.summed_at.get(path, ()))
+        order = self.layout(arrays, path)
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
         if len(arrays) == 1:
@@ -359,7 +411,7 @@ class ArrayExpression:
             parts, order = self.slices(ref), []
             order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
             code = f"{array}[{', '.join(parts)}]" if any(p != ":" for p in parts) else array
-            return Value(code, tuple(order))
+            return Value(code, tuple(order), ones=override is None and ref.name in self.owner.ones)
         specs = [self.spec(ref.name, a, i) for a, i in enumerate(ref.indices)]
         ranges = self.ranges_code(order)
         letters = "".join(self.letter(v) for v in order)
@@ -452,6 +504,10 @@ class ArrayExpression:
                     and all(p == ":" for p in parts):
                 name = self.owner.deferred.pop(target)
                 shape = tuple(self.size(v) for v in lhs_vars)
+                if value.ones and value.vars == lhs_vars:     # all ones: its readers may leave it out of products
+                    self.owner.ones.add(name)
+                    self.out.append(f"{target} = np.ones({shape})")
+                    return
                 # an intermediate (never returned) is computed into its scratch array, if it gets one
                 out = None if self.owner.program.is_result(name) else self.owner.scratch(target, shape)
                 directed = spine(value, out, lhs_vars) if out is not None else None

@@ -105,6 +105,8 @@ class ScheduleEmitter:
         self.deferred: dict[str, str] = {}
         """Variables of tensors (variable -> tensor) whose allocation waits for their one equation: assigned whole
         there (``stores_whole``), or allocated just before it."""
+        self.ones: set[str] = set()
+        """Tensors assigned all ones (``Value.ones``), read as such by later equations."""
         self.scratched: dict[str, tuple[int, ...]] = {}
         """The scratch arrays ``run`` uses (key -> shape): see ``scratch``."""
 
