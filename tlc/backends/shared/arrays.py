@@ -86,6 +86,8 @@ class InOrder:
     result with the next, nothing sliced."""
 
     operands: int
+    sizes: dict[str, int]
+    """Each index's extent."""
 
     @property
     def path(self) -> tuple[tuple[int, ...], ...]:
@@ -317,7 +319,7 @@ class ArrayExpression:
             return None
         if len(left) == 1:
             return self.einsum(left, path)
-        return self.contraction(left, InOrder(len(left)), order)
+        return self.contraction(left, InOrder(len(left), {v: self.size(v) for v in covered}), order)
 
     def einsum(self, arrays: list[Value], path) -> Value:
         gone = set(self.projection.summed_at.get(path, ()))
