@@ -139,7 +139,7 @@ class ScheduleEmitter:
         if duckdb:
             self.lines.extend(close_session(self.planned))
         results = ", ".join(f"{literal(t)}: {self._result(t)}" for t, i in self.program.tensors.items()
-                            if i.defined)
+                            if i.defined and identifier(t) not in self.scratched)   # scratch arrays never leave
         if has_attention(self.program):
             results += f", {literal(REPORT_KEY)}: {REPORT}"
         self.lines.append(f"return {{{results}}}")
@@ -152,7 +152,8 @@ class ScheduleEmitter:
                   *([f"WORKSPACE = rt.Workspace({literal(self.scratched)})  # scratch arrays, made once per thread"]
                     if self.scratched else []), "", "",
                   *self.definitions(),
-                  "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors."""']
+                  "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors' +
+                  (' (not the intermediates held in scratch arrays)."""' if self.scratched else '."""')]
         return "\n".join(header + ["    " + line if line else "" for line in self.lines]) + "\n"
 
     def input_code(self, name: str) -> str:
