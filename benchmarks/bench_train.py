@@ -1,6 +1,6 @@
 """Benchmark one training step (forward, gradient and Adam update) of tlc against JAX and HIPS autograd, in one run.
 
-Usage: python benchmarks/bench_train.py [--json OUT] [--repeat N] [--quick] [--backends numpy,llvm]
+Usage: python benchmarks/bench_train.py [--json OUT] [--repeat N] [--quick] [--backends numpy,llvm] [--jax-threads 1]
 
 Cases: the paper's MLP on the digits (examples/digits_mlp.tl, full batch: scikit-learn's digits when installed,
 else random data of the same shape) and one transformer block (multi-head attention, concat, lnorm, MLP,
@@ -9,6 +9,13 @@ call of the update program (``tlc.train``'s loop), ``jax.jit`` of value-and-grad
 float64 like tlc), and ``autograd.grad`` plus the Adam update in NumPy. Times are the best of N steps after a
 warm-up (compilation excluded). Before timing, each anchor's gradients are checked against tlc's on the same
 parameters. Each anchor is optional: skipped when its package is not installed (pip install 'tlc[bench-train]').
+
+Threads: tlc and autograd run NumPy on the calling thread with BLAS's threads (set OPENBLAS_NUM_THREADS=1 on a shared
+machine); XLA has its own thread pool (``--jax-threads 1`` confines it to one thread: XLA_FLAGS
+``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``). The run prints the BLAS and XLA settings, and
+for each engine its best CPU time per step (steadier than wall time on a shared machine, for the engines computing on
+the calling thread: the process clock can lag behind XLA's pool threads) and its process CPU time over wall time
+during the timed steps: above 1 means more than one thread was busy.
 
 Targets (issue 14): tlc's step time <= 1.5x JAX's and >= 3x faster than autograd. Also reported: the gradient
 program's FLOPs against the forward program's (target within 3x): the planner's contraction FLOPs plus one per
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -38,6 +46,7 @@ from tlc.ir import nodes as ir  # noqa: E402
 from tlc.train.init import initialise  # noqa: E402
 from tlc.train.optimisers import hyper, with_update  # noqa: E402
 from report import add_json_option, machine, write_json  # noqa: E402
+from tlc_runtime.contraction import contract as tlc_runtime_contract  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LR, B1, B2, EPS = 0.01, 0.9, 0.999, 1e-8
@@ -138,17 +147,91 @@ def cases(quick: bool) -> list[Case]:
             Case("transformer block", TRANSFORMER, sequences(quick), transformer_loss)]
 
 
-def best(step, repeat: int, budget: float = 20.0) -> float:
-    """Best time of ``repeat`` calls of ``step`` after one warm-up call (fewer past ``budget`` seconds)."""
+@dataclass
+class Timing:
+    """One engine's step: the best wall time, the best process CPU time of one step, and the CPU time over the wall
+    time of all the timed steps (above 1: more than one thread busy; well below 1: the machine is shared)."""
+
+    wall: float
+    cpu: float
+    busy: float
+
+
+def best(step, repeat: int, budget: float = 20.0) -> Timing:
+    """``repeat`` calls of ``step`` timed after one warm-up call (fewer past ``budget`` seconds)."""
     step()
-    times, start = [], time.perf_counter()
+    walls, cpus, start, cpu = [], [], time.perf_counter(), time.process_time()
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         step()
-        times.append(time.perf_counter() - t)
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         if time.perf_counter() - start > budget:
             break
-    return min(times)
+    return Timing(min(walls), min(cpus), (time.process_time() - cpu) / (time.perf_counter() - start))
+
+
+def record(result: dict, name: str, timing: Timing) -> str:
+    """Store ``timing`` under ``name`` in ``result``; its printed form."""
+    result[f"{name}_s"], result[f"{name}_cpu_s"], result[f"{name}_cpu_per_wall"] = timing.wall, timing.cpu, timing.busy
+    return f"{timing.wall * 1e3:.2f} ms per step (CPU time {timing.cpu * 1e3:.2f} ms; CPU/wall {timing.busy:.2f})"
+
+
+def threads() -> dict:
+    """The thread settings the engines run with: BLAS's pools (threadpoolctl, when installed) and XLA's flags."""
+    try:
+        from threadpoolctl import threadpool_info
+        blas = {f"{pool['internal_api']} threads": pool["num_threads"] for pool in threadpool_info()}
+    except ImportError:
+        blas = {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "unset")}
+    return {**blas, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "unset (XLA's pool: one thread per core)"),
+            "cores": os.cpu_count()}
+
+
+def replayed(step, pick, rounds: int = 5) -> tuple[float, int]:
+    """The CPU time of the calls one ``step`` makes that ``pick(frame)`` records (as ``(function, args, kwargs)``,
+    else None) at their Python call event, replayed alone on the same operands (the best of ``rounds`` replays), and
+    their number."""
+    calls = []
+
+    def hook(frame, event, arg):
+        if event == "call":
+            call = pick(frame)
+            if call is not None:
+                calls.append(call)
+    sys.setprofile(hook)
+    try:
+        step()
+    finally:
+        sys.setprofile(None)
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for function, args, kwargs in calls:
+            function(*args, **kwargs)
+        times.append(time.process_time() - start)
+    return min(times), len(calls)
+
+
+def tlc_contraction(frame):
+    """``pick`` for ``replayed``: a call of ``tlc_runtime.contract`` (every contraction a tlc step runs in BLAS or
+    numpy.einsum), without its ``out=``."""
+    if frame.f_code is not tlc_runtime_contract.__code__:
+        return None
+    names = frame.f_locals
+    return tlc_runtime_contract, (names["subscripts"], *names["operands"]), {"optimize": names["optimize"]}
+
+
+def autograd_blas(frame):
+    """``pick`` for ``replayed``: the NumPy call inside an autograd primitive of matmul, dot, einsum or tensordot,
+    with its operands unboxed (the forward pass's products and the vector-Jacobian products)."""
+    from autograd.tracer import getval
+    if frame.f_code.co_name != "f_wrapped" or frame.f_locals.get("called_by_autograd_dispatcher"):
+        return None     # (a ufunc on boxed values comes back through its dispatcher: recorded once, outside)
+    function = frame.f_locals.get("f_raw")
+    if not any(function is f for f in (np.matmul, np.dot, np.einsum, np.tensordot)):
+        return None
+    return function, tuple(getval(a) for a in frame.f_locals["args"]), dict(frame.f_locals["kwargs"])
 
 
 def flops(program: Program, inputs: dict) -> float:
@@ -266,8 +349,7 @@ def run_case(case: Case, backends: list[str], repeat: int) -> None:
     print(f"  FLOPs: forward {forward_flops:.3g}, forward + gradient + update {gradient_flops:.3g} "
           f"(ratio {gradient_flops / forward_flops:.2f}, target <= 3)")
     for backend, step in steps.items():
-        case.result[f"tlc_{backend}_s"] = best(step, repeat)
-        print(f"  tlc {backend}: {case.result[f'tlc_{backend}_s'] * 1e3:.2f} ms per step")
+        print(f"  tlc {backend}: {record(case.result, f'tlc_{backend}', best(step, repeat))}")
     for anchor, make in (("jax", jax_step), ("autograd", autograd_step)):
         made = make(case, params)
         if made is None:
@@ -276,13 +358,25 @@ def run_case(case: Case, backends: list[str], repeat: int) -> None:
         step, grads = made
         for w in grads:
             np.testing.assert_allclose(grads[w], reference[w], rtol=1e-7, atol=1e-10, err_msg=f"{anchor} d/d{w}")
-        case.result[f"{anchor}_s"] = seconds = best(step, repeat)
-        print(f"  {anchor}: {seconds * 1e3:.2f} ms per step (gradients agree with tlc's)")
+        timing = best(step, repeat)
+        seconds = timing.wall
+        print(f"  {anchor}: {record(case.result, anchor, timing)}; gradients agree with tlc's")
+        if anchor == "autograd":
+            blas, count = replayed(step, autograd_blas)
+            mine, mine_count = replayed(steps[backends[0]], tlc_contraction)
+            case.result.update(autograd_blas_s=blas, tlc_contractions_s=mine)
+            print(f"    CPU time of autograd's {count} matmul/dot/einsum/tensordot calls, replayed alone: {blas * 1e3:.2f} "
+                  f"ms ({blas / timing.cpu:.0%} of its step's); of tlc {backends[0]}'s {mine_count} contractions alone: "
+                  f"{mine * 1e3:.2f} ms; a step 3x faster than autograd's takes {timing.cpu / 3 * 1e3:.2f} ms")
         for backend in backends:
             ratio = case.result[f"tlc_{backend}_s"] / seconds
             case.result[f"tlc_{backend}_over_{anchor}"] = ratio
             target = "target <= 1.5" if anchor == "jax" else "target <= 0.33"
-            print(f"    tlc {backend} / {anchor} = {ratio:.2f} ({target})")
+            by_cpu = ""
+            if anchor == "autograd":    # both compute on the calling thread (XLA's pool threads' CPU time can lag)
+                case.result[f"tlc_{backend}_over_{anchor}_cpu"] = cpu = case.result[f"tlc_{backend}_cpu_s"] / timing.cpu
+                by_cpu = f", by CPU time {cpu:.2f}"
+            print(f"    tlc {backend} / {anchor} = {ratio:.2f}{by_cpu} ({target})")
 
 
 def main() -> None:
@@ -291,13 +385,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the targets)")
     parser.add_argument("--backends", default="numpy,llvm", help="tlc backends to time, comma-separated")
+    parser.add_argument("--jax-threads", type=int, choices=[1], help="confine XLA to one thread (set before jax loads)")
     args = parser.parse_args()
+    if args.jax_threads == 1:
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     wall = time.perf_counter()
+    settings = threads()
+    print("threads: " + ", ".join(f"{k} {v}" for k, v in settings.items()))
     backends = [b for b in args.backends.split(",") if b]
     all_cases = cases(args.quick)
     for case in all_cases:
         run_case(case, backends, args.repeat)
-    out = {"machine": machine(), "quick": args.quick,
+    out = {"machine": machine(), "quick": args.quick, "threads": settings,
            "cases": {c.name: c.result for c in all_cases}}
     write_json(args.json, out, wall)
 

@@ -12,8 +12,9 @@ from tlc_runtime.relation import PRINT_THRESHOLD, Relation
 from tlc_runtime.semiring import Weights
 from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
+from tlc_runtime.workspace import Workspace, into
 
 __all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
-           "align", "as_number", "contract", "contract_sliced", "gather", "lnorm", "negate", "owned", "relu", "round_limit",
+           "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "negate", "owned", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

@@ -1,6 +1,7 @@
-"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul``, more float operands step by
-step along the path (a pair summing an index by ``matmul``), everything else through ``numpy.einsum``; either way
-the numbers are ``numpy.einsum``'s, on random non-zero inputs."""
+"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul`` (one dot product per batch
+element through ``numpy.einsum``'s loop), more float operands step by step along the path (a pair summing an index
+by ``matmul``), everything else through ``numpy.einsum``; either way the numbers are ``numpy.einsum``'s, on random
+non-zero inputs."""
 
 import numpy as np
 import pytest
@@ -67,3 +68,20 @@ def test_several_operands_step_by_step(subscripts, path):
     got = contract(subscripts, *arrays, optimize=path)
     np.testing.assert_allclose(got, np.einsum(subscripts, *arrays), rtol=1e-12, atol=1e-13)
 
+
+
+@pytest.mark.parametrize("subscripts, path", [
+    ("ab,bc->ac", [(0, 1)]), ("ab,cb->ca", [(0, 1)]), ("abcd,abed->abce", [(0, 1)]), ("abc,abd->cd", [(0, 1)]),
+    ("aa,ab->b", [(0, 1)]), ("abc,abc,ab->ab", [(0, 1), (0, 1)]), ("ab,bc,cd->ad", [(1, 2), (0, 1)]),
+    ("abc->ab", []),
+])
+def test_into_a_given_array(subscripts, path):
+    """With ``out=`` (a C-contiguous float64 array, as scratch arrays are) the result is written there and returned:
+    by ``matmul`` into it, by ``numpy.einsum`` into it, or copied there (a transposed or stepwise result)."""
+    rng = np.random.default_rng(len(subscripts))
+    inputs, output = subscripts.split("->")
+    arrays = [_operand(rng, s) if s != "aa" else _operand(rng, "ab")[:, :3].copy() for s in inputs.split(",")]
+    out = np.full([SIZES[c] for c in output], np.nan)
+    got = contract(subscripts, *arrays, optimize=path, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, np.einsum(subscripts, *arrays), rtol=1e-12, atol=1e-13)

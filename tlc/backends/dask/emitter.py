@@ -29,7 +29,7 @@ class DaskExpression(ArrayExpression):
 
     REDUCE_CODE = {"max": "da.nanmax", "min": "da.nanmin", "avg": "da.sum"}
 
-    def contraction_code(self, ordered: list[Value], plan, order: tuple[str, ...]) -> str:
+    def contraction(self, ordered: list[Value], plan, order: tuple[str, ...]) -> Value:
         """One pairwise Dask operation per step of the planned path (slicing is Dask's chunking here)."""
         values = [Value(self.operand(a), a.vars) for a in ordered]
         steps = pairwise_steps([v.vars for v in values], order, plan.path)
@@ -42,7 +42,7 @@ class DaskExpression(ArrayExpression):
             if step.last and kept != order:
                 code = f"{code}.transpose({tuple(kept.index(v) for v in order)})"
             values.append(Value(code if step.last else self.bind(code), order if step.last else kept))
-        return values[-1].code
+        return values[-1]
 
     def pair(self, taken: list[Value], result: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         """Code for one step (one or two operands) and the order of its result's indices: ``da.matmul`` for a
@@ -105,6 +105,7 @@ class DaskEmitter(ScheduleEmitter):
     IMPORTS = ("import dask.array as da",)
     EXPRESSION = DaskExpression
     STORES_WHOLE = False
+    REUSES_BUFFERS = False
     """Every array is allocated as the base schedule does (``DaskExpression.write`` combines into it)."""
     ARRAY_STRATEGIES = frozenset({"dense"})
     """A dense semi-naive stratum runs on Dask: its Boolean products are pairwise contractions of Dask arrays (the

@@ -150,7 +150,7 @@ class LlvmEmitter(ScheduleEmitter):
 
         def external(node, path):
             value = body.expr(node, path)
-            return (value.code if value.code.isidentifier() else body.bind(value.code)), value.vars
+            return (value.code if value.code.isidentifier() else body.bind_value(value)), value.vars
 
         assign = self.sole_target(eq, target)
         lowering = lower_equation(eq, projection, bounds, self.shapes.extents, ranges=ranges, symbols=self.symbols,
@@ -171,7 +171,10 @@ class LlvmEmitter(ScheduleEmitter):
         self.lines.extend(pad + line for line in equation_comments(eq, self.program.filename))
         self.lines.extend(pad + line for line in body.out)
         if lowering.kernel.output.combine == "assign" and target in self.deferred:   # stores every element
-            self.lines.append(f"{pad}{target} = np.empty({self.shapes.extents[self.deferred.pop(target)]})")
+            tensor = self.deferred.pop(target)    # into its scratch array if an intermediate that gets one
+            shape = self.shapes.extents[tensor]
+            out = None if self.program.is_result(tensor) else self.scratch(target, shape)
+            self.lines.append(f"{pad}{target} = {out or f'np.empty({shape})'}")
         self.lines.extend(pad + line for line in self.deferred_allocation(target))
         self.lines.append(pad + comment(f"{name}: {describe(lowering.kernel)}"))
         count = counts_of(target) if lowering.kernel.count is not None else "None"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from tlc.analysis.projection import Projection
 from tlc.backends.shared.quoting import counts_of, identifier, literal, numeric_copy
@@ -29,6 +30,9 @@ _TEMPORARY = re.compile(r"_t[0-9]+")
 """A temporary of the emitted code (``ScheduleEmitter.fresh``), never a tensor's name."""
 SUM_CHUNK = 100
 """Most terms of a sum in one emitted expression (CPython's compiler recurses once per operator)."""
+DIRECTED_CODE = {"step": "rt.step", "relu": "rt.relu", "tanh": "np.tanh", "exp": "np.exp", "log": "np.log",
+                 "sqrt": "np.sqrt", "abs": "np.abs", "sin": "np.sin", "cos": "np.cos", "not": "rt.negate"}
+"""The one-argument functions whose code takes ``out=`` (a float64 array of the argument's shape)."""
 FOLD_CODE = {"max": "np.fmax", "min": "np.fmin"}
 """How ``max=``/``min=`` fold a contribution in: NaN marks an element nothing has reached yet, and a NaN
 contribution (such as a read of such an element) is none."""
@@ -68,6 +72,33 @@ class Value:
 
     code: str
     vars: tuple[str, ...]
+    direct: Callable[[str], str] | None = field(default=None, compare=False)
+    """Code computing the same array into a given C-contiguous float64 array of its shape (``out=`` of its
+    outermost operation, the operations below it in place there where they keep its shape), when it has one."""
+    ones: bool = field(default=False, compare=False)
+    """Whether every element is 1 (``X^0``, which is 1 for any X, NaN included; a tensor assigned all ones): a
+    product leaves such a factor out where its other factors carry its indices."""
+
+
+@dataclass(frozen=True)
+class InOrder:
+    """The plan of a product left with a few operands (``ArrayExpression.without_ones``): the first two, then the
+    result with the next, nothing sliced."""
+
+    operands: int
+    sizes: dict[str, int]
+    """Each index's extent."""
+
+    @property
+    def path(self) -> tuple[tuple[int, ...], ...]:
+        return ((0, 1),) * (self.operands - 1)
+
+    sliced = ()
+
+
+def spine(value: Value, out: str, order: tuple[str, ...]) -> str | None:
+    """Code computing ``value`` into ``out`` (an array with the axes ``order``), or None when it cannot."""
+    return value.direct(out) if value.direct is not None and value.vars == order else None
 
 
 
@@ -110,11 +141,20 @@ class ArrayExpression:
         self.out.append(f"{name} = {code}")
         return name
 
+    def bind_value(self, value: Value) -> str:
+        """A temporary bound to ``value``: computed into a scratch array of the module (``ScheduleEmitter.scratch``)
+        when it can be, else a new array."""
+        name = self.owner.fresh()
+        out = self.owner.scratch(name, tuple(self.size(v) for v in value.vars))
+        directed = spine(value, out, value.vars) if out is not None else None
+        self.out.append(f"{name} = {directed or value.code}")
+        return name
+
     # ----- expressions
     def expr(self, node: ir.Expr, path) -> Value:
         value = self._expr(node, path)
         if value.code.count("(") > 40:      # keep emitted lines readable and within Python's nesting limit
-            return Value(self.bind(value.code), value.vars)
+            return Value(self.bind_value(value), value.vars)
         return value
 
     def _expr(self, node: ir.Expr, path) -> Value:
@@ -143,12 +183,28 @@ class ArrayExpression:
                 code = self.bind(code) if code else ""
                 for term, sign in terms[start:start + SUM_CHUNK]:
                     code = f"{code} {'+' if sign > 0 else '-'} {term}" if code else term if sign > 0 else f"-{term}"
-            return self.summed(Value(f"({code})", order), path)
+            direct = None
+            if len(terms) <= SUM_CHUNK:
+                def direct(out, parts=parts, terms=terms, order=order):
+                    first, sign = spine(parts[0], out, order), terms[0][1]
+                    acc = first or terms[0][0]
+                    if sign < 0:
+                        acc = f"np.negative({acc}, out={out})"
+                    for term, sign in terms[1:]:
+                        acc = f"np.{'add' if sign > 0 else 'subtract'}({acc}, {term}, out={out})"
+                    return acc if first or terms[0][1] < 0 or len(terms) > 1 else f"rt.into({out}, {acc})"
+            return self.summed(Value(f"({code})", order, direct), path)
         if isinstance(node, ir.Neg):
             inner = self.expr(node.operand, path + (0,))
-            return self.summed(Value(f"(-{inner.code})", inner.vars), path)
+
+            def negated(out):
+                return f"np.negative({spine(inner, out, inner.vars) or inner.code}, out={out})"
+            return self.summed(Value(f"(-{inner.code})", inner.vars, negated), path)
         if isinstance(node, ir.Power):
             base = self.expr(node.base, path + (0,))
+            if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and base.vars \
+                    and len(set(base.vars)) == len(base.vars) and not self.projection.summed_at.get(path):
+                return Value(f"np.ones({tuple(self.size(v) for v in base.vars)})", base.vars, ones=True)
             exponent = self.expr(node.exponent, path + (1,))
             order = _union([base, exponent])
             return self.summed(Value(f"np.power({self.aligned(base, order)}, {self.aligned(exponent, order)})",
@@ -166,20 +222,27 @@ class ArrayExpression:
             order = _union(args)
             pair = ", ".join(self.aligned(a, order) for a in args)
             return self.summed(Value(f"{PAIRWISE_CODE[node.function]}({pair})", order), path)
+        if node.function == "step" and len(args) == 1 and x.ones:     # step(1) = 1
+            return self.summed(x, path)
         if node.function in ELEMENTWISE_CODE:
             extra = "".join(f", {self.aligned(a, x.vars)}" for a in args[1:])
             if any(set(a.vars) - set(x.vars) for a in args[1:]):
                 raise TlcError("a function's extra arguments may only use the first argument's indices",
                                node.span)
-            return self.summed(Value(f"{ELEMENTWISE_CODE[node.function]}({x.code}{extra})", x.vars), path)
+            direct = None
+            if node.function in DIRECTED_CODE and len(args) == 1:
+                def direct(out, x=x, function=DIRECTED_CODE[node.function]):
+                    return f"{function}({spine(x, out, x.vars) or x.code}, out={out})"
+            return self.summed(Value(f"{ELEMENTWISE_CODE[node.function]}({x.code}{extra})", x.vars, direct), path)
         if node.function in ("softmax", "lnorm"):
             missing = [a for a in node.axes if a not in x.vars]
             if missing:
                 raise TlcError(f"{node.function} normalises over {missing[0]}, which does not occur in its "
                                f"argument", node.span)
             axes = tuple(x.vars.index(a) for a in node.axes)
-            return self.summed(Value(f"rt.{node.function}({x.code}, axis={axes[0] if len(axes) == 1 else axes})",
-                                      x.vars), path)
+            head = f"rt.{node.function}({{}}, axis={axes[0] if len(axes) == 1 else axes}"
+            return self.summed(Value(head.format(x.code) + ")", x.vars,
+                                     lambda out: f"{head.format(spine(x, out, x.vars) or x.code)}, out={out})"), path)
         flattened = self.projection.flattened
         kept = tuple(v for v in x.vars if v not in flattened)
         merged = next(i.plain_variable for i in self.eq.lhs.indices
@@ -209,28 +272,65 @@ class ArrayExpression:
         arrays, scalars = [], []
         for k, (factor, inverted) in enumerate(zip(node.factors, node.inverted)):
             value = self.expr(factor, path + (k,))
-            if inverted:
-                value = Value(f"np.divide(1.0, {value.code})", value.vars)   # x/0 is inf, as in NumPy
+            if inverted:      # x/0 is inf, as in NumPy
+                value = Value(f"np.divide(1.0, {value.code})", value.vars,
+                              lambda out, x=value: f"np.divide(1.0, {spine(x, out, x.vars) or x.code}, out={out})")
             (arrays if value.vars else scalars).append(value)
         if arrays:
-            result = self.einsum(arrays, path)
+            result = self.without_ones(arrays, path) or self.einsum(arrays, path)
         else:
             result = Value("1.0", ())
         if scalars:
             code = " * ".join(s.code for s in scalars)
-            result = Value(code if result.code == "1.0" else f"({code}) * {result.code}", result.vars)
+            scaled = None
+            if result.vars:
+                def scaled(out, result=result, code=code):
+                    return f"np.multiply({spine(result, out, result.vars) or result.code}, {code}, out={out})"
+            result = Value(code if result.code == "1.0" else f"({code}) * {result.code}", result.vars, scaled)
         return result
 
-    def einsum(self, arrays: list[Value], path) -> Value:
+    def layout(self, arrays: list[Value], path) -> tuple[str, ...]:
+        """The indices of the product of ``arrays`` at ``path`` (those not summed there), laid out as the left-hand
+        side (no transposed write), then in the order they appear."""
         gone = set(self.projection.summed_at.get(path, ()))
         kept = [v for v in _union(arrays) if v not in gone]
         lhs = [v for i in self.eq.lhs.indices for v in i.variables if v in kept]
-        order = tuple(dict.fromkeys(lhs + kept))     # laid out as the left-hand side: no transposed write
+        return tuple(dict.fromkeys(lhs + kept))
+
+    def without_ones(self, arrays: list[Value], path) -> Value | None:
+        """The product of ``arrays`` at ``path`` without its all-ones factors (``Value.ones``) whose indices the other
+        factors carry (all ones when every factor is and nothing is summed), when one or two factors are left or
+        three whose indices the first carries (no step then makes an array larger than it); None when no factor goes
+        (then the planned contraction runs)."""
+        if not any(a.ones for a in arrays) or any(len(set(a.vars)) != len(a.vars) for a in arrays):
+            return None
+        plan = self.owner.planned.contraction(self.number, path)
+        if plan is not None and (plan.sliced or plan.groups):
+            return None
+        order = self.layout(arrays, path)
+        rest = [a for a in arrays if not a.ones]
+        if not rest:
+            if self.projection.summed_at.get(path):
+                return None
+            return Value(f"np.ones({tuple(self.size(v) for v in order)})", order, ones=True)
+        covered = {v for a in rest for v in a.vars}
+        left = sorted(rest + [a for a in arrays if a.ones and not set(a.vars) <= covered], key=lambda a: -len(a.vars))
+        if len(left) == len(arrays) or len(left) > 3 or (len(left) == 3 and set(left[0].vars) != covered):
+            return None
+        if len(left) == 1:
+            return self.einsum(left, path)
+        return self.contraction(left, InOrder(len(left), {v: self.size(v) for v in covered}), order)
+
+    def einsum(self, arrays: list[Value], path) -> Value:
+        gone = set(self.projection.summed_at.get(path, ()))
+        order = self.layout(arrays, path)
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
         if len(arrays) == 1:
             subscripts = f"{''.join(self.letter(v) for v in arrays[0].vars)}->{''.join(self.letter(v) for v in order)}"
-            return Value(f"np.einsum({subscripts!r}, {self.operand(arrays[0])})", order)
+            operand = self.operand(arrays[0])
+            return Value(f"np.einsum({subscripts!r}, {operand})", order,
+                         lambda out: f"np.einsum({subscripts!r}, {operand}, out={out})")
         plan = self.owner.planned.contraction(self.number, path)
         if plan is None or plan.factors != len(arrays):
             raise TlcError(f"internal error: no contraction plan matches {format_expr(ir.node_at(self.eq.rhs, path))} "
@@ -248,28 +348,37 @@ class ArrayExpression:
         if ordered is None:
             raise TlcError("internal error: a contraction's operands do not match its plan (please report it)",
                            self.eq.span)
-        code = self.contraction_code(ordered, plan, order)
-        return Value(self.bind(code) if bound else code, order)
+        value = self.contraction(ordered, plan, order)
+        return Value(self.bind_value(value), order) if bound else value
 
-    def contraction_code(self, ordered: list[Value], plan, order: tuple[str, ...]) -> str:
-        """Code contracting ``ordered`` (the plan's operands, in its order) along ``plan``'s path to the indices
-        ``order`` (the hook a backend overrides: by default one ``rt.contract`` call, or NumPy's broadcasting ``*``
-        when nothing is summed: an elementwise product through ``einsum`` took 2-7x as long)."""
+    def contraction(self, ordered: list[Value], plan, order: tuple[str, ...]) -> Value:
+        """``ordered`` (the plan's operands, in its order) contracted along ``plan``'s path to the indices ``order``
+        (the hook a backend overrides: by default one ``rt.contract`` call, or NumPy's broadcasting ``*`` when
+        nothing is summed: an elementwise product through ``einsum`` took 2-7x as long)."""
         if not plan.sliced and set(order) == {v for a in ordered for v in a.vars} \
                 and all(len(set(a.vars)) == len(a.vars) for a in ordered):
-            return "(" + " * ".join(self.aligned(Value(self.operand(a), a.vars), order) for a in ordered) + ")"
+            factors = [self.aligned(Value(self.operand(a), a.vars), order) for a in ordered]
+
+            def direct(out):
+                code = factors[0] if len(factors) > 1 else f"rt.into({out}, {factors[0]})"
+                for factor in factors[1:]:
+                    code = f"np.multiply({code}, {factor}, out={out})"
+                return code
+            return Value("(" + " * ".join(factors) + ")", order, direct)
         inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in ordered)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
         operands = ", ".join(self.operand(a) for a in ordered)
         path_code = [tuple(step) for step in plan.path]
         if plan.sliced:
             sliced = tuple(self.letter(v) for v in plan.sliced)
-            return f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})"
-        return f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r})"
+            return Value(f"rt.contract_sliced({subscripts!r}, {operands}, path={path_code!r}, sliced={sliced!r})",
+                         order)
+        code = f"rt.contract({subscripts!r}, {operands}, optimize={path_code!r}"
+        return Value(f"{code})", order, lambda out: f"{code}, out={out})")
 
     def operand(self, value: Value) -> str:
         """Code naming ``value``'s array: its own code when short, else a temporary bound to it."""
-        return value.code if _simple(value.code) else self.bind(value.code)
+        return value.code if _simple(value.code) else self.bind_value(value)
 
     # ----- reads and writes
     def read(self, ref: ir.Ref, override: str | None) -> Value:
@@ -304,7 +413,7 @@ class ArrayExpression:
             parts, order = self.slices(ref), []
             order = [i.shifted_variable[0] for i in ref.indices if not i.is_constant]
             code = f"{array}[{', '.join(parts)}]" if any(p != ":" for p in parts) else array
-            return Value(code, tuple(order))
+            return Value(code, tuple(order), ones=override is None and ref.name in self.owner.ones)
         specs = [self.spec(ref.name, a, i) for a, i in enumerate(ref.indices)]
         ranges = self.ranges_code(order)
         letters = "".join(self.letter(v) for v in order)
@@ -395,10 +504,21 @@ class ArrayExpression:
             parts = self.slices(eq.lhs)
             if target in self.owner.deferred and reduction == "sum" and not relation \
                     and all(p == ":" for p in parts):
-                del self.owner.deferred[target]
+                name = self.owner.deferred.pop(target)
                 shape = tuple(self.size(v) for v in lhs_vars)
-                if _NAMED.fullmatch(code) and not _TEMPORARY.fullmatch(code):   # another array or a view of one:
-                    # copied, never shared (a temporary holds the new result of an operation, or a view)
+                if value.ones and value.vars == lhs_vars:     # all ones: its readers may leave it out of products
+                    self.owner.ones.add(name)
+                    self.out.append(f"{target} = np.ones({shape})")
+                    return
+                # an intermediate (never returned) is computed into its scratch array, if it gets one
+                out = None if self.owner.program.is_result(name) else self.owner.scratch(target, shape)
+                directed = spine(value, out, lhs_vars) if out is not None else None
+                if directed is not None:
+                    self.out.append(f"{target} = {directed}")
+                    return
+                if _NAMED.fullmatch(code) and (not _TEMPORARY.fullmatch(code) or code in self.owner.scratched):
+                    # another array, a view of one or a scratch array: copied, never shared (any other temporary
+                    # holds the new result of an operation, or a view)
                     code = f"np.array({code}, dtype=np.float64)"
                 self.out.append(f"{target} = rt.owned({code}, {shape})")
                 return

@@ -11,6 +11,7 @@ overrides the hooks: ``equation`` (how one equation is computed: the default ren
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 from tlc.analysis.projection import analyse
@@ -30,6 +31,14 @@ from tlc.ir import nodes as ir
 
 STEP = internal("step")
 """The loop variable of a recurrence: the step along its recursive index."""
+WORKSPACE = internal("workspace")
+"""``run``'s variable holding this thread's scratch arrays (``tlc_runtime.Workspace``)."""
+SCRATCH_ELEMENTS = 16384
+"""The smallest array kept as a scratch array: 128 KiB of float64, glibc's threshold for giving an array its own
+``mmap`` (returned to the kernel when freed, and page-faulted again at each new allocation); smaller arrays come
+from malloc's free lists at no such cost."""
+SCRATCH_BYTES = 64 << 20
+"""The most a module keeps in scratch arrays per thread between calls; arrays past it are new at each call."""
 
 
 def adds_zero(eq: ir.Equation) -> bool:
@@ -67,6 +76,10 @@ class ScheduleEmitter:
     ``stores_whole``) instead of allocated as zeros and added into: the zeros, the addition and the page faults of
     each new zeroed array took half of a digits MLP training step. A backend whose code writes into arrays it did
     not allocate itself sets False."""
+    REUSES_BUFFERS = True
+    """Whether arrays that never leave a call (intermediate tensors, a statement's temporaries) of a plain stratum
+    are computed into scratch arrays kept between calls (``scratch``); a backend whose arrays are not NumPy's, or
+    are lazy, sets False."""
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
     """Relational strategies (``tlc.analysis.relation_plan``) this backend runs as its own array code, the general
     schedule's, instead of on ``tlc_runtime.sparse`` (the Dask backend's dense semi-naive strata)."""
@@ -93,6 +106,10 @@ class ScheduleEmitter:
         self.deferred: dict[str, str] = {}
         """Variables of tensors (variable -> tensor) whose allocation waits for their one equation: assigned whole
         there (``stores_whole``), or allocated just before it."""
+        self.ones: set[str] = set()
+        """Tensors assigned all ones (``Value.ones``), read as such by later equations."""
+        self.scratched: dict[str, tuple[int, ...]] = {}
+        """The scratch arrays ``run`` uses (key -> shape): see ``scratch``."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -118,10 +135,12 @@ class ScheduleEmitter:
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
             self.emit_stratum(stratum, number - 1)
         self.lines.append("")
+        if self.scratched:
+            self.lines.insert(0, f"{WORKSPACE} = WORKSPACE.arrays  # this thread's scratch arrays")
         if duckdb:
             self.lines.extend(close_session(self.planned))
         results = ", ".join(f"{literal(t)}: {self._result(t)}" for t, i in self.program.tensors.items()
-                            if i.defined)
+                            if i.defined and identifier(t) not in self.scratched)   # scratch arrays never leave
         if has_attention(self.program):
             results += f", {literal(REPORT_KEY)}: {REPORT}"
         self.lines.append(f"return {{{results}}}")
@@ -133,9 +152,12 @@ class ScheduleEmitter:
                   *([COUNTING_IMPORT] if any(p.semiring and p.semiring.fold == "sum" for p in self.plan.strata)
                     else []),
                   *([DUCKDB_IMPORT] if duckdb else []),
-                  *self.IMPORTS, *self.tables(), "", f"SYMBOLS = {literal(self.symbols)}", "", "",
+                  *self.IMPORTS, *self.tables(), "", f"SYMBOLS = {literal(self.symbols)}",
+                  *([f"WORKSPACE = rt.Workspace({literal(self.scratched)})  # scratch arrays, made once per thread"]
+                    if self.scratched else []), "", "",
                   *self.definitions(),
-                  "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors."""']
+                  "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors' +
+                  (' (not the intermediates held in scratch arrays)."""' if self.scratched else '."""')]
         return "\n".join(header + ["    " + line if line else "" for line in self.lines]) + "\n"
 
     def input_code(self, name: str) -> str:
@@ -499,6 +521,17 @@ class ScheduleEmitter:
     def attention(self, body: ArrayExpression, node: ir.Attention, path):
         """Emit a fused attention node inside ``body`` (a backend may run it on its own kernel)."""
         return emit_attention(body, node, path)
+
+    def scratch(self, key: str, shape: tuple[int, ...]) -> str | None:
+        """Code of this thread's scratch array ``key`` (a float64 array of ``shape``, kept between calls) for an
+        array that never leaves the call, or None when it gets a new array (outside a plain stratum, whose
+        statements run once per call; below ``SCRATCH_ELEMENTS``; past ``SCRATCH_BYTES``)."""
+        size = math.prod(shape)
+        if not self.REUSES_BUFFERS or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
+                or 8 * (size + sum(math.prod(s) for s in self.scratched.values())) > SCRATCH_BYTES:
+            return None
+        self.scratched[key] = shape
+        return f"{WORKSPACE}[{literal(key)}]"
 
     def fresh(self) -> str:
         """A new temporary name."""

@@ -30,6 +30,7 @@ class TritonEmitter(ScheduleEmitter):
               "the rest; shapes are specialised.")
     IMPORTS = ("import tlc_runtime.triton_host as th", "import triton", "import triton.language as tl")
     STORES_WHOLE = False
+    REUSES_BUFFERS = False
     """Kernels write into arrays allocated up front."""
 
     def __init__(self, planned: PlannedProgram):

@@ -1,0 +1,43 @@
+"""Factors known to be all ones (``X^0``, which is 1 for every X, NaN included, and a tensor assigned all ones) are
+left out of products where the other factors carry their indices (``ArrayExpression.without_ones``), as the gradient's
+lnorm and concat carriers are: the values match NumPy on random non-zero inputs on every CPU backend, with a sum over
+ones still counting its positions."""
+
+import numpy as np
+import pytest
+
+import tlc
+from tlc.api import BACKENDS
+
+SOURCE = """
+O[i, j] = step(X[i, j]^0 Y[i, j]^0)
+C[i] = O[i, j]
+M[i] = O[i, j] X[i, j] Y[i, j] / max(C[i], 1)
+N[i, j] = X[i, j]^0 Z[j] X[i, j]
+K[i] = X[i, j]^0 Z[j]
+P[i, j] = O[i, j] O[i, j]
+"""
+
+
+def test_ones_are_left_out_of_the_emitted_products():
+    """O and P are ones; M's product keeps X, Y and 1/max(C, 1); N's keeps X and Z; K's ones carry i, which Z lacks."""
+    text = tlc.compile(SOURCE).source(X=np.ones((3, 4)), Y=np.ones((3, 4)), Z=np.ones(4))
+    assert "O = np.ones((3, 4))" in text and "P = np.ones((3, 4))" in text and "np.power" not in text
+    assert "rt.contract('ab,ab,a->a', X, Y, _t1, optimize=[(0, 1), (0, 1)])" in text
+    assert "N = rt.owned((X * Z), (3, 4))" in text
+    assert "rt.contract('ab,b->a', _t2, Z" in text
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ones_match_numpy(backend):
+    rng = np.random.default_rng(11)
+    x, y, z = (rng.uniform(0.5, 2.0, s) * rng.choice([-1.0, 1.0], s) for s in [(5, 7), (5, 7), 7])
+    x[0, 0] = np.nan      # X^0 is still 1 there
+    with np.errstate(invalid="ignore"):
+        got = tlc.compile(SOURCE, backend=backend)(X=x, Y=y, Z=z)
+    np.testing.assert_array_equal(got["O"], np.ones((5, 7)))
+    np.testing.assert_array_equal(got["C"], np.full(5, 7.0))
+    np.testing.assert_allclose(got["M"], (x * y).sum(axis=1) / 7, rtol=1e-13)
+    np.testing.assert_allclose(got["N"], z * x, rtol=1e-13)
+    np.testing.assert_allclose(got["K"], np.full(5, z.sum()), rtol=1e-13)
+    np.testing.assert_array_equal(got["P"], np.ones((5, 7)))
