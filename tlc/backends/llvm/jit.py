@@ -12,6 +12,7 @@ artefacts are built for a chosen (by default portable) CPU instead: ``aot.py`` a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps
 from tlc.backends.llvm.kernel import ClosureLoop, Kernel, KernelError, SemiringLoop, symbol_for
 from tlc.errors import TlcError
+from tlc.interrupts import deferred
 
 try:
     import llvmlite.binding as llvm
@@ -30,6 +32,14 @@ except ImportError:   # pragma: no cover - the extra is optional
 LLVM_LOCK = threading.RLock()
 """Held by every parse, optimisation, link and code emission of this process: llvmlite's modules live in LLVM's one
 global context, which is not thread-safe (the JIT and ahead-of-time builds in two threads would share it)."""
+
+
+@contextlib.contextmanager
+def llvm_section():
+    """Hold ``LLVM_LOCK`` with signal handlers' exceptions deferred to the end (``tlc.interrupts``): an exception
+    between two llvmlite calls can leave a module owned by both the engine and Python, which then frees it."""
+    with LLVM_LOCK, deferred():
+        yield
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ def _target_machine():
 
 def optimise(module_text: str, tm, label: str = "kernel"):
     """Parse, verify and optimise LLVM IR text for ``tm``; LLVM failures become ``TlcError``."""
-    with LLVM_LOCK:
+    with llvm_section():
         try:
             mod = llvm.parse_assembly(module_text)
             mod.verify()
@@ -93,10 +103,11 @@ class Jit:
     def __init__(self):
         if llvm is None:
             raise TlcError("the llvm backend needs llvmlite: pip install 'tlc[llvm]'")
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
-        self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        with llvm_section():       # the engine takes ownership of the module and its target machine
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
+            self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
         self._lock = LLVM_LOCK
         self._cache: dict[Kernel, Compiled] = {}
         self.compilations = 0
@@ -112,25 +123,27 @@ class Jit:
             start = time.perf_counter()
             symbol = symbol_for(kernel)
             label = kernel.label or symbol
-            mod = optimise(lower(kernel, symbol), self._tm, label)
-            text = str(mod)
-            try:
-                self._engine.add_module(mod)       # the engine owns the module from here on
-                self._engine.finalize_object()
-                address = self._engine.get_function_address(symbol)
-            except RuntimeError as err:
-                raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
-            if not address and not isinstance(kernel, (JoinLoop, SetOps)):
-                raise TlcError(f"LLVM produced no code for the kernel of {label}")
-            compiled = Compiled(symbol, address, text, time.perf_counter() - start)
-            self._cache[kernel] = compiled
-            self.compilations += 1
+            unoptimised = lower(kernel, symbol)
+            with llvm_section():       # from parsing to the cache entry: the engine and the cache agree
+                mod = optimise(unoptimised, self._tm, label)
+                text = str(mod)
+                try:
+                    self._engine.add_module(mod)       # the engine owns the module from here on
+                    self._engine.finalize_object()
+                    address = self._engine.get_function_address(symbol)
+                except RuntimeError as err:
+                    raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
+                if not address and not isinstance(kernel, (JoinLoop, SetOps)):
+                    raise TlcError(f"LLVM produced no code for the kernel of {label}")
+                compiled = Compiled(symbol, address, text, time.perf_counter() - start)
+                self._cache[kernel] = compiled
+                self.compilations += 1
             return compiled
 
 
     def address(self, symbol: str) -> int:
         """The address of a function of a compiled kernel's module (0 when there is none)."""
-        with self._lock:
+        with llvm_section():
             return self._engine.get_function_address(symbol)
 
 
