@@ -24,7 +24,7 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[1] / "tlc"
 
 LAYERS = (
-    ("tlc.errors", "tlc.memory_limit", "tlc.ir", "tlc.contract", "tlc.factorise"),
+    ("tlc.errors", "tlc.interrupts", "tlc.memory_limit", "tlc.ir", "tlc.contract", "tlc.factorise"),
     ("tlc.frontend",),
     ("tlc.analysis",),
     ("tlc.passes",),

@@ -45,6 +45,21 @@ def pytest_sessionstart(session):
         reporter.write_line(f"fuzz campaigns: TLC_FUZZ_SEED={os.environ['TLC_FUZZ_SEED']}{note}")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Repeat each fuzz campaign's report line (``fuzz_campaign.run_campaign``: programs checked, seed, budget), taken
+    from the tests' captured output (so it also works with pytest-xdist)."""
+    from fuzz_campaign import SUMMARY
+
+    lines = [line for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for _, text in getattr(report, "sections", ()) for line in text.splitlines()
+             if line.startswith(f"{SUMMARY} ")]
+    if lines:
+        terminalreporter.section("fuzz campaigns")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 SEMANTICS_BACKENDS = (*BACKENDS, "dask")
 """The backends the semantics tests run on: the CPU backends and Dask (lazy arrays, on its synchronous scheduler)."""
 

@@ -80,7 +80,8 @@ class CountingKernel:
             depth = np.empty(n, dtype=np.int64)
             return self._count(*common, r, n, lo, hi, depth.ctypes.data)
 
-        lasts = split_slices(slices, max(int(indptr[-1]), r), run, self.threads)
+        lasts = split_slices(slices, max(int(indptr[-1]), r), run, self.threads,
+                             (values, indptr, indices, data, topo))
         return None if min(lasts) < 0 else (values, max(lasts))
 
 

@@ -68,6 +68,25 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
+def in_threads(call, chunks: list[tuple], keep: tuple = ()) -> list:
+    """``call(*chunk)`` for each of ``chunks``, the first on this thread and the others on the kernel threads
+    (ctypes releases the GIL); the results in order.
+
+    Every pooled task holds ``keep`` (the arrays its call reads or writes by address) until it has run: a caller
+    interrupted while it waits (a time limit's exception) unwinds and drops its own references, and the kernel
+    threads would otherwise go on writing into freed memory.
+    """
+    pool = _executor(len(chunks) - 1) if len(chunks) > 1 else None
+    futures = [pool.submit(_holding, call, chunk, keep) for chunk in chunks[1:]]
+    first = call(*chunks[0])
+    return [first, *(future.result() for future in futures)]
+
+
+def _holding(call, chunk: tuple, keep: tuple):
+    """``call(*chunk)``; ``keep`` is only held, alive, for as long as the call runs."""
+    return call(*chunk)
+
+
 class NativeKernel:
     """A compiled kernel: call it with ``(out, count, arrays, params, ints)``; ``count`` may be None."""
 
@@ -117,22 +136,18 @@ class NativeKernel:
             work = math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(spec.n_vars))
             parts = min(threads, hi - lo)
             if work >= PARALLEL_WORK and parts > 1:
-                self._parallel(pointers, params_buf, ints, split, lo, hi, parts)
+                self._parallel(pointers, params_buf, ints, split, lo, hi, parts, (out, count, keep))
                 return
         self._fn(*pointers, params_buf, (ctypes.c_int64 * len(ints))(*ints))
 
-    def _parallel(self, pointers, params_buf, ints, split, lo, hi, parts) -> None:
+    def _parallel(self, pointers, params_buf, ints, split, lo, hi, parts, keep) -> None:
         edges = [lo + (hi - lo) * p // parts for p in range(parts + 1)]
         buffers = []
         for a, b in zip(edges, edges[1:]):
             chunk = list(ints)
             chunk[2 * split], chunk[2 * split + 1] = a, b
-            buffers.append((ctypes.c_int64 * len(chunk))(*chunk))
-        pool = _executor(parts - 1)
-        futures = [pool.submit(self._fn, *pointers, params_buf, buf) for buf in buffers[1:]]
-        self._fn(*pointers, params_buf, buffers[0])     # ctypes releases the GIL during the call
-        for future in futures:
-            future.result()
+            buffers.append(((ctypes.c_int64 * len(chunk))(*chunk),))
+        in_threads(lambda buf: self._fn(*pointers, params_buf, buf), buffers, keep)
 
 
 @dataclass(frozen=True)
@@ -201,12 +216,8 @@ class ClosureKernel:
         chunks = -(-words // CLOSURE_CHUNK)
         edges = [min(words, chunks * p // parts * CLOSURE_CHUNK) for p in range(parts + 1)]
         edges[-1] = words
-        pool = _executor(parts - 1)
-        futures = [pool.submit(self._fn, *pointers, len(order), words, lo, hi) for lo, hi in zip(edges[1:-1],
-                                                                                                  edges[2:])]
-        self._fn(*pointers, len(order), words, edges[0], edges[1])     # ctypes releases the GIL during the call
-        for future in futures:
-            future.result()
+        in_threads(lambda lo, hi: self._fn(*pointers, len(order), words, lo, hi), list(zip(edges, edges[1:])),
+                   (closed, order, indptr, successors))
 
     def rows(self, closed: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
         """The dense ``(n, n)`` Boolean rows: node ``i``'s is the bitset ``closed[labels[i]]``, little-endian;
@@ -221,11 +232,8 @@ class ClosureKernel:
         threads = self.threads or default_threads()
         parts = min(threads, n) if n * n >= ROWS_WORK else 1
         edges = [n * p // parts for p in range(parts + 1)]
-        pool = _executor(parts - 1) if parts > 1 else None
-        futures = [pool.submit(self._rows, *pointers, n, words, lo, hi) for lo, hi in zip(edges[1:-1], edges[2:])]
-        self._rows(*pointers, n, words, edges[0], edges[1])
-        for future in futures:
-            future.result()
+        in_threads(lambda lo, hi: self._rows(*pointers, n, words, lo, hi), list(zip(edges, edges[1:])),
+                   (out, closed, labels))
         return out
 
     def reach(self, indptr: np.ndarray, successors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -265,11 +273,7 @@ class ClosureKernel:
             for c in range(p, chunks, parts):
                 self._reach(*common, stamp.ctypes.data, stack.ctypes.data, edges[c], edges[c + 1], write)
 
-        pool = _executor(parts - 1) if parts > 1 else None
-        futures = [pool.submit(thread, p) for p in range(1, parts)]
-        thread(0)
-        for future in futures:
-            future.result()
+        in_threads(thread, [(p,) for p in range(parts)], (indptr, successors, counts, starts, targets))
 
 
 def _in_range(indices: np.ndarray, count: int) -> bool:

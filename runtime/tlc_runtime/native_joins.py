@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tlc_runtime.native import _executor, default_threads
+from tlc_runtime.native import default_threads, in_threads
 from tlc_runtime.sparse import SPARSE, Tuples, _atom_table, minus as sparse_minus, store, union as sparse_union
 
 JOIN_WORK = 1 << 15
@@ -69,14 +69,9 @@ def _parts(length: int, threads: int | None) -> list[int]:
     return [length * p // parts for p in range(parts + 1)]
 
 
-def _each(call, edges: list[int]) -> list:
-    """``call(lo, hi)`` for each range, on the kernel pool's threads (ctypes releases the GIL)."""
-    ranges = list(zip(edges, edges[1:]))
-    if len(ranges) == 1:
-        return [call(*ranges[0])]
-    pool = _executor(len(ranges) - 1)
-    futures = [pool.submit(call, lo, hi) for lo, hi in ranges[1:]]
-    return [call(*ranges[0]), *(f.result() for f in futures)]
+def _each(call, edges: list[int], keep: tuple) -> list:
+    """``call(lo, hi)`` for each range, on the kernel pool's threads, holding ``keep`` (``native.in_threads``)."""
+    return in_threads(call, list(zip(edges, edges[1:])), keep)
 
 
 def _sorted(keys: np.ndarray) -> bool:
@@ -124,7 +119,8 @@ class SetKernel:
         out = np.zeros(len(keys), dtype=np.bool_)
         if len(keys) and len(sorted_keys):
             _each(lambda lo, hi: self._member(keys.ctypes.data, lo, hi, sorted_keys.ctypes.data, len(sorted_keys),
-                                              out.ctypes.data), _parts(len(keys), self.threads))
+                                              out.ctypes.data), _parts(len(keys), self.threads),
+                  (keys, sorted_keys, out))
         return out
 
     def table(self, rk: np.ndarray) -> tuple[np.ndarray, int]:
@@ -205,12 +201,13 @@ class JoinKernel:
         left, lk = (np.ascontiguousarray(a, dtype=np.int64) for a in (left, lk))
         common = (lk.ctypes.data, rk.ctypes.data, inner.slots.ctypes.data, inner.mask, len(rk))
         edges = _parts(len(left), self.threads)
-        counts = _each(lambda lo, hi: self._count(*common, lo, hi), edges)
+        held = (lk, rk, inner.slots, left, right)
+        counts = _each(lambda lo, hi: self._count(*common, lo, hi), edges, held)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         out = np.empty((int(offsets[-1]), width), dtype=np.int64)
         parts = {lo: int(at) for lo, at in zip(edges, offsets)}
         _each(lambda lo, hi: self._write(*common, lo, hi, left.ctypes.data, right.ctypes.data, out.ctypes.data,
-                                         parts[lo]), edges)
+                                         parts[lo]), edges, (*held, out))
         return out
 
 

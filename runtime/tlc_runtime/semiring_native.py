@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tlc_runtime.native import _executor, default_threads
+from tlc_runtime.native import default_threads, in_threads
 
 SLICE_WORK = 1 << 16
 """Edges times slices below which a semiring kernel runs on one thread."""
@@ -82,7 +82,7 @@ class SemiringKernel:
             return self._relax(*common, n, lo, hi, limit, frontier.ctypes.data, changed.ctypes.data,
                                extended.ctypes.data, stamp.ctypes.data)
 
-        rounds = split_slices(slices, len(data), run, self.threads)
+        rounds = split_slices(slices, len(data), run, self.threads, (values, start, indptr, indices, data))
         return values, None if min(rounds) < 0 else max(rounds)
 
     def label_setting(self, first: np.ndarray, edges) -> np.ndarray:
@@ -99,20 +99,18 @@ class SemiringKernel:
             self._dijkstra(*common, n, lo, hi, heap.ctypes.data)
             return 0
 
-        split_slices(slices, len(data), run, self.threads)
+        split_slices(slices, len(data), run, self.threads, (values, first, indptr, indices, data))
         return values
 
 
-def split_slices(slices: int, edges: int, run, threads: int | None = None) -> list[int]:
+def split_slices(slices: int, edges: int, run, threads: int | None = None, keep: tuple = ()) -> list[int]:
     """``run(lo, hi)`` over disjoint ranges of slices, one per thread (at most ``threads``, default all) when the
-    work (``slices`` times ``edges``) pays for threads; the results in slice order."""
+    work (``slices`` times ``edges``) pays for threads, holding ``keep`` (``native.in_threads``); the results in
+    slice order."""
     threads = threads or default_threads()
     parts = max(1, min(threads, slices)) if slices * max(edges, 1) >= SLICE_WORK else 1
     bounds = [slices * p // parts for p in range(parts + 1)]
-    pool = _executor(parts - 1) if parts > 1 else None
-    futures = [pool.submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-    results = [run(bounds[0], bounds[1])]           # ctypes releases the GIL during the call
-    return results + [future.result() for future in futures]
+    return in_threads(run, list(zip(bounds, bounds[1:])), keep)
 
 
 def _worst(spec: SemiringSpec) -> float:

@@ -25,6 +25,7 @@ import numpy as np
 
 from tlc import api
 from tlc.errors import TlcError
+from tlc.interrupts import interrupt
 from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 from tlc.frontend.lower import lower
 from tlc.frontend.parser import parse
@@ -114,6 +115,8 @@ def time_limit(seconds: float | None):
     """Raise ``Hang`` after ``seconds`` of wall time (only in the main thread on POSIX; otherwise no limit); yields
     an ``Expiry``.
 
+    The alarm's ``Hang`` goes through ``tlc.interrupts.interrupt``: inside a ``deferred()`` section (LLVM calls that
+    hand memory between Python and the JIT) it is raised when the section ends.
     A signal that lands deep in a recursion can surface as another exception (CPython 3.11 has been seen to
     report a ``SystemError``, or to call the handler with the interrupted call's arguments): the handler takes
     any arguments and records the expiry first, so a caller can tell a hang from whatever came out.
@@ -125,7 +128,7 @@ def time_limit(seconds: float | None):
 
     def alarm(*_):
         expiry.reason = f"no result after {seconds:g} s"
-        raise Hang(expiry.reason)
+        interrupt(Hang(expiry.reason))
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -312,3 +313,36 @@ def test_thread_count_comes_from_tlc_num_threads(monkeypatch):
         tlc.compile("Y[i] = X[i] * 2", backend="llvm")(X=np.ones(4))
     monkeypatch.delenv("TLC_NUM_THREADS")
     assert default_threads() >= 1
+
+
+@pytest.mark.skipif(not hasattr(signal, "raise_signal") or not hasattr(signal, "SIGALRM"), reason="POSIX alarm")
+def test_an_alarm_inside_a_compile_waits_until_the_engine_owns_the_kernel(monkeypatch):
+    """A time limit's alarm that fired after the engine took a module but before llvmlite marked it as the engine's
+    left the module owned twice, and Python freed memory LLVM went on using (an abort, later, in the pass manager)."""
+    from llvmlite.binding import ffi
+    from tlc.fuzz.oracle import Hang, time_limit
+
+    add = ffi.lib.LLVMPY_AddModule
+    taken = []
+
+    def add_then_alarm(engine, module):
+        add(engine, module)
+        taken.append(module)
+        signal.raise_signal(signal.SIGALRM)       # the handler runs here, as an expiry at this moment would
+
+    rng = np.random.default_rng(31)
+    a = nz(rng, 3, 5)
+    value = Binary("mul", Lit(0.318), Unary("tanh", read(0, p("i"), p("j"))))     # a kernel no other test compiles
+    kernel = Kernel(("i", "j"), value, Output((p("i"),), "f64", "add"), (Array(2),), label="interrupted")
+    monkeypatch.setitem(ffi.lib._fntab, "LLVMPY_AddModule", add_then_alarm)
+    compilations = jit().compilations
+    with pytest.raises(Hang):
+        with time_limit(100):
+            jit().compile(kernel)
+    monkeypatch.setitem(ffi.lib._fntab, "LLVMPY_AddModule", add)
+    assert [m._owned for m in taken] == [True]        # Python will not free what the engine owns
+    assert jit().compilations == compilations + 1     # and the kernel is cached: no second module with its symbol
+    result = np.zeros(3)
+    call(kernel, result, (a,))
+    np.testing.assert_allclose(result, 0.318 * np.tanh(a).sum(axis=1), rtol=RTOL, atol=ATOL)
+    assert jit().compilations == compilations + 1

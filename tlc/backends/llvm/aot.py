@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 from tlc.backends.registry import Emitted
-from tlc.backends.llvm.jit import LLVM_LOCK, lower, optimise
+from tlc.backends.llvm.jit import llvm_section, lower, optimise
 from tlc.backends.llvm.kernel import symbol_for
 from tlc.backends.llvm.target import target_machine
 from tlc.errors import TlcError
@@ -25,7 +25,7 @@ def object_code(kernels, cpu: str | None = None) -> bytes:
     """One relocatable object file (PIC) holding every kernel, built for ``cpu``."""
     tm = target_machine(cpu)
     merged = None
-    with LLVM_LOCK:
+    with llvm_section():
         for kernel in dict.fromkeys(kernels):
             mod = _optimised(kernel, tm)
             if merged is None:
@@ -72,7 +72,7 @@ def artifact(emitted: Emitted, kind: str, cpu: str | None = None) -> str | bytes
     if kind == "obj":
         return object_code(kernels, cpu)
     tm = target_machine(cpu)
-    with LLVM_LOCK:
+    with llvm_section():
         if kind == "llvm-ir":
             return "\n".join(str(_optimised(k, tm)) for k in kernels)
         return "\n".join(tm.emit_assembly(_optimised(k, tm)) for k in kernels)

@@ -17,6 +17,7 @@ cache for that module's object instead of compiling it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -26,6 +27,7 @@ from tlc.backends.llvm.join_plan import JoinLoop, SetOps
 from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, KernelError, SemiringLoop, symbol_for
 from tlc.backends.llvm.object_cache import FORMAT, ObjectCache
 from tlc.errors import TlcError
+from tlc.interrupts import deferred
 
 try:
     import llvmlite.binding as llvm
@@ -42,6 +44,14 @@ SPEED_LEVEL = 3
 PIPELINE = {"loop_vectorization": True, "slp_vectorization": True, "loop_unrolling": True, "loop_interleaving": True}
 """The pass builder's tuning options, with ``SPEED_LEVEL`` (the code generator's level too); both are part of the
 disk cache's key."""
+
+
+@contextlib.contextmanager
+def llvm_section():
+    """Hold ``LLVM_LOCK`` with signal handlers' exceptions deferred to the end (``tlc.interrupts``): an exception
+    between two llvmlite calls can leave a module owned by both the engine and Python, which then frees it."""
+    with LLVM_LOCK, deferred():
+        yield
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ def _salt(tm) -> str:
 
 def optimise(module_text: str, tm, label: str = "kernel"):
     """Parse, verify and optimise LLVM IR text for ``tm``; LLVM failures become ``TlcError``."""
-    with LLVM_LOCK:
+    with llvm_section():
         try:
             mod = llvm.parse_assembly(module_text)
             mod.verify()
@@ -122,10 +132,11 @@ class Jit:
     def __init__(self):
         if llvm is None:
             raise TlcError("the llvm backend needs llvmlite: pip install 'tlc[llvm]'")
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
-        self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        with llvm_section():       # the engine takes ownership of the module and its target machine
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            self._tm = _target_machine()                 # ours: the pass builder and emitted assembly
+            self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
         self._lock = LLVM_LOCK
         self._cache: dict[Kernel, Compiled] = {}
         self._objects = ObjectCache(_salt(self._tm))
@@ -151,25 +162,26 @@ class Jit:
             source = lower(kernel, symbol)
             key = self._objects.key(source)
             stored = self._objects.load(key)
-            mod = llvm.parse_assembly("") if stored is not None else optimise(source, self._tm, label)
-            mod.name = key                         # how the object cache's hooks know the module
-            self._loading, self._emitted = (key, stored), None
-            try:
-                self._engine.add_module(mod)       # the engine owns the module from here on
-                self._engine.finalize_object()
-                address = self._engine.get_function_address(symbol)
-            except RuntimeError as err:
-                raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
-            finally:
-                emitted, self._loading, self._emitted = self._emitted, None, None
-            if not address and not isinstance(kernel, (JoinLoop, SetOps)):
-                raise TlcError(f"LLVM produced no code for the kernel of {label}")
-            if emitted is not None:
-                self._objects.store(key, emitted)
-            compiled = Compiled(symbol, address, source, time.perf_counter() - start, stored is not None)
-            self._cache[kernel] = compiled
-            self.compilations += 1
-            self.loaded += stored is not None
+            with llvm_section():       # from parsing to the cache entry: the engine and the cache agree
+                mod = llvm.parse_assembly("") if stored is not None else optimise(source, self._tm, label)
+                mod.name = key                         # how the object cache's hooks know the module
+                self._loading, self._emitted = (key, stored), None
+                try:
+                    self._engine.add_module(mod)       # the engine owns the module from here on
+                    self._engine.finalize_object()
+                    address = self._engine.get_function_address(symbol)
+                except RuntimeError as err:
+                    raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
+                finally:
+                    emitted, self._loading, self._emitted = self._emitted, None, None
+                if not address and not isinstance(kernel, (JoinLoop, SetOps)):
+                    raise TlcError(f"LLVM produced no code for the kernel of {label}")
+                if emitted is not None:
+                    self._objects.store(key, emitted)
+                compiled = Compiled(symbol, address, source, time.perf_counter() - start, stored is not None)
+                self._cache[kernel] = compiled
+                self.compilations += 1
+                self.loaded += stored is not None
             return compiled
 
     def records(self) -> dict:
@@ -190,7 +202,7 @@ class Jit:
 
     def address(self, symbol: str) -> int:
         """The address of a function of a compiled kernel's module (0 when there is none)."""
-        with self._lock:
+        with llvm_section():
             return self._engine.get_function_address(symbol)
 
 
