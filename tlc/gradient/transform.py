@@ -335,6 +335,9 @@ class _EquationWalk:
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
         self.made: set[str] = set()
         """Tensors this walk materialised."""
+        self.absorbed: dict[Path, set[str]] = {}
+        """Each node whose adjoint this walk made a tensor -> the indices of the factors it was made from: summed
+        there (or kept as its own), so that no read below it counts their positions again (see ``_around``)."""
         self.selection: list[Factor] = []
         """For a ``max=``/``min=`` equation, its arg-max indicator and the tensor's tie count (set by the transform)."""
 
@@ -378,11 +381,21 @@ class _EquationWalk:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
             first = False
         positions, unit = self._every_window(_indices(ref))
-        around = tuple(v for n in range(len(path)) for v in self.summed.get(path[:n], ()))
-        rhs = self._product(variables, self._carriers(variables, factors, around) + factors + unit, ref)
+        rhs = self._product(variables, self._carriers(variables, factors, self._around(path)) + factors + unit, ref)
         if first and ref.name in self.t.wrt and not self.t.spans(ref.name, variables, rhs):
             self.t.zero(ref.name, self.eq)          # a narrower tensor bounds an index: X's extent, with 0
         self.t.emit(_ref(grad, positions), rhs, self.eq)
+
+    def _around(self, path: Path) -> tuple[str, ...]:
+        """The indices summed at a node above ``path`` that the adjoint flowing to it has not summed yet: a term lacking
+        one counts once per its position (``B`` in ``X[i, j] + B[i] + X[i, j]``). An adjoint made a tensor on the way
+        sums those its factors read (``k`` in ``X[j, k] W[k] softmax(Y[i, j])``: ``softmax``'s adjoint sums ``X W``
+        over ``k``), which must not be counted again."""
+        around: dict[str, None] = {}
+        for n in range(len(path)):
+            absorbed = self.absorbed.get(path[:n], set())
+            around = {v: None for v in around if v not in absorbed} | dict.fromkeys(self.summed.get(path[:n], ()))
+        return tuple(around)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
         """``indices`` for the left-hand side of a scatter, and the factors it needs. A read ``X[k/2]`` repeats
@@ -551,11 +564,12 @@ class _EquationWalk:
     def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
         """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
         variables = self.free(path)
+        present = {v for e, _ in factors for v in _variables(e)}
+        self.absorbed[path] = present
         if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
                 and None not in _plain(factors[0][0]) \
                 and sorted(_plain(factors[0][0])) == sorted(variables):     # in any order: no transposed copy
             return factors[0][0]
-        present = {v for e, _ in factors for v in _variables(e)}
         carriers = self._carriers(variables, factors)   # indices summed away run over the forward's positions only
         rhs = self._product(variables, carriers + factors, self.value(path) if set(variables) - present else None)
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
