@@ -415,7 +415,8 @@ class _EquationWalk:
         """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
         so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
-        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``); reads of the recursion itself bound nothing.
+        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``), a read adding an index of its own through a range tensor
+        (below); reads of the recursion itself bound nothing.
         Otherwise only indices no factor reads from a forward tensor (or a forward value) need one: an adjoint
         (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
         with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
@@ -435,8 +436,9 @@ class _EquationWalk:
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
-                carriers.append((self._range(r, shared), False))
-            bounded |= set(own) & present
+                carriers.append((self._range(r, shared, tuple(e for e, _ in carriers) if self.box else ()), False))
+            if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
+                bounded |= set(own) & present
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
             carriers.append((self._windows(), False))
         return carriers
@@ -455,11 +457,15 @@ class _EquationWalk:
             self.windows = lhs
         return self.windows
 
-    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
-        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
+    def _range(self, read: ir.Ref, variables: tuple[str, ...], before: tuple[ir.Expr, ...] = ()) -> ir.Ref:
+        """``L_grad_Y_range[variables] max= before read^0``: 1 over the positions of ``variables`` that ``read`` allows.
+        ``before``, the carriers of the reads ahead of it, bound the indices first, as in the forward equation (with
+        index arithmetic the order matters: ``X[i] relu(E(i + n))`` bounds ``i`` by ``X`` before ``n`` by ``E``)."""
         name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
         positions = self._positions(variables)
-        eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
+        rhs = ir.Product((*before, ir.Power(read, ir.Num(0.0))), (False,) * (len(before) + 1)) if before else \
+            ir.Power(read, ir.Num(0.0))
+        eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, rhs, span=self.eq.span)
         self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
         return _ref(name, positions)
 
