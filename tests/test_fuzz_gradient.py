@@ -220,16 +220,32 @@ def test_an_index_summed_by_an_adjoint_on_the_way_is_not_counted_again(source, s
      {"X0": (2, 2), "X1": (3,)}),
     ("T[m + j] = relu(E(j/2) F(j, n)) Y[m]\n", {"E": (2,), "F": (2, 2)}, {"Y": (3,)}),
     ("T[i] = X[i] relu(E(i + n) Y[n])\n", {"E": (5,)}, {"X": (3,), "Y": (3,)}),
+    ("T[i, w] = X[i] relu(Y[w + u] Y[u])\n", {}, {"X": (3,), "Y": (3,)}),
 ])
 def test_a_read_adding_an_index_of_its_own_bounds_the_others_in_the_forwards_order(source, relations, shapes):
     """Found by the gradient campaign (TLC_FUZZ_SEED=50, minimised): with index arithmetic the reads bound the indices
     in order, and ``F(j, n)`` narrows the ``j < 4`` that ``E(j/2)`` allows; its carrier was left out (``j`` counted as
     bounded), so the backward equation's read ``L_grad_T[m + j]`` took ``j < 4`` and narrowed ``m`` to nothing: gradient
-    0. A range tensor over the read's other indices now carries it, bounded by the reads before it as in the forward
-    (the last case: ``i`` by ``X`` before ``n`` by ``E``)."""
+    0. A range tensor over the read's other indices now carries it, made from every read of the forward, in its order
+    (``i`` by ``X`` before ``n`` by ``E``; ``u`` by ``Y[u]`` before ``w`` by ``Y[w + u]``, which alone bound nothing:
+    "cannot infer the range of index w")."""
     rng = np.random.default_rng(17)
     inputs = {n: rng.uniform(size=s) > 0.3 for n, s in relations.items()}
     agrees(source, {**inputs, **signed(rng, shapes)})
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("T[i.] = lnorm(X[i] / ((Y[u/2] Y[u + 2])^2 + 1))\n", {"X": (3,), "Y": (1,)}),
+    ("T[i.] = lnorm(X[i] + Y[u/2] Y[u + 2])\n", {"X": (1,), "Y": (1,)}),
+    ("T[i., w] = lnorm(X[i] + Y[w + u] Y[u])\n", {"X": (3,), "Y": (3,)}),
+])
+def test_lnorm_normalises_where_an_index_summed_inside_it_has_no_position(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=47 after its first find, minimised): on Y's one position ``u/2``
+    and ``u + 2`` leave ``u`` no value, so the sum over ``u`` inside lnorm's argument is 0, but the forward still
+    normalises over ``i``. lnorm's ``ones`` (where the forward normalised) was a product of every read's ``R^0`` over
+    ``u`` too, so 0 everywhere, and the adjoint came out divided by sqrt(eps) instead of centred; an axis that cannot
+    bound the normalised positions now reads a fresh index of its own there."""
+    agrees(source, signed(np.random.default_rng(18), shapes))
 
 
 @pytest.mark.slow

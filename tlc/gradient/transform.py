@@ -17,7 +17,7 @@ from tlc.errors import TlcError
 from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
-from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
+from tlc.gradient.rules import ONE, Factor, Path, average, in_range, partials, selected, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.analysis.projection import analyse, occurrences
@@ -335,6 +335,8 @@ class _EquationWalk:
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
         self.made: set[str] = set()
         """Tensors this walk materialised."""
+        self.ranges: dict[tuple, ir.Ref] = {}
+        """Each range tensor this walk made (see ``_range``), by its positions and right-hand side."""
         self.absorbed: dict[Path, set[str]] = {}
         """Each node whose adjoint this walk made a tensor -> the indices of the factors it was made from: summed
         there (or kept as its own), so that no read below it counts their positions again (see ``_around``)."""
@@ -436,7 +438,7 @@ class _EquationWalk:
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
-                carriers.append((self._range(r, shared, tuple(e for e, _ in carriers) if self.box else ()), False))
+                carriers.append((self._range(r, shared), False))
             if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
                 bounded |= set(own) & present
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
@@ -457,17 +459,21 @@ class _EquationWalk:
             self.windows = lhs
         return self.windows
 
-    def _range(self, read: ir.Ref, variables: tuple[str, ...], before: tuple[ir.Expr, ...] = ()) -> ir.Ref:
-        """``L_grad_Y_range[variables] max= before read^0``: 1 over the positions of ``variables`` that ``read`` allows.
-        ``before``, the carriers of the reads ahead of it, bound the indices first, as in the forward equation (with
-        index arithmetic the order matters: ``X[i] relu(E(i + n))`` bounds ``i`` by ``X`` before ``n`` by ``E``)."""
-        name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
+        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows. With
+        index arithmetic the reads bound the indices together and in order (``E(j/2) F(j, n)`` narrows ``j`` twice;
+        ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
+        the recursion itself. One tensor per distinct definition in the walk."""
+        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if r.name not in self.t.cycle_of(self.eq.lhs.name)]
+        carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
+        rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
-        rhs = ir.Product((*before, ir.Power(read, ir.Num(0.0))), (False,) * (len(before) + 1)) if before else \
-            ir.Power(read, ir.Num(0.0))
-        eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, rhs, span=self.eq.span)
-        self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
-        return _ref(name, positions)
+        if (positions, rhs) not in self.ranges:
+            name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+            eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, rhs, span=self.eq.span)
+            self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
+            self.ranges[positions, rhs] = _ref(name, positions)
+        return self.ranges[positions, rhs]
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
