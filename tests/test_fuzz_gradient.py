@@ -250,7 +250,7 @@ def test_lnorm_normalises_where_an_index_summed_inside_it_has_no_position(source
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="open: about one seed in forty still finds a wrong gradient (seeds 1-46, "
-                                        "48 and 49 ran clean at 300 programs each)")
+                                        "48 and 49 ran clean at 300 programs each; 47's and 50's finds are fixed)")
 def test_gradient_campaign():
     """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one): 300 programs, one to six minutes
     on the shared 2-core machine."""
