@@ -203,7 +203,7 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     g = ctx.adjoint(path, adjoint)
     eq = ctx.equation
     lhs = ir.Ref(eq.lhs.name, tuple(replace(i, normalised=False) for i in eq.lhs.indices))
-    reads = _range_carriers(tuple(dict.fromkeys([lhs, *ir.refs(eq.rhs)])), every)
+    reads = in_range(tuple(dict.fromkeys([lhs, *ir.refs(eq.rhs)])), every)
     ones = ctx.materialise("ones", every, _call("step", ir.Product(reads, (False,) * len(reads))))
     count = _at_least_one(ctx.materialise("count", kept, ones))
     mean = ctx.materialise("mean", kept, ir.Product((ones, x, count), (False, False, True)))
@@ -215,25 +215,34 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
 
 
-def _range_carriers(refs: tuple[ir.Ref, ...], every: tuple[str, ...]) -> tuple[ir.Power, ...]:
-    """``r^0`` for each read ``r`` of an equation: 1 where it is in range. When every index is a plain, not virtual
-    variable (every range starts at 0), a read's indices outside ``every`` do not bound ``every``: they are renamed
-    apart, each summed over its read alone, instead of in a product of every read over all their indices (a
-    transformer block's lnorm built a 4-index product per step for its ``ones``)."""
-    if not all(i.plain_variable and not i.virtual for r in refs for i in r.indices):
-        return tuple(ir.Power(r, ir.Num(0.0)) for r in refs)
-    taken = {i.plain_variable for r in refs for i in r.indices} | set(every)
+def in_range(refs: tuple[ir.Ref, ...], keep: tuple[str, ...]) -> tuple[ir.Power, ...]:
+    """``r^0`` for each read ``r`` of an equation: their product is 1 over the positions of ``keep`` that the reads
+    allow together, as valid semantics bound them. An axis sharing no variable with ``keep``, directly or through
+    other axes (``u`` in ``Y[j + u] Y[u]`` is tied to ``j``), cannot bound ``keep``: it reads a fresh variable of its
+    own, summed over that read alone, so that an empty range of its variables (``u/2`` and ``u + 2`` on an axis of
+    1, summed inside the forward's argument) does not leave ``keep`` no position, and no product over every read's
+    indices is built (a transformer block's lnorm built a 4-index product per step for its ``ones``)."""
+    tied, grown = set(keep), True
+    while grown:
+        grown = False
+        for index in (i for r in refs for i in r.indices):
+            if set(index.variables) & tied and not set(index.variables) <= tied:
+                tied |= set(index.variables)
+                grown = True
+    taken = {v for r in refs for i in r.indices for v in i.variables} | tied
     carriers = []
     for r in refs:
-        renamed = {}
-        for v in dict.fromkeys(i.plain_variable for i in r.indices if i.plain_variable not in every):
-            name = v + "'"
+        indices = []
+        for index in r.indices:
+            if set(index.variables) & tied or not index.variables:
+                indices.append(index)
+                continue
+            name = index.variables[0] + "'"
             while name in taken:
                 name += "'"
             taken.add(name)
-            renamed[v] = name
-        indices = tuple(replace(i, terms=((renamed.get(i.plain_variable, i.plain_variable), 1),)) for i in r.indices)
-        carriers.append(ir.Power(replace(r, indices=indices), ir.Num(0.0)))
+            indices.append(ir.Index(((name, 1),)))
+        carriers.append(ir.Power(replace(r, indices=tuple(indices)), ir.Num(0.0)))
     return tuple(carriers)
 
 

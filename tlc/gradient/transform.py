@@ -17,7 +17,7 @@ from tlc.errors import TlcError
 from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
-from tlc.gradient.rules import ONE, Factor, Path, average, partials, selected, unsupported
+from tlc.gradient.rules import ONE, Factor, Path, average, in_range, partials, selected, unsupported
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 from tlc.analysis.projection import analyse, occurrences
@@ -335,6 +335,11 @@ class _EquationWalk:
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
         self.made: set[str] = set()
         """Tensors this walk materialised."""
+        self.ranges: dict[tuple, ir.Ref] = {}
+        """Each range tensor this walk made (see ``_range``), by its positions and right-hand side."""
+        self.absorbed: dict[Path, set[str]] = {}
+        """Each node whose adjoint this walk made a tensor -> the indices of the factors it was made from: summed
+        there (or kept as its own), so that no read below it counts their positions again (see ``_around``)."""
         self.selection: list[Factor] = []
         """For a ``max=``/``min=`` equation, its arg-max indicator and the tensor's tie count (set by the transform)."""
 
@@ -378,11 +383,21 @@ class _EquationWalk:
             self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
             first = False
         positions, unit = self._every_window(_indices(ref))
-        around = tuple(v for n in range(len(path)) for v in self.summed.get(path[:n], ()))
-        rhs = self._product(variables, self._carriers(variables, factors, around) + factors + unit, ref)
+        rhs = self._product(variables, self._carriers(variables, factors, self._around(path)) + factors + unit, ref)
         if first and ref.name in self.t.wrt and not self.t.spans(ref.name, variables, rhs):
             self.t.zero(ref.name, self.eq)          # a narrower tensor bounds an index: X's extent, with 0
         self.t.emit(_ref(grad, positions), rhs, self.eq)
+
+    def _around(self, path: Path) -> tuple[str, ...]:
+        """The indices summed at a node above ``path`` that the adjoint flowing to it has not summed yet: a term lacking
+        one counts once per its position (``B`` in ``X[i, j] + B[i] + X[i, j]``). An adjoint made a tensor on the way
+        sums those its factors read (``k`` in ``X[j, k] W[k] softmax(Y[i, j])``: ``softmax``'s adjoint sums ``X W``
+        over ``k``), which must not be counted again."""
+        around: dict[str, None] = {}
+        for n in range(len(path)):
+            absorbed = self.absorbed.get(path[:n], set())
+            around = {v: None for v in around if v not in absorbed} | dict.fromkeys(self.summed.get(path[:n], ()))
+        return tuple(around)
 
     def _every_window(self, indices: tuple[ir.Index, ...]) -> tuple[tuple[ir.Index, ...], list[Factor]]:
         """``indices`` for the left-hand side of a scatter, and the factors it needs. A read ``X[k/2]`` repeats
@@ -402,7 +417,8 @@ class _EquationWalk:
         """``R^0`` for reads ``R`` of the forward equation, in its order and unless one adds an index of its own,
         so that the backward equation runs over exactly the forward's positions. With index arithmetic (or in a
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
-        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``); reads of the recursion itself bound nothing.
+        semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``), a read adding an index of its own through a range tensor
+        (below); reads of the recursion itself bound nothing.
         Otherwise only indices no factor reads from a forward tensor (or a forward value) need one: an adjoint
         (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
         with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
@@ -423,7 +439,8 @@ class _EquationWalk:
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
                 carriers.append((self._range(r, shared), False))
-            bounded |= set(own) & present
+            if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
+                bounded |= set(own) & present
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
             carriers.append((self._windows(), False))
         return carriers
@@ -443,12 +460,20 @@ class _EquationWalk:
         return self.windows
 
     def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
-        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows."""
-        name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+        """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows. With
+        index arithmetic the reads bound the indices together and in order (``E(j/2) F(j, n)`` narrows ``j`` twice;
+        ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
+        the recursion itself. One tensor per distinct definition in the walk."""
+        reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if r.name not in self.t.cycle_of(self.eq.lhs.name)]
+        carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
+        rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
-        eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, ir.Power(read, ir.Num(0.0)), span=self.eq.span)
-        self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
-        return _ref(name, positions)
+        if (positions, rhs) not in self.ranges:
+            name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
+            eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, rhs, span=self.eq.span)
+            self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
+            self.ranges[positions, rhs] = _ref(name, positions)
+        return self.ranges[positions, rhs]
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
@@ -551,11 +576,12 @@ class _EquationWalk:
     def adjoint(self, path: Path, factors: list[Factor]) -> ir.Ref:
         """The adjoint of the node at ``path`` as a tensor over its free indices (``L_grad_Y_d`` unless it is one)."""
         variables = self.free(path)
+        present = {v for e, _ in factors for v in _variables(e)}
+        self.absorbed[path] = present
         if len(factors) == 1 and isinstance(factors[0][0], ir.Ref) and not factors[0][1] \
                 and None not in _plain(factors[0][0]) \
                 and sorted(_plain(factors[0][0])) == sorted(variables):     # in any order: no transposed copy
             return factors[0][0]
-        present = {v for e, _ in factors for v in _variables(e)}
         carriers = self._carriers(variables, factors)   # indices summed away run over the forward's positions only
         rhs = self._product(variables, carriers + factors, self.value(path) if set(variables) - present else None)
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_d", variables, rhs)
