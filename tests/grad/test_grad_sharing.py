@@ -96,3 +96,20 @@ def test_a_zero_base_costs_nothing_at_run_time(width, backend):
     inputs = {"A": np.ones((2, 2, 2)), "W": np.ones((3, width))}
     assert program(**inputs)[program.gradients["W"]].shape == (3, width)
     assert "# (adds 0 to an array of zeros: it gives only its extent)" in program.source(**inputs)
+
+
+RECURRENCE = """
+tensor W[3, 3]
+tensor U[3, 2]
+tensor B[3]
+S[b, h, t+1] = tanh(W[h, g] S[b, g, t] + U[h, k] In[b, k, t] + B[h])
+L = S[b, h, t] S[b, h, t]
+"""
+
+
+def test_a_recurrences_range_tensors_read_one_group_of_reads_each(backend):
+    # With index arithmetic every forward read bounds a range tensor, but reads that share no summed index are
+    # maxed apart: one product over W's, U's and In's other indices took 5 GB for examples/rnn_recall.tl
+    check_gradients(RECURRENCE, dict(W=(3, 3), U=(3, 2), B=(3,), In=(2, 2, 4)), backend, wrt=["W", "U", "B"])
+    ranges = [line for line in _backward(RECURRENCE) if " max= " in line and "_range" in line.split(" max= ")[0]]
+    assert ranges and all(line.split(" max= ")[1].count("^0") == 1 for line in ranges)

@@ -298,6 +298,17 @@ def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
         raise unsupported("a repeated index on the left-hand side", eq.lhs.span or eq.span)
 
 
+def _joined(factors: tuple[ir.Expr, ...], kept: set[str]) -> list[tuple[ir.Expr, ...]]:
+    """``factors`` grouped by the indices outside ``kept`` they share (transitively), each group in their order."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for k, factor in enumerate(factors):
+        summed = set(_variables(factor)) - kept
+        joined = [g for g in groups if g[0] & summed]
+        merged = (summed.union(*(g[0] for g in joined)), sorted([m for g in joined for m in g[1]] + [k]))
+        groups = [g for g in groups if all(g is not j for j in joined)] + [merged]
+    return [tuple(factors[m] for m in members) for _, members in sorted(groups, key=lambda g: g[1][0])]
+
+
 def _signed_product(factors: list[Factor]) -> ir.Expr:
     """The product of ``factors`` with literal signs pulled out front (``-(a b)``, never ``a -1 b``, which
     would read back as a subtraction) and literal ones dropped."""
@@ -438,7 +449,7 @@ class _EquationWalk:
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
-                carriers.append((self._range(r, shared), False))
+                carriers += [(c, False) for c in self._range(r, shared) if (c, False) not in carriers]
             if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
                 bounded |= set(own) & present
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
@@ -459,13 +470,24 @@ class _EquationWalk:
             self.windows = lhs
         return self.windows
 
-    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> ir.Ref:
+    def _range(self, read: ir.Ref, variables: tuple[str, ...]) -> tuple[ir.Expr, ...]:
         """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows. With
         index arithmetic the reads bound the indices together and in order (``E(j/2) F(j, n)`` narrows ``j`` twice;
         ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
-        the recursion itself. One tensor per distinct definition in the walk."""
+        the recursion itself, one tensor per group of reads joined by an index not in ``variables`` (the maximum of a
+        product of 0/1 factors over disjoint indices is the product of their maxima, and no product over every read's
+        indices is built); a read summing nothing is its own ``read^0``. One tensor per distinct definition in the walk."""
         reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if r.name not in self.t.cycle_of(self.eq.lhs.name)]
         carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
+        ranges = []
+        for group in _joined(carriers, set(variables)):
+            present = {v for c in group for v in _variables(c)}
+            ranges.append(group[0] if len(group) == 1 and present <= set(variables) else
+                          self._range_tensor(tuple(v for v in variables if v in present), group))
+        return tuple(ranges)
+
+    def _range_tensor(self, variables: tuple[str, ...], carriers: tuple[ir.Expr, ...]) -> ir.Ref:
+        """``L_grad_Y_range[variables] max=`` the product of ``carriers`` (made once per definition in the walk)."""
         rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
         if (positions, rhs) not in self.ranges:
