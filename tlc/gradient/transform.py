@@ -449,12 +449,12 @@ class _EquationWalk:
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
-                carriers += [(c, False) for c in self._range(r, shared) if (c, False) not in carriers]
+                carriers += [(c, False) for c in self._range(r, shared)]
             if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
                 bounded |= set(own) & present
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
             carriers.append((self._windows(), False))
-        return carriers
+        return list(dict.fromkeys(carriers))      # a read summing nothing carries itself inside a range as well
 
     def _windows(self) -> ir.Ref:
         """For a forward equation pooling on its left-hand side (``P[x/2] = ...``), which keeps whole windows only,
