@@ -5,8 +5,15 @@ import random
 import tempfile
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tlc.api import BACKENDS
+
+# Hypothesis's timing checks (a 200 ms deadline per example, "data generation too slow") measure the machine, not
+# tlc: on CI's two shared cores, with pytest-xdist running a test per core, they fail at random. Correctness checks
+# and every other health check stay on.
+settings.register_profile("tlc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tlc")
 
 
 CACHE_DIR = pytest.StashKey[tuple]()

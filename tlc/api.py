@@ -13,7 +13,8 @@ import numpy as np
 import tlc_runtime as rt
 from tlc_runtime.native import default_threads
 from tlc.analysis.projection import analyse
-from tlc.analysis.relation_plan import duckdb_available, plan_relations, relations_option
+from tlc.analysis.relation_plan import (PLANNING_CAPABILITIES, counted_alike, duckdb_available, plan_relations,
+                                        relations_option)
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
@@ -346,9 +347,13 @@ class Program:
         if last is not None and last[0] == counts:    # give the same data, and planning took ~0.5 ms per call
             relations = last[1]
         else:
+            reach = closure_reach(program, strata, data)
             relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
-                                       self.max_rounds, self._backend.capabilities,
-                                       closure_reach(program, strata, data))
+                                       self.max_rounds, self._backend.capabilities, reach)
+            if self.budget.elements is not None and PLANNING_CAPABILITIES & self._backend.capabilities:
+                reference = plan_relations(program, strata, shapes, counts, self.relations,
+                                           self.budget.elements, self.max_rounds, frozenset(), reach)
+                relations = counted_alike(relations, reference)
             cache[("relations", sig.key)] = (counts, relations)
         spec = cache.get((sig.key, relations.signature()))
         if spec is None:
@@ -359,7 +364,7 @@ class Program:
             emitted = self._backend.emit(planned)
             spec = Specialisation(planned, emitted, self._backend.load(planned, emitted))
             cache[(sig.key, relations.signature())] = spec
-        check_loaded(program, data.stored, shapes.extents, relations.storage, self.budget)
+        check_loaded(program, data.stored, shapes.extents, relations.counted_storage(), self.budget)
         prepared = prepare(data, sig.symbols, sig.symbolic, shapes.extents, relations.storage)
         return prepared, spec
 

@@ -201,6 +201,20 @@ def test_fused_attention_counts_its_result_not_its_scores():
     np.testing.assert_allclose(fused, tlc.compile(source, outputs=["Out"], opt_level=0)(**inputs)["Out"])
 
 
+def test_a_relation_stored_sparse_by_native_kernels_counts_as_on_numpy():
+    """The llvm backend's native closure stores R1 sparse where NumPy's closure stores it dense; the budget counts it
+    dense on both, so the program is refused alike (found by the campaign below: llvm ran it, NumPy refused it)."""
+    pytest.importorskip("llvmlite")
+    source = "T0[i] = X0[i]\nR0(1, 1)\nR1(i, j) = R0(i, j)\nR1(i, k) = R1(i, j) R0(j, k)\nR1(1, i)?\n"
+    messages = set()
+    for backend in ("numpy", "llvm"):
+        with pytest.raises(tlc.TlcError, match="would hold 9 elements") as caught:
+            tlc.compile(source, backend=backend, memory_limit=64)(X0=np.ones(1))
+        messages.add(caught.value.message)
+    assert len(messages) == 1
+    assert tlc.compile(source, backend="llvm", memory_limit=72)(X0=np.ones(1))["R1"].shape == (2, 2)
+
+
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(case=tlc.fuzz.cases(), limit=st.sampled_from([64, 800, 8000]))

@@ -1,9 +1,9 @@
 """The memory budget, checked once per specialisation before anything is emitted, allocated or run.
 
-With the shapes known, every dense tensor a program defines (relations stored sparse excepted), all of them
-together, and every sub-expression's temporary must fit the budget (``tlc.memory_limit.Budget``). A
-sub-expression's temporary is its elementwise value over its free indices before anything is summed out of it,
-as the NumPy backend materialises it (``sig(A[i,j] + B[j,k])`` ranges over i, j and k even when the product
+With the shapes known, every dense tensor a program defines (relations stored sparse excepted, when the
+capability-free plan stores them sparse too: ``relation_plan.counted_alike``), all of them together, and every
+sub-expression's temporary must fit the budget (``tlc.memory_limit.Budget``). A sub-expression's temporary is its
+elementwise value over its free indices before anything is summed out of it, as the NumPy backend materialises it (``sig(A[i,j] + B[j,k])`` ranges over i, j and k even when the product
 around it sums j and k); a product's temporary is its result, and a product whose index space alone exceeds the
 budget must also have a contraction plan (``tlc.contract_path`` with the budget as ``memory_limit``, slicing
 where needed) that meets it. The rule is the same on every backend, so whether a program runs does not depend on
@@ -45,7 +45,7 @@ def check_budget(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, 
     limit = budget.elements
     if limit is None:
         return
-    storage = plan.storage if plan is not None else {}
+    storage = plan.counted_storage() if plan is not None else {}
     stored = dict(shapes.extents)
     for name, (axis, slots) in (windows or {}).items():
         stored[name] = stored[name][:axis] + (slots,) + stored[name][axis + 1:]

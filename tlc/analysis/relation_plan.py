@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
@@ -199,6 +199,8 @@ class RelationPlan:
 
     strata: tuple[StratumPlan, ...]
     storage: dict[str, str]
+    budgeted: dict[str, str] | None = field(default=None, compare=False)
+    """The storage the memory budget counts (``counted_alike``); None: ``storage``."""
 
     @property
     def relational(self) -> bool:
@@ -208,6 +210,21 @@ class RelationPlan:
     def signature(self) -> tuple:
         """What the emitted code depends on (for caching specialisations)."""
         return tuple(p.strategy for p in self.strata), tuple(sorted(self.storage.items()))
+
+    def counted_storage(self) -> dict[str, str]:
+        """Per relation the storage the memory budget counts it in."""
+        return self.storage if self.budgeted is None else self.budgeted
+
+
+PLANNING_CAPABILITIES = frozenset({NATIVE_CLOSURE, NATIVE_SEMIRING})
+"""Backend capabilities that change the relation planner's choices (and so a relation's storage)."""
+
+
+def counted_alike(plan: RelationPlan, reference: RelationPlan) -> RelationPlan:
+    """``plan`` with the memory budget counting a relation dense wherever it or the capability-free ``reference``
+    plan stores it dense, so whether a program fits the budget does not depend on the backend's kernels."""
+    dense = {n for p in (plan, reference) for n, s in p.storage.items() if s == "dense"}
+    return replace(plan, budgeted={n: "dense" if n in dense else s for n, s in plan.storage.items()})
 
 
 def _seconds(ns: float) -> str:
