@@ -1,8 +1,8 @@
 """The memory budget, checked once per specialisation before anything is emitted, allocated or run.
 
 With the shapes known, every dense tensor a program defines (relations stored sparse excepted, when the
-capability-free plan stores them sparse too: ``relation_plan.counted_alike``), all of them together, and every sub-expression's
-temporary must fit the budget (``tlc.memory_limit.Budget``). A sub-expression's temporary is its elementwise value
+capability-free plan stores them sparse too: ``relation_plan.counted_alike``), all of them together, and every
+sub-expression's temporary must fit the budget (``tlc.memory_limit.Budget``). A sub-expression's temporary is its elementwise value
 over its free indices before anything is summed out of it, as the NumPy backend materialises it (``sig(A[i,j] +
 B[j,k])`` ranges over i, j and k even when the product around it sums j and k); a product's temporary is its result,
 and a product whose index space alone exceeds the budget must also have a contraction plan (``tlc.contract_path``
