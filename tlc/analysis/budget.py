@@ -2,16 +2,16 @@
 
 With the shapes known, every dense tensor a program defines (relations stored sparse excepted, when the
 capability-free plan stores them sparse too: ``relation_plan.counted_alike``), all of them together, and every
-sub-expression's temporary must fit the budget (``tlc.memory_limit.Budget``). A sub-expression's temporary is its elementwise value
-over its free indices before anything is summed out of it, as the NumPy backend materialises it (``sig(A[i,j] +
-B[j,k])`` ranges over i, j and k even when the product around it sums j and k); a product's temporary is its result,
-and a product whose index space alone exceeds the budget must also have a contraction plan (``tlc.contract_path``
-with the budget as ``memory_limit``, slicing where needed) that meets it. The rule is the same on every backend, so
-whether a program runs does not depend on the backend: the llvm backend fuses such a chain into one loop that
-allocates nothing, but that loop would run as many iterations as the temporary has elements. Inside a recurrence the
-step index counts once (steps run one at a time); relational strata join tuples and have no dense temporaries; a
-fused attention's scores are never built, so only its result counts. Tensor reads are views of tensors already
-counted (or of the caller's inputs).
+sub-expression's temporary must fit the budget (``tlc.memory_limit.Budget``). A sub-expression's temporary is its
+elementwise value over its free indices before anything is summed out of it, as the NumPy backend materialises it
+(``sig(A[i,j] + B[j,k])`` ranges over i, j and k even when the product around it sums j and k); a product's
+temporary is its result, and a product whose index space alone exceeds the budget must also have a contraction plan
+(``tlc.contract_path`` with the budget as ``memory_limit``, slicing where needed) that meets it. The rule is the
+same on every backend, so whether a program runs does not depend on the backend: the llvm backend fuses such a chain
+into one loop that allocates nothing, but that loop would run as many iterations as the temporary has elements.
+Inside a recurrence the step index counts once (steps run one at a time); relational strata join tuples and have no
+dense temporaries; a fused attention's scores are never built, so only its result counts. Tensor reads are views of
+tensors already counted (or of the caller's inputs).
 """
 
 from __future__ import annotations
