@@ -2,7 +2,8 @@
 first compiled and computes the same on random inputs (a fused kernel, the closure loop, the join kernels); processes
 filling the same entries at once leave sound ones; damaged, truncated, planted or linked entries are ignored and
 rewritten; a cache directory that is a link, another user's or writable by others is refused with one warning,
-compiling as without a cache; ``TLC_JIT_CACHE=0`` turns it off."""
+compiling as without a cache; over ``TLC_JIT_CACHE_SIZE`` the least recently used entries go; ``TLC_JIT_CACHE=0``
+turns it off."""
 
 from __future__ import annotations
 
@@ -262,4 +263,22 @@ def test_a_bad_switch_value_is_an_error(cache, monkeypatch):
     monkeypatch.setenv("TLC_JIT_CACHE", "yes")
     with pytest.raises(tlc.TlcError, match=r"TLC_JIT_CACHE must be 0 \(no disk cache of compiled kernels\) or 1 "
                                            r"\(the default\), not 'yes'"):
+        Jit().compile(product())
+
+
+def test_over_its_size_the_least_recently_used_entries_go(cache, monkeypatch):
+    compiled = [Jit().compile(product(op)) for op in ("sum", "max", "min")]
+    first, second, third = (cache / f"{Jit()._objects.key(c.source)}.o" for c in compiled)
+    for age, entry in enumerate((first, second, third)):
+        os.utime(entry, ns=((age + 1) * 10**17,) * 2)      # written in the 1970s, in this order
+    assert Jit().compile(product("sum")).cached              # loading the first marks it used now
+    monkeypatch.setenv("TLC_JIT_CACHE_SIZE", str(first.stat().st_size + third.stat().st_size))
+    third.unlink()
+    Jit().compile(product("min"))          # stored again: over the size, the least recently used (second) goes
+    assert entries(cache) == sorted([first, third])
+
+
+def test_a_bad_size_is_an_error(cache, monkeypatch):
+    monkeypatch.setenv("TLC_JIT_CACHE_SIZE", "lots")
+    with pytest.raises(tlc.TlcError, match=r"TLC_JIT_CACHE_SIZE must be a size such as 256M or 1G, not 'lots'"):
         Jit().compile(product())

@@ -9,6 +9,9 @@ handed to LLVM only when the header names the key asked for and the bytes hash t
 truncated, corrupt or planted file is ignored (and rewritten by the compile that follows). Files are written to a
 temporary name and renamed, so processes writing the same entry at once are safe.
 
+The cache holds at most ``TLC_JIT_CACHE_SIZE`` bytes of entries (``512M``, ``1G``; default 256 MiB): after each
+store the least recently used entries go (a load marks its entry used), as ccache does.
+
 ``TLC_JIT_CACHE=0`` turns the cache off (``1``, the default, on). A cache directory that is refused or cannot be
 created or written is not an error: the kernel is compiled as without a cache, and a ``TlcWarning`` naming the
 directory says why, once per process.
@@ -21,6 +24,7 @@ import os
 import warnings
 
 from tlc.errors import TlcError, TlcWarning
+from tlc.memory_limit import parse_bytes
 from tlc_runtime.errors import RuntimeFailure
 from tlc_runtime.module_cache import cache_dir, cache_root, read_private, write_private
 
@@ -32,6 +36,8 @@ HEADER = len(MAGIC) + 2 * 65
 """Bytes before the object: the magic line, the key's line and the object digest's line (64 hex digits each)."""
 KIND = "jit"
 SWITCH = "TLC_JIT_CACHE"
+SIZE = "TLC_JIT_CACHE_SIZE"
+DEFAULT_SIZE = 256 * 2**20
 
 
 def enabled() -> bool:
@@ -40,6 +46,39 @@ def enabled() -> bool:
     if value not in ("", "0", "1"):
         raise TlcError(f"{SWITCH} must be 0 (no disk cache of compiled kernels) or 1 (the default), not {value!r}")
     return value != "0"
+
+
+def size_limit() -> int:
+    """The bytes the cache's entries may hold together: ``TLC_JIT_CACHE_SIZE``, else 256 MiB."""
+    value = os.environ.get(SIZE, "").strip()
+    if not value:
+        return DEFAULT_SIZE
+    try:
+        return parse_bytes(value)
+    except TlcError:
+        raise TlcError(f"{SIZE} must be a size such as 256M or 1G, not {value!r}") from None
+
+
+def evict(directory: str, limit: int) -> None:
+    """Remove the least recently used entries of ``directory`` until those left hold at most ``limit`` bytes."""
+    entries = []
+    with os.scandir(directory) as found:
+        for entry in found:
+            try:
+                if entry.name.endswith(".o") and entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    entries.append((info.st_mtime_ns, info.st_size, entry.path))
+            except OSError:         # removed by another process meanwhile
+                continue
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= limit:
+            break
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        total -= size
 
 
 class ObjectCache:
@@ -58,11 +97,18 @@ class ObjectCache:
         directory = self._directory()
         if directory is None:
             return None
-        data = read_private(os.path.join(directory, key + ".o"))
+        path = os.path.join(directory, key + ".o")
+        data = read_private(path)
         if data is None:
             return None
         body = data[HEADER:]
-        return body if body and data[:HEADER] == _header(key, body) else None
+        if not body or data[:HEADER] != _header(key, body):
+            return None
+        try:
+            os.utime(path)          # used now: the last to be evicted
+        except OSError:
+            pass
+        return body
 
     def store(self, key: str, obj: bytes) -> None:
         """Write ``obj`` under ``key`` (atomically; a failure to write warns once and is otherwise ignored)."""
@@ -71,6 +117,7 @@ class ObjectCache:
             return
         try:
             write_private(os.path.join(directory, key + ".o"), _header(key, obj) + obj)
+            evict(directory, size_limit())
         except OSError as err:
             self._warn(directory, f"cannot write to the JIT cache: {err.strerror or err}")
 
