@@ -335,8 +335,8 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)
-        data = value.tocoo().data
-        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
+        data = value.data if value.format in ("csr", "csc", "coo", "bsr") else value.tocoo().data   # no copy
+        if data.dtype.kind not in "biuf" or not ((data == 0) | (data == 1)).all():
             raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
                             f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
                             span)
