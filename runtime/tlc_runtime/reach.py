@@ -18,6 +18,8 @@ its own node.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from tlc_runtime.progress import Ticker
@@ -73,20 +75,65 @@ def closure_csr(matrix, kernel):
 def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
     """About how many nodes a node reaches by a path of length >= 1 in the scipy sparse ``matrix`` (true where
     stored and nonzero; padded square), from a breadth-first search from each of ``samples`` evenly spaced nodes:
-    the closure holds about ``n`` times as many pairs. Each search costs at most the graph's nodes and edges."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
+    the closure holds about ``n`` times as many pairs. Each search costs at most the graph's nodes and edges.
 
+    Until ``scipy.sparse.csgraph`` is imported (its import loads ``scipy.linalg``: 100 ms of a first call, and only
+    a closure by strong components needs it), the searches run together, one bit per source (``_shallow_reach``),
+    as long as that costs no more edge visits than the searches one at a time would; deeper graphs, and every
+    graph once scipy's search is loaded (faster on large graphs), are searched one source at a time."""
     n = max(matrix.shape)
     if n == 0:
         return 0.0
     edges = edge_csr(matrix)
     indptr = np.concatenate([edges.indptr, np.full(n - edges.shape[0], edges.indptr[-1])])
-    graph = sp.csr_matrix((np.ones(edges.nnz), edges.indices, indptr), shape=(n, n))   # float64, scipy's own: no copy per search
     sources = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(np.int64))
-    found = sum(len(breadth_first_order(graph, int(s), directed=True, return_predecessors=False)) - 1
-                for s in sources)
+    found = None
+    if "scipy.sparse.csgraph" not in sys.modules:
+        levels = min(SHALLOW_LEVELS, len(sources) * (n + edges.nnz) // max(1, edges.nnz))
+        found = _shallow_reach(indptr, edges.indices, n, sources, levels)
+    if found is None:
+        found = _deep_reach(indptr, edges.indices, n, sources)
     return found / len(sources)
+
+
+SHALLOW_LEVELS = 64
+"""Most breadth-first levels the searches of ``mean_reach`` run together before handing over to scipy's."""
+
+
+def _shallow_reach(indptr: np.ndarray, successors: np.ndarray, n: int, sources: np.ndarray,
+                   levels: int = SHALLOW_LEVELS) -> int | None:
+    """The nodes each of ``sources`` (at most 64) reaches by a path of length >= 1 but itself, summed, from
+    breadth-first searches run together (a node's bit k is set once source k reaches it: a level ORs each
+    edge's frontier bits into its target); None when some search is still going after ``levels`` levels."""
+    if len(sources) > 64:
+        return None
+    origin = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    order = np.argsort(successors, kind="stable")
+    origin, target = origin[order], np.asarray(successors, dtype=np.int64)[order]
+    first = np.flatnonzero(np.r_[True, target[1:] != target[:-1]]) if len(target) else np.zeros(0, np.int64)
+    targets = target[first]
+    seen = np.zeros(n, dtype=np.uint64)
+    seen[sources] = np.left_shift(np.uint64(1), np.arange(len(sources), dtype=np.uint64))
+    frontier = seen.copy()
+    for _ in range(levels + 1):     # the last level only finds that nothing is left
+        bits = frontier[origin]
+        if not bits.any():
+            return int(np.unpackbits(seen.view(np.uint8)).sum()) - len(sources)
+        new = np.bitwise_or.reduceat(bits, first) & ~seen[targets]
+        frontier = np.zeros(n, dtype=np.uint64)
+        frontier[targets] = new
+        seen[targets] |= new
+    return None
+
+
+def _deep_reach(indptr: np.ndarray, successors: np.ndarray, n: int, sources: np.ndarray) -> int:
+    """``_shallow_reach`` one source at a time by scipy's breadth-first search (any depth)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    graph = sp.csr_matrix((np.ones(len(successors)), successors, indptr), shape=(n, n))   # float64: no copy per search
+    return sum(len(breadth_first_order(graph, int(s), directed=True, return_predecessors=False)) - 1
+               for s in sources)
 
 
 def condensed(count: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

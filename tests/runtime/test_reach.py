@@ -93,3 +93,42 @@ def test_the_condensation_holds_each_edge_between_components_once_sorted_per_row
     want = sorted(set(zip(source[between].tolist(), target[between].tolist())))
     heads = np.repeat(np.arange(count), np.diff(indptr))
     assert list(zip(heads.tolist(), successors.tolist())) == want
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_searches_run_together_find_what_one_at_a_time_finds(seed, closure_by_powers):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    a = graph(n, int(rng.integers(0, 4 * n)), seed, loops=bool(seed % 2))
+    edges = sp.csr_matrix(a)
+    sources = np.unique(rng.integers(0, n, int(rng.integers(1, 65))))
+    together = reach._shallow_reach(edges.indptr, edges.indices, n, sources)
+    alone = reach._deep_reach(edges.indptr, edges.indices, n, sources)
+    closed = closure_by_powers(a)
+    want = sum(np.count_nonzero(closed[s]) - bool(closed[s, s]) for s in sources)
+    assert alone == want
+    assert together is None or together == want
+
+
+def test_a_graph_deeper_than_the_shallow_levels_is_searched_one_source_at_a_time():
+    n = 3 * reach.SHALLOW_LEVELS
+    chain = sp.csr_matrix(np.eye(n, k=1, dtype=bool))
+    assert reach._shallow_reach(chain.indptr, chain.indices, n, np.array([0])) is None
+    assert reach._shallow_reach(chain.indptr, chain.indices, n, np.array([n - 10])) == 9
+    assert reach.mean_reach(chain, samples=1) == n - 1
+
+
+def test_a_closure_of_a_shallow_graph_does_not_import_scipy_csgraph(closure_by_powers):
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, scipy.sparse as sp, tlc\n"
+            "edge = sp.random(200, 200, 0.01, format='csr', random_state=1)\n"
+            "edge.data[:] = 1\n"
+            "for backend in ('numpy', 'llvm'):\n"
+            "    r = tlc.compile('P(x, y) = E(x, y)\\nP(x, z) = P(x, y) E(y, z)\\n', backend=backend, "
+            "relations='sparse')(E=edge)\n"
+            "print(len(r['P']), 'scipy.sparse.csgraph' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "False"
+    want = closure_by_powers(sp.random(200, 200, 0.01, format="csr", random_state=1).toarray() != 0)
+    assert int(out[0]) == np.count_nonzero(want)

@@ -1,6 +1,6 @@
 """Strata: the order in which tensors are computed, and how each recursive group is evaluated.
 
-The tensor dependency graph's strongly connected components (networkx) are evaluated in topological
+The tensor dependency graph's strongly connected components (``tlc.ir.graphs``) are evaluated in topological
 order. A recursive component is evaluated one of three ways:
 
 - ``recurrence``: every recursive read is along one "time" axis per tensor at an earlier or equal step
@@ -17,13 +17,16 @@ import enum
 import math
 import numbers
 from dataclasses import dataclass, replace
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from tlc.errors import Problems, TlcError
 from tlc.ir import functions
 from tlc.ir import nodes as ir
+from tlc.ir.graphs import strongly_connected, topological
 from tlc.ir.program import Program
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 
@@ -66,12 +69,23 @@ class Stratum:
 
 def tensor_graph(program: Program) -> nx.DiGraph:
     """Tensor-level dependencies: an edge A -> B when an equation defining B reads A."""
+    import networkx as nx       # for the fuzzer and error notes: stratifying uses ``dependencies``
     g = nx.DiGraph()
     g.add_nodes_from(program.tensors)
     for eq in program.equations:
         for ref in ir.refs(eq.rhs):
             g.add_edge(ref.name, eq.lhs.name)
     return g
+
+
+def dependencies(program: Program) -> dict[str, set[str]]:
+    """Tensor-level dependencies as successor sets: B in ``result[A]`` when an equation defining B reads A."""
+    successors: dict[str, set[str]] = {name: set() for name in program.tensors}
+    for eq in program.equations:
+        successors.setdefault(eq.lhs.name, set())
+        for ref in ir.refs(eq.rhs):
+            successors.setdefault(ref.name, set()).add(eq.lhs.name)
+    return successors
 
 
 def stratify(program: Program) -> tuple[Stratum, ...]:
@@ -85,18 +99,20 @@ def stratify(program: Program) -> tuple[Stratum, ...]:
 def stratified(program: Program) -> tuple[tuple[Stratum, ...], Problems]:
     """The strata in evaluation order and the recursions through negation, each a recorded error (the strata
     are well defined regardless, so checks that need them go on)."""
-    graph = tensor_graph(program)
-    condensed = nx.condensation(graph)
+    successors = dependencies(program)
+    components = strongly_connected(successors)
+    component_of = {name: c for c, members in enumerate(components) for name in members}
     order = {name: k for k, name in enumerate(program.tensors)}
+    condensed = {c: {component_of[t] for name in members for t in successors[name]} - {c}
+                 for c, members in enumerate(components)}
     strata = []
     problems = Problems()
-    for component in nx.lexicographical_topological_sort(
-            condensed, key=lambda c: min(order[t] for t in condensed.nodes[c]["members"])):
-        members = tuple(sorted(condensed.nodes[component]["members"], key=order.__getitem__))
+    for component in topological(condensed, key=lambda c: min(order[t] for t in components[c])):
+        members = tuple(sorted(components[component], key=order.__getitem__))
         equations = tuple(sorted(k for name in members for k in program.defining(name)))
         if not equations:
             continue
-        recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
+        recursive = len(members) > 1 or members[0] in successors[members[0]]
         strata.append(_classify(program, members, equations, problems) if recursive
                       else Stratum(members, equations, Mode.PLAIN))
     return tuple(strata), problems
@@ -139,6 +155,7 @@ def _cycle_note(program: Program, lhs: str, negated: str) -> str:
     """How ``negated`` comes to depend on ``lhs``: the cycle the negation sits on."""
     if lhs == negated:
         return f"{lhs} is defined from its own negation"
+    import networkx as nx       # an error's note only
     path = nx.shortest_path(tensor_graph(program), lhs, negated)
     return f"the cycle: {' -> '.join(path)} -> {lhs} (an arrow reads 'is used to compute')"
 
@@ -245,8 +262,7 @@ def _recurrence_along(program: Program, members: set[str], equations: tuple[int,
     if set(variable) != set(recursive) or set(axis) != members:
         return None
     lhs_offset: dict[int, int] = {}
-    same_step = nx.DiGraph()
-    same_step.add_nodes_from(recursive)
+    same_step: dict[int, set[int]] = {k: set() for k in recursive}
     writer = {}
     for k in recursive:
         writer.setdefault(eqs[k].lhs.name, []).append(k)
@@ -269,14 +285,14 @@ def _recurrence_along(program: Program, members: set[str], equations: tuple[int,
                 return None
             if delay == 0:
                 for w in writer.get(ref.name, ()):
-                    same_step.add_edge(w, k)
+                    same_step[w].add(k)
     if any(v in i.variables for k in recursive
            for a, i in enumerate(eqs[k].lhs.indices) if a != axis[eqs[k].lhs.name] for v in [variable[k]]):
         return None
-    if not nx.is_directed_acyclic_graph(same_step):
+    order = topological(same_step, key=lambda k: k)
+    if order is None:
         return None
-    order = tuple(nx.lexicographical_topological_sort(same_step))
-    return Recurrence(axis, variable, lhs_offset, order, direction < 0)
+    return Recurrence(axis, variable, lhs_offset, tuple(order), direction < 0)
 
 
 def within_extents(program: Program, strata: tuple[Stratum, ...], extents: dict[str, tuple[int, ...]],

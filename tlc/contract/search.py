@@ -14,15 +14,15 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import opt_einsum
-import scipy.linalg
-import scipy.sparse
-import scipy.sparse.linalg
 
 from tlc.contract.cost import Network, Tree, bits, node_order, path_to_tree, tree_cost, tree_legs
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Items = Mapping[int, int]
 """Sub-problem inputs: node mask to the index mask of its result."""
@@ -205,6 +205,7 @@ def solve_small(net: Network, items: Items, output: int, limit: int | None, exac
 
 def weighted_graph(net: Network) -> nx.Graph:
     """Operand graph: an edge per shared summed index, weighted by ``log2`` of its extent (cliques for hyperedges)."""
+    import networkx as nx       # networkx and scipy.linalg are imported by the searches of large networks only
     g = nx.Graph()
     g.add_nodes_from(range(net.n))
     for b, occ in net.occurrences.items():
@@ -238,6 +239,7 @@ def _grow(g: nx.Graph, nodes: list[int], target: int, rng: random.Random) -> set
 
 def bisection(g: nx.Graph, nodes: list[int], rng: random.Random, imbalance: float) -> tuple[list[int], list[int]]:
     """Split ``nodes`` in two with a small weighted cut: grown region, then Kernighan-Lin refinement."""
+    import networkx as nx
     sub = g.subgraph(nodes)
     frac = 0.5 + imbalance * (2 * rng.random() - 1)
     target = min(len(nodes) - 1, max(1, round(len(nodes) * frac)))
@@ -258,6 +260,9 @@ Lanczos (measured under load: dense LAPACK took 150-350 ms at 300 nodes, shift-i
 
 def fiedler_vector(nodes: list[int], edges: list[tuple[int, int, float]]) -> np.ndarray:
     """The Laplacian eigenvector of the second-smallest eigenvalue of a connected weighted graph on ``nodes``."""
+    import scipy.linalg
+    import scipy.sparse
+    import scipy.sparse.linalg
     n = len(nodes)
     where = {v: k for k, v in enumerate(nodes)}
     rows = [where[u] for u, _, _ in edges]
@@ -282,6 +287,8 @@ def spectral_bisection(
     Kernighan-Lin, and trees ~0.5 decades cheaper after reconfiguration. ``noise`` (relative jitter of each
     weight) makes repeated calls explore different cuts.
     """
+    import networkx as nx
+    import scipy.sparse.linalg
     sub = g.subgraph(nodes)
     frac = 0.5 + imbalance * (2 * rng.random() - 1)
     target = min(len(nodes) - 1, max(1, round(len(nodes) * frac)))
@@ -341,6 +348,7 @@ def community_tree(
     net: Network, g: nx.Graph, rng: random.Random, resolution: float, limit: int | None = None, exact_max: int = 7
 ) -> Tree:
     """Bottom-up tree from Louvain's hierarchy: contract each community, then communities of communities."""
+    import networkx as nx
     tree: Tree = {}
     items = leaf_items(net, net.root)
     levels = nx.algorithms.community.louvain_partitions(

@@ -21,6 +21,7 @@ from lark.visitors import Transformer_NonRecursive
 from tlc.datalog.errors import DatalogSyntaxError
 from tlc.errors import Span
 from tlc.frontend.lark_errors import describe, error_span, token_span
+from tlc.frontend.parser_cache import cached_lark
 
 GRAMMAR = r"""
 start: (clause | directive)*
@@ -329,8 +330,7 @@ class _ToAst(Transformer_NonRecursive):
 
 @functools.cache
 def _parser() -> Lark:
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True)
+    return cached_lark(GRAMMAR, lexer="contextual", propagate_positions=True, maybe_placeholders=True)
 
 
 def _describe(err: UnexpectedInput, text: str) -> str:

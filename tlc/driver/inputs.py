@@ -11,10 +11,10 @@ import decimal
 import itertools
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 import tlc_runtime as rt
 from tlc.analysis.relation_plan import closure_shape
@@ -138,12 +138,12 @@ def nonzeros(program: IRProgram, data: InputData) -> dict[str, int]:
 def closure_reach(program: IRProgram, strata: tuple, data: InputData) -> dict[str, float]:
     """Per input relation that is the step of a closure-shaped stratum, about how many nodes a node reaches
     (``tlc_runtime.reach.mean_reach``, sampled): the relation planner sizes the closure by it."""
-    from tlc_runtime.reach import mean_reach
-
     steps = {shape.step.name for stratum in strata
              if (shape := closure_shape(program, stratum)) is not None and shape.step is not None}
     reach = {}
     for name in sorted(steps & set(data.arrays)):
+        from scipy import sparse     # a closure's step only: a numeric program never imports scipy
+        from tlc_runtime.reach import mean_reach
         value = data.arrays[name]
         reach[name] = mean_reach(value.csr() if isinstance(value, rt.Tuples) else
                                  sparse.csr_matrix(np.asarray(value) != 0))
@@ -327,7 +327,7 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
             raise DataError(f"tlc.Weights is data for a numeric matrix, but {name} is "
                             f"{'a relation' if relation else 'of rank ' + str(program.tensors[name].rank)}", span)
         return value
-    if sparse.issparse(value):
+    if is_scipy_sparse(value):
         if not relation:
             raise DataError(f"data for {name} is a scipy.sparse matrix; a numeric tensor takes a dense array "
                             f"(.toarray()), or tlc.Weights(matrix, absent=...) to say what the absent elements "
@@ -335,8 +335,8 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
         if len(program.tensors[name].first_use.indices) != 2:
             raise DataError(f"a scipy.sparse matrix is data for a binary relation, but {name} has "
                             f"{program.tensors[name].rank} arguments", span)
-        data = value.tocoo().data
-        if data.dtype.kind not in "biuf" or not np.isin(data, (0, 1)).all():
+        data = value.data if value.format in ("csr", "csc", "coo", "bsr") else value.tocoo().data   # no copy
+        if data.dtype.kind not in "biuf" or not ((data == 0) | (data == 1)).all():
             raise DataError(f"data for relation {name} must be Boolean (or 0/1); the scipy.sparse matrix holds "
                             f"{'dtype ' + str(data.dtype) if data.dtype.kind not in 'biuf' else 'other values'}",
                             span)
@@ -369,6 +369,13 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
     if array.dtype.kind not in "biuf":
         raise DataError(f"data for {name} must be numeric, got dtype {array.dtype}", span)
     return np.asarray(array, dtype=np.float64, order="C")     # no copy when it already is
+
+
+def is_scipy_sparse(value) -> bool:
+    """True for a scipy.sparse matrix or array (scipy.sparse is not imported for the check: such a value means it
+    is, and importing it took a fifth of ``import tlc``)."""
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(value)
 
 
 def is_lazy(value) -> bool:

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from tlc.errors import Span, TlcError, gather
 from tlc.frontend import ast, recovery
 from tlc.frontend.lark_errors import describe, error_span, token_span
+from tlc.frontend.parser_cache import cached_lark
 
 MAX_NESTING = 200
 """Deepest bracket nesting accepted; deeper input is rejected before it can exhaust the stack."""
@@ -63,9 +64,8 @@ def _grammar_text() -> str:
 
 @functools.cache
 def _parser() -> Lark:
-    grammar = _grammar_text()
-    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
-                propagate_positions=True, maybe_placeholders=False)
+    return cached_lark(_grammar_text(), lexer="contextual", postlex=_BracketNewlines(), propagate_positions=True,
+                       maybe_placeholders=False)
 
 
 def _meta_span(meta) -> Span | None:

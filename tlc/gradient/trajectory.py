@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import networkx as nx
-
 from tlc.gradient.names import Namer
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
@@ -31,6 +29,7 @@ def store_trajectories(program: Program, loss: str, names: Namer) -> tuple[Progr
     """``(view, trajectories, stored)``: the program with each virtual tensor the loss depends on read through
     its stored trajectory (``view``), each such tensor -> its trajectory's name, and the trajectory's equations
     paired with the forward equations they copy."""
+    import networkx as nx       # the gradient's graphs: not imported by ``import tlc``
     upstream = nx.ancestors(program.graph, loss)
     renamed = {name: names.fresh(f"{loss}_traj_{name}") for name in program.virtual_axes if name in upstream}
     if not renamed:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import networkx as nx
-
 from tlc.errors import TlcError
 from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
@@ -148,6 +146,7 @@ class _Transform:
         self.origin = dict(zip(program.equations, source.equations))
         """Each differentiated equation -> the source equation it reads as (they differ by trajectories)."""
         self.defined: set[str] = set()
+        import networkx as nx       # the gradient's graphs: not imported by ``import tlc``
         graph = program.graph
         self.active = set(nx.ancestors(graph, loss)) & ({*wrt} | {d for w in wrt for d in nx.descendants(graph, w)})
         self.active = {n for n in self.active | {loss} if isinstance(n, str)}
@@ -184,6 +183,7 @@ class _Transform:
         equations = [k for k, eq in enumerate(self.program.equations) if eq.lhs.name in self.active]
         for k in equations:
             _check_equation(self.program.equations[k], self.program, k in self.recursive)
+        import networkx as nx
         condensed = nx.condensation(self.program.graph.subgraph([*self.active, *equations]))
         for component in reversed(list(nx.topological_sort(condensed))):
             members = condensed.nodes[component]["members"]

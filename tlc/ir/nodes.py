@@ -274,19 +274,19 @@ Statement = Equation | Query | Const | Shape | Domain
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of an expression node."""
-    if isinstance(expr, Product):
-        return expr.factors
-    if isinstance(expr, Sum):
-        return expr.terms
-    if isinstance(expr, Neg):
-        return (expr.operand,)
-    if isinstance(expr, Power):
-        return (expr.base, expr.exponent)
-    if isinstance(expr, Call):
-        return expr.args
+    kids = _CHILDREN.get(type(expr))
+    if kids is not None:
+        return kids(expr)
     if isinstance(expr, Attention):
         return (expr.query, *expr.keys, *expr.values, *(e for e in expr.optional if e is not None))
     return ()
+
+
+_CHILDREN = {
+    Product: lambda e: e.factors, Sum: lambda e: e.terms, Neg: lambda e: (e.operand,),
+    Power: lambda e: (e.base, e.exponent), Call: lambda e: e.args,
+}
+"""Each node type's direct sub-expressions, by exact type (``children`` runs for every node of every walk)."""
 
 
 def walk(expr: Expr):
@@ -351,7 +351,15 @@ def plain_ref(name: str, variables: Iterable[str], relation: bool = False) -> Re
 
 def refs(expr: Expr) -> list[Ref]:
     """Every tensor/relation reference in an expression, left to right."""
-    return [n for n in walk(expr) if isinstance(n, Ref)]
+    found = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is Ref:       # a leaf: most nodes a walk meets
+            found.append(node)
+        else:
+            stack.extend(reversed(children(node)))
+    return found
 
 
 def rename_index(index: Index, names: Mapping[str, str]) -> Index:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
+from tlc.ir.graphs import joined
 from tlc.ir.nodes import Const, Domain, Equation, Query, Ref, Shape, Statement, refs, walk, Scalar
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,7 @@ class Program:
     @functools.cached_property
     def graph(self) -> nx.DiGraph:
         """Dependency graph: tensor name -> equation number (reads) and equation -> tensor (writes)."""
+        import networkx as nx       # only the gradient's analyses need it: not imported by every compile
         g = nx.DiGraph()
         for name in self.tensors:
             g.add_node(name, kind="tensor")
@@ -153,18 +157,16 @@ class Program:
     def joined_axes(self) -> tuple[frozenset[tuple[str, int]], ...]:
         """Groups of (tensor, axis) joined by a shared plain index variable in some equation (each group is one
         domain), computed once per program: every call's input check reads them."""
-        g = nx.Graph()
-        for name, info in self.tensors.items():
-            g.add_nodes_from((name, a) for a in range(info.rank))
+        chains = []
         for eq in self.equations:
             by_var: dict[str, list[tuple[str, int]]] = {}
             for ref in (eq.lhs, *refs(eq.rhs)):
                 for a, index in enumerate(ref.indices):
                     if index.plain_variable:
                         by_var.setdefault(index.plain_variable, []).append((ref.name, a))
-            for spots in by_var.values():
-                nx.add_path(g, spots)
-        return tuple(frozenset(c) for c in nx.connected_components(g))
+            chains.extend(by_var.values())
+        axes = ((name, a) for name, info in self.tensors.items() for a in range(info.rank))
+        return tuple(joined(axes, chains))
 
     @functools.cached_property
     def _definitions(self) -> dict[str, tuple[int, ...]]:

@@ -9,16 +9,21 @@ whole. Each step draws ``batch`` distinct rows uniformly at random (a fresh draw
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tlc.errors import TlcError
 from tlc.ir import nodes as ir
 from tlc.ir.program import Program
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 def _axis_graph(program: Program) -> nx.Graph:
     """Nodes ``(tensor, axis)``, edges between axes one equation indexes with the same plain variable."""
+    import networkx as nx       # training's graphs: not imported by ``import tlc``
     graph = nx.Graph()
     for eq in program.equations:
         by_variable: dict[str, list[tuple[str, int]]] = {}
@@ -39,6 +44,7 @@ def batched(program: Program, data: dict, learned) -> tuple[str, ...]:
     if not ranked:
         raise TlcError("--batch needs a data tensor with at least one axis to sample rows of",
                        filename=program.filename)
+    import networkx as nx
     graph = _axis_graph(program)
     joined = nx.node_connected_component(graph, (ranked[0], 0)) if (ranked[0], 0) in graph else {(ranked[0], 0)}
     for name in learned:
