@@ -31,6 +31,10 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
     if subscripts.isascii():
         if not path:    # numpy.einsum returns the operand unchanged for an empty explicit path
             return _into(out, np.einsum(subscripts, *operands))
+        if _matrices(operands) and _one_pass(subscripts, tuple(a.shape for a in operands)):
+            # every index is one operand's: one pass of numpy.einsum's loop over that operand, no path to follow
+            # (lnorm's masked means: 43 -> 6 us for 16x16x32 by 16x16; a broadcast product 62 -> 14 us)
+            return np.einsum(subscripts, *operands, out=out)
         if len(operands) == 2 and _matrices(operands):
             plan = _pair_plan(subscripts)
             if plan is not None and len(plan[4]) == plan[2] > 0:
@@ -52,6 +56,17 @@ def _into(out: np.ndarray | None, value):
         return value
     np.copyto(out, value)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_pass(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> bool:
+    """True when the contraction's whole index space is no larger than its largest operand (one operand holds every
+    index): a direct loop touches each of that operand's elements once, as a path of pairwise products would at best."""
+    terms = subscripts.replace(" ", "").split("->")[0].split(",")
+    if len(terms) != len(shapes) or any(len(t) != len(s) for t, s in zip(terms, shapes)):
+        return False
+    sizes = {c: n for t, s in zip(terms, shapes) for c, n in zip(t, s)}
+    return math.prod(sizes.values()) <= max(math.prod(s) for s in shapes)
 
 
 def _matrices(operands) -> bool:
