@@ -27,15 +27,15 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
     NumPy spells indices only with the 52 ASCII letters; subscripts with other symbols (opt_einsum's
     names for larger networks, never emitted by tlc's backends) go to ``opt_einsum.contract``,
     imported only then."""
-    path = [tuple(step) for step in optimize]
     if subscripts.isascii():
-        if not path:    # numpy.einsum returns the operand unchanged for an empty explicit path
+        if not optimize:    # numpy.einsum returns the operand unchanged for an empty explicit path
             return _into(out, np.einsum(subscripts, *operands))
-        if _matrices(operands) and _one_pass(subscripts, tuple(a.shape for a in operands)):
+        floats = _matrices(operands)
+        if floats and _one_pass(subscripts, tuple(a.shape for a in operands)):
             # every index is one operand's: one pass of numpy.einsum's loop over that operand, no path to follow
-            # (lnorm's masked means: 43 -> 6 us for 16x16x32 by 16x16; a broadcast product 62 -> 14 us)
+            # (lnorm's masked means: 43 -> 11 us for 16x16x32 by 16x16; a broadcast product 62 -> 16 us)
             return np.einsum(subscripts, *operands, out=out)
-        if len(operands) == 2 and _matrices(operands):
+        if len(operands) == 2 and floats:
             plan = _pair_plan(subscripts)
             if plan is not None and len(plan[4]) == plan[2] > 0:
                 # one dot product per batch element: numpy.einsum's loop, 1.5-2.5x faster than matmul's of 1 x k
@@ -43,9 +43,11 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
                 return np.einsum(subscripts, *operands, out=out)
             if plan is not None:
                 return _pair(plan, *operands, out=out)
-        if len(operands) > STEPWISE_ABOVE or (len(operands) > 2 and _matrices(operands)):
+        path = [tuple(step) for step in optimize]
+        if len(operands) > STEPWISE_ABOVE or (len(operands) > 2 and floats):
             return _into(out, _stepwise(subscripts, operands, path))
         return np.einsum(subscripts, *operands, optimize=["einsum_path", *path], out=out)
+    path = [tuple(step) for step in optimize]
     import opt_einsum   # only for more than 52 distinct indices
     return _into(out, opt_einsum.contract(subscripts, *operands, optimize=path))
 
@@ -97,21 +99,33 @@ def _pair(plan: tuple, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = No
     """``a`` and ``b`` contracted as ``plan`` says, by one (batched) ``matmul`` (into ``out`` when given):
     ``numpy.einsum`` spent 20-40 us re-deriving the path of each small contraction, longer than the product
     itself."""
-    order_a, order_b, n_batch, n_free_a, output = plan
-    a, b = a.transpose(order_a), b.transpose(order_b)
-    batch, free_a = a.shape[:n_batch], a.shape[n_batch:n_batch + n_free_a]
-    summed, free_b = a.shape[n_batch + n_free_a:], b.shape[len(a.shape) - n_free_a:]
-    rows, inner, columns = math.prod(free_a), math.prod(summed), math.prod(free_b)
-    a, b = a.reshape(batch + (rows, inner)), b.reshape(batch + (inner, columns))
-    if out is not None and output == tuple(range(len(output))):
-        np.matmul(a, b, out=out.reshape(batch + (rows, columns)))   # a view: ``out`` is C-contiguous
+    order_a, order_b, output = plan[0], plan[1], plan[4]
+    (a_shape, b_shape, product_shape, matrices), same = _pair_shapes(plan, a.shape, b.shape), _SAME.get(len(output))
+    a, b = a.transpose(order_a).reshape(a_shape), b.transpose(order_b).reshape(b_shape)
+    if out is not None and output == same:
+        np.matmul(a, b, out=out.reshape(matrices))   # a view: ``out`` is C-contiguous
         return out
     product = np.matmul(a, b)
-    shape = batch + free_a + free_b
-    if product.shape != shape:
-        product = product.reshape(shape)
+    if product.shape != product_shape:
+        product = product.reshape(product_shape)
     # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
-    return _into(out, product if output == tuple(range(len(output))) else product.transpose(output))
+    return _into(out, product if output == same else product.transpose(output))
+
+
+_SAME = {n: tuple(range(n)) for n in range(64)}
+"""The identity permutation of each length."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _pair_shapes(plan: tuple, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """For ``_pair``: the shapes of the batched matrices ``a`` and ``b`` become, of their product with its free axes
+    apart, and of the product's matrices (computed once per plan and shapes)."""
+    order_a, order_b, n_batch, n_free_a, _ = plan
+    a, b = tuple(a[k] for k in order_a), tuple(b[k] for k in order_b)
+    batch, free_a = a[:n_batch], a[n_batch:n_batch + n_free_a]
+    summed, free_b = a[n_batch + n_free_a:], b[len(a) - n_free_a:]
+    rows, inner, columns = math.prod(free_a), math.prod(summed), math.prod(free_b)
+    return batch + (rows, inner), batch + (inner, columns), batch + free_a + free_b, batch + (rows, columns)
 
 
 def _stepwise(subscripts: str, operands, path: list[tuple]):
