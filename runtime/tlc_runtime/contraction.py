@@ -31,10 +31,15 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
         if not optimize:    # numpy.einsum returns the operand unchanged for an empty explicit path
             return _into(out, np.einsum(subscripts, *operands))
         floats = _matrices(operands)
-        if floats and _one_pass(subscripts, tuple(a.shape for a in operands)):
+        route = _one_pass(subscripts, tuple(a.shape for a in operands)) if floats else None
+        if route is not None:
             # every index is one operand's: one pass of numpy.einsum's loop over that operand, no path to follow
             # (lnorm's masked means: 43 -> 11 us for 16x16x32 by 16x16; a broadcast product 62 -> 16 us)
-            return np.einsum(subscripts, *operands, out=out)
+            core, after = route
+            if after is None:
+                return np.einsum(subscripts, *operands, out=out)
+            summed = np.einsum(core, *(operands[k] for k in range(len(operands)) if k not in after[1]))
+            return np.einsum(after[0], summed, *(operands[k] for k in after[1]), out=out)
         if len(operands) == 2 and floats:
             plan = _pair_plan(subscripts)
             if plan is not None and len(plan[4]) == plan[2] > 0:
@@ -61,14 +66,27 @@ def _into(out: np.ndarray | None, value):
 
 
 @functools.lru_cache(maxsize=4096)
-def _one_pass(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> bool:
-    """True when the contraction's whole index space is no larger than its largest operand (one operand holds every
-    index): a direct loop touches each of that operand's elements once, as a path of pairwise products would at best."""
-    terms = subscripts.replace(" ", "").split("->")[0].split(",")
+def _one_pass(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tuple | None:
+    """When the contraction's whole index space is no larger than its largest operand (one operand holds every
+    index), so that a direct loop touches each of that operand's elements once, as a path of pairwise products would
+    at best: ``(subscripts, None)``, or when the contraction sums an index and some operands hold only indices of the
+    output that the others hold too (lnorm's ``1 / count``), ``(the others' subscripts, (the subscripts multiplying
+    their result by those operands, those operands' positions))``: they multiply the sum once per output element
+    rather than once per term (a 3-operand loop took twice a 2-operand one and a product). None otherwise."""
+    inputs, output = subscripts.replace(" ", "").split("->")
+    terms = inputs.split(",")
     if len(terms) != len(shapes) or any(len(t) != len(s) for t, s in zip(terms, shapes)):
-        return False
+        return None
     sizes = {c: n for t, s in zip(terms, shapes) for c, n in zip(t, s)}
-    return math.prod(sizes.values()) <= max(math.prod(s) for s in shapes)
+    if math.prod(sizes.values()) > max(math.prod(s) for s in shapes):
+        return None
+    core = [k for k, t in enumerate(terms) if not set(t) <= set(output)]
+    held = {c for k in core for c in terms[k]}
+    later = tuple(k for k, t in enumerate(terms) if k not in core and set(t) <= held)
+    if len(core) < 2 or not later:     # (one operand summed and multiplied: a 2-operand loop is as fast)
+        return subscripts, None
+    first = ",".join(t for k, t in enumerate(terms) if k not in later) + "->" + output
+    return first, (",".join([output, *(terms[k] for k in later)]) + "->" + output, later)
 
 
 def _matrices(operands) -> bool:
