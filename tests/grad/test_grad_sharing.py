@@ -6,7 +6,8 @@ random non-zero inputs, on every CPU backend."""
 import numpy as np
 import pytest
 
-from gradcheck import check_gradients
+import tlc
+from gradcheck import check_gradients, random_inputs
 from tlc.gradient import differentiate
 from tlc.gradient.printing import format_gradient
 
@@ -75,6 +76,26 @@ def test_a_node_read_by_several_children_has_its_adjoint_computed_once(backend):
     assert len(softmax) == 1, softmax                 # Y (dY - sum) once, then read by WO, S1, Hid and W1's terms
     normalised = [line for line in backward if "sqrt(L_grad_S1_var" in line]
     assert len(normalised) == 1, normalised
+
+
+@pytest.mark.parametrize("source, shapes, normalised", [
+    (BLOCK, BLOCK_SHAPES, "S1"),
+    ("Y[i, j.] = lnorm(A[i, j] B[j])\nL = Y[i + 1, j] C[i, j]", dict(A=(3, 5), B=(5,), C=(3, 5)), "Y"),
+    ("Y[b, p., d.] = lnorm(W[d, e] H[b, p, e] + S[b, p, d])\nL = Y[b, p, d] Y[b, p, d] C[b, p, d]",
+     dict(W=(3, 2), H=(2, 3, 2), S=(2, 3, 3), C=(2, 3, 3)), "Y"),
+])
+def test_lnorm_backward_reads_the_forwards_mean_and_variance(source, shapes, normalised, backend):
+    # the forward computes the normalised tensor as centred * scale from the tensors its backward reads: the mean,
+    # the variance and its square root once in the whole program, and the same forward values as the program alone
+    check_gradients(source, shapes, backend)
+    text = format_gradient(differentiate(source, "L"), "L")
+    equations = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert not any("lnorm(" in line for line in equations)
+    assert sum(line.count("sqrt(") for line in equations) == 1
+    assert f"{normalised}[" in "".join(line.split("=")[0] for line in equations if "_scale[" in line)
+    inputs = random_inputs(shapes)
+    alone = tlc.compile(source, backend=backend)(**inputs)[normalised]
+    np.testing.assert_allclose(tlc.grad(source, backend=backend)(**inputs)[normalised], alone, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("source, shapes", [

@@ -1,4 +1,5 @@
-"""``tlc_runtime.contract``: two float operands go through one (batched) ``matmul`` (one dot product per batch
+"""``tlc_runtime.contract``: float operands one of which holds every index go through ``numpy.einsum``'s loop once;
+otherwise two float operands go through one (batched) ``matmul`` (one dot product per batch
 element through ``numpy.einsum``'s loop), more float operands step by step along the path (a pair summing an index
 by ``matmul``), everything else through ``numpy.einsum``; either way the numbers are ``numpy.einsum``'s, on random
 non-zero inputs."""
@@ -85,3 +86,29 @@ def test_into_a_given_array(subscripts, path):
     got = contract(subscripts, *arrays, optimize=path, out=out)
     assert got is out
     np.testing.assert_allclose(out, np.einsum(subscripts, *arrays), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("subscripts, path", [
+    ("abc,ab->ab", [(0, 1)]),                   # lnorm's masked mean (an index summed in one operand alone)
+    ("abc,abc,ab->ab", [(0, 1), (0, 1)]),       # its variance: summed, then multiplied by 1 / count
+    ("abc,ab->abc", [(0, 1)]),                  # a broadcast product
+    ("abc,c->ab", [(0, 1)]),
+])
+def test_a_contraction_over_one_operands_indices_runs_einsums_loop_once(subscripts, path, monkeypatch):
+    """Every index is one operand's: numpy.einsum's own loop over it, with no path followed (numpy.einsum's
+    path machinery took 20-40 us per call; a broadcast product went through matmul with one summed element); an
+    operand holding only output indices multiplies the sum of the others afterwards."""
+    import tlc_runtime.contraction as module
+    rng = np.random.default_rng(5)
+    operands = [_operand(rng, s) for s in subscripts.split("->")[0].split(",")]
+    expected = np.einsum(subscripts, *operands)
+    calls, einsum = [], np.einsum
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return einsum(*args, **kwargs)
+    monkeypatch.setattr(module.np, "einsum", spy)
+    monkeypatch.setattr(module, "_pair", None)          # neither matmul's plan nor a path step by step
+    monkeypatch.setattr(module, "_stepwise", None)
+    np.testing.assert_allclose(contract(subscripts, *operands, optimize=path), expected, rtol=1e-12, atol=1e-13)
+    assert calls == ([{}, {"out": None}] if subscripts == "abc,abc,ab->ab" else [{"out": None}])

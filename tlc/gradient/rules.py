@@ -41,6 +41,13 @@ class Context(Protocol):
         """A new tensor ``L_grad_Y_<suffix>[variables] = rhs`` (summing the other indices), read back at the
         same positions (``variables`` may be index expressions, as in ``count[x/2]``)."""
 
+    def rewritable(self, path: Path) -> bool:
+        """True when the forward equation may be rewritten (``rewrite``) to compute the node at ``path``, its whole
+        right-hand side, from tensors the backward pass reads too."""
+
+    def rewrite(self, rhs: ir.Expr) -> None:
+        """Compute the forward equation's left-hand side as ``rhs`` (equal to its right-hand side) instead."""
+
 
 def unsupported(construct: str, span) -> TlcError:
     """The located error for a construct whose gradient tlc does not derive."""
@@ -196,23 +203,33 @@ def _lnorm(node: ir.Call, path: Path, ctx: Context, adjoint: list[Factor]) -> li
     the forward normalised (``ones``: 1 where the equation's left-hand side and every read are in range, for some
     value of the indices outside the call): the adjoint can be wider (``lnorm(X[k - 1])`` leaves ``k = 0``), and so
     can the argument's reads (``lnorm(X[k + 1])`` reads ``X`` from ``k = -1``) and its materialised value
-    (``lnorm(X[j - 1] + X[j])`` is 0 at ``j = 0``)."""
+    (``lnorm(X[j - 1] + X[j])`` is 0 at ``j = 0``). Where the call is its equation's whole right-hand side over the
+    equation's own positions (``rewritable``), the forward computes ``Y`` as ``centred * scale`` from the same
+    tensors, so that the backward pass reads the forward's mean and variance instead of computing them again (the
+    left-hand side's range is then the reads', and ``ones`` reads the reads alone: ``Y`` depends on it)."""
     every = ctx.free(path)
     kept = tuple(v for v in every if v not in node.axes)
-    x, y = ctx.value(path + (0,)), ctx.value(path)
-    g = ctx.adjoint(path, adjoint)
+    x = ctx.value(path + (0,))
+    shared = ctx.rewritable(path)
     eq = ctx.equation
     lhs = ir.Ref(eq.lhs.name, tuple(replace(i, normalised=False) for i in eq.lhs.indices))
-    reads = in_range(tuple(dict.fromkeys([lhs, *ir.refs(eq.rhs)])), every)
+    reads = in_range(tuple(dict.fromkeys([*([] if shared else [lhs]), *ir.refs(eq.rhs)])), every)
     ones = ctx.materialise("ones", every, _call("step", ir.Product(reads, (False,) * len(reads))))
     count = _at_least_one(ctx.materialise("count", kept, ones))
-    mean = ctx.materialise("mean", kept, ir.Product((ones, x, count), (False, False, True)))
+    share = ctx.materialise("share", kept, ir.Product((ONE, count), (False, True)))    # 1 / count, made once
+    mean = ctx.materialise("mean", kept, ir.Product((ones, x, share), (False, False, False)))
     centred = ctx.materialise("centred", every, _minus(x, mean))
-    var = ctx.materialise("var", kept, ir.Product((ones, centred, centred, count), (False, False, False, True)))
-    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((ones, g, count), (False, False, True)))
-    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((ones, g, y, count), (False, False, False, True)))
+    var = ctx.materialise("var", kept, ir.Product((ones, centred, centred, share), (False,) * 4))
+    scale = ctx.materialise("scale", kept, ir.Product((ONE, _call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1)))),
+                                                      (False, True)))
+    if shared:
+        ctx.rewrite(ir.Product((centred, scale), (False, False)))
+    y = ctx.value(path)
+    g = ctx.adjoint(path, adjoint)
+    mean_g = ctx.materialise("mean_adjoint", kept, ir.Product((ones, g, share), (False, False, False)))
+    mean_gy = ctx.materialise("mean_adjoint_value", kept, ir.Product((ones, g, y, share), (False,) * 4))
     deviation = ir.Sum((g, mean_g, ir.Product((y, mean_gy), (False, False))), (1, -1, -1))
-    return [(deviation, False), (_call("sqrt", ir.Sum((var, ir.Num(LNORM_EPS)), (1, 1))), True)]
+    return [(deviation, False), (scale, False)]
 
 
 def in_range(refs: tuple[ir.Ref, ...], keep: tuple[str, ...]) -> tuple[ir.Power, ...]:

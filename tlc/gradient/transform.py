@@ -157,6 +157,8 @@ class _Transform:
         """Each tensor of a ``max=``/``min=`` recursion -> ``L_reached_T`` (see ``reach``)."""
         self.unit_name: str | None = None
         """``L_unit``, a tensor of one element (see ``unit``), once defined."""
+        self.rewritten: dict[ir.Equation, ir.Equation] = {}
+        """Forward equations the backward pass computes from tensors it shares with them (see ``rewrite``)."""
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -200,7 +202,9 @@ class _Transform:
         for name in self.wrt:
             if self.grad_name(name) not in self.defined:
                 self.zero(name)
-        statements = self.source.statements + tuple(eq for eq, _ in self.out)
+        forward_statements = tuple(self.rewritten.get(s, s) if isinstance(s, ir.Equation) else s
+                                   for s in self.source.statements)
+        statements = forward_statements + tuple(eq for eq, _ in self.out)
         forward = self.source.outputs if self.source.outputs is not None else \
             frozenset(n for n, t in self.source.tensors.items() if t.defined)
         gradients = {name: self.grad_name(name) for name in self.wrt}
@@ -611,3 +615,15 @@ class _EquationWalk:
     def materialise(self, suffix: str, variables: tuple[str | ir.Index, ...], rhs: ir.Expr) -> ir.Ref:
         """A new tensor ``L_grad_Y_<suffix>[variables] = rhs``, read back plainly."""
         return self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_{suffix}", variables, rhs)
+
+    def rewritable(self, path: Path) -> bool:
+        """True when the node at ``path`` is the whole right-hand side of a forward equation of the source that alone
+        defines its left-hand side over the equation's own positions (``tight``), each of whose variables a read
+        indexes plainly: ``rewrite`` may then give it another right-hand side equal to this one."""
+        read = {v for r in ir.refs(self.eq.rhs) for v in _plain(r) if v}
+        return not path and self.tight and self.t.origin.get(self.eq) == self.eq \
+            and set(_index_variables(self.eq.lhs)) <= read
+
+    def rewrite(self, rhs: ir.Expr) -> None:
+        """Compute the walked (``rewritable``) equation's left-hand side as ``rhs``, equal to its right-hand side."""
+        self.t.rewritten[self.eq] = replace(self.eq, lhs=_ref(self.eq.lhs.name, _indices(self.eq.lhs)), rhs=rhs)

@@ -271,6 +271,8 @@ class ArrayExpression:
     def product(self, node: ir.Product, path) -> Value:
         arrays, scalars = [], []
         for k, (factor, inverted) in enumerate(zip(node.factors, node.inverted)):
+            if isinstance(factor, ir.Num) and factor.value == 1 and len(node.factors) > 1:
+                continue      # 1 / x is written (1) / x: a multiplication by 1 changes nothing
             value = self.expr(factor, path + (k,))
             if inverted:      # x/0 is inf, as in NumPy
                 value = Value(f"np.divide(1.0, {value.code})", value.vars,
