@@ -3,7 +3,8 @@
 Every atom is a *factor* over its variables (at most two, distinct): a unary relation is one bitset row, a binary
 one a bitset row per value of its first variable. The planner eliminates each variable the head does not keep: a
 variable in one factor is projected out (``Project``), a variable in two binary factors is joined out by a Boolean
-product (``Product``: the left factor's rows gather the right's rows). Factors over the same variables are
+product (``Product``: the left factor's rows gather the right's rows, the side needing fewer transposes on the left,
+else the delta's; the kernel skips the right's empty rows, so a small delta on either side costs little). Factors over the same variables are
 intersected (``And``) and a unary factor filters the binary factor holding its variable (``Filter``); a negated
 atom removes tuples from the first factor that covers its variables. ``Transpose`` turns a binary factor's
 variable order round where a step needs the other. The plan depends only on the rule's shape (the head's and atoms'
@@ -216,8 +217,9 @@ class _Planner:
             return False
         variable = next((v for v in pairs if set(holders[v]) & self.small), pairs[0])
         left, right = holders[variable]
-        if right in self.small and left not in self.small:
-            left, right = right, left
+        turns = {(a, b): (self.slots[a][1] != variable) + (self.slots[b][0] != variable)
+                 for a, b in ((left, right), (right, left))}
+        left, right = min(turns, key=lambda pair: (turns[pair], pair[0] not in self.small))
         if self.slots[left][1] != variable:
             self.transpose(left)
         if self.slots[right][0] != variable:

@@ -36,6 +36,14 @@ class Bits:
         """No tuple."""
         return cls(np.zeros(_layout(shape), dtype=np.uint64), shape, 0)
 
+    def copy(self) -> Bits:
+        """A copy of the words (and count)."""
+        return Bits(self.words.copy(), self.shape, self.count)
+
+    def nonempty(self) -> bool:
+        """True when the relation holds a tuple."""
+        return bool(self.count) if self.count is not None else bool(self.words.any())
+
     def changed(self) -> None:
         """Forget what was derived from the words (they were written)."""
         self.count = None
@@ -117,22 +125,16 @@ def union_into(target: Bits, value, kernels: BitsetKernels) -> Bits:
 def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernels, delta: int | None = None) -> Bits:
     """``target |= `` the head relation one rule derives (``rs.conjunction``'s ``head``, ``atoms`` and ``negated``,
     their relations ``Bits`` or anything ``pack`` takes), joined by the rule's ``bitset_plan`` (atom ``delta``
-    first), else by ``tlc_runtime.sparse`` on dense copies; returns ``target``."""
+    first; a rule without one is ``rs.conjunction``'s, on dense copies); returns ``target``."""
     head, shape = tuple(head), tuple(int(n) for n in shape)
     steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
     if steps is None:
-        derived = rs.conjunction(head, shape, [(_plain(r), s) for r, s in atoms],
-                                 [(_plain(r), s) for r, s in negated], storage=rs.DENSE)
-        return union_into(target, derived, kernels)
+        raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
     result = _Run(head, shape, atoms, negated, kernels).run(steps)
     if result is not None:
         kernels.combine("or", target.words, target.words, result)
         target.changed()
     return target
-
-
-def _plain(relation):
-    return dense(relation) if isinstance(relation, Bits) else relation
 
 
 class _Run:
