@@ -29,7 +29,7 @@ class BitsetSpec:
 
     def bind(self, address_of, threads: int | None = None, owner=None) -> BitsetKernels:
         """The callable kernels, with addresses from ``address_of(symbol)``."""
-        names = ("product", "transpose", "any", *OPERATIONS, "select", "advance")
+        names = ("product", "scatter", "transpose", "any", *OPERATIONS, "select", "advance")
         return BitsetKernels(self, {n: address_of(f"{self.symbol}_{n}") for n in names}, threads, owner)
 
 
@@ -49,6 +49,7 @@ class BitsetKernels:
         self._owner = owner          # keeps the engine or library holding the code alive
         pointer, i64 = ctypes.c_void_p, ctypes.c_int64
         self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 4)(addresses["product"])
+        self._scatter = ctypes.CFUNCTYPE(None, *[pointer] * 5, *[i64] * 4)(addresses["scatter"])
         self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 4)(addresses["transpose"])
         self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
         self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
@@ -72,12 +73,30 @@ class BitsetKernels:
         _check(out, left, right, live)
         rows, lwords = left.shape
         if out.shape != (rows, right.shape[1]) or live.shape != (1, lwords) or right.shape[0] > 64 * lwords or \
-                out is right or (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
+                np.may_share_memory(out, right) or np.may_share_memory(out, left) or \
+                (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
             raise ValueError(f"kernel {self.spec.symbol}_product: operands {left.shape}, {right.shape}, "
                              f"{live.shape} do not give {out.shape}")
         pointers = (out.ctypes.data, left.ctypes.data, right.ctypes.data, live.ctypes.data)
         self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], lo, hi), rows,
                     rows * max(lwords, right.shape[1]), (out, left, right, live))
+
+    def scatter(self, out: np.ndarray, left: np.ndarray, indptr: np.ndarray, columns: np.ndarray,
+                live: np.ndarray) -> None:
+        """``product`` with the right side as CSR (``indptr``, ``columns``; its rows at most ``64 ×`` ``left``'s
+        words, its columns within ``out``'s words)."""
+        _check(out, left, live)
+        rows, lwords = left.shape
+        indptr, columns = (np.ascontiguousarray(a, dtype=np.int64) for a in (indptr, columns))
+        if out.shape[0] != rows or live.shape != (1, lwords) or len(indptr) - 1 > 64 * lwords or \
+                indptr[0] != 0 or indptr[-1] != len(columns) or np.any(np.diff(indptr) < 0) or \
+                (len(columns) and (columns.min() < 0 or columns.max() >= 64 * out.shape[1])) or \
+                (len(indptr) - 1 < 64 * lwords and _past(live, len(indptr) - 1)) or np.may_share_memory(out, left):
+            raise ValueError(f"kernel {self.spec.symbol}_scatter: operands {left.shape}, {len(indptr) - 1} CSR rows "
+                             f"and {live.shape} do not give {out.shape}")
+        pointers = (out.ctypes.data, left.ctypes.data, live.ctypes.data, indptr.ctypes.data, columns.ctypes.data)
+        self._split(lambda lo, hi: self._scatter(*pointers, lwords, out.shape[1], lo, hi), rows, rows * lwords,
+                    (out, left, live, indptr, columns))
 
     def transpose(self, source: np.ndarray, columns: int) -> np.ndarray:
         """The ``columns × rows`` transpose of ``source`` (``rows`` rows of ``columns`` bits)."""

@@ -20,16 +20,22 @@ from tlc_runtime.bitset_native import BitsetKernels, words_for
 from tlc_runtime.bitset_plan import And, Cross, Filter, Plan, Product, Project, Transpose, plan
 
 
+SCATTER = 4
+"""A product joins with the right side's rows as CSR (a bit set per column of each row) when it holds fewer than one
+tuple per this many words: a scattered bit costs about as much as this many word ORs of a row."""
+
+
 class Bits:
     """A relation as bitset rows (see the module docstring); ``count`` is its number of tuples when known."""
 
-    __slots__ = ("words", "shape", "count", "_transposed")
+    __slots__ = ("words", "shape", "count", "_transposed", "_csr")
 
     def __init__(self, words: np.ndarray, shape: tuple[int, ...], count: int | None = None):
         self.words = words
         self.shape = tuple(int(n) for n in shape)
         self.count = count
         self._transposed: np.ndarray | None = None
+        self._csr: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def empty(cls, shape: tuple[int, ...]) -> Bits:
@@ -48,6 +54,13 @@ class Bits:
         """Forget what was derived from the words (they were written)."""
         self.count = None
         self._transposed = None
+        self._csr = None
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """A binary relation's rows as CSR ``(indptr, columns)`` (kept until the words change)."""
+        if self._csr is None:
+            self._csr = rows_csr(self.words)
+        return self._csr
 
     def transposed(self, kernels: BitsetKernels) -> np.ndarray:
         """A binary relation's words with its arguments swapped (kept until the words change)."""
@@ -57,7 +70,7 @@ class Bits:
 
     def __len__(self) -> int:
         if self.count is None:
-            self.count = int(np.unpackbits(self.words.view(np.uint8)).sum(dtype=np.int64))
+            self.count = popcount(self.words)
         return self.count
 
     def __array__(self, dtype=None, copy=None):
@@ -66,6 +79,24 @@ class Bits:
 
     def __repr__(self) -> str:
         return f"Bits({self.shape})"
+
+
+def popcount(words: np.ndarray) -> int:
+    """The number of bits set in ``words``."""
+    if hasattr(np, "bitwise_count"):    # NumPy 2
+        return int(np.bitwise_count(words).sum(dtype=np.int64))
+    return int(np.unpackbits(words.view(np.uint8)).sum(dtype=np.int64))
+
+
+def rows_csr(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bitset rows as CSR ``(indptr, columns)``, columns ascending in each row: only the words holding a bit are
+    unpacked."""
+    row, word = np.nonzero(words)
+    bits = np.unpackbits(words[row, word].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    at, bit = np.nonzero(bits)
+    indptr = np.zeros(words.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row[at], minlength=words.shape[0]), out=indptr[1:])
+    return indptr, word[at].astype(np.int64) * 64 + bit
 
 
 def _layout(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -202,12 +233,15 @@ class _Run:
 
     def product(self, step: Product) -> None:
         (a, _), left, _ = self.factors[step.left]
-        (_, b), right, _ = self.factors[step.right]
+        (_, b), right, source = self.factors[step.right]
         out = np.zeros((left.shape[0], right.shape[1]), dtype=np.uint64)
         live = np.zeros((1, left.shape[1]), dtype=np.uint64)
         found = self.kernels.any(right)
         live[:, :found.shape[1]] = found
-        self.kernels.product(out, left, right, live)
+        if source is not None and SCATTER * len(source) < right.size:    # sparse rows: a bit per column, not a row
+            self.kernels.scatter(out, left, *source.csr(), live)
+        else:
+            self.kernels.product(out, left, right, live)
         self.set(step.left, (a, b), out)
 
     def project(self, step: Project) -> None:

@@ -80,6 +80,16 @@ def test_mutual_recursion_on_random_graphs(seed, degree, bitset_rules):
     assert bitset_rules
 
 
+def test_sparse_rows_join_as_csr(monkeypatch):
+    from tlc_runtime.bitset_native import BitsetKernels
+
+    scatters = record_calls(monkeypatch, BitsetKernels, "scatter", lambda args, result: args[1].shape)
+    rng = np.random.default_rng(3)
+    agree(MUTUAL, E=graph(rng, 700, 2.0), F=graph(rng, 700, 1.0))
+    agree(TURNED, E=graph(rng, 500, 1.0), F=graph(rng, 500, 3.0))
+    assert scatters
+
+
 def test_argument_orders_and_acyclic_graphs(bitset_rules):
     rng = np.random.default_rng(4)
     e, f = np.triu(graph(rng, 100, 6.0), 1), np.triu(graph(rng, 100, 6.0), 1)
@@ -226,6 +236,9 @@ def test_the_kernels_match_numpy(rows, columns, kernels):
     live = np.zeros((1, wa.shape[1]), dtype=np.uint64)
     live[:, :kernels.any(wr).shape[1]] = kernels.any(wr)
     kernels.product(out, wa, wr, live)
+    np.testing.assert_array_equal(bs.dense(bs.Bits(out, (rows, 77))), (a.astype(float) @ right) > 0)
+    out = np.zeros((rows, 2), dtype=np.uint64)
+    kernels.scatter(out, wa, *bs.rows_csr(wr), live)
     np.testing.assert_array_equal(bs.dense(bs.Bits(out, (rows, 77))), (a.astype(float) @ right) > 0)
     new, known = bs.pack(a, a.shape), bs.pack(b, b.shape)
     delta = bs.advance(new, known, kernels)

@@ -7,6 +7,9 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
 - ``void f_product(out, left, right, live, lwords, rwords, lo, hi)``: ``out[x] |= right[y]`` for every bit ``y`` of
   ``left[x] & live`` (``live`` marks the rows of ``right`` that hold a bit): a Boolean matrix product, one word OR
   per word of a row of ``right`` per pair of ``left``, the set bits found by counting trailing zeros;
+- ``void f_scatter(out, left, live, indptr, columns, lwords, owords, lo, hi)``: the same product with ``right`` as
+  CSR (``indptr``, ``columns``): bit ``z`` of ``out[x]`` set for each column ``z`` of each row ``y`` of ``left[x] &
+  live``, one bit set per pair and column instead of a row of word ORs (for a right side of sparse rows);
 - ``void f_transpose(out, in, inwords, outwords, lo, hi)``: ``out[y] |= bit x`` for every bit ``y`` of ``in[x]``
   (threads take ranges of 64 rows: each writes its own words of ``out``);
 - ``void f_any(out, in, words, lo, hi)``: bit ``x`` of ``out`` set when row ``x`` of ``in`` holds a bit (ranges of
@@ -41,6 +44,7 @@ def bitsets_module(ops: BitsetOps) -> ir.Module:
     module = ir.Module(name=ops.symbol)
     or_row = _or_row(module, f"{ops.symbol}_or_row")
     _product(module, f"{ops.symbol}_product", or_row)
+    _scatter(module, f"{ops.symbol}_scatter")
     _transpose(module, f"{ops.symbol}_transpose")
     _any(module, f"{ops.symbol}_any")
     for name, op in COMBINE.items():
@@ -101,6 +105,25 @@ def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
             def join(bit):
                 y = b.add(base, bit, flags=NSW)
                 b.call(or_row, [row, b.gep(right, [b.mul(y, rwords, flags=NSW)]), rwords])
+            _bits(b, word, join)
+    b.ret_void()
+
+
+def _scatter(module: ir.Module, name: str) -> None:
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 5 + [I64] * 4)
+    out, left, live, indptr, columns, lwords, owords, lo, hi = fn.args
+    with _counted(b, lo, hi, "x") as x:
+        first = b.mul(x, lwords, flags=NSW)
+        with _counted(b, ZERO, lwords, "w") as w:
+            word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
+            base = b.shl(w, SIX)
+
+            def join(bit):
+                y = b.add(base, bit, flags=NSW)
+                start = b.load(b.gep(indptr, [y]))
+                stop = b.load(b.gep(indptr, [b.add(y, ONE, flags=NSW)]))
+                with _counted(b, start, stop, "e") as e:
+                    _set_bit(b, out, x, owords, b.load(b.gep(columns, [e])))
             _bits(b, word, join)
     b.ret_void()
 
