@@ -114,6 +114,8 @@ def pack(value, shape: tuple[int, ...]) -> Bits:
         return value
     if value is None:
         return Bits.empty(shape)
+    if isinstance(value, rs.Tuples) and shape:
+        return _from_keys(rs.store(value, shape, rs.SPARSE).keys, shape)
     array = rs.store(dense(value) if isinstance(value, Bits) else value, shape, rs.DENSE)
     rows, words = _layout(shape)
     out = np.zeros((rows, words), dtype=np.uint64)
@@ -123,6 +125,32 @@ def pack(value, shape: tuple[int, ...]) -> Bits:
     packed = np.packbits(array.reshape(rows, shape[-1]), axis=1, bitorder="little")   # little-endian words
     out.view(np.uint8)[:, :packed.shape[1]] = packed
     return Bits(out, shape)
+
+
+def _from_keys(keys: np.ndarray, shape: tuple[int, ...]) -> Bits:
+    """The ``Bits`` of the sorted, distinct C-order ``keys`` of a relation of ``shape``: each word the OR of its bits
+    (``reduceat`` over the runs of keys in one word)."""
+    rows, words = _layout(shape)
+    out = np.zeros(rows * words, dtype=np.uint64)
+    if len(keys):
+        row, column = np.divmod(keys, shape[-1])
+        at = row * words + (column >> 6)
+        starts = np.flatnonzero(np.concatenate(([True], at[1:] != at[:-1])))
+        out[at[starts]] = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), (column & 63).astype(np.uint64)), starts)
+    return Bits(out.reshape(rows, words), shape, len(keys))
+
+
+def unpacked(value):
+    """A ``Bits`` relation as ``rs.conjunction`` reads it best: ``Tuples`` when sparse (``rs.FRONTIER_DENSITY``),
+    else a dense Boolean array; made from the words without a dense copy when sparse."""
+    if not isinstance(value, Bits):
+        return value
+    size = math.prod(value.shape)
+    if not value.shape or len(value) > rs.FRONTIER_DENSITY * size:
+        return dense(value)
+    indptr, columns = rows_csr(value.words)
+    row = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    return rs.Tuples(row * value.shape[-1] + columns, value.shape)
 
 
 def dense(value) -> np.ndarray:

@@ -8,11 +8,17 @@ The stratum packs the relations it reads once, keeps its own packed across round
 
 from __future__ import annotations
 
+import math
+
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
 from tlc.analysis.strata import Stratum
 from tlc.backends.shared.arrays import tuple_code
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc_runtime.bitset_plan import plan as bitset_plan
+
+PACKED_SPARSE = 1 << 22
+"""The most positions a relation stored sparsely may span for a bitset stratum to read it packed (512 KiB of
+words): packing and scanning cost its positions, and NumPy's joins of its tuples are cheaper past that."""
 
 
 def emit_bitsets(relational, kernels: str) -> None:
@@ -39,7 +45,7 @@ class _Bitsets:
         rules = {k: rule_of(self.program.equations[k], self.program) for k in self.stratum.equations}
         for rule in rules.values():
             for atom in (*rule.atoms, *rule.negated):
-                if atom.name not in members and atom.name not in self.packed:
+                if atom.name not in members and atom.name not in self.packed and self.packable(atom.name):
                     self.packed[atom.name] = internal("bits", atom.name)
                     self.lines.append(f"{self.packed[atom.name]} = bs.pack({r.name(atom.name)}, "
                                       f"{r.shape(atom.name)})  # bitset rows, packed once")
@@ -58,6 +64,13 @@ class _Bitsets:
             self.lines.append(f"{r.name(t)} = " + (unpacked if final == "dense" else
                                                    f"rs.store({unpacked}, {r.shape(t)}, {final!r})"))
 
+    def packable(self, name: str) -> bool:
+        """Whether the stratum reads relation ``name`` (not its own) as bitset rows: when it is stored dense or
+        spans at most ``PACKED_SPARSE`` positions (a large relation kept as tuples costs its tuples in NumPy joins,
+        where bitset rows would cost its positions)."""
+        return self.emitter.plan.storage.get(name, "dense") == "dense" or \
+            math.prod(self.r.shape(name)) <= PACKED_SPARSE
+
     def relation(self, name: str, override: dict[int, str], position: int) -> str:
         return override.get(position, self.packed.get(name, identifier(name)))
 
@@ -69,7 +82,9 @@ class _Bitsets:
         head, shape = self.r.spec(rule.head), self.r.shape(rule.head.name)
         specs = tuple(self.r.spec(a) for a in rule.atoms)
         negated = tuple(self.r.spec(a) for a in rule.negated)
-        steps = bitset_plan(head, specs, negated, delta)
+        tuples = [a.name for a in (*rule.atoms, *rule.negated)
+                  if a.name not in self.stratum.tensors and a.name not in self.packed]
+        steps = None if tuples else bitset_plan(head, specs, negated, delta)
         via = "" if delta is None else f" (delta of {rule.atoms[delta].name} first)"
         if steps is not None:
             self.emitter.note(k, f"bitset rows, native kernels{via}: {steps.describe()}")
@@ -80,20 +95,21 @@ class _Bitsets:
             self.lines.append(f"{pad}bs.conjunction({literal(head)}, {shape}, [{atoms}], [{neg}], {target}, "
                               f"{self.kernels}, {literal(delta)})")
             return
-        self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: no bitset plan (a constant, a "
-                             f"repeated variable, over two variables in the head or an atom, or a variable shared by "
-                             f"three atoms)")
+        why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more than "
+               f"{PACKED_SPARSE} positions)" if tuples else "no bitset plan (a constant, a repeated variable, over two "
+               "variables in the head or an atom, or a variable shared by three atoms)")
+        self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: {why}")
         atoms = ", ".join(f"({self.unpacked(a.name, override, n)}, {literal(s)})"
                           for n, (a, s) in enumerate(zip(rule.atoms, specs)))
         neg = ", ".join(f"({self.unpacked(a.name, {}, -1)}, {literal(s)})" for a, s in zip(rule.negated, negated))
         self.lines.append(f"{pad}bs.union_into({target}, rs.conjunction({literal(head)}, {shape}, [{atoms}], "
-                          f"negated=[{neg}], storage='dense'), {self.kernels})")
+                          f"negated=[{neg}], storage='auto'), {self.kernels})")
 
     def unpacked(self, name: str, override: dict[int, str], position: int) -> str:
-        """A relation a rule without a bitset plan reads: a packed one unpacked, one of an earlier stratum as it
-        is."""
+        """A relation a rule without a bitset plan reads: a packed one unpacked (tuples when sparse), one of an
+        earlier stratum as it is."""
         if position in override or name in self.stratum.tensors:
-            return f"bs.dense({self.relation(name, override, position)})"
+            return f"bs.unpacked({self.relation(name, override, position)})"
         return identifier(name)
 
     def seminaive(self, recursive: list[int], rules: dict[int, Rule]) -> None:
