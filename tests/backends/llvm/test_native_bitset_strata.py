@@ -276,3 +276,15 @@ def test_the_closure_strategys_product_matches_a_float_product(xs, ys, zs, spars
     got = bitset_join.product(operand, right, kernel)
     assert got.dtype == bool and got.shape == (xs, zs)
     np.testing.assert_array_equal(got, (left.astype(float) @ right.astype(float)) > 0)
+
+
+def test_a_large_relation_stored_sparsely_is_read_as_tuples(monkeypatch):
+    packed = record_calls(monkeypatch, bs, "pack", lambda args, result: tuple(args[1]))
+    rng = np.random.default_rng(10)
+    n = 5000        # 25M positions, 15k tuples: packing would cost the positions, NumPy's joins the tuples
+    inputs = {"E": tlc.Rows(rng.integers(0, n, (3 * n, 2))), "S": rng.random(n) < 0.01}
+    program = tlc.compile(REACH, backend="llvm", relations="auto")
+    assert "it reads E as tuples (sparse storage over more than" in program.explain(**inputs)
+    got = np.asarray(program(**inputs)["R"])
+    assert (n, n) not in packed
+    np.testing.assert_array_equal(got, np.asarray(tlc.compile(REACH, relations="sparse")(**inputs)["R"]))
