@@ -29,6 +29,7 @@ REACH = "R(x) = S(x)\nR(y) = R(x) E(x, y)"
 PROJECTED = ("A(x, y) = E(x, y) F(x, y)\nA(x, y) = M(x) E(x, y)\nM(x) = A(_y, x)\nK(x) = G(x)\n"
              "K(x) = E(x, y) E(y, z) K(z)")
 NEGATED = "T(x, z) = E(x, z) ~F(x, z)\nT(x, z) = T(x, y) E(y, z) ~F(x, z)\nU(x) = G(x)\nU(x) = E(x, y) U(y) ~F(x, y)"
+TERNARY = "T(x, y, z) = E(x, y) F(y, z)\nT(x, y, w) = T(x, y, z) F(z, w)"
 CONSTANT = "T(x) = E(0, x)\nT(y) = T(x) E(x, y)\nL(x) = T(x) E(x, x)"
 
 
@@ -84,10 +85,12 @@ def test_sparse_rows_join_as_csr(monkeypatch):
     from tlc_runtime.bitset_native import BitsetKernels
 
     scatters = record_calls(monkeypatch, BitsetKernels, "scatter", lambda args, result: args[1].shape)
+    packed = record_calls(monkeypatch, bs, "pack", lambda args, result: tuple(args[1]))
     rng = np.random.default_rng(3)
     agree(MUTUAL, E=graph(rng, 700, 2.0), F=graph(rng, 700, 1.0))
     agree(TURNED, E=graph(rng, 500, 1.0), F=graph(rng, 500, 3.0))
-    assert scatters
+    agree(MUTUAL, E=tlc.Rows(rng.integers(0, 2100, (4200, 2))), F=tlc.Rows(rng.integers(0, 2100, (4200, 2))))
+    assert scatters and (2100, 2100) in packed      # sparse storage over 4.4M positions, as many as the stratum's
 
 
 def test_argument_orders_and_acyclic_graphs(bitset_rules):
@@ -139,6 +142,7 @@ def test_negated_atoms_join_on_bitset_rows(bitset_rules):
 def test_rules_without_a_bitset_plan_join_in_numpy(bitset_rules):
     rng = np.random.default_rng(9)
     agree(CONSTANT, E=graph(rng, 100, 2.0))
+    agree(TERNARY, E=graph(rng, 30, 1.5), F=graph(rng, 30, 1.5))
     assert set(bitset_rules) == {("y",)}      # T(y) = T(x) E(x, y); the constant and the repeated variable: NumPy
 
 
@@ -284,7 +288,8 @@ def test_a_large_relation_stored_sparsely_is_read_as_tuples(monkeypatch):
     n = 5000        # 25M positions, 15k tuples: packing would cost the positions, NumPy's joins the tuples
     inputs = {"E": tlc.Rows(rng.integers(0, n, (3 * n, 2))), "S": rng.random(n) < 0.01}
     program = tlc.compile(REACH, backend="llvm", relations="auto")
-    assert "it reads E as tuples (sparse storage over more than" in program.explain(**inputs)
+    assert "it reads E as tuples (sparse storage over more positions than the stratum's relations" in \
+        program.explain(**inputs)
     got = np.asarray(program(**inputs)["R"])
     assert (n, n) not in packed
     np.testing.assert_array_equal(got, np.asarray(tlc.compile(REACH, relations="sparse")(**inputs)["R"]))

@@ -17,8 +17,8 @@ from tlc.backends.shared.quoting import comment, equation_comments, identifier, 
 from tlc_runtime.bitset_plan import plan as bitset_plan
 
 PACKED_SPARSE = 1 << 22
-"""The most positions a relation stored sparsely may span for a bitset stratum to read it packed (512 KiB of
-words): packing and scanning cost its positions, and NumPy's joins of its tuples are cheaper past that."""
+"""Positions (512 KiB of words) up to which a bitset stratum reads a relation stored sparsely packed whatever its own
+relations' size."""
 
 
 def emit_bitsets(relational, kernels: str) -> None:
@@ -60,16 +60,17 @@ class _Bitsets:
             self.seminaive(recursive, rules)
         for t in self.stratum.tensors:
             final = r.final.get(t, "dense")
-            unpacked = f"bs.dense({r.name(t)})"
-            self.lines.append(f"{r.name(t)} = " + (unpacked if final == "dense" else
-                                                   f"rs.store({unpacked}, {r.shape(t)}, {final!r})"))
+            self.lines.append(f"{r.name(t)} = " + (f"bs.dense({r.name(t)})" if final == "dense" else
+                                                   f"rs.store(bs.unpacked({r.name(t)}), {r.shape(t)}, {final!r})"))
 
     def packable(self, name: str) -> bool:
         """Whether the stratum reads relation ``name`` (not its own) as bitset rows: when it is stored dense or
-        spans at most ``PACKED_SPARSE`` positions (a large relation kept as tuples costs its tuples in NumPy joins,
-        where bitset rows would cost its positions)."""
+        spans no more positions than the stratum's own relations together, or than ``PACKED_SPARSE`` (a relation
+        kept as tuples costs its tuples in NumPy joins, bitset rows cost its positions, which a round of the stratum
+        costs anyway when they are no more than its own)."""
+        own = sum(math.prod(self.r.shape(t)) for t in self.stratum.tensors)
         return self.emitter.plan.storage.get(name, "dense") == "dense" or \
-            math.prod(self.r.shape(name)) <= PACKED_SPARSE
+            math.prod(self.r.shape(name)) <= max(own, PACKED_SPARSE)
 
     def relation(self, name: str, override: dict[int, str], position: int) -> str:
         return override.get(position, self.packed.get(name, identifier(name)))
@@ -95,8 +96,8 @@ class _Bitsets:
             self.lines.append(f"{pad}bs.conjunction({literal(head)}, {shape}, [{atoms}], [{neg}], {target}, "
                               f"{self.kernels}, {literal(delta)})")
             return
-        why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more than "
-               f"{PACKED_SPARSE} positions)" if tuples else "no bitset plan (a constant, a repeated variable, over two "
+        why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more positions than the "
+               f"stratum's relations and {PACKED_SPARSE})" if tuples else "no bitset plan (a constant, a repeated variable, over two "
                "variables in the head or an atom, or a variable shared by three atoms)")
         self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: {why}")
         atoms = ", ".join(f"({self.unpacked(a.name, override, n)}, {literal(s)})"
