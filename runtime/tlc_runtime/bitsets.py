@@ -167,8 +167,9 @@ def dense(value) -> np.ndarray:
 def advance(new: Bits, known: Bits, kernels: BitsetKernels) -> Bits:
     """The semi-naive step: ``new`` keeps only what ``known`` lacks and ``known`` gains it, in one pass; returns
     ``new``, the delta (its ``count`` set)."""
-    new.count = kernels.advance(new.words, known.words)
-    new._transposed = None
+    count = kernels.advance(new.words, known.words)
+    new.changed()
+    new.count = count
     known.changed()
     return new
 
@@ -184,7 +185,7 @@ def union_into(target: Bits, value, kernels: BitsetKernels) -> Bits:
 def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernels, delta: int | None = None) -> Bits:
     """``target |= `` the head relation one rule derives (``rs.conjunction``'s ``head``, ``atoms`` and ``negated``,
     their relations ``Bits`` or anything ``pack`` takes), joined by the rule's ``bitset_plan`` (atom ``delta``
-    first; a rule without one is ``rs.conjunction``'s, on dense copies); returns ``target``."""
+    first; a rule without one joins by ``rs.conjunction``, which emitted code calls itself); returns ``target``."""
     head, shape = tuple(head), tuple(int(n) for n in shape)
     steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
     if steps is None:
