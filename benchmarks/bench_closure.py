@@ -34,9 +34,11 @@ generation (``Sg(x,y) = Par(x,p) Sg(p,q) Par(y,q)``) on a random tree of ``--tre
 program (``tlc.datalog``, the datalog-conformance package's case); every method must derive as many tuples. Then a
 dense semi-naive stratum: mutual recursion ``A(x,z) = E(x,z)``, ``A(x,z) = B(x,y) E(y,z)``, ``B(x,z) = A(x,y) F(y,z)``
 on two random relations of ``--mutual`` nodes and 2 pairs a node (about two thirds of all pairs end up derived), with
-``relations="dense"`` on llvm (its joins with a dense operand on bitset rows, ``tlc_runtime.bitset_join``, once per
-``--threads`` count; the anchor of the ratios) and NumPy (float products), NumPy sparse, and scipy.sparse semi-naive
-by hand (Boolean CSR products), the anchor.
+``relations="dense"`` on llvm (the stratum kept as bitset rows, ``tlc_runtime.bitsets``: joins, deltas and unions
+in compiled kernels, once per ``--threads`` count; the anchor of the ratios) and NumPy (float products), NumPy sparse,
+and scipy.sparse semi-naive by hand (Boolean CSR products), the anchor. Last, a three-atom chain rule
+``C(x,w) = E(x,y) C(y,z) F(z,w)`` (with ``C(x,w) = E(x,w)``) on two random relations of ``--chain`` nodes, the same
+way (no scipy anchor).
 
 Targets (issue 18, llvm backend): tlc at most half the best anchor's time on every graph, the 3,000-node chain
 within 0.3 s, and two threads at least 1.7x one on the closure; a miss is printed as ``TARGET MISSED``.
@@ -149,6 +151,7 @@ def random_tree(n: int, window: int, seed: int = 0) -> np.ndarray:
 
 SAME_GENERATION = "Sg(x, y) = Par(x, p) Par(y, p)\nSg(x, y) = Par(x, p) Sg(p, q) Par(y, q)\n"
 MUTUAL = "A(x, z) = E(x, z)\nA(x, z) = B(x, y) E(y, z)\nB(x, z) = A(x, y) F(y, z)\n"
+CHAIN3 = "C(x, w) = E(x, w)\nC(x, w) = E(x, y) C(y, z) F(z, w)\n"
 
 
 def run_scipy_mutual(e: np.ndarray, f: np.ndarray) -> int:
@@ -488,6 +491,14 @@ def _whole_programs_and_threads(report: dict, args, failures: list, threads_sect
     report["programs"]["mutual-dense"] = _program_report(
         f"mutual recursion, dense semi-naive, on two random relations of {args.mutual} nodes (2 pairs a node)", runs,
         args, failures, strategy="dense")
+    e, f = (rng.random((args.chain, args.chain)) < 2 / args.chain for _ in range(2))
+    runs = {f"tlc llvm dense, {t} thread{'s' if t != 1 else ''}":
+            (lambda t=t: run_tlc_program(CHAIN3, {"E": e, "F": f}, "llvm", "dense", t)) for t in THREADS}
+    runs["tlc numpy dense"] = lambda: run_tlc_program(CHAIN3, {"E": e, "F": f}, "numpy", "dense", max(THREADS))
+    runs["tlc numpy sparse"] = lambda: run_tlc_program(CHAIN3, {"E": e, "F": f}, "numpy", "sparse", max(THREADS))
+    report["programs"]["chain3-dense"] = _program_report(
+        f"a three-atom chain rule, dense semi-naive, on two random relations of {args.chain} nodes (2 pairs a node)",
+        runs, args, failures, strategy="dense")
     if threads_section:
         n, edges = random_dag(16_384, 160_000)     # enough word ORs (edges x 256 words) for threads to matter
         print(f"\nthreads on the closure loop and on tlc's run: a random DAG of {n} nodes, {len(edges)} edges; "
@@ -506,6 +517,7 @@ def main() -> None:
     parser.add_argument("--tree", type=int, default=20_000, help="nodes of the same-generation tree")
     parser.add_argument("--only-programs", action="store_true", help="skip the closure graphs")
     parser.add_argument("--mutual", type=int, default=3000, help="nodes of the dense mutual recursion")
+    parser.add_argument("--chain", type=int, default=1000, help="nodes of the dense three-atom chain recursion")
     parser.add_argument("--graph", action="append", metavar="NAME",
                         help="measure only this graph (repeatable; skips the whole programs and the threads section)")
     add_json_option(parser, "closure")

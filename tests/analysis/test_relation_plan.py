@@ -8,8 +8,8 @@ import pytest
 
 import tlc
 
-from tlc.analysis.relation_plan import (CLOSURE_BUDGET, DENSE_BUDGET, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE, closure_shape,
-                                        plan_relations, relational, rule_of)
+from tlc.analysis.relation_plan import (CLOSURE_BUDGET, DENSE_BUDGET, NATIVE_BITSETS, NATIVE_CLOSURE, PLAIN_SPARSE_SIZE,
+                                        closure_shape, plan_relations, relational, rule_of)
 from tlc.analysis.shapes import infer_shapes, symbolic_axes
 from tlc.analysis.strata import stratify
 from tlc.api import frontend
@@ -134,10 +134,10 @@ def test_a_call_with_other_tuple_counts_is_planned_again():
      "sparse closure: native llvm kernel (a traversal per source), 2 threads"),
     ("sparse", frozenset({NATIVE_CLOSURE}), 2, 10, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
     ("sparse", frozenset(), 2, None, "sparse semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
-    ("dense", frozenset({NATIVE_CLOSURE}), 2, None, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse), but "
-     "a rule of two binary atoms joined on one variable with a dense operand joins as a native llvm kernel "
-     "(word-parallel OR of bitset rows, tlc_runtime.bitset_join), 2 threads over words; other rules, the unions and "
-     "the deltas stay NumPy"),
+    ("dense", frozenset({NATIVE_BITSETS}), 2, None, "dense semi-naive: native llvm kernels on bitset rows "
+     "(tlc_runtime.bitsets: the relations stay packed across rounds; joins, deltas and unions word-parallel), "
+     "2 threads; a rule without a bitset plan joins in NumPy on unpacked rows (the backend's notes name each rule's)"),
+    ("dense", frozenset({NATIVE_CLOSURE}), 2, None, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
     ("dense", frozenset(), 2, None, "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"),
 ])
 def test_a_stratum_says_where_it_runs(force, capabilities, threads, max_rounds, where):

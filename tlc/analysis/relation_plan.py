@@ -51,6 +51,10 @@ HASH_JOIN_TUPLES = 1 << 10
 next join key; probing a hash table of the inner side (built once per relation) needs no sort and measured 5-25%
 faster from 2,000 input tuples up (same generation, mutual and linear recursion, bench_closure); below, either
 takes microseconds and a merge join builds no table."""
+NATIVE_BITSETS = "native-bitsets"
+"""Backend capability: ``dense`` strata stay bitset rows across rounds (``tlc_runtime.bitsets``): rules join by
+compiled Boolean products, projections and word operations (``tlc_runtime.bitset_plan``), and each round's delta and
+union are one compiled pass."""
 ARRAY_RELATIONS = "array-relations"
 """Backend capability: ``dense`` semi-naive strata run as the backend's own array code (the general schedule's,
 ``ScheduleEmitter.ARRAY_STRATEGIES``; Dask), not on ``tlc_runtime.sparse``, so their contractions are planned."""
@@ -170,11 +174,10 @@ class StratumPlan:
             return "closure: NumPy runtime (tlc_runtime.reach, bitsets in Python integers)"
         if self.strategy == "dense" and ARRAY_RELATIONS in capabilities:
             return "dense semi-naive: the backend's array code (Boolean products as its contractions)"
-        if self.strategy == "dense" and NATIVE_CLOSURE in capabilities:
-            return (f"dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse), but a rule of two binary atoms "
-                    f"joined on one variable with a dense operand joins as a native llvm kernel (word-parallel OR of "
-                    f"bitset rows, tlc_runtime.bitset_join), {threads} thread{plural} over words; other rules, the "
-                    f"unions and the deltas stay NumPy")
+        if self.strategy == "dense" and NATIVE_BITSETS in capabilities:
+            return (f"dense semi-naive: native llvm kernels on bitset rows (tlc_runtime.bitsets: the relations stay "
+                    f"packed across rounds; joins, deltas and unions word-parallel), {threads} thread{plural}; a rule "
+                    f"without a bitset plan joins in NumPy on unpacked rows (the backend's notes name each rule's)")
         if self.strategy == "dense":
             return "dense semi-naive: NumPy/scipy runtime (tlc_runtime.sparse)"
         if self.strategy == "sparse":

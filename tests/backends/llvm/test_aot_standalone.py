@@ -288,3 +288,16 @@ def test_ahead_of_time_builds_and_the_jit_share_llvm_safely_across_threads():
         ran = pool.map(compile_and_run, range(6))
         assert all(size > 0 for size in built)
         list(ran)
+
+
+@needs_cc
+def test_bitset_strata_artefact_runs_its_native_kernels_from_the_library(tmp_path, rng):
+    mutual = "A(x, z) = E(x, z)\nA(x, z) = B(x, y) E(y, z)\nB(x, z) = A(x, y) F(y, z)"
+    inputs = {"E": rng.random((90, 90)) < 0.03, "F": rng.random((90, 90)) < 0.03}
+    program = tlc.compile(mutual, backend="llvm", relations="dense")
+    results, source, loaded = _run_artefact(tmp_path, program, inputs, COMPILER + OPTIONAL)
+    assert "bitset_native.BitsetSpec('tlc_bitsets_v1')" in source and "bs.advance(" in source
+    assert not loaded & set(COMPILER + OPTIONAL)
+    expected = tlc.compile(mutual, relations="dense")(**inputs)
+    for name in ("A", "B"):
+        np.testing.assert_array_equal(results[name], np.asarray(expected[name]))

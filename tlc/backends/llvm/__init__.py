@@ -5,7 +5,8 @@ picks the loop threads split) <- ``emit`` (the NumPy module with kernel calls); 
 LLVM IR) and ``jit`` (host-tuned O3, one MCJIT engine, cache) need llvmlite; ``program`` runs programs
 (``load``); ``aot`` writes LLVM IR, assembly, objects and shared libraries; ``closure`` and ``semiring`` are the fixed
 kernels: the closure strategy's loop over strong components (and a traversal per source for sparse closures), and
-the semiring strategy's relaxation over CSR and label setting. Emitted
+the semiring strategy's relaxation over CSR and label setting; ``bitsets`` holds the kernels dense semi-naive strata
+run on as bitset rows. Emitted
 code calls kernels through ``tlc_runtime.native``, which also splits them over threads.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from tlc.backends.llvm.emit import emit_llvm
 from tlc.backends.registry import Backend
-from tlc.analysis.relation_plan import NATIVE_CLOSURE, NATIVE_JOINS
+from tlc.analysis.relation_plan import NATIVE_BITSETS, NATIVE_CLOSURE, NATIVE_JOINS
 from tlc.analysis.semiring_plan import NATIVE_SEMIRING
 from tlc.driver.plan import FUSED_FOLDS
 
@@ -27,6 +28,6 @@ def _load(planned, emitted):
 BACKEND = Backend("llvm", "native kernels through llvmlite (MCJIT), threads, ahead-of-time artefacts", emit_llvm,
                   _load,
                   extra="llvm", requires=("llvmlite",),
-                  capabilities=frozenset({FUSED_FOLDS, NATIVE_CLOSURE, NATIVE_JOINS, NATIVE_SEMIRING}),
+                  capabilities=frozenset({FUSED_FOLDS, NATIVE_BITSETS, NATIVE_CLOSURE, NATIVE_JOINS, NATIVE_SEMIRING}),
                   function_fallbacks={"not": "negation of a numeric tensor has no kernel form yet (rt.negate)",
                                       "concat": "concat reshapes (a view in NumPy)"})

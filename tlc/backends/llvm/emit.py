@@ -13,7 +13,7 @@ from __future__ import annotations
 from tlc.analysis.projection import analyse
 from tlc.backends.llvm.from_ir import Lowering, lower_equation
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps, join_order, join_shapes
-from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, SemiringLoop, describe, symbol_for
+from tlc.backends.llvm.kernel import BitsetOps, ClosureLoop, CountingLoop, Kernel, SemiringLoop, describe, symbol_for
 from tlc.backends.registry import Emitted
 from tlc.backends.shared.arrays import ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.quoting import comment, counts_of, equation_comments, literal
@@ -29,6 +29,9 @@ COUNTING_CALL = "_counting"
 SETS_CALL = "_sets"
 """The name emitted code calls the compiled set kernels by (``tlc_runtime.native_joins.SetKernel``)."""
 JOINS_IMPORT = "import tlc_runtime.native_joins as nj"
+BITSETS_CALL = "_bitsets"
+"""The name emitted code passes the compiled bitset kernels by (``tlc_runtime.bitset_native.BitsetKernels``)."""
+BITSETS_IMPORTS = ("import tlc_runtime.bitsets as bs", "import tlc_runtime.bitset_native as bitset_native")
 
 
 class LlvmEmitter(ScheduleEmitter):
@@ -53,10 +56,14 @@ class LlvmEmitter(ScheduleEmitter):
         """The compiled join shapes sparse strata use, with their call names."""
         self.sets_used = False
         """Whether native joins use the compiled set kernels (``SETS_CALL``)."""
+        self.bitsets_used = False
+        """Whether dense strata run as bitset rows on the compiled bitset kernels (``BITSETS_CALL``)."""
 
     def tables(self) -> list[str]:
         """``KERNELS``: the compiled kernels by call name, which the loader binds."""
         table = [JOINS_IMPORT] if self.sets_used else []
+        if self.bitsets_used:
+            table += ["", *BITSETS_IMPORTS]
         if self.semiring_loops:
             table += ["", "import tlc_runtime.semiring_native as semiring_native"]
         table += ["", "# compiled kernels: name -> symbol, array types, output type, loop variables, variable threads "
@@ -83,11 +90,14 @@ class LlvmEmitter(ScheduleEmitter):
             table.append(f"    {literal(call)}: {spec},  {comment(loop.label)}")
         if self.sets_used:
             table.append(f"    {literal(SETS_CALL)}: nj.SetSpec({literal(SetOps().symbol)}),  {comment(SetOps().label)}")
+        if self.bitsets_used:
+            table.append(f"    {literal(BITSETS_CALL)}: bitset_native.BitsetSpec({literal(BitsetOps().symbol)}),  "
+                         f"{comment(BitsetOps().label)}")
         table.append("}")
         return table
 
     @property
-    def kernels(self) -> dict[str, Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps]:
+    def kernels(self) -> dict[str, Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps | BitsetOps]:
         """Kernels by call name (after ``module()``)."""
         kernels = {name: lowering.kernel for name, lowering in self.lowerings.items()}
         if self.closure_loop is not None:
@@ -95,6 +105,8 @@ class LlvmEmitter(ScheduleEmitter):
         kernels.update({call: loop for loop, call in self.join_loops.items()})
         if self.sets_used:
             kernels[SETS_CALL] = SetOps()
+        if self.bitsets_used:
+            kernels[BITSETS_CALL] = BitsetOps()
         if self.counting_loop is not None:
             kernels[COUNTING_CALL] = self.counting_loop
         return kernels | self.semiring_loops
@@ -128,6 +140,15 @@ class LlvmEmitter(ScheduleEmitter):
         """The compiled closure loop, which dense strata's Boolean matrix products run on (``rs.conjunction``)."""
         self.closure_loop = ClosureLoop()
         return CLOSURE_CALL
+
+    def bitset_ops(self) -> str:
+        """The compiled bitset kernels, on which dense semi-naive strata stay bitset rows across rounds."""
+        self.bitsets_used = True
+        return BITSETS_CALL
+
+    def note(self, k: int, text: str) -> None:
+        """Record where equation ``k`` runs (``explain`` lists it under the backend's decisions)."""
+        self.decisions.setdefault(k, []).append(text)
 
     def semiring_kernel(self, semiring) -> str:
         """The compiled kernels of ``semiring``'s fold and combine (relaxation and label setting; for a sum, path

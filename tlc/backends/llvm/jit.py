@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass
 
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps
-from tlc.backends.llvm.kernel import ClosureLoop, CountingLoop, Kernel, KernelError, SemiringLoop, symbol_for
+from tlc.backends.llvm.kernel import (BitsetOps, ClosureLoop, CountingLoop, Kernel, KernelError, SemiringLoop,
+                                     symbol_for)
 from tlc.backends.llvm.object_cache import FORMAT, ObjectCache
 from tlc.errors import TlcError
 from tlc.interrupts import deferred
@@ -109,6 +110,9 @@ def lower(kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop 
     if isinstance(kernel, (JoinLoop, SetOps)):
         from tlc.backends.llvm.joins import join_module, sets_module    # needs llvmlite, which is optional
         return str(join_module(kernel) if isinstance(kernel, JoinLoop) else sets_module(kernel))
+    if isinstance(kernel, BitsetOps):
+        from tlc.backends.llvm.bitsets import bitsets_module    # needs llvmlite, which is optional
+        return str(bitsets_module(kernel))
     if isinstance(kernel, ClosureLoop):
         from tlc.backends.llvm.closure import closure_module    # needs llvmlite, which is optional
         return str(closure_module(kernel, symbol))
@@ -174,7 +178,7 @@ class Jit:
                     raise TlcError(f"LLVM failed to compile the kernel for {label}: {str(err).strip()}") from None
                 finally:
                     emitted, self._loading, self._emitted = self._emitted, None, None
-                if not address and not isinstance(kernel, (JoinLoop, SetOps)):
+                if not address and not isinstance(kernel, (JoinLoop, SetOps, BitsetOps)):
                     raise TlcError(f"LLVM produced no code for the kernel of {label}")
                 if emitted is not None:
                     self._objects.store(key, emitted)

@@ -337,6 +337,8 @@ def describe(kernel) -> str:
     """One line: ``out[i] += relu(sum[j](W[i, j] * X[j]) + B[i])``, plus the loop plan."""
     if isinstance(kernel, (JoinLoop, SetOps)):
         return kernel.label
+    if isinstance(kernel, BitsetOps):
+        return f"{kernel.label}  [threads split rows or words]"
     if isinstance(kernel, ClosureLoop):
         return f"{kernel.label}  [threads split words]"
     if isinstance(kernel, (SemiringLoop, CountingLoop)):
@@ -414,3 +416,19 @@ class CountingLoop:
     def symbol(self) -> str:
         """The compiled pass's function name (the ordering's is ``symbol_order``)."""
         return f"tlc_counting_v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class BitsetOps:
+    """The kernels of dense semi-naive strata kept as bitset rows (``tlc_runtime.bitsets``), compiled once for every
+    program: Boolean products, transposes, projections, word-wise and/and-not/or, row selection and the semi-naive
+    step ``new &= ~known; known |= new`` (``bitsets.py``)."""
+
+    label: str = "bitset rows: products, transposes, projections, and/and-not/or, the semi-naive delta and union"
+    version: int = 1
+    """Bumped when the generated code changes (it names the symbol)."""
+
+    @property
+    def symbol(self) -> str:
+        """The prefix of the functions' names."""
+        return f"tlc_bitsets_v{self.version}"

@@ -4,13 +4,15 @@ Each rule becomes one ``rs.conjunction(head, shape, atoms, negated, storage)`` c
 relation with its argument spec (variable names, constant positions); recursion is a semi-naive loop
 over ``rs.union``/``rs.minus``, or ``rs.closure`` of the step relation for a closure (the emitter's
 ``closure_call``: a backend may pass it a compiled loop). A backend with ``NATIVE_JOINS`` emits a sparse stratum's
-rules and set operations through its ``join_call`` and ``set_call`` instead (compiled joins), and a backend with a
-``bitset_kernel`` passes it to the dense strategies' rules (Boolean matrix products on bitset rows).
+rules and set operations through its ``join_call`` and ``set_call`` instead (compiled joins), a backend with
+``bitset_ops`` keeps a ``dense`` stratum as bitset rows (``relational_bitsets``), and a backend with a
+``bitset_kernel`` passes it to the closure strategy's rules (Boolean matrix products on bitset rows).
 """
 
 from __future__ import annotations
 
 from tlc.backends.shared.arrays import constant_position, tuple_code
+from tlc.backends.shared.relational_bitsets import emit_bitsets
 from tlc.backends.shared.relational_duckdb import emit_duckdb
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
@@ -41,7 +43,9 @@ class _Relational:
         """Whether the recursion runs as the closure of its step relation (else semi-naive)."""
         self.native = plan.native_joins(emitter.NATIVE_JOINS, emitter.max_rounds)
         """Whether rules run as the backend's compiled joins (``emitter.join_call``, ``emitter.set_call``)."""
-        self.bitsets = emitter.bitset_kernel() if self.working == "dense" else None
+        self.packed = emitter.bitset_ops() if plan.strategy == "dense" else None
+        """The name of the backend's compiled bitset kernels, on which a ``dense`` stratum stays bitset rows."""
+        self.bitsets = emitter.bitset_kernel() if self.working == "dense" and self.packed is None else None
         """The name of the backend's compiled word-OR loop that dense matrix products run on, if it has one."""
 
     def name(self, tensor: str) -> str:
@@ -63,6 +67,8 @@ class _Relational:
         recursive = [k for k in self.stratum.equations if k not in base]
         if self.closing and self.closure_of_step(base):     # no empty start: an n x n one costs a zeroing
             return self.finish()
+        if self.packed is not None:
+            return emit_bitsets(self, self.packed)
         for t in self.stratum.tensors:
             data = f"inputs[{literal(t)}]" if t in self.emitter.inputs else "None"
             self.lines.append(f"{self.name(t)} = rs.store({data}, {self.shape(t)}, {self.working!r})")

@@ -185,6 +185,14 @@ class ScheduleEmitter:
         Boolean matrix products run on (``tlc_runtime.bitset_join``), or None; a backend with one overrides it."""
         return None
 
+    def bitset_ops(self) -> str | None:
+        """The name emitted code passes ``tlc_runtime.bitsets`` as its compiled kernels, so that dense semi-naive
+        strata stay bitset rows across rounds (``relational_bitsets``), or None; a backend with them overrides it."""
+        return None
+
+    def note(self, k: int, text: str) -> None:
+        """Record where equation ``k`` runs, for ``explain`` (a backend that reports decisions overrides it)."""
+
     def semiring_kernel(self, semiring) -> str | None:
         """The name emitted code passes as ``sr.fixpoint``'s native kernels for ``semiring`` (a
         ``semiring_plan.Semiring``), or None to run it in NumPy/scipy; a backend with native kernels overrides it."""

@@ -1,0 +1,170 @@
+"""The compiled bitset kernels (``tlc.backends.llvm.bitsets``) behind checked calls, split over threads.
+
+Every array is a C-contiguous uint64 ``rows × words`` array of bitset rows (``tlc_runtime.bitsets``). The kernels
+trust their arguments; these wrappers check shapes and types first, and split rows (products, word operations,
+selections), 64-row blocks (transposes, projections: each thread writes its own words) or words (the semi-naive
+step) over threads when the work pays for them (``native.in_threads``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+import numpy as np
+
+from tlc_runtime.native import default_threads, in_threads
+
+WORK = 1 << 18
+"""Words a call touches below which it runs on one thread (about 0.1 ms of word operations)."""
+OPERATIONS = ("and", "andnot", "or")
+"""The word-wise operations of ``BitsetKernels.combine``."""
+
+
+@dataclass(frozen=True)
+class BitsetSpec:
+    """The bitset kernels compiled under the prefix ``symbol``."""
+
+    symbol: str
+
+    def bind(self, address_of, threads: int | None = None, owner=None) -> BitsetKernels:
+        """The callable kernels, with addresses from ``address_of(symbol)``."""
+        names = ("product", "scatter", "transpose", "any", *OPERATIONS, "select", "advance")
+        return BitsetKernels(self, {n: address_of(f"{self.symbol}_{n}") for n in names}, threads, owner)
+
+
+def words_for(bits: int) -> int:
+    """The 64-bit words a row of ``bits`` bits takes."""
+    return -(-bits // 64)
+
+
+class BitsetKernels:
+    """The compiled kernels as methods over bitset arrays (see the module docstring)."""
+
+    def __init__(self, spec: BitsetSpec, addresses: dict[str, int], threads: int | None = None, owner=None):
+        if not all(addresses.values()):
+            raise ValueError(f"no code for kernel {spec.symbol}")
+        self.spec = spec
+        self.threads = threads
+        self._owner = owner          # keeps the engine or library holding the code alive
+        pointer, i64 = ctypes.c_void_p, ctypes.c_int64
+        self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 4)(addresses["product"])
+        self._scatter = ctypes.CFUNCTYPE(None, *[pointer] * 5, *[i64] * 4)(addresses["scatter"])
+        self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 4)(addresses["transpose"])
+        self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
+        self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
+        self._select = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 5)(addresses["select"])
+        self._advance = ctypes.CFUNCTYPE(i64, *[pointer] * 2, *[i64] * 2)(addresses["advance"])
+
+    def __repr__(self) -> str:
+        return f"BitsetKernels({self.spec.symbol})"
+
+    def _split(self, call, count: int, work: int, keep: tuple, block: int = 1) -> list:
+        """``call(lo, hi)`` over ``[0, count)`` in ranges of whole ``block``s, one per thread when ``work`` pays."""
+        threads = self.threads or default_threads()
+        blocks = -(-count // block)
+        parts = max(1, min(threads, blocks)) if work >= WORK else 1
+        edges = [min(count, blocks * p // parts * block) for p in range(parts + 1)]
+        return in_threads(call, list(zip(edges, edges[1:])), keep)
+
+    def product(self, out: np.ndarray, left: np.ndarray, right: np.ndarray, live: np.ndarray) -> None:
+        """``out[x] |= right[y]`` for each bit ``y`` of ``left[x] & live``; ``live`` (one row as wide as ``left``'s)
+        marks rows of ``right`` (at most ``64 × left``'s words of them), ``out`` is as wide as ``right``."""
+        _check(out, left, right, live)
+        rows, lwords = left.shape
+        if out.shape != (rows, right.shape[1]) or live.shape != (1, lwords) or right.shape[0] > 64 * lwords or \
+                np.may_share_memory(out, right) or np.may_share_memory(out, left) or \
+                (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
+            raise ValueError(f"kernel {self.spec.symbol}_product: operands {left.shape}, {right.shape}, "
+                             f"{live.shape} do not give {out.shape}")
+        pointers = (out.ctypes.data, left.ctypes.data, right.ctypes.data, live.ctypes.data)
+        self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], lo, hi), rows,
+                    rows * max(lwords, right.shape[1]), (out, left, right, live))
+
+    def scatter(self, out: np.ndarray, left: np.ndarray, indptr: np.ndarray, columns: np.ndarray,
+                live: np.ndarray) -> None:
+        """``product`` with the right side as CSR (``indptr``, ``columns``; its rows at most ``64 ×`` ``left``'s
+        words, its columns within ``out``'s words)."""
+        _check(out, left, live)
+        rows, lwords = left.shape
+        indptr, columns = (np.ascontiguousarray(a, dtype=np.int64) for a in (indptr, columns))
+        if out.shape[0] != rows or live.shape != (1, lwords) or len(indptr) - 1 > 64 * lwords or \
+                indptr[0] != 0 or indptr[-1] != len(columns) or np.any(np.diff(indptr) < 0) or \
+                (len(columns) and (columns.min() < 0 or columns.max() >= 64 * out.shape[1])) or \
+                (len(indptr) - 1 < 64 * lwords and _past(live, len(indptr) - 1)) or np.may_share_memory(out, left):
+            raise ValueError(f"kernel {self.spec.symbol}_scatter: operands {left.shape}, {len(indptr) - 1} CSR rows "
+                             f"and {live.shape} do not give {out.shape}")
+        pointers = (out.ctypes.data, left.ctypes.data, live.ctypes.data, indptr.ctypes.data, columns.ctypes.data)
+        self._split(lambda lo, hi: self._scatter(*pointers, lwords, out.shape[1], lo, hi), rows, rows * lwords,
+                    (out, left, live, indptr, columns))
+
+    def transpose(self, source: np.ndarray, columns: int) -> np.ndarray:
+        """The ``columns × rows`` transpose of ``source`` (``rows`` rows of ``columns`` bits)."""
+        _check(source)
+        rows, words = source.shape
+        if words != words_for(columns):
+            raise ValueError(f"kernel {self.spec.symbol}_transpose: {words} words do not hold {columns} columns")
+        out = np.zeros((columns, words_for(rows)), dtype=np.uint64)
+        pointers = (out.ctypes.data, source.ctypes.data)
+        self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], lo, hi), rows, rows * words,
+                    (out, source), block=64)
+        return out
+
+    def any(self, source: np.ndarray) -> np.ndarray:
+        """One row: bit ``x`` set when row ``x`` of ``source`` holds a bit."""
+        _check(source)
+        rows, words = source.shape
+        out = np.zeros((1, words_for(rows)), dtype=np.uint64)
+        pointers = (out.ctypes.data, source.ctypes.data)
+        self._split(lambda lo, hi: self._any(*pointers, words, lo, hi), rows, rows * words, (out, source), block=64)
+        return out
+
+    def combine(self, operation: str, out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        """``out = a op b`` word by word (``op`` of ``OPERATIONS``), ``b`` with ``a``'s rows or one row for all;
+        ``out`` may be ``a``."""
+        _check(out, a, b)
+        rows, words = a.shape
+        if out.shape != a.shape or b.shape[1] != words or b.shape[0] not in (rows, 1) or operation not in OPERATIONS:
+            raise ValueError(f"kernel {self.spec.symbol}_{operation}: operands {a.shape}, {b.shape} and {out.shape}")
+        stride = words if b.shape[0] == rows else 0
+        pointers = (out.ctypes.data, a.ctypes.data, b.ctypes.data)
+        fn = self._combine[operation]
+        self._split(lambda lo, hi: fn(*pointers, words, stride, lo, hi), rows, rows * words, (out, a, b))
+
+    def select(self, out: np.ndarray, m: np.ndarray, u: np.ndarray, invert: bool = False) -> None:
+        """``out[x] = m[x]`` (``m``'s one row when it has one) where bit ``x`` of ``u`` is set (clear with
+        ``invert``), else 0."""
+        _check(out, m, u)
+        rows, words = out.shape
+        if m.shape[1] != words or m.shape[0] not in (rows, 1) or u.shape[0] != 1 or 64 * u.shape[1] < rows:
+            raise ValueError(f"kernel {self.spec.symbol}_select: operands {m.shape}, {u.shape} and {out.shape}")
+        stride = words if m.shape[0] == rows else 0
+        pointers = (out.ctypes.data, m.ctypes.data, u.ctypes.data)
+        self._split(lambda lo, hi: self._select(*pointers, words, stride, int(invert), lo, hi), rows,
+                    rows * words, (out, m, u))
+
+    def advance(self, new: np.ndarray, known: np.ndarray) -> int:
+        """One semi-naive step: ``new &= ~known``, ``known |= new``; returns the bits ``new`` keeps."""
+        _check(new, known)
+        if new.shape != known.shape or new is known:
+            raise ValueError(f"kernel {self.spec.symbol}_advance: operands {new.shape} and {known.shape}")
+        flat_new, flat_known = new.reshape(-1), known.reshape(-1)
+        pointers = (flat_new.ctypes.data, flat_known.ctypes.data)
+        counts = self._split(lambda lo, hi: self._advance(*pointers, lo, hi), flat_new.size, flat_new.size,
+                             (new, known), block=8)
+        return int(sum(counts))
+
+
+def _check(*arrays) -> None:
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.dtype == np.uint64 and a.ndim == 2 and a.flags.c_contiguous):
+            raise ValueError("bitset kernels take C-contiguous 2-d uint64 arrays")
+
+
+def _past(row: np.ndarray, bits: int) -> bool:
+    """True when ``row`` (one row) has a bit at ``bits`` or after."""
+    word, offset = divmod(bits, 64)
+    tail = row[0, word:].copy()
+    if offset and len(tail):
+        tail[0] &= ~np.uint64((1 << offset) - 1)
+    return bool(tail.any())

@@ -1,0 +1,321 @@
+"""Relations as bitset rows, the state of a dense semi-naive stratum on a backend with bitset kernels (llvm).
+
+A ``Bits`` relation of shape ``(n0, ..., nk)`` is a ``rows × words`` uint64 array, ``rows`` the product of all
+extents but the last and ``words`` enough 64-bit words for the last (one row for a unary relation, one row of one
+word for a relation without arguments); bit ``j % 64`` of word ``j // 64`` of a row holds position ``j`` of the
+last argument, little-endian, and bits past the last position are 0. A stratum packs the relations it reads once,
+keeps its own relations packed across rounds, joins a rule by its ``bitset_plan`` with the compiled kernels
+(``bitset_native``) and ends each round with one pass per relation: ``delta = derived & ~known; known |= delta``,
+counting the delta's bits. A rule without a plan joins by ``tlc_runtime.sparse`` on unpacked copies.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tlc_runtime import sparse as rs
+from tlc_runtime.bitset_native import BitsetKernels, words_for
+from tlc_runtime.bitset_plan import And, Cross, Filter, Plan, Product, Project, Transpose, plan
+
+
+SCATTER = 4
+"""A product joins with the right side's rows as CSR (a bit set per column of each row) when it holds fewer than one
+tuple per this many words: a scattered bit costs about as much as this many word ORs of a row."""
+
+
+class Bits:
+    """A relation as bitset rows (see the module docstring); ``count`` is its number of tuples when known."""
+
+    __slots__ = ("words", "shape", "count", "_transposed", "_csr")
+
+    def __init__(self, words: np.ndarray, shape: tuple[int, ...], count: int | None = None):
+        self.words = words
+        self.shape = tuple(int(n) for n in shape)
+        self.count = count
+        self._transposed: np.ndarray | None = None
+        self._csr: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def empty(cls, shape: tuple[int, ...]) -> Bits:
+        """No tuple."""
+        return cls(np.zeros(_layout(shape), dtype=np.uint64), shape, 0)
+
+    def copy(self) -> Bits:
+        """A copy of the words (and count)."""
+        return Bits(self.words.copy(), self.shape, self.count)
+
+    def nonempty(self) -> bool:
+        """True when the relation holds a tuple."""
+        return bool(self.count) if self.count is not None else bool(self.words.any())
+
+    def changed(self) -> None:
+        """Forget what was derived from the words (they were written)."""
+        self.count = None
+        self._transposed = None
+        self._csr = None
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """A binary relation's rows as CSR ``(indptr, columns)`` (kept until the words change)."""
+        if self._csr is None:
+            self._csr = rows_csr(self.words)
+        return self._csr
+
+    def transposed(self, kernels: BitsetKernels) -> np.ndarray:
+        """A binary relation's words with its arguments swapped (kept until the words change)."""
+        if self._transposed is None:
+            self._transposed = kernels.transpose(self.words, self.shape[1])
+        return self._transposed
+
+    def __len__(self) -> int:
+        if self.count is None:
+            self.count = popcount(self.words)
+        return self.count
+
+    def __array__(self, dtype=None, copy=None):
+        out = dense(self)
+        return out.astype(dtype) if dtype is not None else out
+
+    def __repr__(self) -> str:
+        return f"Bits({self.shape})"
+
+
+def popcount(words: np.ndarray) -> int:
+    """The number of bits set in ``words``."""
+    if hasattr(np, "bitwise_count"):    # NumPy 2
+        return int(np.bitwise_count(words).sum(dtype=np.int64))
+    return int(np.unpackbits(words.view(np.uint8)).sum(dtype=np.int64))
+
+
+def rows_csr(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bitset rows as CSR ``(indptr, columns)``, columns ascending in each row: only the words holding a bit are
+    unpacked."""
+    row, word = np.nonzero(words)
+    bits = np.unpackbits(words[row, word].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    at, bit = np.nonzero(bits)
+    indptr = np.zeros(words.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row[at], minlength=words.shape[0]), out=indptr[1:])
+    return indptr, word[at].astype(np.int64) * 64 + bit
+
+
+def _layout(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(rows, words)`` of a relation of ``shape``."""
+    if not shape:
+        return 1, 1
+    return math.prod(shape[:-1]), words_for(shape[-1])
+
+
+def pack(value, shape: tuple[int, ...]) -> Bits:
+    """``value`` (``Bits``, ``Tuples``, a dense array or None for empty) as ``Bits`` of ``shape`` (``rs.store``'s
+    padding: false past ``value``'s extents); a ``Bits`` of that shape is returned as it is."""
+    shape = tuple(int(n) for n in shape)
+    if isinstance(value, Bits) and value.shape == shape:
+        return value
+    if value is None:
+        return Bits.empty(shape)
+    if isinstance(value, rs.Tuples) and shape:
+        return _from_keys(rs.store(value, shape, rs.SPARSE).keys, shape)
+    array = rs.store(dense(value) if isinstance(value, Bits) else value, shape, rs.DENSE)
+    rows, words = _layout(shape)
+    out = np.zeros((rows, words), dtype=np.uint64)
+    if not shape:
+        out[0, 0] = np.uint64(bool(array))
+        return Bits(out, shape)
+    packed = np.packbits(array.reshape(rows, shape[-1]), axis=1, bitorder="little")   # little-endian words
+    out.view(np.uint8)[:, :packed.shape[1]] = packed
+    return Bits(out, shape)
+
+
+def _from_keys(keys: np.ndarray, shape: tuple[int, ...]) -> Bits:
+    """The ``Bits`` of the sorted, distinct C-order ``keys`` of a relation of ``shape``: each word the OR of its bits
+    (``reduceat`` over the runs of keys in one word)."""
+    rows, words = _layout(shape)
+    out = np.zeros(rows * words, dtype=np.uint64)
+    if len(keys):
+        row, column = np.divmod(keys, shape[-1])
+        at = row * words + (column >> 6)
+        starts = np.flatnonzero(np.concatenate(([True], at[1:] != at[:-1])))
+        out[at[starts]] = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), (column & 63).astype(np.uint64)), starts)
+    return Bits(out.reshape(rows, words), shape, len(keys))
+
+
+def unpacked(value):
+    """A ``Bits`` relation as ``rs.conjunction`` reads it best: ``Tuples`` when sparse (``rs.FRONTIER_DENSITY``),
+    else a dense Boolean array; made from the words without a dense copy when sparse."""
+    if not isinstance(value, Bits):
+        return value
+    size = math.prod(value.shape)
+    if not value.shape or len(value) > rs.FRONTIER_DENSITY * size:
+        return dense(value)
+    indptr, columns = rows_csr(value.words)
+    row = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    return rs.Tuples(row * value.shape[-1] + columns, value.shape)
+
+
+def dense(value) -> np.ndarray:
+    """A ``Bits`` relation as a dense Boolean array (other relations as ``rs.store`` makes them dense)."""
+    if not isinstance(value, Bits):
+        return np.asarray(value, dtype=bool)
+    if not value.shape:
+        return np.array(bool(value.words[0, 0] & np.uint64(1)))
+    rows = value.words.shape[0]
+    flat = np.unpackbits(value.words.view(np.uint8), axis=1, count=value.shape[-1], bitorder="little")
+    return flat.view(bool).reshape(rows, value.shape[-1]).reshape(value.shape)
+
+
+def advance(new: Bits, known: Bits, kernels: BitsetKernels) -> Bits:
+    """The semi-naive step: ``new`` keeps only what ``known`` lacks and ``known`` gains it, in one pass; returns
+    ``new``, the delta (its ``count`` set)."""
+    count = kernels.advance(new.words, known.words)
+    new.changed()
+    new.count = count
+    known.changed()
+    return new
+
+
+def union_into(target: Bits, value, kernels: BitsetKernels) -> Bits:
+    """``target |= value`` in place (``value`` packed to ``target``'s shape first); returns ``target``."""
+    value = pack(value, target.shape)
+    kernels.combine("or", target.words, target.words, value.words)
+    target.changed()
+    return target
+
+
+def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernels, delta: int | None = None) -> Bits:
+    """``target |= `` the head relation one rule derives (``rs.conjunction``'s ``head``, ``atoms`` and ``negated``,
+    their relations ``Bits`` or anything ``pack`` takes), joined by the rule's ``bitset_plan`` (atom ``delta``
+    first; a rule without one joins by ``rs.conjunction``, which emitted code calls itself); returns ``target``."""
+    head, shape = tuple(head), tuple(int(n) for n in shape)
+    steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
+    if steps is None:
+        raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
+    result = _Run(head, shape, atoms, negated, kernels).run(steps)
+    if result is not None:
+        kernels.combine("or", target.words, target.words, result)
+        target.changed()
+    return target
+
+
+class _Run:
+    """One rule's plan on bitset arrays: each factor's words over its variables' extents (``sizes``: the smallest
+    extent each variable has among the atoms, cut to the head's; positions past an atom's extent hold nothing)."""
+
+    def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels):
+        self.kernels = kernels
+        self.head, self.shape = head, shape
+        sizes: dict[str, int] = {}
+        for relation, spec in atoms:
+            for axis, v in enumerate(spec):
+                sizes[v] = min(sizes.get(v, relation.shape[axis]), relation.shape[axis])
+        for axis, v in enumerate(head):
+            sizes[v] = min(sizes[v], shape[axis])
+        self.sizes = sizes
+        self.factors: list[tuple] = [self.factor(r, s) for r, s in (*atoms, *negated)]
+        """Per factor: (variables in order, words, the Bits it came from while still untouched)."""
+
+    def factor(self, relation, spec) -> tuple:
+        bits = relation if isinstance(relation, Bits) else pack(relation, relation.shape)
+        target = tuple(self.sizes[v] for v in spec)
+        if bits.shape != target:
+            bits = _cut(bits, target)
+        return tuple(spec), bits.words, bits
+
+    def run(self, steps: Plan) -> np.ndarray | None:
+        """The head's words over ``shape``, or None when the rule derives nothing."""
+        handlers = {Transpose: self.transpose, And: self.intersect, Filter: self.filter, Product: self.product,
+                    Project: self.project, Cross: self.cross}
+        for step in steps.steps:
+            handlers[type(step)](step)
+        if any(not self.factors[f][1][0, 0] & np.uint64(1) for f in steps.flags):
+            return None
+        if steps.result is None:
+            return np.ones((1, 1), dtype=np.uint64)
+        _, words, _ = self.factors[steps.result]
+        size = tuple(self.sizes[v] for v in self.head)
+        return words if size == self.shape else _cut(Bits(words, size), self.shape).words
+
+    def set(self, slot: int, variables: tuple, words: np.ndarray) -> None:
+        self.factors[slot] = (variables, words, None)
+
+    def transpose(self, step: Transpose) -> None:
+        (a, b), words, source = self.factors[step.slot]
+        flipped = source.transposed(self.kernels) if source is not None else \
+            self.kernels.transpose(words, self.sizes[b])
+        self.set(step.slot, (b, a), flipped)
+
+    def intersect(self, step: And) -> None:
+        variables, words, _ = self.factors[step.into]
+        out = np.empty_like(words)
+        self.kernels.combine("andnot" if step.negate else "and", out, words, self.factors[step.other][1])
+        self.set(step.into, variables, out)
+
+    def filter(self, step: Filter) -> None:
+        variables, words, _ = self.factors[step.into]
+        mask = self.factors[step.other][1]
+        out = np.empty_like(words)
+        if step.axis == 1:
+            self.kernels.combine("andnot" if step.negate else "and", out, words, mask)
+        else:
+            self.kernels.select(out, words, mask, invert=step.negate)
+        self.set(step.into, variables, out)
+
+    def product(self, step: Product) -> None:
+        (a, _), left, _ = self.factors[step.left]
+        (_, b), right, source = self.factors[step.right]
+        out = np.zeros((left.shape[0], right.shape[1]), dtype=np.uint64)
+        live = np.zeros((1, left.shape[1]), dtype=np.uint64)
+        found = self.kernels.any(right)
+        live[:, :found.shape[1]] = found
+        if source is not None and SCATTER * len(source) < right.size:    # sparse rows: a bit per column, not a row
+            self.kernels.scatter(out, left, *source.csr(), live)
+        else:
+            self.kernels.product(out, left, right, live)
+        self.set(step.left, (a, b), out)
+
+    def project(self, step: Project) -> None:
+        variables, words, _ = self.factors[step.slot]
+        if step.keep is None:
+            out = np.array([[np.uint64(bool(words.any()))]], dtype=np.uint64)
+        elif step.keep == 0:
+            out = self.kernels.any(words)
+        else:       # the OR of every row: a product with a left row holding every row
+            rows = words.shape[0]
+            every = pack(np.ones(rows, dtype=bool), (rows,)).words
+            out = np.zeros((1, words.shape[1]), dtype=np.uint64)
+            self.kernels.product(out, every, words, every)
+        self.set(step.slot, tuple(v for v in variables if v != step.variable), out)
+
+    def cross(self, step: Cross) -> None:
+        (a,), left, _ = self.factors[step.left]
+        (b,), right, _ = self.factors[step.right]
+        out = np.empty((self.sizes[a], right.shape[1]), dtype=np.uint64)
+        self.kernels.select(out, right, left)
+        self.set(step.left, (a, b), out)
+
+
+
+def _cut(bits: Bits, shape: tuple[int, ...]) -> Bits:
+    """``bits`` as a relation of ``shape`` (arity 1 or 2): cut or padded with false."""
+    if len(shape) == 1:
+        words = np.zeros((1, words_for(shape[0])), dtype=np.uint64)
+        keep = min(words.shape[1], bits.words.shape[1])
+        words[:, :keep] = bits.words[:, :keep]
+        _clear_past(words, min(bits.shape[0], shape[0]))
+        return Bits(words, shape)
+    rows = min(shape[0], bits.shape[0])
+    if shape[1] == bits.shape[1] and rows == shape[0]:
+        return Bits(bits.words[:rows], shape)       # a prefix of rows: still C-contiguous
+    words = np.zeros((shape[0], words_for(shape[1])), dtype=np.uint64)
+    keep = min(words.shape[1], bits.words.shape[1])
+    words[:rows, :keep] = bits.words[:rows, :keep]
+    _clear_past(words, min(bits.shape[1], shape[1]))
+    return Bits(words, shape)
+
+
+def _clear_past(words: np.ndarray, bits: int) -> None:
+    """Clear every bit at or past ``bits`` in the rows of ``words``."""
+    word, offset = divmod(bits, 64)
+    if word < words.shape[1]:
+        words[:, word] &= np.uint64((1 << offset) - 1)
+        words[:, word + 1:] = 0

@@ -1,0 +1,295 @@
+"""Dense semi-naive strata on the llvm backend stay bitset rows across rounds (``tlc_runtime.bitsets``): rules join
+by their ``bitset_plan`` on compiled kernels, each round's delta and union are one compiled pass, and a rule without
+a plan joins in NumPy. The results are the NumPy backend's (dense and sparse strategies) on random relations
+(cyclic, acyclic, empty, full, with self-loops and unequal extents) on one thread and two; every kernel is checked
+against NumPy, and every plan against ``tlc_runtime.sparse.conjunction``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import tlc
+from spying import record_calls
+
+pytest.importorskip("llvmlite")
+
+import tlc_runtime.bitset_join as bitset_join  # noqa: E402
+import tlc_runtime.bitsets as bs  # noqa: E402
+import tlc_runtime.sparse as rs  # noqa: E402
+from tlc_runtime.bitset_plan import plan  # noqa: E402
+
+MUTUAL = "A(x, z) = E(x, z)\nA(x, z) = B(x, y) E(y, z)\nB(x, z) = A(x, y) F(y, z)"
+TURNED = "A(x, z) = E(z, x)\nA(x, z) = E(y, x) B(z, y)\nB(x, z) = F(y, z) A(x, y)"
+SAME_GENERATION = "S(x, y) = P(x, z) P(y, z)\nS(x, y) = P(x, a) S(a, b) P(y, b)"
+CHAIN3 = "C(x, w) = E(x, w)\nC(x, w) = E(x, y) C(y, z) F(z, w)"
+SELF_JOIN = "T(x, z) = E(x, z)\nT(x, z) = T(x, y) T(y, z)"
+REACH = "R(x) = S(x)\nR(y) = R(x) E(x, y)"
+PROJECTED = ("A(x, y) = E(x, y) F(x, y)\nA(x, y) = M(x) E(x, y)\nM(x) = A(_y, x)\nK(x) = G(x)\n"
+             "K(x) = E(x, y) E(y, z) K(z)")
+NEGATED = "T(x, z) = E(x, z) ~F(x, z)\nT(x, z) = T(x, y) E(y, z) ~F(x, z)\nU(x) = G(x)\nU(x) = E(x, y) U(y) ~F(x, y)"
+TERNARY = "T(x, y, z) = E(x, y) F(y, z)\nT(x, y, w) = T(x, y, z) F(z, w)"
+CONSTANT = "T(x) = E(0, x)\nT(y) = T(x) E(x, y)\nL(x) = T(x) E(x, x)"
+
+
+@pytest.fixture
+def bitset_rules(monkeypatch):
+    """The head specs of the rules joined by a bitset plan."""
+    return record_calls(monkeypatch, bs, "conjunction", lambda args, result: args[0])
+
+
+@pytest.fixture
+def kernels():
+    """The compiled bitset kernels, two threads."""
+    from tlc.backends.llvm.jit import jit
+    from tlc.backends.llvm.kernel import BitsetOps
+    from tlc_runtime.bitset_native import BitsetSpec
+
+    engine = jit()
+    engine.compile(BitsetOps())
+    return BitsetSpec(BitsetOps().symbol).bind(engine.address, threads=2, owner=engine)
+
+
+def agree(source: str, **inputs) -> dict:
+    """The llvm backend's dense strategy (one and two threads) gives the NumPy backend's relations (dense and sparse
+    strategies); returns them."""
+    expected = {k: np.asarray(v) for k, v in tlc.compile(source, relations="dense")(**inputs).items()}
+    sparse = tlc.compile(source, relations="sparse")(**inputs)
+    for name, value in expected.items():
+        assert np.array_equal(np.asarray(sparse[name]), value), name
+    for threads in (1, 2):
+        got = tlc.compile(source, backend="llvm", relations="dense", threads=threads)(**inputs)
+        for name, value in expected.items():
+            assert np.array_equal(np.asarray(got[name]), value), name
+    return expected
+
+
+def graph(rng, n: int, degree: float, m: int | None = None) -> np.ndarray:
+    """A random relation of ``n × m`` pairs with about ``degree`` per row, self-loops included."""
+    m = n if m is None else m
+    edges = rng.random((n, m)) < degree / m
+    edges[np.arange(min(n, m)), np.arange(min(n, m))] |= rng.random(min(n, m)) < 0.1
+    return edges
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("degree", [0.5, 2.0, 8.0])
+def test_mutual_recursion_on_random_graphs(seed, degree, bitset_rules):
+    rng = np.random.default_rng(seed)
+    agree(MUTUAL, E=graph(rng, 130, degree), F=graph(rng, 130, degree))
+    assert bitset_rules
+
+
+def test_sparse_rows_join_as_csr(monkeypatch):
+    from tlc_runtime.bitset_native import BitsetKernels
+
+    scatters = record_calls(monkeypatch, BitsetKernels, "scatter", lambda args, result: args[1].shape)
+    packed = record_calls(monkeypatch, bs, "pack", lambda args, result: tuple(args[1]))
+    rng = np.random.default_rng(3)
+    agree(MUTUAL, E=graph(rng, 700, 2.0), F=graph(rng, 700, 1.0))
+    agree(TURNED, E=graph(rng, 500, 1.0), F=graph(rng, 500, 3.0))
+    agree(MUTUAL, E=tlc.Rows(rng.integers(0, 2100, (4200, 2))), F=tlc.Rows(rng.integers(0, 2100, (4200, 2))))
+    assert scatters and (2100, 2100) in packed      # sparse storage over 4.4M positions, as many as the stratum's
+
+
+def test_argument_orders_and_acyclic_graphs(bitset_rules):
+    rng = np.random.default_rng(4)
+    e, f = np.triu(graph(rng, 100, 6.0), 1), np.triu(graph(rng, 100, 6.0), 1)
+    agree(TURNED, E=e, F=f)
+    agree(MUTUAL, E=e, F=f)
+    assert bitset_rules
+
+
+def test_rectangular_relations(bitset_rules):
+    rng = np.random.default_rng(6)
+    agree(MUTUAL, E=graph(rng, 100, 4.0, 130), F=graph(rng, 130, 4.0, 100))
+    assert bitset_rules
+
+
+def test_empty_and_full_relations():
+    n = 70
+    agree(MUTUAL, E=np.zeros((n, n), bool), F=np.ones((n, n), bool))
+    agree(MUTUAL, E=np.ones((n, n), bool), F=np.zeros((n, n), bool))
+    agree(MUTUAL, E=np.ones((n, n), bool), F=np.eye(n, dtype=bool))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_three_atom_chains_and_self_joins_join_on_bitset_rows(seed, bitset_rules):
+    rng = np.random.default_rng(seed)
+    agree(SAME_GENERATION, P=graph(rng, 80, 1.5))
+    agree(CHAIN3, E=graph(rng, 90, 1.5), F=graph(rng, 90, 1.5))
+    agree(SELF_JOIN, E=graph(rng, 100, 1.2))
+    agree(SELF_JOIN, E=np.ones((65, 65), bool))
+    assert {("x", "y"), ("x", "w"), ("x", "z")} <= set(bitset_rules)
+
+
+def test_projections_and_unary_relations_join_on_bitset_rows(bitset_rules):
+    rng = np.random.default_rng(7)
+    e, f = graph(rng, 150, 1.0), graph(rng, 150, 0.5)
+    agree(REACH, S=rng.random(150) < 0.02, E=e)
+    agree(REACH, S=np.zeros(150, bool), E=e)
+    agree(PROJECTED, E=e, F=f | np.eye(150, dtype=bool), G=rng.random(150) < 0.05)
+    assert {("x",), ("y",), ("x", "y")} <= set(bitset_rules)
+
+
+def test_negated_atoms_join_on_bitset_rows(bitset_rules):
+    rng = np.random.default_rng(8)
+    agree(NEGATED, E=graph(rng, 120, 2.0), F=graph(rng, 120, 30.0), G=rng.random(120) < 0.5)
+    assert ("x",) in bitset_rules
+
+
+def test_rules_without_a_bitset_plan_join_in_numpy(bitset_rules):
+    rng = np.random.default_rng(9)
+    agree(CONSTANT, E=graph(rng, 100, 2.0))
+    agree(TERNARY, E=graph(rng, 30, 1.5), F=graph(rng, 30, 1.5))
+    assert set(bitset_rules) == {("y",)}      # T(y) = T(x) E(x, y); the constant and the repeated variable: NumPy
+
+
+def test_explain_says_where_each_rule_runs():
+    rng = np.random.default_rng(0)
+    text = tlc.compile(CONSTANT + "\n" + CHAIN3, backend="llvm", relations="dense").explain(
+        E=graph(rng, 20, 2.0), F=graph(rng, 20, 2.0))
+    assert "runs: dense semi-naive: native llvm kernels on bitset rows" in text
+    assert "bitset rows, native kernels (delta of T first): projection of x" not in text
+    assert "bitset rows, native kernels (delta of T first): and, projection of x" in text
+    assert "bitset rows, native kernels (delta of C first): product over y, product over z" in text
+    assert "NumPy join (tlc_runtime.sparse) on unpacked rows: no bitset plan" in text
+
+
+def test_a_round_limit_fails_as_the_numpy_backend_does():
+    edge = np.eye(41, k=1, dtype=bool)
+    messages = []
+    for backend in ("llvm", "numpy"):
+        with pytest.raises(tlc.TlcError) as error:
+            tlc.compile(MUTUAL, backend=backend, relations="dense", max_rounds=5)(E=edge, F=np.eye(41, dtype=bool))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1] and "5 rounds" in messages[0]
+
+
+RULES = [
+    (("x", "z"), [("x", "y"), ("y", "z")], []),
+    (("z", "x"), [("x", "y"), ("y", "z")], []),
+    (("x", "z"), [("y", "x"), ("z", "y")], []),
+    (("x",), [("x", "y")], []),
+    (("y",), [("x", "y")], []),
+    ((), [("x", "y")], []),
+    (("x", "w"), [("x", "y"), ("y", "z"), ("z", "w")], []),
+    (("x", "y"), [("x", "a"), ("a", "b"), ("y", "b")], []),
+    (("x", "z"), [("x", "y"), ("y", "z"), ("z", "x")], []),
+    (("x", "z"), [("x", "y"), ("y",), ("y", "z")], []),
+    (("x", "z"), [("x",), ("z",)], []),
+    (("x", "z"), [("x", "y"), ("y", "z"), ("y", "w")], []),
+    (("x", "z"), [("x", "y"), ("y", "z")], [("x", "z")]),
+    (("x", "z"), [("x", "y"), ("y", "z")], [("y",)]),
+    (("x",), [("x", "y"), ("y", "z")], [("z",)]),
+    (("x", "y"), [("x", "y")], [("y", "x")]),
+    (("x",), [("x",), ("x",)], []),
+]
+
+
+@pytest.mark.parametrize("head, atoms, negated", RULES)
+@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 1.0])
+def test_every_plan_matches_the_numpy_join(head, atoms, negated, density, kernels):
+    rng = np.random.default_rng(len(atoms) * 10 + len(head) + int(density * 100))
+    for _ in range(3):
+        sizes = {v: int(rng.integers(1, 140)) for v in "xyzwab"}
+        relations = [(rng.random(tuple(sizes[v] + int(rng.integers(0, 3)) for v in s)) < density, s) for s in atoms]
+        negations = [(rng.random(tuple(sizes[v] for v in s)) < 0.3, s) for s in negated]
+        shape = tuple(sizes[v] for v in head)
+        want = rs.conjunction(head, shape, relations, negations, storage="dense")
+        for delta in (None, *range(len(atoms))):
+            assert plan(head, tuple(atoms), tuple(negated), delta) is not None
+            target = bs.Bits.empty(shape)
+            packed = [(bs.pack(r, r.shape) if n % 2 else r, s) for n, (r, s) in enumerate(relations)]
+            bs.conjunction(head, shape, packed, negations, target, kernels, delta)
+            np.testing.assert_array_equal(bs.dense(target), want)
+
+
+@pytest.mark.parametrize("head, atoms", [
+    (("x",), [(0, "x")]), (("x",), [("x", "x")]), (("x", "y", "z"), [("x", "y"), ("y", "z")]), (("x", "x"), [("x",)]),
+    (("x", "z"), [("x", "y", "z")]),
+])
+def test_constants_repeated_variables_and_arity_three_have_no_plan(head, atoms):
+    assert plan(head, tuple(atoms)) is None
+
+
+@pytest.mark.parametrize("rows, columns", [(0, 5), (1, 1), (63, 64), (64, 65), (130, 129), (700, 200)])
+def test_the_kernels_match_numpy(rows, columns, kernels):
+    rng = np.random.default_rng(rows + columns)
+    a = rng.random((rows, columns)) < 0.3
+    b = rng.random((rows, columns)) < 0.3
+    wa, wb = bs.pack(a, a.shape).words, bs.pack(b, b.shape).words
+    np.testing.assert_array_equal(bs.dense(bs.Bits(kernels.transpose(wa, columns), (columns, rows))), a.T)
+    np.testing.assert_array_equal(bs.dense(bs.Bits(kernels.any(wa), (rows,))), a.any(axis=1))
+    for operation, expected in (("and", a & b), ("andnot", a & ~b), ("or", a | b)):
+        out = np.empty_like(wa)
+        kernels.combine(operation, out, wa, wb)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, a.shape)), expected)
+        kernels.combine(operation, out, wa, wb[:1] if rows else wb)       # one row against every row
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, a.shape)), expected if rows <= 1 else
+                                      {"and": a & b[:1], "andnot": a & ~b[:1], "or": a | b[:1]}[operation])
+    u = rng.random(rows) < 0.5
+    for invert in (False, True):
+        out = np.empty_like(wa)
+        kernels.select(out, wa, bs.pack(u, (rows,)).words, invert)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, a.shape)), a & (u != invert)[:, None])
+    right = rng.random((columns, 77)) < 0.1
+    out = np.zeros((rows, 2), dtype=np.uint64)
+    wr = bs.pack(right, right.shape).words
+    live = np.zeros((1, wa.shape[1]), dtype=np.uint64)
+    live[:, :kernels.any(wr).shape[1]] = kernels.any(wr)
+    kernels.product(out, wa, wr, live)
+    np.testing.assert_array_equal(bs.dense(bs.Bits(out, (rows, 77))), (a.astype(float) @ right) > 0)
+    out = np.zeros((rows, 2), dtype=np.uint64)
+    kernels.scatter(out, wa, *bs.rows_csr(wr), live)
+    np.testing.assert_array_equal(bs.dense(bs.Bits(out, (rows, 77))), (a.astype(float) @ right) > 0)
+    new, known = bs.pack(a, a.shape), bs.pack(b, b.shape)
+    delta = bs.advance(new, known, kernels)
+    np.testing.assert_array_equal(bs.dense(delta), a & ~b)
+    np.testing.assert_array_equal(bs.dense(known), a | b)
+    assert delta.count == int((a & ~b).sum()) == len(bs.Bits(delta.words, delta.shape))
+
+
+def test_the_kernels_refuse_mismatched_operands(kernels):
+    words = np.zeros((4, 2), dtype=np.uint64)
+    with pytest.raises(ValueError):
+        kernels.product(np.zeros((4, 1), dtype=np.uint64), words, np.zeros((200, 1), dtype=np.uint64),
+                        np.zeros((1, 2), dtype=np.uint64))
+    with pytest.raises(ValueError):
+        kernels.combine("and", words, words, np.zeros((3, 2), dtype=np.uint64))
+    with pytest.raises(ValueError):
+        kernels.advance(words, words)
+    with pytest.raises(ValueError):
+        kernels.transpose(words.astype(np.int64), 100)
+
+
+@pytest.mark.parametrize("xs, ys, zs", [(5, 7, 3), (130, 64, 65), (1, 200, 129), (0, 4, 4), (4, 0, 4), (4, 4, 0)])
+@pytest.mark.parametrize("sparse_left", [False, True])
+def test_the_closure_strategys_product_matches_a_float_product(xs, ys, zs, sparse_left):
+    from tlc.backends.llvm.jit import jit
+    from tlc.backends.llvm.kernel import ClosureLoop
+    from tlc_runtime.native import ClosureSpec, bind
+
+    engine = jit()
+    engine.compile(ClosureLoop())
+    kernel = bind({"c": ClosureSpec(ClosureLoop().symbol)}, engine.address, threads=2, owner=engine)["c"]
+    rng = np.random.default_rng(xs + ys + zs)
+    left, right = rng.random((xs, ys)) < 0.1, rng.random((ys, zs)) < 0.3
+    operand = sp.csc_matrix(left.astype(float)) if sparse_left else left
+    got = bitset_join.product(operand, right, kernel)
+    assert got.dtype == bool and got.shape == (xs, zs)
+    np.testing.assert_array_equal(got, (left.astype(float) @ right.astype(float)) > 0)
+
+
+def test_a_large_relation_stored_sparsely_is_read_as_tuples(monkeypatch):
+    packed = record_calls(monkeypatch, bs, "pack", lambda args, result: tuple(args[1]))
+    rng = np.random.default_rng(10)
+    n = 5000        # 25M positions, 15k tuples: packing would cost the positions, NumPy's joins the tuples
+    inputs = {"E": tlc.Rows(rng.integers(0, n, (3 * n, 2))), "S": rng.random(n) < 0.01}
+    program = tlc.compile(REACH, backend="llvm", relations="auto")
+    assert "it reads E as tuples (sparse storage over more positions than the stratum's relations" in \
+        program.explain(**inputs)
+    got = np.asarray(program(**inputs)["R"])
+    assert (n, n) not in packed
+    np.testing.assert_array_equal(got, np.asarray(tlc.compile(REACH, relations="sparse")(**inputs)["R"]))

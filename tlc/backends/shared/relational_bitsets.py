@@ -1,0 +1,152 @@
+"""Emit a dense relational stratum kept as bitset rows (``tlc_runtime.bitsets``) on a backend with bitset kernels.
+
+The stratum packs the relations it reads once, keeps its own packed across rounds, and runs each rule by its
+``bitset_plan`` (``bs.conjunction`` ORs the head's tuples into the round's array) or, for a rule without one, by
+``rs.conjunction`` on unpacked copies; each round ends with ``bs.advance`` per relation (``delta = derived &
+~known; known |= delta`` in one pass, counting the delta). The emitter's ``note`` records where each rule runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
+from tlc.analysis.strata import Stratum
+from tlc.backends.shared.arrays import tuple_code
+from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
+from tlc_runtime.bitset_plan import plan as bitset_plan
+
+PACKED_SPARSE = 1 << 22
+"""Positions (512 KiB of words) up to which a bitset stratum reads a relation stored sparsely packed whatever its own
+relations' size."""
+
+
+def emit_bitsets(relational, kernels: str) -> None:
+    """Append the code of ``relational``'s stratum (a ``relational._Relational`` of the ``dense`` strategy) in
+    bitset form, its kernels called by the name ``kernels``."""
+    _Bitsets(relational, kernels).emit()
+
+
+class _Bitsets:
+    def __init__(self, relational, kernels: str):
+        self.r = relational
+        self.emitter = relational.emitter
+        self.program = relational.program
+        self.stratum: Stratum = relational.stratum
+        self.plan: StratumPlan = relational.plan
+        self.lines = relational.lines
+        self.kernels = kernels
+        self.packed: dict[str, str] = {}
+        """Relations read by the stratum (not its own) -> the variable of their packed copy."""
+
+    def emit(self) -> None:
+        r = self.r
+        members = set(self.stratum.tensors)
+        rules = {k: rule_of(self.program.equations[k], self.program) for k in self.stratum.equations}
+        for rule in rules.values():
+            for atom in (*rule.atoms, *rule.negated):
+                if atom.name not in members and atom.name not in self.packed and self.packable(atom.name):
+                    self.packed[atom.name] = internal("bits", atom.name)
+                    self.lines.append(f"{self.packed[atom.name]} = bs.pack({r.name(atom.name)}, "
+                                      f"{r.shape(atom.name)})  # bitset rows, packed once")
+        for t in self.stratum.tensors:
+            data = f"inputs[{literal(t)}]" if t in self.emitter.inputs else "None"
+            self.lines.append(f"{r.name(t)} = bs.pack({data}, {r.shape(t)})")
+        base = [k for k in self.stratum.equations if not any(a.name in members for a in rules[k].atoms)]
+        for k in base:
+            self.rule(k, rules[k], 0, r.name(rules[k].head.name), {})
+        recursive = [k for k in self.stratum.equations if k not in base]
+        if recursive:
+            self.seminaive(recursive, rules)
+        for t in self.stratum.tensors:
+            final = r.final.get(t, "dense")
+            self.lines.append(f"{r.name(t)} = " + (f"bs.dense({r.name(t)})" if final == "dense" else
+                                                   f"rs.store(bs.unpacked({r.name(t)}), {r.shape(t)}, {final!r})"))
+
+    def packable(self, name: str) -> bool:
+        """Whether the stratum reads relation ``name`` (not its own) as bitset rows: when it is stored dense or
+        spans no more positions than the stratum's own relations together, or than ``PACKED_SPARSE`` (a relation
+        kept as tuples costs its tuples in NumPy joins, bitset rows cost its positions, which a round of the stratum
+        costs anyway when they are no more than its own)."""
+        own = sum(math.prod(self.r.shape(t)) for t in self.stratum.tensors)
+        return self.emitter.plan.storage.get(name, "dense") == "dense" or \
+            math.prod(self.r.shape(name)) <= max(own, PACKED_SPARSE)
+
+    def relation(self, name: str, override: dict[int, str], position: int) -> str:
+        return override.get(position, self.packed.get(name, identifier(name)))
+
+    def rule(self, k: int, rule: Rule, indent: int, target: str, override: dict[int, str],
+             delta: int | None = None) -> None:
+        """``target |=`` the tuples of equation ``k``'s rule, some atoms (by position) read from other arrays."""
+        pad = "    " * indent
+        self.lines.extend(pad + line for line in equation_comments(self.program.equations[k], self.program.filename))
+        head, shape = self.r.spec(rule.head), self.r.shape(rule.head.name)
+        specs = tuple(self.r.spec(a) for a in rule.atoms)
+        negated = tuple(self.r.spec(a) for a in rule.negated)
+        tuples = [a.name for a in (*rule.atoms, *rule.negated)
+                  if a.name not in self.stratum.tensors and a.name not in self.packed]
+        steps = None if tuples else bitset_plan(head, specs, negated, delta)
+        via = "" if delta is None else f" (delta of {rule.atoms[delta].name} first)"
+        if steps is not None:
+            self.emitter.note(k, f"bitset rows, native kernels{via}: {steps.describe()}")
+            atoms = ", ".join(f"({self.relation(a.name, override, n)}, {literal(s)})"
+                              for n, (a, s) in enumerate(zip(rule.atoms, specs)))
+            neg = ", ".join(f"({self.relation(a.name, {}, -1)}, {literal(s)})" for a, s in zip(rule.negated, negated))
+            self.lines.append(pad + comment(f"bitset rows: {steps.describe()}"))
+            self.lines.append(f"{pad}bs.conjunction({literal(head)}, {shape}, [{atoms}], [{neg}], {target}, "
+                              f"{self.kernels}, {literal(delta)})")
+            return
+        why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more positions than the "
+               f"stratum's relations and {PACKED_SPARSE})" if tuples else "no bitset plan (a constant, a repeated variable, over two "
+               "variables in the head or an atom, or a variable shared by three atoms)")
+        self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: {why}")
+        atoms = ", ".join(f"({self.unpacked(a.name, override, n)}, {literal(s)})"
+                          for n, (a, s) in enumerate(zip(rule.atoms, specs)))
+        neg = ", ".join(f"({self.unpacked(a.name, {}, -1)}, {literal(s)})" for a, s in zip(rule.negated, negated))
+        self.lines.append(f"{pad}bs.union_into({target}, rs.conjunction({literal(head)}, {shape}, [{atoms}], "
+                          f"negated=[{neg}], storage='auto'), {self.kernels})")
+
+    def unpacked(self, name: str, override: dict[int, str], position: int) -> str:
+        """A relation a rule without a bitset plan reads: a packed one unpacked (tuples when sparse), one of an
+        earlier stratum as it is."""
+        if position in override or name in self.stratum.tensors:
+            return f"bs.unpacked({self.relation(name, override, position)})"
+        return identifier(name)
+
+    def seminaive(self, recursive: list[int], rules: dict[int, Rule]) -> None:
+        r = self.r
+        members = self.stratum.tensors
+        names = [r.name(t) for t in members]
+        new = [internal("new", t) for t in members]
+        deltas = [internal("delta", t) for t in members]
+        for n, d in zip(names, deltas):
+            self.lines.append(f"{d} = {n}.copy()")
+        limit, counter = self.emitter.max_rounds, internal("round")
+        if limit is not None:
+            self.lines.append(f"{counter} = 0")
+        ticker = internal("progress")
+        self.lines.append(f"{ticker} = rt.SemiNaiveProgress({literal(tuple(members))}, {limit})  "
+                          f"# reports rounds on a terminal")
+        test = " or ".join(f"{d}.nonempty()" for d in deltas)
+        self.lines.append(f"while {test}:  # semi-naive on bitset rows: each rule reads one recursive atom from the "
+                          f"last delta")
+        if limit is not None:
+            self.lines.append(f"    {counter} += 1")
+        for t, m in zip(members, new):
+            self.lines.append(f"    {m} = bs.Bits.empty({r.shape(t)})")
+        for k in recursive:
+            rule = rules[k]
+            for position, atom in enumerate(rule.atoms):
+                if atom.name in members:
+                    self.rule(k, rule, 1, internal("new", rule.head.name),
+                              {position: internal("delta", atom.name)}, position)
+        for n, m, d in zip(names, new, deltas):
+            self.lines.append(f"    {d} = bs.advance({m}, {n}, {self.kernels})  # delta = new & ~known; "
+                              f"known |= delta")
+        self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
+        if limit is not None:
+            sites = self.emitter.recursive_sites(self.stratum)
+            self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
+                              f"{tuple_code(deltas)}, {literal(sites)})")
+        self.lines.append(f"{ticker}.close()")
+
