@@ -18,11 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tlc_runtime.addresses import data_address
 from tlc_runtime.errors import RuntimeFailure
 
 PARALLEL_WORK = 1 << 17
 """Loop iterations below which splitting a kernel over threads costs more than it gains (~100 µs)."""
 _DTYPES = {"f64": np.dtype(np.float64), "u8": np.dtype(np.bool_)}
+INT_BUFFERS = 64
+"""Distinct ``ints`` a kernel keeps converted (a recurrence's calls differ by their step; the cache then restarts)."""
 
 
 @dataclass(frozen=True)
@@ -99,46 +102,58 @@ class NativeKernel:
         self._owner = owner          # keeps the engine or library holding the code alive
         n = len(spec.arrays) + 4
         self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))(address)
+        self._out = _DTYPES[spec.out]
+        self._dtypes = tuple(_DTYPES[kind] for kind in spec.arrays)
+        self._ints: dict[tuple, ctypes.Array] = {}     # the ints of calls so far, as the kernel reads them
 
     def __repr__(self) -> str:
         return f"NativeKernel({self.spec.symbol})"
 
     def __call__(self, out, count, arrays, params, ints) -> None:
         spec = self.spec
-        if not (isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
-                and out.dtype == _DTYPES[spec.out]):
+        if not (isinstance(out, np.ndarray) and out.dtype == self._out and out.flags.c_contiguous and
+                out.flags.writeable):
             raise ValueError(f"kernel {spec.symbol} needs a writable C-contiguous {spec.out} output array")
         if count is not None and not (isinstance(count, np.ndarray) and count.shape == out.shape and
                                       count.flags.c_contiguous and count.dtype == np.float64):
             raise ValueError(f"kernel {spec.symbol} needs a C-contiguous float64 count array shaped like its output")
         keep = []
-        pointers = [out.ctypes.data, None if count is None else count.ctypes.data]
-        for array, kind in zip(arrays, spec.arrays):
-            a = np.asarray(array)
-            if a.dtype != _DTYPES[kind]:
-                a = a.astype(_DTYPES[kind]) if kind == "f64" else (a != 0)
+        pointers = [data_address(out), None if count is None else data_address(count)]
+        extents = out.shape
+        for array, dtype in zip(arrays, self._dtypes):
+            a = array if type(array) is np.ndarray else np.asarray(array)
+            if a.dtype != dtype:
+                a = a.astype(dtype) if dtype == np.float64 else (a != 0)
             if not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
             keep.append(a)
-            pointers.append(a.ctypes.data)
-        ints = [int(i) for i in ints]
-        extents = list(out.shape)
-        for a in keep:
+            pointers.append(data_address(a))
             extents += a.shape
-        given = ints[2 * spec.n_vars:2 * spec.n_vars + len(extents)]
-        if given != extents:      # the kernel trusts these: a mismatch would corrupt memory
-            raise ValueError(f"kernel {spec.symbol}: arrays have extents {extents}, the call says {given}")
+        ints = tuple(ints)
+        first = 2 * spec.n_vars
+        if ints[first:first + len(extents)] != extents:      # the kernel trusts these: a mismatch would corrupt memory
+            raise ValueError(f"kernel {spec.symbol}: arrays have extents {list(extents)}, the call says "
+                             f"{list(ints[first:first + len(extents)])}")
         params_buf = (ctypes.c_double * max(1, len(params)))(*params)
-        threads = self.threads or default_threads()
         split = spec.split
-        if threads > 1 and split is not None:
+        if split is not None:
             lo, hi = ints[2 * split], ints[2 * split + 1]
-            work = math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(spec.n_vars))
-            parts = min(threads, hi - lo)
-            if work >= PARALLEL_WORK and parts > 1:
+            parts = min(self.threads or default_threads(), hi - lo)
+            if parts > 1 and math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(spec.n_vars)) >= \
+                    PARALLEL_WORK:
                 self._parallel(pointers, params_buf, ints, split, lo, hi, parts, (out, count, keep))
                 return
-        self._fn(*pointers, params_buf, (ctypes.c_int64 * len(ints))(*ints))
+        self._fn(*pointers, params_buf, self._int_buffer(ints))
+
+    def _int_buffer(self, ints: tuple) -> ctypes.Array:
+        """``ints`` as the kernel reads them (int64s), kept for the next call with the same ints (emitted code
+        passes the same constants call after call); read-only to the kernel, so threads may share it."""
+        buffer = self._ints.get(ints)
+        if buffer is None:
+            if len(self._ints) >= INT_BUFFERS:
+                self._ints.clear()
+            buffer = self._ints[ints] = (ctypes.c_int64 * len(ints))(*ints)
+        return buffer
 
     def _parallel(self, pointers, params_buf, ints, split, lo, hi, parts, keep) -> None:
         edges = [lo + (hi - lo) * p // parts for p in range(parts + 1)]
