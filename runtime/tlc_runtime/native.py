@@ -43,8 +43,16 @@ class Spec:
 
 
 def default_threads() -> int:
-    """Threads for kernels: ``TLC_NUM_THREADS`` if set, else the number of usable CPUs."""
+    """Threads for kernels: ``TLC_NUM_THREADS`` if set, else the number of CPUs usable when that setting was first
+    read (a kernel call asks, so the answer is kept per setting rather than asked of the system every time)."""
     text = os.environ.get("TLC_NUM_THREADS", "").strip()
+    known = _threads_for.get(text)
+    if known is None:
+        known = _threads_for[text] = _read_threads(text)
+    return known
+
+
+def _read_threads(text: str) -> int:
     if text:
         try:
             return max(1, int(text))
@@ -54,6 +62,10 @@ def default_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:     # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+_threads_for: dict[str, int] = {}
+"""``default_threads`` per value of ``TLC_NUM_THREADS`` seen (the empty text: unset)."""
 
 
 _pool: ThreadPoolExecutor | None = None
