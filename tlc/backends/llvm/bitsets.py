@@ -27,6 +27,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from tlc.backends.llvm.kernel import BitsetOps
+from tlc.backends.llvm.loops import counted, local
 
 I64 = ir.IntType(64)
 I1 = ir.IntType(1)
@@ -85,7 +86,7 @@ def _or_row(module: ir.Module, name: str) -> ir.Function:
     dst, src, words = fn.args
     dst.add_attribute("noalias")
     src.add_attribute("noalias")
-    with _counted(b, ZERO, words, "w") as w:
+    with counted(b, ZERO, words, "w") as w:
         target = b.gep(dst, [w])
         b.store(b.or_(b.load(target), b.load(b.gep(src, [w]))), target)
     b.ret_void()
@@ -95,10 +96,10 @@ def _or_row(module: ir.Module, name: str) -> ir.Function:
 def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 4 + [I64] * 4)
     out, left, right, live, lwords, rwords, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         row = b.gep(out, [b.mul(x, rwords, flags=NSW)])
         first = b.mul(x, lwords, flags=NSW)
-        with _counted(b, ZERO, lwords, "w") as w:
+        with counted(b, ZERO, lwords, "w") as w:
             word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
             base = b.shl(w, SIX)
 
@@ -112,9 +113,9 @@ def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
 def _scatter(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 5 + [I64] * 4)
     out, left, live, indptr, columns, lwords, owords, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         first = b.mul(x, lwords, flags=NSW)
-        with _counted(b, ZERO, lwords, "w") as w:
+        with counted(b, ZERO, lwords, "w") as w:
             word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
             base = b.shl(w, SIX)
 
@@ -122,7 +123,7 @@ def _scatter(module: ir.Module, name: str) -> None:
                 y = b.add(base, bit, flags=NSW)
                 start = b.load(b.gep(indptr, [y]))
                 stop = b.load(b.gep(indptr, [b.add(y, ONE, flags=NSW)]))
-                with _counted(b, start, stop, "e") as e:
+                with counted(b, start, stop, "e") as e:
                     _set_bit(b, out, x, owords, b.load(b.gep(columns, [e])))
             _bits(b, word, join)
     b.ret_void()
@@ -137,9 +138,9 @@ def _set_bit(b: ir.IRBuilder, array, row, words, column) -> None:
 def _transpose(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 4)
     out, source, inwords, outwords, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         first = b.mul(x, inwords, flags=NSW)
-        with _counted(b, ZERO, inwords, "w") as w:
+        with counted(b, ZERO, inwords, "w") as w:
             word = b.load(b.gep(source, [b.add(first, w, flags=NSW)]))
             base = b.shl(w, SIX)
             _bits(b, word, lambda bit: _set_bit(b, out, b.add(base, bit, flags=NSW), outwords, x))
@@ -149,10 +150,10 @@ def _transpose(module: ir.Module, name: str) -> None:
 def _any(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 3)
     out, source, words, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         first = b.mul(x, words, flags=NSW)
-        seen = _local(b, ZERO, "seen")
-        with _counted(b, ZERO, words, "w") as w:
+        seen = local(b, ZERO, "seen")
+        with counted(b, ZERO, words, "w") as w:
             b.store(b.or_(b.load(seen), b.load(b.gep(source, [b.add(first, w, flags=NSW)]))), seen)
         with b.if_then(b.icmp_unsigned("!=", b.load(seen), ZERO)):
             _set_bit(b, out, ZERO, ZERO, x)
@@ -162,10 +163,10 @@ def _any(module: ir.Module, name: str) -> None:
 def _combine(module: ir.Module, name: str, op) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 4)
     out, a, other, words, stride, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         first = b.mul(x, words, flags=NSW)
         second = b.mul(x, stride, flags=NSW)
-        with _counted(b, ZERO, words, "w") as w:
+        with counted(b, ZERO, words, "w") as w:
             at = b.add(first, w, flags=NSW)
             value = op(b, b.load(b.gep(a, [at])), b.load(b.gep(other, [b.add(second, w, flags=NSW)])))
             b.store(value, b.gep(out, [at]))
@@ -175,13 +176,13 @@ def _combine(module: ir.Module, name: str, op) -> None:
 def _select(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 5)
     out, m, u, words, stride, invert, lo, hi = fn.args
-    with _counted(b, lo, hi, "x") as x:
+    with counted(b, lo, hi, "x") as x:
         bit = b.and_(b.lshr(b.load(b.gep(u, [b.lshr(x, SIX)])), b.and_(x, LOW6)), ONE)
         keep = b.icmp_unsigned("!=", b.xor(bit, b.and_(invert, ONE)), ZERO)
         mask = b.sub(ZERO, b.zext(keep, I64))      # all ones where the row is kept
         first = b.mul(x, words, flags=NSW)
         second = b.mul(x, stride, flags=NSW)
-        with _counted(b, ZERO, words, "w") as w:
+        with counted(b, ZERO, words, "w") as w:
             value = b.and_(b.load(b.gep(m, [b.add(second, w, flags=NSW)])), mask)
             b.store(value, b.gep(out, [b.add(first, w, flags=NSW)]))
     b.ret_void()
@@ -192,8 +193,8 @@ def _advance(module: ir.Module, name: str) -> None:
     new, known, lo, hi = fn.args
     new.add_attribute("noalias")
     known.add_attribute("noalias")
-    count = _local(b, ZERO, "count")
-    with _counted(b, lo, hi, "w") as w:
+    count = local(b, ZERO, "count")
+    with counted(b, lo, hi, "w") as w:
         at_new, at_known = b.gep(new, [w]), b.gep(known, [w])
         old = b.load(at_known)
         fresh = b.and_(b.load(at_new), b.not_(old))
@@ -201,48 +202,3 @@ def _advance(module: ir.Module, name: str) -> None:
         b.store(b.or_(old, fresh), at_known)
         b.store(b.add(b.load(count), b.ctpop(fresh), flags=NSW), count)
     b.ret(b.load(count))
-
-
-def _local(b: ir.IRBuilder, value, name: str):
-    """A stack variable holding ``value``, allocated in the entry block (loops do not grow the stack; the optimiser
-    promotes it to a register)."""
-    entry = b.function.entry_basic_block
-    at = b
-    if entry.terminator is not None:      # b is past the entry block
-        at = ir.IRBuilder()
-        at.position_before(entry.terminator)
-    slot = at.alloca(I64, name=name)
-    b.store(value, slot)
-    return slot
-
-
-class _counted:
-    """``for (i = start; i < stop; i++)`` around the body built inside the ``with`` block; the builder ends
-    after the loop."""
-
-    def __init__(self, b: ir.IRBuilder, start, stop, name: str):
-        self.b, self.start, self.stop, self.name = b, start, stop, name
-
-    def __enter__(self):
-        b = self.b
-        fn = b.function
-        before = b.block
-        self.test = fn.append_basic_block(f"{self.name}_test")
-        body = fn.append_basic_block(f"{self.name}_body")
-        self.done = fn.append_basic_block(f"{self.name}_done")
-        b.branch(self.test)
-        b.position_at_end(self.test)
-        self.index = b.phi(I64, name=self.name)
-        self.index.add_incoming(self.start, before)
-        b.cbranch(b.icmp_signed("<", self.index, self.stop), body, self.done)
-        b.position_at_end(body)
-        return self.index
-
-    def __exit__(self, *exc):
-        if exc[0] is not None:
-            return False
-        b = self.b
-        self.index.add_incoming(b.add(self.index, ONE, flags=NSW), b.block)
-        b.branch(self.test)
-        b.position_at_end(self.done)
-        return False

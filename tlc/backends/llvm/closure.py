@@ -22,6 +22,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from tlc.backends.llvm.kernel import ClosureLoop
+from tlc.backends.llvm.loops import counted
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
@@ -41,12 +42,12 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     fn.attributes.add("nounwind")
     closed, order, indptr, successors, count, words, lo, hi = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    with _counted(b, ir.Constant(I64, 0), count, "k") as k:
+    with counted(b, ir.Constant(I64, 0), count, "k") as k:
         c = b.load(b.gep(order, [k]))
         row = b.gep(closed, [b.mul(c, words, flags=NSW)])
         first = b.load(b.gep(indptr, [c]))
         last = b.load(b.gep(indptr, [b.add(c, ir.Constant(I64, 1), flags=NSW)]))
-        with _counted(b, first, last, "e") as e:
+        with counted(b, first, last, "e") as e:
             s = b.load(b.gep(successors, [e]))
             b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
     b.ret_void()
@@ -70,7 +71,7 @@ def _reach(module: ir.Module, name: str) -> None:
     depth = b.alloca(I64, name="depth")
     found = b.alloca(I64, name="found")
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
-    with _counted(b, lo, hi, "s") as s:
+    with counted(b, lo, hi, "s") as s:
         b.store(zero, found)
         b.store(one, depth)
         b.store(s, stack)
@@ -78,7 +79,7 @@ def _reach(module: ir.Module, name: str) -> None:
         def visit(v):          # every successor of v not yet found: found, written, pushed
             first = b.load(b.gep(indptr, [v]))
             last = b.load(b.gep(indptr, [b.add(v, one, flags=NSW)]))
-            with _counted(b, first, last, "e") as e:
+            with counted(b, first, last, "e") as e:
                 t = b.load(b.gep(successors, [e]))
                 mark = b.gep(stamp, [t])
                 with b.if_then(b.icmp_signed("!=", b.load(mark), s)):
@@ -118,15 +119,15 @@ def _rows(module: ir.Module, name: str) -> None:
     closed.add_attribute("noalias")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     whole = b.ashr(n, ir.Constant(I64, 6))
-    with _counted(b, lo, hi, "i") as i:
+    with counted(b, lo, hi, "i") as i:
         row = b.gep(closed, [b.mul(b.load(b.gep(labels, [i])), words, flags=NSW)])
         dst = b.gep(out, [b.mul(i, n, flags=NSW)])
-        with _counted(b, ir.Constant(I64, 0), whole, "w") as w:
+        with counted(b, ir.Constant(I64, 0), whole, "w") as w:
             word = b.load(b.gep(row, [w]))
             base = b.gep(dst, [b.shl(w, ir.Constant(I64, 6))])
-            with _counted(b, ir.Constant(I64, 0), ir.Constant(I64, 64), "bit") as bit:
+            with counted(b, ir.Constant(I64, 0), ir.Constant(I64, 64), "bit") as bit:
                 b.store(_bit(b, word, bit), b.gep(base, [bit]))
-        with _counted(b, b.shl(whole, ir.Constant(I64, 6)), n, "j") as j:
+        with counted(b, b.shl(whole, ir.Constant(I64, 6)), n, "j") as j:
             word = b.load(b.gep(row, [b.ashr(j, ir.Constant(I64, 6))]))
             b.store(_bit(b, word, b.and_(j, ir.Constant(I64, 63))), b.gep(dst, [j]))
     b.ret_void()
@@ -147,41 +148,10 @@ def _or_row(module: ir.Module, name: str) -> ir.Function:
     dst.add_attribute("noalias")
     src.add_attribute("noalias")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    with _counted(b, lo, hi, "w") as w:
+    with counted(b, lo, hi, "w") as w:
         target = b.gep(dst, [w])
         b.store(b.or_(b.load(target), b.load(b.gep(src, [w]))), target)
     b.ret_void()
     return fn
 
 
-class _counted:
-    """``for (i = start; i < stop; i++)`` around the body built inside the ``with`` block; the builder ends
-    after the loop."""
-
-    def __init__(self, b: ir.IRBuilder, start, stop, name: str):
-        self.b, self.start, self.stop, self.name = b, start, stop, name
-
-    def __enter__(self):
-        b = self.b
-        fn = b.function
-        self.before = b.block
-        self.test = fn.append_basic_block(f"{self.name}_test")
-        self.body = fn.append_basic_block(f"{self.name}_body")
-        self.done = fn.append_basic_block(f"{self.name}_done")
-        b.branch(self.test)
-        b.position_at_end(self.test)
-        self.index = b.phi(I64, name=self.name)
-        self.index.add_incoming(self.start, self.before)
-        b.cbranch(b.icmp_signed("<", self.index, self.stop), self.body, self.done)
-        b.position_at_end(self.body)
-        return self.index
-
-    def __exit__(self, *exc):
-        if exc[0] is not None:
-            return False
-        b = self.b
-        step = b.add(self.index, ir.Constant(I64, 1), flags=NSW)
-        self.index.add_incoming(step, b.block)
-        b.branch(self.test)
-        b.position_at_end(self.done)
-        return False

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 
 from llvmlite import ir
 
-from tlc.backends.llvm.closure import _counted
 from tlc.backends.llvm.kernel import CountingLoop
-from tlc.backends.llvm.semiring import _local, _while
+from tlc.backends.llvm.loops import counted, local
+from tlc.backends.llvm.semiring import _while
 
 I64 = ir.IntType(64)
 F64 = ir.DoubleType()
@@ -51,10 +51,10 @@ def _push(b: ir.IRBuilder, array, size, value) -> None:
     b.store(b.add(k, ir.Constant(I64, 1), flags=NSW), size)
 
 
-def _edges(b: ir.IRBuilder, indptr, u, name: str) -> _counted:
+def _edges(b: ir.IRBuilder, indptr, u, name: str) -> counted:
     """The loop over the CSR edge numbers out of ``u``."""
     first = b.load(b.gep(indptr, [u]))
-    return _counted(b, first, b.load(b.gep(indptr, [b.add(u, ir.Constant(I64, 1), flags=NSW)])), name)
+    return counted(b, first, b.load(b.gep(indptr, [b.add(u, ir.Constant(I64, 1), flags=NSW)])), name)
 
 
 @contextmanager
@@ -62,7 +62,7 @@ def _drained(b: ir.IRBuilder, queue, size, csr, name: str):
     """``for (head = 0; head < *size; head++)`` over the CSR edges ``u -> v`` out of ``u = queue[head]``: the body,
     built inside the ``with`` block, sees ``v`` and may push onto the queue (``_push(b, queue, size, ...)``)."""
     indptr, indices = csr
-    head = _local(b, I64, ir.Constant(I64, 0), f"{name}_head")
+    head = local(b, ir.Constant(I64, 0), f"{name}_head")
     test, done = _while(b, name, lambda b: b.icmp_signed("<", b.load(head), b.load(size)))
     h = b.load(head)
     u = b.load(b.gep(queue, [h]))
@@ -80,7 +80,7 @@ def _order(module: ir.Module, name: str) -> None:
     indptr, indices, seeds, m, degree, reached, topo = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
-    size = _local(b, I64, zero, "size")
+    size = local(b, zero, "size")
 
     def visit(node) -> None:       # a node not seen yet (degree -1) is marked (0) and queued
         mark = b.gep(degree, [node])
@@ -88,17 +88,17 @@ def _order(module: ir.Module, name: str) -> None:
             b.store(zero, mark)
             _push(b, reached, size, node)
 
-    with _counted(b, zero, m, "s") as s:
+    with counted(b, zero, m, "s") as s:
         visit(b.load(b.gep(seeds, [s])))
     with _drained(b, reached, size, (indptr, indices), "reach") as v:
         visit(v)
     count = b.load(size)
-    with _counted(b, zero, count, "i") as i:         # in-degrees within the reached nodes (closed under edges)
+    with counted(b, zero, count, "i") as i:         # in-degrees within the reached nodes (closed under edges)
         with _edges(b, indptr, b.load(b.gep(reached, [i])), "f") as f:
             slot = b.gep(degree, [b.load(b.gep(indices, [f]))])
             b.store(b.add(b.load(slot), one, flags=NSW), slot)
-    ordered = _local(b, I64, zero, "ordered")
-    with _counted(b, zero, count, "j") as j:
+    ordered = local(b, zero, "ordered")
+    with counted(b, zero, count, "j") as j:
         u = b.load(b.gep(reached, [j]))
         with b.if_then(b.icmp_signed("==", b.load(b.gep(degree, [u])), zero)):
             _push(b, topo, ordered, u)
@@ -119,13 +119,13 @@ def _pass(module: ir.Module, name: str) -> None:
     values, indptr, indices, data, topo, r, n, lo, hi, depth = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
-    last = _local(b, I64, zero, "last")
-    overflow = _local(b, ir.IntType(1), ir.Constant(ir.IntType(1), 0), "overflow")
-    with _counted(b, lo, hi, "s") as s:
+    last = local(b, zero, "last")
+    overflow = local(b, ir.Constant(ir.IntType(1), 0), "overflow")
+    with counted(b, lo, hi, "s") as s:
         row = b.gep(values, [b.mul(s, n, flags=NSW)])
-        with _counted(b, zero, r, "i") as i:
+        with counted(b, zero, r, "i") as i:
             b.store(ir.Constant(I64, -1), b.gep(depth, [b.load(b.gep(topo, [i]))]))
-        with _counted(b, zero, r, "k") as k:
+        with counted(b, zero, r, "k") as k:
             u = b.load(b.gep(topo, [k]))
             x = b.load(b.gep(row, [u]))
             with b.if_then(b.fcmp_ordered("!=", x, ir.Constant(F64, 0.0))):     # counts are >= 0: reached

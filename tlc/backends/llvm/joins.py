@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from llvmlite import ir
 
 from tlc.backends.llvm.join_plan import JoinLoop, SetOps
+from tlc.backends.llvm.loops import local
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
@@ -40,13 +41,13 @@ def join_module(loop: JoinLoop) -> ir.Module:
     module = ir.Module(name=loop.symbol)
     scan = [P64, P64, P64, I64, I64, I64, I64]
     count, b = _function(module, f"{loop.symbol}_count", I64, scan)
-    found = _local(b, ZERO, "found")
+    found = local(b, ZERO, "found")
     _scan(b, loop.method, *count.args, lambda i, j: b.store(b.add(b.load(found), ONE, flags=NSW), found))
     b.ret(b.load(found))
 
     write, b = _function(module, f"{loop.symbol}_write", ir.VoidType(), [*scan, P64, P64, P64, I64])
     lk, rk, slots, mask, m, lo, hi, lcols, rcols, out, offset = write.args
-    row = _local(b, offset, "row")
+    row = local(b, offset, "row")
     width = len(loop.left_kept) + len(loop.kept)
 
     def emit(i, j):
@@ -67,8 +68,8 @@ def join_module(loop: JoinLoop) -> ir.Module:
 
 def _scan(b: ir.IRBuilder, method: str, lk, rk, slots, mask, m, lo, hi, emit) -> None:
     """For each left row ``i`` in ``[lo, hi)`` and each right row ``j`` of its key's run: ``emit(i, j)``."""
-    cursor = _local(b, ZERO, "cursor")
-    j = _local(b, ZERO, "j")
+    cursor = local(b, ZERO, "cursor")
+    j = local(b, ZERO, "j")
     with _range(b, lo, hi, "i") as i:
         key = b.load(b.gep(lk, [i]))
         if method == "merge":
@@ -85,7 +86,7 @@ def _scan(b: ir.IRBuilder, method: str, lk, rk, slots, mask, m, lo, hi, emit) ->
 
 def _lower_bound(b: ir.IRBuilder, keys, lo, hi, key):
     """The first position in ``[lo, hi)`` of sorted ``keys`` holding a key ``>= key`` (``hi`` when none)."""
-    low, high = _local(b, lo, "low"), _local(b, hi, "high")
+    low, high = local(b, lo, "low"), local(b, hi, "high")
     with _while(b, lambda: b.icmp_signed("<", b.load(low), b.load(high))):
         mid = b.ashr(b.add(b.load(low), b.load(high), flags=NSW), ONE)
         less = b.icmp_signed("<", b.load(b.gep(keys, [mid])), key)
@@ -108,8 +109,8 @@ def _hash(b: ir.IRBuilder, key, mask):
 
 def _probe(b: ir.IRBuilder, rk, slots, mask, m, key):
     """The start of ``key``'s run in ``rk`` by the table ``slots``, or ``m`` when it has none."""
-    slot, result, searching = _local(b, _hash(b, key, mask), "slot"), _local(b, m, "run"), \
-        _local(b, ir.Constant(I1, 1), "searching")
+    slot, result, searching = local(b, _hash(b, key, mask), "slot"), local(b, m, "run"), \
+        local(b, ir.Constant(I1, 1), "searching")
     with _while(b, lambda: b.load(searching)):
         entry = b.load(b.gep(slots, [b.load(slot)]))
         with b.if_else(b.icmp_signed("==", entry, ZERO)) as (empty, full):
@@ -147,7 +148,7 @@ def _run_start(b: ir.IRBuilder, keys, i):
 def _unique(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, I64, [P64, I64, P64])
     a, n, out = fn.args
-    k = _local(b, ZERO, "k")
+    k = local(b, ZERO, "k")
     with _range(b, ZERO, n, "i") as i:
         x, new = _run_start(b, a, i)
         with b.if_then(new):
@@ -160,7 +161,7 @@ def _union(module: ir.Module, name: str) -> None:
     them copied whole (a loop LLVM turns into ``memcpy``), so a small delta costs one copy of ``a``."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
-    i, k = _local(b, ZERO, "i"), _local(b, ZERO, "k")
+    i, k = local(b, ZERO, "i"), local(b, ZERO, "k")
     with _range(b, ZERO, nc, "j") as j:
         y = b.load(b.gep(c, [j]))
         at, held = _search(b, a, b.load(i), na, y)
@@ -177,7 +178,7 @@ def _difference(module: ir.Module, name: str) -> None:
     tuples, ``c`` the relation so far: far larger)."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
-    j, k = _local(b, ZERO, "j"), _local(b, ZERO, "k")
+    j, k = local(b, ZERO, "j"), local(b, ZERO, "k")
     with _range(b, ZERO, na, "i") as i:
         x = b.load(b.gep(a, [i]))
         at, held = _search(b, c, b.load(j), nc, x)
@@ -208,7 +209,7 @@ def _member(module: ir.Module, name: str) -> None:
 def _build(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64, I64, P64, I64])
     rk, m, slots, mask = fn.args
-    slot = _local(b, ZERO, "slot")
+    slot = local(b, ZERO, "slot")
     with _range(b, ZERO, m, "j") as j:
         key, start = _run_start(b, rk, j)
         with b.if_then(start):
@@ -227,16 +228,6 @@ def _function(module: ir.Module, name: str, ret, args) -> tuple[ir.Function, ir.
     entry, start = fn.append_basic_block("entry"), fn.append_basic_block("start")
     ir.IRBuilder(entry).branch(start)
     return fn, ir.IRBuilder(start)
-
-
-def _local(b: ir.IRBuilder, value, name: str):
-    """A stack variable set to ``value`` (allocated in the entry block, so loops do not grow the stack;
-    promoted to registers by the optimiser)."""
-    at = ir.IRBuilder()
-    at.position_before(b.function.entry_basic_block.terminator)
-    slot = at.alloca(value.type, name=name)
-    b.store(value, slot)
-    return slot
 
 
 def _push(b: ir.IRBuilder, out, k, value) -> None:
@@ -294,7 +285,7 @@ def _while(b: ir.IRBuilder, condition):
 @contextmanager
 def _range(b: ir.IRBuilder, lo, hi, name: str):
     """``for (i = lo; i < hi; i++)``, yielding ``i``."""
-    var = _local(b, lo, name)
+    var = local(b, lo, name)
     with _while(b, lambda: b.icmp_signed("<", b.load(var), hi)):
         i = b.load(var)
         yield i

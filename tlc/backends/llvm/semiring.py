@@ -30,8 +30,8 @@ from contextlib import contextmanager
 
 from llvmlite import ir
 
-from tlc.backends.llvm.closure import _counted
 from tlc.backends.llvm.kernel import SemiringLoop
+from tlc.backends.llvm.loops import counted, local
 
 I64 = ir.IntType(64)
 F64 = ir.DoubleType()
@@ -74,14 +74,6 @@ def _better(b: ir.IRBuilder, loop: SemiringLoop, candidate, old):
     return b.fcmp_unordered(">" if loop.fold == "min" else "<", old, candidate)
 
 
-def _local(b: ir.IRBuilder, kind, value, name: str):
-    """A mutable local (its slot in the entry block, so that it becomes a register) set to ``value`` here."""
-    with b.goto_entry_block():
-        slot = b.alloca(kind, name=name)
-    b.store(value, slot)
-    return slot
-
-
 def _while(b: ir.IRBuilder, name: str, condition):
     """Blocks of ``while (condition(b)) {body}``: returns (body, done); the builder is in the body."""
     fn = b.function
@@ -99,7 +91,7 @@ def _improving_edges(b: ir.IRBuilder, loop: SemiringLoop, csr, row, u, x):
     new value, for each edge that improved its target (after the new value is stored)."""
     indptr, indices, data = csr
     one = ir.Constant(I64, 1)
-    with _counted(b, b.load(b.gep(indptr, [u])), b.load(b.gep(indptr, [b.add(u, one, flags=NSW)])), "e") as e:
+    with counted(b, b.load(b.gep(indptr, [u])), b.load(b.gep(indptr, [b.add(u, one, flags=NSW)])), "e") as e:
         target = b.load(b.gep(indices, [e]))
         slot = b.gep(row, [target])
         candidate = _join(b, loop, x, b.load(b.gep(data, [e])))
@@ -117,16 +109,16 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     worst = _worst(loop)
-    most = _local(b, I64, zero, "most")
-    tag = _local(b, I64, zero, "tag")
-    failure = _local(b, ir.IntType(1), ir.Constant(ir.IntType(1), 0), "failure")
-    with _counted(b, lo, hi, "s") as s:
+    most = local(b, zero, "most")
+    tag = local(b, zero, "tag")
+    failure = local(b, ir.Constant(ir.IntType(1), 0), "failure")
+    with counted(b, lo, hi, "s") as s:
         row = b.gep(values, [b.mul(s, n, flags=NSW)])
         before = b.gep(start, [b.mul(s, n, flags=NSW)])
-        reached = _local(b, ir.IntType(1), ir.Constant(ir.IntType(1), 0), "reached")
-        filled = _local(b, ir.IntType(1), ir.Constant(ir.IntType(1), 0), "filled")
-        count = _local(b, I64, zero, "count")
-        with _counted(b, zero, n, "v") as v:       # round 1 extends the state before it
+        reached = local(b, ir.Constant(ir.IntType(1), 0), "reached")
+        filled = local(b, ir.Constant(ir.IntType(1), 0), "filled")
+        count = local(b, zero, "count")
+        with counted(b, zero, n, "v") as v:       # round 1 extends the state before it
             x = b.load(b.gep(before, [v]))
             known = b.fcmp_ordered("==", x, x)
             b.store(b.or_(b.load(reached), known), reached)
@@ -135,11 +127,11 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
                 b.store(v, b.gep(frontier, [k]))
                 b.store(x, b.gep(extended, [k]))
                 b.store(b.add(k, one, flags=NSW), count)
-        rounds = _local(b, I64, one, "rounds")
+        rounds = local(b, one, "rounds")
         body_test, body_done = _while(b, "round", lambda b: ir.Constant(ir.IntType(1), 1))
         t = b.load(tag)
-        number = _local(b, I64, zero, "number")        # elements changed in this round
-        with _counted(b, zero, b.load(count), "k") as k:
+        number = local(b, zero, "number")        # elements changed in this round
+        with counted(b, zero, b.load(count), "k") as k:
             u = b.load(b.gep(frontier, [k]))
             x = b.load(b.gep(extended, [k]))
             with _improving_edges(b, loop, (indptr, indices, data), row, u, x) as (target, _):
@@ -152,7 +144,7 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         first_round = b.icmp_signed("==", b.load(rounds), one)
         with b.if_then(b.and_(b.load(reached), b.not_(b.load(filled)))):   # every pair is an entry of W
             b.store(ir.Constant(ir.IntType(1), 1), filled)
-            with _counted(b, zero, n, "g") as g:
+            with counted(b, zero, n, "g") as g:
                 slot = b.gep(row, [g])
                 y = b.load(slot)
                 with b.if_then(b.fcmp_unordered("!=", y, y)):
@@ -163,7 +155,7 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
                         b.store(b.add(j, one, flags=NSW), number)
         with b.if_then(first_round):     # round 1 started from the base: its changes are against the state
             b.store(zero, number)
-            with _counted(b, zero, n, "c") as c:
+            with counted(b, zero, n, "c") as c:
                 a, z = b.load(b.gep(row, [c])), b.load(b.gep(before, [c]))
                 same = b.or_(b.fcmp_ordered("==", a, z), b.and_(b.fcmp_unordered("!=", a, a),
                                                                   b.fcmp_unordered("!=", z, z)))
@@ -184,7 +176,7 @@ def _relax(module: ir.Module, name: str, loop: SemiringLoop) -> None:
         b.branch(body_done)
         b.position_at_end(going)
         b.store(zero, count)
-        with _counted(b, zero, b.load(number), "f") as f:
+        with counted(b, zero, b.load(number), "f") as f:
             v = b.load(b.gep(changed, [f]))
             x = b.load(b.gep(row, [v]))
             with b.if_then(b.fcmp_unordered("!=", x, worst)):
@@ -209,14 +201,14 @@ def _dijkstra(module: ir.Module, name: str, loop: SemiringLoop) -> None:
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     zero = ir.Constant(I64, 0)
     worst = _worst(loop)
-    size = _local(b, I64, zero, "size")
-    label = _local(b, F64, worst, "label")
+    size = local(b, zero, "size")
+    label = local(b, worst, "label")
     push, pop = _heap(module, name, loop)
-    with _counted(b, lo, hi, "s") as s:
+    with counted(b, lo, hi, "s") as s:
         row = b.gep(values, [b.mul(s, n, flags=NSW)])
         base = b.gep(first, [b.mul(s, n, flags=NSW)])
         b.store(zero, size)
-        with _counted(b, zero, n, "v") as v:
+        with counted(b, zero, n, "v") as v:
             x = b.load(b.gep(base, [v]))
             with b.if_then(b.and_(b.fcmp_ordered("==", x, x), b.fcmp_unordered("!=", x, worst))):
                 b.store(x, b.gep(row, [v]))
@@ -254,7 +246,7 @@ def _heap(module: ir.Module, name: str, loop: SemiringLoop):
     push.attributes.add("alwaysinline")
     heap, size, node, key = push.args
     b = ir.IRBuilder(push.append_basic_block("entry"))
-    hole = _local(b, I64, b.load(size), "hole")
+    hole = local(b, b.load(size), "hole")
     b.store(b.add(b.load(size), one, flags=NSW), size)
 
     def rising(b):       # the hole has a parent whose key is worse than the new one
@@ -283,9 +275,9 @@ def _heap(module: ir.Module, name: str, loop: SemiringLoop):
     last = b.sub(b.load(size), one, flags=NSW)
     b.store(last, size)
     key, node = key_of(b, heap, last), node_of(b, heap, last)
-    hole = _local(b, I64, zero, "hole")
-    child = _local(b, I64, zero, "child")
-    best = _local(b, F64, key, "best")
+    hole = local(b, zero, "hole")
+    child = local(b, zero, "child")
+    best = local(b, key, "best")
 
     def sinking(b):       # the best child of the hole, when it is better than the moved key
         start = b.add(b.mul(b.load(hole), arity, flags=NSW), one, flags=NSW)
@@ -293,7 +285,7 @@ def _heap(module: ir.Module, name: str, loop: SemiringLoop):
         stop = b.select(b.icmp_signed("<", stop, last), stop, last)
         b.store(key, best)
         b.store(ir.Constant(I64, -1), child)
-        with _counted(b, start, stop, "c") as c:
+        with counted(b, start, stop, "c") as c:
             k = key_of(b, heap, c)
             with b.if_then(b.fcmp_ordered(order, k, b.load(best))):
                 b.store(k, best)
