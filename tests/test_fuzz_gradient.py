@@ -301,3 +301,24 @@ def test_a_kink_with_a_non_finite_gradient_is_not_judged_but_a_smooth_loss_is():
     nan = {"W": np.array([np.nan, 1.0])}
     assert compare(nan, {"W": np.ones(2)}, kink, {"W": w}, kink({"W": w})) is None
     assert "central differences give" in compare(nan, {"W": np.ones(2)}, smooth, {"W": w}, smooth({"W": w}))
+
+
+def test_a_slope_0_by_cancellation_is_judged_by_the_terms_the_backward_pass_summed():
+    """The gradient campaign's TLC_FUZZ_SEED=47: ``lnorm`` of equal values is 0 for every input, so the central
+    differences are exactly 0, while its adjoint sends +a and -a (each ~|dY| / sqrt(eps)) to the equal elements:
+    ``<gradient, v>`` is their rounding, ~1e-15, which the loss's scale (0) could not tell from a wrong gradient."""
+    rng = np.random.default_rng(19)
+    for _ in range(3):
+        agrees("T0[i] = tanh(X0[j] X0[k] X1[i/2, j])\nT1[i] = lnorm(T0[i/2])\n",
+               {"X0": rng.uniform(-1.5, 1.5, 1), "X1": rng.uniform(-1.5, 1.5, (1, 1))})
+
+
+def test_the_rounding_allowed_is_relative_to_the_backward_terms():
+    """A constant loss (slope exactly 0): a gradient of 1e-15 is the rounding of terms of size 1, but not of a
+    backward pass that summed nothing, and a gradient of 1e-9 is wrong either way."""
+    def constant(values):
+        return 0.0
+    w, v = {"W": np.array([0.5, -1.0])}, {"W": np.array([1.0, 0.0])}
+    assert compare({"W": np.array([1e-15, 0.0])}, v, constant, w, 0.0, terms=1.0) is None
+    assert "central differences give" in compare({"W": np.array([1e-15, 0.0])}, v, constant, w, 0.0)
+    assert "central differences give" in compare({"W": np.array([1e-9, 0.0])}, v, constant, w, 0.0, terms=1.0)
