@@ -248,6 +248,13 @@ def test_lnorm_normalises_where_an_index_summed_inside_it_has_no_position(source
     agrees(source, signed(np.random.default_rng(18), shapes))
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3)])
+def test_an_adjoint_summing_a_term_of_other_indices_runs_on_every_backend(shape):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=50): the adjoint ``X0[i, j]^0 * X0[k, l]^0 L_grad_T0[i, j + 1]``
+    keeps the ones of ``X0[k, l]`` (no other factor carries ``k``, ``l``), whose extents Dask's plan lacked."""
+    agrees("T0[i, j + 1] = X0[i, j] + X0[k, l]\n", signed(np.random.default_rng(20), {"X0": shape}))
+
+
 def gradient_failure(case):
     """Where a program's gradient disagrees with finite differences on some backend; run by the campaign's child."""
     report = check_gradient(*case, timeout=60)
