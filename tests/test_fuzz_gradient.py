@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 import tlc.fuzz
 from fuzz_campaign import run_campaign
 from tlc.fuzz.gradient import check_gradient, compare
+from tlc.fuzz.magnitude import with_sizes
+from tlc.gradient import GradientProgram, differentiate
 
 QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -315,14 +317,34 @@ def test_a_kink_with_a_non_finite_gradient_is_not_judged_but_a_smooth_loss_is():
     assert "central differences give" in compare(nan, {"W": np.ones(2)}, smooth, {"W": w}, smooth({"W": w}))
 
 
-def test_a_slope_0_by_cancellation_is_judged_by_the_terms_the_backward_pass_summed():
+@pytest.mark.parametrize("source", ["T0[i] = tanh(X0[j] X0[k] X1[i/2, j])\nT1[i] = lnorm(T0[i/2])\n",
+                                    "T0[i] = tanh(X1[i, j])\nT1[i] = lnorm(T0[i/2] X0[j])\n"])
+def test_a_slope_0_by_cancellation_is_judged_by_the_terms_the_backward_pass_summed(source):
     """The gradient campaign's TLC_FUZZ_SEED=47: ``lnorm`` of equal values is 0 for every input, so the central
     differences are exactly 0, while its adjoint sends +a and -a (each ~|dY| / sqrt(eps)) to the equal elements:
     ``<gradient, v>`` is their rounding, ~1e-15, which the loss's scale (0) could not tell from a wrong gradient."""
     rng = np.random.default_rng(19)
     for _ in range(3):
-        agrees("T0[i] = tanh(X0[j] X0[k] X1[i/2, j])\nT1[i] = lnorm(T0[i/2])\n",
-               {"X0": rng.uniform(-1.5, 1.5, 1), "X1": rng.uniform(-1.5, 1.5, (1, 1))})
+        agrees(source, {"X0": rng.uniform(-1.5, 1.5, 1), "X1": rng.uniform(-1.5, 1.5, (1, 1))})
+
+
+def test_the_sizes_of_a_gradients_terms_bound_it_and_are_it_without_cancellation():
+    """``with_sizes``'s twin of a gradient is the sum of its terms' absolute values: |gradient| or more, and equal
+    to it where every term is positive."""
+    rng = np.random.default_rng(21)
+    source = "H[i] = tanh(W[i, j] X[j] - B[i])\nL = H[i] D[i]\n"
+    for signs in (1.0, -1.0):
+        data = {"W": rng.uniform(0.5, 1.5, (3, 4)), "X": signs * rng.uniform(0.5, 1.5, 4),
+                "B": rng.uniform(-1.0, 1.0, 3), "D": rng.uniform(-1.0, 1.0, 3)}
+        sized, sizes = with_sizes(differentiate(source, "L", ["W", "X", "B"]))
+        results = GradientProgram(sized, "numpy", 0)(**data)
+        for w in ("W", "X", "B"):
+            assert np.all(results[sizes[w]] >= np.abs(results[sized.gradients[w]]) * (1 - 1e-12))
+    positive = {"W": rng.uniform(0.5, 1.5, (3, 4)), "X": rng.uniform(0.5, 1.5, 4), "D": rng.uniform(0.5, 1.5, 3)}
+    sized, sizes = with_sizes(differentiate("L = W[i, j] X[j] D[i]\n", "L", ["W", "X"]))
+    results = GradientProgram(sized, "numpy", 0)(**positive)
+    for w in ("W", "X"):
+        np.testing.assert_allclose(results[sizes[w]], results[sized.gradients[w]], rtol=1e-14)
 
 
 def test_the_rounding_allowed_is_relative_to_the_backward_terms():

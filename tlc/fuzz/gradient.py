@@ -14,7 +14,6 @@ disagree), there is no derivative to compare and the program passes unchecked.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import traceback
 from collections.abc import Iterable, Mapping
 
@@ -23,6 +22,7 @@ import numpy as np
 from tlc import api
 from tlc.errors import TlcError
 from tlc.fuzz.generate import as_fuzz_program
+from tlc.fuzz.magnitude import with_sizes
 from tlc.fuzz.oracle import Failure, Report, available_backends, final_tensors, time_limit
 from tlc.gradient import Gradient, GradientProgram, differentiate
 from tlc.gradient.names import Namer
@@ -33,12 +33,12 @@ STEP = 1e-6
 RTOL = 1e-5
 """Allowed disagreement, relative to the size of the terms summed (``sum_w |dL/dw| |v_w|`` and ``|L|``)."""
 ROUNDING = 1e-12
-"""Allowed rounding of the backward pass, relative to the terms it summed on the way (``backward_terms``). Where the
+"""Allowed rounding of the backward pass, relative to the size of the terms it summed (``backward_terms``). Where the
 loss's slope along v is exactly 0 by a cancellation (``lnorm`` of equal values: its adjoint sends +a and -a, each
-~|dY| / sqrt(eps), to equal elements), ``<gradient, v>`` is the rounding of that sum, 1e-15 or so, while the loss is
-0 and the central differences exactly 0, so that RTOL * scale (about 1e-12 absolute) cannot judge it. float64 rounds
-each of those terms by 1.1e-16 relatively, so ROUNDING (~1e4 roundings of every term) leaves room for long sums and
-still fails a gradient wrong by more than a millionth of a millionth of the terms, which no rounding explains."""
+~|dY| / sqrt(eps), to equal elements), ``<gradient, v>`` is the rounding of that sum, 1e-16 to 1e-14, while the loss
+is 0 and the central differences exactly 0, so that RTOL * scale (1e-17 absolute there) cannot judge it. float64
+rounds each operation by 1.1e-16 relatively, so ROUNDING (~1e4 roundings of every term) leaves room for long chains
+and still fails a gradient wrong by more than a millionth of a millionth of its terms, which no rounding explains."""
 SMOOTH = 1e-4
 """Largest relative gap between the differences at h and h / 4 for the loss to count as smooth along v."""
 
@@ -153,7 +153,7 @@ def check_gradient(program, inputs: Mapping | None = None, backends: Iterable[st
                 analytic = {w: np.asarray(results[gradient.gradients[w]], dtype=float) for w in wrt}
                 problem = compare(analytic, direction, loss_at, data, base)
                 if problem:                       # only then is the rounding floor worth its extra runs
-                    terms = backward_terms(gradient, data, direction, forward)
+                    terms = backward_terms(gradient, data, direction)
                     problem = compare(analytic, direction, loss_at, data, base, terms)
         except TlcError as err:
             if err.message.startswith("data for "):     # data the gradient program refuses (tlc.GradientProgram)
@@ -169,26 +169,19 @@ def check_gradient(program, inputs: Mapping | None = None, backends: Iterable[st
     return report
 
 
-def backward_terms(gradient: Gradient, data: Mapping, direction: Mapping, forward: api.Program) -> float:
-    """The size of the terms the backward pass sums into ``<gradient, v>``: over every tensor ``T`` given an adjoint,
-    ``sum |dL/dT| |J_T v|`` (the adjoints from the NumPy gradient program, ``J_T v`` by central differences of the
-    forward ``forward``); ``<gradient, v> = <dL/dT, J_T v>`` at every cut ``T`` of the program."""
-    outputs = gradient.program.outputs | frozenset(gradient.adjoints.values())
-    widened = dataclasses.replace(gradient, program=dataclasses.replace(gradient.program, outputs=outputs))
-    adjoints = GradientProgram(widened, "numpy", 0)(**copy.deepcopy(data))
-    ahead, behind = (forward(**{**data, **{w: data[w] + s * STEP * v for w, v in direction.items()}})
-                     for s in (1.0, -1.0))
-    computed = set(ahead)
-    total = 0.0
-    for tensor, adjoint in gradient.adjoints.items():
-        if tensor not in computed:
-            continue                                  # an input (its terms are in compare's scale) or a trajectory
-        slope = (np.asarray(ahead[tensor], dtype=float) - np.asarray(behind[tensor], dtype=float)) / (2 * STEP)
-        weight = np.asarray(adjoints[adjoint], dtype=float)
-        if weight.shape == slope.shape:
-            size = np.abs(weight * slope)
-            total += float(np.sum(size[np.isfinite(size)]))
-    return total
+def backward_terms(gradient: Gradient, data: Mapping, direction: Mapping) -> float:
+    """The size of the terms rounded on the way to ``<gradient, v>``: ``sum_w <|v_w|, size_w>`` with ``size_w`` the
+    twin of ``w``'s gradient in absolute values (``tlc.fuzz.magnitude``), run on NumPy; 0 (no allowance for
+    rounding) where the twin program is refused or its sizes are not finite (an adjoint fixpoint in absolute
+    values need not converge)."""
+    sized, sizes = with_sizes(gradient)
+    try:
+        results = GradientProgram(sized, "numpy", 0)(**copy.deepcopy(data))
+    except TlcError:
+        return 0.0
+    total = sum(float(np.sum(np.asarray(results[sizes[w]], dtype=float) * np.abs(v)))
+                for w, v in direction.items() if w in sizes)
+    return total if np.isfinite(total) else 0.0
 
 
 def _ones(plan: dict, program: Program) -> dict:

@@ -38,8 +38,6 @@ class Gradient:
     """Each tensor of a ``max=``/``min=`` recursion -> the 0/1 tensor of the elements its iteration reached."""
     transposed: frozenset[str]
     """Defined tensors whose equations the backward pass transposes (on the way from a ``wrt`` to the loss)."""
-    adjoints: dict[str, str]
-    """Each tensor the backward pass gives an adjoint (dL/d(tensor)) -> the name of that adjoint's tensor."""
 
 
 def default_wrt(program: Program) -> tuple[str, ...]:
@@ -208,9 +206,7 @@ class _Transform:
         gradients = {name: self.grad_name(name) for name in self.wrt}
         program = replace(self.source, statements=statements, outputs=forward | frozenset(gradients.values()))
         transposed = frozenset(n for n in self.active if self.program.defining(n))
-        adjoints = {n: a for n, a in self.grad_names.items() if a in self.defined}
-        return Gradient(program, gradients, tuple(self.out), self.trajectories, dict(self.reached), transposed,
-                        adjoints)
+        return Gradient(program, gradients, tuple(self.out), self.trajectories, dict(self.reached), transposed)
 
     def share_ties(self, tensor: str, walks: list[_EquationWalk]) -> None:
         """Give each ``max=``/``min=`` equation of ``tensor`` its arg-max indicator and one tie count summed over
