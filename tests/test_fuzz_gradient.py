@@ -120,6 +120,20 @@ def test_a_materialised_value_bounds_an_index_used_as_a_number(source):
     agrees(source, {"X0": rng.uniform(-1.5, 1.5, 3), "X1": rng.uniform(0.5, 1.5, 3)})
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i, j] = tanh((relu(X0[]) + E0(i, j, k)) * (X1[k] i))\n", {"X0": (), "X1": (2,), "E0": (3, 2, 2)}),
+    ("T0[i, j] = tanh((relu(X0[]) + E0(i, j, k)) * (X1[k] i))\n", {"X0": (), "X1": (1,), "E0": (1, 1, 1)}),
+])
+def test_a_materialised_factor_bounds_an_index_used_as_a_number(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=47, program 254): the factor ``X1[k] i`` of X0's adjoint holds
+    ``k``, which no other factor reads, so it is a tensor of its own, and ``i`` had no extent there ("cannot infer the
+    range of index i"); no read lies within ``k, i``, so a range tensor of the forward's over ``i`` bounds it."""
+    rng = np.random.default_rng(22)
+    inputs = {n: rng.uniform(size=s) > 0.3 if n.startswith("E") else np.asarray(rng.uniform(0.5, 1.5, s))
+              for n, s in shapes.items()}
+    agrees(source, inputs)
+
+
 def test_a_constant_index_on_the_left_of_a_shared_adjoint():
     """Found by the gradient campaign (TLC_FUZZ_SEED=1234 after merging main's shared adjoints, minimised): the
     adjoint ``L_grad_T[0, i]`` has a constant index, which the check for a plainly indexed adjoint compared as None."""
