@@ -8,7 +8,8 @@ every backend. A program the transform refuses with a located ``TlcError`` (a co
 or whose data the gradient program refuses (data for a tensor the program defines), passes: that is the promised
 behaviour; anything else they raise is a failure. Where the loss is not smooth along
 ``v`` (a ``step``, ``relu``, ``max=`` or ``abs`` switching within ``h``: the differences at ``h`` and ``h / 4``
-disagree), there is no derivative to compare and the program passes unchecked.
+disagree), there is no derivative to compare and the program passes unchecked. A disagreement within the rounding
+of the terms the backward pass summed (``tlc.fuzz.magnitude``: a slope of exactly 0 reached by cancellation) passes.
 """
 
 from __future__ import annotations
