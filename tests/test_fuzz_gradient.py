@@ -103,10 +103,13 @@ def test_an_empty_normalisation_or_average_divides_by_one(source, shapes):
 
 
 @pytest.mark.parametrize("source, shapes", [("T[w/2] = tanh(X0[w + 1, m])\n", {"X0": (5, 2)}),
-                                            ("T[x/2, j] = exp(X[x, j])\n", {"X": (4, 3)})])
+                                            ("T[x/2, j] = exp(X[x, j])\n", {"X": (4, 3)}),
+                                            ("T[i + j] = tanh(X[i, j])\n", {"X": (2, 2)}),
+                                            ("T[i, j + k] = exp(X[i, j] X[j, k])\n", {"X": (3, 3)})])
 def test_a_pooled_write_is_not_its_elements_value(source, shapes):
-    """Found by the gradient campaign (TLC_FUZZ_SEED=6, minimised): ``T[w/2] = tanh(...)`` sums a window of tanh
-    values, so tanh's derivative needs its own value, not ``T[w/2]``."""
+    """Found by the gradient campaign (TLC_FUZZ_SEED=6, minimised; ``T[i + j]``: 70): ``T[w/2] = tanh(...)`` sums a
+    window of tanh values, and ``T[i + j]`` those on a diagonal, so tanh's derivative needs its own value, not
+    ``T[w/2]``'s or ``T[i + j]``'s."""
     rng = np.random.default_rng(5)
     agrees(source, {n: rng.uniform(-1.5, 1.5, s) for n, s in shapes.items()})
 

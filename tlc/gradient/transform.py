@@ -548,8 +548,8 @@ class _EquationWalk:
     def value(self, path: Path) -> ir.Expr:
         """The node itself when it sums nothing and is a reference, reads no tensor, or uses an index as a number
         that none of its reads bounds (``j w X[j]``: a tensor of its own would have no extent for ``w``); the
-        left-hand side for a sole definition's whole right-hand side (unless it pools, ``P[x/2]``, which sums a
-        window of them); else a materialised ``L_val_Y`` tensor."""
+        left-hand side for a sole definition's whole right-hand side (unless it pools, ``P[x/2]``, or adds indices,
+        ``P[i + j]``, which sum several of them); else a materialised ``L_val_Y`` tensor."""
         node = ir.node_at(self.eq.rhs, path)
         sums = any(p[:len(path)] == path for p in self.summed)
         read = {v for r in ir.refs(node) for v in _index_variables(r)}
@@ -558,7 +558,7 @@ class _EquationWalk:
             return node
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
-                and () not in self.summed and all(i.divisor == 1 for i in lhs.indices):
+                and () not in self.summed and all(i.divisor == 1 and len(i.terms) <= 1 for i in lhs.indices):
             return _ref(lhs.name, _indices(lhs))
         if path not in self.values:
             self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path),
