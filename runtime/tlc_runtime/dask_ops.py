@@ -188,13 +188,16 @@ def gather(x, specs, ranges, order: str):
         return da.from_delayed(task, shape if order else x.shape, dtype=x.dtype)
     grid = _blocks(shape, x)
     blocks = np.empty([len(b) for b in grid], dtype=object)
+    # x in one chunk is one task, its graph optimised once: passing x[box] itself would optimise x's whole graph
+    # again for every block (quadratic in the blocks where x is itself the result of a blockwise scatter)
+    whole = x.to_delayed().flat[0] if all(n == 1 for n in x.numblocks) else None
     for index, where, sub in _pieces(shape, x, ranges, order):
         box = []
         for spec, n in zip(specs, x.shape):     # positions outside x read 0: the box is clipped to x
             low, high = _reach(spec, sub)
             start = min(max(low, 0), n)
             box.append(slice(start, max(min(high + 1, n), start)))
-        part = x[tuple(box)]
+        part = x[tuple(box)] if whole is None else whole[tuple(box)]
         task = dask.delayed(numpy_ops.gather, pure=True)(part, _moved(specs, [b.start for b in box]), sub, order)
         blocks[index] = da.from_delayed(task, tuple(w.stop - w.start for w in where), dtype=x.dtype)
     return da.block(blocks.tolist())

@@ -517,7 +517,8 @@ class _EquationWalk:
             own = _variables(expr)
             if (divides or not isinstance(expr, ir.Ref)) and set(own) - set(keep) - others:
                 body = ir.Product((ir.Num(1.0), expr), (False, True)) if divides else expr
-                expr, divides = self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_f", own, body), False
+                expr = self._materialise(f"{self.t.loss}_grad_{self.eq.lhs.name}_f", own, self._bounded(set(own), body))
+                divides = False
             safe.append((expr, divides))
         present = {v for e, _ in safe for v in _variables(e)}
         if set(keep) - present:
@@ -551,8 +552,8 @@ class _EquationWalk:
     def value(self, path: Path) -> ir.Expr:
         """The node itself when it sums nothing and is a reference, reads no tensor, or uses an index as a number
         that none of its reads bounds (``j w X[j]``: a tensor of its own would have no extent for ``w``); the
-        left-hand side for a sole definition's whole right-hand side (unless it pools, ``P[x/2]``, which sums a
-        window of them); else a materialised ``L_val_Y`` tensor."""
+        left-hand side for a sole definition's whole right-hand side (unless it pools, ``P[x/2]``, or adds indices,
+        ``P[i + j]``, which sum several of them); else a materialised ``L_val_Y`` tensor."""
         node = ir.node_at(self.eq.rhs, path)
         sums = any(p[:len(path)] == path for p in self.summed)
         read = {v for r in ir.refs(node) for v in _index_variables(r)}
@@ -561,23 +562,30 @@ class _EquationWalk:
             return node
         lhs = self.eq.lhs
         if not path and len(self.t.program.defining(lhs.name)) == 1 and self.eq.aggregator.reduction == "sum" \
-                and () not in self.summed and all(i.divisor == 1 for i in lhs.indices):
+                and () not in self.summed and all(i.divisor == 1 and len(i.terms) <= 1 for i in lhs.indices):
             return _ref(lhs.name, _indices(lhs))
         if path not in self.values:
             self.values[path] = self._materialise(f"{self.t.loss}_val_{lhs.name}", self.free(path),
-                                                  self._bounded(path, self._normalised_in_place(path, node)))
+                                                  self._bounded(set(self.free(path)),
+                                                                self._normalised_in_place(path, node)))
         return self.values[path]
 
-    def _bounded(self, path: Path, node: ir.Expr) -> ir.Expr:
-        """``node`` times ``R^0`` for a read ``R`` of the forward (or its left-hand side) over the node's own indices
-        that bounds an index the node uses only as a number (``X[i] + u`` summing ``i``: ``u`` has no extent)."""
-        own = set(self.free(path))
+    def _bounded(self, own: set[str], node: ir.Expr) -> ir.Expr:
+        """``node``, to be a tensor over ``own``, times ``R^0`` for a read ``R`` of the forward (or its left-hand side)
+        over indices in ``own`` that bounds an index the node uses only as a number (``X[i] + u`` summing ``i``: ``u``
+        has no extent), or a range tensor over them for a read with indices of its own (``X1[k] i`` beside
+        ``E0(i, j, k)``)."""
         read = {v for r in ir.refs(node) for v in _index_variables(r)}
         loose = {n.name for n in ir.walk(node) if isinstance(n, ir.IndexValue)} - read
-        bounds = []
-        for r in dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)]):
+        reads = tuple(dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)]))
+        bounds: list[ir.Expr] = []
+        for r in reads:
             if loose & set(_index_variables(r)) and set(_index_variables(r)) <= own:
                 bounds.append(ir.Power(r, ir.Num(0.0)))
+                loose -= set(_index_variables(r))
+        for r in reads:
+            if loose & set(_index_variables(r)):
+                bounds += self._range(r, tuple(v for v in dict.fromkeys(_index_variables(r)) if v in own))
                 loose -= set(_index_variables(r))
         return ir.Product((node, *bounds), (False,) * (1 + len(bounds))) if bounds else node
 

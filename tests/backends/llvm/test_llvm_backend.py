@@ -212,3 +212,20 @@ def test_batched_and_compound_matrix_products_go_to_blas(source, shapes):
     inputs = {n: nz(rng, *s) for n, s in shapes.items()}
     program = agree(source, **inputs)
     assert "BLAS" in program.explain()
+
+
+def test_a_relation_read_under_sin_in_a_softmax_compiles():
+    """Found by the gradient campaign (TLC_FUZZ_SEED=69, program 101): ``softmax(sin(E0(v, q, s)))`` over the first
+    axis read the relation as ``uitofp i8`` in a strided loop, and LLVM's loop vectoriser aborted the process (its
+    cost models disagreed); run in a child process, so that an abort fails this test only."""
+    import subprocess
+    import sys
+    script = ("import numpy as np, tlc\n"
+              "e = np.random.default_rng(23).uniform(size=(3, 4, 5)) > 0.5\n"
+              "src = 'T0[v., q, s] = softmax(sin(E0(v, q, s)))\\n'\n"
+              "got = tlc.compile(src, backend='llvm')(E0=e)['T0']\n"
+              "want = tlc.compile(src, backend='numpy')(E0=e)['T0']\n"
+              "np.testing.assert_allclose(got, want, rtol=1e-13)\n"
+              "print('agreed')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "agreed" in run.stdout, run.stderr[-2000:]

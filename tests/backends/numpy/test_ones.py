@@ -1,12 +1,13 @@
 """Factors known to be all ones (``X^0``, which is 1 for every X, NaN included, and a tensor assigned all ones) are
 left out of products where the other factors carry their indices (``ArrayExpression.without_ones``), as the gradient's
-lnorm and concat carriers are: the values match NumPy on random non-zero inputs on every CPU backend, with a sum over
-ones still counting its positions."""
+lnorm and concat carriers are: the values match NumPy on random non-zero inputs on every CPU backend (Dask's too), with
+a sum over ones still counting its positions."""
 
 import numpy as np
 import pytest
 
 import tlc
+import tlc.fuzz
 from tlc.api import BACKENDS
 
 SOURCE = """
@@ -41,3 +42,14 @@ def test_ones_match_numpy(backend):
     np.testing.assert_allclose(got["N"], z * x, rtol=1e-13)
     np.testing.assert_allclose(got["K"], np.full(5, z.sum()), rtol=1e-13)
     np.testing.assert_array_equal(got["P"], np.ones((5, 7)))
+
+
+@pytest.mark.parametrize("backend", tlc.fuzz.available_backends())
+def test_a_ones_factor_with_indices_of_its_own_is_kept_with_their_extents(backend):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=50, the adjoint of ``T0[i, j + 1] = X0[i, j] + X0[k, l]``):
+    ``B[k, l]^0`` carries ``k`` and ``l``, which the other factors lack, so it stays in the product, and the
+    contraction's plan lacked their extents (dask's task estimate raised ``KeyError: 'k'``)."""
+    rng = np.random.default_rng(12)
+    a, b, c = (rng.uniform(0.5, 2.0, s) * rng.choice([-1.0, 1.0], s) for s in [(3, 4), (2, 5), (3, 5)])
+    got = tlc.compile("G[k, l] = A[i, j]^0 * B[k, l]^0 C[i, j + 1]\n", backend=backend)(A=a, B=b, C=c)
+    np.testing.assert_allclose(np.asarray(got["G"]), np.full((2, 5), c[:, 1:].sum()), rtol=1e-13)

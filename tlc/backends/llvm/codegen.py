@@ -209,7 +209,12 @@ class _Codegen:
     def _read(self, node: Read):
         array = self.k.arrays[node.array]
         loaded = self.b.load(self._address(self.arrays[node.array], self.strides[node.array], node.pos))
-        return loaded if array.dtype == "f64" else self.b.uitofp(loaded, F64)
+        if array.dtype == "f64":
+            return loaded
+        # a truth value (0/1) as 1.0 or 0.0 by a select, not uitofp: uitofp from a strided i8 read under sin in a
+        # softmax's loop made LLVM's loop vectoriser abort the process (its two cost models disagreed)
+        truth = self.b.icmp_unsigned("!=", loaded, ir.Constant(I8, 0))
+        return self.b.select(truth, ir.Constant(F64, 1.0), ir.Constant(F64, 0.0))
 
     def _intrinsic(self, name: str, *args) -> ir.Value:
         fn = self.module.declare_intrinsic(name, [F64], ir.FunctionType(F64, [F64] * len(args)))

@@ -321,7 +321,7 @@ class ArrayExpression:
             return None
         if len(left) == 1:
             return self.einsum(left, path)
-        return self.contraction(left, InOrder(len(left), {v: self.size(v) for v in covered}), order)
+        return self.contraction(left, InOrder(len(left), {v: self.size(v) for a in left for v in a.vars}), order)
 
     def einsum(self, arrays: list[Value], path) -> Value:
         gone = set(self.projection.summed_at.get(path, ()))
