@@ -28,7 +28,8 @@ import tlc
 from tlc.backends.shared.quoting import MODULE_GLOBALS, RESERVED, comment, docstring, identifier, internal
 
 HOSTILE_TENSORS = [
-    "np", "np_", "rt", "rs", "th", "tl", "contract", "inputs", "run", "SYMBOLS", "KERNELS", "native",
+    "np", "np_", "rt", "rs", "th", "tl", "contract", "inputs", "run", "SYMBOLS", "KERNELS", "native", "bs",
+    "bitset_native",
     "if", "if_", "def", "class", "match", "range", "range_", "print", "self", "file", "len", "float",
     "X'", "X_p", "X_p_", "X''", "X_p_p", "X__p", "_", "__", "___", "_x", "__x", "_X_", "t", "t_", "self_",
     "Path_num", "_num_Path", "new_R", "_new_R", "delta_R", "_delta_R", "M_count", "_count_M", "_t1", "_round",

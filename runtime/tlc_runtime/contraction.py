@@ -31,7 +31,8 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
         if not optimize:    # numpy.einsum returns the operand unchanged for an empty explicit path
             return _into(out, np.einsum(subscripts, *operands))
         floats = _matrices(operands)
-        route = _one_pass(subscripts, tuple(a.shape for a in operands)) if floats else None
+        route = _one_pass(subscripts, tuple(a.shape for a in operands)) \
+            if floats and len(operands) <= STEPWISE_ABOVE else None      # numpy.einsum takes at most 32 operands
         if route is not None:
             # every index is one operand's: one pass of numpy.einsum's loop over that operand, no path to follow
             # (lnorm's masked means: 43 -> 11 us for 16x16x32 by 16x16; a broadcast product 62 -> 16 us)

@@ -25,7 +25,7 @@ import re
 
 MODULE_GLOBALS = frozenset({
     "np", "rt", "rs", "rdb", "th", "tl", "triton", "native", "contract", "math", "run", "inputs", "SYMBOLS", "KERNELS",
-    "da", "CHUNKS", "nj", "sr", "semiring_native", "counting", "WORKSPACE",
+    "da", "CHUNKS", "nj", "sr", "semiring_native", "counting", "WORKSPACE", "bs", "bitset_native",
 })
 """Names the emitted modules bind at module level (imports, tables, the entry point and its argument)."""
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | MODULE_GLOBALS
