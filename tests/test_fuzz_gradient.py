@@ -280,16 +280,25 @@ def test_an_adjoint_keeping_ones_of_other_indices_runs_on_every_backend(source, 
     agrees(source, signed(np.random.default_rng(20), shapes))
 
 
-@pytest.mark.xfail(strict=True, raises=OracleFailure,
-                   reason="open (TLC_FUZZ_SEED=77): avg= averages over k and l together, l bounded by X1[l + 1] "
-                          "too, but the adjoint of X0's term, which lacks l, does not count l's valid positions")
 @pytest.mark.parametrize("n", [1, 3])
 def test_a_term_lacking_an_averaged_index_with_arithmetic_counts_its_positions(n):
     """``T0[i] avg= X0[i, k] + X1[l] X1[l + 1]`` averages over ``k`` and ``l`` together, ``l`` below n - 1, so X0's
-    term counts once per such ``l`` (none when n = 1: T0 is then 0 for every input)."""
+    term counts once per such ``l`` (none when n = 1: T0 is then 0 for every input), and X1's once per ``k``
+    (TLC_FUZZ_SEED=77: neither adjoint counted the other term's indices)."""
     rng = np.random.default_rng(24)
     agrees("T0[i] avg= X0[i, k] + X1[l] X1[l + 1]\n", {"X0": rng.uniform(0.5, 1.5, (n, n)),
                                                         "X1": rng.uniform(0.5, 1.5, n)})
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("T[i] avg= A[i, k] + B[i]\n", {"A": (3, 4), "B": (3,)}),
+    ("T[i] avg= sig(A[i, k]) + B[l] C[l]\n", {"A": (2, 3), "B": (4,), "C": (4,)}),
+    ("T[i] avg= A[i, k] * B[l] + C[i, l]\n", {"A": (2, 3), "B": (4,), "C": (2, 4)}),
+], ids=["a term lacking the averaged index", "terms over disjoint indices", "a product beside a term"])
+def test_avg_terms_count_once_per_position_of_the_indices_they_lack(source, shapes):
+    """``avg=`` averages over every index its left-hand side lacks, across all terms: a term without one counts
+    once per its positions (a sum would sum it over its own term alone)."""
+    agrees(source, signed(np.random.default_rng(5), shapes))
 
 
 def gradient_failure(case):
@@ -301,8 +310,8 @@ def gradient_failure(case):
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, raises=(AssertionError, BaseExceptionGroup),      # a CampaignCrash still fails
                    reason="open: a seed still finds something new now and then (of seeds 47 and 50-84 replayed in "
-                          "full, 47, 50, 69, 70, 77 and 83 found wrong gradients or crashes; 77's avg= count and 83's "
-                          "gap on shortest paths are open, the others fixed; README)")
+                          "full, 47, 50, 69, 70, 77 and 83 found wrong gradients or crashes; 83's gap on shortest "
+                          "paths is open, the others fixed; README)")
 def test_gradient_campaign():
     """A bounded campaign with a fresh seed every run (TLC_FUZZ_SEED=N replays one): up to 300 programs, 30 s to six
     minutes on the shared 2-core machine, stopped by the budget (TLC_FUZZ_BUDGET, 90 s unless set; inf for all)."""

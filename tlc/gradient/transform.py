@@ -334,7 +334,11 @@ class _EquationWalk:
     def __init__(self, transform: _Transform, k: int):
         self.t = transform
         self.eq = transform.program.equations[k]
-        self.summed = analyse(self.eq).summed_at
+        projection = analyse(self.eq)
+        self.summed = projection.summed_at
+        self.averaged = projection.reduced if self.eq.aggregator.reduction == "avg" else ()
+        """An ``avg=`` equation's indices, averaged over its whole right-hand side: a term lacking one counts once
+        per its positions (``X0[i, k]`` once per ``l`` in ``T[i] avg= X0[i, k] + X1[l] X1[l + 1]``)."""
         self.occurrences = list(occurrences(self.eq.rhs))
         self.values: dict[Path, ir.Expr] = {}
         self.equation = self.eq
@@ -408,7 +412,7 @@ class _EquationWalk:
         one counts once per its position (``B`` in ``X[i, j] + B[i] + X[i, j]``). An adjoint made a tensor on the way
         sums those its factors read (``k`` in ``X[j, k] W[k] softmax(Y[i, j])``: ``softmax``'s adjoint sums ``X W``
         over ``k``), which must not be counted again."""
-        around: dict[str, None] = {}
+        around: dict[str, None] = dict.fromkeys(self.averaged)
         for n in range(len(path)):
             absorbed = self.absorbed.get(path[:n], set())
             around = {v: None for v in around if v not in absorbed} | dict.fromkeys(self.summed.get(path[:n], ()))
