@@ -11,7 +11,6 @@ import tlc.fuzz
 from fuzz_campaign import run_campaign
 from tlc.fuzz.gradient import check_gradient, compare
 from tlc.fuzz.magnitude import with_sizes
-from tlc.fuzz.oracle import OracleFailure
 from tlc.gradient import GradientProgram, differentiate
 
 QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None,
