@@ -395,3 +395,16 @@ def test_the_rounding_allowed_is_relative_to_the_backward_terms():
     assert compare({"W": np.array([1e-15, 0.0])}, v, constant, w, 0.0, terms=1.0) is None
     assert "central differences give" in compare({"W": np.array([1e-15, 0.0])}, v, constant, w, 0.0)
     assert "central differences give" in compare({"W": np.array([1e-9, 0.0])}, v, constant, w, 0.0, terms=1.0)
+
+
+def test_a_read_of_a_tensor_written_at_a_shift_does_not_bound_another_reads_indices():
+    """``T0`` is written at ``i + 1``, so it is longer than ``X1``'s axis ``k``: ``X1``'s gradient must stay within
+    ``X1`` (TLC_FUZZ_SEED=144413531: ``L_grad_X1`` came out shaped (1, 2) for a 1x1 ``X1``)."""
+    source = ("T0[i + 1] = tanh(T1[i] + X0[i])\nT1[i + 1] = sin(T0[i] - X0[i])\n"
+              "T2[i, j] = (T0[k] X1[i, k]) X2[j]\n")
+    agrees(source, {"X0": np.array([1.5]), "X1": np.array([[1.5]]), "X2": np.array([1.5])})
+    rng = np.random.default_rng(8)
+    inputs = {"X0": rng.uniform(0.5, 1.5, 2), "X1": rng.uniform(0.5, 1.5, (3, 2)), "X2": rng.uniform(0.5, 1.5, 2)}
+    program = tlc.grad(source + "L = T2[i, j] T2[i, j]\n", loss="L", wrt=["X0", "X1", "X2"])
+    results = program(**inputs)
+    assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}

@@ -160,6 +160,12 @@ class _Transform:
         self.rewritten: dict[ir.Equation, ir.Equation] = {}
         """Forward equations the backward pass computes from tensors it shares with them (see ``rewrite``)."""
 
+    def stretched(self, tensor: str) -> bool:
+        """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``), so that it can be longer
+        than the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
+        return any(not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
+                   for k in self.program.defining(tensor) for index in self.program.equations[k].lhs.indices)
+
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
         return next((c for c in self.cycles if tensor in c), set())
@@ -447,7 +453,8 @@ class _EquationWalk:
         if self.tight:
             forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made
         bounded = set() if self.box else \
-            {v for e, _ in factors for r in ir.refs(e) if r.name in forward for v in _index_variables(r)}
+            {v for e, _ in factors for r in ir.refs(e) if r.name in forward and not self.t.stretched(r.name)
+             for v in _index_variables(r)}
         carriers = []
         for r in dict.fromkeys(ir.refs(self.eq.rhs)):
             own = tuple(dict.fromkeys(_index_variables(r)))
@@ -458,8 +465,8 @@ class _EquationWalk:
             elif set(own) & present - bounded:
                 shared = tuple(v for v in own if v in present)
                 carriers += [(c, False) for c in self._range(r, shared)]
-            if not self.box:    # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
-                bounded |= set(own) & present
+            if not self.box and not self.t.stretched(r.name):   # else a later read may narrow an index further:
+                bounded |= set(own) & present                   # E(j/2) allows j = 1, E(k, j, n) not
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
             carriers.append((self._windows(), False))
         return list(dict.fromkeys(carriers))      # a read summing nothing carries itself inside a range as well
