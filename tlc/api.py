@@ -14,7 +14,7 @@ import tlc_runtime as rt
 from tlc_runtime.native import default_threads
 from tlc.analysis.projection import analyse
 from tlc.analysis.relation_plan import (PLANNING_CAPABILITIES, counted_alike, duckdb_available, plan_relations,
-                                        relations_option)
+                                        relations_option, storage_can_matter)
 from tlc.analysis.strata import Mode, check_max_rounds, round_bound, stratify
 from tlc.backends.registry import BACKENDS as REGISTERED, LAZY_RESULTS, Emitted, backend as find_backend
 from tlc.backends.shared.attention import REPORT_KEY
@@ -350,7 +350,8 @@ class Program:
             reach = closure_reach(program, strata, data)
             relations = plan_relations(program, strata, shapes, counts, self.relations, self.budget.elements,
                                        self.max_rounds, self._backend.capabilities, reach)
-            if self.budget.elements is not None and PLANNING_CAPABILITIES & self._backend.capabilities:
+            if self.budget.elements is not None and PLANNING_CAPABILITIES & self._backend.capabilities and \
+                    storage_can_matter(relations, program, shapes, self.budget.elements):
                 reference = plan_relations(program, strata, shapes, counts, self.relations,
                                            self.budget.elements, self.max_rounds, frozenset(), reach)
                 relations = counted_alike(relations, reference)

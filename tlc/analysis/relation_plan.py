@@ -223,6 +223,16 @@ PLANNING_CAPABILITIES = frozenset({NATIVE_CLOSURE, NATIVE_SEMIRING})
 """Backend capabilities that change the relation planner's choices (and so a relation's storage)."""
 
 
+def storage_can_matter(plan: RelationPlan, program: Program, shapes: Shapes, limit: int) -> bool:
+    """Whether how relations are stored can decide the memory budget: ``plan`` stores some relation sparse, and the
+    tensors the program defines with every relation held dense would exceed ``limit`` elements (else no choice of
+    storage is refused, and ``counted_alike`` needs no reference plan)."""
+    if "sparse" not in plan.storage.values():
+        return False
+    held = [n for n, info in program.tensors.items() if (info.defined or info.relation) and n in shapes.extents]
+    return sum(math.prod(shapes.extents[n]) for n in held) > limit
+
+
 def counted_alike(plan: RelationPlan, reference: RelationPlan) -> RelationPlan:
     """``plan`` with the memory budget counting a relation dense wherever it or the capability-free ``reference``
     plan stores it dense, so whether a program fits the budget does not depend on the backend's kernels."""
