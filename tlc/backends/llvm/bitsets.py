@@ -98,15 +98,8 @@ def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
     out, left, right, live, lwords, rwords, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
         row = b.gep(out, [b.mul(x, rwords, flags=NSW)])
-        first = b.mul(x, lwords, flags=NSW)
-        with counted(b, ZERO, lwords, "w") as w:
-            word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
-            base = b.shl(w, SIX)
-
-            def join(bit):
-                y = b.add(base, bit, flags=NSW)
-                b.call(or_row, [row, b.gep(right, [b.mul(y, rwords, flags=NSW)]), rwords])
-            _bits(b, word, join)
+        _each_live(b, left, live, x, lwords,
+                   lambda y: b.call(or_row, [row, b.gep(right, [b.mul(y, rwords, flags=NSW)]), rwords]))
     b.ret_void()
 
 
@@ -114,19 +107,23 @@ def _scatter(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 5 + [I64] * 4)
     out, left, live, indptr, columns, lwords, owords, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
-        first = b.mul(x, lwords, flags=NSW)
-        with counted(b, ZERO, lwords, "w") as w:
-            word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
-            base = b.shl(w, SIX)
 
-            def join(bit):
-                y = b.add(base, bit, flags=NSW)
-                start = b.load(b.gep(indptr, [y]))
-                stop = b.load(b.gep(indptr, [b.add(y, ONE, flags=NSW)]))
-                with counted(b, start, stop, "e") as e:
-                    _set_bit(b, out, x, owords, b.load(b.gep(columns, [e])))
-            _bits(b, word, join)
+        def join(y):
+            start = b.load(b.gep(indptr, [y]))
+            stop = b.load(b.gep(indptr, [b.add(y, ONE, flags=NSW)]))
+            with counted(b, start, stop, "e") as e:
+                _set_bit(b, out, x, owords, b.load(b.gep(columns, [e])))
+        _each_live(b, left, live, x, lwords, join)
     b.ret_void()
+
+
+def _each_live(b: ir.IRBuilder, left, live, x, lwords, join) -> None:
+    """``join(y)`` for each ``y`` set in both row ``x`` of ``left`` (``lwords`` words a row) and ``live``."""
+    first = b.mul(x, lwords, flags=NSW)
+    with counted(b, ZERO, lwords, "w") as w:
+        word = b.and_(b.load(b.gep(left, [b.add(first, w, flags=NSW)])), b.load(b.gep(live, [w])))
+        base = b.shl(w, SIX)
+        _bits(b, word, lambda bit: join(b.add(base, bit, flags=NSW)))
 
 
 def _set_bit(b: ir.IRBuilder, array, row, words, column) -> None:
