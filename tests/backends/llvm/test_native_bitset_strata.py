@@ -6,6 +6,8 @@ against NumPy, and every plan against ``tlc_runtime.sparse.conjunction``."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -212,6 +214,32 @@ def test_every_plan_matches_the_numpy_join(head, atoms, negated, density, kernel
 ])
 def test_constants_repeated_variables_and_arity_three_have_no_plan(head, atoms):
     assert plan(head, tuple(atoms)) is None
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (63, 64), (130, 130), (5, 129, 70), (0, 4), (3, 0, 2)])
+def test_the_column_and_diagonal_kernels_match_numpy(shape, kernels):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.random(shape) < 0.4
+    words = bs.pack(a, shape).words
+    for column in {0, shape[-1] // 2, shape[-1] - 1}:
+        gathered = kernels.gather(words, math.prod(shape[:-2]), shape[-2], column)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(gathered, shape[:-1])), a[..., column])
+    if len(shape) == 2 and shape[0] == shape[1]:
+        diagonal = kernels.gather(words, 1, shape[0], 0, 1)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(diagonal, shape[:1])), np.diagonal(a))
+        u = rng.random(shape[0]) < 0.5
+        out = words.copy()
+        kernels.place(out, bs.pack(u, u.shape).words, 0, 1)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, shape)), a | np.diag(u))
+    if len(shape) == 2 and shape[1]:
+        u = rng.random(shape[0]) < 0.5
+        out = words.copy()
+        kernels.place(out, bs.pack(u, u.shape).words, shape[1] - 1)
+        a[:, -1] |= u
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, shape)), a)
+    if words.size:
+        with pytest.raises(ValueError):     # past the rows' words
+            kernels.gather(words, 1, words.shape[0], 64 * words.shape[1])
 
 
 @pytest.mark.parametrize("rows, columns", [(0, 5), (1, 1), (63, 64), (64, 65), (130, 129), (700, 200)])
