@@ -258,6 +258,7 @@ SELECTED = [      # constants (in range or not) and repeated variables, in atoms
     (("z", "x"), [("x", "y"), (1, "y", "z")], []),
     (("x", "z"), [("x", "y"), ("y", 2, "z")], [(0, 0, "z")]),
     (("y", "x"), [("x", "x", 1), ("x", "y")], []),
+    (("x",), [(1, "x", 2), ("x", 0, "x")], []),
 ]
 
 
