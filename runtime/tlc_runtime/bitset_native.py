@@ -2,8 +2,8 @@
 
 Every array is a C-contiguous uint64 ``rows × words`` array of bitset rows (``tlc_runtime.bitsets``). The kernels
 trust their arguments; these wrappers check shapes and types first, and split rows (products, word operations,
-selections), 64-row blocks (transposes, projections: each thread writes its own words) or words (the semi-naive
-step) over threads when the work pays for them (``native.in_threads``).
+selections, columns gathered and placed), 64-row blocks (transposes, projections: each thread writes its own words)
+or words (the semi-naive step) over threads when the work pays for them (``native.in_threads``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class BitsetSpec:
 
     def bind(self, address_of, threads: int | None = None, owner=None) -> BitsetKernels:
         """The callable kernels, with addresses from ``address_of(symbol)``."""
-        names = ("product", "scatter", "transpose", "any", *OPERATIONS, "select", "advance")
+        names = ("product", "scatter", "transpose", "any", *OPERATIONS, "select", "gather", "place", "advance")
         return BitsetKernels(self, {n: address_of(f"{self.symbol}_{n}") for n in names}, threads, owner)
 
 
@@ -54,6 +54,8 @@ class BitsetKernels:
         self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
         self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
         self._select = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 5)(addresses["select"])
+        self._gather = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 7)(addresses["gather"])
+        self._place = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 5)(addresses["place"])
         self._advance = ctypes.CFUNCTYPE(i64, *[pointer] * 2, *[i64] * 2)(addresses["advance"])
 
     def __repr__(self) -> str:
@@ -142,6 +144,33 @@ class BitsetKernels:
         pointers = (out.ctypes.data, m.ctypes.data, u.ctypes.data)
         self._split(lambda lo, hi: self._select(*pointers, words, stride, int(invert), lo, hi), rows,
                     rows * words, (out, m, u))
+
+    def gather(self, source: np.ndarray, rows: int, per: int, column: int, step: int = 0) -> np.ndarray:
+        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × x`` of ``source[x]``, ``x =
+        r × per + j`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step``
+        1; a ternary one's last-argument column: ``per`` its middle extent)."""
+        _check(source)
+        count, words = source.shape
+        if rows * per != count or column < 0 or step < 0 or (count and column + step * (count - 1) >= 64 * words):
+            raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × x "
+                             f"from {source.shape}")
+        out = np.zeros((rows, words_for(per)), dtype=np.uint64)
+        pointers = (out.ctypes.data, source.ctypes.data)
+        self._split(lambda lo, hi: self._gather(*pointers, words, out.shape[1], per, column, step, lo, hi), rows,
+                    count, (out, source))
+        return out
+
+    def place(self, out: np.ndarray, u: np.ndarray, column: int, step: int = 0) -> None:
+        """Bit ``column + step × x`` of ``out[x]`` set for each bit ``x`` of ``u`` (one row, at most ``out``'s rows
+        of bits): ``gather``'s inverse."""
+        _check(out, u)
+        rows, words = out.shape
+        if u.shape[0] != 1 or column < 0 or step < 0 or _past(u, rows) or \
+                (rows and column + step * (rows - 1) >= 64 * words):
+            raise ValueError(f"kernel {self.spec.symbol}_place: {u.shape} at {column} + {step} × x into {out.shape}")
+        count = min(rows, 64 * u.shape[1])
+        pointers = (out.ctypes.data, u.ctypes.data)
+        self._split(lambda lo, hi: self._place(*pointers, words, column, step, lo, hi), count, count, (out, u))
 
     def advance(self, new: np.ndarray, known: np.ndarray) -> int:
         """One semi-naive step: ``new &= ~known``, ``known |= new``; returns the bits ``new`` keeps."""

@@ -1,7 +1,10 @@
 """How a rule body joins on bitset rows (``tlc_runtime.bitsets``): a fixed sequence of steps over its atoms.
 
 Every atom is a *factor* over its variables (at most two, distinct): a unary relation is one bitset row, a binary
-one a bitset row per value of its first variable. The planner eliminates each variable the head does not keep: a
+one a bitset row per value of its first variable. An atom with constants or a repeated variable is first reduced to
+one (``Fix``: a constant argument selects a row, a column or a slice, or tests a bit; ``Diagonal``: ``E(x, x)``), a
+ternary atom only when a constant leaves it at most two variables; a negated atom reduced to no variables is a
+condition that must fail (``Not``). The planner eliminates each variable the head does not keep: a
 variable in one factor is projected out (``Project``), a variable in two binary factors is joined out by a Boolean
 product (``Product``: the left factor's rows gather the right's rows, the side needing fewer transposes on the left,
 else the delta's; the kernel skips the right's empty rows, so a small delta on either side costs little). Factors over the same variables are
@@ -9,7 +12,9 @@ intersected (``And``) and a unary factor filters the binary factor holding its v
 atom removes tuples from the first factor that covers its variables. ``Transpose`` turns a binary factor's
 variable order round where a step needs the other. The plan depends only on the rule's shape (the head's and atoms'
 specs and which atom holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs.
-A rule the planner cannot handle (constants or repeated variables, more than two head or atom variables, a variable
+A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``) receives the tuples of its
+variables at the matching row, column, diagonal or bit (``Plan.place``). A rule the planner cannot handle (a head or
+an atom of more than two arguments that constants do not reduce, a repeated variable in a ternary atom, a variable
 joining three factors that no order of eliminations avoids) has no plan and joins by ``tlc_runtime.sparse``.
 """
 
@@ -17,6 +22,31 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Argument ``axis`` of factor ``slot`` (``arity`` arguments) is the constant ``position``: the factor keeps the
+    tuples holding it, over its other arguments (a unary factor becomes true or false)."""
+
+    slot: int
+    axis: int
+    position: int
+    arity: int
+
+
+@dataclass(frozen=True)
+class Diagonal:
+    """Factor ``slot`` ``(v, v)`` keeps the tuples whose two arguments are equal, over ``(v)``."""
+
+    slot: int
+
+
+@dataclass(frozen=True)
+class Not:
+    """Factor ``slot``, true or false (a negated atom without variables), becomes the opposite."""
+
+    slot: int
 
 
 @dataclass(frozen=True)
@@ -75,18 +105,26 @@ class Cross:
 
 @dataclass(frozen=True)
 class Plan:
-    """The steps, the factor holding the head's tuples (its variables in the head's order; None for a head
-    without variables) and the factors that are true or false (all must be true)."""
+    """The steps, the factor holding the head's tuples (its distinct variables in the head's order; None for a head
+    without variables), the factors that are true or false (all must be true) and, for a head with a constant or a
+    repeated variable, its spec (``place``: the tuples go to that row, column, diagonal or bit)."""
 
     steps: tuple
     result: int | None
     flags: tuple[int, ...]
+    place: tuple | None = None
 
     def describe(self) -> str:
         """One line for ``explain`` and comments: the steps in order."""
         words = []
         for step in self.steps:
-            if isinstance(step, Product):
+            if isinstance(step, Fix):
+                words.append(_fix_words(step))
+            elif isinstance(step, Diagonal):
+                words.append("diagonal")
+            elif isinstance(step, Not):
+                words.append("not")
+            elif isinstance(step, Product):
                 words.append(f"product over {step.variable}")
             elif isinstance(step, Project):
                 words.append(f"projection of {step.variable}")
@@ -96,7 +134,26 @@ class Plan:
                 words.append("cross product")
             else:
                 words.append("transpose")
+        if self.place is not None:
+            words.append(f"written into {_place_words(self.place)}")
         return ", ".join(words) or "a copy"
+
+
+def _fix_words(step: Fix) -> str:
+    if step.arity == 1:
+        return f"test of {step.position}"
+    if step.arity == 2:
+        return f"{('row', 'column')[step.axis]} {step.position}"
+    return f"slice {step.position} of argument {step.axis + 1}"
+
+
+def _place_words(head: tuple) -> str:
+    constants = [v for v in head if not isinstance(v, str)]
+    if len(constants) == len(head):
+        return f"position {', '.join(map(str, constants))}"
+    if len(constants) == 0:
+        return "the diagonal"
+    return f"{('column', 'row')[isinstance(head[1], str)]} {constants[0]}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,23 +161,55 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     """The plan of a rule whose head spec is ``head`` and whose positive and negated atoms have the specs ``atoms``
     and ``negated`` (factors ``0..len(atoms)-1`` then the negated ones), atom ``delta`` joined first; None when the
     rule has none (see the module docstring)."""
-    if not _simple(head) or not atoms or not all(_simple(spec) for spec in (*atoms, *negated)):
+    reduced = [_reduced(slot, spec) for slot, spec in enumerate((*atoms, *negated))]
+    if len(head) > 2 or not atoms or None in reduced:
         return None
-    return _Planner(head, atoms, negated, delta).run()
+    variables = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
+    steps = [step for selections, _ in reduced for step in selections]
+    steps += [Not(slot) for slot in range(len(atoms), len(reduced)) if not reduced[slot][1]]
+    found = _Planner(variables, tuple(spec for _, spec in reduced), len(atoms), delta, steps).run()
+    if found is None or variables == tuple(head):
+        return found
+    return Plan(found.steps, found.result, found.flags, tuple(head))
 
 
-def _simple(spec) -> bool:
-    return len(spec) <= 2 and all(isinstance(v, str) for v in spec) and len(set(spec)) == len(spec)
+def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str:
+    """Why a rule whose ``plan`` is None has none, in words for ``explain``."""
+    if not atoms:
+        return "a fact"
+    if len(head) > 2:
+        return "a head of more than two arguments"
+    if any(_reduced(0, spec) is None for spec in (*atoms, *negated)):
+        return "an atom over more than two variables or repeating a variable among three arguments"
+    return "a variable shared by three atoms that no order of eliminations avoids, or a negated atom over " \
+        "variables no one factor holds"
+
+
+def _reduced(slot: int, spec: tuple) -> tuple[list, tuple] | None:
+    """The ``Fix`` and ``Diagonal`` steps that leave factor ``slot`` of ``spec`` over distinct variables, and its
+    variables then; None when there are more than two or a repeat remains."""
+    steps, spec = [], tuple(spec)
+    while True:
+        constant = next((axis for axis, v in enumerate(spec) if not isinstance(v, str)), None)
+        if constant is not None:
+            steps.append(Fix(slot, constant, spec[constant], len(spec)))
+            spec = spec[:constant] + spec[constant + 1:]
+        elif len(spec) == 2 and spec[0] == spec[1]:
+            steps.append(Diagonal(slot))
+            spec = spec[:1]
+        else:
+            break
+    return (steps, spec) if len(spec) <= 2 and len(set(spec)) == len(spec) else None
 
 
 class _Planner:
-    def __init__(self, head: tuple, atoms: tuple, negated: tuple, delta: int | None):
+    def __init__(self, head: tuple, specs: tuple, positive: int, delta: int | None, steps: list):
         self.head = head
-        self.slots: list[tuple | None] = [tuple(a) for a in atoms] + [tuple(n) for n in negated]
-        self.pending = list(range(len(atoms), len(atoms) + len(negated)))
-        self.live = list(range(len(atoms)))
+        self.slots: list[tuple | None] = list(specs)
+        self.pending = [slot for slot in range(positive, len(specs)) if specs[slot]]
+        self.live = list(range(positive)) + [slot for slot in range(positive, len(specs)) if not specs[slot]]
         self.small = {delta} if delta is not None else set()
-        self.steps: list = []
+        self.steps: list = steps
         self.flags: list[int] = []
 
     def run(self) -> Plan | None:

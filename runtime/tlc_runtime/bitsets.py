@@ -17,7 +17,7 @@ import numpy as np
 
 from tlc_runtime import sparse as rs
 from tlc_runtime.bitset_native import BitsetKernels, words_for
-from tlc_runtime.bitset_plan import And, Cross, Filter, Plan, Product, Project, Transpose, plan
+from tlc_runtime.bitset_plan import And, Cross, Diagonal, Filter, Fix, Not, Plan, Product, Project, Transpose, plan
 
 
 SCATTER = 4
@@ -28,7 +28,7 @@ tuple per this many words: a scattered bit costs about as much as this many word
 class Bits:
     """A relation as bitset rows (see the module docstring); ``count`` is its number of tuples when known."""
 
-    __slots__ = ("words", "shape", "count", "_transposed", "_csr")
+    __slots__ = ("words", "shape", "count", "_transposed", "_csr", "_selected")
 
     def __init__(self, words: np.ndarray, shape: tuple[int, ...], count: int | None = None):
         self.words = words
@@ -36,6 +36,7 @@ class Bits:
         self.count = count
         self._transposed: np.ndarray | None = None
         self._csr: tuple[np.ndarray, np.ndarray] | None = None
+        self._selected: dict = {}
 
     @classmethod
     def empty(cls, shape: tuple[int, ...]) -> Bits:
@@ -55,12 +56,20 @@ class Bits:
         self.count = None
         self._transposed = None
         self._csr = None
+        self._selected = {}
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
         """A binary relation's rows as CSR ``(indptr, columns)`` (kept until the words change)."""
         if self._csr is None:
             self._csr = rows_csr(self.words)
         return self._csr
+
+    def selected(self, key, make) -> np.ndarray:
+        """``make()``, kept under ``key`` until the words change: the row, column, slice or diagonal a rule's
+        constant or repeated variable selects, made once for a relation every round reads."""
+        if key not in self._selected:
+            self._selected[key] = make()
+        return self._selected[key]
 
     def transposed(self, kernels: BitsetKernels) -> np.ndarray:
         """A binary relation's words with its arguments swapped (kept until the words change)."""
@@ -192,51 +201,139 @@ def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernel
         raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
     result = _Run(head, shape, atoms, negated, kernels).run(steps)
     if result is not None:
-        kernels.combine("or", target.words, target.words, result)
+        if steps.place is None:
+            kernels.combine("or", target.words, target.words, result)
+        else:
+            _place(target, steps.place, result, kernels)
         target.changed()
     return target
 
 
+def _place(target: Bits, head: tuple, words: np.ndarray, kernels: BitsetKernels) -> None:
+    """``target`` gains the tuples ``words`` holds over ``head``'s variables (one row, or true) at the row, column,
+    diagonal or bit ``head``'s constants or repeated variable name; positions past ``target``'s extents hold none."""
+    inside = all(0 <= v < n for v, n in zip(head, target.shape) if not isinstance(v, str))
+    if not inside:
+        return
+    if len(head) == 1 or not any(isinstance(v, str) for v in head):      # R(3) or R(3, 4): one bit
+        position = head[-1]
+        target.words[head[0] if len(head) == 2 else 0, position >> 6] |= np.uint64(1) << np.uint64(position & 63)
+    elif isinstance(head[1], str) and not isinstance(head[0], str):      # R(3, x): a row
+        target.words[head[0], :words.shape[1]] |= words[0]
+    elif isinstance(head[0], str) and head[0] == head[1]:                 # R(x, x): the diagonal
+        kernels.place(target.words, words, 0, 1)
+    else:                                                                  # R(x, 3): a column
+        kernels.place(target.words, words, head[1])
+
+
 class _Run:
     """One rule's plan on bitset arrays: each factor's words over its variables' extents (``sizes``: the smallest
-    extent each variable has among the atoms, cut to the head's; positions past an atom's extent hold nothing)."""
+    extent each variable has among the atoms, cut to the head's; positions past an atom's extent hold nothing). An
+    atom with constants or a repeated variable keeps its relation's extents (``extents``) until its ``Fix`` and
+    ``Diagonal`` steps, which come first, have run."""
 
     def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels):
         self.kernels = kernels
-        self.head, self.shape = head, shape
+        self.shape = shape
+        self.head = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
         sizes: dict[str, int] = {}
         for relation, spec in atoms:
             for axis, v in enumerate(spec):
-                sizes[v] = min(sizes.get(v, relation.shape[axis]), relation.shape[axis])
+                if isinstance(v, str):
+                    sizes[v] = min(sizes.get(v, relation.shape[axis]), relation.shape[axis])
         for axis, v in enumerate(head):
-            sizes[v] = min(sizes[v], shape[axis])
+            if isinstance(v, str):
+                sizes[v] = min(sizes[v], shape[axis])
         self.sizes = sizes
-        self.factors: list[tuple] = [self.factor(r, s) for r, s in (*atoms, *negated)]
+        self.extents: dict[int, tuple] = {}
+        """Factors still to be reduced -> their arguments' extents."""
+        self.factors: list[tuple] = [self.factor(n, r, s) for n, (r, s) in enumerate((*atoms, *negated))]
         """Per factor: (variables in order, words, the Bits it came from while still untouched)."""
 
-    def factor(self, relation, spec) -> tuple:
+    def factor(self, slot: int, relation, spec) -> tuple:
         bits = relation if isinstance(relation, Bits) else pack(relation, relation.shape)
+        spec = tuple(spec)
+        if not all(isinstance(v, str) for v in spec) or len(set(spec)) < len(spec):
+            self.extents[slot] = bits.shape
+            return spec, bits.words, bits
         target = tuple(self.sizes[v] for v in spec)
         if bits.shape != target:
             bits = _cut(bits, target)
-        return tuple(spec), bits.words, bits
+        return spec, bits.words, bits
 
     def run(self, steps: Plan) -> np.ndarray | None:
-        """The head's words over ``shape``, or None when the rule derives nothing."""
+        """The head's words over ``shape`` (over its variables' sizes for a head to place), or None when the rule
+        derives nothing."""
         handlers = {Transpose: self.transpose, And: self.intersect, Filter: self.filter, Product: self.product,
-                    Project: self.project, Cross: self.cross}
+                    Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip}
         for step in steps.steps:
+            if self.extents and not isinstance(step, (Fix, Diagonal, Not)):
+                self.cut_reduced()
             handlers[type(step)](step)
+        if self.extents:
+            self.cut_reduced()
         if any(not self.factors[f][1][0, 0] & np.uint64(1) for f in steps.flags):
             return None
         if steps.result is None:
             return np.ones((1, 1), dtype=np.uint64)
         _, words, _ = self.factors[steps.result]
         size = tuple(self.sizes[v] for v in self.head)
-        return words if size == self.shape else _cut(Bits(words, size), self.shape).words
+        if steps.place is not None or size == self.shape:
+            return words
+        return _cut(Bits(words, size), self.shape).words
 
     def set(self, slot: int, variables: tuple, words: np.ndarray) -> None:
         self.factors[slot] = (variables, words, None)
+
+    def reduce(self, slot: int, key, make) -> np.ndarray:
+        """``make()``, kept by the relation factor ``slot`` came from while it is its first step."""
+        source = self.factors[slot][2]
+        return make() if source is None else source.selected(key, make)
+
+    def fix(self, step: Fix) -> None:
+        spec, words, _ = self.factors[step.slot]
+        extents = self.extents[step.slot]
+        rest = extents[:step.axis] + extents[step.axis + 1:]
+        self.extents[step.slot] = rest
+        position = step.position
+
+        def select() -> np.ndarray:
+            if not 0 <= position < extents[step.axis]:
+                return Bits.empty(rest).words
+            if len(extents) == 1:       # a test of one bit
+                return (words[:, position >> 6:(position >> 6) + 1] >> np.uint64(position & 63)) & np.uint64(1)
+            if step.axis == len(extents) - 1:   # the last argument: a column of bits, gathered
+                return self.kernels.gather(words, math.prod(rest[:-1]), rest[-1], position)
+            stride = math.prod(extents[step.axis + 1:-1])   # an earlier one: rows (every extents[1]-th: the middle)
+            start = position * stride
+            return words[start:start + stride] if step.axis == 0 else \
+                np.ascontiguousarray(words[position::extents[1]])
+        out = self.reduce(step.slot, (step.axis, position), select)
+        self.set(step.slot, spec[:step.axis] + spec[step.axis + 1:], out)
+
+    def diagonal(self, step: Diagonal) -> None:
+        spec, words, _ = self.factors[step.slot]
+        extents = self.extents[step.slot]
+        side = min(extents)
+        self.extents[step.slot] = (side,)
+
+        def select() -> np.ndarray:
+            return self.kernels.gather(_cut(Bits(words, extents), (side, side)).words, 1, side, 0, 1)
+        self.set(step.slot, spec[:1], self.reduce(step.slot, "diagonal", select))
+
+    def flip(self, step: Not) -> None:
+        spec, words, _ = self.factors[step.slot]
+        self.set(step.slot, spec, words ^ np.uint64(1))
+
+    def cut_reduced(self) -> None:
+        """Cut every reduced factor to its variables' sizes (its ``Fix`` and ``Diagonal`` steps have run)."""
+        for slot in self.extents:
+            spec, words, _ = self.factors[slot]
+            shape = tuple(self.sizes[v] for v in spec)
+            if spec and self.extents[slot] != shape:
+                words = _cut(Bits(words, self.extents[slot]), shape).words
+            self.set(slot, spec, words)
+        self.extents.clear()
 
     def transpose(self, step: Transpose) -> None:
         (a, b), words, source = self.factors[step.slot]

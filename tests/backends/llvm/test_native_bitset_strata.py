@@ -6,6 +6,8 @@ against NumPy, and every plan against ``tlc_runtime.sparse.conjunction``."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -31,6 +33,12 @@ PROJECTED = ("A(x, y) = E(x, y) F(x, y)\nA(x, y) = M(x) E(x, y)\nM(x) = A(_y, x)
 NEGATED = "T(x, z) = E(x, z) ~F(x, z)\nT(x, z) = T(x, y) E(y, z) ~F(x, z)\nU(x) = G(x)\nU(x) = E(x, y) U(y) ~F(x, y)"
 TERNARY = "T(x, y, z) = E(x, y) F(y, z)\nT(x, y, w) = T(x, y, z) F(z, w)"
 CONSTANT = "T(x) = E(0, x)\nT(y) = T(x) E(x, y)\nL(x) = T(x) E(x, x)"
+SELECTIONS = ("R(x, z) = E(x, 3) F(3, z)\nR(x, z) = R(x, y) E(y, z) ~F(y, y)\nH(x, x) = R(x, x)\n"
+              "H(x, 5) = R(x, y) E(y, y) S(2)\nH(7, y) = H(y, _x) ~S(4)\nH(x, 200) = H(x, _y) S(300)")
+SLICES = "P(x, z) = E(x, z)\nP(x, z) = P(x, y) T(y, z, 1)\nQ(x) = T(0, x, x)\nQ(y) = Q(x) T(x, 2, y) ~S(y)"
+FAMILY = ("Parent(Alice, Bob)\nParent(Bob, Carol)\nParent(Carol, Alice)\nParent(Dave, Dave)\n"
+          "Desc(x) = Parent(Alice, x)\nDesc(y) = Desc(x) Parent(x, y)\n"
+          "Below(x, Carol) = Desc(x)\nBelow(x, y) = Below(x, z) Parent(z, y) ~Parent(y, y)")
 
 
 @pytest.fixture
@@ -141,20 +149,66 @@ def test_negated_atoms_join_on_bitset_rows(bitset_rules):
 
 def test_rules_without_a_bitset_plan_join_in_numpy(bitset_rules):
     rng = np.random.default_rng(9)
-    agree(CONSTANT, E=graph(rng, 100, 2.0))
     agree(TERNARY, E=graph(rng, 30, 1.5), F=graph(rng, 30, 1.5))
-    assert set(bitset_rules) == {("y",)}      # T(y) = T(x) E(x, y); the constant and the repeated variable: NumPy
+    assert not bitset_rules
+
+
+def relations(kind: str, rng, n: int) -> dict:
+    """``E`` and ``F`` (``n × n``), ``T`` (``n × n × n``) and ``S`` (``n``, holding 2 but not 4 when random) of one
+    kind: random (with self-loops), one cycle through every node, empty or full."""
+    if kind == "random":
+        return {"E": graph(rng, n, 3.0), "F": graph(rng, n, 2.0), "T": rng.random((n, n, n)) < 3.0 / n,
+                "S": (rng.random(n) < 0.5) & (np.arange(n) != 4) | (np.arange(n) == 2)}
+    if kind == "cycle":
+        cycle = np.roll(np.eye(n, dtype=bool), 1, axis=1)
+        return {"E": cycle, "F": cycle | np.eye(n, dtype=bool), "T": np.repeat(cycle[:, :, None], n, axis=2),
+                "S": np.arange(n) % 3 == 0}
+    full = kind == "full"
+    return {"E": np.full((n, n), full), "F": np.full((n, n), full), "T": np.full((n, n, n), full),
+            "S": np.full(n, full)}
+
+
+@pytest.mark.parametrize("kind", ["random", "cycle", "empty", "full"])
+def test_constants_and_repeated_variables_join_on_bitset_rows(kind, bitset_rules):
+    rng = np.random.default_rng(11)
+    inputs = relations(kind, rng, 70)
+    agree(CONSTANT, E=inputs["E"])
+    agree(SELECTIONS, E=inputs["E"], F=inputs["F"], S=inputs["S"])
+    agree(SLICES, E=inputs["E"], T=inputs["T"], S=inputs["S"])
+    base = {("x",), ("x", "z"), ("x", "x"), ("x", 5)}
+    assert base <= set(bitset_rules)
+    if kind in ("random", "full"):      # the recursive rules ran
+        assert {("y",), (7, "y"), ("x", 200)} <= set(bitset_rules)
+
+
+def test_constants_join_on_bitset_rows_from_sparse_storage_and_names(bitset_rules):
+    rng = np.random.default_rng(12)
+    n = 700
+    loops, into, out = np.arange(0, n, 5), np.arange(0, n, 11), np.arange(0, n, 13)
+    rows = {"E": tlc.Rows(np.concatenate([rng.integers(0, n, (2 * n, 2)), np.stack([loops, loops], 1),
+                                          np.stack([into, np.full_like(into, 3)], 1)])),
+            "F": tlc.Rows(np.concatenate([rng.integers(0, n, (2 * n, 2)), np.stack([np.full_like(out, 3), out], 1)]))}
+    agree(SELECTIONS, **rows, S=np.arange(n) % 4 == 2)
+    agree(FAMILY, Parent=[("Bob", "Eve"), ("Eve", "Eve"), ("Eve", "Alice")])
+    assert {("x", 5), (7, "y"), ("x", 2)} <= set(bitset_rules)      # Below(x, Carol): Carol is position 2
 
 
 def test_explain_says_where_each_rule_runs():
     rng = np.random.default_rng(0)
-    text = tlc.compile(CONSTANT + "\n" + CHAIN3, backend="llvm", relations="dense").explain(
-        E=graph(rng, 20, 2.0), F=graph(rng, 20, 2.0))
+    text = tlc.compile(CONSTANT + "\n" + CHAIN3 + "\n" + SELECTIONS + "\n" + TERNARY.replace("T", "V"),
+                       backend="llvm", relations="dense").explain(E=graph(rng, 20, 2.0), F=graph(rng, 20, 2.0),
+                                                                  S=rng.random(20) < 0.5)
     assert "runs: dense semi-naive: native llvm kernels on bitset rows" in text
     assert "bitset rows, native kernels (delta of T first): projection of x" not in text
     assert "bitset rows, native kernels (delta of T first): and, projection of x" in text
     assert "bitset rows, native kernels (delta of C first): product over y, product over z" in text
-    assert "NumPy join (tlc_runtime.sparse) on unpacked rows: no bitset plan" in text
+    assert "bitset rows, native kernels: row 0" in text
+    assert "bitset rows, native kernels: column 3, row 3, cross product" in text
+    assert "bitset rows, native kernels (delta of R first): diagonal, and-not, product over y" in text
+    assert "bitset rows, native kernels: diagonal, test of 2, and, projection of y, written into column 5" in text
+    assert "bitset rows, native kernels (delta of H first): test of 4, not, projection of _x, written into row 7" in text
+    assert "NumPy join (tlc_runtime.sparse) on unpacked rows: no bitset plan (a head of more than two arguments)" \
+        in text
 
 
 def test_a_round_limit_fails_as_the_numpy_backend_does():
@@ -188,15 +242,38 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize("head, atoms, negated", RULES)
-@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 1.0])
-def test_every_plan_matches_the_numpy_join(head, atoms, negated, density, kernels):
+SELECTED = [      # constants (in range or not) and repeated variables, in atoms, negated atoms and heads
+    (("x",), [(3, "x")], []),
+    (("x",), [("x", 70)], []),
+    (("x", "y"), [("x", 3), ("y",)], []),
+    (("x", "y"), [("x", "y"), ("y", "y")], []),
+    (("x",), [("x", "y"), (5,)], []),
+    (("x", "y"), [("x", "y")], [("x", 3)]),
+    (("x",), [("x", "y")], [("y", "y"), (5,)]),
+    (("x", 3), [("x", "y")], []),
+    ((150, "y"), [("x", "y")], []),
+    (("x", "x"), [("x", "y"), ("y", 2)], []),
+    ((2, 70), [("x", "x"), (2, 3)], []),
+    (("x", "z"), [("x", "y"), ("y", "z", 2)], []),
+    (("z", "x"), [("x", "y"), (1, "y", "z")], []),
+    (("x", "z"), [("x", "y"), ("y", 2, "z")], [(0, 0, "z")]),
+    (("y", "x"), [("x", "x", 1), ("x", "y")], []),
+    (("x",), [(1, "x", 2), ("x", 0, "x")], []),
+]
+
+
+def check_plan(head, atoms, negated, density, kernels) -> None:
+    """The rule's plan gives ``rs.conjunction``'s relation (each atom's delta first, or none) on random relations of
+    ``density`` whose extents differ a little (an extent per constant argument, so some constants are past it)."""
     rng = np.random.default_rng(len(atoms) * 10 + len(head) + int(density * 100))
     for _ in range(3):
         sizes = {v: int(rng.integers(1, 140)) for v in "xyzwab"}
-        relations = [(rng.random(tuple(sizes[v] + int(rng.integers(0, 3)) for v in s)) < density, s) for s in atoms]
-        negations = [(rng.random(tuple(sizes[v] for v in s)) < 0.3, s) for s in negated]
-        shape = tuple(sizes[v] for v in head)
+
+        def extent(v, spare: int) -> int:
+            return sizes[v] + int(rng.integers(0, spare + 1)) if isinstance(v, str) else int(rng.integers(1, 140))
+        relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
+        negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
+        shape = tuple(extent(v, 0) for v in head)
         want = rs.conjunction(head, shape, relations, negations, storage="dense")
         for delta in (None, *range(len(atoms))):
             assert plan(head, tuple(atoms), tuple(negated), delta) is not None
@@ -206,12 +283,68 @@ def test_every_plan_matches_the_numpy_join(head, atoms, negated, density, kernel
             np.testing.assert_array_equal(bs.dense(target), want)
 
 
-@pytest.mark.parametrize("head, atoms", [
-    (("x",), [(0, "x")]), (("x",), [("x", "x")]), (("x", "y", "z"), [("x", "y"), ("y", "z")]), (("x", "x"), [("x",)]),
-    (("x", "z"), [("x", "y", "z")]),
+@pytest.mark.parametrize("head, atoms, negated", RULES)
+@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 1.0])
+def test_every_plan_matches_the_numpy_join(head, atoms, negated, density, kernels):
+    check_plan(head, atoms, negated, density, kernels)
+
+
+@pytest.mark.parametrize("head, atoms, negated", SELECTED)
+def test_every_selection_plan_matches_the_numpy_join(head, atoms, negated, kernels):
+    for density in (0.0, 0.05, 0.3, 1.0):
+        check_plan(head, atoms, negated, density, kernels)
+
+
+def test_a_relations_selections_are_kept_until_its_words_change(monkeypatch, kernels):
+    from tlc_runtime.bitset_native import BitsetKernels
+
+    gathers = record_calls(monkeypatch, BitsetKernels, "gather", lambda args, result: args[4:])
+    rng = np.random.default_rng(13)
+    a, b = rng.random((100, 90)) < 0.2, rng.random((100, 90)) < 0.2
+    relation = bs.pack(a, a.shape)
+    for want in (a, a, a | b):
+        if want is not a:
+            bs.union_into(relation, b, kernels)
+        for spec, expected in (((None, 3), want[:, 3]), ((None, None), np.diagonal(want)), ((7, None), want[7])):
+            spec = tuple("x" if v is None else v for v in spec)
+            target = bs.Bits.empty(expected.shape)
+            bs.conjunction(("x",), expected.shape, [(relation, spec)], [], target, kernels)
+            np.testing.assert_array_equal(bs.dense(target), expected)
+    assert gathers == [(3,), (0, 1), (3,), (0, 1)]     # column 3 and the diagonal: once, then after the change
+
+
+@pytest.mark.parametrize("head, atoms, negated", [
+    (("x", "y", "z"), [("x", "y"), ("y", "z")], []), (("x", "z"), [("x", "y", "z")], []),
+    (("x", "z"), [("x", "x", "z")], []), (("x", "y"), [("x",), ("y",)], [("x", "y")]), (("x",), [], []),
 ])
-def test_constants_repeated_variables_and_arity_three_have_no_plan(head, atoms):
-    assert plan(head, tuple(atoms)) is None
+def test_atoms_over_three_variables_or_repeating_in_three_arguments_have_no_plan(head, atoms, negated):
+    assert plan(head, tuple(atoms), tuple(negated)) is None
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (63, 64), (130, 130), (5, 129, 70), (0, 4), (3, 0, 2)])
+def test_the_column_and_diagonal_kernels_match_numpy(shape, kernels):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.random(shape) < 0.4
+    words = bs.pack(a, shape).words
+    for column in {0, shape[-1] // 2, shape[-1] - 1}:
+        gathered = kernels.gather(words, math.prod(shape[:-2]), shape[-2], column)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(gathered, shape[:-1])), a[..., column])
+    if len(shape) == 2 and shape[0] == shape[1]:
+        diagonal = kernels.gather(words, 1, shape[0], 0, 1)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(diagonal, shape[:1])), np.diagonal(a))
+        u = rng.random(shape[0]) < 0.5
+        out = words.copy()
+        kernels.place(out, bs.pack(u, u.shape).words, 0, 1)
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, shape)), a | np.diag(u))
+    if len(shape) == 2 and shape[1]:
+        u = rng.random(shape[0]) < 0.5
+        out = words.copy()
+        kernels.place(out, bs.pack(u, u.shape).words, shape[1] - 1)
+        a[:, -1] |= u
+        np.testing.assert_array_equal(bs.dense(bs.Bits(out, shape)), a)
+    if words.size:
+        with pytest.raises(ValueError):     # past the rows' words
+            kernels.gather(words, 1, words.shape[0], 64 * words.shape[1])
 
 
 @pytest.mark.parametrize("rows, columns", [(0, 5), (1, 1), (63, 64), (64, 65), (130, 129), (700, 200)])

@@ -18,6 +18,11 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
   word (``bstride`` 0: every row against ``b``'s one row); ``out`` may be ``a``;
 - ``void f_select(out, m, u, words, mstride, invert, lo, hi)``: ``out[x] = m[x * mstride]`` where bit ``x`` of
   ``u`` is set (clear, with ``invert``), else 0;
+- ``void f_gather(out, in, inwords, outwords, per, column, step, lo, hi)``: for each row ``r`` of ``out`` and ``j <
+  per``, bit ``j`` of ``out[r]`` set when bit ``column + step × x`` of ``in[x]`` is, ``x = r × per + j`` (one column
+  of a relation, or its diagonal, as bitset rows: a constant or a repeated variable in an atom);
+- ``void f_place(out, u, outwords, column, step, lo, hi)``: bit ``column + step × x`` of ``out[x]`` set for every bit
+  ``x`` of ``u`` (a unary relation written into one column, or the diagonal, of a binary one);
 - ``i64 f_advance(new, known, lo, hi)``: one semi-naive step over words: ``new &= ~known; known |= new``, returning
   how many bits ``new`` keeps (the round's new tuples).
 """
@@ -51,6 +56,8 @@ def bitsets_module(ops: BitsetOps) -> ir.Module:
     for name, op in COMBINE.items():
         _combine(module, f"{ops.symbol}_{name}", op)
     _select(module, f"{ops.symbol}_select")
+    _gather(module, f"{ops.symbol}_gather")
+    _place(module, f"{ops.symbol}_place")
     _advance(module, f"{ops.symbol}_advance")
     return module
 
@@ -126,10 +133,10 @@ def _each_live(b: ir.IRBuilder, left, live, x, lwords, join) -> None:
         _bits(b, word, lambda bit: join(b.add(base, bit, flags=NSW)))
 
 
-def _set_bit(b: ir.IRBuilder, array, row, words, column) -> None:
-    """Set bit ``column`` of row ``row`` of ``array`` (``words`` a row)."""
+def _set_bit(b: ir.IRBuilder, array, row, words, column, bit=ONE) -> None:
+    """Row ``row`` of ``array`` (``words`` a row) gains ``bit`` (1, or a 0 or 1 computed) at ``column``."""
     at = b.gep(array, [b.add(b.mul(row, words, flags=NSW), b.lshr(column, SIX), flags=NSW)])
-    b.store(b.or_(b.load(at), b.shl(ONE, b.and_(column, LOW6))), at)
+    b.store(b.or_(b.load(at), b.shl(bit, b.and_(column, LOW6))), at)
 
 
 def _transpose(module: ir.Module, name: str) -> None:
@@ -174,14 +181,39 @@ def _select(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 5)
     out, m, u, words, stride, invert, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
-        bit = b.and_(b.lshr(b.load(b.gep(u, [b.lshr(x, SIX)])), b.and_(x, LOW6)), ONE)
-        keep = b.icmp_unsigned("!=", b.xor(bit, b.and_(invert, ONE)), ZERO)
+        keep = b.icmp_unsigned("!=", b.xor(_bit(b, u, ZERO, ZERO, x), b.and_(invert, ONE)), ZERO)
         mask = b.sub(ZERO, b.zext(keep, I64))      # all ones where the row is kept
         first = b.mul(x, words, flags=NSW)
         second = b.mul(x, stride, flags=NSW)
         with counted(b, ZERO, words, "w") as w:
             value = b.and_(b.load(b.gep(m, [b.add(second, w, flags=NSW)])), mask)
             b.store(value, b.gep(out, [b.add(first, w, flags=NSW)]))
+    b.ret_void()
+
+
+def _bit(b: ir.IRBuilder, array, row, words, column):
+    """Bit ``column`` of row ``row`` of ``array`` (``words`` a row), as 0 or 1."""
+    word = b.load(b.gep(array, [b.add(b.mul(row, words, flags=NSW), b.lshr(column, SIX), flags=NSW)]))
+    return b.and_(b.lshr(word, b.and_(column, LOW6)), ONE)
+
+
+def _gather(module: ir.Module, name: str) -> None:
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 7)
+    out, source, inwords, outwords, per, column, step, lo, hi = fn.args
+    with counted(b, lo, hi, "r") as r:
+        with counted(b, ZERO, per, "j") as j:
+            x = b.add(b.mul(r, per, flags=NSW), j, flags=NSW)
+            bit = _bit(b, source, x, inwords, b.add(column, b.mul(step, x, flags=NSW), flags=NSW))
+            _set_bit(b, out, r, outwords, j, bit)
+    b.ret_void()
+
+
+def _place(module: ir.Module, name: str) -> None:
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 5)
+    out, u, outwords, column, step, lo, hi = fn.args
+    with counted(b, lo, hi, "x") as x:
+        bit = _bit(b, u, ZERO, ZERO, x)
+        _set_bit(b, out, x, outwords, b.add(column, b.mul(step, x, flags=NSW), flags=NSW), bit)
     b.ret_void()
 
 

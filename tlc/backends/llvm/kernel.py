@@ -421,11 +421,12 @@ class CountingLoop:
 @dataclass(frozen=True, slots=True)
 class BitsetOps:
     """The kernels of dense semi-naive strata kept as bitset rows (``tlc_runtime.bitsets``), compiled once for every
-    program: Boolean products, transposes, projections, word-wise and/and-not/or, row selection and the semi-naive
-    step ``new &= ~known; known |= new`` (``bitsets.py``)."""
+    program: Boolean products, transposes, projections, word-wise and/and-not/or, row selection, a column or the
+    diagonal read and written, and the semi-naive step ``new &= ~known; known |= new`` (``bitsets.py``)."""
 
-    label: str = "bitset rows: products, transposes, projections, and/and-not/or, the semi-naive delta and union"
-    version: int = 1
+    label: str = ("bitset rows: products, transposes, projections, and/and-not/or, columns and diagonals, the "
+                  "semi-naive delta and union")
+    version: int = 2
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property

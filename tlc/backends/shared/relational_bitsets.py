@@ -14,7 +14,7 @@ from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
 from tlc.analysis.strata import Stratum
 from tlc.backends.shared.arrays import tuple_code
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
-from tlc_runtime.bitset_plan import plan as bitset_plan
+from tlc_runtime.bitset_plan import obstacle, plan as bitset_plan
 
 PACKED_SPARSE = 1 << 22
 """Positions (512 KiB of words) up to which a bitset stratum reads a relation stored sparsely packed whatever its own
@@ -97,8 +97,8 @@ class _Bitsets:
                               f"{self.kernels}, {literal(delta)})")
             return
         why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more positions than the "
-               f"stratum's relations and {PACKED_SPARSE})" if tuples else "no bitset plan (a constant, a repeated variable, over two "
-               "variables in the head or an atom, or a variable shared by three atoms)")
+               f"stratum's relations and {PACKED_SPARSE})" if tuples else
+               f"no bitset plan ({obstacle(head, specs, negated)})")
         self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: {why}")
         atoms = ", ".join(f"({self.unpacked(a.name, override, n)}, {literal(s)})"
                           for n, (a, s) in enumerate(zip(rule.atoms, specs)))

@@ -1,0 +1,103 @@
+"""Dense semi-naive strata whose recursive rule has a constant or a repeated variable: llvm's bitset rows against NumPy.
+
+Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--threads 1,2] [--repeat N]
+       [--json OUT]
+
+Three programs on random relations, ``relations="dense"``: paths through nodes of colour 0 (``R(x, z) = R(x, y)
+E(y, z) C(y, 0)``, a constant: a column of ``C``) and paths through nodes with a self-loop (``R(x, z) = R(x, y)
+E(y, z) E(y, y)``, a repeated variable: the diagonal of ``E``) on ``--nodes`` nodes, and paths over labelled edges
+(``R(x, z) = R(x, y) L(y, z, 1)``, a ternary atom with a constant: a slice of ``L``) on ``--ternary-nodes`` nodes (a
+sparsely stored ``L`` over more positions than the stratum's relations and ``PACKED_SPARSE`` is read as tuples, its
+rules joined in NumPy), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base. Each program is compiled once
+per method, called once (planning, emitting and building kernels), then called ``--repeat`` more times, the methods
+taking turns; the best of those calls counts:
+the llvm backend once per ``--threads`` count (the rules joined on bitset rows: ``explain``'s notes are printed) and
+the NumPy backend (dense float products). Every method must derive as many tuples. The load average is printed: the
+machine is shared, so figures taken under load say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark the working tree
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+import tlc  # noqa: E402
+from report import add_json_option, machine, write_json  # noqa: E402
+
+PROGRAMS = {
+    "constant": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) E(y, z) C(y, 0)\n",
+    "repeated": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) E(y, z) E(y, y)\n",
+    "ternary": "R(x, z) = L(x, z, 0)\nR(x, z) = R(x, y) L(y, z, 1)\n",
+}
+
+
+def inputs(name: str, n: int, rng) -> dict:
+    """The relations of program ``name`` on ``n`` nodes: 2 edges a node (3 through coloured or looped nodes, so
+    paths spread), half the nodes of colour 0 (of 4), 60% with a self-loop, 2 edges a node per label."""
+    if name == "constant":
+        return {"E": rng.random((n, n)) < 3 / n, "C": np.eye(4, dtype=bool)[rng.integers(0, 2, n) * 2]}
+    if name == "repeated":
+        edges = rng.random((n, n)) < 3 / n
+        edges[np.diag_indices(n)] = rng.random(n) < 0.6
+        return {"E": edges}
+    return {"L": rng.random((n, n, 2)) < 2 / n}
+
+
+def measure(args) -> dict:
+    """Best call time and tuples per program and method."""
+    threads = [int(t) for t in args.threads.split(",")]
+    report = {}
+    for name, source in PROGRAMS.items():
+        nodes = args.ternary_nodes if name == "ternary" else args.nodes
+        data = inputs(name, nodes, np.random.default_rng(0))
+        methods = {f"llvm dense, {t} thread{'s' if t != 1 else ''}": tlc.compile(
+            source, backend="llvm", relations="dense", threads=t) for t in threads}
+        methods["numpy dense"] = tlc.compile(source, relations="dense")
+        notes = methods[next(iter(methods))].explain(**data).split("llvm backend:")[-1]
+        print(f"\n{name}: {nodes} nodes; load average {os.getloadavg()[0]:.2f}{notes.rstrip()}")
+        first, best, tuples = {}, {m: float("inf") for m in methods}, {}
+        for method, program in methods.items():
+            start = time.perf_counter()
+            tuples[method] = int(np.asarray(program(**data)["R"]).sum())
+            first[method] = time.perf_counter() - start
+        for _ in range(args.repeat):
+            for method, program in methods.items():
+                start = time.perf_counter()
+                program(**data)
+                best[method] = min(best[method], time.perf_counter() - start)
+        anchor = best["numpy dense"]
+        for method in methods:
+            print(f"  {method:<22} best {best[method]:8.4f} s  first call {first[method]:8.4f} s  "
+                  f"NumPy / this {anchor / best[method]:6.1f}x  {tuples[method]} tuples")
+        if len(set(tuples.values())) != 1:
+            raise SystemExit(f"{name}: methods disagree on the number of tuples: {tuples}")
+        report[name] = {"best_seconds": best, "first_call_seconds": first, "tuples": tuples,
+                        "load_average": os.getloadavg()}
+    return report
+
+
+def main() -> None:
+    """Parse the options, measure, print and write the JSON results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=3000, help="nodes of every relation (default 3000)")
+    parser.add_argument("--ternary-nodes", type=int, default=1400,
+                        help="nodes of the ternary program (default 1400: L's 2n² positions stay within "
+                             "relational_bitsets.PACKED_SPARSE, so the stratum packs it rather than reading tuples)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts of the llvm runs")
+    parser.add_argument("--repeat", type=int, default=5, help="calls per method after the first; the best counts")
+    add_json_option(parser, "bitset_selections")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = {"machine": machine(), "programs": measure(args)}
+    write_json(args.json, results, started)
+
+
+if __name__ == "__main__":
+    main()
