@@ -11,9 +11,10 @@ rules and set operations through its ``join_call`` and ``set_call`` instead (com
 
 from __future__ import annotations
 
-from tlc.backends.shared.arrays import constant_position, tuple_code
+from tlc.backends.shared.arrays import constant_position
 from tlc.backends.shared.relational_bitsets import emit_bitsets
 from tlc.backends.shared.relational_duckdb import emit_duckdb
+from tlc.backends.shared.semi_naive import rounds
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc.ir import nodes as ir
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
@@ -125,34 +126,21 @@ class _Relational:
         for n, d in zip(names, deltas):
             self.lines.append(f"{d} = {f'rs.frontier({n})' if dense else n}")
         test = " or ".join(f"rs.nonempty({d})" for d in deltas)
-        limit, counter = self.emitter.max_rounds, internal("round")
-        if limit is not None:
-            self.lines.append(f"{counter} = 0")
-        ticker = internal("progress")
-        self.lines.append(f"{ticker} = rt.SemiNaiveProgress({literal(tuple(members))}, {limit})  "
-                          f"# reports rounds on a terminal")
-        self.lines.append(f"while {test}:  # semi-naive: each rule reads one recursive atom from the last delta")
-        if limit is not None:
-            self.lines.append(f"    {counter} += 1")
-        for t, m in zip(members, new):
-            self.lines.append(f"    {m} = rs.store(None, {self.shape(t)}, 'sparse')")
-        for k in recursive:
-            rule = rule_of(self.program.equations[k], self.program)
-            target = internal("new", rule.head.name)
-            for position, atom in enumerate(rule.atoms):
-                if atom.name in members:
-                    self.rule(k, 1, target, {position: internal("delta", atom.name)}, "auto" if dense else None)
-        for n, m, d in zip(names, new, deltas):
-            delta = self.set_call("minus", m, n)
-            self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
-        for n, d in zip(names, deltas):
-            self.lines.append(f"    {n} = {self.set_call('union', n, d)}")
-        self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
-        if limit is not None:
-            sites = self.emitter.recursive_sites(self.stratum)
-            self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
-                              f"{tuple_code(deltas)}, {literal(sites)})")
-        self.lines.append(f"{ticker}.close()")
+        with rounds(self.emitter, self.stratum, deltas, test,
+                    "semi-naive: each rule reads one recursive atom from the last delta"):
+            for t, m in zip(members, new):
+                self.lines.append(f"    {m} = rs.store(None, {self.shape(t)}, 'sparse')")
+            for k in recursive:
+                rule = rule_of(self.program.equations[k], self.program)
+                target = internal("new", rule.head.name)
+                for position, atom in enumerate(rule.atoms):
+                    if atom.name in members:
+                        self.rule(k, 1, target, {position: internal("delta", atom.name)}, "auto" if dense else None)
+            for n, m, d in zip(names, new, deltas):
+                delta = self.set_call("minus", m, n)
+                self.lines.append(f"    {d} = {f'rs.frontier({delta})' if dense else delta}")
+            for n, d in zip(names, deltas):
+                self.lines.append(f"    {n} = {self.set_call('union', n, d)}")
 
     def closure_of_step(self, base: list[int]) -> bool:
         """Emit ``P = S+`` when the only base rule is ``P(x, y) = S(x, y)`` for the closure's step ``S``."""

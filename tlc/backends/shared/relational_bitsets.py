@@ -12,7 +12,7 @@ import math
 
 from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
 from tlc.analysis.strata import Stratum
-from tlc.backends.shared.arrays import tuple_code
+from tlc.backends.shared.semi_naive import rounds
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
 from tlc_runtime.bitset_plan import obstacle, plan as bitset_plan
 
@@ -121,32 +121,18 @@ class _Bitsets:
         deltas = [internal("delta", t) for t in members]
         for n, d in zip(names, deltas):
             self.lines.append(f"{d} = {n}.copy()")
-        limit, counter = self.emitter.max_rounds, internal("round")
-        if limit is not None:
-            self.lines.append(f"{counter} = 0")
-        ticker = internal("progress")
-        self.lines.append(f"{ticker} = rt.SemiNaiveProgress({literal(tuple(members))}, {limit})  "
-                          f"# reports rounds on a terminal")
         test = " or ".join(f"{d}.nonempty()" for d in deltas)
-        self.lines.append(f"while {test}:  # semi-naive on bitset rows: each rule reads one recursive atom from the "
-                          f"last delta")
-        if limit is not None:
-            self.lines.append(f"    {counter} += 1")
-        for t, m in zip(members, new):
-            self.lines.append(f"    {m} = bs.Bits.empty({r.shape(t)})")
-        for k in recursive:
-            rule = rules[k]
-            for position, atom in enumerate(rule.atoms):
-                if atom.name in members:
-                    self.rule(k, rule, 1, internal("new", rule.head.name),
-                              {position: internal("delta", atom.name)}, position)
-        for n, m, d in zip(names, new, deltas):
-            self.lines.append(f"    {d} = bs.advance({m}, {n}, {self.kernels})  # delta = new & ~known; "
-                              f"known |= delta")
-        self.lines.append(f"    {ticker}.round({tuple_code(deltas)})")
-        if limit is not None:
-            sites = self.emitter.recursive_sites(self.stratum)
-            self.lines.append(f"    rt.round_limit({counter}, {limit}, {literal(tuple(members))}, "
-                              f"{tuple_code(deltas)}, {literal(sites)})")
-        self.lines.append(f"{ticker}.close()")
+        with rounds(self.emitter, self.stratum, deltas, test,
+                    "semi-naive on bitset rows: each rule reads one recursive atom from the last delta"):
+            for t, m in zip(members, new):
+                self.lines.append(f"    {m} = bs.Bits.empty({r.shape(t)})")
+            for k in recursive:
+                rule = rules[k]
+                for position, atom in enumerate(rule.atoms):
+                    if atom.name in members:
+                        self.rule(k, rule, 1, internal("new", rule.head.name),
+                                  {position: internal("delta", atom.name)}, position)
+            for n, m, d in zip(names, new, deltas):
+                self.lines.append(f"    {d} = bs.advance({m}, {n}, {self.kernels})  # delta = new & ~known; "
+                                  f"known |= delta")
 
