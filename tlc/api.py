@@ -188,19 +188,21 @@ class Program:
             raise TlcError(err.message, span, filename=self.ir.filename, source=self.ir.source) from None
         report = tuple(raw.pop(REPORT_KEY, ()))
         values = {}
+        program, written = self.ir, self.source_ir.tensors    # (looked up once: a training step returns ~60 arrays)
+        lazy = LAZY_RESULTS in self._backend.capabilities
         for name, value in raw.items():
-            if name not in self.source_ir.tensors or not self.ir.is_result(name):   # a pass's own tensor
+            if name not in written or not program.is_result(name):   # a pass's own tensor
                 continue
-            info = self.ir.tensors[name]
+            info = program.tensors[name]
             if info.relation:
                 domains = [spec.symbols if (name, a) in spec.symbolic else None for a in range(info.rank)]
                 values[name] = rt.Relation(name, value, domains)
-            elif LAZY_RESULTS in self._backend.capabilities and not isinstance(value, np.ndarray):
+            elif lazy and not isinstance(value, np.ndarray):
                 values[name] = value     # a lazy array: np.asarray computes it
             else:
                 values[name] = np.asarray(value)
         results = Results(values, report, spec, prepared)
-        results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, results)) for q in self.ir.queries)
+        results.answers.extend((f"{_format_atom(q.atom)}?", self._answer(q.atom, results)) for q in program.queries)
         self._local.results = results
         return results
 
@@ -283,9 +285,8 @@ class Program:
     def _prepare_locked(self, inputs: dict) -> tuple[dict, Specialisation]:
         inputs, variant = self.weights.bind(inputs)
         program = variant.ir
-        known = set(program.tensors) | set(program.scalars)
         for name in inputs:
-            if name not in known:
+            if name not in program.tensors and name not in program.scalars:
                 if name in self.source_ir.tensors:
                     raise DataError(f"data for {name}, an intermediate the optimiser removed (it is not among "
                                     f"the outputs); list it in outputs= to supply data for it",

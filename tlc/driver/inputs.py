@@ -8,6 +8,7 @@ anything large is allocated.
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
 import math
 import numbers
@@ -48,7 +49,7 @@ class Signature:
     symbolic: frozenset
     extents: dict
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple:
         """A hashable form of the signature."""
         return (tuple(sorted(self.extents.items())), self.symbols, tuple(sorted(self.symbolic)))
@@ -318,6 +319,9 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
                limit: int | None = None) -> np.ndarray | rt.Tuples:
     """Data for tensor ``name`` as a float64 array, a Boolean one for a relation (or ``rt.Tuples`` for a
     scipy.sparse matrix), refused before any copy when larger than ``limit`` elements."""
+    if type(value) is np.ndarray and value.dtype == (bool if relation else np.float64) and value.flags.c_contiguous \
+            and value.size <= MAX_INPUT_ELEMENTS:
+        return value    # as the emitted code takes it: nothing to convert or check (a training loop's every input)
     span = program.tensors[name].first_use.span
     if is_rows(value):
         raise DataError(f"data for {name} is given as rows of tuples, but {name} is a numeric tensor: give an "
