@@ -328,6 +328,11 @@ class ArrayExpression:
         order = self.layout(arrays, path)
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
+        if len(arrays) == 1 and arrays[0].ones and len(set(arrays[0].vars)) == len(arrays[0].vars):
+            # a sum of ones is the number of terms (lnorm's and avg='s counts): no pass over an array of ones
+            count = float(math.prod(self.size(v) for v in gone))
+            return Value(f"np.full({tuple(self.size(v) for v in order)}, {count!r})", order,
+                         lambda out: f"rt.into({out}, {count!r})", ones=count == 1.0)
         if len(arrays) == 1:
             subscripts = f"{''.join(self.letter(v) for v in arrays[0].vars)}->{''.join(self.letter(v) for v in order)}"
             operand = self.operand(arrays[0])
