@@ -249,7 +249,7 @@ class ArrayExpression:
                       if i.plain_variable and i.plain_variable not in x.vars)
         order = kept + tuple(v for v in x.vars if v in flattened)
         shape = tuple(self.size(v) for v in kept) + (-1,)
-        return Value(f"{self.aligned(x, order)}.reshape({shape})", kept + (merged,))
+        return Value(f"rt.merged({self.aligned(x, order)}, {shape})", kept + (merged,))
 
     def aligned(self, value: Value, order: tuple[str, ...]) -> str:
         if value.vars == order or not value.vars:
