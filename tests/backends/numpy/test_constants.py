@@ -59,3 +59,13 @@ def test_constants_match_numpy(backend):
         m, n = _expected(inputs["X"])
         np.testing.assert_allclose(np.asarray(got["M"]), m, rtol=1e-13)
         np.testing.assert_allclose(np.asarray(got["N"]), n, rtol=1e-13)
+
+
+def test_constants_past_the_budget_stay_in_run(monkeypatch):
+    """A module holds at most ``SCRATCH_BYTES`` of constants (as much as of scratch arrays): O (16 floats) fits in
+    160 bytes, E (16 more) does not, and is computed at each call."""
+    from tlc.backends.shared import schedule
+    monkeypatch.setattr(schedule, "SCRATCH_BYTES", 160)
+    text = tlc.compile(SOURCE, outputs=["N"]).source(X=np.ones((4, 4)), a=1.0)
+    module, run = text.split("def run(inputs):")
+    assert "O.setflags(write=False)" in module and "\n    E = " in run

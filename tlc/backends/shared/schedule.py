@@ -39,7 +39,8 @@ SCRATCH_ELEMENTS = 16384
 ``mmap`` (returned to the kernel when freed, and page-faulted again at each new allocation); smaller arrays come
 from malloc's free lists at no such cost."""
 SCRATCH_BYTES = 64 << 20
-"""The most a module keeps in scratch arrays per thread between calls; arrays past it are new at each call."""
+"""The most a module keeps in scratch arrays per thread between calls; arrays past it are new at each call. Constants
+(``hoist``) are held up to as much again, once per module."""
 
 
 def adds_zero(eq: ir.Equation) -> bool:
@@ -177,7 +178,10 @@ class ScheduleEmitter:
     def hoist(self, stratum: Stratum, position: int) -> None:
         """Emit one stratum in ``run``, or at module level when its values depend on no input (``constants``)."""
         plan = self.plan.strata[position]
+        size = sum(math.prod(self.shapes.extents[t]) for t in stratum.tensors)
+        held = sum(math.prod(self.shapes.extents[t]) for t in self.constants)
         self.hoisting = self.HOISTS_CONSTANTS and stratum.mode is Mode.PLAIN and not plan.relational and \
+            8 * (size + held) <= SCRATCH_BYTES and \
             candidate(self.program, stratum.tensors, stratum.equations, self.inputs, self.constants)
         start = len(self.lines)
         try:
