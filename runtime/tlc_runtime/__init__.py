@@ -5,7 +5,7 @@ from tlc_runtime.contraction import contract
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.fixpoint import Fixpoint, round_limit
 from tlc_runtime.ops import (
-    align, as_number, gather, lnorm, negate, owned, relu, scatter, sig, softmax, step, window,
+    align, as_number, gather, lnorm, merged, negate, owned, relu, scatter, sig, softmax, step, window,
 )
 from tlc_runtime.progress import SemiNaiveProgress
 from tlc_runtime.relation import PRINT_THRESHOLD, Relation
@@ -15,6 +15,6 @@ from tlc_runtime.sparse import Tuples
 from tlc_runtime.workspace import Workspace, into
 
 __all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
-           "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "negate", "owned", "relu", "round_limit",
+           "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "merged", "negate", "owned", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

@@ -98,10 +98,21 @@ def _matrices(operands) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _pair_plan(subscripts: str) -> tuple | None:
     """How ``matmul`` computes a two-operand contraction: each operand's axes reordered to (batch, free, summed)
-    and (batch, summed, free), the three groups' lengths and the result's axes reordered to the output; None when
-    an operand repeats an index or sums one of its own (``numpy.einsum`` handles those)."""
+    and (batch, summed, free), the three groups' lengths, the result's axes reordered to the output, and whether
+    the operands are taken the other way round (when that lays the product out as the output, as ``W[e, d] X[b,
+    p, d]`` to ``[b, p, e]``: no transposed copy of it); None when an operand repeats an index or sums one of its
+    own (``numpy.einsum`` handles those)."""
     inputs, output = subscripts.replace(" ", "").split("->")
     a, b = inputs.split(",")
+    plan = _ordered_pair_plan(a, b, output)
+    if plan is None or plan[4] == _SAME.get(len(output)):
+        return plan
+    swapped = _ordered_pair_plan(b, a, output)
+    return swapped[:5] + (True,) if swapped[4] == _SAME.get(len(output)) else plan
+
+
+def _ordered_pair_plan(a: str, b: str, output: str) -> tuple | None:
+    """``_pair_plan`` of operands with the indices ``a`` and ``b``, taken in that order."""
     if len(set(a)) != len(a) or len(set(b)) != len(b) or any(c not in b and c not in output for c in a) \
             or any(c not in a and c not in output for c in b):
         return None
@@ -111,7 +122,7 @@ def _pair_plan(subscripts: str) -> tuple | None:
     summed = [c for c in a if c in b and c not in output]
     order = batch + free_a + free_b
     return (tuple(a.index(c) for c in batch + free_a + summed), tuple(b.index(c) for c in batch + summed + free_b),
-            len(batch), len(free_a), tuple(order.index(c) for c in output))
+            len(batch), len(free_a), tuple(order.index(c) for c in output), False)
 
 
 def _pair(plan: tuple, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -119,6 +130,8 @@ def _pair(plan: tuple, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = No
     ``numpy.einsum`` spent 20-40 us re-deriving the path of each small contraction, longer than the product
     itself."""
     order_a, order_b, output = plan[0], plan[1], plan[4]
+    if plan[5]:
+        a, b = b, a
     (a_shape, b_shape, product_shape, matrices), same = _pair_shapes(plan, a.shape, b.shape), _SAME.get(len(output))
     a, b = a.transpose(order_a).reshape(a_shape), b.transpose(order_b).reshape(b_shape)
     if out is not None and output == same:
@@ -139,7 +152,7 @@ _SAME = {n: tuple(range(n)) for n in range(64)}
 def _pair_shapes(plan: tuple, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """For ``_pair``: the shapes of the batched matrices ``a`` and ``b`` become, of their product with its free axes
     apart, and of the product's matrices (computed once per plan and shapes)."""
-    order_a, order_b, n_batch, n_free_a, _ = plan
+    order_a, order_b, n_batch, n_free_a = plan[:4]
     a, b = tuple(a[k] for k in order_a), tuple(b[k] for k in order_b)
     batch, free_a = a[:n_batch], a[n_batch:n_batch + n_free_a]
     summed, free_b = a[n_batch + n_free_a:], b[len(a) - n_free_a:]

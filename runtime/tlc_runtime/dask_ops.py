@@ -124,6 +124,11 @@ def align(x, source: str, target: str, sizes: dict[str, int] | None = None):
     return numpy_ops.arrange(lazy(x), source, target, sizes)
 
 
+def merged(x, shape: tuple[int, ...]):
+    """``tlc_runtime.ops.merged`` over a Dask array (lazy)."""
+    return lazy(x).reshape(shape)
+
+
 def window(x, bounds):
     """``x[start:stop, ...]`` per axis ``(start, stop)`` (or an int position); the part outside ``x`` reads 0."""
     x = lazy(x)

@@ -122,9 +122,11 @@ class NativeKernel:
         return f"NativeKernel({self.spec.symbol})"
 
     def __call__(self, out, count, arrays, params, ints) -> None:
+        # (every check stays, each as cheap as it can be: a small kernel's call took 3-5x its loop's time)
         spec = self.spec
-        if not (isinstance(out, np.ndarray) and out.dtype == self._out and out.flags.c_contiguous and
-                out.flags.writeable):
+        flags = out.flags if isinstance(out, np.ndarray) else None
+        if flags is None or not (flags.c_contiguous and flags.writeable) or \
+                (out.dtype is not self._out and out.dtype != self._out):
             raise ValueError(f"kernel {spec.symbol} needs a writable C-contiguous {spec.out} output array")
         if count is not None and not (isinstance(count, np.ndarray) and count.shape == out.shape and
                                       count.flags.c_contiguous and count.dtype == np.float64):
@@ -134,7 +136,7 @@ class NativeKernel:
         extents = out.shape
         for array, dtype in zip(arrays, self._dtypes):
             a = array if type(array) is np.ndarray else np.asarray(array)
-            if a.dtype != dtype:
+            if a.dtype is not dtype and a.dtype != dtype:
                 a = a.astype(dtype) if dtype == np.float64 else (a != 0)
             if not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
@@ -147,25 +149,27 @@ class NativeKernel:
             raise ValueError(f"kernel {spec.symbol}: arrays have extents {list(extents)}, the call says "
                              f"{list(ints[first:first + len(extents)])}")
         params_buf = (ctypes.c_double * max(1, len(params)))(*params)
+        buffer, work = self._int_buffer(ints)
         split = spec.split
         if split is not None:
             lo, hi = ints[2 * split], ints[2 * split + 1]
-            parts = min(self.threads or default_threads(), hi - lo)
-            if parts > 1 and math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(spec.n_vars)) >= \
-                    PARALLEL_WORK:
+            parts = min(self.threads or default_threads(), hi - lo)     # (asked every call: a bad setting fails)
+            if parts > 1 and work >= PARALLEL_WORK:
                 self._parallel(pointers, params_buf, ints, split, lo, hi, parts, (out, count, keep))
                 return
-        self._fn(*pointers, params_buf, self._int_buffer(ints))
+        self._fn(*pointers, params_buf, buffer)
 
-    def _int_buffer(self, ints: tuple) -> ctypes.Array:
-        """``ints`` as the kernel reads them (int64s), kept for the next call with the same ints (emitted code
-        passes the same constants call after call); read-only to the kernel, so threads may share it."""
-        buffer = self._ints.get(ints)
-        if buffer is None:
+    def _int_buffer(self, ints: tuple) -> tuple[ctypes.Array, int]:
+        """``ints`` as the kernel reads them (int64s) and the loop's iterations, kept for the next call with the same
+        ints (emitted code passes the same constants call after call); read-only to the kernel, so threads may share
+        it."""
+        known = self._ints.get(ints)
+        if known is None:
             if len(self._ints) >= INT_BUFFERS:
                 self._ints.clear()
-            buffer = self._ints[ints] = (ctypes.c_int64 * len(ints))(*ints)
-        return buffer
+            work = math.prod(max(0, ints[2 * k + 1] - ints[2 * k]) for k in range(self.spec.n_vars))
+            known = self._ints[ints] = ((ctypes.c_int64 * len(ints))(*ints), work)
+        return known
 
     def _parallel(self, pointers, params_buf, ints, split, lo, hi, parts, keep) -> None:
         edges = [lo + (hi - lo) * p // parts for p in range(parts + 1)]

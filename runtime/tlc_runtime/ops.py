@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 LNORM_EPS = 1e-5
@@ -96,6 +98,20 @@ def arrange(x, source: str, target: str, sizes: dict[str, int] | None = None):
     if sizes is not None:
         x = np.broadcast_to(x, [sizes[c] if c not in source else shape[k] for k, c in enumerate(target)])
     return x
+
+
+def merged(x, shape: tuple[int, ...]):
+    """``x`` with its last axes merged into one, as ``x.reshape(shape)`` (``concat``; ``shape`` ends with -1): a view
+    when ``x`` is C-contiguous, else one new array that nothing else holds (``reshape`` copies into a hidden array and
+    returns a view of it, which ``owned`` then copied again: two copies of a transposed concat)."""
+    x = np.asarray(x)
+    kept = len(shape) - 1
+    flat = x.shape[:kept] + (math.prod(x.shape[kept:]),)     # (-1 cannot be worked out when an extent is 0)
+    if x.flags.c_contiguous:
+        return x.reshape(flat)
+    out = np.empty(flat, dtype=x.dtype)
+    np.copyto(out.reshape(x.shape), x)
+    return out
 
 
 def window(x, bounds):

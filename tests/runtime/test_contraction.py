@@ -88,6 +88,24 @@ def test_into_a_given_array(subscripts, path):
     np.testing.assert_allclose(out, np.einsum(subscripts, *arrays), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("subscripts", ["ab,cdb->cda", "ab,cb->ca", "ab,acd->cdb", "eab,ecb->eca"])
+def test_a_product_laid_out_as_the_output_takes_the_operands_the_other_way_round(subscripts, monkeypatch):
+    """``W[e, d] X[b, p, d]`` to ``[b, p, e]`` is ``X W^T``: one ``matmul`` of the operands swapped writes the output's
+    layout (into ``out=`` directly), where ``W X^T`` needed a transposed copy of its product (twice the time)."""
+    rng = np.random.default_rng(len(subscripts))
+    inputs, output = subscripts.split("->")
+    a, b = (_operand(rng, s) for s in inputs.split(","))
+    assert _pair_plan(subscripts)[5]
+    products = []
+    matmul = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda x, y, **kw: products.append(kw.get("out")) or matmul(x, y, **kw))
+    out = np.full([SIZES[c] for c in output], np.nan)
+    assert contract(subscripts, a, b, optimize=[(0, 1)], out=out) is out
+    assert len(products) == 1 and products[0] is not None and products[0].base is out
+    np.testing.assert_allclose(out, np.einsum(subscripts, a, b), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(contract(subscripts, a, b, optimize=[(0, 1)]), out, rtol=1e-12, atol=1e-13)
+
+
 @pytest.mark.parametrize("subscripts, path", [
     ("abc,ab->ab", [(0, 1)]),                   # lnorm's masked mean (an index summed in one operand alone)
     ("abc,abc,ab->ab", [(0, 1), (0, 1)]),       # its variance: summed, then multiplied by 1 / count

@@ -8,6 +8,7 @@ anything large is allocated.
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
 import math
 import numbers
@@ -48,10 +49,28 @@ class Signature:
     symbolic: frozenset
     extents: dict
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple:
         """A hashable form of the signature."""
         return (tuple(sorted(self.extents.items())), self.symbols, tuple(sorted(self.symbolic)))
+
+
+def ready_key(program: IRProgram, inputs: dict) -> tuple | None:
+    """When every input is a float for a scalar or a C-contiguous float64 array for a numeric tensor, within
+    ``MAX_INPUT_ELEMENTS`` (as the emitted code takes them: nothing to read, convert or check but the names, already
+    checked), the names with the arrays' shapes: a call with the same ones has the same signature, shapes and relation
+    plan (no relation data to count). None otherwise."""
+    key = []
+    tensors, scalars = program.tensors, program.scalars
+    for name, value in inputs.items():
+        if type(value) is float and name in scalars and name not in tensors:
+            key.append((name, None))
+        elif type(value) is np.ndarray and value.dtype is FLOAT64 and value.flags.c_contiguous and \
+                value.size <= MAX_INPUT_ELEMENTS and name in tensors and not tensors[name].relation:
+            key.append((name, value.shape))
+        else:
+            return None
+    return tuple(key)
 
 
 def read_inputs(program: IRProgram, inputs: dict, memory_limit: int | None) -> InputData:
@@ -212,6 +231,9 @@ def unify_extents(program: IRProgram, extents: dict, arrays: dict, symbolic: set
                 extents[name] = tuple(ext)
 
 
+FLOAT64, BOOL = np.dtype(np.float64), np.dtype(np.bool_)
+"""The dtypes inputs are taken in as they are (compared by identity: ``dtype == np.float64`` took ~1 us)."""
+
 MAX_INPUT_ELEMENTS = 2**34
 """Largest input array tlc reads even without a memory budget (128 GiB of float64); larger ones (a broadcast
 view, say) are refused before any pass over them, as are inputs over the budget."""
@@ -318,6 +340,9 @@ def read_array(name: str, value, relation: bool, program: IRProgram,
                limit: int | None = None) -> np.ndarray | rt.Tuples:
     """Data for tensor ``name`` as a float64 array, a Boolean one for a relation (or ``rt.Tuples`` for a
     scipy.sparse matrix), refused before any copy when larger than ``limit`` elements."""
+    if type(value) is np.ndarray and value.dtype is (BOOL if relation else FLOAT64) and value.flags.c_contiguous \
+            and value.size <= MAX_INPUT_ELEMENTS:
+        return value    # as the emitted code takes it: nothing to convert or check (a training loop's every input)
     span = program.tensors[name].first_use.span
     if is_rows(value):
         raise DataError(f"data for {name} is given as rows of tuples, but {name} is a numeric tensor: give an "

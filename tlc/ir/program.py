@@ -102,6 +102,11 @@ class Program:
         return found
 
     @functools.cached_property
+    def input_names(self) -> tuple[str, ...]:
+        """Tensors read but never defined, then the scalar inputs: what a call must give data for."""
+        return tuple(n for n, i in self.tensors.items() if not i.defined) + self.scalars
+
+    @functools.cached_property
     def scalars(self) -> tuple[str, ...]:
         """Names used as scalar inputs (bare names that are not ``const``), in order of first use."""
         seen: dict[str, None] = {}

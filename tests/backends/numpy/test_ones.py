@@ -21,8 +21,10 @@ P[i, j] = O[i, j] O[i, j]
 
 
 def test_ones_are_left_out_of_the_emitted_products():
-    """O and P are ones; M's product keeps X, Y and 1/max(C, 1); N's keeps X and Z; K's ones carry i, which Z lacks."""
+    """O and P are ones; C, a sum of ones, is its number of terms (no pass over an array of ones); M's product keeps X,
+    Y and 1/max(C, 1); N's keeps X and Z; K's ones carry i, which Z lacks."""
     text = tlc.compile(SOURCE).source(X=np.ones((3, 4)), Y=np.ones((3, 4)), Z=np.ones(4))
+    assert "C = rt.owned(np.full((3,), 4.0), (3,))" in text and "np.einsum" not in text
     assert "O = np.ones((3, 4))" in text and "P = np.ones((3, 4))" in text and "np.power" not in text
     assert "rt.contract('ab,ab,a->a', X, Y, _t1, optimize=[(0, 1), (0, 1)])" in text
     assert "N = rt.owned((X * Z), (3, 4))" in text

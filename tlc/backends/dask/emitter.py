@@ -106,6 +106,7 @@ class DaskEmitter(ScheduleEmitter):
     EXPRESSION = DaskExpression
     STORES_WHOLE = False
     REUSES_BUFFERS = False
+    HOISTS_CONSTANTS = False
     """Every array is allocated as the base schedule does (``DaskExpression.write`` combines into it)."""
     ARRAY_STRATEGIES = frozenset({"dense"})
     """A dense semi-naive stratum runs on Dask: its Boolean products are pairwise contractions of Dask arrays (the

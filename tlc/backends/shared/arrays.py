@@ -249,7 +249,7 @@ class ArrayExpression:
                       if i.plain_variable and i.plain_variable not in x.vars)
         order = kept + tuple(v for v in x.vars if v in flattened)
         shape = tuple(self.size(v) for v in kept) + (-1,)
-        return Value(f"{self.aligned(x, order)}.reshape({shape})", kept + (merged,))
+        return Value(f"rt.merged({self.aligned(x, order)}, {shape})", kept + (merged,))
 
     def aligned(self, value: Value, order: tuple[str, ...]) -> str:
         if value.vars == order or not value.vars:
@@ -328,6 +328,11 @@ class ArrayExpression:
         order = self.layout(arrays, path)
         if len(arrays) == 1 and not gone and len(set(arrays[0].vars)) == len(arrays[0].vars):
             return arrays[0]
+        if len(arrays) == 1 and arrays[0].ones and len(set(arrays[0].vars)) == len(arrays[0].vars):
+            # a sum of ones is the number of terms (lnorm's and avg='s counts): no pass over an array of ones
+            count = float(math.prod(self.size(v) for v in gone))
+            return Value(f"np.full({tuple(self.size(v) for v in order)}, {count!r})", order,
+                         lambda out: f"rt.into({out}, {count!r})", ones=count == 1.0)
         if len(arrays) == 1:
             subscripts = f"{''.join(self.letter(v) for v in arrays[0].vars)}->{''.join(self.letter(v) for v in order)}"
             operand = self.operand(arrays[0])

@@ -19,6 +19,7 @@ from tlc.analysis.strata import Mode, Stratum, round_bound
 from tlc.analysis.windows import virtual_axis
 from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, has_attention
+from tlc.backends.shared.constants import candidate, reads_only
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
                                          literal, numeric_copy)
 from tlc.backends.shared.relational import emit_relational
@@ -38,7 +39,8 @@ SCRATCH_ELEMENTS = 16384
 ``mmap`` (returned to the kernel when freed, and page-faulted again at each new allocation); smaller arrays come
 from malloc's free lists at no such cost."""
 SCRATCH_BYTES = 64 << 20
-"""The most a module keeps in scratch arrays per thread between calls; arrays past it are new at each call."""
+"""The most a module keeps in scratch arrays per thread between calls; arrays past it are new at each call. Constants
+(``hoist``) are held up to as much again, once per module."""
 
 
 def adds_zero(eq: ir.Equation) -> bool:
@@ -81,6 +83,9 @@ class ScheduleEmitter:
     are computed into scratch arrays kept between calls (``scratch``); a backend whose arrays are not NumPy's, or
     are lazy, sets False."""
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
+    HOISTS_CONSTANTS = True
+    """Whether plain strata whose values depend on no input are computed once, at module level, when the module loads
+    (``tlc.backends.shared.constants``); a backend whose arrays are not NumPy's sets False."""
     """Relational strategies (``tlc.analysis.relation_plan``) this backend runs as its own array code, the general
     schedule's, instead of on ``tlc_runtime.sparse`` (the Dask backend's dense semi-naive strata)."""
 
@@ -110,6 +115,14 @@ class ScheduleEmitter:
         """Tensors assigned all ones (``Value.ones``), read as such by later equations."""
         self.scratched: dict[str, tuple[int, ...]] = {}
         """The scratch arrays ``run`` uses (key -> shape): see ``scratch``."""
+        self.constants: set[str] = set()
+        """Tensors computed once, when the module loads (``hoist``)."""
+        self.hoisted: list[str] = []
+        """The module-level lines computing them."""
+        self.hoisted_names: set[str] = set()
+        """The names those lines assign."""
+        self.hoisting = False
+        """Whether the stratum being emitted may move to module level (no scratch arrays then)."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -133,14 +146,15 @@ class ScheduleEmitter:
         for number, stratum in enumerate(self.strata, 1):
             self.lines.append("")
             self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self.emit_stratum(stratum, number - 1)
+            self.hoist(stratum, number - 1)
         self.lines.append("")
         if self.scratched:
             self.lines.insert(0, f"{WORKSPACE} = WORKSPACE.arrays  # this thread's scratch arrays")
         if duckdb:
             self.lines.extend(close_session(self.planned))
         results = ", ".join(f"{literal(t)}: {self._result(t)}" for t, i in self.program.tensors.items()
-                            if i.defined and identifier(t) not in self.scratched)   # scratch arrays never leave
+                            if i.defined and identifier(t) not in self.scratched and t not in self.constants)
+        # (scratch arrays and constants, shared by every call, never leave)
         if has_attention(self.program):
             results += f", {literal(REPORT_KEY)}: {REPORT}"
         self.lines.append(f"return {{{results}}}")
@@ -156,9 +170,35 @@ class ScheduleEmitter:
                   *([f"WORKSPACE = rt.Workspace({literal(self.scratched)})  # scratch arrays, made once per thread"]
                     if self.scratched else []), "", "",
                   *self.definitions(),
+                  *([*self.hoisted, "", ""] if self.hoisted else []),
                   "def run(inputs):", '    """Evaluate the program on prepared inputs; returns the defined tensors' +
                   (' (not the intermediates held in scratch arrays)."""' if self.scratched else '."""')]
         return "\n".join(header + ["    " + line if line else "" for line in self.lines]) + "\n"
+
+    def hoist(self, stratum: Stratum, position: int) -> None:
+        """Emit one stratum in ``run``, or at module level when its values depend on no input (``constants``)."""
+        plan = self.plan.strata[position]
+        size = sum(math.prod(self.shapes.extents[t]) for t in stratum.tensors)
+        held = sum(math.prod(self.shapes.extents[t]) for t in self.constants)
+        self.hoisting = self.HOISTS_CONSTANTS and stratum.mode is Mode.PLAIN and not plan.relational and \
+            8 * (size + held) <= SCRATCH_BYTES and \
+            candidate(self.program, stratum.tensors, stratum.equations, self.inputs, self.constants)
+        start = len(self.lines)
+        try:
+            self.emit_stratum(stratum, position)
+        finally:
+            hoisting, self.hoisting = self.hoisting, False
+        if not hoisting:
+            return
+        assigned = reads_only(self.lines[start:], self.hoisted_names)
+        names = [identifier(t) for t in stratum.tensors]
+        if assigned is None or any(n not in assigned for n in names):
+            return
+        self.hoisted += [self.lines[start - 1], *self.lines[start:], *(f"{n}.setflags(write=False)" for n in names)]
+        del self.lines[start:]
+        self.lines.append("# (computed once, when the module loads: it depends on no input)")
+        self.hoisted_names |= assigned
+        self.constants.update(stratum.tensors)
 
     def input_code(self, name: str) -> str:
         """Code for the array of input ``name`` (dense storage) as ``run`` takes it from ``inputs``."""
@@ -535,7 +575,7 @@ class ScheduleEmitter:
         array that never leaves the call, or None when it gets a new array (outside a plain stratum, whose
         statements run once per call; below ``SCRATCH_ELEMENTS``; past ``SCRATCH_BYTES``)."""
         size = math.prod(shape)
-        if not self.REUSES_BUFFERS or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
+        if not self.REUSES_BUFFERS or self.hoisting or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
                 or 8 * (size + sum(math.prod(s) for s in self.scratched.values())) > SCRATCH_BYTES:
             return None
         self.scratched[key] = shape

@@ -31,6 +31,7 @@ class TritonEmitter(ScheduleEmitter):
     IMPORTS = ("import tlc_runtime.triton_host as th", "import triton", "import triton.language as tl")
     STORES_WHOLE = False
     REUSES_BUFFERS = False
+    HOISTS_CONSTANTS = False
     """Kernels write into arrays allocated up front."""
 
     def __init__(self, planned: PlannedProgram):
