@@ -52,7 +52,8 @@ class Specialisation:
     emitted: Emitted
     run: object
     returned: dict = field(default_factory=dict, compare=False)
-    """Per program (its id), the names ``run`` returns that are the program's results (filled by its first call)."""
+    """Per program (its id: the program and the names), the names ``run`` returns that are the program's results
+    (filled by its first call)."""
 
     @property
     def shapes(self):
@@ -191,10 +192,10 @@ class Program:
         report = tuple(raw.pop(REPORT_KEY, ()))
         values = {}
         program = self.ir
-        returned = spec.returned.get(id(program))     # (decided once: a training step's run returns ~60 arrays)
-        if returned is None:      # a pass's own tensors are not results
-            returned = spec.returned[id(program)] = tuple(
-                name for name in raw if name in self.source_ir.tensors and program.is_result(name))
+        owner, returned = spec.returned.get(id(program), (None, None))  # (decided once: a step returns ~60 arrays)
+        if owner is not program:      # a pass's own tensors are not results
+            returned = tuple(name for name in raw if name in self.source_ir.tensors and program.is_result(name))
+            spec.returned[id(program)] = (program, returned)   # (the program kept: an id alone may be reused)
         lazy = LAZY_RESULTS in self._backend.capabilities
         for name in returned:
             value = raw[name]
