@@ -442,7 +442,7 @@ class ScheduleEmitter:
         limit = (f"{bound.rounds} rounds is the bound of the cycle test" if bound.proof else
                  f"the limit is max_rounds={self.max_rounds}" if self.max_rounds is not None else
                  f"{bound.rounds} rounds is the default limit (max_rounds= changes it)")
-        self.lines.extend(comment(line) for line in textwrap.wrap(
+        self.lines.extend(comment(line) for line in _wrapped(
             f"converges within {bound.rounds} rounds, or fails: {bound.why}", 110))
         self.lines.append(f"{watch} = rt.Fixpoint({literal(tuple(stratum.tensors))}, {literal(kinds)}, "
                           f"{literal(self.recursive_sites(stratum))}, {bound.rounds}, {bound.proof}, {literal(limit)}"
@@ -545,3 +545,11 @@ class ScheduleEmitter:
         """A new temporary name."""
         self.temp += 1
         return f"_t{self.temp}"
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width)``; a short printable line without outer blanks is itself (textwrap takes
+    ~50 us even then)."""
+    if len(text) <= width and text.isprintable() and text.strip() == text:
+        return [text] if text else []
+    return textwrap.wrap(text, width)
