@@ -88,7 +88,7 @@ class _ToAst:
         return ast.Query(items[0], span=span)
 
     def scalar_lhs(self, span, items):
-        return ast.Name(str(items[0]), span=token_span(items[0]))
+        return ast.Name(str(items[0]), span=span)
 
     def tensor_ref(self, span, items):
         return ast.TensorRef(str(items[0]), items[1] if len(items) > 1 else (), span=span)
@@ -100,6 +100,8 @@ class _ToAst:
         return tuple(items)
 
     def arg(self, span, items):
+        if len(items) == 1:
+            return ast.Arg(items[0], span=span)
         virtual = any(isinstance(i, Token) and i.type == "VIRTUAL" for i in items)
         normalised = any(isinstance(i, Token) and i.type == "NORMALISED" for i in items)
         expr = next(i for i in items if not isinstance(i, Token) or i.type not in ("VIRTUAL", "NORMALISED"))
@@ -120,13 +122,13 @@ class _ToAst:
         return ast.Apply("not", (ast.Arg(items[0], span=span),), span=span)
 
     def number(self, span, items):
-        return ast.Number(str(items[0]), span=token_span(items[0]))
+        return ast.Number(str(items[0]), span=span)
 
     def string(self, span, items):
-        return ast.String(str(items[0])[1:-1], span=token_span(items[0]))
+        return ast.String(str(items[0])[1:-1], span=span)
 
     def name(self, span, items):
-        return ast.Name(str(items[0]), span=token_span(items[0]))
+        return ast.Name(str(items[0]), span=span)
 
     def const_decl(self, span, items):
         return ast.ConstDecl(str(items[0]), str(items[1]), span=span)
