@@ -68,7 +68,7 @@ class Backend:
     def missing(self) -> str | None:
         """Why this backend cannot run here (a module of its extra is not installed), or None."""
         for module in self.requires:
-            if module not in sys.modules and importlib.util.find_spec(module) is None:     # a search: ~0.1 ms
+            if sys.modules.get(module) is None and importlib.util.find_spec(module) is None:     # a search: ~0.1 ms
                 return f"the {self.name} backend needs {module}: pip install 'tlc[{self.extra}]'"
         return None
 
