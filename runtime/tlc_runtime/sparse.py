@@ -410,6 +410,6 @@ def closure_sparse(step, kernel) -> Tuples:
         return Tuples(np.zeros(0, dtype=np.int64), shape)
     reach = closure_csr(store(step, (n, n), SPARSE).csr(), kernel)
     if tuple(shape) == (n, n):
-        return Tuples.from_matrix(reach, shape, product=True)
+        return Tuples(None, shape, reach)       # float32 ones, each row's targets distinct: as from_matrix makes
     rows = Tuples(None, (n, n), reach).rows()
     return Tuples.from_rows(rows[(rows[:, 0] < shape[0]) & (rows[:, 1] < shape[1])], shape)
