@@ -292,17 +292,18 @@ class ClosureKernel:
 
     def _sources(self, parts, indptr, successors, counts, starts, targets, scratch, write) -> None:
         """One pass over every source: thread ``p`` takes the chunks ``p, p + parts, ...`` of ``REACH_CHUNKS``
-        chunks per thread, so sources that reach much (often numbered together) are shared out."""
+        chunks per thread, so sources that reach much (often numbered together) are shared out; one thread takes
+        them all in one call."""
         n = len(counts)
-        chunks = min(n, parts * REACH_CHUNKS)
+        chunks = min(n, parts * REACH_CHUNKS if parts > 1 else 1)
         edges = [n * c // chunks for c in range(chunks + 1)]
         common = (indptr.ctypes.data, successors.ctypes.data, counts.ctypes.data, starts.ctypes.data,
                   targets.ctypes.data)
 
         def thread(p: int) -> None:
-            stamp, stack = scratch[0][p], scratch[1][p]
+            stamp, stack = scratch[0][p].ctypes.data, scratch[1][p].ctypes.data
             for c in range(p, chunks, parts):
-                self._reach(*common, stamp.ctypes.data, stack.ctypes.data, edges[c], edges[c + 1], write)
+                self._reach(*common, stamp, stack, edges[c], edges[c + 1], write)
 
         in_threads(thread, [(p,) for p in range(parts)], (indptr, successors, counts, starts, targets))
 

@@ -110,7 +110,8 @@ def _shallow_reach(indptr: np.ndarray, successors: np.ndarray, n: int, sources: 
     origin = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     order = np.argsort(successors, kind="stable")
     origin, target = origin[order], np.asarray(successors, dtype=np.int64)[order]
-    first = np.flatnonzero(np.r_[True, target[1:] != target[:-1]]) if len(target) else np.zeros(0, np.int64)
+    starts = np.concatenate(([True], target[1:] != target[:-1]))      # np.r_ costs twice as much
+    first = np.flatnonzero(starts) if len(target) else np.zeros(0, np.int64)
     targets = target[first]
     seen = np.zeros(n, dtype=np.uint64)
     seen[sources] = np.left_shift(np.uint64(1), np.arange(len(sources), dtype=np.uint64))

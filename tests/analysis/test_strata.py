@@ -6,6 +6,7 @@ import pytest
 from tlc.analysis.strata import (MAX_ROUNDS, Mode, chain_length, check_max_rounds, path_step, round_bound,
                                  stratify, tensor_graph)
 from tlc.api import frontend
+from tlc.driver.source import lowered
 from tlc.errors import TlcError
 
 
@@ -129,3 +130,13 @@ def test_max_rounds_must_be_a_positive_integer(value):
     with pytest.raises(TlcError, match="max_rounds must be a positive integer"):
         check_max_rounds(value)
     assert check_max_rounds(None) is None and check_max_rounds(12) == 12
+
+
+def test_the_strata_of_a_program_are_computed_once_and_errors_every_time():
+    program, strata = strata_of("Reach(x, y) = Edge(x, y)\nReach(x, z) = Reach(x, y) Edge(y, z)\n")
+    assert stratify(program) is strata
+    unsound = lowered("Win(x) = Move(x, y) ~Win(y)\n")
+    for _ in range(2):
+        with pytest.raises(TlcError, match="Win depends on Win through negation") as err:
+            stratify(unsound)
+        assert (err.value.span.line, err.value.span.column) == (1, 22)

@@ -28,3 +28,10 @@ def test_projection_kept_when_a_product_cannot_be_unwrapped():
     for level in (0, 1):
         res = tlc.compile("Y[i] = 1 * relu(A[i, j] + B[i, j])", opt_level=level)(A=A, B=A)
         np.testing.assert_allclose(res["Y"], np.maximum(2 * A, 0).sum(1))
+
+
+def test_a_program_with_nothing_to_fold_is_returned_as_it_is():
+    program = frontend("Y[i] = A[i, j] X[j] + B[i] - 2 C[i]\nZ = Y[i]\n")
+    assert fold_constants(program) is program
+    folded = fold_constants(frontend("Y[i] = A[i, j] X[j] + 0\nZ = Y[i]\n"))
+    assert format_program(folded.statements) == "Y[i] = A[i, j] X[j]\nZ = Y[i]\n"

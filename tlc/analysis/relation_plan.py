@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from dataclasses import dataclass, field, replace
 
 from tlc.errors import TlcError
@@ -400,7 +401,7 @@ def linear(program: Program, stratum: Stratum) -> bool:
 
 def duckdb_available() -> bool:
     """True when the ``duckdb`` module can be imported (the ``duckdb`` extra is installed)."""
-    return importlib.util.find_spec("duckdb") is not None
+    return sys.modules.get("duckdb") is not None or importlib.util.find_spec("duckdb") is not None
 
 
 def plan_relations(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, nnz: dict[str, int],

@@ -59,6 +59,7 @@ class _Inference:
         self.symbolic = symbolic
         self.n_symbols = n_symbols
         self.ranges: dict[int, dict[str, Range]] = {}
+        self._structures: dict[int, tuple] = {}
         self.soft: set[tuple[int, int, int]] = set()
         """(equation, read number, axis) of recursive reads that bound their index only as a last resort."""
 
@@ -68,28 +69,35 @@ class _Inference:
         ext = self.extents.get(name)
         return ext[axis] if ext is not None else 0
 
+    def _structure(self, k: int) -> tuple[tuple[str, ...], tuple[tuple[int, str, int, ir.Index], ...]]:
+        """Equation ``k``'s index variables (distinct, in order) and its reads' indices of variables as (read number,
+        tensor, axis, index): what ``equation_ranges`` walks the equation for, once per equation."""
+        found = self._structures.get(k)
+        if found is None:
+            eq = self.program.equations[k]
+            reads = tuple(ir.refs(eq.rhs))
+            variables = [v for ref in (eq.lhs, *reads) for i in ref.indices for v in i.variables]
+            variables += [n.name for n in ir.walk(eq.rhs) if isinstance(n, ir.IndexValue)]
+            found = self._structures[k] = (tuple(dict.fromkeys(variables)), tuple(
+                (number, ref.name, a, index) for number, ref in enumerate(reads)
+                for a, index in enumerate(ref.indices) if index.terms))
+        return found
+
     def equation_ranges(self, k: int) -> dict[str, Range]:
         """Index ranges of equation ``k`` under the current extents."""
         eq = self.program.equations[k]
-        lo: dict[str, float] = {}
-        hi: dict[str, float] = {}
-        variables = [v for ref in (eq.lhs, *ir.refs(eq.rhs)) for i in ref.indices for v in i.variables]
-        variables += [n.name for n in ir.walk(eq.rhs) if isinstance(n, ir.IndexValue)]
-        for v in variables:
-            lo.setdefault(v, -INF)
-            hi.setdefault(v, INF)
+        variables, reads = self._structure(k)
+        lo: dict[str, float] = dict.fromkeys(variables, -INF)
+        hi: dict[str, float] = dict.fromkeys(variables, INF)
         pending, soft = [], []
-        for number, ref in enumerate(ir.refs(eq.rhs)):
-            for a, index in enumerate(ref.indices):
-                if not index.terms:
-                    continue
-                extent = self.extent(ref.name, a)
-                if index.virtual:       # a virtual axis keeps only the current step: reads never run past it
-                    extent = INF
-                elif (k, number, a) in self.soft:
-                    soft.append((index, extent))   # a recursive read bounds its index only as a last resort
-                    extent = INF
-                pending.append((index, extent))
+        for number, name, a, index in reads:
+            extent = self.extent(name, a)
+            if index.virtual:       # a virtual axis keeps only the current step: reads never run past it
+                extent = INF
+            elif (k, number, a) in self.soft:
+                soft.append((index, extent))   # a recursive read bounds its index only as a last resort
+                extent = INF
+            pending.append((index, extent))
         for a, index in enumerate(eq.lhs.indices):   # written positions are non-negative (and declared)
             if index.terms:
                 bounded = eq.lhs.name in self.fixed or (eq.lhs.name, a) in self.symbolic
@@ -112,7 +120,7 @@ class _Inference:
             lo[merged] = 0
             hi[merged] = math.prod(max(0, hi[v] - lo[v]) for v in flattened)
         ranges = {}
-        for v in dict.fromkeys(variables):
+        for v in variables:
             if math.isinf(lo[v]) or math.isinf(hi[v]):
                 raise TlcError(f"cannot infer the range of index {v}: it is not limited by any tensor's "
                                f"extent (supply data or declare a shape)", _var_span(eq, v))

@@ -98,7 +98,18 @@ def stratify(program: Program) -> tuple[Stratum, ...]:
 
 def stratified(program: Program) -> tuple[tuple[Stratum, ...], Problems]:
     """The strata in evaluation order and the recursions through negation, each a recorded error (the strata
-    are well defined regardless, so checks that need them go on)."""
+    are well defined regardless, so checks that need them go on). Strata without errors are kept in
+    ``program.analyses``: the checks, three passes and the driver ask for them."""
+    known = program.analyses.get(stratified)
+    if known is not None:
+        return known, Problems()
+    strata, problems = _stratified(program)
+    if not problems.errors:     # errors are raised afresh each time: a raised error is changed (located)
+        program.analyses[stratified] = strata
+    return strata, problems
+
+
+def _stratified(program: Program) -> tuple[tuple[Stratum, ...], Problems]:
     successors = dependencies(program)
     components = strongly_connected(successors)
     component_of = {name: c for c, members in enumerate(components) for name in members}

@@ -85,8 +85,12 @@ def raise_located(problems: Problems, program: IRProgram) -> None:
 
 
 def checked(program: IRProgram, outputs=None, tolerance: float | None = None) -> IRProgram:
-    """``program`` (already checked) with the requested outputs and the tolerance, both checked."""
-    return replace(program, outputs=_check_outputs(program, outputs), tolerance=_check_tolerance(tolerance))
+    """``program`` (already checked) with the requested outputs and the tolerance, both checked (``program`` itself,
+    with what is known of it, when they are its own)."""
+    outputs, tolerance = _check_outputs(program, outputs), _check_tolerance(tolerance)
+    if outputs == program.outputs and tolerance == program.tolerance:
+        return program
+    return replace(program, outputs=outputs, tolerance=tolerance)
 
 
 def input_names(program: IRProgram) -> list[str]:

@@ -146,7 +146,10 @@ class _Lowerer:
 
     # ----- index expressions
     def _index(self, arg: ast.Arg) -> ir.Index:
-        terms, offset, divisor, symbol = self._linear(arg.expr)
+        expr = arg.expr
+        if type(expr) is ast.Name and expr.name not in self.consts and _is_variable(expr.name):   # most indices
+            return ir.Index(((expr.name, 1),), 0, 1, None, arg.virtual, arg.normalised, span=arg.span)
+        terms, offset, divisor, symbol = self._linear(expr)
         if any(abs(c) != 1 for c in terms.values()):
             raise TlcError("an index variable can appear only once in an index expression", arg.span)
         if arg.virtual and symbol is not None:

@@ -8,11 +8,11 @@ import gc
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Tree
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from tlc.errors import Span, TlcError, gather
-from tlc.frontend import ast, recovery
+from tlc.frontend import ast, recovery, reductions
 from tlc.frontend.lark_errors import describe, error_span, token_span
 from tlc.frontend.parser_cache import cached_lark
 
@@ -64,121 +64,101 @@ def _grammar_text() -> str:
 
 @functools.cache
 def _parser() -> Lark:
-    return cached_lark(_grammar_text(), lexer="contextual", postlex=_BracketNewlines(), propagate_positions=True,
-                       maybe_placeholders=False)
-
-
-def _meta_span(meta) -> Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+    """The Tensor Logic parser, returning the AST: ``_ToAst`` builds it as the parser reduces."""
+    parser = cached_lark(_grammar_text(), lexer="contextual", postlex=_BracketNewlines(), maybe_placeholders=False)
+    reductions.install(parser, _ToAst())
+    return parser
 
 
 class _ToAst:
-    """Builds AST nodes from the parse tree; method names follow the grammar's aliases."""
+    """Builds AST nodes as the parser reduces; method names follow the grammar's aliases, each taking the node's
+    span and its children's values."""
 
-    def transform(self, tree: Tree):
-        """The AST of ``tree``, built bottom-up without recursion (a chain of 10^4 ``+`` is that deep)."""
-        order, pending = [], [tree]
-        while pending:
-            node = pending.pop()
-            order.append(node)
-            if isinstance(node, Tree):
-                pending.extend(node.children)
-        values: list = []
-        for node in reversed(order):
-            if isinstance(node, Tree):
-                k = len(values) - len(node.children)
-                items = values[k:]
-                del values[k:]
-                values.append(getattr(self, node.data)(node.meta, items))
-            else:
-                values.append(node)
-        return values[0]
+    def start(self, span, items):
+        return ast.Module(tuple(items), span=span)
 
-    def start(self, meta, items):
-        return ast.Module(tuple(items), span=_meta_span(meta))
-
-    def equation(self, meta, items):
+    def equation(self, span, items):
         lhs, op, rhs = items
-        return ast.Equation(lhs, str(op), rhs, span=_meta_span(meta))
+        return ast.Equation(lhs, str(op), rhs, span=span)
 
-    def fact(self, meta, items):
-        return ast.Fact(items[0], span=_meta_span(meta))
+    def fact(self, span, items):
+        return ast.Fact(items[0], span=span)
 
-    def query(self, meta, items):
-        return ast.Query(items[0], span=_meta_span(meta))
+    def query(self, span, items):
+        return ast.Query(items[0], span=span)
 
-    def scalar_lhs(self, meta, items):
-        return ast.Name(str(items[0]), span=token_span(items[0]))
+    def scalar_lhs(self, span, items):
+        return ast.Name(str(items[0]), span=span)
 
-    def tensor_ref(self, meta, items):
-        return ast.TensorRef(str(items[0]), items[1] if len(items) > 1 else (), span=_meta_span(meta))
+    def tensor_ref(self, span, items):
+        return ast.TensorRef(str(items[0]), items[1] if len(items) > 1 else (), span=span)
 
-    def apply(self, meta, items):
-        return ast.Apply(str(items[0]), items[1] if len(items) > 1 else (), span=_meta_span(meta))
+    def apply(self, span, items):
+        return ast.Apply(str(items[0]), items[1] if len(items) > 1 else (), span=span)
 
-    def args(self, meta, items):
+    def args(self, span, items):
         return tuple(items)
 
-    def arg(self, meta, items):
+    def arg(self, span, items):
+        if len(items) == 1:
+            return ast.Arg(items[0], span=span)
         virtual = any(isinstance(i, Token) and i.type == "VIRTUAL" for i in items)
         normalised = any(isinstance(i, Token) and i.type == "NORMALISED" for i in items)
         expr = next(i for i in items if not isinstance(i, Token) or i.type not in ("VIRTUAL", "NORMALISED"))
-        return ast.Arg(expr, virtual, normalised, span=_meta_span(meta))
+        return ast.Arg(expr, virtual, normalised, span=span)
 
     def _binop(op):  # noqa: N805 - a method factory used only in this class body
-        def build(self, meta, items):
-            return ast.BinOp(op, items[0], items[1], span=_meta_span(meta))
+        def build(self, span, items):
+            return ast.BinOp(op, items[0], items[1], span=span)
         return build
 
     add, sub, mul, div = _binop("+"), _binop("-"), _binop("*"), _binop("/")
     juxt, pow = _binop("juxt"), _binop("^")
 
-    def neg(self, meta, items):
-        return ast.Neg(items[0], span=_meta_span(meta))
+    def neg(self, span, items):
+        return ast.Neg(items[0], span=span)
 
-    def negation(self, meta, items):
-        return ast.Apply("not", (ast.Arg(items[0], span=_meta_span(meta)),), span=_meta_span(meta))
+    def negation(self, span, items):
+        return ast.Apply("not", (ast.Arg(items[0], span=span),), span=span)
 
-    def number(self, meta, items):
-        return ast.Number(str(items[0]), span=token_span(items[0]))
+    def number(self, span, items):
+        return ast.Number(str(items[0]), span=span)
 
-    def string(self, meta, items):
-        return ast.String(str(items[0])[1:-1], span=token_span(items[0]))
+    def string(self, span, items):
+        return ast.String(str(items[0])[1:-1], span=span)
 
-    def name(self, meta, items):
-        return ast.Name(str(items[0]), span=token_span(items[0]))
+    def name(self, span, items):
+        return ast.Name(str(items[0]), span=span)
 
-    def const_decl(self, meta, items):
-        return ast.ConstDecl(str(items[0]), str(items[1]), span=_meta_span(meta))
+    def const_decl(self, span, items):
+        return ast.ConstDecl(str(items[0]), str(items[1]), span=span)
 
-    def tensor_decl(self, meta, items):
+    def tensor_decl(self, span, items):
         factorise = items[2] if len(items) > 2 else None
-        return ast.ShapeDecl(str(items[0]), False, items[1], factorise, span=_meta_span(meta))
+        return ast.ShapeDecl(str(items[0]), False, items[1], factorise, span=span)
 
-    def factorise(self, meta, items):
+    def factorise(self, span, items):
         return tuple(items)
 
-    def option(self, meta, items):
+    def option(self, span, items):
         return str(items[0]), str(items[1])
 
-    def relation_decl(self, meta, items):
-        return ast.ShapeDecl(str(items[0]), True, items[1], span=_meta_span(meta))
+    def relation_decl(self, span, items):
+        return ast.ShapeDecl(str(items[0]), True, items[1], span=span)
 
-    def domain_decl(self, meta, items):
-        return ast.DomainDecl(str(items[0]), tuple(str(i) for i in items[1:]), span=_meta_span(meta))
+    def domain_decl(self, span, items):
+        return ast.DomainDecl(str(items[0]), tuple(str(i) for i in items[1:]), span=span)
 
-    def dims(self, meta, items):
+    def dims(self, span, items):
         return tuple(items)
 
-    def dim_int(self, meta, items):
+    def dim_int(self, span, items):
         if len(items[0]) > MAX_INT_DIGITS:
             raise TlcError(f"extent {items[0][:20]}... is too large: extents are 64-bit integers (at most "
                            f"{MAX_INT_DIGITS} digits)", token_span(items[0]))
         return int(items[0])
 
-    def dim_name(self, meta, items):
+    def dim_name(self, span, items):
         return str(items[0])
 
 
@@ -228,8 +208,7 @@ def parse(source: str, filename: str | None = None) -> ast.Module:
 
 def _parse(source: str) -> ast.Module:
     with _collector_paused():
-        tree = _parser().parse(source)
-        return _ToAst().transform(tree)
+        return _parser().parse(source).value
 
 
 def _syntax_error(err: Exception, source: str) -> tuple[TlcError, int | None]:

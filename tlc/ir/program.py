@@ -36,6 +36,9 @@ class Program:
     """The tensors the user asked for; None (the default) makes every defined tensor a result."""
     tolerance: float | None = None
     """The absolute error the user allows in approximated results (attention); None: exact only."""
+    analyses: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Results of analyses of later layers by analysis (the strata), kept so that the passes and the driver asking
+    one program the same question compute the answer once; a rewritten program starts empty."""
 
     def is_result(self, name: str) -> bool:
         """True when ``name`` must be computed and returned: an output, or queried in the source."""

@@ -21,7 +21,11 @@ def _literal(value: float) -> ir.Num | None:
 
 
 def _fold(expr: ir.Expr) -> ir.Expr:
-    expr = ir.with_children(expr, tuple(_fold(c) for c in ir.children(expr)))
+    """``expr`` folded; ``expr`` itself when nothing in it folds."""
+    children = ir.children(expr)
+    folded = tuple(_fold(c) for c in children)
+    if any(new is not old for new, old in zip(folded, children)):
+        expr = ir.with_children(expr, folded)
     if isinstance(expr, ir.Neg) and isinstance(expr.operand, ir.Neg):
         return expr.operand.operand
     if isinstance(expr, ir.Power) and isinstance(expr.exponent, ir.Num):
@@ -42,6 +46,8 @@ def _fold(expr: ir.Expr) -> ir.Expr:
             return ir.Num(0.0, span=expr.span)
         if len(kept) == 1 and kept[0][1] > 0:
             return kept[0][0]
+        if len(kept) == len(expr.terms):
+            return expr
         return replace(expr, terms=tuple(t for t, _ in kept), signs=tuple(s for _, s in kept))
     if isinstance(expr, ir.Product):
         pairs = list(zip(expr.factors, expr.inverted))
@@ -62,10 +68,19 @@ def _fold(expr: ir.Expr) -> ir.Expr:
 
 
 def fold_constants(program: Program) -> Program:
-    """Remove identity operations and fold literal arithmetic in every equation."""
-    statements = tuple(replace(s, rhs=_fold_or_keep(s.rhs)) if isinstance(s, ir.Equation) and not s.fact else s
-                       for s in program.statements)
+    """Remove identity operations and fold literal arithmetic in every equation (``program`` itself, with what is
+    known of it, when nothing folds)."""
+    statements = tuple(_fold_statement(s) for s in program.statements)
+    if all(new is old for new, old in zip(statements, program.statements)):
+        return program
     return replace(program, statements=statements)
+
+
+def _fold_statement(statement: ir.Statement) -> ir.Statement:
+    if not isinstance(statement, ir.Equation) or statement.fact:
+        return statement
+    rhs = _fold_or_keep(statement.rhs)
+    return statement if rhs is statement.rhs else replace(statement, rhs=rhs)
 
 
 def _fold_or_keep(expr: ir.Expr) -> ir.Expr:

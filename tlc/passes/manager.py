@@ -7,6 +7,7 @@ tests).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from tlc.ir.verify import verify
 from tlc.passes.registry import ENTRIES, check_pass_names, parse_pass
 
 
+@functools.cache
 def pipeline(opt_level: int) -> tuple:
-    """The passes ``-O opt_level`` runs, in order (pass records with ``name`` and ``run``)."""
+    """The passes ``-O opt_level`` runs, in order (pass records with ``name`` and ``run``; frozen, so one tuple
+    per level serves every compile)."""
     return tuple(parse_pass(e.name) for e in ENTRIES if e.level is not None and e.level <= opt_level)
 
 

@@ -143,6 +143,8 @@ class Jit:
             self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
         self._lock = LLVM_LOCK
         self._cache: dict[Kernel, Compiled] = {}
+        self._addresses: dict[str, int] = {}
+        """Functions' addresses found by ``address``, by symbol."""
         self._objects = ObjectCache(_salt(self._tm))
         self._loading: tuple[str, bytes | None] | None = None
         """While a module is finalised: its key and the object code the disk cache gave for it (or None)."""
@@ -206,8 +208,13 @@ class Jit:
 
     def address(self, symbol: str) -> int:
         """The address of a function of a compiled kernel's module (0 when there is none)."""
-        with llvm_section():
-            return self._engine.get_function_address(symbol)
+        found = self._addresses.get(symbol)
+        if found is None:
+            with llvm_section():       # MCJIT searches every module it holds (~20 us, more as they add up)
+                found = self._engine.get_function_address(symbol)
+            if found:       # the engine keeps every module it was given: a function found stays where it is
+                self._addresses[symbol] = found
+        return found
 
 
 @functools.lru_cache(maxsize=None)

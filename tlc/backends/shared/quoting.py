@@ -92,6 +92,8 @@ def literal(value) -> str:
 def one_line(text: str) -> str:
     """``text`` with every character that could end a line (``\\r``, ``\\x0c``, ``\\u2028``, NUL, ...) and
     every other control character written as an escape, so it stays on one line of any reader."""
+    if text.isprintable():
+        return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
                    for c in text)
 
