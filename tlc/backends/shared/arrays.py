@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from tlc.analysis.projection import Projection
 from tlc.backends.shared.quoting import counts_of, identifier, literal, numeric_copy
 from tlc.errors import TlcError
@@ -156,6 +158,8 @@ class ArrayExpression:
     # ----- expressions
     def expr(self, node: ir.Expr, path) -> Value:
         value = self._expr(node, path)
+        if not value.vars:
+            value = replace(value, code=folded(value.code))
         if value.code.count("(") > 40:      # keep emitted lines readable and within Python's nesting limit
             return Value(self.bind_value(value), value.vars)
         return value
@@ -208,7 +212,13 @@ class ArrayExpression:
             if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and base.vars \
                     and len(set(base.vars)) == len(base.vars) and not self.projection.summed_at.get(path):
                 return Value(f"np.ones({tuple(self.size(v) for v in base.vars)})", base.vars, ones=True)
+            if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and not base.vars:
+                return Value("1.0", ())     # (a number's power 0 is 1, as NumPy's: NaN's too)
             exponent = self.expr(node.exponent, path + (1,))
+            if exponent.code == "2.0" and base.vars:    # x * x rounded once, as pow's: one multiply, not a pow
+                return self.summed(Value(f"np.square({base.code})", base.vars,
+                                         lambda out: f"np.square({spine(base, out, base.vars) or base.code}, out={out})"),
+                                   path)
             order = _union([base, exponent])
             return self.summed(Value(f"np.power({self.aligned(base, order)}, {self.aligned(exponent, order)})",
                                       order), path)
@@ -289,7 +299,7 @@ class ArrayExpression:
         else:
             result = Value("1.0", ())
         if scalars:
-            code = " * ".join(s.code for s in scalars)
+            code = folded(" * ".join(s.code for s in scalars))
             scaled = None
             if result.vars:
                 def scaled(out, result=result, code=code):
@@ -578,6 +588,28 @@ def constant_position(symbols: tuple, symbolic: frozenset, name: str, axis: int,
     if (name, axis) in symbolic:
         return symbols.index(index.offset)
     return index.offset
+
+
+_CONSTANT_CODE = re.compile(r"(?:\s|[-+*/(),]|np\.(?:sqrt|exp|log|abs|sin|cos|tanh|divide|maximum|minimum|power|"
+                            r"square|negative)\b|\d+\.?\d*(?:e[-+]?\d+)?)+")
+"""Code of a number computed from literals alone, by operators and NumPy's functions."""
+
+
+def folded(code: str) -> str:
+    """``code`` as the literal it evaluates to when it computes a finite number from literals alone (the emitted
+    module's own arithmetic, run once here: ``np.divide(1.0, np.sqrt(8.0))`` took 2 us at each call), else
+    unchanged (a NumPy warning or error stays the run's)."""
+    if not _CONSTANT_CODE.fullmatch(code) or _LITERAL.fullmatch(code):
+        return code
+    try:
+        with np.errstate(all="raise"):
+            value = eval(code, {"__builtins__": {}, "np": np})     # noqa: S307 (literals and NumPy's functions only)
+    except ArithmeticError:
+        return code
+    return literal(float(value)) if np.ndim(value) == 0 and math.isfinite(value) else code
+
+
+_LITERAL = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
 
 
 def _union(values: list[Value]) -> tuple[str, ...]:
