@@ -1,6 +1,6 @@
 """Numbers computed from literals alone are emitted as the literal they evaluate to (``arrays.folded``: the emitted
-arithmetic run once by the compiler), a square as ``np.square`` and a number's power 0 as 1: the same numbers as
-before, bit for bit, with no NumPy call at each run for them."""
+arithmetic run once by the compiler), a square as ``np.square`` and a number's power 0 as 1 (a factor 1 is left out of
+its product): the same numbers as before, bit for bit, with no NumPy call at each run for them."""
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ from tlc.backends.shared.arrays import folded
     ("np.divide(1.0, opt_c2)", "np.divide(1.0, opt_c2)"),     # a run's scalar
     ("np.sqrt(X)", "np.sqrt(X)"),
     ("np.divide(1.0, e)", "np.divide(1.0, e)"),           # a scalar named like an exponent
+    ("np.divide(1.0, np.maximum(np.full((), 256.0), 1.0))", "0.00390625"),     # the gradient's 1 / count of avg=
 ])
 def test_only_finite_numbers_from_literals_fold(code, expected):
     assert folded(code) == expected
@@ -27,7 +28,8 @@ def test_only_finite_numbers_from_literals_fold(code, expected):
     ("const D = 8\nY[i] = X[i] / sqrt(D)", "0.35355339059327373",
      lambda x: np.divide(1.0, np.sqrt(8.0)) * x),
     ("Y[i] = X[i]^2", "np.square(X)", lambda x: np.power(x, 2.0)),
-    ("Y[i] = s^0 X[i]", "(1.0) * X", lambda x: x),
+    ("Y[i] = s^0 X[i]", "np.array(X, dtype=np.float64)", lambda x: x),     # a copy: no multiplication by 1
+    ("const one = 1\nY[i] = one X[i]", "np.array(X, dtype=np.float64)", lambda x: x),
 ])
 def test_folded_code_gives_the_same_numbers(source, emitted, reference):
     rng = np.random.default_rng(3)

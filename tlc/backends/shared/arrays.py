@@ -287,6 +287,8 @@ class ArrayExpression:
             if isinstance(factor, ir.Num) and factor.value == 1 and len(node.factors) > 1:
                 continue      # 1 / x is written (1) / x: a multiplication by 1 changes nothing
             value = self.expr(factor, path + (k,))
+            if value.code == "1.0" and not value.vars and len(node.factors) > 1:
+                continue      # (a number's power 0, a folded number)
             if inverted:      # x/0 is inf, as in NumPy
                 value = Value(f"np.divide(1.0, {value.code})", value.vars,
                               lambda out, x=value: f"np.divide(1.0, {spine(x, out, x.vars) or x.code}, out={out})",
@@ -591,7 +593,7 @@ def constant_position(symbols: tuple, symbolic: frozenset, name: str, axis: int,
 
 
 _CONSTANT_CODE = re.compile(r"(?:\s|[-+*/(),]|np\.(?:sqrt|exp|log|abs|sin|cos|tanh|divide|maximum|minimum|power|"
-                            r"square|negative)\b|\d+\.?\d*(?:e[-+]?\d+)?)+")
+                            r"square|negative|full)\b|\d+\.?\d*(?:e[-+]?\d+)?)+")
 """Code of a number computed from literals alone, by operators and NumPy's functions."""
 
 
