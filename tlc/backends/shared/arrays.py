@@ -533,10 +533,14 @@ class ArrayExpression:
                 dst = "".join(self.letter(v) for v in lhs_vars)
                 code = f"rt.align({code}, {src!r}, {dst!r}, {sizes!r})"
             parts = self.slices(eq.lhs)
-            if target in self.owner.deferred and reduction == "sum" and not relation \
+            if target in self.owner.deferred and reduction in ("sum", "avg") and not relation \
                     and all(p == ":" for p in parts):
                 name = self.owner.deferred.pop(target)
                 shape = tuple(self.size(v) for v in lhs_vars)
+                if count:       # every element averages ``count`` contributions (``stores_whole``)
+                    self.owner.averaged.add(target)
+                    value = Value(f"np.divide({code}, {count})", lhs_vars)
+                    code = value.code
                 if value.ones and value.vars == lhs_vars:     # all ones: its readers may leave it out of products
                     self.owner.ones.add(name)
                     self.out.append(f"{target} = np.ones({shape})")
