@@ -19,6 +19,7 @@ from tlc.backends.shared.arrays import folded
     ("np.sqrt(X)", "np.sqrt(X)"),
     ("np.divide(1.0, e)", "np.divide(1.0, e)"),           # a scalar named like an exponent
     ("np.divide(1.0, np.maximum(np.full((), 256.0), 1.0))", "0.00390625"),     # the gradient's 1 / count of avg=
+    ("np.power(2.0, " * 40 + "X" + ")" * 40, "np.power(2.0, " * 40 + "X" + ")" * 40),     # read once, not 2^40 ways
 ])
 def test_only_finite_numbers_from_literals_fold(code, expected):
     assert folded(code) == expected

@@ -597,8 +597,9 @@ def constant_position(symbols: tuple, symbolic: frozenset, name: str, axis: int,
 
 
 _CONSTANT_CODE = re.compile(r"(?:\s|[-+*/(),]|np\.(?:sqrt|exp|log|abs|sin|cos|tanh|divide|maximum|minimum|power|"
-                            r"square|negative|full)\b|\d+\.?\d*(?:e[-+]?\d+)?)+")
-"""Code of a number computed from literals alone, by operators and NumPy's functions."""
+                            r"square|negative|full)\b|\d+(?:\.\d*)?(?:e[-+]?\d+)?(?![\d.e]))+")
+"""Code of a number computed from literals alone, by operators and NumPy's functions (each number read one way
+only: a pattern that could split ``2.0`` as ``2.`` and ``0`` backtracked exponentially on code it does not match)."""
 
 
 def folded(code: str) -> str:
