@@ -29,3 +29,23 @@ def test_a_product_that_sums_still_contracts():
     program = tlc.compile("Y[i, k] = A[i, j] B[j, k]")
     np.testing.assert_allclose(program(A=a, B=b)["Y"], a @ b, rtol=1e-13)
     assert "rt.contract" in program.source()
+
+
+@pytest.mark.parametrize("source, emitted", [
+    ("Y[i, j] = A[i, j] C[i] / B[i, j]", "/ B"),                            # divides: no array of 1 / B
+    ("Y[i, j] = C[i] / (A[i, j] + B[i, j])", " / (A + B)"),
+    ("R[i, j] = 1 / B[i, j]\nY[i, j] = A[i, j] R[i, j]", "np.divide(1.0, B)"),    # a reciprocal kept apart
+    ("Y[i, j] = A[i, j] (1 / B[i, j])", "np.divide(1.0, B)"),   # ... or inlined: the same numbers either way
+])
+def test_a_product_divides_by_its_inverted_factors(source, emitted):
+    """``x / y`` in a product that sums nothing is a division (one operation, not ``x * (1 / y)``); a reciprocal that
+    is a factor of its own (``(1 / y)``, as fusion inlines a tensor ``1 / y``) is still multiplied by, so inlining
+    it gives the numbers of the tensor kept apart."""
+    rng = np.random.default_rng(2)
+    a, b, c = rng.normal(size=(3, 4)), rng.uniform(0.5, 1.5, (3, 4)), rng.normal(size=3)
+    program = tlc.compile(source)
+    given = {n: v for n, v in dict(A=a, B=b, C=c).items() if n in program.input_names()}
+    source_code = program.source(**given)
+    assert emitted in source_code
+    expected = {"/ B": a * c[:, None] / b, " / (A + B)": c[:, None] / (a + b)}.get(emitted, a * (1 / b))
+    np.testing.assert_array_equal(program(**given)["Y"], expected)

@@ -23,6 +23,8 @@ CASES = {
     "elementwise": ("B[i, j] = relu(A[i, j]) + V[j]", np.maximum(A, 0) + V),
     "softmax": ("B[i, j.] = softmax(A[i, j])", np.exp(A) / np.exp(A).sum(axis=1, keepdims=True)),
     "summed": ("B[i] = A[i, j]", A.sum(axis=1)),
+    "averaged": ("B[i] avg= A[i, j]", A.mean(axis=1)),
+    "averaged copy": ("B[i, j] avg= A[i, j]", A),
 }
 
 
@@ -51,3 +53,18 @@ def test_sole_whole_equation_is_assigned_and_others_combine():
     np.testing.assert_allclose(results["B"], A * A.sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(results["S"], V + results["B"].sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(results["T"], np.concatenate([[0.0], V]), rtol=1e-12)
+
+
+def test_an_average_over_non_empty_ranges_is_its_sum_over_its_count():
+    """An avg= tensor one equation defines whole, each element averaging the same non-empty number of terms, is
+    assigned its sum divided by that number (no counts, no division where a count is 0); an average over an empty
+    range still divides by its counts (0 where there are none)."""
+    program = tlc.compile("B[i] avg= A[i, j]\nL avg= -B[i]")
+    text = program.source(A=A)
+    assert "_count" not in text and "B = rt.owned(np.divide(np.sum(A, axis=(1,)), 4.0), (4,))" in text
+    results = program(A=A)
+    np.testing.assert_allclose(results["B"], A.mean(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(results["L"], -A.mean(), rtol=1e-14)
+    empty = tlc.compile("B[i] avg= A[i, j] V[j]")
+    assert "_count_B" in empty.source(A=np.ones((2, 0)), V=np.ones(0))
+    np.testing.assert_array_equal(empty(A=np.ones((2, 0)), V=np.ones(0))["B"], np.zeros(2))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from tlc.analysis.projection import Projection
 from tlc.backends.shared.quoting import counts_of, identifier, literal, numeric_copy
@@ -78,6 +80,9 @@ class Value:
     ones: bool = field(default=False, compare=False)
     """Whether every element is 1 (``X^0``, which is 1 for any X, NaN included; a tensor assigned all ones): a
     product leaves such a factor out where its other factors carry its indices."""
+    reciprocal_of: Value | None = field(default=None, compare=False)
+    """The value this one is 1 over, when it is an inverted factor of the product being rendered: an elementwise
+    product divides by it."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,8 @@ class ArrayExpression:
     # ----- expressions
     def expr(self, node: ir.Expr, path) -> Value:
         value = self._expr(node, path)
+        if not value.vars:
+            value = replace(value, code=folded(value.code))
         if value.code.count("(") > 40:      # keep emitted lines readable and within Python's nesting limit
             return Value(self.bind_value(value), value.vars)
         return value
@@ -205,7 +212,13 @@ class ArrayExpression:
             if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and base.vars \
                     and len(set(base.vars)) == len(base.vars) and not self.projection.summed_at.get(path):
                 return Value(f"np.ones({tuple(self.size(v) for v in base.vars)})", base.vars, ones=True)
+            if isinstance(node.exponent, ir.Num) and node.exponent.value == 0 and not base.vars:
+                return Value("1.0", ())     # (a number's power 0 is 1, as NumPy's: NaN's too)
             exponent = self.expr(node.exponent, path + (1,))
+            if exponent.code == "2.0" and base.vars:    # x * x rounded once, as pow's: one multiply, not a pow
+                return self.summed(Value(f"np.square({base.code})", base.vars,
+                                         lambda out: f"np.square({spine(base, out, base.vars) or base.code}, out={out})"),
+                                   path)
             order = _union([base, exponent])
             return self.summed(Value(f"np.power({self.aligned(base, order)}, {self.aligned(exponent, order)})",
                                       order), path)
@@ -274,16 +287,21 @@ class ArrayExpression:
             if isinstance(factor, ir.Num) and factor.value == 1 and len(node.factors) > 1:
                 continue      # 1 / x is written (1) / x: a multiplication by 1 changes nothing
             value = self.expr(factor, path + (k,))
+            if value.code == "1.0" and not value.vars and len(node.factors) > 1:
+                continue      # (a number's power 0, a folded number)
             if inverted:      # x/0 is inf, as in NumPy
                 value = Value(f"np.divide(1.0, {value.code})", value.vars,
-                              lambda out, x=value: f"np.divide(1.0, {spine(x, out, x.vars) or x.code}, out={out})")
+                              lambda out, x=value: f"np.divide(1.0, {spine(x, out, x.vars) or x.code}, out={out})",
+                              reciprocal_of=value)
             (arrays if value.vars else scalars).append(value)
         if arrays:
             result = self.without_ones(arrays, path) or self.einsum(arrays, path)
+            if result.reciprocal_of is not None:    # ``1 / y`` alone: a product around it multiplies by it (the
+                result = replace(result, reciprocal_of=None)    # same numbers as ``y``'s reciprocal kept apart)
         else:
             result = Value("1.0", ())
         if scalars:
-            code = " * ".join(s.code for s in scalars)
+            code = folded(" * ".join(s.code for s in scalars))
             scaled = None
             if result.vars:
                 def scaled(out, result=result, code=code):
@@ -364,14 +382,20 @@ class ArrayExpression:
         nothing is summed: an elementwise product through ``einsum`` took 2-7x as long)."""
         if not plan.sliced and set(order) == {v for a in ordered for v in a.vars} \
                 and all(len(set(a.vars)) == len(a.vars) for a in ordered):
-            factors = [self.aligned(Value(self.operand(a), a.vars), order) for a in ordered]
+            # x / y rather than x * (1 / y): one operation fewer (the quotient may differ in its last bit)
+            numerators = [a for a in ordered if a.reciprocal_of is None] or ordered
+            factors = [self.aligned(Value(self.operand(a), a.vars), order) for a in numerators]
+            divisors = [self.aligned(Value(self.operand(a.reciprocal_of), a.vars), order)
+                        for a in ordered if a.reciprocal_of is not None and numerators is not ordered]
 
             def direct(out):
-                code = factors[0] if len(factors) > 1 else f"rt.into({out}, {factors[0]})"
+                code = factors[0] if len(factors) + len(divisors) > 1 else f"rt.into({out}, {factors[0]})"
                 for factor in factors[1:]:
                     code = f"np.multiply({code}, {factor}, out={out})"
+                for divisor in divisors:
+                    code = f"np.divide({code}, {divisor}, out={out})"
                 return code
-            return Value("(" + " * ".join(factors) + ")", order, direct)
+            return Value("(" + " * ".join(factors) + "".join(f" / {d}" for d in divisors) + ")", order, direct)
         inputs = ",".join("".join(self.letter(v) for v in a.vars) for a in ordered)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in order)}"
         operands = ", ".join(self.operand(a) for a in ordered)
@@ -509,10 +533,14 @@ class ArrayExpression:
                 dst = "".join(self.letter(v) for v in lhs_vars)
                 code = f"rt.align({code}, {src!r}, {dst!r}, {sizes!r})"
             parts = self.slices(eq.lhs)
-            if target in self.owner.deferred and reduction == "sum" and not relation \
+            if target in self.owner.deferred and reduction in ("sum", "avg") and not relation \
                     and all(p == ":" for p in parts):
                 name = self.owner.deferred.pop(target)
                 shape = tuple(self.size(v) for v in lhs_vars)
+                if count:       # every element averages ``count`` contributions (``stores_whole``)
+                    self.owner.averaged.add(target)
+                    value = Value(f"np.divide({code}, {count})", lhs_vars)
+                    code = value.code
                 if value.ones and value.vars == lhs_vars:     # all ones: its readers may leave it out of products
                     self.owner.ones.add(name)
                     self.out.append(f"{target} = np.ones({shape})")
@@ -566,6 +594,29 @@ def constant_position(symbols: tuple, symbolic: frozenset, name: str, axis: int,
     if (name, axis) in symbolic:
         return symbols.index(index.offset)
     return index.offset
+
+
+_CONSTANT_CODE = re.compile(r"(?:\s|[-+*/(),]|np\.(?:sqrt|exp|log|abs|sin|cos|tanh|divide|maximum|minimum|power|"
+                            r"square|negative|full)\b|\d+(?:\.\d*)?(?:e[-+]?\d+)?(?![\d.e]))+")
+"""Code of a number computed from literals alone, by operators and NumPy's functions (each number read one way
+only: a pattern that could split ``2.0`` as ``2.`` and ``0`` backtracked exponentially on code it does not match)."""
+
+
+def folded(code: str) -> str:
+    """``code`` as the literal it evaluates to when it computes a finite number from literals alone (the emitted
+    module's own arithmetic, run once here: ``np.divide(1.0, np.sqrt(8.0))`` took 2 us at each call), else
+    unchanged (a NumPy warning or error stays the run's)."""
+    if not _CONSTANT_CODE.fullmatch(code) or _LITERAL.fullmatch(code):
+        return code
+    try:
+        with np.errstate(all="raise"):
+            value = eval(code, {"__builtins__": {}, "np": np})     # noqa: S307 (literals and NumPy's functions only)
+    except ArithmeticError:
+        return code
+    return literal(float(value)) if np.ndim(value) == 0 and math.isfinite(value) else code
+
+
+_LITERAL = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
 
 
 def _union(values: list[Value]) -> tuple[str, ...]:

@@ -111,6 +111,8 @@ class ScheduleEmitter:
         self.deferred: dict[str, str] = {}
         """Variables of tensors (variable -> tensor) whose allocation waits for their one equation: assigned whole
         there (``stores_whole``), or allocated just before it."""
+        self.averaged: set[str] = set()
+        """Variables of avg= tensors assigned their averages whole (``stores_whole``): no counts to divide by."""
         self.ones: set[str] = set()
         """Tensors assigned all ones (``Value.ones``), read as such by later equations."""
         self.scratched: dict[str, tuple[int, ...]] = {}
@@ -290,8 +292,9 @@ class ScheduleEmitter:
 
     def stores_whole(self, name: str) -> bool:
         """True when ``name`` (of a plain stratum) is one sum equation's value over its whole, non-empty extent,
-        with no data supplied (an equation adding 0 aside): its equation may assign it (``T = rt.owned(...)``)
-        instead of adding into zeros."""
+        with no data supplied (an equation adding 0 aside), or one avg= equation's over non-empty ranges (its count
+        then a number: ``averaged``): its equation may assign it (``T = rt.owned(...)``) instead of adding into
+        zeros."""
         defining = self.contributing(name)
         if not self.STORES_WHOLE or len(defining) != 1 or name in self.inputs or name in self.windows \
                 or self.program.tensors[name].relation or virtual_axis(self.program, name) is not None:
@@ -299,7 +302,9 @@ class ScheduleEmitter:
         eq = self.program.equations[defining[0]]
         variables = [index.plain_variable for index in eq.lhs.indices]
         ranges = self.shapes.ranges.get(defining[0], {})
-        return eq.aggregator.reduction == "sum" and all(variables) and len(set(variables)) == len(variables) \
+        averaged = eq.aggregator.reduction == "avg" and all(hi > lo for lo, hi in ranges.values())
+        return (eq.aggregator.reduction == "sum" or averaged) and all(variables) \
+            and len(set(variables)) == len(variables) \
             and all(n > 0 and tuple(ranges.get(v, ())) == (0, n) for v, n in zip(variables, self.shapes.extents[name]))
 
     def deferred_allocation(self, target: str) -> list[str]:
@@ -329,7 +334,7 @@ class ScheduleEmitter:
         reduction = self.program.reduction(name)
         if reduction in ("max", "min"):
             self.lines.append(f"{target}[np.isnan({target})] = 0.0  # untouched elements are 0")
-        elif reduction == "avg":
+        elif reduction == "avg" and target not in self.averaged:
             self.lines.append(f"{target} = np.divide({target}, {counts_of(target)}, "
                               f"out=np.zeros_like({target}), where={counts_of(target)} > 0)")
 

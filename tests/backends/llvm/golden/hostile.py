@@ -35,9 +35,9 @@ def run(inputs):
     ___[np.isnan(___)] = 0.0  # untouched elements are 0
 
     # stratum 3: range (plain)
+    # line:3  range[i] avg= W'[i, j'] - _[i]
     range_ = np.zeros((3,))
     _count_range_ = np.zeros((3,))
-    # line:3  range[i] avg= W'[i, j'] - _[i]
     # _k3: out[i] += sum[j']((W'[i, j'] - _[i]))  [loops i; threads split i]
     _k3(range_, _count_range_, (W_p_, ___), (), (0, 3, 0, 2, 3, 3, 2, 3))
     range_ = np.divide(range_, _count_range_, out=np.zeros_like(range_), where=_count_range_ > 0)

@@ -17,7 +17,7 @@ def run(inputs):
     # line:2  # fused attention: S is not materialised
     #   S[p, q.] = softmax(Q[p, d] K[q, d] / 2)
     #   O[p, e] = S[p, q] V[q, e]
-    _t1 = rt.attention(Q, (K,), (V,), scale=np.divide(1.0, 2.0), report=_attention, where='line:2')
+    _t1 = rt.attention(Q, (K,), (V,), scale=0.5, report=_attention, where='line:2')
     O = rt.owned(_t1, (3, 2))
 
     # stratum 2: P (plain)

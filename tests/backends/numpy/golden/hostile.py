@@ -24,11 +24,7 @@ def run(inputs):
     ___[np.isnan(___)] = 0.0  # untouched elements are 0
 
     # stratum 3: range (plain)
-    range_ = np.zeros((3,))
-    _count_range_ = np.zeros((3,))
     # line:3  range[i] avg= W'[i, j'] - _[i]
-    range_[:] += np.sum((W_p_ - rt.align(___, 'a', 'ab')), axis=(1,))
-    _count_range_[:] += 2.0
-    range_ = np.divide(range_, _count_range_, out=np.zeros_like(range_), where=_count_range_ > 0)
+    range_ = rt.owned(np.divide(np.sum((W_p_ - rt.align(___, 'a', 'ab')), axis=(1,)), 2.0), (3,))
 
     return {"X'": X_p_, '_': ___, 'range': range_}
