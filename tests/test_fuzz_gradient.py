@@ -408,3 +408,41 @@ def test_a_read_of_a_tensor_written_at_a_shift_does_not_bound_another_reads_indi
     program = tlc.grad(source + "L = T2[i, j] T2[i, j]\n", loss="L", wrt=["X0", "X1", "X2"])
     results = program(**inputs)
     assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
+
+
+SHORTEST_PATHS = "T2[i, j] min= abs(X3[i, j])\nT2[i, k] min= T2[i, j] + abs(X3[j, k])\nT1[i] = 1024 X1[i]\n"
+"""TLC_FUZZ_SEED=83's find, minimised: with data ``T2 = 1`` and ``X3 = -1``, ``T2``'s data ties exactly with
+``abs(X3)``, a kink at the inputs, whose jump is tiny beside the steep ``T1``."""
+
+
+@pytest.mark.parametrize("seed", [2, 6, 7])
+def test_a_kink_at_the_inputs_below_the_smoothness_threshold_is_not_judged(seed):
+    """TLC_FUZZ_SEED=83: the kink's jump was 9.7e-5 of the loss's scale, under ``SMOOTH`` (1e-4), so it counted as
+    smooth, but the central difference, the mean of the two slopes, was half of it (4.85e-5) off the gradient (the
+    slope on one side), past ``RTOL`` (1e-5): a wrong gradient reported on every backend for a loss with no
+    derivative along v. The one-sided derivatives extrapolated to a step of 0 now show the kink."""
+    inputs = {"X1": np.array([0.5, -1.0, 1.5]), "X3": np.array([[-1.0]]), "T2": np.array([[1.0]])}
+    agrees(SHORTEST_PATHS, inputs, seed=seed)
+
+
+def test_a_wrong_gradient_beside_a_kink_at_the_inputs_is_still_caught():
+    """The same program: along a direction crossing the tie of ``T2``'s data and ``abs(X3)`` there is no derivative
+    to judge, but along one that does not cross it, or off the tie, a gradient wrong by less than that kink's jump
+    is caught (and the right one passes)."""
+    source = SHORTEST_PATHS + "L = T2[i, j] D2[i, j]\nL = T1[i] D1[i]\n"
+    weights = {"D2": np.array([[0.5]]), "D1": np.array([0.25, -0.5, 1.0])}
+    forward = tlc.compile(source, outputs=["L"])
+    program = tlc.grad(source, loss="L", wrt=["X1", "X3"])
+
+    def loss_at(values):
+        return float(forward(**values)["L"])
+    for x3, v3, judged in ((-1.0, 0.4, False), (-1.0, 0.0, True), (-0.5, 0.4, True)):
+        inputs = {"X1": np.array([0.5, -1.0, 1.5]), "X3": np.array([[x3]]), "T2": np.array([[1.0]]), **weights}
+        direction = {"X1": np.array([1.0, -0.5, 0.25]), "X3": np.array([[v3]])}
+        results = program(**inputs)
+        right = {w: np.asarray(results[g], dtype=float) for w, g in program.gradients.items()}
+        base = loss_at(inputs)
+        assert compare(right, direction, loss_at, inputs, base) is None
+        wrong = {"X1": right["X1"] * (1 + 1e-4), "X3": right["X3"]} if v3 == 0.0 else {**right, "X3": 0 * right["X3"]}
+        found = compare(wrong, direction, loss_at, inputs, base)
+        assert (found is not None) == judged, (x3, v3, found)
