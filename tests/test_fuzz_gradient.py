@@ -446,3 +446,16 @@ def test_a_wrong_gradient_beside_a_kink_at_the_inputs_is_still_caught():
         wrong = {"X1": right["X1"] * (1 + 1e-4), "X3": right["X3"]} if v3 == 0.0 else {**right, "X3": 0 * right["X3"]}
         found = compare(wrong, direction, loss_at, inputs, base)
         assert (found is not None) == judged, (x3, v3, found)
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i + j] = X0[i, j]\nT1[i + k, j] = (X1[l] + X2[] - X1[k]) X3[i, j, l]\nT2[i] = tanh(relu(T0[i]) + T1[i, j])\n",
+     {"X0": (1, 1), "X1": (2,), "X2": (), "X3": (1, 1, 2)}),
+    ("T1[i + k] = X1[k] X3[i]\nT2[i] = tanh(X0[i] + T1[i])\n", {"X0": (1,), "X1": (2,), "X3": (1,)}),
+    ("T1[i + k] = X1[k] X3[i]\nT2[i] = X0[i] T1[i]\n", {"X0": (2,), "X1": (3,), "X3": (2,)}),
+])
+def test_the_adjoint_of_a_tensor_written_at_computed_positions_keeps_its_whole_extent(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=89): ``T2[i]`` reads ``T1`` only where the shorter ``X0`` (or
+    ``T0``) has a position, so ``L_grad_T1`` was that short; ``T1[i + k]``'s backward equations read it at ``i + k``,
+    and a read shorter than ``k``'s range left ``i`` no position: X1's and X3's gradients were 0."""
+    agrees(source, signed(np.random.default_rng(25), shapes))

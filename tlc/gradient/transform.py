@@ -404,8 +404,11 @@ class _EquationWalk:
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
         first = grad not in self.t.defined
-        if first and (self.box or _plain(ref) != variables):
-            self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
+        if first and (self.box or _plain(ref) != variables or self.t.stretched(ref.name)):
+            # positions this equation does not read keep X's extent, with 0; so does a tensor written at computed
+            # positions, whose own equation reads its adjoint there (L_grad_X[i + k]): an adjoint narrower than X
+            # would narrow i and k together, to nothing where it is shorter than k's range
+            self.t.zero(ref.name, self.eq)
             first = False
         positions, unit = self._every_window(_indices(ref))
         rhs = self._product(variables, self._carriers(variables, factors, self._around(path)) + factors + unit, ref)
