@@ -410,6 +410,22 @@ def test_a_read_of_a_tensor_written_at_a_shift_does_not_bound_another_reads_indi
     assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i, j] = -min(X0[i - 1, j], X0[j, k])\nT1[i] = tanh(sig(T0[i, j], 2) * (relu(T0[k, i]) * (X1[l] X2[] T0[l, j])))\n",
+     {"X0": (1, 1), "X1": (1,), "X2": ()}),
+    ("T0[i] = X0[i - 1]\nT1[j] = T0[l] X1[l] X2[j]\n", {"X0": (2,), "X1": (2,), "X2": (1,)}),
+])
+def test_a_read_of_a_tensor_whose_index_starts_past_0_does_not_bound_another_reads_indices(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=131, minimised): ``X0[i - 1]`` starts ``i`` at 1, so ``T0`` has a
+    position more than ``X0`` (0 at i = 0), as when written at ``T0[i + 1]``; ``L_grad_X1[l] += ... T0[l, j]`` let
+    ``T0`` bound ``l`` and came out longer than ``X1``."""
+    agrees(source, signed(np.random.default_rng(26), shapes))
+    program = tlc.grad(source + "L = T1[i]\n", loss="L", wrt=list(shapes))
+    inputs = signed(np.random.default_rng(27), shapes)
+    results = program(**inputs)
+    assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
+
+
 SHORTEST_PATHS = "T2[i, j] min= abs(X3[i, j])\nT2[i, k] min= T2[i, j] + abs(X3[j, k])\nT1[i] = 1024 X1[i]\n"
 """TLC_FUZZ_SEED=83's find, minimised: with data ``T2 = 1`` and ``X3 = -1``, ``T2``'s data ties exactly with
 ``abs(X3)``, a kink at the inputs, whose jump is tiny beside the steep ``T1``."""

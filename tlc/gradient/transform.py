@@ -161,10 +161,16 @@ class _Transform:
         """Forward equations the backward pass computes from tensors it shares with them (see ``rewrite``)."""
 
     def stretched(self, tensor: str) -> bool:
-        """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``), so that it can be longer
-        than the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
-        return any(not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
-                   for k in self.program.defining(tensor) for index in self.program.equations[k].lhs.indices)
+        """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``) or reads an index it
+        writes at computed positions (``T[i] = X[i - 1]``: ``i`` starts at 1), so that ``tensor`` can be longer than
+        the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
+        for k in self.program.defining(tensor):
+            eq = self.program.equations[k]
+            written = {v for index in eq.lhs.indices for v in index.variables}
+            if any(_computed(index) for index in eq.lhs.indices) or \
+                    any(_computed(index) and written & set(index.variables) for r in ir.refs(eq.rhs) for index in r.indices):
+                return True
+        return False
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -286,6 +292,11 @@ class _Transform:
         variables = [f"i{a + 1}" for a in range(self.program.tensors[tensor].rank)]
         shape = ir.Power(_ref(tensor, variables), ir.Num(0.0))
         self.emit(_ref(self.grad_name(tensor), variables), ir.Product((ir.Num(0.0), shape), (False, False)), origin)
+
+
+def _computed(index: ir.Index) -> bool:
+    """True for an index computed from variables (``i + 1``, ``i + j``, ``x/2``), not a plain variable or constant."""
+    return not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
 
 
 def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
