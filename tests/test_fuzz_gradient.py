@@ -337,6 +337,17 @@ def test_a_wrong_gradient_is_found():
     assert "central differences give" in compare({"W": np.sin(w)}, v, loss_at, {"W": w}, loss_at({"W": w}))
 
 
+def test_a_gradient_not_shaped_like_its_tensor_is_found():
+    """TLC_FUZZ_SEED=131's X1 gradient was one longer than X1; broadcast against v, a longer gradient padded with 0
+    gives the right ``<gradient, v>``, so the shapes are compared first."""
+    def loss_at(values):
+        return float(np.sum(np.sin(values["W"])))
+    w = np.array([0.3])
+    assert compare({"W": np.cos(w)}, {"W": np.ones(1)}, loss_at, {"W": w}, loss_at({"W": w})) is None
+    found = compare({"W": np.array([np.cos(0.3), 0.0])}, {"W": np.ones(1)}, loss_at, {"W": w}, loss_at({"W": w}))
+    assert found == "the gradient of W has shape (2,), W (1,)"
+
+
 def test_a_kink_is_not_judged():
     def loss_at(values):
         return float(np.sum(np.abs(values["W"])))

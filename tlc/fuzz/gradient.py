@@ -110,7 +110,11 @@ def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: 
     difference averages the two slopes, or the loss has a kink at ``x`` itself by more than the comparison's own
     precision (``kink``: a jump below ``SMOOTH`` still moves the central difference by half of it). The
     scale of that judgement leaves out non-finite gradients (``sqrt(abs(s))`` at a kink ``s = 0`` is infinite);
-    ``terms`` (``backward_terms``) allows the backward pass's rounding on top (``ROUNDING``)."""
+    ``terms`` (``backward_terms``) allows the backward pass's rounding on top (``ROUNDING``). A gradient not shaped
+    like its tensor is wrong whatever its values (broadcast against v, a longer one padded with 0 would agree)."""
+    for w in direction:
+        if np.shape(analytic[w]) != np.shape(inputs[w]):
+            return f"the gradient of {w} has shape {np.shape(analytic[w])}, {w} {np.shape(inputs[w])}"
     projected = sum(float(np.sum(analytic[w] * v)) for w, v in direction.items())
     finite = {w: np.where(np.isfinite(analytic[w]), analytic[w], 0.0) for w in direction}
     scale = sum(float(np.sum(np.abs(finite[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
