@@ -8,7 +8,9 @@ every backend. A program the transform refuses with a located ``TlcError`` (a co
 or whose data the gradient program refuses (data for a tensor the program defines), passes: that is the promised
 behaviour; anything else they raise is a failure. Where the loss is not smooth along
 ``v`` (a ``step``, ``relu``, ``max=`` or ``abs`` switching within ``h``: the differences at ``h`` and ``h / 4``
-disagree), there is no derivative to compare and the program passes unchecked. A disagreement within the rounding
+disagree), or has a kink at ``x`` itself (an exact tie in a ``min=``, ``abs`` at 0: the one-sided derivatives,
+extrapolated to a step of 0, differ), there is no derivative to compare and the program passes unchecked. A
+disagreement within the rounding
 of the terms the backward pass summed (``tlc.fuzz.magnitude``: a slope of exactly 0 reached by cancellation) passes.
 """
 
@@ -91,18 +93,33 @@ def one_sided(loss_at, inputs: Mapping, direction: Mapping, base: float, h: floa
     return (ahead - base) / h, (base - behind) / h
 
 
+def kink(ahead: float, behind: float, ahead_fine: float, behind_fine: float) -> float:
+    """How far apart the one-sided derivatives of the loss at ``x`` along ``v`` are, each extrapolated to a step of 0
+    from its differences at h (``ahead``, ``behind``) and h / 4 (Richardson: a smooth loss's one-sided difference is
+    off by ~h f''/2, linear in h, so the gap of a smooth loss extrapolates to ~0). A kink at ``x`` (an exact tie in a
+    ``min=``, ``abs`` at 0) keeps its jump at every step, which no curvature explains: there the loss has no
+    derivative along ``v``, and the central difference is the mean of the two slopes, not either."""
+    return abs((4 * (ahead_fine - behind_fine) - (ahead - behind)) / 3)
+
+
 def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: float,
             terms: float = 0.0) -> str | None:
     """Why the gradients ``analytic`` (name -> array) disagree with central differences along ``direction``, or
-    None when they agree or the loss is not smooth along it: the one-sided differences (at h and h / 4) differ,
-    as at a kink or a tie (two equal shortest paths), where the central difference averages the two slopes. The
+    None when they agree or the loss is not smooth along it: the one-sided differences (at h and h / 4) differ by
+    more than ``SMOOTH``, as at a kink or a tie (two equal shortest paths) within the step, where the central
+    difference averages the two slopes, or the loss has a kink at ``x`` itself by more than the comparison's own
+    precision (``kink``: a jump below ``SMOOTH`` still moves the central difference by half of it). The
     scale of that judgement leaves out non-finite gradients (``sqrt(abs(s))`` at a kink ``s = 0`` is infinite);
-    ``terms`` (``backward_terms``) allows the backward pass's rounding on top (``ROUNDING``)."""
+    ``terms`` (``backward_terms``) allows the backward pass's rounding on top (``ROUNDING``). A gradient not shaped
+    like its tensor is wrong whatever its values (broadcast against v, a longer one padded with 0 would agree)."""
+    for w in direction:
+        if np.shape(analytic[w]) != np.shape(inputs[w]):
+            return f"the gradient of {w} has shape {np.shape(analytic[w])}, {w} {np.shape(inputs[w])}"
     projected = sum(float(np.sum(analytic[w] * v)) for w, v in direction.items())
     finite = {w: np.where(np.isfinite(analytic[w]), analytic[w], 0.0) for w in direction}
     scale = sum(float(np.sum(np.abs(finite[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
     slopes = [*one_sided(loss_at, inputs, direction, base, STEP), *one_sided(loss_at, inputs, direction, base, STEP / 4)]
-    if max(slopes) - min(slopes) > SMOOTH * scale:
+    if max(slopes) - min(slopes) > SMOOTH * scale or kink(*slopes) > RTOL * scale:
         return None
     fine = (slopes[2] + slopes[3]) / 2
     if abs(projected - fine) <= RTOL * scale + ROUNDING * terms:

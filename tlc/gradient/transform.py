@@ -161,10 +161,16 @@ class _Transform:
         """Forward equations the backward pass computes from tensors it shares with them (see ``rewrite``)."""
 
     def stretched(self, tensor: str) -> bool:
-        """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``), so that it can be longer
-        than the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
-        return any(not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
-                   for k in self.program.defining(tensor) for index in self.program.equations[k].lhs.indices)
+        """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``) or reads an index it
+        writes at computed positions (``T[i] = X[i - 1]``: ``i`` starts at 1), so that ``tensor`` can be longer than
+        the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
+        for k in self.program.defining(tensor):
+            eq = self.program.equations[k]
+            written = {v for index in eq.lhs.indices for v in index.variables}
+            if any(_computed(index) for index in eq.lhs.indices) or \
+                    any(_computed(index) and written & set(index.variables) for r in ir.refs(eq.rhs) for index in r.indices):
+                return True
+        return False
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -288,6 +294,11 @@ class _Transform:
         self.emit(_ref(self.grad_name(tensor), variables), ir.Product((ir.Num(0.0), shape), (False, False)), origin)
 
 
+def _computed(index: ir.Index) -> bool:
+    """True for an index computed from variables (``i + 1``, ``i + j``, ``x/2``), not a plain variable or constant."""
+    return not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
+
+
 def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
     """Reject, located, every construct of an equation on the loss's path that has no gradient rule yet."""
     if eq.lhs.relation:
@@ -404,8 +415,11 @@ class _EquationWalk:
             raise unsupported(f"a repeated index in a read of {ref.name} (a diagonal)", ref.span or self.eq.span)
         grad = self.t.grad_name(ref.name)
         first = grad not in self.t.defined
-        if first and (self.box or _plain(ref) != variables):
-            self.t.zero(ref.name, self.eq)          # positions this equation does not read keep X's extent, with 0
+        if first and (self.box or _plain(ref) != variables or self.t.stretched(ref.name)):
+            # positions this equation does not read keep X's extent, with 0; so does a tensor written at computed
+            # positions, whose own equation reads its adjoint there (L_grad_X[i + k]): an adjoint narrower than X
+            # would narrow i and k together, to nothing where it is shorter than k's range
+            self.t.zero(ref.name, self.eq)
             first = False
         positions, unit = self._every_window(_indices(ref))
         rhs = self._product(variables, self._carriers(variables, factors, self._around(path)) + factors + unit, ref)
