@@ -1,6 +1,8 @@
 """Spans of AST nodes built as the parser reduces: each runs from its first to its last token as written, brackets
 and a statement's '.' included, as Lark's propagate_positions computed them."""
 
+import pytest
+
 from tlc.errors import Span
 from tlc.frontend import ast
 from tlc.frontend.parser import parse
@@ -48,3 +50,14 @@ def test_negations_and_names_spanning_lines_inside_brackets():
 def test_an_empty_program_has_no_span():
     assert parse("").span is None
     assert parse("").statements == ()
+
+
+def test_a_lark_without_the_parser_callbacks_is_refused_by_name():
+    """A Lark release whose LALR parser keeps its reductions elsewhere gets a clear error, not an AttributeError."""
+    import types
+    from lark import Lark
+    from tlc.frontend import reductions
+    parser = Lark("start: \"a\"", parser="lalr", maybe_placeholders=False)
+    parser.parser.parser.parser = types.SimpleNamespace()      # as a release without ``callbacks`` would be
+    with pytest.raises(RuntimeError, match="lark 1.3"):
+        reductions.install(parser, object())

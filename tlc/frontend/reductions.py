@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import lark
 from lark import Lark, Token
 
 from tlc.errors import Span
@@ -33,7 +34,11 @@ def install(parser: Lark, builder) -> None:
     builder's methods takes the node's span (None when it matched nothing) and the kept children's values."""
     if parser.options.parser != "lalr" or parser.options.maybe_placeholders:
         raise ValueError("inline reductions need an LALR parser without placeholders")
-    parser.parser.parser.parser.callbacks = {rule: _callback(rule, builder) for rule in parser.rules}
+    lalr = getattr(getattr(getattr(parser, "parser", None), "parser", None), "parser", None)
+    if not isinstance(getattr(lalr, "callbacks", None), dict):    # Lark's internals, which a release may change
+        raise RuntimeError(f"tlc builds its syntax tree inside Lark's LALR parser (its callbacks per rule), which lark "
+                           f"{lark.__version__} does not expose as lark 1.3 does: install lark 1.3.x")
+    lalr.callbacks = {rule: _callback(rule, builder) for rule in parser.rules}
 
 
 def _callback(rule, builder) -> Callable[[list], Reduced]:
