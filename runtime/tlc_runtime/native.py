@@ -45,11 +45,25 @@ class Spec:
 def default_threads() -> int:
     """Threads for kernels: ``TLC_NUM_THREADS`` if set, else the number of CPUs usable when that setting was first
     read (a kernel call asks, so the answer is kept per setting rather than asked of the system every time)."""
-    text = os.environ.get("TLC_NUM_THREADS", "").strip()
-    known = _threads_for.get(text)
+    raw = _raw_setting()
+    known = _threads_for.get(raw)
     if known is None:
-        known = _threads_for[text] = _read_threads(text)
+        text = raw.decode(errors="replace") if isinstance(raw, bytes) else (raw or "")
+        known = _threads_for[raw] = _read_threads(text.strip())
     return known
+
+
+def _raw_setting():
+    """``TLC_NUM_THREADS`` as the environment holds it (None when unset): on CPython the bytes in ``os.environ``'s own
+    table, a dictionary look-up (``os.environ.get`` decodes a new string each time, a fifth of a small kernel's
+    call); elsewhere ``os.environ.get``."""
+    return _environ_table.get(_SETTING) if _environ_table is not None else os.environ.get("TLC_NUM_THREADS")
+
+
+_environ_table = getattr(os.environ, "_data", None)
+_SETTING = os.environ.encodekey("TLC_NUM_THREADS") if _environ_table is not None else None
+if not isinstance(_environ_table, dict) or not isinstance(_SETTING, bytes):
+    _environ_table = None        # not CPython's POSIX environ: read it the portable way
 
 
 def _read_threads(text: str) -> int:
@@ -64,8 +78,8 @@ def _read_threads(text: str) -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_threads_for: dict[str, int] = {}
-"""``default_threads`` per value of ``TLC_NUM_THREADS`` seen (the empty text: unset)."""
+_threads_for: dict = {}
+"""``default_threads`` per raw value of ``TLC_NUM_THREADS`` seen (None: unset)."""
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -117,6 +131,7 @@ class NativeKernel:
         self._out = _DTYPES[spec.out]
         self._dtypes = tuple(_DTYPES[kind] for kind in spec.arrays)
         self._ints: dict[tuple, ctypes.Array] = {}     # the ints of calls so far, as the kernel reads them
+        self._params: dict[tuple, ctypes.Array] = {}   # the params of calls so far, likewise
 
     def __repr__(self) -> str:
         return f"NativeKernel({self.spec.symbol})"
@@ -148,7 +163,12 @@ class NativeKernel:
         if ints[first:first + len(extents)] != extents:      # the kernel trusts these: a mismatch would corrupt memory
             raise ValueError(f"kernel {spec.symbol}: arrays have extents {list(extents)}, the call says "
                              f"{list(ints[first:first + len(extents)])}")
-        params_buf = (ctypes.c_double * max(1, len(params)))(*params)
+        try:
+            params_buf = self._params.get(params)
+        except TypeError:           # a list, or an unhashable parameter (a 0-d array)
+            params_buf = None
+        if params_buf is None:
+            params_buf = self._param_buffer(params)
         buffer, work = self._int_buffer(ints)
         split = spec.split
         if split is not None:
@@ -158,6 +178,20 @@ class NativeKernel:
                 self._parallel(pointers, params_buf, ints, split, lo, hi, parts, (out, count, keep))
                 return
         self._fn(*pointers, params_buf, buffer)
+
+    def _param_buffer(self, params) -> ctypes.Array:
+        """``params`` as the kernel reads them (doubles), kept for the next call with the same params (emitted code
+        passes the same constants and hyperparameters call after call); read-only to the kernel, like the ints."""
+        params = tuple(params)
+        buffer = (ctypes.c_double * max(1, len(params)))(*params)
+        try:
+            hash(params)
+        except TypeError:
+            return buffer
+        if len(self._params) >= INT_BUFFERS:
+            self._params.clear()
+        self._params[params] = buffer
+        return buffer
 
     def _int_buffer(self, ints: tuple) -> tuple[ctypes.Array, int]:
         """``ints`` as the kernel reads them (int64s) and the loop's iterations, kept for the next call with the same

@@ -229,3 +229,18 @@ def test_a_relation_read_under_sin_in_a_softmax_compiles():
               "print('agreed')\n")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and "agreed" in run.stdout, run.stderr[-2000:]
+
+
+def test_tensors_that_depend_on_no_input_are_computed_once_at_load():
+    """The gradient's lnorm carrier ``O`` (all ones) depends on no input: NumPy code at module level, as on the NumPy
+    backend, not a kernel call in ``run`` at every call (kernels are bound only after the module has run); ``M``,
+    which reads ``X`` (and ``O``'s count, inlined), stays a kernel in ``run``."""
+    source = "O[i, j] = X[i, j]^0\nC[i] = O[i, j]\nS[i] = 1 / max(C[i], 1)\nM[i, j] = X[i, j] S[i] + 2"
+    program = compile_llvm(source, outputs=["M"])
+    x = nz(np.random.default_rng(5), 4, 6)
+    module, run = program.source(X=x).split("def run(inputs):")
+    assert "\nO = np.ones((4, 6))" in module and "O.setflags(write=False)" in module
+    assert "(O," not in run and "\n    O = " not in run
+    assert "_k1(M," in run
+    for _ in range(2):
+        np.testing.assert_allclose(program(X=x)["M"], x / 6 + 2, rtol=1e-14)

@@ -282,6 +282,19 @@ def test_extents_that_disagree_with_the_arrays_are_refused(rng):
         native(out, None, (a, b), (), ints)
 
 
+def test_a_kernel_reads_the_params_of_each_call(rng):
+    """A kernel keeps the params it was called with for the next call with the same values: calls with other values,
+    as a list, or with a 0-d array among them read their own."""
+    x = nz(rng, 6)
+    kernel = Kernel(("i",), Binary("mul", Param(0), read(0, p("i"))), Output((p("i"),), "f64", "assign"), (Array(1),),
+                    n_params=1)
+    native = native_kernel(kernel)
+    for params in [(2.5,), (-1.0,), (2.5,), [4.0], (np.array(0.5),), (2.5,)]:
+        out = np.zeros(6)
+        native(out, None, (x,), params, (0, 6, 6, 6))
+        np.testing.assert_array_equal(out, float(params[0]) * x)
+
+
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler as linker")
 def test_ahead_of_time_shared_library(tmp_path, rng):
     from tlc.backends.llvm.aot import write_shared

@@ -161,7 +161,13 @@ class LlvmEmitter(ScheduleEmitter):
         return call
 
     def equation(self, k: int, target: str, indent: int = 0, overrides=None, bounds_override=None) -> None:
-        """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code."""
+        """A native kernel call for equation ``k`` when it has a kernel form, else the NumPy code. A stratum that
+        depends on no input stays NumPy code, computed once when the module loads (``hoist``): kernels are bound
+        only after the module has run, and a kernel call would keep it in ``run``, paid at every call."""
+        if self.hoisting:
+            self.decisions.setdefault(k, []).append("NumPy: its stratum depends on no input (a module-level constant)")
+            super().equation(k, target, indent, overrides, bounds_override)
+            return
         eq = self.program.equations[k]
         ranges = self.shapes.ranges.get(k, {})
         bounds = {v: Bound(lo, hi - lo) for v, (lo, hi) in ranges.items()}
