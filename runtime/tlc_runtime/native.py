@@ -188,6 +188,8 @@ class NativeKernel:
             hash(params)
         except TypeError:
             return buffer
+        if 0.0 in params:       # -0.0 == 0.0 as a key, but not to a kernel that divides by it: not kept
+            return buffer
         if len(self._params) >= INT_BUFFERS:
             self._params.clear()
         self._params[params] = buffer

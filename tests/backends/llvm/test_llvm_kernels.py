@@ -359,3 +359,17 @@ def test_an_alarm_inside_a_compile_waits_until_the_engine_owns_the_kernel(monkey
     call(kernel, result, (a,))
     np.testing.assert_allclose(result, 0.318 * np.tanh(a).sum(axis=1), rtol=RTOL, atol=ATOL)
     assert jit().compilations == compilations + 1
+
+
+def test_a_kernel_tells_a_negative_zero_param_from_zero(rng):
+    """-0.0 equals 0.0 as a key of the kept params, but dividing by it gives the other infinity: each call's sign of
+    zero reaches the kernel."""
+    x = np.abs(nz(rng, 6))
+    kernel = Kernel(("i",), Binary("div", read(0, p("i")), Param(0)), Output((p("i"),), "f64", "assign"), (Array(1),),
+                    n_params=1)
+    native = native_kernel(kernel)
+    for zero in (0.0, -0.0, 0.0, -0.0):
+        out = np.zeros(6)
+        with np.errstate(divide="ignore"):
+            native(out, None, (x,), (zero,), (0, 6, 6, 6))
+            np.testing.assert_array_equal(out, x / zero)
