@@ -371,6 +371,8 @@ class _EquationWalk:
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
         self.made: set[str] = set()
         """Tensors this walk materialised."""
+        self.stretched_made: set[str] = set()
+        """Those of them made from a read of a stretched tensor (``L_val_T3[i, k] = T0[l, k, i]``), as long as it."""
         self.ranges: dict[tuple, ir.Ref] = {}
         """Each range tensor this walk made (see ``_range``), by its positions and right-hand side."""
         self.absorbed: dict[Path, set[str]] = {}
@@ -467,7 +469,7 @@ class _EquationWalk:
         if self.tight:
             forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made
         bounded = set() if self.box else \
-            {v for e, _ in factors for r in ir.refs(e) if r.name in forward and not self.t.stretched(r.name)
+            {v for e, _ in factors for r in ir.refs(e) if r.name in forward and not self._stretched(r.name)
              for v in _index_variables(r)}
         carriers = []
         for r in dict.fromkeys(ir.refs(self.eq.rhs)):
@@ -557,7 +559,13 @@ class _EquationWalk:
         positions = self._positions(variables)
         self.t.emit(_ref(name, positions, axes), rhs, self.eq)
         self.made.add(name)
+        if any(self._stretched(r.name) for r in ir.refs(rhs)):
+            self.stretched_made.add(name)
         return _ref(name, positions)
+
+    def _stretched(self, tensor: str) -> bool:
+        """``Transform.stretched`` for a forward tensor, and for a tensor this walk made from a read of one."""
+        return tensor in self.stretched_made or self.t.stretched(tensor)
 
     # The rules' Context.
 
