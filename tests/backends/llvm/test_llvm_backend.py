@@ -244,3 +244,21 @@ def test_tensors_that_depend_on_no_input_are_computed_once_at_load():
     assert "_k1(M," in run
     for _ in range(2):
         np.testing.assert_allclose(program(X=x)["M"], x / 6 + 2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("source", ["G max= (X[r, x]^3)^3\n", "G[r] min= (X[r, x]^1.5)^4\n"])
+def test_a_power_of_a_power_under_max_compiles(source):
+    """Found by CI's hostile-names campaign (TLC_FUZZ_SEED=3770761251, program 8): a ``max=``/``min=`` reduction of a
+    power of a power made LLVM's loop vectoriser abort the process (its cost models disagreed); run in a child
+    process, so that an abort fails this test only."""
+    import subprocess
+    import sys
+    script = ("import numpy as np, tlc\n"
+              "x = np.random.default_rng(29).uniform(0.5, 2.0, size=(3, 5))\n"
+              f"src = {source!r}\n"
+              "got = tlc.compile(src, backend='llvm')(X=x)['G']\n"
+              "want = tlc.compile(src, backend='numpy')(X=x)['G']\n"
+              "np.testing.assert_allclose(got, want, rtol=1e-13)\n"
+              "print('agreed')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "agreed" in run.stdout, run.stderr[-2000:]
