@@ -218,13 +218,19 @@ def test_a_relation_read_under_sin_in_a_softmax_compiles():
     """Found by the gradient campaign (TLC_FUZZ_SEED=69, program 101): ``softmax(sin(E0(v, q, s)))`` over the first
     axis read the relation as ``uitofp i8`` in a strided loop, and LLVM's loop vectoriser aborted the process (its
     cost models disagreed); run in a child process, so that an abort fails this test only."""
+    agrees_in_a_child("T0[v., q, s] = softmax(sin(E0(v, q, s)))\n", "T0", "E0",
+                      "np.random.default_rng(23).uniform(size=(3, 4, 5)) > 0.5")
+
+
+def agrees_in_a_child(source: str, result: str, name: str, data: str) -> None:
+    """``source`` gives the same ``result`` on llvm as on numpy, with ``name`` given the value of the expression
+    ``data``, compiled and run in a child process (an abort in LLVM fails the calling test only)."""
     import subprocess
     import sys
     script = ("import numpy as np, tlc\n"
-              "e = np.random.default_rng(23).uniform(size=(3, 4, 5)) > 0.5\n"
-              "src = 'T0[v., q, s] = softmax(sin(E0(v, q, s)))\\n'\n"
-              "got = tlc.compile(src, backend='llvm')(E0=e)['T0']\n"
-              "want = tlc.compile(src, backend='numpy')(E0=e)['T0']\n"
+              f"data = {data}\n"
+              f"got = tlc.compile({source!r}, backend='llvm')({name}=data)[{result!r}]\n"
+              f"want = tlc.compile({source!r}, backend='numpy')({name}=data)[{result!r}]\n"
               "np.testing.assert_allclose(got, want, rtol=1e-13)\n"
               "print('agreed')\n")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -251,14 +257,4 @@ def test_a_power_of_a_power_under_max_compiles(source):
     """Found by CI's hostile-names campaign (TLC_FUZZ_SEED=3770761251, program 8): a ``max=``/``min=`` reduction of a
     power of a power made LLVM's loop vectoriser abort the process (its cost models disagreed); run in a child
     process, so that an abort fails this test only."""
-    import subprocess
-    import sys
-    script = ("import numpy as np, tlc\n"
-              "x = np.random.default_rng(29).uniform(0.5, 2.0, size=(3, 5))\n"
-              f"src = {source!r}\n"
-              "got = tlc.compile(src, backend='llvm')(X=x)['G']\n"
-              "want = tlc.compile(src, backend='numpy')(X=x)['G']\n"
-              "np.testing.assert_allclose(got, want, rtol=1e-13)\n"
-              "print('agreed')\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0 and "agreed" in run.stdout, run.stderr[-2000:]
+    agrees_in_a_child(source, "G", "X", "np.random.default_rng(29).uniform(0.5, 2.0, size=(3, 5))")
