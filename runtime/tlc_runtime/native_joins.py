@@ -24,6 +24,10 @@ JOIN_WORK = 1 << 15
 """Left rows (or keys looked up) below which a join (or a membership test) runs on one thread."""
 INNER_CACHE = 4
 """Inner sides a join kernel keeps prepared (``JoinKernel.inner``)."""
+RADIX_SORT = 1 << 10
+"""Keys from which ``SetKernel.unique`` sorts by the native radix sort rather than ``numpy.sort``."""
+RADIX = 1 << 11
+"""Buckets of a radix sort pass (``tlc.backends.llvm.joins.RADIX``)."""
 HASH_SLOTS = 2
 """Hash table slots per inner row (at most half full: short linear probes)."""
 _P, _I = ctypes.c_void_p, ctypes.c_int64
@@ -86,6 +90,7 @@ class SetKernel:
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
         s = spec.symbol
+        self._sort = _function(address_of, f"{s}_sort", _I, _P, _I, _P, _P)
         self._unique = _function(address_of, f"{s}_unique", _I, _P, _I, _P)
         self._union = _function(address_of, f"{s}_union", _I, _P, _I, _P, _I, _P)
         self._difference = _function(address_of, f"{s}_difference", _I, _P, _I, _P, _I, _P)
@@ -97,9 +102,19 @@ class SetKernel:
 
     def unique(self, keys: np.ndarray) -> np.ndarray:
         """The distinct keys of ``keys``, sorted."""
-        keys = np.sort(np.ascontiguousarray(keys, dtype=np.int64))
+        keys = self.sort(keys)
         out = np.empty(len(keys), dtype=np.int64)
         return out[:self._unique(keys.ctypes.data, len(keys), out.ctypes.data)]
+
+    def sort(self, keys: np.ndarray) -> np.ndarray:
+        """A sorted copy of ``keys``: by radix sort from ``RADIX_SORT`` keys when none is negative."""
+        if len(keys) < RADIX_SORT:
+            return np.sort(np.asarray(keys, dtype=np.int64))
+        keys = np.array(keys, dtype=np.int64, order="C")
+        tmp, counts = np.empty_like(keys), np.empty(RADIX, dtype=np.int64)
+        if self._sort(keys.ctypes.data, len(keys), tmp.ctypes.data, counts.ctypes.data) < 0:
+            keys.sort()
+        return keys
 
     def union(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Sorted unique ``a ∪ b`` of sorted unique keys (the smaller placed into the larger)."""

@@ -158,6 +158,34 @@ def test_set_kernels_match_numpy(sets, seed, monkeypatch):
     np.testing.assert_array_equal(sets.member(raw, a), np.isin(raw, a))
 
 
+@pytest.mark.parametrize("n", [0, 1, 1023, 1024, 5000, 70000])
+@pytest.mark.parametrize("top", [1, 2, 2**11, 2**22 + 5, 4 * 10**8, 2**62, 2**63 - 1])
+def test_the_radix_sort_sorts_like_numpy(sets, n, top):
+    rng = np.random.default_rng(n + top % 1000)
+    keys = rng.integers(0, top, n, endpoint=True)
+    before = keys.copy()
+    np.testing.assert_array_equal(sets.sort(keys), np.sort(keys))
+    np.testing.assert_array_equal(sets.unique(keys), np.unique(keys))
+    np.testing.assert_array_equal(keys, before)          # a sorted copy: the argument is left alone
+    np.testing.assert_array_equal(sets.sort(np.sort(keys)[::-1]), np.sort(keys))
+
+
+def test_the_radix_sort_leaves_negative_keys_to_numpy(sets):
+    keys = np.random.default_rng(3).integers(-2**62, 2**62, 4096)
+    np.testing.assert_array_equal(sets.sort(keys), np.sort(keys))
+    np.testing.assert_array_equal(sets.unique(np.r_[keys, keys]), np.unique(keys))
+
+
+@pytest.mark.parametrize("gap", [1, 3, 100, 10**5])
+def test_galloping_union_and_difference_match_numpy_at_every_spacing(sets, gap):
+    rng = np.random.default_rng(gap)
+    big = np.unique(rng.integers(0, 10**7, 50000))
+    small = np.unique(np.r_[big[::gap][:400], rng.integers(0, 10**7 + 10, 400)])
+    np.testing.assert_array_equal(sets.union(big, small), np.union1d(big, small))
+    np.testing.assert_array_equal(sets.difference(small, big), np.setdiff1d(small, big))
+    np.testing.assert_array_equal(sets.difference(big, small), np.setdiff1d(big, small))
+
+
 @pytest.mark.parametrize("method", ["merge", "hash"])
 @pytest.mark.parametrize("seed", range(4))
 def test_a_join_kernel_matches_the_sparse_runtimes_join(sets, method, seed):

@@ -48,7 +48,7 @@ class JoinLoop:
 class SetOps:
     """The shape-free kernels of native semi-naive evaluation, compiled once for every program."""
 
-    version: int = 2
+    version: int = 3
 
     @property
     def symbol(self) -> str:
@@ -58,7 +58,7 @@ class SetOps:
     @property
     def label(self) -> str:
         """One line for the module's kernel table."""
-        return "sorted-key sets: unique, union, difference, membership, hash table of key runs"
+        return "sorted-key sets: radix sort, unique, union, difference, membership, hash table of key runs"
 
 
 def join_order(atoms: list[tuple], first: int) -> list[int]:

@@ -12,7 +12,9 @@ has ``lk`` sorted too and finds each run by binary search from the previous run 
 forward); a hash join probes ``slots`` (``mask + 1`` entries, open addressing, linear probing), which holds
 ``1 + the start`` of each run (0: empty), built by ``SetOps``' ``f_build``.
 
-``SetOps``' functions work on sorted int64 keys: ``f_unique(a, n, out)``, ``f_union(a, na, b, nb, out)`` and
+``SetOps``' functions work on sorted int64 keys: ``f_sort(a, n, tmp, counts)`` sorts ``n`` non-negative keys in
+place (an LSD radix sort, ``RADIX_BITS`` a pass, ``tmp`` as long as ``a``, ``counts`` ``RADIX`` scratch entries;
+-1 and ``a`` untouched when a key is negative, else 0), ``f_unique(a, n, out)``, ``f_union(a, na, b, nb, out)`` and
 ``f_difference(a, na, b, nb, out)`` return the number of keys written; ``f_member(a, lo, hi, b, nb, out)`` sets
 the byte ``out[i]`` when ``a[i]`` (any order) occurs in ``b``; ``f_build(rk, m, slots, mask)`` fills the table.
 """
@@ -32,6 +34,9 @@ I1 = ir.IntType(1)
 P64 = I64.as_pointer()
 NSW = ("nsw",)
 ZERO, ONE = ir.Constant(I64, 0), ir.Constant(I64, 1)
+RADIX_BITS = 11
+RADIX = 1 << RADIX_BITS
+"""Buckets of a radix sort pass: 16 KiB of counts, which stay in the L1 cache."""
 GOLDEN = ir.Constant(I64, 0x9E3779B97F4A7C15 - (1 << 64))
 """Fibonacci hashing's multiplier (2^64 / golden ratio), as a signed constant."""
 
@@ -95,9 +100,22 @@ def _lower_bound(b: ir.IRBuilder, keys, lo, hi, key):
     return b.load(low)
 
 
-def _search(b: ir.IRBuilder, keys, lo, hi, key):
-    """``_lower_bound``'s position of ``key`` in ``[lo, hi)`` of sorted ``keys``, and whether ``key`` is there."""
-    at = _lower_bound(b, keys, lo, hi, key)
+def _gallop(b: ir.IRBuilder, keys, lo, hi, key):
+    """``_lower_bound`` found by probing ``lo``, ``lo + 1``, ``lo + 3``, ``lo + 7``, ... first, so a key near ``lo``
+    costs a few nearby reads, not a binary search of all ``[lo, hi)``."""
+    prev, probe, step = local(b, lo, "prev"), local(b, lo, "probe"), local(b, ONE, "step")
+    with _while(b, lambda: _both(b, b.icmp_signed("<", b.load(probe), hi),
+                                 lambda: b.icmp_signed("<", b.load(b.gep(keys, [b.load(probe)])), key))):
+        b.store(b.add(b.load(probe), ONE, flags=NSW), prev)
+        b.store(b.add(b.load(probe), b.load(step), flags=NSW), probe)
+        b.store(b.shl(b.load(step), ONE), step)
+    end = b.load(probe)
+    return _lower_bound(b, keys, b.load(prev), b.select(b.icmp_signed("<", end, hi), end, hi), key)
+
+
+def _search(b: ir.IRBuilder, keys, lo, hi, key, find=_lower_bound):
+    """``find``'s position of ``key`` in ``[lo, hi)`` of sorted ``keys``, and whether ``key`` is there."""
+    at = find(b, keys, lo, hi, key)
     return at, _both(b, b.icmp_signed("<", at, hi), lambda: b.icmp_signed("==", b.load(b.gep(keys, [at])), key))
 
 
@@ -130,6 +148,7 @@ def _probe(b: ir.IRBuilder, rk, slots, mask, m, key):
 def sets_module(ops: SetOps) -> ir.Module:
     """An LLVM module holding the ``SetOps`` functions (see the module docstring)."""
     module = ir.Module(name=ops.symbol)
+    _sort(module, f"{ops.symbol}_sort")
     _unique(module, f"{ops.symbol}_unique")
     _union(module, f"{ops.symbol}_union")
     _difference(module, f"{ops.symbol}_difference")
@@ -145,6 +164,54 @@ def _run_start(b: ir.IRBuilder, keys, i):
     return key, _either(b, first, lambda: b.icmp_signed("!=", b.load(b.gep(keys, [b.sub(i, ONE, flags=NSW)])), key))
 
 
+def _sort(module: ir.Module, name: str) -> None:
+    """LSD radix sort of non-negative keys, ``RADIX_BITS`` per pass up to the largest key's top bit; a pass
+    whose digit is the same for every key moves nothing."""
+    fn, b = _function(module, name, I64, [P64, I64, P64, P64])
+    a, n, tmp, counts = fn.args
+    top, negative = local(b, ZERO, "top"), local(b, ir.Constant(I1, 0), "negative")
+    with _range(b, ZERO, n, "i") as i:
+        x = b.load(b.gep(a, [i]))
+        b.store(b.or_(b.load(top), x), top)
+        b.store(b.or_(b.load(negative), b.icmp_signed("<", x, ZERO)), negative)
+    with b.if_then(b.load(negative)):
+        b.ret(ir.Constant(I64, -1))
+    src, dst, shift = local(b, a, "src"), local(b, tmp, "dst"), local(b, ZERO, "shift")
+    digit_mask = ir.Constant(I64, RADIX - 1)
+
+    def digit(x):
+        return b.and_(b.lshr(x, b.load(shift)), digit_mask)
+    with _while(b, lambda: _both(b, b.icmp_signed("<", b.load(shift), ir.Constant(I64, 64)),
+                                 lambda: b.icmp_signed("!=", b.lshr(b.load(top), b.load(shift)), ZERO))):
+        with _range(b, ZERO, ir.Constant(I64, RADIX), "d") as d:
+            b.store(ZERO, b.gep(counts, [d]))
+        with _range(b, ZERO, n, "i") as i:
+            slot = b.gep(counts, [digit(b.load(b.gep(b.load(src), [i])))])
+            b.store(b.add(b.load(slot), ONE, flags=NSW), slot)
+        total, spread = local(b, ZERO, "total"), local(b, ir.Constant(I1, 1), "spread")
+        with _range(b, ZERO, ir.Constant(I64, RADIX), "d") as d:
+            slot = b.gep(counts, [d])
+            count = b.load(slot)
+            b.store(b.and_(b.load(spread), b.icmp_signed("!=", count, n)), spread)
+            b.store(b.load(total), slot)
+            b.store(b.add(b.load(total), count, flags=NSW), total)
+        with b.if_then(b.load(spread)):
+            with _range(b, ZERO, n, "i") as i:
+                x = b.load(b.gep(b.load(src), [i]))
+                slot = b.gep(counts, [digit(x)])
+                at = b.load(slot)
+                b.store(x, b.gep(b.load(dst), [at]))
+                b.store(b.add(at, ONE, flags=NSW), slot)
+            was = b.load(src)
+            b.store(b.load(dst), src)
+            b.store(was, dst)
+        b.store(b.add(b.load(shift), ir.Constant(I64, RADIX_BITS), flags=NSW), shift)
+    with b.if_then(b.icmp_unsigned("!=", b.load(src), a)):
+        k = local(b, ZERO, "k")
+        _copy(b, b.load(src), ZERO, n, a, k)
+    b.ret(ZERO)
+
+
 def _unique(module: ir.Module, name: str) -> None:
     fn, b = _function(module, name, I64, [P64, I64, P64])
     a, n, out = fn.args
@@ -157,14 +224,14 @@ def _unique(module: ir.Module, name: str) -> None:
 
 
 def _union(module: ir.Module, name: str) -> None:
-    """Each key of ``c`` (the smaller set, ideally) placed by binary search in ``a``, the runs of ``a`` between
+    """Each key of ``c`` (the smaller set, ideally) placed by a galloping search in ``a``, the runs of ``a`` between
     them copied whole (a loop LLVM turns into ``memcpy``), so a small delta costs one copy of ``a``."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
     i, k = local(b, ZERO, "i"), local(b, ZERO, "k")
     with _range(b, ZERO, nc, "j") as j:
         y = b.load(b.gep(c, [j]))
-        at, held = _search(b, a, b.load(i), na, y)
+        at, held = _search(b, a, b.load(i), na, y, _gallop)
         _copy(b, a, b.load(i), at, out, k)
         b.store(at, i)
         with b.if_then(b.not_(held)):
@@ -174,14 +241,14 @@ def _union(module: ir.Module, name: str) -> None:
 
 
 def _difference(module: ir.Module, name: str) -> None:
-    """Each key of ``a`` looked up in ``c`` by binary search from the last one's place (``a`` is a round's new
+    """Each key of ``a`` looked up in ``c`` by a galloping search from the last one's place (``a`` is a round's new
     tuples, ``c`` the relation so far: far larger)."""
     fn, b = _function(module, name, I64, [P64, I64, P64, I64, P64])
     a, na, c, nc, out = fn.args
     j, k = local(b, ZERO, "j"), local(b, ZERO, "k")
     with _range(b, ZERO, na, "i") as i:
         x = b.load(b.gep(a, [i]))
-        at, held = _search(b, c, b.load(j), nc, x)
+        at, held = _search(b, c, b.load(j), nc, x, _gallop)
         b.store(at, j)
         with b.if_then(b.not_(held)):
             _push(b, out, k, x)
