@@ -254,6 +254,32 @@ def test_rows_wrapper_gives_tuples_as_an_integer_array():
     assert set(dl.compile("p(X, Y) :- e(X, Y).")(e=tlc.Rows(edges))["p"]) == {(0, 5), (5, 7)}
 
 
+def test_rows_of_an_integer_array_read_as_the_same_tuples_in_a_list(backend):
+    """``tlc.Rows`` of an integer array is read as an array (no tuple per row); every result must be the one its
+    rows give as a list of tuples, names joining its axes included."""
+    rng = np.random.default_rng(5)
+    closure = "Reach(x, z) = Edge(x, z)\nReach(x, z) = Reach(x, y) Edge(y, z)\n"
+    for edges in (rng.integers(0, 40, (120, 2)), np.zeros((0, 2), dtype=np.int64),
+                  rng.integers(0, 9, (30, 2)).astype(np.uint16)):
+        for relations in ("sparse", "dense"):
+            prog = tlc.compile(closure, backend=backend, relations=relations)
+            as_list = prog(Edge=[tuple(map(int, row)) for row in edges])["Reach"]
+            assert set(prog(Edge=tlc.Rows(edges))["Reach"]) == set(as_list)
+    named = tlc.compile("Likes(x, y) = Knows(x, y) Edge(x, y)\n", backend=backend)
+    knows = [("a", "b"), (0, 1), ("b", 2)]
+    edges = np.array([[0, 1], [2, 3]])
+    assert set(named(Knows=knows, Edge=tlc.Rows(edges))["Likes"]) == \
+        set(named(Knows=knows, Edge=[(0, 1), (2, 3)])["Likes"]) == {(0, 1)}
+    unary = tlc.compile("P(x) = Q(x) E(x, _y)\n", backend=backend)
+    assert set(unary(Q=tlc.Rows(np.array([3, 4])), E=tlc.Rows(np.array([[3, 0]])))["P"]) == {(3,)}
+
+
+def test_rows_over_two_to_the_63_are_refused():
+    prog = tlc.compile("Reach(x, z) = Edge(x, z)\n")
+    with pytest.raises(tlc.TlcError, match=r"over 2\^63 - 1"):
+        prog(Edge=tlc.Rows(np.array([[1, 2**63]], dtype=np.uint64)))
+
+
 def test_dataframes_are_relations_and_results_become_frames():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"src": ["a", "b"], "dst": ["b", "c"]})

@@ -20,7 +20,7 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.analysis.relation_plan import closure_shape
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
-from tlc.driver.rows import is_rows, row_list
+from tlc.driver.rows import integer_rows, is_rows, row_list
 from tlc_runtime.duckdb_relations import StoredTable, StoredTuples
 from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
@@ -33,7 +33,9 @@ class InputData:
 
     scalars: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, np.ndarray | rt.Tuples] = field(default_factory=dict)
-    tuples: dict[str, list[tuple]] = field(default_factory=dict)
+    tuples: dict[str, list[tuple] | np.ndarray] = field(default_factory=dict)
+    """Relations given as tuples: a list of tuples of names and integers, or (``tlc.Rows`` of an integer array) a
+    checked ``(m, rank)`` int64 array."""
     stored: dict[str, StoredTable] = field(default_factory=dict)
     """Relations an earlier run stored in the database file, known by their size: their tuples stay there."""
     string_axes: set = field(default_factory=set)
@@ -96,6 +98,9 @@ def _read_input(program: IRProgram, data: InputData, name: str, value, memory_li
         data.stored[name] = value
         data.string_axes.update((name, a) for a in value.symbolic)     # stored as named constants
         return
+    if info.relation and (rows := integer_rows(name, value, info.rank, info.first_use.span)) is not None:
+        data.tuples[name] = rows
+        return
     if info.relation and is_tuple_data(value):
         rows = read_tuples(name, value, info.rank, program)
         data.tuples[name] = rows
@@ -122,8 +127,8 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
     for name, rows in data.tuples.items():
         for a in range(program.tensors[name].rank):
             if (name, a) in symbolic:
-                for row in rows:
-                    symbols.setdefault(row[a])
+                for item in column(rows, a):
+                    symbols.setdefault(item)
     for stored in data.stored.values():        # in the order of their stored positions: often the same ones
         if stored.symbolic:
             for item in stored.names:
@@ -131,7 +136,7 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
     n_symbols = len(symbols)
     extents = {n: a.shape for n, a in data.arrays.items()}
     for name, rows in data.tuples.items():
-        extents[name] = tuple(n_symbols if (name, a) in symbolic else max((int(r[a]) + 1 for r in rows), default=0)
+        extents[name] = tuple(n_symbols if (name, a) in symbolic else _extent(rows, a)
                               for a in range(program.tensors[name].rank))
     for name, stored in data.stored.items():
         extents[name] = tuple(n_symbols if (name, a) in symbolic else stored.maxima[a] + 1
@@ -179,15 +184,30 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
     position = {item: k for k, item in enumerate(symbols)}
     for name, rows in data.tuples.items():
         shape = extents[name]
-        columns = [[position[item] for item in column] if (name, a) in symbolic else list(column)
-                   for a, column in enumerate(zip(*rows))]
-        positions = np.asarray(columns, dtype=np.int64).T.reshape(len(rows), len(shape))
+        if isinstance(rows, np.ndarray) and not any((name, a) in symbolic for a in range(len(shape))):
+            positions = rows
+        else:
+            positions = np.asarray([[position[item] for item in column(rows, a)] if (name, a) in symbolic else
+                                    column(rows, a) for a in range(len(shape))], dtype=np.int64)
+            positions = positions.T.reshape(len(rows), len(shape))
         tuples = rt.Tuples.from_rows(positions, shape)
         prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)
     for name, stored in data.stored.items():
         tuples = StoredTuples(stored, extents[name], renumbering(stored, position))
         prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)   # read: within budget
     return prepared
+
+
+def column(rows: list[tuple] | np.ndarray, a: int) -> list:
+    """Item ``a`` of every tuple (``InputData.tuples``' rows), as Python values."""
+    return rows[:, a].tolist() if isinstance(rows, np.ndarray) else [row[a] for row in rows]
+
+
+def _extent(rows: list[tuple] | np.ndarray, a: int) -> int:
+    """One more than the largest position at item ``a`` of integer tuples (0 when there are none)."""
+    if isinstance(rows, np.ndarray):
+        return int(rows[:, a].max()) + 1 if len(rows) else 0
+    return max((int(row[a]) + 1 for row in rows), default=0)
 
 
 def renumbering(stored: StoredTable, position: dict) -> np.ndarray | None:

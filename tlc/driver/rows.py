@@ -30,6 +30,25 @@ def is_rows(value) -> bool:
     return isinstance(value, Rows) or is_frame(value)
 
 
+def integer_rows(name: str, value, rank: int | None, span=None) -> np.ndarray | None:
+    """The tuples of ``Rows`` holding an integer array as a checked C-contiguous int64 ``(m, rank)`` array (every
+    entry >= 0 and below 2^63), or None for any other data."""
+    data = value.data if isinstance(value, Rows) else None
+    if not isinstance(data, np.ndarray) or data.dtype.kind not in "iu":
+        return None
+    array = data.reshape(-1, 1) if data.ndim == 1 else data
+    if array.ndim != 2 or (rank is not None and array.shape[1] != rank):
+        raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''}, so tlc.Rows takes an "
+                        f"(m, {rank}) array, not shape {data.shape}", span)
+    if array.size and array.min() < 0:
+        raise DataError(f"relation {name}: tlc.Rows holds a negative integer ({array.min()}); constants are "
+                        f"names or integers >= 0", span)
+    if array.size and array.max() > np.iinfo(np.int64).max:
+        raise DataError(f"relation {name}: tlc.Rows holds {array.max()}, over 2^63 - 1 (give large identifiers as "
+                        f"strings)", span)
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
 def row_list(name: str, value, rank: int | None, span=None) -> list[tuple]:
     """The tuples of ``Rows`` or a DataFrame as Python values (an integer array's are checked at once: ``rank``
     columns, every entry >= 0)."""
@@ -39,16 +58,10 @@ def row_list(name: str, value, rank: int | None, span=None) -> list[tuple]:
             raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''} but its DataFrame "
                             f"has {len(columns)} columns", span)
         return list(zip(*columns)) if columns else [()] * len(value)
-    data = value.data
-    if isinstance(data, np.ndarray) and data.dtype.kind in "iu":
-        array = data.reshape(-1, 1) if data.ndim == 1 else data
-        if array.ndim != 2 or (rank is not None and array.shape[1] != rank):
-            raise DataError(f"relation {name} has {rank} argument{'s' if rank != 1 else ''}, so tlc.Rows takes an "
-                            f"(m, {rank}) array, not shape {data.shape}", span)
-        if array.size and array.min() < 0:
-            raise DataError(f"relation {name}: tlc.Rows holds a negative integer ({array.min()}); constants are "
-                            f"names or integers >= 0", span)
+    array = integer_rows(name, value, rank, span)
+    if array is not None:
         return list(map(tuple, array.tolist()))
+    data = value.data
     if isinstance(data, np.ndarray):
         data = data.tolist()
     return [tuple(row) if isinstance(row, (tuple, list)) else (row,) for row in data]
