@@ -501,3 +501,19 @@ def test_a_value_made_from_a_stretched_tensor_does_not_bound_another_reads_indic
     inputs = signed(np.random.default_rng(29), shapes)
     results = program(**inputs)
     assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("R0(0, 0)\nR1(i, j) = R0(i, j)\nR1(i, k) = R1(i, j) R0(j, k)\nT0 = X0[] + X1[i] + X2[] + R0(i, j)\n",
+     {"X0": (), "X1": (2,), "X2": ()}),
+    ("R0[0] = 1.0\nT0 = X1[i] + R0[i]\n", {"X1": (2,)}),
+    ("R0[0] = 1.0\nT0 = (X1[i] + R0[i]) Z[i]\n", {"X1": (2,), "Z": (2,)}),
+    ("R0[0] = 1.0\nT0 = X1[i] Z[i] + R0[i]\n", {"X1": (2,), "Z": (2,)}),
+    ("R0[0] = 1.0\nT0 = X1[i] + X1[i] R0[i]\n", {"X1": (3,)}),
+])
+def test_a_defined_tensor_shorter_than_the_inputs_bounds_a_summed_index(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=687884897, program 291, minimised): ``R0``, written at a
+    constant, is one long beside a two-long ``X1``, so ``i`` in ``T0 = X1[i] + R0[i]`` stops at 1. The backward
+    equation carried ``X1[i]^0`` alone (one read was taken to bound ``i`` as every read does, true of inputs only):
+    X1's gradient came out [1, 1] for [1, 0], and X0's 2 for 1."""
+    agrees(source, signed(np.random.default_rng(31), shapes))

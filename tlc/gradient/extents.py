@@ -37,6 +37,35 @@ def full_axes(equations: Iterable[ir.Equation], declared: Iterable[str]) -> set[
     return full
 
 
+def exact_axes(equations: Iterable[ir.Equation], declared: Iterable[str], full: set[Axis]) -> set[Axis]:
+    """The axes, among ``full``, known to be exactly their domain's input extent: every axis of an input, and a
+    left-hand axis that every equation of its tensor writes plainly from a variable it reads only plainly, only from
+    axes in ``full`` and at least once from an axis known exact (a least fixpoint). A declared tensor's axes count only
+    if it is an input; an axis some equation writes at a constant (``R0[0] = 1``) or at a computed position never."""
+    equations = list(equations)
+    defined: dict[str, list[ir.Equation]] = {}
+    for eq in equations:
+        defined.setdefault(eq.lhs.name, []).append(eq)
+    exact = {axis for axis in full if axis[0] not in defined}
+    candidates = {(name, a) for name, eqs in defined.items() if name not in set(declared)
+                  for a in range(len(eqs[0].lhs.indices)) if (name, a) in full}
+    grown = True
+    while grown:
+        grown = False
+        for name, a in sorted(candidates - exact):
+            if all(_spans_its_domain(eq, eq.lhs.indices[a], full) and
+                   _reads_one_of(eq.lhs.indices[a].plain_variable, eq.rhs, exact) for eq in defined[name]):
+                exact.add((name, a))
+                grown = True
+    return exact
+
+
+def _reads_one_of(variable: str, expr: ir.Expr, axes: set[Axis]) -> bool:
+    """True when ``expr`` reads ``variable`` plainly from some axis in ``axes``."""
+    return any(i.plain_variable == variable and (r.name, a) in axes
+               for r in ir.refs(expr) for a, i in enumerate(r.indices))
+
+
 def joined(equations: Iterable[ir.Equation], first: Axis, second: Axis) -> bool:
     """True when ``equations`` join the axes ``first`` and ``second`` into one domain (a chain of plain index
     variables shared by the tensors of an equation)."""

@@ -9,10 +9,12 @@ the local partials of ``tlc.gradient.rules``.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, replace
 
 from tlc.errors import TlcError
-from tlc.gradient.extents import full_axes, joined, reads_span_their_domain
+from tlc.gradient.extents import exact_axes, full_axes, joined, reads_span_their_domain
 from tlc.gradient.names import Namer
 from tlc.gradient.trajectory import store_trajectories
 from tlc.gradient.rules import ONE, Factor, Path, average, in_range, partials, selected, unsupported
@@ -82,6 +84,11 @@ def _check_wrt(program: Program, loss: str, wrt: list[str]) -> None:
 
 def _plain(ref: ir.Ref) -> tuple[str, ...]:
     return tuple(i.plain_variable for i in ref.indices)
+
+
+def _axes(ref: ir.Ref) -> list[tuple[str, tuple[str, int]]]:
+    """Each variable ``ref`` reads plainly, with the axis (tensor, position) it reads it at."""
+    return [(i.plain_variable, (ref.name, a)) for a, i in enumerate(ref.indices) if i.plain_variable is not None]
 
 
 def _indices(ref: ir.Ref) -> tuple[ir.Index, ...]:
@@ -171,6 +178,14 @@ class _Transform:
                     any(_computed(index) and written & set(index.variables) for r in ir.refs(eq.rhs) for index in r.indices):
                 return True
         return False
+
+    @functools.cached_property
+    def axes(self) -> tuple[set, set]:
+        """The forward program's axes at least as long as their domain's input extent, and those exactly as long
+        (``tlc.gradient.extents``): a read of the one cannot narrow an index another read bounds; a read of the
+        other bounds it as every such read does."""
+        full = full_axes(self.program.equations, self.program.shapes)
+        return full, exact_axes(self.program.equations, self.program.shapes, full)
 
     def cycle_of(self, tensor: str) -> set:
         """The tensors and equations of the recursion ``tensor`` belongs to (empty when none)."""
@@ -371,6 +386,8 @@ class _EquationWalk:
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
         self.made: set[str] = set()
         """Tensors this walk materialised."""
+        self.from_adjoint: set[str] = set()
+        """Tensors this walk made from the left-hand side's adjoint (see ``adjoints``)."""
         self.stretched_made: set[str] = set()
         """Those of them made from a read of a stretched tensor (``L_val_T3[i, k] = T0[l, k, i]``), as long as it."""
         self.ranges: dict[tuple, ir.Ref] = {}
@@ -460,29 +477,35 @@ class _EquationWalk:
         recursion) every read carries, so that the extents narrow the indices in the forward's order (valid
         semantics fix ``x`` before ``d`` in ``I[x - d] F[d]``), a read adding an index of its own through a range tensor
         (below); reads of the recursion itself bound nothing.
-        Otherwise only indices no factor reads from a forward tensor (or a forward value) need one: an adjoint
-        (``L_grad_Y``) can be wider than the forward's range, when ``Y`` has other equations or shares a domain
-        with a wider tensor. A read with an index of its own bounds the others through ``L_grad_Y_range[i] max=
-        R[i, j]^0`` (relations too: ``E(i)^0``)."""
+        Otherwise a read that is not among the factors carries the indices no factor bounds exactly: the left-hand
+        side's, in a tight equation, through ``L_grad_Y`` (which can be wider than the forward's range when ``Y`` has
+        other equations or shares a domain with a wider tensor); and, where the read is at least as long as the
+        domain's input extent, those a factor or an earlier carrier reads from an axis exactly that long
+        (``Transform.axes``). A read that may be shorter carries them all (``R0[0] = 1`` beside ``X1[i]`` in
+        ``L = X1[i] + R0[i]``: ``i`` stops at 1). A read with an index of its own bounds the others through
+        ``L_grad_Y_range[i] max= R[i, j]^0`` (relations too: ``E(i)^0``)."""
         present = set(keep) | {v for e, _ in factors for v in _variables(e)} | set(around)
-        forward = {r.name for r in ir.refs(self.eq.rhs)} | {v.name for v in self.values.values()}
+        read = {r for e, _ in factors for r in ir.refs(e)}
+        full, exact = self.t.axes
+        tight = set()
         if self.tight:
-            forward |= {self.eq.lhs.name, self.t.grad_names.get(self.eq.lhs.name)} | self.made
-        bounded = set() if self.box else \
-            {v for e, _ in factors for r in ir.refs(e) if r.name in forward and not self._stretched(r.name)
-             for v in _index_variables(r)}
+            tight = {v for r in read if r.name in self.adjoints() | {self.eq.lhs.name} for v in _index_variables(r)} & \
+                set(_index_variables(self.eq.lhs))
+        bounded = set() if self.box else tight | {v for r in read for v, axis in _axes(r) if axis in exact}
         carriers = []
         for r in dict.fromkeys(ir.refs(self.eq.rhs)):
             own = tuple(dict.fromkeys(_index_variables(r)))
-            if r.name in self.t.cycle_of(self.eq.lhs.name):
+            if r.name in self.t.cycle_of(self.eq.lhs.name) or (not self.box and r in read):
                 continue
-            if set(own) <= present and (self.box or set(own) - bounded):
+            narrows = set(own) if self.box else \
+                {v for v, axis in _axes(r) if v not in tight and (v not in bounded or axis not in full)}
+            if set(own) <= present and narrows:
                 carriers.append((ir.Power(r, ir.Num(0.0)), False))
-            elif set(own) & present - bounded:
+            elif present & narrows:
                 shared = tuple(v for v in own if v in present)
                 carriers += [(c, False) for c in self._range(r, shared)]
-            if not self.box and not self.t.stretched(r.name):   # else a later read may narrow an index further:
-                bounded |= set(own) & present                   # E(j/2) allows j = 1, E(k, j, n) not
+            if not self.box:      # else a later read may narrow an index further: E(j/2) allows j = 1, E(k, j, n) not
+                bounded |= {v for v, axis in _axes(r) if axis in exact and v in present}
         if any(i.divisor > 1 for i in self.eq.lhs.indices):
             carriers.append((self._windows(), False))
         return list(dict.fromkeys(carriers))      # a read summing nothing carries itself inside a range as well
@@ -559,9 +582,16 @@ class _EquationWalk:
         positions = self._positions(variables)
         self.t.emit(_ref(name, positions, axes), rhs, self.eq)
         self.made.add(name)
+        if any(r.name in self.adjoints() for r in ir.refs(rhs)):
+            self.from_adjoint.add(name)
         if any(self._stretched(r.name) for r in ir.refs(rhs)):
             self.stretched_made.add(name)
         return _ref(name, positions)
+
+    def adjoints(self) -> set[str]:
+        """The left-hand side's adjoint and the tensors this walk made from it: in a tight equation they range over
+        exactly the forward's positions of the left-hand side's indices."""
+        return self.from_adjoint | {self.t.grad_names.get(self.eq.lhs.name)}
 
     def _stretched(self, tensor: str) -> bool:
         """``Transform.stretched`` for a forward tensor, and for a tensor this walk made from a read of one."""
