@@ -245,6 +245,8 @@ def _distinct(rows: np.ndarray, sizes: list[int], sets: SetKernel) -> np.ndarray
 
 def _rows(relation, spec) -> tuple[list[str], np.ndarray]:
     """An atom's bindings: its distinct variables and one C-contiguous int64 row per binding."""
+    if isinstance(relation, Tuples) and all(isinstance(v, str) for v in spec) and len(set(spec)) == len(spec):
+        return list(spec), np.ascontiguousarray(relation.rows(), dtype=np.int64)   # every row, as it is
     table = _atom_table(relation, spec)
     names = list(table.columns)
     rows = np.stack([table.columns[v] for v in names], axis=1) if names else np.zeros((table.length, 0))
@@ -285,7 +287,9 @@ def conjunction(head, shape: tuple[int, ...], atoms, negated=(), joins=(), sets:
                     for v in head], axis=1) if head else np.zeros((len(rows), 0), dtype=np.int64)
     if not head:
         return Tuples.from_rows(out, shape)
-    out = out[np.all((out >= 0) & (out < np.asarray(shape, dtype=np.int64)), axis=1)]
+    if any(isinstance(v, str) and sizes[v] > extent for v, extent in zip(head, shape)) or \
+            any(not isinstance(v, str) and not 0 <= v < extent for v, extent in zip(head, shape)):
+        out = out[np.all((out >= 0) & (out < np.asarray(shape, dtype=np.int64)), axis=1)]
     keys = np.ravel_multi_index(tuple(out.T), shape).astype(np.int64, copy=False) if len(out) else \
         np.zeros(0, dtype=np.int64)
     return Tuples(sets.unique(keys), shape)

@@ -230,17 +230,16 @@ class _Table:
 def _atom_table(relation, spec) -> _Table:
     """The bindings an atom allows: rows of ``relation`` matching its constants and repeated variables."""
     rows = relation.rows() if isinstance(relation, Tuples) else np.argwhere(np.asarray(relation))
-    keep = np.ones(len(rows), dtype=bool)
+    keep = None
     first: dict[str, int] = {}
     for axis, item in enumerate(spec):
-        if isinstance(item, str):
-            if item in first:
-                keep &= rows[:, axis] == rows[:, first[item]]
-            else:
-                first[item] = axis
-        else:
-            keep &= rows[:, axis] == item
-    rows = rows[keep]
+        if isinstance(item, str) and item not in first:
+            first[item] = axis
+            continue
+        match = rows[:, axis] == (rows[:, first[item]] if isinstance(item, str) else item)
+        keep = match if keep is None else keep & match
+    if keep is not None:
+        rows = rows[keep]
     return _Table({v: rows[:, a] for v, a in first.items()}, len(rows))
 
 
