@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tlc
@@ -232,10 +233,25 @@ def test_data_errors():
     for bad in (-1, 1.5, True, None):
         with pytest.raises(dl.DatalogDataError, match="constants|negative"):
             dl.evaluate("p(X) :- q(X).", {"q": [(bad,)]})
+    for bad in ([(1,), (2, 3)], [[1], [-2]], [("a",), (2**63,)], [["a"], [np.int64(2)]]):
+        with pytest.raises(dl.DatalogDataError, match="argument but|negative|constants"):
+            dl.evaluate("p(X) :- q(X).", {"q": bad})
     prog = dl.compile("p(X) :- q(X).")
     with pytest.raises(dl.DatalogDataError, match="unknown predicate 'r'") as info:
         prog(r=[("a",)])
     assert isinstance(info.value, tlc.DataError)
+
+
+def test_facts_as_lists_tuples_names_and_integers_give_one_model():
+    """Facts of names and integers in a list of lists or tuples are taken as they are; other containers go through
+    the checks one by one: the models agree."""
+    program = "r(X, Z) :- e(X, Y), e(Y, Z).\n"
+    plain = [("a", 1), ("b", 2), (1, "c"), (2, "a")]
+    expected = dl.evaluate(program, {"e": plain})["r"]
+    assert expected == {("a", "c"), ("b", "a"), (2, 1)}
+    assert dl.evaluate(program, {"e": [list(row) for row in plain]})["r"] == expected
+    assert dl.evaluate(program, {"e": [plain[0], list(plain[1]), *plain[2:]]})["r"] == expected
+    assert dl.evaluate(program, {"e": set(plain)})["r"] == expected
 
 
 # ----------------------------------------------------------------------------------- results vs the reference

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 
 from tlc.api import Program, Results
-from tlc.driver.rows import is_rows, row_list
+from tlc.driver.rows import is_rows, plain_rows, row_list
 from tlc.driver.source import frontend, load_source
 from tlc.datalog.lints import warn
 from tlc.driver.stored import stored_inputs
@@ -104,6 +104,9 @@ def check_rows(pred: str, rows: Iterable, arity: int | None = None) -> list[tupl
             raise DatalogDataError(err.message, code="unsupported") from None
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
         raise DatalogDataError(f"facts for {pred} must be a list of tuples, not {type(rows).__name__}")
+    plain = plain_rows(rows)
+    if plain is not None and (arity is None or not plain[0] or len(plain[0][0]) == arity):
+        return plain[0]                 # tuples of names and integers >= 0, one arity: nothing to check one by one
     out = []
     for row in rows:
         row = tuple(row) if isinstance(row, (tuple, list)) else (row,)

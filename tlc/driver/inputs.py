@@ -20,7 +20,7 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.analysis.relation_plan import closure_shape
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
-from tlc.driver.rows import integer_rows, is_rows, row_list
+from tlc.driver.rows import integer_rows, is_rows, plain_rows, row_list
 from tlc_runtime.duckdb_relations import StoredTable, StoredTuples
 from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
@@ -102,9 +102,9 @@ def _read_input(program: IRProgram, data: InputData, name: str, value, memory_li
         data.tuples[name] = rows
         return
     if info.relation and is_tuple_data(value):
-        rows = read_tuples(name, value, info.rank, program)
+        rows, named = read_tuples(name, value, info.rank, program)
         data.tuples[name] = rows
-        data.string_axes.update((name, a) for row in rows for a, item in enumerate(row) if isinstance(item, str))
+        data.string_axes.update((name, a) for a in named)
         return
     array = read_array(name, value, info.relation, program, memory_limit)
     check_rank(program, name, array.shape)
@@ -127,8 +127,7 @@ def signature(program: IRProgram, data: InputData, problems: Problems) -> Signat
     for name, rows in data.tuples.items():
         for a in range(program.tensors[name].rank):
             if (name, a) in symbolic:
-                for item in column(rows, a):
-                    symbols.setdefault(item)
+                symbols.update(dict.fromkeys(column(rows, a)))    # new ones in order; known ones stay put
     for stored in data.stored.values():        # in the order of their stored positions: often the same ones
         if stored.symbolic:
             for item in stored.names:
@@ -187,7 +186,7 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
         if isinstance(rows, np.ndarray) and not any((name, a) in symbolic for a in range(len(shape))):
             positions = rows
         else:
-            positions = np.asarray([[position[item] for item in column(rows, a)] if (name, a) in symbolic else
+            positions = np.asarray([list(map(position.__getitem__, column(rows, a))) if (name, a) in symbolic else
                                     column(rows, a) for a in range(len(shape))], dtype=np.int64)
             positions = positions.T.reshape(len(rows), len(shape))
         tuples = rt.Tuples.from_rows(positions, shape)
@@ -290,11 +289,16 @@ def is_tuple_data(value) -> bool:
         return False
 
 
-def read_tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
-    """The tuples of relation ``name``, each checked: ``rank`` items, names or non-negative integers."""
+def read_tuples(name: str, value, rank: int, program: IRProgram) -> tuple[list[tuple], set[int]]:
+    """The tuples of relation ``name``, each checked: ``rank`` items, names or non-negative integers; and the
+    positions (axes) where some tuple holds a name."""
     span = program.tensors[name].first_use.span
     if is_rows(value):
         value = row_list(name, value, rank, span)
+    plain = plain_rows(value)
+    if plain is not None and (not plain[0] or len(plain[0][0]) == rank):
+        rows, kinds = plain
+        return rows, {a for a, types in enumerate(kinds) if str in types}
     rows = []
     try:
         for row in value:
@@ -319,7 +323,7 @@ def read_tuples(name: str, value, rank: int, program: IRProgram) -> list[tuple]:
                 raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
                                 f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
         out.append(tuple(clean))
-    return out
+    return out, {a for a in range(rank) if any(isinstance(row[a], str) for row in out)}
 
 
 def _short(value, limit: int = 60) -> str:

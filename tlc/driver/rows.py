@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from tlc.errors import DataError
@@ -65,3 +67,33 @@ def row_list(name: str, value, rank: int | None, span=None) -> list[tuple]:
     if isinstance(data, np.ndarray):
         data = data.tolist()
     return [tuple(row) if isinstance(row, (tuple, list)) else (row,) for row in data]
+
+
+def plain_rows(rows) -> tuple[list[tuple], list[set[type]]] | None:
+    """``rows``, a list of tuples or lists of ``str`` and ``int`` in [0, 2^63) (exactly those types, so no ``bool``)
+    all as long as the first, as a new list of tuples, with the set of types in each column; None for anything
+    else (the caller then checks row by row, for its message)."""
+    if type(rows) is not list or not set(map(type, rows)) <= {tuple, list}:
+        return None
+    rows = list(map(tuple, rows))
+    kinds = plain_columns(rows)
+    return None if kinds is None else (rows, kinds)
+
+
+def plain_columns(rows: list[tuple]) -> list[set[type]] | None:
+    """For a list of equally long tuples of ``str`` and ``int`` in [0, 2^63), the set of types in each column; None
+    for anything else."""
+    if len(set(map(len, rows))) > 1:
+        return None
+    types = []
+    for a in range(len(rows[0]) if rows else 0):
+        kinds = set(map(type, map(operator.itemgetter(a), rows)))
+        if not kinds <= {str, int}:
+            return None
+        if int in kinds:
+            numbers = [row[a] for row in rows if type(row[a]) is int]
+            if min(numbers) < 0 or max(numbers) > 2**63 - 1:
+                return None
+        types.append(kinds)
+    return types
+
