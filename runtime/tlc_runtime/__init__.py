@@ -11,10 +11,11 @@ from tlc_runtime.progress import SemiNaiveProgress
 from tlc_runtime.relation import PRINT_THRESHOLD, Relation
 from tlc_runtime.semiring import Weights
 from tlc_runtime.sliced import contract_sliced
+from tlc_runtime.symbols import symbol_table
 from tlc_runtime.sparse import Tuples
 from tlc_runtime.workspace import Workspace, into
 
 __all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
            "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "merged", "negate", "owned", "relu", "round_limit",
            "scatter",
-           "sig", "softmax", "step", "window"]
+           "sig", "symbol_table", "softmax", "step", "window"]

@@ -23,6 +23,7 @@ from tlc_runtime.attention import AttentionReport, attention as numpy_attention
 from tlc_runtime.errors import RuntimeFailure
 from tlc_runtime.fixpoint import Fixpoint as NumpyFixpoint
 from tlc_runtime.progress import SemiNaiveProgress  # noqa: F401 - emitted relational strata call rt.SemiNaiveProgress
+from tlc_runtime.symbols import symbol_table  # noqa: F401 - emitted modules with many named constants call it
 
 LNORM_EPS = numpy_ops.LNORM_EPS
 

@@ -23,6 +23,8 @@ import keyword
 import math
 import re
 
+from tlc_runtime.symbols import compact
+
 MODULE_GLOBALS = frozenset({
     "np", "rt", "rs", "rdb", "th", "tl", "triton", "native", "contract", "math", "run", "inputs", "SYMBOLS", "KERNELS",
     "da", "CHUNKS", "nj", "sr", "semiring_native", "counting", "WORKSPACE", "bs", "bitset_native",
@@ -87,6 +89,13 @@ def literal(value) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def symbols_code(symbols: tuple) -> str:
+    """Python source for a symbol table: a tuple literal, or for a large one ``rt.symbol_table`` of its JSON text
+    (``tlc_runtime.symbols``), which compiles in a fraction of the time."""
+    text = compact(symbols)
+    return literal(symbols) if text is None else f"rt.symbol_table({literal(text)})"
 
 
 def one_line(text: str) -> str:

@@ -21,7 +21,7 @@ from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_
 from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, has_attention
 from tlc.backends.shared.constants import candidate, reads_only
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
-                                         literal, numeric_copy)
+                                         literal, numeric_copy, symbols_code)
 from tlc.backends.shared.relational import emit_relational
 from tlc.backends.shared.semiring import (COUNTING_IMPORT, IMPORT as SEMIRING_IMPORT, emit_counting, emit_semiring,
                                          entries_only)
@@ -168,7 +168,7 @@ class ScheduleEmitter:
                   *([COUNTING_IMPORT] if any(p.semiring and p.semiring.fold == "sum" for p in self.plan.strata)
                     else []),
                   *([DUCKDB_IMPORT] if duckdb else []),
-                  *self.IMPORTS, *self.tables(), "", f"SYMBOLS = {literal(self.symbols)}",
+                  *self.IMPORTS, *self.tables(), "", f"SYMBOLS = {symbols_code(self.symbols)}",
                   *([f"WORKSPACE = rt.Workspace({literal(self.scratched)})  # scratch arrays, made once per thread"]
                     if self.scratched else []), "", "",
                   *self.definitions(),
