@@ -105,8 +105,8 @@ def check_rows(pred: str, rows: Iterable, arity: int | None = None) -> list[tupl
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
         raise DatalogDataError(f"facts for {pred} must be a list of tuples, not {type(rows).__name__}")
     plain = plain_rows(rows)
-    if plain is not None and (arity is None or not plain[0] or len(plain[0][0]) == arity):
-        return plain[0]                 # tuples of names and integers >= 0, one arity: nothing to check one by one
+    if plain is not None and (arity is None or not plain or len(plain[0]) == arity):
+        return plain                 # tuples of names and integers >= 0, one arity: nothing to check one by one
     out = []
     for row in rows:
         row = tuple(row) if isinstance(row, (tuple, list)) else (row,)

@@ -12,7 +12,9 @@ import functools
 import itertools
 import math
 import numbers
+import operator
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,9 +188,11 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
         if isinstance(rows, np.ndarray) and not any((name, a) in symbolic for a in range(len(shape))):
             positions = rows
         else:
-            positions = np.asarray([list(map(position.__getitem__, column(rows, a))) if (name, a) in symbolic else
-                                    column(rows, a) for a in range(len(shape))], dtype=np.int64)
-            positions = positions.T.reshape(len(rows), len(shape))
+            positions = np.empty((len(rows), len(shape)), dtype=np.int64)
+            for a in range(len(shape)):
+                items = column(rows, a)
+                positions[:, a] = np.fromiter(map(position.__getitem__, items) if (name, a) in symbolic else items,
+                                              dtype=np.int64, count=len(rows))
         tuples = rt.Tuples.from_rows(positions, shape)
         prepared[name] = tuples if storage.get(name) == "sparse" else np.asarray(tuples)
     for name, stored in data.stored.items():
@@ -197,9 +201,9 @@ def prepare(data: InputData, symbols: tuple, symbolic: frozenset, extents: dict,
     return prepared
 
 
-def column(rows: list[tuple] | np.ndarray, a: int) -> list:
+def column(rows: list[tuple] | np.ndarray, a: int) -> Iterable:
     """Item ``a`` of every tuple (``InputData.tuples``' rows), as Python values."""
-    return rows[:, a].tolist() if isinstance(rows, np.ndarray) else [row[a] for row in rows]
+    return rows[:, a].tolist() if isinstance(rows, np.ndarray) else map(operator.itemgetter(a), rows)
 
 
 def _extent(rows: list[tuple] | np.ndarray, a: int) -> int:
@@ -296,9 +300,8 @@ def read_tuples(name: str, value, rank: int, program: IRProgram) -> tuple[list[t
     if is_rows(value):
         value = row_list(name, value, rank, span)
     plain = plain_rows(value)
-    if plain is not None and (not plain[0] or len(plain[0][0]) == rank):
-        rows, kinds = plain
-        return rows, {a for a, types in enumerate(kinds) if str in types}
+    if plain is not None and (not plain or len(plain[0]) == rank):
+        return plain, {a for a, types in enumerate(plain.kinds) if str in types}
     rows = []
     try:
         for row in value:

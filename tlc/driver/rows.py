@@ -69,15 +69,24 @@ def row_list(name: str, value, rank: int | None, span=None) -> list[tuple]:
     return [tuple(row) if isinstance(row, (tuple, list)) else (row,) for row in data]
 
 
-def plain_rows(rows) -> tuple[list[tuple], list[set[type]]] | None:
+class PlainRows(list):
+    """Tuples ``plain_rows`` checked, with the set of types in each column (``kinds``): read again, they are not
+    checked again."""
+
+    __slots__ = ("kinds",)
+
+
+def plain_rows(rows) -> PlainRows | None:
     """``rows``, a list of tuples or lists of ``str`` and ``int`` in [0, 2^63) (exactly those types, so no ``bool``)
-    all as long as the first, as a new list of tuples, with the set of types in each column; None for anything
-    else (the caller then checks row by row, for its message)."""
+    all as long as the first, as a new list of tuples knowing its columns' types; None for anything else (the
+    caller then checks row by row, for its message)."""
+    if type(rows) is PlainRows:
+        return rows
     if type(rows) is not list or not set(map(type, rows)) <= {tuple, list}:
         return None
-    rows = list(map(tuple, rows))
-    kinds = plain_columns(rows)
-    return None if kinds is None else (rows, kinds)
+    plain = PlainRows(map(tuple, rows))
+    plain.kinds = plain_columns(plain)
+    return None if plain.kinds is None else plain
 
 
 def plain_columns(rows: list[tuple]) -> list[set[type]] | None:
