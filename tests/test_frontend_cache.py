@@ -1,0 +1,65 @@
+"""The front end keeps the programs it parsed, lowered and checked (``tlc.driver.source.frontend``): the same text
+and file name give the same immutable program, anything else that reaches it misses, outputs and tolerance are
+applied afresh, and failures and warnings are not kept."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tlc
+from tlc.driver import source
+from tlc.errors import TlcError, TlcWarning
+
+PROGRAM = "Path(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"
+
+
+def test_the_same_text_and_file_give_the_same_program():
+    first = source.frontend(PROGRAM)
+    assert source.frontend(PROGRAM) is first
+    assert source.frontend(PROGRAM, "a.tl") is source.frontend(PROGRAM, "a.tl")
+
+
+def test_a_different_text_or_file_misses():
+    base = source.frontend(PROGRAM)
+    spaced = source.frontend(PROGRAM.replace("Edge(y, z)", "Edge(y,  z)"))
+    assert spaced is not base and spaced.equations[1].span.end_column == base.equations[1].span.end_column + 1
+    named = source.frontend(PROGRAM, "graph.tl")
+    assert named is not base and named.filename == "graph.tl" and base.filename is None
+
+
+def test_outputs_and_tolerance_are_applied_to_each_compile():
+    text = "A[i] = X[i] + 1\nB[i] = A[i] * 2\n"
+    whole = source.frontend(text)
+    only_b = source.frontend(text, outputs=["B"])
+    tolerant = source.frontend(text, tolerance=1e-3)
+    assert whole.outputs is None and only_b.outputs == frozenset({"B"}) and tolerant.tolerance == 1e-3
+    assert source.frontend(text) is whole and whole.outputs is None and whole.tolerance is None
+    x = np.arange(3.0)
+    assert set(tlc.compile(text, outputs=["B"])(X=x)) == {"B"}
+    assert set(tlc.compile(text)(X=x)) == {"A", "B"}
+
+
+def test_a_failure_is_raised_by_every_compile():
+    text = "A[i] = B[i]\nA[i] max= C[i]\n"
+    for _ in range(2):
+        with pytest.raises(TlcError, match="defined with 'max='"):
+            source.frontend(text)
+
+
+def test_warnings_are_issued_by_every_compile():
+    text = "H[i] = W[i,j] X[j]\nY[i] = relu(Hh[i])\n"
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tlc.compile(text)
+        assert [str(w.message).split(" warning: ")[1][:27] for w in caught if isinstance(w.message, TlcWarning)] \
+            == ["Hh is read but never define"]
+
+
+def test_the_cache_is_bounded():
+    for k in range(source.FRONTEND_CACHE + 5):
+        source.frontend(f"Y[i] = X[i] + {k}\n")
+    assert source._statically_checked.cache_info().currsize == source.FRONTEND_CACHE
