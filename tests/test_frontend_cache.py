@@ -1,13 +1,16 @@
 """The front end keeps the programs it parsed, lowered and checked (``tlc.driver.source.frontend``): the same text
 and file name give the same immutable program, anything else that reaches it misses, outputs and tolerance are
-applied afresh, and failures and warnings are not kept."""
+applied afresh (one program per request), and failures and warnings are not kept. Kept with a program: its lint
+warnings (issued again by each compile) and the program each optimisation level makes of it."""
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
 import pytest
+from spying import record_calls
 
 import tlc
 from tlc.driver import source
@@ -36,6 +39,7 @@ def test_outputs_and_tolerance_are_applied_to_each_compile():
     only_b = source.frontend(text, outputs=["B"])
     tolerant = source.frontend(text, tolerance=1e-3)
     assert whole.outputs is None and only_b.outputs == frozenset({"B"}) and tolerant.tolerance == 1e-3
+    assert source.frontend(text, outputs=("B",)) is only_b and source.frontend(text, outputs="A") is not only_b
     assert source.frontend(text) is whole and whole.outputs is None and whole.tolerance is None
     x = np.arange(3.0)
     assert set(tlc.compile(text, outputs=["B"])(X=x)) == {"B"}
@@ -63,3 +67,26 @@ def test_the_cache_is_bounded():
     for k in range(source.FRONTEND_CACHE + 5):
         source.frontend(f"Y[i] = X[i] + {k}\n")
     assert source._statically_checked.cache_info().currsize == source.FRONTEND_CACHE
+
+
+def test_the_optimised_program_is_kept_per_level_and_printing_runs_again():
+    from tlc.passes.manager import PassManager
+    text = "A[i] = X[i] + 1\nB[i] = A[i] * 2\n"
+    first = tlc.compile(text, outputs=["B"])
+    assert tlc.compile(text, outputs=["B"]).ir is first.ir
+    assert tlc.compile(text, opt_level=0, outputs=["B"]).ir is not first.ir
+    assert len(tlc.compile(text, opt_level=0, outputs=["B"]).ir.equations) == 2
+    out = io.StringIO()
+    tlc.compile(text, outputs=["B"], passes=PassManager(2, print_all=True, out=out))
+    once = out.getvalue()
+    tlc.compile(text, outputs=["B"], passes=PassManager(2, print_all=True, out=out))
+    assert "# IR after " in once and out.getvalue() == once + once
+
+
+def test_lint_runs_once_per_program(monkeypatch):
+    calls = record_calls(monkeypatch, source, "lint", lambda args, result: args[0])
+    text = "H[i] = W[i,j] X[j]\nY[i] = relu(Hh[i]) + 0.5\n"
+    for _ in range(3):
+        with pytest.warns(TlcWarning, match="Hh is read but never defined"):
+            tlc.compile(text)
+    assert len(calls) == 1

@@ -107,7 +107,11 @@ def checked(program: IRProgram, outputs=None, tolerance: float | None = None) ->
     outputs, tolerance = _check_outputs(program, outputs), _check_tolerance(tolerance)
     if outputs == program.outputs and tolerance == program.tolerance:
         return program
-    return replace(program, outputs=outputs, tolerance=tolerance)
+    key = (checked, outputs, tolerance)      # one program per request: what is kept with it is kept once
+    found = program.analyses.get(key)
+    if found is None:
+        found = program.analyses[key] = replace(program, outputs=outputs, tolerance=tolerance)
+    return found
 
 
 def input_names(program: IRProgram) -> list[str]:
@@ -118,7 +122,10 @@ def input_names(program: IRProgram) -> list[str]:
 def warn(program: IRProgram, stacklevel: int = 1) -> None:
     """Issue the program's lint warnings (``TlcWarning``) through the ``warnings`` module, attributed to the
     caller ``stacklevel`` frames up."""
-    for warning in lint(program):
+    found = program.analyses.get(lint)
+    if found is None:       # kept with the program (immutable): each compile of it issues the same warnings
+        found = program.analyses[lint] = tuple(lint(program))
+    for warning in found:
         warnings.warn(warning, stacklevel=stacklevel + 1)
 
 
