@@ -90,3 +90,20 @@ def test_lint_runs_once_per_program(monkeypatch):
         with pytest.warns(TlcWarning, match="Hh is read but never defined"):
             tlc.compile(text)
     assert len(calls) == 1
+
+
+def test_a_pass_manager_subclass_runs_its_passes_every_time():
+    from tlc.passes.manager import PassManager
+
+    class Counting(PassManager):
+        ran = 0
+
+        def apply(self, name, run, program):
+            Counting.ran += 1
+            return super().apply(name, run, program)
+    text = "# counted\nA[i] = X[i] + 1\nB[i] = A[i] * 2\n"
+    tlc.compile(text)
+    tlc.compile(text, passes=Counting())
+    once = Counting.ran
+    tlc.compile(text, passes=Counting())
+    assert once > 0 and Counting.ran == 2 * once

@@ -42,8 +42,9 @@ class PassManager:
     def run(self, program: Program) -> Program:
         """Apply every pass of the pipeline in order and return the optimised program (kept with ``program``, which
         is immutable, for the next compile of it at this level: the passes are functions of the program alone;
-        not when the manager verifies or prints between passes, whose output each run must show)."""
-        hooked = self.verify_each or self.print_all or self.print_after
+        not when the manager verifies or prints between passes, whose output each run must show, nor for a subclass,
+        which may run other passes)."""
+        hooked = self.verify_each or self.print_all or self.print_after or type(self) is not PassManager
         key = (PassManager.run, self.opt_level)
         optimised = None if hooked else program.analyses.get(key)
         if optimised is None:
