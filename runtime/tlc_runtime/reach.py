@@ -86,7 +86,7 @@ def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
         return 0.0
     edges = edge_csr(matrix)
     indptr = np.concatenate([edges.indptr, np.full(n - edges.shape[0], edges.indptr[-1])])
-    sources = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(np.int64))
+    sources = spaced(n, min(samples, n))
     found = None
     if "scipy.sparse.csgraph" not in sys.modules:
         levels = min(SHALLOW_LEVELS, len(sources) * (n + edges.nnz) // max(1, edges.nnz))
@@ -94,6 +94,16 @@ def mean_reach(matrix, samples: int = REACH_SAMPLES) -> float:
     if found is None:
         found = _deep_reach(indptr, edges.indices, n, sources)
     return found / len(sources)
+
+
+def spaced(n: int, count: int) -> np.ndarray:
+    """The distinct nodes of ``count`` evenly spaced over ``0 .. n-1`` (``count >= 1``), first and last included:
+    ``np.unique(np.linspace(0, n - 1, count).astype(np.int64))`` to the bit (linspace's ``k * step`` is the same
+    double product here, and truncation the same floor), without its 25 us of array calls."""
+    if count == 1:
+        return np.zeros(1, dtype=np.int64)
+    step = (n - 1) / (count - 1)
+    return np.array(list(dict.fromkeys([int(k * step) for k in range(count - 1)] + [n - 1])), dtype=np.int64)
 
 
 SHALLOW_LEVELS = 64

@@ -211,3 +211,19 @@ def test_a_forced_closure_over_its_budget_falls_back_to_the_traversal_and_says_s
     stratum = native_plan(20_000, 20_000, 1.0, force="closure")
     assert stratum.strategy == "sparse" and stratum.closure is not None
     assert stratum.reason == f"closure forced but infeasible over {CLOSURE_BUDGET:.3g} elements"
+
+
+def test_each_equation_s_rule_and_each_stratum_s_closure_shape_are_worked_out_once(monkeypatch):
+    """The reach sampling, the planner and the emitter ask about the same equations and strata several times a
+    call; ``program.analyses`` keeps the answers (one computation per equation and stratum per program)."""
+    from spying import record_calls
+    from tlc.analysis import relation_plan
+    import scipy.sparse as sp
+    rules = record_calls(monkeypatch, relation_plan, "_rule_of", lambda args, result: args[0])
+    shapes = record_calls(monkeypatch, relation_plan, "_closure_shape", lambda args, result: args[1])
+    text = "# asked once\nPath(x, y) = Edge(x, y)\nPath(x, z) = Path(x, y) Edge(y, z)\n"   # a text of its own: a
+    program = tlc.compile(text, relations="closure")                 # program compiled before keeps its answers
+    edges = sp.csr_matrix(np.eye(5, k=1, dtype=np.float32))
+    assert len(program(Edge=edges)["Path"]) == 10
+    assert sorted(id(eq) for eq in rules) == sorted({id(eq) for eq in rules}) and len(rules) == 2
+    assert len(shapes) == 1

@@ -102,3 +102,16 @@ def test_data_of_the_wrong_rank_is_a_located_error():
 def test_too_many_positions_for_64_bits_is_refused():
     with pytest.raises(DataError, match="too large for 64-bit positions"):
         shapes_of("C[i, j, k] = A[i] B[j] D[k]\n", A=(2**22,), B=(2**22,), D=(2**22,))
+
+
+def test_each_equation_s_structure_is_walked_once_per_program():
+    """Each call with new shapes infers them again; the equations' index structure (what the inference walks each
+    equation for) is kept with the program, and the ranges still follow each call's extents."""
+    from tlc.analysis.shapes import _Inference
+    program = frontend("# walked once\nY[i] = A[i, j] X[j]\nZ[i] = Y[i + 1]\n")
+    strata = stratify(program)
+    small = infer_shapes(program, strata, {"A": (3, 4), "X": (4,)}, {}, set(), 0)
+    kept = dict(program.analyses[_Inference._structure])
+    large = infer_shapes(program, strata, {"A": (5, 6), "X": (6,)}, {}, set(), 0)
+    assert all(program.analyses[_Inference._structure][k] is kept[k] for k in (0, 1)) and len(kept) == 2
+    assert small.ranges[1] == {"i": (0, 2)} and large.ranges[1] == {"i": (0, 4)}

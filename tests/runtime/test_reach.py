@@ -132,3 +132,15 @@ def test_a_closure_of_a_shallow_graph_does_not_import_scipy_csgraph(closure_by_p
     assert out[1] == "False"
     want = closure_by_powers(sp.random(200, 200, 0.01, format="csr", random_state=1).toarray() != 0)
     assert int(out[0]) == np.count_nonzero(want)
+
+
+def test_sampled_sources_are_numpy_s_evenly_spaced_nodes():
+    """``spaced`` (mean_reach's sources) is ``np.unique(np.linspace(...).astype(np.int64))`` to the bit, so the
+    sampled reach, and the plan it decides, did not change when it stopped calling them."""
+    rng = np.random.default_rng(5)
+    sizes = [*range(1, 300), *rng.integers(1, 10**12, 300).tolist(), 2**53 - 1]
+    for n in sizes:
+        for count in {1, 2, 3, min(n, 63), min(n, 64), int(rng.integers(1, min(n, 64) + 1))}:
+            expected = np.unique(np.linspace(0, n - 1, count).astype(np.int64))
+            found = reach.spaced(n, count)
+            assert found.dtype == np.int64 and np.array_equal(found, expected), (n, count)

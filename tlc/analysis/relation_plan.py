@@ -251,7 +251,16 @@ def _plain(ref: ir.Ref, program: Program) -> bool:
 
 
 def rule_of(eq: ir.Equation, program: Program) -> Rule | None:
-    """The equation as a Datalog rule, or None when it is not one."""
+    """The equation as a Datalog rule, or None when it is not one (kept in ``program.analyses`` per equation: the
+    planner, the reach sampling and the emitters ask about each equation several times a call)."""
+    known = program.analyses.setdefault(rule_of, {})
+    found = known.get(id(eq))
+    if found is None or found[0] is not eq:     # the equation kept too: an id alone may be reused
+        found = known[id(eq)] = (eq, _rule_of(eq, program))
+    return found[1]
+
+
+def _rule_of(eq: ir.Equation, program: Program) -> Rule | None:
     if not _plain(eq.lhs, program) or eq.aggregator not in (ir.Aggregator.SUM, ir.Aggregator.ADD):
         return None
     if eq.fact:
@@ -277,7 +286,16 @@ def _vars(ref: ir.Ref) -> tuple:
 
 
 def closure_shape(program: Program, stratum: Stratum) -> Closure | None:
-    """The closure shape of a one-relation recursive stratum with one binary recursive rule, else None."""
+    """The closure shape of a one-relation recursive stratum with one binary recursive rule, else None (kept in
+    ``program.analyses`` per stratum)."""
+    known = program.analyses.setdefault(closure_shape, {})
+    key = stratum.tensors, stratum.equations        # all it reads of the stratum (a recurrence is not hashable)
+    if key not in known:
+        known[key] = _closure_shape(program, stratum)
+    return known[key]
+
+
+def _closure_shape(program: Program, stratum: Stratum) -> Closure | None:
     if len(stratum.tensors) != 1:
         return None
     (name,) = stratum.tensors

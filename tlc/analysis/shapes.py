@@ -59,7 +59,7 @@ class _Inference:
         self.symbolic = symbolic
         self.n_symbols = n_symbols
         self.ranges: dict[int, dict[str, Range]] = {}
-        self._structures: dict[int, tuple] = {}
+        self._structures: dict[int, tuple] = program.analyses.setdefault(_Inference._structure, {})
         self.soft: set[tuple[int, int, int]] = set()
         """(equation, read number, axis) of recursive reads that bound their index only as a last resort."""
 
@@ -71,7 +71,8 @@ class _Inference:
 
     def _structure(self, k: int) -> tuple[tuple[str, ...], tuple[tuple[int, str, int, ir.Index], ...]]:
         """Equation ``k``'s index variables (distinct, in order) and its reads' indices of variables as (read number,
-        tensor, axis, index): what ``equation_ranges`` walks the equation for, once per equation."""
+        tensor, axis, index): what ``equation_ranges`` walks the equation for, once per equation of the program
+        (kept in ``program.analyses``: every call with new shapes asks again)."""
         found = self._structures.get(k)
         if found is None:
             eq = self.program.equations[k]

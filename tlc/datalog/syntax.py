@@ -14,12 +14,12 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from lark import Lark, Token, v_args
-from lark.exceptions import UnexpectedInput, VisitError
-from lark.visitors import Transformer_NonRecursive
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput
 
 from tlc.datalog.errors import DatalogSyntaxError
 from tlc.errors import Span
+from tlc.frontend import lalr, reductions
 from tlc.frontend.lark_errors import describe, error_span, token_span
 from tlc.frontend.parser_cache import cached_lark
 
@@ -220,12 +220,6 @@ class IODirective(Node):
 Directive = Declaration | TypeDef | IODirective
 
 
-def _meta_span(meta) -> Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
-
-
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
 
 
@@ -243,94 +237,110 @@ def _unescape(body: str, quote: str) -> str:
     return "".join(out)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
-    """Builds the AST; method names follow the grammar's aliases."""
+class _ToAst:
+    """Builds the AST as the parser reduces (``tlc.frontend.reductions``); method names follow the grammar's
+    aliases, each taking the node's span and its children's values."""
 
-    def start(self, meta, items):
+    def start(self, span, items):
         return tuple(items)
 
-    def rule(self, meta, items):
-        return Clause("rule", items[0], items[1], span=_meta_span(meta))
+    def rule(self, span, items):
+        return Clause("rule", items[0], items[1], span=span)
 
-    def fact(self, meta, items):
-        return Clause("fact", items[0], span=_meta_span(meta))
+    def fact(self, span, items):
+        return Clause("fact", items[0], span=span)
 
-    def query(self, meta, items):
-        return Clause("query", items[0], span=_meta_span(meta))
+    def query(self, span, items):
+        return Clause("query", items[0], span=span)
 
-    def body(self, meta, items):
+    def body(self, span, items):
         return tuple(items)
 
-    def positive(self, meta, items):
-        return Literal(items[0], False, span=_meta_span(meta))
+    def positive(self, span, items):
+        return Literal(items[0], False, span=span)
 
-    def negative(self, meta, items):
-        return Literal(items[1], True, span=_meta_span(meta))
+    def negative(self, span, items):
+        return Literal(items[1], True, span=span)
 
-    def comparison(self, meta, items):
+    def comparison(self, span, items):
         left, op, right = items
-        return Comparison(str(op), left, right, span=_meta_span(meta))
+        return Comparison(str(op), left, right, span=span)
 
-    def atom(self, meta, items):
+    def atom(self, span, items):
         name, *args = items
         args = tuple(a for a in args if a is not None)
-        return Atom(str(name), args, token_span(name), span=_meta_span(meta))
+        return Atom(str(name), args, token_span(name), span=span)
 
-    def proposition(self, meta, items):
+    def proposition(self, span, items):
         return Atom(str(items[0]), (), token_span(items[0]), span=token_span(items[0]))
 
-    def declaration(self, meta, items):
+    def declaration(self, span, items):
         names, *rest = items[1:]
         attributes = tuple(a for a in rest if isinstance(a, Attribute))
         qualifiers = tuple(str(q) for q in rest if isinstance(q, Token))
-        return Declaration(names, attributes, qualifiers, span=_meta_span(meta))
+        return Declaration(names, attributes, qualifiers, span=span)
 
-    def typedef(self, meta, items):
-        return TypeDef(str(items[1]), tuple(str(t) for t in items[3:]), span=_meta_span(meta))
+    def typedef(self, span, items):
+        return TypeDef(str(items[1]), tuple(str(t) for t in items[3:]), span=span)
 
-    def io(self, meta, items):
+    def io(self, span, items):
         params = tuple(p for p in items[2:] if p is not None)
-        return IODirective(str(items[0])[1:], items[1], params, span=_meta_span(meta))
+        return IODirective(str(items[0])[1:], items[1], params, span=span)
 
-    def names(self, meta, items):
+    def names(self, span, items):
         return tuple(str(n) for n in items)
 
-    def attribute(self, meta, items):
-        return Attribute(str(items[0]), str(items[1]), span=_meta_span(meta))
+    def attribute(self, span, items):
+        return Attribute(str(items[0]), str(items[1]), span=span)
 
-    def parameter(self, meta, items):
+    def parameter(self, span, items):
         key, value = items
         value = _unescape(str(value)[1:-1], str(value)[0]) if value.type == "STRING" else str(value)
         return str(key), value
 
     def _arith(op):  # noqa: N805 - a method factory used only in this class body
-        def build(self, meta, items):
-            return Arith(op, items[0], items[1], span=_meta_span(meta))
+        def build(self, span, items):
+            return Arith(op, items[0], items[1], span=span)
         return build
 
     add, sub, mul, div = _arith("+"), _arith("-"), _arith("*"), _arith("/")
 
-    def negate(self, meta, items):
-        return Negate(items[0], span=_meta_span(meta))
+    def negate(self, span, items):
+        return Negate(items[0], span=span)
 
-    def ident(self, meta, items):
+    def ident(self, span, items):
         return Ident(str(items[0]), span=token_span(items[0]))
 
-    def string(self, meta, items):
+    def string(self, span, items):
         text = str(items[0])
         return Str(_unescape(text[1:-1], text[0]), span=token_span(items[0]))
 
-    def int(self, meta, items):
+    def int(self, span, items):
         return Int(int(str(items[0])), span=token_span(items[0]))
 
-    def float(self, meta, items):
+    def float(self, span, items):
         return Float(str(items[0]), span=token_span(items[0]))
 
 
 @functools.cache
 def _parser() -> Lark:
-    return cached_lark(GRAMMAR, lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+    """The Datalog parser, returning the AST: ``_ToAst`` builds it as the parser reduces."""
+    parser = cached_lark(GRAMMAR, lexer="contextual", maybe_placeholders=True)
+    reductions.install(parser, _ToAst())
+    return parser
+
+
+@functools.cache
+def _driver() -> lalr.Driver:
+    """The fast parse of the Datalog grammar (``tlc.frontend.lalr``), building the AST as ``_parser`` does."""
+    return lalr.Driver(_parser(), *reductions.callbacks(_parser(), _ToAst()))
+
+
+def _parse(text: str) -> tuple[Clause | Directive, ...]:
+    try:
+        return _driver().parse(text).value
+    except lalr.Rejected:       # a syntax error: Lark's parse raises it as Lark reports it
+        return _parser().parse(text).value
 
 
 def _describe(err: UnexpectedInput, text: str) -> str:
@@ -346,11 +356,9 @@ def _describe(err: UnexpectedInput, text: str) -> str:
 def parse(text: str, filename: str | None = None) -> tuple[Clause | Directive, ...]:
     """Parse Datalog text into clauses and directives; raises a located ``DatalogSyntaxError`` on bad input."""
     try:
-        return _ToAst().transform(_parser().parse(text))
+        return _parse(text)
     except UnexpectedInput as err:
         raise DatalogSyntaxError(_describe(err, text), error_span(err, text, ("%", "//")), filename=filename,
                                  source=text) from None
-    except (RecursionError, VisitError) as err:
-        if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):
-            raise
+    except RecursionError:
         raise DatalogSyntaxError("terms nested too deeply", None, filename=filename, source=text) from None

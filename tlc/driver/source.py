@@ -3,6 +3,7 @@ need no data (aggregators, safety, virtual axes, strata, requested outputs)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -52,10 +53,26 @@ def frontend(source: str, filename: str | None = None, outputs=None, tolerance: 
     """Parse, lower and check a program (everything that needs no data); ``outputs`` names the tensors
     wanted as results (default: every defined tensor), ``tolerance`` the error allowed in approximations.
     Raises every independent error found as one."""
+    return checked(_statically_checked(source, filename), outputs, tolerance)
+
+
+FRONTEND_CACHE = 32
+"""Programs kept parsed, lowered and checked by ``frontend``, the most recently compiled first."""
+
+
+@functools.lru_cache(maxsize=FRONTEND_CACHE)
+def _statically_checked(source: str, filename: str | None) -> IRProgram:
+    """The program of ``source`` parsed, lowered and checked (every check that needs no data), kept for a compile
+    of the same text again (a script compiling its program per call: parsing, lowering and these checks were about
+    0.3 ms of a small program's 1.2 ms compile and call). Correct to share: the result depends on nothing but the
+    text and the file name (spans and messages name the file; no option, environment variable or global state
+    reaches the parser, the lowering or these checks), the IR is immutable (frozen nodes; ``Program.analyses``
+    only keeps what is computed from the program itself), and a failure is not kept (each compile raises it
+    afresh; lint warnings are issued by each compile)."""
     program = lowered(source, filename)
     problems, _ = static_problems(program)
     raise_located(problems, program)
-    return checked(program, outputs, tolerance)
+    return program
 
 
 def lowered(source: str, filename: str | None = None) -> IRProgram:
@@ -90,7 +107,11 @@ def checked(program: IRProgram, outputs=None, tolerance: float | None = None) ->
     outputs, tolerance = _check_outputs(program, outputs), _check_tolerance(tolerance)
     if outputs == program.outputs and tolerance == program.tolerance:
         return program
-    return replace(program, outputs=outputs, tolerance=tolerance)
+    key = (checked, outputs, tolerance)      # one program per request: what is kept with it is kept once
+    found = program.analyses.get(key)
+    if found is None:
+        found = program.analyses[key] = replace(program, outputs=outputs, tolerance=tolerance)
+    return found
 
 
 def input_names(program: IRProgram) -> list[str]:
@@ -101,7 +122,10 @@ def input_names(program: IRProgram) -> list[str]:
 def warn(program: IRProgram, stacklevel: int = 1) -> None:
     """Issue the program's lint warnings (``TlcWarning``) through the ``warnings`` module, attributed to the
     caller ``stacklevel`` frames up."""
-    for warning in lint(program):
+    found = program.analyses.get(lint)
+    if found is None:       # kept with the program (immutable): each compile of it issues the same warnings
+        found = program.analyses[lint] = tuple(lint(program))
+    for warning in found:
         warnings.warn(warning, stacklevel=stacklevel + 1)
 
 

@@ -12,7 +12,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from tlc.errors import Span, TlcError, gather
-from tlc.frontend import ast, recovery, reductions
+from tlc.frontend import ast, lalr, recovery, reductions
 from tlc.frontend.lark_errors import describe, error_span, token_span
 from tlc.frontend.parser_cache import cached_lark
 
@@ -206,9 +206,18 @@ def parse(source: str, filename: str | None = None) -> ast.Module:
     raise gather(errors)
 
 
+@functools.cache
+def _driver() -> lalr.Driver:
+    """The fast parse of the Tensor Logic grammar (``tlc.frontend.lalr``), building the AST as ``_parser`` does."""
+    return lalr.Driver(_parser(), *reductions.callbacks(_parser(), _ToAst()))
+
+
 def _parse(source: str) -> ast.Module:
     with _collector_paused():
-        return _parser().parse(source).value
+        try:
+            return _driver().parse(source).value
+        except lalr.Rejected:       # a syntax error: Lark's parse raises it as Lark reports it
+            return _parser().parse(source).value
 
 
 def _syntax_error(err: Exception, source: str) -> tuple[TlcError, int | None]:

@@ -31,35 +31,74 @@ class Reduced:
 
 def install(parser: Lark, builder) -> None:
     """Make ``parser.parse`` return the builder's result: the value of the start rule's ``Reduced``. Each of the
-    builder's methods takes the node's span (None when it matched nothing) and the kept children's values."""
-    if parser.options.parser != "lalr" or parser.options.maybe_placeholders:
-        raise ValueError("inline reductions need an LALR parser without placeholders")
+    builder's methods takes the node's span (None when it matched nothing) and the kept children's values (with
+    ``maybe_placeholders``, None for each ``[item]`` absent, as in Lark's parse tree)."""
+    if parser.options.parser != "lalr":
+        raise ValueError("inline reductions need an LALR parser")
     lalr = getattr(getattr(getattr(parser, "parser", None), "parser", None), "parser", None)
     if not isinstance(getattr(lalr, "callbacks", None), dict):    # Lark's internals, which a release may change
         raise RuntimeError(f"tlc builds its syntax tree inside Lark's LALR parser (its callbacks per rule), which lark "
                            f"{lark.__version__} does not expose as lark 1.3 does: install lark 1.3.x")
-    lalr.callbacks = {rule: _callback(rule, builder) for rule in parser.rules}
+    lalr.callbacks = callbacks(parser, builder)[0]
 
 
-def _callback(rule, builder) -> Callable[[list], Reduced]:
+def callbacks(parser: Lark, builder) -> tuple[dict, frozenset]:
+    """The reduction of each of the parser's rules, and the rules among them that pass one child on unchanged
+    (what ``tlc.frontend.lalr.Driver`` takes)."""
+    placeholders = bool(parser.options.maybe_placeholders)
+    kept = {rule: _kept(rule, placeholders) for rule in parser.rules}
+    return {rule: _callback(rule, kept[rule], builder) for rule in parser.rules}, frozenset(
+        rule for rule in parser.rules if _passes(rule, kept[rule]))
+
+
+def _kept(rule, placeholders: bool) -> tuple[tuple, int]:
+    """The children of ``rule`` a parse tree keeps, by position, each with whether it is spliced in (``_rule``) and
+    how many placeholders (None, for ``[item]`` absent) go before it; and the placeholders after the last."""
+    empty = rule.options.empty_indices if placeholders else ()
+    counts = [len(ones) for ones in "".join(str(int(b)) for b in empty).split("0")] if empty else \
+        [0] * (len(rule.expansion) + 1)
+    kept, nones = [], 0
+    for k, symbol in enumerate(rule.expansion):
+        nones += counts[k]
+        if not (symbol.is_term and symbol.filter_out):
+            kept.append((k, not symbol.is_term and symbol.name.startswith("_"), nones))
+            nones = 0
+    return tuple(kept), nones + counts[-1]
+
+
+def _passes(rule, kept: tuple[tuple, int]) -> bool:
+    """Whether ``rule`` is a ``?rule`` keeping one child and no placeholder (its value is that child's)."""
+    children, trailing = kept
+    return bool(rule.options.expand1 and not rule.alias and len(children) == 1 and not children[0][2]
+                and not trailing)
+
+
+def _callback(rule, kept: tuple[tuple, int], builder) -> Callable[[list], Reduced]:
     """The reduction of one grammar rule, filtering its children as Lark's parse-tree builder does."""
-    kept = tuple((k, not symbol.is_term and symbol.name.startswith("_")) for k, symbol in enumerate(rule.expansion)
-                 if not (symbol.is_term and symbol.filter_out))
-    if rule.options.expand1 and not rule.alias and len(kept) == 1:
-        return _passing(kept[0][0])
+    children, trailing = kept
+    if rule.options.expand1 and not rule.alias and len(children) + sum(c[2] for c in children) + trailing == 1:
+        if not children:
+            raise ValueError(f"rule {rule} passes on a placeholder alone, which inline reductions do not build")
+        return _passing(children[0][0])
     if rule.origin.name.startswith("_") and not rule.alias:
         return _splicing(kept)
     return _building(kept, getattr(builder, rule.alias or rule.origin.name))
 
 
-def _values(children: list, kept: tuple) -> list:
+def _values(children: list, kept: tuple[tuple, int]) -> list:
+    """The kept children's values, placeholders in place and ``_rule`` children spliced in."""
     items: list = []
-    for k, spliced in kept:
+    chosen, trailing = kept
+    for k, spliced, nones in chosen:
+        if nones:
+            items += [None] * nones
         child = children[k]
         if spliced:
             items += child.value
         else:
             items.append(child if isinstance(child, Token) else child.value)
+    if trailing:
+        items += [None] * trailing
     return items
 
 

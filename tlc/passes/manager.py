@@ -40,10 +40,20 @@ class PassManager:
         check_pass_names(self.print_after)
 
     def run(self, program: Program) -> Program:
-        """Apply every pass of the pipeline in order and return the optimised program."""
-        for one in pipeline(self.opt_level):
-            program = self.apply(one.name, one.run, program)
-        return program
+        """Apply every pass of the pipeline in order and return the optimised program (kept with ``program``, which
+        is immutable, for the next compile of it at this level: the passes are functions of the program alone;
+        not when the manager verifies or prints between passes, whose output each run must show, nor for a subclass,
+        which may run other passes)."""
+        hooked = self.verify_each or self.print_all or self.print_after or type(self) is not PassManager
+        key = (PassManager.run, self.opt_level)
+        optimised = None if hooked else program.analyses.get(key)
+        if optimised is None:
+            optimised = program
+            for one in pipeline(self.opt_level):
+                optimised = self.apply(one.name, one.run, optimised)
+            if not hooked:
+                program.analyses[key] = optimised
+        return optimised
 
     def apply(self, name: str, run: Callable[[Program], Program], program: Program) -> Program:
         """Run one pass with the manager's hooks (verifier, ``--print-after``); opt-in passes come through here."""

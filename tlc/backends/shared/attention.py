@@ -20,8 +20,12 @@ REPORT_KEY = "@attention"
 
 
 def has_attention(program) -> bool:
-    """True when some equation of ``program`` holds a fused attention node."""
-    return any(isinstance(n, ir.Attention) for eq in program.equations for n in ir.walk(eq.rhs))
+    """True when some equation of ``program`` holds a fused attention node (kept in ``program.analyses``)."""
+    found = program.analyses.get(has_attention)
+    if found is None:
+        found = program.analyses[has_attention] = any(isinstance(n, ir.Attention) for eq in program.equations
+                                                      for n in ir.walk(eq.rhs))
+    return found
 
 
 def check_extents(node: ir.Attention, extents: dict, filename: str | None = None) -> None:
