@@ -1,6 +1,7 @@
 """tlc_runtime: the support library that code emitted by tlc imports (it never imports tlc itself)."""
 
 from tlc_runtime.attention import AttentionReport, attention
+from tlc_runtime.batched import flat, split
 from tlc_runtime.contraction import contract
 from tlc_runtime.errors import DataFileError, RuntimeFailure
 from tlc_runtime.fixpoint import Fixpoint, round_limit
@@ -14,7 +15,7 @@ from tlc_runtime.sliced import contract_sliced
 from tlc_runtime.sparse import Tuples
 from tlc_runtime.workspace import Workspace, into
 
-__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "Relation", "Tuples", "Weights",
+__all__ = ["PRINT_THRESHOLD", "SemiNaiveProgress", "AttentionReport", "attention", "DataFileError", "Fixpoint", "RuntimeFailure", "flat", "split", "Relation", "Tuples", "Weights",
            "Workspace", "align", "as_number", "contract", "contract_sliced", "gather", "into", "lnorm", "merged", "negate", "owned", "relu", "round_limit",
            "scatter",
            "sig", "softmax", "step", "window"]

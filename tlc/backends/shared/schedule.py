@@ -19,6 +19,7 @@ from tlc.analysis.strata import Mode, Stratum, round_bound
 from tlc.analysis.windows import virtual_axis
 from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, has_attention
+from tlc.backends.shared.batching import emit_run, run_length
 from tlc.backends.shared.constants import candidate, reads_only
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
                                          literal, numeric_copy)
@@ -83,6 +84,11 @@ class ScheduleEmitter:
     are computed into scratch arrays kept between calls (``scratch``); a backend whose arrays are not NumPy's, or
     are lazy, sets False."""
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
+    BATCHES_ELEMENTWISE = False
+    """Whether consecutive plain strata of one elementwise shape are computed as one over their elements laid end to
+    end (``tlc.backends.shared.batching``: an optimiser's update, ~120 small NumPy calls down to ~20 on a
+    transformer block); a backend whose arrays are not NumPy's, or that compiles equations to kernels, leaves it
+    False."""
     HOISTS_CONSTANTS = True
     """Whether plain strata whose values depend on no input are computed once, at module level, when the module loads
     (``tlc.backends.shared.constants``); a backend whose arrays are not NumPy's sets False."""
@@ -125,6 +131,11 @@ class ScheduleEmitter:
         """The names those lines assign."""
         self.hoisting = False
         """Whether the stratum being emitted may move to module level (no scratch arrays then)."""
+        self.flat: dict[tuple[str, ...], str] = {}
+        """Tensors laid end to end in one array (tensors -> its variable), for runs of strata computed as one."""
+        self.batching = False
+        """Whether a run of strata computed as one is being rendered (its arrays are not its equations' shapes: no
+        scratch arrays then)."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -145,10 +156,17 @@ class ScheduleEmitter:
         duckdb = uses_duckdb(self.planned)
         if duckdb:
             self.lines.extend(open_session(self.planned))
-        for number, stratum in enumerate(self.strata, 1):
+        position = 0
+        while position < len(self.strata):
+            stratum = self.strata[position]
             self.lines.append("")
-            self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self.hoist(stratum, number - 1)
+            run = run_length(self, position) if self.BATCHES_ELEMENTWISE else 0
+            if run > 1 and emit_run(self, position, run):
+                position += run
+                continue
+            self.lines.append(comment(f"stratum {position + 1}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
+            self.hoist(stratum, position)
+            position += 1
         self.lines.append("")
         if self.scratched:
             self.lines.insert(0, f"{WORKSPACE} = WORKSPACE.arrays  # this thread's scratch arrays")
@@ -580,7 +598,7 @@ class ScheduleEmitter:
         array that never leaves the call, or None when it gets a new array (outside a plain stratum, whose
         statements run once per call; below ``SCRATCH_ELEMENTS``; past ``SCRATCH_BYTES``)."""
         size = math.prod(shape)
-        if not self.REUSES_BUFFERS or self.hoisting or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
+        if not self.REUSES_BUFFERS or self.hoisting or self.batching or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
                 or 8 * (size + sum(math.prod(s) for s in self.scratched.values())) > SCRATCH_BYTES:
             return None
         self.scratched[key] = shape

@@ -1,0 +1,92 @@
+"""Runs of plain strata of one elementwise shape are computed as one on the NumPy backend
+(``tlc.backends.shared.batching``): an optimiser's update kind by kind, with the same numbers, bit for bit, as the
+equations computed one by one; strata that read another's result, or read at other indices or extents, are not."""
+
+import numpy as np
+import pytest
+
+import tlc
+from tlc.api import Program
+from tlc.backends import numpy as numpy_backend
+from tlc.gradient import differentiate
+from tlc.train.optimisers import OPTIMISERS, hyper, with_update
+
+SOURCE = """tensor W[3, 4]
+tensor U[2, 3]
+tensor B[3]
+H[n, i] = tanh(W[i, j] X[n, j] + B[i])
+Y[n, k] = U[k, i] H[n, i]
+L = Y[n, k] Y[n, k] / 2
+"""
+
+
+def _update_inputs(update, rng):
+    params = {"W": rng.normal(size=(3, 4)), "U": rng.normal(size=(2, 3)), "B": rng.normal(size=3)}
+    inputs = {"X": rng.normal(size=(5, 4)), **params,
+              **{update.scalars[k]: v for k, v in hyper(update.opt, 0.05, 3).items()}}
+    inputs.update({update.state[w][s][0]: rng.normal(size=params[w].shape) ** 2 for w in params
+                   for s in update.state[w]})
+    return inputs
+
+
+RUNS = {"sgd": 0, "momentum": 1, "adam": 3, "adamw": 3}
+"""Runs computed as one per optimiser: a gradient read once is fused into its update (sgd's new values, momentum's
+first moments), which then reads it at other indices."""
+
+
+@pytest.mark.parametrize("opt", OPTIMISERS)
+def test_an_update_is_computed_kind_by_kind_with_the_same_numbers(opt, monkeypatch):
+    update = with_update(differentiate(SOURCE, "L"), "L", opt)
+    inputs = _update_inputs(update, np.random.default_rng(4))
+    batched = Program(update.program, "numpy")
+    results = batched(**inputs)
+    assert batched.source(**inputs).count("rt.split(") == RUNS[opt]
+    monkeypatch.setattr(numpy_backend.NumpyEmitter, "BATCHES_ELEMENTWISE", False)
+    alone = Program(update.program, "numpy")
+    expected = alone(**inputs)
+    assert "rt.split(" not in alone.source(**inputs)
+    outputs = [*update.next.values(), *(n for s in update.state.values() for _, n in s.values())]
+    for name in outputs:
+        assert np.asarray(results[name]).tobytes() == np.asarray(expected[name]).tobytes(), name
+        assert results[name].shape == expected[name].shape
+    for a in outputs:      # each result has elements of its own
+        assert not any(np.shares_memory(results[a], results[b]) for b in outputs if b != a)
+
+
+def test_a_stratum_reading_another_of_the_run_starts_a_new_run():
+    source = "P[i] = 2 A[i] + B[i]\nQ[i] = 2 C[i] + D[i]\nR[i] = 2 P[i] + Q[i]\nS[i] = 2 B[i] + C[i]"
+    rng = np.random.default_rng(5)
+    data = {n: rng.normal(size=4) for n in "ABCD"}
+    program = tlc.compile(source)
+    results = program(**data)
+    text = program.source(**data)
+    assert text.count("rt.split(") == 2 and "P, Q = rt.split(" in text and "R, S = rt.split(" in text
+    np.testing.assert_array_equal(results["R"], 2 * (2 * data["A"] + data["B"]) + (2 * data["C"] + data["D"]))
+    np.testing.assert_array_equal(results["S"], 2 * data["B"] + data["C"])
+
+
+@pytest.mark.parametrize("second, want", [
+    ("Q[i, j] = 2 C[j, i] + D[i, j]", lambda d: 2 * d["C"].T + d["D"]),        # transposed read
+    ("Q[i, j] = 2 C[i, j] + V[j]", lambda d: 2 * d["C"] + d["V"]),             # broadcast read
+    ("Q[i, j] = 2 C[i, j] + D[i, j]^0", lambda d: 2 * d["C"] + 1),             # a power 0: ones
+    ("Q[i, j] = max(C[i, j], D[i, j])", lambda d: np.maximum(d["C"], d["D"])),  # not one of the operations
+])
+def test_strata_of_other_reads_are_computed_alone(second, want):
+    rng = np.random.default_rng(6)
+    data = {n: rng.normal(size=(3, 3)) for n in "ABCD"} | {"V": rng.normal(size=3)}
+    program = tlc.compile(f"P[i, j] = 2 A[i, j] + B[i, j]\n{second}")
+    data = {n: v for n, v in data.items() if f"{n}[" in program.ir.source}
+    results = program(**data)
+    assert "rt.split(" not in program.source(**data)
+    np.testing.assert_array_equal(results["P"], 2 * data["A"] + data["B"])
+    if want is not None:
+        np.testing.assert_array_equal(results["Q"], want(data))
+
+
+def test_a_run_of_copies_owns_its_memory():
+    rng = np.random.default_rng(7)
+    data = {"A": rng.normal(size=(2, 3)), "B": rng.normal(size=4)}
+    results = tlc.compile("P[i, j] = A[i, j]\nQ[i] = B[i]")(**data)
+    for name, source in (("P", "A"), ("Q", "B")):
+        np.testing.assert_array_equal(results[name], data[source])
+        assert not np.shares_memory(results[name], data[source])
