@@ -100,6 +100,13 @@ def arrange(x, source: str, target: str, sizes: dict[str, int] | None = None):
     return x
 
 
+def unmerged(x, axis: int, shape: tuple[int, ...]):
+    """``x`` with its axis ``axis`` split into axes of ``shape`` (row-major: the inverse of ``merged``), a view when
+    ``x`` is C-contiguous (concat's adjoint: the sum of ``x`` times a 0/1 selector of one element per position)."""
+    x = np.asarray(x)
+    return x.reshape(x.shape[:axis] + tuple(shape) + x.shape[axis + 1:])
+
+
 def merged(x, shape: tuple[int, ...]):
     """``x`` with its last axes merged into one, as ``x.reshape(shape)`` (``concat``; ``shape`` ends with -1): a view
     when ``x`` is C-contiguous, else one new array that nothing else holds (``reshape`` copies into a hidden array and

@@ -15,9 +15,11 @@ from tlc.driver.planned import PlannedProgram
 
 
 class NumpyEmitter(ScheduleEmitter):
-    """The shared schedule, with runs of strata of one elementwise shape computed as one."""
+    """The shared schedule, with runs of strata of one elementwise shape computed as one and concat's adjoint as a
+    reshape."""
 
     BATCHES_ELEMENTWISE = True
+    UNMERGES_SELECTORS = True
 
 
 def emit(planned: PlannedProgram) -> Emitted:

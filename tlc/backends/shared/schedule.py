@@ -15,6 +15,7 @@ import math
 import textwrap
 
 from tlc.analysis.projection import analyse
+from tlc.analysis.selectors import selectors
 from tlc.analysis.strata import Mode, Stratum, round_bound
 from tlc.analysis.windows import virtual_axis
 from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_code
@@ -89,6 +90,9 @@ class ScheduleEmitter:
     end (``tlc.backends.shared.batching``: an optimiser's update, ~120 small NumPy calls down to ~20 on a
     transformer block); a backend whose arrays are not NumPy's, or that compiles equations to kernels, leaves it
     False."""
+    UNMERGES_SELECTORS = False
+    """Whether a product with one of concat's selectors (``tlc.analysis.selectors``) is computed as a reshape
+    (``ArrayExpression.unmerging``); a backend whose runtime has no ``rt.unmerged`` leaves it False."""
     HOISTS_CONSTANTS = True
     """Whether plain strata whose values depend on no input are computed once, at module level, when the module loads
     (``tlc.backends.shared.constants``); a backend whose arrays are not NumPy's sets False."""
@@ -131,6 +135,9 @@ class ScheduleEmitter:
         """The names those lines assign."""
         self.hoisting = False
         """Whether the stratum being emitted may move to module level (no scratch arrays then)."""
+        self.selectors = frozenset(identifier(n) for n in selectors(self.program, self.shapes.extents)) \
+            if self.UNMERGES_SELECTORS else frozenset()
+        """The variables of the tensors that are concat's selectors (``tlc.analysis.selectors``)."""
         self.flat: dict[tuple[str, ...], str] = {}
         """Tensors laid end to end in one array (tensors -> its variable), for runs of strata computed as one."""
         self.batching = False
