@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 LNORM_EPS = 1e-5
+NUMBERS = (float, np.float64)
+"""The types of a number that ``owned`` makes a 0-d array of directly."""
 
 
 def as_number(x) -> np.ndarray:
@@ -19,6 +21,8 @@ def owned(value, shape: tuple[int, ...]) -> np.ndarray:
     an operation), else a copy (a view, a broadcast, a number or another dtype)."""
     if type(value) is np.ndarray and value.base is None and value.dtype == np.float64 and value.shape == shape:
         return value
+    if not shape and type(value) in NUMBERS:    # (broadcast_to took 3 of a loss's 6 us)
+        return np.array(value, dtype=np.float64)
     return np.array(np.broadcast_to(value, shape), dtype=np.float64)
 
 
