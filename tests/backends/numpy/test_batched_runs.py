@@ -8,6 +8,7 @@ import pytest
 import tlc
 from tlc.api import Program
 from tlc.backends import numpy as numpy_backend
+from tlc.backends.shared import batching
 from tlc.gradient import differentiate
 from tlc.train.optimisers import OPTIMISERS, hyper, with_update
 
@@ -90,3 +91,17 @@ def test_a_run_of_copies_owns_its_memory():
     for name, source in (("P", "A"), ("Q", "B")):
         np.testing.assert_array_equal(results[name], data[source])
         assert not np.shares_memory(results[name], data[source])
+
+
+def test_a_run_whose_code_is_not_elementwise_is_computed_stratum_by_stratum(monkeypatch):
+    """The rendered code is checked (``elementwise_code``): a call it does not know sends the run back to its
+    strata, each emitted once."""
+    monkeypatch.setattr(batching, "CALLS", {"np": frozenset(), "rt": frozenset()})
+    rng = np.random.default_rng(9)
+    data = {n: rng.normal(size=5) for n in "ABCD"}
+    program = tlc.compile("P[i] = A[i]^2 + B[i]\nQ[i] = C[i]^2 + D[i]")
+    results = program(**data)
+    text = program.source(**data)
+    assert "rt.split(" not in text and text.count("# stratum") == 2
+    np.testing.assert_array_equal(results["P"], np.square(data["A"]) + data["B"])
+    np.testing.assert_array_equal(results["Q"], np.square(data["C"]) + data["D"])

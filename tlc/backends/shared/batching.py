@@ -3,10 +3,10 @@ end to end (``rt.flat``), the shared expression evaluated once over them, the re
 (``rt.split``, views of it).
 
 A training step's optimiser update is such a run (``tlc.train.optimisers`` writes its equations kind by kind): Adam
-on a transformer block's nine tensors is 27 equations of three shapes, ~120 small NumPy calls one tensor at a time
+on a transformer block's eight tensors is 24 equations of three shapes, ~130 small NumPy calls one tensor at a time
 and ~20 batched. A member (``member``) is a stratum of one sum equation assigned whole (``stores_whole``), depending
 on an input, whose right-hand side reads only tensors of its left-hand side's extents at exactly its indices, through
-numbers, scalars, +, -, *, / , powers by a non-zero number and elementwise functions (``shape_key``); a run
+numbers, scalars, +, -, *, /, powers by a non-zero number and elementwise functions (``shape_key``); a run
 (``run_length``) is members of one shape, none reading another's tensor. The shared expression is the first
 member's, rendered by the backend's ``ArrayExpression`` with each read replaced by its operand's flat array, so each
 element goes through the same operations, in the same order, as the member's own code would put it (the same

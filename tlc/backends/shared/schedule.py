@@ -87,7 +87,7 @@ class ScheduleEmitter:
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
     BATCHES_ELEMENTWISE = False
     """Whether consecutive plain strata of one elementwise shape are computed as one over their elements laid end to
-    end (``tlc.backends.shared.batching``: an optimiser's update, ~120 small NumPy calls down to ~20 on a
+    end (``tlc.backends.shared.batching``: an optimiser's update, ~130 small NumPy calls down to ~20 on a
     transformer block); a backend whose arrays are not NumPy's, or that compiles equations to kernels, leaves it
     False."""
     UNMERGES_SELECTORS = False
@@ -163,14 +163,16 @@ class ScheduleEmitter:
         duckdb = uses_duckdb(self.planned)
         if duckdb:
             self.lines.extend(open_session(self.planned))
-        position = 0
+        position, alone = 0, 0
         while position < len(self.strata):
             stratum = self.strata[position]
             self.lines.append("")
-            run = run_length(self, position) if self.BATCHES_ELEMENTWISE else 0
-            if run > 1 and emit_run(self, position, run):
-                position += run
-                continue
+            if self.BATCHES_ELEMENTWISE and position >= alone:
+                run = run_length(self, position)
+                if run > 1 and emit_run(self, position, run):
+                    position += run
+                    continue
+                alone = position + run      # (a run whose code is not elementwise: each stratum alone, tried once)
             self.lines.append(comment(f"stratum {position + 1}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
             self.hoist(stratum, position)
             position += 1
