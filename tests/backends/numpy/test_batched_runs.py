@@ -105,3 +105,30 @@ def test_a_run_whose_code_is_not_elementwise_is_computed_stratum_by_stratum(monk
     assert "rt.split(" not in text and text.count("# stratum") == 2
     np.testing.assert_array_equal(results["P"], np.square(data["A"]) + data["B"])
     np.testing.assert_array_equal(results["Q"], np.square(data["C"]) + data["D"])
+
+
+TEMPLATES = ["2 A + B", "A * B / (B + 3)", "sqrt(abs(A)) - exp(B)", "tanh(A) * sig(B)", "-A^3 + relu(B)", "A / B",
+             "(A - B)^2 * sc", "log(abs(A) + 1) * cos(B) + sin(A)", "step(A) * B", "A^0.5 - B",
+             "sc * A * B * A - B / sc", "-(A + B) * (A - B) / (1 + A^2)", "abs(A - B)^1.5"]
+"""Elementwise shapes, over tensors A and B and the scalar sc (NaN, inf and division by zero included)."""
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_runs_of_any_elementwise_shape_give_the_numbers_of_their_equations(template, monkeypatch):
+    rng = np.random.default_rng(len(template))
+    shapes = [(3,), (2, 3), (4, 1, 2), (1,)]
+    lines, data = [], {"sc": float(rng.normal())}
+    for k, shape in enumerate(shapes):
+        index = ", ".join("ijk"[:len(shape)])
+        lines.append(f"P{k}[{index}] = " + template.replace("A", f"A{k}[{index}]").replace("B", f"B{k}[{index}]"))
+        data[f"A{k}"], data[f"B{k}"] = rng.normal(size=shape), rng.normal(size=shape)
+    data["B0"][0] = 0.0
+    source = "\n".join(lines)
+    data = {n: v for n, v in data.items() if n != "sc" or " sc" in source}
+    batched = tlc.compile(source)
+    results = batched(**data)
+    assert f"{', '.join(f'P{k}' for k in range(len(shapes)))} = rt.split(" in batched.source(**data)
+    monkeypatch.setattr(numpy_backend.NumpyEmitter, "BATCHES_ELEMENTWISE", False)
+    expected = tlc.compile(source)(**data)
+    for k in range(len(shapes)):
+        assert np.asarray(results[f"P{k}"]).tobytes() == np.asarray(expected[f"P{k}"]).tobytes(), k
