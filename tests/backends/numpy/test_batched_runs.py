@@ -54,6 +54,20 @@ def test_an_update_is_computed_kind_by_kind_with_the_same_numbers(opt, monkeypat
         assert not any(np.shares_memory(results[a], results[b]) for b in outputs if b != a)
 
 
+def test_llvm_computes_an_update_kind_by_kind_in_numpy():
+    """The llvm backend batches as the NumPy backend does (its kernel calls cost more than NumPy's on such arrays),
+    and ``explain`` says where those equations ran."""
+    update = with_update(differentiate(SOURCE, "L"), "L", "adam")
+    inputs = _update_inputs(update, np.random.default_rng(10))
+    llvm = Program(update.program, "llvm")
+    results = llvm(**inputs)
+    assert llvm.source(**inputs).count("rt.split(") == 3
+    assert "computed as one with strata" in llvm.explain(**inputs)
+    expected = Program(update.program, "numpy")(**inputs)
+    for name in [*update.next.values(), *(n for s in update.state.values() for _, n in s.values())]:
+        np.testing.assert_allclose(results[name], expected[name], rtol=1e-12, atol=1e-15)
+
+
 def test_a_stratum_reading_another_of_the_run_starts_a_new_run():
     source = "P[i] = 2 A[i] + B[i]\nQ[i] = 2 C[i] + D[i]\nR[i] = 2 P[i] + Q[i]\nS[i] = 2 B[i] + C[i]"
     rng = np.random.default_rng(5)

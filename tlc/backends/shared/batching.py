@@ -127,8 +127,10 @@ def emit_run(emitter, position: int, length: int) -> bool:
     shapes = tuple(emitter.shapes.extents[t] for t in tensors)
     emitter.lines.append(comment(f"strata {position + 1}-{position + length}: {', '.join(tensors)} (plain, "
                                  f"computed as one over their elements end to end)"))
-    for eq in equations:
+    for k, eq in zip(numbers, equations):
         emitter.lines.extend(equation_comments(eq, emitter.program.filename))
+        emitter.note(k, f"NumPy: computed as one with strata {position + 1}-{position + length} (their elements end "
+                        f"to end)")
     emitter.lines += [*lines, *computed,
                       f"{', '.join(identifier(t) for t in tensors)} = rt.split({result}, {literal(shapes)})"]
     emitter.flat.update({names: flats[names] for names in operands})

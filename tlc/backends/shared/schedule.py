@@ -88,7 +88,7 @@ class ScheduleEmitter:
     BATCHES_ELEMENTWISE = False
     """Whether consecutive plain strata of one elementwise shape are computed as one over their elements laid end to
     end (``tlc.backends.shared.batching``: an optimiser's update, ~130 small NumPy calls down to ~20 on a
-    transformer block); a backend whose arrays are not NumPy's, or that compiles equations to kernels, leaves it
+    transformer block); a backend whose arrays are not NumPy's, or whose runtime has no ``rt.flat``, leaves it
     False."""
     UNMERGES_SELECTORS = False
     """Whether a product with one of concat's selectors (``tlc.analysis.selectors``) is computed as a reshape
