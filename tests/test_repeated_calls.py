@@ -51,3 +51,20 @@ def test_relations_are_counted_at_every_call():
     sparse = np.zeros((6, 6), dtype=bool)
     sparse[0, 1] = True
     assert len(program(Edge=sparse)["Path"]) == 1
+
+
+def test_ready_inputs_seen_before_skip_the_checks(monkeypatch):
+    """A call with the names and shapes of an earlier one goes straight to its specialisation: the names were checked
+    then (a training step's call); other names are still checked."""
+    program = tlc.compile(SOURCE, outputs=["Y"])
+    rng = np.random.default_rng(23)
+    w, x, b = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=3)
+    program(W=w, X=x, B=b, s=1.0)
+
+    def checked():
+        raise AssertionError("the inputs were checked again")
+    monkeypatch.setattr(program, "_needed", checked)
+    np.testing.assert_allclose(program(W=2 * w, X=x, B=b, s=3.0)["Y"], _expected(2 * w, x, b, 3.0), rtol=1e-12)
+    monkeypatch.undo()
+    with pytest.raises(tlc.TlcError, match="unknown input 'Z'"):
+        program(W=w, X=x, B=b, s=1.0, Z=x)

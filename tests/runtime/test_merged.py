@@ -24,3 +24,10 @@ def test_empty_axes():
     x = np.zeros((0, 3, 2)).transpose(0, 2, 1)
     assert rt.merged(x, (0, -1)).shape == (0, 6)
     assert rt.merged(np.zeros((2, 0, 3)).transpose(0, 2, 1), (2, -1)).shape == (2, 0)
+
+
+def test_unmerged_splits_an_axis_back():
+    x = np.arange(60.0).reshape(3, 4, 5)
+    merged = rt.merged(x.transpose(0, 2, 1), (3, -1))
+    np.testing.assert_array_equal(rt.unmerged(merged, 1, (5, 4)), x.transpose(0, 2, 1))
+    np.testing.assert_array_equal(rt.unmerged(x.reshape(12, 5), 0, (3, 4)), x)

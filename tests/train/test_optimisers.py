@@ -61,3 +61,15 @@ def test_update_matches_numpy(opt, backend):
 def test_generated_names_avoid_the_users():
     update = with_update(differentiate("tensor W[2]\nW_next[i] = W[i]\nL = W_next[i] W[i] opt_lr\n", "L"), "L", "sgd")
     assert update.next == {"W": "W_next_2"} and update.scalars == {"lr": "opt_lr_2"}
+
+
+@pytest.mark.parametrize("opt", OPTIMISERS)
+def test_update_equations_come_kind_by_kind(opt):
+    """Every tensor's first moment, then every second moment, then every new value: runs of one shape, which the
+    NumPy backend computes as one (tests/backends/numpy/test_batched_runs.py)."""
+    grad = differentiate(SOURCE, "L")
+    update = with_update(grad, "L", opt)
+    defined = [eq.lhs.name for eq in update.program.statements[len(grad.program.statements):]]
+    kinds = [*({s: [update.state[w][s][1] for w in update.next] for s in update.state["W"]}.values()),
+             list(update.next.values())]
+    assert defined == [name for kind in kinds for name in kind]

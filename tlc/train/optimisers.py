@@ -12,7 +12,9 @@ the step number ``t`` (1 for the first update), each optimiser defines ``W_next`
 
 The state (``W_m``, ``W_v``) is an input of the program, zero before the first step; the hyper-parameters and
 the bias corrections are scalar inputs (``hyper`` gives their values at step ``t``). Every generated name is
-fresh (``Namer``), so none collides with the user's.
+fresh (``Namer``), so none collides with the user's. The equations come kind by kind (every tensor's first
+moment, then every tensor's second moment, then every updated tensor): equations of one shape next to each other,
+which the NumPy backend computes as one (``tlc.backends.shared.batching``).
 """
 
 from __future__ import annotations
@@ -68,18 +70,20 @@ def with_update(grad: Gradient, loss: str, opt: str) -> Update:
     check_opt(opt)
     names = Namer(grad.program)
     scalars = {s: names.fresh(f"opt_{s}") for s in SCALARS[opt]}
-    equations, nexts, state = [], {}, {}
+    kinds: list[list[ir.Equation]] = [[] for _ in range(len(STATE[opt]) + 1)]
+    nexts, state = {}, {}
     for tensor, gradient in grad.gradients.items():
         rank = grad.program.tensors[tensor].rank
         variables = tuple(f"i{a + 1}" for a in range(rank))
         nexts[tensor] = names.fresh(f"{tensor}_next")
         state[tensor] = {s: (names.fresh(f"{tensor}_{s}"), names.fresh(f"{tensor}_{s}_next")) for s in STATE[opt]}
         rule = _RULES[opt]
-        for lhs, rhs in rule(lambda name: _ref(name, variables), lambda s: ir.Scalar(scalars[s]),
-                             tensor, gradient, nexts[tensor], state[tensor]):
-            equations.append(ir.Equation(_ref(lhs, variables), ir.Aggregator.SUM, rhs))
+        for kind, (lhs, rhs) in zip(kinds, rule(lambda name: _ref(name, variables), lambda s: ir.Scalar(scalars[s]),
+                                                tensor, gradient, nexts[tensor], state[tensor]), strict=True):
+            kind.append(ir.Equation(_ref(lhs, variables), ir.Aggregator.SUM, rhs))
+    equations = tuple(eq for kind in kinds for eq in kind)
     outputs = frozenset([loss, *nexts.values(), *(n for s in state.values() for _, n in s.values())])
-    program = replace(grad.program, statements=grad.program.statements + tuple(equations), outputs=outputs)
+    program = replace(grad.program, statements=grad.program.statements + equations, outputs=outputs)
     return Update(program, opt, loss, nexts, state, scalars)
 
 

@@ -2,7 +2,8 @@
 pass is checked against).
 
 The module is the shared schedule (``tlc.backends.shared.schedule``) with every equation rendered by
-``tlc.backends.shared.arrays``; it imports only numpy and ``tlc_runtime``.
+``tlc.backends.shared.arrays`` (runs of equations of one elementwise shape as one: ``tlc.backends.shared.batching``);
+it imports only numpy and ``tlc_runtime``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from tlc.backends.shared.schedule import ScheduleEmitter
 from tlc.driver.planned import PlannedProgram
 
 
+class NumpyEmitter(ScheduleEmitter):
+    """The shared schedule, with runs of strata of one elementwise shape computed as one and concat's adjoint as a
+    reshape."""
+
+    BATCHES_ELEMENTWISE = True
+    UNMERGES_SELECTORS = True
+
+
 def emit(planned: PlannedProgram) -> Emitted:
     """The NumPy module for ``planned``."""
-    return Emitted(ScheduleEmitter(planned).module(), planned.program.filename)
+    return Emitted(NumpyEmitter(planned).module(), planned.program.filename)
 
 
 def load(planned: PlannedProgram, emitted: Emitted):

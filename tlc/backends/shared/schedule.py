@@ -15,10 +15,12 @@ import math
 import textwrap
 
 from tlc.analysis.projection import analyse
+from tlc.analysis.selectors import selectors
 from tlc.analysis.strata import Mode, Stratum, round_bound
 from tlc.analysis.windows import virtual_axis
 from tlc.backends.shared.arrays import FOLD_CODE, ArrayExpression, Bound, tuple_code
 from tlc.backends.shared.attention import REPORT, REPORT_KEY, emit_attention, has_attention
+from tlc.backends.shared.batching import emit_run, run_length
 from tlc.backends.shared.constants import candidate, reads_only
 from tlc.backends.shared.quoting import (comment, counts_of, docstring, equation_comments, identifier, internal,
                                          literal, numeric_copy, symbols_code)
@@ -83,6 +85,14 @@ class ScheduleEmitter:
     are computed into scratch arrays kept between calls (``scratch``); a backend whose arrays are not NumPy's, or
     are lazy, sets False."""
     ARRAY_STRATEGIES: frozenset[str] = frozenset()
+    BATCHES_ELEMENTWISE = False
+    """Whether consecutive plain strata of one elementwise shape are computed as one over their elements laid end to
+    end (``tlc.backends.shared.batching``: an optimiser's update, ~130 small NumPy calls down to ~20 on a
+    transformer block); a backend whose arrays are not NumPy's, or whose runtime has no ``rt.flat``, leaves it
+    False."""
+    UNMERGES_SELECTORS = False
+    """Whether a product with one of concat's selectors (``tlc.analysis.selectors``) is computed as a reshape
+    (``ArrayExpression.unmerging``); a backend whose runtime has no ``rt.unmerged`` leaves it False."""
     HOISTS_CONSTANTS = True
     """Whether plain strata whose values depend on no input are computed once, at module level, when the module loads
     (``tlc.backends.shared.constants``); a backend whose arrays are not NumPy's sets False."""
@@ -125,6 +135,14 @@ class ScheduleEmitter:
         """The names those lines assign."""
         self.hoisting = False
         """Whether the stratum being emitted may move to module level (no scratch arrays then)."""
+        self.selectors = frozenset(identifier(n) for n in selectors(self.program, self.shapes.extents)) \
+            if self.UNMERGES_SELECTORS else frozenset()
+        """The variables of the tensors that are concat's selectors (``tlc.analysis.selectors``)."""
+        self.flat: dict[tuple[str, ...], str] = {}
+        """Tensors laid end to end in one array (tensors -> its variable), for runs of strata computed as one."""
+        self.batching = False
+        """Whether a run of strata computed as one is being rendered (its arrays are not its equations' shapes: no
+        scratch arrays then)."""
 
     # ---------------------------------------------------------------- module
     def module(self) -> str:
@@ -145,10 +163,19 @@ class ScheduleEmitter:
         duckdb = uses_duckdb(self.planned)
         if duckdb:
             self.lines.extend(open_session(self.planned))
-        for number, stratum in enumerate(self.strata, 1):
+        position, alone = 0, 0
+        while position < len(self.strata):
+            stratum = self.strata[position]
             self.lines.append("")
-            self.lines.append(comment(f"stratum {number}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
-            self.hoist(stratum, number - 1)
+            if self.BATCHES_ELEMENTWISE and position >= alone:
+                run = run_length(self, position)
+                if run > 1 and emit_run(self, position, run):
+                    position += run
+                    continue
+                alone = position + run      # (a run whose code is not elementwise: each stratum alone, tried once)
+            self.lines.append(comment(f"stratum {position + 1}: {', '.join(stratum.tensors)} ({stratum.mode.value})"))
+            self.hoist(stratum, position)
+            position += 1
         self.lines.append("")
         if self.scratched:
             self.lines.insert(0, f"{WORKSPACE} = WORKSPACE.arrays  # this thread's scratch arrays")
@@ -580,7 +607,7 @@ class ScheduleEmitter:
         array that never leaves the call, or None when it gets a new array (outside a plain stratum, whose
         statements run once per call; below ``SCRATCH_ELEMENTS``; past ``SCRATCH_BYTES``)."""
         size = math.prod(shape)
-        if not self.REUSES_BUFFERS or self.hoisting or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
+        if not self.REUSES_BUFFERS or self.hoisting or self.batching or self.mode is not Mode.PLAIN or size < SCRATCH_ELEMENTS \
                 or 8 * (size + sum(math.prod(s) for s in self.scratched.values())) > SCRATCH_BYTES:
             return None
         self.scratched[key] = shape
