@@ -252,8 +252,8 @@ class KernelBuilder:
         exponent = sign * float(exponent.value)
         base = self.float64(node.base, self.expr(node.base, path + (0,), ctx))
         if exponent.is_integer() and abs(exponent) <= 8:
-            if exponent == 0:
-                return "1.0"
+            if exponent == 0:     # a float64 tensor: the node reads tensors, so float64() leaves it as it is
+                return "tl.full((), 1.0, tl.float64)"
             name = base if base.isidentifier() else self.fresh(ctx, base)
             product = " * ".join([name] * int(abs(exponent)))
             return f"({product})" if exponent > 0 else f"(1.0 / ({product}))"
