@@ -1,0 +1,50 @@
+"""``tlc.analysis.carriers``: a carrier ``R^0`` goes once the extents show another read bounds its indices as
+tightly, and stays where it is the tighter bound."""
+
+import numpy as np
+import pytest
+
+import tlc
+from tlc.analysis.carriers import without_redundant_carriers
+from tlc.api import frontend
+
+SOURCE = "Y[d, m] = W[d, m]^0 G[b, p, d] M[b, p, m]\n"
+
+
+def _rhs(source: str, extents: dict) -> str:
+    program = without_redundant_carriers(frontend(source), extents)
+    return repr(program.equations[0].rhs)
+
+
+@pytest.mark.parametrize("w, m, dropped", [((5, 6), (2, 3, 6), True), ((5, 7), (2, 3, 6), True),
+                                           ((5, 6), (2, 3, 7), False)])
+def test_a_carrier_goes_where_another_read_is_no_longer(w, m, dropped):
+    extents = {"W": w, "G": (2, 3, 5), "M": m}
+    program = frontend(SOURCE)
+    pruned = without_redundant_carriers(program, extents)
+    assert ("name='W'" not in repr(pruned.equations[0].rhs)) == dropped
+    assert (pruned is program) != dropped
+
+
+def test_carriers_that_would_justify_each_other_do_not_both_go():
+    source = "Y[i] = A[i]^0 B[i]^0 C[j]\n"
+    rhs = _rhs(source, {"A": (3,), "B": (3,), "C": (2,)})
+    assert ("name='A'" in rhs) != ("name='B'" in rhs)        # one goes, the other bounds i
+
+
+def test_a_read_elsewhere_in_the_equation_bounds_the_index_too():
+    rhs = _rhs("Y[i] = X[i]^0 Z[i] W[j] + V[i]\n", {"X": (4,), "Z": (9,), "W": (2,), "V": (3,)})
+    assert "name='X'" not in rhs
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_results_do_not_change_where_carriers_go_or_stay(backend):
+    """``M``, a concat, is as long as its heads make it: ``W``'s carrier bounds ``m`` where ``W`` is shorter."""
+    source = "M[b, p, m] = concat(A[b, h, p, v])\n" + SOURCE
+    rng = np.random.default_rng(3)
+    for w_cols in (5, 6, 7):
+        data = {"W": rng.normal(size=(5, w_cols)), "G": rng.normal(size=(2, 3, 5)), "A": rng.normal(size=(2, 2, 3, 3))}
+        got = tlc.compile(source, backend=backend)(**data)["Y"]
+        merged = data["A"].transpose(0, 2, 1, 3).reshape(2, 3, 6)
+        n = min(w_cols, 6)
+        np.testing.assert_allclose(got, np.einsum("bpd,bpm->dm", data["G"], merged[:, :, :n]), rtol=1e-12)

@@ -1,0 +1,101 @@
+"""Carriers a product does not need at known extents.
+
+A factor ``R^0`` (a carrier: 1 wherever ``R`` has a position, whatever its value) bounds its indices to ``R``'s
+extents; the gradient transform writes one wherever, before any data is seen, another read may be longer than the
+forward's domain (``L_grad_W[d, m] = W[d, m]^0 L_grad_S[b, p, d] Merge[b, p, m]``: ``Merge`` is a concat, as long as
+its heads make it). Once the extents are known, a carrier whose every index another factor of the same product reads
+plainly from an axis no longer than its own bounds nothing the others do not, and goes: a backend then sees the
+product it would have had without it (a matrix product, concat's reshape) and computes the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tlc.ir import nodes as ir
+from tlc.ir.program import Program
+
+
+def without_redundant_carriers(program: Program, extents: dict[str, tuple[int, ...]]) -> Program:
+    """``program`` with every carrier its product does not need at ``extents`` left out (the same program when
+    there is none)."""
+    statements, changed = [], False
+    for statement in program.statements:
+        if isinstance(statement, ir.Equation):
+            rhs = _pruned(statement.rhs, extents)
+            if rhs is not statement.rhs:
+                statement, changed = replace(statement, rhs=rhs), True
+        statements.append(statement)
+    return replace(program, statements=tuple(statements)) if changed else program
+
+
+def _pruned(rhs: ir.Expr, extents: dict) -> ir.Expr:
+    """``rhs`` without the product factors ``R^0`` whose every index some other read of the equation (an index
+    ranges over the same positions wherever an equation reads it) reads plainly from an axis no longer than
+    ``R``'s; one at a time, so that a carrier left out bounds nothing for the next."""
+    reads = [(path, ref) for path, ref in _reads(rhs, ())]
+    dropped: set[tuple[int, ...]] = set()
+    for path, node in _product_factors(rhs, ()):
+        axes = _carrier_axes(node, extents)
+        if axes is None or len(ir.children(ir.node_at(rhs, path[:-1]))) - _dropped_in(dropped, path[:-1]) <= 2:
+            continue
+        bound: dict[str, int] = {}
+        for at, ref in reads:
+            if at[:len(path)] == path or any(at[:len(d)] == d for d in dropped):
+                continue
+            for variable, extent in _plain_axes(ref, extents):
+                bound[variable] = min(extent, bound.get(variable, extent))
+        if all(variable in bound and bound[variable] <= extent for variable, extent in axes):
+            dropped.add(path)
+    return _without(rhs, (), dropped) if dropped else rhs
+
+
+def _reads(expr: ir.Expr, path: tuple[int, ...]):
+    """Every reference under ``expr``, with its path."""
+    if isinstance(expr, ir.Ref):
+        yield path, expr
+    for k, kid in enumerate(ir.children(expr)):
+        yield from _reads(kid, path + (k,))
+
+
+def _product_factors(expr: ir.Expr, path: tuple[int, ...]):
+    """Every factor of a product (not a divisor) under ``expr``, with its path."""
+    for k, kid in enumerate(ir.children(expr)):
+        if isinstance(expr, ir.Product) and not expr.inverted[k]:
+            yield path + (k,), kid
+        yield from _product_factors(kid, path + (k,))
+
+
+def _dropped_in(dropped: set, product: tuple[int, ...]) -> int:
+    return sum(1 for d in dropped if d[:-1] == product)
+
+
+def _without(expr: ir.Expr, path: tuple[int, ...], dropped: set) -> ir.Expr:
+    """``expr`` with the product factors at the ``dropped`` paths left out."""
+    kids = ir.children(expr)
+    new = tuple(_without(kid, path + (k,), dropped) for k, kid in enumerate(kids))
+    if isinstance(expr, ir.Product):
+        kept = [k for k in range(len(kids)) if path + (k,) not in dropped]
+        return replace(expr, factors=tuple(new[k] for k in kept), inverted=tuple(expr.inverted[k] for k in kept))
+    return ir.with_children(expr, new) if any(a is not b for a, b in zip(new, kids)) else expr
+
+
+def _carrier_axes(factor: ir.Expr, extents: dict) -> list[tuple[str, int]] | None:
+    """The plain indices of a carrier ``R^0`` over distinct plain indices with the extents of ``R``'s axes."""
+    if not (isinstance(factor, ir.Power) and isinstance(factor.exponent, ir.Num) and factor.exponent.value == 0
+            and isinstance(factor.base, ir.Ref)):
+        return None
+    axes = _plain_axes(factor.base, extents)
+    if not axes or len(axes) != len(factor.base.indices) or len({v for v, _ in axes}) != len(axes):
+        return None
+    return axes
+
+
+def _plain_axes(ref: ir.Ref, extents: dict) -> list[tuple[str, int]]:
+    """Each plain index variable of ``ref`` with the extent of the axis it reads (none when the extents are
+    unknown)."""
+    shape = extents.get(ref.name)
+    if shape is None or len(shape) != len(ref.indices):
+        return []
+    return [(index.plain_variable, shape[a]) for a, index in enumerate(ref.indices)
+            if index.plain_variable is not None and not index.virtual]
