@@ -2,7 +2,8 @@
 
 Every array is a C-contiguous uint64 ``rows × words`` array of bitset rows (``tlc_runtime.bitsets``). The kernels
 trust their arguments; these wrappers check shapes and types first, and split rows (products, word operations,
-selections, columns gathered and placed), 64-row blocks (transposes, projections: each thread writes its own words)
+selections, columns gathered and placed), 64-row blocks (transposes, 64 rows of one batch; projections: each thread
+writes its own words)
 or words (the semi-naive step) over threads when the work pays for them (``native.in_threads``).
 """
 
@@ -50,7 +51,7 @@ class BitsetKernels:
         pointer, i64 = ctypes.c_void_p, ctypes.c_int64
         self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 4)(addresses["product"])
         self._scatter = ctypes.CFUNCTYPE(None, *[pointer] * 5, *[i64] * 4)(addresses["scatter"])
-        self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 4)(addresses["transpose"])
+        self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 6)(addresses["transpose"])
         self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
         self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
         self._select = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 5)(addresses["select"])
@@ -100,16 +101,21 @@ class BitsetKernels:
         self._split(lambda lo, hi: self._scatter(*pointers, lwords, out.shape[1], lo, hi), rows, rows * lwords,
                     (out, left, live, indptr, columns))
 
-    def transpose(self, source: np.ndarray, columns: int) -> np.ndarray:
-        """The ``columns × rows`` transpose of ``source`` (``rows`` rows of ``columns`` bits)."""
+    def transpose(self, source: np.ndarray, columns: int, per: int | None = None) -> np.ndarray:
+        """The transpose of each batch of ``per`` rows (default: all of them) of ``columns`` bits of ``source``: ``rows
+        / per`` batches of ``columns`` rows of ``per`` bits, in the batches' order."""
         _check(source)
         rows, words = source.shape
-        if words != words_for(columns):
-            raise ValueError(f"kernel {self.spec.symbol}_transpose: {words} words do not hold {columns} columns")
-        out = np.zeros((columns, words_for(rows)), dtype=np.uint64)
+        per = rows if per is None else per
+        if words != words_for(columns) or per < 0 or (rows and (per == 0 or rows % per)):
+            raise ValueError(f"kernel {self.spec.symbol}_transpose: {source.shape} rows of {columns} columns in "
+                             f"batches of {per}")
+        batches = rows // per if per else 1
+        out = np.zeros((batches * columns, words_for(per)), dtype=np.uint64)
+        units = batches * -(-per // 64)
         pointers = (out.ctypes.data, source.ctypes.data)
-        self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], lo, hi), rows, rows * words,
-                    (out, source), block=64)
+        self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], per, columns, lo, hi), units,
+                    rows * words, (out, source))
         return out
 
     def any(self, source: np.ndarray) -> np.ndarray:
@@ -146,13 +152,14 @@ class BitsetKernels:
                     rows * words, (out, m, u))
 
     def gather(self, source: np.ndarray, rows: int, per: int, column: int, step: int = 0) -> np.ndarray:
-        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × x`` of ``source[x]``, ``x =
-        r × per + j`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step``
-        1; a ternary one's last-argument column: ``per`` its middle extent)."""
+        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × j`` of ``source[r × per +
+        j]`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step`` 1; a
+        relation of more arguments' last-argument column, ``per`` its second-to-last extent, or its diagonal over its
+        last two arguments)."""
         _check(source)
         count, words = source.shape
-        if rows * per != count or column < 0 or step < 0 or (count and column + step * (count - 1) >= 64 * words):
-            raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × x "
+        if rows * per != count or column < 0 or step < 0 or (count and column + step * (per - 1) >= 64 * words):
+            raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × j "
                              f"from {source.shape}")
         out = np.zeros((rows, words_for(per)), dtype=np.uint64)
         pointers = (out.ctypes.data, source.ctypes.data)
