@@ -15,9 +15,10 @@ import math
 
 import numpy as np
 
-from tlc_runtime import sparse as rs
+from tlc_runtime import bitset_axes as axes, sparse as rs
 from tlc_runtime.bitset_native import BitsetKernels, words_for
-from tlc_runtime.bitset_plan import And, Cross, Diagonal, Filter, Fix, Not, Plan, Product, Project, Transpose, plan
+from tlc_runtime.bitset_plan import (And, Cross, Diagonal, Filter, Fix, Join, Mask, Not, Permute, Plan, Product,
+                                     Project, Transpose, diagonal_order, plan, variable_sizes)
 
 
 SCATTER = 4
@@ -59,9 +60,10 @@ class Bits:
         self._selected = {}
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
-        """A binary relation's rows as CSR ``(indptr, columns)`` (kept until the words change)."""
+        """The rows of each value of the first argument as CSR ``(indptr, columns)``, the rows of the other arguments
+        one long row (kept until the words change)."""
         if self._csr is None:
-            self._csr = rows_csr(self.words)
+            self._csr = rows_csr(self.words.reshape(self.shape[0], -1) if len(self.shape) > 2 else self.words)
         return self._csr
 
     def selected(self, key, make) -> np.ndarray:
@@ -236,15 +238,7 @@ class _Run:
         self.kernels = kernels
         self.shape = shape
         self.head = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
-        sizes: dict[str, int] = {}
-        for relation, spec in atoms:
-            for axis, v in enumerate(spec):
-                if isinstance(v, str):
-                    sizes[v] = min(sizes.get(v, relation.shape[axis]), relation.shape[axis])
-        for axis, v in enumerate(head):
-            if isinstance(v, str):
-                sizes[v] = min(sizes[v], shape[axis])
-        self.sizes = sizes
+        self.sizes = variable_sizes(head, shape, [(relation.shape, spec) for relation, spec in atoms])
         self.extents: dict[int, tuple] = {}
         """Factors still to be reduced -> their arguments' extents."""
         self.factors: list[tuple] = [self.factor(n, r, s) for n, (r, s) in enumerate((*atoms, *negated))]
@@ -265,7 +259,8 @@ class _Run:
         """The head's words over ``shape`` (over its variables' sizes for a head to place), or None when the rule
         derives nothing."""
         handlers = {Transpose: self.transpose, And: self.intersect, Filter: self.filter, Product: self.product,
-                    Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip}
+                    Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip,
+                    Permute: self.permute, Mask: self.mask, Join: self.join}
         for step in steps.steps:
             if self.extents and not isinstance(step, (Fix, Diagonal, Not)):
                 self.cut_reduced()
@@ -304,22 +299,21 @@ class _Run:
                 return (words[:, position >> 6:(position >> 6) + 1] >> np.uint64(position & 63)) & np.uint64(1)
             if step.axis == len(extents) - 1:   # the last argument: a column of bits, gathered
                 return self.kernels.gather(words, math.prod(rest[:-1]), rest[-1], position)
-            stride = math.prod(extents[step.axis + 1:-1])   # an earlier one: rows (every extents[1]-th: the middle)
-            start = position * stride
-            return words[start:start + stride] if step.axis == 0 else \
-                np.ascontiguousarray(words[position::extents[1]])
+            return axes.take(words, extents, step.axis, position)       # an earlier one: rows
         out = self.reduce(step.slot, (step.axis, position), select)
         self.set(step.slot, spec[:step.axis] + spec[step.axis + 1:], out)
 
     def diagonal(self, step: Diagonal) -> None:
         spec, words, _ = self.factors[step.slot]
         extents = self.extents[step.slot]
-        side = min(extents)
-        self.extents[step.slot] = (side,)
+        first, second = step.first, step.second
+        side = min(extents[first], extents[second])
+        self.extents[step.slot] = diagonal_order(extents[:first] + (side,) + extents[first + 1:], first, second)
 
         def select() -> np.ndarray:
-            return self.kernels.gather(_cut(Bits(words, extents), (side, side)).words, 1, side, 0, 1)
-        self.set(step.slot, spec[:1], self.reduce(step.slot, "diagonal", select))
+            return axes.diagonal(words, extents, first, second, self.kernels)
+        self.set(step.slot, diagonal_order(spec, first, second), self.reduce(step.slot, ("diagonal", first, second),
+                                                                             select))
 
     def flip(self, step: Not) -> None:
         spec, words, _ = self.factors[step.slot]
@@ -331,7 +325,7 @@ class _Run:
             spec, words, _ = self.factors[slot]
             shape = tuple(self.sizes[v] for v in spec)
             if spec and self.extents[slot] != shape:
-                words = _cut(Bits(words, self.extents[slot]), shape).words
+                words = axes.cut(words, self.extents[slot], shape)
             self.set(slot, spec, words)
         self.extents.clear()
 
@@ -340,6 +334,29 @@ class _Run:
         flipped = source.transposed(self.kernels) if source is not None else \
             self.kernels.transpose(words, self.sizes[b])
         self.set(step.slot, (b, a), flipped)
+
+    def permute(self, step: Permute) -> None:
+        variables, words, source = self.factors[step.slot]
+        order = tuple(variables.index(v) for v in step.variables)
+
+        def make() -> np.ndarray:
+            return axes.permute(words, self.extents_of(variables), order, self.kernels)
+        self.set(step.slot, step.variables, make() if source is None else source.selected(("order", order), make))
+
+    def extents_of(self, variables: tuple) -> tuple[int, ...]:
+        return tuple(self.sizes[v] for v in variables)
+
+    def mask(self, step: Mask) -> None:
+        variables, words, _ = self.factors[step.into]
+        other = self.factors[step.other]
+        out = axes.joined([(variables, words, False), (step.variables, other[1], step.negate)], variables,
+                          self.sizes)
+        self.set(step.into, variables, out)
+
+    def join(self, step: Join) -> None:
+        left, right = self.factors[step.left], self.factors[step.right]
+        out = axes.joined([(left[0], left[1], False), (right[0], right[1], False)], step.variables, self.sizes)
+        self.set(step.left, step.variables, out)
 
     def intersect(self, step: And) -> None:
         variables, words, _ = self.factors[step.into]
@@ -358,8 +375,10 @@ class _Run:
         self.set(step.into, variables, out)
 
     def product(self, step: Product) -> None:
-        (a, _), left, _ = self.factors[step.left]
-        (_, b), right, source = self.factors[step.right]
+        left_variables, left, _ = self.factors[step.left]
+        right_variables, right, source = self.factors[step.right]
+        long = math.prod(self.sizes[v] for v in right_variables[1:-1]) * right.shape[1]
+        right = right.reshape(self.sizes[step.variable], long)      # the rows of every other variable: one long row
         out = np.zeros((left.shape[0], right.shape[1]), dtype=np.uint64)
         live = np.zeros((1, left.shape[1]), dtype=np.uint64)
         found = self.kernels.any(right)
@@ -368,13 +387,17 @@ class _Run:
             self.kernels.scatter(out, left, *source.csr(), live)
         else:
             self.kernels.product(out, left, right, live)
-        self.set(step.left, (a, b), out)
+        variables = left_variables[:-1] + right_variables[1:]
+        self.set(step.left, variables, out.reshape(-1, words_for(self.sizes[variables[-1]])))
 
     def project(self, step: Project) -> None:
         variables, words, _ = self.factors[step.slot]
-        if step.keep is None:
+        axis = variables.index(step.variable)
+        if len(variables) == 1:
             out = np.array([[np.uint64(bool(words.any()))]], dtype=np.uint64)
-        elif step.keep == 0:
+        elif len(variables) > 2:
+            out = axes.project(words, self.extents_of(variables), axis)
+        elif axis == 1:
             out = self.kernels.any(words)
         else:       # the OR of every row: a product with a left row holding every row
             rows = words.shape[0]
@@ -393,26 +416,5 @@ class _Run:
 
 
 def _cut(bits: Bits, shape: tuple[int, ...]) -> Bits:
-    """``bits`` as a relation of ``shape`` (arity 1 or 2): cut or padded with false."""
-    if len(shape) == 1:
-        words = np.zeros((1, words_for(shape[0])), dtype=np.uint64)
-        keep = min(words.shape[1], bits.words.shape[1])
-        words[:, :keep] = bits.words[:, :keep]
-        _clear_past(words, min(bits.shape[0], shape[0]))
-        return Bits(words, shape)
-    rows = min(shape[0], bits.shape[0])
-    if shape[1] == bits.shape[1] and rows == shape[0]:
-        return Bits(bits.words[:rows], shape)       # a prefix of rows: still C-contiguous
-    words = np.zeros((shape[0], words_for(shape[1])), dtype=np.uint64)
-    keep = min(words.shape[1], bits.words.shape[1])
-    words[:rows, :keep] = bits.words[:rows, :keep]
-    _clear_past(words, min(bits.shape[1], shape[1]))
-    return Bits(words, shape)
-
-
-def _clear_past(words: np.ndarray, bits: int) -> None:
-    """Clear every bit at or past ``bits`` in the rows of ``words``."""
-    word, offset = divmod(bits, 64)
-    if word < words.shape[1]:
-        words[:, word] &= np.uint64((1 << offset) - 1)
-        words[:, word + 1:] = 0
+    """``bits`` as a relation of ``shape`` (as many arguments): cut or padded with false."""
+    return Bits(axes.cut(bits.words, bits.shape, shape), shape)

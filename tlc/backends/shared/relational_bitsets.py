@@ -14,7 +14,8 @@ from tlc.analysis.relation_plan import Rule, StratumPlan, rule_of
 from tlc.analysis.strata import Stratum
 from tlc.backends.shared.semi_naive import rounds
 from tlc.backends.shared.quoting import comment, equation_comments, identifier, internal, literal
-from tlc_runtime.bitset_plan import obstacle, plan as bitset_plan
+from tlc.memory_limit import ELEMENT_BYTES, format_bytes
+from tlc_runtime.bitset_plan import Plan, obstacle, plan as bitset_plan, variable_sizes
 
 PACKED_SPARSE = 1 << 22
 """Positions (512 KiB of words) up to which a bitset stratum reads a relation stored sparsely packed whatever its own
@@ -86,8 +87,9 @@ class _Bitsets:
         tuples = [a.name for a in (*rule.atoms, *rule.negated)
                   if a.name not in self.stratum.tensors and a.name not in self.packed]
         steps = None if tuples else bitset_plan(head, specs, negated, delta)
+        largest = self.over_budget(steps, head, shape, rule, specs)
         via = "" if delta is None else f" (delta of {rule.atoms[delta].name} first)"
-        if steps is not None:
+        if steps is not None and largest is None:
             self.emitter.note(k, f"bitset rows, native kernels{via}: {steps.describe()}")
             atoms = ", ".join(f"({self.relation(a.name, override, n)}, {literal(s)})"
                               for n, (a, s) in enumerate(zip(rule.atoms, specs)))
@@ -96,15 +98,27 @@ class _Bitsets:
             self.lines.append(f"{pad}bs.conjunction({literal(head)}, {shape}, [{atoms}], [{neg}], {target}, "
                               f"{self.kernels}, {literal(delta)})")
             return
+        budget = self.emitter.planned.budget
         why = (f"it reads {', '.join(dict.fromkeys(tuples))} as tuples (sparse storage over more positions than the "
                f"stratum's relations and {PACKED_SPARSE})" if tuples else
-               f"no bitset plan ({obstacle(head, specs, negated)})")
+               f"no bitset plan ({obstacle(head, specs, negated)})" if steps is None else
+               f"its bitset plan ({steps.describe()}) makes a factor of {format_bytes(largest)}, over "
+               f"{budget.describe()}")
         self.emitter.note(k, f"NumPy join (tlc_runtime.sparse) on unpacked rows{via}: {why}")
         atoms = ", ".join(f"({self.unpacked(a.name, override, n)}, {literal(s)})"
                           for n, (a, s) in enumerate(zip(rule.atoms, specs)))
         neg = ", ".join(f"({self.unpacked(a.name, {}, -1)}, {literal(s)})" for a, s in zip(rule.negated, negated))
         self.lines.append(f"{pad}bs.union_into({target}, rs.conjunction({literal(head)}, {shape}, [{atoms}], "
                           f"negated=[{neg}], storage='auto'), {self.kernels})")
+
+    def over_budget(self, steps: Plan | None, head: tuple, shape: tuple, rule: Rule, specs: tuple) -> int | None:
+        """The bytes of the largest factor ``steps`` makes when over the memory budget (checked before anything is
+        allocated: the plan and the extents fix every factor's size), else None."""
+        if steps is None or self.emitter.planned.budget.elements is None:
+            return None
+        sizes = variable_sizes(head, shape, [(self.r.shape(a.name), s) for a, s in zip(rule.atoms, specs)])
+        words = steps.words(sizes)
+        return words * 8 if words * 8 > self.emitter.planned.budget.elements * ELEMENT_BYTES else None
 
     def unpacked(self, name: str, override: dict[int, str], position: int) -> str:
         """A relation a rule without a bitset plan reads: a packed one unpacked (tuples when sparse), one of an
