@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tlc_runtime.addresses import data_address
 from tlc_runtime.native import default_threads, in_threads
 
 WORK = 1 << 18
@@ -80,7 +81,7 @@ class BitsetKernels:
                 (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
             raise ValueError(f"kernel {self.spec.symbol}_product: operands {left.shape}, {right.shape}, "
                              f"{live.shape} do not give {out.shape}")
-        pointers = (out.ctypes.data, left.ctypes.data, right.ctypes.data, live.ctypes.data)
+        pointers = tuple(data_address(a) for a in (out, left, right, live))
         self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], lo, hi), rows,
                     rows * max(lwords, right.shape[1]), (out, left, right, live))
 
@@ -97,7 +98,7 @@ class BitsetKernels:
                 (len(indptr) - 1 < 64 * lwords and _past(live, len(indptr) - 1)) or np.may_share_memory(out, left):
             raise ValueError(f"kernel {self.spec.symbol}_scatter: operands {left.shape}, {len(indptr) - 1} CSR rows "
                              f"and {live.shape} do not give {out.shape}")
-        pointers = (out.ctypes.data, left.ctypes.data, live.ctypes.data, indptr.ctypes.data, columns.ctypes.data)
+        pointers = tuple(data_address(a) for a in (out, left, live, indptr, columns))
         self._split(lambda lo, hi: self._scatter(*pointers, lwords, out.shape[1], lo, hi), rows, rows * lwords,
                     (out, left, live, indptr, columns))
 
@@ -113,7 +114,7 @@ class BitsetKernels:
         batches = rows // per if per else 1
         out = np.zeros((batches * columns, words_for(per)), dtype=np.uint64)
         units = batches * -(-per // 64)
-        pointers = (out.ctypes.data, source.ctypes.data)
+        pointers = (data_address(out), data_address(source))
         self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], per, columns, lo, hi), units,
                     rows * words, (out, source))
         return out
@@ -123,7 +124,7 @@ class BitsetKernels:
         _check(source)
         rows, words = source.shape
         out = np.zeros((1, words_for(rows)), dtype=np.uint64)
-        pointers = (out.ctypes.data, source.ctypes.data)
+        pointers = (data_address(out), data_address(source))
         self._split(lambda lo, hi: self._any(*pointers, words, lo, hi), rows, rows * words, (out, source), block=64)
         return out
 
@@ -135,7 +136,7 @@ class BitsetKernels:
         if out.shape != a.shape or b.shape[1] != words or b.shape[0] not in (rows, 1) or operation not in OPERATIONS:
             raise ValueError(f"kernel {self.spec.symbol}_{operation}: operands {a.shape}, {b.shape} and {out.shape}")
         stride = words if b.shape[0] == rows else 0
-        pointers = (out.ctypes.data, a.ctypes.data, b.ctypes.data)
+        pointers = (data_address(out), data_address(a), data_address(b))
         fn = self._combine[operation]
         self._split(lambda lo, hi: fn(*pointers, words, stride, lo, hi), rows, rows * words, (out, a, b))
 
@@ -147,7 +148,7 @@ class BitsetKernels:
         if m.shape[1] != words or m.shape[0] not in (rows, 1) or u.shape[0] != 1 or 64 * u.shape[1] < rows:
             raise ValueError(f"kernel {self.spec.symbol}_select: operands {m.shape}, {u.shape} and {out.shape}")
         stride = words if m.shape[0] == rows else 0
-        pointers = (out.ctypes.data, m.ctypes.data, u.ctypes.data)
+        pointers = (data_address(out), data_address(m), data_address(u))
         self._split(lambda lo, hi: self._select(*pointers, words, stride, int(invert), lo, hi), rows,
                     rows * words, (out, m, u))
 
@@ -162,7 +163,7 @@ class BitsetKernels:
             raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × j "
                              f"from {source.shape}")
         out = np.zeros((rows, words_for(per)), dtype=np.uint64)
-        pointers = (out.ctypes.data, source.ctypes.data)
+        pointers = (data_address(out), data_address(source))
         self._split(lambda lo, hi: self._gather(*pointers, words, out.shape[1], per, column, step, lo, hi), rows,
                     count, (out, source))
         return out
@@ -176,7 +177,7 @@ class BitsetKernels:
                 (rows and column + step * (rows - 1) >= 64 * words):
             raise ValueError(f"kernel {self.spec.symbol}_place: {u.shape} at {column} + {step} × x into {out.shape}")
         count = min(rows, 64 * u.shape[1])
-        pointers = (out.ctypes.data, u.ctypes.data)
+        pointers = (data_address(out), data_address(u))
         self._split(lambda lo, hi: self._place(*pointers, words, column, step, lo, hi), count, count, (out, u))
 
     def advance(self, new: np.ndarray, known: np.ndarray) -> int:
@@ -185,7 +186,7 @@ class BitsetKernels:
         if new.shape != known.shape or new is known:
             raise ValueError(f"kernel {self.spec.symbol}_advance: operands {new.shape} and {known.shape}")
         flat_new, flat_known = new.reshape(-1), known.reshape(-1)
-        pointers = (flat_new.ctypes.data, flat_known.ctypes.data)
+        pointers = (data_address(flat_new), data_address(flat_known))
         counts = self._split(lambda lo, hi: self._advance(*pointers, lo, hi), flat_new.size, flat_new.size,
                              (new, known), block=8)
         return int(sum(counts))

@@ -11,6 +11,7 @@ counting the delta's bits. A rule without a plan joins by ``tlc_runtime.sparse``
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,6 +22,9 @@ from tlc_runtime.bitset_plan import (And, Cross, Diagonal, Filter, Fix, Join, Ma
                                      Project, Transpose, diagonal_order, plan, variable_sizes)
 
 
+_STAMPS = itertools.count()
+"""Each state of each ``Bits``'s words gets the next number (its ``stamp``): equal stamps, equal words."""
+
 SCATTER = 4
 """A product joins with the right side's rows as CSR (a bit set per column of each row) when it holds fewer than one
 tuple per this many words: a scattered bit costs about as much as this many word ORs of a row."""
@@ -29,12 +33,13 @@ tuple per this many words: a scattered bit costs about as much as this many word
 class Bits:
     """A relation as bitset rows (see the module docstring); ``count`` is its number of tuples when known."""
 
-    __slots__ = ("words", "shape", "count", "_transposed", "_csr", "_selected")
+    __slots__ = ("words", "shape", "count", "stamp", "_transposed", "_csr", "_selected")
 
     def __init__(self, words: np.ndarray, shape: tuple[int, ...], count: int | None = None):
         self.words = words
         self.shape = tuple(int(n) for n in shape)
         self.count = count
+        self.stamp = next(_STAMPS)
         self._transposed: np.ndarray | None = None
         self._csr: tuple[np.ndarray, np.ndarray] | None = None
         self._selected: dict = {}
@@ -55,6 +60,7 @@ class Bits:
     def changed(self) -> None:
         """Forget what was derived from the words (they were written)."""
         self.count = None
+        self.stamp = next(_STAMPS)
         self._transposed = None
         self._csr = None
         self._selected = {}
@@ -72,6 +78,15 @@ class Bits:
         if key not in self._selected:
             self._selected[key] = make()
         return self._selected[key]
+
+    def derived(self, key, stamps: tuple, make):
+        """``make()``, kept under ``key`` while the words of this relation and of those stamped ``stamps`` stay as
+        they are: a step of a rule's plan over relations no round changes (an input masked, projected or reordered)
+        runs once. One value per key: a new ``stamps`` replaces it."""
+        kept = self._selected.get(key)
+        if kept is None or kept[0] != stamps:
+            kept = self._selected[key] = (stamps, make())
+        return kept[1]
 
     def transposed(self, kernels: BitsetKernels) -> np.ndarray:
         """A binary relation's words with its arguments swapped (kept until the words change)."""
@@ -201,7 +216,7 @@ def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernel
     steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
     if steps is None:
         raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
-    result = _Run(head, shape, atoms, negated, kernels).run(steps)
+    result = _Run(head, shape, atoms, negated, kernels, delta).run(steps)
     if result is not None:
         if steps.place is None:
             kernels.combine("or", target.words, target.words, result)
@@ -234,7 +249,7 @@ class _Run:
     atom with constants or a repeated variable keeps its relation's extents (``extents``) until its ``Fix`` and
     ``Diagonal`` steps, which come first, have run."""
 
-    def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels):
+    def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels, delta: int | None = None):
         self.kernels = kernels
         self.shape = shape
         self.head = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
@@ -243,6 +258,10 @@ class _Run:
         """Factors still to be reduced -> their arguments' extents."""
         self.factors: list[tuple] = [self.factor(n, r, s) for n, (r, s) in enumerate((*atoms, *negated))]
         """Per factor: (variables in order, words, the Bits it came from while still untouched)."""
+        self.sources = [r if isinstance(r, Bits) else None for r, _ in (*atoms, *negated)]
+        self.origins: list[tuple | None] = [None if n == delta or r is None else (n,)
+                                            for n, r in enumerate(self.sources)]
+        """Per factor: the atoms (all relations ``Bits`` and not the delta) its words were made from, else None."""
 
     def factor(self, slot: int, relation, spec) -> tuple:
         bits = relation if isinstance(relation, Bits) else pack(relation, relation.shape)
@@ -261,10 +280,25 @@ class _Run:
         handlers = {Transpose: self.transpose, And: self.intersect, Filter: self.filter, Product: self.product,
                     Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip,
                     Permute: self.permute, Mask: self.mask, Join: self.join}
-        for step in steps.steps:
+        for index, step in enumerate(steps.steps):
             if self.extents and not isinstance(step, (Fix, Diagonal, Not)):
                 self.cut_reduced()
-            handlers[type(step)](step)
+            operands = _operands(step)
+            origins = [self.origins[slot] for slot in operands]
+            if isinstance(step, (Fix, Diagonal, Not)) or None in origins:     # selections keep their own cache
+                handlers[type(step)](step)
+                self.origins[operands[0]] = None if None in origins else origins[0]
+                continue
+            atoms = tuple(sorted({n for origin in origins for n in origin}))
+            stamps = tuple(self.sources[n].stamp for n in atoms)
+
+            def make(step=step) -> tuple:
+                handlers[type(step)](step)
+                return self.factors[operands[0]][:2]
+            key = (steps, index, tuple(self.sizes.items()))     # the same plan may join relations cut otherwise
+            variables, words = self.sources[atoms[0]].derived(key, stamps, make)
+            self.set(operands[0], variables, words)
+            self.origins[operands[0]] = atoms
         if self.extents:
             self.cut_reduced()
         if any(not self.factors[f][1][0, 0] & np.uint64(1) for f in steps.flags):
@@ -336,12 +370,9 @@ class _Run:
         self.set(step.slot, (b, a), flipped)
 
     def permute(self, step: Permute) -> None:
-        variables, words, source = self.factors[step.slot]
+        variables, words, _ = self.factors[step.slot]
         order = tuple(variables.index(v) for v in step.variables)
-
-        def make() -> np.ndarray:
-            return axes.permute(words, self.extents_of(variables), order, self.kernels)
-        self.set(step.slot, step.variables, make() if source is None else source.selected(("order", order), make))
+        self.set(step.slot, step.variables, axes.permute(words, self.extents_of(variables), order, self.kernels))
 
     def extents_of(self, variables: tuple) -> tuple[int, ...]:
         return tuple(self.sizes[v] for v in variables)
@@ -413,6 +444,15 @@ class _Run:
         self.kernels.select(out, right, left)
         self.set(step.left, (a, b), out)
 
+
+
+def _operands(step) -> tuple[int, ...]:
+    """The factors a step reads, the one it writes first."""
+    if hasattr(step, "into"):
+        return step.into, step.other
+    if hasattr(step, "left"):
+        return step.left, step.right
+    return (step.slot,)
 
 
 def _cut(bits: Bits, shape: tuple[int, ...]) -> Bits:
