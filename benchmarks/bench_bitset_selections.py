@@ -7,8 +7,8 @@ Three programs on random relations, ``relations="dense"``: paths through nodes o
 E(y, z) C(y, 0)``, a constant: a column of ``C``) and paths through nodes with a self-loop (``R(x, z) = R(x, y)
 E(y, z) E(y, y)``, a repeated variable: the diagonal of ``E``) on ``--nodes`` nodes, and paths over labelled edges
 (``R(x, z) = R(x, y) L(y, z, 1)``, a ternary atom with a constant: a slice of ``L``) on ``--ternary-nodes`` nodes (a
-sparsely stored ``L`` over more positions than the stratum's relations and ``PACKED_SPARSE`` is read as tuples, its
-rules joined in NumPy), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base; and three programs over
+sparsely stored ``L`` over more positions than the stratum's relations and ``PACKED_SPARSE`` is packed slice by slice
+from its tuples), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base; and three programs over
 relations of three arguments on ``--nary-nodes`` nodes: paths through a ternary atom without a constant (``R(x, z) =
 R(x, y) T(y, w, z) G(w)``), a ternary head (``R(x, y, w) = R(x, y, z) F(z, w)`` from ``R(x, y, z) = E(x, y) F(y,
 z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Each
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3000, help="nodes of every relation (default 3000)")
     parser.add_argument("--ternary-nodes", type=int, default=1400,
                         help="nodes of the ternary program (default 1400: L's 2n² positions stay within "
-                             "relational_bitsets.PACKED_SPARSE, so the stratum packs it rather than reading tuples)")
+                             "relational_bitsets.PACKED_SPARSE, so the stratum packs it whole)")
     parser.add_argument("--nary-nodes", type=int, default=160,
                         help="nodes of the programs over relations of three arguments (default 160: 4.1M positions)")
     parser.add_argument("--only", default="", help="comma-separated names of the programs to run (default: all)")

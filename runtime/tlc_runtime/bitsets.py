@@ -153,6 +153,23 @@ def pack(value, shape: tuple[int, ...]) -> Bits:
     return Bits(out, shape)
 
 
+def pack_slice(value, shape: tuple[int, ...], fixed: tuple) -> Bits:
+    """The tuples of ``value`` (a relation of ``shape``, anything ``rs.store`` takes) holding position ``p`` at
+    argument ``a`` for each ``(a, p)`` of ``fixed``, as ``Bits`` over its other arguments: a slice of a relation too
+    large to pack whole, made from its tuples (positions past an extent hold none)."""
+    shape = tuple(int(n) for n in shape)
+    at = dict(fixed)
+    rest = tuple(n for axis, n in enumerate(shape) if axis not in at)
+    if not all(0 <= p < shape[a] for a, p in at.items()):
+        return Bits.empty(rest)
+    coordinates = np.unravel_index(rs.store(value, shape, rs.SPARSE).keys, shape)
+    keep = np.logical_and.reduce([coordinates[a] == p for a, p in at.items()])
+    if not rest:
+        return pack(np.array(bool(keep.any())), ())
+    kept = [c[keep] for axis, c in enumerate(coordinates) if axis not in at]
+    return _from_keys(np.ravel_multi_index(kept, rest), rest)     # still sorted: the fixed arguments are constant
+
+
 def _from_keys(keys: np.ndarray, shape: tuple[int, ...]) -> Bits:
     """The ``Bits`` of the sorted, distinct C-order ``keys`` of a relation of ``shape``: each word the OR of its bits
     (``reduceat`` over the runs of keys in one word)."""

@@ -243,3 +243,36 @@ def test_steps_over_relations_no_round_changes_run_once(monkeypatch, kernels):
                                                                                  spec[2])], [], storage="dense")
         np.testing.assert_array_equal(bs.dense(target), want)
     assert len(masks) == 3      # T masked by G once, again for other extents, again once G changed
+
+
+def test_a_large_sparse_relation_read_with_constants_is_packed_slice_by_slice(monkeypatch, numpy_joins):
+    packed = record_calls(monkeypatch, bs, "pack", lambda args, result: tuple(args[1]))
+    slices = record_calls(monkeypatch, bs, "pack_slice", lambda args, result: (tuple(args[1]), args[2]))
+    source = "R(x, z) = L(x, z, 0)\nR(x, z) = R(x, y) L(y, z, 1)\nQ(x) = S(x)\nQ(y) = Q(x) L(x, 1, y) ~L(y, y, 0)"
+    rng = np.random.default_rng(26)
+    n = 3000    # L: n³ positions (its last argument shares the nodes' domain); each L(., ., c) 9M, as many as R
+    rows = np.concatenate([rng.integers(0, n, (2 * n, 3)) % [n, n, 2], [[5, 1, 7], [7, 7, 0], [1, 1, 0], [1, 2, 1]]])
+    data = {"L": tlc.Rows(rows), "S": rng.random(n) < 0.01}
+    program = tlc.compile(source, backend="llvm", relations="dense")
+    text = program.explain(**data)
+    assert "bitset rows, native kernels (delta of R first): product over y (L at argument 3 = 1: a slice packed once " \
+        "from the tuples)" in text
+    assert "(delta of Q first): it reads L as tuples" in text     # L(x, 1, y), L(y, y, 0): 9M-position slices
+    got = program(**data)
+    want = tlc.compile(source, relations="sparse")(**data)
+    for name in ("R", "Q"):
+        np.testing.assert_array_equal(np.asarray(got[name]), np.asarray(want[name]))
+    assert (n, n, n) not in packed and slices == [((n, n, n), ((2, 0),)), ((n, n, n), ((2, 1),))]
+    assert numpy_joins      # Q's recursive rule
+
+
+@pytest.mark.parametrize("fixed", [((2, 1),), ((0, 3),), ((1, 0), (2, 4)), ((0, 1), (1, 2), (2, 3)), ((1, 9),)])
+def test_a_slice_packed_from_tuples_is_the_relations_slice(fixed):
+    rng = np.random.default_rng(27)
+    t = rng.random((6, 7, 5)) < 0.4
+    t[1, 2, 3] = True
+    want = t[tuple(dict(fixed).get(axis, slice(None)) for axis in range(3))] if all(
+        p < t.shape[a] for a, p in fixed) else np.zeros([n for a, n in enumerate(t.shape) if a not in dict(fixed)],
+                                                          bool)
+    got = bs.pack_slice(rs.store(t, t.shape, rs.SPARSE), t.shape, fixed)
+    np.testing.assert_array_equal(bs.dense(got), want)
