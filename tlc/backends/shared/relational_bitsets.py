@@ -1,9 +1,11 @@
 """Emit a dense relational stratum kept as bitset rows (``tlc_runtime.bitsets``) on a backend with bitset kernels.
 
-The stratum packs the relations it reads once, keeps its own packed across rounds, and runs each rule by its
-``bitset_plan`` (``bs.conjunction`` ORs the head's tuples into the round's array) or, for a rule without one, by
-``rs.conjunction`` on unpacked copies; each round ends with ``bs.advance`` per relation (``delta = derived &
-~known; known |= delta`` in one pass, counting the delta). The emitter's ``note`` records where each rule runs.
+The stratum packs the relations it reads once (of one too large to pack whole and stored sparsely, the slices its
+atoms with constants read, ``bs.pack_slice``), keeps its own packed across rounds, and runs each rule by its
+``bitset_plan`` (``bs.conjunction`` ORs the head's tuples into the round's array) or, for a rule without one, whose
+largest factor is over the memory budget, or that reads a relation only as tuples, by ``rs.conjunction`` on unpacked
+copies; each round ends with ``bs.advance`` per relation (``delta = derived & ~known; known |= delta`` in one pass,
+counting the delta). The emitter's ``note`` records where each rule runs and why.
 """
 
 from __future__ import annotations
