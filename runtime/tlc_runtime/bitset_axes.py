@@ -32,7 +32,7 @@ def cut(words: np.ndarray, shape: tuple[int, ...], target: tuple[int, ...]) -> n
     """The words of a relation of ``shape`` as one of ``target`` (as many arguments): cut or padded with false."""
     if shape == target:
         return words
-    if shape[1:] == target[1:] and target[0] <= shape[0]:      # a prefix of rows: still C-contiguous
+    if len(shape) > 1 and shape[1:] == target[1:] and target[0] <= shape[0]:   # a prefix of rows: C-contiguous
         return words[:math.prod(target[:-1])]
     out = np.zeros((*target[:-1], words_for(target[-1])), dtype=np.uint64)
     kept = tuple(slice(0, min(a, b)) for a, b in zip(shape[:-1], target[:-1]))

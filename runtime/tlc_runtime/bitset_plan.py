@@ -299,9 +299,7 @@ class _Planner:
             return None
         factors = [s for s in self.live if self.slots[s]]
         while len(factors) > 1:
-            left, right = factors[:2]
-            self.join(left, right)
-            factors.remove(right)
+            factors = [self.join(*factors[:2]), *factors[2:]]
         if (len(factors) == 1) != bool(self.head) or (factors and set(self.slots[factors[0]]) != set(self.head)):
             return None
         if factors:
@@ -327,8 +325,9 @@ class _Planner:
         self.add(Transpose(slot) if len(variables) == 2 else Permute(slot, variables), variables)
         self.slots[slot] = variables
 
-    def join(self, left: int, right: int) -> None:
-        """Join two factors over head variables into one over the variables of both, in the head's order."""
+    def join(self, left: int, right: int) -> int:
+        """Join two factors over head variables into one over the variables of both, in the head's order; returns the
+        factor holding it."""
         ordered = [tuple(sorted(self.slots[s], key=self.head.index)) for s in (left, right)]
         for slot, variables in zip((left, right), ordered):
             self.reorder(slot, variables)
@@ -341,6 +340,7 @@ class _Planner:
             self.add(Join(left, right, union), union)
         self.slots[left] = union
         self.drop(right)
+        return left
 
     def simplify(self) -> None:
         """Intersect factors over the same variables, filter and mask by factors over some of a factor's variables,

@@ -175,6 +175,9 @@ NARY = [      # heads and atoms of three or more arguments, constants, repeated 
     (("x", "z"), [("x", "y", 2, "z"), ("y",)], []),
     (("x", "z", "m"), [("x", "y", "n"), ("y", "z"), ("n", "m")], []),
     (("x", "y", "z"), [("y", "w", "x"), ("w", "z")], [("z", "x")]),
+    (("x", "y"), [("y",), ("x",)], []),                 # two unary factors crossed against the head's order
+    (("y", "y"), [("y",)], []),                         # a unary atom longer than the head's diagonal
+    (("z", "z"), [("z",), ("x", "y")], [("y",)]),
 ]
 
 
@@ -276,3 +279,49 @@ def test_a_slice_packed_from_tuples_is_the_relations_slice(fixed):
                                                           bool)
     got = bs.pack_slice(rs.store(t, t.shape, rs.SPARSE), t.shape, fixed)
     np.testing.assert_array_equal(bs.dense(got), want)
+
+
+def random_rule(rng) -> tuple:
+    """A rule of one to three atoms of one to three arguments over four variables, constants and repeated variables
+    among them, maybe a negated atom over their variables, and a head over some of them (a constant or a repeated
+    variable in it at times)."""
+    def atom(arity: int) -> tuple:
+        return tuple(str(rng.choice(list("xyzw"))) if rng.random() < 0.85 else int(rng.integers(0, 4))
+                     for _ in range(arity))
+    atoms = [atom(int(rng.integers(1, 4))) for _ in range(int(rng.integers(1, 4)))]
+    used = sorted({v for a in atoms for v in a if isinstance(v, str)})
+    negated = [n for n in [atom(int(rng.integers(1, 4)))] * int(rng.integers(0, 2))
+               if all(v in used for v in n if isinstance(v, str))]
+    head = tuple(str(v) for v in rng.permutation(used)[:int(rng.integers(0, min(3, len(used)) + 1))])
+    if head and len(head) < 3 and rng.random() < 0.2:
+        head = (head[0], head[0]) if len(head) == 1 else (head[0], int(rng.integers(0, 4)))
+    return head, atoms, negated
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_rules_match_the_numpy_join(seed, kernels):
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for _ in range(60):
+        head, atoms, negated = random_rule(rng)
+        if plan(head, tuple(atoms), tuple(negated)) is None:
+            continue
+        sizes = {v: int(rng.integers(1, 12)) for v in "xyzw"}
+
+        def extent(v) -> int:
+            return sizes[v] + int(rng.integers(0, 2)) if isinstance(v, str) else int(rng.integers(1, 6))
+        density = float(rng.choice([0.0, 0.05, 0.3, 1.0]))
+        relations = [(rng.random(tuple(extent(v) for v in a)) < density, a) for a in atoms]
+        negations = [(rng.random(tuple(extent(v) for v in a)) < 0.3, a) for a in negated]
+        shape = tuple(sizes[v] if isinstance(v, str) else int(rng.integers(1, 6)) for v in head)
+        if len(atoms) == 1 and any(r.shape[a] > shape[head.index(v)] for r, spec in relations
+                                   for a, v in enumerate(spec) if v in head):
+            continue        # rs.conjunction copies a single atom without cutting it to the head
+        want = rs.conjunction(head, shape, relations, negations, storage="dense")
+        for delta in (None, *range(len(atoms))):
+            target = bs.Bits.empty(shape)
+            bs.conjunction(head, shape, [(bs.pack(r, r.shape), s) for r, s in relations], negations, target,
+                           kernels, delta)
+            np.testing.assert_array_equal(bs.dense(target), want, err_msg=f"{head} {atoms} ~{negated} {delta}")
+        checked += 1
+    assert checked > 30
