@@ -100,6 +100,17 @@ def test_rules_over_three_arguments_join_on_bitset_rows(name, kind, density, bit
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
+def test_every_kernel_call_split_over_two_threads(name, monkeypatch, numpy_joins):
+    import tlc_runtime.bitset_native as bitset_native
+
+    monkeypatch.setattr(bitset_native, "WORK", 1)
+    source = PROGRAMS[name]
+    n = 20 if name == "reordered" else 70      # rows of two words; REORDERED's V has n⁴ positions
+    agree(source, **inputs_of(source, relations("random", np.random.default_rng(28), n, 0.01)))
+    assert not numpy_joins
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
 def test_sparsely_stored_inputs_of_three_arguments(name, bitset_rules, numpy_joins):
     rng = np.random.default_rng(22)
     n = 20 if name == "reordered" else 70      # rows of two words; REORDERED's V has n⁴ positions
@@ -212,7 +223,10 @@ def test_a_plans_words_are_its_largest_factor():
 
 
 @pytest.mark.parametrize("shape", [(3, 70, 130), (5, 129, 65), (1, 64, 64), (2, 0, 5), (0, 3, 4), (400, 70, 70)])
-def test_the_batched_transpose_and_the_diagonal_gather_match_numpy(shape, kernels):
+def test_the_batched_transpose_and_the_diagonal_gather_match_numpy(shape, kernels, monkeypatch):
+    import tlc_runtime.bitset_native as bitset_native
+
+    monkeypatch.setattr(bitset_native, "WORK", 1)       # two threads split every call (64 rows of a batch each)
     rng = np.random.default_rng(sum(shape))
     a = rng.random(shape) < 0.3
     turned = kernels.transpose(bs.pack(a, shape).words, shape[2], shape[1])
