@@ -134,3 +134,30 @@ def joined(parts: list[tuple[tuple, np.ndarray, bool]], variables: tuple, sizes:
             held = unpack_rows(words, extents).reshape(broadcast)
             out[np.broadcast_to(held if negate else ~held, rows)] = 0
     return out.reshape(-1, out.shape[-1])
+
+
+def place(target: np.ndarray, shape: tuple[int, ...], head: tuple, words: np.ndarray, sizes: dict) -> None:
+    """``target`` (the words of a relation of ``shape``, three or more arguments) gains the tuples ``words`` holds over
+    ``head``'s distinct variables (extents ``sizes``) at the positions ``head``'s constants and repeated variables
+    name: whole rows ORed through a strided view of ``target`` (a constant fixes an offset, a repeated variable
+    steps by the sum of its arguments' strides), or, for a constant last argument, its bit set in the rows held.
+    ``head``'s last argument is a constant or a variable it does not repeat."""
+    if not all(0 <= v < n for v, n in zip(head, shape) if not isinstance(v, str)):
+        return      # a constant past an extent: no position to write
+    rows = rows_of(target, shape)
+    variables = tuple(dict.fromkeys(v for v in head[:-1] if isinstance(v, str)))
+    offset = sum(v * rows.strides[a] for a, v in enumerate(head[:-1]) if not isinstance(v, str))
+    strides = tuple(sum(rows.strides[a] for a, u in enumerate(head[:-1]) if u == v) for v in variables)
+    extents = tuple(sizes[v] for v in variables)
+    start = target.reshape(-1)[offset // target.itemsize:]
+    if isinstance(head[-1], str):
+        view = np.lib.stride_tricks.as_strided(start, (*extents, words.shape[1]), (*strides, target.itemsize))
+        view |= words.reshape(*extents, words.shape[1])
+        return
+    column = start[head[-1] >> 6:]
+    bit = np.uint64(1) << np.uint64(head[-1] & 63)
+    if not variables:
+        column[0] |= bit
+        return
+    view = np.lib.stride_tricks.as_strided(column, extents, strides)
+    view[unpack_rows(words, extents)] |= bit

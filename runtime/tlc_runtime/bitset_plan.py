@@ -18,9 +18,9 @@ left over the head's variables are joined keeping every variable (``Cross`` of t
 of three or more arguments). The plan depends only on the rule's shape (the head's and atoms' specs and which atom
 holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs; ``Plan.words`` gives its
 largest intermediate for given extents, checked against the memory budget before the rule is emitted on bitset
-rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``; of at most two arguments)
-receives the tuples of its variables at the matching row, column, diagonal or bit (``Plan.place``). A rule the
-planner cannot handle (a head of more than two arguments with a constant or a repeated variable, a variable joining
+rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``, ``P(x, x,
+y)``) receives the tuples of its variables at the matching row, column, diagonal, bit or strided rows (``Plan.place``).
+A rule the planner cannot handle (a head of more than two arguments repeating its last variable, a variable joining
 three factors, or two sharing another variable, that no order of eliminations avoids) has no plan and joins by
 ``tlc_runtime.sparse``.
 """
@@ -202,6 +202,8 @@ def _fix_words(step: Fix) -> str:
 
 
 def _place_words(head: tuple) -> str:
+    if len(head) > 2:
+        return f"({', '.join(map(str, head))})"
     constants = [v for v in head if not isinstance(v, str)]
     if len(constants) == len(head):
         return f"position {', '.join(map(str, constants))}"
@@ -217,7 +219,7 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     rule has none (see the module docstring)."""
     reduced = [_reduced(slot, spec) for slot, spec in enumerate((*atoms, *negated))]
     variables = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
-    if not atoms or (len(head) > 2 and variables != tuple(head)):
+    if not atoms or (len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]):
         return None
     steps = [step for selections, _ in reduced for step in selections]
     steps += [Not(slot) for slot in range(len(atoms), len(reduced)) if not reduced[slot][1]]
@@ -231,8 +233,8 @@ def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str:
     """Why a rule whose ``plan`` is None has none, in words for ``explain``."""
     if not atoms:
         return "a fact"
-    if len(head) > 2:
-        return "a head of more than two arguments with a constant or a repeated variable"
+    if len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]:
+        return "a head of more than two arguments repeating its last variable"
     return "a variable shared by three atoms, or by two sharing another variable, that no order of eliminations " \
         "avoids, or a negated atom over variables no one factor holds"
 

@@ -233,10 +233,13 @@ def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernel
     steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
     if steps is None:
         raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
-    result = _Run(head, shape, atoms, negated, kernels, delta).run(steps)
+    run = _Run(head, shape, atoms, negated, kernels, delta)
+    result = run.run(steps)
     if result is not None:
         if steps.place is None:
             kernels.combine("or", target.words, target.words, result)
+        elif len(head) > 2:
+            axes.place(target.words, target.shape, head, result, run.sizes)
         else:
             _place(target, steps.place, result, kernels)
         target.changed()

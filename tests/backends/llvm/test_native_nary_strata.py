@@ -26,8 +26,11 @@ DIAGONALS = ("D(x, y) = T(x, x, y)\nD(x, z) = D(x, y) T(y, z, y)\n"
 REORDERED = "W(z, x, y) = T(x, y, z)\nW(x, y, z) = W(y, z, w) T(w, x, _a) G(x)\nV(x, y, z, w) = W(x, y, z) G(w)\n" \
     "V(x, y, z, w) = V(x, y, z, a) F(a, w)"
 
+PLACED = ("Len(x, y, 1) = E(x, y)\nLen(x, z, m) = Len(x, y, n) E(y, z) Succ(n, m)\n"
+          "M(x, x, y) = E(x, y)\nM(x, x, z) = M(x, x, y) F(y, z)\nN(0, y, z, 2) = T(y, z, 1)\nN(x, y, z, w) = N(x, z, y, w)")
+
 PROGRAMS = {"through": THROUGH, "ternary head": TERNARY_HEAD, "path3": PATH3, "diagonals": DIAGONALS,
-            "reordered": REORDERED}
+            "reordered": REORDERED, "placed": PLACED}
 
 
 @pytest.fixture
@@ -141,7 +144,11 @@ def test_explain_names_the_steps_of_rules_over_three_arguments():
                   "bitset rows, native kernels: reorder to (z, x, y)",
                   "bitset rows, native kernels (delta of W first): and over (x), projection of _a, product over w, "
                   "reorder to (x, y, z)",
-                  "bitset rows, native kernels: join into (x, y, z, w)"):
+                  "bitset rows, native kernels: join into (x, y, z, w)",
+                  "bitset rows, native kernels: written into (x, y, 1)",
+                  "bitset rows, native kernels: written into (x, x, y)",
+                  "bitset rows, native kernels (delta of M first): diagonal, product over y, written into (x, x, z)",
+                  "bitset rows, native kernels: slice 1 of argument 3, written into (0, y, z, 2)"):
         assert words in text, words
     assert "NumPy join" not in text
 
@@ -189,6 +196,12 @@ NARY = [      # heads and atoms of three or more arguments, constants, repeated 
     (("x", "y"), [("y",), ("x",)], []),                 # two unary factors crossed against the head's order
     (("y", "y"), [("y",)], []),                         # a unary atom longer than the head's diagonal
     (("z", "z"), [("z",), ("x", "y")], [("y",)]),
+    (("x", "y", 1), [("x", "y")], []),                  # heads of three or more arguments placed
+    (("x", "x", "y"), [("x", "z"), ("z", "y")], []),
+    ((2, "x", "y"), [("y", "x")], [("x", "y")]),
+    (("x", 0, "y", 3), [("x", "y", "z")], []),
+    (("y", "x", "y", "z"), [("x", "y", "z")], []),
+    ((1, 2, 0), [("x",)], []),
 ]
 
 
@@ -298,7 +311,7 @@ def test_a_slice_packed_from_tuples_is_the_relations_slice(fixed):
 def random_rule(rng) -> tuple:
     """A rule of one to three atoms of one to three arguments over four variables, constants and repeated variables
     among them, maybe a negated atom over their variables, and a head over some of them (a constant or a repeated
-    variable in it at times)."""
+    variable in it at times, up to four arguments)."""
     def atom(arity: int) -> tuple:
         return tuple(str(rng.choice(list("xyzw"))) if rng.random() < 0.85 else int(rng.integers(0, 4))
                      for _ in range(arity))
@@ -307,8 +320,10 @@ def random_rule(rng) -> tuple:
     negated = [n for n in [atom(int(rng.integers(1, 4)))] * int(rng.integers(0, 2))
                if all(v in used for v in n if isinstance(v, str))]
     head = tuple(str(v) for v in rng.permutation(used)[:int(rng.integers(0, min(3, len(used)) + 1))])
-    if head and len(head) < 3 and rng.random() < 0.2:
-        head = (head[0], head[0]) if len(head) == 1 else (head[0], int(rng.integers(0, 4)))
+    if head and rng.random() < 0.4:
+        at = int(rng.integers(0, len(head)))
+        extra = head[0] if rng.random() < 0.5 else int(rng.integers(0, 4))
+        head = head[:at] + (extra,) + head[at:]     # a constant or a repeat, never repeating the last variable
     return head, atoms, negated
 
 
