@@ -27,7 +27,8 @@ REORDERED = "W(z, x, y) = T(x, y, z)\nW(x, y, z) = W(y, z, w) T(w, x, _a) G(x)\n
     "V(x, y, z, w) = V(x, y, z, a) F(a, w)"
 
 PLACED = ("Len(x, y, 1) = E(x, y)\nLen(x, z, m) = Len(x, y, n) E(y, z) Succ(n, m)\n"
-          "M(x, x, y) = E(x, y)\nM(x, x, z) = M(x, x, y) F(y, z)\nN(0, y, z, 2) = T(y, z, 1)\nN(x, y, z, w) = N(x, z, y, w)")
+          "M(x, x, y) = E(x, y)\nM(x, x, z) = M(x, x, y) F(y, z)\n"
+          "N(0, y, z, 2) = T(y, z, 1)\nN(x, y, z, w) = N(x, z, y, w)")
 
 PROGRAMS = {"through": THROUGH, "ternary head": TERNARY_HEAD, "path3": PATH3, "diagonals": DIAGONALS,
             "reordered": REORDERED, "placed": PLACED}
