@@ -1,14 +1,18 @@
 """Dense semi-naive strata whose recursive rule has a constant or a repeated variable: llvm's bitset rows against NumPy.
 
-Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--threads 1,2] [--repeat N]
-       [--json OUT]
+Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--nary-nodes N] [--threads 1,2]
+       [--repeat N] [--only NAME,...] [--json OUT]
 
 Three programs on random relations, ``relations="dense"``: paths through nodes of colour 0 (``R(x, z) = R(x, y)
 E(y, z) C(y, 0)``, a constant: a column of ``C``) and paths through nodes with a self-loop (``R(x, z) = R(x, y)
 E(y, z) E(y, y)``, a repeated variable: the diagonal of ``E``) on ``--nodes`` nodes, and paths over labelled edges
 (``R(x, z) = R(x, y) L(y, z, 1)``, a ternary atom with a constant: a slice of ``L``) on ``--ternary-nodes`` nodes (a
-sparsely stored ``L`` over more positions than the stratum's relations and ``PACKED_SPARSE`` is read as tuples, its
-rules joined in NumPy), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base. Each program is compiled once
+sparsely stored ``L`` over more positions than the stratum's relations and ``PACKED_SPARSE`` is packed slice by slice
+from its tuples), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base; and three programs over
+relations of three arguments on ``--nary-nodes`` nodes: paths through a ternary atom without a constant (``R(x, z) =
+R(x, y) T(y, w, z) G(w)``), a ternary head (``R(x, y, w) = R(x, y, z) F(z, w)`` from ``R(x, y, z) = E(x, y) F(y,
+z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Each
+program is compiled once
 per method, called once (planning, emitting and building kernels), then called ``--repeat`` more times, the methods
 taking turns; the best of those calls counts:
 the llvm backend once per ``--threads`` count (the rules joined on bitset rows: ``explain``'s notes are printed) and
@@ -35,18 +39,31 @@ PROGRAMS = {
     "constant": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) E(y, z) C(y, 0)\n",
     "repeated": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) E(y, z) E(y, y)\n",
     "ternary": "R(x, z) = L(x, z, 0)\nR(x, z) = R(x, y) L(y, z, 1)\n",
+    "through ternary": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) T(y, w, z) G(w)\n",
+    "ternary head": "R(x, y, z) = E(x, y) F(y, z)\nR(x, y, w) = R(x, y, z) F(z, w)\n",
+    "path lengths": "R(x, y, n) = E(x, y) One(n)\nR(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)\n",
 }
+NARY = ("through ternary", "ternary head", "path lengths")
+"""The programs over relations of three arguments (``--nary-nodes``)."""
 
 
 def inputs(name: str, n: int, rng) -> dict:
     """The relations of program ``name`` on ``n`` nodes: 2 edges a node (3 through coloured or looped nodes, so
-    paths spread), half the nodes of colour 0 (of 4), 60% with a self-loop, 2 edges a node per label."""
+    paths spread), half the nodes of colour 0 (of 4), 60% with a self-loop, 2 edges a node per label; ``T`` 3 pairs
+    ``(w, z)`` a node (tuples), half the ``w`` in ``G``; path lengths counted up to ``n``."""
     if name == "constant":
         return {"E": rng.random((n, n)) < 3 / n, "C": np.eye(4, dtype=bool)[rng.integers(0, 2, n) * 2]}
     if name == "repeated":
         edges = rng.random((n, n)) < 3 / n
         edges[np.diag_indices(n)] = rng.random(n) < 0.6
         return {"E": edges}
+    if name == "through ternary":
+        triples = np.argwhere(rng.random((n, n, n)) < 3 / n ** 2)       # as tuples: how a large relation comes
+        return {"E": rng.random((n, n)) < 2 / n, "T": tlc.Rows(triples), "G": rng.random(n) < 0.5}
+    if name == "ternary head":
+        return {"E": rng.random((n, n)) < 2 / n, "F": rng.random((n, n)) < 1.5 / n}
+    if name == "path lengths":
+        return {"E": rng.random((n, n)) < 1.5 / n, "One": np.arange(n) == 1, "Succ": np.eye(n, k=1, dtype=bool)}
     return {"L": rng.random((n, n, 2)) < 2 / n}
 
 
@@ -55,7 +72,9 @@ def measure(args) -> dict:
     threads = [int(t) for t in args.threads.split(",")]
     report = {}
     for name, source in PROGRAMS.items():
-        nodes = args.ternary_nodes if name == "ternary" else args.nodes
+        if args.only and name not in args.only.split(","):
+            continue
+        nodes = args.nary_nodes if name in NARY else args.ternary_nodes if name == "ternary" else args.nodes
         data = inputs(name, nodes, np.random.default_rng(0))
         methods = {f"llvm dense, {t} thread{'s' if t != 1 else ''}": tlc.compile(
             source, backend="llvm", relations="dense", threads=t) for t in threads}
@@ -89,7 +108,10 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3000, help="nodes of every relation (default 3000)")
     parser.add_argument("--ternary-nodes", type=int, default=1400,
                         help="nodes of the ternary program (default 1400: L's 2n² positions stay within "
-                             "relational_bitsets.PACKED_SPARSE, so the stratum packs it rather than reading tuples)")
+                             "relational_bitsets.PACKED_SPARSE, so the stratum packs it whole)")
+    parser.add_argument("--nary-nodes", type=int, default=160,
+                        help="nodes of the programs over relations of three arguments (default 160: 4.1M positions)")
+    parser.add_argument("--only", default="", help="comma-separated names of the programs to run (default: all)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts of the llvm runs")
     parser.add_argument("--repeat", type=int, default=5, help="calls per method after the first; the best counts")
     add_json_option(parser, "bitset_selections")

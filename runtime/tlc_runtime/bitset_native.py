@@ -2,7 +2,8 @@
 
 Every array is a C-contiguous uint64 ``rows × words`` array of bitset rows (``tlc_runtime.bitsets``). The kernels
 trust their arguments; these wrappers check shapes and types first, and split rows (products, word operations,
-selections, columns gathered and placed), 64-row blocks (transposes, projections: each thread writes its own words)
+selections, columns gathered and placed), 64-row blocks (transposes, 64 rows of one batch; projections: each thread
+writes its own words)
 or words (the semi-naive step) over threads when the work pays for them (``native.in_threads``).
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tlc_runtime.addresses import data_address
 from tlc_runtime.native import default_threads, in_threads
 
 WORK = 1 << 18
@@ -50,7 +52,7 @@ class BitsetKernels:
         pointer, i64 = ctypes.c_void_p, ctypes.c_int64
         self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 4)(addresses["product"])
         self._scatter = ctypes.CFUNCTYPE(None, *[pointer] * 5, *[i64] * 4)(addresses["scatter"])
-        self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 4)(addresses["transpose"])
+        self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 6)(addresses["transpose"])
         self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
         self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
         self._select = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 5)(addresses["select"])
@@ -79,7 +81,7 @@ class BitsetKernels:
                 (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
             raise ValueError(f"kernel {self.spec.symbol}_product: operands {left.shape}, {right.shape}, "
                              f"{live.shape} do not give {out.shape}")
-        pointers = (out.ctypes.data, left.ctypes.data, right.ctypes.data, live.ctypes.data)
+        pointers = tuple(data_address(a) for a in (out, left, right, live))
         self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], lo, hi), rows,
                     rows * max(lwords, right.shape[1]), (out, left, right, live))
 
@@ -96,20 +98,25 @@ class BitsetKernels:
                 (len(indptr) - 1 < 64 * lwords and _past(live, len(indptr) - 1)) or np.may_share_memory(out, left):
             raise ValueError(f"kernel {self.spec.symbol}_scatter: operands {left.shape}, {len(indptr) - 1} CSR rows "
                              f"and {live.shape} do not give {out.shape}")
-        pointers = (out.ctypes.data, left.ctypes.data, live.ctypes.data, indptr.ctypes.data, columns.ctypes.data)
+        pointers = tuple(data_address(a) for a in (out, left, live, indptr, columns))
         self._split(lambda lo, hi: self._scatter(*pointers, lwords, out.shape[1], lo, hi), rows, rows * lwords,
                     (out, left, live, indptr, columns))
 
-    def transpose(self, source: np.ndarray, columns: int) -> np.ndarray:
-        """The ``columns × rows`` transpose of ``source`` (``rows`` rows of ``columns`` bits)."""
+    def transpose(self, source: np.ndarray, columns: int, per: int | None = None) -> np.ndarray:
+        """The transpose of each batch of ``per`` rows (default: all of them) of ``columns`` bits of ``source``: ``rows
+        / per`` batches of ``columns`` rows of ``per`` bits, in the batches' order."""
         _check(source)
         rows, words = source.shape
-        if words != words_for(columns):
-            raise ValueError(f"kernel {self.spec.symbol}_transpose: {words} words do not hold {columns} columns")
-        out = np.zeros((columns, words_for(rows)), dtype=np.uint64)
-        pointers = (out.ctypes.data, source.ctypes.data)
-        self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], lo, hi), rows, rows * words,
-                    (out, source), block=64)
+        per = rows if per is None else per
+        if words != words_for(columns) or per < 0 or (rows and (per == 0 or rows % per)):
+            raise ValueError(f"kernel {self.spec.symbol}_transpose: {source.shape} rows of {columns} columns in "
+                             f"batches of {per}")
+        batches = rows // per if per else 1
+        out = np.zeros((batches * columns, words_for(per)), dtype=np.uint64)
+        units = batches * -(-per // 64)
+        pointers = (data_address(out), data_address(source))
+        self._split(lambda lo, hi: self._transpose(*pointers, words, out.shape[1], per, columns, lo, hi), units,
+                    rows * words, (out, source))
         return out
 
     def any(self, source: np.ndarray) -> np.ndarray:
@@ -117,7 +124,7 @@ class BitsetKernels:
         _check(source)
         rows, words = source.shape
         out = np.zeros((1, words_for(rows)), dtype=np.uint64)
-        pointers = (out.ctypes.data, source.ctypes.data)
+        pointers = (data_address(out), data_address(source))
         self._split(lambda lo, hi: self._any(*pointers, words, lo, hi), rows, rows * words, (out, source), block=64)
         return out
 
@@ -129,7 +136,7 @@ class BitsetKernels:
         if out.shape != a.shape or b.shape[1] != words or b.shape[0] not in (rows, 1) or operation not in OPERATIONS:
             raise ValueError(f"kernel {self.spec.symbol}_{operation}: operands {a.shape}, {b.shape} and {out.shape}")
         stride = words if b.shape[0] == rows else 0
-        pointers = (out.ctypes.data, a.ctypes.data, b.ctypes.data)
+        pointers = (data_address(out), data_address(a), data_address(b))
         fn = self._combine[operation]
         self._split(lambda lo, hi: fn(*pointers, words, stride, lo, hi), rows, rows * words, (out, a, b))
 
@@ -141,21 +148,22 @@ class BitsetKernels:
         if m.shape[1] != words or m.shape[0] not in (rows, 1) or u.shape[0] != 1 or 64 * u.shape[1] < rows:
             raise ValueError(f"kernel {self.spec.symbol}_select: operands {m.shape}, {u.shape} and {out.shape}")
         stride = words if m.shape[0] == rows else 0
-        pointers = (out.ctypes.data, m.ctypes.data, u.ctypes.data)
+        pointers = (data_address(out), data_address(m), data_address(u))
         self._split(lambda lo, hi: self._select(*pointers, words, stride, int(invert), lo, hi), rows,
                     rows * words, (out, m, u))
 
     def gather(self, source: np.ndarray, rows: int, per: int, column: int, step: int = 0) -> np.ndarray:
-        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × x`` of ``source[x]``, ``x =
-        r × per + j`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step``
-        1; a ternary one's last-argument column: ``per`` its middle extent)."""
+        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × j`` of ``source[r × per +
+        j]`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step`` 1; a
+        relation of more arguments' last-argument column, ``per`` its second-to-last extent, or its diagonal over its
+        last two arguments)."""
         _check(source)
         count, words = source.shape
-        if rows * per != count or column < 0 or step < 0 or (count and column + step * (count - 1) >= 64 * words):
-            raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × x "
+        if rows * per != count or column < 0 or step < 0 or (count and column + step * (per - 1) >= 64 * words):
+            raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × j "
                              f"from {source.shape}")
         out = np.zeros((rows, words_for(per)), dtype=np.uint64)
-        pointers = (out.ctypes.data, source.ctypes.data)
+        pointers = (data_address(out), data_address(source))
         self._split(lambda lo, hi: self._gather(*pointers, words, out.shape[1], per, column, step, lo, hi), rows,
                     count, (out, source))
         return out
@@ -169,7 +177,7 @@ class BitsetKernels:
                 (rows and column + step * (rows - 1) >= 64 * words):
             raise ValueError(f"kernel {self.spec.symbol}_place: {u.shape} at {column} + {step} × x into {out.shape}")
         count = min(rows, 64 * u.shape[1])
-        pointers = (out.ctypes.data, u.ctypes.data)
+        pointers = (data_address(out), data_address(u))
         self._split(lambda lo, hi: self._place(*pointers, words, column, step, lo, hi), count, count, (out, u))
 
     def advance(self, new: np.ndarray, known: np.ndarray) -> int:
@@ -178,7 +186,7 @@ class BitsetKernels:
         if new.shape != known.shape or new is known:
             raise ValueError(f"kernel {self.spec.symbol}_advance: operands {new.shape} and {known.shape}")
         flat_new, flat_known = new.reshape(-1), known.reshape(-1)
-        pointers = (flat_new.ctypes.data, flat_known.ctypes.data)
+        pointers = (data_address(flat_new), data_address(flat_known))
         counts = self._split(lambda lo, hi: self._advance(*pointers, lo, hi), flat_new.size, flat_new.size,
                              (new, known), block=8)
         return int(sum(counts))

@@ -1,26 +1,34 @@
 """How a rule body joins on bitset rows (``tlc_runtime.bitsets``): a fixed sequence of steps over its atoms.
 
-Every atom is a *factor* over its variables (at most two, distinct): a unary relation is one bitset row, a binary
-one a bitset row per value of its first variable. An atom with constants or a repeated variable is first reduced to
-one (``Fix``: a constant argument selects a row, a column or a slice, or tests a bit; ``Diagonal``: ``E(x, x)``), a
-ternary atom only when a constant leaves it at most two variables; a negated atom reduced to no variables is a
-condition that must fail (``Not``). The planner eliminates each variable the head does not keep: a
-variable in one factor is projected out (``Project``), a variable in two binary factors is joined out by a Boolean
-product (``Product``: the left factor's rows gather the right's rows, the side needing fewer transposes on the left,
-else the delta's; the kernel skips the right's empty rows, so a small delta on either side costs little). Factors over the same variables are
-intersected (``And``) and a unary factor filters the binary factor holding its variable (``Filter``); a negated
-atom removes tuples from the first factor that covers its variables. ``Transpose`` turns a binary factor's
-variable order round where a step needs the other. The plan depends only on the rule's shape (the head's and atoms'
-specs and which atom holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs.
-A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``) receives the tuples of its
-variables at the matching row, column, diagonal or bit (``Plan.place``). A rule the planner cannot handle (a head or
-an atom of more than two arguments that constants do not reduce, a repeated variable in a ternary atom, a variable
-joining three factors that no order of eliminations avoids) has no plan and joins by ``tlc_runtime.sparse``.
+Every atom is a *factor* over its variables (distinct): a unary relation is one bitset row, a binary one a bitset row
+per value of its first variable, one of three or more arguments a bitset row per combination of all but its last (rows
+in C order: ``T(x, y, z)`` over extents ``(a, b, c)`` is ``a·b`` rows of ``c`` bits). An atom with constants or a
+repeated variable is first reduced to one (``Fix``: a constant argument selects a row, a column or a slice, or tests
+a bit; ``Diagonal``: ``E(x, x)``, ``T(x, x, y)``); a negated atom reduced to no variables is a condition that must
+fail (``Not``). The planner eliminates each variable the head does not keep: a variable in one factor is projected
+out (``Project``), a variable in two factors sharing no other variable is joined out by a Boolean product
+(``Product``: the left factor's rows gather the right's rows, a right factor of three or more arguments taking the
+rows of all its other variables as one long row, the side needing fewer transposes on the left, else the delta's; the
+kernel skips the right's empty rows, so a small delta on either side costs little). Factors over the same variables
+are intersected (``And``), a unary factor filters the binary factor holding its variable (``Filter``) and a factor
+whose variables are some of a larger one's masks it (``Mask``); a negated atom removes tuples from the first factor
+that covers its variables. ``Transpose`` turns a binary factor's variable order round where a step needs the other,
+``Permute`` reorders a larger one's (its rows, and the bits of its last argument when that changes). The factors
+left over the head's variables are joined keeping every variable (``Cross`` of two unary factors, ``Join`` for a head
+of three or more arguments). The plan depends only on the rule's shape (the head's and atoms' specs and which atom
+holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs; ``Plan.words`` gives its
+largest intermediate for given extents, checked against the memory budget before the rule is emitted on bitset
+rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``, ``P(x, x,
+y)``) receives the tuples of its variables at the matching row, column, diagonal, bit or strided rows (``Plan.place``).
+A rule the planner cannot handle (a head of more than two arguments repeating its last variable, a variable joining
+three factors, or two sharing another variable, that no order of eliminations avoids) has no plan and joins by
+``tlc_runtime.sparse``.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 
@@ -37,9 +45,12 @@ class Fix:
 
 @dataclass(frozen=True)
 class Diagonal:
-    """Factor ``slot`` ``(v, v)`` keeps the tuples whose two arguments are equal, over ``(v)``."""
+    """Factor ``slot`` keeps the tuples whose arguments ``first`` and ``second`` (``first < second``) are equal, over
+    ``diagonal_order``'s variables: ``(v, v)`` becomes ``(v)``."""
 
     slot: int
+    first: int = 0
+    second: int = 1
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,14 @@ class Transpose:
     """Factor ``slot``'s two variables change places."""
 
     slot: int
+
+
+@dataclass(frozen=True)
+class Permute:
+    """Factor ``slot``'s variables (three or more) take the order ``variables``."""
+
+    slot: int
+    variables: tuple
 
 
 @dataclass(frozen=True)
@@ -78,8 +97,20 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Mask:
+    """Factor ``into`` (three or more variables) keeps the tuples whose variables ``variables`` (some of its own, in
+    its order) factor ``other`` holds (``negate``: does not hold); ``other`` is used up."""
+
+    into: int
+    other: int
+    variables: tuple
+    negate: bool = False
+
+
+@dataclass(frozen=True)
 class Product:
-    """Factors ``left`` ``(a, v)`` and ``right`` ``(v, b)`` become ``(a, b)`` in ``left``, ``v`` projected out."""
+    """Factors ``left`` ``(a..., v)`` and ``right`` ``(v, b...)`` (no other variable shared) become ``(a..., b...)`` in
+    ``left``, ``v`` projected out."""
 
     left: int
     right: int
@@ -88,10 +119,9 @@ class Product:
 
 @dataclass(frozen=True)
 class Project:
-    """Factor ``slot`` keeps its variable at ``keep`` (a unary factor becomes true or false: ``keep`` None)."""
+    """Factor ``slot`` loses its variable ``variable`` (a unary factor becomes true or false)."""
 
     slot: int
-    keep: int | None
     variable: str
 
 
@@ -104,15 +134,32 @@ class Cross:
 
 
 @dataclass(frozen=True)
+class Join:
+    """Factors ``left`` and ``right``, their variables in the order of ``variables`` (their union), become the factor
+    over ``variables`` in ``left`` holding the tuples both hold."""
+
+    left: int
+    right: int
+    variables: tuple
+
+
+@dataclass(frozen=True)
 class Plan:
     """The steps, the factor holding the head's tuples (its distinct variables in the head's order; None for a head
-    without variables), the factors that are true or false (all must be true) and, for a head with a constant or a
-    repeated variable, its spec (``place``: the tuples go to that row, column, diagonal or bit)."""
+    without variables), the factors that are true or false (all must be true), for a head with a constant or a
+    repeated variable its spec (``place``: the tuples go to that row, column, diagonal or bit), and the variables of
+    each factor a step makes (``made``, for ``words``)."""
 
     steps: tuple
     result: int | None
     flags: tuple[int, ...]
     place: tuple | None = None
+    made: tuple = ()
+
+    def words(self, sizes) -> int:
+        """The 64-bit words of the largest factor a step makes, the variables' extents ``sizes``."""
+        return max((math.prod(sizes[v] for v in made[:-1]) * -(-sizes[made[-1]] // 64) for made in self.made if made),
+                   default=0)
 
     def describe(self) -> str:
         """One line for ``explain`` and comments: the steps in order."""
@@ -121,7 +168,8 @@ class Plan:
             if isinstance(step, Fix):
                 words.append(_fix_words(step))
             elif isinstance(step, Diagonal):
-                words.append("diagonal")
+                words.append("diagonal" if (step.first, step.second) == (0, 1) else
+                             f"diagonal of arguments {step.first + 1} and {step.second + 1}")
             elif isinstance(step, Not):
                 words.append("not")
             elif isinstance(step, Product):
@@ -130,8 +178,14 @@ class Plan:
                 words.append(f"projection of {step.variable}")
             elif isinstance(step, (And, Filter)):
                 words.append(f"{'and-not' if step.negate else 'and'}")
+            elif isinstance(step, Mask):
+                words.append(f"{'and-not' if step.negate else 'and'} over ({', '.join(step.variables)})")
             elif isinstance(step, Cross):
                 words.append("cross product")
+            elif isinstance(step, Join):
+                words.append(f"join into ({', '.join(step.variables)})")
+            elif isinstance(step, Permute):
+                words.append(f"reorder to ({', '.join(step.variables)})")
             else:
                 words.append("transpose")
         if self.place is not None:
@@ -148,6 +202,8 @@ def _fix_words(step: Fix) -> str:
 
 
 def _place_words(head: tuple) -> str:
+    if len(head) > 2:
+        return f"({', '.join(map(str, head))})"
     constants = [v for v in head if not isinstance(v, str)]
     if len(constants) == len(head):
         return f"position {', '.join(map(str, constants))}"
@@ -162,44 +218,64 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     and ``negated`` (factors ``0..len(atoms)-1`` then the negated ones), atom ``delta`` joined first; None when the
     rule has none (see the module docstring)."""
     reduced = [_reduced(slot, spec) for slot, spec in enumerate((*atoms, *negated))]
-    if len(head) > 2 or not atoms or None in reduced:
-        return None
     variables = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
+    if not atoms or (len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]):
+        return None
     steps = [step for selections, _ in reduced for step in selections]
     steps += [Not(slot) for slot in range(len(atoms), len(reduced)) if not reduced[slot][1]]
     found = _Planner(variables, tuple(spec for _, spec in reduced), len(atoms), delta, steps).run()
     if found is None or variables == tuple(head):
         return found
-    return Plan(found.steps, found.result, found.flags, tuple(head))
+    return Plan(found.steps, found.result, found.flags, tuple(head), found.made)
 
 
 def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str:
     """Why a rule whose ``plan`` is None has none, in words for ``explain``."""
     if not atoms:
         return "a fact"
-    if len(head) > 2:
-        return "a head of more than two arguments"
-    if any(_reduced(0, spec) is None for spec in (*atoms, *negated)):
-        return "an atom over more than two variables or repeating a variable among three arguments"
-    return "a variable shared by three atoms that no order of eliminations avoids, or a negated atom over " \
-        "variables no one factor holds"
+    if len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]:
+        return "a head of more than two arguments repeating its last variable"
+    return "a variable shared by three atoms, or by two sharing another variable, that no order of eliminations " \
+        "avoids, or a negated atom over variables no one factor holds"
 
 
-def _reduced(slot: int, spec: tuple) -> tuple[list, tuple] | None:
+def variable_sizes(head: tuple, shape: tuple, atoms) -> dict[str, int]:
+    """The extent of each variable of a rule (``atoms``: pairs of a relation's shape and its spec) on bitset rows: the
+    smallest it has among the atoms, cut to the head's (``shape``)."""
+    sizes: dict[str, int] = {}
+    for extents, spec in atoms:
+        for axis, v in enumerate(spec):
+            if isinstance(v, str):
+                sizes[v] = min(sizes.get(v, extents[axis]), extents[axis])
+    for axis, v in enumerate(head):
+        if isinstance(v, str):
+            sizes[v] = min(sizes[v], shape[axis])
+    return sizes
+
+
+def diagonal_order(spec: tuple, first: int, second: int) -> tuple:
+    """The arguments of ``spec`` left by a ``Diagonal`` of its arguments ``first`` and ``second``: ``second`` dropped,
+    and when it was the last, ``first`` moved last (its bits are gathered from each row)."""
+    if second == len(spec) - 1:
+        return spec[:first] + spec[first + 1:second] + (spec[first],)
+    return spec[:second] + spec[second + 1:]
+
+
+def _reduced(slot: int, spec: tuple) -> tuple[list, tuple]:
     """The ``Fix`` and ``Diagonal`` steps that leave factor ``slot`` of ``spec`` over distinct variables, and its
-    variables then; None when there are more than two or a repeat remains."""
+    variables then."""
     steps, spec = [], tuple(spec)
     while True:
         constant = next((axis for axis, v in enumerate(spec) if not isinstance(v, str)), None)
+        repeat = next(((spec.index(v), axis) for axis, v in enumerate(spec) if spec.index(v) < axis), None)
         if constant is not None:
             steps.append(Fix(slot, constant, spec[constant], len(spec)))
             spec = spec[:constant] + spec[constant + 1:]
-        elif len(spec) == 2 and spec[0] == spec[1]:
-            steps.append(Diagonal(slot))
-            spec = spec[:1]
+        elif repeat is not None:
+            steps.append(Diagonal(slot, *repeat))
+            spec = diagonal_order(spec, *repeat)
         else:
-            break
-    return (steps, spec) if len(spec) <= 2 and len(set(spec)) == len(spec) else None
+            return steps, spec
 
 
 class _Planner:
@@ -210,6 +286,7 @@ class _Planner:
         self.live = list(range(positive)) + [slot for slot in range(positive, len(specs)) if not specs[slot]]
         self.small = {delta} if delta is not None else set()
         self.steps: list = steps
+        self.made: list[tuple] = []
         self.flags: list[int] = []
 
     def run(self) -> Plan | None:
@@ -223,34 +300,53 @@ class _Planner:
         if self.pending:
             return None
         factors = [s for s in self.live if self.slots[s]]
-        if len(factors) == 2 and len(self.head) == 2 and all(len(self.slots[s]) == 1 for s in factors):
-            left, right = sorted(factors, key=lambda s: self.head.index(self.slots[s][0]))
-            self.add(Cross(left, right))
-            self.slots[left] = self.slots[left] + self.slots[right]
-            self.drop(right)
-            factors = [left]
-        if len(factors) > 1 or (len(factors) == 1) != bool(self.head) or \
-                (factors and set(self.slots[factors[0]]) != set(self.head)):
+        while len(factors) > 1:
+            factors = [self.join(*factors[:2]), *factors[2:]]
+        if (len(factors) == 1) != bool(self.head) or (factors and set(self.slots[factors[0]]) != set(self.head)):
             return None
-        if factors and self.slots[factors[0]] != self.head:
-            self.transpose(factors[0])
+        if factors:
+            self.reorder(factors[0], self.head)
         self.flags = [s for s in self.live if not self.slots[s]]
-        return Plan(tuple(self.steps), factors[0] if factors else None, tuple(self.flags))
+        return Plan(tuple(self.steps), factors[0] if factors else None, tuple(self.flags), made=tuple(self.made))
 
-    def add(self, step) -> None:
+    def add(self, step, made: tuple = ()) -> None:
+        """Append ``step``, which makes a factor over ``made`` (none: ``()``)."""
         self.steps.append(step)
+        if made:
+            self.made.append(made)
 
     def drop(self, slot: int) -> None:
         self.live.remove(slot)
         self.slots[slot] = None
         self.small.discard(slot)
 
-    def transpose(self, slot: int) -> None:
-        self.add(Transpose(slot))
-        self.slots[slot] = self.slots[slot][::-1]
+    def reorder(self, slot: int, variables: tuple) -> None:
+        """Factor ``slot`` takes the order ``variables`` (its own variables)."""
+        if self.slots[slot] == variables:
+            return
+        self.add(Transpose(slot) if len(variables) == 2 else Permute(slot, variables), variables)
+        self.slots[slot] = variables
+
+    def join(self, left: int, right: int) -> int:
+        """Join two factors over head variables into one over the variables of both, in the head's order; returns the
+        factor holding it."""
+        ordered = [tuple(sorted(self.slots[s], key=self.head.index)) for s in (left, right)]
+        for slot, variables in zip((left, right), ordered):
+            self.reorder(slot, variables)
+        union = tuple(sorted(set(ordered[0]) | set(ordered[1]), key=self.head.index))
+        if len(union) == 2 and len(ordered[0]) == len(ordered[1]) == 1:
+            if self.head.index(ordered[0][0]) > self.head.index(ordered[1][0]):
+                left, right = right, left
+            self.add(Cross(left, right), union)
+        else:
+            self.add(Join(left, right, union), union)
+        self.slots[left] = union
+        self.drop(right)
+        return left
 
     def simplify(self) -> None:
-        """Intersect factors over the same variables, filter by unary factors, apply the negated atoms covered."""
+        """Intersect factors over the same variables, filter and mask by factors over some of a factor's variables,
+        apply the negated atoms covered."""
         changed = True
         while changed:
             changed = False
@@ -268,14 +364,17 @@ class _Planner:
                 self.pending.remove(n)
 
     def merge(self, i: int, j: int, negate: bool) -> bool:
-        """Fold factor ``j`` into factor ``i`` when its variables are ``i``'s or one of them; True when it was."""
+        """Fold factor ``j`` into factor ``i`` when its variables are ``i``'s or some of them; True when it was."""
         a, b = self.slots[i], self.slots[j]
         if set(a) == set(b):
-            if a != b:
-                self.transpose(j)
-            self.add(And(i, j, negate))
+            self.reorder(j, a)
+            self.add(And(i, j, negate), a)
         elif len(a) == 2 and len(b) == 1 and b[0] in a:
-            self.add(Filter(i, j, a.index(b[0]), negate))
+            self.add(Filter(i, j, a.index(b[0]), negate), a)
+        elif b and set(b) < set(a):
+            wanted = tuple(v for v in a if v in b)
+            self.reorder(j, wanted)
+            self.add(Mask(i, j, wanted, negate), a)
         else:
             return False
         if j in self.small:
@@ -297,23 +396,22 @@ class _Planner:
         if single is not None:
             (slot,) = holders[single]
             factor = self.slots[slot]
-            keep = None if len(factor) == 1 else 1 - factor.index(single)
-            self.add(Project(slot, keep, single))
             self.slots[slot] = tuple(v for v in factor if v != single)
+            self.add(Project(slot, single), self.slots[slot])
             return True
-        pairs = [v for v in order if len(holders[v]) == 2]
+        pairs = [v for v in order if len(holders[v]) == 2 and
+                 set(self.slots[holders[v][0]]) & set(self.slots[holders[v][1]]) == {v}]
         if not pairs:
             return False
         variable = next((v for v in pairs if set(holders[v]) & self.small), pairs[0])
         left, right = holders[variable]
-        turns = {(a, b): (self.slots[a][1] != variable) + (self.slots[b][0] != variable)
+        # bit transposes: the left factor needs the variable last, the right first (a longer one's rows reorder freely)
+        turns = {(a, b): (self.slots[a][-1] != variable) + (self.slots[b][-1] == variable)
                  for a, b in ((left, right), (right, left))}
         left, right = min(turns, key=lambda pair: (turns[pair], pair[0] not in self.small))
-        if self.slots[left][1] != variable:
-            self.transpose(left)
-        if self.slots[right][0] != variable:
-            self.transpose(right)
-        self.add(Product(left, right, variable))
-        self.slots[left] = (self.slots[left][0], self.slots[right][1])
+        self.reorder(left, tuple(v for v in self.slots[left] if v != variable) + (variable,))
+        self.reorder(right, (variable,) + tuple(v for v in self.slots[right] if v != variable))
+        self.slots[left] = self.slots[left][:-1] + self.slots[right][1:]
+        self.add(Product(left, right, variable), self.slots[left])
         self.drop(right)
         return True

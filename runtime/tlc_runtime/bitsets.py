@@ -11,14 +11,19 @@ counting the delta's bits. A rule without a plan joins by ``tlc_runtime.sparse``
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
-from tlc_runtime import sparse as rs
+from tlc_runtime import bitset_axes as axes, sparse as rs
 from tlc_runtime.bitset_native import BitsetKernels, words_for
-from tlc_runtime.bitset_plan import And, Cross, Diagonal, Filter, Fix, Not, Plan, Product, Project, Transpose, plan
+from tlc_runtime.bitset_plan import (And, Cross, Diagonal, Filter, Fix, Join, Mask, Not, Permute, Plan, Product,
+                                     Project, Transpose, diagonal_order, plan, variable_sizes)
 
+
+_STAMPS = itertools.count()
+"""Each state of each ``Bits``'s words gets the next number (its ``stamp``): equal stamps, equal words."""
 
 SCATTER = 4
 """A product joins with the right side's rows as CSR (a bit set per column of each row) when it holds fewer than one
@@ -28,12 +33,13 @@ tuple per this many words: a scattered bit costs about as much as this many word
 class Bits:
     """A relation as bitset rows (see the module docstring); ``count`` is its number of tuples when known."""
 
-    __slots__ = ("words", "shape", "count", "_transposed", "_csr", "_selected")
+    __slots__ = ("words", "shape", "count", "stamp", "_transposed", "_csr", "_selected")
 
     def __init__(self, words: np.ndarray, shape: tuple[int, ...], count: int | None = None):
         self.words = words
         self.shape = tuple(int(n) for n in shape)
         self.count = count
+        self.stamp = next(_STAMPS)
         self._transposed: np.ndarray | None = None
         self._csr: tuple[np.ndarray, np.ndarray] | None = None
         self._selected: dict = {}
@@ -54,14 +60,16 @@ class Bits:
     def changed(self) -> None:
         """Forget what was derived from the words (they were written)."""
         self.count = None
+        self.stamp = next(_STAMPS)
         self._transposed = None
         self._csr = None
         self._selected = {}
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
-        """A binary relation's rows as CSR ``(indptr, columns)`` (kept until the words change)."""
+        """The rows of each value of the first argument as CSR ``(indptr, columns)``, the rows of the other arguments
+        one long row (kept until the words change)."""
         if self._csr is None:
-            self._csr = rows_csr(self.words)
+            self._csr = rows_csr(self.words.reshape(self.shape[0], -1) if len(self.shape) > 2 else self.words)
         return self._csr
 
     def selected(self, key, make) -> np.ndarray:
@@ -70,6 +78,15 @@ class Bits:
         if key not in self._selected:
             self._selected[key] = make()
         return self._selected[key]
+
+    def derived(self, key, stamps: tuple, make):
+        """``make()``, kept under ``key`` while the words of this relation and of those stamped ``stamps`` stay as
+        they are: a step of a rule's plan over relations no round changes (an input masked, projected or reordered)
+        runs once. One value per key: a new ``stamps`` replaces it."""
+        kept = self._selected.get(key)
+        if kept is None or kept[0] != stamps:
+            kept = self._selected[key] = (stamps, make())
+        return kept[1]
 
     def transposed(self, kernels: BitsetKernels) -> np.ndarray:
         """A binary relation's words with its arguments swapped (kept until the words change)."""
@@ -136,6 +153,23 @@ def pack(value, shape: tuple[int, ...]) -> Bits:
     return Bits(out, shape)
 
 
+def pack_slice(value, shape: tuple[int, ...], fixed: tuple) -> Bits:
+    """The tuples of ``value`` (a relation of ``shape``, anything ``rs.store`` takes) holding position ``p`` at
+    argument ``a`` for each ``(a, p)`` of ``fixed``, as ``Bits`` over its other arguments: a slice of a relation too
+    large to pack whole, made from its tuples (positions past an extent hold none)."""
+    shape = tuple(int(n) for n in shape)
+    at = dict(fixed)
+    rest = tuple(n for axis, n in enumerate(shape) if axis not in at)
+    if not all(0 <= p < shape[a] for a, p in at.items()):
+        return Bits.empty(rest)
+    coordinates = np.unravel_index(rs.store(value, shape, rs.SPARSE).keys, shape)
+    keep = np.logical_and.reduce([coordinates[a] == p for a, p in at.items()])
+    if not rest:
+        return pack(np.array(bool(keep.any())), ())
+    kept = [c[keep] for axis, c in enumerate(coordinates) if axis not in at]
+    return _from_keys(np.ravel_multi_index(kept, rest), rest)     # still sorted: the fixed arguments are constant
+
+
 def _from_keys(keys: np.ndarray, shape: tuple[int, ...]) -> Bits:
     """The ``Bits`` of the sorted, distinct C-order ``keys`` of a relation of ``shape``: each word the OR of its bits
     (``reduceat`` over the runs of keys in one word)."""
@@ -199,10 +233,13 @@ def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernel
     steps = plan(head, tuple(tuple(s) for _, s in atoms), tuple(tuple(s) for _, s in negated), delta)
     if steps is None:
         raise ValueError(f"a rule with head {head} and atoms {[s for _, s in atoms]} has no bitset plan")
-    result = _Run(head, shape, atoms, negated, kernels).run(steps)
+    run = _Run(head, shape, atoms, negated, kernels, delta)
+    result = run.run(steps)
     if result is not None:
         if steps.place is None:
             kernels.combine("or", target.words, target.words, result)
+        elif len(head) > 2:
+            axes.place(target.words, target.shape, head, result, run.sizes)
         else:
             _place(target, steps.place, result, kernels)
         target.changed()
@@ -232,23 +269,19 @@ class _Run:
     atom with constants or a repeated variable keeps its relation's extents (``extents``) until its ``Fix`` and
     ``Diagonal`` steps, which come first, have run."""
 
-    def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels):
+    def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels, delta: int | None = None):
         self.kernels = kernels
         self.shape = shape
         self.head = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
-        sizes: dict[str, int] = {}
-        for relation, spec in atoms:
-            for axis, v in enumerate(spec):
-                if isinstance(v, str):
-                    sizes[v] = min(sizes.get(v, relation.shape[axis]), relation.shape[axis])
-        for axis, v in enumerate(head):
-            if isinstance(v, str):
-                sizes[v] = min(sizes[v], shape[axis])
-        self.sizes = sizes
+        self.sizes = variable_sizes(head, shape, [(relation.shape, spec) for relation, spec in atoms])
         self.extents: dict[int, tuple] = {}
         """Factors still to be reduced -> their arguments' extents."""
         self.factors: list[tuple] = [self.factor(n, r, s) for n, (r, s) in enumerate((*atoms, *negated))]
         """Per factor: (variables in order, words, the Bits it came from while still untouched)."""
+        self.sources = [r if isinstance(r, Bits) else None for r, _ in (*atoms, *negated)]
+        self.origins: list[tuple | None] = [None if n == delta or r is None else (n,)
+                                            for n, r in enumerate(self.sources)]
+        """Per factor: the atoms (all relations ``Bits`` and not the delta) its words were made from, else None."""
 
     def factor(self, slot: int, relation, spec) -> tuple:
         bits = relation if isinstance(relation, Bits) else pack(relation, relation.shape)
@@ -265,11 +298,27 @@ class _Run:
         """The head's words over ``shape`` (over its variables' sizes for a head to place), or None when the rule
         derives nothing."""
         handlers = {Transpose: self.transpose, And: self.intersect, Filter: self.filter, Product: self.product,
-                    Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip}
-        for step in steps.steps:
+                    Project: self.project, Cross: self.cross, Fix: self.fix, Diagonal: self.diagonal, Not: self.flip,
+                    Permute: self.permute, Mask: self.mask, Join: self.join}
+        for index, step in enumerate(steps.steps):
             if self.extents and not isinstance(step, (Fix, Diagonal, Not)):
                 self.cut_reduced()
-            handlers[type(step)](step)
+            operands = _operands(step)
+            origins = [self.origins[slot] for slot in operands]
+            if isinstance(step, (Fix, Diagonal, Not)) or None in origins:     # selections keep their own cache
+                handlers[type(step)](step)
+                self.origins[operands[0]] = None if None in origins else origins[0]
+                continue
+            atoms = tuple(sorted({n for origin in origins for n in origin}))
+            stamps = tuple(self.sources[n].stamp for n in atoms)
+
+            def make(step=step) -> tuple:
+                handlers[type(step)](step)
+                return self.factors[operands[0]][:2]
+            key = (steps, index, tuple(self.sizes.items()))     # the same plan may join relations cut otherwise
+            variables, words = self.sources[atoms[0]].derived(key, stamps, make)
+            self.set(operands[0], variables, words)
+            self.origins[operands[0]] = atoms
         if self.extents:
             self.cut_reduced()
         if any(not self.factors[f][1][0, 0] & np.uint64(1) for f in steps.flags):
@@ -304,22 +353,21 @@ class _Run:
                 return (words[:, position >> 6:(position >> 6) + 1] >> np.uint64(position & 63)) & np.uint64(1)
             if step.axis == len(extents) - 1:   # the last argument: a column of bits, gathered
                 return self.kernels.gather(words, math.prod(rest[:-1]), rest[-1], position)
-            stride = math.prod(extents[step.axis + 1:-1])   # an earlier one: rows (every extents[1]-th: the middle)
-            start = position * stride
-            return words[start:start + stride] if step.axis == 0 else \
-                np.ascontiguousarray(words[position::extents[1]])
+            return axes.take(words, extents, step.axis, position)       # an earlier one: rows
         out = self.reduce(step.slot, (step.axis, position), select)
         self.set(step.slot, spec[:step.axis] + spec[step.axis + 1:], out)
 
     def diagonal(self, step: Diagonal) -> None:
         spec, words, _ = self.factors[step.slot]
         extents = self.extents[step.slot]
-        side = min(extents)
-        self.extents[step.slot] = (side,)
+        first, second = step.first, step.second
+        side = min(extents[first], extents[second])
+        self.extents[step.slot] = diagonal_order(extents[:first] + (side,) + extents[first + 1:], first, second)
 
         def select() -> np.ndarray:
-            return self.kernels.gather(_cut(Bits(words, extents), (side, side)).words, 1, side, 0, 1)
-        self.set(step.slot, spec[:1], self.reduce(step.slot, "diagonal", select))
+            return axes.diagonal(words, extents, first, second, self.kernels)
+        self.set(step.slot, diagonal_order(spec, first, second), self.reduce(step.slot, ("diagonal", first, second),
+                                                                             select))
 
     def flip(self, step: Not) -> None:
         spec, words, _ = self.factors[step.slot]
@@ -331,7 +379,7 @@ class _Run:
             spec, words, _ = self.factors[slot]
             shape = tuple(self.sizes[v] for v in spec)
             if spec and self.extents[slot] != shape:
-                words = _cut(Bits(words, self.extents[slot]), shape).words
+                words = axes.cut(words, self.extents[slot], shape)
             self.set(slot, spec, words)
         self.extents.clear()
 
@@ -340,6 +388,26 @@ class _Run:
         flipped = source.transposed(self.kernels) if source is not None else \
             self.kernels.transpose(words, self.sizes[b])
         self.set(step.slot, (b, a), flipped)
+
+    def permute(self, step: Permute) -> None:
+        variables, words, _ = self.factors[step.slot]
+        order = tuple(variables.index(v) for v in step.variables)
+        self.set(step.slot, step.variables, axes.permute(words, self.extents_of(variables), order, self.kernels))
+
+    def extents_of(self, variables: tuple) -> tuple[int, ...]:
+        return tuple(self.sizes[v] for v in variables)
+
+    def mask(self, step: Mask) -> None:
+        variables, words, _ = self.factors[step.into]
+        other = self.factors[step.other]
+        out = axes.joined([(variables, words, False), (step.variables, other[1], step.negate)], variables,
+                          self.sizes)
+        self.set(step.into, variables, out)
+
+    def join(self, step: Join) -> None:
+        left, right = self.factors[step.left], self.factors[step.right]
+        out = axes.joined([(left[0], left[1], False), (right[0], right[1], False)], step.variables, self.sizes)
+        self.set(step.left, step.variables, out)
 
     def intersect(self, step: And) -> None:
         variables, words, _ = self.factors[step.into]
@@ -358,8 +426,10 @@ class _Run:
         self.set(step.into, variables, out)
 
     def product(self, step: Product) -> None:
-        (a, _), left, _ = self.factors[step.left]
-        (_, b), right, source = self.factors[step.right]
+        left_variables, left, _ = self.factors[step.left]
+        right_variables, right, source = self.factors[step.right]
+        long = math.prod(self.sizes[v] for v in right_variables[1:-1]) * right.shape[1]
+        right = right.reshape(self.sizes[step.variable], long)      # the rows of every other variable: one long row
         out = np.zeros((left.shape[0], right.shape[1]), dtype=np.uint64)
         live = np.zeros((1, left.shape[1]), dtype=np.uint64)
         found = self.kernels.any(right)
@@ -368,13 +438,17 @@ class _Run:
             self.kernels.scatter(out, left, *source.csr(), live)
         else:
             self.kernels.product(out, left, right, live)
-        self.set(step.left, (a, b), out)
+        variables = left_variables[:-1] + right_variables[1:]
+        self.set(step.left, variables, out.reshape(-1, words_for(self.sizes[variables[-1]])))
 
     def project(self, step: Project) -> None:
         variables, words, _ = self.factors[step.slot]
-        if step.keep is None:
+        axis = variables.index(step.variable)
+        if len(variables) == 1:
             out = np.array([[np.uint64(bool(words.any()))]], dtype=np.uint64)
-        elif step.keep == 0:
+        elif len(variables) > 2:
+            out = axes.project(words, self.extents_of(variables), axis)
+        elif axis == 1:
             out = self.kernels.any(words)
         else:       # the OR of every row: a product with a left row holding every row
             rows = words.shape[0]
@@ -392,27 +466,15 @@ class _Run:
 
 
 
+def _operands(step) -> tuple[int, ...]:
+    """The factors a step reads, the one it writes first."""
+    if hasattr(step, "into"):
+        return step.into, step.other
+    if hasattr(step, "left"):
+        return step.left, step.right
+    return (step.slot,)
+
+
 def _cut(bits: Bits, shape: tuple[int, ...]) -> Bits:
-    """``bits`` as a relation of ``shape`` (arity 1 or 2): cut or padded with false."""
-    if len(shape) == 1:
-        words = np.zeros((1, words_for(shape[0])), dtype=np.uint64)
-        keep = min(words.shape[1], bits.words.shape[1])
-        words[:, :keep] = bits.words[:, :keep]
-        _clear_past(words, min(bits.shape[0], shape[0]))
-        return Bits(words, shape)
-    rows = min(shape[0], bits.shape[0])
-    if shape[1] == bits.shape[1] and rows == shape[0]:
-        return Bits(bits.words[:rows], shape)       # a prefix of rows: still C-contiguous
-    words = np.zeros((shape[0], words_for(shape[1])), dtype=np.uint64)
-    keep = min(words.shape[1], bits.words.shape[1])
-    words[:rows, :keep] = bits.words[:rows, :keep]
-    _clear_past(words, min(bits.shape[1], shape[1]))
-    return Bits(words, shape)
-
-
-def _clear_past(words: np.ndarray, bits: int) -> None:
-    """Clear every bit at or past ``bits`` in the rows of ``words``."""
-    word, offset = divmod(bits, 64)
-    if word < words.shape[1]:
-        words[:, word] &= np.uint64((1 << offset) - 1)
-        words[:, word + 1:] = 0
+    """``bits`` as a relation of ``shape`` (as many arguments): cut or padded with false."""
+    return Bits(axes.cut(bits.words, bits.shape, shape), shape)

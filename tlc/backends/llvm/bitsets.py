@@ -10,8 +10,11 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
 - ``void f_scatter(out, left, live, indptr, columns, lwords, owords, lo, hi)``: the same product with ``right`` as
   CSR (``indptr``, ``columns``): bit ``z`` of ``out[x]`` set for each column ``z`` of each row ``y`` of ``left[x] &
   live``, one bit set per pair and column instead of a row of word ORs (for a right side of sparse rows);
-- ``void f_transpose(out, in, inwords, outwords, lo, hi)``: ``out[y] |= bit x`` for every bit ``y`` of ``in[x]``
-  (threads take ranges of 64 rows: each writes its own words of ``out``);
+- ``void f_transpose(out, in, inwords, outwords, per, columns, lo, hi)``: ``in``'s rows in batches of ``per``, each
+  batch a ``per × columns`` bit matrix transposed: ``out[b × columns + y] |= bit j`` for every bit ``y`` of ``in[b ×
+  per + j]`` (one batch: a binary relation's transpose; several: a relation of more arguments whose last argument
+  trades places with another). ``[lo, hi)`` ranges over units of 64 rows of one batch (``⌈per / 64⌉`` units a
+  batch), so each thread writes its own words of ``out``;
 - ``void f_any(out, in, words, lo, hi)``: bit ``x`` of ``out`` set when row ``x`` of ``in`` holds a bit (ranges of
   64 rows, as for the transpose);
 - ``void f_and / f_andnot / f_or(out, a, b, words, bstride, lo, hi)``: ``out[x] = a[x] op b[x * bstride]`` word by
@@ -19,8 +22,9 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
 - ``void f_select(out, m, u, words, mstride, invert, lo, hi)``: ``out[x] = m[x * mstride]`` where bit ``x`` of
   ``u`` is set (clear, with ``invert``), else 0;
 - ``void f_gather(out, in, inwords, outwords, per, column, step, lo, hi)``: for each row ``r`` of ``out`` and ``j <
-  per``, bit ``j`` of ``out[r]`` set when bit ``column + step × x`` of ``in[x]`` is, ``x = r × per + j`` (one column
-  of a relation, or its diagonal, as bitset rows: a constant or a repeated variable in an atom);
+  per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[r × per + j]`` is (one column of a
+  relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a repeated variable in an
+  atom);
 - ``void f_place(out, u, outwords, column, step, lo, hi)``: bit ``column + step × x`` of ``out[x]`` set for every bit
   ``x`` of ``u`` (a unary relation written into one column, or the diagonal, of a binary one);
 - ``i64 f_advance(new, known, lo, hi)``: one semi-naive step over words: ``new &= ~known; known |= new``, returning
@@ -140,14 +144,23 @@ def _set_bit(b: ir.IRBuilder, array, row, words, column, bit=ONE) -> None:
 
 
 def _transpose(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 4)
-    out, source, inwords, outwords, lo, hi = fn.args
-    with counted(b, lo, hi, "x") as x:
-        first = b.mul(x, inwords, flags=NSW)
-        with counted(b, ZERO, inwords, "w") as w:
-            word = b.load(b.gep(source, [b.add(first, w, flags=NSW)]))
-            base = b.shl(w, SIX)
-            _bits(b, word, lambda bit: _set_bit(b, out, b.add(base, bit, flags=NSW), outwords, x))
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 6)
+    out, source, inwords, outwords, per, columns, lo, hi = fn.args
+    blocks = b.lshr(b.add(per, LOW6, flags=NSW), SIX)
+    with counted(b, lo, hi, "u") as u:
+        batch = b.udiv(u, blocks)
+        start = b.shl(b.urem(u, blocks), SIX)
+        stop = b.add(start, ir.Constant(I64, 64), flags=NSW)
+        stop = b.select(b.icmp_unsigned("<", stop, per), stop, per)
+        first = b.mul(batch, per, flags=NSW)
+        target = b.mul(batch, columns, flags=NSW)
+        with counted(b, start, stop, "j") as j:
+            row = b.mul(b.add(first, j, flags=NSW), inwords, flags=NSW)
+            with counted(b, ZERO, inwords, "w") as w:
+                word = b.load(b.gep(source, [b.add(row, w, flags=NSW)]))
+                base = b.shl(w, SIX)
+                _bits(b, word, lambda bit: _set_bit(b, out, b.add(target, b.add(base, bit, flags=NSW), flags=NSW),
+                                                    outwords, j))
     b.ret_void()
 
 
@@ -203,7 +216,7 @@ def _gather(module: ir.Module, name: str) -> None:
     with counted(b, lo, hi, "r") as r:
         with counted(b, ZERO, per, "j") as j:
             x = b.add(b.mul(r, per, flags=NSW), j, flags=NSW)
-            bit = _bit(b, source, x, inwords, b.add(column, b.mul(step, x, flags=NSW), flags=NSW))
+            bit = _bit(b, source, x, inwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW))
             _set_bit(b, out, r, outwords, j, bit)
     b.ret_void()
 
