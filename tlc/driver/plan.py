@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tlc.analysis.budget import check_budget
-from tlc.analysis.carriers import without_redundant_carriers
+from tlc.driver.carriers import without_redundant_carriers
 from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
 from tlc.analysis.relation_plan import ARRAY_RELATIONS, RelationPlan
@@ -28,7 +28,7 @@ def plan(program: Program, strata: tuple[Stratum, ...], shapes: Shapes, signatur
          supplied: Mapping[str, tuple[int, ...]], relations: RelationPlan, budget: Budget,
          max_rounds: int | None = None, threads: int | None = None,
          capabilities: frozenset[str] = frozenset(), database: str | None = None, chunks=None) -> PlannedProgram:
-    """Leave out the carriers the extents make redundant (``tlc.analysis.carriers``), check the memory budget, then
+    """Leave out the carriers the extents make redundant (``tlc.driver.carriers``), check the memory budget, then
     decide blocked folds and every contraction's order and slicing for a
     backend with ``capabilities`` (``database``: a DuckDB file for inputs and results; ``chunks``: a chunked
     backend's chunking, recorded as given); raises a located ``TlcError`` when the program cannot run within

@@ -1,11 +1,11 @@
-"""``tlc.analysis.carriers``: a carrier ``R^0`` goes once the extents show another read bounds its indices as
+"""``tlc.driver.carriers``: a carrier ``R^0`` goes once the extents show another read bounds its indices as
 tightly, and stays where it is the tighter bound."""
 
 import numpy as np
 import pytest
 
 import tlc
-from tlc.analysis.carriers import without_redundant_carriers
+from tlc.driver.carriers import without_redundant_carriers
 from tlc.api import frontend
 
 SOURCE = "Y[d, m] = W[d, m]^0 G[b, p, d] M[b, p, m]\n"
