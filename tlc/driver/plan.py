@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tlc.analysis.budget import check_budget
-from tlc.driver.carriers import without_redundant_carriers
 from tlc.analysis.contractions import plan_contractions
 from tlc.analysis.folds import plan_fold_blocks
 from tlc.analysis.relation_plan import ARRAY_RELATIONS, RelationPlan
 from tlc.analysis.shapes import Shapes
 from tlc.analysis.strata import Stratum, within_extents
 from tlc.analysis.windows import plan_windows
+from tlc.driver.carriers import without_redundant_carriers
 from tlc.driver.inputs import Signature
 from tlc.driver.planned import PlannedProgram
 from tlc.ir.program import Program
