@@ -501,3 +501,20 @@ def test_a_value_made_from_a_stretched_tensor_does_not_bound_another_reads_indic
     inputs = signed(np.random.default_rng(29), shapes)
     results = program(**inputs)
     assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
+
+
+def test_the_gradient_of_a_cosine_of_a_cosine_under_max_runs_on_every_backend():
+    """Found by the gradient campaign (TLC_FUZZ_SEED=206, program 121): LLVM's loop vectoriser aborted the process on
+    the forward reduction ``max= cos(cos(...))`` (tests/backends/llvm: a sine or cosine of another under max); checked
+    in a child process, so that an abort fails this test only."""
+    import subprocess
+    import sys
+    script = ("import numpy as np\n"
+              "from tlc.fuzz.gradient import check_gradient\n"
+              "x = np.random.default_rng(30).uniform(-1.5, 1.5, (3, 5))\n"
+              "report = check_gradient('T0[n] max= cos(cos(X0[n, p]))\\n', {'X0': x})\n"
+              "report.raise_if_failed()\n"
+              "print(report.configs)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == str([f"grad {b}" for b in tlc.fuzz.available_backends()])
