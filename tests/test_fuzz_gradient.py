@@ -503,6 +503,21 @@ def test_a_value_made_from_a_stretched_tensor_does_not_bound_another_reads_indic
     assert {w: np.shape(results[g]) for w, g in program.gradients.items()} == {w: x.shape for w, x in inputs.items()}
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("tensor T0[2]\nT0[j] = j + 1\nT2 = X1[j] T0[j]\n", {"X1": (1,)}),
+    ("tensor T0[1, 2]\nT0[i, j] = sin(i / 4^(j / 2))\nT2[i] = tanh(relu(X1[i] + X1[j] T0[k, j] X1[k]))\n",
+     {"X1": (1,)}),
+])
+def test_a_read_of_a_tensor_declared_longer_does_not_bound_another_reads_indices(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=259, minimised): ``tensor T0[2]`` makes the defined ``T0`` longer
+    than X1, whose reads narrow ``j`` in the forward; X1's adjoint ``... T0[j]`` let T0 bound ``j``, and X1's gradient
+    came out shaped (2,) for a 1-element X1."""
+    agrees(source, signed(np.random.default_rng(31), shapes))
+    loss = "L = T2[]\n" if "T2 =" in source else "L = T2[i]\n"
+    program = tlc.grad(source + loss, loss="L", wrt=["X1"])
+    results = program(**signed(np.random.default_rng(32), shapes))
+    assert np.shape(results[program.gradients["X1"]]) == shapes["X1"]
+
 def test_the_gradient_of_a_cosine_of_a_cosine_under_max_runs_on_every_backend():
     """Found by the gradient campaign (TLC_FUZZ_SEED=206, program 121): LLVM's loop vectoriser aborted the process on
     the forward reduction ``max= cos(cos(...))`` (tests/backends/llvm: a sine or cosine of another under max); checked
