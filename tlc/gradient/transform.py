@@ -170,7 +170,10 @@ class _Transform:
     def stretched(self, tensor: str) -> bool:
         """True when an equation writes ``tensor`` at computed positions (``T[i + 1] = ...``) or reads an index it
         writes at computed positions (``T[i] = X[i - 1]``: ``i`` starts at 1), so that ``tensor`` can be longer than
-        the domain of the indices reading it: such a read does not bound them to another tensor's extent."""
+        the domain of the indices reading it: such a read does not bound them to another tensor's extent. A declared
+        shape (``tensor T0[2]`` over ``T0[j] = j + 1``) can make a defined tensor longer too."""
+        if tensor in self.program.shapes and self.program.defining(tensor):
+            return True
         for k in self.program.defining(tensor):
             eq = self.program.equations[k]
             written = {v for index in eq.lhs.indices for v in index.variables}

@@ -258,3 +258,12 @@ def test_a_power_of_a_power_under_max_compiles(source):
     power of a power made LLVM's loop vectoriser abort the process (its cost models disagreed); run in a child
     process, so that an abort fails this test only."""
     agrees_in_a_child(source, "G", "X", "np.random.default_rng(29).uniform(0.5, 2.0, size=(3, 5))")
+
+
+@pytest.mark.parametrize("source", ["T0[n] max= cos(cos(X[n, p]))\n", "T0[n] min= sin(cos(X[n, p]))\n",
+                                    "T0 max= cos(sin(X[n, p]))\n"])
+def test_a_sine_or_cosine_of_another_under_max_compiles(source):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=206, program 121): a ``max=``/``min=`` reduction of ``cos`` of
+    ``cos`` (any pair of ``sin`` and ``cos``) made LLVM's loop vectoriser abort the process (its cost models
+    disagreed), as a power of a power did; run in a child process, so that an abort fails this test only."""
+    agrees_in_a_child(source, "T0", "X", "np.random.default_rng(30).uniform(-1.5, 1.5, size=(3, 5))")

@@ -107,12 +107,20 @@ def optimise(module_text: str, tm, label: str = "kernel"):
         return mod
 
 
+SCALARISED = ("llvm.pow.", "llvm.sin.", "llvm.cos.", "llvm.log.")
+"""The calls LLVM's loop vectoriser can only scalarise (no vector math library): where they meet a ``max``/``min``
+reduction, its two cost models can disagree on a loop, which this llvmlite's LLVM (built with assertions) aborts the
+process on."""
+
+
 def vectoriser_aborts(module_text: str) -> bool:
-    """Whether the module has a ``max``/``min`` reduction and a ``pow`` call, which LLVM's loop vectoriser (this
-    llvmlite's, built with assertions) aborts the process on when one power feeds another (``max= (x^3)^3``: its two
-    cost models disagree; TLC_FUZZ_SEED=3770761251): such a module's loops are left scalar (decided from the text
-    alone, so the disk cache's key, which holds the text, still decides the code)."""
-    return "llvm.pow." in module_text and ("llvm.maxnum." in module_text or "llvm.minnum." in module_text)
+    """Whether the module has a ``max``/``min`` (``llvm.maxnum``/``minnum``) and a call in ``SCALARISED``, which LLVM's
+    loop vectoriser aborted the process on: a power of a power under ``max=`` (``max= (x^3)^3``; the hostile-names
+    campaign's TLC_FUZZ_SEED=3770761251), ``cos`` of ``cos`` (or any ``sin``/``cos`` pair) under ``max=``/``min=``
+    (the gradient campaign's TLC_FUZZ_SEED=206: ``T0[n] max= cos(cos(X0[n, p]))``); such a module's loops are left
+    scalar (decided from the text alone, so the disk cache's key, which holds the text, still decides the code)."""
+    return any(call in module_text for call in SCALARISED) and \
+        ("llvm.maxnum." in module_text or "llvm.minnum." in module_text)
 
 
 def lower(kernel: Kernel | ClosureLoop | SemiringLoop | CountingLoop | JoinLoop | SetOps, symbol: str) -> str:
