@@ -65,7 +65,7 @@ class Driver:
                                      arg in passing and len(arg.expansion) == 1)
                     row[symbol] = rules[arg]
             self._actions[state] = row
-        self._lexers = {state: _scanning(basic) for state, basic in lexer.lexers.items()}
+        self._lexers = _Scanners(lexer.lexers)
         self._chains: dict = {}
         """The state a chain of passing rules ends in, by the states below and at the top and the lookahead."""
 
@@ -153,6 +153,19 @@ class Driver:
             if kind in callbacks:
                 token = callbacks[kind](token)
             yield token
+
+
+class _Scanners(dict):
+    """``_scanning`` of each parser state's lexer, built when the state first lexes (building all of them, most of
+    which a text never reaches, compiled some 120 regular expressions: 40 ms of a process's first compile)."""
+
+    def __init__(self, lexers: dict):
+        super().__init__()
+        self._of = lexers
+
+    def __missing__(self, state):
+        self[state] = scanning = _scanning(self._of[state])
+        return scanning
 
 
 def _scanning(basic) -> tuple:
