@@ -26,14 +26,25 @@ def test_a_carrier_goes_where_another_read_is_no_longer(w, m, dropped):
     assert (pruned is program) != dropped
 
 
-def test_carriers_that_would_justify_each_other_do_not_both_go():
-    source = "Y[i] = A[i]^0 B[i]^0 C[j]\n"
-    rhs = _rhs(source, {"A": (3,), "B": (3,), "C": (2,)})
-    assert ("name='A'" in rhs) != ("name='B'" in rhs)        # one goes, the other bounds i
+def test_a_carrier_does_not_bound_for_another():
+    """An index left to carriers alone is summed over them alone: ``X1[k]^0 X2[k]^0`` keeps both."""
+    rhs = _rhs("Y[i] = A[i]^0 B[i]^0 C[j]\n", {"A": (3,), "B": (3,), "C": (2,)})
+    assert "name='A'" in rhs and "name='B'" in rhs
 
 
-def test_a_read_elsewhere_in_the_equation_bounds_the_index_too():
+def test_the_seed_whose_gradient_halved_when_a_carrier_justified_another():
+    """TLC_FUZZ_SEED=1592606291 (CI's gradient campaign, after the first version of this step)."""
+    from tlc.fuzz.gradient import check_gradient
+    inputs = {"X0": np.array(1.5), "X1": np.array([1.5, 0.75]), "X2": np.array([1.5, 0.75])}
+    check_gradient("T0[i, j + 1] avg= X0[] + X1[i] X1[k] X2[k] + X1[j]\n", inputs).raise_if_failed()
+
+
+def test_only_a_read_in_the_same_product_bounds_the_index():
+    """A read in another term does not: the product would lose the index, and a term lacking an index counts its
+    positions (``T0[i, j + 1] avg= X0[] + X1[i] X1[k] X2[k] + X1[j]``'s gradient doubled, TLC_FUZZ_SEED=1592606291)."""
     rhs = _rhs("Y[i] = X[i]^0 Z[i] W[j] + V[i]\n", {"X": (4,), "Z": (9,), "W": (2,), "V": (3,)})
+    assert "name='X'" in rhs
+    rhs = _rhs("Y[i] = X[i]^0 (Z[i] W[j]) U[j] + V[i]\n", {"X": (4,), "Z": (3,), "W": (2,), "U": (2,), "V": (9,)})
     assert "name='X'" not in rhs
 
 

@@ -4,8 +4,9 @@ A factor ``R^0`` (a carrier: 1 wherever ``R`` has a position, whatever its value
 extents; the gradient transform writes one wherever, before any data is seen, another read may be longer than the
 forward's domain (``L_grad_W[d, m] = W[d, m]^0 L_grad_S[b, p, d] Merge[b, p, m]``: ``Merge`` is a concat, as long as
 its heads make it). Once the extents are known, a carrier whose every index another factor of the same product reads
-plainly from an axis no longer than its own bounds nothing the others do not, and goes: a backend then sees the
-product it would have had without it (a matrix product, concat's reshape) and computes the same numbers.
+plainly, and not as a carrier, from an axis no longer than its own bounds nothing the others do not, and goes: a
+backend then sees the product it would have had without it (a matrix product, concat's reshape) and computes the
+same numbers.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ def without_redundant_carriers(program: Program, extents: dict[str, tuple[int, .
 
 
 def _pruned(rhs: ir.Expr, extents: dict) -> ir.Expr:
-    """``rhs`` without the product factors ``R^0`` whose every index some other read of the equation (an index
-    ranges over the same positions wherever an equation reads it) reads plainly from an axis no longer than
-    ``R``'s; one at a time, so that a carrier left out bounds nothing for the next."""
-    reads = [(path, ref) for path, ref in _reads(rhs, ())]
+    """``rhs`` without the product factors ``R^0`` whose every index another factor of the same product reads
+    plainly (itself or inside it, and not as a carrier) from an axis no longer than ``R``'s, so that the product
+    keeps its indices and what it sums: a read in another term would leave the term without the index, and an
+    index left to carriers alone is summed over them alone (``X1[k]^0 X2[k]^0`` counts ``k`` in the product,
+    ``X2[k]^0`` by itself does not; ``T0[i, j + 1] avg= X0[] + X1[i] X1[k] X2[k] + X1[j]``'s gradient halved,
+    TLC_FUZZ_SEED=1592606291); one at a time, so that a carrier left out bounds nothing for the next."""
+    reads = [(path, ref) for path, ref in _reads(rhs, ()) if not path or not _is_carrier(ir.node_at(rhs, path[:-1]))]
     dropped: set[tuple[int, ...]] = set()
     for path, node in _product_factors(rhs, ()):
         axes = _carrier_axes(node, extents)
@@ -41,7 +45,7 @@ def _pruned(rhs: ir.Expr, extents: dict) -> ir.Expr:
             continue
         bound: dict[str, int] = {}
         for at, ref in reads:
-            if at[:len(path)] == path or any(at[:len(d)] == d for d in dropped):
+            if at[:len(path) - 1] != path[:-1] or at[:len(path)] == path or any(at[:len(d)] == d for d in dropped):
                 continue
             for variable, extent in _plain_axes(ref, extents):
                 bound[variable] = min(extent, bound.get(variable, extent))
@@ -80,10 +84,15 @@ def _without(expr: ir.Expr, path: tuple[int, ...], dropped: set) -> ir.Expr:
     return ir.with_children(expr, new) if any(a is not b for a, b in zip(new, kids)) else expr
 
 
+def _is_carrier(node: ir.Expr) -> bool:
+    """True for ``R^0`` with ``R`` a reference."""
+    return isinstance(node, ir.Power) and isinstance(node.exponent, ir.Num) and node.exponent.value == 0 \
+        and isinstance(node.base, ir.Ref)
+
+
 def _carrier_axes(factor: ir.Expr, extents: dict) -> list[tuple[str, int]] | None:
     """The plain indices of a carrier ``R^0`` over distinct plain indices with the extents of ``R``'s axes."""
-    if not (isinstance(factor, ir.Power) and isinstance(factor.exponent, ir.Num) and factor.exponent.value == 0
-            and isinstance(factor.base, ir.Ref)):
+    if not _is_carrier(factor):
         return None
     axes = _plain_axes(factor.base, extents)
     if not axes or len(axes) != len(factor.base.indices) or len({v for v, _ in axes}) != len(axes):
