@@ -13,13 +13,13 @@ import pytest
 import scipy.sparse as sp
 
 import tlc
+from bitset_support import agree, plan_agrees
 from spying import record_calls
 
 pytest.importorskip("llvmlite")
 
 import tlc_runtime.bitset_join as bitset_join  # noqa: E402
 import tlc_runtime.bitsets as bs  # noqa: E402
-import tlc_runtime.sparse as rs  # noqa: E402
 from tlc_runtime.bitset_plan import plan  # noqa: E402
 
 MUTUAL = "A(x, z) = E(x, z)\nA(x, z) = B(x, y) E(y, z)\nB(x, z) = A(x, y) F(y, z)"
@@ -39,38 +39,6 @@ SLICES = "P(x, z) = E(x, z)\nP(x, z) = P(x, y) T(y, z, 1)\nQ(x) = T(0, x, x)\nQ(
 FAMILY = ("Parent(Alice, Bob)\nParent(Bob, Carol)\nParent(Carol, Alice)\nParent(Dave, Dave)\n"
           "Desc(x) = Parent(Alice, x)\nDesc(y) = Desc(x) Parent(x, y)\n"
           "Below(x, Carol) = Desc(x)\nBelow(x, y) = Below(x, z) Parent(z, y) ~Parent(y, y)")
-
-
-@pytest.fixture
-def bitset_rules(monkeypatch):
-    """The head specs of the rules joined by a bitset plan."""
-    return record_calls(monkeypatch, bs, "conjunction", lambda args, result: args[0])
-
-
-@pytest.fixture
-def kernels():
-    """The compiled bitset kernels, two threads."""
-    from tlc.backends.llvm.jit import jit
-    from tlc.backends.llvm.kernel import BitsetOps
-    from tlc_runtime.bitset_native import BitsetSpec
-
-    engine = jit()
-    engine.compile(BitsetOps())
-    return BitsetSpec(BitsetOps().symbol).bind(engine.address, threads=2, owner=engine)
-
-
-def agree(source: str, **inputs) -> dict:
-    """The llvm backend's dense strategy (one and two threads) gives the NumPy backend's relations (dense and sparse
-    strategies); returns them."""
-    expected = {k: np.asarray(v) for k, v in tlc.compile(source, relations="dense")(**inputs).items()}
-    sparse = tlc.compile(source, relations="sparse")(**inputs)
-    for name, value in expected.items():
-        assert np.array_equal(np.asarray(sparse[name]), value), name
-    for threads in (1, 2):
-        got = tlc.compile(source, backend="llvm", relations="dense", threads=threads)(**inputs)
-        for name, value in expected.items():
-            assert np.array_equal(np.asarray(got[name]), value), name
-    return expected
 
 
 def graph(rng, n: int, degree: float, m: int | None = None) -> np.ndarray:
@@ -274,13 +242,7 @@ def check_plan(head, atoms, negated, density, kernels) -> None:
         relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
         negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
         shape = tuple(extent(v, 0) for v in head)
-        want = rs.conjunction(head, shape, relations, negations, storage="dense")
-        for delta in (None, *range(len(atoms))):
-            assert plan(head, tuple(atoms), tuple(negated), delta) is not None
-            target = bs.Bits.empty(shape)
-            packed = [(bs.pack(r, r.shape) if n % 2 else r, s) for n, (r, s) in enumerate(relations)]
-            bs.conjunction(head, shape, packed, negations, target, kernels, delta)
-            np.testing.assert_array_equal(bs.dense(target), want)
+        plan_agrees(head, atoms, negated, relations, negations, shape, kernels)
 
 
 @pytest.mark.parametrize("head, atoms, negated", RULES)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tlc
+from bitset_support import agree, plan_agrees
 from spying import record_calls
 
 pytest.importorskip("llvmlite")
@@ -35,41 +36,9 @@ PROGRAMS = {"through": THROUGH, "ternary head": TERNARY_HEAD, "path3": PATH3, "d
 
 
 @pytest.fixture
-def bitset_rules(monkeypatch):
-    """The head specs of the rules joined by a bitset plan."""
-    return record_calls(monkeypatch, bs, "conjunction", lambda args, result: args[0])
-
-
-@pytest.fixture
 def numpy_joins(monkeypatch):
     """The calls joining a rule of a bitset stratum in NumPy (its tuples ORed into the round's bitset rows)."""
     return record_calls(monkeypatch, bs, "union_into", lambda args, result: args[0].shape)
-
-
-@pytest.fixture
-def kernels():
-    """The compiled bitset kernels, two threads."""
-    from tlc.backends.llvm.jit import jit
-    from tlc.backends.llvm.kernel import BitsetOps
-    from tlc_runtime.bitset_native import BitsetSpec
-
-    engine = jit()
-    engine.compile(BitsetOps())
-    return BitsetSpec(BitsetOps().symbol).bind(engine.address, threads=2, owner=engine)
-
-
-def agree(source: str, **inputs) -> dict:
-    """The llvm backend's dense strategy (one and two threads) gives the NumPy backend's relations (dense and sparse
-    strategies); returns them."""
-    expected = {k: np.asarray(v) for k, v in tlc.compile(source, relations="dense")(**inputs).items()}
-    sparse = tlc.compile(source, relations="sparse")(**inputs)
-    for name, value in expected.items():
-        assert np.array_equal(np.asarray(sparse[name]), value), name
-    for threads in (1, 2):
-        got = tlc.compile(source, backend="llvm", relations="dense", threads=threads)(**inputs)
-        for name, value in expected.items():
-            assert np.array_equal(np.asarray(got[name]), value), (name, threads)
-    return expected
 
 
 def relations(kind: str, rng, n: int, density: float = 0.0) -> dict:
@@ -220,13 +189,7 @@ def test_every_plan_over_three_arguments_matches_the_numpy_join(head, atoms, neg
             relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
             negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
             shape = tuple(extent(v, 0) for v in head)
-            want = rs.conjunction(head, shape, relations, negations, storage="dense")
-            for delta in (None, *range(len(atoms))):
-                assert plan(head, tuple(atoms), tuple(negated), delta) is not None
-                target = bs.Bits.empty(shape)
-                packed = [(bs.pack(r, r.shape) if n % 2 else r, s) for n, (r, s) in enumerate(relations)]
-                bs.conjunction(head, shape, packed, negations, target, kernels, delta)
-                np.testing.assert_array_equal(bs.dense(target), want)
+            plan_agrees(head, atoms, negated, relations, negations, shape, kernels)
 
 
 def test_a_plans_words_are_its_largest_factor():
