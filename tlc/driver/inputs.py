@@ -22,7 +22,7 @@ import numpy as np
 import tlc_runtime as rt
 from tlc.analysis.relation_plan import closure_shape
 from tlc.analysis.shapes import MAX_POSITIONS, axis_components, check_rank, symbolic_axes
-from tlc.driver.rows import integer_rows, is_rows, plain_rows, row_list
+from tlc.driver.rows import PlainRows, integer_rows, is_rows, plain_rows, row_list
 from tlc_runtime.duckdb_relations import StoredTable, StoredTuples
 from tlc.errors import DataError, Problems, TlcError
 from tlc.ir import nodes as ir
@@ -301,7 +301,7 @@ def read_tuples(name: str, value, rank: int, program: IRProgram) -> tuple[list[t
         value = row_list(name, value, rank, span)
     plain = plain_rows(value)
     if plain is not None and (not plain or len(plain[0]) == rank):
-        return plain, {a for a, types in enumerate(plain.kinds) if str in types}
+        return plain, _named(plain)
     rows = []
     try:
         for row in value:
@@ -326,7 +326,13 @@ def read_tuples(name: str, value, rank: int, program: IRProgram) -> tuple[list[t
                 raise DataError(f"relation {name}: constants must be names (str) or non-negative integers, got "
                                 f"{_short(item)} ({type(item).__name__}) in {_short(row)}", span)
         out.append(tuple(clean))
-    return out, {a for a in range(rank) if any(isinstance(row[a], str) for row in out)}
+    checked = plain_rows(out)       # names and integers in range, each tuple rank long: never None
+    return checked, _named(checked)
+
+
+def _named(rows: PlainRows) -> set[int]:
+    """The positions (axes) where some of ``rows`` holds a name."""
+    return {a for a, types in enumerate(rows.kinds) if str in types}
 
 
 def _short(value, limit: int = 60) -> str:

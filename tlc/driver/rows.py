@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from tlc.analysis.shapes import MAX_POSITIONS
 from tlc.errors import DataError
 
 
@@ -45,7 +46,7 @@ def integer_rows(name: str, value, rank: int | None, span=None) -> np.ndarray | 
     if array.size and array.min() < 0:
         raise DataError(f"relation {name}: tlc.Rows holds a negative integer ({array.min()}); constants are "
                         f"names or integers >= 0", span)
-    if array.size and array.max() > np.iinfo(np.int64).max:
+    if array.size and array.max() > MAX_POSITIONS:
         raise DataError(f"relation {name}: tlc.Rows holds {array.max()}, over 2^63 - 1 (give large identifiers as "
                         f"strings)", span)
     return np.ascontiguousarray(array, dtype=np.int64)
@@ -101,7 +102,7 @@ def plain_columns(rows: list[tuple]) -> list[set[type]] | None:
             return None
         if int in kinds:
             numbers = [row[a] for row in rows if type(row[a]) is int]
-            if min(numbers) < 0 or max(numbers) > 2**63 - 1:
+            if min(numbers) < 0 or max(numbers) > MAX_POSITIONS:
                 return None
         types.append(kinds)
     return types

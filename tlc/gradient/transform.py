@@ -387,8 +387,6 @@ class _EquationWalk:
         self.tight = not self.box and _tight(self.eq, transform.program)
         """True when the left-hand side's adjoint (and every tensor this walk makes from it) ranges within the
         forward equation's positions, so that it bounds its indices as a forward read does (see ``tight``)."""
-        self.made: set[str] = set()
-        """Tensors this walk materialised."""
         self.from_adjoint: set[str] = set()
         """Tensors this walk made from the left-hand side's adjoint (see ``adjoints``)."""
         self.stretched_made: set[str] = set()
@@ -584,7 +582,6 @@ class _EquationWalk:
         axes = {a for n in ir.walk(rhs) if isinstance(n, ir.Call) for a in n.axes}
         positions = self._positions(variables)
         self.t.emit(_ref(name, positions, axes), rhs, self.eq)
-        self.made.add(name)
         if any(r.name in self.adjoints() for r in ir.refs(rhs)):
             self.from_adjoint.add(name)
         if any(self._stretched(r.name) for r in ir.refs(rhs)):
