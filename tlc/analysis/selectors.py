@@ -86,7 +86,7 @@ def _delta(node: ir.Expr) -> tuple[str, str] | None:
 def _all_ones(program: Program, node: ir.Expr) -> bool:
     """True for ``X^0`` (1 for any X) or a read of a tensor whose one equation is such a power."""
     if isinstance(node, ir.Power):
-        return isinstance(node.exponent, ir.Num) and node.exponent.value == 0
+        return ir.is_zero_power(node)
     if isinstance(node, ir.Ref):
         eq = _sole_sum(program, node.name)
         return eq is not None and _all_ones(program, eq.rhs) and not isinstance(eq.rhs, ir.Ref)

@@ -37,9 +37,10 @@ def _pruned(rhs: ir.Expr, extents: dict) -> ir.Expr:
     index left to carriers alone is summed over them alone (``X1[k]^0 X2[k]^0`` counts ``k`` in the product,
     ``X2[k]^0`` by itself does not; ``T0[i, j + 1] avg= X0[] + X1[i] X1[k] X2[k] + X1[j]``'s gradient halved,
     TLC_FUZZ_SEED=1592606291); one at a time, so that a carrier left out bounds nothing for the next."""
-    reads = [(path, ref) for path, ref in _reads(rhs, ()) if not path or not _is_carrier(ir.node_at(rhs, path[:-1]))]
+    reads = [(path, node) for path, node in ir.with_paths(rhs)
+             if isinstance(node, ir.Ref) and not (path and _is_carrier(ir.node_at(rhs, path[:-1])))]
     dropped: set[tuple[int, ...]] = set()
-    for path, node in _product_factors(rhs, ()):
+    for path, node in _product_factors(rhs):
         axes = _carrier_axes(node, extents)
         if axes is None or len(ir.children(ir.node_at(rhs, path[:-1]))) - _dropped_in(dropped, path[:-1]) <= 2:
             continue
@@ -54,20 +55,11 @@ def _pruned(rhs: ir.Expr, extents: dict) -> ir.Expr:
     return _without(rhs, (), dropped) if dropped else rhs
 
 
-def _reads(expr: ir.Expr, path: tuple[int, ...]):
-    """Every reference under ``expr``, with its path."""
-    if isinstance(expr, ir.Ref):
-        yield path, expr
-    for k, kid in enumerate(ir.children(expr)):
-        yield from _reads(kid, path + (k,))
-
-
-def _product_factors(expr: ir.Expr, path: tuple[int, ...]):
+def _product_factors(expr: ir.Expr):
     """Every factor of a product (not a divisor) under ``expr``, with its path."""
-    for k, kid in enumerate(ir.children(expr)):
-        if isinstance(expr, ir.Product) and not expr.inverted[k]:
-            yield path + (k,), kid
-        yield from _product_factors(kid, path + (k,))
+    for path, node in ir.with_paths(expr):
+        if isinstance(node, ir.Product):
+            yield from ((path + (k,), factor) for k, factor in enumerate(node.factors) if not node.inverted[k])
 
 
 def _dropped_in(dropped: set, product: tuple[int, ...]) -> int:
@@ -86,8 +78,7 @@ def _without(expr: ir.Expr, path: tuple[int, ...], dropped: set) -> ir.Expr:
 
 def _is_carrier(node: ir.Expr) -> bool:
     """True for ``R^0`` with ``R`` a reference."""
-    return isinstance(node, ir.Power) and isinstance(node.exponent, ir.Num) and node.exponent.value == 0 \
-        and isinstance(node.base, ir.Ref)
+    return ir.is_zero_power(node) and isinstance(node.base, ir.Ref)
 
 
 def _carrier_axes(factor: ir.Expr, extents: dict) -> list[tuple[str, int]] | None:

@@ -307,6 +307,11 @@ def with_paths(expr: Expr, path: tuple[int, ...] = ()):
         stack.extend(reversed([(p + (k,), c) for k, c in enumerate(children(node))]))
 
 
+def is_zero_power(node: Expr) -> bool:
+    """True for ``X^0`` (1 for any ``X``, NaN included): a power whose exponent is the number 0."""
+    return isinstance(node, Power) and isinstance(node.exponent, Num) and node.exponent.value == 0
+
+
 def node_at(expr: Expr, path: tuple[int, ...]) -> Expr:
     """The sub-expression reached by following child positions ``path``."""
     for k in path:

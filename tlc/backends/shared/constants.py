@@ -23,7 +23,7 @@ MODULES = frozenset({"np", "rt"})
 
 def is_constant(expr: ir.Expr, program: Program, constants: set[str]) -> bool:
     """True when ``expr`` reads no input, scalar input or tensor other than ``constants`` (``X^0`` reads nothing)."""
-    if isinstance(expr, ir.Power) and isinstance(expr.exponent, ir.Num) and expr.exponent.value == 0:
+    if ir.is_zero_power(expr):
         return True
     if isinstance(expr, ir.Ref):
         return expr.name in constants

@@ -53,8 +53,7 @@ def adds_zero(eq: ir.Equation) -> bool:
     if eq.aggregator.reduction != "sum" or not isinstance(rhs, ir.Product) or any(rhs.inverted):
         return False
     zero = [f for f in rhs.factors if isinstance(f, ir.Num) and f.value == 0]
-    ones = [f for f in rhs.factors if isinstance(f, ir.Power) and isinstance(f.base, ir.Ref)
-            and isinstance(f.exponent, ir.Num) and f.exponent.value == 0]
+    ones = [f for f in rhs.factors if ir.is_zero_power(f) and isinstance(f.base, ir.Ref)]
     return bool(zero) and len(zero) + len(ones) == len(rhs.factors)
 
 
