@@ -391,7 +391,7 @@ class _EquationWalk:
         """Tensors this walk made from the left-hand side's adjoint (see ``adjoints``)."""
         self.stretched_made: set[str] = set()
         """Those of them made from a read of a stretched tensor (``L_val_T3[i, k] = T0[l, k, i]``), as long as it."""
-        self.ranges: dict[tuple, ir.Ref] = {}
+        self.ranges: dict[tuple, ir.Expr] = {}
         """Each range tensor this walk made (see ``_range``), by its positions and right-hand side."""
         self.absorbed: dict[Path, set[str]] = {}
         """Each node whose adjoint this walk made a tensor -> the indices of the factors it was made from: summed
@@ -531,26 +531,37 @@ class _EquationWalk:
         ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
         the recursion itself, one tensor per group of reads joined by an index not in ``variables`` (the maximum of a
         product of 0/1 factors over disjoint indices is the product of their maxima, and no product over every read's
-        indices is built); a read summing nothing is its own ``read^0``. One tensor per distinct definition in the walk."""
+        indices is built); a read summing nothing is its own ``read^0``. One tensor per distinct definition in the walk.
+        The indices of a read not in ``variables`` are summed apart from the adjoint (else they would be among them), in
+        a term of their own: an empty range of theirs leaves ``variables`` their positions there, with value 0
+        (``T0[l, j] + X1[i]`` keeps ``j`` over T0's extent where T0 has no ``l``), so the range is that extent,
+        ``L_grad_Y_range[j] = T0[l', j]^0`` read as ``L_grad_Y_range[j]^0``; only indices that index arithmetic ties to
+        ``variables`` (``u`` in ``Y[j + u] Y[u]``) bound them by the positions they allow together (``max=``)."""
         reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if r.name not in self.t.cycle_of(self.eq.lhs.name)]
         carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
+        forward = set(_variables(self.eq.rhs)) if self.box else set()
         ranges = []
         for group in _joined(carriers, set(variables)):
             present = {v for c in group for v in _variables(c)}
             ranges.append(group[0] if len(group) == 1 and present <= set(variables) else
-                          self._range_tensor(tuple(v for v in variables if v in present), group))
+                          self._range_tensor(tuple(v for v in variables if v in present), group,
+                                             tied=bool((present - set(variables)) & forward)))
         return tuple(ranges)
 
-    def _range_tensor(self, variables: tuple[str, ...], carriers: tuple[ir.Expr, ...]) -> ir.Ref:
-        """``L_grad_Y_range[variables] max=`` the product of ``carriers`` (made once per definition in the walk)."""
+    def _range_tensor(self, variables: tuple[str, ...], carriers: tuple[ir.Expr, ...], tied: bool) -> ir.Expr:
+        """``L_grad_Y_range[variables] max=`` the product of ``carriers`` when indices ``tied`` to ``variables`` join
+        them, else ``L_grad_Y_range[variables] = ...`` read as ``L_grad_Y_range[variables]^0`` (see ``_range``); made
+        once per definition in the walk."""
         rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
-        if (positions, rhs) not in self.ranges:
+        if (positions, rhs, tied) not in self.ranges:
             name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
-            eq = ir.Equation(_ref(name, positions), ir.Aggregator.MAX, rhs, span=self.eq.span)
-            self.t.out.append((eq, self.t.origin.get(self.eq, self.eq)))
-            self.ranges[positions, rhs] = _ref(name, positions)
-        return self.ranges[positions, rhs]
+            aggregator = ir.Aggregator.MAX if tied else ir.Aggregator.SUM
+            self.t.out.append((ir.Equation(_ref(name, positions), aggregator, rhs, span=self.eq.span),
+                               self.t.origin.get(self.eq, self.eq)))
+            ref = _ref(name, positions)
+            self.ranges[positions, rhs, tied] = ref if tied else ir.Power(ref, ir.Num(0.0))
+        return self.ranges[positions, rhs, tied]
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
