@@ -132,5 +132,6 @@ def test_a_recurrences_range_tensors_read_one_group_of_reads_each(backend):
     # With index arithmetic every forward read bounds a range tensor, but reads that share no summed index are
     # reduced apart: one product over W's, U's and In's other indices took 5 GB for examples/rnn_recall.tl
     check_gradients(RECURRENCE, dict(W=(3, 3), U=(3, 2), B=(3,), In=(2, 2, 4)), backend, wrt=["W", "U", "B"])
-    ranges = [line.split(" = ", 1)[1] for line in _backward(RECURRENCE) if " = " in line and "_range" in line.split(" = ")[0]]
+    ranges = [line.split(" = ", 1)[1] for line in _backward(RECURRENCE)
+              if " = " in line and "_range" in line.split(" = ")[0]]
     assert ranges and all(rhs.count("^0") == 1 for rhs in ranges)
