@@ -238,8 +238,6 @@ class ClosureSpec:
 CLOSURE_WORK = 1 << 20
 """Word ORs (condensed edges times words per row) below which the closure loop runs on one thread (~0.3 ms): on
 a loaded machine two threads made a 3,000-node chain's loop (141k ORs, 0.09 ms) 2.6x slower."""
-CLOSURE_CHUNK = 8
-"""Threads take word ranges in multiples of this many words (one 64-byte cache line), so none shares a line."""
 REACH_CHUNKS = 16
 """Chunks of sources per thread in the sparse traversal, dealt out in turn (balances uneven reach)."""
 ROWS_WORK = 1 << 20
@@ -247,10 +245,10 @@ ROWS_WORK = 1 << 20
 
 
 class ClosureKernel:
-    """The compiled closure loop: ``kernel(closed, order, indptr, successors)`` ORs each component's successors'
-    rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks first).
-    Threads split the words of every row: each runs the whole loop over its own word range, so they never wait
-    for each other and the result does not depend on their number."""
+    """The compiled closure loop: ``kernel(closed, order, indptr, successors, rep)`` ORs each component's successors'
+    rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks first),
+    skipping a successor whose representative bit ``rep[s]`` (-1: none) the row holds already. Threads claim
+    components in turn, each waiting for its successors' rows, so the result does not depend on their number."""
 
     def __init__(self, spec: ClosureSpec, addresses: tuple[int, int, int], threads: int | None = None, owner=None):
         if not all(addresses):
@@ -259,32 +257,31 @@ class ClosureKernel:
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
         loop, rows, reach = addresses
-        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), *([ctypes.c_int64] * 4))(loop)
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 2))(loop)
         self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows)
         self._reach = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 3))(reach)
 
     def __repr__(self) -> str:
         return f"ClosureKernel({self.spec.symbol})"
 
-    def __call__(self, closed: np.ndarray, order: np.ndarray, indptr: np.ndarray, successors: np.ndarray) -> None:
+    def __call__(self, closed: np.ndarray, order: np.ndarray, indptr: np.ndarray, successors: np.ndarray,
+                 rep: np.ndarray | None = None) -> None:
         count, words = closed.shape
         if not (closed.dtype == np.uint64 and closed.flags.c_contiguous and closed.flags.writeable):
             raise ValueError(f"kernel {self.spec.symbol} needs a writable C-contiguous uint64 array of rows")
         order, indptr, successors = (np.ascontiguousarray(a, dtype=np.int64) for a in (order, indptr, successors))
+        rep = np.full(count, -1, dtype=np.int64) if rep is None else np.ascontiguousarray(rep, dtype=np.int64)
         if not _in_range(order, count) or not _in_range(successors, count) or len(indptr) != count + 1 or \
-                indptr[0] != 0 or indptr[-1] != len(successors) or np.any(np.diff(indptr) < 0):    # the loop trusts them
+                indptr[0] != 0 or indptr[-1] != len(successors) or np.any(np.diff(indptr) < 0) or \
+                len(rep) != count or (count and (rep.min() < -1 or rep.max() >= words * 64)):   # the loop trusts them
             raise ValueError(f"kernel {self.spec.symbol}: components and edges do not match {count} rows")
-        pointers = (closed.ctypes.data, order.ctypes.data, indptr.ctypes.data, successors.ctypes.data)
+        done = _done_flags(order, indptr, successors, count)
+        claimed = np.zeros(1, dtype=np.int64)
+        pointers = tuple(a.ctypes.data for a in (closed, order, indptr, successors, rep, done, claimed))
         threads = self.threads or default_threads()
-        parts = min(threads, words // CLOSURE_CHUNK) if len(successors) * words >= CLOSURE_WORK else 1
-        if parts <= 1:
-            self._fn(*pointers, len(order), words, 0, words)
-            return
-        chunks = -(-words // CLOSURE_CHUNK)
-        edges = [min(words, chunks * p // parts * CLOSURE_CHUNK) for p in range(parts + 1)]
-        edges[-1] = words
-        in_threads(lambda lo, hi: self._fn(*pointers, len(order), words, lo, hi), list(zip(edges, edges[1:])),
-                   (closed, order, indptr, successors))
+        parts = min(threads, len(order)) if len(successors) * words >= CLOSURE_WORK else 1
+        in_threads(lambda: self._fn(*pointers, len(order), words), [()] * max(parts, 1),
+                   (closed, order, indptr, successors, rep, done, claimed))
 
     def rows(self, closed: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
         """The dense ``(n, n)`` Boolean rows: node ``i``'s is the bitset ``closed[labels[i]]``, little-endian;
@@ -342,6 +339,20 @@ class ClosureKernel:
                 self._reach(*common, stamp, stack, edges[c], edges[c + 1], write)
 
         in_threads(thread, [(p,) for p in range(parts)], (indptr, successors, counts, starts, targets))
+
+
+def _done_flags(order: np.ndarray, indptr: np.ndarray, successors: np.ndarray, count: int) -> np.ndarray:
+    """The closure loop's flags: 1 for each component outside ``order`` (its row is final), 0 for those in it; a
+    ValueError unless ``order`` has each at most once, after all its successors in it (else the loop would wait
+    forever)."""
+    position = np.full(count, -1, dtype=np.int64)
+    position[order] = np.arange(len(order), dtype=np.int64)
+    heads = np.repeat(np.arange(count, dtype=np.int64), np.diff(indptr))
+    after = position[successors]
+    mine = position[heads]
+    if np.count_nonzero(position >= 0) != len(order) or np.any((mine >= 0) & (after >= mine)):
+        raise ValueError("the closure loop needs each component once, after its successors")
+    return (position < 0).astype(np.int64)
 
 
 def _in_range(indices: np.ndarray, count: int) -> bool:

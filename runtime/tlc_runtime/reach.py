@@ -174,7 +174,10 @@ def _native_reach(count: int, labels: np.ndarray, source: np.ndarray, target: np
     nodes = np.arange(n, dtype=np.int64)
     bits = np.left_shift(np.uint64(1), (nodes % WORD).astype(np.uint64))
     np.bitwise_or.at(closed, (labels, nodes // WORD), bits)
-    kernel(closed, np.asarray(sinks_first(count, indptr, successors), dtype=np.int64), indptr, successors)
+    representative = np.empty(count, dtype=np.int64)
+    representative[labels] = nodes
+    kernel(closed, np.asarray(sinks_first(count, indptr, successors), dtype=np.int64), indptr, successors,
+           representative)
     acyclic = ~cyclic_components(count, labels, source, target)
     alone = nodes[acyclic[labels]]                 # the one node of each acyclic component
     closed[labels[alone], alone // WORD] &= ~bits[alone]

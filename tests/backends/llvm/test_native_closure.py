@@ -73,18 +73,50 @@ def test_native_closure_matches_the_reference_and_matrix_powers(name, threads, c
 
 
 @pytest.mark.parametrize("graph", ["random", "chain", "cycle", "components"])
-def test_two_threads_split_words_and_give_the_bits_of_one(graph, monkeypatch):
-    n = 1100          # 18 words a row: two chunks of whole cache lines
+def test_two_threads_claim_components_and_give_the_bits_of_one(graph, monkeypatch):
+    n = 1100
     a = {"random": random_graph(n, 3 * n, 5), "chain": chain(n), "cycle": cycle(n), "components": components(n)}[graph]
     want = reach.closure_rows(sp.csr_matrix(a))
     calls = []
-    monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # split even this small loop
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # two threads even on this small loop
     two = kernel(2)
     original = two._fn
     two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
-    assert sorted(calls) == [(0, 8), (8, 18)]          # whole cache lines each, the last with the rest
+    # both run the whole loop, claiming components in turn (a cycle is one component: one thread)
+    assert len(calls) == (1 if graph == "cycle" else 2) and len(set(calls)) == 1
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_successors_reached_already_are_skipped_without_changing_a_bit(threads, monkeypatch, closure_by_powers):
+    """With representatives, a successor whose bit the row holds is not ORed (its row is in it); without (-1),
+    every one is: the same bits either way, on a DAG where most edges are implied by others."""
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)
+    a = np.triu(random_graph(700, 7000, 8), 1)
+    count, n = 700, 700
+    indptr, successors = reach.condensed(count, *np.nonzero(a))
+    order = np.asarray(reach.sinks_first(count, indptr, successors), dtype=np.int64)
+    runs = []
+    for representative in (np.arange(n), None):
+        closed = np.zeros((count, 11), np.uint64)
+        closed[np.arange(n), np.arange(n) // 64] = np.left_shift(np.uint64(1), (np.arange(n) % 64).astype(np.uint64))
+        kernel(threads)(closed, order, indptr, successors, representative)
+        runs.append(closed)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_array_equal(np.unpackbits(runs[0].view(np.uint8), axis=1, count=n, bitorder="little"),
+                                  closure_by_powers(a) | np.eye(n, dtype=bool))
+
+
+def test_an_order_putting_a_component_before_its_successor_is_refused():
+    """The loop waits for each successor's row: an order that would make it wait forever is a ValueError."""
+    closed = np.zeros((2, 1), np.uint64)
+    indptr, successors = np.array([0, 1, 1]), np.array([1])          # 0 -> 1
+    with pytest.raises(ValueError, match="after its successors"):
+        kernel(1)(closed, np.array([0, 1]), indptr, successors)
+    with pytest.raises(ValueError, match="after its successors"):
+        kernel(1)(closed, np.array([1, 1]), indptr, successors)
+    kernel(1)(closed, np.array([1, 0]), indptr, successors)
 
 
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
@@ -106,7 +138,7 @@ def test_rows_refuse_labels_outside_the_bitsets():
         kernel(1).rows(np.zeros((1, 1), np.uint64), np.zeros(65, np.int64), 65)
 
 
-def test_a_large_acyclic_graph_splits_without_help():
+def test_a_large_acyclic_graph_runs_on_two_threads_without_help():
     a = np.triu(random_graph(4096, 40_000, 3), 1)       # acyclic: every node its own component
     assert np.count_nonzero(a) * 64 >= native.CLOSURE_WORK
     want = reach.closure_rows(sp.csr_matrix(a))
@@ -114,7 +146,7 @@ def test_a_large_acyclic_graph_splits_without_help():
     original = two._fn
     two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
-    assert sorted(calls) == [(0, 32), (32, 64)]
+    assert calls == [(4096, 64)] * 2
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
 
 

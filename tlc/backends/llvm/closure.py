@@ -1,10 +1,15 @@
 """The closure loop (``kernel.ClosureLoop``) and its row expansion as LLVM IR with ``llvmlite.ir.IRBuilder``.
 
-``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64 count, i64 words, i64 word_lo, i64 word_hi)``:
-for ``k`` in ``0..count``, component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor
-``s`` and word ``w`` in ``[word_lo, word_hi)``. The components come sinks first, so every successor's row is final
-when it is read. The word loop is a separate always-inlined function whose two row pointers are ``noalias``
-(a condensed graph has no edge from a component to itself), so it vectorises without run-time overlap checks.
+``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64* rep, i64* done, i64* next, i64 count,
+i64 words)``: each thread running it claims positions ``k`` in ``0..count`` in turn (an atomic add on ``next``),
+and component ``c = order[k]`` gets ``closed[c] |= closed[s]`` for each successor ``s``, waiting until ``done[s]``
+is set (the components come sinks first, so a successor's position is earlier and was claimed first: no thread
+waits on one that waits), then sets ``done[c]``. Successors are taken last first (``condensed`` sorts them; the
+higher a component's number in scipy's order, the more it tends to reach), and one whose representative bit
+``rep[s]`` (a node of ``s``, or -1 for none) is already in ``c``'s row is skipped: what reaches it was ORed in
+already, its row with it. On a random DAG of 16,384 nodes and 160,000 edges that halves the work. The word loop
+is a separate always-inlined function whose two row pointers are ``noalias`` (a condensed graph has no edge from a
+component to itself), so it vectorises without run-time overlap checks.
 
 ``void f_rows(u8* out, i64* closed, i64* labels, i64 n, i64 words, i64 node_lo, i64 node_hi)`` writes the dense
 Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in ``[node_lo, node_hi)`` (threads take
@@ -26,6 +31,7 @@ from tlc.backends.llvm.loops import counted
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
+I32 = ir.IntType(32)
 P64 = I64.as_pointer()
 NSW = ("nsw",)
 ROWS_SUFFIX = "_rows"
@@ -38,22 +44,54 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     """An LLVM module holding the closure loop as function ``name``."""
     module = ir.Module(name=name)
     or_row = _or_row(module, f"{name}_or_row")
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64, P64, P64, P64, I64, I64, I64, I64]), name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 2), name)
     fn.attributes.add("nounwind")
-    closed, order, indptr, successors, count, words, lo, hi = fn.args
+    closed, order, indptr, successors, rep, done, next_, count, words = fn.args
+    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    with counted(b, ir.Constant(I64, 0), count, "k") as k:
-        c = b.load(b.gep(order, [k]))
-        row = b.gep(closed, [b.mul(c, words, flags=NSW)])
-        first = b.load(b.gep(indptr, [c]))
-        last = b.load(b.gep(indptr, [b.add(c, ir.Constant(I64, 1), flags=NSW)]))
-        with counted(b, first, last, "e") as e:
-            s = b.load(b.gep(successors, [e]))
-            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
+    claim, body, finished = (fn.append_basic_block(n) for n in ("claim", "component", "finished"))
+    b.branch(claim)
+    b.position_at_end(claim)
+    k = b.atomic_rmw("add", next_, one, "monotonic")
+    b.cbranch(b.icmp_signed("<", k, count), body, finished)
+    b.position_at_end(body)
+    c = b.load(b.gep(order, [k]))
+    row = b.gep(closed, [b.mul(c, words, flags=NSW)])
+    first = b.load(b.gep(indptr, [c]))
+    last = b.load(b.gep(indptr, [b.add(c, one, flags=NSW)]))
+    with counted(b, first, last, "j") as j:
+        s = b.load(b.gep(successors, [b.sub(b.sub(b.add(first, last, flags=NSW), one, flags=NSW), j, flags=NSW)]))
+        _wait(b, b.gep(done, [s]))
+        r = b.load(b.gep(rep, [s]))
+        known = b.icmp_signed(">=", r, zero)
+        at = b.select(known, r, zero)
+        word = b.load(b.gep(row, [b.ashr(at, ir.Constant(I64, 6))]))
+        has = b.icmp_signed("!=", b.and_(b.lshr(word, b.and_(at, ir.Constant(I64, 63))), one), zero)
+        with b.if_then(b.not_(b.and_(known, has))):
+            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), zero, words])
+    b.store_atomic(one, b.gep(done, [c]), "release", 8)
+    b.branch(claim)
+    b.position_at_end(finished)
     b.ret_void()
     _rows(module, f"{name}{ROWS_SUFFIX}")
     _reach(module, f"{name}{REACH_SUFFIX}")
     return module
+
+
+def _wait(b: ir.IRBuilder, flag) -> None:
+    """Wait until ``*flag`` (set with release order by the thread that wrote the row) is nonzero, yielding the CPU
+    between looks (on a machine with more threads than cores, the writer may need this one)."""
+    fn = b.function
+    module = fn.module
+    sched_yield = module.globals.get("sched_yield") or ir.Function(module, ir.FunctionType(I32, []), "sched_yield")
+    look, pause, ready = (fn.append_basic_block(n) for n in ("look", "pause", "ready"))
+    b.branch(look)
+    b.position_at_end(look)
+    b.cbranch(b.icmp_signed("!=", b.load_atomic(flag, "acquire", 8), ir.Constant(I64, 0)), ready, pause)
+    b.position_at_end(pause)
+    b.call(sched_yield, [])
+    b.branch(look)
+    b.position_at_end(ready)
 
 
 def _reach(module: ir.Module, name: str) -> None:

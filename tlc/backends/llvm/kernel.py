@@ -363,14 +363,14 @@ def symbol_for(kernel) -> str:
 @dataclass(frozen=True, slots=True)
 class ClosureLoop:
     """The loop of a transitive closure over strong components (``tlc_runtime.reach``), compiled once for every
-    program: ``void f(closed, order, indptr, successors, count, words, word_lo, word_hi)`` ORs, for each
-    component ``order[k]`` in turn, the bitset rows of its successors (CSR ``indptr``/``successors``) into its own
-    row of the ``count × words`` uint64 array ``closed``, over the words ``[word_lo, word_hi)`` only, so threads
-    may take disjoint word ranges; ``f_rows`` expands the bitsets into the dense Boolean result, a range of nodes
-    at a time (``closure.py``)."""
+    program: ``void f(closed, order, indptr, successors, rep, done, next, count, words)`` ORs, for each component
+    ``order[k]``, the bitset rows of its successors (CSR ``indptr``/``successors``) not reached already into its own
+    row of the ``count × words`` uint64 array ``closed``; threads claim components in turn, each waiting for its
+    successors' rows; ``f_rows`` expands the bitsets into the dense Boolean result, a range of nodes at a time
+    (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 4
+    version: int = 5
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property

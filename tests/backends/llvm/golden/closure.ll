@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v4"
+; ModuleID = "tlc_closure_words_v5"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v4_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v5_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,45 +24,78 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v4"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5", i64 %".6", i64 %".7", i64 %".8") nounwind
+define void @"tlc_closure_words_v5"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9") nounwind
 {
 entry:
-  br label %"k_test"
-k_test:
-  %"k" = phi  i64 [0, %"entry"], [%".32", %"e_done"]
-  %".11" = icmp slt i64 %"k", %".5"
-  br i1 %".11", label %"k_body", label %"k_done"
-k_body:
-  %".13" = getelementptr i64, i64* %".2", i64 %"k"
-  %".14" = load i64, i64* %".13"
-  %".15" = mul nsw i64 %".14", %".6"
-  %".16" = getelementptr i64, i64* %".1", i64 %".15"
-  %".17" = getelementptr i64, i64* %".3", i64 %".14"
-  %".18" = load i64, i64* %".17"
-  %".19" = add nsw i64 %".14", 1
-  %".20" = getelementptr i64, i64* %".3", i64 %".19"
-  %".21" = load i64, i64* %".20"
-  br label %"e_test"
-k_done:
+  br label %"claim"
+claim:
+  %".12" = atomicrmw add i64* %".7", i64 1 monotonic
+  %".13" = icmp slt i64 %".12", %".8"
+  br i1 %".13", label %"component", label %"finished"
+component:
+  %".15" = getelementptr i64, i64* %".2", i64 %".12"
+  %".16" = load i64, i64* %".15"
+  %".17" = mul nsw i64 %".16", %".9"
+  %".18" = getelementptr i64, i64* %".1", i64 %".17"
+  %".19" = getelementptr i64, i64* %".3", i64 %".16"
+  %".20" = load i64, i64* %".19"
+  %".21" = add nsw i64 %".16", 1
+  %".22" = getelementptr i64, i64* %".3", i64 %".21"
+  %".23" = load i64, i64* %".22"
+  br label %"j_test"
+finished:
   ret void
-e_test:
-  %"e" = phi  i64 [%".18", %"k_body"], [%".30", %"e_body"]
-  %".23" = icmp slt i64 %"e", %".21"
-  br i1 %".23", label %"e_body", label %"e_done"
-e_body:
-  %".25" = getelementptr i64, i64* %".4", i64 %"e"
-  %".26" = load i64, i64* %".25"
-  %".27" = mul nsw i64 %".26", %".6"
-  %".28" = getelementptr i64, i64* %".1", i64 %".27"
-  call void @"tlc_closure_words_v4_or_row"(i64* %".16", i64* %".28", i64 %".7", i64 %".8")
-  %".30" = add nsw i64 %"e", 1
-  br label %"e_test"
-e_done:
-  %".32" = add nsw i64 %"k", 1
-  br label %"k_test"
+j_test:
+  %"j" = phi  i64 [%".20", %"component"], [%".57", %"ready.endif"]
+  %".25" = icmp slt i64 %"j", %".23"
+  br i1 %".25", label %"j_body", label %"j_done"
+j_body:
+  %".27" = add nsw i64 %".20", %".23"
+  %".28" = sub nsw i64 %".27", 1
+  %".29" = sub nsw i64 %".28", %"j"
+  %".30" = getelementptr i64, i64* %".4", i64 %".29"
+  %".31" = load i64, i64* %".30"
+  %".32" = getelementptr i64, i64* %".6", i64 %".31"
+  br label %"look"
+j_done:
+  %".59" = getelementptr i64, i64* %".6", i64 %".16"
+  store atomic i64 1, i64* %".59" release, align 8
+  br label %"claim"
+look:
+  %".34" = load atomic i64, i64* %".32" acquire, align 8
+  %".35" = icmp ne i64 %".34", 0
+  br i1 %".35", label %"ready", label %"pause"
+pause:
+  %".37" = call i32 @"sched_yield"()
+  br label %"look"
+ready:
+  %".39" = getelementptr i64, i64* %".5", i64 %".31"
+  %".40" = load i64, i64* %".39"
+  %".41" = icmp sge i64 %".40", 0
+  %".42" = select  i1 %".41", i64 %".40", i64 0
+  %".43" = ashr i64 %".42", 6
+  %".44" = getelementptr i64, i64* %".18", i64 %".43"
+  %".45" = load i64, i64* %".44"
+  %".46" = and i64 %".42", 63
+  %".47" = lshr i64 %".45", %".46"
+  %".48" = and i64 %".47", 1
+  %".49" = icmp ne i64 %".48", 0
+  %".50" = and i1 %".41", %".49"
+  %".51" = xor i1 %".50", -1
+  br i1 %".51", label %"ready.if", label %"ready.endif"
+ready.if:
+  %".53" = mul nsw i64 %".31", %".9"
+  %".54" = getelementptr i64, i64* %".1", i64 %".53"
+  call void @"tlc_closure_words_v5_or_row"(i64* %".18", i64* %".54", i64 0, i64 %".9")
+  br label %"ready.endif"
+ready.endif:
+  %".57" = add nsw i64 %"j", 1
+  br label %"j_test"
 }
 
-define void @"tlc_closure_words_v4_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
+declare i32 @"sched_yield"()
+
+define void @"tlc_closure_words_v5_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -130,7 +163,7 @@ j_done:
   br label %"i_test"
 }
 
-define void @"tlc_closure_words_v4_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
+define void @"tlc_closure_words_v5_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
 {
 entry:
   %".12" = icmp ne i64 %".10", 0
