@@ -234,10 +234,22 @@ class ClosureSpec:
         """The sparse traversal's function name."""
         return f"{self.symbol}_reach"
 
+    @property
+    def levels_symbol(self) -> str:
+        """The levels' function name."""
+        return f"{self.symbol}_levels"
+
 
 CLOSURE_WORK = 1 << 20
 """Word ORs (condensed edges times words per row) below which the closure loop runs on one thread (~0.3 ms): on
 a loaded machine two threads made a 3,000-node chain's loop (141k ORs, 0.09 ms) 2.6x slower."""
+CLOSURE_CHUNK = 8
+"""Threads splitting words take them in multiples of this many words (one 64-byte cache line), so none shares a
+line."""
+WIDE_LEVELS = 16
+"""Components per level (on average, levels counted from the sinks) from which threads claim components in turn,
+level by level, rather than split the words of every row: a claim waits only for a successor still being ORed,
+which in a level order is one of the level before."""
 REACH_CHUNKS = 16
 """Chunks of sources per thread in the sparse traversal, dealt out in turn (balances uneven reach)."""
 ROWS_WORK = 1 << 20
@@ -248,16 +260,20 @@ class ClosureKernel:
     """The compiled closure loop: ``kernel(closed, order, indptr, successors, rep)`` ORs each component's successors'
     rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks first),
     skipping a successor whose representative bit ``rep[s]`` (-1: none) the row holds already. Threads claim
-    components in turn, each waiting for its successors' rows, so the result does not depend on their number."""
+    components in turn, level by level from the sinks, each waiting for its successors' rows; where levels hold a
+    few components each (a chain), they split the words of every row instead. The result does not depend on their
+    number."""
 
-    def __init__(self, spec: ClosureSpec, addresses: tuple[int, int, int], threads: int | None = None, owner=None):
+    def __init__(self, spec: ClosureSpec, addresses: tuple[int, int, int, int], threads: int | None = None,
+                 owner=None):
         if not all(addresses):
             raise ValueError(f"no code for kernel {spec.symbol}")
         self.spec = spec
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
-        loop, rows, reach = addresses
-        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 2))(loop)
+        loop, rows, reach, levels = addresses
+        self._levels = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), ctypes.c_int64)(levels)
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 4))(loop)
         self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows)
         self._reach = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 3))(reach)
 
@@ -276,12 +292,32 @@ class ClosureKernel:
                 len(rep) != count or (count and (rep.min() < -1 or rep.max() >= words * 64)):   # the loop trusts them
             raise ValueError(f"kernel {self.spec.symbol}: components and edges do not match {count} rows")
         done = _done_flags(order, indptr, successors, count)
-        claimed = np.zeros(1, dtype=np.int64)
-        pointers = tuple(a.ctypes.data for a in (closed, order, indptr, successors, rep, done, claimed))
         threads = self.threads or default_threads()
         parts = min(threads, len(order)) if len(successors) * words >= CLOSURE_WORK else 1
-        in_threads(lambda: self._fn(*pointers, len(order), words), [()] * max(parts, 1),
-                   (closed, order, indptr, successors, rep, done, claimed))
+        keep = (closed, order, indptr, successors, rep, done)
+        if parts > 1:
+            level = np.zeros(count, dtype=np.int64)
+            self._levels(order.ctypes.data, indptr.ctypes.data, successors.ctypes.data, level.ctypes.data, len(order))
+            if len(order) < WIDE_LEVELS * (int(level.max()) + 1):      # a few components a level: split the words
+                self._split(keep, words, min(parts, max(1, words // CLOSURE_CHUNK)))
+                return
+            order = order[np.argsort(level[order], kind="stable")]     # claims wait only where a level ends
+            keep = (closed, order, indptr, successors, rep, done)
+        claimed = np.zeros(1, dtype=np.int64)
+        pointers = tuple(a.ctypes.data for a in (*keep, claimed))
+        in_threads(lambda: self._fn(*pointers, len(order), words, 0, words), [()] * parts, (*keep, claimed))
+
+    def _split(self, keep: tuple, words: int, parts: int) -> None:
+        """Run the loop on ``parts`` threads each over its own range of words of every row, every component in turn
+        (none waits: every flag set)."""
+        closed, order, indptr, successors, rep, done = keep
+        claimed, done[:] = np.zeros(parts, dtype=np.int64), 1
+        pointers = tuple(a.ctypes.data for a in keep)
+        chunks = -(-words // CLOSURE_CHUNK)
+        edges = [min(words, chunks * p // parts * CLOSURE_CHUNK) for p in range(parts + 1)]
+        edges[-1] = words
+        in_threads(lambda p, lo, hi: self._fn(*pointers, claimed[p:].ctypes.data, len(order), words, lo, hi),
+                   [(p, lo, hi) for p, (lo, hi) in enumerate(zip(edges, edges[1:]))], (*keep, claimed))
 
     def rows(self, closed: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
         """The dense ``(n, n)`` Boolean rows: node ``i``'s is the bitset ``closed[labels[i]]``, little-endian;
@@ -365,7 +401,7 @@ def bind(specs: dict, address_of, threads: int | None = None,
     ``tlc_runtime.semiring_native.SemiringSpec`` and ``tlc_runtime.native_joins``'s), with addresses from
     ``address_of(symbol)``."""
     return {name: ClosureKernel(spec, (address_of(spec.symbol), address_of(spec.rows_symbol),
-                                       address_of(spec.reach_symbol)), threads, owner)
+                                       address_of(spec.reach_symbol), address_of(spec.levels_symbol)), threads, owner)
             if isinstance(spec, ClosureSpec) else NativeKernel(spec, address_of(spec.symbol), threads, owner)
             if isinstance(spec, Spec) else spec.bind(address_of, threads, owner)
             for name, spec in specs.items()}

@@ -73,19 +73,37 @@ def test_native_closure_matches_the_reference_and_matrix_powers(name, threads, c
 
 
 @pytest.mark.parametrize("graph", ["random", "chain", "cycle", "components"])
-def test_two_threads_claim_components_and_give_the_bits_of_one(graph, monkeypatch):
-    n = 1100
+@pytest.mark.parametrize("mode", ["claim", "split"])
+def test_two_threads_give_the_bits_of_one(graph, mode, monkeypatch):
+    n = 1100          # 18 words a row: two chunks of whole cache lines when splitting words
     a = {"random": random_graph(n, 3 * n, 5), "chain": chain(n), "cycle": cycle(n), "components": components(n)}[graph]
     want = reach.closure_rows(sp.csr_matrix(a))
     calls = []
     monkeypatch.setattr(native, "CLOSURE_WORK", 0)      # two threads even on this small loop
+    monkeypatch.setattr(native, "WIDE_LEVELS", 0 if mode == "claim" else 10**9)
     two = kernel(2)
     original = two._fn
     two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
-    # both run the whole loop, claiming components in turn (a cycle is one component: one thread)
-    assert len(calls) == (1 if graph == "cycle" else 2) and len(set(calls)) == 1
+    if graph == "cycle":
+        assert calls == [(0, 18)]                       # one component: one thread
+    else:   # both run the whole loop, claiming components in turn over whole rows, or each over its words
+        assert sorted(calls) == ([(0, 18)] * 2 if mode == "claim" else [(0, 8), (8, 18)])
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
+
+
+@pytest.mark.parametrize("graph, mode", [("chain", "split"), ("random", "claim")])
+def test_threads_claim_components_where_levels_are_wide_and_split_words_where_they_are_not(graph, mode, monkeypatch):
+    """A chain has one component a level (each claim would wait for the one before): threads split its words; a
+    random DAG has many a level, and threads claim them level by level."""
+    n = 4096
+    a = chain(n) if graph == "chain" else np.triu(random_graph(n, 40_000, 3), 1)
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)
+    two, calls = kernel(2), []
+    original = two._fn
+    two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
+    np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), reach.closure_rows(sp.csr_matrix(a)))
+    assert sorted(calls) == ([(0, 64)] * 2 if mode == "claim" else [(0, 32), (32, 64)])
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -138,6 +156,16 @@ def test_rows_refuse_labels_outside_the_bitsets():
         kernel(1).rows(np.zeros((1, 1), np.uint64), np.zeros(65, np.int64), 65)
 
 
+def test_levels_are_the_longest_paths_to_a_sink():
+    """0 -> 1 -> 3, 0 -> 2 -> 3 -> 4, and 5 alone: levels 3, 2, 2, 1, 0, 0."""
+    edges = np.array([[0, 1], [0, 2], [1, 3], [2, 3], [3, 4]])
+    indptr, successors = reach.condensed(6, edges[:, 0], edges[:, 1])
+    order = np.asarray(reach.sinks_first(6, indptr, successors), dtype=np.int64)
+    level = np.zeros(6, dtype=np.int64)
+    kernel(1)._levels(order.ctypes.data, indptr.ctypes.data, successors.ctypes.data, level.ctypes.data, 6)
+    assert level.tolist() == [3, 2, 2, 1, 0, 0]
+
+
 def test_a_large_acyclic_graph_runs_on_two_threads_without_help():
     a = np.triu(random_graph(4096, 40_000, 3), 1)       # acyclic: every node its own component
     assert np.count_nonzero(a) * 64 >= native.CLOSURE_WORK
@@ -146,7 +174,7 @@ def test_a_large_acyclic_graph_runs_on_two_threads_without_help():
     original = two._fn
     two._fn = lambda *args: (calls.append(args[-2:]), original(*args))[1]
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), two), want)
-    assert calls == [(4096, 64)] * 2
+    assert len(calls) == 2
     np.testing.assert_array_equal(reach.closure_rows(sp.csr_matrix(a), kernel(1)), want)
 
 

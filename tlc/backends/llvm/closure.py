@@ -1,13 +1,15 @@
 """The closure loop (``kernel.ClosureLoop``) and its row expansion as LLVM IR with ``llvmlite.ir.IRBuilder``.
 
 ``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64* rep, i64* done, i64* next, i64 count,
-i64 words)``: each thread running it claims positions ``k`` in ``0..count`` in turn (an atomic add on ``next``),
-and component ``c = order[k]`` gets ``closed[c] |= closed[s]`` for each successor ``s``, waiting until ``done[s]``
-is set (the components come sinks first, so a successor's position is earlier and was claimed first: no thread
-waits on one that waits), then sets ``done[c]``. Successors are taken last first (``condensed`` sorts them; the
+i64 words, i64 word_lo, i64 word_hi)``: claiming positions ``k`` in ``0..count`` in turn (an atomic add on
+``next``), component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor ``s`` and word ``w``
+in ``[word_lo, word_hi)``, waiting until ``done[s]`` is set, then sets ``done[c]``. Threads either share ``next`` and
+``done`` and claim components in turn over whole rows (the components come sinks first, so a successor's position
+is earlier and was claimed first: no thread waits on one that waits), or each runs every component over its own
+words, with its own ``next`` and every flag set. Successors are taken last first (``condensed`` sorts them; the
 higher a component's number in scipy's order, the more it tends to reach), and one whose representative bit
-``rep[s]`` (a node of ``s``, or -1 for none) is already in ``c``'s row is skipped: what reaches it was ORed in
-already, its row with it. On a random DAG of 16,384 nodes and 160,000 edges that halves the work. The word loop
+``rep[s]`` (a node of ``s``, or -1 for none) lies in the words and is set in ``c``'s row already is skipped: what
+reaches it was ORed in, its row with it (on a random DAG of 16,384 nodes and 160,000 edges, half the work). The word loop
 is a separate always-inlined function whose two row pointers are ``noalias`` (a condensed graph has no edge from a
 component to itself), so it vectorises without run-time overlap checks.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from tlc.backends.llvm.kernel import ClosureLoop
-from tlc.backends.llvm.loops import counted
+from tlc.backends.llvm.loops import counted, local
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
@@ -38,15 +40,17 @@ ROWS_SUFFIX = "_rows"
 """The expansion's function name is the loop's with this suffix (``tlc_runtime.native.ClosureSpec``)."""
 REACH_SUFFIX = "_reach"
 """The sparse traversal's function name is the loop's with this suffix."""
+LEVELS_SUFFIX = "_levels"
+"""The levels' function name is the loop's with this suffix."""
 
 
 def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     """An LLVM module holding the closure loop as function ``name``."""
     module = ir.Module(name=name)
     or_row = _or_row(module, f"{name}_or_row")
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 2), name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 4), name)
     fn.attributes.add("nounwind")
-    closed, order, indptr, successors, rep, done, next_, count, words = fn.args
+    closed, order, indptr, successors, rep, done, next_, count, words, lo, hi = fn.args
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     claim, body, finished = (fn.append_basic_block(n) for n in ("claim", "component", "finished"))
@@ -63,18 +67,19 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
         s = b.load(b.gep(successors, [b.sub(b.sub(b.add(first, last, flags=NSW), one, flags=NSW), j, flags=NSW)]))
         _wait(b, b.gep(done, [s]))
         r = b.load(b.gep(rep, [s]))
-        known = b.icmp_signed(">=", r, zero)
-        at = b.select(known, r, zero)
-        word = b.load(b.gep(row, [b.ashr(at, ir.Constant(I64, 6))]))
-        has = b.icmp_signed("!=", b.and_(b.lshr(word, b.and_(at, ir.Constant(I64, 63))), one), zero)
-        with b.if_then(b.not_(b.and_(known, has))):
-            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), zero, words])
+        w = b.ashr(r, ir.Constant(I64, 6))
+        mine = b.and_(b.icmp_signed(">=", r, zero), b.and_(b.icmp_signed(">=", w, lo), b.icmp_signed("<", w, hi)))
+        word = b.load(b.gep(row, [b.select(mine, w, lo)]))
+        has = b.icmp_signed("!=", b.and_(b.lshr(word, b.and_(r, ir.Constant(I64, 63))), one), zero)
+        with b.if_then(b.not_(b.and_(mine, has))):
+            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
     b.store_atomic(one, b.gep(done, [c]), "release", 8)
     b.branch(claim)
     b.position_at_end(finished)
     b.ret_void()
     _rows(module, f"{name}{ROWS_SUFFIX}")
     _reach(module, f"{name}{REACH_SUFFIX}")
+    _levels(module, f"{name}{LEVELS_SUFFIX}")
     return module
 
 
@@ -144,6 +149,26 @@ def _reach(module: ir.Module, name: str) -> None:
         b.position_at_end(done)
         with b.if_then(b.not_(writing)):
             b.store(b.load(found), b.gep(counts, [s]))
+    b.ret_void()
+
+
+def _levels(module: ir.Module, name: str) -> None:
+    """``void f_levels(order, indptr, successors, level, count)``: ``level[c]`` is 0 for a component without
+    successors, else one more than its successors' highest, for the components ``order[k]`` (sinks first) in turn."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 4 + [I64]), name)
+    fn.attributes.add("nounwind")
+    fn.attributes.add("optsize")
+    order, indptr, successors, level, count = fn.args
+    one = ir.Constant(I64, 1)
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    with counted(b, ir.Constant(I64, 0), count, "k") as k:
+        c = b.load(b.gep(order, [k]))
+        highest = local(b, ir.Constant(I64, 0), "highest")
+        with counted(b, b.load(b.gep(indptr, [c])), b.load(b.gep(indptr, [b.add(c, one, flags=NSW)])), "e") as e:
+            above = b.add(b.load(b.gep(level, [b.load(b.gep(successors, [e]))])), one, flags=NSW)
+            current = b.load(highest)
+            b.store(b.select(b.icmp_signed(">", above, current), above, current), highest)
+        b.store(b.load(highest), b.gep(level, [c]))
     b.ret_void()
 
 

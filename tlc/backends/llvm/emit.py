@@ -134,7 +134,7 @@ class LlvmEmitter(ScheduleEmitter):
         return f"nj.{operation}({a}, {b}, {SETS_CALL})"
 
     def closure_call(self, step: str, storage: str = "dense") -> str:
-        """``rs.closure`` with the compiled closure loop (threads claiming components in turn), or for ``sparse``
+        """``rs.closure`` with the compiled closure loop (threads claiming components level by level, or splitting words), or for ``sparse``
         storage ``rs.closure_sparse`` with its traversal per source (split over threads by sources)."""
         self.closure_loop = ClosureLoop()
         function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"

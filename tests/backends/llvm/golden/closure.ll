@@ -24,72 +24,76 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v5"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9") nounwind
+define void @"tlc_closure_words_v5"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10", i64 %".11") nounwind
 {
 entry:
   br label %"claim"
 claim:
-  %".12" = atomicrmw add i64* %".7", i64 1 monotonic
-  %".13" = icmp slt i64 %".12", %".8"
-  br i1 %".13", label %"component", label %"finished"
+  %".14" = atomicrmw add i64* %".7", i64 1 monotonic
+  %".15" = icmp slt i64 %".14", %".8"
+  br i1 %".15", label %"component", label %"finished"
 component:
-  %".15" = getelementptr i64, i64* %".2", i64 %".12"
-  %".16" = load i64, i64* %".15"
-  %".17" = mul nsw i64 %".16", %".9"
-  %".18" = getelementptr i64, i64* %".1", i64 %".17"
-  %".19" = getelementptr i64, i64* %".3", i64 %".16"
-  %".20" = load i64, i64* %".19"
-  %".21" = add nsw i64 %".16", 1
-  %".22" = getelementptr i64, i64* %".3", i64 %".21"
-  %".23" = load i64, i64* %".22"
+  %".17" = getelementptr i64, i64* %".2", i64 %".14"
+  %".18" = load i64, i64* %".17"
+  %".19" = mul nsw i64 %".18", %".9"
+  %".20" = getelementptr i64, i64* %".1", i64 %".19"
+  %".21" = getelementptr i64, i64* %".3", i64 %".18"
+  %".22" = load i64, i64* %".21"
+  %".23" = add nsw i64 %".18", 1
+  %".24" = getelementptr i64, i64* %".3", i64 %".23"
+  %".25" = load i64, i64* %".24"
   br label %"j_test"
 finished:
   ret void
 j_test:
-  %"j" = phi  i64 [%".20", %"component"], [%".57", %"ready.endif"]
-  %".25" = icmp slt i64 %"j", %".23"
-  br i1 %".25", label %"j_body", label %"j_done"
+  %"j" = phi  i64 [%".22", %"component"], [%".63", %"ready.endif"]
+  %".27" = icmp slt i64 %"j", %".25"
+  br i1 %".27", label %"j_body", label %"j_done"
 j_body:
-  %".27" = add nsw i64 %".20", %".23"
-  %".28" = sub nsw i64 %".27", 1
-  %".29" = sub nsw i64 %".28", %"j"
-  %".30" = getelementptr i64, i64* %".4", i64 %".29"
-  %".31" = load i64, i64* %".30"
-  %".32" = getelementptr i64, i64* %".6", i64 %".31"
+  %".29" = add nsw i64 %".22", %".25"
+  %".30" = sub nsw i64 %".29", 1
+  %".31" = sub nsw i64 %".30", %"j"
+  %".32" = getelementptr i64, i64* %".4", i64 %".31"
+  %".33" = load i64, i64* %".32"
+  %".34" = getelementptr i64, i64* %".6", i64 %".33"
   br label %"look"
 j_done:
-  %".59" = getelementptr i64, i64* %".6", i64 %".16"
-  store atomic i64 1, i64* %".59" release, align 8
+  %".65" = getelementptr i64, i64* %".6", i64 %".18"
+  store atomic i64 1, i64* %".65" release, align 8
   br label %"claim"
 look:
-  %".34" = load atomic i64, i64* %".32" acquire, align 8
-  %".35" = icmp ne i64 %".34", 0
-  br i1 %".35", label %"ready", label %"pause"
+  %".36" = load atomic i64, i64* %".34" acquire, align 8
+  %".37" = icmp ne i64 %".36", 0
+  br i1 %".37", label %"ready", label %"pause"
 pause:
-  %".37" = call i32 @"sched_yield"()
+  %".39" = call i32 @"sched_yield"()
   br label %"look"
 ready:
-  %".39" = getelementptr i64, i64* %".5", i64 %".31"
-  %".40" = load i64, i64* %".39"
-  %".41" = icmp sge i64 %".40", 0
-  %".42" = select  i1 %".41", i64 %".40", i64 0
+  %".41" = getelementptr i64, i64* %".5", i64 %".33"
+  %".42" = load i64, i64* %".41"
   %".43" = ashr i64 %".42", 6
-  %".44" = getelementptr i64, i64* %".18", i64 %".43"
-  %".45" = load i64, i64* %".44"
-  %".46" = and i64 %".42", 63
-  %".47" = lshr i64 %".45", %".46"
-  %".48" = and i64 %".47", 1
-  %".49" = icmp ne i64 %".48", 0
-  %".50" = and i1 %".41", %".49"
-  %".51" = xor i1 %".50", -1
-  br i1 %".51", label %"ready.if", label %"ready.endif"
+  %".44" = icmp sge i64 %".42", 0
+  %".45" = icmp sge i64 %".43", %".10"
+  %".46" = icmp slt i64 %".43", %".11"
+  %".47" = and i1 %".45", %".46"
+  %".48" = and i1 %".44", %".47"
+  %".49" = select  i1 %".48", i64 %".43", i64 %".10"
+  %".50" = getelementptr i64, i64* %".20", i64 %".49"
+  %".51" = load i64, i64* %".50"
+  %".52" = and i64 %".42", 63
+  %".53" = lshr i64 %".51", %".52"
+  %".54" = and i64 %".53", 1
+  %".55" = icmp ne i64 %".54", 0
+  %".56" = and i1 %".48", %".55"
+  %".57" = xor i1 %".56", -1
+  br i1 %".57", label %"ready.if", label %"ready.endif"
 ready.if:
-  %".53" = mul nsw i64 %".31", %".9"
-  %".54" = getelementptr i64, i64* %".1", i64 %".53"
-  call void @"tlc_closure_words_v5_or_row"(i64* %".18", i64* %".54", i64 0, i64 %".9")
+  %".59" = mul nsw i64 %".33", %".9"
+  %".60" = getelementptr i64, i64* %".1", i64 %".59"
+  call void @"tlc_closure_words_v5_or_row"(i64* %".20", i64* %".60", i64 %".10", i64 %".11")
   br label %"ready.endif"
 ready.endif:
-  %".57" = add nsw i64 %"j", 1
+  %".63" = add nsw i64 %"j", 1
   br label %"j_test"
 }
 
@@ -244,4 +248,49 @@ pop_done.if:
 pop_done.endif:
   %".68" = add nsw i64 %"s", 1
   br label %"s_test"
+}
+
+define void @"tlc_closure_words_v5_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
+{
+entry:
+  %"highest" = alloca i64
+  br label %"k_test"
+k_test:
+  %"k" = phi  i64 [0, %"entry"], [%".35", %"e_done"]
+  %".8" = icmp slt i64 %"k", %".5"
+  br i1 %".8", label %"k_body", label %"k_done"
+k_body:
+  %".10" = getelementptr i64, i64* %".1", i64 %"k"
+  %".11" = load i64, i64* %".10"
+  store i64 0, i64* %"highest"
+  %".13" = getelementptr i64, i64* %".2", i64 %".11"
+  %".14" = load i64, i64* %".13"
+  %".15" = add nsw i64 %".11", 1
+  %".16" = getelementptr i64, i64* %".2", i64 %".15"
+  %".17" = load i64, i64* %".16"
+  br label %"e_test"
+k_done:
+  ret void
+e_test:
+  %"e" = phi  i64 [%".14", %"k_body"], [%".30", %"e_body"]
+  %".19" = icmp slt i64 %"e", %".17"
+  br i1 %".19", label %"e_body", label %"e_done"
+e_body:
+  %".21" = getelementptr i64, i64* %".3", i64 %"e"
+  %".22" = load i64, i64* %".21"
+  %".23" = getelementptr i64, i64* %".4", i64 %".22"
+  %".24" = load i64, i64* %".23"
+  %".25" = add nsw i64 %".24", 1
+  %".26" = load i64, i64* %"highest"
+  %".27" = icmp sgt i64 %".25", %".26"
+  %".28" = select  i1 %".27", i64 %".25", i64 %".26"
+  store i64 %".28", i64* %"highest"
+  %".30" = add nsw i64 %"e", 1
+  br label %"e_test"
+e_done:
+  %".32" = load i64, i64* %"highest"
+  %".33" = getelementptr i64, i64* %".4", i64 %".11"
+  store i64 %".32", i64* %".33"
+  %".35" = add nsw i64 %"k", 1
+  br label %"k_test"
 }
