@@ -9,9 +9,9 @@ is earlier and was claimed first: no thread waits on one that waits), or each ru
 words, with its own ``next`` and every flag set. Successors are taken last first (``condensed`` sorts them; the
 higher a component's number in scipy's order, the more it tends to reach), and one whose representative bit
 ``rep[s]`` (a node of ``s``, or -1 for none) lies in the words and is set in ``c``'s row already is skipped: what
-reaches it was ORed in, its row with it (on a random DAG of 16,384 nodes and 160,000 edges, half the work). The word loop
-is a separate always-inlined function whose two row pointers are ``noalias`` (a condensed graph has no edge from a
-component to itself), so it vectorises without run-time overlap checks.
+reaches it was ORed in, its row with it (on a random DAG of 16,384 nodes and 160,000 edges, half the work). The
+word loop is a separate always-inlined function whose two row pointers are ``noalias`` (a condensed graph has no edge
+from a component to itself), so it vectorises without run-time overlap checks.
 
 ``void f_rows(u8* out, i64* closed, i64* labels, i64 n, i64 words, i64 node_lo, i64 node_hi)`` writes the dense
 Boolean rows ``out[i, j] = bit j of closed[labels[i]]`` for the nodes ``i`` in ``[node_lo, node_hi)`` (threads take

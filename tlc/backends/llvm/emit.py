@@ -134,8 +134,8 @@ class LlvmEmitter(ScheduleEmitter):
         return f"nj.{operation}({a}, {b}, {SETS_CALL})"
 
     def closure_call(self, step: str, storage: str = "dense") -> str:
-        """``rs.closure`` with the compiled closure loop (threads claiming components level by level, or splitting words), or for ``sparse``
-        storage ``rs.closure_sparse`` with its traversal per source (split over threads by sources)."""
+        """``rs.closure`` with the compiled closure loop (threads claiming components level by level, or splitting
+        words), or for ``sparse`` storage ``rs.closure_sparse`` with its traversal per source (split by sources)."""
         self.closure_loop = ClosureLoop()
         function = "rs.closure_sparse" if storage == "sparse" else "rs.closure"
         return f"{function}({step}, {CLOSURE_CALL})"
