@@ -42,8 +42,16 @@ PROGRAMS = {
     "through ternary": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) T(y, w, z) G(w)\n",
     "ternary head": "R(x, y, z) = E(x, y) F(y, z)\nR(x, y, w) = R(x, y, z) F(z, w)\n",
     "path lengths": "R(x, y, n) = E(x, y) One(n)\nR(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)\n",
+    "repeated last": "R(x, y, x) = E(x, y)\nR(x, z, x) = R(x, y, x) F(y, z)\n",
+    "same label": "R(x, l, z) = L(x, l, z)\nR(x, l, z) = R(x, l, y) L(y, l, z)\n",
+    "two shared": "R(x, z) = E(x, z)\nR(x, z) = A(x, y, w) Q(y, w, z)\nQ(y, w, z) = R(y, z) C(w)\n",
+    "three holders": "R(x, z, w) = E(x, z) F(z, w)\nR(x, z, w) = E(x, y) R(y, z, _u) F(y, w)\n",
+    "negated pairs": "R(x) = S(x)\nR(y) = R(x) B(y) ~E(x, y)\n",
+    "negated through": "R(x) = S(x)\nR(x) = E(x, y) R(y) F(y, z) ~G(x, z)\n",
 }
-NARY = ("through ternary", "ternary head", "path lengths")
+NARY = ("through ternary", "ternary head", "path lengths", "repeated last", "same label", "two shared", "three holders")
+NEGATED = ("negated pairs", "negated through")
+"""The programs with a negated atom no one atom covers (``--negated-nodes``)."""
 """The programs over relations of three arguments (``--nary-nodes``)."""
 
 
@@ -64,6 +72,19 @@ def inputs(name: str, n: int, rng) -> dict:
         return {"E": rng.random((n, n)) < 2 / n, "F": rng.random((n, n)) < 1.5 / n}
     if name == "path lengths":
         return {"E": rng.random((n, n)) < 1.5 / n, "One": np.arange(n) == 1, "Succ": np.eye(n, k=1, dtype=bool)}
+    if name == "repeated last":
+        return {"E": rng.random((n, n)) < 2 / n, "F": rng.random((n, n)) < 2 / n}
+    if name == "same label":
+        return {"L": rng.random((n, n, n)) < 1.5 / n}
+    if name == "two shared":
+        return {"E": rng.random((n, n)) < 1 / n, "A": rng.random((n, n, n)) < 1 / n, "C": rng.random(n) < 0.1}
+    if name == "three holders":
+        return {"E": rng.random((n, n)) < 3 / n, "F": rng.random((n, n)) < 3 / n}
+    if name == "negated pairs":
+        return {"S": np.arange(n) == 0, "B": rng.random(n) < 0.5, "E": rng.random((n, n)) < 0.5}
+    if name == "negated through":
+        return {"S": rng.random(n) < 0.01, "E": rng.random((n, n)) < 1.5 / n, "F": rng.random((n, n)) < 2 / n,
+                "G": rng.random((n, n)) < 0.5}
     return {"L": rng.random((n, n, 2)) < 2 / n}
 
 
@@ -74,7 +95,8 @@ def measure(args) -> dict:
     for name, source in PROGRAMS.items():
         if args.only and name not in args.only.split(","):
             continue
-        nodes = args.nary_nodes if name in NARY else args.ternary_nodes if name == "ternary" else args.nodes
+        nodes = args.nary_nodes if name in NARY else args.ternary_nodes if name == "ternary" else \
+            args.negated_nodes if name in NEGATED else args.nodes
         data = inputs(name, nodes, np.random.default_rng(0))
         methods = {f"llvm dense, {t} thread{'s' if t != 1 else ''}": tlc.compile(
             source, backend="llvm", relations="dense", threads=t) for t in threads}
@@ -111,6 +133,9 @@ def main() -> None:
                              "relational_bitsets.PACKED_SPARSE, so the stratum packs it whole)")
     parser.add_argument("--nary-nodes", type=int, default=160,
                         help="nodes of the programs over relations of three arguments (default 160: 4.1M positions)")
+    parser.add_argument("--negated-nodes", type=int, default=2000,
+                        help="nodes of the programs with a negated atom no one atom covers (default 2000: their "
+                             "sparsely stored binary relations stay within PACKED_SPARSE, so the stratum packs them)")
     parser.add_argument("--only", default="", help="comma-separated names of the programs to run (default: all)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts of the llvm runs")
     parser.add_argument("--repeat", type=int, default=5, help="calls per method after the first; the best counts")

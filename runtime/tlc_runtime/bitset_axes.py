@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from tlc_runtime.bitset_native import BitsetKernels, words_for
-from tlc_runtime.bitset_plan import diagonal_order
+from tlc_runtime.bitset_plan import diagonal_order, head_variables, repeats_last
 
 
 def rows_of(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -136,16 +136,25 @@ def joined(parts: list[tuple[tuple, np.ndarray, bool]], variables: tuple, sizes:
     return out.reshape(-1, out.shape[-1])
 
 
-def place(target: np.ndarray, shape: tuple[int, ...], head: tuple, words: np.ndarray, sizes: dict) -> None:
+def place(target: np.ndarray, shape: tuple[int, ...], head: tuple, words: np.ndarray, sizes: dict,
+          kernels: BitsetKernels) -> None:
     """``target`` (the words of a relation of ``shape``, three or more arguments) gains the tuples ``words`` holds over
-    ``head``'s distinct variables (extents ``sizes``) at the positions ``head``'s constants and repeated variables
-    name: whole rows ORed through a strided view of ``target`` (a constant fixes an offset, a repeated variable
-    steps by the sum of its arguments' strides), or, for a constant last argument, its bit set in the rows held.
-    ``head``'s last argument is a constant or a variable it does not repeat."""
+    ``bitset_plan.head_variables(head)`` (extents ``sizes``) at the positions ``head``'s constants and repeated
+    variables name: whole rows ORed through a strided view of ``target`` (a constant fixes an offset, a repeated
+    variable steps by the sum of its arguments' strides), or, for a constant last argument, its bit set in the rows
+    held. A last variable ``head`` repeats is the last of ``words``'s variables: each row first becomes a batch of rows
+    holding its bits on their diagonal (the compiled batched place), then placed as rows."""
     if not all(0 <= v < n for v, n in zip(head, shape) if not isinstance(v, str)):
         return      # a constant past an extent: no position to write
     rows = rows_of(target, shape)
-    variables = tuple(dict.fromkeys(v for v in head[:-1] if isinstance(v, str)))
+    variables = head_variables(head)
+    if repeats_last(head):
+        side = sizes[head[-1]]
+        diagonal = np.zeros((words.shape[0] * side, words_for(side)), dtype=np.uint64)
+        kernels.place(diagonal, words, 0, 1, side)
+        words = diagonal
+    elif isinstance(head[-1], str):
+        variables = variables[:-1]
     offset = sum(v * rows.strides[a] for a, v in enumerate(head[:-1]) if not isinstance(v, str))
     strides = tuple(sum(rows.strides[a] for a, u in enumerate(head[:-1]) if u == v) for v in variables)
     extents = tuple(sizes[v] for v in variables)

@@ -4,9 +4,11 @@ A relation of one or two arguments is a ``rows × words`` uint64 array, C order:
 as bit ``y % 64`` of word ``y // 64`` (a unary relation is one row); bits past the last column are 0. Every function
 takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threads may take disjoint ranges:
 
-- ``void f_product(out, left, right, live, lwords, rwords, lo, hi)``: ``out[x] |= right[y]`` for every bit ``y`` of
-  ``left[x] & live`` (``live`` marks the rows of ``right`` that hold a bit): a Boolean matrix product, one word OR
-  per word of a row of ``right`` per pair of ``left``, the set bits found by counting trailing zeros;
+- ``void f_product(out, left, right, live, lwords, rwords, per, rper, lo, hi)``: ``out[x] |= right[b × rper + y]``
+  for every bit ``y`` of ``left[x] & live[b]``, ``b = x / per`` (``live`` marks the rows of ``right`` that hold a
+  bit): a Boolean matrix product, one word OR per word of a row of ``right`` per pair of ``left``, the set bits found
+  by counting trailing zeros; in batches of ``per`` rows of ``left`` and ``rper`` of ``right`` (one batch: ``per``
+  at least ``left``'s rows), one product per combination of the variables both sides keep;
 - ``void f_scatter(out, left, live, indptr, columns, lwords, owords, lo, hi)``: the same product with ``right`` as
   CSR (``indptr``, ``columns``): bit ``z`` of ``out[x]`` set for each column ``z`` of each row ``y`` of ``left[x] &
   live``, one bit set per pair and column instead of a row of word ORs (for a right side of sparse rows);
@@ -25,8 +27,10 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
   per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[r × per + j]`` is (one column of a
   relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a repeated variable in an
   atom);
-- ``void f_place(out, u, outwords, column, step, lo, hi)``: bit ``column + step × x`` of ``out[x]`` set for every bit
-  ``x`` of ``u`` (a unary relation written into one column, or the diagonal, of a binary one);
+- ``void f_place(out, u, outwords, uwords, per, column, step, lo, hi)``: bit ``column + step × j`` of ``out[x]`` set
+  when bit ``j`` of ``u[r]`` is, ``x = r × per + j`` (a unary relation written into one column, or the diagonal, of
+  a binary one: one row of ``u``; a relation's rows each written on the diagonal of a batch of ``per`` rows: a head
+  repeating its last variable);
 - ``i64 f_advance(new, known, lo, hi)``: one semi-naive step over words: ``new &= ~known; known |= new``, returning
   how many bits ``new`` keeps (the round's new tuples).
 """
@@ -105,12 +109,15 @@ def _or_row(module: ir.Module, name: str) -> ir.Function:
 
 
 def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 4 + [I64] * 4)
-    out, left, right, live, lwords, rwords, lo, hi = fn.args
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 4 + [I64] * 6)
+    out, left, right, live, lwords, rwords, per, rper, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
+        batch = b.udiv(x, per)
         row = b.gep(out, [b.mul(x, rwords, flags=NSW)])
-        _each_live(b, left, live, x, lwords,
-                   lambda y: b.call(or_row, [row, b.gep(right, [b.mul(y, rwords, flags=NSW)]), rwords]))
+        first = b.mul(batch, rper, flags=NSW)
+        _each_live(b, left, b.gep(live, [b.mul(batch, lwords, flags=NSW)]), x, lwords,
+                   lambda y: b.call(or_row, [row, b.gep(right, [b.mul(b.add(first, y, flags=NSW), rwords, flags=NSW)]),
+                                             rwords]))
     b.ret_void()
 
 
@@ -222,11 +229,13 @@ def _gather(module: ir.Module, name: str) -> None:
 
 
 def _place(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 5)
-    out, u, outwords, column, step, lo, hi = fn.args
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 7)
+    out, u, outwords, uwords, per, column, step, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
-        bit = _bit(b, u, ZERO, ZERO, x)
-        _set_bit(b, out, x, outwords, b.add(column, b.mul(step, x, flags=NSW), flags=NSW), bit)
+        r = b.udiv(x, per)
+        j = b.sub(x, b.mul(r, per, flags=NSW))
+        bit = _bit(b, u, r, uwords, j)
+        _set_bit(b, out, x, outwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW), bit)
     b.ret_void()
 
 
