@@ -258,7 +258,7 @@ def test_every_selection_plan_matches_the_numpy_join(head, atoms, negated, kerne
 def test_a_relations_selections_are_kept_until_its_words_change(monkeypatch, kernels):
     from tlc_runtime.bitset_native import BitsetKernels
 
-    gathers = record_calls(monkeypatch, BitsetKernels, "gather", lambda args, result: args[4:])
+    gathers = record_calls(monkeypatch, BitsetKernels, "gather", lambda args, result: args[4:6])
     rng = np.random.default_rng(13)
     a, b = rng.random((100, 90)) < 0.2, rng.random((100, 90)) < 0.2
     relation = bs.pack(a, a.shape)

@@ -23,14 +23,14 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
   word (``bstride`` 0: every row against ``b``'s one row); ``out`` may be ``a``;
 - ``void f_select(out, m, u, words, mstride, invert, lo, hi)``: ``out[x] = m[x * mstride]`` where bit ``x`` of
   ``u`` is set (clear, with ``invert``), else 0;
-- ``void f_gather(out, in, inwords, outwords, per, column, step, lo, hi)``: for each row ``r`` of ``out`` and ``j <
-  per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[r × per + j]`` is (one column of a
-  relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a repeated variable in an
-  atom);
-- ``void f_place(out, u, outwords, uwords, per, column, step, lo, hi)``: bit ``column + step × j`` of ``out[x]`` set
-  when bit ``j`` of ``u[r]`` is, ``x = r × per + j`` (a unary relation written into one column, or the diagonal, of
-  a binary one: one row of ``u``; a relation's rows each written on the diagonal of a batch of ``per`` rows: a head
-  repeating its last variable);
+- ``void f_gather(out, in, base, inwords, outwords, per, stride, column, step, lo, hi)``: for each row ``r`` of
+  ``out`` and ``j < per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[base[r] + stride × j]``
+  is (one column of a relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a
+  repeated variable in an atom; ``base`` and ``stride`` read the rows in place, whatever the arguments' order);
+- ``void f_place(out, u, base, outwords, uwords, stride, column, step, lo, hi)``: bit ``column + step × j`` of
+  ``out[base[r] + stride × j]`` set for each bit ``j`` of each row ``r`` of ``u`` (``gather``'s inverse: a unary
+  relation written into one column, or the diagonal, of a binary one; a relation's rows each written on a diagonal
+  of the head's rows, for a head repeating its last variable);
 - ``i64 f_advance(new, known, lo, hi)``: one semi-naive step over words: ``new &= ~known; known |= new``, returning
   how many bits ``new`` keeps (the round's new tuples).
 """
@@ -218,24 +218,32 @@ def _bit(b: ir.IRBuilder, array, row, words, column):
 
 
 def _gather(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 7)
-    out, source, inwords, outwords, per, column, step, lo, hi = fn.args
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 8)
+    out, source, base, inwords, outwords, per, stride, column, step, lo, hi = fn.args
     with counted(b, lo, hi, "r") as r:
+        first = b.load(b.gep(base, [r]))
         with counted(b, ZERO, per, "j") as j:
-            x = b.add(b.mul(r, per, flags=NSW), j, flags=NSW)
+            x = b.add(first, b.mul(j, stride, flags=NSW), flags=NSW)
             bit = _bit(b, source, x, inwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW))
             _set_bit(b, out, r, outwords, j, bit)
     b.ret_void()
 
 
 def _place(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 7)
-    out, u, outwords, uwords, per, column, step, lo, hi = fn.args
-    with counted(b, lo, hi, "x") as x:
-        r = b.udiv(x, per)
-        j = b.sub(x, b.mul(r, per, flags=NSW))
-        bit = _bit(b, u, r, uwords, j)
-        _set_bit(b, out, x, outwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW), bit)
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 7)
+    out, u, base, outwords, uwords, stride, column, step, lo, hi = fn.args
+    with counted(b, lo, hi, "r") as r:
+        first = b.load(b.gep(base, [r]))
+        start = b.mul(r, uwords, flags=NSW)
+        with counted(b, ZERO, uwords, "w") as w:
+            word = b.load(b.gep(u, [b.add(start, w, flags=NSW)]))
+            low = b.shl(w, SIX)
+
+            def put(bit):
+                j = b.add(low, bit, flags=NSW)
+                row = b.add(first, b.mul(j, stride, flags=NSW), flags=NSW)
+                _set_bit(b, out, row, outwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW))
+            _bits(b, word, put)
     b.ret_void()
 
 
