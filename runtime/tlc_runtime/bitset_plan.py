@@ -25,8 +25,8 @@ which atom holds the semi-naive delta, joined first), never on data, so ``explai
 gives its largest intermediate for given extents, checked against the memory budget before the rule is emitted on
 bitset rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``,
 ``P(x, x, y)``, ``P(x, y, x)``) receives the tuples of its variables at the matching row, column, diagonal, bit or
-strided rows (``Plan.place``; a repeated last variable is the factor's last, each of its rows set on the diagonal of
-a batch of rows first). Only a fact, or a rule with a variable in its head or a negated atom that no positive atom
+strided rows (``Plan.place``; a repeated last variable is the factor's last, bit ``j`` of each row set in the row
+holding ``j`` at its arguments). Only a fact, or a rule with a variable in its head or a negated atom that no positive atom
 holds, has no plan (``obstacle`` says which) and joins by ``tlc_runtime.sparse``.
 """
 
@@ -234,8 +234,7 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     found = _Planner(variables, tuple(spec for _, spec in reduced), len(atoms), delta, steps).run()
     if found is None or variables == tuple(head):
         return found
-    made = found.made + ((*variables, variables[-1]),) if repeats_last(head) else found.made
-    return Plan(found.steps, found.result, found.flags, tuple(head), made)
+    return Plan(found.steps, found.result, found.flags, tuple(head), found.made)
 
 
 def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str | None:
@@ -443,9 +442,12 @@ class _Planner:
             return True
         pairs = [v for v in free if len(holders[v]) == 2]
         plain = [v for v in pairs if set(self.slots[holders[v][0]]) & set(self.slots[holders[v][1]]) == {v}]
-        if plain or pairs:
-            candidates = plain or pairs
-            self.product(next((v for v in candidates if set(holders[v]) & self.small), candidates[0]), holders)
+        if plain:
+            self.product(next((v for v in plain if set(holders[v]) & self.small), plain[0]), holders)
+            return True
+        if pairs:       # sharing other variables too: the product needing the fewest bit transposes
+            self.product(min(pairs, key=lambda v: (self.orient(v, holders)[0], not set(holders[v]) & self.small)),
+                         holders)
             return True
         if self.pending:
             return self.cover()
@@ -457,14 +459,20 @@ class _Planner:
         self.join_in(left, right, (*rest, shared))
         return True
 
-    def product(self, variable: str, holders: dict) -> None:
-        """Join out ``variable``, which two factors hold, keeping the other variables both hold as rows."""
+    def orient(self, variable: str, holders: dict) -> tuple[int, int, int, tuple]:
+        """The bit transposes a product over ``variable`` needs, its left and right factors (the left one needs the
+        variable last, the right one of its own variables last; fewer transposes, else the delta's on the left) and
+        the variables both keep."""
         left, right = holders[variable]
         kept = tuple(v for v in self.slots[left] if v in self.slots[right] and v != variable)
-        # bit transposes: the left factor needs the variable last, the right one of its own variables last
         turns = {(a, b): (self.slots[a][-1] != variable) + (self.slots[b][-1] in (*kept, variable))
                  for a, b in ((left, right), (right, left))}
         left, right = min(turns, key=lambda pair: (turns[pair], pair[0] not in self.small))
+        return turns[left, right], left, right, kept
+
+    def product(self, variable: str, holders: dict) -> None:
+        """Join out ``variable``, which two factors hold, keeping the other variables both hold as rows."""
+        _, left, right, kept = self.orient(variable, holders)
         own = [tuple(v for v in self.slots[s] if v not in kept and v != variable) for s in (left, right)]
         self.reorder(left, (*kept, *own[0], variable))
         self.reorder(right, (*kept, variable, *own[1]))

@@ -41,8 +41,8 @@ EXPLAINED = {
                    "reorder to (x, l, z)",
                    "bitset rows, native kernels (delta of R first): reorder to (l, x, y), reorder to (l, y, z), "
                    "product over y per (l), reorder to (x, l, z)"],
-    "two shared": ["bitset rows, native kernels (delta of Q first): reorder to (w, x, y), reorder to (w, y, z), "
-                   "product over y per (w), projection of w"],
+    "two shared": ["bitset rows, native kernels (delta of Q first): reorder to (y, x, w), product over w per (y), "
+                   "projection of y"],
     "three holders": ["bitset rows, native kernels: transpose, join into (x, z, y), product over y",
                       "bitset rows, native kernels (delta of H first): projection of _u, transpose, join into "
                       "(x, z, y), product over y"],
