@@ -1,7 +1,7 @@
 """Dense semi-naive strata whose recursive rule has a constant or a repeated variable: llvm's bitset rows against NumPy.
 
-Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--nary-nodes N] [--threads 1,2]
-       [--repeat N] [--only NAME,...] [--json OUT]
+Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--nary-nodes N]
+       [--negated-nodes N] [--threads 1,2] [--repeat N] [--only NAME,...] [--json OUT]
 
 Three programs on random relations, ``relations="dense"``: paths through nodes of colour 0 (``R(x, z) = R(x, y)
 E(y, z) C(y, 0)``, a constant: a column of ``C``) and paths through nodes with a self-loop (``R(x, z) = R(x, y)
@@ -11,8 +11,13 @@ sparsely stored ``L`` over more positions than the stratum's relations and ``PAC
 from its tuples), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base; and three programs over
 relations of three arguments on ``--nary-nodes`` nodes: paths through a ternary atom without a constant (``R(x, z) =
 R(x, y) T(y, w, z) G(w)``), a ternary head (``R(x, y, w) = R(x, y, z) F(z, w)`` from ``R(x, y, z) = E(x, y) F(y,
-z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Each
-program is compiled once
+z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Six
+more are rules the bitset planner once refused (``tlc_runtime.bitset_plan``): on ``--nary-nodes`` nodes a head
+repeating its last variable (``R(x, z, x) = R(x, y, x) F(y, z)``), paths keeping one label (``R(x, l, z) = R(x, l, y)
+L(y, l, z)``, two variables shared), a join over two shared variables of which one is then projected (``R(x, z) =
+A(x, y, w) Q(y, w, z)``, ``Q(y, w, z) = R(y, z) C(w)``) and a variable in three atoms (``R(x, z, w) = E(x, y) R(y, z,
+_u) F(y, w)``); on ``--negated-nodes`` nodes negated atoms over variables no one atom holds (``R(y) = R(x) B(y)
+~E(x, y)``, ``R(x) = E(x, y) R(y) F(y, z) ~G(x, z)``). Each program is compiled once
 per method, called once (planning, emitting and building kernels), then called ``--repeat`` more times, the methods
 taking turns; the best of those calls counts:
 the llvm backend once per ``--threads`` count (the rules joined on bitset rows: ``explain``'s notes are printed) and
@@ -58,7 +63,9 @@ NEGATED = ("negated pairs", "negated through")
 def inputs(name: str, n: int, rng) -> dict:
     """The relations of program ``name`` on ``n`` nodes: 2 edges a node (3 through coloured or looped nodes, so
     paths spread), half the nodes of colour 0 (of 4), 60% with a self-loop, 2 edges a node per label; ``T`` 3 pairs
-    ``(w, z)`` a node (tuples), half the ``w`` in ``G``; path lengths counted up to ``n``."""
+    ``(w, z)`` a node (tuples), half the ``w`` in ``G``; path lengths counted up to ``n``. The once refused rules:
+    1.5 to 3 edges a node (a label), ``A`` ``n`` pairs a node, a tenth of the nodes in ``C``; the negated ones half of
+    all pairs and nodes (``S``: node 0, or 1% of them)."""
     if name == "constant":
         return {"E": rng.random((n, n)) < 3 / n, "C": np.eye(4, dtype=bool)[rng.integers(0, 2, n) * 2]}
     if name == "repeated":
