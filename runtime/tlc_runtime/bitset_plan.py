@@ -11,7 +11,7 @@ out (``Project``), a variable in two factors sharing no other variable is joined
 rows of all its other variables as one long row, the side needing fewer transposes on the left, else the delta's; the
 kernel skips the right's empty rows, so a small delta on either side costs little). Two factors sharing other
 variables too join it out by one product per combination of those, kept as their leading row arguments (``Product``
-with ``kept``: ``A(x, y, w) B(y, w, z)`` is ``(w, x, y)`` rows times ``(w, y, z)`` rows into ``(w, x, z)``). A
+with ``kept``: ``A(x, y, w) B(y, w, z)`` is ``(y, x, w)`` rows times ``(y, w, z)`` rows into ``(y, x, z)``). A
 variable in three factors or more, none of whose variables can go first, has two of its factors joined keeping every
 variable (``Join``, the variable last), the two with the fewest variables between them. Factors over the same variables
 are intersected (``And``), a unary factor filters the binary factor holding its variable (``Filter``) and a factor
@@ -26,8 +26,8 @@ gives its largest intermediate for given extents, checked against the memory bud
 bitset rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``,
 ``P(x, x, y)``, ``P(x, y, x)``) receives the tuples of its variables at the matching row, column, diagonal, bit or
 strided rows (``Plan.place``; a repeated last variable is the factor's last, bit ``j`` of each row set in the row
-holding ``j`` at its arguments). Only a fact, or a rule with a variable in its head or a negated atom that no positive atom
-holds, has no plan (``obstacle`` says which) and joins by ``tlc_runtime.sparse``.
+holding ``j`` at its arguments). Only a fact, or a rule with a variable in its head or a negated atom that no
+positive atom holds, has no plan (``obstacle`` says which) and joins by ``tlc_runtime.sparse``.
 """
 
 from __future__ import annotations
@@ -482,7 +482,7 @@ class _Planner:
 
     def cover(self) -> bool:
         """Join two factors holding variables of a pending negated atom that no factor holds whole: the one holding
-        most of them and one holding another; False when no factor holds some variable of every such atom."""
+        most of them and one holding another; False when each such atom has a variable no factor holds."""
         for n in self.pending:
             need = set(self.slots[n])
             holding = [s for s in self.live if self.slots[s] and need & set(self.slots[s])]
