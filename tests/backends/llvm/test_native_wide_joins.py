@@ -95,6 +95,16 @@ def test_rules_once_without_a_plan_read_sparsely_stored_inputs(name, bitset_rule
     assert bitset_rules and not numpy_joins
 
 
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_every_kernel_call_of_rules_once_without_a_plan_split_over_two_threads(name, monkeypatch, numpy_joins):
+    import tlc_runtime.bitset_native as bitset_native
+
+    monkeypatch.setattr(bitset_native, "WORK", 1)
+    source = PROGRAMS[name]
+    agree(source, **inputs_of(source, relations("random", np.random.default_rng(34), 70, 0.03)))
+    assert not numpy_joins
+
+
 def test_explain_says_rules_once_without_a_plan_run_on_bitset_rows():
     source = "\n".join(PROGRAMS.values())
     data = relations("random", np.random.default_rng(33), 12, 0.2)
