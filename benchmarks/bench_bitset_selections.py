@@ -1,7 +1,7 @@
 """Dense semi-naive strata whose recursive rule has a constant or a repeated variable: llvm's bitset rows against NumPy.
 
-Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--nary-nodes N] [--threads 1,2]
-       [--repeat N] [--only NAME,...] [--json OUT]
+Usage: python benchmarks/bench_bitset_selections.py [--nodes N] [--ternary-nodes N] [--nary-nodes N]
+       [--negated-nodes N] [--threads 1,2] [--repeat N] [--only NAME,...] [--json OUT]
 
 Three programs on random relations, ``relations="dense"``: paths through nodes of colour 0 (``R(x, z) = R(x, y)
 E(y, z) C(y, 0)``, a constant: a column of ``C``) and paths through nodes with a self-loop (``R(x, z) = R(x, y)
@@ -11,8 +11,13 @@ sparsely stored ``L`` over more positions than the stratum's relations and ``PAC
 from its tuples), each with ``R(x, z) = E(x, z)`` (``L(x, z, 0)``) as its base; and three programs over
 relations of three arguments on ``--nary-nodes`` nodes: paths through a ternary atom without a constant (``R(x, z) =
 R(x, y) T(y, w, z) G(w)``), a ternary head (``R(x, y, w) = R(x, y, z) F(z, w)`` from ``R(x, y, z) = E(x, y) F(y,
-z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Each
-program is compiled once
+z)``: every path's first edge) and paths with their lengths (``R(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)``). Six
+more are rules the bitset planner once refused (``tlc_runtime.bitset_plan``): on ``--nary-nodes`` nodes a head
+repeating its last variable (``R(x, z, x) = R(x, y, x) F(y, z)``), paths keeping one label (``R(x, l, z) = R(x, l, y)
+L(y, l, z)``, two variables shared), a join over two shared variables of which one is then projected (``R(x, z) =
+A(x, y, w) Q(y, w, z)``, ``Q(y, w, z) = R(y, z) C(w)``) and a variable in three atoms (``R(x, z, w) = E(x, y) R(y, z,
+_u) F(y, w)``); on ``--negated-nodes`` nodes negated atoms over variables no one atom holds (``R(y) = R(x) B(y)
+~E(x, y)``, ``R(x) = E(x, y) R(y) F(y, z) ~G(x, z)``). Each program is compiled once
 per method, called once (planning, emitting and building kernels), then called ``--repeat`` more times, the methods
 taking turns; the best of those calls counts:
 the llvm backend once per ``--threads`` count (the rules joined on bitset rows: ``explain``'s notes are printed) and
@@ -42,15 +47,25 @@ PROGRAMS = {
     "through ternary": "R(x, z) = E(x, z)\nR(x, z) = R(x, y) T(y, w, z) G(w)\n",
     "ternary head": "R(x, y, z) = E(x, y) F(y, z)\nR(x, y, w) = R(x, y, z) F(z, w)\n",
     "path lengths": "R(x, y, n) = E(x, y) One(n)\nR(x, z, m) = R(x, y, n) E(y, z) Succ(n, m)\n",
+    "repeated last": "R(x, y, x) = E(x, y)\nR(x, z, x) = R(x, y, x) F(y, z)\n",
+    "same label": "R(x, l, z) = L(x, l, z)\nR(x, l, z) = R(x, l, y) L(y, l, z)\n",
+    "two shared": "R(x, z) = E(x, z)\nR(x, z) = A(x, y, w) Q(y, w, z)\nQ(y, w, z) = R(y, z) C(w)\n",
+    "three holders": "R(x, z, w) = E(x, z) F(z, w)\nR(x, z, w) = E(x, y) R(y, z, _u) F(y, w)\n",
+    "negated pairs": "R(x) = S(x)\nR(y) = R(x) B(y) ~E(x, y)\n",
+    "negated through": "R(x) = S(x)\nR(x) = E(x, y) R(y) F(y, z) ~G(x, z)\n",
 }
-NARY = ("through ternary", "ternary head", "path lengths")
+NARY = ("through ternary", "ternary head", "path lengths", "repeated last", "same label", "two shared", "three holders")
+NEGATED = ("negated pairs", "negated through")
+"""The programs with a negated atom no one atom covers (``--negated-nodes``)."""
 """The programs over relations of three arguments (``--nary-nodes``)."""
 
 
 def inputs(name: str, n: int, rng) -> dict:
     """The relations of program ``name`` on ``n`` nodes: 2 edges a node (3 through coloured or looped nodes, so
     paths spread), half the nodes of colour 0 (of 4), 60% with a self-loop, 2 edges a node per label; ``T`` 3 pairs
-    ``(w, z)`` a node (tuples), half the ``w`` in ``G``; path lengths counted up to ``n``."""
+    ``(w, z)`` a node (tuples), half the ``w`` in ``G``; path lengths counted up to ``n``. The once refused rules:
+    1.5 to 3 edges a node (a label), ``A`` ``n`` pairs a node, a tenth of the nodes in ``C``; the negated ones half of
+    all pairs and nodes (``S``: node 0, or 1% of them)."""
     if name == "constant":
         return {"E": rng.random((n, n)) < 3 / n, "C": np.eye(4, dtype=bool)[rng.integers(0, 2, n) * 2]}
     if name == "repeated":
@@ -64,6 +79,19 @@ def inputs(name: str, n: int, rng) -> dict:
         return {"E": rng.random((n, n)) < 2 / n, "F": rng.random((n, n)) < 1.5 / n}
     if name == "path lengths":
         return {"E": rng.random((n, n)) < 1.5 / n, "One": np.arange(n) == 1, "Succ": np.eye(n, k=1, dtype=bool)}
+    if name == "repeated last":
+        return {"E": rng.random((n, n)) < 2 / n, "F": rng.random((n, n)) < 2 / n}
+    if name == "same label":
+        return {"L": rng.random((n, n, n)) < 1.5 / n}
+    if name == "two shared":
+        return {"E": rng.random((n, n)) < 1 / n, "A": rng.random((n, n, n)) < 1 / n, "C": rng.random(n) < 0.1}
+    if name == "three holders":
+        return {"E": rng.random((n, n)) < 3 / n, "F": rng.random((n, n)) < 3 / n}
+    if name == "negated pairs":
+        return {"S": np.arange(n) == 0, "B": rng.random(n) < 0.5, "E": rng.random((n, n)) < 0.5}
+    if name == "negated through":
+        return {"S": rng.random(n) < 0.01, "E": rng.random((n, n)) < 1.5 / n, "F": rng.random((n, n)) < 2 / n,
+                "G": rng.random((n, n)) < 0.5}
     return {"L": rng.random((n, n, 2)) < 2 / n}
 
 
@@ -74,7 +102,8 @@ def measure(args) -> dict:
     for name, source in PROGRAMS.items():
         if args.only and name not in args.only.split(","):
             continue
-        nodes = args.nary_nodes if name in NARY else args.ternary_nodes if name == "ternary" else args.nodes
+        nodes = args.nary_nodes if name in NARY else args.ternary_nodes if name == "ternary" else \
+            args.negated_nodes if name in NEGATED else args.nodes
         data = inputs(name, nodes, np.random.default_rng(0))
         methods = {f"llvm dense, {t} thread{'s' if t != 1 else ''}": tlc.compile(
             source, backend="llvm", relations="dense", threads=t) for t in threads}
@@ -111,6 +140,9 @@ def main() -> None:
                              "relational_bitsets.PACKED_SPARSE, so the stratum packs it whole)")
     parser.add_argument("--nary-nodes", type=int, default=160,
                         help="nodes of the programs over relations of three arguments (default 160: 4.1M positions)")
+    parser.add_argument("--negated-nodes", type=int, default=2000,
+                        help="nodes of the programs with a negated atom no one atom covers (default 2000: their "
+                             "sparsely stored binary relations stay within PACKED_SPARSE, so the stratum packs them)")
     parser.add_argument("--only", default="", help="comma-separated names of the programs to run (default: all)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts of the llvm runs")
     parser.add_argument("--repeat", type=int, default=5, help="calls per method after the first; the best counts")

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from tlc_runtime.bitset_native import BitsetKernels, words_for
-from tlc_runtime.bitset_plan import diagonal_order
+from tlc_runtime.bitset_plan import diagonal_order, head_variables, repeats_last
 
 
 def rows_of(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -65,8 +65,23 @@ def diagonal(words: np.ndarray, shape: tuple[int, ...], first: int, second: int,
     view = rows_of(words, shape)
     if second < len(shape) - 1:         # two row arguments: a NumPy diagonal of rows
         return flat(np.moveaxis(np.diagonal(view, axis1=first, axis2=second)[..., :side], -1, first))
-    rows = flat(np.moveaxis(view, first, -2)[..., :side, :])      # argument first last among the rows
-    return kernels.gather(rows, rows.shape[0] // side if side else 0, side, 0, 1)
+    strides = row_strides(shape)        # argument first's rows read in place, a bit of each
+    others = [a for a in range(len(shape) - 1) if a != first]
+    base = first_rows([shape[a] for a in others], [strides[a] for a in others])
+    return kernels.gather(words, len(base), side, 0, 1, base, strides[first])
+
+
+def row_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The rows between consecutive values of each argument but the last of a relation of ``shape``."""
+    return tuple(math.prod(shape[a + 1:-1]) for a in range(len(shape) - 1))
+
+
+def first_rows(extents, strides, offset: int = 0) -> np.ndarray:
+    """The row ``offset + Σ i_a × strides[a]`` of every combination of ``i_a < extents[a]``, in C order."""
+    rows = np.full(1, offset, dtype=np.int64)
+    for extent, stride in zip(extents, strides):
+        rows = (rows[:, None] + np.arange(extent, dtype=np.int64) * stride).reshape(-1)
+    return rows
 
 
 def permute(words: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...], kernels: BitsetKernels) -> np.ndarray:
@@ -136,16 +151,28 @@ def joined(parts: list[tuple[tuple, np.ndarray, bool]], variables: tuple, sizes:
     return out.reshape(-1, out.shape[-1])
 
 
-def place(target: np.ndarray, shape: tuple[int, ...], head: tuple, words: np.ndarray, sizes: dict) -> None:
+def place(target: np.ndarray, shape: tuple[int, ...], head: tuple, words: np.ndarray, sizes: dict,
+          kernels: BitsetKernels) -> None:
     """``target`` (the words of a relation of ``shape``, three or more arguments) gains the tuples ``words`` holds over
-    ``head``'s distinct variables (extents ``sizes``) at the positions ``head``'s constants and repeated variables
-    name: whole rows ORed through a strided view of ``target`` (a constant fixes an offset, a repeated variable
-    steps by the sum of its arguments' strides), or, for a constant last argument, its bit set in the rows held.
-    ``head``'s last argument is a constant or a variable it does not repeat."""
+    ``bitset_plan.head_variables(head)`` (extents ``sizes``) at the positions ``head``'s constants and repeated
+    variables name: whole rows ORed through a strided view of ``target`` (a constant fixes an offset, a repeated
+    variable steps by the sum of its arguments' strides), or, for a constant last argument, its bit set in the rows
+    held. A last variable ``head`` repeats is the last of ``words``'s variables: bit ``j`` of each row goes to bit
+    ``j`` of the row holding ``j`` at that variable's arguments (the compiled place; rows named by the same offsets
+    and strides)."""
     if not all(0 <= v < n for v, n in zip(head, shape) if not isinstance(v, str)):
         return      # a constant past an extent: no position to write
+    variables = head_variables(head)
+    if repeats_last(head):      # each row's bits to the rows of its last variable's values, in place
+        strides = row_strides(shape)
+        offset = sum(v * strides[a] for a, v in enumerate(head[:-1]) if not isinstance(v, str))
+        steps = [sum(strides[a] for a, u in enumerate(head[:-1]) if u == v) for v in variables]
+        base = first_rows([sizes[v] for v in variables[:-1]], steps[:-1], offset)
+        kernels.place(target, words, 0, 1, sizes[head[-1]], base, steps[-1])
+        return
     rows = rows_of(target, shape)
-    variables = tuple(dict.fromkeys(v for v in head[:-1] if isinstance(v, str)))
+    if isinstance(head[-1], str):
+        variables = variables[:-1]
     offset = sum(v * rows.strides[a] for a, v in enumerate(head[:-1]) if not isinstance(v, str))
     strides = tuple(sum(rows.strides[a] for a, u in enumerate(head[:-1]) if u == v) for v in variables)
     extents = tuple(sizes[v] for v in variables)

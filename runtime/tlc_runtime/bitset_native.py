@@ -50,14 +50,14 @@ class BitsetKernels:
         self.threads = threads
         self._owner = owner          # keeps the engine or library holding the code alive
         pointer, i64 = ctypes.c_void_p, ctypes.c_int64
-        self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 4)(addresses["product"])
+        self._product = ctypes.CFUNCTYPE(None, *[pointer] * 4, *[i64] * 6)(addresses["product"])
         self._scatter = ctypes.CFUNCTYPE(None, *[pointer] * 5, *[i64] * 4)(addresses["scatter"])
         self._transpose = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 6)(addresses["transpose"])
         self._any = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 3)(addresses["any"])
         self._combine = {op: ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 4)(addresses[op]) for op in OPERATIONS}
         self._select = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 5)(addresses["select"])
-        self._gather = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 7)(addresses["gather"])
-        self._place = ctypes.CFUNCTYPE(None, *[pointer] * 2, *[i64] * 5)(addresses["place"])
+        self._gather = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 8)(addresses["gather"])
+        self._place = ctypes.CFUNCTYPE(None, *[pointer] * 3, *[i64] * 7)(addresses["place"])
         self._advance = ctypes.CFUNCTYPE(i64, *[pointer] * 2, *[i64] * 2)(addresses["advance"])
 
     def __repr__(self) -> str:
@@ -71,18 +71,23 @@ class BitsetKernels:
         edges = [min(count, blocks * p // parts * block) for p in range(parts + 1)]
         return in_threads(call, list(zip(edges, edges[1:])), keep)
 
-    def product(self, out: np.ndarray, left: np.ndarray, right: np.ndarray, live: np.ndarray) -> None:
+    def product(self, out: np.ndarray, left: np.ndarray, right: np.ndarray, live: np.ndarray,
+                batches: int = 1) -> None:
         """``out[x] |= right[y]`` for each bit ``y`` of ``left[x] & live``; ``live`` (one row as wide as ``left``'s)
-        marks rows of ``right`` (at most ``64 × left``'s words of them), ``out`` is as wide as ``right``."""
+        marks rows of ``right`` (at most ``64 × left``'s words of them), ``out`` is as wide as ``right``. With
+        ``batches``, ``left``'s and ``right``'s rows are that many equal batches, ``live`` a row per batch, and a row
+        of ``left`` reads the rows of ``right`` of its own batch."""
         _check(out, left, right, live)
         rows, lwords = left.shape
-        if out.shape != (rows, right.shape[1]) or live.shape != (1, lwords) or right.shape[0] > 64 * lwords or \
+        per, rper = (rows // batches, right.shape[0] // batches) if batches > 0 else (0, 0)
+        if batches < 1 or rows != per * batches or right.shape[0] != rper * batches or \
+                out.shape != (rows, right.shape[1]) or live.shape != (batches, lwords) or rper > 64 * lwords or \
                 np.may_share_memory(out, right) or np.may_share_memory(out, left) or \
-                (right.shape[0] < 64 * lwords and _past(live, right.shape[0])):
+                (rper < 64 * lwords and _past(live, rper)):
             raise ValueError(f"kernel {self.spec.symbol}_product: operands {left.shape}, {right.shape}, "
-                             f"{live.shape} do not give {out.shape}")
+                             f"{live.shape} in {batches} batches do not give {out.shape}")
         pointers = tuple(data_address(a) for a in (out, left, right, live))
-        self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], lo, hi), rows,
+        self._split(lambda lo, hi: self._product(*pointers, lwords, right.shape[1], max(per, 1), rper, lo, hi), rows,
                     rows * max(lwords, right.shape[1]), (out, left, right, live))
 
     def scatter(self, out: np.ndarray, left: np.ndarray, indptr: np.ndarray, columns: np.ndarray,
@@ -152,33 +157,52 @@ class BitsetKernels:
         self._split(lambda lo, hi: self._select(*pointers, words, stride, int(invert), lo, hi), rows,
                     rows * words, (out, m, u))
 
-    def gather(self, source: np.ndarray, rows: int, per: int, column: int, step: int = 0) -> np.ndarray:
-        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × j`` of ``source[r × per +
-        j]`` (a binary relation's column: one row of ``per`` its rows; its diagonal: ``column`` 0, ``step`` 1; a
-        relation of more arguments' last-argument column, ``per`` its second-to-last extent, or its diagonal over its
-        last two arguments)."""
+    def gather(self, source: np.ndarray, rows: int, per: int, column: int, step: int = 0,
+               base: np.ndarray | None = None, stride: int = 1) -> np.ndarray:
+        """``rows`` rows of ``per`` bits: bit ``j`` of row ``r`` is bit ``column + step × j`` of ``source[base[r] +
+        stride × j]``, ``base[r]`` by default ``r × per`` (a binary relation's column: one row of ``per`` its rows; its
+        diagonal: ``column`` 0, ``step`` 1; a relation of more arguments' last-argument column, ``per`` its
+        second-to-last extent, or its diagonal over another argument and the last, read in place by ``base`` and
+        ``stride``)."""
         _check(source)
         count, words = source.shape
-        if rows * per != count or column < 0 or step < 0 or (count and column + step * (per - 1) >= 64 * words):
+        given = _rows(base, rows, per)
+        base = np.arange(rows, dtype=np.int64) * per if given is None else given
+        if (given is None and rows * per != count) or column < 0 or step < 0 or stride < 0 or \
+                (rows and per and (column + step * (per - 1) >= 64 * words or base.min() < 0 or
+                                   base.max() + stride * (per - 1) >= count)):
             raise ValueError(f"kernel {self.spec.symbol}_gather: {rows} × {per} bits at {column} + {step} × j "
                              f"from {source.shape}")
         out = np.zeros((rows, words_for(per)), dtype=np.uint64)
-        pointers = (data_address(out), data_address(source))
-        self._split(lambda lo, hi: self._gather(*pointers, words, out.shape[1], per, column, step, lo, hi), rows,
-                    count, (out, source))
+        pointers = (data_address(out), data_address(source), data_address(base))
+        self._split(lambda lo, hi: self._gather(*pointers, words, out.shape[1], per, stride, column, step, lo, hi),
+                    rows, rows * per, (out, source, base))
         return out
 
-    def place(self, out: np.ndarray, u: np.ndarray, column: int, step: int = 0) -> None:
+    def place(self, out: np.ndarray, u: np.ndarray, column: int, step: int = 0, per: int | None = None,
+              base: np.ndarray | None = None, stride: int = 1) -> None:
         """Bit ``column + step × x`` of ``out[x]`` set for each bit ``x`` of ``u`` (one row, at most ``out``'s rows
-        of bits): ``gather``'s inverse."""
+        of bits): ``gather``'s inverse. With ``per``, each row ``r`` of ``u`` holds ``per`` bits: bit ``column + step
+        × j`` of ``out[base[r] + stride × j]`` set for bit ``j`` of ``u[r]``, ``base[r]`` by default ``r × per`` (the
+        rows so named distinct: threads write them)."""
         _check(out, u)
         rows, words = out.shape
-        if u.shape[0] != 1 or column < 0 or step < 0 or _past(u, rows) or \
-                (rows and column + step * (rows - 1) >= 64 * words):
-            raise ValueError(f"kernel {self.spec.symbol}_place: {u.shape} at {column} + {step} × x into {out.shape}")
-        count = min(rows, 64 * u.shape[1])
-        pointers = (data_address(out), data_address(u))
-        self._split(lambda lo, hi: self._place(*pointers, words, column, step, lo, hi), count, count, (out, u))
+        if per is None:
+            wrong, span, base = u.shape[0] != 1 or _past(u, rows), rows, np.zeros(1, np.int64)
+        else:
+            given = _rows(base, u.shape[0], per)
+            span = per
+            wrong = per < 0 or stride < 0 or 64 * u.shape[1] < per or _past(u, per) or \
+                (given is None and u.shape[0] * per != rows) or \
+                (given is not None and per and len(given) and
+                 (given.min() < 0 or given.max() + stride * (per - 1) >= rows))
+            base = np.arange(u.shape[0], dtype=np.int64) * per if given is None else given
+        if wrong or column < 0 or step < 0 or (span and column + step * (span - 1) >= 64 * words):
+            raise ValueError(f"kernel {self.spec.symbol}_place: {u.shape} at {column} + {step} × x into {out.shape}"
+                             + (f" in rows of {per}" if per is not None else ""))
+        pointers = (data_address(out), data_address(u), data_address(base))
+        self._split(lambda lo, hi: self._place(*pointers, words, u.shape[1], stride, column, step, lo, hi),
+                    u.shape[0], u.size, (out, u, base))
 
     def advance(self, new: np.ndarray, known: np.ndarray) -> int:
         """One semi-naive step: ``new &= ~known``, ``known |= new``; returns the bits ``new`` keeps."""
@@ -198,10 +222,20 @@ def _check(*arrays) -> None:
             raise ValueError("bitset kernels take C-contiguous 2-d uint64 arrays")
 
 
-def _past(row: np.ndarray, bits: int) -> bool:
-    """True when ``row`` (one row) has a bit at ``bits`` or after."""
+def _rows(base, rows: int, per: int) -> np.ndarray | None:
+    """``base`` (the first row read or written per row, or None) as ``rows`` int64 entries; ValueError otherwise."""
+    if base is None:
+        return None
+    base = np.ascontiguousarray(base, dtype=np.int64)
+    if base.shape != (rows,) or per < 0:
+        raise ValueError(f"{base.shape} first rows for {rows} rows of {per} bits")
+    return base
+
+
+def _past(rows: np.ndarray, bits: int) -> bool:
+    """True when some row of ``rows`` has a bit at ``bits`` or after."""
     word, offset = divmod(bits, 64)
-    tail = row[0, word:].copy()
-    if offset and len(tail):
-        tail[0] &= ~np.uint64((1 << offset) - 1)
+    tail = rows[:, word:].copy()
+    if offset and tail.shape[1]:
+        tail[:, 0] &= ~np.uint64((1 << offset) - 1)
     return bool(tail.any())

@@ -9,25 +9,31 @@ fail (``Not``). The planner eliminates each variable the head does not keep: a v
 out (``Project``), a variable in two factors sharing no other variable is joined out by a Boolean product
 (``Product``: the left factor's rows gather the right's rows, a right factor of three or more arguments taking the
 rows of all its other variables as one long row, the side needing fewer transposes on the left, else the delta's; the
-kernel skips the right's empty rows, so a small delta on either side costs little). Factors over the same variables
+kernel skips the right's empty rows, so a small delta on either side costs little). Two factors sharing other
+variables too join it out by one product per combination of those, kept as their leading row arguments (``Product``
+with ``kept``: ``A(x, y, w) B(y, w, z)`` is ``(y, x, w)`` rows times ``(y, w, z)`` rows into ``(y, x, z)``). A
+variable in three factors or more, none of whose variables can go first, has two of its factors joined keeping every
+variable (``Join``, the variable last), the two with the fewest variables between them. Factors over the same variables
 are intersected (``And``), a unary factor filters the binary factor holding its variable (``Filter``) and a factor
 whose variables are some of a larger one's masks it (``Mask``); a negated atom removes tuples from the first factor
-that covers its variables. ``Transpose`` turns a binary factor's variable order round where a step needs the other,
-``Permute`` reorders a larger one's (its rows, and the bits of its last argument when that changes). The factors
-left over the head's variables are joined keeping every variable (``Cross`` of two unary factors, ``Join`` for a head
-of three or more arguments). The plan depends only on the rule's shape (the head's and atoms' specs and which atom
-holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs; ``Plan.words`` gives its
-largest intermediate for given extents, checked against the memory budget before the rule is emitted on bitset
-rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``, ``P(x, x,
-y)``) receives the tuples of its variables at the matching row, column, diagonal, bit or strided rows (``Plan.place``).
-A rule the planner cannot handle (a head of more than two arguments repeating its last variable, a variable joining
-three factors, or two sharing another variable, that no order of eliminations avoids) has no plan and joins by
-``tlc_runtime.sparse``.
+that covers its variables, and its variables are not eliminated before one does: when nothing else can be, two
+factors holding them are joined (``Join``). ``Transpose`` turns a binary factor's variable order round where a step
+needs the other, ``Permute`` reorders a larger one's (its rows, and the bits of its last argument when that changes).
+The factors left over the head's variables are joined keeping every variable (``Cross`` of two unary factors, ``Join``
+for a head of three or more arguments). The plan depends only on the rule's shape (the head's and atoms' specs and
+which atom holds the semi-naive delta, joined first), never on data, so ``explain`` shows what runs; ``Plan.words``
+gives its largest intermediate for given extents, checked against the memory budget before the rule is emitted on
+bitset rows. A head with a constant or a repeated variable (``R(x, 3)``, ``R(x, x)``, ``R(3)``, ``P(x, y, 1)``,
+``P(x, x, y)``, ``P(x, y, x)``) receives the tuples of its variables at the matching row, column, diagonal, bit or
+strided rows (``Plan.place``; a repeated last variable is the factor's last, bit ``j`` of each row set in the row
+holding ``j`` at its arguments). Only a fact, or a rule with a variable in its head or a negated atom that no
+positive atom holds, has no plan (``obstacle`` says which) and joins by ``tlc_runtime.sparse``.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -109,12 +115,14 @@ class Mask:
 
 @dataclass(frozen=True)
 class Product:
-    """Factors ``left`` ``(a..., v)`` and ``right`` ``(v, b...)`` (no other variable shared) become ``(a..., b...)`` in
-    ``left``, ``v`` projected out."""
+    """Factors ``left`` ``(k..., a..., v)`` and ``right`` ``(k..., v, b...)`` (no other variable shared) become ``(k...,
+    a..., b...)`` in ``left``, ``v`` projected out: one product per combination of the variables ``kept`` (``k``,
+    shared by both and kept as rows; none in the plain product)."""
 
     left: int
     right: int
     variable: str
+    kept: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +181,7 @@ class Plan:
             elif isinstance(step, Not):
                 words.append("not")
             elif isinstance(step, Product):
-                words.append(f"product over {step.variable}")
+                words.append(f"product over {step.variable}" + (f" per ({', '.join(step.kept)})" if step.kept else ""))
             elif isinstance(step, Project):
                 words.append(f"projection of {step.variable}")
             elif isinstance(step, (And, Filter)):
@@ -218,8 +226,8 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     and ``negated`` (factors ``0..len(atoms)-1`` then the negated ones), atom ``delta`` joined first; None when the
     rule has none (see the module docstring)."""
     reduced = [_reduced(slot, spec) for slot, spec in enumerate((*atoms, *negated))]
-    variables = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
-    if not atoms or (len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]):
+    variables = head_variables(head)
+    if obstacle(head, atoms, negated) is not None:
         return None
     steps = [step for selections, _ in reduced for step in selections]
     steps += [Not(slot) for slot in range(len(atoms), len(reduced)) if not reduced[slot][1]]
@@ -229,14 +237,28 @@ def plan(head: tuple, atoms: tuple, negated: tuple = (), delta: int | None = Non
     return Plan(found.steps, found.result, found.flags, tuple(head), found.made)
 
 
-def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str:
-    """Why a rule whose ``plan`` is None has none, in words for ``explain``."""
+def obstacle(head: tuple, atoms: tuple, negated: tuple = ()) -> str | None:
+    """Why a rule has no ``plan``, in words for ``explain``; None when it has one."""
     if not atoms:
         return "a fact"
-    if len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]:
-        return "a head of more than two arguments repeating its last variable"
-    return "a variable shared by three atoms, or by two sharing another variable, that no order of eliminations " \
-        "avoids, or a negated atom over variables no one factor holds"
+    held = {v for spec in atoms for v in spec if isinstance(v, str)}
+    if not {v for spec in (head, *negated) for v in spec if isinstance(v, str)} <= held:
+        return "a variable of the head or of a negated atom that no positive atom holds"
+    return None
+
+
+def head_variables(head: tuple) -> tuple:
+    """The variables of the factor a plan leaves for ``head``: its distinct ones in its order, except that a last
+    variable it repeats goes last (the rows gain it on their diagonal as they are placed, ``Plan.place``)."""
+    variables = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
+    if repeats_last(head):
+        return tuple(v for v in variables if v != head[-1]) + (head[-1],)
+    return variables
+
+
+def repeats_last(head: tuple) -> bool:
+    """Whether ``head`` (three or more arguments) repeats its last variable: ``P(x, y, x)``."""
+    return len(head) > 2 and isinstance(head[-1], str) and head[-1] in head[:-1]
 
 
 def variable_sizes(head: tuple, shape: tuple, atoms) -> dict[str, int]:
@@ -297,12 +319,13 @@ class _Planner:
                 break
             if not chosen:
                 return None
-        if self.pending:
-            return None
         factors = [s for s in self.live if self.slots[s]]
         while len(factors) > 1:
-            factors = [self.join(*factors[:2]), *factors[2:]]
-        if (len(factors) == 1) != bool(self.head) or (factors and set(self.slots[factors[0]]) != set(self.head)):
+            self.join(*factors[:2])
+            self.negate()
+            factors = [s for s in self.live if self.slots[s]]
+        if self.pending or (len(factors) == 1) != bool(self.head) or \
+                (factors and set(self.slots[factors[0]]) != set(self.head)):
             return None
         if factors:
             self.reorder(factors[0], self.head)
@@ -344,6 +367,17 @@ class _Planner:
         self.drop(right)
         return left
 
+    def join_in(self, left: int, right: int, union: tuple) -> None:
+        """Join two factors into one over ``union`` (their variables; the last one ``right``'s or both's) in
+        ``left``, each first reordered as ``union`` orders its variables."""
+        for slot in (left, right):
+            self.reorder(slot, tuple(v for v in union if v in self.slots[slot]))
+        self.add(Join(left, right, union), union)
+        if right in self.small:
+            self.small.add(left)
+        self.slots[left] = union
+        self.drop(right)
+
     def simplify(self) -> None:
         """Intersect factors over the same variables, filter and mask by factors over some of a factor's variables,
         apply the negated atoms covered."""
@@ -357,6 +391,10 @@ class _Planner:
                         break
                 if changed:
                     break
+        self.negate()
+
+    def negate(self) -> None:
+        """Apply each negated atom whose variables some factor holds (to the first such factor)."""
         for n in list(self.pending):
             target = next((i for i in self.live if self.slots[i] and set(self.slots[n]) <= set(self.slots[i])), None)
             if target is not None and self.slots[n]:
@@ -386,32 +424,75 @@ class _Planner:
         return True
 
     def choose(self) -> bool | None:
-        """Eliminate one variable the head does not keep: True when one was, None when none is left, False when
-        those left cannot be."""
+        """Eliminate one variable the head does not keep, or join two factors so that one can be: True when it did,
+        None when none is left, False when those left cannot be (a negated atom over a variable no factor holds).
+        A variable a pending negated atom holds waits until some factor holds all of that atom's variables."""
         order = dict.fromkeys(v for s in self.live for v in (self.slots[s] or ()) if v not in self.head)
         if not order:
             return None
         holders = {v: [s for s in self.live if v in (self.slots[s] or ())] for v in order}
-        single = next((v for v in order if len(holders[v]) == 1), None)
+        waiting = {v for n in self.pending for v in self.slots[n]}
+        free = [v for v in order if v not in waiting]
+        single = next((v for v in free if len(holders[v]) == 1), None)
         if single is not None:
             (slot,) = holders[single]
             factor = self.slots[slot]
             self.slots[slot] = tuple(v for v in factor if v != single)
             self.add(Project(slot, single), self.slots[slot])
             return True
-        pairs = [v for v in order if len(holders[v]) == 2 and
-                 set(self.slots[holders[v][0]]) & set(self.slots[holders[v][1]]) == {v}]
-        if not pairs:
-            return False
-        variable = next((v for v in pairs if set(holders[v]) & self.small), pairs[0])
+        pairs = [v for v in free if len(holders[v]) == 2]
+        plain = [v for v in pairs if set(self.slots[holders[v][0]]) & set(self.slots[holders[v][1]]) == {v}]
+        if plain:
+            self.product(next((v for v in plain if set(holders[v]) & self.small), plain[0]), holders)
+            return True
+        if pairs:       # sharing other variables too: the product needing the fewest bit transposes
+            self.product(min(pairs, key=lambda v: (self.orient(v, holders)[0], not set(holders[v]) & self.small)),
+                         holders)
+            return True
+        if self.pending:
+            return self.cover()
+        shared = min(order, key=lambda v: len(holders[v]))      # in three factors or more: join two of them
+        left, right = min(itertools.combinations(holders[shared], 2),
+                          key=lambda pair: (len(set(self.slots[pair[0]]) | set(self.slots[pair[1]])),
+                                            not set(pair) & self.small))
+        rest = dict.fromkeys(v for s in (left, right) for v in self.slots[s] if v != shared)
+        self.join_in(left, right, (*rest, shared))
+        return True
+
+    def orient(self, variable: str, holders: dict) -> tuple[int, int, int, tuple]:
+        """The bit transposes a product over ``variable`` needs, its left and right factors (the left one needs the
+        variable last, the right one of its own variables last; fewer transposes, else the delta's on the left) and
+        the variables both keep."""
         left, right = holders[variable]
-        # bit transposes: the left factor needs the variable last, the right first (a longer one's rows reorder freely)
-        turns = {(a, b): (self.slots[a][-1] != variable) + (self.slots[b][-1] == variable)
+        kept = tuple(v for v in self.slots[left] if v in self.slots[right] and v != variable)
+        turns = {(a, b): (self.slots[a][-1] != variable) + (self.slots[b][-1] in (*kept, variable))
                  for a, b in ((left, right), (right, left))}
         left, right = min(turns, key=lambda pair: (turns[pair], pair[0] not in self.small))
-        self.reorder(left, tuple(v for v in self.slots[left] if v != variable) + (variable,))
-        self.reorder(right, (variable,) + tuple(v for v in self.slots[right] if v != variable))
-        self.slots[left] = self.slots[left][:-1] + self.slots[right][1:]
-        self.add(Product(left, right, variable), self.slots[left])
+        return turns[left, right], left, right, kept
+
+    def product(self, variable: str, holders: dict) -> None:
+        """Join out ``variable``, which two factors hold, keeping the other variables both hold as rows."""
+        _, left, right, kept = self.orient(variable, holders)
+        own = [tuple(v for v in self.slots[s] if v not in kept and v != variable) for s in (left, right)]
+        self.reorder(left, (*kept, *own[0], variable))
+        self.reorder(right, (*kept, variable, *own[1]))
+        self.slots[left] = (*kept, *own[0], *own[1])
+        self.add(Product(left, right, variable, kept), self.slots[left])
         self.drop(right)
-        return True
+
+    def cover(self) -> bool:
+        """Join two factors holding variables of a pending negated atom that no factor holds whole: the one holding
+        most of them and one holding another; False when each such atom has a variable no factor holds."""
+        for n in self.pending:
+            need = set(self.slots[n])
+            holding = [s for s in self.live if self.slots[s] and need & set(self.slots[s])]
+            if not need <= {v for s in holding for v in self.slots[s]}:
+                continue
+            first = max(holding, key=lambda s: (len(need & set(self.slots[s])), -len(self.slots[s])))
+            missing = need - set(self.slots[first])
+            second = max((s for s in holding if s != first and missing & set(self.slots[s])),
+                         key=lambda s: (len(missing & set(self.slots[s])), -len(self.slots[s])))
+            extra = tuple(v for v in self.slots[second] if v not in self.slots[first])
+            self.join_in(first, second, self.slots[first] + extra)
+            return True
+        return False

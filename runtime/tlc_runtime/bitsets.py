@@ -19,7 +19,7 @@ import numpy as np
 from tlc_runtime import bitset_axes as axes, sparse as rs
 from tlc_runtime.bitset_native import BitsetKernels, words_for
 from tlc_runtime.bitset_plan import (And, Cross, Diagonal, Filter, Fix, Join, Mask, Not, Permute, Plan, Product,
-                                     Project, Transpose, diagonal_order, plan, variable_sizes)
+                                     Project, Transpose, diagonal_order, head_variables, plan, variable_sizes)
 
 
 _STAMPS = itertools.count()
@@ -239,7 +239,7 @@ def conjunction(head, shape, atoms, negated, target: Bits, kernels: BitsetKernel
         if steps.place is None:
             kernels.combine("or", target.words, target.words, result)
         elif len(head) > 2:
-            axes.place(target.words, target.shape, head, result, run.sizes)
+            axes.place(target.words, target.shape, head, result, run.sizes, kernels)
         else:
             _place(target, steps.place, result, kernels)
         target.changed()
@@ -272,7 +272,7 @@ class _Run:
     def __init__(self, head, shape, atoms, negated, kernels: BitsetKernels, delta: int | None = None):
         self.kernels = kernels
         self.shape = shape
-        self.head = tuple(dict.fromkeys(v for v in head if isinstance(v, str)))
+        self.head = head_variables(head)
         self.sizes = variable_sizes(head, shape, [(relation.shape, spec) for relation, spec in atoms])
         self.extents: dict[int, tuple] = {}
         """Factors still to be reduced -> their arguments' extents."""
@@ -428,17 +428,22 @@ class _Run:
     def product(self, step: Product) -> None:
         left_variables, left, _ = self.factors[step.left]
         right_variables, right, source = self.factors[step.right]
-        long = math.prod(self.sizes[v] for v in right_variables[1:-1]) * right.shape[1]
-        right = right.reshape(self.sizes[step.variable], long)      # the rows of every other variable: one long row
-        out = np.zeros((left.shape[0], right.shape[1]), dtype=np.uint64)
-        live = np.zeros((1, left.shape[1]), dtype=np.uint64)
-        found = self.kernels.any(right)
-        live[:, :found.shape[1]] = found
-        if source is not None and SCATTER * len(source) < right.size:    # sparse rows: a bit per column, not a row
-            self.kernels.scatter(out, left, *source.csr(), live)
-        else:
-            self.kernels.product(out, left, right, live)
-        variables = left_variables[:-1] + right_variables[1:]
+        kept = len(step.kept)
+        variables = left_variables[:-1] + right_variables[kept + 1:]
+        batches = math.prod(self.sizes[v] for v in step.kept)
+        long = math.prod(self.sizes[v] for v in right_variables[kept + 1:-1]) * right.shape[1]
+        out = np.zeros((left.shape[0], long), dtype=np.uint64)
+        if out.size and right.size:
+            # the rows of every other variable of the right: one long row; a batch of rows per kept combination
+            right = right.reshape(batches * self.sizes[step.variable], long)
+            live = np.zeros((batches, left.shape[1]), dtype=np.uint64)
+            found = self.kernels.any(right) if not kept else \
+                axes.pack_rows(right.reshape(batches, -1, long).any(axis=2))
+            live[:, :found.shape[1]] = found
+            if not kept and source is not None and SCATTER * len(source) < right.size:    # a bit per column
+                self.kernels.scatter(out, left, *source.csr(), live)
+            else:
+                self.kernels.product(out, left, right, live, batches)
         self.set(step.left, variables, out.reshape(-1, words_for(self.sizes[variables[-1]])))
 
     def project(self, step: Project) -> None:

@@ -296,7 +296,7 @@ def test_bitset_strata_artefact_runs_its_native_kernels_from_the_library(tmp_pat
     inputs = {"E": rng.random((90, 90)) < 0.03, "F": rng.random((90, 90)) < 0.03}
     program = tlc.compile(mutual, backend="llvm", relations="dense")
     results, source, loaded = _run_artefact(tmp_path, program, inputs, COMPILER + OPTIONAL)
-    assert "bitset_native.BitsetSpec('tlc_bitsets_v3')" in source and "bs.advance(" in source
+    assert "bitset_native.BitsetSpec('tlc_bitsets_v4')" in source and "bs.advance(" in source
     assert not loaded & set(COMPILER + OPTIONAL)
     expected = tlc.compile(mutual, relations="dense")(**inputs)
     for name in ("A", "B"):

@@ -4,9 +4,11 @@ A relation of one or two arguments is a ``rows × words`` uint64 array, C order:
 as bit ``y % 64`` of word ``y // 64`` (a unary relation is one row); bits past the last column are 0. Every function
 takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threads may take disjoint ranges:
 
-- ``void f_product(out, left, right, live, lwords, rwords, lo, hi)``: ``out[x] |= right[y]`` for every bit ``y`` of
-  ``left[x] & live`` (``live`` marks the rows of ``right`` that hold a bit): a Boolean matrix product, one word OR
-  per word of a row of ``right`` per pair of ``left``, the set bits found by counting trailing zeros;
+- ``void f_product(out, left, right, live, lwords, rwords, per, rper, lo, hi)``: ``out[x] |= right[b × rper + y]``
+  for every bit ``y`` of ``left[x] & live[b]``, ``b = x / per`` (``live`` marks the rows of ``right`` that hold a
+  bit): a Boolean matrix product, one word OR per word of a row of ``right`` per pair of ``left``, the set bits found
+  by counting trailing zeros; in batches of ``per`` rows of ``left`` and ``rper`` of ``right`` (one batch: ``per``
+  at least ``left``'s rows), one product per combination of the variables both sides keep;
 - ``void f_scatter(out, left, live, indptr, columns, lwords, owords, lo, hi)``: the same product with ``right`` as
   CSR (``indptr``, ``columns``): bit ``z`` of ``out[x]`` set for each column ``z`` of each row ``y`` of ``left[x] &
   live``, one bit set per pair and column instead of a row of word ORs (for a right side of sparse rows);
@@ -21,12 +23,14 @@ takes a range ``[lo, hi)`` of rows (or, for ``advance``, of words) so that threa
   word (``bstride`` 0: every row against ``b``'s one row); ``out`` may be ``a``;
 - ``void f_select(out, m, u, words, mstride, invert, lo, hi)``: ``out[x] = m[x * mstride]`` where bit ``x`` of
   ``u`` is set (clear, with ``invert``), else 0;
-- ``void f_gather(out, in, inwords, outwords, per, column, step, lo, hi)``: for each row ``r`` of ``out`` and ``j <
-  per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[r × per + j]`` is (one column of a
-  relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a repeated variable in an
-  atom);
-- ``void f_place(out, u, outwords, column, step, lo, hi)``: bit ``column + step × x`` of ``out[x]`` set for every bit
-  ``x`` of ``u`` (a unary relation written into one column, or the diagonal, of a binary one);
+- ``void f_gather(out, in, base, inwords, outwords, per, stride, column, step, lo, hi)``: for each row ``r`` of
+  ``out`` and ``j < per``, bit ``j`` of ``out[r]`` set when bit ``column + step × j`` of ``in[base[r] + stride × j]``
+  is (one column of a relation, or a diagonal whose second argument is the last, as bitset rows: a constant or a
+  repeated variable in an atom; ``base`` and ``stride`` read the rows in place, whatever the arguments' order);
+- ``void f_place(out, u, base, outwords, uwords, stride, column, step, lo, hi)``: bit ``column + step × j`` of
+  ``out[base[r] + stride × j]`` set for each bit ``j`` of each row ``r`` of ``u`` (``gather``'s inverse: a unary
+  relation written into one column, or the diagonal, of a binary one; a relation's rows each written on a diagonal
+  of the head's rows, for a head repeating its last variable);
 - ``i64 f_advance(new, known, lo, hi)``: one semi-naive step over words: ``new &= ~known; known |= new``, returning
   how many bits ``new`` keeps (the round's new tuples).
 """
@@ -105,12 +109,15 @@ def _or_row(module: ir.Module, name: str) -> ir.Function:
 
 
 def _product(module: ir.Module, name: str, or_row: ir.Function) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 4 + [I64] * 4)
-    out, left, right, live, lwords, rwords, lo, hi = fn.args
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 4 + [I64] * 6)
+    out, left, right, live, lwords, rwords, per, rper, lo, hi = fn.args
     with counted(b, lo, hi, "x") as x:
+        batch = b.udiv(x, per)
         row = b.gep(out, [b.mul(x, rwords, flags=NSW)])
-        _each_live(b, left, live, x, lwords,
-                   lambda y: b.call(or_row, [row, b.gep(right, [b.mul(y, rwords, flags=NSW)]), rwords]))
+        first = b.mul(batch, rper, flags=NSW)
+        _each_live(b, left, b.gep(live, [b.mul(batch, lwords, flags=NSW)]), x, lwords,
+                   lambda y: b.call(or_row, [row, b.gep(right, [b.mul(b.add(first, y, flags=NSW), rwords, flags=NSW)]),
+                                             rwords]))
     b.ret_void()
 
 
@@ -211,22 +218,32 @@ def _bit(b: ir.IRBuilder, array, row, words, column):
 
 
 def _gather(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 7)
-    out, source, inwords, outwords, per, column, step, lo, hi = fn.args
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 8)
+    out, source, base, inwords, outwords, per, stride, column, step, lo, hi = fn.args
     with counted(b, lo, hi, "r") as r:
+        first = b.load(b.gep(base, [r]))
         with counted(b, ZERO, per, "j") as j:
-            x = b.add(b.mul(r, per, flags=NSW), j, flags=NSW)
+            x = b.add(first, b.mul(j, stride, flags=NSW), flags=NSW)
             bit = _bit(b, source, x, inwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW))
             _set_bit(b, out, r, outwords, j, bit)
     b.ret_void()
 
 
 def _place(module: ir.Module, name: str) -> None:
-    fn, b = _function(module, name, ir.VoidType(), [P64] * 2 + [I64] * 5)
-    out, u, outwords, column, step, lo, hi = fn.args
-    with counted(b, lo, hi, "x") as x:
-        bit = _bit(b, u, ZERO, ZERO, x)
-        _set_bit(b, out, x, outwords, b.add(column, b.mul(step, x, flags=NSW), flags=NSW), bit)
+    fn, b = _function(module, name, ir.VoidType(), [P64] * 3 + [I64] * 7)
+    out, u, base, outwords, uwords, stride, column, step, lo, hi = fn.args
+    with counted(b, lo, hi, "r") as r:
+        first = b.load(b.gep(base, [r]))
+        start = b.mul(r, uwords, flags=NSW)
+        with counted(b, ZERO, uwords, "w") as w:
+            word = b.load(b.gep(u, [b.add(start, w, flags=NSW)]))
+            low = b.shl(w, SIX)
+
+            def put(bit):
+                j = b.add(low, bit, flags=NSW)
+                row = b.add(first, b.mul(j, stride, flags=NSW), flags=NSW)
+                _set_bit(b, out, row, outwords, b.add(column, b.mul(step, j, flags=NSW), flags=NSW))
+            _bits(b, word, put)
     b.ret_void()
 
 

@@ -426,7 +426,7 @@ class BitsetOps:
 
     label: str = ("bitset rows: products, transposes, projections, and/and-not/or, columns and diagonals, the "
                   "semi-naive delta and union")
-    version: int = 3
+    version: int = 4
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property
