@@ -312,6 +312,20 @@ def test_a_term_summing_an_index_with_no_positions_keeps_the_others_positions(so
     agrees(source, signed(np.random.default_rng(7), shapes))
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T[i.] = lnorm(X2[i - 1, l] + X3[])\n", {"X2": (1, 1), "X3": ()}),
+    ("T[i] = X2[i - 1, l] + X3[]\n", {"X2": (3, 2), "X3": ()}),
+    ("T[i] = tanh(X2[i - 2, l] + X3[i])\n", {"X2": (3, 2), "X3": (5,)}),
+    ("T[i] = X2[(i - 1)/2, l] + X3[]\n", {"X2": (3, 2), "X3": ()}),
+], ids=["lnorm (TLC_FUZZ_SEED=279)", "a shift back", "a shift back under tanh", "a shifted pooling"])
+def test_a_shift_back_keeps_the_other_terms_off_the_positions_before_its_start(source, shapes):
+    """``X2[i - 1, l]`` starts ``i`` at 1, and ``X3``'s term counts from there only, but the backward's range tensor
+    ``L_grad_T_range[i] = X2[i - 1, l']^0`` also has the position ``i = 0`` (with 0): read as a carrier (``^0``: 1
+    at every position) it let ``X3``'s adjoint flow from ``i = 0``, and lnorm's over a single position (whose
+    gradient is 0) come out ~1/sqrt(1e-5)."""
+    agrees(source, signed(np.random.default_rng(7), shapes))
+
+
 def gradient_failure(case):
     """Where a program's gradient disagrees with finite differences on some backend; run by the campaign's child."""
     report = check_gradient(*case, timeout=60)
