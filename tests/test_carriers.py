@@ -48,6 +48,30 @@ def test_only_a_read_in_the_same_product_bounds_the_index():
     assert "name='X'" not in rhs
 
 
+SUMMED = [("R[k] = B[m]^0 G[k] U[k] * (1 - V[k, m]^2)\n", lambda v: 1 - v ** 2, False),
+          ("R[k] = B[m]^0 G[k] U[k] / V[k, m]\n", lambda v: 1 / v, False),
+          ("R[k] = B[m]^0 G[k] U[k] V[k, m]\n", lambda v: v, True)]
+IDS = ["inside a compound factor", "in a divisor", "in a factor"]
+
+
+@pytest.mark.parametrize("source, term, dropped", SUMMED, ids=IDS)
+def test_a_carrier_stays_where_the_index_would_be_summed_elsewhere(source, term, dropped):
+    """``m`` is summed over the product holding ``B[m]^0``; without it, over ``V`` alone: the same sum where ``V`` is
+    a factor, but inside ``(1 - V[k, m]^2)`` it is ``(sum_m V[k, m])^2``, and for a divisor ``1 / sum_m V[k, m]``
+    (TLC_FUZZ_SEED=298: a pooled write's adjoint, ``B[m]^0 ... * (1 - L_val_T[k, m]^2)``)."""
+    rhs = _rhs(source, {"B": (3,), "G": (4,), "U": (4,), "V": (4, 3)})
+    assert ("name='B'" not in rhs) == dropped
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+@pytest.mark.parametrize("source, term, dropped", SUMMED, ids=IDS)
+def test_a_sum_over_a_carriers_index_keeps_its_value(source, term, dropped, backend):
+    rng = np.random.default_rng(4)
+    data = {n: rng.uniform(0.5, 1.5, s) for n, s in {"B": 3, "G": 4, "U": 4, "V": (4, 3)}.items()}
+    got = tlc.compile(source, backend=backend)(**data)["R"]
+    np.testing.assert_allclose(got, data["G"] * data["U"] * term(data["V"]).sum(axis=1), rtol=1e-12)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "llvm"])
 def test_results_do_not_change_where_carriers_go_or_stay(backend):
     """``M``, a concat, is as long as its heads make it: ``W``'s carrier bounds ``m`` where ``W`` is shorter."""

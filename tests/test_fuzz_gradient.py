@@ -312,6 +312,31 @@ def test_a_term_summing_an_index_with_no_positions_keeps_the_others_positions(so
     agrees(source, signed(np.random.default_rng(7), shapes))
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T[i.] = lnorm(X2[i - 1, l] + X3[])\n", {"X2": (1, 1), "X3": ()}),
+    ("T[i] = X2[i - 1, l] + X3[]\n", {"X2": (3, 2), "X3": ()}),
+    ("T[i] = tanh(X2[i - 2, l] + X3[i])\n", {"X2": (3, 2), "X3": (5,)}),
+    ("T[i] = X2[(i - 1)/2, l] + X3[]\n", {"X2": (3, 2), "X3": ()}),
+], ids=["lnorm (TLC_FUZZ_SEED=279)", "a shift back", "a shift back under tanh", "a shifted pooling"])
+def test_a_shift_back_keeps_the_other_terms_off_the_positions_before_its_start(source, shapes):
+    """``X2[i - 1, l]`` starts ``i`` at 1, and ``X3``'s term counts from there only, but the backward's range tensor
+    ``L_grad_T_range[i] = X2[i - 1, l']^0`` also has the position ``i = 0`` (with 0): read as a carrier (``^0``: 1
+    at every position) it let ``X3``'s adjoint flow from ``i = 0``, and lnorm's over a single position (whose
+    gradient is 0) come out ~1/sqrt(1e-5)."""
+    agrees(source, signed(np.random.default_rng(7), shapes))
+
+
+@pytest.mark.parametrize("source, shapes", [
+    ("T0[i, j, k + l] = tanh(X0[j, k, l] + X0[i, j, m]) + (X0[j, k, l] + X0[i, j, m])\n", {"X0": (1, 1, 2)}),
+    ("T[k/2] = tanh(A[k] + B[m]) + B[m]\n", {"A": (4,), "B": (2,)}),
+], ids=["TLC_FUZZ_SEED=298", "a pooled write"])
+def test_a_carrier_keeps_an_index_summed_over_the_whole_product(source, shapes):
+    """``L_grad_A[k] += A[k]^0 * B[m]^0 ... L_grad_T[k/2] * (1 - L_val_T[k, m]^2)`` sums ``m`` over the product,
+    which ``B[m]^0`` holds; the planner left the carrier out (``V`` reads ``m`` as long), and ``m`` was summed inside
+    the square, ``(sum_m L_val_T[k, m])^2``: A's gradient was wrong."""
+    agrees(source, signed(np.random.default_rng(8), shapes))
+
+
 def gradient_failure(case):
     """Where a program's gradient disagrees with finite differences on some backend; run by the campaign's child."""
     report = check_gradient(*case, timeout=60)

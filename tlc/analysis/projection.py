@@ -59,14 +59,18 @@ def analyse(eq: ir.Equation) -> Projection:
         return Projection({}, tuple(projected), tuple(flattened))
     summed_at: dict[Path, list[str]] = {}
     for v in projected:
-        lca = _common_prefix(paths[v])
-        spot = lca
-        while spot and not isinstance(ir.node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
-            spot = spot[:-1]
-        if not isinstance(ir.node_at(eq.rhs, spot), (ir.Product, ir.Ref)):
-            spot = lca
-        summed_at.setdefault(spot, []).append(v)
+        summed_at.setdefault(summed_over(eq.rhs, paths[v]), []).append(v)
     return Projection({p: tuple(vs) for p, vs in summed_at.items()}, (), tuple(flattened))
+
+
+def summed_over(rhs: ir.Expr, paths: list[Path]) -> Path:
+    """Where an index occurring at ``paths`` in ``rhs`` (not on the left-hand side) is summed: the smallest product
+    or reference holding them all, else their smallest common sub-expression."""
+    lca = _common_prefix(paths)
+    spot = lca
+    while spot and not isinstance(ir.node_at(rhs, spot), (ir.Product, ir.Ref)):
+        spot = spot[:-1]
+    return spot if isinstance(ir.node_at(rhs, spot), (ir.Product, ir.Ref)) else lca
 
 
 def _concat_variables(eq: ir.Equation, lhs_vars: set[str]) -> list[str]:

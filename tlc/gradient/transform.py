@@ -317,6 +317,13 @@ def _computed(index: ir.Index) -> bool:
     return not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
 
 
+def _from_first(index: ir.Index) -> bool:
+    """True when ``index`` allows its variable every position of a tensor the backward pass indexes by it, from the
+    first on (``_positions`` lifts a variable read only ahead): one variable, read ahead or pooled (``i``, ``i + 1``,
+    ``i/2``), not ``i - 1`` (no ``i = 0``) or ``i - j`` (no ``i < j``)."""
+    return len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset >= 0
+
+
 def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
     """Reject, located, every construct of an equation on the loss's path that has no gradient rule yet."""
     if eq.lhs.relation:
@@ -535,8 +542,9 @@ class _EquationWalk:
         The indices of a read not in ``variables`` are summed apart from the adjoint (else they would be among them), in
         a term of their own: an empty range of theirs leaves ``variables`` their positions there, with value 0
         (``T0[l, j] + X1[i]`` keeps ``j`` over T0's extent where T0 has no ``l``), so the range is that extent,
-        ``L_grad_Y_range[j] = T0[l', j]^0`` read as ``L_grad_Y_range[j]^0``; only indices that index arithmetic ties to
-        ``variables`` (``u`` in ``Y[j + u] Y[u]``) bound them by the positions they allow together (``max=``)."""
+        ``L_grad_Y_range[j] = T0[l', j]^0`` (a lone carrier counts no index of its own: 1 over the term's positions, 0
+        at the tensor's others); only indices that index arithmetic ties to ``variables`` (``u`` in ``Y[j + u] Y[u]``)
+        bound them by the positions they allow together (``max=``)."""
         reads = [r for r in dict.fromkeys(ir.refs(self.eq.rhs)) if r.name not in self.t.cycle_of(self.eq.lhs.name)]
         carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
         forward = set(_variables(self.eq.rhs)) if self.box else set()
@@ -550,8 +558,11 @@ class _EquationWalk:
 
     def _range_tensor(self, variables: tuple[str, ...], carriers: tuple[ir.Expr, ...], tied: bool) -> ir.Expr:
         """``L_grad_Y_range[variables] max=`` the product of ``carriers`` when indices ``tied`` to ``variables`` join
-        them, else ``L_grad_Y_range[variables] = ...`` read as ``L_grad_Y_range[variables]^0`` (see ``_range``); made
-        once per definition in the walk."""
+        them, else ``L_grad_Y_range[variables] = ...`` (see ``_range``); made once per definition in the walk. Its value
+        is 1 over the positions the carriers allow and 0 at the tensor's others, which a carrier reading ``variables``
+        from above the first position leaves (``X[i - 1, l']^0`` allows no ``i = 0``, ``X[i - j, l']^0`` no ``i < j``),
+        so there it is read as it is; elsewhere the tensor's positions are the carriers' own, and it is read as a
+        carrier, ``L_grad_Y_range[variables]^0``, which the planner may leave out (``tlc.driver.carriers``)."""
         rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
         if (positions, rhs, tied) not in self.ranges:
@@ -560,7 +571,9 @@ class _EquationWalk:
             self.t.out.append((ir.Equation(_ref(name, positions), aggregator, rhs, span=self.eq.span),
                                self.t.origin.get(self.eq, self.eq)))
             ref = _ref(name, positions)
-            self.ranges[positions, rhs, tied] = ref if tied else ir.Power(ref, ir.Num(0.0))
+            whole = all(_from_first(i) for c in carriers for r in ir.refs(c) for i in r.indices
+                        if set(i.variables) & set(variables))
+            self.ranges[positions, rhs, tied] = ir.Power(ref, ir.Num(0.0)) if whole and not tied else ref
         return self.ranges[positions, rhs, tied]
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
