@@ -317,11 +317,12 @@ def _computed(index: ir.Index) -> bool:
     return not (index.divisor == 1 and index.offset == 0 and len(index.terms) <= 1)
 
 
-def _from_first(index: ir.Index) -> bool:
+def _from_first(index: ir.Index, lifts: dict[str, int]) -> bool:
     """True when ``index`` allows its variable every position of a tensor the backward pass indexes by it, from the
-    first on (``_positions`` lifts a variable read only ahead): one variable, read ahead or pooled (``i``, ``i + 1``,
-    ``i/2``), not ``i - 1`` (no ``i = 0``) or ``i - j`` (no ``i < j``)."""
-    return len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset >= 0
+    first on, which ``_positions`` lifts (``lifts``) for a variable that starts below 0: one variable read at least
+    that far ahead, pooled or not (``i``, ``i + 1``, ``i/2``); not ``i - 1`` (no ``i = 0``), ``i - j`` (no ``i < j``),
+    or ``j/2`` where ``j`` starts at -1 (``T[j + 1]``: ``j/2`` has no ``j = -1``)."""
+    return len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset >= lifts.get(index.terms[0][0], 0)
 
 
 def _check_equation(eq: ir.Equation, program: Program, recursive: bool) -> None:
@@ -571,7 +572,7 @@ class _EquationWalk:
             self.t.out.append((ir.Equation(_ref(name, positions), aggregator, rhs, span=self.eq.span),
                                self.t.origin.get(self.eq, self.eq)))
             ref = _ref(name, positions)
-            whole = all(_from_first(i) for c in carriers for r in ir.refs(c) for i in r.indices
+            whole = all(_from_first(i, self.lifts) for c in carriers for r in ir.refs(c) for i in r.indices
                         if set(i.variables) & set(variables))
             self.ranges[positions, rhs, tied] = ir.Power(ref, ir.Num(0.0)) if whole and not tied else ref
         return self.ranges[positions, rhs, tied]
