@@ -21,6 +21,11 @@ def agree(source: str, **inputs) -> dict:
     return expected
 
 
+def inputs_of(source: str, data: dict) -> dict:
+    """The relations of ``data`` that ``source`` reads."""
+    return {k: v for k, v in data.items() if f"{k}(" in source}
+
+
 def plan_agrees(head, atoms, negated, relations, negations, shape, kernels) -> None:
     """The rule's bitset plan, with each atom's delta first or none and every other relation packed, gives
     ``rs.conjunction``'s relation."""

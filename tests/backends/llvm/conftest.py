@@ -1,4 +1,5 @@
-"""Fixtures of the native bitset strata tests (``test_native_bitset_strata``, ``test_native_nary_strata``)."""
+"""Fixtures of the native bitset strata tests (``test_native_bitset_strata``, ``test_native_nary_strata``,
+``test_native_wide_joins``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ def bitset_rules(monkeypatch):
     """The head specs of the rules joined by a bitset plan."""
     import tlc_runtime.bitsets as bs
     return record_calls(monkeypatch, bs, "conjunction", lambda args, result: args[0])
+
+
+@pytest.fixture
+def numpy_joins(monkeypatch):
+    """The calls joining a rule of a bitset stratum in NumPy (its tuples ORed into the round's bitset rows)."""
+    import tlc_runtime.bitsets as bs
+    return record_calls(monkeypatch, bs, "union_into", lambda args, result: args[0].shape)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tlc
-from bitset_support import agree, plan_agrees
+from bitset_support import agree, inputs_of, plan_agrees
 from spying import record_calls
 
 pytest.importorskip("llvmlite")
@@ -35,12 +35,6 @@ PROGRAMS = {"through": THROUGH, "ternary head": TERNARY_HEAD, "path3": PATH3, "d
             "reordered": REORDERED, "placed": PLACED}
 
 
-@pytest.fixture
-def numpy_joins(monkeypatch):
-    """The calls joining a rule of a bitset stratum in NumPy (its tuples ORed into the round's bitset rows)."""
-    return record_calls(monkeypatch, bs, "union_into", lambda args, result: args[0].shape)
-
-
 def relations(kind: str, rng, n: int, density: float = 0.0) -> dict:
     """The inputs of ``PROGRAMS`` on ``n`` nodes: random at ``density`` (two-argument relations at 3 / n), one cycle
     through every node, empty or full; ``Succ``/``One`` count path lengths up to ``n``."""
@@ -56,11 +50,6 @@ def relations(kind: str, rng, n: int, density: float = 0.0) -> dict:
     full = kind == "full"
     return {"E": np.full((n, n), full), "F": np.full((n, n), full), "T": np.full((n, n, n), full),
             "B": np.full((n, n, n), full), "G": np.full(n, full), **counting}
-
-
-def inputs_of(source: str, data: dict) -> dict:
-    """The relations of ``data`` that ``source`` reads."""
-    return {k: v for k, v in data.items() if f"{k}(" in source}
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

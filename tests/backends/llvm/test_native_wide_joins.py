@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import tlc
-from bitset_support import agree, plan_agrees
-from spying import record_calls
+from bitset_support import agree, inputs_of, plan_agrees
 
 pytest.importorskip("llvmlite")
 
@@ -65,17 +64,6 @@ def relations(kind: str, rng, n: int, density: float) -> dict:
         for k, s in shapes.items():
             out[k][tuple(int(rng.integers(0, m)) for m in s)] = True
     return out
-
-
-def inputs_of(source: str, data: dict) -> dict:
-    """The relations of ``data`` that ``source`` reads."""
-    return {k: v for k, v in data.items() if f"{k}(" in source}
-
-
-@pytest.fixture
-def numpy_joins(monkeypatch):
-    """The calls joining a rule of a bitset stratum in NumPy (its tuples ORed into the round's bitset rows)."""
-    return record_calls(monkeypatch, bs, "union_into", lambda args, result: args[0].shape)
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
