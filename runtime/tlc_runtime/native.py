@@ -294,15 +294,15 @@ class ClosureKernel:
         done = _done_flags(order, indptr, successors, count)
         threads = self.threads or default_threads()
         parts = min(threads, len(order)) if len(successors) * words >= CLOSURE_WORK else 1
-        keep = (closed, order, indptr, successors, rep, done)
         if parts > 1:
             level = np.zeros(count, dtype=np.int64)
             self._levels(order.ctypes.data, indptr.ctypes.data, successors.ctypes.data, level.ctypes.data, len(order))
             if len(order) < WIDE_LEVELS * (int(level.max()) + 1):      # a few components a level: split the words
-                self._split(keep, words, min(parts, max(1, words // CLOSURE_CHUNK)))
+                self._split((closed, order, indptr, successors, rep, done), words,
+                            min(parts, max(1, words // CLOSURE_CHUNK)))
                 return
             order = order[np.argsort(level[order], kind="stable")]     # claims wait only where a level ends
-            keep = (closed, order, indptr, successors, rep, done)
+        keep = (closed, order, indptr, successors, rep, done)
         claimed = np.zeros(1, dtype=np.int64)
         pointers = tuple(a.ctypes.data for a in (*keep, claimed))
         in_threads(lambda: self._fn(*pointers, len(order), words, 0, words), [()] * parts, (*keep, claimed))

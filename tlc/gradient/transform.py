@@ -566,7 +566,7 @@ class _EquationWalk:
         carrier, ``L_grad_Y_range[variables]^0``, which the planner may leave out (``tlc.driver.carriers``)."""
         rhs = _signed_product([(c, False) for c in carriers])
         positions = self._positions(variables)
-        if (positions, rhs, tied) not in self.ranges:
+        if (positions, rhs) not in self.ranges:
             name = self.t.names.fresh(f"{self.t.loss}_grad_{self.eq.lhs.name}_range")
             aggregator = ir.Aggregator.MAX if tied else ir.Aggregator.SUM
             self.t.out.append((ir.Equation(_ref(name, positions), aggregator, rhs, span=self.eq.span),
@@ -574,8 +574,8 @@ class _EquationWalk:
             ref = _ref(name, positions)
             whole = all(_from_first(i, self.lifts) for c in carriers for r in ir.refs(c) for i in r.indices
                         if set(i.variables) & set(variables))
-            self.ranges[positions, rhs, tied] = ir.Power(ref, ir.Num(0.0)) if whole and not tied else ref
-        return self.ranges[positions, rhs, tied]
+            self.ranges[positions, rhs] = ir.Power(ref, ir.Num(0.0)) if whole and not tied else ref
+        return self.ranges[positions, rhs]
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
