@@ -18,7 +18,7 @@ pytest.importorskip("llvmlite")
 
 import tlc  # noqa: E402
 from tlc.backends.llvm import jit as jit_module  # noqa: E402
-from tlc.backends.llvm.jit import call, jit, native_kernel  # noqa: E402
+from tlc.backends.llvm.jit import call, jit, lower, native_kernel  # noqa: E402
 from tlc.backends.llvm.kernel import (  # noqa: E402
     Array, Binary, IndexVal, Kernel, Lit, Normalize, Output, Param, Pos, Read, Reduce, Sig, Unary, describe,
 )
@@ -194,6 +194,31 @@ def test_softmax_and_layer_norm_rows(rng):
                                                                                             "add"), (Array(2),))
         call(kernel, out, (x,))
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+
+
+def softmax_rows(x):
+    """NumPy's softmax along the last axis."""
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("assigned", [True, False], ids=["written whole", "added"])
+def test_a_softmax_written_whole_exponentiates_each_element_once(rng, assigned):
+    """A kernel whose value is a softmax assigned to its output stores each ``exp`` there and divides the row by its
+    sum (one vectorised exp per element, and a softmax of a product sums it twice, not three times); one adding into
+    its output keeps the second exp. Both agree with NumPy, with one output element per row element."""
+    x = nz(rng, 11, 3, 23) * 5
+    y = nz(rng, 23, 3)
+    value = Normalize("softmax", "j", Reduce("sum", ("k",), Binary("mul", read(0, p("i"), p("k"), p("j")),
+                                                                    read(1, p("j"), p("k")))))
+    kernel = Kernel(("i", "j"), value, Output((p("i"), p("j")), "f64", "assign" if assigned else "add"),
+                    (Array(3), Array(2)))
+    out = np.zeros((11, 23))
+    call(kernel, out, (x, y))
+    np.testing.assert_allclose(out, softmax_rows(np.einsum("ikj,jk->ij", x, y)), rtol=1e-12, atol=1e-14)
+    ir_text = lower(kernel, "k")
+    products = ir_text.count("getelementptr inbounds double, double* %\".4\"")    # reads of y: one per pass
+    assert products == (2 if assigned else 3)
 
 
 def test_recurrence_steps_reuse_one_kernel(rng):

@@ -86,6 +86,8 @@ class _Codegen:
         normalizers = [n for n in walk(kernel.value) if isinstance(n, Normalize)]
         if kernel.rows:
             self._rows()
+        elif _softmax_in_place(kernel):
+            self._nest(list(kernel.loops[:-1]), lambda: self._softmax_row(kernel.value))
         elif normalizers:
             def row():
                 for node in normalizers:
@@ -332,6 +334,29 @@ class _Codegen:
         var = b.fdiv(self._fold(node.var, "sum", square), n)
         return mean, self._intrinsic("llvm.sqrt", b.fadd(var, ir.Constant(F64, LNORM_EPS)))
 
+    def _softmax_row(self, node: Normalize) -> None:
+        """One row of a kernel that is a softmax written whole (``_softmax_in_place``): the row's max, then each
+        ``exp(x - max)`` stored into the output as it is summed, then the row divided by the sum: one exp per element
+        instead of two, the same values."""
+        b, var = self.b, node.var
+        top = self._fold(var, "max", lambda: self.value(node.x))
+        total = self._alloca(F64, "row.sum")
+        b.store(ir.Constant(F64, 0.0), total)
+
+        def exponentiate(value):
+            self.env[var] = value
+            e = self._exp(b.fsub(self.value(node.x), top))
+            b.store(e, self._address(self.out, self.out_strides, self.k.output.pos))
+            b.store(b.fadd(b.load(total), e, flags=SUM_FLAGS), total)
+        self._loop(f"{var}.exp", self.lo[var], self.hi[var], exponentiate)
+        row_sum = b.load(total)
+
+        def divide(value):
+            self.env[var] = value
+            ptr = self._address(self.out, self.out_strides, self.k.output.pos)
+            b.store(b.fdiv(b.load(ptr), row_sum), ptr)
+        self._loop(var, self.lo[var], self.hi[var], divide)
+
     def _normalize(self, node: Normalize):
         b = self.b
         first, second = self.stats[id(node)]
@@ -515,6 +540,20 @@ class _Codegen:
         for f in factors[1:]:
             value = b.and_(value, self.truth(f))
         b.store(b.or_(b.load(ptr), value), ptr)
+
+
+def _softmax_in_place(kernel: Kernel) -> bool:
+    """True when ``kernel`` writes a softmax whole: its value is the softmax, assigned to a float output without
+    counts or aliased inputs, whose positions along the softmax's variable (the innermost loop) are that variable
+    itself on one axis, so each element of a row has an output element of its own to hold its ``exp`` until the row's
+    sum is known."""
+    node, out = kernel.value, kernel.output
+    if not (isinstance(node, Normalize) and node.kind == "softmax" and out.combine == "assign" and
+            out.dtype == "f64" and kernel.count is None and not any(a.aliased for a in kernel.arrays)):
+        return False
+    holding = [pos for pos in out.pos if node.var in pos.variables]
+    return len(holding) == 1 and holding[0].terms == ((node.var, 1),) and holding[0].divisor == 1 and \
+        not holding[0].modulo
 
 
 def _boolean(node, kernel: Kernel) -> bool:
