@@ -391,8 +391,9 @@ def _loop_child(n, edges, repeat, pipe):
         for _ in range(max(repeat, 5)):
             closed = np.zeros((count, words), dtype=np.uint64)
             np.bitwise_or.at(closed, (labels, np.arange(n) // reach.WORD), bits)     # each node's own bit
+            bounds = reach.own_words(count, labels)
             cpu, start = _cpu_seconds(), time.perf_counter()
-            kernel(closed, order, indptr, successors, representative)
+            kernel(closed, order, indptr, successors, representative, bounds)
             runs.append((time.perf_counter() - start, _cpu_seconds() - cpu))
         result[threads] = min(runs)
     pipe.send(result)

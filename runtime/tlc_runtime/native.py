@@ -257,12 +257,14 @@ ROWS_WORK = 1 << 20
 
 
 class ClosureKernel:
-    """The compiled closure loop: ``kernel(closed, order, indptr, successors, rep)`` ORs each component's successors'
-    rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks first),
-    skipping a successor whose representative bit ``rep[s]`` (-1: none) the row holds already. Threads claim
-    components in turn, level by level from the sinks, each waiting for its successors' rows; where levels hold a
-    few components each (a chain), they split the words of every row instead. The result does not depend on their
-    number."""
+    """The compiled closure loop: ``kernel(closed, order, indptr, successors, rep, bounds)`` ORs each component's
+    successors' rows into its own row of ``closed`` (``count × words`` uint64, C order), components in ``order`` (sinks
+    first), skipping a successor whose representative bit ``rep[s]`` (-1: none) the row holds already. ``bounds``
+    (``count × 2`` int64, or None: every row's whole width) gives, per row, words ``[first, end)`` outside which the
+    row holds no bit (the caller vouches for it); only those words of a successor's row are read, and each row's
+    bounds are widened in place by its successors' as they are ORed in. Threads claim components in turn, level by
+    level from the sinks, each waiting for its successors' rows; where levels hold a few components each (a chain),
+    they split the words of every row instead. The result does not depend on their number."""
 
     def __init__(self, spec: ClosureSpec, addresses: tuple[int, int, int, int], threads: int | None = None,
                  owner=None):
@@ -273,7 +275,7 @@ class ClosureKernel:
         self._owner = owner          # keeps the engine or library holding the code alive
         loop, rows, reach, levels = addresses
         self._levels = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), ctypes.c_int64)(levels)
-        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 4))(loop)
+        self._fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 8), *([ctypes.c_int64] * 4))(loop)
         self._rows = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 3), *([ctypes.c_int64] * 4))(rows)
         self._reach = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 7), *([ctypes.c_int64] * 3))(reach)
 
@@ -281,15 +283,19 @@ class ClosureKernel:
         return f"ClosureKernel({self.spec.symbol})"
 
     def __call__(self, closed: np.ndarray, order: np.ndarray, indptr: np.ndarray, successors: np.ndarray,
-                 rep: np.ndarray | None = None) -> None:
+                 rep: np.ndarray | None = None, bounds: np.ndarray | None = None) -> None:
         count, words = closed.shape
         if not (closed.dtype == np.uint64 and closed.flags.c_contiguous and closed.flags.writeable):
             raise ValueError(f"kernel {self.spec.symbol} needs a writable C-contiguous uint64 array of rows")
         order, indptr, successors = (np.ascontiguousarray(a, dtype=np.int64) for a in (order, indptr, successors))
         rep = np.full(count, -1, dtype=np.int64) if rep is None else np.ascontiguousarray(rep, dtype=np.int64)
+        if bounds is None:
+            bounds = np.empty((count, 2), dtype=np.int64)
+            bounds[:] = (0, words)
         if not _in_range(order, count) or not _in_range(successors, count) or len(indptr) != count + 1 or \
                 indptr[0] != 0 or indptr[-1] != len(successors) or np.any(np.diff(indptr) < 0) or \
-                len(rep) != count or (count and (rep.min() < -1 or rep.max() >= words * 64)):   # the loop trusts them
+                len(rep) != count or (count and (rep.min() < -1 or rep.max() >= words * 64)) or \
+                not _word_bounds(bounds, count, words):     # the loop trusts them
             raise ValueError(f"kernel {self.spec.symbol}: components and edges do not match {count} rows")
         done = _done_flags(order, indptr, successors, count)
         threads = self.threads or default_threads()
@@ -298,11 +304,11 @@ class ClosureKernel:
             level = np.zeros(count, dtype=np.int64)
             self._levels(order.ctypes.data, indptr.ctypes.data, successors.ctypes.data, level.ctypes.data, len(order))
             if len(order) < WIDE_LEVELS * (int(level.max()) + 1):      # a few components a level: split the words
-                self._split((closed, order, indptr, successors, rep, done), words,
+                self._split((closed, order, indptr, successors, rep, bounds, done), words,
                             min(parts, max(1, words // CLOSURE_CHUNK)))
                 return
             order = order[np.argsort(level[order], kind="stable")]     # claims wait only where a level ends
-        keep = (closed, order, indptr, successors, rep, done)
+        keep = (closed, order, indptr, successors, rep, bounds, done)
         claimed = np.zeros(1, dtype=np.int64)
         pointers = tuple(a.ctypes.data for a in (*keep, claimed))
         in_threads(lambda: self._fn(*pointers, len(order), words, 0, words), [()] * parts, (*keep, claimed))
@@ -310,7 +316,7 @@ class ClosureKernel:
     def _split(self, keep: tuple, words: int, parts: int) -> None:
         """Run the loop on ``parts`` threads each over its own range of words of every row, every component in turn
         (none waits: every flag set)."""
-        closed, order, indptr, successors, rep, done = keep
+        closed, order, indptr, successors, rep, bounds, done = keep
         claimed, done[:] = np.zeros(parts, dtype=np.int64), 1
         pointers = tuple(a.ctypes.data for a in keep)
         chunks = -(-words // CLOSURE_CHUNK)
@@ -389,6 +395,14 @@ def _done_flags(order: np.ndarray, indptr: np.ndarray, successors: np.ndarray, c
     if np.count_nonzero(position >= 0) != len(order) or np.any((mine >= 0) & (after >= mine)):
         raise ValueError("the closure loop needs each component once, after its successors")
     return (position < 0).astype(np.int64)
+
+
+def _word_bounds(bounds: np.ndarray, count: int, words: int) -> bool:
+    """True when ``bounds`` is a writable C-contiguous ``count × 2`` int64 array of word ranges within ``0..words``
+    (an empty row may have ``first >= end``)."""
+    return isinstance(bounds, np.ndarray) and bounds.dtype == np.int64 and bounds.shape == (count, 2) and \
+        bounds.flags.c_contiguous and bounds.flags.writeable and (not count or (
+            int(bounds.min()) >= 0 and int(bounds.max()) <= words))
 
 
 def _in_range(indices: np.ndarray, count: int) -> bool:

@@ -177,11 +177,22 @@ def _native_reach(count: int, labels: np.ndarray, source: np.ndarray, target: np
     representative = np.empty(count, dtype=np.int64)
     representative[labels] = nodes
     kernel(closed, np.asarray(sinks_first(count, indptr, successors), dtype=np.int64), indptr, successors,
-           representative)
+           representative, own_words(count, labels))
     acyclic = ~cyclic_components(count, labels, source, target)
     alone = nodes[acyclic[labels]]                 # the one node of each acyclic component
     closed[labels[alone], alone // WORD] &= ~bits[alone]
     return closed
+
+
+def own_words(count: int, labels: np.ndarray) -> np.ndarray:
+    """Per component of the node ``labels``, the words ``[first, end)`` of its bitset row that hold its own nodes'
+    bits (the closure loop's initial ``bounds``): ``count × 2`` int64."""
+    bounds = np.empty((count, 2), dtype=np.int64)
+    bounds[:, 0], bounds[:, 1] = (len(labels) + WORD - 1) // WORD, 0
+    word = np.arange(len(labels), dtype=np.int64) // WORD
+    np.minimum.at(bounds[:, 0], labels, word)
+    np.maximum.at(bounds[:, 1], labels, word + 1)
+    return bounds
 
 
 def _component_reach(count: int, labels: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:

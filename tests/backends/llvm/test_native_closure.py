@@ -126,6 +126,53 @@ def test_successors_reached_already_are_skipped_without_changing_a_bit(threads, 
                                   closure_by_powers(a) | np.eye(n, dtype=bool))
 
 
+@pytest.mark.parametrize("threads, mode", [(1, "claim"), (2, "claim"), (2, "split")])
+def test_row_bounds_limit_the_words_read_and_are_widened_in_place(threads, mode, monkeypatch):
+    """Each row is read only within its bounds: a row of a DAG numbered from lower to higher (np.triu) reaches
+    only words above its own. The bounds from each component's own nodes (``reach.own_words``) give the bits of
+    whole rows, and come back widened to hold every word each row has set; a chain's last row bounded to no word
+    reaches no other row (so the loop reads nothing outside the bounds)."""
+    monkeypatch.setattr(native, "CLOSURE_WORK", 0)
+    monkeypatch.setattr(native, "WIDE_LEVELS", 0 if mode == "claim" else 10**9)
+    n = 1100
+    labels = np.arange(n)
+
+    def run(a, bounds):
+        indptr, successors = reach.condensed(n, *np.nonzero(a))
+        order = np.asarray(reach.sinks_first(n, indptr, successors), dtype=np.int64)
+        closed = np.zeros((n, 18), np.uint64)
+        closed[labels, labels // 64] = np.left_shift(np.uint64(1), (labels % 64).astype(np.uint64))
+        kernel(threads)(closed, order, indptr, successors, labels, bounds)
+        return np.unpackbits(closed.view(np.uint8), axis=1, count=n, bitorder="little").view(bool)
+
+    a = np.triu(random_graph(n, 4 * n, 9), 1)
+    bounds = reach.own_words(n, labels)
+    assert bounds[5].tolist() == [0, 1] and bounds[n - 1].tolist() == [17, 18]
+    rows = run(a, bounds)
+    np.testing.assert_array_equal(rows, reach.closure_rows(sp.csr_matrix(a)) | np.eye(n, dtype=bool))
+    np.testing.assert_array_equal(rows, run(a, None))
+    held = rows.reshape(n, -1)[:, :17 * 64].reshape(n, 17, 64).any(axis=2)     # the words with a bit, but the last
+    words = np.arange(17)
+    assert np.all(~held | ((bounds[:, :1] <= words) & (words < bounds[:, 1:])))
+    assert np.all(bounds[:, 0] == labels // 64)       # rows reach above their own word, never below
+    narrow = reach.own_words(n, labels)
+    narrow[n - 1] = (0, 0)                                  # "the last row holds nothing"
+    want = reach.closure_rows(sp.csr_matrix(chain(n))) | np.eye(n, dtype=bool)
+    want[:n - 1, n - 1] = False
+    np.testing.assert_array_equal(run(chain(n), narrow), want)
+
+
+def test_bounds_outside_the_rows_are_refused():
+    """Bounds past the row's words, of the wrong shape or type are a ValueError: the loop trusts them."""
+    a = chain(100)
+    indptr, successors = reach.condensed(100, *np.nonzero(a))
+    order = np.asarray(reach.sinks_first(100, indptr, successors), dtype=np.int64)
+    for bounds in (np.full((100, 2), 3, np.int64), np.zeros((99, 2), np.int64), np.zeros((100, 2), np.int32),
+                   np.zeros((2, 100), np.int64).T, -np.ones((100, 2), np.int64)):
+        with pytest.raises(ValueError, match="do not match"):
+            kernel(1)(np.zeros((100, 2), np.uint64), order, indptr, successors, None, bounds)
+
+
 def test_an_order_putting_a_component_before_its_successor_is_refused():
     """The loop waits for each successor's row: an order that would make it wait forever is a ValueError."""
     closed = np.zeros((2, 1), np.uint64)

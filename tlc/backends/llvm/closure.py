@@ -1,9 +1,12 @@
 """The closure loop (``kernel.ClosureLoop``) and its row expansion as LLVM IR with ``llvmlite.ir.IRBuilder``.
 
-``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64* rep, i64* done, i64* next, i64 count,
-i64 words, i64 word_lo, i64 word_hi)``: claiming positions ``k`` in ``0..count`` in turn (an atomic add on
+``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64* rep, i64* bounds, i64* done, i64* next,
+i64 count, i64 words, i64 word_lo, i64 word_hi)``: claiming positions ``k`` in ``0..count`` in turn (an atomic add on
 ``next``), component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor ``s`` and word ``w``
-in ``[word_lo, word_hi)``, waiting until ``done[s]`` is set, then sets ``done[c]``. Threads either share ``next`` and
+in ``[word_lo, word_hi)`` within ``s``'s bounds, waiting until ``done[s]`` is set, then sets ``done[c]``. The
+bounds ``bounds[2c], bounds[2c + 1]`` are words outside which row ``c`` holds no bit; the loop widens each
+component's by its successors' as it ORs them in, so a row whose nodes are numbered close together is read only
+there (a random DAG's edges run from lower to higher numbers: a row reaches only above its own, half the words). Threads either share ``next`` and
 ``done`` and claim components in turn over whole rows (the components come sinks first, so a successor's position
 is earlier and was claimed first: no thread waits on one that waits), or each runs every component over its own
 words, with its own ``next`` and every flag set. Successors are taken last first (``condensed`` sorts them; the
@@ -48,9 +51,9 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     """An LLVM module holding the closure loop as function ``name``."""
     module = ir.Module(name=name)
     or_row = _or_row(module, f"{name}_or_row")
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 7 + [I64] * 4), name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P64] * 8 + [I64] * 4), name)
     fn.attributes.add("nounwind")
-    closed, order, indptr, successors, rep, done, next_, count, words, lo, hi = fn.args
+    closed, order, indptr, successors, rep, bounds, done, next_, count, words, lo, hi = fn.args
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     claim, body, finished = (fn.append_basic_block(n) for n in ("claim", "component", "finished"))
@@ -63,6 +66,8 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     row = b.gep(closed, [b.mul(c, words, flags=NSW)])
     first = b.load(b.gep(indptr, [c]))
     last = b.load(b.gep(indptr, [b.add(c, one, flags=NSW)]))
+    own = _bounds(b, bounds, c)
+    low, high = local(b, own[0], "low"), local(b, own[1], "high")
     with counted(b, first, last, "j") as j:
         s = b.load(b.gep(successors, [b.sub(b.sub(b.add(first, last, flags=NSW), one, flags=NSW), j, flags=NSW)]))
         _wait(b, b.gep(done, [s]))
@@ -72,7 +77,13 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
         word = b.load(b.gep(row, [b.select(mine, w, lo)]))
         has = b.icmp_signed("!=", b.and_(b.lshr(word, b.and_(r, ir.Constant(I64, 63))), one), zero)
         with b.if_then(b.not_(b.and_(mine, has))):
-            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), lo, hi])
+            start, end = _bounds(b, bounds, s)
+            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), _max(b, start, lo), _min(b, end, hi)])
+            b.store(_min(b, b.load(low), start), low)
+            b.store(_max(b, b.load(high), end), high)
+    for slot, value in enumerate((b.load(low), b.load(high))):
+        b.store_atomic(value, b.gep(bounds, [b.add(b.mul(c, ir.Constant(I64, 2), flags=NSW), ir.Constant(I64, slot),
+                                                   flags=NSW)]), "monotonic", 8)
     b.store_atomic(one, b.gep(done, [c]), "release", 8)
     b.branch(claim)
     b.position_at_end(finished)
@@ -81,6 +92,22 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     _reach(module, f"{name}{REACH_SUFFIX}")
     _levels(module, f"{name}{LEVELS_SUFFIX}")
     return module
+
+
+def _bounds(b: ir.IRBuilder, bounds, c) -> tuple:
+    """Component ``c``'s word bounds ``bounds[2c], bounds[2c + 1]`` (read atomically: with split words, every thread
+    stores the bounds of each row it finishes, each a valid one)."""
+    at = b.mul(c, ir.Constant(I64, 2), flags=NSW)
+    return tuple(b.load_atomic(b.gep(bounds, [b.add(at, ir.Constant(I64, slot), flags=NSW)]), "monotonic", 8)
+                 for slot in (0, 1))
+
+
+def _min(b: ir.IRBuilder, x, y):
+    return b.select(b.icmp_signed("<", x, y), x, y)
+
+
+def _max(b: ir.IRBuilder, x, y):
+    return b.select(b.icmp_signed(">", x, y), x, y)
 
 
 def _wait(b: ir.IRBuilder, flag) -> None:

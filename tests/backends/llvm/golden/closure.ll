@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v5"
+; ModuleID = "tlc_closure_words_v6"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v5_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v6_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,82 +24,122 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v5"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10", i64 %".11") nounwind
+define void @"tlc_closure_words_v6"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64* %".8", i64 %".9", i64 %".10", i64 %".11", i64 %".12") nounwind
 {
 entry:
+  %"low" = alloca i64
+  %"high" = alloca i64
   br label %"claim"
 claim:
-  %".14" = atomicrmw add i64* %".7", i64 1 monotonic
-  %".15" = icmp slt i64 %".14", %".8"
-  br i1 %".15", label %"component", label %"finished"
+  %".15" = atomicrmw add i64* %".8", i64 1 monotonic
+  %".16" = icmp slt i64 %".15", %".9"
+  br i1 %".16", label %"component", label %"finished"
 component:
-  %".17" = getelementptr i64, i64* %".2", i64 %".14"
-  %".18" = load i64, i64* %".17"
-  %".19" = mul nsw i64 %".18", %".9"
-  %".20" = getelementptr i64, i64* %".1", i64 %".19"
-  %".21" = getelementptr i64, i64* %".3", i64 %".18"
-  %".22" = load i64, i64* %".21"
-  %".23" = add nsw i64 %".18", 1
-  %".24" = getelementptr i64, i64* %".3", i64 %".23"
-  %".25" = load i64, i64* %".24"
+  %".18" = getelementptr i64, i64* %".2", i64 %".15"
+  %".19" = load i64, i64* %".18"
+  %".20" = mul nsw i64 %".19", %".10"
+  %".21" = getelementptr i64, i64* %".1", i64 %".20"
+  %".22" = getelementptr i64, i64* %".3", i64 %".19"
+  %".23" = load i64, i64* %".22"
+  %".24" = add nsw i64 %".19", 1
+  %".25" = getelementptr i64, i64* %".3", i64 %".24"
+  %".26" = load i64, i64* %".25"
+  %".27" = mul nsw i64 %".19", 2
+  %".28" = add nsw i64 %".27", 0
+  %".29" = getelementptr i64, i64* %".6", i64 %".28"
+  %".30" = load atomic i64, i64* %".29" monotonic, align 8
+  %".31" = add nsw i64 %".27", 1
+  %".32" = getelementptr i64, i64* %".6", i64 %".31"
+  %".33" = load atomic i64, i64* %".32" monotonic, align 8
+  store i64 %".30", i64* %"low"
+  store i64 %".33", i64* %"high"
   br label %"j_test"
 finished:
   ret void
 j_test:
-  %"j" = phi  i64 [%".22", %"component"], [%".63", %"ready.endif"]
-  %".27" = icmp slt i64 %"j", %".25"
-  br i1 %".27", label %"j_body", label %"j_done"
+  %"j" = phi  i64 [%".23", %"component"], [%".92", %"ready.endif"]
+  %".37" = icmp slt i64 %"j", %".26"
+  br i1 %".37", label %"j_body", label %"j_done"
 j_body:
-  %".29" = add nsw i64 %".22", %".25"
-  %".30" = sub nsw i64 %".29", 1
-  %".31" = sub nsw i64 %".30", %"j"
-  %".32" = getelementptr i64, i64* %".4", i64 %".31"
-  %".33" = load i64, i64* %".32"
-  %".34" = getelementptr i64, i64* %".6", i64 %".33"
+  %".39" = add nsw i64 %".23", %".26"
+  %".40" = sub nsw i64 %".39", 1
+  %".41" = sub nsw i64 %".40", %"j"
+  %".42" = getelementptr i64, i64* %".4", i64 %".41"
+  %".43" = load i64, i64* %".42"
+  %".44" = getelementptr i64, i64* %".7", i64 %".43"
   br label %"look"
 j_done:
-  %".65" = getelementptr i64, i64* %".6", i64 %".18"
-  store atomic i64 1, i64* %".65" release, align 8
+  %".94" = load i64, i64* %"low"
+  %".95" = load i64, i64* %"high"
+  %".96" = mul nsw i64 %".19", 2
+  %".97" = add nsw i64 %".96", 0
+  %".98" = getelementptr i64, i64* %".6", i64 %".97"
+  store atomic i64 %".94", i64* %".98" monotonic, align 8
+  %".100" = mul nsw i64 %".19", 2
+  %".101" = add nsw i64 %".100", 1
+  %".102" = getelementptr i64, i64* %".6", i64 %".101"
+  store atomic i64 %".95", i64* %".102" monotonic, align 8
+  %".104" = getelementptr i64, i64* %".7", i64 %".19"
+  store atomic i64 1, i64* %".104" release, align 8
   br label %"claim"
 look:
-  %".36" = load atomic i64, i64* %".34" acquire, align 8
-  %".37" = icmp ne i64 %".36", 0
-  br i1 %".37", label %"ready", label %"pause"
+  %".46" = load atomic i64, i64* %".44" acquire, align 8
+  %".47" = icmp ne i64 %".46", 0
+  br i1 %".47", label %"ready", label %"pause"
 pause:
-  %".39" = call i32 @"sched_yield"()
+  %".49" = call i32 @"sched_yield"()
   br label %"look"
 ready:
-  %".41" = getelementptr i64, i64* %".5", i64 %".33"
-  %".42" = load i64, i64* %".41"
-  %".43" = ashr i64 %".42", 6
-  %".44" = icmp sge i64 %".42", 0
-  %".45" = icmp sge i64 %".43", %".10"
-  %".46" = icmp slt i64 %".43", %".11"
-  %".47" = and i1 %".45", %".46"
-  %".48" = and i1 %".44", %".47"
-  %".49" = select  i1 %".48", i64 %".43", i64 %".10"
-  %".50" = getelementptr i64, i64* %".20", i64 %".49"
-  %".51" = load i64, i64* %".50"
-  %".52" = and i64 %".42", 63
-  %".53" = lshr i64 %".51", %".52"
-  %".54" = and i64 %".53", 1
-  %".55" = icmp ne i64 %".54", 0
-  %".56" = and i1 %".48", %".55"
-  %".57" = xor i1 %".56", -1
-  br i1 %".57", label %"ready.if", label %"ready.endif"
+  %".51" = getelementptr i64, i64* %".5", i64 %".43"
+  %".52" = load i64, i64* %".51"
+  %".53" = ashr i64 %".52", 6
+  %".54" = icmp sge i64 %".52", 0
+  %".55" = icmp sge i64 %".53", %".11"
+  %".56" = icmp slt i64 %".53", %".12"
+  %".57" = and i1 %".55", %".56"
+  %".58" = and i1 %".54", %".57"
+  %".59" = select  i1 %".58", i64 %".53", i64 %".11"
+  %".60" = getelementptr i64, i64* %".21", i64 %".59"
+  %".61" = load i64, i64* %".60"
+  %".62" = and i64 %".52", 63
+  %".63" = lshr i64 %".61", %".62"
+  %".64" = and i64 %".63", 1
+  %".65" = icmp ne i64 %".64", 0
+  %".66" = and i1 %".58", %".65"
+  %".67" = xor i1 %".66", -1
+  br i1 %".67", label %"ready.if", label %"ready.endif"
 ready.if:
-  %".59" = mul nsw i64 %".33", %".9"
-  %".60" = getelementptr i64, i64* %".1", i64 %".59"
-  call void @"tlc_closure_words_v5_or_row"(i64* %".20", i64* %".60", i64 %".10", i64 %".11")
+  %".69" = mul nsw i64 %".43", 2
+  %".70" = add nsw i64 %".69", 0
+  %".71" = getelementptr i64, i64* %".6", i64 %".70"
+  %".72" = load atomic i64, i64* %".71" monotonic, align 8
+  %".73" = add nsw i64 %".69", 1
+  %".74" = getelementptr i64, i64* %".6", i64 %".73"
+  %".75" = load atomic i64, i64* %".74" monotonic, align 8
+  %".76" = mul nsw i64 %".43", %".10"
+  %".77" = getelementptr i64, i64* %".1", i64 %".76"
+  %".78" = icmp sgt i64 %".72", %".11"
+  %".79" = select  i1 %".78", i64 %".72", i64 %".11"
+  %".80" = icmp slt i64 %".75", %".12"
+  %".81" = select  i1 %".80", i64 %".75", i64 %".12"
+  call void @"tlc_closure_words_v6_or_row"(i64* %".21", i64* %".77", i64 %".79", i64 %".81")
+  %".83" = load i64, i64* %"low"
+  %".84" = icmp slt i64 %".83", %".72"
+  %".85" = select  i1 %".84", i64 %".83", i64 %".72"
+  store i64 %".85", i64* %"low"
+  %".87" = load i64, i64* %"high"
+  %".88" = icmp sgt i64 %".87", %".75"
+  %".89" = select  i1 %".88", i64 %".87", i64 %".75"
+  store i64 %".89", i64* %"high"
   br label %"ready.endif"
 ready.endif:
-  %".63" = add nsw i64 %"j", 1
+  %".92" = add nsw i64 %"j", 1
   br label %"j_test"
 }
 
 declare i32 @"sched_yield"()
 
-define void @"tlc_closure_words_v5_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
+define void @"tlc_closure_words_v6_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -167,7 +207,7 @@ j_done:
   br label %"i_test"
 }
 
-define void @"tlc_closure_words_v5_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
+define void @"tlc_closure_words_v6_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
 {
 entry:
   %".12" = icmp ne i64 %".10", 0
@@ -250,7 +290,7 @@ pop_done.endif:
   br label %"s_test"
 }
 
-define void @"tlc_closure_words_v5_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
+define void @"tlc_closure_words_v6_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
 {
 entry:
   %"highest" = alloca i64
