@@ -107,3 +107,28 @@ def test_a_pass_manager_subclass_runs_its_passes_every_time():
     once = Counting.ran
     tlc.compile(text, passes=Counting())
     assert once > 0 and Counting.ran == 2 * once
+
+
+def test_shapes_are_inferred_once_per_program_and_extents(monkeypatch):
+    """Programs compiled from one text share its checked program, and with it the shapes inferred for the extents of
+    a call: a compile called on data of the same shapes infers none; other extents, and a program with the same
+    shapes but another text, infer their own; the results are those of a first inference."""
+    from tlc.driver import shaped
+    calls = record_calls(monkeypatch, shaped, "infer_shapes", lambda args, result: args[3])
+    text = "# shapes kept\nY[i] = W[i, j] X[j] + B[i]\n"
+    data = {"W": np.arange(6.0).reshape(2, 3), "X": np.ones(3), "B": np.ones(2)}
+    first = tlc.compile(text)(**data)["Y"]
+    again = tlc.compile(text)(**data)["Y"]
+    assert len(calls) == 1 and np.array_equal(first, again) and again.tolist() == [4.0, 13.0]
+    wider = tlc.compile(text)(W=np.ones((4, 3)), X=np.ones(3), B=np.zeros(4))["Y"]
+    assert len(calls) == 2 and wider.tolist() == [3.0] * 4
+    tlc.compile(text.replace("# shapes kept", "# another text"))(**data)
+    assert len(calls) == 3
+
+
+def test_shapes_that_fail_are_not_kept():
+    """A call whose extents disagree raises its located error every time."""
+    text = "# bad extents\nY[i] = W[i, j] X[j]\n"
+    for _ in range(2):
+        with pytest.raises(TlcError, match="j"):
+            tlc.compile(text)(W=np.ones((2, 3)), X=np.ones(4))
