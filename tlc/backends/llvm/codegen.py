@@ -13,8 +13,8 @@ so that reads contiguous along it vectorise (the min-plus / conv case). Sum redu
 sequential sum by a few ulps); no other fast-math flag is used, so inf and NaN keep IEEE meaning
 (``min=`` shortest paths over ``inf`` edges stay exact). ``max=``/``min=`` folds skip NaN contributions
 (``llvm.maxnum``/``minnum``, NumPy's ``fmax``); the functions ``max(a, b)``/``min(a, b)`` propagate NaN. ``exp``
-(and so ``sig`` and ``softmax``) is a polynomial in straight-line IR, within 1 ulp of libm, so it
-vectorises; ``log sin cos tanh`` call libm.
+(and so ``sig`` and ``softmax``) and ``log`` are polynomials in straight-line IR, within 1 ulp of libm, so
+they vectorise; ``sin cos tanh`` call libm.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ SUM_FLAGS = ("reassoc",)
 NSW = ("nsw",)
 _IDENTITY = {"sum": 0.0, "max": float("nan"), "min": float("nan")}
 """Start of a reduction; for max/min NaN is "no contribution yet", which ``llvm.maxnum`` skips."""
-_LIBM = {"log": "llvm.log", "sqrt": "llvm.sqrt", "abs": "llvm.fabs", "sin": "llvm.sin", "cos": "llvm.cos"}
+_LIBM = {"sqrt": "llvm.sqrt", "abs": "llvm.fabs", "sin": "llvm.sin", "cos": "llvm.cos"}
+_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01, 2.222219843214978396e-01,
+       1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01)
+"""fdlibm's ``Lg1``..``Lg7``: log(1 + f) = 2s + s R(s^2) with s = f / (2 + f), R a polynomial (error < 2^-58.45)."""
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693147180369123816490      # few mantissa bits: k * _LN2_HI is exact (Cody-Waite)
 _LN2_LO = 1.90821492927058770002e-10
@@ -235,6 +238,8 @@ class _Codegen:
             return b.fneg(x)
         if node.op == "exp":
             return self._exp(x)
+        if node.op == "log":
+            return self._log(x)
         if node.op in _LIBM:
             return self._intrinsic(_LIBM[node.op], x)
         if node.op == "tanh":
@@ -266,6 +271,45 @@ class _Codegen:
             return b.bitcast(bits, F64)
         value = b.fmul(b.fmul(poly, power_of_two(half)), power_of_two(b.sub(ki, half)))
         return b.select(b.fcmp_unordered("uno", x, x), x, value)
+
+    def _log(self, x) -> ir.Value:
+        """log in straight-line IR, so loops around it vectorise (``llvm.log`` stays a scalar libm call): fdlibm's
+        ``__ieee754_log`` with both of its final formulas computed and one selected instead of branching. x = 2^k m
+        with m in [sqrt(2)/2, sqrt(2)) (a subnormal x scaled by 2^54 first), f = m - 1, s = f / (2 + f), log(1 + f) =
+        f - s (f - R(s^2)) or, for the larger f, f - (f^2/2 - s (f^2/2 + R)); then + k ln2 in two parts. Under 1 ulp;
+        log(0) is -inf, a negative x or NaN gives NaN, log(inf) is inf."""
+        b = self.b
+        const = lambda v: ir.Constant(F64, v)  # noqa: E731
+        word = lambda v: ir.Constant(I64, v)  # noqa: E731
+        tiny = b.fcmp_ordered("<", x, const(2.2250738585072014e-308))
+        scaled = b.select(tiny, b.fmul(x, const(18014398509481984.0)), x)          # 2^54
+        bits = b.bitcast(scaled, I64)
+        high = b.ashr(bits, word(32))
+        k = b.sub(b.ashr(high, word(20)), b.select(tiny, word(1023 + 54), word(1023)))
+        mantissa = b.and_(high, word(0x000FFFFF))
+        half = b.and_(b.add(mantissa, word(0x95F64)), word(0x100000))   # m >= sqrt(2): halve it, one more power
+        k = b.add(k, b.ashr(half, word(20)))
+        m_high = b.or_(mantissa, b.xor(half, word(0x3FF00000)))
+        m_bits = b.or_(b.shl(m_high, word(32)), b.and_(bits, word(0xFFFFFFFF)))
+        f = b.fsub(b.bitcast(m_bits, F64), const(1.0))
+        s = b.fdiv(f, b.fadd(const(2.0), f))
+        z = b.fmul(s, s)
+        w = b.fmul(z, z)
+        t1 = b.fmul(w, b.fadd(const(_LG[1]), b.fmul(w, b.fadd(const(_LG[3]), b.fmul(w, const(_LG[5]))))))
+        t2 = b.fmul(z, b.fadd(const(_LG[0]), b.fmul(w, b.fadd(const(_LG[2]), b.fmul(
+            w, b.fadd(const(_LG[4]), b.fmul(w, const(_LG[6]))))))))
+        r = b.fadd(t2, t1)
+        dk = b.sitofp(k, F64)
+        large = b.icmp_signed(">", b.or_(b.sub(mantissa, word(0x6147A)), b.sub(word(0x6B851), mantissa)), word(0))
+        hfsq = b.fmul(const(0.5), b.fmul(f, f))
+        with_square = b.fsub(b.fmul(dk, const(_LN2_HI)), b.fsub(b.fsub(hfsq, b.fadd(
+            b.fmul(s, b.fadd(hfsq, r)), b.fmul(dk, const(_LN2_LO)))), f))
+        plain = b.fsub(b.fmul(dk, const(_LN2_HI)), b.fsub(b.fsub(b.fmul(s, b.fsub(f, r)),
+                                                                 b.fmul(dk, const(_LN2_LO))), f))
+        value = b.select(large, with_square, plain)
+        value = b.select(b.fcmp_ordered("==", x, const(math.inf)), x, value)
+        value = b.select(b.fcmp_ordered("==", x, const(0.0)), const(-math.inf), value)
+        return b.select(b.fcmp_unordered("<", x, const(0.0)), const(math.nan), value)     # NaN or negative
 
     def _binary(self, node: Binary):
         b = self.b
