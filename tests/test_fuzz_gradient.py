@@ -340,6 +340,25 @@ def test_a_carrier_keeps_an_index_summed_over_the_whole_product(source, shapes):
     agrees(source, signed(np.random.default_rng(8), shapes))
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T[i, j] = X2[i - j, l] + X3[j]\n", {"X2": (3, 2), "X3": (2,)}),
+    ("T[i, j] = X2[i + j, l] + X3[j]\n", {"X2": (4, 2), "X3": (2,)}),
+    ("T[i] = X2[i - j, l] + X3[j]\n", {"X2": (3, 2), "X3": (2,)}),
+    ("T[i, j] = X2[(i - j)/2, l] + X3[j]\n", {"X2": (3, 2), "X3": (2,)}),
+    ("T[i, j, k] = X2[i - j - k, l] + X3[j] + X4[k]\n", {"X2": (5, 2), "X3": (2,), "X4": (2,)}),
+    ("T[i, j, k] = X2[i - j + k, l] + X3[j, k]\n", {"X2": (5, 2), "X3": (2, 2)}),
+    ("T[i, j] = X2[i - j, l] X3[j]\n", {"X2": (3, 2), "X3": (2,)}),
+    ("T[i, j] = tanh(X2[i - j, l] X3[j])\n", {"X2": (3, 2), "X3": (2,)}),
+    ("T[i, j.] = softmax(X2[i - j, l] + X3[j])\n", {"X2": (3, 2), "X3": (2,)}),
+])
+def test_a_read_tying_two_kept_indices_by_arithmetic_is_bounded_with_the_reads_that_bound_one(source, shapes):
+    """Issue #14: ``X2[i - j, l]`` bounds ``i`` only once ``X3[j]`` has bounded ``j``, but the range tensor of X3's
+    adjoint took the group of reads joined by ``l`` alone, ``L_grad_T_range[i, j] = X2[i - j, l']^0``, and the value
+    ``L_val_T[i, j] = X2[i - j, l]`` of a product read nothing else: "cannot infer the range of index i". Both now
+    take the forward's reads that bound the indices tied to theirs (``* X3[j]^0``), in its order."""
+    agrees(source, signed(np.random.default_rng(33), shapes))
+
+
 def gradient_failure(case):
     """Where a program's gradient disagrees with finite differences on some backend; run by the campaign's child."""
     report = check_gradient(*case, timeout=60)

@@ -356,6 +356,27 @@ def _joined(factors: tuple[ir.Expr, ...], kept: set[str]) -> list[tuple[ir.Expr,
     return [tuple(factors[m] for m in members) for _, members in sorted(groups, key=lambda g: g[1][0])]
 
 
+def _summed_with_another(factors: tuple[ir.Expr, ...]) -> set[str]:
+    """The variables ``factors`` read in an index together with another variable (``i`` and ``j`` in ``X[i - j]``)."""
+    return {v for f in factors for r in ir.refs(f) for i in r.indices if len(i.variables) > 1 for v in i.variables}
+
+
+def _unbounded(node: ir.Expr, variables: set[str]) -> set[str]:
+    """The ``variables`` that ``node``'s reads cannot bound: read only in indices together with another variable that
+    no read bounds (``i`` and ``j`` in ``X[i - j, l]``), or not read at all."""
+    indices = [i for r in ir.refs(node) for i in r.indices if i.variables]
+    bounded: set[str] = set()
+    grown = True
+    while grown:
+        grown = False
+        for index in indices:
+            left = set(index.variables) - bounded
+            if len(left) == 1:
+                bounded |= left
+                grown = True
+    return set(variables) - bounded
+
+
 def _signed_product(factors: list[Factor]) -> ir.Expr:
     """The product of ``factors`` with literal signs pulled out front (``-(a b)``, never ``a -1 b``, which
     would read back as a subtraction) and literal ones dropped."""
@@ -550,7 +571,7 @@ class _EquationWalk:
         carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
         forward = set(_variables(self.eq.rhs)) if self.box else set()
         ranges = []
-        for group in _joined(carriers, set(variables)):
+        for group in _joined(carriers, set(variables) - _summed_with_another(carriers)):
             present = {v for c in group for v in _variables(c)}
             ranges.append(group[0] if len(group) == 1 and present <= set(variables) else
                           self._range_tensor(tuple(v for v in variables if v in present), group,
@@ -665,6 +686,7 @@ class _EquationWalk:
         ``E0(i, j, k)``)."""
         read = {v for r in ir.refs(node) for v in _index_variables(r)}
         loose = {n.name for n in ir.walk(node) if isinstance(n, ir.IndexValue)} - read
+        tied = _unbounded(node, own) - loose
         reads = tuple(dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)]))
         bounds: list[ir.Expr] = []
         for r in reads:
@@ -675,6 +697,9 @@ class _EquationWalk:
             if loose & set(_index_variables(r)):
                 bounds += self._range(r, tuple(v for v in dict.fromkeys(_index_variables(r)) if v in own))
                 loose -= set(_index_variables(r))
+        first = next((r for r in reads if tied & set(_index_variables(r))), None)
+        if first is not None:
+            bounds += self._range(first, tuple(v for v in dict.fromkeys(_variables(node)) if v in tied))
         return ir.Product((node, *bounds), (False,) * (1 + len(bounds))) if bounds else node
 
     def _normalised_in_place(self, path: Path, node: ir.Expr) -> ir.Expr:
