@@ -558,9 +558,11 @@ class _EquationWalk:
         """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows. With
         index arithmetic the reads bound the indices together and in order (``E(j/2) F(j, n)`` narrows ``j`` twice;
         ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
-        the recursion itself, one tensor per group of reads joined by an index not in ``variables`` (the maximum of a
-        product of 0/1 factors over disjoint indices is the product of their maxima, and no product over every read's
-        indices is built); a read summing nothing is its own ``read^0``. One tensor per distinct definition in the walk.
+        the recursion itself, one tensor per group of reads joined by an index not in ``variables`` or by one that an
+        index ties to another (``X2[i - j, l']^0`` bounds ``i`` only after ``X3[j]^0`` bounds ``j``: they are one
+        group; the maximum of a product of 0/1 factors over disjoint indices is the product of their maxima, and no
+        product over every read's indices is built); a read summing nothing is its own ``read^0``. One tensor per
+        distinct definition in the walk.
         The indices of a read not in ``variables`` are summed apart from the adjoint (else they would be among them), in
         a term of their own: an empty range of theirs leaves ``variables`` their positions there, with value 0
         (``T0[l, j] + X1[i]`` keeps ``j`` over T0's extent where T0 has no ``l``), so the range is that extent,
