@@ -359,6 +359,22 @@ def test_a_read_tying_two_kept_indices_by_arithmetic_is_bounded_with_the_reads_t
     agrees(source, signed(np.random.default_rng(33), shapes))
 
 
+@pytest.mark.parametrize("source, shapes", [
+    ("T1[i, j + l, k] = X0[i, j + 1] 2 * (X1[k, m] X0[l - 1, m])\n", {"X0": (1, 1), "X1": (1, 1)}),
+    ("T1[i, j + l, k] = X0[i, j + 1] 2 * (X1[k, m] X0[l - 1, m])\n", {"X0": (3, 2), "X1": (2, 2)}),
+    ("T[j + l] = X[j + 1] Y[l - 1, m]\n", {"X": (3,), "Y": (3, 2)}),
+    ("T[j + l] = X[j + 1] tanh(Y[l - 1, m] Z[m])\n", {"X": (3,), "Y": (3, 2), "Z": (2,)}),
+    ("T[j + l] = X[j + 1] Y[(l - 1)/2, m]\n", {"X": (3,), "Y": (3, 2)}),
+])
+def test_a_tensor_made_over_an_index_starting_past_0_starts_there(source, shapes):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=397, minimised): ``Y[l - 1, m]`` starts ``l`` at 1, but the
+    backward pass made tensors over ``l`` from position 0 (``L_grad_T_range[l] = Y[l - 1, m']^0``, 0 at ``l = 0``), so
+    X's adjoint ranged ``l`` from 0, and its read ``L_grad_T[j + l]`` (``j`` from -1, by ``X[j + 1]``) then narrowed
+    ``j`` to start at 0: X's gradient lost its first element. They are now written from the start,
+    ``L_grad_T_range[l - 1]``."""
+    agrees(source, signed(np.random.default_rng(34), shapes))
+
+
 def gradient_failure(case):
     """Where a program's gradient disagrees with finite differences on some backend; run by the campaign's child."""
     report = check_gradient(*case, timeout=60)

@@ -105,17 +105,25 @@ def _arithmetic(eq: ir.Equation) -> bool:
     return any(i.terms and i.plain_variable is None for r in (eq.lhs, *ir.refs(eq.rhs)) for i in r.indices)
 
 
-def _lifts(eq: ir.Equation) -> dict[str, int]:
+def _lifts(eq: ir.Equation, recursion: set) -> dict[str, int]:
     """Each variable that every single-variable index of ``eq`` shifts forward (``X[l + 1]``, never a plain ``l``)
     -> the smallest such shift: valid semantics let it start that far below 0, where a tensor it indexes plainly
-    has no position."""
+    has no position. Each variable that some index reads shifted back, pooled or not (``X[l - 1]``, ``X[(l - 1)/2]``)
+    -> the largest such shift, negative: it starts that far above 0, and a tensor indexing it plainly would have
+    positions below its start, which in a backward equation widen its range and so narrow the others that an index
+    adds to it (``L_grad_T1[i, j + l, k]`` left ``j`` nothing). Reads of the ``recursion`` bound an index only as a
+    last resort, so none of theirs is counted as a start."""
     shifts: dict[str, int] = {}
+    starts: dict[str, int] = {}
     for ref in (eq.lhs, *ir.refs(eq.rhs)):
         for index in ref.indices:
             if index.shifted_variable:
                 variable, offset = index.shifted_variable
                 shifts[variable] = min(shifts.get(variable, offset), offset)
-    return {v: offset for v, offset in shifts.items() if offset > 0}
+            if len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset < 0 and ref.name not in recursion:
+                variable = index.terms[0][0]
+                starts[variable] = min(starts.get(variable, index.offset), index.offset)
+    return {v: offset for v, offset in shifts.items() if offset > 0} | starts
 
 
 def _tight(eq: ir.Equation, program: Program) -> bool:
@@ -407,7 +415,7 @@ class _EquationWalk:
         self.values: dict[Path, ir.Expr] = {}
         self.equation = self.eq
         """The equation walked (the rules' ``Context``)."""
-        self.lifts = _lifts(self.eq)
+        self.lifts = _lifts(self.eq, transform.cycle_of(self.eq.lhs.name))
         """Variables that start below 0 -> how far the tensors the backward pass materialises over them shift them."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
