@@ -327,9 +327,9 @@ def _computed(index: ir.Index) -> bool:
 
 def _from_first(index: ir.Index, lifts: dict[str, int]) -> bool:
     """True when ``index`` allows its variable every position of a tensor the backward pass indexes by it, from the
-    first on, which ``_positions`` lifts (``lifts``) for a variable that starts below 0: one variable read at least
-    that far ahead, pooled or not (``i``, ``i + 1``, ``i/2``); not ``i - 1`` (no ``i = 0``), ``i - j`` (no ``i < j``),
-    or ``j/2`` where ``j`` starts at -1 (``T[j + 1]``: ``j/2`` has no ``j = -1``)."""
+    first on, which ``_positions`` shifts (``lifts``) for a variable that starts below or above 0: one variable read at
+    least that far ahead, pooled or not (``i``, ``i + 1``, ``i/2``; ``i - 1`` where ``X[i - 1]`` starts ``i`` at 1);
+    not ``i - j`` (no ``i < j``), or ``j/2`` where ``j`` starts at -1 (``T[j + 1]``: ``j/2`` has no ``j = -1``)."""
     return len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset >= lifts.get(index.terms[0][0], 0)
 
 
@@ -416,7 +416,8 @@ class _EquationWalk:
         self.equation = self.eq
         """The equation walked (the rules' ``Context``)."""
         self.lifts = _lifts(self.eq, transform.cycle_of(self.eq.lhs.name))
-        """Variables that start below 0 -> how far the tensors the backward pass materialises over them shift them."""
+        """Variables that start below or above 0 -> how far the tensors the backward pass materialises over them shift
+        them (``_positions``)."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
         self.windows: ir.Ref | None = None
@@ -610,7 +611,8 @@ class _EquationWalk:
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
-        lifted (``l`` read only as ``X[l + 1]`` runs from -1: ``L_val_Y[l + 1]``) so that no position is lost."""
+        lifted (``l`` read only as ``X[l + 1]`` runs from -1: ``L_val_Y[l + 1]``) so that no position is lost, and each
+        that starts above 0 lowered (``X[l - 1]``: ``L_val_Y[l - 1]``) so that none lies before its start."""
         return tuple(ir.Index(((v, 1),), self.lifts[v]) if isinstance(v, str) and v in self.lifts else v
                      for v in variables)
 
