@@ -105,17 +105,25 @@ def _arithmetic(eq: ir.Equation) -> bool:
     return any(i.terms and i.plain_variable is None for r in (eq.lhs, *ir.refs(eq.rhs)) for i in r.indices)
 
 
-def _lifts(eq: ir.Equation) -> dict[str, int]:
+def _lifts(eq: ir.Equation, recursion: set) -> dict[str, int]:
     """Each variable that every single-variable index of ``eq`` shifts forward (``X[l + 1]``, never a plain ``l``)
     -> the smallest such shift: valid semantics let it start that far below 0, where a tensor it indexes plainly
-    has no position."""
+    has no position. Each variable that some index reads shifted back, pooled or not (``X[l - 1]``, ``X[(l - 1)/2]``)
+    -> the largest such shift, negative: it starts that far above 0, and a tensor indexing it plainly would have
+    positions below its start, which in a backward equation widen its range and so narrow the others that an index
+    adds to it (``L_grad_T1[i, j + l, k]`` left ``j`` nothing). Reads of the ``recursion`` bound an index only as a
+    last resort, so none of theirs is counted as a start."""
     shifts: dict[str, int] = {}
+    starts: dict[str, int] = {}
     for ref in (eq.lhs, *ir.refs(eq.rhs)):
         for index in ref.indices:
             if index.shifted_variable:
                 variable, offset = index.shifted_variable
                 shifts[variable] = min(shifts.get(variable, offset), offset)
-    return {v: offset for v, offset in shifts.items() if offset > 0}
+            if len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset < 0 and ref.name not in recursion:
+                variable = index.terms[0][0]
+                starts[variable] = min(starts.get(variable, index.offset), index.offset)
+    return {v: offset for v, offset in shifts.items() if offset > 0} | starts
 
 
 def _tight(eq: ir.Equation, program: Program) -> bool:
@@ -319,9 +327,9 @@ def _computed(index: ir.Index) -> bool:
 
 def _from_first(index: ir.Index, lifts: dict[str, int]) -> bool:
     """True when ``index`` allows its variable every position of a tensor the backward pass indexes by it, from the
-    first on, which ``_positions`` lifts (``lifts``) for a variable that starts below 0: one variable read at least
-    that far ahead, pooled or not (``i``, ``i + 1``, ``i/2``); not ``i - 1`` (no ``i = 0``), ``i - j`` (no ``i < j``),
-    or ``j/2`` where ``j`` starts at -1 (``T[j + 1]``: ``j/2`` has no ``j = -1``)."""
+    first on, which ``_positions`` shifts (``lifts``) for a variable that starts below or above 0: one variable read at
+    least that far ahead, pooled or not (``i``, ``i + 1``, ``i/2``; ``i - 1`` where ``X[i - 1]`` starts ``i`` at 1);
+    not ``i - j`` (no ``i < j``), or ``j/2`` where ``j`` starts at -1 (``T[j + 1]``: ``j/2`` has no ``j = -1``)."""
     return len(index.terms) == 1 and index.terms[0][1] == 1 and index.offset >= lifts.get(index.terms[0][0], 0)
 
 
@@ -356,6 +364,27 @@ def _joined(factors: tuple[ir.Expr, ...], kept: set[str]) -> list[tuple[ir.Expr,
     return [tuple(factors[m] for m in members) for _, members in sorted(groups, key=lambda g: g[1][0])]
 
 
+def _summed_with_another(factors: tuple[ir.Expr, ...]) -> set[str]:
+    """The variables ``factors`` read in an index together with another variable (``i`` and ``j`` in ``X[i - j]``)."""
+    return {v for f in factors for r in ir.refs(f) for i in r.indices if len(i.variables) > 1 for v in i.variables}
+
+
+def _unbounded(node: ir.Expr, variables: set[str]) -> set[str]:
+    """The ``variables`` that ``node``'s reads cannot bound: read only in indices together with another variable that
+    no read bounds (``i`` and ``j`` in ``X[i - j, l]``), or not read at all."""
+    indices = [i for r in ir.refs(node) for i in r.indices if i.variables]
+    bounded: set[str] = set()
+    grown = True
+    while grown:
+        grown = False
+        for index in indices:
+            left = set(index.variables) - bounded
+            if len(left) == 1:
+                bounded |= left
+                grown = True
+    return set(variables) - bounded
+
+
 def _signed_product(factors: list[Factor]) -> ir.Expr:
     """The product of ``factors`` with literal signs pulled out front (``-(a b)``, never ``a -1 b``, which
     would read back as a subtraction) and literal ones dropped."""
@@ -386,8 +415,9 @@ class _EquationWalk:
         self.values: dict[Path, ir.Expr] = {}
         self.equation = self.eq
         """The equation walked (the rules' ``Context``)."""
-        self.lifts = _lifts(self.eq)
-        """Variables that start below 0 -> how far the tensors the backward pass materialises over them shift them."""
+        self.lifts = _lifts(self.eq, transform.cycle_of(self.eq.lhs.name))
+        """Variables that start below or above 0 -> how far the tensors the backward pass materialises over them shift
+        them (``_positions``)."""
         self.box = _arithmetic(self.eq) or k in transform.recursive
         """True when the backward equations must carry the forward reads to keep its valid positions."""
         self.windows: ir.Ref | None = None
@@ -537,9 +567,11 @@ class _EquationWalk:
         """``L_grad_Y_range[variables] max= read^0``: 1 over the positions of ``variables`` that ``read`` allows. With
         index arithmetic the reads bound the indices together and in order (``E(j/2) F(j, n)`` narrows ``j`` twice;
         ``Y[w + u] Y[u]`` bounds ``u`` before ``w``), so there it reads every forward read (``in_range``) but those of
-        the recursion itself, one tensor per group of reads joined by an index not in ``variables`` (the maximum of a
-        product of 0/1 factors over disjoint indices is the product of their maxima, and no product over every read's
-        indices is built); a read summing nothing is its own ``read^0``. One tensor per distinct definition in the walk.
+        the recursion itself, one tensor per group of reads joined by an index not in ``variables`` or by one that an
+        index ties to another (``X2[i - j, l']^0`` bounds ``i`` only after ``X3[j]^0`` bounds ``j``: they are one
+        group; the maximum of a product of 0/1 factors over disjoint indices is the product of their maxima, and no
+        product over every read's indices is built); a read summing nothing is its own ``read^0``. One tensor per
+        distinct definition in the walk.
         The indices of a read not in ``variables`` are summed apart from the adjoint (else they would be among them), in
         a term of their own: an empty range of theirs leaves ``variables`` their positions there, with value 0
         (``T0[l, j] + X1[i]`` keeps ``j`` over T0's extent where T0 has no ``l``), so the range is that extent,
@@ -550,7 +582,7 @@ class _EquationWalk:
         carriers = in_range(tuple(reads), variables) if self.box else (ir.Power(read, ir.Num(0.0)),)
         forward = set(_variables(self.eq.rhs)) if self.box else set()
         ranges = []
-        for group in _joined(carriers, set(variables)):
+        for group in _joined(carriers, set(variables) - _summed_with_another(carriers)):
             present = {v for c in group for v in _variables(c)}
             ranges.append(group[0] if len(group) == 1 and present <= set(variables) else
                           self._range_tensor(tuple(v for v in variables if v in present), group,
@@ -579,7 +611,8 @@ class _EquationWalk:
 
     def _positions(self, variables: tuple[str | ir.Index, ...]) -> tuple[str | ir.Index, ...]:
         """``variables`` as the indices of a tensor the backward pass materialises, each variable that starts below 0
-        lifted (``l`` read only as ``X[l + 1]`` runs from -1: ``L_val_Y[l + 1]``) so that no position is lost."""
+        lifted (``l`` read only as ``X[l + 1]`` runs from -1: ``L_val_Y[l + 1]``) so that no position is lost, and each
+        that starts above 0 lowered (``X[l - 1]``: ``L_val_Y[l - 1]``) so that none lies before its start."""
         return tuple(ir.Index(((v, 1),), self.lifts[v]) if isinstance(v, str) and v in self.lifts else v
                      for v in variables)
 
@@ -665,6 +698,7 @@ class _EquationWalk:
         ``E0(i, j, k)``)."""
         read = {v for r in ir.refs(node) for v in _index_variables(r)}
         loose = {n.name for n in ir.walk(node) if isinstance(n, ir.IndexValue)} - read
+        tied = _unbounded(node, own) - loose
         reads = tuple(dict.fromkeys([_ref(self.eq.lhs.name, _indices(self.eq.lhs)), *ir.refs(self.eq.rhs)]))
         bounds: list[ir.Expr] = []
         for r in reads:
@@ -675,6 +709,9 @@ class _EquationWalk:
             if loose & set(_index_variables(r)):
                 bounds += self._range(r, tuple(v for v in dict.fromkeys(_index_variables(r)) if v in own))
                 loose -= set(_index_variables(r))
+        first = next((r for r in reads if tied & set(_index_variables(r))), None)
+        if first is not None:
+            bounds += self._range(first, tuple(v for v in dict.fromkeys(_variables(node)) if v in tied))
         return ir.Product((node, *bounds), (False,) * (1 + len(bounds))) if bounds else node
 
     def _normalised_in_place(self, path: Path, node: ir.Expr) -> ir.Expr:
