@@ -32,7 +32,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from tlc.backends.llvm.kernel import ClosureLoop
-from tlc.backends.llvm.loops import counted, local
+from tlc.backends.llvm.loops import counted, local, smax, smin
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
@@ -66,8 +66,8 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     row = b.gep(closed, [b.mul(c, words, flags=NSW)])
     first = b.load(b.gep(indptr, [c]))
     last = b.load(b.gep(indptr, [b.add(c, one, flags=NSW)]))
-    own = _bounds(b, bounds, c)
-    low, high = local(b, own[0], "low"), local(b, own[1], "high")
+    own = _bound_slots(b, bounds, c)
+    low, high = (local(b, b.load_atomic(slot, "monotonic", 8), name) for slot, name in zip(own, ("low", "high")))
     with counted(b, first, last, "j") as j:
         s = b.load(b.gep(successors, [b.sub(b.sub(b.add(first, last, flags=NSW), one, flags=NSW), j, flags=NSW)]))
         _wait(b, b.gep(done, [s]))
@@ -77,13 +77,12 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
         word = b.load(b.gep(row, [b.select(mine, w, lo)]))
         has = b.icmp_signed("!=", b.and_(b.lshr(word, b.and_(r, ir.Constant(I64, 63))), one), zero)
         with b.if_then(b.not_(b.and_(mine, has))):
-            start, end = _bounds(b, bounds, s)
-            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), _max(b, start, lo), _min(b, end, hi)])
-            b.store(_min(b, b.load(low), start), low)
-            b.store(_max(b, b.load(high), end), high)
-    for slot, value in enumerate((b.load(low), b.load(high))):
-        b.store_atomic(value, b.gep(bounds, [b.add(b.mul(c, ir.Constant(I64, 2), flags=NSW), ir.Constant(I64, slot),
-                                                   flags=NSW)]), "monotonic", 8)
+            start, end = (b.load_atomic(slot, "monotonic", 8) for slot in _bound_slots(b, bounds, s))
+            b.call(or_row, [row, b.gep(closed, [b.mul(s, words, flags=NSW)]), smax(b, start, lo), smin(b, end, hi)])
+            b.store(smin(b, b.load(low), start), low)
+            b.store(smax(b, b.load(high), end), high)
+    for slot, value in zip(own, (b.load(low), b.load(high))):
+        b.store_atomic(value, slot, "monotonic", 8)
     b.store_atomic(one, b.gep(done, [c]), "release", 8)
     b.branch(claim)
     b.position_at_end(finished)
@@ -94,20 +93,11 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     return module
 
 
-def _bounds(b: ir.IRBuilder, bounds, c) -> tuple:
-    """Component ``c``'s word bounds ``bounds[2c], bounds[2c + 1]`` (read atomically: with split words, every thread
-    stores the bounds of each row it finishes, each a valid one)."""
+def _bound_slots(b: ir.IRBuilder, bounds, c) -> tuple:
+    """Pointers to component ``c``'s word bounds ``bounds[2c], bounds[2c + 1]`` (read and written atomically: with
+    split words, every thread stores the bounds of each row it finishes, each a valid one)."""
     at = b.mul(c, ir.Constant(I64, 2), flags=NSW)
-    return tuple(b.load_atomic(b.gep(bounds, [b.add(at, ir.Constant(I64, slot), flags=NSW)]), "monotonic", 8)
-                 for slot in (0, 1))
-
-
-def _min(b: ir.IRBuilder, x, y):
-    return b.select(b.icmp_signed("<", x, y), x, y)
-
-
-def _max(b: ir.IRBuilder, x, y):
-    return b.select(b.icmp_signed(">", x, y), x, y)
+    return tuple(b.gep(bounds, [b.add(at, ir.Constant(I64, slot), flags=NSW)]) for slot in (0, 1))
 
 
 def _wait(b: ir.IRBuilder, flag) -> None:
@@ -194,7 +184,7 @@ def _levels(module: ir.Module, name: str) -> None:
         with counted(b, b.load(b.gep(indptr, [c])), b.load(b.gep(indptr, [b.add(c, one, flags=NSW)])), "e") as e:
             above = b.add(b.load(b.gep(level, [b.load(b.gep(successors, [e]))])), one, flags=NSW)
             current = b.load(highest)
-            b.store(b.select(b.icmp_signed(">", above, current), above, current), highest)
+            b.store(smax(b, above, current), highest)
         b.store(b.load(highest), b.gep(level, [c]))
     b.ret_void()
 

@@ -372,7 +372,7 @@ class ClosureLoop:
     range of nodes at a time (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 6
+    version: int = 7
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property

@@ -49,3 +49,13 @@ def local(b: ir.IRBuilder, value, name: str):
         slot = b.alloca(value.type, name=name)
     b.store(value, slot)
     return slot
+
+
+def smin(b: ir.IRBuilder, x, y):
+    """The smaller of the signed integers ``x`` and ``y``."""
+    return b.select(b.icmp_signed("<", x, y), x, y)
+
+
+def smax(b: ir.IRBuilder, x, y):
+    """The larger of the signed integers ``x`` and ``y``."""
+    return b.select(b.icmp_signed(">", x, y), x, y)

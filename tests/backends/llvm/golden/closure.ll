@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v6"
+; ModuleID = "tlc_closure_words_v7"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v6_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v7_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,7 +24,7 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v6"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64* %".8", i64 %".9", i64 %".10", i64 %".11", i64 %".12") nounwind
+define void @"tlc_closure_words_v7"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64* %".8", i64 %".9", i64 %".10", i64 %".11", i64 %".12") nounwind
 {
 entry:
   %"low" = alloca i64
@@ -47,12 +47,12 @@ component:
   %".27" = mul nsw i64 %".19", 2
   %".28" = add nsw i64 %".27", 0
   %".29" = getelementptr i64, i64* %".6", i64 %".28"
-  %".30" = load atomic i64, i64* %".29" monotonic, align 8
-  %".31" = add nsw i64 %".27", 1
-  %".32" = getelementptr i64, i64* %".6", i64 %".31"
-  %".33" = load atomic i64, i64* %".32" monotonic, align 8
-  store i64 %".30", i64* %"low"
-  store i64 %".33", i64* %"high"
+  %".30" = add nsw i64 %".27", 1
+  %".31" = getelementptr i64, i64* %".6", i64 %".30"
+  %".32" = load atomic i64, i64* %".29" monotonic, align 8
+  store i64 %".32", i64* %"low"
+  %".34" = load atomic i64, i64* %".31" monotonic, align 8
+  store i64 %".34", i64* %"high"
   br label %"j_test"
 finished:
   ret void
@@ -71,16 +71,10 @@ j_body:
 j_done:
   %".94" = load i64, i64* %"low"
   %".95" = load i64, i64* %"high"
-  %".96" = mul nsw i64 %".19", 2
-  %".97" = add nsw i64 %".96", 0
-  %".98" = getelementptr i64, i64* %".6", i64 %".97"
-  store atomic i64 %".94", i64* %".98" monotonic, align 8
-  %".100" = mul nsw i64 %".19", 2
-  %".101" = add nsw i64 %".100", 1
-  %".102" = getelementptr i64, i64* %".6", i64 %".101"
-  store atomic i64 %".95", i64* %".102" monotonic, align 8
-  %".104" = getelementptr i64, i64* %".7", i64 %".19"
-  store atomic i64 1, i64* %".104" release, align 8
+  store atomic i64 %".94", i64* %".29" monotonic, align 8
+  store atomic i64 %".95", i64* %".31" monotonic, align 8
+  %".98" = getelementptr i64, i64* %".7", i64 %".19"
+  store atomic i64 1, i64* %".98" release, align 8
   br label %"claim"
 look:
   %".46" = load atomic i64, i64* %".44" acquire, align 8
@@ -112,20 +106,20 @@ ready.if:
   %".69" = mul nsw i64 %".43", 2
   %".70" = add nsw i64 %".69", 0
   %".71" = getelementptr i64, i64* %".6", i64 %".70"
-  %".72" = load atomic i64, i64* %".71" monotonic, align 8
-  %".73" = add nsw i64 %".69", 1
-  %".74" = getelementptr i64, i64* %".6", i64 %".73"
-  %".75" = load atomic i64, i64* %".74" monotonic, align 8
+  %".72" = add nsw i64 %".69", 1
+  %".73" = getelementptr i64, i64* %".6", i64 %".72"
+  %".74" = load atomic i64, i64* %".71" monotonic, align 8
+  %".75" = load atomic i64, i64* %".73" monotonic, align 8
   %".76" = mul nsw i64 %".43", %".10"
   %".77" = getelementptr i64, i64* %".1", i64 %".76"
-  %".78" = icmp sgt i64 %".72", %".11"
-  %".79" = select  i1 %".78", i64 %".72", i64 %".11"
+  %".78" = icmp sgt i64 %".74", %".11"
+  %".79" = select  i1 %".78", i64 %".74", i64 %".11"
   %".80" = icmp slt i64 %".75", %".12"
   %".81" = select  i1 %".80", i64 %".75", i64 %".12"
-  call void @"tlc_closure_words_v6_or_row"(i64* %".21", i64* %".77", i64 %".79", i64 %".81")
+  call void @"tlc_closure_words_v7_or_row"(i64* %".21", i64* %".77", i64 %".79", i64 %".81")
   %".83" = load i64, i64* %"low"
-  %".84" = icmp slt i64 %".83", %".72"
-  %".85" = select  i1 %".84", i64 %".83", i64 %".72"
+  %".84" = icmp slt i64 %".83", %".74"
+  %".85" = select  i1 %".84", i64 %".83", i64 %".74"
   store i64 %".85", i64* %"low"
   %".87" = load i64, i64* %"high"
   %".88" = icmp sgt i64 %".87", %".75"
@@ -139,7 +133,7 @@ ready.endif:
 
 declare i32 @"sched_yield"()
 
-define void @"tlc_closure_words_v6_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
+define void @"tlc_closure_words_v7_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -207,7 +201,7 @@ j_done:
   br label %"i_test"
 }
 
-define void @"tlc_closure_words_v6_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
+define void @"tlc_closure_words_v7_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
 {
 entry:
   %".12" = icmp ne i64 %".10", 0
@@ -290,7 +284,7 @@ pop_done.endif:
   br label %"s_test"
 }
 
-define void @"tlc_closure_words_v6_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
+define void @"tlc_closure_words_v7_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
 {
 entry:
   %"highest" = alloca i64
