@@ -40,3 +40,20 @@ def plan_agrees(head, atoms, negated, relations, negations, shape, kernels) -> N
         packed = [(bs.pack(r, r.shape) if n % 2 else r, s) for n, (r, s) in enumerate(relations)]
         bs.conjunction(head, shape, packed, negations, target, kernels, delta)
         np.testing.assert_array_equal(bs.dense(target), want)
+
+
+def agrees_on_random_relations(head, atoms, negated, density, kernels, rng, letters: str, largest: int,
+                               constants: int) -> None:
+    """``plan_agrees`` three times, on relations of ``density`` (negated ones 0.3) whose variables' extents are drawn
+    from 1..``largest`` (one per letter of ``letters``), an atom's a little longer, and 1..``constants`` per constant
+    argument (so some constants are past it)."""
+    for _ in range(3):
+        sizes = {v: int(rng.integers(1, largest + 1)) for v in letters}
+
+        def extent(v, spare: int) -> int:
+            return sizes[v] + int(rng.integers(0, spare + 1)) if isinstance(v, str) else \
+                int(rng.integers(1, constants + 1))
+        relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
+        negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
+        shape = tuple(extent(v, 0) for v in head)
+        plan_agrees(head, atoms, negated, relations, negations, shape, kernels)

@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 import tlc
-from bitset_support import agree, plan_agrees
+from bitset_support import agree, agrees_on_random_relations
 from spying import record_calls
 
 pytest.importorskip("llvmlite")
@@ -232,15 +232,7 @@ def check_plan(head, atoms, negated, density, kernels) -> None:
     """The rule's plan gives ``rs.conjunction``'s relation (each atom's delta first, or none) on random relations of
     ``density`` whose extents differ a little (an extent per constant argument, so some constants are past it)."""
     rng = np.random.default_rng(len(atoms) * 10 + len(head) + int(density * 100))
-    for _ in range(3):
-        sizes = {v: int(rng.integers(1, 140)) for v in "xyzwab"}
-
-        def extent(v, spare: int) -> int:
-            return sizes[v] + int(rng.integers(0, spare + 1)) if isinstance(v, str) else int(rng.integers(1, 140))
-        relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
-        negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
-        shape = tuple(extent(v, 0) for v in head)
-        plan_agrees(head, atoms, negated, relations, negations, shape, kernels)
+    agrees_on_random_relations(head, atoms, negated, density, kernels, rng, "xyzwab", 139, 139)
 
 
 @pytest.mark.parametrize("head, atoms, negated", RULES)

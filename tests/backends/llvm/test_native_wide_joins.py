@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tlc
-from bitset_support import agree, inputs_of, plan_agrees
+from bitset_support import agree, agrees_on_random_relations, inputs_of
 
 pytest.importorskip("llvmlite")
 
@@ -131,15 +131,7 @@ def test_every_wide_plan_matches_the_numpy_join(head, atoms, negated, kernels):
         rng = np.random.default_rng(int(density * 100) + 7 * len(head) + len(atoms))
         variables = {v for spec in (head, *atoms, *negated) for v in spec if isinstance(v, str)}
         largest = min(40, int(1e6 ** (1 / len(variables))))     # the NumPy join's dense product of every variable
-        for _ in range(3):
-            sizes = {v: int(rng.integers(1, largest + 1)) for v in "alwxyz"}
-
-            def extent(v, spare: int) -> int:
-                return sizes[v] + int(rng.integers(0, spare + 1)) if isinstance(v, str) else int(rng.integers(1, 5))
-            relations = [(rng.random(tuple(extent(v, 2) for v in s)) < density, s) for s in atoms]
-            negations = [(rng.random(tuple(extent(v, 0) for v in s)) < 0.3, s) for s in negated]
-            shape = tuple(extent(v, 0) for v in head)
-            plan_agrees(head, atoms, negated, relations, negations, shape, kernels)
+        agrees_on_random_relations(head, atoms, negated, density, kernels, rng, "alwxyz", largest, 4)
 
 
 @pytest.mark.parametrize("head, atoms, negated, why", [
