@@ -12,6 +12,8 @@ disagree), or has a kink at ``x`` itself (an exact tie in a ``min=``, ``abs`` at
 extrapolated to a step of 0, differ), there is no derivative to compare and the program passes unchecked. A
 disagreement within the rounding
 of the terms the backward pass summed (``tlc.fuzz.magnitude``: a slope of exactly 0 reached by cancellation) passes.
+So does one where the gradient jumps at ``x`` (``jumps``): an exact tie, where the gradient is the tie rules'
+convention, not a derivative, even where a later tie masks an earlier one and the loss is flat (no kink to see).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ rounds each operation by 1.1e-16 relatively, so ROUNDING (~1e4 roundings of ever
 and still fails a gradient wrong by more than a millionth of a millionth of its terms, which no rounding explains."""
 SMOOTH = 1e-4
 """Largest relative gap between the differences at h and h / 4 for the loss to count as smooth along v."""
+TIE = 1e-7
+"""Relative size of the moves that break exact ties in the inputs (``jumps``): any float64 tie breaks, while a
+gradient continuous at x moves by ~TIE of itself, far under RTOL."""
 
 
 def loss_source(source: str, program: Program, seed: int = 0) -> tuple[str, str, dict] | None:
@@ -102,6 +107,18 @@ def kink(ahead: float, behind: float, ahead_fine: float, behind_fine: float) -> 
     return abs((4 * (ahead_fine - behind_fine) - (ahead - behind)) / 3)
 
 
+def projection(gradients: Mapping, direction: Mapping) -> float:
+    """``sum_w <gradient_w, v_w>``: the slope along ``direction`` that the gradients claim."""
+    return sum(float(np.sum(gradients[w] * v)) for w, v in direction.items())
+
+
+def scale_of(gradients: Mapping, direction: Mapping, base: float) -> float:
+    """The size of the terms a comparison along ``direction`` is relative to: ``sum_w <|gradient_w|, |v_w|>`` over
+    the finite gradients (``sqrt(abs(s))`` at a kink ``s = 0`` is infinite) plus ``|L|``."""
+    finite = {w: np.where(np.isfinite(gradients[w]), gradients[w], 0.0) for w in direction}
+    return sum(float(np.sum(np.abs(finite[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
+
+
 def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: float,
             terms: float = 0.0) -> str | None:
     """Why the gradients ``analytic`` (name -> array) disagree with central differences along ``direction``, or
@@ -115,9 +132,8 @@ def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: 
     for w in direction:
         if np.shape(analytic[w]) != np.shape(inputs[w]):
             return f"the gradient of {w} has shape {np.shape(analytic[w])}, {w} {np.shape(inputs[w])}"
-    projected = sum(float(np.sum(analytic[w] * v)) for w, v in direction.items())
-    finite = {w: np.where(np.isfinite(analytic[w]), analytic[w], 0.0) for w in direction}
-    scale = sum(float(np.sum(np.abs(finite[w] * v))) for w, v in direction.items()) + abs(base) + 1e-12
+    projected = projection(analytic, direction)
+    scale = scale_of(analytic, direction, base)
     slopes = [*one_sided(loss_at, inputs, direction, base, STEP), *one_sided(loss_at, inputs, direction, base, STEP / 4)]
     if max(slopes) - min(slopes) > SMOOTH * scale or kink(*slopes) > RTOL * scale:
         return None
@@ -126,6 +142,27 @@ def compare(analytic: dict, direction: Mapping, loss_at, inputs: Mapping, base: 
         return None
     return (f"<gradient, v> = {projected!r} but central differences give {fine!r} (step {STEP / 4:g}; "
             f"relative gap {abs(projected - fine) / scale:.3g})")
+
+
+def jumps(gradient_at, inputs: Mapping, direction: Mapping, analytic: Mapping, base: float, seed: int = 0) -> bool:
+    """Whether the gradient ``analytic`` at ``x`` is not the limit of the gradients around it: along v,
+    ``gradient_at(values)`` (name -> array) at ``x + TIE (1 + |x|) u`` or ``x - TIE (1 + |x|) u``, with a random u,
+    differs from it by more than RTOL of the scale. Only an exact tie or kink at ``x`` does that (a wrong gradient
+    that is wrong nearby too does not jump): there the gradient is the documented tie rules' choice, and where a
+    later tie masks an earlier one (``T0 = max(a, b)`` tied, then ``min=`` over tied ``T0``) the loss is flat, so
+    central differences give 0 and the one-sided slopes show no kink, while the rules route the adjoint to one side
+    (TLC_FUZZ_SEED=653). A gradient program refusing the moved inputs is taken as no jump."""
+    rng = np.random.default_rng(seed + 2)
+    move = {w: TIE * (1.0 + np.abs(inputs[w])) * rng.uniform(-1.0, 1.0, size=np.shape(inputs[w])) for w in direction}
+    at_x, scale = projection(analytic, direction), scale_of(analytic, direction, base)
+    for sign in (1.0, -1.0):
+        try:
+            moved = gradient_at({**inputs, **{w: inputs[w] + sign * m for w, m in move.items()}})
+        except TlcError:
+            return False
+        if abs(projection(moved, direction) - at_x) > RTOL * scale:
+            return True
+    return False
 
 
 def check_gradient(program, inputs: Mapping | None = None, backends: Iterable[str] | None = None,
@@ -167,12 +204,19 @@ def check_gradient(program, inputs: Mapping | None = None, backends: Iterable[st
         report.configs.append(config)
         try:
             with time_limit(timeout):
-                results = GradientProgram(gradient, backend, 0)(**copy.deepcopy(data))
-                analytic = {w: np.asarray(results[gradient.gradients[w]], dtype=float) for w in wrt}
+                compiled = GradientProgram(gradient, backend, 0)
+
+                def gradient_at(values: Mapping) -> dict:
+                    results = compiled(**copy.deepcopy(values))
+                    return {w: np.asarray(results[gradient.gradients[w]], dtype=float) for w in wrt}
+                analytic = gradient_at(data)
                 problem = compare(analytic, direction, loss_at, data, base)
                 if problem:                       # only then is the rounding floor worth its extra runs
                     terms = backward_terms(gradient, data, direction)
                     problem = compare(analytic, direction, loss_at, data, base, terms)
+                if problem and jumps(gradient_at, data, direction, analytic, base, seed):
+                    report.configs.append(f"unjudged: the gradient on {backend} jumps at the inputs (an exact tie)")
+                    problem = None
         except TlcError as err:
             if err.message.startswith("data for "):     # data the gradient program refuses (tlc.GradientProgram)
                 report.configs.append(f"refused: {err.message}")
