@@ -24,42 +24,77 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
     """``numpy.einsum(subscripts, *operands)`` contracted along the path ``optimize`` (opt_einsum's format), into
     the C-contiguous float64 array ``out`` when given (then returned).
 
-    NumPy spells indices only with the 52 ASCII letters; subscripts with other symbols (opt_einsum's
-    names for larger networks, never emitted by tlc's backends) go to ``opt_einsum.contract``,
-    imported only then."""
-    if subscripts.isascii():
-        if not optimize:    # numpy.einsum returns the operand unchanged for an empty explicit path
-            return _into(out, np.einsum(subscripts, *operands))
-        floats = _matrices(operands)
-        route = _one_pass(subscripts, tuple(a.shape for a in operands)) \
-            if floats and len(operands) <= STEPWISE_ABOVE else None      # numpy.einsum takes at most 32 operands
-        if route is not None:
-            # every index is one operand's: one pass of numpy.einsum's loop over that operand, no path to follow
-            # (lnorm's masked means: 43 -> 11 us for 16x16x32 by 16x16; a broadcast product 62 -> 16 us)
-            core, after = route
-            if after is None:
-                return np.einsum(subscripts, *operands, out=out)
-            summed = np.einsum(core, *(operands[k] for k in range(len(operands)) if k not in after[1]))
-            if after[0] is None:    # each multiplier laid out as the output: ufuncs (einsum's setup took 2 of 2.4 us)
-                for k in after[1]:
-                    summed = np.multiply(summed, operands[k], out=out)
-                return summed
-            return np.einsum(after[0], summed, *(operands[k] for k in after[1]), out=out)
-        if len(operands) == 2 and floats:
-            plan = _pair_plan(subscripts)
-            if plan is not None and len(plan[4]) == plan[2] > 0:
-                # one dot product per batch element: numpy.einsum's loop, 1.5-2.5x faster than matmul's of 1 x k
-                # by k x 1 matrices (lnorm's and softmax's row sums in the gradient)
-                return np.einsum(subscripts, *operands, out=out)
-            if plan is not None:
-                return _pair(plan, *operands, out=out)
-        path = [tuple(step) for step in optimize]
-        if len(operands) > STEPWISE_ABOVE or (len(operands) > 2 and floats):
-            return _into(out, _stepwise(subscripts, operands, path))
-        return np.einsum(subscripts, *operands, optimize=["einsum_path", *path], out=out)
+    Float arrays take the route ``_route`` chose for their subscripts and shapes, found with one dict lookup (the
+    choice took 2-4 us per call, a tenth of a transformer step's small products). NumPy spells indices only with
+    the 52 ASCII letters; subscripts with other symbols (opt_einsum's names for larger networks, never emitted by
+    tlc's backends) go to ``opt_einsum.contract``, imported only then."""
+    if not optimize:        # numpy.einsum returns the operand unchanged for an empty explicit path
+        return _into(out, np.einsum(subscripts, *operands) if subscripts.isascii() else
+                     _opt_einsum(subscripts, operands, optimize))
+    if _matrices(operands):
+        key = (subscripts, *[a.shape for a in operands])
+        route = _ROUTES.get(key)
+        if route is None:
+            if len(_ROUTES) >= ROUTES_KEPT:
+                _ROUTES.clear()
+            route = _ROUTES[key] = _route(subscripts, key[1:])
+        return route(operands, optimize, out)
+    if not subscripts.isascii():
+        return _into(out, _opt_einsum(subscripts, operands, optimize))
     path = [tuple(step) for step in optimize]
-    import opt_einsum   # only for more than 52 distinct indices
-    return _into(out, opt_einsum.contract(subscripts, *operands, optimize=path))
+    if len(operands) > STEPWISE_ABOVE:
+        return _into(out, _stepwise(subscripts, operands, path))
+    return np.einsum(subscripts, *operands, optimize=["einsum_path", *path], out=out)
+
+
+ROUTES_KEPT = 4096
+"""Routes kept (subscripts and shapes): a long-running process with ever new shapes starts over past this."""
+_ROUTES: dict[tuple, object] = {}
+
+
+def _route(subscripts: str, shapes: tuple[tuple[int, ...], ...]):
+    """How float arrays of ``shapes`` are contracted as ``subscripts``: ``route(operands, optimize, out)``.
+
+    - every index one operand's (``_one_pass``): one pass of numpy.einsum's loop over that operand, no path to
+      follow (lnorm's masked means: 43 -> 11 us for 16x16x32 by 16x16; a broadcast product 62 -> 16 us), with
+      the operands holding only output indices multiplied in afterwards;
+    - two operands with one dot product per batch element: numpy.einsum's loop, 1.5-2.5x faster than matmul's of
+      1 x k by k x 1 matrices (lnorm's and softmax's row sums in the gradient);
+    - two operands a (batched) matmul can take: ``_pair``;
+    - otherwise the path, step by step (``_stepwise``: more than two operands) or by numpy.einsum."""
+    if not subscripts.isascii():
+        return lambda operands, optimize, out: _into(out, _opt_einsum(subscripts, operands, optimize))
+    one_pass = _one_pass(subscripts, shapes) if len(shapes) <= STEPWISE_ABOVE else None  # einsum takes <= 32
+    if one_pass is not None:
+        return functools.partial(_run_one_pass, subscripts, *one_pass)
+    if len(shapes) == 2:
+        plan = _pair_plan(subscripts)
+        if plan is not None and len(plan[4]) == plan[2] > 0:
+            return lambda operands, optimize, out: np.einsum(subscripts, *operands, out=out)
+        if plan is not None:
+            return _pair_route(plan, shapes)
+        return lambda operands, optimize, out: np.einsum(
+            subscripts, *operands, optimize=["einsum_path", *(tuple(step) for step in optimize)], out=out)
+    return lambda operands, optimize, out: _into(
+        out, _stepwise(subscripts, operands, [tuple(step) for step in optimize]))
+
+
+def _run_one_pass(subscripts: str, core: str, after: tuple | None, operands, optimize, out):
+    """The ``_one_pass`` route: ``core`` over the operands ``after`` does not name, then those multiplied in."""
+    if after is None:
+        return np.einsum(subscripts, *operands, out=out)
+    summed = np.einsum(core, *(operands[k] for k in range(len(operands)) if k not in after[1]))
+    if after[0] is None:    # each multiplier laid out as the output: ufuncs (einsum's setup took 2 of 2.4 us)
+        for k in after[1]:
+            summed = np.multiply(summed, operands[k], out=out)
+        return summed
+    return np.einsum(after[0], summed, *(operands[k] for k in after[1]), out=out)
+
+
+def _opt_einsum(subscripts: str, operands, optimize):
+    """``opt_einsum.contract`` along the path, for subscripts beyond NumPy's 52 letters (imported only then)."""
+    import opt_einsum
+    return opt_einsum.contract(subscripts, *operands, optimize=[tuple(step) for step in optimize])
 
 
 def _into(out: np.ndarray | None, value):
@@ -99,7 +134,10 @@ def _one_pass(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tuple | N
 
 def _matrices(operands) -> bool:
     """True when every operand is a NumPy array of floats (``matmul`` would OR booleans, not add them)."""
-    return all(type(a) is np.ndarray and a.dtype.kind == "f" for a in operands)
+    for a in operands:
+        if type(a) is not np.ndarray or a.dtype.kind != "f":
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=4096)
@@ -149,6 +187,31 @@ def _pair(plan: tuple, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = No
         product = product.reshape(product_shape)
     # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
     return _into(out, product if output == same else product.transpose(output))
+
+
+def _pair_route(plan: tuple, shapes: tuple[tuple[int, ...], ...]):
+    """``_pair`` for operands of ``shapes``, with its shapes worked out and the identity transposes left out once:
+    ``route(operands, optimize, out)``."""
+    order_a, order_b, output, swapped = plan[0], plan[1], plan[4], plan[5]
+    first, second = (1, 0) if swapped else (0, 1)
+    a_shape, b_shape, product_shape, matrices = _pair_shapes(plan, shapes[first], shapes[second])
+    kept_a, kept_b = order_a == _SAME[len(order_a)], order_b == _SAME[len(order_b)]
+    in_order = output == _SAME.get(len(output))
+    flat = product_shape == matrices
+
+    def route(operands, optimize, out):
+        a, b = operands[first], operands[second]
+        a = a.reshape(a_shape) if kept_a else a.transpose(order_a).reshape(a_shape)
+        b = b.reshape(b_shape) if kept_b else b.transpose(order_b).reshape(b_shape)
+        if out is not None and in_order:
+            np.matmul(a, b, out=out.reshape(matrices))   # a view: ``out`` is C-contiguous
+            return out
+        product = np.matmul(a, b)
+        if not flat:
+            product = product.reshape(product_shape)
+        # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
+        return _into(out, product if in_order else product.transpose(output))
+    return route
 
 
 _SAME = {n: tuple(range(n)) for n in range(64)}

@@ -128,7 +128,8 @@ def test_a_contraction_over_one_operands_indices_runs_einsums_loop_once(subscrip
         calls.append(kwargs)
         return einsum(*args, **kwargs)
     monkeypatch.setattr(module.np, "einsum", spy)
-    monkeypatch.setattr(module, "_pair", None)          # neither matmul's plan nor a path step by step
+    monkeypatch.setattr(module, "_ROUTES", {})          # routes chosen afresh, under the spies
+    monkeypatch.setattr(module, "_pair_route", None)    # neither matmul's plan nor a path step by step
     monkeypatch.setattr(module, "_stepwise", None)
     np.testing.assert_allclose(contract(subscripts, *operands, optimize=path), expected, rtol=1e-12, atol=1e-13)
     assert calls == {"abc,abc,ab->ab": [{}], "abc,abc,ba->ab": [{}, {"out": None}]}.get(subscripts, [{"out": None}])
@@ -136,3 +137,18 @@ def test_a_contraction_over_one_operands_indices_runs_einsums_loop_once(subscrip
         out = np.full(expected.shape, np.nan)
         assert contract(subscripts, *operands, optimize=path, out=out) is out
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
+
+
+def test_a_route_is_chosen_per_subscripts_and_shapes(monkeypatch):
+    """The route taken is kept per subscripts and shapes (the same subscripts over other shapes get their own, and
+    give einsum's numbers again on shapes seen before); past ``ROUTES_KEPT`` routes the kept ones are dropped, not
+    grown without bound."""
+    import tlc_runtime.contraction as module
+    monkeypatch.setattr(module, "_ROUTES", {})
+    monkeypatch.setattr(module, "ROUTES_KEPT", 2)
+    rng = np.random.default_rng(8)
+    for shapes in [((3, 4, 5), (3, 4)), ((3, 4, 1), (3, 4)), ((3, 4, 5), (3, 4)), ((2, 2, 2), (2, 2))]:
+        a, b = (rng.uniform(0.5, 1.5, s) for s in shapes)
+        np.testing.assert_allclose(contract("abc,ab->ab", a, b, optimize=[(0, 1)]), np.einsum("abc,ab->ab", a, b),
+                                   rtol=1e-12)
+        assert ("abc,ab->ab", *shapes) in module._ROUTES and len(module._ROUTES) <= 2
