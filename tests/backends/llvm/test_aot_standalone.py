@@ -167,7 +167,7 @@ def test_closure_artefact_runs_its_native_loop_from_the_library(tmp_path, rng):
     edge[rng.integers(0, n, 400), rng.integers(0, n, 400)] = True     # cycles and self-loops
     program = tlc.compile(CLOSURE, backend="llvm", relations="closure")
     results, source, loaded = _run_artefact(tmp_path, program, {"Edge": edge}, COMPILER + ("opt_einsum",))
-    assert "native.ClosureSpec('tlc_closure_words_v7')" in source and "rs.closure(Edge, _closure)" in source
+    assert "native.ClosureSpec('tlc_closure_words_v8')" in source and "rs.closure(Edge, _closure)" in source
     assert not loaded & set(COMPILER + ("opt_einsum",))
     np.testing.assert_array_equal(results["Path"], np.asarray(tlc.compile(CLOSURE)(Edge=edge)["Path"]))
 

@@ -3,7 +3,8 @@
 ``void f(i64* closed, i64* order, i64* indptr, i64* successors, i64* rep, i64* bounds, i64* done, i64* next,
 i64 count, i64 words, i64 word_lo, i64 word_hi)``: claiming positions ``k`` in ``0..count`` in turn (an atomic add on
 ``next``), component ``c = order[k]`` gets ``closed[c, w] |= closed[s, w]`` for each successor ``s`` and word ``w``
-in ``[word_lo, word_hi)`` within ``s``'s bounds, waiting until ``done[s]`` is set, then sets ``done[c]``. The
+in ``[word_lo, word_hi)`` within ``s``'s bounds, waiting until ``done[s]`` is set, then sets ``done[c]`` (positions
+are claimed ``CLAIMED`` at a time). The
 bounds ``bounds[2c], bounds[2c + 1]`` are words outside which row ``c`` holds no bit; the loop widens each
 component's by its successors' as it ORs them in, so a row whose nodes are numbered close together is read only
 there (a random DAG's edges run from lower to higher numbers: a row reaches only above its own, half the words). Threads either share ``next`` and
@@ -45,6 +46,11 @@ REACH_SUFFIX = "_reach"
 """The sparse traversal's function name is the loop's with this suffix."""
 LEVELS_SUFFIX = "_levels"
 """The levels' function name is the loop's with this suffix."""
+CLAIMED = 16
+"""Positions of ``order`` a thread claims at once (one atomic add on the shared ``next``): claiming one at a time,
+two threads contended for its cache line at every component (on a random DAG of 16,384 nodes the loop on two
+threads took 8.2 ms, claiming 16 at a time 7.2-7.4, 64 at a time 7.1). In a level order the components of a run
+seldom wait on one another, and a run's own successors are ORed by the thread itself, in turn."""
 
 
 def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
@@ -59,9 +65,12 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     claim, body, finished = (fn.append_basic_block(n) for n in ("claim", "component", "finished"))
     b.branch(claim)
     b.position_at_end(claim)
-    k = b.atomic_rmw("add", next_, one, "monotonic")
-    b.cbranch(b.icmp_signed("<", k, count), body, finished)
+    run = ir.Constant(I64, CLAIMED)
+    start = b.atomic_rmw("add", next_, run, "monotonic")
+    b.cbranch(b.icmp_signed("<", start, count), body, finished)
     b.position_at_end(body)
+    positions = counted(b, start, smin(b, b.add(start, run, flags=NSW), count), "k")
+    k = positions.__enter__()
     c = b.load(b.gep(order, [k]))
     row = b.gep(closed, [b.mul(c, words, flags=NSW)])
     first = b.load(b.gep(indptr, [c]))
@@ -84,6 +93,7 @@ def closure_module(loop: ClosureLoop, name: str) -> ir.Module:
     for slot, value in zip(own, (b.load(low), b.load(high))):
         b.store_atomic(value, slot, "monotonic", 8)
     b.store_atomic(one, b.gep(done, [c]), "release", 8)
+    positions.__exit__(None, None, None)
     b.branch(claim)
     b.position_at_end(finished)
     b.ret_void()

@@ -367,12 +367,12 @@ class ClosureLoop:
     for each component ``order[k]``, the bitset rows of its successors (CSR ``indptr``/``successors``) not reached
     already into its own row of the ``count × words`` uint64 array ``closed``, over the words ``[word_lo, word_hi)``
     within each row's ``bounds`` (widened as rows are ORed); threads
-    claim components in turn, each waiting for its successors' rows, or take disjoint word ranges; ``f_levels``
+    claim runs of components in turn, each waiting for its successors' rows, or take disjoint word ranges; ``f_levels``
     numbers the components' levels from the sinks and ``f_rows`` expands the bitsets into the dense Boolean result, a
     range of nodes at a time (``closure.py``)."""
 
     label: str = "transitive closure: bitset rows ORed over strong components, sinks first"
-    version: int = 7
+    version: int = 8
     """Bumped when the generated code changes (it names the symbol)."""
 
     @property

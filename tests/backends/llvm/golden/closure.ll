@@ -1,9 +1,9 @@
 ; _closure: transitive closure: bitset rows ORed over strong components, sinks first  [threads split words]
-; ModuleID = "tlc_closure_words_v7"
+; ModuleID = "tlc_closure_words_v8"
 target triple = "unknown-unknown-unknown"
 target datalayout = ""
 
-define internal void @"tlc_closure_words_v7_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
+define internal void @"tlc_closure_words_v8_or_row"(i64* noalias %".1", i64* noalias %".2", i64 %".3", i64 %".4") alwaysinline nounwind
 {
 entry:
   br label %"w_test"
@@ -24,116 +24,128 @@ w_done:
   ret void
 }
 
-define void @"tlc_closure_words_v7"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64* %".8", i64 %".9", i64 %".10", i64 %".11", i64 %".12") nounwind
+define void @"tlc_closure_words_v8"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64* %".8", i64 %".9", i64 %".10", i64 %".11", i64 %".12") nounwind
 {
 entry:
   %"low" = alloca i64
   %"high" = alloca i64
   br label %"claim"
 claim:
-  %".15" = atomicrmw add i64* %".8", i64 1 monotonic
+  %".15" = atomicrmw add i64* %".8", i64 16 monotonic
   %".16" = icmp slt i64 %".15", %".9"
   br i1 %".16", label %"component", label %"finished"
 component:
-  %".18" = getelementptr i64, i64* %".2", i64 %".15"
-  %".19" = load i64, i64* %".18"
-  %".20" = mul nsw i64 %".19", %".10"
-  %".21" = getelementptr i64, i64* %".1", i64 %".20"
-  %".22" = getelementptr i64, i64* %".3", i64 %".19"
-  %".23" = load i64, i64* %".22"
-  %".24" = add nsw i64 %".19", 1
-  %".25" = getelementptr i64, i64* %".3", i64 %".24"
-  %".26" = load i64, i64* %".25"
-  %".27" = mul nsw i64 %".19", 2
-  %".28" = add nsw i64 %".27", 0
-  %".29" = getelementptr i64, i64* %".6", i64 %".28"
-  %".30" = add nsw i64 %".27", 1
-  %".31" = getelementptr i64, i64* %".6", i64 %".30"
-  %".32" = load atomic i64, i64* %".29" monotonic, align 8
-  store i64 %".32", i64* %"low"
-  %".34" = load atomic i64, i64* %".31" monotonic, align 8
-  store i64 %".34", i64* %"high"
-  br label %"j_test"
+  %".18" = add nsw i64 %".15", 16
+  %".19" = icmp slt i64 %".18", %".9"
+  %".20" = select  i1 %".19", i64 %".18", i64 %".9"
+  br label %"k_test"
 finished:
   ret void
+k_test:
+  %"k" = phi  i64 [%".15", %"component"], [%".106", %"j_done"]
+  %".22" = icmp slt i64 %"k", %".20"
+  br i1 %".22", label %"k_body", label %"k_done"
+k_body:
+  %".24" = getelementptr i64, i64* %".2", i64 %"k"
+  %".25" = load i64, i64* %".24"
+  %".26" = mul nsw i64 %".25", %".10"
+  %".27" = getelementptr i64, i64* %".1", i64 %".26"
+  %".28" = getelementptr i64, i64* %".3", i64 %".25"
+  %".29" = load i64, i64* %".28"
+  %".30" = add nsw i64 %".25", 1
+  %".31" = getelementptr i64, i64* %".3", i64 %".30"
+  %".32" = load i64, i64* %".31"
+  %".33" = mul nsw i64 %".25", 2
+  %".34" = add nsw i64 %".33", 0
+  %".35" = getelementptr i64, i64* %".6", i64 %".34"
+  %".36" = add nsw i64 %".33", 1
+  %".37" = getelementptr i64, i64* %".6", i64 %".36"
+  %".38" = load atomic i64, i64* %".35" monotonic, align 8
+  store i64 %".38", i64* %"low"
+  %".40" = load atomic i64, i64* %".37" monotonic, align 8
+  store i64 %".40", i64* %"high"
+  br label %"j_test"
+k_done:
+  br label %"claim"
 j_test:
-  %"j" = phi  i64 [%".23", %"component"], [%".92", %"ready.endif"]
-  %".37" = icmp slt i64 %"j", %".26"
-  br i1 %".37", label %"j_body", label %"j_done"
+  %"j" = phi  i64 [%".29", %"k_body"], [%".98", %"ready.endif"]
+  %".43" = icmp slt i64 %"j", %".32"
+  br i1 %".43", label %"j_body", label %"j_done"
 j_body:
-  %".39" = add nsw i64 %".23", %".26"
-  %".40" = sub nsw i64 %".39", 1
-  %".41" = sub nsw i64 %".40", %"j"
-  %".42" = getelementptr i64, i64* %".4", i64 %".41"
-  %".43" = load i64, i64* %".42"
-  %".44" = getelementptr i64, i64* %".7", i64 %".43"
+  %".45" = add nsw i64 %".29", %".32"
+  %".46" = sub nsw i64 %".45", 1
+  %".47" = sub nsw i64 %".46", %"j"
+  %".48" = getelementptr i64, i64* %".4", i64 %".47"
+  %".49" = load i64, i64* %".48"
+  %".50" = getelementptr i64, i64* %".7", i64 %".49"
   br label %"look"
 j_done:
-  %".94" = load i64, i64* %"low"
-  %".95" = load i64, i64* %"high"
-  store atomic i64 %".94", i64* %".29" monotonic, align 8
-  store atomic i64 %".95", i64* %".31" monotonic, align 8
-  %".98" = getelementptr i64, i64* %".7", i64 %".19"
-  store atomic i64 1, i64* %".98" release, align 8
-  br label %"claim"
+  %".100" = load i64, i64* %"low"
+  %".101" = load i64, i64* %"high"
+  store atomic i64 %".100", i64* %".35" monotonic, align 8
+  store atomic i64 %".101", i64* %".37" monotonic, align 8
+  %".104" = getelementptr i64, i64* %".7", i64 %".25"
+  store atomic i64 1, i64* %".104" release, align 8
+  %".106" = add nsw i64 %"k", 1
+  br label %"k_test"
 look:
-  %".46" = load atomic i64, i64* %".44" acquire, align 8
-  %".47" = icmp ne i64 %".46", 0
-  br i1 %".47", label %"ready", label %"pause"
+  %".52" = load atomic i64, i64* %".50" acquire, align 8
+  %".53" = icmp ne i64 %".52", 0
+  br i1 %".53", label %"ready", label %"pause"
 pause:
-  %".49" = call i32 @"sched_yield"()
+  %".55" = call i32 @"sched_yield"()
   br label %"look"
 ready:
-  %".51" = getelementptr i64, i64* %".5", i64 %".43"
-  %".52" = load i64, i64* %".51"
-  %".53" = ashr i64 %".52", 6
-  %".54" = icmp sge i64 %".52", 0
-  %".55" = icmp sge i64 %".53", %".11"
-  %".56" = icmp slt i64 %".53", %".12"
-  %".57" = and i1 %".55", %".56"
-  %".58" = and i1 %".54", %".57"
-  %".59" = select  i1 %".58", i64 %".53", i64 %".11"
-  %".60" = getelementptr i64, i64* %".21", i64 %".59"
-  %".61" = load i64, i64* %".60"
-  %".62" = and i64 %".52", 63
-  %".63" = lshr i64 %".61", %".62"
-  %".64" = and i64 %".63", 1
-  %".65" = icmp ne i64 %".64", 0
-  %".66" = and i1 %".58", %".65"
-  %".67" = xor i1 %".66", -1
-  br i1 %".67", label %"ready.if", label %"ready.endif"
+  %".57" = getelementptr i64, i64* %".5", i64 %".49"
+  %".58" = load i64, i64* %".57"
+  %".59" = ashr i64 %".58", 6
+  %".60" = icmp sge i64 %".58", 0
+  %".61" = icmp sge i64 %".59", %".11"
+  %".62" = icmp slt i64 %".59", %".12"
+  %".63" = and i1 %".61", %".62"
+  %".64" = and i1 %".60", %".63"
+  %".65" = select  i1 %".64", i64 %".59", i64 %".11"
+  %".66" = getelementptr i64, i64* %".27", i64 %".65"
+  %".67" = load i64, i64* %".66"
+  %".68" = and i64 %".58", 63
+  %".69" = lshr i64 %".67", %".68"
+  %".70" = and i64 %".69", 1
+  %".71" = icmp ne i64 %".70", 0
+  %".72" = and i1 %".64", %".71"
+  %".73" = xor i1 %".72", -1
+  br i1 %".73", label %"ready.if", label %"ready.endif"
 ready.if:
-  %".69" = mul nsw i64 %".43", 2
-  %".70" = add nsw i64 %".69", 0
-  %".71" = getelementptr i64, i64* %".6", i64 %".70"
-  %".72" = add nsw i64 %".69", 1
-  %".73" = getelementptr i64, i64* %".6", i64 %".72"
-  %".74" = load atomic i64, i64* %".71" monotonic, align 8
-  %".75" = load atomic i64, i64* %".73" monotonic, align 8
-  %".76" = mul nsw i64 %".43", %".10"
-  %".77" = getelementptr i64, i64* %".1", i64 %".76"
-  %".78" = icmp sgt i64 %".74", %".11"
-  %".79" = select  i1 %".78", i64 %".74", i64 %".11"
-  %".80" = icmp slt i64 %".75", %".12"
-  %".81" = select  i1 %".80", i64 %".75", i64 %".12"
-  call void @"tlc_closure_words_v7_or_row"(i64* %".21", i64* %".77", i64 %".79", i64 %".81")
-  %".83" = load i64, i64* %"low"
-  %".84" = icmp slt i64 %".83", %".74"
-  %".85" = select  i1 %".84", i64 %".83", i64 %".74"
-  store i64 %".85", i64* %"low"
-  %".87" = load i64, i64* %"high"
-  %".88" = icmp sgt i64 %".87", %".75"
-  %".89" = select  i1 %".88", i64 %".87", i64 %".75"
-  store i64 %".89", i64* %"high"
+  %".75" = mul nsw i64 %".49", 2
+  %".76" = add nsw i64 %".75", 0
+  %".77" = getelementptr i64, i64* %".6", i64 %".76"
+  %".78" = add nsw i64 %".75", 1
+  %".79" = getelementptr i64, i64* %".6", i64 %".78"
+  %".80" = load atomic i64, i64* %".77" monotonic, align 8
+  %".81" = load atomic i64, i64* %".79" monotonic, align 8
+  %".82" = mul nsw i64 %".49", %".10"
+  %".83" = getelementptr i64, i64* %".1", i64 %".82"
+  %".84" = icmp sgt i64 %".80", %".11"
+  %".85" = select  i1 %".84", i64 %".80", i64 %".11"
+  %".86" = icmp slt i64 %".81", %".12"
+  %".87" = select  i1 %".86", i64 %".81", i64 %".12"
+  call void @"tlc_closure_words_v8_or_row"(i64* %".27", i64* %".83", i64 %".85", i64 %".87")
+  %".89" = load i64, i64* %"low"
+  %".90" = icmp slt i64 %".89", %".80"
+  %".91" = select  i1 %".90", i64 %".89", i64 %".80"
+  store i64 %".91", i64* %"low"
+  %".93" = load i64, i64* %"high"
+  %".94" = icmp sgt i64 %".93", %".81"
+  %".95" = select  i1 %".94", i64 %".93", i64 %".81"
+  store i64 %".95", i64* %"high"
   br label %"ready.endif"
 ready.endif:
-  %".92" = add nsw i64 %"j", 1
+  %".98" = add nsw i64 %"j", 1
   br label %"j_test"
 }
 
 declare i32 @"sched_yield"()
 
-define void @"tlc_closure_words_v7_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
+define void @"tlc_closure_words_v8_rows"(i8* noalias %".1", i64* noalias %".2", i64* %".3", i64 %".4", i64 %".5", i64 %".6", i64 %".7") nounwind optsize
 {
 entry:
   %".9" = ashr i64 %".4", 6
@@ -201,7 +213,7 @@ j_done:
   br label %"i_test"
 }
 
-define void @"tlc_closure_words_v7_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
+define void @"tlc_closure_words_v8_reach"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64* %".5", i64* %".6", i64* %".7", i64 %".8", i64 %".9", i64 %".10") nounwind optsize
 {
 entry:
   %".12" = icmp ne i64 %".10", 0
@@ -284,7 +296,7 @@ pop_done.endif:
   br label %"s_test"
 }
 
-define void @"tlc_closure_words_v7_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
+define void @"tlc_closure_words_v8_levels"(i64* %".1", i64* %".2", i64* %".3", i64* %".4", i64 %".5") nounwind optsize
 {
 entry:
   %"highest" = alloca i64

@@ -7,7 +7,7 @@ import tlc_runtime.native as native
 
 # compiled kernels: name -> symbol, array types, output type, loop variables, variable threads may split
 KERNELS = {
-    '_closure': native.ClosureSpec('tlc_closure_words_v7'),  # transitive closure: bitset rows ORed over strong components, sinks first
+    '_closure': native.ClosureSpec('tlc_closure_words_v8'),  # transitive closure: bitset rows ORed over strong components, sinks first
 }
 
 SYMBOLS = ('A', 'B', 'C', 'D')
