@@ -153,10 +153,18 @@ def window(x, bounds):
     return da.pad(inside, pads, mode="constant") if any(p != (0, 0) for p in pads) else inside
 
 
+SMALLEST_BLOCK = 512
+"""Bytes (64 float64s) below which ``gather`` and ``scatter`` do not make a block smaller, whatever ``like``'s chunks:
+each block is a task, and each box ``scatter`` writes is a ``setitem`` on the target, whose cost grows with the
+target's graph, which every box extends. Dask's ``einsum`` leaves 1-element chunks along new axes: a scatter of
+such a value, 54 elements, wrote 54 boxes in 81 s (the differential campaign's TLC_FUZZ_SEED=20261208 reported it
+as a hang); no useful chunk is that small."""
+
+
 def _blocks(shape: tuple[int, ...], like) -> list[list[tuple[int, int]]]:
     """Per axis of an array of ``shape``, its blocks' (start, stop) when split into chunks of about the bytes of
-    ``like``'s chunks."""
-    limit = max(math.prod(like.chunksize) * like.dtype.itemsize, 8)
+    ``like``'s chunks, or of ``SMALLEST_BLOCK`` where those are smaller."""
+    limit = max(math.prod(like.chunksize) * like.dtype.itemsize, SMALLEST_BLOCK)
     chunks = normalize_chunks("auto", shape, limit=limit, dtype=np.float64)
     return [[(int(a), int(b)) for a, b in zip(np.cumsum((0,) + c[:-1]), np.cumsum(c))] for c in chunks]
 
@@ -194,19 +202,34 @@ def gather(x, specs, ranges, order: str):
         return da.from_delayed(task, shape if order else x.shape, dtype=x.dtype)
     grid = _blocks(shape, x)
     blocks = np.empty([len(b) for b in grid], dtype=object)
-    # x in one chunk is one task, its graph optimised once: passing x[box] itself would optimise x's whole graph
-    # again for every block (quadratic in the blocks where x is itself the result of a blockwise scatter)
-    whole = x.to_delayed().flat[0] if all(n == 1 for n in x.numblocks) else None
+    # each block's task takes the chunks of x its box overlaps, from one ``to_delayed`` (x's graph optimised once):
+    # passing x[box] itself would optimise x's whole graph again for every block (quadratic in the blocks where x is
+    # itself the result of a blockwise scatter; 8x8 chunks of a 33x26 image took 769 optimisations for one gather)
+    pieces = x.to_delayed()
+    edges = [np.cumsum((0,) + c) for c in x.chunks]
     for index, where, sub in _pieces(shape, x, ranges, order):
         box = []
         for spec, n in zip(specs, x.shape):     # positions outside x read 0: the box is clipped to x
             low, high = _reach(spec, sub)
             start = min(max(low, 0), n)
             box.append(slice(start, max(min(high + 1, n), start)))
-        part = x[tuple(box)] if whole is None else whole[tuple(box)]
+        spans = [range(int(np.searchsorted(e, b.start, "right")) - 1, int(np.searchsorted(e, b.stop, "left")))
+                 for e, b in zip(edges, box)]
+        if any(b.stop == b.start for b in box):
+            part = np.zeros([b.stop - b.start for b in box], dtype=x.dtype)
+        else:
+            origin = [int(e[span[0]]) for e, span in zip(edges, spans)]
+            part = dask.delayed(_box_of, pure=True)(pieces[np.ix_(*spans)].tolist(),
+                                                    tuple(slice(b.start - o, b.stop - o) for b, o in zip(box, origin)))
         task = dask.delayed(numpy_ops.gather, pure=True)(part, _moved(specs, [b.start for b in box]), sub, order)
         blocks[index] = da.from_delayed(task, tuple(w.stop - w.start for w in where), dtype=x.dtype)
     return da.block(blocks.tolist())
+
+
+def _box_of(chunks, box):
+    """The box (slices from the first chunk's corner) of the array whose adjacent chunks are the nested lists
+    ``chunks``."""
+    return np.block(chunks)[box]
 
 
 def _scattered(target, value, specs, ranges, order, reduction, weight):

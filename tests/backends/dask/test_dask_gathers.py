@@ -77,22 +77,47 @@ def test_a_gather_from_one_chunk_optimises_its_graph_once():
     np.testing.assert_array_equal(np.asarray(gathered), expected)
 
 
+def test_a_gather_from_many_chunks_optimises_its_graph_once():
+    """The convolution above (8x8 chunks of a 33x26 image) passed ``x[box]`` to each of its 768 blocks' tasks, each
+    optimising x's whole graph again (769 optimisations, 19 s of this file's 23 on a loaded machine): the tasks
+    now take the chunks their box overlaps from one ``to_delayed``."""
+    from dask.array.optimization import optimize
+    from tlc_runtime import dask_ops as rt
+    from tlc_runtime import ops as numpy_ops
+
+    rng = np.random.default_rng(55)
+    data = rng.uniform(-1.0, 1.0, (12, 10))
+    x = da.from_array(data, chunks=(4, 4)) * 2.0
+    specs = [((("a", 1), ("c", 1)), 0, 1), ((("b", 1), ("d", 1)), -1, 1)]   # reads outside x give 0
+    ranges = {"a": (0, 10), "b": (0, 10), "c": (0, 3), "d": (0, 2)}
+    calls = []
+
+    def counted(graph, keys, **kwargs):
+        calls.append(keys)
+        return optimize(graph, keys, **kwargs)
+    with dask.config.set(array_optimize=counted):
+        gathered = rt.gather(x, specs, ranges, "abcd")
+    assert np.prod(gathered.numblocks) > 1 and len(calls) == 1
+    expected = numpy_ops.gather(2.0 * data, specs, ranges, "abcd")
+    np.testing.assert_array_equal(np.asarray(gathered), expected)
+
+
 def test_a_scatter_of_many_blocks_optimises_its_values_graph_once():
     """Found by the gradient campaign (TLC_FUZZ_SEED=96, ``T0[v, q + i, r] max= X0[v + 1, r, p] X1[i] X0[p, j, q] / 2``
     and its gradient, 61 s on Dask for a 4x2x4 input): Dask's einsum splits new axes into tiny chunks, and the scatter
     passed ``value[where]`` to every block's task, which optimised the value's whole graph again per block; the blocks
-    now come from one ``to_delayed``."""
+    now come from one ``to_delayed`` (here blocks of 64 elements or more: no block is smaller)."""
     from dask.array.optimization import optimize
     from tlc_runtime import dask_ops as rt
     from tlc_runtime import ops as numpy_ops
 
     rng = np.random.default_rng(53)
     specs = [((("a", 1),), 0, 1), ((("b", 1), ("c", 1)), 0, 1)]
-    ranges = {"a": (0, 4), "b": (0, 4), "c": (0, 3)}
-    value = da.from_array(rng.uniform(-1.0, 1.0, (4, 4, 3)), chunks=(1, 2, 3)) * 2.0
-    expected = np.zeros((4, 6))
+    ranges = {"a": (0, 8), "b": (0, 8), "c": (0, 3)}        # chunks of 48 elements, blocks of 64 or more
+    value = da.from_array(rng.uniform(-1.0, 1.0, (8, 8, 3)), chunks=(2, 8, 3)) * 2.0
+    expected = np.zeros((8, 10))
     numpy_ops.scatter(expected, np.asarray(value), specs, ranges, "abc", "sum", None, 1.0)
-    target = rt.zeros((4, 6), (4, 6))
+    target = rt.zeros((8, 10), (8, 10))
     calls = []
 
     def counted(graph, keys, **kwargs):
@@ -101,4 +126,26 @@ def test_a_scatter_of_many_blocks_optimises_its_values_graph_once():
     with dask.config.set(array_optimize=counted):
         rt.scatter(target, value, specs, ranges, "abc", "sum")
     assert tasks_named(target, "scattered_box") > 1 and len(calls) == 1
+    np.testing.assert_allclose(np.asarray(target), expected, rtol=1e-14)
+
+
+def test_a_value_in_tiny_chunks_is_scattered_in_blocks_of_64_elements_or_more():
+    """The differential campaign's TLC_FUZZ_SEED=20261208 (a "hang" on Dask): Dask's einsum left a value in 1-element
+    chunks, and the scatter wrote one box per element, each a ``setitem`` on the target whose cost grows with its
+    graph (54 elements took 81 s). Blocks are now at least ``SMALLEST_BLOCK`` bytes: here one box, the same
+    numbers."""
+    from tlc_runtime import dask_ops as rt
+    from tlc_runtime import ops as numpy_ops
+
+    rng = np.random.default_rng(54)
+    specs = [((("a", 1), ("b", 1)), 0, 1), ((("c", 1),), 0, 1), ((("d", 1),), 0, 1)]
+    ranges = {"a": (0, 2), "b": (0, 3), "c": (0, 3), "d": (0, 3)}
+    data = rng.uniform(-1.0, 1.0, (2, 3, 3, 3))
+    value = da.from_array(data, chunks=1) * 2.0
+    assert rt._blocks(value.shape, value) == [[(0, n)] for n in value.shape]
+    expected = np.zeros((4, 3, 3))
+    numpy_ops.scatter(expected, 2.0 * data, specs, ranges, "abcd", "sum", None, 1.0)
+    target = rt.zeros((4, 3, 3), (4, 3, 3))
+    rt.scatter(target, value, specs, ranges, "abcd", "sum")
+    assert tasks_named(target, "scattered_box") == 1
     np.testing.assert_allclose(np.asarray(target), expected, rtol=1e-14)
