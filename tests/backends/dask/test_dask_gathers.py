@@ -130,10 +130,10 @@ def test_a_scatter_of_many_blocks_optimises_its_values_graph_once():
 
 
 def test_a_value_in_tiny_chunks_is_scattered_in_blocks_of_64_elements_or_more():
-    """The differential campaign's TLC_FUZZ_SEED=20261208 (a "hang" on Dask): Dask's einsum left a value in 1-element
-    chunks, and the scatter wrote one box per element, each a ``setitem`` on the target whose cost grows with its
-    graph (54 elements took 81 s). Blocks are now at least ``SMALLEST_BLOCK`` bytes: here one box, the same
-    numbers."""
+    """The differential campaign's TLC_FUZZ_SEED=20261208 spent minutes in a Dask scatter of a value in 1-element
+    chunks (as Dask's einsum leaves along new axes): one box per element, each a ``setitem`` on the target whose cost
+    grows with its graph (54 elements took 81 s). Blocks are now at least ``SMALLEST_BLOCK`` bytes: here one box,
+    the same numbers."""
     from tlc_runtime import dask_ops as rt
     from tlc_runtime import ops as numpy_ops
 
