@@ -1,6 +1,7 @@
 """Benchmark the Dask backend (issue 15): ratios against anchors measured in the same run.
 
-Usage: python benchmarks/bench_dask.py [--json OUT] [--full] [--rows N] [--steps T] [--skip SECTION]...
+Usage: python benchmarks/bench_dask.py [--json OUT] [--full] [--rows N] [--steps T] [--pool-side N] [--pool-chunk C]
+       [--skip SECTION]...
 
 1. Out of core: the dense layer ``relu(X[n,k] W[k,m] + B[m])`` summed to a scalar, X a zarr array (k = 256,
    float64) on a LocalCluster of two single-threaded workers limited to 1 GiB each: tlc's dask backend against
@@ -14,6 +15,9 @@ Usage: python benchmarks/bench_dask.py [--json OUT] [--full] [--rows N] [--steps
    with ``--full``): as tlc runs it (its arrays each fit in one chunk, so it runs eagerly in NumPy in the client),
    and with ``In`` split into chunks of 100 steps, which keeps it a driver loop that persists its state each step;
    each timed call is the second (the first compiles).
+4. A pooling, ``P[x/2, y/2] max= Image[x, y]`` over a 4096² image in 256² chunks (``--pool-side``,
+   ``--pool-chunk``), on Dask's synchronous scheduler: the seconds tlc's call takes to build the graph, its task
+   count and the compute, against ``dask.array.coarsen`` (the anchor; the same maxima).
 
 Times are the best of the repeats; every figure is measured in this run on this machine.
 """
@@ -39,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DENSE = "H[n, m] = relu(X[n, k] W[k, m] + B[m])\nS = H[n, m]\n"
 CHAIN = "D[i, l] = A[i, j] B[j, k] C[k, l]\n"
 RNN = "State[i, *t+1] = tanh(W[i, j] State[j, *t] + U[i, k] In[k, t])\n"
+POOL = "P[x/2, y/2] max= Image[x, y]\n"
 WORKER_LIMIT = 2**30
 
 
@@ -176,6 +181,25 @@ def recursion(steps: int) -> dict:
     return out
 
 
+def pooling(side: int, chunk: int, repeat: int) -> dict:
+    """Section 4: a 2x2 max pooling scattered blockwise: tlc's graph build (its call), task count and compute against
+    ``dask.array.coarsen``'s."""
+    import dask
+    import dask.array as da
+    image = da.random.RandomState(4).random_sample((side, side), chunks=(chunk, chunk)).persist()
+    program = tlc.compile(POOL, backend="dask", chunks={"Image": (chunk, chunk)})
+    with dask.config.set(scheduler="synchronous"):
+        start = time.perf_counter()
+        pooled = program(Image=image)["P"]
+        built = time.perf_counter() - start
+        tasks = len(dict(pooled.__dask_graph__()))
+        t_tlc = best(lambda: np.asarray(program(Image=image)["P"]), repeat)
+        t_anchor = best(lambda: np.asarray(da.coarsen(np.max, image, {0: 2, 1: 2})), repeat)
+        assert np.array_equal(np.asarray(pooled), np.asarray(da.coarsen(np.max, image, {0: 2, 1: 2})))
+    return {"side": side, "chunk": chunk, "blocks": image.numblocks[0] * image.numblocks[1], "build_s": built,
+            "tasks": tasks, "tlc_s": t_tlc, "coarsen_s": t_anchor, "ratio": t_tlc / t_anchor}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_json_option(parser, "dask")
@@ -183,7 +207,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int, help="rows of X (k = 256) in section 1 (default 250,000; --full 10^6)")
     parser.add_argument("--steps", type=int, help="RNN steps in section 3 (default 1,000; --full 10,000)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats per timing (best is kept)")
-    parser.add_argument("--skip", action="append", default=[], choices=("out-of-core", "in-memory", "recursion"))
+    parser.add_argument("--pool-side", type=int, default=4096, help="side of the pooled image in section 4")
+    parser.add_argument("--pool-chunk", type=int, default=256, help="side of its chunks")
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=("out-of-core", "in-memory", "recursion", "pooling"))
     args = parser.parse_args()
     rows = args.rows or (1_000_000 if args.full else 250_000)
     steps = args.steps or (10_000 if args.full else 1_000)
@@ -205,6 +232,11 @@ def main() -> int:
               f"({r['dask_eager_per_step_ms']:.3f} ms per step), dask persisted each step {r['dask_persisted_s']:.2f} s "
               f"({r['dask_persisted_per_step_ms']:.2f} ms per step), numpy {r['numpy_s']:.3f} s "
               f"({r['numpy_per_step_ms']:.3f} ms per step)")
+    if "pooling" not in args.skip:
+        r = results["pooling"] = pooling(args.pool_side, args.pool_chunk, args.repeat)
+        print(f"pooling, {r['side']}² in {r['chunk']}² chunks ({r['blocks']} blocks): tlc builds its graph in "
+              f"{r['build_s']:.2f} s ({r['tasks']} tasks), call and compute {r['tlc_s']:.2f} s, dask.array.coarsen "
+              f"{r['coarsen_s']:.2f} s, ratio {r['ratio']:.2f}")
     write_json(args.json, results)
     return 0
 

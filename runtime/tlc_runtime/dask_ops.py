@@ -163,7 +163,7 @@ each block is a task, and each box ``scatter`` writes is a ``setitem`` on the ta
 target's graph, which every box extends. Dask's ``einsum`` leaves 1-element chunks along new axes, and the
 differential campaign (TLC_FUZZ_SEED=20261208) spent minutes in a scatter of such a value into such a target; with
 inputs in 1-element chunks, ``T0[i + k, j, l, m] = X0[i, j] X1[k, l] X2[m]`` over 54 elements wrote 54 boxes in 81
-s (3 s now). No useful chunk is that small."""
+s (1.5 s now). No useful chunk is that small."""
 
 
 def _blocks(shape: tuple[int, ...], like) -> list[list[tuple[int, int]]]:
