@@ -159,11 +159,10 @@ def window(x, bounds):
 
 SMALLEST_BLOCK = 512
 """Bytes (64 float64s) below which ``gather`` and ``scatter`` do not make a block smaller, whatever ``like``'s chunks:
-each block is a task, and each box ``scatter`` writes is a ``setitem`` on the target, whose cost grows with the
-target's graph, which every box extends. Dask's ``einsum`` leaves 1-element chunks along new axes, and the
-differential campaign (TLC_FUZZ_SEED=20261208) spent minutes in a scatter of such a value into such a target; with
-inputs in 1-element chunks, ``T0[i + k, j, l, m] = X0[i, j] X1[k, l] X2[m]`` over 54 elements wrote 54 boxes in 81
-s (1.5 s now). No useful chunk is that small."""
+each block is a task (and, for ``scatter``, a box the target's chunks combine). Dask's ``einsum`` leaves 1-element
+chunks along new axes, and the differential campaign (TLC_FUZZ_SEED=20261208) spent minutes in a scatter of such a
+value into such a target; with inputs in 1-element chunks, ``T0[i + k, j, l, m] = X0[i, j] X1[k, l] X2[m]`` over 54
+elements wrote 54 boxes in 81 s (1.5 s now, with the scatter's one graph too). No useful chunk is that small."""
 
 
 def _blocks(shape: tuple[int, ...], like) -> list[list[tuple[int, int]]]:
@@ -218,8 +217,7 @@ def gather(x, specs, ranges, order: str):
             low, high = _reach(spec, sub)
             start = min(max(low, 0), n)
             box.append(slice(start, max(min(high + 1, n), start)))
-        spans = [range(int(np.searchsorted(e, b.start, "right")) - 1, int(np.searchsorted(e, b.stop, "left")))
-                 for e, b in zip(edges, box)]
+        spans = _overlapping(edges, box)
         if any(b.stop == b.start for b in box):
             part = np.zeros([b.stop - b.start for b in box], dtype=x.dtype)
         else:
@@ -229,6 +227,13 @@ def gather(x, specs, ranges, order: str):
         task = dask.delayed(numpy_ops.gather, pure=True)(part, _moved(specs, [b.start for b in box]), sub, order)
         blocks[index] = da.from_delayed(task, tuple(w.stop - w.start for w in where), dtype=x.dtype)
     return da.block(blocks.tolist())
+
+
+def _overlapping(edges, box) -> list[range]:
+    """Per axis, the chunks (by index) that the slices ``box`` overlap, for chunk boundaries ``edges`` (per axis,
+    0 then each chunk's end)."""
+    return [range(int(np.searchsorted(e, b.start, "right")) - 1, int(np.searchsorted(e, b.stop, "left")))
+            for e, b in zip(edges, box)]
 
 
 def _box_of(chunks, box):
@@ -304,9 +309,7 @@ def _combined(array, tasks, item: int, reduction: str):
     edges = [np.cumsum((0,) + c) for c in array.chunks]
     overlaps: dict[tuple, list] = {}
     for task, box in tasks:
-        spans = [range(int(np.searchsorted(e, b.start, "right")) - 1, int(np.searchsorted(e, b.stop, "left")))
-                 for e, b in zip(edges, box)]
-        for chunk in itertools.product(*spans):
+        for chunk in itertools.product(*_overlapping(edges, box)):
             low = [max(b.start, int(e[k])) for b, e, k in zip(box, edges, chunk)]
             high = [min(b.stop, int(e[k + 1])) for b, e, k in zip(box, edges, chunk)]
             source = tuple(slice(lo - b.start, hi - b.start) for lo, hi, b in zip(low, high, box))
