@@ -32,6 +32,19 @@ def tasks_named(array, word: str) -> int:
     return sum(word in str(key) for key in dict(array.__dask_graph__()))
 
 
+def optimisations_during(make):
+    """``make()``'s result and how many times Dask optimised an array's graph while it ran."""
+    from dask.array.optimization import optimize
+    calls = []
+
+    def counted(graph, keys, **kwargs):
+        calls.append(keys)
+        return optimize(graph, keys, **kwargs)
+    with dask.config.set(array_optimize=counted):
+        result = make()
+    return result, len(calls)
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_gathers_and_scatters_run_blockwise_and_match_numpy(name):
     rng = np.random.default_rng(51)
@@ -55,7 +68,6 @@ def test_a_gather_from_one_chunk_optimises_its_graph_once():
     """Found by the gradient campaign (TLC_FUZZ_SEED=50, ``T0[i - 1, v, s + j] min= relu(X0[s, j, i, v])^3`` and its
     gradient, 47 s on Dask for a 4x4x4x4 input): gathering from a one-chunk array that scatters built passed ``x[box]``
     to every block's task, which optimised x's whole graph again per block; x is now one delayed value."""
-    from dask.array.optimization import optimize
     from tlc_runtime import dask_ops as rt
     from tlc_runtime import ops as numpy_ops
 
@@ -65,14 +77,8 @@ def test_a_gather_from_one_chunk_optimises_its_graph_once():
     target = rt.full((3, 4, 7), np.nan, (3, 4, 7))
     for _ in range(3):
         rt.scatter(target, da.from_array(rng.uniform(-1.0, 1.0, (3, 4, 4, 4))), specs, ranges, "abcd", "min")
-    calls = []
-
-    def counted(graph, keys, **kwargs):
-        calls.append(keys)
-        return optimize(graph, keys, **kwargs)
-    with dask.config.set(array_optimize=counted):
-        gathered = rt.gather(target, specs, ranges, "abcd")
-    assert np.prod(gathered.numblocks) > 1 and len(calls) == 1
+    gathered, optimised = optimisations_during(lambda: rt.gather(target, specs, ranges, "abcd"))
+    assert np.prod(gathered.numblocks) > 1 and optimised == 1
     expected = numpy_ops.gather(np.asarray(target), specs, ranges, "abcd")
     np.testing.assert_array_equal(np.asarray(gathered), expected)
 
@@ -81,7 +87,6 @@ def test_a_gather_from_many_chunks_optimises_its_graph_once():
     """The convolution above (8x8 chunks of a 33x26 image) passed ``x[box]`` to each of its 768 blocks' tasks, each
     optimising x's whole graph again (769 optimisations, 19 s of this file's 23 on a loaded machine): the tasks
     now take the chunks their box overlaps from one ``to_delayed``."""
-    from dask.array.optimization import optimize
     from tlc_runtime import dask_ops as rt
     from tlc_runtime import ops as numpy_ops
 
@@ -90,14 +95,8 @@ def test_a_gather_from_many_chunks_optimises_its_graph_once():
     x = da.from_array(data, chunks=(4, 4)) * 2.0
     specs = [((("a", 1), ("c", 1)), 0, 1), ((("b", 1), ("d", 1)), -1, 1)]   # reads outside x give 0
     ranges = {"a": (0, 10), "b": (0, 10), "c": (0, 3), "d": (0, 2)}
-    calls = []
-
-    def counted(graph, keys, **kwargs):
-        calls.append(keys)
-        return optimize(graph, keys, **kwargs)
-    with dask.config.set(array_optimize=counted):
-        gathered = rt.gather(x, specs, ranges, "abcd")
-    assert np.prod(gathered.numblocks) > 1 and len(calls) == 1
+    gathered, optimised = optimisations_during(lambda: rt.gather(x, specs, ranges, "abcd"))
+    assert np.prod(gathered.numblocks) > 1 and optimised == 1
     expected = numpy_ops.gather(2.0 * data, specs, ranges, "abcd")
     np.testing.assert_array_equal(np.asarray(gathered), expected)
 
@@ -107,7 +106,6 @@ def test_a_scatter_of_many_blocks_optimises_its_values_graph_once():
     and its gradient, 61 s on Dask for a 4x2x4 input): Dask's einsum splits new axes into tiny chunks, and the scatter
     passed ``value[where]`` to every block's task, which optimised the value's whole graph again per block; the blocks
     now come from one ``to_delayed`` (here blocks of 64 elements or more: no block is smaller)."""
-    from dask.array.optimization import optimize
     from tlc_runtime import dask_ops as rt
     from tlc_runtime import ops as numpy_ops
 
@@ -118,14 +116,8 @@ def test_a_scatter_of_many_blocks_optimises_its_values_graph_once():
     expected = np.zeros((8, 10))
     numpy_ops.scatter(expected, np.asarray(value), specs, ranges, "abc", "sum", None, 1.0)
     target = rt.zeros((8, 10), (8, 10))
-    calls = []
-
-    def counted(graph, keys, **kwargs):
-        calls.append(keys)
-        return optimize(graph, keys, **kwargs)
-    with dask.config.set(array_optimize=counted):
-        rt.scatter(target, value, specs, ranges, "abc", "sum")
-    assert tasks_named(target, "scattered_box") > 1 and len(calls) == 1
+    _, optimised = optimisations_during(lambda: rt.scatter(target, value, specs, ranges, "abc", "sum"))
+    assert tasks_named(target, "scattered_box") > 1 and optimised == 1
     np.testing.assert_allclose(np.asarray(target), expected, rtol=1e-14)
 
 
