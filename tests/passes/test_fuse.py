@@ -141,6 +141,9 @@ def test_a_program_wrong_for_any_data_is_refused_with_or_without_fusion():
             tlc.compile(source, outputs=outputs)(T0=np.array([[1.5]]))
 
 
+SHIFTED_UP_SUMMED = "T0 = X0[]\nT1[i, j] = X1[i, j + 1, k]\nT2[i, j] = tanh(relu(T1[i, k] X2[j]))\n"
+
+
 def test_definition_with_a_hole_is_not_inlined():
     assert "T1[" in fused(FUZZ_SEED_7, ["T0"])
     assert "T1[" in fused("T1[q] = X1[q - 1]\nY[k] = T1[k] + 1\n", ["Y"])
@@ -149,7 +152,10 @@ def test_definition_with_a_hole_is_not_inlined():
     # a read of several variables (a convolution) ends its valid range early: kept (found by tlc fuzz
     # --hostile-names --seed 20261206, where the reader joined the result with a wider tensor)
     assert "T1[" in fused("T1[x] = I[x + d] F[d]\nY[k] = relu(T1[k])\n", ["Y"])
-    # reads whose valid range starts at 0 still fuse
+    # a read shifted up is valid from -1: where the reader sums that variable, kept (the differential campaign's
+    # TLC_FUZZ_SEED=123352394: fused, k took -1 and read X1[i, 0, :] where T1 is empty)
+    assert "T1[" in fused(SHIFTED_UP_SUMMED, ["T2"])
+    # reads whose valid range starts at 0, or shifted up where the reader keeps the variable, still fuse
     assert "T1[" not in fused("T1[q] = X1[q + 1]\nY[k] = T1[k] + 1\n", ["Y"])
     assert "T1[" not in fused("T1[v] = X1[v/2]\nY[k] = T1[k] + 1\n", ["Y"])
 
@@ -161,6 +167,8 @@ def test_definition_with_a_hole_is_not_inlined():
     ("T1[q] = X1[q - 1] + X1[q + 1]\nY[k] = max(T1[k], C[])\n", ["Y"], dict(X1=rand(5), C=np.array(1.5))),
     ("T1[q] = X1[q + 1]\nY[k] = T1[k] + 1\n", ["Y"], dict(X1=rand(3))),
     ("T1[x] = I[x + d] F[d]\nY[k] = relu(T1[k]) + 1\n", ["Y"], dict(I=rand(6), F=rand(3))),
+    (SHIFTED_UP_SUMMED, ["T0", "T2"], dict(X0=np.array(1.5), X1=np.array([[[1.5]]]), X2=np.array([1.5]))),
+    (SHIFTED_UP_SUMMED, ["T2"], dict(X0=np.array(1.5), X1=rand(2, 4, 3), X2=rand(3))),
     ("T0[j, s] = tanh(X0[j + p, s + w] X1[p, w])\nT2[l, i] = A[l, i] - T0[i, l]\n", ["T2"],
      dict(X0=rand(5, 5), X1=rand(3, 3), A=rand(6, 6))),
 ])

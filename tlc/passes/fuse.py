@@ -8,7 +8,8 @@ without storing ``H``; the NumPy backend saves the intermediate array.
 An intermediate qualifies when one plain (non-recursive) equation with ``=`` defines it over distinct plain
 variables, it is not a relation, a declared shape or an input, no softmax/lnorm/concat or index value appears in
 its right-hand side, its reads define every element of its extent (no read shifted down, which would leave a hole
-that reads as 0), and exactly one reference in the program reads it, at distinct plain variables, from an
+that reads as 0) and start where it does (a read shifted up, valid from -1, only where the reader keeps that variable
+on its left-hand side), and exactly one reference in the program reads it, at distinct plain variables, from an
 equation that is not recursive. The inlined copy renames the definition's summed variables apart, and the fusion
 is kept only if every index is still summed where it was, or (for a sum the reader did right at the read) further
 down through plain product factors, which distributivity makes the same sum: the projection rule depends on the
@@ -117,6 +118,8 @@ def _inline(reader: ir.Equation, path: tuple[int, ...], ref: ir.Ref, definition:
                 n += 1
                 fresh = f"{v}{n}"
             names[v] = fresh
+    if _shifts_below_zero(definition, names, reader):
+        return None
     body = ir.rename_variables(definition.rhs, names)
     rhs = ir.replace_at(reader.rhs, path, body)
     inner, before = analyse(definition), analyse(reader)
@@ -131,6 +134,19 @@ def _inline(reader: ir.Equation, path: tuple[int, ...], ref: ir.Ref, definition:
     if all(moved[v] == spot or spot == path and _through_factors(rhs, spot, moved[v]) for v, spot in expected.items()):
         return rhs
     return None
+
+
+def _shifts_below_zero(definition: ir.Equation, names: dict, reader: ir.Equation) -> bool:
+    """True when a read of ``definition`` shifts one of its left-hand variables up (``X[q + 1]``, valid from q = -1)
+    and the reader's variable in its place is not a plain variable of the reader's left-hand side. The definition's
+    positions start at 0, but once inlined only the reads bound that variable, so it would take -1 too:
+    ``T1[i, j] = X1[i, j + 1, k]`` read as ``T1[i, k]`` with k summed gave X1[i, 0, :] fused where T1 is empty (the
+    differential campaign's TLC_FUZZ_SEED=123352394). A plain variable of the reader's left-hand side starts at 0
+    there too."""
+    lhs = {v for i in definition.lhs.indices for v in i.variables}
+    kept = {i.plain_variable for i in reader.lhs.indices if i.plain_variable}
+    return any(index.offset > 0 and any(v in lhs and names[v] not in kept for v, _ in index.terms)
+               for ref in ir.refs(definition.rhs) for index in ref.indices)
 
 
 def _through_factors(rhs: ir.Expr, outer: tuple[int, ...], inner: tuple[int, ...]) -> bool:
