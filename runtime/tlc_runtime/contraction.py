@@ -60,7 +60,7 @@ def _route(subscripts: str, shapes: tuple[tuple[int, ...], ...]):
       the operands holding only output indices multiplied in afterwards;
     - two operands with one dot product per batch element: numpy.einsum's loop, 1.5-2.5x faster than matmul's of
       1 x k by k x 1 matrices (lnorm's and softmax's row sums in the gradient);
-    - two operands a (batched) matmul can take: ``_pair``;
+    - two operands a (batched) matmul can take: ``_pair_route``;
     - otherwise the path, step by step (``_stepwise``: more than two operands) or by numpy.einsum."""
     if not subscripts.isascii():
         return lambda operands, optimize, out: _into(out, _opt_einsum(subscripts, operands, optimize))
@@ -170,28 +170,12 @@ def _ordered_pair_plan(a: str, b: str, output: str) -> tuple | None:
             len(batch), len(free_a), tuple(order.index(c) for c in output), False)
 
 
-def _pair(plan: tuple, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a`` and ``b`` contracted as ``plan`` says, by one (batched) ``matmul`` (into ``out`` when given):
+@functools.lru_cache(maxsize=4096)
+def _pair_route(plan: tuple, shapes: tuple[tuple[int, ...], ...]):
+    """Two operands of ``shapes`` contracted as ``plan`` says, by one (batched) ``matmul`` (into ``out`` when given):
+    ``route(operands, optimize, out)``, its shapes worked out and its identity transposes left out once.
     ``numpy.einsum`` spent 20-40 us re-deriving the path of each small contraction, longer than the product
     itself."""
-    order_a, order_b, output = plan[0], plan[1], plan[4]
-    if plan[5]:
-        a, b = b, a
-    (a_shape, b_shape, product_shape, matrices), same = _pair_shapes(plan, a.shape, b.shape), _SAME.get(len(output))
-    a, b = a.transpose(order_a).reshape(a_shape), b.transpose(order_b).reshape(b_shape)
-    if out is not None and output == same:
-        np.matmul(a, b, out=out.reshape(matrices))   # a view: ``out`` is C-contiguous
-        return out
-    product = np.matmul(a, b)
-    if product.shape != product_shape:
-        product = product.reshape(product_shape)
-    # the product itself when its axes are the output's already: not a view (``rt.owned`` keeps it uncopied)
-    return _into(out, product if output == same else product.transpose(output))
-
-
-def _pair_route(plan: tuple, shapes: tuple[tuple[int, ...], ...]):
-    """``_pair`` for operands of ``shapes``, with its shapes worked out and the identity transposes left out once:
-    ``route(operands, optimize, out)``."""
     order_a, order_b, output, swapped = plan[0], plan[1], plan[4], plan[5]
     first, second = (1, 0) if swapped else (0, 1)
     a_shape, b_shape, product_shape, matrices = _pair_shapes(plan, shapes[first], shapes[second])
@@ -218,10 +202,9 @@ _SAME = {n: tuple(range(n)) for n in range(64)}
 """The identity permutation of each length."""
 
 
-@functools.lru_cache(maxsize=4096)
 def _pair_shapes(plan: tuple, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """For ``_pair``: the shapes of the batched matrices ``a`` and ``b`` become, of their product with its free axes
-    apart, and of the product's matrices (computed once per plan and shapes)."""
+    """For ``_pair_route``: the shapes of the batched matrices ``a`` and ``b`` become, of their product with its free
+    axes apart, and of the product's matrices."""
     order_a, order_b, n_batch, n_free_a = plan[:4]
     a, b = tuple(a[k] for k in order_a), tuple(b[k] for k in order_b)
     batch, free_a = a[:n_batch], a[n_batch:n_batch + n_free_a]
@@ -240,7 +223,7 @@ def _stepwise(subscripts: str, operands, path: list[tuple]):
         taken = [arrays.pop(k) for k in picked]
         plan = _pair_plan(step_subscripts) if len(taken) == 2 and _matrices(taken) else None
         if plan is not None and plan[0][plan[2] + plan[3]:]:     # something summed: a (batched) matmul
-            result = _pair(plan, *taken)
+            result = _pair_route(plan, tuple(a.shape for a in taken))(taken, None, None)
         elif len(taken) == 1 or plan is not None:   # one operand, or a broadcast product summing nothing
             result = np.einsum(step_subscripts, *taken)
         else:
