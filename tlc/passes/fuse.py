@@ -81,8 +81,9 @@ def _defines_its_extent(eq: ir.Equation) -> bool:
 
     An equation defines an element only where all its shifted reads are in range; ``T[q] = X[q - 1]`` leaves
     ``T[0]`` undefined, so ``T`` reads 0 there while the inlined ``X[k - 1]`` would leave the reader's element
-    undefined too (``Y[k] = T[k] + 1`` gives ``Y[0] = 1`` unfused and 0 fused). A read starts its valid range at
-    0 when its one variable has a positive coefficient and the offset is not negative (``q + 1``, ``v/2``). A read
+    undefined too (``Y[k] = T[k] + 1`` gives ``Y[0] = 1`` unfused and 0 fused). A read defines every element
+    from 0 on when its one variable has a positive coefficient and the offset is not negative (``q + 1``, ``v/2``;
+    ``q + 1`` is valid from -1 too, which ``_shifts_below_zero`` weighs where it is inlined). A read
     of several variables (``x + dx``, a convolution) ends its valid range early (the output is ``Image - Filter +
     1``), which the reader's own ranges would not see once inlined. Any other read may leave a hole, so such a
     definition is not inlined. Every left-hand variable must also occur
