@@ -210,17 +210,17 @@ def gather(x, specs, ranges, order: str):
     # passing x[box] itself would optimise x's whole graph again for every block (quadratic in the blocks where x is
     # itself the result of a blockwise scatter; 8x8 chunks of a 33x26 image took 769 optimisations for one gather)
     pieces = x.to_delayed()
-    edges = [np.cumsum((0,) + c) for c in x.chunks]
+    edges = _edges(x)
     for index, where, sub in _pieces(shape, x, ranges, order):
         box = []
         for spec, n in zip(specs, x.shape):     # positions outside x read 0: the box is clipped to x
             low, high = _reach(spec, sub)
             start = min(max(low, 0), n)
             box.append(slice(start, max(min(high + 1, n), start)))
-        spans = _overlapping(edges, box)
         if any(b.stop == b.start for b in box):
             part = np.zeros([b.stop - b.start for b in box], dtype=x.dtype)
         else:
+            spans = _overlapping(edges, box)
             origin = [int(e[span[0]]) for e, span in zip(edges, spans)]
             part = dask.delayed(_box_of, pure=True)(pieces[np.ix_(*spans)].tolist(),
                                                     tuple(slice(b.start - o, b.stop - o) for b, o in zip(box, origin)))
@@ -229,9 +229,13 @@ def gather(x, specs, ranges, order: str):
     return da.block(blocks.tolist())
 
 
+def _edges(array) -> list[np.ndarray]:
+    """Per axis of the Dask ``array``, its chunk boundaries: 0, then each chunk's end."""
+    return [np.cumsum((0,) + c) for c in array.chunks]
+
+
 def _overlapping(edges, box) -> list[range]:
-    """Per axis, the chunks (by index) that the slices ``box`` overlap, for chunk boundaries ``edges`` (per axis,
-    0 then each chunk's end)."""
+    """Per axis, the chunks (by index) that the slices ``box`` overlap, for chunk boundaries ``edges`` (``_edges``)."""
     return [range(int(np.searchsorted(e, b.start, "right")) - 1, int(np.searchsorted(e, b.stop, "left")))
             for e, b in zip(edges, box)]
 
@@ -306,7 +310,7 @@ def _combined(array, tasks, item: int, reduction: str):
     values) combined into it by ``reduction``, one task per chunk the boxes overlap (the others kept as they are): a
     single graph, where a ``setitem`` per box had to walk the target's whole graph, every box extending it (a 2x2
     pooling of a 4096x4096 image in 256x256 chunks took 49 s to build)."""
-    edges = [np.cumsum((0,) + c) for c in array.chunks]
+    edges = _edges(array)
     overlaps: dict[tuple, list] = {}
     for task, box in tasks:
         for chunk in itertools.product(*_overlapping(edges, box)):
