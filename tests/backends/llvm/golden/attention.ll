@@ -35,7 +35,7 @@ body:
   %".19" = mul nsw i64 1, %"int11"
   br label %"p.head"
 p.head:
-  %"p" = phi  i64 [%"int0", %"body"], [%".162", %"q.done"]
+  %"p" = phi  i64 [%"int0", %"body"], [%".154", %"q.done"]
   %".21" = icmp slt i64 %"p", %"int1"
   br i1 %".21", label %"p.body", label %"p.done"
 p.body:
@@ -87,14 +87,14 @@ d.done:
   %".55" = add nsw i64 %"q.row", 1
   br label %"q.row.head"
 q.exp.head:
-  %"q.exp" = phi  i64 [%"int2", %"q.row.done"], [%".145", %"d.done.1"]
+  %"q.exp" = phi  i64 [%"int2", %"q.row.done"], [%".137", %"d.done.1"]
   %".60" = icmp slt i64 %"q.exp", %"int3"
   br i1 %".60", label %"q.exp.body", label %"q.exp.done"
 q.exp.body:
   store double              0x0, double* %"acc.sum.1"
   br label %"d.head.1"
 q.exp.done:
-  %".147" = load double, double* %"row.sum"
+  %".139" = load double, double* %"row.sum"
   br label %"q.head"
 d.head.1:
   %"d.1" = phi  i64 [%"int4", %"q.exp.body"], [%".84", %"d.body.1"]
@@ -127,80 +127,72 @@ d.done.1:
   %".88" = call double @"llvm.minnum.f64"(double %".87", double 0x4086300000000000)
   %".89" = call double @"llvm.maxnum.f64"(double %".88", double 0xc087500000000000)
   %".90" = fmul double %".89", 0x3ff71547652b82fe
-  %".91" = call double @"llvm.rint.f64"(double %".90")
-  %".92" = fmul double %".91", 0x3fe62e42fee00000
-  %".93" = fsub double %".89", %".92"
-  %".94" = fmul double %".91", 0x3dea39ef35793c76
-  %".95" = fsub double %".93", %".94"
-  %".96" = fmul double 0x3de6124613a86d09, %".95"
-  %".97" = fadd double %".96", 0x3e21eed8eff8d898
-  %".98" = fmul double %".97", %".95"
-  %".99" = fadd double %".98", 0x3e5ae64567f544e4
-  %".100" = fmul double %".99", %".95"
-  %".101" = fadd double %".100", 0x3e927e4fb7789f5c
-  %".102" = fmul double %".101", %".95"
-  %".103" = fadd double %".102", 0x3ec71de3a556c734
-  %".104" = fmul double %".103", %".95"
-  %".105" = fadd double %".104", 0x3efa01a01a01a01a
-  %".106" = fmul double %".105", %".95"
-  %".107" = fadd double %".106", 0x3f2a01a01a01a01a
-  %".108" = fmul double %".107", %".95"
-  %".109" = fadd double %".108", 0x3f56c16c16c16c17
-  %".110" = fmul double %".109", %".95"
-  %".111" = fadd double %".110", 0x3f81111111111111
-  %".112" = fmul double %".111", %".95"
-  %".113" = fadd double %".112", 0x3fa5555555555555
-  %".114" = fmul double %".113", %".95"
-  %".115" = fadd double %".114", 0x3fc5555555555555
-  %".116" = fmul double %".115", %".95"
-  %".117" = fadd double %".116", 0x3fe0000000000000
-  %".118" = fmul double %".117", %".95"
-  %".119" = fadd double %".118", 0x3ff0000000000000
-  %".120" = fmul double %".119", %".95"
-  %".121" = fadd double %".120", 0x3ff0000000000000
-  %".122" = fptosi double %".91" to i64
-  %".123" = ashr i64 %".122", 1
-  %".124" = add i64 %".123", 1023
-  %".125" = shl i64 %".124", 52
-  %".126" = bitcast i64 %".125" to double
-  %".127" = fmul double %".121", %".126"
-  %".128" = sub i64 %".122", %".123"
-  %".129" = add i64 %".128", 1023
-  %".130" = shl i64 %".129", 52
-  %".131" = bitcast i64 %".130" to double
-  %".132" = fmul double %".127", %".131"
-  %".133" = fcmp uno double %".87", %".87"
-  %".134" = select  i1 %".133", double %".87", double %".132"
-  %".135" = add nsw i64 0, %"p"
-  %".136" = mul nsw i64 %".135", %".15"
-  %".137" = add nsw i64 0, %".136"
-  %".138" = add nsw i64 0, %"q.exp"
-  %".139" = add nsw i64 %".137", %".138"
-  %".140" = getelementptr inbounds double, double* %".1", i64 %".139"
-  store double %".134", double* %".140"
-  %".142" = load double, double* %"row.sum"
-  %".143" = fadd reassoc double %".142", %".134"
-  store double %".143", double* %"row.sum"
-  %".145" = add nsw i64 %"q.exp", 1
+  %".91" = fadd double %".90", 0x4338000000000000
+  %".92" = fsub double %".91", 0x4338000000000000
+  %".93" = fmul double %".92", 0x3fe62e42fee00000
+  %".94" = fsub double %".89", %".93"
+  %".95" = fmul double %".92", 0x3dea39ef35793c76
+  %".96" = fsub double %".94", %".95"
+  %".97" = fmul double %".96", %".96"
+  %".98" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3fc5555555555555, double 0x3fe0000000000000)
+  %".99" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3f81111111111111, double 0x3fa5555555555555)
+  %".100" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3f2a01a01a01a01a, double 0x3f56c16c16c16c17)
+  %".101" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3ec71de3a556c734, double 0x3efa01a01a01a01a)
+  %".102" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3e5ae64567f544e4, double 0x3e927e4fb7789f5c)
+  %".103" = call double @"llvm.fmuladd.f64"(double %".96", double 0x3de6124613a86d09, double 0x3e21eed8eff8d898)
+  %".104" = call double @"llvm.fmuladd.f64"(double %".97", double %".99", double %".98")
+  %".105" = call double @"llvm.fmuladd.f64"(double %".97", double %".101", double %".100")
+  %".106" = call double @"llvm.fmuladd.f64"(double %".97", double %".103", double %".102")
+  %".107" = fmul double %".97", %".97"
+  %".108" = call double @"llvm.fmuladd.f64"(double %".107", double %".105", double %".104")
+  %".109" = fmul double %".107", %".107"
+  %".110" = call double @"llvm.fmuladd.f64"(double %".109", double %".106", double %".108")
+  %".111" = call double @"llvm.fmuladd.f64"(double %".97", double %".110", double %".96")
+  %".112" = fadd double 0x3ff0000000000000, %".111"
+  %".113" = bitcast double %".91" to i64
+  %".114" = sub i64 %".113", 4843621399236968448
+  %".115" = ashr i64 %".114", 1
+  %".116" = add i64 %".115", 1023
+  %".117" = shl i64 %".116", 52
+  %".118" = bitcast i64 %".117" to double
+  %".119" = fmul double %".112", %".118"
+  %".120" = sub i64 %".114", %".115"
+  %".121" = add i64 %".120", 1023
+  %".122" = shl i64 %".121", 52
+  %".123" = bitcast i64 %".122" to double
+  %".124" = fmul double %".119", %".123"
+  %".125" = fcmp uno double %".87", %".87"
+  %".126" = select  i1 %".125", double %".87", double %".124"
+  %".127" = add nsw i64 0, %"p"
+  %".128" = mul nsw i64 %".127", %".15"
+  %".129" = add nsw i64 0, %".128"
+  %".130" = add nsw i64 0, %"q.exp"
+  %".131" = add nsw i64 %".129", %".130"
+  %".132" = getelementptr inbounds double, double* %".1", i64 %".131"
+  store double %".126", double* %".132"
+  %".134" = load double, double* %"row.sum"
+  %".135" = fadd reassoc double %".134", %".126"
+  store double %".135", double* %"row.sum"
+  %".137" = add nsw i64 %"q.exp", 1
   br label %"q.exp.head"
 q.head:
-  %"q" = phi  i64 [%"int2", %"q.exp.done"], [%".160", %"q.body"]
-  %".149" = icmp slt i64 %"q", %"int3"
-  br i1 %".149", label %"q.body", label %"q.done"
+  %"q" = phi  i64 [%"int2", %"q.exp.done"], [%".152", %"q.body"]
+  %".141" = icmp slt i64 %"q", %"int3"
+  br i1 %".141", label %"q.body", label %"q.done"
 q.body:
-  %".151" = add nsw i64 0, %"p"
-  %".152" = mul nsw i64 %".151", %".15"
-  %".153" = add nsw i64 0, %".152"
-  %".154" = add nsw i64 0, %"q"
-  %".155" = add nsw i64 %".153", %".154"
-  %".156" = getelementptr inbounds double, double* %".1", i64 %".155"
-  %".157" = load double, double* %".156"
-  %".158" = fdiv double %".157", %".147"
-  store double %".158", double* %".156"
-  %".160" = add nsw i64 %"q", 1
+  %".143" = add nsw i64 0, %"p"
+  %".144" = mul nsw i64 %".143", %".15"
+  %".145" = add nsw i64 0, %".144"
+  %".146" = add nsw i64 0, %"q"
+  %".147" = add nsw i64 %".145", %".146"
+  %".148" = getelementptr inbounds double, double* %".1", i64 %".147"
+  %".149" = load double, double* %".148"
+  %".150" = fdiv double %".149", %".139"
+  store double %".150", double* %".148"
+  %".152" = add nsw i64 %"q", 1
   br label %"q.head"
 q.done:
-  %".162" = add nsw i64 %"p", 1
+  %".154" = add nsw i64 %"p", 1
   br label %"p.head"
 }
 
@@ -208,4 +200,4 @@ declare double @"llvm.maxnum.f64"(double %".1", double %".2")
 
 declare double @"llvm.minnum.f64"(double %".1", double %".2")
 
-declare double @"llvm.rint.f64"(double %".1")
+declare double @"llvm.fmuladd.f64"(double %".1", double %".2", double %".3")

@@ -113,7 +113,7 @@ body:
   %".14" = mul nsw i64 1, %"int7"
   br label %"b.head"
 b.head:
-  %"b" = phi  i64 [%"int0", %"body"], [%".94", %"i.done"]
+  %"b" = phi  i64 [%"int0", %"body"], [%".86", %"i.done"]
   %".16" = icmp slt i64 %"b", %"int1"
   br i1 %".16", label %"b.body", label %"b.done"
 b.body:
@@ -121,7 +121,7 @@ b.body:
 b.done:
   ret void
 i.head:
-  %"i" = phi  i64 [%"int2", %"b.body"], [%".92", %"i.body"]
+  %"i" = phi  i64 [%"int2", %"b.body"], [%".84", %"i.body"]
   %".19" = icmp slt i64 %"i", %"int3"
   br i1 %".19", label %"i.body", label %"i.done"
 i.body:
@@ -143,63 +143,55 @@ i.body:
   %".36" = call double @"llvm.minnum.f64"(double %".35", double 0x4086300000000000)
   %".37" = call double @"llvm.maxnum.f64"(double %".36", double 0xc087500000000000)
   %".38" = fmul double %".37", 0x3ff71547652b82fe
-  %".39" = call double @"llvm.rint.f64"(double %".38")
-  %".40" = fmul double %".39", 0x3fe62e42fee00000
-  %".41" = fsub double %".37", %".40"
-  %".42" = fmul double %".39", 0x3dea39ef35793c76
-  %".43" = fsub double %".41", %".42"
-  %".44" = fmul double 0x3de6124613a86d09, %".43"
-  %".45" = fadd double %".44", 0x3e21eed8eff8d898
-  %".46" = fmul double %".45", %".43"
-  %".47" = fadd double %".46", 0x3e5ae64567f544e4
-  %".48" = fmul double %".47", %".43"
-  %".49" = fadd double %".48", 0x3e927e4fb7789f5c
-  %".50" = fmul double %".49", %".43"
-  %".51" = fadd double %".50", 0x3ec71de3a556c734
-  %".52" = fmul double %".51", %".43"
-  %".53" = fadd double %".52", 0x3efa01a01a01a01a
-  %".54" = fmul double %".53", %".43"
-  %".55" = fadd double %".54", 0x3f2a01a01a01a01a
-  %".56" = fmul double %".55", %".43"
-  %".57" = fadd double %".56", 0x3f56c16c16c16c17
-  %".58" = fmul double %".57", %".43"
-  %".59" = fadd double %".58", 0x3f81111111111111
-  %".60" = fmul double %".59", %".43"
-  %".61" = fadd double %".60", 0x3fa5555555555555
-  %".62" = fmul double %".61", %".43"
-  %".63" = fadd double %".62", 0x3fc5555555555555
-  %".64" = fmul double %".63", %".43"
-  %".65" = fadd double %".64", 0x3fe0000000000000
-  %".66" = fmul double %".65", %".43"
-  %".67" = fadd double %".66", 0x3ff0000000000000
-  %".68" = fmul double %".67", %".43"
-  %".69" = fadd double %".68", 0x3ff0000000000000
-  %".70" = fptosi double %".39" to i64
-  %".71" = ashr i64 %".70", 1
-  %".72" = add i64 %".71", 1023
-  %".73" = shl i64 %".72", 52
-  %".74" = bitcast i64 %".73" to double
-  %".75" = fmul double %".69", %".74"
-  %".76" = sub i64 %".70", %".71"
-  %".77" = add i64 %".76", 1023
-  %".78" = shl i64 %".77", 52
-  %".79" = bitcast i64 %".78" to double
-  %".80" = fmul double %".75", %".79"
-  %".81" = fcmp uno double %".35", %".35"
-  %".82" = select  i1 %".81", double %".35", double %".80"
-  %".83" = fadd double 0x3ff0000000000000, %".82"
-  %".84" = fcmp oge double %".33",              0x0
-  %".85" = fdiv double 0x3ff0000000000000, %".83"
-  %".86" = fdiv double %".82", %".83"
-  %".87" = select  i1 %".84", double %".85", double %".86"
-  %".88" = getelementptr inbounds double, double* %".4", i64 0
-  %".89" = load double, double* %".88"
-  %".90" = fmul double %".87", %".89"
-  store double %".90", double* %".26"
-  %".92" = add nsw i64 %"i", 1
+  %".39" = fadd double %".38", 0x4338000000000000
+  %".40" = fsub double %".39", 0x4338000000000000
+  %".41" = fmul double %".40", 0x3fe62e42fee00000
+  %".42" = fsub double %".37", %".41"
+  %".43" = fmul double %".40", 0x3dea39ef35793c76
+  %".44" = fsub double %".42", %".43"
+  %".45" = fmul double %".44", %".44"
+  %".46" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3fc5555555555555, double 0x3fe0000000000000)
+  %".47" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3f81111111111111, double 0x3fa5555555555555)
+  %".48" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3f2a01a01a01a01a, double 0x3f56c16c16c16c17)
+  %".49" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3ec71de3a556c734, double 0x3efa01a01a01a01a)
+  %".50" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3e5ae64567f544e4, double 0x3e927e4fb7789f5c)
+  %".51" = call double @"llvm.fmuladd.f64"(double %".44", double 0x3de6124613a86d09, double 0x3e21eed8eff8d898)
+  %".52" = call double @"llvm.fmuladd.f64"(double %".45", double %".47", double %".46")
+  %".53" = call double @"llvm.fmuladd.f64"(double %".45", double %".49", double %".48")
+  %".54" = call double @"llvm.fmuladd.f64"(double %".45", double %".51", double %".50")
+  %".55" = fmul double %".45", %".45"
+  %".56" = call double @"llvm.fmuladd.f64"(double %".55", double %".53", double %".52")
+  %".57" = fmul double %".55", %".55"
+  %".58" = call double @"llvm.fmuladd.f64"(double %".57", double %".54", double %".56")
+  %".59" = call double @"llvm.fmuladd.f64"(double %".45", double %".58", double %".44")
+  %".60" = fadd double 0x3ff0000000000000, %".59"
+  %".61" = bitcast double %".39" to i64
+  %".62" = sub i64 %".61", 4843621399236968448
+  %".63" = ashr i64 %".62", 1
+  %".64" = add i64 %".63", 1023
+  %".65" = shl i64 %".64", 52
+  %".66" = bitcast i64 %".65" to double
+  %".67" = fmul double %".60", %".66"
+  %".68" = sub i64 %".62", %".63"
+  %".69" = add i64 %".68", 1023
+  %".70" = shl i64 %".69", 52
+  %".71" = bitcast i64 %".70" to double
+  %".72" = fmul double %".67", %".71"
+  %".73" = fcmp uno double %".35", %".35"
+  %".74" = select  i1 %".73", double %".35", double %".72"
+  %".75" = fadd double 0x3ff0000000000000, %".74"
+  %".76" = fcmp oge double %".33",              0x0
+  %".77" = fdiv double 0x3ff0000000000000, %".75"
+  %".78" = fdiv double %".74", %".75"
+  %".79" = select  i1 %".76", double %".77", double %".78"
+  %".80" = getelementptr inbounds double, double* %".4", i64 0
+  %".81" = load double, double* %".80"
+  %".82" = fmul double %".79", %".81"
+  store double %".82", double* %".26"
+  %".84" = add nsw i64 %"i", 1
   br label %"i.head"
 i.done:
-  %".94" = add nsw i64 %"b", 1
+  %".86" = add nsw i64 %"b", 1
   br label %"b.head"
 }
 
@@ -209,7 +201,7 @@ declare double @"llvm.minnum.f64"(double %".1", double %".2")
 
 declare double @"llvm.maxnum.f64"(double %".1", double %".2")
 
-declare double @"llvm.rint.f64"(double %".1")
+declare double @"llvm.fmuladd.f64"(double %".1", double %".2", double %".3")
 
 ; _k3: out[b, k] = sig((sum[i]((W2[k, i] * relu((_cse1[b, i] + B1[i])))) + B2[k]))  [loops b,k; threads split b]
 ; ModuleID = "tlc_k_78765177bbb7f2f2"
@@ -245,7 +237,7 @@ body:
   %".21" = mul nsw i64 1, %"int11"
   br label %"b.head"
 b.head:
-  %"b" = phi  i64 [%"int0", %"body"], [%".128", %"k.done"]
+  %"b" = phi  i64 [%"int0", %"body"], [%".120", %"k.done"]
   %".23" = icmp slt i64 %"b", %"int1"
   br i1 %".23", label %"b.body", label %"b.done"
 b.body:
@@ -253,7 +245,7 @@ b.body:
 b.done:
   ret void
 k.head:
-  %"k" = phi  i64 [%"int2", %"b.body"], [%".126", %"i.done"]
+  %"k" = phi  i64 [%"int2", %"b.body"], [%".118", %"i.done"]
   %".26" = icmp slt i64 %"k", %"int3"
   br i1 %".26", label %"k.body", label %"k.done"
 k.body:
@@ -266,7 +258,7 @@ k.body:
   store double              0x0, double* %"acc.sum"
   br label %"i.head"
 k.done:
-  %".128" = add nsw i64 %"b", 1
+  %".120" = add nsw i64 %"b", 1
   br label %"b.head"
 i.head:
   %"i" = phi  i64 [%"int4", %"k.body"], [%".63", %"i.body"]
@@ -312,57 +304,49 @@ i.done:
   %".73" = call double @"llvm.minnum.f64"(double %".72", double 0x4086300000000000)
   %".74" = call double @"llvm.maxnum.f64"(double %".73", double 0xc087500000000000)
   %".75" = fmul double %".74", 0x3ff71547652b82fe
-  %".76" = call double @"llvm.rint.f64"(double %".75")
-  %".77" = fmul double %".76", 0x3fe62e42fee00000
-  %".78" = fsub double %".74", %".77"
-  %".79" = fmul double %".76", 0x3dea39ef35793c76
-  %".80" = fsub double %".78", %".79"
-  %".81" = fmul double 0x3de6124613a86d09, %".80"
-  %".82" = fadd double %".81", 0x3e21eed8eff8d898
-  %".83" = fmul double %".82", %".80"
-  %".84" = fadd double %".83", 0x3e5ae64567f544e4
-  %".85" = fmul double %".84", %".80"
-  %".86" = fadd double %".85", 0x3e927e4fb7789f5c
-  %".87" = fmul double %".86", %".80"
-  %".88" = fadd double %".87", 0x3ec71de3a556c734
-  %".89" = fmul double %".88", %".80"
-  %".90" = fadd double %".89", 0x3efa01a01a01a01a
-  %".91" = fmul double %".90", %".80"
-  %".92" = fadd double %".91", 0x3f2a01a01a01a01a
-  %".93" = fmul double %".92", %".80"
-  %".94" = fadd double %".93", 0x3f56c16c16c16c17
-  %".95" = fmul double %".94", %".80"
-  %".96" = fadd double %".95", 0x3f81111111111111
-  %".97" = fmul double %".96", %".80"
-  %".98" = fadd double %".97", 0x3fa5555555555555
-  %".99" = fmul double %".98", %".80"
-  %".100" = fadd double %".99", 0x3fc5555555555555
-  %".101" = fmul double %".100", %".80"
-  %".102" = fadd double %".101", 0x3fe0000000000000
-  %".103" = fmul double %".102", %".80"
-  %".104" = fadd double %".103", 0x3ff0000000000000
-  %".105" = fmul double %".104", %".80"
-  %".106" = fadd double %".105", 0x3ff0000000000000
-  %".107" = fptosi double %".76" to i64
-  %".108" = ashr i64 %".107", 1
-  %".109" = add i64 %".108", 1023
-  %".110" = shl i64 %".109", 52
-  %".111" = bitcast i64 %".110" to double
-  %".112" = fmul double %".106", %".111"
-  %".113" = sub i64 %".107", %".108"
-  %".114" = add i64 %".113", 1023
-  %".115" = shl i64 %".114", 52
-  %".116" = bitcast i64 %".115" to double
-  %".117" = fmul double %".112", %".116"
-  %".118" = fcmp uno double %".72", %".72"
-  %".119" = select  i1 %".118", double %".72", double %".117"
-  %".120" = fadd double 0x3ff0000000000000, %".119"
-  %".121" = fcmp oge double %".70",              0x0
-  %".122" = fdiv double 0x3ff0000000000000, %".120"
-  %".123" = fdiv double %".119", %".120"
-  %".124" = select  i1 %".121", double %".122", double %".123"
-  store double %".124", double* %".33"
-  %".126" = add nsw i64 %"k", 1
+  %".76" = fadd double %".75", 0x4338000000000000
+  %".77" = fsub double %".76", 0x4338000000000000
+  %".78" = fmul double %".77", 0x3fe62e42fee00000
+  %".79" = fsub double %".74", %".78"
+  %".80" = fmul double %".77", 0x3dea39ef35793c76
+  %".81" = fsub double %".79", %".80"
+  %".82" = fmul double %".81", %".81"
+  %".83" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3fc5555555555555, double 0x3fe0000000000000)
+  %".84" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3f81111111111111, double 0x3fa5555555555555)
+  %".85" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3f2a01a01a01a01a, double 0x3f56c16c16c16c17)
+  %".86" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3ec71de3a556c734, double 0x3efa01a01a01a01a)
+  %".87" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3e5ae64567f544e4, double 0x3e927e4fb7789f5c)
+  %".88" = call double @"llvm.fmuladd.f64"(double %".81", double 0x3de6124613a86d09, double 0x3e21eed8eff8d898)
+  %".89" = call double @"llvm.fmuladd.f64"(double %".82", double %".84", double %".83")
+  %".90" = call double @"llvm.fmuladd.f64"(double %".82", double %".86", double %".85")
+  %".91" = call double @"llvm.fmuladd.f64"(double %".82", double %".88", double %".87")
+  %".92" = fmul double %".82", %".82"
+  %".93" = call double @"llvm.fmuladd.f64"(double %".92", double %".90", double %".89")
+  %".94" = fmul double %".92", %".92"
+  %".95" = call double @"llvm.fmuladd.f64"(double %".94", double %".91", double %".93")
+  %".96" = call double @"llvm.fmuladd.f64"(double %".82", double %".95", double %".81")
+  %".97" = fadd double 0x3ff0000000000000, %".96"
+  %".98" = bitcast double %".76" to i64
+  %".99" = sub i64 %".98", 4843621399236968448
+  %".100" = ashr i64 %".99", 1
+  %".101" = add i64 %".100", 1023
+  %".102" = shl i64 %".101", 52
+  %".103" = bitcast i64 %".102" to double
+  %".104" = fmul double %".97", %".103"
+  %".105" = sub i64 %".99", %".100"
+  %".106" = add i64 %".105", 1023
+  %".107" = shl i64 %".106", 52
+  %".108" = bitcast i64 %".107" to double
+  %".109" = fmul double %".104", %".108"
+  %".110" = fcmp uno double %".72", %".72"
+  %".111" = select  i1 %".110", double %".72", double %".109"
+  %".112" = fadd double 0x3ff0000000000000, %".111"
+  %".113" = fcmp oge double %".70",              0x0
+  %".114" = fdiv double 0x3ff0000000000000, %".112"
+  %".115" = fdiv double %".111", %".112"
+  %".116" = select  i1 %".113", double %".114", double %".115"
+  store double %".116", double* %".33"
+  %".118" = add nsw i64 %"k", 1
   br label %"k.head"
 }
 
@@ -372,4 +356,4 @@ declare double @"llvm.minnum.f64"(double %".1", double %".2")
 
 declare double @"llvm.maxnum.f64"(double %".1", double %".2")
 
-declare double @"llvm.rint.f64"(double %".1")
+declare double @"llvm.fmuladd.f64"(double %".1", double %".2", double %".3")
