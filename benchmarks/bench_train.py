@@ -223,15 +223,23 @@ def tlc_contraction(frame):
 
 
 def autograd_blas(frame):
-    """``pick`` for ``replayed``: the NumPy call inside an autograd primitive of matmul, dot, einsum or tensordot,
-    with its operands unboxed (the forward pass's products and the vector-Jacobian products)."""
-    from autograd.tracer import getval
-    if frame.f_code.co_name != "f_wrapped" or frame.f_locals.get("called_by_autograd_dispatcher"):
-        return None     # (a ufunc on boxed values comes back through its dispatcher: recorded once, outside)
+    """``pick`` for ``replayed``: the NumPy call inside an autograd primitive of matmul, dot, einsum or tensordot
+    (the forward pass's products and the vector-Jacobian products).
+
+    A primitive called on boxed values (the forward pass) unboxes them and calls itself again, possibly by way of
+    NumPy's ufunc dispatch; only the innermost call, on no box, runs the NumPy function, so only it is recorded.
+    (Recording the outermost call instead, by ``called_by_autograd_dispatcher``, counted ``h @ W2.T`` twice and
+    missed ``X @ W1.T``, which NumPy dispatches to the box directly.)"""
+    from autograd.tracer import Box
+    if frame.f_code.co_name != "f_wrapped":
+        return None
     function = frame.f_locals.get("f_raw")
     if not any(function is f for f in (np.matmul, np.dot, np.einsum, np.tensordot)):
         return None
-    return function, tuple(getval(a) for a in frame.f_locals["args"]), dict(frame.f_locals["kwargs"])
+    args = frame.f_locals["args"]
+    if any(isinstance(a, Box) for a in args):
+        return None
+    return function, tuple(args), dict(frame.f_locals["kwargs"])
 
 
 def flops(program: Program, inputs: dict) -> float:
