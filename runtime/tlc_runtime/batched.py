@@ -10,7 +10,8 @@ import numpy as np
 
 def flat(arrays) -> np.ndarray:
     """The elements of ``arrays`` (float64, each in C order) end to end, in a new 1-d array."""
-    return np.concatenate([np.ravel(a) for a in arrays], dtype=np.float64)
+    # (the ndarray method: ``np.ravel``'s wrapper took half of an optimiser step's 10 us for eight arrays)
+    return np.concatenate([a.ravel() if type(a) is np.ndarray else np.ravel(a) for a in arrays], dtype=np.float64)
 
 
 def split(values: np.ndarray, shapes) -> list[np.ndarray]:
