@@ -32,7 +32,9 @@ def contract(subscripts: str, *operands, optimize: Sequence[Sequence[int]], out:
         return _into(out, np.einsum(subscripts, *operands) if subscripts.isascii() else
                      _opt_einsum(subscripts, operands, optimize))
     if _matrices(operands):
-        key = (subscripts, *[a.shape for a in operands])
+        # (a pair's key spelt out: the general form took 0.6 of the 1.7 us this function adds to a small product)
+        key = (subscripts, operands[0].shape, operands[1].shape) if len(operands) == 2 else \
+            (subscripts, *[a.shape for a in operands])
         route = _ROUTES.get(key)
         if route is None:
             if len(_ROUTES) >= ROUTES_KEPT:
