@@ -4,6 +4,7 @@ regression tests for bugs the fuzzer found (``xfail(strict=True)`` until they ar
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import re
@@ -20,6 +21,7 @@ import tlc.fuzz
 from fuzz_campaign import run_campaign
 from tlc.fuzz import FuzzProgram, check, inputs_for, load_case
 from tlc.fuzz.campaign import add_arguments, run
+from tlc.fuzz.generate.inputs import INDEX_SPACE_CAP
 from tlc.fuzz.mutate import (MUTATORS, Ordered, Same, Scaled, change_aggregator, check_mutation,
                              check_with_mutations, duplicate_equations, insert_identity, rename_indices,
                              reorder_statements, swap_operands)
@@ -133,6 +135,28 @@ def test_inputs_for_joins_agree_and_relations_have_the_density():
         assert inputs["E"].dtype == bool and inputs["E"].any()
 
     shapes()
+
+
+def test_inputs_for_keeps_an_equation_over_many_variables_under_the_index_space_cap():
+    """Found by ``tlc fuzz --seed 20261210 --max-extent 12``: an equation over 10 variables drew 12^10 positions,
+    which every configuration refused as over the memory budget (reported as a failure). Extents are now halved
+    until each equation's variables multiply to at most ``INDEX_SPACE_CAP``, and it runs."""
+    source = "T[i] max= exp(X0[i] X1[j] X2[k] X3[l] X4[m] X5[n] X6[o] X7[q] X8[r] X9[s] X10[t])\n"
+    small = FuzzProgram.from_source("C[i, k] = A[i, j] B[j, k]\n")
+
+    largest = []
+
+    @settings(max_examples=20, deadline=None, derandomize=True, database=None)
+    @given(inputs_for(source, max_extent=12), inputs_for(small, min_extent=12, max_extent=12))
+    def bounded(inputs, untouched):
+        positions = math.prod(inputs[f"X{k}"].size for k in range(11))
+        assert positions <= INDEX_SPACE_CAP
+        assert untouched["A"].shape == untouched["B"].shape == (12, 12)     # under the cap: the draws stand
+        largest[:] = max(largest, [positions, inputs], key=lambda pair: pair[0] if pair else 0)
+
+    bounded()
+    positions, inputs = largest
+    assert positions > INDEX_SPACE_CAP // 16 and tlc.compile(source)(**inputs)["T"].shape == inputs["X0"].shape
 
 
 def test_importing_tlc_does_not_import_hypothesis():

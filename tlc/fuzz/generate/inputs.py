@@ -3,6 +3,8 @@ true on about a given density of their tuples; and ``cases()``, programs paired 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -58,19 +60,22 @@ def inputs_for(program, density: float = 0.3, min_extent: int = 1, max_extent: i
 
     @st.composite
     def build(draw):
-        extent: dict[tuple[str, int], int] = {}
-        for component in components:
+        sizes: list[int | None] = []      # per component: its extent, None where no input holds it
+        drawn: set[int] = set()
+        for c, component in enumerate(components):
             if not any(name in tensors for name, _ in component):
+                sizes.append(None)
                 continue
             fixed = [declared[n][a] for n, a in component if n in declared and isinstance(declared[n][a], int)]
             if set(component) & symbolic:
-                size = len(symbols)
+                sizes.append(len(symbols))
             elif fixed:
-                size = fixed[0]
+                sizes.append(fixed[0])
             else:
-                size = draw(st.integers(min_extent, max_extent))
-            for spot in component:
-                extent[spot] = size
+                sizes.append(draw(st.integers(min_extent, max_extent)))
+                drawn.add(c)
+        _bound_index_spaces(prog, components, sizes, drawn, min_extent)
+        extent = {spot: size for component, size in zip(components, sizes) if size is not None for spot in component}
         for name in supplied:        # data for a defined tensor: its shape is only a lower bound on the extent
             for a in range(prog.tensors[name].rank):
                 dims = declared.get(name)
@@ -106,6 +111,31 @@ def inputs_for(program, density: float = 0.3, min_extent: int = 1, max_extent: i
         return values
 
     return build()
+
+
+INDEX_SPACE_CAP = 1 << 24
+"""Positions of one equation's index space (the product of its variables' extents) that drawn extents keep under
+(a temporary over all of them: 128 MiB of float64). An equation over many variables gets smaller extents instead of
+a run over the memory budget or the time limit: ``tlc fuzz --max-extent 12`` drew 12^10 positions."""
+
+
+def _bound_index_spaces(prog: IRProgram, components, sizes: list, drawn: set[int], min_extent: int) -> None:
+    """Halve the largest drawn extents of each equation (``sizes``, per component, in place) until its variables'
+    extents multiply to at most ``INDEX_SPACE_CAP``; an equation under it keeps its draws."""
+    component_of = {spot: c for c, component in enumerate(components) for spot in component}
+    for eq in prog.equations:
+        variables: dict[str, int] = {}
+        for ref in (eq.lhs, *ir.refs(eq.rhs)):
+            for a, index in enumerate(ref.indices):
+                c = component_of.get((ref.name, a))
+                if index.plain_variable is not None and c is not None and sizes[c] is not None:
+                    variables.setdefault(index.plain_variable, c)
+        while math.prod(sizes[c] for c in variables.values()) > INDEX_SPACE_CAP:
+            shrinkable = [c for c in variables.values() if c in drawn and sizes[c] > min_extent]
+            if not shrinkable:
+                break
+            largest = max(shrinkable, key=lambda c: sizes[c])
+            sizes[largest] = max(min_extent, sizes[largest] // 2)
 
 
 def cases(density: float = 0.3, **program_options) -> st.SearchStrategy:
