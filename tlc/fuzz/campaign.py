@@ -26,7 +26,6 @@ import numpy as np
 
 from tlc_runtime.data import save_npz
 
-from tlc import api
 from tlc.fuzz.backends import DIFFERENTIAL_BACKENDS
 
 if TYPE_CHECKING:
@@ -54,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="fuzz-failures", metavar="DIR",
                         help="where to write reproducers (default ./fuzz-failures)")
     parser.add_argument("--max-equations", type=int, default=6, metavar="N", help="equations per program (default 6)")
-    parser.add_argument("--max-extent", type=int, default=4, metavar="N", help="largest input extent (default 4)")
+    parser.add_argument("--max-extent", type=int, default=4, metavar="N",
+                        help="largest input extent (default 4; an equation over many variables gets smaller ones, "
+                             "at most 2^24 positions in all)")
     parser.add_argument("--progress", type=int, default=None, metavar="N",
                         help="print a progress line every N programs (0 for none; default every 100 on standard "
                              "error when it is a terminal, else none)")
