@@ -46,6 +46,17 @@ def as_number(x, chunks="auto"):
     return x if x.dtype == np.float64 else x.astype(np.float64)
 
 
+def diagonal_ready(x, letters: str):
+    """``x`` rechunked so the axes an einsum reads with one index (``letters``, one per axis: ``'aab'`` for
+    ``T[j, j, m]``) share their chunks: Dask's ``einsum`` of one operand takes a diagonal block by block and fails
+    (NumPy's "dimensions in single operand for collapsing index") where they were split differently."""
+    chunks = {}
+    for axis, letter in enumerate(letters):
+        chunks.setdefault(letter, x.chunks[axis])
+    wanted = {axis: chunks[letter] for axis, letter in enumerate(letters) if x.chunks[axis] != chunks[letter]}
+    return x.rechunk(wanted) if wanted else x
+
+
 def as_relation(x, chunks="auto"):
     """A relation's data as a bool Dask array."""
     x = lazy(x, chunks)

@@ -233,3 +233,19 @@ def test_names_of_the_module_globals_are_mangled(agree):
     rng = np.random.default_rng(14)
     program = agree("CHUNKS[i] = da[i, j] rt[j]\nnp[i] max= CHUNKS[i] da[i, j]", {"da": nz(rng, 4, 3), "rt": nz(rng, 3)})
     assert "CHUNKS = {" in program.source() and "'CHUNKS'" in program.source()
+
+
+@pytest.mark.parametrize("source", [
+    "T0[i, j, k] = X[i, j] X[j + 2, k]\nR0(j) = T0[j, j, m]\n",
+    "T0[i, j, k] = X[i, j] X[j + 2, k]\nT1[j] = T0[j, j, m]\n",
+    "T0[i, j, k] = X[i, j] X[j + 2, k]\nT1[j, n] = T0[j, j, m] Y[n]\n",
+])
+@pytest.mark.parametrize("opt_level", [0, 2])
+def test_a_diagonal_of_axes_chunked_apart(source, opt_level, agree):
+    """Found by the gradient campaign (TLC_FUZZ_SEED=764, minimised): ``T0`` (4 x 2 x 4, from a pairwise
+    ``da.einsum``) has its first axes chunked (2, 2) and (1, 1); its diagonal ``T0[j, j, m]`` (an einsum ``'aab'``
+    of ``T0[0:2]``) failed in Dask ("dimensions in single operand for collapsing index 'a' don't match (2 != 1)"):
+    Dask's einsum of one operand takes it block by block. The axes read with one index are now chunked alike."""
+    rng = np.random.default_rng(15)
+    data = {"X": nz(rng, 4, 4), "Y": nz(rng, 3)}
+    agree(source, {n: a for n, a in data.items() if f"{n}[" in source}, opt_level=opt_level, nonempty=True)

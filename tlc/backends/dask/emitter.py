@@ -10,6 +10,8 @@ persists its arrays after each round.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tlc.analysis.strata import Mode, Stratum
 from tlc.backends.dask.chunks import ChunkPlan, plan_chunks
 from tlc.backends.dask.steps import pairwise_steps
@@ -65,6 +67,7 @@ class DaskExpression(ArrayExpression):
             if plain and not one_sided and not batch:
                 axes = (tuple(a.vars.index(v) for v in summed), tuple(b.vars.index(v) for v in summed))
                 return f"da.tensordot({a.code}, {b.code}, axes={axes})", free_a + free_b
+        taken = [self.diagonal_ready(t) for t in taken]
         inputs = ",".join("".join(self.letter(v) for v in t.vars) for t in taken)
         subscripts = f"{inputs}->{''.join(self.letter(v) for v in result)}"
         return f"da.einsum({subscripts!r}, {', '.join(t.code for t in taken)}, optimize=True)", result
@@ -76,7 +79,14 @@ class DaskExpression(ArrayExpression):
             value = arrays[0]
             axes = tuple(value.vars.index(v) for v in gone)
             return Value(f"{value.code}.sum(axis={axes})", tuple(v for v in value.vars if v not in gone))
-        return super().einsum(arrays, path)
+        return super().einsum([self.diagonal_ready(arrays[0])] if len(arrays) == 1 else arrays, path)
+
+    def diagonal_ready(self, value: Value) -> Value:
+        """``value`` with the axes it reads with one index chunked alike (``rt.diagonal_ready``), when it has such."""
+        if len(set(value.vars)) == len(value.vars):
+            return value
+        letters = "".join(self.letter(v) for v in value.vars)
+        return replace(value, code=f"rt.diagonal_ready({value.code}, {letters!r})", direct=None)
 
     def write(self, target: str, value: Value) -> None:
         """A sole plain definition over the whole tensor binds the value; anything else combines as NumPy does."""
