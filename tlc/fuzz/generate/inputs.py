@@ -57,13 +57,15 @@ def inputs_for(program, density: float = 0.3, min_extent: int = 1, max_extent: i
 
     if not tensors and not supplied and not prog.scalars:
         return st.just({})
+    held = {c for c, component in enumerate(components) if any(name in tensors for name, _ in component)}
+    spans = _equation_spans(prog, components, held)
 
     @st.composite
     def build(draw):
         sizes: list[int | None] = []      # per component: its extent, None where no input holds it
         drawn: set[int] = set()
         for c, component in enumerate(components):
-            if not any(name in tensors for name, _ in component):
+            if c not in held:
                 sizes.append(None)
                 continue
             fixed = [declared[n][a] for n, a in component if n in declared and isinstance(declared[n][a], int)]
@@ -74,7 +76,7 @@ def inputs_for(program, density: float = 0.3, min_extent: int = 1, max_extent: i
             else:
                 sizes.append(draw(st.integers(min_extent, max_extent)))
                 drawn.add(c)
-        _bound_index_spaces(prog, components, sizes, drawn, min_extent)
+        _bound_index_spaces(spans, sizes, drawn, min_extent)
         extent = {spot: size for component, size in zip(components, sizes) if size is not None for spot in component}
         for name in supplied:        # data for a defined tensor: its shape is only a lower bound on the extent
             for a in range(prog.tensors[name].rank):
@@ -119,19 +121,29 @@ INDEX_SPACE_CAP = 1 << 24
 a run over the memory budget or the time limit: ``tlc fuzz --max-extent 12`` drew 12^10 positions."""
 
 
-def _bound_index_spaces(prog: IRProgram, components, sizes: list, drawn: set[int], min_extent: int) -> None:
-    """Halve the largest drawn extents of each equation (``sizes``, per component, in place) until its variables'
-    extents multiply to at most ``INDEX_SPACE_CAP``; an equation under it keeps its draws."""
+def _equation_spans(prog: IRProgram, components, held: set[int]) -> list[list[int]]:
+    """Per equation, the component (by index into ``components``) of each of its variables that an axis of a
+    component in ``held`` (one an input holds, so an extent is drawn for it) reads plainly."""
     component_of = {spot: c for c, component in enumerate(components) for spot in component}
+    spans = []
     for eq in prog.equations:
         variables: dict[str, int] = {}
         for ref in (eq.lhs, *ir.refs(eq.rhs)):
             for a, index in enumerate(ref.indices):
                 c = component_of.get((ref.name, a))
-                if index.plain_variable is not None and c is not None and sizes[c] is not None:
+                if index.plain_variable is not None and c in held:
                     variables.setdefault(index.plain_variable, c)
-        while math.prod(sizes[c] for c in variables.values()) > INDEX_SPACE_CAP:
-            shrinkable = [c for c in variables.values() if c in drawn and sizes[c] > min_extent]
+        spans.append(list(variables.values()))
+    return spans
+
+
+def _bound_index_spaces(spans: list[list[int]], sizes: list, drawn: set[int], min_extent: int) -> None:
+    """Halve the largest drawn extents of each equation (``sizes``, per component, in place; ``spans``, its
+    variables' components, from ``_equation_spans``) until its variables' extents multiply to at most
+    ``INDEX_SPACE_CAP``; an equation under it keeps its draws."""
+    for span in spans:
+        while math.prod(sizes[c] for c in span) > INDEX_SPACE_CAP:
+            shrinkable = [c for c in span if c in drawn and sizes[c] > min_extent]
             if not shrinkable:
                 break
             largest = max(shrinkable, key=lambda c: sizes[c])
