@@ -21,6 +21,7 @@ they vectorise (exp's with ``llvm.fmuladd``, fused where the CPU has FMA, so its
 from __future__ import annotations
 
 import math
+import struct
 
 from llvmlite import ir
 
@@ -56,7 +57,8 @@ _EXP_TERMS = 14
 _SHIFTER = 6755399441055744.0
 """1.5 * 2^52: ``v + _SHIFTER`` rounds ``v`` (|v| < 2^51) to the nearest integer, even on ties (as ``rint``), which the
 sum's low mantissa bits then hold."""
-_SHIFTER_BITS = 0x4338000000000000
+_SHIFTER_BITS = struct.unpack("<q", struct.pack("<d", _SHIFTER))[0]
+"""``_SHIFTER``'s bits as an int64: the shifted sum's bits minus these are the integer it rounded to."""
 
 
 def kernel_module(kernel: Kernel, name: str) -> ir.Module:
